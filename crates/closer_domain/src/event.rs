@@ -1,0 +1,52 @@
+//! Events on a contact's timeline. Tracking (page views) and the pipeline add kinds later.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{ContactId, EventId, Timestamp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A lead-capture form was submitted: a target action (DOMAIN.md).
+    FormSubmitted,
+    /// The contact moved between lifecycle stages.
+    StageChanged,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::FormSubmitted => "form_submitted",
+            EventKind::StageChanged => "stage_changed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "form_submitted" => Some(EventKind::FormSubmitted),
+            "stage_changed" => Some(EventKind::StageChanged),
+            _ => None,
+        }
+    }
+}
+
+/// An event to record with a contact write, in the same transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub id: EventId,
+    pub kind: EventKind,
+    pub occurred_at: Timestamp,
+    /// Always a JSON object.
+    pub properties: Value,
+}
+
+/// A stored event, as the timeline shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: EventId,
+    pub contact_id: ContactId,
+    pub kind: EventKind,
+    pub occurred_at: Timestamp,
+    pub properties: Value,
+}

@@ -1,0 +1,43 @@
+//! closer's pure domain: validated types (parse, don't validate) and the rules that act on them.
+//!
+//! Nothing here does I/O, reads the clock or knows about HTTP or SQL: callers pass `now` in.
+//! Every type that crosses a crate boundary is built through a `parse`/`new` constructor, so
+//! code past the edge never holds an unchecked email, phone, slug or stage.
+
+pub mod contact;
+pub mod email;
+pub mod event;
+pub mod form;
+pub mod ids;
+pub mod phone;
+pub mod stage;
+pub mod text;
+pub mod timestamp;
+pub mod workspace;
+
+pub use contact::{Consent, Contact, ContactDraft, ContactPatch, MergeOutcome};
+pub use email::Email;
+pub use event::{Event, EventKind, NewEvent};
+pub use form::{FormKey, FormSubmission};
+pub use ids::{ContactId, EventId, FormId, TokenId, UserId, WorkspaceId};
+pub use phone::{Phone, Region};
+pub use stage::Stage;
+pub use timestamp::Timestamp;
+pub use workspace::{Role, Slug};
+
+/// A field-level validation failure: which input field, and a sentence a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Lifecycle stages, in funnel order (DOMAIN.md: lead → prospect → opportunity → customer).
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+
+/// Where a person stands in the funnel. Anonymous visitors are not contacts yet (tracking
+/// brings them); `Disqualified` sits outside the forward order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Lead,
+    Prospect,
+    Opportunity,
+    Customer,
+    Disqualified,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 5] = [
+        Stage::Lead,
+        Stage::Prospect,
+        Stage::Opportunity,
+        Stage::Customer,
+        Stage::Disqualified,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Lead => "lead",
+            Stage::Prospect => "prospect",
+            Stage::Opportunity => "opportunity",
+            Stage::Customer => "customer",
+            Stage::Disqualified => "disqualified",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw.trim())
+            .ok_or_else(|| {
+                FieldError::new(
+                    "stage",
+                    format!(
+                        "{raw:?} is not a stage; use one of lead, prospect, opportunity, customer, disqualified"
+                    ),
+                )
+            })
+    }
+
+    /// Position in the forward funnel; `None` for `Disqualified`.
+    pub fn rank(self) -> Option<u8> {
+        match self {
+            Stage::Lead => Some(0),
+            Stage::Prospect => Some(1),
+            Stage::Opportunity => Some(2),
+            Stage::Customer => Some(3),
+            Stage::Disqualified => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_names() {
+        for s in Stage::ALL {
+            assert_eq!(Stage::parse(s.as_str()).unwrap(), s);
+        }
+        assert!(Stage::parse("visitor").is_err());
+    }
+}

@@ -1,0 +1,68 @@
+//! The conformance suite: one set of behavioural tests every storage adapter must pass.
+//!
+//! Adapters run it from their own tests with `closer_store::conformance_tests!(factory)`, where
+//! `factory` is an async fn returning `Option<Fixture>` (`None` = backend unavailable, already
+//! reported). This suite is what makes runtime-bound SQL safe: every store method is exercised
+//! here on every engine.
+
+mod contacts;
+mod contacts_list;
+mod setup;
+
+pub use contacts::*;
+pub use contacts_list::*;
+pub use setup::*;
+
+use std::any::Any;
+use std::sync::Arc;
+
+use closer_domain::{Slug, Timestamp, WorkspaceId};
+
+use crate::{Store, Workspace};
+
+/// A store under test and whatever keeps its database alive (dropped after the test).
+pub struct Fixture {
+    pub store: Arc<dyn Store>,
+    pub guard: Box<dyn Any + Send>,
+}
+
+/// A fresh workspace with a unique slug.
+pub async fn workspace(store: &dyn Store, prefix: &str) -> WorkspaceId {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let ws = Workspace {
+        id: WorkspaceId::new(),
+        slug: Slug::parse(&format!("{prefix}-{}", &suffix[..12])).unwrap(),
+        name: prefix.to_owned(),
+        default_region: None,
+        created_at: Timestamp::now(),
+    };
+    store.create_workspace(&ws).await.unwrap();
+    ws.id
+}
+
+/// Generates one `#[tokio::test]` per conformance case for an adapter.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:path) => {
+        $crate::conformance_tests!(@each $factory;
+            workspaces_round_trip, tokens_round_trip, users_round_trip, forms_round_trip,
+            upsert_creates_a_lead_with_history_and_event, upsert_dedupes_by_email_and_phone,
+            upsert_overwrite_replaces, upsert_keeps_foreign_identities_apart,
+            concurrent_upserts_of_one_new_email_make_one_contact,
+            concurrent_stage_moves_keep_a_consistent_history,
+            patch_changes_fields_and_records_stage_history, patch_conflict_writes_nothing,
+            owner_must_belong_to_the_workspace, erase_removes_personal_data,
+            workspaces_never_see_each_other, list_filters, list_pages_cover_every_row_once,
+            list_sorts_by_updated);
+    };
+    (@each $factory:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(fixture) = $factory().await else { return };
+                $crate::conformance::$name(fixture.store.clone()).await;
+                drop(fixture);
+            }
+        )*
+    };
+}

@@ -1,0 +1,246 @@
+//! The contact port: upsert with dedupe, edit, erase, list, history and timeline.
+
+use async_trait::async_trait;
+use closer_domain::{
+    Contact, ContactDraft, ContactId, ContactPatch, Event, NewEvent, Stage, Timestamp, UserId,
+    WorkspaceId,
+};
+
+use crate::StoreError;
+
+/// An upsert: find the contact by any of the draft's emails or phones, merge into it (or
+/// create it), record the stage change and the event — all in one transaction.
+#[derive(Debug, Clone)]
+pub struct UpsertContact {
+    pub draft: ContactDraft,
+    pub overwrite: bool,
+    /// Recorded on the contact's timeline with the write (a form submission, say).
+    pub event: Option<NewEvent>,
+    /// Who or what made the change, for the stage history ("token:…", "form:…").
+    pub actor: String,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct Upserted {
+    pub contact: Contact,
+    pub created: bool,
+}
+
+/// One row of a contact's stage history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageSpan {
+    pub stage: Stage,
+    pub entered_at: Timestamp,
+    pub left_at: Option<Timestamp>,
+    pub changed_by: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContactSort {
+    #[default]
+    CreatedDesc,
+    CreatedAsc,
+    UpdatedDesc,
+    UpdatedAsc,
+}
+
+impl ContactSort {
+    pub fn by_updated(self) -> bool {
+        matches!(self, ContactSort::UpdatedAsc | ContactSort::UpdatedDesc)
+    }
+    pub fn descending(self) -> bool {
+        matches!(self, ContactSort::CreatedDesc | ContactSort::UpdatedDesc)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerFilter {
+    Unassigned,
+    User(UserId),
+}
+
+/// Keyset position: the sort column's value and the id of the last row seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: Timestamp,
+    pub id: ContactId,
+}
+
+impl Cursor {
+    /// Opaque to clients: `<micros>.<uuid>`.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.at.unix_micros(), self.id.0.simple())
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let (micros, id) = raw.split_once('.')?;
+        Some(Self {
+            at: Timestamp::from_unix_micros(micros.parse().ok()?)?,
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ContactQuery {
+    pub stage: Option<Stage>,
+    pub owner: Option<OwnerFilter>,
+    pub created_from: Option<Timestamp>,
+    pub created_to: Option<Timestamp>,
+    /// Case-insensitive substring of name, email or company.
+    pub q: Option<String>,
+    pub sort: ContactSort,
+    /// 1..=200, checked by the caller.
+    pub limit: u32,
+    pub after: Option<Cursor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<Cursor>,
+}
+
+#[async_trait]
+pub trait ContactStore {
+    /// Dedupes by normalised email and phone. A draft with neither always creates.
+    async fn upsert_contact(
+        &self,
+        workspace: WorkspaceId,
+        request: UpsertContact,
+    ) -> Result<Upserted, StoreError>;
+
+    async fn contact(&self, workspace: WorkspaceId, id: ContactId) -> Result<Contact, StoreError>;
+
+    /// `Conflict { constraint: "contact_identities_value_key" }` when a new email or phone
+    /// belongs to another contact.
+    async fn patch_contact(
+        &self,
+        workspace: WorkspaceId,
+        id: ContactId,
+        patch: &ContactPatch,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Contact, StoreError>;
+
+    /// Erases the contact and every row that carries its personal data (identities, history,
+    /// events), leaving only an erasure record with no personal data.
+    async fn erase_contact(
+        &self,
+        workspace: WorkspaceId,
+        id: ContactId,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    async fn list_contacts(
+        &self,
+        workspace: WorkspaceId,
+        query: &ContactQuery,
+    ) -> Result<Page<Contact>, StoreError>;
+
+    /// Oldest first.
+    async fn stage_history(
+        &self,
+        workspace: WorkspaceId,
+        id: ContactId,
+    ) -> Result<Vec<StageSpan>, StoreError>;
+
+    /// Newest first, at most `limit`, strictly before `before` when given.
+    async fn contact_events(
+        &self,
+        workspace: WorkspaceId,
+        id: ContactId,
+        limit: u32,
+        before: Option<Timestamp>,
+    ) -> Result<Vec<Event>, StoreError>;
+}
+
+/// The identity constraint name, shared so the app can recognise it.
+pub const IDENTITY_CONSTRAINT: &str = "contact_identities_value_key";
+
+/// Which kind of identity a normalised value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityKind {
+    Email,
+    Phone,
+}
+
+impl IdentityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityKind::Email => "email",
+            IdentityKind::Phone => "phone",
+        }
+    }
+}
+
+/// The identities a draft carries, emails first: the order in which a match is chosen.
+pub fn draft_identities(draft: &ContactDraft) -> Vec<(IdentityKind, String)> {
+    draft
+        .emails
+        .iter()
+        .map(|e| (IdentityKind::Email, e.as_str().to_owned()))
+        .chain(
+            draft
+                .phones
+                .iter()
+                .map(|p| (IdentityKind::Phone, p.as_str().to_owned())),
+        )
+        .collect()
+}
+
+/// Decides, from who owns each of the draft's identities, which contact the draft is for and
+/// what it may add. The first identity with an owner wins (emails before phones); identities
+/// owned by a *different* contact are dropped from the draft, since one person's email must
+/// never be moved onto another record silently (merging two contacts is an explicit act).
+pub fn plan_upsert(
+    mut draft: ContactDraft,
+    owners: &[(IdentityKind, String, ContactId)],
+) -> (Option<ContactId>, ContactDraft) {
+    let Some(target) = owners.first().map(|(_, _, id)| *id) else {
+        return (None, draft);
+    };
+    let foreign = |kind: IdentityKind, value: &str| {
+        owners
+            .iter()
+            .any(|(k, v, id)| *k == kind && v == value && *id != target)
+    };
+    draft
+        .emails
+        .retain(|e| !foreign(IdentityKind::Email, e.as_str()));
+    draft
+        .phones
+        .retain(|p| !foreign(IdentityKind::Phone, p.as_str()));
+    (Some(target), draft)
+}
+
+/// The `stage_changed` event recorded with every stage move.
+pub fn stage_event(from: Option<Stage>, to: Stage, actor: &str, now: Timestamp) -> NewEvent {
+    NewEvent {
+        id: closer_domain::EventId::new(),
+        kind: closer_domain::EventKind::StageChanged,
+        occurred_at: now,
+        properties: serde_json::json!({
+            "from": from.map(Stage::as_str),
+            "to": to.as_str(),
+            "by": actor,
+        }),
+    }
+}
+
+/// The lower-cased text `q` searches: name, emails and company.
+pub fn search_text(contact: &Contact) -> String {
+    let mut text = String::new();
+    for part in contact
+        .name
+        .iter()
+        .map(String::as_str)
+        .chain(contact.emails.iter().map(closer_domain::Email::as_str))
+        .chain(contact.company.iter().map(String::as_str))
+    {
+        text.push_str(&part.to_lowercase());
+        text.push('\n');
+    }
+    text
+}

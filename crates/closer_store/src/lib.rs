@@ -1,0 +1,69 @@
+//! closer's storage ports: narrow traits per aggregate, the records they speak in, and
+//! `StoreError`. Adapters (`closer_store_sqlite`, `closer_store_postgres`) implement them;
+//! `closer_app` uses them through `Arc<dyn Store>`.
+//!
+//! Contract every adapter keeps (the conformance suite checks each point):
+//! - every read and write is scoped to one workspace; another workspace's id is `NotFound`;
+//! - a method either writes everything it was asked to or nothing (one transaction);
+//! - concurrent upserts of the same new email or phone create exactly one contact;
+//! - named constraints map to `StoreError::Conflict { constraint }`.
+
+pub mod contacts;
+
+pub mod error;
+pub mod forms;
+pub mod records;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use contacts::{
+    ContactQuery, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT, IdentityKind, OwnerFilter,
+    Page, StageSpan, UpsertContact, Upserted, draft_identities, plan_upsert, search_text,
+    stage_event,
+};
+pub use error::StoreError;
+pub use forms::FormStore;
+pub use records::{Form, TokenRecord, User, Workspace};
+
+use async_trait::async_trait;
+use closer_domain::{Slug, UserId, WorkspaceId};
+
+/// Workspaces: the tenants.
+#[async_trait]
+pub trait WorkspaceStore {
+    /// Adds a workspace; `Conflict` if the slug is taken.
+    async fn create_workspace(&self, workspace: &Workspace) -> Result<(), StoreError>;
+    /// Adds the workspace if no workspace has its slug; returns the stored one either way.
+    async fn ensure_workspace(&self, workspace: &Workspace) -> Result<Workspace, StoreError>;
+    async fn workspace_by_slug(&self, slug: &Slug) -> Result<Workspace, StoreError>;
+    async fn workspace(&self, id: WorkspaceId) -> Result<Workspace, StoreError>;
+    async fn list_workspaces(&self) -> Result<Vec<Workspace>, StoreError>;
+}
+
+/// API tokens. Only a hash of the secret is ever stored.
+#[async_trait]
+pub trait TokenStore {
+    async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+    /// The token with this secret hash, if any (its workspace comes with it).
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+}
+
+/// Users of a workspace: the people who own contacts and deals.
+#[async_trait]
+pub trait UserStore {
+    /// `Conflict` if the email is already a user of the workspace.
+    async fn create_user(&self, user: &User) -> Result<(), StoreError>;
+    async fn user(&self, workspace: WorkspaceId, id: UserId) -> Result<User, StoreError>;
+    async fn list_users(&self, workspace: WorkspaceId) -> Result<Vec<User>, StoreError>;
+}
+
+/// Everything closer stores, behind one object the app holds as `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store: WorkspaceStore + TokenStore + UserStore + ContactStore + FormStore + Send + Sync {
+    /// Cheap round trip to the database, for readiness checks.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Which engine this is, for logs and `/healthz`.
+    fn engine(&self) -> &'static str;
+}
+

@@ -1,0 +1,56 @@
+//! Maps sqlx/SQLite errors to `StoreError`.
+//!
+//! SQLite's messages name columns, not constraints ("UNIQUE constraint failed: forms.key"), and
+//! say nothing about which foreign key failed; the tables below translate them to the
+//! constraint names the migrations declare, so both adapters report the same names.
+
+use closer_store::StoreError;
+
+const UNIQUE: &[(&str, &str)] = &[
+    ("workspaces.slug", "workspaces_slug_key"),
+    ("api_tokens.hash", "api_tokens_hash_key"),
+    ("users.workspace_id, users.email", "users_email_key"),
+    (
+        "contact_identities.workspace_id, contact_identities.kind, contact_identities.value",
+        "contact_identities_value_key",
+    ),
+    ("forms.key", "forms_key_key"),
+];
+
+/// Maps an error where no foreign key can fail.
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    map(e, "foreign_key")
+}
+
+/// Maps an error where the one foreign key that can fail is `fk` (SQLite does not say).
+pub(crate) fn db_err_fk(fk: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| map(e, fk)
+}
+
+fn map(e: sqlx::Error, fk: &str) -> StoreError {
+    match &e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        sqlx::Error::Database(db) => {
+            let msg = db.message();
+            if let Some(cols) = msg.strip_prefix("UNIQUE constraint failed: ") {
+                let name = UNIQUE
+                    .iter()
+                    .find(|(c, _)| *c == cols)
+                    .map_or(cols, |(_, n)| *n);
+                StoreError::Conflict { constraint: name.to_owned() }
+            } else if msg.starts_with("FOREIGN KEY constraint failed") {
+                StoreError::Conflict { constraint: fk.to_owned() }
+            } else if let Some(rest) = msg.strip_prefix("CHECK constraint failed: ") {
+                StoreError::Conflict { constraint: rest.to_owned() }
+            } else if msg.contains("database is locked") || msg.contains("database is busy") {
+                StoreError::Unavailable(msg.to_owned())
+            } else {
+                StoreError::Internal(e.to_string())
+            }
+        }
+        _ => StoreError::Internal(e.to_string()),
+    }
+}

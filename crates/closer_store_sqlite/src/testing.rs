@@ -1,0 +1,34 @@
+//! A throwaway SQLite database for tests: a fresh file, removed when the guard drops.
+
+use std::path::PathBuf;
+
+use crate::SqliteStore;
+
+/// Deletes the database files when dropped.
+pub struct TempDb {
+    path: PathBuf,
+}
+
+impl TempDb {
+    pub fn url(&self) -> String {
+        format!("sqlite://{}", self.path.display())
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = self.path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// A new, migrated store on a fresh file in the temp directory.
+pub async fn temp_store() -> (SqliteStore, TempDb) {
+    let path = std::env::temp_dir().join(format!("closer-test-{}.db", uuid::Uuid::new_v4().simple()));
+    let db = TempDb { path };
+    let store = SqliteStore::connect(&db.url()).await.expect("temp SQLite store");
+    (store, db)
+}
