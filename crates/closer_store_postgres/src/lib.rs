@@ -1,1 +1,77 @@
-//! placeholder
+//! closer's PostgreSQL adapter: the engine a team scales out on, with several stateless
+//! `closer` processes over one database.
+//!
+//! Concurrency is the database's job here: rows being changed are locked `FOR UPDATE`, and
+//! the unique identity constraint decides which of two concurrent inserts of a new email wins;
+//! the loser retries and merges into the winner's contact.
+
+mod contacts;
+mod contacts_read;
+mod error;
+mod migrate;
+mod rows;
+mod setup;
+pub mod testing;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use closer_store::{Store, StoreError};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+pub use migrate::MIGRATIONS;
+
+use error::db_err;
+
+/// Default connections per `closer` process; PostgreSQL's own default limit is 100.
+const POOL_SIZE: u32 = 16;
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://…`) and migrates.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(Self::options(url)?, POOL_SIZE).await
+    }
+
+    /// Connects with every session's `search_path` set to `schema` (tests isolate that way).
+    pub async fn connect_in_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
+        let options = Self::options(url)?.options([("search_path", schema)]);
+        Self::connect_with(options, POOL_SIZE).await
+    }
+
+    fn options(url: &str) -> Result<PgConnectOptions, StoreError> {
+        PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))
+    }
+
+    async fn connect_with(options: PgConnectOptions, size: u32) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(size)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(db_err)?;
+        migrate::run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.pool).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    fn engine(&self) -> &'static str {
+        "postgres"
+    }
+}

@@ -1,0 +1,299 @@
+//! Contact writes on PostgreSQL: upsert with dedupe, patch, erase. Rows are locked
+//! `FOR UPDATE`; a lost race on a new identity is retried (see `upsert_contact`).
+
+use async_trait::async_trait;
+use closer_domain::{Contact, ContactId, ContactPatch, Event, NewEvent, Stage, Timestamp, WorkspaceId};
+use closer_store::{
+    ContactQuery, ContactStore, IDENTITY_CONSTRAINT, IdentityKind, Page, StageSpan, StoreError,
+    UpsertContact, Upserted, draft_identities, plan_upsert, search_text, stage_event,
+};
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::PostgresStore;
+use crate::error::db_err;
+use crate::rows::{self, CONTACT_COLUMNS};
+
+/// How often an upsert that lost an identity race starts over (it then finds the winner).
+const UPSERT_ATTEMPTS: usize = 5;
+
+fn select_sql(lock: bool) -> &'static str {
+    static PLAIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static LOCKED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let build = |suffix: &str| format!("select {CONTACT_COLUMNS} from contacts where workspace_id = $1 and id = $2{suffix}");
+    if lock {
+        LOCKED.get_or_init(|| build(" for update"))
+    } else {
+        PLAIN.get_or_init(|| build(""))
+    }
+}
+
+pub(crate) async fn load(conn: &mut PgConnection, ws: WorkspaceId, id: ContactId, lock: bool) -> Result<Contact, StoreError> {
+    let row = sqlx::query(select_sql(lock))
+        .bind(ws.0)
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
+    rows::contact(&row)
+}
+
+async fn insert(conn: &mut PgConnection, c: &Contact) -> Result<(), StoreError> {
+    sqlx::query(include_str!("../queries/insert_contact.sql"))
+        .bind(c.id.0)
+        .bind(c.workspace_id.0)
+        .bind(&c.name)
+        .bind(Json(&c.emails))
+        .bind(Json(&c.phones))
+        .bind(&c.company)
+        .bind(&c.job_title)
+        .bind(Json(&c.properties))
+        .bind(c.stage.as_str())
+        .bind(c.owner_id.map(|o| o.0))
+        .bind(c.consent.as_ref().map(|x| x.granted))
+        .bind(c.consent.as_ref().map(|x| x.at.get()))
+        .bind(c.consent.as_ref().and_then(|x| x.source.clone()))
+        .bind(search_text(c))
+        .bind(c.created_at.get())
+        .bind(c.updated_at.get())
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+async fn update(conn: &mut PgConnection, c: &Contact) -> Result<(), StoreError> {
+    sqlx::query(include_str!("../queries/update_contact.sql"))
+        .bind(&c.name)
+        .bind(Json(&c.emails))
+        .bind(Json(&c.phones))
+        .bind(&c.company)
+        .bind(&c.job_title)
+        .bind(Json(&c.properties))
+        .bind(c.stage.as_str())
+        .bind(c.owner_id.map(|o| o.0))
+        .bind(c.consent.as_ref().map(|x| x.granted))
+        .bind(c.consent.as_ref().map(|x| x.at.get()))
+        .bind(c.consent.as_ref().and_then(|x| x.source.clone()))
+        .bind(search_text(c))
+        .bind(c.updated_at.get())
+        .bind(c.workspace_id.0)
+        .bind(c.id.0)
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// Makes the identity rows match the contact's emails and phones, in one statement.
+async fn write_identities(conn: &mut PgConnection, c: &Contact, replace: bool) -> Result<(), StoreError> {
+    if replace {
+        sqlx::query("delete from contact_identities where contact_id = $1")
+            .bind(c.id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    let (kinds, values): (Vec<&str>, Vec<&str>) = c
+        .emails
+        .iter()
+        .map(|e| (IdentityKind::Email.as_str(), e.as_str()))
+        .chain(c.phones.iter().map(|p| (IdentityKind::Phone.as_str(), p.as_str())))
+        .unzip();
+    // `do update … where same contact` touches our own rows and skips others', so the count
+    // tells whether any value belongs to another contact.
+    let written = sqlx::query(
+        "insert into contact_identities (workspace_id, kind, value, contact_id) \
+         select $1, k, v, $2 from unnest($3::text[], $4::text[]) as t(k, v) \
+         on conflict (workspace_id, kind, value) do update set contact_id = excluded.contact_id \
+         where contact_identities.contact_id = excluded.contact_id",
+    )
+    .bind(c.workspace_id.0)
+    .bind(c.id.0)
+    .bind(&kinds)
+    .bind(&values)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    if written.rows_affected() as usize == kinds.len() {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict { constraint: IDENTITY_CONSTRAINT.into() })
+    }
+}
+
+pub(crate) async fn insert_event(conn: &mut PgConnection, ws: WorkspaceId, contact: ContactId, e: &NewEvent) -> Result<(), StoreError> {
+    sqlx::query("insert into events (id, workspace_id, contact_id, kind, occurred_at, properties) values ($1, $2, $3, $4, $5, $6)")
+        .bind(e.id.0)
+        .bind(ws.0)
+        .bind(contact.0)
+        .bind(e.kind.as_str())
+        .bind(e.occurred_at.get())
+        .bind(Json(&e.properties))
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// Closes the open stage row (never before it opened) and opens the contact's current stage.
+async fn move_stage(conn: &mut PgConnection, c: &Contact, from: Option<Stage>, actor: &str, now: Timestamp) -> Result<(), StoreError> {
+    let open: Option<OffsetDateTime> =
+        sqlx::query_scalar("select max(entered_at) from contact_stages where contact_id = $1 and left_at is null")
+            .bind(c.id.0)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    let at = open.map_or(now, |o| Timestamp::new(o).max(now));
+    sqlx::query("update contact_stages set left_at = $1 where contact_id = $2 and left_at is null")
+        .bind(at.get())
+        .bind(c.id.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    sqlx::query(
+        "insert into contact_stages (id, workspace_id, contact_id, stage, entered_at, left_at, changed_by) \
+         values ($1, $2, $3, $4, $5, null, $6)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(c.workspace_id.0)
+    .bind(c.id.0)
+    .bind(c.stage.as_str())
+    .bind(at.get())
+    .bind(actor)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    insert_event(conn, c.workspace_id, c.id, &stage_event(from, c.stage, actor, at)).await
+}
+
+impl PostgresStore {
+    async fn try_upsert(&self, ws: WorkspaceId, req: &UpsertContact) -> Result<Upserted, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let identities = draft_identities(&req.draft);
+        let (kinds, values): (Vec<&str>, Vec<&str>) = identities.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();
+        let found: Vec<(String, String, Uuid)> = sqlx::query_as(
+            "select i.kind, i.value, i.contact_id from contact_identities i \
+             join unnest($2::text[], $3::text[]) with ordinality as t(k, v, n) on i.kind = t.k and i.value = t.v \
+             where i.workspace_id = $1 order by t.n",
+        )
+        .bind(ws.0)
+        .bind(&kinds)
+        .bind(&values)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let owners: Vec<_> = found
+            .into_iter()
+            .map(|(k, v, id)| {
+                let kind = if k == "email" { IdentityKind::Email } else { IdentityKind::Phone };
+                (kind, v, ContactId(id))
+            })
+            .collect();
+        let (target, draft) = plan_upsert(req.draft.clone(), &owners);
+        let (contact, created) = if let Some(id) = target {
+            let mut c = load(&mut tx, ws, id, true).await?;
+            let identities_before = (c.emails.len(), c.phones.len());
+            let outcome = c.merge(&draft, req.overwrite, req.now);
+            if outcome.changed {
+                update(&mut tx, &c).await?;
+            }
+            if identities_before != (c.emails.len(), c.phones.len()) {
+                write_identities(&mut tx, &c, false).await?;
+            }
+            if let Some((from, _)) = outcome.stage_change {
+                move_stage(&mut tx, &c, Some(from), &req.actor, req.now).await?;
+            }
+            (c, false)
+        } else {
+            let c = Contact::from_draft(ContactId::new(), ws, draft, req.now);
+            insert(&mut tx, &c).await?;
+            write_identities(&mut tx, &c, false).await?;
+            move_stage(&mut tx, &c, None, &req.actor, req.now).await?;
+            (c, true)
+        };
+        if let Some(event) = &req.event {
+            insert_event(&mut tx, ws, contact.id, event).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(Upserted { contact, created })
+    }
+}
+
+#[async_trait]
+impl ContactStore for PostgresStore {
+    async fn upsert_contact(&self, ws: WorkspaceId, req: UpsertContact) -> Result<Upserted, StoreError> {
+        let mut attempt = 1;
+        loop {
+            match self.try_upsert(ws, &req).await {
+                // Another transaction created (or erased) the person between our lookup and our
+                // write; the next attempt sees its committed result.
+                Err(e) if attempt < UPSERT_ATTEMPTS && (e.is_conflict_on(IDENTITY_CONSTRAINT) || matches!(e, StoreError::NotFound)) => {
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn contact(&self, ws: WorkspaceId, id: ContactId) -> Result<Contact, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        load(&mut conn, ws, id, false).await
+    }
+
+    async fn patch_contact(&self, ws: WorkspaceId, id: ContactId, patch: &ContactPatch, actor: &str, now: Timestamp) -> Result<Contact, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut c = load(&mut tx, ws, id, true).await?;
+        let outcome = c.apply(patch, now);
+        if outcome.changed {
+            update(&mut tx, &c).await?;
+            if patch.emails.is_some() || patch.phones.is_some() {
+                write_identities(&mut tx, &c, true).await?;
+            }
+        }
+        if let Some((from, _)) = outcome.stage_change {
+            move_stage(&mut tx, &c, Some(from), actor, now).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(c)
+    }
+
+    async fn erase_contact(&self, ws: WorkspaceId, id: ContactId, now: Timestamp) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // Identities, stage rows and events go with the contact (on delete cascade).
+        let gone = sqlx::query("delete from contacts where workspace_id = $1 and id = $2")
+            .bind(ws.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if gone.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("insert into erasures (id, workspace_id, contact_id, erased_at) values ($1, $2, $3, $4)")
+            .bind(Uuid::now_v7())
+            .bind(ws.0)
+            .bind(id.0)
+            .bind(now.get())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn list_contacts(&self, ws: WorkspaceId, query: &ContactQuery) -> Result<Page<Contact>, StoreError> {
+        crate::contacts_read::list(&self.pool, ws, query).await
+    }
+
+    async fn stage_history(&self, ws: WorkspaceId, id: ContactId) -> Result<Vec<StageSpan>, StoreError> {
+        crate::contacts_read::history(&self.pool, ws, id).await
+    }
+
+    async fn contact_events(&self, ws: WorkspaceId, id: ContactId, limit: u32, before: Option<Timestamp>) -> Result<Vec<Event>, StoreError> {
+        crate::contacts_read::events(&self.pool, ws, id, limit, before).await
+    }
+}

@@ -1,0 +1,128 @@
+//! Contact reads on PostgreSQL: the filtered, keyset-paged list, stage history and timeline.
+
+use closer_domain::{ContactId, Event, EventId, EventKind, Timestamp, WorkspaceId};
+use closer_store::{ContactQuery, Cursor, OwnerFilter, Page, StageSpan, StoreError};
+use sqlx::{Postgres, QueryBuilder, PgPool};
+
+use crate::error::db_err;
+use crate::rows::{self, CONTACT_COLUMNS, get, json, ts, ts_opt};
+
+pub(crate) async fn list(pool: &PgPool, ws: WorkspaceId, q: &ContactQuery) -> Result<Page<closer_domain::Contact>, StoreError> {
+    let column = if q.sort.by_updated() { "updated_at" } else { "created_at" };
+    let (cmp, dir) = if q.sort.descending() { ("<", "desc") } else { (">", "asc") };
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!("select {CONTACT_COLUMNS} from contacts where workspace_id = "));
+    sql.push_bind(ws.0);
+    if let Some(stage) = q.stage {
+        sql.push(" and stage = ").push_bind(stage.as_str());
+    }
+    match q.owner {
+        Some(OwnerFilter::Unassigned) => {
+            sql.push(" and owner_id is null");
+        }
+        Some(OwnerFilter::User(id)) => {
+            sql.push(" and owner_id = ").push_bind(id.0);
+        }
+        None => {}
+    }
+    if let Some(from) = q.created_from {
+        sql.push(" and created_at >= ").push_bind(from.get());
+    }
+    if let Some(to) = q.created_to {
+        sql.push(" and created_at < ").push_bind(to.get());
+    }
+    if let Some(text) = &q.q {
+        // strpos, not LIKE: the user's `%` and `_` stay literal.
+        sql.push(" and strpos(search, ").push_bind(text.to_lowercase()).push(") > 0");
+    }
+    if let Some(after) = q.after {
+        sql.push(format!(" and ({column}, id) {cmp} ("))
+            .push_bind(after.at.get())
+            .push(", ")
+            .push_bind(after.id.0)
+            .push(")");
+    }
+    sql.push(format!(" order by {column} {dir}, id {dir} limit "))
+        .push_bind(i64::from(q.limit) + 1);
+    let found = sql.build().fetch_all(pool).await.map_err(db_err)?;
+    let mut items = found.iter().map(rows::contact).collect::<Result<Vec<_>, _>>()?;
+    let more = items.len() > q.limit as usize;
+    items.truncate(q.limit as usize);
+    let next = if more {
+        items.last().map(|c| Cursor {
+            at: if q.sort.by_updated() { c.updated_at } else { c.created_at },
+            id: c.id,
+        })
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+async fn exists(pool: &PgPool, ws: WorkspaceId, id: ContactId) -> Result<(), StoreError> {
+    let found: Option<i32> = sqlx::query_scalar("select 1 from contacts where workspace_id = $1 and id = $2")
+        .bind(ws.0)
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
+    found.map(|_| ()).ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn history(pool: &PgPool, ws: WorkspaceId, id: ContactId) -> Result<Vec<StageSpan>, StoreError> {
+    exists(pool, ws, id).await?;
+    let found = sqlx::query(
+        "select stage, entered_at, left_at, changed_by from contact_stages \
+         where workspace_id = $1 and contact_id = $2 order by entered_at, id",
+    )
+    .bind(ws.0)
+    .bind(id.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    found
+        .iter()
+        .map(|row| {
+            Ok(StageSpan {
+                stage: rows::stage(&get::<String>(row, "stage")?)?,
+                entered_at: ts(row, "entered_at")?,
+                left_at: ts_opt(row, "left_at")?,
+                changed_by: get(row, "changed_by")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn events(
+    pool: &PgPool,
+    ws: WorkspaceId,
+    id: ContactId,
+    limit: u32,
+    before: Option<Timestamp>,
+) -> Result<Vec<Event>, StoreError> {
+    exists(pool, ws, id).await?;
+    let found = sqlx::query(
+        "select id, kind, occurred_at, properties from events \
+         where workspace_id = $1 and contact_id = $2 and ($3::timestamptz is null or occurred_at < $3) \
+         order by occurred_at desc, id desc limit $4",
+    )
+    .bind(ws.0)
+    .bind(id.0)
+    .bind(before.map(Timestamp::get))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    found
+        .iter()
+        .map(|row| {
+            let kind: String = get(row, "kind")?;
+            Ok(Event {
+                id: EventId(get(row, "id")?),
+                contact_id: id,
+                kind: EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("event kind {kind}")))?,
+                occurred_at: ts(row, "occurred_at")?,
+                properties: json(row, "properties")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,29 @@
+//! Embedded migrations. Same version numbers and names as the SQLite adapter (a test in
+//! the `closer` crate asserts it); sqlx's migrator records them in `_sqlx_migrations`.
+
+use std::borrow::Cow;
+
+use closer_store::StoreError;
+use sqlx::PgPool;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::SqlSafeStr;
+
+/// `(version, name, sql)`, in order.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/0001_foundation.sql"),
+)];
+
+pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|(version, name, sql)| {
+            Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql.into_sql_str(), false)
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+        .run(pool)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("migrating the PostgreSQL database failed: {e}")))
+}
