@@ -1,1 +1,23 @@
-fn main() {}
+//! `closer`: the binary. Parses the command line, sets up logging, runs the command.
+
+mod cli;
+mod commands;
+mod store;
+mod telemetry;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    telemetry::init();
+    match commands::run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", commands::describe(&e));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,58 @@
-//! placeholder
+//! closer's use cases over the storage ports: access (workspaces, tokens, users), contacts and
+//! lead capture. No HTTP here: the web crate and the CLI both call these.
+//!
+//! `App` is cheap to clone (an `Arc` inside) and holds the store as `Arc<dyn Store>`; it is
+//! the only door to data for every interface.
+
+mod access;
+mod capture;
+mod contacts;
+mod error;
+mod forms;
+
+use std::sync::Arc;
+
+use closer_store::Store;
+
+pub use access::{NewToken, Principal};
+pub use capture::{CaptureOutcome, FormPayload};
+pub use error::AppError;
+
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    forms: forms::FormCache,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                forms: forms::FormCache::default(),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// Readiness: the database answers.
+    pub async fn ready(&self) -> Result<(), AppError> {
+        self.inner.store.ping().await.map_err(AppError::from)
+    }
+}
+
+/// Lowercase hex of bytes (token hashes, form keys).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}

@@ -64,13 +64,14 @@ pub enum OwnerFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     pub at: Timestamp,
-    pub id: ContactId,
+    /// The row's id (a contact or an event): breaks ties between equal times.
+    pub id: uuid::Uuid,
 }
 
 impl Cursor {
     /// Opaque to clients: `<micros>.<uuid>`.
     pub fn encode(&self) -> String {
-        format!("{}.{}", self.at.unix_micros(), self.id.0.simple())
+        format!("{}.{}", self.at.unix_micros(), self.id.simple())
     }
 
     pub fn decode(raw: &str) -> Option<Self> {
@@ -146,13 +147,13 @@ pub trait ContactStore {
         id: ContactId,
     ) -> Result<Vec<StageSpan>, StoreError>;
 
-    /// Newest first, at most `limit`, strictly before `before` when given.
+    /// Newest first, at most `limit`, strictly before `before` (time, then id) when given.
     async fn contact_events(
         &self,
         workspace: WorkspaceId,
         id: ContactId,
         limit: u32,
-        before: Option<Timestamp>,
+        before: Option<Cursor>,
     ) -> Result<Vec<Event>, StoreError>;
 }
 

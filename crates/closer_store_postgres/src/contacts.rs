@@ -293,7 +293,7 @@ impl ContactStore for PostgresStore {
         crate::contacts_read::history(&self.pool, ws, id).await
     }
 
-    async fn contact_events(&self, ws: WorkspaceId, id: ContactId, limit: u32, before: Option<Timestamp>) -> Result<Vec<Event>, StoreError> {
+    async fn contact_events(&self, ws: WorkspaceId, id: ContactId, limit: u32, before: Option<closer_store::Cursor>) -> Result<Vec<Event>, StoreError> {
         crate::contacts_read::events(&self.pool, ws, id, limit, before).await
     }
 }

@@ -1,6 +1,6 @@
 //! Contact reads on PostgreSQL: the filtered, keyset-paged list, stage history and timeline.
 
-use closer_domain::{ContactId, Event, EventId, EventKind, Timestamp, WorkspaceId};
+use closer_domain::{ContactId, Event, EventId, EventKind, WorkspaceId};
 use closer_store::{ContactQuery, Cursor, OwnerFilter, Page, StageSpan, StoreError};
 use sqlx::{Postgres, QueryBuilder, PgPool};
 
@@ -38,7 +38,7 @@ pub(crate) async fn list(pool: &PgPool, ws: WorkspaceId, q: &ContactQuery) -> Re
         sql.push(format!(" and ({column}, id) {cmp} ("))
             .push_bind(after.at.get())
             .push(", ")
-            .push_bind(after.id.0)
+            .push_bind(after.id)
             .push(")");
     }
     sql.push(format!(" order by {column} {dir}, id {dir} limit "))
@@ -50,7 +50,7 @@ pub(crate) async fn list(pool: &PgPool, ws: WorkspaceId, q: &ContactQuery) -> Re
     let next = if more {
         items.last().map(|c| Cursor {
             at: if q.sort.by_updated() { c.updated_at } else { c.created_at },
-            id: c.id,
+            id: c.id.0,
         })
     } else {
         None
@@ -97,17 +97,18 @@ pub(crate) async fn events(
     ws: WorkspaceId,
     id: ContactId,
     limit: u32,
-    before: Option<Timestamp>,
+    before: Option<Cursor>,
 ) -> Result<Vec<Event>, StoreError> {
     exists(pool, ws, id).await?;
     let found = sqlx::query(
         "select id, kind, occurred_at, properties from events \
-         where workspace_id = $1 and contact_id = $2 and ($3::timestamptz is null or occurred_at < $3) \
-         order by occurred_at desc, id desc limit $4",
+         where workspace_id = $1 and contact_id = $2 and ($3::timestamptz is null or (occurred_at, id) < ($3, $4)) \
+         order by occurred_at desc, id desc limit $5",
     )
     .bind(ws.0)
     .bind(id.0)
-    .bind(before.map(Timestamp::get))
+    .bind(before.map(|c| c.at.get()))
+    .bind(before.map_or(uuid::Uuid::max(), |c| c.id))
     .bind(i64::from(limit))
     .fetch_all(pool)
     .await

@@ -291,7 +291,7 @@ impl ContactStore for SqliteStore {
         ws: WorkspaceId,
         id: ContactId,
         limit: u32,
-        before: Option<Timestamp>,
+        before: Option<closer_store::Cursor>,
     ) -> Result<Vec<Event>, StoreError> {
         crate::contacts_read::events(&self.reader, ws, id, limit, before).await
     }

@@ -1,6 +1,6 @@
 //! Contact reads on SQLite: the filtered, keyset-paged list, stage history and timeline.
 
-use closer_domain::{ContactId, Event, EventId, EventKind, Timestamp, WorkspaceId};
+use closer_domain::{ContactId, Event, EventId, EventKind, WorkspaceId};
 use closer_store::{ContactQuery, Cursor, OwnerFilter, Page, StageSpan, StoreError};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
@@ -38,7 +38,7 @@ pub(crate) async fn list(pool: &SqlitePool, ws: WorkspaceId, q: &ContactQuery) -
         sql.push(format!(" and ({column}, id) {cmp} ("))
             .push_bind(after.at.unix_micros())
             .push(", ")
-            .push_bind(after.id.0)
+            .push_bind(after.id)
             .push(")");
     }
     sql.push(format!(" order by {column} {dir}, id {dir} limit "))
@@ -50,7 +50,7 @@ pub(crate) async fn list(pool: &SqlitePool, ws: WorkspaceId, q: &ContactQuery) -
     let next = if more {
         items.last().map(|c| Cursor {
             at: if q.sort.by_updated() { c.updated_at } else { c.created_at },
-            id: c.id,
+            id: c.id.0,
         })
     } else {
         None
@@ -97,17 +97,18 @@ pub(crate) async fn events(
     ws: WorkspaceId,
     id: ContactId,
     limit: u32,
-    before: Option<Timestamp>,
+    before: Option<Cursor>,
 ) -> Result<Vec<Event>, StoreError> {
     exists(pool, ws, id).await?;
     let found = sqlx::query(
         "select id, kind, occurred_at, properties from events \
-         where workspace_id = ? and contact_id = ? and occurred_at < ? \
+         where workspace_id = ? and contact_id = ? and (occurred_at, id) < (?, ?) \
          order by occurred_at desc, id desc limit ?",
     )
     .bind(ws.0)
     .bind(id.0)
-    .bind(before.map_or(i64::MAX, Timestamp::unix_micros))
+    .bind(before.map_or(i64::MAX, |c| c.at.unix_micros()))
+    .bind(before.map_or(uuid::Uuid::max(), |c| c.id))
     .bind(i64::from(limit))
     .fetch_all(pool)
     .await

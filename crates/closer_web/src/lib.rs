@@ -1,1 +1,106 @@
-//! placeholder
+//! closer's HTTP layer: axum routers per feature, extractors, `ApiError` (problem+json), the
+//! OpenAPI document, and `Application` (bind first, then serve until shut down).
+//!
+//! Handlers stay thin: parse input into domain types, call `closer_app`, shape the answer.
+//! No SQL and no business rules here.
+
+pub mod error;
+pub mod extract;
+mod routes;
+pub mod snippet;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
+use closer_app::App;
+use tokio::net::TcpListener;
+use tower_http::cors::CorsLayer;
+use tower_http::trace::TraceLayer;
+
+use error::ApiError;
+use extract::BODY_LIMIT;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    /// The address landing pages reach this server at (form snippets use it).
+    pub public_url: Arc<str>,
+}
+
+/// The full OpenAPI document: every route of `router`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = routes::api().split_for_parts();
+    doc.merge(routes::public_capture().split_for_parts().1);
+    doc.merge(routes::meta().split_for_parts().1);
+    doc
+}
+
+/// All routes, with their layers.
+pub fn router(state: AppState) -> Router {
+    let (api, _) = routes::api().split_for_parts();
+    let (capture, _) = routes::public_capture().split_for_parts();
+    let (meta, _) = routes::meta().split_for_parts();
+    Router::new()
+        .merge(api.layer(DefaultBodyLimit::max(BODY_LIMIT)))
+        .merge(capture.layer(CorsLayer::permissive()).layer(DefaultBodyLimit::max(BODY_LIMIT)))
+        .merge(meta)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not-found", "no route here; see /api/openapi.json") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this route does not take that method; see /api/openapi.json")
+        })
+        .layer(
+            // Spans name the route template, never the raw URI: query strings can hold emails.
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+                tracing::info_span!("http", method = %req.method(), route = %route)
+            }),
+        )
+        .with_state(state)
+}
+
+pub struct WebConfig {
+    pub listen: SocketAddr,
+    /// Defaults to `http://{bound address}`.
+    pub public_url: Option<String>,
+}
+
+/// A bound, ready-to-serve server. Binding happens in `build`, so tests can bind port 0 and
+/// read the port before serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    addr: SocketAddr,
+    public_url: String,
+}
+
+impl Application {
+    pub async fn build(config: WebConfig, app: App) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let public_url = config.public_url.unwrap_or_else(|| format!("http://{addr}"));
+        let state = AppState { app, public_url: public_url.clone().into() };
+        Ok(Self { listener, router: router(state), addr, public_url })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    }
+}

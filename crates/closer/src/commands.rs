@@ -1,0 +1,148 @@
+//! Runs each command. Commands act directly on the database as the instance's operator.
+
+use anyhow::Context;
+use closer_app::{App, AppError};
+use closer_domain::Role;
+use closer_web::{Application, WebConfig, snippet};
+
+use crate::cli::{Cli, Command, FormCommand, RoleArg, ServeArgs, TokenCommand, UserCommand, WorkspaceCommand};
+use crate::store;
+
+/// A message a person can act on: field errors spelled out.
+pub fn describe(e: &anyhow::Error) -> String {
+    match e.downcast_ref::<AppError>() {
+        Some(AppError::Invalid(errors)) => errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+        Some(AppError::NotFound) => "not found".into(),
+        Some(other) => other.to_string(),
+        None => format!("{e:#}"),
+    }
+}
+
+async fn open_app(url: &str) -> anyhow::Result<App> {
+    let app = App::new(store::open(url).await?);
+    app.ensure_default_workspace().await?;
+    Ok(app)
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let url = cli.database_url;
+    match cli.command {
+        Command::Serve(args) => serve(&url, args).await,
+        Command::Migrate => {
+            open_app(&url).await?;
+            println!("migrations applied to {}", store::redacted(&url));
+            Ok(())
+        }
+        Command::Workspace(cmd) => workspace(open_app(&url).await?, cmd).await,
+        Command::Token(cmd) => token(open_app(&url).await?, cmd).await,
+        Command::User(cmd) => user(open_app(&url).await?, cmd).await,
+        Command::Form(cmd) => form(open_app(&url).await?, cmd).await,
+    }
+}
+
+async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let app = open_app(url).await?;
+    let engine = app.store().engine();
+    let server = Application::build(WebConfig { listen: args.listen, public_url: args.public_url }, app)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    tracing::info!(address = %server.local_addr(), engine, "closer is ready at http://{}", server.local_addr());
+    server.run_until(shutdown_signal()).await.context("serving")?;
+    tracing::info!("closer stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn workspace(app: App, cmd: WorkspaceCommand) -> anyhow::Result<()> {
+    match cmd {
+        WorkspaceCommand::Create { slug, name, country } => {
+            let ws = app.create_workspace(&slug, name.as_deref(), country.as_deref()).await?;
+            println!("created workspace {} ({})", ws.slug, ws.id);
+        }
+        WorkspaceCommand::List => {
+            for ws in app.list_workspaces().await? {
+                println!("{}\t{}\t{}", ws.slug, ws.name, ws.default_region.unwrap_or_default());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn token(app: App, cmd: TokenCommand) -> anyhow::Result<()> {
+    let TokenCommand::Create { workspace, role, label } = cmd;
+    let role = match role {
+        RoleArg::Admin => Role::Admin,
+        RoleArg::Member => Role::Member,
+    };
+    let token = app.create_token(&workspace, role, label).await?;
+    eprintln!("{} token for workspace {workspace}; it is shown only this once:", role.as_str());
+    println!("{}", token.secret);
+    Ok(())
+}
+
+async fn user(app: App, cmd: UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Add { email, name, role, workspace } => {
+            let user = app.add_user(&workspace, &email, &name, &role).await?;
+            println!("{}", user.id);
+        }
+        UserCommand::List { workspace } => {
+            let ws = app.workspace_by_slug(&workspace).await?;
+            for u in app.store().list_users(ws.id).await.map_err(AppError::from)? {
+                println!("{}\t{}\t{}\t{}", u.id, u.email, u.name, u.role);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
+    match cmd {
+        FormCommand::Create { name, redirect, workspace, public_url } => {
+            let ws = app.workspace_by_slug(&workspace).await?;
+            let form = app.create_form_in(ws.id, &name, redirect.as_deref()).await?;
+            println!("form {:?} created", form.name);
+            println!("id:     {}", form.id);
+            println!("key:    {}", form.key);
+            println!("action: {}", snippet::action_url(&form, &public_url));
+            println!("snippet: closer form snippet {}", form.key);
+        }
+        FormCommand::List { workspace, public_url } => {
+            let ws = app.workspace_by_slug(&workspace).await?;
+            for f in app.store().list_forms(ws.id).await.map_err(AppError::from)? {
+                println!("{}\t{}\t{}\t{}", f.id, f.key, f.name, snippet::action_url(&f, &public_url));
+            }
+        }
+        FormCommand::Snippet { form, workspace, public_url } => {
+            let ws = app.workspace_by_slug(&workspace).await?;
+            let form = app.find_form(ws.id, &form).await.map_err(|e| match e {
+                AppError::NotFound => anyhow::anyhow!("no form {form:?} in workspace {workspace}"),
+                other => other.into(),
+            })?;
+            print!("{}", snippet::form_snippet(&form, &public_url));
+        }
+    }
+    Ok(())
+}

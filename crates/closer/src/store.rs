@@ -1,0 +1,48 @@
+//! Picks the storage engine from the database URL's scheme. The only place that names a
+//! concrete backend.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use closer_store::Store;
+use closer_store_postgres::PostgresStore;
+use closer_store_sqlite::SqliteStore;
+
+/// The URL with any password replaced, safe to log.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let shown = redacted(url);
+    if url.starts_with("sqlite:") {
+        let store = SqliteStore::connect(url).await.with_context(|| format!("opening {shown}"))?;
+        Ok(Arc::new(store))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let store = PostgresStore::connect(url).await.with_context(|| format!("connecting to {shown}"))?;
+        Ok(Arc::new(store))
+    } else {
+        bail!("unsupported database URL {shown}: use sqlite://PATH or postgres://USER@HOST/DB")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn hides_passwords_only() {
+        assert_eq!(redacted("postgres://app:s3cret@db:5432/closer"), "postgres://app:***@db:5432/closer");
+        assert_eq!(redacted("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+        assert_eq!(redacted("sqlite://closer.db"), "sqlite://closer.db");
+    }
+}

@@ -1,0 +1,171 @@
+//! Access: workspaces, API tokens and the principal a request acts as.
+//!
+//! Tokens are `clsr_` + 64 hex characters (256 bits from the OS RNG via UUIDv4). Only their
+//! SHA-256 is stored: a fast hash is right for a high-entropy secret (no dictionary to guess
+//! from), and it keeps per-request authentication to one indexed lookup.
+
+use closer_domain::{Region, Role, Slug, Timestamp, TokenId, UserId, WorkspaceId};
+use closer_store::{TokenRecord, User, Workspace};
+use sha2::{Digest, Sha256};
+
+use crate::{App, AppError, hex};
+
+const TOKEN_PREFIX: &str = "clsr_";
+
+/// Who a request acts as: a token's workspace and role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    pub workspace_id: WorkspaceId,
+    pub role: Role,
+    pub token_id: TokenId,
+}
+
+impl Principal {
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::Member => Err(AppError::Forbidden("this needs an admin token".into())),
+        }
+    }
+
+    /// How this principal is named in stage history.
+    pub fn actor(&self) -> String {
+        format!("token:{}", self.token_id)
+    }
+}
+
+/// A freshly made token: the secret is shown once and never stored.
+pub struct NewToken {
+    pub secret: String,
+    pub record: TokenRecord,
+}
+
+fn hash_secret(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+impl App {
+    /// Creates the `default` workspace unless it exists. Run at every start.
+    pub async fn ensure_default_workspace(&self) -> Result<Workspace, AppError> {
+        let ws = Workspace {
+            id: WorkspaceId::new(),
+            slug: Slug::default_slug(),
+            name: "Default".into(),
+            default_region: None,
+            created_at: Timestamp::now(),
+        };
+        Ok(self.store().ensure_workspace(&ws).await?)
+    }
+
+    pub async fn create_workspace(&self, slug: &str, name: Option<&str>, region: Option<&str>) -> Result<Workspace, AppError> {
+        let slug = Slug::parse(slug)?;
+        let default_region = region.map(Region::parse).transpose()?.map(Region::code);
+        let ws = Workspace {
+            id: WorkspaceId::new(),
+            name: name.map_or_else(|| slug.to_string(), str::to_owned),
+            slug,
+            default_region,
+            created_at: Timestamp::now(),
+        };
+        self.store().create_workspace(&ws).await?;
+        Ok(ws)
+    }
+
+    pub async fn workspace_by_slug(&self, slug: &str) -> Result<Workspace, AppError> {
+        let slug = Slug::parse(slug)?;
+        self.store().workspace_by_slug(&slug).await.map_err(|e| match e {
+            closer_store::StoreError::NotFound => AppError::invalid("workspace", format!("no workspace is called {slug:?}")),
+            other => other.into(),
+        })
+    }
+
+    pub async fn list_workspaces(&self) -> Result<Vec<Workspace>, AppError> {
+        Ok(self.store().list_workspaces().await?)
+    }
+
+    pub async fn create_token(&self, workspace: &str, role: Role, label: Option<String>) -> Result<NewToken, AppError> {
+        let ws = self.workspace_by_slug(workspace).await?;
+        let secret = format!(
+            "{TOKEN_PREFIX}{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let record = TokenRecord {
+            id: TokenId::new(),
+            workspace_id: ws.id,
+            role,
+            hash: hash_secret(&secret),
+            label,
+            created_at: Timestamp::now(),
+        };
+        self.store().create_token(&record).await?;
+        Ok(NewToken { secret, record })
+    }
+
+    /// Resolves a bearer secret. Anything malformed or unknown is the same `Unauthorized`,
+    /// so a client cannot probe which part was wrong.
+    pub async fn authenticate(&self, secret: &str) -> Result<Principal, AppError> {
+        let well_formed = secret.len() == TOKEN_PREFIX.len() + 64
+            && secret.starts_with(TOKEN_PREFIX)
+            && secret[TOKEN_PREFIX.len()..].bytes().all(|b| b.is_ascii_hexdigit());
+        if !well_formed {
+            return Err(AppError::Unauthorized);
+        }
+        let token = self
+            .store()
+            .token_by_hash(&hash_secret(secret))
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        Ok(Principal {
+            workspace_id: token.workspace_id,
+            role: token.role,
+            token_id: token.id,
+        })
+    }
+
+    /// Adds a user to a workspace (the pipeline gives roles their powers).
+    pub async fn add_user(&self, workspace: &str, email: &str, name: &str, role: &str) -> Result<User, AppError> {
+        let ws = self.workspace_by_slug(workspace).await?;
+        let email = closer_domain::Email::parse(email)?;
+        let name = closer_domain::text::clean("name", name)?
+            .ok_or_else(|| AppError::invalid("name", "must not be empty"))?;
+        if !["admin", "manager", "rep", "marketer"].contains(&role) {
+            return Err(AppError::invalid("role", format!("{role:?} is not a role; use admin, manager, rep or marketer")));
+        }
+        let user = User {
+            id: UserId::new(),
+            workspace_id: ws.id,
+            email,
+            name,
+            role: role.to_owned(),
+            created_at: Timestamp::now(),
+        };
+        self.store().create_user(&user).await?;
+        Ok(user)
+    }
+
+    pub async fn list_users(&self, principal: &Principal) -> Result<Vec<User>, AppError> {
+        Ok(self.store().list_users(principal.workspace_id).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_hex_sha256() {
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
+
+impl App {
+    /// The region national phone numbers are read in, from the principal's workspace.
+    pub async fn region(&self, principal: &Principal) -> Result<Option<Region>, AppError> {
+        let ws = self.store().workspace(principal.workspace_id).await?;
+        Ok(ws.default_region.as_deref().and_then(|r| Region::parse(r).ok()))
+    }
+}

@@ -1,0 +1,65 @@
+//! `AppError`: what a use case can refuse or fail with, in terms an interface can show.
+//!
+//! Error policy: crates below the binary use `thiserror` types; `StoreError` converts here, and
+//! the web crate maps `AppError` to HTTP in one place. `Internal` carries detail for the log
+//! only — interfaces show a generic message.
+
+use closer_domain::FieldError;
+use closer_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input that parsed but breaks a rule, field by field.
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("not found")]
+    NotFound,
+    /// The request is valid but clashes with stored state; the message says how.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("missing or invalid credentials")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Invalid(vec![e])
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict { constraint } => AppError::Conflict(conflict_message(&constraint)),
+            StoreError::Unavailable(m) => AppError::Unavailable(m),
+            StoreError::Corrupt(m) | StoreError::Internal(m) => AppError::Internal(m),
+        }
+    }
+}
+
+/// A sentence per named constraint, so a client learns what clashed.
+fn conflict_message(constraint: &str) -> String {
+    match constraint {
+        "workspaces_slug_key" => "a workspace with this slug already exists".into(),
+        "users_email_key" => "a user with this email already exists in the workspace".into(),
+        "forms_key_key" => "a form with this key already exists".into(),
+        closer_store::IDENTITY_CONSTRAINT => {
+            "one of these emails or phone numbers already belongs to another contact".into()
+        }
+        "contacts_owner_fk" => "the owner is not a user of this workspace".into(),
+        other => format!("conflicts with existing data ({other})"),
+    }
+}

@@ -1,0 +1,199 @@
+//! `/api/v1/contacts`: upsert, read, edit, erase, list and timeline.
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use closer_app::Principal;
+use closer_domain::{ContactId, Stage, Timestamp, UserId};
+use closer_store::{ContactQuery, ContactSort, Cursor, OwnerFilter};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::contacts_dto::{ContactDetail, ContactInput, ContactPage, ContactPatchInput, ContactView, EventPage, EventView, StageView};
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_contact, list_contacts))
+        .routes(routes!(get_contact, patch_contact, delete_contact))
+        .routes(routes!(contact_events))
+}
+
+fn contact_id(raw: &str) -> Result<ContactId, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, "bad-id", "id", "is not a contact id (a UUID)"))
+}
+
+/// Create a contact, or update the one with the same email or phone.
+#[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = ContactInput,
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = ContactView),
+        (status = 200, description = "Matched an existing contact by email or phone, which was updated", body = ContactView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn create_contact(State(state): State<AppState>, principal: Principal, ApiJson(input): ApiJson<ContactInput>) -> Result<Response, ApiError> {
+    let region = state.app.region(&principal).await?;
+    let (draft, overwrite) = input.parse(region).map_err(ApiError::invalid)?;
+    let out = state.app.upsert_contact(&principal, draft, overwrite).await?;
+    let id = out.contact.id;
+    let body = Json(ContactView::from(out.contact));
+    Ok(if out.created {
+        (StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/contacts/{id}"))], body).into_response()
+    } else {
+        (StatusCode::OK, body).into_response()
+    })
+}
+
+/// A contact with its stage history.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts",
+    params(("id" = Uuid, Path, description = "Contact id")),
+    responses((status = 200, body = ContactDetail), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn get_contact(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> Result<Json<ContactDetail>, ApiError> {
+    let id = contact_id(&id)?;
+    let contact = state.app.contact(&principal, id).await?;
+    let history = state.app.stage_history(&principal, id).await?;
+    Ok(Json(ContactDetail { contact: contact.into(), stage_history: history.into_iter().map(StageView::from).collect() }))
+}
+
+/// Edit a contact (fields present are set, `null` clears).
+#[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactPatchInput,
+    params(("id" = Uuid, Path, description = "Contact id")),
+    responses((status = 200, body = ContactView), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn patch_contact(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ContactPatchInput>,
+) -> Result<Json<ContactView>, ApiError> {
+    let id = contact_id(&id)?;
+    let region = state.app.region(&principal).await?;
+    let patch = input.parse(region).map_err(ApiError::invalid)?;
+    Ok(Json(state.app.patch_contact(&principal, id, &patch).await?.into()))
+}
+
+/// Erase a contact: its personal data is deleted everywhere (an erasure request).
+#[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts",
+    params(("id" = Uuid, Path, description = "Contact id")),
+    responses((status = 204, description = "Erased"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn delete_contact(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    state.app.erase_contact(&principal, contact_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// lead, prospect, opportunity, customer or disqualified.
+    stage: Option<String>,
+    /// A user id, or `none` for unassigned contacts.
+    owner: Option<String>,
+    /// RFC 3339; created at or after.
+    created_from: Option<String>,
+    /// RFC 3339; created before.
+    created_to: Option<String>,
+    /// Case-insensitive text in name, email or company.
+    q: Option<String>,
+    /// `created`, `-created` (default), `updated` or `-updated`.
+    sort: Option<String>,
+    /// 1–200, default 50.
+    limit: Option<u32>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+}
+
+fn bad(field: &str, message: &str) -> ApiError {
+    ApiError::field(StatusCode::BAD_REQUEST, "bad-query", field, message)
+}
+
+fn time_param(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    raw.map(|r| Timestamp::parse_rfc3339(r).ok_or_else(|| bad(field, "must be an RFC 3339 time, like 2026-11-23T00:00:00Z")))
+        .transpose()
+}
+
+impl ListParams {
+    fn parse(self) -> Result<ContactQuery, ApiError> {
+        let sort = match self.sort.as_deref() {
+            None | Some("-created") => ContactSort::CreatedDesc,
+            Some("created") => ContactSort::CreatedAsc,
+            Some("-updated") => ContactSort::UpdatedDesc,
+            Some("updated") => ContactSort::UpdatedAsc,
+            Some(_) => return Err(bad("sort", "must be created, -created, updated or -updated")),
+        };
+        let owner = match self.owner.as_deref() {
+            None => None,
+            Some("none") => Some(OwnerFilter::Unassigned),
+            Some(raw) => Some(OwnerFilter::User(UserId(raw.parse().map_err(|_| bad("owner", "must be a user id or none"))?))),
+        };
+        let q = self.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+        if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            return Err(bad("q", "must be at most 200 characters"));
+        }
+        Ok(ContactQuery {
+            stage: self.stage.map(|s| Stage::parse(&s)).transpose().map_err(|e| bad("stage", &e.message))?,
+            owner,
+            created_from: time_param("created_from", self.created_from.as_deref())?,
+            created_to: time_param("created_to", self.created_to.as_deref())?,
+            q,
+            sort,
+            limit: self.limit.unwrap_or(50),
+            after: self.cursor.map(|c| Cursor::decode(&c).ok_or_else(|| bad("cursor", "is not a cursor from this API"))).transpose()?,
+        })
+    }
+}
+
+/// List contacts, newest first by default, a page at a time.
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ListParams),
+    responses((status = 200, body = ContactPage), (status = 400, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn list_contacts(State(state): State<AppState>, principal: Principal, ApiQuery(params): ApiQuery<ListParams>) -> Result<Json<ContactPage>, ApiError> {
+    let query = params.parse()?;
+    let page = state.app.list_contacts(&principal, &query).await?;
+    Ok(Json(ContactPage { items: page.items.into_iter().map(ContactView::from).collect(), next_cursor: page.next.map(|c| c.encode()) }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventParams {
+    /// 1–200, default 50.
+    limit: Option<u32>,
+    /// `next_before` from the previous page.
+    before: Option<String>,
+}
+
+/// The contact's timeline, newest first.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/events", tag = "contacts",
+    params(("id" = Uuid, Path, description = "Contact id"), EventParams),
+    responses((status = 200, body = EventPage), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn contact_events(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<EventParams>,
+) -> Result<Json<EventPage>, ApiError> {
+    let id = contact_id(&id)?;
+    let limit = params.limit.unwrap_or(50);
+    let before = params.before.map(|c| Cursor::decode(&c).ok_or_else(|| bad("before", "is not a cursor from this API"))).transpose()?;
+    let events = state.app.contact_events(&principal, id, limit, before).await?;
+    let next_before = (events.len() == limit as usize)
+        .then(|| events.last().map(|e| Cursor { at: e.occurred_at, id: e.id.0 }.encode()))
+        .flatten();
+    Ok(Json(EventPage { items: events.into_iter().map(EventView::from).collect(), next_before }))
+}

@@ -1,0 +1,55 @@
+//! One route table: each feature's `router()` merged here, which also yields the OpenAPI
+//! document (so every route is in it by construction).
+
+mod capture;
+mod contacts;
+mod contacts_dto;
+mod forms;
+mod health;
+mod openapi;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "closer", description = "closer's REST API: contacts and lead capture. Every `/api/v1` route needs `Authorization: Bearer <token>`; errors are `application/problem+json` (RFC 9457)."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "contacts", description = "People, from lead to customer"),
+        (name = "forms", description = "Lead-capture forms"),
+        (name = "capture", description = "Public form posts from landing pages"),
+        (name = "health", description = "Readiness"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A token from `closer token create`")).build()),
+        );
+    }
+}
+
+/// The authenticated API.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(contacts::router()).merge(forms::router())
+}
+
+/// Public, token-less routes with open CORS.
+pub fn public_capture() -> OpenApiRouter<AppState> {
+    capture::router()
+}
+
+/// Health and the OpenAPI document: public, no CORS.
+pub fn meta() -> OpenApiRouter<AppState> {
+    health::router().merge(openapi::router())
+}
