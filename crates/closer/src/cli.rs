@@ -5,10 +5,20 @@ use std::net::SocketAddr;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "closer", version, about = "closer: follow one person from the first page view to revenue")]
+#[command(
+    name = "closer",
+    version,
+    about = "closer: follow one person from the first page view to revenue"
+)]
 pub struct Cli {
     /// `sqlite://PATH` (created if missing) or `postgres://USER@HOST/DB`.
-    #[arg(long, global = true, env = "CLOSER_DATABASE_URL", default_value = "sqlite://closer.db", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CLOSER_DATABASE_URL",
+        default_value = "sqlite://closer.db",
+        hide_env_values = true
+    )]
     pub database_url: String,
     #[command(subcommand)]
     pub command: Command,
@@ -113,14 +123,22 @@ pub enum FormCommand {
         #[arg(long, default_value = "default")]
         workspace: String,
         /// The URL landing pages reach closer at.
-        #[arg(long, env = "CLOSER_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        #[arg(
+            long,
+            env = "CLOSER_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
         public_url: String,
     },
     /// List a workspace's forms.
     List {
         #[arg(long, default_value = "default")]
         workspace: String,
-        #[arg(long, env = "CLOSER_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        #[arg(
+            long,
+            env = "CLOSER_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
         public_url: String,
     },
     /// Print an HTML form to paste into a landing page.
@@ -129,7 +147,11 @@ pub enum FormCommand {
         form: String,
         #[arg(long, default_value = "default")]
         workspace: String,
-        #[arg(long, env = "CLOSER_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        #[arg(
+            long,
+            env = "CLOSER_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
         public_url: String,
     },
 }

@@ -5,13 +5,19 @@ use closer_app::{App, AppError};
 use closer_domain::Role;
 use closer_web::{Application, WebConfig, snippet};
 
-use crate::cli::{Cli, Command, FormCommand, RoleArg, ServeArgs, TokenCommand, UserCommand, WorkspaceCommand};
+use crate::cli::{
+    Cli, Command, FormCommand, RoleArg, ServeArgs, TokenCommand, UserCommand, WorkspaceCommand,
+};
 use crate::store;
 
 /// A message a person can act on: field errors spelled out.
 pub fn describe(e: &anyhow::Error) -> String {
     match e.downcast_ref::<AppError>() {
-        Some(AppError::Invalid(errors)) => errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+        Some(AppError::Invalid(errors)) => errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
         Some(AppError::NotFound) => "not found".into(),
         Some(other) => other.to_string(),
         None => format!("{e:#}"),
@@ -43,11 +49,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let app = open_app(url).await?;
     let engine = app.store().engine();
-    let server = Application::build(WebConfig { listen: args.listen, public_url: args.public_url }, app)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
+    let server = Application::build(
+        WebConfig {
+            listen: args.listen,
+            public_url: args.public_url,
+        },
+        app,
+    )
+    .await
+    .with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(address = %server.local_addr(), engine, "closer is ready at http://{}", server.local_addr());
-    server.run_until(shutdown_signal()).await.context("serving")?;
+    server
+        .run_until(shutdown_signal())
+        .await
+        .context("serving")?;
     tracing::info!("closer stopped");
     Ok(())
 }
@@ -77,13 +92,24 @@ async fn shutdown_signal() {
 
 async fn workspace(app: App, cmd: WorkspaceCommand) -> anyhow::Result<()> {
     match cmd {
-        WorkspaceCommand::Create { slug, name, country } => {
-            let ws = app.create_workspace(&slug, name.as_deref(), country.as_deref()).await?;
+        WorkspaceCommand::Create {
+            slug,
+            name,
+            country,
+        } => {
+            let ws = app
+                .create_workspace(&slug, name.as_deref(), country.as_deref())
+                .await?;
             println!("created workspace {} ({})", ws.slug, ws.id);
         }
         WorkspaceCommand::List => {
             for ws in app.list_workspaces().await? {
-                println!("{}\t{}\t{}", ws.slug, ws.name, ws.default_region.unwrap_or_default());
+                println!(
+                    "{}\t{}\t{}",
+                    ws.slug,
+                    ws.name,
+                    ws.default_region.unwrap_or_default()
+                );
             }
         }
     }
@@ -91,26 +117,43 @@ async fn workspace(app: App, cmd: WorkspaceCommand) -> anyhow::Result<()> {
 }
 
 async fn token(app: App, cmd: TokenCommand) -> anyhow::Result<()> {
-    let TokenCommand::Create { workspace, role, label } = cmd;
+    let TokenCommand::Create {
+        workspace,
+        role,
+        label,
+    } = cmd;
     let role = match role {
         RoleArg::Admin => Role::Admin,
         RoleArg::Member => Role::Member,
     };
     let token = app.create_token(&workspace, role, label).await?;
-    eprintln!("{} token for workspace {workspace}; it is shown only this once:", role.as_str());
+    eprintln!(
+        "{} token for workspace {workspace}; it is shown only this once:",
+        role.as_str()
+    );
     println!("{}", token.secret);
     Ok(())
 }
 
 async fn user(app: App, cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
-        UserCommand::Add { email, name, role, workspace } => {
+        UserCommand::Add {
+            email,
+            name,
+            role,
+            workspace,
+        } => {
             let user = app.add_user(&workspace, &email, &name, &role).await?;
             println!("{}", user.id);
         }
         UserCommand::List { workspace } => {
             let ws = app.workspace_by_slug(&workspace).await?;
-            for u in app.store().list_users(ws.id).await.map_err(AppError::from)? {
+            for u in app
+                .store()
+                .list_users(ws.id)
+                .await
+                .map_err(AppError::from)?
+            {
                 println!("{}\t{}\t{}\t{}", u.id, u.email, u.name, u.role);
             }
         }
@@ -120,22 +163,47 @@ async fn user(app: App, cmd: UserCommand) -> anyhow::Result<()> {
 
 async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
     match cmd {
-        FormCommand::Create { name, redirect, workspace, public_url } => {
+        FormCommand::Create {
+            name,
+            redirect,
+            workspace,
+            public_url,
+        } => {
             let ws = app.workspace_by_slug(&workspace).await?;
-            let form = app.create_form_in(ws.id, &name, redirect.as_deref()).await?;
+            let form = app
+                .create_form_in(ws.id, &name, redirect.as_deref())
+                .await?;
             println!("form {:?} created", form.name);
             println!("id:     {}", form.id);
             println!("key:    {}", form.key);
             println!("action: {}", snippet::action_url(&form, &public_url));
             println!("snippet: closer form snippet {}", form.key);
         }
-        FormCommand::List { workspace, public_url } => {
+        FormCommand::List {
+            workspace,
+            public_url,
+        } => {
             let ws = app.workspace_by_slug(&workspace).await?;
-            for f in app.store().list_forms(ws.id).await.map_err(AppError::from)? {
-                println!("{}\t{}\t{}\t{}", f.id, f.key, f.name, snippet::action_url(&f, &public_url));
+            for f in app
+                .store()
+                .list_forms(ws.id)
+                .await
+                .map_err(AppError::from)?
+            {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    f.id,
+                    f.key,
+                    f.name,
+                    snippet::action_url(&f, &public_url)
+                );
             }
         }
-        FormCommand::Snippet { form, workspace, public_url } => {
+        FormCommand::Snippet {
+            form,
+            workspace,
+            public_url,
+        } => {
             let ws = app.workspace_by_slug(&workspace).await?;
             let form = app.find_form(ws.id, &form).await.map_err(|e| match e {
                 AppError::NotFound => anyhow::anyhow!("no form {form:?} in workspace {workspace}"),

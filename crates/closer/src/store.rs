@@ -25,10 +25,14 @@ pub fn redacted(url: &str) -> String {
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     let shown = redacted(url);
     if url.starts_with("sqlite:") {
-        let store = SqliteStore::connect(url).await.with_context(|| format!("opening {shown}"))?;
+        let store = SqliteStore::connect(url)
+            .await
+            .with_context(|| format!("opening {shown}"))?;
         Ok(Arc::new(store))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let store = PostgresStore::connect(url).await.with_context(|| format!("connecting to {shown}"))?;
+        let store = PostgresStore::connect(url)
+            .await
+            .with_context(|| format!("connecting to {shown}"))?;
         Ok(Arc::new(store))
     } else {
         bail!("unsupported database URL {shown}: use sqlite://PATH or postgres://USER@HOST/DB")
@@ -41,8 +45,14 @@ mod tests {
 
     #[test]
     fn hides_passwords_only() {
-        assert_eq!(redacted("postgres://app:s3cret@db:5432/closer"), "postgres://app:***@db:5432/closer");
-        assert_eq!(redacted("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+        assert_eq!(
+            redacted("postgres://app:s3cret@db:5432/closer"),
+            "postgres://app:***@db:5432/closer"
+        );
+        assert_eq!(
+            redacted("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
         assert_eq!(redacted("sqlite://closer.db"), "sqlite://closer.db");
     }
 }

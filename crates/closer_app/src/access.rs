@@ -57,7 +57,12 @@ impl App {
         Ok(self.store().ensure_workspace(&ws).await?)
     }
 
-    pub async fn create_workspace(&self, slug: &str, name: Option<&str>, region: Option<&str>) -> Result<Workspace, AppError> {
+    pub async fn create_workspace(
+        &self,
+        slug: &str,
+        name: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<Workspace, AppError> {
         let slug = Slug::parse(slug)?;
         let default_region = region.map(Region::parse).transpose()?.map(Region::code);
         let ws = Workspace {
@@ -73,17 +78,27 @@ impl App {
 
     pub async fn workspace_by_slug(&self, slug: &str) -> Result<Workspace, AppError> {
         let slug = Slug::parse(slug)?;
-        self.store().workspace_by_slug(&slug).await.map_err(|e| match e {
-            closer_store::StoreError::NotFound => AppError::invalid("workspace", format!("no workspace is called {slug:?}")),
-            other => other.into(),
-        })
+        self.store()
+            .workspace_by_slug(&slug)
+            .await
+            .map_err(|e| match e {
+                closer_store::StoreError::NotFound => {
+                    AppError::invalid("workspace", format!("no workspace is called \"{slug}\""))
+                }
+                other => other.into(),
+            })
     }
 
     pub async fn list_workspaces(&self) -> Result<Vec<Workspace>, AppError> {
         Ok(self.store().list_workspaces().await?)
     }
 
-    pub async fn create_token(&self, workspace: &str, role: Role, label: Option<String>) -> Result<NewToken, AppError> {
+    pub async fn create_token(
+        &self,
+        workspace: &str,
+        role: Role,
+        label: Option<String>,
+    ) -> Result<NewToken, AppError> {
         let ws = self.workspace_by_slug(workspace).await?;
         let secret = format!(
             "{TOKEN_PREFIX}{}{}",
@@ -107,7 +122,9 @@ impl App {
     pub async fn authenticate(&self, secret: &str) -> Result<Principal, AppError> {
         let well_formed = secret.len() == TOKEN_PREFIX.len() + 64
             && secret.starts_with(TOKEN_PREFIX)
-            && secret[TOKEN_PREFIX.len()..].bytes().all(|b| b.is_ascii_hexdigit());
+            && secret[TOKEN_PREFIX.len()..]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit());
         if !well_formed {
             return Err(AppError::Unauthorized);
         }
@@ -124,13 +141,22 @@ impl App {
     }
 
     /// Adds a user to a workspace (the pipeline gives roles their powers).
-    pub async fn add_user(&self, workspace: &str, email: &str, name: &str, role: &str) -> Result<User, AppError> {
+    pub async fn add_user(
+        &self,
+        workspace: &str,
+        email: &str,
+        name: &str,
+        role: &str,
+    ) -> Result<User, AppError> {
         let ws = self.workspace_by_slug(workspace).await?;
         let email = closer_domain::Email::parse(email)?;
         let name = closer_domain::text::clean("name", name)?
             .ok_or_else(|| AppError::invalid("name", "must not be empty"))?;
         if !["admin", "manager", "rep", "marketer"].contains(&role) {
-            return Err(AppError::invalid("role", format!("{role:?} is not a role; use admin, manager, rep or marketer")));
+            return Err(AppError::invalid(
+                "role",
+                format!("{role:?} is not a role; use admin, manager, rep or marketer"),
+            ));
         }
         let user = User {
             id: UserId::new(),
@@ -149,6 +175,17 @@ impl App {
     }
 }
 
+impl App {
+    /// The region national phone numbers are read in, from the principal's workspace.
+    pub async fn region(&self, principal: &Principal) -> Result<Option<Region>, AppError> {
+        let ws = self.store().workspace(principal.workspace_id).await?;
+        Ok(ws
+            .default_region
+            .as_deref()
+            .and_then(|r| Region::parse(r).ok()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,13 +196,5 @@ mod tests {
             hash_secret("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-    }
-}
-
-impl App {
-    /// The region national phone numbers are read in, from the principal's workspace.
-    pub async fn region(&self, principal: &Principal) -> Result<Option<Region>, AppError> {
-        let ws = self.store().workspace(principal.workspace_id).await?;
-        Ok(ws.default_region.as_deref().and_then(|r| Region::parse(r).ok()))
     }
 }

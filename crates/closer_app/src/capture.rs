@@ -29,7 +29,11 @@ const MAX_PAGE_URL: usize = 2_000;
 
 impl App {
     /// Captures a submission to the form with public key `key`.
-    pub async fn capture(&self, key: &str, payload: FormPayload) -> Result<CaptureOutcome, AppError> {
+    pub async fn capture(
+        &self,
+        key: &str,
+        payload: FormPayload,
+    ) -> Result<CaptureOutcome, AppError> {
         let key = FormKey::parse(key).map_err(|_| AppError::NotFound)?;
         let cached = self.form_for_capture(&key).await?;
         let now = Timestamp::now();
@@ -37,7 +41,12 @@ impl App {
             .map_err(AppError::Invalid)?;
         if submission.is_bot {
             tracing::info!(form.id = %cached.form.id, "honeypot submission dropped");
-            return Ok(CaptureOutcome { form: cached.form, contact_id: ContactId::new(), created: false, bot: true });
+            return Ok(CaptureOutcome {
+                form: cached.form,
+                contact_id: ContactId::new(),
+                created: false,
+                bot: true,
+            });
         }
         let page = payload.page.filter(|p| p.len() <= MAX_PAGE_URL);
         let event = NewEvent {
@@ -58,8 +67,16 @@ impl App {
             actor: format!("form:{}", cached.form.key),
             now,
         };
-        let out = self.store().upsert_contact(cached.form.workspace_id, request).await?;
+        let out = self
+            .store()
+            .upsert_contact(cached.form.workspace_id, request)
+            .await?;
         tracing::info!(form.id = %cached.form.id, contact.id = %out.contact.id, created = out.created, "lead captured");
-        Ok(CaptureOutcome { form: cached.form, contact_id: out.contact.id, created: out.created, bot: false })
+        Ok(CaptureOutcome {
+            form: cached.form,
+            contact_id: out.contact.id,
+            created: out.created,
+            bot: false,
+        })
     }
 }

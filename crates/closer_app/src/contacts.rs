@@ -11,18 +11,28 @@ pub const MAX_PAGE: u32 = 200;
 
 impl App {
     /// The owner, if one is named, must be a user of the principal's workspace.
-    async fn check_owner(&self, principal: &Principal, owner: Option<UserId>) -> Result<(), AppError> {
+    async fn check_owner(
+        &self,
+        principal: &Principal,
+        owner: Option<UserId>,
+    ) -> Result<(), AppError> {
         let Some(owner) = owner else { return Ok(()) };
         match self.store().user(principal.workspace_id, owner).await {
             Ok(_) => Ok(()),
-            Err(closer_store::StoreError::NotFound) => {
-                Err(AppError::invalid("owner_id", "is not a user of this workspace"))
-            }
+            Err(closer_store::StoreError::NotFound) => Err(AppError::invalid(
+                "owner_id",
+                "is not a user of this workspace",
+            )),
             Err(e) => Err(e.into()),
         }
     }
 
-    pub async fn upsert_contact(&self, principal: &Principal, draft: ContactDraft, overwrite: bool) -> Result<Upserted, AppError> {
+    pub async fn upsert_contact(
+        &self,
+        principal: &Principal,
+        draft: ContactDraft,
+        overwrite: bool,
+    ) -> Result<Upserted, AppError> {
         self.check_owner(principal, draft.owner_id).await?;
         let request = UpsertContact {
             draft,
@@ -31,48 +41,101 @@ impl App {
             actor: principal.actor(),
             now: Timestamp::now(),
         };
-        Ok(self.store().upsert_contact(principal.workspace_id, request).await?)
+        Ok(self
+            .store()
+            .upsert_contact(principal.workspace_id, request)
+            .await?)
     }
 
     pub async fn contact(&self, principal: &Principal, id: ContactId) -> Result<Contact, AppError> {
         Ok(self.store().contact(principal.workspace_id, id).await?)
     }
 
-    pub async fn patch_contact(&self, principal: &Principal, id: ContactId, patch: &ContactPatch) -> Result<Contact, AppError> {
-        self.check_owner(principal, patch.owner_id.flatten()).await?;
+    pub async fn patch_contact(
+        &self,
+        principal: &Principal,
+        id: ContactId,
+        patch: &ContactPatch,
+    ) -> Result<Contact, AppError> {
+        self.check_owner(principal, patch.owner_id.flatten())
+            .await?;
         Ok(self
             .store()
-            .patch_contact(principal.workspace_id, id, patch, &principal.actor(), Timestamp::now())
+            .patch_contact(
+                principal.workspace_id,
+                id,
+                patch,
+                &principal.actor(),
+                Timestamp::now(),
+            )
             .await?)
     }
 
     /// An erasure request: the contact's personal data is deleted, not flagged.
-    pub async fn erase_contact(&self, principal: &Principal, id: ContactId) -> Result<(), AppError> {
-        self.store().erase_contact(principal.workspace_id, id, Timestamp::now()).await?;
+    pub async fn erase_contact(
+        &self,
+        principal: &Principal,
+        id: ContactId,
+    ) -> Result<(), AppError> {
+        self.store()
+            .erase_contact(principal.workspace_id, id, Timestamp::now())
+            .await?;
         tracing::info!(contact.id = %id, "contact erased");
         Ok(())
     }
 
-    pub async fn list_contacts(&self, principal: &Principal, query: &ContactQuery) -> Result<Page<Contact>, AppError> {
+    pub async fn list_contacts(
+        &self,
+        principal: &Principal,
+        query: &ContactQuery,
+    ) -> Result<Page<Contact>, AppError> {
         if !(1..=MAX_PAGE).contains(&query.limit) {
-            return Err(AppError::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
+            return Err(AppError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE}"),
+            ));
         }
         if let (Some(from), Some(to)) = (query.created_from, query.created_to)
             && from > to
         {
-            return Err(AppError::invalid("created_from", "must not be after created_to"));
+            return Err(AppError::invalid(
+                "created_from",
+                "must not be after created_to",
+            ));
         }
-        Ok(self.store().list_contacts(principal.workspace_id, query).await?)
+        Ok(self
+            .store()
+            .list_contacts(principal.workspace_id, query)
+            .await?)
     }
 
-    pub async fn stage_history(&self, principal: &Principal, id: ContactId) -> Result<Vec<StageSpan>, AppError> {
-        Ok(self.store().stage_history(principal.workspace_id, id).await?)
+    pub async fn stage_history(
+        &self,
+        principal: &Principal,
+        id: ContactId,
+    ) -> Result<Vec<StageSpan>, AppError> {
+        Ok(self
+            .store()
+            .stage_history(principal.workspace_id, id)
+            .await?)
     }
 
-    pub async fn contact_events(&self, principal: &Principal, id: ContactId, limit: u32, before: Option<closer_store::Cursor>) -> Result<Vec<Event>, AppError> {
+    pub async fn contact_events(
+        &self,
+        principal: &Principal,
+        id: ContactId,
+        limit: u32,
+        before: Option<closer_store::Cursor>,
+    ) -> Result<Vec<Event>, AppError> {
         if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(AppError::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
+            return Err(AppError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE}"),
+            ));
         }
-        Ok(self.store().contact_events(principal.workspace_id, id, limit, before).await?)
+        Ok(self
+            .store()
+            .contact_events(principal.workspace_id, id, limit, before)
+            .await?)
     }
 }

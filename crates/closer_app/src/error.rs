@@ -43,7 +43,9 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
-            StoreError::Conflict { constraint } => AppError::Conflict(conflict_message(&constraint)),
+            StoreError::Conflict { constraint } => {
+                AppError::Conflict(conflict_message(&constraint))
+            }
             StoreError::Unavailable(m) => AppError::Unavailable(m),
             StoreError::Corrupt(m) | StoreError::Internal(m) => AppError::Internal(m),
         }

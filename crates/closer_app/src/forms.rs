@@ -32,7 +32,10 @@ pub(crate) struct FormCache {
 
 impl FormCache {
     fn get(&self, key: &FormKey) -> Option<CachedForm> {
-        let entries = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entries = self
+            .entries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         entries
             .get(key.as_str())
             .filter(|e| e.fetched.elapsed() < CACHE_TTL)
@@ -40,7 +43,10 @@ impl FormCache {
     }
 
     fn put(&self, entry: CachedForm) {
-        let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Bounded: a flood of posts to unknown keys never reaches here, but stale entries of
         // real forms are dropped when the map grows.
         if entries.len() > 10_000 {
@@ -59,19 +65,34 @@ fn parse_redirect(raw: &str) -> Result<String, AppError> {
     if ok {
         Ok(raw.to_owned())
     } else {
-        Err(AppError::invalid("redirect_url", "must be an absolute http:// or https:// URL"))
+        Err(AppError::invalid(
+            "redirect_url",
+            "must be an absolute http:// or https:// URL",
+        ))
     }
 }
 
 impl App {
-    pub async fn create_form(&self, principal: &Principal, name: &str, redirect: Option<&str>) -> Result<Form, AppError> {
+    pub async fn create_form(
+        &self,
+        principal: &Principal,
+        name: &str,
+        redirect: Option<&str>,
+    ) -> Result<Form, AppError> {
         principal.require_admin()?;
-        self.create_form_in(principal.workspace_id, name, redirect).await
+        self.create_form_in(principal.workspace_id, name, redirect)
+            .await
     }
 
     /// For the CLI, which acts as the operator of the whole instance.
-    pub async fn create_form_in(&self, workspace: closer_domain::WorkspaceId, name: &str, redirect: Option<&str>) -> Result<Form, AppError> {
-        let name = text::clean("name", name)?.ok_or_else(|| AppError::invalid("name", "must not be empty"))?;
+    pub async fn create_form_in(
+        &self,
+        workspace: closer_domain::WorkspaceId,
+        name: &str,
+        redirect: Option<&str>,
+    ) -> Result<Form, AppError> {
+        let name = text::clean("name", name)?
+            .ok_or_else(|| AppError::invalid("name", "must not be empty"))?;
         let redirect_url = redirect.map(parse_redirect).transpose()?;
         let random = uuid::Uuid::new_v4();
         let key = FormKey::parse(&hex(&random.as_bytes()[..KEY_BYTES])).expect("hex key is valid");
@@ -96,7 +117,11 @@ impl App {
     }
 
     /// A form by id or by key, within a workspace (the CLI accepts either).
-    pub async fn find_form(&self, workspace: closer_domain::WorkspaceId, id_or_key: &str) -> Result<Form, AppError> {
+    pub async fn find_form(
+        &self,
+        workspace: closer_domain::WorkspaceId,
+        id_or_key: &str,
+    ) -> Result<Form, AppError> {
         if let Ok(id) = id_or_key.parse::<FormId>() {
             return Ok(self.store().form(workspace, id).await?);
         }
@@ -112,10 +137,21 @@ impl App {
         if let Some(hit) = self.inner.forms.get(key) {
             return Ok(hit);
         }
-        let form = self.store().form_by_key(key).await?.ok_or(AppError::NotFound)?;
+        let form = self
+            .store()
+            .form_by_key(key)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let ws = self.store().workspace(form.workspace_id).await?;
-        let region = ws.default_region.as_deref().and_then(|r| Region::parse(r).ok());
-        let entry = CachedForm { form, region, fetched: Instant::now() };
+        let region = ws
+            .default_region
+            .as_deref()
+            .and_then(|r| Region::parse(r).ok());
+        let entry = CachedForm {
+            form,
+            region,
+            fetched: Instant::now(),
+        };
         self.inner.forms.put(entry.clone());
         Ok(entry)
     }

@@ -123,16 +123,28 @@ pub fn parse_submission(
             Value::Bool(b) => b.to_string(),
             Value::Null => String::new(),
             Value::Array(_) | Value::Object(_) => {
-                errors.push(FieldError::new(&name, "must be a string, number or boolean"));
+                errors.push(FieldError::new(
+                    &name,
+                    "must be a string, number or boolean",
+                ));
                 continue;
             }
         };
-        if name.is_empty() || name.chars().count() > MAX_PROPERTY_KEY || name.chars().any(char::is_control) {
-            errors.push(FieldError::new("form", format!("field names must be 1 to {MAX_PROPERTY_KEY} printable characters")));
+        if name.is_empty()
+            || name.chars().count() > MAX_PROPERTY_KEY
+            || name.chars().any(char::is_control)
+        {
+            errors.push(FieldError::new(
+                "form",
+                format!("field names must be 1 to {MAX_PROPERTY_KEY} printable characters"),
+            ));
             continue;
         }
         if text_value.len() > MAX_PROPERTY_VALUE_BYTES {
-            errors.push(FieldError::new(&name, format!("must be at most {MAX_PROPERTY_VALUE_BYTES} bytes")));
+            errors.push(FieldError::new(
+                &name,
+                format!("must be at most {MAX_PROPERTY_VALUE_BYTES} bytes"),
+            ));
             continue;
         }
         let is_blank = text_value.trim().is_empty();
@@ -160,8 +172,12 @@ pub fn parse_submission(
                 });
             }
             Target::Property if !is_blank => {
-                if draft.properties.len() >= MAX_PROPERTIES && !draft.properties.contains_key(&name) {
-                    errors.push(FieldError::new("form", format!("at most {MAX_PROPERTIES} custom fields")));
+                if draft.properties.len() >= MAX_PROPERTIES && !draft.properties.contains_key(&name)
+                {
+                    errors.push(FieldError::new(
+                        "form",
+                        format!("at most {MAX_PROPERTIES} custom fields"),
+                    ));
                 } else {
                     merge_repeated(&mut draft.properties, &name, value.clone());
                 }

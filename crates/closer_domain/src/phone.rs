@@ -112,12 +112,27 @@ mod tests {
     #[test]
     fn notations_normalise_to_e164() {
         let us = Some(Region::parse("us").unwrap());
-        for raw in ["+1 650 253 0000", "(650) 253-0000", "650.253.0000", "+1-650-253-0000"] {
-            assert_eq!(Phone::parse(raw, us).unwrap().as_str(), "+16502530000", "{raw}");
+        for raw in [
+            "+1 650 253 0000",
+            "(650) 253-0000",
+            "650.253.0000",
+            "+1-650-253-0000",
+        ] {
+            assert_eq!(
+                Phone::parse(raw, us).unwrap().as_str(),
+                "+16502530000",
+                "{raw}"
+            );
         }
         let de = Some(Region::parse("DE").unwrap());
-        assert_eq!(Phone::parse("030 901820", de).unwrap().as_str(), "+4930901820");
-        assert_eq!(Phone::parse("0049 30 901820", None).unwrap().as_str(), "+4930901820");
+        assert_eq!(
+            Phone::parse("030 901820", de).unwrap().as_str(),
+            "+4930901820"
+        );
+        assert_eq!(
+            Phone::parse("0049 30 901820", None).unwrap().as_str(),
+            "+4930901820"
+        );
     }
 
     #[test]

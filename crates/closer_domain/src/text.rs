@@ -19,7 +19,10 @@ pub fn clean(field: &str, raw: &str) -> Result<Option<String>, FieldError> {
         ));
     }
     if value.chars().any(|c| c.is_control() && c != '\t') {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(Some(value.to_owned()))
 }

@@ -16,7 +16,10 @@ impl Timestamp {
     pub fn new(at: OffsetDateTime) -> Self {
         let at = at.to_offset(time::UtcOffset::UTC);
         let micros = at.microsecond();
-        Self(at.replace_microsecond(micros).expect("microsecond in range"))
+        Self(
+            at.replace_microsecond(micros)
+                .expect("microsecond in range"),
+        )
     }
 
     pub fn now() -> Self {

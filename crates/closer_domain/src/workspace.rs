@@ -23,7 +23,9 @@ impl Slug {
         } else {
             Err(FieldError::new(
                 "slug",
-                format!("{raw:?} is not a slug: use 2 to 40 lowercase letters, digits and dashes, not starting with a dash"),
+                format!(
+                    "{raw:?} is not a slug: use 2 to 40 lowercase letters, digits and dashes, not starting with a dash"
+                ),
             ))
         }
     }

@@ -18,9 +18,9 @@ pub mod records;
 pub mod conformance;
 
 pub use contacts::{
-    ContactQuery, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT, IdentityKind, OwnerFilter,
-    Page, StageSpan, UpsertContact, Upserted, draft_identities, plan_upsert, search_text,
-    stage_event,
+    ContactQuery, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT, IdentityKind,
+    OwnerFilter, Page, StageSpan, UpsertContact, Upserted, draft_identities, plan_upsert,
+    search_text, stage_event,
 };
 pub use error::StoreError;
 pub use forms::FormStore;
@@ -60,10 +60,11 @@ pub trait UserStore {
 
 /// Everything closer stores, behind one object the app holds as `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: WorkspaceStore + TokenStore + UserStore + ContactStore + FormStore + Send + Sync {
+pub trait Store:
+    WorkspaceStore + TokenStore + UserStore + ContactStore + FormStore + Send + Sync
+{
     /// Cheap round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
     /// Which engine this is, for logs and `/healthz`.
     fn engine(&self) -> &'static str;
 }
-

@@ -2,7 +2,9 @@
 //! `FOR UPDATE`; a lost race on a new identity is retried (see `upsert_contact`).
 
 use async_trait::async_trait;
-use closer_domain::{Contact, ContactId, ContactPatch, Event, NewEvent, Stage, Timestamp, WorkspaceId};
+use closer_domain::{
+    Contact, ContactId, ContactPatch, Event, NewEvent, Stage, Timestamp, WorkspaceId,
+};
 use closer_store::{
     ContactQuery, ContactStore, IDENTITY_CONSTRAINT, IdentityKind, Page, StageSpan, StoreError,
     UpsertContact, Upserted, draft_identities, plan_upsert, search_text, stage_event,
@@ -22,7 +24,11 @@ const UPSERT_ATTEMPTS: usize = 5;
 fn select_sql(lock: bool) -> &'static str {
     static PLAIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     static LOCKED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let build = |suffix: &str| format!("select {CONTACT_COLUMNS} from contacts where workspace_id = $1 and id = $2{suffix}");
+    let build = |suffix: &str| {
+        format!(
+            "select {CONTACT_COLUMNS} from contacts where workspace_id = $1 and id = $2{suffix}"
+        )
+    };
     if lock {
         LOCKED.get_or_init(|| build(" for update"))
     } else {
@@ -30,7 +36,12 @@ fn select_sql(lock: bool) -> &'static str {
     }
 }
 
-pub(crate) async fn load(conn: &mut PgConnection, ws: WorkspaceId, id: ContactId, lock: bool) -> Result<Contact, StoreError> {
+pub(crate) async fn load(
+    conn: &mut PgConnection,
+    ws: WorkspaceId,
+    id: ContactId,
+    lock: bool,
+) -> Result<Contact, StoreError> {
     let row = sqlx::query(select_sql(lock))
         .bind(ws.0)
         .bind(id.0)
@@ -89,7 +100,11 @@ async fn update(conn: &mut PgConnection, c: &Contact) -> Result<(), StoreError> 
 }
 
 /// Makes the identity rows match the contact's emails and phones, in one statement.
-async fn write_identities(conn: &mut PgConnection, c: &Contact, replace: bool) -> Result<(), StoreError> {
+async fn write_identities(
+    conn: &mut PgConnection,
+    c: &Contact,
+    replace: bool,
+) -> Result<(), StoreError> {
     if replace {
         sqlx::query("delete from contact_identities where contact_id = $1")
             .bind(c.id.0)
@@ -101,7 +116,11 @@ async fn write_identities(conn: &mut PgConnection, c: &Contact, replace: bool) -
         .emails
         .iter()
         .map(|e| (IdentityKind::Email.as_str(), e.as_str()))
-        .chain(c.phones.iter().map(|p| (IdentityKind::Phone.as_str(), p.as_str())))
+        .chain(
+            c.phones
+                .iter()
+                .map(|p| (IdentityKind::Phone.as_str(), p.as_str())),
+        )
         .unzip();
     // `do update … where same contact` touches our own rows and skips others', so the count
     // tells whether any value belongs to another contact.
@@ -118,14 +137,21 @@ async fn write_identities(conn: &mut PgConnection, c: &Contact, replace: bool) -
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
-    if written.rows_affected() as usize == kinds.len() {
+    if u64::try_from(kinds.len()).ok() == Some(written.rows_affected()) {
         Ok(())
     } else {
-        Err(StoreError::Conflict { constraint: IDENTITY_CONSTRAINT.into() })
+        Err(StoreError::Conflict {
+            constraint: IDENTITY_CONSTRAINT.into(),
+        })
     }
 }
 
-pub(crate) async fn insert_event(conn: &mut PgConnection, ws: WorkspaceId, contact: ContactId, e: &NewEvent) -> Result<(), StoreError> {
+pub(crate) async fn insert_event(
+    conn: &mut PgConnection,
+    ws: WorkspaceId,
+    contact: ContactId,
+    e: &NewEvent,
+) -> Result<(), StoreError> {
     sqlx::query("insert into events (id, workspace_id, contact_id, kind, occurred_at, properties) values ($1, $2, $3, $4, $5, $6)")
         .bind(e.id.0)
         .bind(ws.0)
@@ -140,13 +166,20 @@ pub(crate) async fn insert_event(conn: &mut PgConnection, ws: WorkspaceId, conta
 }
 
 /// Closes the open stage row (never before it opened) and opens the contact's current stage.
-async fn move_stage(conn: &mut PgConnection, c: &Contact, from: Option<Stage>, actor: &str, now: Timestamp) -> Result<(), StoreError> {
-    let open: Option<OffsetDateTime> =
-        sqlx::query_scalar("select max(entered_at) from contact_stages where contact_id = $1 and left_at is null")
-            .bind(c.id.0)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
+async fn move_stage(
+    conn: &mut PgConnection,
+    c: &Contact,
+    from: Option<Stage>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let open: Option<OffsetDateTime> = sqlx::query_scalar(
+        "select max(entered_at) from contact_stages where contact_id = $1 and left_at is null",
+    )
+    .bind(c.id.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
     let at = open.map_or(now, |o| Timestamp::new(o).max(now));
     sqlx::query("update contact_stages set left_at = $1 where contact_id = $2 and left_at is null")
         .bind(at.get())
@@ -167,14 +200,27 @@ async fn move_stage(conn: &mut PgConnection, c: &Contact, from: Option<Stage>, a
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
-    insert_event(conn, c.workspace_id, c.id, &stage_event(from, c.stage, actor, at)).await
+    insert_event(
+        conn,
+        c.workspace_id,
+        c.id,
+        &stage_event(from, c.stage, actor, at),
+    )
+    .await
 }
 
 impl PostgresStore {
-    async fn try_upsert(&self, ws: WorkspaceId, req: &UpsertContact) -> Result<Upserted, StoreError> {
+    async fn try_upsert(
+        &self,
+        ws: WorkspaceId,
+        req: &UpsertContact,
+    ) -> Result<Upserted, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let identities = draft_identities(&req.draft);
-        let (kinds, values): (Vec<&str>, Vec<&str>) = identities.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();
+        let (kinds, values): (Vec<&str>, Vec<&str>) = identities
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .unzip();
         let found: Vec<(String, String, Uuid)> = sqlx::query_as(
             "select i.kind, i.value, i.contact_id from contact_identities i \
              join unnest($2::text[], $3::text[]) with ordinality as t(k, v, n) on i.kind = t.k and i.value = t.v \
@@ -189,7 +235,11 @@ impl PostgresStore {
         let owners: Vec<_> = found
             .into_iter()
             .map(|(k, v, id)| {
-                let kind = if k == "email" { IdentityKind::Email } else { IdentityKind::Phone };
+                let kind = if k == "email" {
+                    IdentityKind::Email
+                } else {
+                    IdentityKind::Phone
+                };
                 (kind, v, ContactId(id))
             })
             .collect();
@@ -225,13 +275,21 @@ impl PostgresStore {
 
 #[async_trait]
 impl ContactStore for PostgresStore {
-    async fn upsert_contact(&self, ws: WorkspaceId, req: UpsertContact) -> Result<Upserted, StoreError> {
+    async fn upsert_contact(
+        &self,
+        ws: WorkspaceId,
+        req: UpsertContact,
+    ) -> Result<Upserted, StoreError> {
         let mut attempt = 1;
         loop {
             match self.try_upsert(ws, &req).await {
                 // Another transaction created (or erased) the person between our lookup and our
                 // write; the next attempt sees its committed result.
-                Err(e) if attempt < UPSERT_ATTEMPTS && (e.is_conflict_on(IDENTITY_CONSTRAINT) || matches!(e, StoreError::NotFound)) => {
+                Err(e)
+                    if attempt < UPSERT_ATTEMPTS
+                        && (e.is_conflict_on(IDENTITY_CONSTRAINT)
+                            || matches!(e, StoreError::NotFound)) =>
+                {
                     attempt += 1;
                 }
                 result => return result,
@@ -244,7 +302,14 @@ impl ContactStore for PostgresStore {
         load(&mut conn, ws, id, false).await
     }
 
-    async fn patch_contact(&self, ws: WorkspaceId, id: ContactId, patch: &ContactPatch, actor: &str, now: Timestamp) -> Result<Contact, StoreError> {
+    async fn patch_contact(
+        &self,
+        ws: WorkspaceId,
+        id: ContactId,
+        patch: &ContactPatch,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Contact, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let mut c = load(&mut tx, ws, id, true).await?;
         let outcome = c.apply(patch, now);
@@ -261,7 +326,12 @@ impl ContactStore for PostgresStore {
         Ok(c)
     }
 
-    async fn erase_contact(&self, ws: WorkspaceId, id: ContactId, now: Timestamp) -> Result<(), StoreError> {
+    async fn erase_contact(
+        &self,
+        ws: WorkspaceId,
+        id: ContactId,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         // Identities, stage rows and events go with the contact (on delete cascade).
         let gone = sqlx::query("delete from contacts where workspace_id = $1 and id = $2")
@@ -285,15 +355,29 @@ impl ContactStore for PostgresStore {
         Ok(())
     }
 
-    async fn list_contacts(&self, ws: WorkspaceId, query: &ContactQuery) -> Result<Page<Contact>, StoreError> {
+    async fn list_contacts(
+        &self,
+        ws: WorkspaceId,
+        query: &ContactQuery,
+    ) -> Result<Page<Contact>, StoreError> {
         crate::contacts_read::list(&self.pool, ws, query).await
     }
 
-    async fn stage_history(&self, ws: WorkspaceId, id: ContactId) -> Result<Vec<StageSpan>, StoreError> {
+    async fn stage_history(
+        &self,
+        ws: WorkspaceId,
+        id: ContactId,
+    ) -> Result<Vec<StageSpan>, StoreError> {
         crate::contacts_read::history(&self.pool, ws, id).await
     }
 
-    async fn contact_events(&self, ws: WorkspaceId, id: ContactId, limit: u32, before: Option<closer_store::Cursor>) -> Result<Vec<Event>, StoreError> {
+    async fn contact_events(
+        &self,
+        ws: WorkspaceId,
+        id: ContactId,
+        limit: u32,
+        before: Option<closer_store::Cursor>,
+    ) -> Result<Vec<Event>, StoreError> {
         crate::contacts_read::events(&self.pool, ws, id, limit, before).await
     }
 }

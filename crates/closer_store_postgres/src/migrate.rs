@@ -5,8 +5,8 @@ use std::borrow::Cow;
 
 use closer_store::StoreError;
 use sqlx::PgPool;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 /// `(version, name, sql)`, in order.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
@@ -19,11 +19,19 @@ pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {
     let migrations = MIGRATIONS
         .iter()
         .map(|(version, name, sql)| {
-            Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql.into_sql_str(), false)
+            Migration::new(
+                *version,
+                Cow::Borrowed(*name),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
         })
         .collect();
     Migrator::with_migrations(migrations)
         .run(pool)
         .await
-        .map_err(|e| StoreError::Unavailable(format!("migrating the PostgreSQL database failed: {e}")))
+        .map_err(|e| {
+            StoreError::Unavailable(format!("migrating the PostgreSQL database failed: {e}"))
+        })
 }

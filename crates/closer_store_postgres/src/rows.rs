@@ -28,7 +28,10 @@ pub(crate) fn ts_opt(row: &PgRow, column: &str) -> Result<Option<Timestamp>, Sto
     Ok(get::<Option<OffsetDateTime>>(row, column)?.map(Timestamp::new))
 }
 
-pub(crate) fn json<T: serde::de::DeserializeOwned>(row: &PgRow, column: &str) -> Result<T, StoreError> {
+pub(crate) fn json<T: serde::de::DeserializeOwned>(
+    row: &PgRow,
+    column: &str,
+) -> Result<T, StoreError> {
     get::<Json<T>>(row, column).map(|j| j.0)
 }
 

@@ -2,7 +2,10 @@
 
 use async_trait::async_trait;
 use closer_domain::{Email, FormId, FormKey, Role, Slug, TokenId, UserId, WorkspaceId};
-use closer_store::{Form, FormStore, StoreError, TokenRecord, TokenStore, User, UserStore, Workspace, WorkspaceStore};
+use closer_store::{
+    Form, FormStore, StoreError, TokenRecord, TokenStore, User, UserStore, Workspace,
+    WorkspaceStore,
+};
 
 use sqlx::postgres::PgRow;
 
@@ -171,11 +174,12 @@ impl UserStore for PostgresStore {
     }
 
     async fn list_users(&self, ws: WorkspaceId) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query("select * from users where workspace_id = $1 order by created_at, id")
-            .bind(ws.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let rows =
+            sqlx::query("select * from users where workspace_id = $1 order by created_at, id")
+                .bind(ws.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
         rows.iter().map(user).collect()
     }
 }
@@ -217,12 +221,12 @@ impl FormStore for PostgresStore {
     }
 
     async fn list_forms(&self, ws: WorkspaceId) -> Result<Vec<Form>, StoreError> {
-        let rows = sqlx::query("select * from forms where workspace_id = $1 order by created_at, id")
-            .bind(ws.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let rows =
+            sqlx::query("select * from forms where workspace_id = $1 order by created_at, id")
+                .bind(ws.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
         rows.iter().map(form).collect()
     }
 }
-

@@ -38,10 +38,16 @@ impl Drop for TestSchema {
         let url = self.url.clone();
         let sql = format!("drop schema if exists {} cascade", self.schema);
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 let mut conn = PgConnection::connect(&url).await.ok()?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.ok()
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
             })
         })
         .join();
@@ -75,11 +81,11 @@ pub async fn test_store() -> Option<(PostgresStore, TestSchema)> {
 }
 
 fn unreachable<T>(url: &str, why: &str) -> Option<T> {
+    static WARN: Once = Once::new();
     assert!(
         std::env::var("CI").as_deref() != Ok("true"),
         "PostgreSQL at {url} is unreachable ({why}) and CI=true: PostgreSQL tests must run in CI"
     );
-    static WARN: Once = Once::new();
     WARN.call_once(|| {
         eprintln!(
             "\n*** SKIPPED: PostgreSQL tests — {url} is unreachable ({why}). \

@@ -7,7 +7,10 @@ use closer_store_postgres::testing::test_store;
 
 async fn fixture() -> Option<Fixture> {
     let (store, guard) = test_store().await?;
-    Some(Fixture { store: Arc::new(store), guard: Box::new(guard) })
+    Some(Fixture {
+        store: Arc::new(store),
+        guard: Box::new(guard),
+    })
 }
 
 closer_store::conformance_tests!(fixture);

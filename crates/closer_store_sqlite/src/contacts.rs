@@ -6,8 +6,8 @@ use closer_domain::{
     Contact, ContactId, ContactPatch, Event, NewEvent, Stage, Timestamp, WorkspaceId,
 };
 use closer_store::{
-    ContactQuery, ContactStore, IdentityKind, Page, StageSpan, StoreError, UpsertContact,
-    Upserted, draft_identities, plan_upsert, search_text, stage_event,
+    ContactQuery, ContactStore, IdentityKind, Page, StageSpan, StoreError, UpsertContact, Upserted,
+    draft_identities, plan_upsert, search_text, stage_event,
 };
 use sqlx::SqliteConnection;
 use uuid::Uuid;
@@ -18,7 +18,11 @@ use crate::rows::{self, CONTACT_COLUMNS, to_json};
 
 const OWNER_FK: &str = "contacts_owner_fk";
 
-pub(crate) async fn load(conn: &mut SqliteConnection, ws: WorkspaceId, id: ContactId) -> Result<Contact, StoreError> {
+pub(crate) async fn load(
+    conn: &mut SqliteConnection,
+    ws: WorkspaceId,
+    id: ContactId,
+) -> Result<Contact, StoreError> {
     let sql = const_format_select();
     let row = sqlx::query(sql)
         .bind(ws.0)
@@ -33,7 +37,9 @@ pub(crate) async fn load(conn: &mut SqliteConnection, ws: WorkspaceId, id: Conta
 fn const_format_select() -> &'static str {
     // Built once: the column list is shared with the read queries.
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| format!("select {CONTACT_COLUMNS} from contacts where workspace_id = ? and id = ?"))
+    SQL.get_or_init(|| {
+        format!("select {CONTACT_COLUMNS} from contacts where workspace_id = ? and id = ?")
+    })
 }
 
 async fn insert(conn: &mut SqliteConnection, c: &Contact) -> Result<(), StoreError> {
@@ -84,7 +90,11 @@ async fn update(conn: &mut SqliteConnection, c: &Contact) -> Result<(), StoreErr
 }
 
 /// Makes the identity rows match the contact's emails and phones.
-async fn write_identities(conn: &mut SqliteConnection, c: &Contact, replace: bool) -> Result<(), StoreError> {
+async fn write_identities(
+    conn: &mut SqliteConnection,
+    c: &Contact,
+    replace: bool,
+) -> Result<(), StoreError> {
     if replace {
         sqlx::query("delete from contact_identities where contact_id = ?")
             .bind(c.id.0)
@@ -174,12 +184,22 @@ async fn move_stage(
     .await
     .map_err(db_err)?;
     let at = rows::ts(at)?;
-    insert_event(conn, c.workspace_id, c.id, &stage_event(from, c.stage, actor, at)).await
+    insert_event(
+        conn,
+        c.workspace_id,
+        c.id,
+        &stage_event(from, c.stage, actor, at),
+    )
+    .await
 }
 
 #[async_trait]
 impl ContactStore for SqliteStore {
-    async fn upsert_contact(&self, ws: WorkspaceId, req: UpsertContact) -> Result<Upserted, StoreError> {
+    async fn upsert_contact(
+        &self,
+        ws: WorkspaceId,
+        req: UpsertContact,
+    ) -> Result<Upserted, StoreError> {
         let mut tx = self.begin_write().await?;
         let mut owners = Vec::new();
         for (kind, value) in draft_identities(&req.draft) {
@@ -254,7 +274,12 @@ impl ContactStore for SqliteStore {
         Ok(c)
     }
 
-    async fn erase_contact(&self, ws: WorkspaceId, id: ContactId, now: Timestamp) -> Result<(), StoreError> {
+    async fn erase_contact(
+        &self,
+        ws: WorkspaceId,
+        id: ContactId,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         // Identities, stage rows and events go with the contact (on delete cascade).
         let gone = sqlx::query("delete from contacts where workspace_id = ? and id = ?")
@@ -266,23 +291,33 @@ impl ContactStore for SqliteStore {
         if gone.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("insert into erasures (id, workspace_id, contact_id, erased_at) values (?, ?, ?, ?)")
-            .bind(Uuid::now_v7())
-            .bind(ws.0)
-            .bind(id.0)
-            .bind(now.unix_micros())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "insert into erasures (id, workspace_id, contact_id, erased_at) values (?, ?, ?, ?)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(ws.0)
+        .bind(id.0)
+        .bind(now.unix_micros())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(())
     }
 
-    async fn list_contacts(&self, ws: WorkspaceId, query: &ContactQuery) -> Result<Page<Contact>, StoreError> {
+    async fn list_contacts(
+        &self,
+        ws: WorkspaceId,
+        query: &ContactQuery,
+    ) -> Result<Page<Contact>, StoreError> {
         crate::contacts_read::list(&self.reader, ws, query).await
     }
 
-    async fn stage_history(&self, ws: WorkspaceId, id: ContactId) -> Result<Vec<StageSpan>, StoreError> {
+    async fn stage_history(
+        &self,
+        ws: WorkspaceId,
+        id: ContactId,
+    ) -> Result<Vec<StageSpan>, StoreError> {
         crate::contacts_read::history(&self.reader, ws, id).await
     }
 

@@ -7,10 +7,24 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use crate::error::db_err;
 use crate::rows::{self, CONTACT_COLUMNS, get, json, ts};
 
-pub(crate) async fn list(pool: &SqlitePool, ws: WorkspaceId, q: &ContactQuery) -> Result<Page<closer_domain::Contact>, StoreError> {
-    let column = if q.sort.by_updated() { "updated_at" } else { "created_at" };
-    let (cmp, dir) = if q.sort.descending() { ("<", "desc") } else { (">", "asc") };
-    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!("select {CONTACT_COLUMNS} from contacts where workspace_id = "));
+pub(crate) async fn list(
+    pool: &SqlitePool,
+    ws: WorkspaceId,
+    q: &ContactQuery,
+) -> Result<Page<closer_domain::Contact>, StoreError> {
+    let column = if q.sort.by_updated() {
+        "updated_at"
+    } else {
+        "created_at"
+    };
+    let (cmp, dir) = if q.sort.descending() {
+        ("<", "desc")
+    } else {
+        (">", "asc")
+    };
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        "select {CONTACT_COLUMNS} from contacts where workspace_id = "
+    ));
     sql.push_bind(ws.0);
     if let Some(stage) = q.stage {
         sql.push(" and stage = ").push_bind(stage.as_str());
@@ -25,14 +39,17 @@ pub(crate) async fn list(pool: &SqlitePool, ws: WorkspaceId, q: &ContactQuery) -
         None => {}
     }
     if let Some(from) = q.created_from {
-        sql.push(" and created_at >= ").push_bind(from.unix_micros());
+        sql.push(" and created_at >= ")
+            .push_bind(from.unix_micros());
     }
     if let Some(to) = q.created_to {
         sql.push(" and created_at < ").push_bind(to.unix_micros());
     }
     if let Some(text) = &q.q {
         // instr, not LIKE: the user's `%` and `_` stay literal.
-        sql.push(" and instr(search, ").push_bind(text.to_lowercase()).push(") > 0");
+        sql.push(" and instr(search, ")
+            .push_bind(text.to_lowercase())
+            .push(") > 0");
     }
     if let Some(after) = q.after {
         sql.push(format!(" and ({column}, id) {cmp} ("))
@@ -44,12 +61,19 @@ pub(crate) async fn list(pool: &SqlitePool, ws: WorkspaceId, q: &ContactQuery) -
     sql.push(format!(" order by {column} {dir}, id {dir} limit "))
         .push_bind(i64::from(q.limit) + 1);
     let found = sql.build().fetch_all(pool).await.map_err(db_err)?;
-    let mut items = found.iter().map(rows::contact).collect::<Result<Vec<_>, _>>()?;
+    let mut items = found
+        .iter()
+        .map(rows::contact)
+        .collect::<Result<Vec<_>, _>>()?;
     let more = items.len() > q.limit as usize;
     items.truncate(q.limit as usize);
     let next = if more {
         items.last().map(|c| Cursor {
-            at: if q.sort.by_updated() { c.updated_at } else { c.created_at },
+            at: if q.sort.by_updated() {
+                c.updated_at
+            } else {
+                c.created_at
+            },
             id: c.id.0,
         })
     } else {
@@ -59,16 +83,21 @@ pub(crate) async fn list(pool: &SqlitePool, ws: WorkspaceId, q: &ContactQuery) -
 }
 
 async fn exists(pool: &SqlitePool, ws: WorkspaceId, id: ContactId) -> Result<(), StoreError> {
-    let found: Option<i64> = sqlx::query_scalar("select 1 from contacts where workspace_id = ? and id = ?")
-        .bind(ws.0)
-        .bind(id.0)
-        .fetch_optional(pool)
-        .await
-        .map_err(db_err)?;
+    let found: Option<i64> =
+        sqlx::query_scalar("select 1 from contacts where workspace_id = ? and id = ?")
+            .bind(ws.0)
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err)?;
     found.map(|_| ()).ok_or(StoreError::NotFound)
 }
 
-pub(crate) async fn history(pool: &SqlitePool, ws: WorkspaceId, id: ContactId) -> Result<Vec<StageSpan>, StoreError> {
+pub(crate) async fn history(
+    pool: &SqlitePool,
+    ws: WorkspaceId,
+    id: ContactId,
+) -> Result<Vec<StageSpan>, StoreError> {
     exists(pool, ws, id).await?;
     let found = sqlx::query(
         "select stage, entered_at, left_at, changed_by from contact_stages \
@@ -120,7 +149,8 @@ pub(crate) async fn events(
             Ok(Event {
                 id: EventId(get(row, "id")?),
                 contact_id: id,
-                kind: EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("event kind {kind}")))?,
+                kind: EventKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("event kind {kind}")))?,
                 occurred_at: ts(get(row, "occurred_at")?)?,
                 properties: json(row, "properties")?,
             })

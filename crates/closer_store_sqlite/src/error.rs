@@ -17,7 +17,8 @@ const UNIQUE: &[(&str, &str)] = &[
     ("forms.key", "forms_key_key"),
 ];
 
-/// Maps an error where no foreign key can fail.
+/// Maps an error where no foreign key can fail. (By value: it is used as `map_err(db_err)`.)
+#[allow(clippy::needless_pass_by_value)]
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     map(e, "foreign_key")
 }
@@ -27,6 +28,7 @@ pub(crate) fn db_err_fk(fk: &'static str) -> impl Fn(sqlx::Error) -> StoreError 
     move |e| map(e, fk)
 }
 
+#[allow(clippy::needless_pass_by_value)]
 fn map(e: sqlx::Error, fk: &str) -> StoreError {
     match &e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
@@ -40,11 +42,17 @@ fn map(e: sqlx::Error, fk: &str) -> StoreError {
                     .iter()
                     .find(|(c, _)| *c == cols)
                     .map_or(cols, |(_, n)| *n);
-                StoreError::Conflict { constraint: name.to_owned() }
+                StoreError::Conflict {
+                    constraint: name.to_owned(),
+                }
             } else if msg.starts_with("FOREIGN KEY constraint failed") {
-                StoreError::Conflict { constraint: fk.to_owned() }
+                StoreError::Conflict {
+                    constraint: fk.to_owned(),
+                }
             } else if let Some(rest) = msg.strip_prefix("CHECK constraint failed: ") {
-                StoreError::Conflict { constraint: rest.to_owned() }
+                StoreError::Conflict {
+                    constraint: rest.to_owned(),
+                }
             } else if msg.contains("database is locked") || msg.contains("database is busy") {
                 StoreError::Unavailable(msg.to_owned())
             } else {

@@ -4,9 +4,9 @@
 use std::borrow::Cow;
 
 use closer_store::StoreError;
+use sqlx::SqlSafeStr;
 use sqlx::SqlitePool;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::SqlSafeStr;
 
 /// `(version, name, sql)`, in order.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
@@ -19,7 +19,13 @@ pub(crate) async fn run(pool: &SqlitePool) -> Result<(), StoreError> {
     let migrations = MIGRATIONS
         .iter()
         .map(|(version, name, sql)| {
-            Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql.into_sql_str(), false)
+            Migration::new(
+                *version,
+                Cow::Borrowed(*name),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
         })
         .collect();
     Migrator::with_migrations(migrations)

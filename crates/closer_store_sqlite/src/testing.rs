@@ -10,8 +10,22 @@ pub struct TempDb {
 }
 
 impl TempDb {
+    /// A fresh path in the temp directory (no file yet).
+    pub fn new() -> Self {
+        Self {
+            path: std::env::temp_dir()
+                .join(format!("closer-test-{}.db", uuid::Uuid::new_v4().simple())),
+        }
+    }
+
     pub fn url(&self) -> String {
         format!("sqlite://{}", self.path.display())
+    }
+}
+
+impl Default for TempDb {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -27,8 +41,9 @@ impl Drop for TempDb {
 
 /// A new, migrated store on a fresh file in the temp directory.
 pub async fn temp_store() -> (SqliteStore, TempDb) {
-    let path = std::env::temp_dir().join(format!("closer-test-{}.db", uuid::Uuid::new_v4().simple()));
-    let db = TempDb { path };
-    let store = SqliteStore::connect(&db.url()).await.expect("temp SQLite store");
+    let db = TempDb::new();
+    let store = SqliteStore::connect(&db.url())
+        .await
+        .expect("temp SQLite store");
     (store, db)
 }

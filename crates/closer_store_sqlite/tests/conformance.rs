@@ -7,7 +7,10 @@ use closer_store_sqlite::testing::temp_store;
 
 async fn fixture() -> Option<Fixture> {
     let (store, guard) = temp_store().await;
-    Some(Fixture { store: Arc::new(store), guard: Box::new(guard) })
+    Some(Fixture {
+        store: Arc::new(store),
+        guard: Box::new(guard),
+    })
 }
 
 closer_store::conformance_tests!(fixture);

@@ -43,7 +43,12 @@ pub struct ProblemField {
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, kind, detail: detail.into(), errors: Vec::new() }
+        Self {
+            status,
+            kind,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -55,24 +60,51 @@ impl ApiError {
             [one] => format!("{}: {}", one.field, one.message),
             _ => format!("{} fields are invalid", errors.len()),
         };
-        Self { status: StatusCode::UNPROCESSABLE_ENTITY, kind: "validation", detail, errors }
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            kind: "validation",
+            detail,
+            errors,
+        }
     }
 
-    pub fn field(status: StatusCode, kind: &'static str, field: &str, message: impl Into<String>) -> Self {
+    pub fn field(
+        status: StatusCode,
+        kind: &'static str,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Self {
         let e = FieldError::new(field, message);
-        Self { status, kind, detail: e.to_string(), errors: vec![e] }
+        Self {
+            status,
+            kind,
+            detail: e.to_string(),
+            errors: vec![e],
+        }
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", format!("no {what} here"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("no {what} here"),
+        )
     }
 
     pub fn too_large(limit: usize) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", format!("the body is larger than the {limit}-byte limit"))
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            format!("the body is larger than the {limit}-byte limit"),
+        )
     }
 
     pub fn unsupported_media(expected: &str) -> Self {
-        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", format!("send the body as {expected}"))
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            format!("send the body as {expected}"),
+        )
     }
 
     pub fn problem(&self) -> Problem {
@@ -84,7 +116,10 @@ impl ApiError {
             errors: self
                 .errors
                 .iter()
-                .map(|e| ProblemField { field: e.field.clone(), message: e.message.clone() })
+                .map(|e| ProblemField {
+                    field: e.field.clone(),
+                    message: e.message.clone(),
+                })
                 .collect(),
         }
     }
@@ -104,11 +139,19 @@ impl From<AppError> for ApiError {
             AppError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             AppError::Unavailable(m) => {
                 tracing::warn!(error = %m, "store unavailable");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is busy or unreachable; retry shortly")
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the database is busy or unreachable; retry shortly",
+                )
             }
             AppError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; it has been logged")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side; it has been logged",
+                )
             }
         }
     }

@@ -15,10 +15,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use closer_app::App;
 use tokio::net::TcpListener;
-use tower_http::cors::CorsLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use error::ApiError;
@@ -47,20 +47,47 @@ pub fn router(state: AppState) -> Router {
     let (meta, _) = routes::meta().split_for_parts();
     Router::new()
         .merge(api.layer(DefaultBodyLimit::max(BODY_LIMIT)))
-        .merge(capture.layer(CorsLayer::permissive()).layer(DefaultBodyLimit::max(BODY_LIMIT)))
+        .merge(capture.layer(DefaultBodyLimit::max(BODY_LIMIT)))
         .merge(meta)
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not-found", "no route here; see /api/openapi.json") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this route does not take that method; see /api/openapi.json")
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "no route here; see /api/openapi.json",
+            )
         })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "this route does not take that method; see /api/openapi.json",
+            )
+        })
+        .layer(public_cors())
         .layer(
             // Spans name the route template, never the raw URI: query strings can hold emails.
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", MatchedPath::as_str);
                 tracing::info_span!("http", method = %req.method(), route = %route)
             }),
         )
         .with_state(state)
+}
+
+/// CORS is open on the public form routes only: any landing page may post a lead, but no
+/// other origin may script the authenticated API. Applied around the whole router so
+/// preflight `OPTIONS` requests are answered before routing.
+fn public_cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(|_, parts| {
+            parts.uri.path().starts_with("/f/")
+        }))
+        .allow_methods([Method::POST])
+        .allow_headers(Any)
+        .max_age(std::time::Duration::from_hours(24))
 }
 
 pub struct WebConfig {
@@ -82,9 +109,19 @@ impl Application {
     pub async fn build(config: WebConfig, app: App) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let public_url = config.public_url.unwrap_or_else(|| format!("http://{addr}"));
-        let state = AppState { app, public_url: public_url.clone().into() };
-        Ok(Self { listener, router: router(state), addr, public_url })
+        let public_url = config
+            .public_url
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let state = AppState {
+            app,
+            public_url: public_url.clone().into(),
+        };
+        Ok(Self {
+            listener,
+            router: router(state),
+            addr,
+            public_url,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -100,7 +137,12 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }

@@ -1,6 +1,8 @@
 //! HTML for lead-capture forms: the snippet to paste into a landing page, and the small
 //! pages a plain (no-JavaScript) form post lands on.
 
+use std::fmt::Write;
+
 use closer_domain::FieldError;
 use closer_store::Form;
 
@@ -56,17 +58,38 @@ fn page(title: &str, body: &str) -> String {
 
 /// Shown after a successful post when the form has no redirect URL.
 pub fn thank_you_page(form_name: &str) -> String {
-    page("Thank you", &format!("<h1>Thank you!</h1><p>We received your details ({}) and will be in touch soon.</p>", escape(form_name)))
+    page(
+        "Thank you",
+        &format!(
+            "<h1>Thank you!</h1><p>We received your details ({}) and will be in touch soon.</p>",
+            escape(form_name)
+        ),
+    )
 }
 
 /// Shown to a person whose post was refused, with what to fix.
 pub fn error_page(title: &str, errors: &[FieldError], detail: &str) -> String {
-    let items: String = errors
-        .iter()
-        .map(|e| format!("<li><strong>{}</strong>: {}</li>", escape(&e.field), escape(&e.message)))
-        .collect();
-    let list = if items.is_empty() { format!("<p>{}</p>", escape(detail)) } else { format!("<ul>{items}</ul>") };
-    page(title, &format!("<h1>{}</h1>{list}<p>Please go back, correct the form and send it again.</p>", escape(title)))
+    let items = errors.iter().fold(String::new(), |mut out, e| {
+        let _ = write!(
+            out,
+            "<li><strong>{}</strong>: {}</li>",
+            escape(&e.field),
+            escape(&e.message)
+        );
+        out
+    });
+    let list = if items.is_empty() {
+        format!("<p>{}</p>", escape(detail))
+    } else {
+        format!("<ul>{items}</ul>")
+    };
+    page(
+        title,
+        &format!(
+            "<h1>{}</h1>{list}<p>Please go back, correct the form and send it again.</p>",
+            escape(title)
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -75,6 +98,9 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape(r#"<script>alert("x")</script>&'"#), "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;");
+        assert_eq!(
+            escape(r#"<script>alert("x")</script>&'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;"
+        );
     }
 }

@@ -40,14 +40,24 @@ fn merge_fills_empty_and_keeps_set_fields() {
         name: Some("Ada Lovelace".into()),
         company: Some("Analytical".into()),
         emails: vec![email("ada@work.example.com")],
-        properties: json!({"plan": "free", "size": 10}).as_object().unwrap().clone(),
+        properties: json!({"plan": "free", "size": 10})
+            .as_object()
+            .unwrap()
+            .clone(),
         ..ContactDraft::default()
     };
     let out = c.merge(&draft, false, later());
     assert!(out.changed);
     assert_eq!(c.name.as_deref(), Some("Ada"), "non-empty name kept");
-    assert_eq!(c.company.as_deref(), Some("Analytical"), "empty company filled");
-    assert_eq!(c.emails, vec![email("ada@example.com"), email("ada@work.example.com")]);
+    assert_eq!(
+        c.company.as_deref(),
+        Some("Analytical"),
+        "empty company filled"
+    );
+    assert_eq!(
+        c.emails,
+        vec![email("ada@example.com"), email("ada@work.example.com")]
+    );
     assert_eq!(c.properties["plan"], json!("pro"));
     assert_eq!(c.properties["size"], json!(10));
     assert_eq!(c.updated_at, later());
@@ -142,7 +152,12 @@ fn patch_sets_clears_and_merges_properties() {
     let patch = ContactPatch {
         name: Some(None),
         company: Some(Some("Acme".into())),
-        properties: Some(json!({"plan": null, "seats": 3}).as_object().unwrap().clone()),
+        properties: Some(
+            json!({"plan": null, "seats": 3})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ),
         stage: Some(Stage::Disqualified),
         ..ContactPatch::default()
     };
@@ -160,7 +175,9 @@ fn properties_are_bounded() {
     assert!(parse_properties(json!({"a": null}), false).is_err());
     assert!(parse_properties(json!({"a": null}), true).is_ok());
     assert!(parse_properties(json!({"a": "x".repeat(5000)}), false).is_err());
-    let many: Map<String, Value> = (0..=MAX_PROPERTIES).map(|i| (i.to_string(), json!(i))).collect();
+    let many: Map<String, Value> = (0..=MAX_PROPERTIES)
+        .map(|i| (i.to_string(), json!(i)))
+        .collect();
     assert!(parse_properties(Value::Object(many), false).is_err());
 }
 

@@ -37,7 +37,10 @@ fn maps_known_fields_and_keeps_the_rest_as_properties() {
     assert_eq!(s.draft.company.as_deref(), Some("Analytical Engines"));
     assert_eq!(s.draft.properties["budget"], json!("5k"));
     assert_eq!(s.draft.properties["interests"], json!(["crm", "email"]));
-    assert!(!s.draft.properties.contains_key("_visitor_id"), "control fields are not properties");
+    assert!(
+        !s.draft.properties.contains_key("_visitor_id"),
+        "control fields are not properties"
+    );
     assert!(!s.fields.contains_key("_gotcha"));
     let consent = s.draft.consent.unwrap();
     assert!(consent.granted);
@@ -46,7 +49,13 @@ fn maps_known_fields_and_keeps_the_rest_as_properties() {
 
 #[test]
 fn honeypot_marks_a_bot_even_with_invalid_fields() {
-    let s = parse_submission(pairs(&[("email", "not-an-email"), ("_gotcha", "http://spam")]), None, "f", now()).unwrap();
+    let s = parse_submission(
+        pairs(&[("email", "not-an-email"), ("_gotcha", "http://spam")]),
+        None,
+        "f",
+        now(),
+    )
+    .unwrap();
     assert!(s.is_bot);
 }
 
@@ -71,13 +80,20 @@ fn collects_every_field_error() {
 
 #[test]
 fn phone_with_workspace_region() {
-    let s = parse_submission(pairs(&[("tel", "(650) 253-0000")]), Some(Region::parse("US").unwrap()), "f", now()).unwrap();
+    let s = parse_submission(
+        pairs(&[("tel", "(650) 253-0000")]),
+        Some(Region::parse("US").unwrap()),
+        "f",
+        now(),
+    )
+    .unwrap();
     assert_eq!(s.draft.phones[0].as_str(), "+16502530000");
 }
 
 #[test]
 fn nested_values_are_refused() {
-    let errs = parse_submission(vec![("email".into(), json!(["a@b.co"]))], None, "f", now()).unwrap_err();
+    let errs =
+        parse_submission(vec![("email".into(), json!(["a@b.co"]))], None, "f", now()).unwrap_err();
     assert_eq!(errs[0].field, "email");
 }
 

@@ -45,14 +45,19 @@ pub async fn upsert_creates_a_lead_with_history_and_event(store: Arc<dyn Store>)
     let ws = workspace(&*store, "create").await;
     let mut d = draft("ada@example.com");
     d.name = Some("Ada".into());
-    d.properties = json!({"budget": 5000}).as_object().unwrap().clone();
+    d.properties
+        .clone_from(json!({"budget": 5000}).as_object().unwrap());
     let mut req = upsert(d);
     req.event = Some(form_event());
     let out = store.upsert_contact(ws, req).await.unwrap();
     assert!(out.created);
     let c = out.contact;
     assert_eq!(c.stage, Stage::Lead);
-    assert_eq!(store.contact(ws, c.id).await.unwrap(), c, "read back equals written");
+    assert_eq!(
+        store.contact(ws, c.id).await.unwrap(),
+        c,
+        "read back equals written"
+    );
     let history = store.stage_history(ws, c.id).await.unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!((history[0].stage, history[0].left_at), (Stage::Lead, None));
@@ -64,7 +69,10 @@ pub async fn upsert_creates_a_lead_with_history_and_event(store: Arc<dyn Store>)
 
 pub async fn upsert_dedupes_by_email_and_phone(store: Arc<dyn Store>) {
     let ws = workspace(&*store, "dedupe").await;
-    let first = store.upsert_contact(ws, upsert(draft("ada@example.com"))).await.unwrap();
+    let first = store
+        .upsert_contact(ws, upsert(draft("ada@example.com")))
+        .await
+        .unwrap();
     // Same email, different case, adds a phone and a company.
     let phone = Phone::parse("+1 650 253 0000", None).unwrap();
     let mut again = draft("ADA@example.com");
@@ -76,12 +84,29 @@ pub async fn upsert_dedupes_by_email_and_phone(store: Arc<dyn Store>) {
     assert_eq!(second.contact.id, first.contact.id);
     assert_eq!(second.contact.company.as_deref(), Some("Analytical"));
     // Now found by phone alone.
-    let by_phone = ContactDraft { phones: vec![phone], job_title: Some("CTO".into()), ..ContactDraft::default() };
+    let by_phone = ContactDraft {
+        phones: vec![phone],
+        job_title: Some("CTO".into()),
+        ..ContactDraft::default()
+    };
     let third = store.upsert_contact(ws, upsert(by_phone)).await.unwrap();
     assert_eq!(third.contact.id, first.contact.id);
     assert_eq!(third.contact.job_title.as_deref(), Some("CTO"));
-    assert_eq!(third.contact.name.as_deref(), Some("Ada L"), "empty name was filled by the second post");
-    let page = store.list_contacts(ws, &ContactQuery { limit: 10, ..ContactQuery::default() }).await.unwrap();
+    assert_eq!(
+        third.contact.name.as_deref(),
+        Some("Ada L"),
+        "empty name was filled by the second post"
+    );
+    let page = store
+        .list_contacts(
+            ws,
+            &ContactQuery {
+                limit: 10,
+                ..ContactQuery::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(page.items.len(), 1);
 }
 
@@ -98,20 +123,39 @@ pub async fn upsert_overwrite_replaces(store: Arc<dyn Store>) {
     req.overwrite = true;
     let replaced = store.upsert_contact(ws, req).await.unwrap();
     assert_eq!(replaced.contact.name.as_deref(), Some("Robert"));
-    assert_eq!(store.contact(ws, replaced.contact.id).await.unwrap().name.as_deref(), Some("Robert"));
+    assert_eq!(
+        store
+            .contact(ws, replaced.contact.id)
+            .await
+            .unwrap()
+            .name
+            .as_deref(),
+        Some("Robert")
+    );
 }
 
 pub async fn upsert_keeps_foreign_identities_apart(store: Arc<dyn Store>) {
     let ws = workspace(&*store, "foreign").await;
-    let a = store.upsert_contact(ws, upsert(draft("a@example.com"))).await.unwrap().contact;
-    let b = store.upsert_contact(ws, upsert(draft("b@example.com"))).await.unwrap().contact;
+    let a = store
+        .upsert_contact(ws, upsert(draft("a@example.com")))
+        .await
+        .unwrap()
+        .contact;
+    let b = store
+        .upsert_contact(ws, upsert(draft("b@example.com")))
+        .await
+        .unwrap()
+        .contact;
     // A post naming both: it is for the first match (a), and b's email stays b's.
     let mut both = draft("a@example.com");
     both.emails.push(email("b@example.com"));
     let out = store.upsert_contact(ws, upsert(both)).await.unwrap();
     assert_eq!(out.contact.id, a.id);
     assert_eq!(out.contact.emails, vec![email("a@example.com")]);
-    assert_eq!(store.contact(ws, b.id).await.unwrap().emails, vec![email("b@example.com")]);
+    assert_eq!(
+        store.contact(ws, b.id).await.unwrap().emails,
+        vec![email("b@example.com")]
+    );
 }
 
 pub async fn concurrent_upserts_of_one_new_email_make_one_contact(store: Arc<dyn Store>) {
@@ -121,7 +165,8 @@ pub async fn concurrent_upserts_of_one_new_email_make_one_contact(store: Arc<dyn
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             let mut d = draft("race@example.com");
-            d.properties = json!({ format!("k{i}"): i }).as_object().unwrap().clone();
+            d.properties
+                .clone_from(json!({ format!("k{i}"): i }).as_object().unwrap());
             store.upsert_contact(ws, upsert(d)).await
         }));
     }
@@ -136,19 +181,41 @@ pub async fn concurrent_upserts_of_one_new_email_make_one_contact(store: Arc<dyn
     assert_eq!(ids.len(), 1, "one contact for one email");
     assert_eq!(created, 1, "exactly one upsert created it");
     let c = store.contact(ws, ids[0]).await.unwrap();
-    assert_eq!(c.properties.len(), 16, "no upsert's properties were lost: {:?}", c.properties);
+    assert_eq!(
+        c.properties.len(),
+        16,
+        "no upsert's properties were lost: {:?}",
+        c.properties
+    );
     assert_eq!(store.stage_history(ws, c.id).await.unwrap().len(), 1);
 }
 
 pub async fn concurrent_stage_moves_keep_a_consistent_history(store: Arc<dyn Store>) {
     let ws = workspace(&*store, "moves").await;
-    let c = store.upsert_contact(ws, upsert(draft("moves@example.com"))).await.unwrap().contact;
-    let stages = [Stage::Prospect, Stage::Opportunity, Stage::Customer, Stage::Disqualified, Stage::Lead];
+    let c = store
+        .upsert_contact(ws, upsert(draft("moves@example.com")))
+        .await
+        .unwrap()
+        .contact;
+    let stages = [
+        Stage::Prospect,
+        Stage::Opportunity,
+        Stage::Customer,
+        Stage::Disqualified,
+        Stage::Lead,
+    ];
     let mut tasks = Vec::new();
     for i in 0..20 {
         let store = store.clone();
-        let patch = ContactPatch { stage: Some(stages[i % stages.len()]), ..ContactPatch::default() };
-        tasks.push(tokio::spawn(async move { store.patch_contact(ws, c.id, &patch, "race", Timestamp::now()).await }));
+        let patch = ContactPatch {
+            stage: Some(stages[i % stages.len()]),
+            ..ContactPatch::default()
+        };
+        tasks.push(tokio::spawn(async move {
+            store
+                .patch_contact(ws, c.id, &patch, "race", Timestamp::now())
+                .await
+        }));
     }
     for t in futures::future::join_all(tasks).await {
         t.unwrap().expect("every move succeeds");
@@ -157,17 +224,28 @@ pub async fn concurrent_stage_moves_keep_a_consistent_history(store: Arc<dyn Sto
     let open: Vec<_> = history.iter().filter(|s| s.left_at.is_none()).collect();
     assert_eq!(open.len(), 1, "exactly one open stage: {history:?}");
     let current = store.contact(ws, c.id).await.unwrap().stage;
-    assert_eq!(open[0].stage, current, "the open row is the contact's stage");
+    assert_eq!(
+        open[0].stage, current,
+        "the open row is the contact's stage"
+    );
     assert_eq!(history.last().unwrap().stage, current);
     for pair in history.windows(2) {
-        assert_eq!(pair[0].left_at, Some(pair[1].entered_at), "each row closes when the next opens");
+        assert_eq!(
+            pair[0].left_at,
+            Some(pair[1].entered_at),
+            "each row closes when the next opens"
+        );
         assert_ne!(pair[0].stage, pair[1].stage, "no-op moves are not recorded");
     }
 }
 
 pub async fn patch_changes_fields_and_records_stage_history(store: Arc<dyn Store>) {
     let ws = workspace(&*store, "patch").await;
-    let c = store.upsert_contact(ws, upsert(draft("pat@example.com"))).await.unwrap().contact;
+    let c = store
+        .upsert_contact(ws, upsert(draft("pat@example.com")))
+        .await
+        .unwrap()
+        .contact;
     let patch = ContactPatch {
         name: Some(Some("Pat".into())),
         emails: Some(vec![email("pat@new.example.com")]),
@@ -175,36 +253,65 @@ pub async fn patch_changes_fields_and_records_stage_history(store: Arc<dyn Store
         properties: Some(json!({"seats": 4}).as_object().unwrap().clone()),
         ..ContactPatch::default()
     };
-    let after = store.patch_contact(ws, c.id, &patch, "user:1", Timestamp::now()).await.unwrap();
+    let after = store
+        .patch_contact(ws, c.id, &patch, "user:1", Timestamp::now())
+        .await
+        .unwrap();
     assert_eq!(after.name.as_deref(), Some("Pat"));
     assert_eq!(after.stage, Stage::Prospect);
     assert_eq!(store.contact(ws, c.id).await.unwrap(), after);
     // The old email no longer finds the contact; the new one does.
-    let old = store.upsert_contact(ws, upsert(draft("pat@example.com"))).await.unwrap();
+    let old = store
+        .upsert_contact(ws, upsert(draft("pat@example.com")))
+        .await
+        .unwrap();
     assert!(old.created, "the released email makes a new contact");
-    let new = store.upsert_contact(ws, upsert(draft("pat@new.example.com"))).await.unwrap();
+    let new = store
+        .upsert_contact(ws, upsert(draft("pat@new.example.com")))
+        .await
+        .unwrap();
     assert_eq!(new.contact.id, c.id);
     let history = store.stage_history(ws, c.id).await.unwrap();
-    assert_eq!(history.iter().map(|s| s.stage).collect::<Vec<_>>(), [Stage::Lead, Stage::Prospect]);
+    assert_eq!(
+        history.iter().map(|s| s.stage).collect::<Vec<_>>(),
+        [Stage::Lead, Stage::Prospect]
+    );
     assert_eq!(history[1].changed_by, "user:1");
     assert!(history[0].left_at.is_some());
-    let missing = store.patch_contact(ws, ContactId::new(), &patch, "x", Timestamp::now()).await;
+    let missing = store
+        .patch_contact(ws, ContactId::new(), &patch, "x", Timestamp::now())
+        .await;
     assert!(matches!(missing, Err(StoreError::NotFound)));
 }
 
 pub async fn patch_conflict_writes_nothing(store: Arc<dyn Store>) {
     let ws = workspace(&*store, "conflict").await;
-    let a = store.upsert_contact(ws, upsert(draft("a@example.com"))).await.unwrap().contact;
-    let b = store.upsert_contact(ws, upsert(draft("b@example.com"))).await.unwrap().contact;
+    let a = store
+        .upsert_contact(ws, upsert(draft("a@example.com")))
+        .await
+        .unwrap()
+        .contact;
+    let b = store
+        .upsert_contact(ws, upsert(draft("b@example.com")))
+        .await
+        .unwrap()
+        .contact;
     let patch = ContactPatch {
         name: Some(Some("Changed".into())),
         emails: Some(vec![email("b@example.com")]),
         stage: Some(Stage::Customer),
         ..ContactPatch::default()
     };
-    let err = store.patch_contact(ws, a.id, &patch, "x", Timestamp::now()).await.unwrap_err();
+    let err = store
+        .patch_contact(ws, a.id, &patch, "x", Timestamp::now())
+        .await
+        .unwrap_err();
     assert!(err.is_conflict_on(IDENTITY_CONSTRAINT), "{err:?}");
-    assert_eq!(store.contact(ws, a.id).await.unwrap(), a, "nothing half-written");
+    assert_eq!(
+        store.contact(ws, a.id).await.unwrap(),
+        a,
+        "nothing half-written"
+    );
     assert_eq!(store.stage_history(ws, a.id).await.unwrap().len(), 1);
     assert_eq!(store.contact(ws, b.id).await.unwrap(), b);
 }
@@ -225,7 +332,16 @@ pub async fn owner_must_belong_to_the_workspace(store: Arc<dyn Store>) {
     d.owner_id = Some(outsider.id);
     let err = store.upsert_contact(ws, upsert(d)).await.unwrap_err();
     assert!(err.is_conflict_on("contacts_owner_fk"), "{err:?}");
-    let page = store.list_contacts(ws, &ContactQuery { limit: 10, ..ContactQuery::default() }).await.unwrap();
+    let page = store
+        .list_contacts(
+            ws,
+            &ContactQuery {
+                limit: 10,
+                ..ContactQuery::default()
+            },
+        )
+        .await
+        .unwrap();
     assert!(page.items.is_empty(), "nothing half-written");
 }
 
@@ -234,13 +350,31 @@ pub async fn erase_removes_personal_data(store: Arc<dyn Store>) {
     let mut req = upsert(draft("gone@example.com"));
     req.event = Some(form_event());
     let c = store.upsert_contact(ws, req).await.unwrap().contact;
-    store.erase_contact(ws, c.id, Timestamp::now()).await.unwrap();
-    assert!(matches!(store.contact(ws, c.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.stage_history(ws, c.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.contact_events(ws, c.id, 10, None).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.erase_contact(ws, c.id, Timestamp::now()).await, Err(StoreError::NotFound)));
+    store
+        .erase_contact(ws, c.id, Timestamp::now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.contact(ws, c.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.stage_history(ws, c.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.contact_events(ws, c.id, 10, None).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.erase_contact(ws, c.id, Timestamp::now()).await,
+        Err(StoreError::NotFound)
+    ));
     // The email is free again: the same person posting later is a new contact.
-    let back = store.upsert_contact(ws, upsert(draft("gone@example.com"))).await.unwrap();
+    let back = store
+        .upsert_contact(ws, upsert(draft("gone@example.com")))
+        .await
+        .unwrap();
     assert!(back.created);
     assert_ne!(back.contact.id, c.id);
 }
@@ -248,18 +382,61 @@ pub async fn erase_removes_personal_data(store: Arc<dyn Store>) {
 pub async fn workspaces_never_see_each_other(store: Arc<dyn Store>) {
     let a = workspace(&*store, "tenant-a").await;
     let b = workspace(&*store, "tenant-b").await;
-    let in_a = store.upsert_contact(a, upsert(draft("shared@example.com"))).await.unwrap().contact;
+    let in_a = store
+        .upsert_contact(a, upsert(draft("shared@example.com")))
+        .await
+        .unwrap()
+        .contact;
     // The same email in b is another person record.
-    let in_b = store.upsert_contact(b, upsert(draft("shared@example.com"))).await.unwrap();
+    let in_b = store
+        .upsert_contact(b, upsert(draft("shared@example.com")))
+        .await
+        .unwrap();
     assert!(in_b.created);
     assert_ne!(in_b.contact.id, in_a.id);
-    assert!(matches!(store.contact(b, in_a.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.stage_history(b, in_a.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.contact_events(b, in_a.id, 10, None).await, Err(StoreError::NotFound)));
-    let patch = ContactPatch { name: Some(Some("x".into())), ..ContactPatch::default() };
-    assert!(matches!(store.patch_contact(b, in_a.id, &patch, "x", Timestamp::now()).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.erase_contact(b, in_a.id, Timestamp::now()).await, Err(StoreError::NotFound)));
-    assert_eq!(store.contact(a, in_a.id).await.unwrap(), in_a, "untouched by b's attempts");
-    let listed = store.list_contacts(b, &ContactQuery { limit: 50, ..ContactQuery::default() }).await.unwrap();
-    assert_eq!(listed.items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![in_b.contact.id]);
+    assert!(matches!(
+        store.contact(b, in_a.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.stage_history(b, in_a.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.contact_events(b, in_a.id, 10, None).await,
+        Err(StoreError::NotFound)
+    ));
+    let patch = ContactPatch {
+        name: Some(Some("x".into())),
+        ..ContactPatch::default()
+    };
+    assert!(matches!(
+        store
+            .patch_contact(b, in_a.id, &patch, "x", Timestamp::now())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.erase_contact(b, in_a.id, Timestamp::now()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.contact(a, in_a.id).await.unwrap(),
+        in_a,
+        "untouched by b's attempts"
+    );
+    let listed = store
+        .list_contacts(
+            b,
+            &ContactQuery {
+                limit: 50,
+                ..ContactQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.items.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![in_b.contact.id]
+    );
 }

@@ -25,9 +25,30 @@ pub async fn list_filters(store: Arc<dyn Store>) {
     };
     store.create_user(&rep).await.unwrap();
     let rows = [
-        ("ada@example.com", Some("Ada Lovelace"), Some("Analytical"), Stage::Lead, None, "2026-01-10T00:00:00Z"),
-        ("bob@example.com", Some("Bob"), Some("Acme Corp"), Stage::Prospect, Some(rep.id), "2026-02-10T00:00:00Z"),
-        ("cy@acme.example.com", None, None, Stage::Customer, Some(rep.id), "2026-03-10T00:00:00Z"),
+        (
+            "ada@example.com",
+            Some("Ada Lovelace"),
+            Some("Analytical"),
+            Stage::Lead,
+            None,
+            "2026-01-10T00:00:00Z",
+        ),
+        (
+            "bob@example.com",
+            Some("Bob"),
+            Some("Acme Corp"),
+            Stage::Prospect,
+            Some(rep.id),
+            "2026-02-10T00:00:00Z",
+        ),
+        (
+            "cy@acme.example.com",
+            None,
+            None,
+            Stage::Customer,
+            Some(rep.id),
+            "2026-03-10T00:00:00Z",
+        ),
     ];
     for (mail, name, company, stage, owner, created) in rows {
         let d = ContactDraft {
@@ -44,18 +65,40 @@ pub async fn list_filters(store: Arc<dyn Store>) {
     let emails = |q: ContactQuery| {
         let store = store.clone();
         async move {
-            let page = store.list_contacts(ws, &ContactQuery { limit: 50, ..q }).await.unwrap();
-            let mut list: Vec<String> = page.items.iter().map(|c| c.emails[0].to_string()).collect();
+            let page = store
+                .list_contacts(ws, &ContactQuery { limit: 50, ..q })
+                .await
+                .unwrap();
+            let mut list: Vec<String> =
+                page.items.iter().map(|c| c.emails[0].to_string()).collect();
             list.sort();
             list
         }
     };
-    assert_eq!(emails(ContactQuery { stage: Some(Stage::Prospect), ..ContactQuery::default() }).await, ["bob@example.com"]);
     assert_eq!(
-        emails(ContactQuery { owner: Some(OwnerFilter::User(rep.id)), ..ContactQuery::default() }).await,
+        emails(ContactQuery {
+            stage: Some(Stage::Prospect),
+            ..ContactQuery::default()
+        })
+        .await,
+        ["bob@example.com"]
+    );
+    assert_eq!(
+        emails(ContactQuery {
+            owner: Some(OwnerFilter::User(rep.id)),
+            ..ContactQuery::default()
+        })
+        .await,
         ["bob@example.com", "cy@acme.example.com"]
     );
-    assert_eq!(emails(ContactQuery { owner: Some(OwnerFilter::Unassigned), ..ContactQuery::default() }).await, ["ada@example.com"]);
+    assert_eq!(
+        emails(ContactQuery {
+            owner: Some(OwnerFilter::Unassigned),
+            ..ContactQuery::default()
+        })
+        .await,
+        ["ada@example.com"]
+    );
     assert_eq!(
         emails(ContactQuery {
             created_from: Some(at("2026-02-01T00:00:00Z")),
@@ -67,14 +110,39 @@ pub async fn list_filters(store: Arc<dyn Store>) {
         "created range is [from, to)"
     );
     // q matches name, email and company, case-insensitively.
-    assert_eq!(emails(ContactQuery { q: Some("LOVELACE".into()), ..ContactQuery::default() }).await, ["ada@example.com"]);
     assert_eq!(
-        emails(ContactQuery { q: Some("acme".into()), ..ContactQuery::default() }).await,
+        emails(ContactQuery {
+            q: Some("LOVELACE".into()),
+            ..ContactQuery::default()
+        })
+        .await,
+        ["ada@example.com"]
+    );
+    assert_eq!(
+        emails(ContactQuery {
+            q: Some("acme".into()),
+            ..ContactQuery::default()
+        })
+        .await,
         ["bob@example.com", "cy@acme.example.com"]
     );
     // LIKE wildcards in q are literal.
-    assert!(emails(ContactQuery { q: Some("%".into()), ..ContactQuery::default() }).await.is_empty());
-    assert!(emails(ContactQuery { q: Some("_".into()), ..ContactQuery::default() }).await.is_empty());
+    assert!(
+        emails(ContactQuery {
+            q: Some("%".into()),
+            ..ContactQuery::default()
+        })
+        .await
+        .is_empty()
+    );
+    assert!(
+        emails(ContactQuery {
+            q: Some("_".into()),
+            ..ContactQuery::default()
+        })
+        .await
+        .is_empty()
+    );
 }
 
 pub async fn list_pages_cover_every_row_once(store: Arc<dyn Store>) {
@@ -86,13 +154,38 @@ pub async fn list_pages_cover_every_row_once(store: Arc<dyn Store>) {
         req.now = if i % 3 == 0 { same } else { Timestamp::now() };
         store.upsert_contact(ws, req).await.unwrap();
     }
-    for sort in [ContactSort::CreatedDesc, ContactSort::CreatedAsc, ContactSort::UpdatedDesc, ContactSort::UpdatedAsc] {
+    for sort in [
+        ContactSort::CreatedDesc,
+        ContactSort::CreatedAsc,
+        ContactSort::UpdatedDesc,
+        ContactSort::UpdatedAsc,
+    ] {
         let mut seen = Vec::new();
         let mut after = None;
         loop {
-            let page = store.list_contacts(ws, &ContactQuery { limit: 5, sort, after, ..ContactQuery::default() }).await.unwrap();
+            let page = store
+                .list_contacts(
+                    ws,
+                    &ContactQuery {
+                        limit: 5,
+                        sort,
+                        after,
+                        ..ContactQuery::default()
+                    },
+                )
+                .await
+                .unwrap();
             assert!(page.items.len() <= 5);
-            seen.extend(page.items.iter().map(|c| (if sort.by_updated() { c.updated_at } else { c.created_at }, c.id)));
+            seen.extend(page.items.iter().map(|c| {
+                (
+                    if sort.by_updated() {
+                        c.updated_at
+                    } else {
+                        c.created_at
+                    },
+                    c.id,
+                )
+            }));
             match page.next {
                 Some(cursor) => after = Some(cursor),
                 None => break,
@@ -118,13 +211,38 @@ pub async fn list_sorts_by_updated(store: Arc<dyn Store>) {
     let mut second = upsert(draft("second@example.com"));
     second.now = at("2026-01-02T00:00:00Z");
     store.upsert_contact(ws, second).await.unwrap();
-    let patch = ContactPatch { name: Some(Some("Touched".into())), ..ContactPatch::default() };
-    store.patch_contact(ws, first.id, &patch, "x", at("2026-01-03T00:00:00Z")).await.unwrap();
+    let patch = ContactPatch {
+        name: Some(Some("Touched".into())),
+        ..ContactPatch::default()
+    };
+    store
+        .patch_contact(ws, first.id, &patch, "x", at("2026-01-03T00:00:00Z"))
+        .await
+        .unwrap();
     let page = store
-        .list_contacts(ws, &ContactQuery { limit: 10, sort: ContactSort::UpdatedDesc, ..ContactQuery::default() })
+        .list_contacts(
+            ws,
+            &ContactQuery {
+                limit: 10,
+                sort: ContactSort::UpdatedDesc,
+                ..ContactQuery::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(page.items[0].id, first.id, "recently updated first");
-    let page = store.list_contacts(ws, &ContactQuery { limit: 10, ..ContactQuery::default() }).await.unwrap();
-    assert_ne!(page.items[0].id, first.id, "newest created first by default");
+    let page = store
+        .list_contacts(
+            ws,
+            &ContactQuery {
+                limit: 10,
+                ..ContactQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_ne!(
+        page.items[0].id, first.id,
+        "newest created first by default"
+    );
 }

@@ -8,7 +8,11 @@ use super::workspace;
 use crate::{Form, Store, StoreError, TokenRecord, User, Workspace};
 
 pub async fn workspaces_round_trip(store: Arc<dyn Store>) {
-    let slug = Slug::parse(&format!("ws-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])).unwrap();
+    let slug = Slug::parse(&format!(
+        "ws-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    ))
+    .unwrap();
     let ws = Workspace {
         id: WorkspaceId::new(),
         slug: slug.clone(),
@@ -20,15 +24,31 @@ pub async fn workspaces_round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.workspace_by_slug(&slug).await.unwrap(), ws);
     assert_eq!(store.workspace(ws.id).await.unwrap(), ws);
 
-    let twin = Workspace { id: WorkspaceId::new(), ..ws.clone() };
+    let twin = Workspace {
+        id: WorkspaceId::new(),
+        ..ws.clone()
+    };
     let err = store.create_workspace(&twin).await.unwrap_err();
-    assert!(err.is_conflict_on("workspaces_slug_key"), "slug taken: {err:?}");
-    assert_eq!(store.ensure_workspace(&twin).await.unwrap(), ws, "ensure returns the stored one");
+    assert!(
+        err.is_conflict_on("workspaces_slug_key"),
+        "slug taken: {err:?}"
+    );
+    assert_eq!(
+        store.ensure_workspace(&twin).await.unwrap(),
+        ws,
+        "ensure returns the stored one"
+    );
     assert!(store.list_workspaces().await.unwrap().contains(&ws));
 
     let missing = Slug::parse("no-such-workspace-here").unwrap();
-    assert!(matches!(store.workspace_by_slug(&missing).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.workspace(WorkspaceId::new()).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.workspace_by_slug(&missing).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.workspace(WorkspaceId::new()).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 pub async fn tokens_round_trip(store: Arc<dyn Store>) {
@@ -42,10 +62,25 @@ pub async fn tokens_round_trip(store: Arc<dyn Store>) {
         created_at: Timestamp::now(),
     };
     store.create_token(&token).await.unwrap();
-    assert_eq!(store.token_by_hash(&token.hash).await.unwrap(), Some(token.clone()));
-    assert_eq!(store.token_by_hash("0".repeat(64).as_str()).await.unwrap(), None);
-    let dup = TokenRecord { id: TokenId::new(), ..token };
-    assert!(store.create_token(&dup).await.unwrap_err().is_conflict_on("api_tokens_hash_key"));
+    assert_eq!(
+        store.token_by_hash(&token.hash).await.unwrap(),
+        Some(token.clone())
+    );
+    assert_eq!(
+        store.token_by_hash("0".repeat(64).as_str()).await.unwrap(),
+        None
+    );
+    let dup = TokenRecord {
+        id: TokenId::new(),
+        ..token
+    };
+    assert!(
+        store
+            .create_token(&dup)
+            .await
+            .unwrap_err()
+            .is_conflict_on("api_tokens_hash_key")
+    );
 }
 
 pub async fn users_round_trip(store: Arc<dyn Store>) {
@@ -61,13 +96,32 @@ pub async fn users_round_trip(store: Arc<dyn Store>) {
     };
     store.create_user(&user).await.unwrap();
     assert_eq!(store.user(ws, user.id).await.unwrap(), user);
-    assert!(matches!(store.user(other, user.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.user(other, user.id).await,
+        Err(StoreError::NotFound)
+    ));
     assert_eq!(store.list_users(ws).await.unwrap(), vec![user.clone()]);
     assert!(store.list_users(other).await.unwrap().is_empty());
-    let dup = User { id: UserId::new(), ..user.clone() };
-    assert!(store.create_user(&dup).await.unwrap_err().is_conflict_on("users_email_key"));
+    let dup = User {
+        id: UserId::new(),
+        ..user.clone()
+    };
+    assert!(
+        store
+            .create_user(&dup)
+            .await
+            .unwrap_err()
+            .is_conflict_on("users_email_key")
+    );
     // The same email may be a user of another workspace.
-    store.create_user(&User { id: UserId::new(), workspace_id: other, ..user }).await.unwrap();
+    store
+        .create_user(&User {
+            id: UserId::new(),
+            workspace_id: other,
+            ..user
+        })
+        .await
+        .unwrap();
 }
 
 pub async fn forms_round_trip(store: Arc<dyn Store>) {
@@ -82,12 +136,33 @@ pub async fn forms_round_trip(store: Arc<dyn Store>) {
         created_at: Timestamp::now(),
     };
     store.create_form(&form).await.unwrap();
-    assert_eq!(store.form_by_key(&form.key).await.unwrap(), Some(form.clone()));
+    assert_eq!(
+        store.form_by_key(&form.key).await.unwrap(),
+        Some(form.clone())
+    );
     assert_eq!(store.form(ws, form.id).await.unwrap(), form);
-    assert!(matches!(store.form(other, form.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.form(other, form.id).await,
+        Err(StoreError::NotFound)
+    ));
     assert_eq!(store.list_forms(ws).await.unwrap(), vec![form.clone()]);
     assert!(store.list_forms(other).await.unwrap().is_empty());
-    assert_eq!(store.form_by_key(&FormKey::parse("nosuchkey123").unwrap()).await.unwrap(), None);
-    let dup = Form { id: FormId::new(), ..form };
-    assert!(store.create_form(&dup).await.unwrap_err().is_conflict_on("forms_key_key"));
+    assert_eq!(
+        store
+            .form_by_key(&FormKey::parse("nosuchkey123").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
+    let dup = Form {
+        id: FormId::new(),
+        ..form
+    };
+    assert!(
+        store
+            .create_form(&dup)
+            .await
+            .unwrap_err()
+            .is_conflict_on("forms_key_key")
+    );
 }

@@ -6,11 +6,11 @@
 //! clients get 201 with the contact id, or `application/problem+json`. No token; CORS is open
 //! on this route only.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Json;
 use closer_app::{AppError, FormPayload};
 use serde::Serialize;
 use serde_json::Value;
@@ -80,7 +80,10 @@ async fn submit(State(state): State<AppState>, Path(key): Path<String>, req: Req
         .map(str::to_owned);
     let result = async {
         let fields = read_fields(req, &state).await?;
-        let outcome = state.app.capture(&key, FormPayload { fields, page }).await?;
+        let outcome = state
+            .app
+            .capture(&key, FormPayload { fields, page })
+            .await?;
         Ok::<_, ApiError>(outcome)
     }
     .await;
@@ -89,10 +92,24 @@ async fn submit(State(state): State<AppState>, Path(key): Path<String>, req: Req
             Some(url) => Redirect::to(&url).into_response(),
             None => Html(snippet::thank_you_page(&out.form.name)).into_response(),
         },
-        (Ok(out), false) => (StatusCode::CREATED, Json(Captured { contact_id: out.contact_id.0 })).into_response(),
+        (Ok(out), false) => (
+            StatusCode::CREATED,
+            Json(Captured {
+                contact_id: out.contact_id.0,
+            }),
+        )
+            .into_response(),
         (Err(e), true) if e.status.is_client_error() => {
-            let title = if e.status == StatusCode::NOT_FOUND { "This form does not exist" } else { "Please check the form" };
-            (e.status, Html(snippet::error_page(title, &e.errors, &e.detail))).into_response()
+            let title = if e.status == StatusCode::NOT_FOUND {
+                "This form does not exist"
+            } else {
+                "Please check the form"
+            };
+            (
+                e.status,
+                Html(snippet::error_page(title, &e.errors, &e.detail)),
+            )
+                .into_response()
         }
         (Err(e), _) => e.into_response(),
     }
@@ -102,7 +119,9 @@ async fn read_fields(req: Request, state: &AppState) -> Result<Vec<(String, Valu
     match content_type(req.headers()).as_deref() {
         Some("application/x-www-form-urlencoded") => {
             let body: Bytes = read_body(req, state).await?;
-            Ok(form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect())
+            Ok(form_urlencoded::parse(&body)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect())
         }
         Some("multipart/form-data") => read_multipart(req, state).await,
         Some("application/json") => {
@@ -121,17 +140,25 @@ async fn read_multipart(req: Request, state: &AppState) -> Result<Vec<(String, V
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::too_large(crate::extract::BODY_LIMIT)
         } else {
-            ApiError::bad_request(format!("the multipart body is malformed: {}", e.body_text()))
+            ApiError::bad_request(format!(
+                "the multipart body is malformed: {}",
+                e.body_text()
+            ))
         }
     };
-    let mut multipart = Multipart::from_request(req, state)
-        .await
-        .map_err(|e| ApiError::bad_request(format!("the multipart body is malformed: {}", e.body_text())))?;
+    let mut multipart = Multipart::from_request(req, state).await.map_err(|e| {
+        ApiError::bad_request(format!(
+            "the multipart body is malformed: {}",
+            e.body_text()
+        ))
+    })?;
     let mut fields = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_owned();
         if field.file_name().is_some() {
-            return Err(AppError::invalid(&name, "file uploads are not accepted by lead forms").into());
+            return Err(
+                AppError::invalid(&name, "file uploads are not accepted by lead forms").into(),
+            );
         }
         let value = field.text().await.map_err(bad)?;
         fields.push((name, Value::String(value)));

@@ -1,9 +1,9 @@
 //! `/api/v1/contacts`: upsert, read, edit, erase, list and timeline.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use closer_app::Principal;
 use closer_domain::{ContactId, Stage, Timestamp, UserId};
 use closer_store::{ContactQuery, ContactSort, Cursor, OwnerFilter};
@@ -12,7 +12,10 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::contacts_dto::{ContactDetail, ContactInput, ContactPage, ContactPatchInput, ContactView, EventPage, EventView, StageView};
+use super::contacts_dto::{
+    ContactDetail, ContactInput, ContactPage, ContactPatchInput, ContactView, EventPage, EventView,
+    StageView,
+};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery};
@@ -25,8 +28,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn contact_id(raw: &str) -> Result<ContactId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, "bad-id", "id", "is not a contact id (a UUID)"))
+    raw.parse().map_err(|_| {
+        ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "bad-id",
+            "id",
+            "is not a contact id (a UUID)",
+        )
+    })
 }
 
 /// Create a contact, or update the one with the same email or phone.
@@ -42,14 +51,26 @@ fn contact_id(raw: &str) -> Result<ContactId, ApiError> {
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
-async fn create_contact(State(state): State<AppState>, principal: Principal, ApiJson(input): ApiJson<ContactInput>) -> Result<Response, ApiError> {
+async fn create_contact(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(input): ApiJson<ContactInput>,
+) -> Result<Response, ApiError> {
     let region = state.app.region(&principal).await?;
     let (draft, overwrite) = input.parse(region).map_err(ApiError::invalid)?;
-    let out = state.app.upsert_contact(&principal, draft, overwrite).await?;
+    let out = state
+        .app
+        .upsert_contact(&principal, draft, overwrite)
+        .await?;
     let id = out.contact.id;
     let body = Json(ContactView::from(out.contact));
     Ok(if out.created {
-        (StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/contacts/{id}"))], body).into_response()
+        (
+            StatusCode::CREATED,
+            [(header::LOCATION, format!("/api/v1/contacts/{id}"))],
+            body,
+        )
+            .into_response()
     } else {
         (StatusCode::OK, body).into_response()
     })
@@ -60,11 +81,18 @@ async fn create_contact(State(state): State<AppState>, principal: Principal, Api
     params(("id" = Uuid, Path, description = "Contact id")),
     responses((status = 200, body = ContactDetail), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-async fn get_contact(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> Result<Json<ContactDetail>, ApiError> {
+async fn get_contact(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<ContactDetail>, ApiError> {
     let id = contact_id(&id)?;
     let contact = state.app.contact(&principal, id).await?;
     let history = state.app.stage_history(&principal, id).await?;
-    Ok(Json(ContactDetail { contact: contact.into(), stage_history: history.into_iter().map(StageView::from).collect() }))
+    Ok(Json(ContactDetail {
+        contact: contact.into(),
+        stage_history: history.into_iter().map(StageView::from).collect(),
+    }))
 }
 
 /// Edit a contact (fields present are set, `null` clears).
@@ -82,7 +110,13 @@ async fn patch_contact(
     let id = contact_id(&id)?;
     let region = state.app.region(&principal).await?;
     let patch = input.parse(region).map_err(ApiError::invalid)?;
-    Ok(Json(state.app.patch_contact(&principal, id, &patch).await?.into()))
+    Ok(Json(
+        state
+            .app
+            .patch_contact(&principal, id, &patch)
+            .await?
+            .into(),
+    ))
 }
 
 /// Erase a contact: its personal data is deleted everywhere (an erasure request).
@@ -90,8 +124,15 @@ async fn patch_contact(
     params(("id" = Uuid, Path, description = "Contact id")),
     responses((status = 204, description = "Erased"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-async fn delete_contact(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    state.app.erase_contact(&principal, contact_id(&id)?).await?;
+async fn delete_contact(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .erase_contact(&principal, contact_id(&id)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -122,8 +163,11 @@ fn bad(field: &str, message: &str) -> ApiError {
 }
 
 fn time_param(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
-    raw.map(|r| Timestamp::parse_rfc3339(r).ok_or_else(|| bad(field, "must be an RFC 3339 time, like 2026-11-23T00:00:00Z")))
-        .transpose()
+    raw.map(|r| {
+        Timestamp::parse_rfc3339(r)
+            .ok_or_else(|| bad(field, "must be an RFC 3339 time, like 2026-11-23T00:00:00Z"))
+    })
+    .transpose()
 }
 
 impl ListParams {
@@ -133,26 +177,46 @@ impl ListParams {
             Some("created") => ContactSort::CreatedAsc,
             Some("-updated") => ContactSort::UpdatedDesc,
             Some("updated") => ContactSort::UpdatedAsc,
-            Some(_) => return Err(bad("sort", "must be created, -created, updated or -updated")),
+            Some(_) => {
+                return Err(bad(
+                    "sort",
+                    "must be created, -created, updated or -updated",
+                ));
+            }
         };
         let owner = match self.owner.as_deref() {
             None => None,
             Some("none") => Some(OwnerFilter::Unassigned),
-            Some(raw) => Some(OwnerFilter::User(UserId(raw.parse().map_err(|_| bad("owner", "must be a user id or none"))?))),
+            Some(raw) => Some(OwnerFilter::User(UserId(
+                raw.parse()
+                    .map_err(|_| bad("owner", "must be a user id or none"))?,
+            ))),
         };
-        let q = self.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+        let q = self
+            .q
+            .map(|q| q.trim().to_owned())
+            .filter(|q| !q.is_empty());
         if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
             return Err(bad("q", "must be at most 200 characters"));
         }
         Ok(ContactQuery {
-            stage: self.stage.map(|s| Stage::parse(&s)).transpose().map_err(|e| bad("stage", &e.message))?,
+            stage: self
+                .stage
+                .map(|s| Stage::parse(&s))
+                .transpose()
+                .map_err(|e| bad("stage", &e.message))?,
             owner,
             created_from: time_param("created_from", self.created_from.as_deref())?,
             created_to: time_param("created_to", self.created_to.as_deref())?,
             q,
             sort,
             limit: self.limit.unwrap_or(50),
-            after: self.cursor.map(|c| Cursor::decode(&c).ok_or_else(|| bad("cursor", "is not a cursor from this API"))).transpose()?,
+            after: self
+                .cursor
+                .map(|c| {
+                    Cursor::decode(&c).ok_or_else(|| bad("cursor", "is not a cursor from this API"))
+                })
+                .transpose()?,
         })
     }
 }
@@ -161,10 +225,17 @@ impl ListParams {
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ListParams),
     responses((status = 200, body = ContactPage), (status = 400, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-async fn list_contacts(State(state): State<AppState>, principal: Principal, ApiQuery(params): ApiQuery<ListParams>) -> Result<Json<ContactPage>, ApiError> {
+async fn list_contacts(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Json<ContactPage>, ApiError> {
     let query = params.parse()?;
     let page = state.app.list_contacts(&principal, &query).await?;
-    Ok(Json(ContactPage { items: page.items.into_iter().map(ContactView::from).collect(), next_cursor: page.next.map(|c| c.encode()) }))
+    Ok(Json(ContactPage {
+        items: page.items.into_iter().map(ContactView::from).collect(),
+        next_cursor: page.next.map(|c| c.encode()),
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -190,10 +261,27 @@ async fn contact_events(
 ) -> Result<Json<EventPage>, ApiError> {
     let id = contact_id(&id)?;
     let limit = params.limit.unwrap_or(50);
-    let before = params.before.map(|c| Cursor::decode(&c).ok_or_else(|| bad("before", "is not a cursor from this API"))).transpose()?;
-    let events = state.app.contact_events(&principal, id, limit, before).await?;
+    let before = params
+        .before
+        .map(|c| Cursor::decode(&c).ok_or_else(|| bad("before", "is not a cursor from this API")))
+        .transpose()?;
+    let events = state
+        .app
+        .contact_events(&principal, id, limit, before)
+        .await?;
     let next_before = (events.len() == limit as usize)
-        .then(|| events.last().map(|e| Cursor { at: e.occurred_at, id: e.id.0 }.encode()))
+        .then(|| {
+            events.last().map(|e| {
+                Cursor {
+                    at: e.occurred_at,
+                    id: e.id.0,
+                }
+                .encode()
+            })
+        })
         .flatten();
-    Ok(Json(EventPage { items: events.into_iter().map(EventView::from).collect(), next_before }))
+    Ok(Json(EventPage {
+        items: events.into_iter().map(EventView::from).collect(),
+        next_before,
+    }))
 }

@@ -1,7 +1,10 @@
 //! The contact API's wire types and their parsing into domain input (parse, don't validate).
 
 use closer_domain::contact::{check_identity_count, parse_properties};
-use closer_domain::{Consent, Contact, ContactDraft, ContactPatch, Email, Event, FieldError, Phone, Region, Stage, Timestamp, UserId, text};
+use closer_domain::{
+    Consent, Contact, ContactDraft, ContactPatch, Email, Event, FieldError, Phone, Region, Stage,
+    Timestamp, UserId, text,
+};
 use closer_store::StageSpan;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -9,7 +12,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// Deserialises a present field (even `null`) as `Some`, so a patch can tell "clear" from "absent".
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -97,7 +102,11 @@ impl Errors {
     }
 
     fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
-        if self.0.is_empty() { Ok(value) } else { Err(self.0) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.0)
+        }
     }
 }
 
@@ -117,11 +126,16 @@ fn phones(errs: &mut Errors, field: &str, raw: &[String], region: Option<Region>
         .collect()
 }
 
-fn consent(errs: &mut Errors, input: ConsentInput) -> Option<Consent> {
+fn consent(errs: &mut Errors, input: &ConsentInput) -> Option<Consent> {
     let at = match input.at.as_deref() {
         None => Timestamp::now(),
         Some(raw) => errs.take(
-            Timestamp::parse_rfc3339(raw).ok_or_else(|| FieldError::new("consent.at", "must be an RFC 3339 time, like 2026-11-23T10:00:00Z")),
+            Timestamp::parse_rfc3339(raw).ok_or_else(|| {
+                FieldError::new(
+                    "consent.at",
+                    "must be an RFC 3339 time, like 2026-11-23T10:00:00Z",
+                )
+            }),
             "consent.at",
         )?,
     };
@@ -129,7 +143,11 @@ fn consent(errs: &mut Errors, input: ConsentInput) -> Option<Consent> {
         None => Some("api".to_owned()),
         Some(raw) => errs.take(text::clean("consent.source", raw), "consent.source")?,
     };
-    Some(Consent { granted: input.granted, at, source })
+    Some(Consent {
+        granted: input.granted,
+        at,
+        source,
+    })
 }
 
 fn clean(errs: &mut Errors, field: &str, raw: Option<&str>) -> Option<String> {
@@ -150,10 +168,15 @@ impl ContactInput {
             phones: phones(&mut errs, "phones", &raw_phones, region),
             company: clean(&mut errs, "company", self.company.as_deref()),
             job_title: clean(&mut errs, "job_title", self.job_title.as_deref()),
-            properties: self.properties.and_then(|p| errs.take(parse_properties(p, false), "properties")).unwrap_or_default(),
-            stage: self.stage.and_then(|s| errs.take(Stage::parse(&s), "stage")),
+            properties: self
+                .properties
+                .and_then(|p| errs.take(parse_properties(p, false), "properties"))
+                .unwrap_or_default(),
+            stage: self
+                .stage
+                .and_then(|s| errs.take(Stage::parse(&s), "stage")),
             owner_id: self.owner_id.map(UserId),
-            consent: self.consent.and_then(|c| consent(&mut errs, c)),
+            consent: self.consent.and_then(|c| consent(&mut errs, &c)),
         };
         errs.finish((draft, self.overwrite))
     }
@@ -172,12 +195,20 @@ impl ContactPatchInput {
             name,
             company,
             job_title,
-            emails: self.emails.map(|v| emails(&mut errs, "emails", &v.unwrap_or_default())),
-            phones: self.phones.map(|v| phones(&mut errs, "phones", &v.unwrap_or_default(), region)),
-            properties: self.properties.and_then(|p| errs.take(parse_properties(p, true), "properties")),
-            stage: self.stage.and_then(|s| errs.take(Stage::parse(&s), "stage")),
+            emails: self
+                .emails
+                .map(|v| emails(&mut errs, "emails", &v.unwrap_or_default())),
+            phones: self
+                .phones
+                .map(|v| phones(&mut errs, "phones", &v.unwrap_or_default(), region)),
+            properties: self
+                .properties
+                .and_then(|p| errs.take(parse_properties(p, true), "properties")),
+            stage: self
+                .stage
+                .and_then(|s| errs.take(Stage::parse(&s), "stage")),
             owner_id: self.owner_id.map(|o| o.map(UserId)),
-            consent: self.consent.map(|c| c.and_then(|c| consent(&mut errs, c))),
+            consent: self.consent.map(|c| c.and_then(|c| consent(&mut errs, &c))),
         };
         errs.finish(patch)
     }
@@ -225,7 +256,11 @@ impl From<Contact> for ContactView {
             properties: Value::Object(c.properties),
             stage: c.stage.as_str().to_owned(),
             owner_id: c.owner_id.map(|o| o.0),
-            consent: c.consent.map(|x| ConsentView { granted: x.granted, at: x.at.to_string(), source: x.source }),
+            consent: c.consent.map(|x| ConsentView {
+                granted: x.granted,
+                at: x.at.to_string(),
+                source: x.source,
+            }),
             created_at: c.created_at.to_string(),
             updated_at: c.updated_at.to_string(),
         }
@@ -280,7 +315,12 @@ pub struct EventView {
 
 impl From<Event> for EventView {
     fn from(e: Event) -> Self {
-        Self { id: e.id.0, kind: e.kind.as_str().to_owned(), occurred_at: e.occurred_at.to_string(), properties: e.properties }
+        Self {
+            id: e.id.0,
+            kind: e.kind.as_str().to_owned(),
+            occurred_at: e.occurred_at.to_string(),
+            properties: e.properties,
+        }
     }
 }
 

@@ -1,9 +1,9 @@
 //! `/api/v1/forms`: manage lead-capture forms (admin tokens create them).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use closer_app::Principal;
 use closer_domain::FormId;
 use closer_store::Form;
@@ -19,7 +19,9 @@ use crate::extract::ApiJson;
 use crate::snippet;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_form, list_forms)).routes(routes!(get_form))
+    OpenApiRouter::new()
+        .routes(routes!(create_form, list_forms))
+        .routes(routes!(get_form))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -61,26 +63,58 @@ fn view(form: Form, public_url: &str) -> FormView {
     responses((status = 201, body = FormView), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-async fn create_form(State(state): State<AppState>, principal: Principal, ApiJson(input): ApiJson<FormInput>) -> Result<Response, ApiError> {
-    let form = state.app.create_form(&principal, &input.name, input.redirect_url.as_deref()).await?;
+async fn create_form(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(input): ApiJson<FormInput>,
+) -> Result<Response, ApiError> {
+    let form = state
+        .app
+        .create_form(&principal, &input.name, input.redirect_url.as_deref())
+        .await?;
     let location = format!("/api/v1/forms/{}", form.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view(form, &state.public_url))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(view(form, &state.public_url)),
+    )
+        .into_response())
 }
 
 /// The workspace's forms.
 #[utoipa::path(get, path = "/api/v1/forms", tag = "forms", responses((status = 200, body = Vec<FormView>)), security(("bearer" = [])))]
-async fn list_forms(State(state): State<AppState>, principal: Principal) -> Result<Json<Vec<FormView>>, ApiError> {
+async fn list_forms(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Vec<FormView>>, ApiError> {
     let forms = state.app.list_forms(&principal).await?;
-    Ok(Json(forms.into_iter().map(|f| view(f, &state.public_url)).collect()))
+    Ok(Json(
+        forms
+            .into_iter()
+            .map(|f| view(f, &state.public_url))
+            .collect(),
+    ))
 }
 
 /// One form, with its snippet.
 #[utoipa::path(get, path = "/api/v1/forms/{id}", tag = "forms", params(("id" = Uuid, Path, description = "Form id")),
     responses((status = 200, body = FormView), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-async fn get_form(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> Result<Json<FormView>, ApiError> {
-    let id: FormId = id
-        .parse()
-        .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, "bad-id", "id", "is not a form id (a UUID)"))?;
-    Ok(Json(view(state.app.form(&principal, id).await?, &state.public_url)))
+async fn get_form(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<FormView>, ApiError> {
+    let id: FormId = id.parse().map_err(|_| {
+        ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "bad-id",
+            "id",
+            "is not a form id (a UUID)",
+        )
+    })?;
+    Ok(Json(view(
+        state.app.form(&principal, id).await?,
+        &state.public_url,
+    )))
 }

@@ -1,8 +1,8 @@
 //! `GET /healthz`: 200 once the database answers, 503 while it does not.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,7 +29,21 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let engine = state.app.store().engine();
     let version = env!("CARGO_PKG_VERSION");
     match state.app.ready().await {
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ok", engine, version })),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", engine, version })),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(Health {
+                status: "ok",
+                engine,
+                version,
+            }),
+        ),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "unavailable",
+                engine,
+                version,
+            }),
+        ),
     }
 }

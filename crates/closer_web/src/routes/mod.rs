@@ -34,14 +34,21 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A token from `closer token create`")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from `closer token create`"))
+                    .build(),
+            ),
         );
     }
 }
 
 /// The authenticated API.
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(contacts::router()).merge(forms::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(contacts::router())
+        .merge(forms::router())
 }
 
 /// Public, token-less routes with open CORS.

@@ -17,6 +17,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/openapi.json", tag = "health", responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
 async fn openapi_json() -> impl IntoResponse {
     static DOC: OnceLock<String> = OnceLock::new();
-    let body = DOC.get_or_init(|| crate::openapi().to_pretty_json().expect("OpenAPI document serialises"));
+    let body = DOC.get_or_init(|| {
+        crate::openapi()
+            .to_pretty_json()
+            .expect("OpenAPI document serialises")
+    });
     ([(header::CONTENT_TYPE, "application/json")], body.as_str())
 }

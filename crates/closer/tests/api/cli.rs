@@ -1,0 +1,210 @@
+//! The `closer` command line: set-up commands, clear errors, graceful shutdown.
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use closer_store_sqlite::testing::TempDb;
+
+fn closer(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_closer"))
+        .args(args)
+        .env("CLOSER_DATABASE_URL", db)
+        .env("CLOSER_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn temp_db() -> TempDb {
+    TempDb::new()
+}
+
+#[test]
+fn setup_commands_work_and_errors_are_clear() {
+    let db = temp_db();
+    let url = db.url();
+    let out = closer(&url, &["migrate"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = closer(&url, &["workspace", "create", "acme", "--country", "us"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = closer(&url, &["workspace", "list"]);
+    let listed = text(&out.stdout);
+    assert!(
+        listed.contains("acme\tacme\tUS") && listed.contains("default"),
+        "{listed}"
+    );
+
+    let out = closer(&url, &["workspace", "create", "acme"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("already exists"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = closer(&url, &["workspace", "create", "Not A Slug"]);
+    assert!(text(&out.stderr).contains("slug"), "{}", text(&out.stderr));
+
+    let out = closer(
+        &url,
+        &["token", "create", "--workspace", "acme", "--role", "member"],
+    );
+    assert!(out.status.success());
+    let token = text(&out.stdout);
+    assert!(
+        token.trim().starts_with("clsr_") && token.trim().len() == 69,
+        "{token}"
+    );
+    let out = closer(&url, &["token", "create", "--workspace", "nope"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no workspace is called \"nope\""),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = closer(
+        &url,
+        &[
+            "form",
+            "create",
+            "--name",
+            "Demo",
+            "--workspace",
+            "acme",
+            "--redirect",
+            "ftp://x",
+        ],
+    );
+    assert!(
+        text(&out.stderr).contains("redirect_url"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = closer(
+        &url,
+        &["form", "create", "--name", "Demo", "--workspace", "acme"],
+    );
+    assert!(out.status.success());
+    let created = text(&out.stdout);
+    let key = created
+        .lines()
+        .find_map(|l| l.strip_prefix("key:"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let out = closer(
+        &url,
+        &[
+            "form",
+            "snippet",
+            &key,
+            "--workspace",
+            "acme",
+            "--public-url",
+            "https://leads.acme.example.com",
+        ],
+    );
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains(&format!(
+        "action=\"https://leads.acme.example.com/f/{key}\""
+    )));
+    let out = closer(&url, &["form", "snippet", &key]);
+    assert!(
+        !out.status.success(),
+        "another workspace's form is not found"
+    );
+    assert!(
+        text(&out.stderr).contains("no form"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = closer(
+        &url,
+        &[
+            "user",
+            "add",
+            "rep@acme.example.com",
+            "--name",
+            "Rita",
+            "--workspace",
+            "acme",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = closer(
+        &url,
+        &[
+            "user",
+            "add",
+            "bad",
+            "--name",
+            "Rita",
+            "--workspace",
+            "acme",
+        ],
+    );
+    assert!(text(&out.stderr).contains("email"), "{}", text(&out.stderr));
+
+    let out = closer("mysql://localhost/x", &["migrate"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("unsupported database URL"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn serve_answers_health_and_stops_on_sigterm() {
+    let db = temp_db();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_closer"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("CLOSER_DATABASE_URL", db.url())
+        .env("CLOSER_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let healthy = loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut answer = String::new();
+            let _ = s.read_to_string(&mut answer);
+            if answer.starts_with("HTTP/1.1 200") {
+                break true;
+            }
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(healthy, "closer serve became healthy");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "closer did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+}

@@ -1,0 +1,13 @@
+//! Black-box tests of closer's HTTP API and CLI. Each API case runs on SQLite and on
+//! PostgreSQL (skipped loudly when PostgreSQL is unreachable, except under `CI=true`).
+
+mod helpers;
+
+mod auth;
+mod capture;
+mod cli;
+mod contacts;
+mod contacts_list;
+mod errors;
+mod forms;
+mod meta;

@@ -1,0 +1,90 @@
+//! Health, the OpenAPI document, unknown routes and methods, migration parity.
+
+use serde_json::Value;
+
+use crate::helpers::{TestApp, problem};
+
+crate::on_both_backends!(
+    healthz_reports_the_engine,
+    openapi_covers_every_route,
+    unknown_routes_and_methods_are_problems
+);
+
+async fn healthz_reports_the_engine(app: TestApp) {
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert!(["sqlite", "postgres"].contains(&body["engine"].as_str().unwrap()));
+}
+
+async fn openapi_covers_every_route(app: TestApp) {
+    let res = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "OpenAPI 3.1"
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    let expected = [
+        ("/api/v1/contacts", &["get", "post"][..]),
+        ("/api/v1/contacts/{id}", &["get", "patch", "delete"]),
+        ("/api/v1/contacts/{id}/events", &["get"]),
+        ("/api/v1/forms", &["get", "post"]),
+        ("/api/v1/forms/{id}", &["get"]),
+        ("/f/{key}", &["post"]),
+        ("/healthz", &["get"]),
+        ("/api/openapi.json", &["get"]),
+    ];
+    assert_eq!(
+        paths.len(),
+        expected.len(),
+        "no undocumented or stray paths: {:?}",
+        paths.keys()
+    );
+    for (path, methods) in expected {
+        let item = paths
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} is documented"));
+        for m in methods {
+            assert!(item.get(*m).is_some(), "{m} {path} is documented");
+        }
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+async fn unknown_routes_and_methods_are_problems(app: TestApp) {
+    problem(
+        app.get("/api/v1/nothing", &app.token).await,
+        404,
+        "unknown route",
+    )
+    .await;
+    let res = app
+        .client
+        .put(app.url("/api/v1/contacts"))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    problem(res, 405, "wrong method").await;
+}
+
+#[test]
+fn migrations_match_across_engines() {
+    let names = |list: &[(i64, &str, &str)]| {
+        list.iter()
+            .map(|(v, n, _)| (*v, n.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(closer_store_sqlite::MIGRATIONS),
+        names(closer_store_postgres::MIGRATIONS)
+    );
+}
