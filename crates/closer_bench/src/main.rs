@@ -1,1 +1,52 @@
-fn main() {}
+//! `closer-bench`: closer's load generator. It starts a `closer` server of its own on a fresh
+//! database (SQLite file or PostgreSQL database), drives it over loopback, and prints figures
+//! for BENCHMARKS.md with the command that reproduces them. Never linked into `closer`.
+
+mod capture;
+mod load;
+mod server;
+mod stats;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "closer-bench", about = "Load generator for closer (loopback only)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lead capture through `POST /f/{key}`: peak throughput (closed loop), then latency at a
+    /// fixed rate (open loop), then server memory.
+    Capture(capture::CaptureArgs),
+}
+
+/// Where the `closer` binary is, and which engine it runs on.
+#[derive(clap::Args, Clone)]
+pub struct ServerArgs {
+    /// The `closer` binary to start (build it with `cargo build --release`).
+    #[arg(long, default_value = "target/release/closer")]
+    pub closer: PathBuf,
+    #[arg(long, value_enum, default_value = "sqlite")]
+    pub engine: Engine,
+    /// Server for `--engine postgres`; a fresh database is created in it and dropped after.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    pub postgres_url: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Capture(args) => capture::run(args).await,
+    }
+}

@@ -1,0 +1,136 @@
+//! Starts and stops a `closer` server on a throwaway database, and reads its memory.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use sqlx::Connection;
+
+use crate::{Engine, ServerArgs};
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub token: String,
+    database_url: String,
+    engine: Engine,
+    admin_url: String,
+    cleanup: Option<PathBuf>,
+    db_name: String,
+}
+
+fn cli(closer: &PathBuf, url: &str, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(closer)
+        .args(args)
+        .env("CLOSER_DATABASE_URL", url)
+        .env("CLOSER_LOG", "warn")
+        .output()
+        .with_context(|| format!("running {}", closer.display()))?;
+    ensure!(out.status.success(), "closer {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+impl Server {
+    pub async fn start(args: &ServerArgs) -> anyhow::Result<Self> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let db_name = format!("closer_bench_{}", &id[..12]);
+        let (database_url, cleanup) = match args.engine {
+            Engine::Sqlite => {
+                let path = std::env::temp_dir().join(format!("{db_name}.db"));
+                (format!("sqlite://{}", path.display()), Some(path))
+            }
+            Engine::Postgres => {
+                let mut admin = sqlx::PgConnection::connect(&args.postgres_url).await.context("connecting to PostgreSQL")?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {db_name}"))).execute(&mut admin).await?;
+                let base = args.postgres_url.rsplit_once('/').map_or(args.postgres_url.as_str(), |(b, _)| b);
+                (format!("{base}/{db_name}"), None)
+            }
+        };
+        cli(&args.closer, &database_url, &["migrate"])?;
+        let token = cli(&args.closer, &database_url, &["token", "create"])?.trim().to_owned();
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(&args.closer)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("CLOSER_DATABASE_URL", &database_url)
+            .env("CLOSER_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting closer serve")?;
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            token,
+            database_url,
+            engine: args.engine,
+            admin_url: args.postgres_url.clone(),
+            cleanup,
+            db_name,
+        };
+        server.wait_ready().await?;
+        Ok(server)
+    }
+
+    async fn wait_ready(&self) -> anyhow::Result<()> {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(res) = client.get(format!("{}/healthz", self.base)).send().await
+                && res.status().is_success()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("closer did not become ready at {}", self.base)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    /// `(current, peak)` resident memory in MiB, from /proc.
+    pub fn memory_mib(&self) -> Option<(f64, f64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+                .map(|kb| kb / 1024.0)
+        };
+        Some((field("VmRSS:")?, field("VmHWM:")?))
+    }
+
+    /// SIGTERM, wait, and drop the database.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.child.try_wait()?.is_none() {
+            if Instant::now() > deadline {
+                self.child.kill()?;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if let Some(path) = &self.cleanup {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = path.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        if self.engine == Engine::Postgres {
+            let mut admin = sqlx::PgConnection::connect(&self.admin_url).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("drop database if exists {}", self.db_name))).execute(&mut admin).await?;
+        }
+        Ok(())
+    }
+}
