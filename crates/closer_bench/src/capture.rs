@@ -45,7 +45,11 @@ fn mix(n: u64) -> u64 {
 /// Which person the `n`th post is from: usually new, sometimes someone seen before.
 fn person(n: u64, offset: u64, repeat_percent: u64) -> u64 {
     let seq = n + offset;
-    if seq > 0 && mix(seq) % 100 < repeat_percent { mix(seq ^ 0xABCD) % seq } else { seq }
+    if seq > 0 && mix(seq) % 100 < repeat_percent {
+        mix(seq ^ 0xABCD) % seq
+    } else {
+        seq
+    }
 }
 
 fn body(person: u64) -> String {
@@ -58,7 +62,17 @@ fn body(person: u64) -> String {
 
 type Seen = Arc<Mutex<HashSet<u64>>>;
 
-fn sender(client: reqwest::Client, url: String, offset: u64, repeat: u64, seen: Seen) -> impl Fn(u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> + Clone + Send + Sync + 'static {
+fn sender(
+    client: reqwest::Client,
+    url: String,
+    offset: u64,
+    repeat: u64,
+    seen: Seen,
+) -> impl Fn(u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>
++ Clone
++ Send
++ Sync
++ 'static {
     move |n| {
         let (client, url, seen) = (client.clone(), url.clone(), seen.clone());
         Box::pin(async move {
@@ -84,7 +98,13 @@ async fn count_contacts(client: &reqwest::Client, server: &Server) -> anyhow::Re
     let mut cursor = String::new();
     loop {
         let url = format!("{}/api/v1/contacts?limit=200{cursor}", server.base);
-        let page: Value = client.get(&url).bearer_auth(&server.token).send().await?.json().await?;
+        let page: Value = client
+            .get(&url)
+            .bearer_auth(&server.token)
+            .send()
+            .await?
+            .json()
+            .await?;
         count += page["items"].as_array().context("items")?.len();
         match page["next_cursor"].as_str() {
             Some(c) => cursor = format!("&cursor={c}"),
@@ -95,7 +115,9 @@ async fn count_contacts(client: &reqwest::Client, server: &Server) -> anyhow::Re
 
 pub async fn run(args: CaptureArgs) -> anyhow::Result<()> {
     let server = Server::start(&args.server).await?;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(1024).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .build()?;
     let form: Value = client
         .post(format!("{}/api/v1/forms", server.base))
         .bearer_auth(&server.token)
@@ -104,20 +126,62 @@ pub async fn run(args: CaptureArgs) -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    let url = form["action_url"].as_str().context("action_url")?.to_owned();
+    let url = form["action_url"]
+        .as_str()
+        .context("action_url")?
+        .to_owned();
     let seen: Seen = Arc::default();
-    eprintln!("closer pid {} on {} ({:?})", server.pid(), server.base, args.server.engine);
+    eprintln!(
+        "closer pid {} on {} ({:?})",
+        server.pid(),
+        server.base,
+        args.server.engine
+    );
 
     // Warm up connections and caches.
-    closed_loop(4, Duration::from_secs(1), sender(client.clone(), url.clone(), 10_000_000_000, 0, seen.clone())).await;
+    closed_loop(
+        4,
+        Duration::from_secs(1),
+        sender(client.clone(), url.clone(), 10_000_000_000, 0, seen.clone()),
+    )
+    .await;
 
-    eprintln!("peak throughput: {} workers for {} s…", args.workers, args.duration);
-    let mut peak = closed_loop(args.workers, Duration::from_secs(args.duration), sender(client.clone(), url.clone(), 0, args.repeat_percent, seen.clone())).await;
+    eprintln!(
+        "peak throughput: {} workers for {} s…",
+        args.workers, args.duration
+    );
+    let mut peak = closed_loop(
+        args.workers,
+        Duration::from_secs(args.duration),
+        sender(
+            client.clone(),
+            url.clone(),
+            0,
+            args.repeat_percent,
+            seen.clone(),
+        ),
+    )
+    .await;
     let mem_after_peak = server.memory_mib();
 
-    eprintln!("latency: {} requests/s for {} s…", args.rate, args.latency_duration);
+    eprintln!(
+        "latency: {} requests/s for {} s…",
+        args.rate, args.latency_duration
+    );
     let offset = 1_000_000_000;
-    let mut steady = open_loop(args.rate, Duration::from_secs(args.latency_duration), 4096, sender(client.clone(), url.clone(), offset, args.repeat_percent, seen.clone())).await;
+    let mut steady = open_loop(
+        args.rate,
+        Duration::from_secs(args.latency_duration),
+        4096,
+        sender(
+            client.clone(),
+            url.clone(),
+            offset,
+            args.repeat_percent,
+            seen.clone(),
+        ),
+    )
+    .await;
     let mem_after_steady = server.memory_mib();
 
     let expected = seen.lock().expect("lock").len();
@@ -133,23 +197,57 @@ pub async fn run(args: CaptureArgs) -> anyhow::Result<()> {
     println!();
     println!("| measure | value |");
     println!("|---|---|");
-    println!("| peak throughput ({} workers, {} s, {}% repeats) | **{:.0} captures/s** ({} ok, {} failed) |", args.workers, args.duration, args.repeat_percent, peak.rate(), peak.ok, peak.failed);
+    println!(
+        "| peak throughput ({} workers, {} s, {}% repeats) | **{:.0} captures/s** ({} ok, {} failed) |",
+        args.workers,
+        args.duration,
+        args.repeat_percent,
+        peak.rate(),
+        peak.ok,
+        peak.failed
+    );
     if let Some(s) = &peak_lat {
-        println!("| latency at peak: p50 / p99 / max | {:.2} / {:.2} / {:.2} ms |", ms(s.p50), ms(s.p99), ms(s.max));
+        println!(
+            "| latency at peak: p50 / p99 / max | {:.2} / {:.2} / {:.2} ms |",
+            ms(s.p50),
+            ms(s.p99),
+            ms(s.max)
+        );
     }
     if let Some(s) = &steady_lat {
         println!(
             "| latency at {}/s (open loop, {} s): p50 / p90 / p99 / max | {:.2} / {:.2} / **{:.2}** / {:.2} ms ({} sent, {} failed, {} not sent) |",
-            args.rate, args.latency_duration, ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max), s.count, steady.failed, steady.dropped
+            args.rate,
+            args.latency_duration,
+            ms(s.p50),
+            ms(s.p90),
+            ms(s.p99),
+            ms(s.max),
+            s.count,
+            steady.failed,
+            steady.dropped
         );
     }
     if let (Some((rss1, peak1)), Some((rss2, peak2))) = (mem_after_peak, mem_after_steady) {
-        println!("| server resident memory: after peak / after latency phase / high-water mark | {rss1:.1} / {rss2:.1} / **{:.1} MiB** |", peak1.max(peak2));
+        println!(
+            "| server resident memory: after peak / after latency phase / high-water mark | {rss1:.1} / {rss2:.1} / **{:.1} MiB** |",
+            peak1.max(peak2)
+        );
     }
     println!("| dedupe check | {stored} contacts stored for {expected} distinct emails accepted |");
     println!();
-    println!("Database: `{}`", server.database_url().split('@').next_back().unwrap_or_default());
+    println!(
+        "Database: `{}`",
+        server
+            .database_url()
+            .split('@')
+            .next_back()
+            .unwrap_or_default()
+    );
     server.stop().await?;
-    ensure!(stored == expected, "dedupe check failed: {stored} contacts for {expected} distinct emails");
+    ensure!(
+        stored == expected,
+        "dedupe check failed: {stored} contacts for {expected} distinct emails"
+    );
     Ok(())
 }

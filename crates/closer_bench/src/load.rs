@@ -53,7 +53,13 @@ where
             (ok, failed, latencies)
         }));
     }
-    let mut out = Outcome { ok: 0, failed: 0, elapsed: Duration::ZERO, latencies: Vec::new(), dropped: 0 };
+    let mut out = Outcome {
+        ok: 0,
+        failed: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+        dropped: 0,
+    };
     for t in tasks {
         let (ok, failed, latencies) = t.await.expect("worker");
         out.ok += ok;
@@ -65,13 +71,20 @@ where
 }
 
 /// Sends `rate` requests a second for `duration`, at most `max_in_flight` at once.
-pub async fn open_loop<F, Fut>(rate: u32, duration: Duration, max_in_flight: usize, send: F) -> Outcome
+pub async fn open_loop<F, Fut>(
+    rate: u32,
+    duration: Duration,
+    max_in_flight: usize,
+    send: F,
+) -> Outcome
 where
     F: Fn(u64) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = bool> + Send,
 {
     let total = duration.as_secs() * u64::from(rate);
-    let latencies = Arc::new(Mutex::new(Vec::with_capacity(usize::try_from(total).unwrap_or(0))));
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(
+        usize::try_from(total).unwrap_or(0),
+    )));
     let failed = Arc::new(AtomicU64::new(0));
     let in_flight = Arc::new(AtomicUsize::new(0));
     let mut dropped = 0;
@@ -86,7 +99,12 @@ where
             continue;
         }
         in_flight.fetch_add(1, Ordering::Relaxed);
-        let (send, latencies, failed, in_flight) = (send.clone(), latencies.clone(), failed.clone(), in_flight.clone());
+        let (send, latencies, failed, in_flight) = (
+            send.clone(),
+            latencies.clone(),
+            failed.clone(),
+            in_flight.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             if send(n).await {
                 latencies.lock().await.push(scheduled.elapsed());
@@ -101,5 +119,11 @@ where
     }
     let elapsed = start.elapsed();
     let latencies = std::mem::take(&mut *latencies.lock().await);
-    Outcome { ok: latencies.len() as u64, failed: failed.load(Ordering::Relaxed), elapsed, latencies, dropped }
+    Outcome {
+        ok: latencies.len() as u64,
+        failed: failed.load(Ordering::Relaxed),
+        elapsed,
+        latencies,
+        dropped,
+    }
 }

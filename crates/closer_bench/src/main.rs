@@ -12,7 +12,10 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "closer-bench", about = "Load generator for closer (loopback only)")]
+#[command(
+    name = "closer-bench",
+    about = "Load generator for closer (loopback only)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -28,7 +28,11 @@ fn cli(closer: &PathBuf, url: &str, args: &[&str]) -> anyhow::Result<String> {
         .env("CLOSER_LOG", "warn")
         .output()
         .with_context(|| format!("running {}", closer.display()))?;
-    ensure!(out.status.success(), "closer {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    ensure!(
+        out.status.success(),
+        "closer {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -42,14 +46,23 @@ impl Server {
                 (format!("sqlite://{}", path.display()), Some(path))
             }
             Engine::Postgres => {
-                let mut admin = sqlx::PgConnection::connect(&args.postgres_url).await.context("connecting to PostgreSQL")?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {db_name}"))).execute(&mut admin).await?;
-                let base = args.postgres_url.rsplit_once('/').map_or(args.postgres_url.as_str(), |(b, _)| b);
+                let mut admin = sqlx::PgConnection::connect(&args.postgres_url)
+                    .await
+                    .context("connecting to PostgreSQL")?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {db_name}")))
+                    .execute(&mut admin)
+                    .await?;
+                let base = args
+                    .postgres_url
+                    .rsplit_once('/')
+                    .map_or(args.postgres_url.as_str(), |(b, _)| b);
                 (format!("{base}/{db_name}"), None)
             }
         };
         cli(&args.closer, &database_url, &["migrate"])?;
-        let token = cli(&args.closer, &database_url, &["token", "create"])?.trim().to_owned();
+        let token = cli(&args.closer, &database_url, &["token", "create"])?
+            .trim()
+            .to_owned();
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(&args.closer)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -111,7 +124,9 @@ impl Server {
 
     /// SIGTERM, wait, and drop the database.
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(15);
         while self.child.try_wait()?.is_none() {
             if Instant::now() > deadline {
@@ -129,7 +144,12 @@ impl Server {
         }
         if self.engine == Engine::Postgres {
             let mut admin = sqlx::PgConnection::connect(&self.admin_url).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("drop database if exists {}", self.db_name))).execute(&mut admin).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "drop database if exists {}",
+                self.db_name
+            )))
+            .execute(&mut admin)
+            .await?;
         }
         Ok(())
     }

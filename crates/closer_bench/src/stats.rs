@@ -17,11 +17,21 @@ pub fn summarize(samples: &mut [Duration]) -> Option<Summary> {
     }
     samples.sort_unstable();
     let at = |q: f64| {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
         let rank = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
         samples[rank - 1]
     };
-    Some(Summary { count: samples.len(), p50: at(0.50), p90: at(0.90), p99: at(0.99), max: samples[samples.len() - 1] })
+    Some(Summary {
+        count: samples.len(),
+        p50: at(0.50),
+        p90: at(0.90),
+        p99: at(0.99),
+        max: samples[samples.len() - 1],
+    })
 }
 
 pub fn ms(d: Duration) -> f64 {
@@ -36,6 +46,13 @@ mod tests {
     fn nearest_rank() {
         let mut v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
         let s = summarize(&mut v).unwrap();
-        assert_eq!((s.p50, s.p99, s.max), (Duration::from_millis(50), Duration::from_millis(99), Duration::from_millis(100)));
+        assert_eq!(
+            (s.p50, s.p99, s.max),
+            (
+                Duration::from_millis(50),
+                Duration::from_millis(99),
+                Duration::from_millis(100)
+            )
+        );
     }
 }

@@ -173,20 +173,28 @@ async fn move_stage(
     actor: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let open: Option<OffsetDateTime> = sqlx::query_scalar(
-        "select max(entered_at) from contact_stages where contact_id = $1 and left_at is null",
-    )
-    .bind(c.id.0)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    let at = open.map_or(now, |o| Timestamp::new(o).max(now));
-    sqlx::query("update contact_stages set left_at = $1 where contact_id = $2 and left_at is null")
+    // A new contact (`from` is None) has no open row to close.
+    let at = if from.is_some() {
+        let open: Option<OffsetDateTime> = sqlx::query_scalar(
+            "select max(entered_at) from contact_stages where contact_id = $1 and left_at is null",
+        )
+        .bind(c.id.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        let at = open.map_or(now, |o| Timestamp::new(o).max(now));
+        sqlx::query(
+            "update contact_stages set left_at = $1 where contact_id = $2 and left_at is null",
+        )
         .bind(at.get())
         .bind(c.id.0)
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
+        at
+    } else {
+        now
+    };
     sqlx::query(
         "insert into contact_stages (id, workspace_id, contact_id, stage, entered_at, left_at, changed_by) \
          values ($1, $2, $3, $4, $5, null, $6)",

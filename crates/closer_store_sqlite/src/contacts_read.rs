@@ -7,6 +7,25 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use crate::error::db_err;
 use crate::rows::{self, CONTACT_COLUMNS, get, json, ts};
 
+pub(crate) async fn contact(
+    pool: &SqlitePool,
+    ws: WorkspaceId,
+    id: ContactId,
+) -> Result<closer_domain::Contact, StoreError> {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        format!("select {CONTACT_COLUMNS} from contacts where workspace_id = ? and id = ?")
+    });
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(ws.0)
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
+    rows::contact(&row)
+}
+
 pub(crate) async fn list(
     pool: &SqlitePool,
     ws: WorkspaceId,

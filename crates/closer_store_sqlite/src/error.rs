@@ -2,7 +2,8 @@
 //!
 //! SQLite's messages name columns, not constraints ("UNIQUE constraint failed: forms.key"), and
 //! say nothing about which foreign key failed; the tables below translate them to the
-//! constraint names the migrations declare, so both adapters report the same names.
+//! constraint names the migrations declare, so both adapters report the same names. Reads go
+//! through sqlx and writes through rusqlite (`writer.rs`); both carry SQLite's own messages.
 
 use closer_store::StoreError;
 
@@ -17,16 +18,12 @@ const UNIQUE: &[(&str, &str)] = &[
     ("forms.key", "forms_key_key"),
 ];
 
-/// Maps an error where no foreign key can fail. (By value: it is used as `map_err(db_err)`.)
+/// Maps a read-path (sqlx) error. (By value: it is used as `map_err(db_err)`.)
 #[allow(clippy::needless_pass_by_value)]
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     map(e, "foreign_key")
 }
 
-/// Maps an error where the one foreign key that can fail is `fk` (SQLite does not say).
-pub(crate) fn db_err_fk(fk: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| map(e, fk)
-}
 
 #[allow(clippy::needless_pass_by_value)]
 fn map(e: sqlx::Error, fk: &str) -> StoreError {
@@ -35,30 +32,47 @@ fn map(e: sqlx::Error, fk: &str) -> StoreError {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(e.to_string())
         }
-        sqlx::Error::Database(db) => {
-            let msg = db.message();
-            if let Some(cols) = msg.strip_prefix("UNIQUE constraint failed: ") {
-                let name = UNIQUE
-                    .iter()
-                    .find(|(c, _)| *c == cols)
-                    .map_or(cols, |(_, n)| *n);
-                StoreError::Conflict {
-                    constraint: name.to_owned(),
-                }
-            } else if msg.starts_with("FOREIGN KEY constraint failed") {
-                StoreError::Conflict {
-                    constraint: fk.to_owned(),
-                }
-            } else if let Some(rest) = msg.strip_prefix("CHECK constraint failed: ") {
-                StoreError::Conflict {
-                    constraint: rest.to_owned(),
-                }
-            } else if msg.contains("database is locked") || msg.contains("database is busy") {
-                StoreError::Unavailable(msg.to_owned())
-            } else {
-                StoreError::Internal(e.to_string())
-            }
-        }
+        sqlx::Error::Database(db) => from_message(db.message(), fk, &e),
         _ => StoreError::Internal(e.to_string()),
+    }
+}
+
+/// Maps a rusqlite error (the writer's) where no foreign key can fail.
+#[allow(clippy::needless_pass_by_value)]
+pub(crate) fn rs_err(e: rusqlite::Error) -> StoreError {
+    rs_err_fk("foreign_key")(e)
+}
+
+/// Maps a rusqlite error where the one foreign key that can fail is `fk`.
+pub(crate) fn rs_err_fk(fk: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| match &e {
+        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => from_message(msg, fk, &e),
+        _ => StoreError::Internal(e.to_string()),
+    }
+}
+
+/// Translates SQLite's message text, which is the same whichever library carried it.
+fn from_message(msg: &str, fk: &str, e: &dyn std::fmt::Display) -> StoreError {
+    if let Some(cols) = msg.strip_prefix("UNIQUE constraint failed: ") {
+        let name = UNIQUE
+            .iter()
+            .find(|(c, _)| *c == cols)
+            .map_or(cols, |(_, n)| *n);
+        StoreError::Conflict {
+            constraint: name.to_owned(),
+        }
+    } else if msg.starts_with("FOREIGN KEY constraint failed") {
+        StoreError::Conflict {
+            constraint: fk.to_owned(),
+        }
+    } else if let Some(rest) = msg.strip_prefix("CHECK constraint failed: ") {
+        StoreError::Conflict {
+            constraint: rest.to_owned(),
+        }
+    } else if msg.contains("database is locked") || msg.contains("database is busy") {
+        StoreError::Unavailable(msg.to_owned())
+    } else {
+        StoreError::Internal(e.to_string())
     }
 }

@@ -1,10 +1,10 @@
 //! closer's SQLite adapter: the embedded, zero-set-up engine.
 //!
-//! Writes go through a pool of exactly one connection, so this process never contends with
-//! itself for SQLite's single write lock (no `SQLITE_BUSY` under load); each write transaction
-//! starts `BEGIN IMMEDIATE` so another process (the CLI next to a running server) waits on
-//! `busy_timeout` instead of failing mid-transaction. Reads use a separate read-only pool and,
-//! thanks to WAL, never block on the writer.
+//! Writes go through one connection owned by a writer task (`writer.rs`) that group-commits
+//! them, so this process never contends with itself for SQLite's single write lock; its
+//! transactions start `BEGIN IMMEDIATE` so another process (the CLI next to a running server)
+//! waits on `busy_timeout` instead of failing mid-transaction. Reads use a separate read-only
+//! pool and, thanks to WAL, never block on the writer.
 
 mod contacts;
 mod contacts_read;
@@ -13,6 +13,8 @@ mod migrate;
 mod rows;
 mod setup;
 pub mod testing;
+mod write;
+mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -31,7 +33,7 @@ use error::db_err;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: writer::Writer,
     reader: SqlitePool,
 }
 
@@ -47,14 +49,24 @@ impl SqliteStore {
             .foreign_keys(true)
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-16000");
-        let writer = SqlitePoolOptions::new()
+        let path = options.get_filename().to_path_buf();
+        if path.as_os_str().is_empty()
+            || path.as_os_str() == ":memory:"
+            || url.contains("mode=memory")
+        {
+            return Err(StoreError::Unavailable(
+                "in-memory SQLite is not supported: closer reads and writes on separate connections; use sqlite://PATH".into(),
+            ));
+        }
+        // Migrate on one sqlx connection (sqlx's migrator), then hand writing to the writer.
+        let migrator = SqlitePoolOptions::new()
             .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await
             .map_err(db_err)?;
-        migrate::run(&writer).await?;
+        migrate::run(&migrator).await?;
+        migrator.close().await;
+        let writer = writer::Writer::start(path, BUSY_TIMEOUT)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
@@ -64,16 +76,7 @@ impl SqliteStore {
         Ok(Self { writer, reader })
     }
 
-    /// A write transaction on the single writer connection.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_err)
-    }
-
     pub async fn close(&self) {
-        self.writer.close().await;
         self.reader.close().await;
     }
 }

@@ -1,4 +1,5 @@
-//! Workspaces, tokens, users and forms on SQLite.
+//! Workspaces, tokens, users and forms on SQLite: writes on the writer thread, reads on the
+//! sqlx read pool.
 
 use async_trait::async_trait;
 use closer_domain::{Email, FormId, FormKey, Role, Slug, TokenId, UserId, WorkspaceId};
@@ -10,7 +11,9 @@ use closer_store::{
 use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
-use crate::error::db_err;
+use rusqlite::params;
+
+use crate::error::{db_err, rs_err};
 use crate::rows::{get, ts};
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -63,32 +66,31 @@ fn form(row: &SqliteRow) -> Result<Form, StoreError> {
 #[async_trait]
 impl WorkspaceStore for SqliteStore {
     async fn create_workspace(&self, ws: &Workspace) -> Result<(), StoreError> {
-        sqlx::query("insert into workspaces (id, slug, name, default_region, created_at) values (?, ?, ?, ?, ?)")
-            .bind(ws.id.0)
-            .bind(ws.slug.as_str())
-            .bind(&ws.name)
-            .bind(&ws.default_region)
-            .bind(ws.created_at.unix_micros())
-            .execute(&self.writer)
+        let ws = ws.clone();
+        self.writer
+            .write(move |conn| {
+                conn.prepare_cached("insert into workspaces (id, slug, name, default_region, created_at) values (?1, ?2, ?3, ?4, ?5)")
+                    .and_then(|mut s| s.execute(params![ws.id.0, ws.slug.as_str(), ws.name, ws.default_region, ws.created_at.unix_micros()]))
+                    .map_err(rs_err)?;
+                Ok(())
+            })
             .await
-            .map_err(db_err)?;
-        Ok(())
     }
 
     async fn ensure_workspace(&self, ws: &Workspace) -> Result<Workspace, StoreError> {
-        sqlx::query(
-            "insert into workspaces (id, slug, name, default_region, created_at) values (?, ?, ?, ?, ?) \
-             on conflict (slug) do nothing",
-        )
-        .bind(ws.id.0)
-        .bind(ws.slug.as_str())
-        .bind(&ws.name)
-        .bind(&ws.default_region)
-        .bind(ws.created_at.unix_micros())
-        .execute(&self.writer)
-        .await
-        .map_err(db_err)?;
-        self.workspace_by_slug(&ws.slug).await
+        let (slug, ws) = (ws.slug.clone(), ws.clone());
+        self.writer
+            .write(move |conn| {
+                conn.prepare_cached(
+                    "insert into workspaces (id, slug, name, default_region, created_at) values (?1, ?2, ?3, ?4, ?5) \
+                     on conflict (slug) do nothing",
+                )
+                .and_then(|mut s| s.execute(params![ws.id.0, ws.slug.as_str(), ws.name, ws.default_region, ws.created_at.unix_micros()]))
+                .map_err(rs_err)?;
+                Ok(())
+            })
+            .await?;
+        self.workspace_by_slug(&slug).await
     }
 
     async fn workspace_by_slug(&self, slug: &Slug) -> Result<Workspace, StoreError> {
@@ -123,17 +125,15 @@ impl WorkspaceStore for SqliteStore {
 #[async_trait]
 impl TokenStore for SqliteStore {
     async fn create_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
-        sqlx::query("insert into api_tokens (id, workspace_id, role, hash, label, created_at) values (?, ?, ?, ?, ?, ?)")
-            .bind(t.id.0)
-            .bind(t.workspace_id.0)
-            .bind(t.role.as_str())
-            .bind(&t.hash)
-            .bind(&t.label)
-            .bind(t.created_at.unix_micros())
-            .execute(&self.writer)
+        let t = t.clone();
+        self.writer
+            .write(move |conn| {
+                conn.prepare_cached("insert into api_tokens (id, workspace_id, role, hash, label, created_at) values (?1, ?2, ?3, ?4, ?5, ?6)")
+                    .and_then(|mut s| s.execute(params![t.id.0, t.workspace_id.0, t.role.as_str(), t.hash, t.label, t.created_at.unix_micros()]))
+                    .map_err(rs_err)?;
+                Ok(())
+            })
             .await
-            .map_err(db_err)?;
-        Ok(())
     }
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
@@ -149,17 +149,15 @@ impl TokenStore for SqliteStore {
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn create_user(&self, u: &User) -> Result<(), StoreError> {
-        sqlx::query("insert into users (id, workspace_id, email, name, role, created_at) values (?, ?, ?, ?, ?, ?)")
-            .bind(u.id.0)
-            .bind(u.workspace_id.0)
-            .bind(u.email.as_str())
-            .bind(&u.name)
-            .bind(&u.role)
-            .bind(u.created_at.unix_micros())
-            .execute(&self.writer)
+        let u = u.clone();
+        self.writer
+            .write(move |conn| {
+                conn.prepare_cached("insert into users (id, workspace_id, email, name, role, created_at) values (?1, ?2, ?3, ?4, ?5, ?6)")
+                    .and_then(|mut s| s.execute(params![u.id.0, u.workspace_id.0, u.email.as_str(), u.name, u.role, u.created_at.unix_micros()]))
+                    .map_err(rs_err)?;
+                Ok(())
+            })
             .await
-            .map_err(db_err)?;
-        Ok(())
     }
 
     async fn user(&self, ws: WorkspaceId, id: UserId) -> Result<User, StoreError> {
@@ -187,17 +185,15 @@ impl UserStore for SqliteStore {
 #[async_trait]
 impl FormStore for SqliteStore {
     async fn create_form(&self, f: &Form) -> Result<(), StoreError> {
-        sqlx::query("insert into forms (id, workspace_id, key, name, redirect_url, created_at) values (?, ?, ?, ?, ?, ?)")
-            .bind(f.id.0)
-            .bind(f.workspace_id.0)
-            .bind(f.key.as_str())
-            .bind(&f.name)
-            .bind(&f.redirect_url)
-            .bind(f.created_at.unix_micros())
-            .execute(&self.writer)
+        let f = f.clone();
+        self.writer
+            .write(move |conn| {
+                conn.prepare_cached("insert into forms (id, workspace_id, key, name, redirect_url, created_at) values (?1, ?2, ?3, ?4, ?5, ?6)")
+                    .and_then(|mut s| s.execute(params![f.id.0, f.workspace_id.0, f.key.as_str(), f.name, f.redirect_url, f.created_at.unix_micros()]))
+                    .map_err(rs_err)?;
+                Ok(())
+            })
             .await
-            .map_err(db_err)?;
-        Ok(())
     }
 
     async fn form_by_key(&self, key: &FormKey) -> Result<Option<Form>, StoreError> {

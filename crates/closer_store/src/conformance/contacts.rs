@@ -440,3 +440,72 @@ pub async fn workspaces_never_see_each_other(store: Arc<dyn Store>) {
         vec![in_b.contact.id]
     );
 }
+
+pub async fn failing_write_leaves_concurrent_writes_intact(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "isolation").await;
+    // An event already stored: reusing its id makes a write fail at its *last* statement,
+    // after its contact, identities and stage rows were written — all of which must go.
+    let taken = form_event();
+    let mut seed = upsert(draft("seed@example.com"));
+    seed.event = Some(taken.clone());
+    store.upsert_contact(ws, seed).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let (store, taken) = (store.clone(), taken.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut req = upsert(draft(&format!("iso{i}@example.com")));
+            req.event = Some(if i % 3 == 0 { taken } else { form_event() });
+            (i, store.upsert_contact(ws, req).await)
+        }));
+    }
+    for t in futures::future::join_all(tasks).await {
+        let (i, result) = t.unwrap();
+        if i % 3 == 0 {
+            assert!(
+                matches!(result, Err(StoreError::Conflict { .. })),
+                "write {i} fails: {result:?}"
+            );
+        } else {
+            let c = result.expect("good writes succeed").contact;
+            assert_eq!(store.contact(ws, c.id).await.unwrap(), c);
+            assert_eq!(
+                store
+                    .contact_events(ws, c.id, 10, None)
+                    .await
+                    .unwrap()
+                    .len(),
+                2,
+                "event and stage change kept"
+            );
+        }
+    }
+    let page = store
+        .list_contacts(
+            ws,
+            &ContactQuery {
+                limit: 100,
+                ..ContactQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        page.items.len(),
+        21,
+        "the seed and the good writes, nothing of the failed ones"
+    );
+    // A failed write leaves its email free: no orphan identity row claims it.
+    let again = store
+        .upsert_contact(ws, upsert(draft("iso0@example.com")))
+        .await
+        .unwrap();
+    assert!(again.created);
+    assert_eq!(
+        store
+            .stage_history(ws, again.contact.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -1,0 +1,299 @@
+//! Contact writes, run on the writer thread (`writer.rs`) inside the batch's transaction and
+//! the write's own savepoint: upsert with dedupe, patch, erase. Writes never interleave, so
+//! dedupe needs no retry here.
+
+use closer_domain::{
+    Consent, Contact, ContactId, ContactPatch, NewEvent, Stage, Timestamp, UserId, WorkspaceId,
+};
+use closer_store::{
+    IDENTITY_CONSTRAINT, IdentityKind, StoreError, UpsertContact, Upserted, draft_identities,
+    plan_upsert, search_text, stage_event,
+};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use uuid::Uuid;
+
+use crate::error::{rs_err, rs_err_fk};
+use crate::rows::{self, to_json};
+
+const OWNER_FK: &str = "contacts_owner_fk";
+
+fn corrupt(column: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("column {column}: {e}"))
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &Row<'_>, column: &str) -> Result<T, StoreError> {
+    let text: String = row.get(column).map_err(|e| corrupt(column, e))?;
+    serde_json::from_str(&text).map_err(|e| corrupt(column, e))
+}
+
+fn get<T: rusqlite::types::FromSql>(row: &Row<'_>, column: &str) -> Result<T, StoreError> {
+    row.get(column).map_err(|e| corrupt(column, e))
+}
+
+fn contact(row: &Row<'_>) -> Result<Contact, StoreError> {
+    let consent = match get::<Option<bool>>(row, "consent_granted")? {
+        Some(granted) => Some(Consent {
+            granted,
+            at: rows::ts(get(row, "consent_at")?)?,
+            source: get(row, "consent_source")?,
+        }),
+        None => None,
+    };
+    Ok(Contact {
+        id: ContactId(get(row, "id")?),
+        workspace_id: WorkspaceId(get(row, "workspace_id")?),
+        name: get(row, "name")?,
+        emails: json(row, "emails")?,
+        phones: json(row, "phones")?,
+        company: get(row, "company")?,
+        job_title: get(row, "job_title")?,
+        properties: json(row, "properties")?,
+        stage: rows::stage(&get::<String>(row, "stage")?)?,
+        owner_id: get::<Option<Uuid>>(row, "owner_id")?.map(UserId),
+        consent,
+        created_at: rows::ts(get(row, "created_at")?)?,
+        updated_at: rows::ts(get(row, "updated_at")?)?,
+    })
+}
+
+fn load(conn: &Connection, ws: WorkspaceId, id: ContactId) -> Result<Contact, StoreError> {
+    let sql = format!(
+        "select {} from contacts where workspace_id = ?1 and id = ?2",
+        rows::CONTACT_COLUMNS
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(rs_err)?;
+    let mut found = stmt.query(params![ws.0, id.0]).map_err(rs_err)?;
+    match found.next().map_err(rs_err)? {
+        Some(row) => contact(row),
+        None => Err(StoreError::NotFound),
+    }
+}
+
+fn insert(conn: &Connection, c: &Contact) -> Result<(), StoreError> {
+    conn.prepare_cached(include_str!("../queries/insert_contact.sql"))
+        .and_then(|mut s| {
+            s.execute(params![
+                c.id.0,
+                c.workspace_id.0,
+                c.name,
+                to_json(&c.emails),
+                to_json(&c.phones),
+                c.company,
+                c.job_title,
+                to_json(&c.properties),
+                c.stage.as_str(),
+                c.owner_id.map(|o| o.0),
+                c.consent.as_ref().map(|x| x.granted),
+                c.consent.as_ref().map(|x| x.at.unix_micros()),
+                c.consent.as_ref().and_then(|x| x.source.clone()),
+                search_text(c),
+                c.created_at.unix_micros(),
+                c.updated_at.unix_micros(),
+            ])
+        })
+        .map_err(rs_err_fk(OWNER_FK))?;
+    Ok(())
+}
+
+fn update(conn: &Connection, c: &Contact) -> Result<(), StoreError> {
+    conn.prepare_cached(include_str!("../queries/update_contact.sql"))
+        .and_then(|mut s| {
+            s.execute(params![
+                c.name,
+                to_json(&c.emails),
+                to_json(&c.phones),
+                c.company,
+                c.job_title,
+                to_json(&c.properties),
+                c.stage.as_str(),
+                c.owner_id.map(|o| o.0),
+                c.consent.as_ref().map(|x| x.granted),
+                c.consent.as_ref().map(|x| x.at.unix_micros()),
+                c.consent.as_ref().and_then(|x| x.source.clone()),
+                search_text(c),
+                c.updated_at.unix_micros(),
+                c.workspace_id.0,
+                c.id.0,
+            ])
+        })
+        .map_err(rs_err_fk(OWNER_FK))?;
+    Ok(())
+}
+
+/// Makes the identity rows match the contact's emails and phones. A value that belongs to
+/// another contact is a conflict.
+fn write_identities(conn: &Connection, c: &Contact, replace: bool) -> Result<(), StoreError> {
+    if replace {
+        conn.prepare_cached("delete from contact_identities where contact_id = ?1")
+            .and_then(|mut s| s.execute(params![c.id.0]))
+            .map_err(rs_err)?;
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "insert into contact_identities (workspace_id, kind, value, contact_id) values (?1, ?2, ?3, ?4) \
+             on conflict (workspace_id, kind, value) do update set contact_id = contact_id \
+             where contact_identities.contact_id = excluded.contact_id",
+        )
+        .map_err(rs_err)?;
+    let emails = c.emails.iter().map(|e| (IdentityKind::Email, e.as_str()));
+    let phones = c.phones.iter().map(|p| (IdentityKind::Phone, p.as_str()));
+    for (kind, value) in emails.chain(phones) {
+        // 0 rows: the value belongs to another contact.
+        if stmt
+            .execute(params![c.workspace_id.0, kind.as_str(), value, c.id.0])
+            .map_err(rs_err)?
+            == 0
+        {
+            return Err(StoreError::Conflict {
+                constraint: IDENTITY_CONSTRAINT.into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn insert_event(
+    conn: &Connection,
+    ws: WorkspaceId,
+    contact: ContactId,
+    e: &NewEvent,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "insert into events (id, workspace_id, contact_id, kind, occurred_at, properties) values (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![e.id.0, ws.0, contact.0, e.kind.as_str(), e.occurred_at.unix_micros(), to_json(&e.properties)])
+    })
+    .map_err(rs_err)?;
+    Ok(())
+}
+
+/// Closes the open stage row (never before it opened) and opens the contact's current stage.
+fn move_stage(
+    conn: &Connection,
+    c: &Contact,
+    from: Option<Stage>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    // A new contact (`from` is None) has no open row to close.
+    let at = if from.is_some() {
+        let open: Option<i64> = conn
+            .prepare_cached("select max(entered_at) from contact_stages where contact_id = ?1 and left_at is null")
+            .and_then(|mut s| s.query_row(params![c.id.0], |r| r.get(0)))
+            .map_err(rs_err)?;
+        let at = open.map_or(now.unix_micros(), |o| o.max(now.unix_micros()));
+        conn.prepare_cached(
+            "update contact_stages set left_at = ?1 where contact_id = ?2 and left_at is null",
+        )
+        .and_then(|mut s| s.execute(params![at, c.id.0]))
+        .map_err(rs_err)?;
+        at
+    } else {
+        now.unix_micros()
+    };
+    conn.prepare_cached(
+        "insert into contact_stages (id, workspace_id, contact_id, stage, entered_at, left_at, changed_by) \
+         values (?1, ?2, ?3, ?4, ?5, null, ?6)",
+    )
+    .and_then(|mut s| s.execute(params![Uuid::now_v7(), c.workspace_id.0, c.id.0, c.stage.as_str(), at, actor]))
+    .map_err(rs_err)?;
+    insert_event(
+        conn,
+        c.workspace_id,
+        c.id,
+        &stage_event(from, c.stage, actor, rows::ts(at)?),
+    )
+}
+
+pub(crate) fn upsert(
+    conn: &Connection,
+    ws: WorkspaceId,
+    req: UpsertContact,
+) -> Result<Upserted, StoreError> {
+    let mut owners = Vec::new();
+    {
+        let mut lookup = conn
+            .prepare_cached("select contact_id from contact_identities where workspace_id = ?1 and kind = ?2 and value = ?3")
+            .map_err(rs_err)?;
+        for (kind, value) in draft_identities(&req.draft) {
+            let owner: Option<Uuid> = lookup
+                .query_row(params![ws.0, kind.as_str(), value], |r| r.get(0))
+                .optional()
+                .map_err(rs_err)?;
+            if let Some(id) = owner {
+                owners.push((kind, value, ContactId(id)));
+            }
+        }
+    }
+    let (target, draft) = plan_upsert(req.draft, &owners);
+    let (contact, created) = if let Some(id) = target {
+        let mut c = load(conn, ws, id)?;
+        let identities_before = (c.emails.len(), c.phones.len());
+        let outcome = c.merge(&draft, req.overwrite, req.now);
+        if outcome.changed {
+            update(conn, &c)?;
+        }
+        if identities_before != (c.emails.len(), c.phones.len()) {
+            write_identities(conn, &c, false)?;
+        }
+        if let Some((from, _)) = outcome.stage_change {
+            move_stage(conn, &c, Some(from), &req.actor, req.now)?;
+        }
+        (c, false)
+    } else {
+        let c = Contact::from_draft(ContactId::new(), ws, draft, req.now);
+        insert(conn, &c)?;
+        write_identities(conn, &c, false)?;
+        move_stage(conn, &c, None, &req.actor, req.now)?;
+        (c, true)
+    };
+    if let Some(event) = &req.event {
+        insert_event(conn, ws, contact.id, event)?;
+    }
+    Ok(Upserted { contact, created })
+}
+
+pub(crate) fn patch(
+    conn: &Connection,
+    ws: WorkspaceId,
+    id: ContactId,
+    patch: &ContactPatch,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Contact, StoreError> {
+    let mut c = load(conn, ws, id)?;
+    let outcome = c.apply(patch, now);
+    if outcome.changed {
+        update(conn, &c)?;
+        if patch.emails.is_some() || patch.phones.is_some() {
+            write_identities(conn, &c, true)?;
+        }
+    }
+    if let Some((from, _)) = outcome.stage_change {
+        move_stage(conn, &c, Some(from), actor, now)?;
+    }
+    Ok(c)
+}
+
+pub(crate) fn erase(
+    conn: &Connection,
+    ws: WorkspaceId,
+    id: ContactId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    // Identities, stage rows and events go with the contact (on delete cascade).
+    let gone = conn
+        .prepare_cached("delete from contacts where workspace_id = ?1 and id = ?2")
+        .and_then(|mut s| s.execute(params![ws.0, id.0]))
+        .map_err(rs_err)?;
+    if gone == 0 {
+        return Err(StoreError::NotFound);
+    }
+    conn.prepare_cached(
+        "insert into erasures (id, workspace_id, contact_id, erased_at) values (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut s| s.execute(params![Uuid::now_v7(), ws.0, id.0, now.unix_micros()]))
+    .map_err(rs_err)?;
+    Ok(())
+}

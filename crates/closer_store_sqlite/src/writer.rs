@@ -1,0 +1,136 @@
+//! The single writer: every write on this SQLite database runs on one OS thread that owns a
+//! rusqlite connection, group-committed.
+//!
+//! Why a thread and rusqlite rather than the sqlx pool the reads use: a write is a serial chain
+//! of ~10 statements, and sqlx's SQLite driver ships each statement to its own worker thread
+//! and back — two cross-thread wake-ups per statement, which capped lead capture near 2,000/s
+//! with the CPU half idle (see BENCHMARKS.md). Here a statement is a function call.
+//!
+//! Why group commit: SQLite writes whole pages to the WAL at each commit, so a commit per
+//! request rewrites the same hot B-tree pages (tables and indexes) — about 50 KB per capture.
+//! The thread takes every queued write (up to `MAX_BATCH`), runs each inside its own
+//! `SAVEPOINT` within one `BEGIN IMMEDIATE` transaction, commits once, and only then answers
+//! each caller. A failing write is rolled back to its savepoint alone; a failed commit fails the
+//! whole batch. Under light load a batch is one write, so latency is a plain transaction's.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use closer_store::StoreError;
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::rs_err;
+
+/// Most writes one transaction carries.
+const MAX_BATCH: usize = 512;
+/// Writes waiting for the writer; callers wait (backpressure) beyond this.
+const QUEUE: usize = 4096;
+
+/// Called once the batch's fate is known, with the commit's result.
+type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// One write: runs on the connection, says whether it failed, and how to answer its caller.
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Deliver) + Send>;
+
+#[derive(Clone)]
+pub(crate) struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// Opens the writer's connection with the same settings as the read pool.
+fn open(path: &PathBuf, busy: Duration) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(rs_err)?;
+    conn.busy_timeout(busy).map_err(rs_err)?;
+    conn.execute_batch(
+        "pragma journal_mode = wal; pragma synchronous = normal; pragma foreign_keys = on; \
+         pragma temp_store = memory; pragma cache_size = -16000;",
+    )
+    .map_err(rs_err)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+impl Writer {
+    /// Opens the database file and starts the writer thread.
+    pub(crate) fn start(path: PathBuf, busy: Duration) -> Result<Self, StoreError> {
+        let conn = open(&path, busy)?;
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        std::thread::Builder::new()
+            .name("closer-sqlite-writer".into())
+            .spawn(move || run(&conn, rx))
+            .map_err(|e| {
+                StoreError::Unavailable(format!("could not start the SQLite writer: {e}"))
+            })?;
+        Ok(Self { jobs })
+    }
+
+    /// Runs `work` inside the next batch's transaction; returns its result once committed.
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = work(conn);
+            let failed = result.is_err();
+            let deliver: Deliver = Box::new(move |commit| {
+                let _ = tx.send(commit.and(result));
+            });
+            (failed, deliver)
+        });
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Unavailable("the SQLite writer dropped the write".into()))?
+    }
+}
+
+fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.execute_batch(sql).map_err(rs_err)
+}
+
+/// Runs until every `Writer` is dropped, then finishes the queued writes and returns.
+fn run(conn: &Connection, mut rx: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = exec(conn, "begin immediate") {
+            // Another process held the lock past busy_timeout. Dropping the jobs unrun answers
+            // each caller `Unavailable` (503: retry), and nothing was written.
+            tracing::warn!(error = %e, writes = batch.len(), "could not begin a write transaction");
+            batch.clear();
+            continue;
+        }
+        let mut delivers = Vec::with_capacity(batch.len());
+        for job in batch.drain(..) {
+            let savepoint = exec(conn, "savepoint job");
+            let (failed, deliver) = job(conn);
+            let release = if failed || savepoint.is_err() {
+                exec(conn, "rollback to job; release job")
+            } else {
+                exec(conn, "release job")
+            };
+            delivers.push((deliver, savepoint.and(release)));
+        }
+        let committed = exec(conn, "commit");
+        if committed.is_err() {
+            let _ = exec(conn, "rollback");
+        }
+        for (deliver, own) in delivers {
+            deliver(match (&committed, own) {
+                (Err(e), _) => Err(StoreError::Unavailable(format!("commit failed: {e}"))),
+                (Ok(()), Err(e)) => Err(e),
+                (Ok(()), Ok(())) => Ok(()),
+            });
+        }
+    }
+}
