@@ -66,7 +66,7 @@ impl SqliteStore {
             .map_err(db_err)?;
         migrate::run(&migrator).await?;
         migrator.close().await;
-        let writer = writer::Writer::start(path, BUSY_TIMEOUT)?;
+        let writer = writer::Writer::start(&path, BUSY_TIMEOUT)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))

@@ -13,7 +13,7 @@
 //! each caller. A failing write is rolled back to its savepoint alone; a failed commit fails the
 //! whole batch. Under light load a batch is one write, so latency is a plain transaction's.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 
 use closer_store::StoreError;
@@ -38,7 +38,7 @@ pub(crate) struct Writer {
 }
 
 /// Opens the writer's connection with the same settings as the read pool.
-fn open(path: &PathBuf, busy: Duration) -> Result<Connection, StoreError> {
+fn open(path: &Path, busy: Duration) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(rs_err)?;
     conn.busy_timeout(busy).map_err(rs_err)?;
     conn.execute_batch(
@@ -52,8 +52,8 @@ fn open(path: &PathBuf, busy: Duration) -> Result<Connection, StoreError> {
 
 impl Writer {
     /// Opens the database file and starts the writer thread.
-    pub(crate) fn start(path: PathBuf, busy: Duration) -> Result<Self, StoreError> {
-        let conn = open(&path, busy)?;
+    pub(crate) fn start(path: &Path, busy: Duration) -> Result<Self, StoreError> {
+        let conn = open(path, busy)?;
         let (jobs, rx) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("closer-sqlite-writer".into())
