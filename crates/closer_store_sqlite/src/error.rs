@@ -24,7 +24,6 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     map(e, "foreign_key")
 }
 
-
 #[allow(clippy::needless_pass_by_value)]
 fn map(e: sqlx::Error, fk: &str) -> StoreError {
     match &e {
