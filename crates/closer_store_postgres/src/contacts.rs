@@ -224,33 +224,24 @@ impl PostgresStore {
         req: &UpsertContact,
     ) -> Result<Upserted, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let identities = draft_identities(&req.draft);
-        let (kinds, values): (Vec<&str>, Vec<&str>) = identities
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .unzip();
-        let found: Vec<(String, String, Uuid)> = sqlx::query_as(
-            "select i.kind, i.value, i.contact_id from contact_identities i \
-             join unnest($2::text[], $3::text[]) with ordinality as t(k, v, n) on i.kind = t.k and i.value = t.v \
-             where i.workspace_id = $1 order by t.n",
-        )
-        .bind(ws.0)
-        .bind(&kinds)
-        .bind(&values)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let owners: Vec<_> = found
-            .into_iter()
-            .map(|(k, v, id)| {
-                let kind = if k == "email" {
-                    IdentityKind::Email
-                } else {
-                    IdentityKind::Phone
-                };
-                (kind, v, ContactId(id))
-            })
-            .collect();
+        // One exact lookup per identity (a draft carries one or two): `value = any($n)` was
+        // planned as a filter over every identity of the workspace, and a join against
+        // `unnest(...)` as a hash join — both O(contacts) per capture.
+        let mut owners = Vec::new();
+        for (kind, value) in draft_identities(&req.draft) {
+            let owner: Option<Uuid> = sqlx::query_scalar(
+                "select contact_id from contact_identities where workspace_id = $1 and kind = $2 and value = $3",
+            )
+            .bind(ws.0)
+            .bind(kind.as_str())
+            .bind(&value)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if let Some(id) = owner {
+                owners.push((kind, value, ContactId(id)));
+            }
+        }
         let (target, draft) = plan_upsert(req.draft.clone(), &owners);
         let (contact, created) = if let Some(id) = target {
             let mut c = load(&mut tx, ws, id, true).await?;
