@@ -89,6 +89,18 @@ pub enum TokenCommand {
         #[arg(long)]
         label: Option<String>,
     },
+    /// List a workspace's tokens (ids, roles, labels; never the secrets).
+    List {
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Revoke a token: it stops working at once.
+    Revoke {
+        /// The token's id, from `closer token list`.
+        id: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
 }
 
 #[derive(Subcommand)]

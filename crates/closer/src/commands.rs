@@ -117,21 +117,39 @@ async fn workspace(app: App, cmd: WorkspaceCommand) -> anyhow::Result<()> {
 }
 
 async fn token(app: App, cmd: TokenCommand) -> anyhow::Result<()> {
-    let TokenCommand::Create {
-        workspace,
-        role,
-        label,
-    } = cmd;
-    let role = match role {
-        RoleArg::Admin => Role::Admin,
-        RoleArg::Member => Role::Member,
-    };
-    let token = app.create_token(&workspace, role, label).await?;
-    eprintln!(
-        "{} token for workspace {workspace}; it is shown only this once:",
-        role.as_str()
-    );
-    println!("{}", token.secret);
+    match cmd {
+        TokenCommand::Create {
+            workspace,
+            role,
+            label,
+        } => {
+            let role = match role {
+                RoleArg::Admin => Role::Admin,
+                RoleArg::Member => Role::Member,
+            };
+            let token = app.create_token(&workspace, role, label).await?;
+            eprintln!(
+                "{} token for workspace {workspace}; it is shown only this once:",
+                role.as_str()
+            );
+            println!("{}", token.secret);
+        }
+        TokenCommand::List { workspace } => {
+            for t in app.list_tokens(&workspace).await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    t.id,
+                    t.role.as_str(),
+                    t.created_at,
+                    t.label.unwrap_or_default()
+                );
+            }
+        }
+        TokenCommand::Revoke { id, workspace } => {
+            app.revoke_token(&workspace, &id).await?;
+            println!("token {id} revoked");
+        }
+    }
     Ok(())
 }
 

@@ -117,6 +117,29 @@ impl App {
         Ok(NewToken { secret, record })
     }
 
+    pub async fn list_tokens(&self, workspace: &str) -> Result<Vec<TokenRecord>, AppError> {
+        let ws = self.workspace_by_slug(workspace).await?;
+        Ok(self.store().list_tokens(ws.id).await?)
+    }
+
+    /// Revokes a token: requests carrying it are refused from now on.
+    pub async fn revoke_token(&self, workspace: &str, id: &str) -> Result<(), AppError> {
+        let ws = self.workspace_by_slug(workspace).await?;
+        let id: TokenId = id.parse().map_err(|_| {
+            AppError::invalid("id", "is not a token id (a UUID, from `closer token list`)")
+        })?;
+        self.store()
+            .delete_token(ws.id, id)
+            .await
+            .map_err(|e| match e {
+                closer_store::StoreError::NotFound => AppError::invalid(
+                    "id",
+                    format!("no token with this id in workspace \"{}\"", ws.slug),
+                ),
+                other => other.into(),
+            })
+    }
+
     /// Resolves a bearer secret. Anything malformed or unknown is the same `Unauthorized`,
     /// so a client cannot probe which part was wrong.
     pub async fn authenticate(&self, secret: &str) -> Result<Principal, AppError> {

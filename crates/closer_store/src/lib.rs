@@ -27,7 +27,7 @@ pub use forms::FormStore;
 pub use records::{Form, TokenRecord, User, Workspace};
 
 use async_trait::async_trait;
-use closer_domain::{Slug, UserId, WorkspaceId};
+use closer_domain::{Slug, TokenId, UserId, WorkspaceId};
 
 /// Workspaces: the tenants.
 #[async_trait]
@@ -47,6 +47,10 @@ pub trait TokenStore {
     async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
     /// The token with this secret hash, if any (its workspace comes with it).
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// The workspace's tokens, oldest first (hashes included; never the secrets).
+    async fn list_tokens(&self, workspace: WorkspaceId) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Deletes the token: it stops working at once. `NotFound` if it is not the workspace's.
+    async fn delete_token(&self, workspace: WorkspaceId, id: TokenId) -> Result<(), StoreError>;
 }
 
 /// Users of a workspace: the people who own contacts and deals.

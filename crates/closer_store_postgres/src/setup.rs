@@ -136,6 +136,30 @@ impl TokenStore for PostgresStore {
         Ok(())
     }
 
+    async fn list_tokens(&self, ws: WorkspaceId) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows =
+            sqlx::query("select * from api_tokens where workspace_id = $1 order by created_at, id")
+                .bind(ws.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        rows.iter().map(token).collect()
+    }
+
+    async fn delete_token(&self, ws: WorkspaceId, id: TokenId) -> Result<(), StoreError> {
+        let gone = sqlx::query("delete from api_tokens where workspace_id = $1 and id = $2")
+            .bind(ws.0)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        if gone.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
         let row = sqlx::query("select * from api_tokens where hash = $1")
             .bind(hash)

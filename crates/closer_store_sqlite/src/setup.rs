@@ -136,6 +136,32 @@ impl TokenStore for SqliteStore {
             .await
     }
 
+    async fn list_tokens(&self, ws: WorkspaceId) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows =
+            sqlx::query("select * from api_tokens where workspace_id = ? order by created_at, id")
+                .bind(ws.0)
+                .fetch_all(&self.reader)
+                .await
+                .map_err(db_err)?;
+        rows.iter().map(token).collect()
+    }
+
+    async fn delete_token(&self, ws: WorkspaceId, id: TokenId) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| {
+                let gone = conn
+                    .prepare_cached("delete from api_tokens where workspace_id = ?1 and id = ?2")
+                    .and_then(|mut s| s.execute(params![ws.0, id.0]))
+                    .map_err(rs_err)?;
+                if gone == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
+            })
+            .await
+    }
+
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
         let row = sqlx::query("select * from api_tokens where hash = ?")
             .bind(hash)

@@ -6,9 +6,54 @@ use crate::helpers::{TestApp, problem};
 
 crate::on_both_backends!(
     api_needs_a_valid_token,
+    revoked_tokens_stop_working_at_once,
     members_cannot_manage_forms,
     other_workspaces_records_are_invisible
 );
+
+async fn revoked_tokens_stop_working_at_once(app: TestApp) {
+    let token = app
+        .app
+        .create_token(
+            "default",
+            closer_domain::Role::Member,
+            Some("zapier".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/api/v1/contacts", &token.secret).await.status(),
+        200
+    );
+    let listed = app.app.list_tokens("default").await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|t| t.id == token.record.id && t.label.as_deref() == Some("zapier"))
+    );
+    assert!(
+        app.app
+            .revoke_token("other", &token.record.id.to_string())
+            .await
+            .is_err(),
+        "not from another workspace"
+    );
+    app.app
+        .revoke_token("default", &token.record.id.to_string())
+        .await
+        .unwrap();
+    problem(
+        app.get("/api/v1/contacts", &token.secret).await,
+        401,
+        "revoked token",
+    )
+    .await;
+    assert_eq!(
+        app.get("/api/v1/contacts", &app.token).await.status(),
+        200,
+        "other tokens keep working"
+    );
+}
 
 async fn api_needs_a_valid_token(app: TestApp) {
     let url = app.url("/api/v1/contacts");

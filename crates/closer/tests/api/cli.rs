@@ -58,6 +58,30 @@ fn setup_commands_work_and_errors_are_clear() {
         token.trim().starts_with("clsr_") && token.trim().len() == 69,
         "{token}"
     );
+    let out = closer(&url, &["token", "list", "--workspace", "acme"]);
+    let listed = text(&out.stdout);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(!listed.contains(token.trim()), "secrets are never listed");
+    let id = listed.split('\t').next().unwrap().to_owned();
+    let out = closer(&url, &["token", "revoke", &id]);
+    assert!(
+        !out.status.success(),
+        "not a token of the default workspace"
+    );
+    assert!(
+        text(&out.stderr).contains("no token with this id"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = closer(&url, &["token", "revoke", &id, "--workspace", "acme"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&closer(&url, &["token", "list", "--workspace", "acme"]).stdout).is_empty());
+    let out = closer(&url, &["token", "revoke", "not-an-id"]);
+    assert!(
+        text(&out.stderr).contains("is not a token id"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = closer(&url, &["token", "create", "--workspace", "nope"]);
     assert!(!out.status.success());
     assert!(
