@@ -46,7 +46,7 @@ impl ContactStore for SqliteStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         self.writer
-            .write(move |conn| write::erase(conn, ws, id, now))
+            .erase(move |conn| write::erase(conn, ws, id, now))
             .await
     }
 

@@ -35,8 +35,14 @@ const QUEUE: usize = 4096;
 
 /// Called once the batch's fate is known, with the commit's result.
 type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+type Run = Box<dyn FnOnce(&Connection) -> (bool, Deliver) + Send>;
+
 /// One write: runs on the connection, says whether it failed, and how to answer its caller.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Deliver) + Send>;
+struct Job {
+    run: Run,
+    /// An erasure: once committed, old page images in the WAL are scrubbed before answering.
+    scrub: bool,
+}
 
 #[derive(Clone)]
 pub(crate) struct Writer {
@@ -49,7 +55,7 @@ fn open(path: &Path, busy: Duration) -> Result<Connection, StoreError> {
     conn.busy_timeout(busy).map_err(rs_err)?;
     conn.execute_batch(
         "pragma journal_mode = wal; pragma synchronous = normal; pragma foreign_keys = on; \
-         pragma temp_store = memory; pragma cache_size = -16000; \
+         pragma temp_store = memory; pragma cache_size = -16000; pragma secure_delete = fast; \
          pragma journal_size_limit = 67108864;",
     )
     .map_err(rs_err)?;
@@ -81,8 +87,27 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.submit(work, false).await
+    }
+
+    /// Like `write`, for an erasure: after the commit, the WAL (which still holds the pages as
+    /// they were before the delete) is checkpointed and truncated before the caller hears back.
+    /// With `secure_delete` on, the database file itself keeps no trace of the deleted rows.
+    pub(crate) async fn erase<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.submit(work, true).await
+    }
+
+    async fn submit<T, F>(&self, work: F, scrub: bool) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
+        let run = Box::new(move |conn: &Connection| {
             let result = work(conn);
             let failed = result.is_err();
             let deliver: Deliver = Box::new(move |commit| {
@@ -91,7 +116,7 @@ impl Writer {
             (failed, deliver)
         });
         self.jobs
-            .send(job)
+            .send(Job { run, scrub })
             .await
             .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
         rx.await
@@ -122,9 +147,11 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Job>) {
             continue;
         }
         let mut delivers = Vec::with_capacity(batch.len());
+        let mut scrub = false;
         for job in batch.drain(..) {
             let savepoint = exec(conn, "savepoint job");
-            let (failed, deliver) = job(conn);
+            let (failed, deliver) = (job.run)(conn);
+            scrub |= job.scrub && !failed;
             let release = if failed || savepoint.is_err() {
                 exec(conn, "rollback to job; release job")
             } else {
@@ -135,6 +162,13 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Job>) {
         let committed = exec(conn, "commit");
         if committed.is_err() {
             let _ = exec(conn, "rollback");
+        }
+        if scrub
+            && committed.is_ok()
+            && let Err(e) = exec(conn, "pragma wal_checkpoint(truncate)")
+        {
+            // A long reader held the WAL; the old frames are overwritten as the WAL is reused.
+            tracing::warn!(error = %e, "could not truncate the WAL after an erasure");
         }
         for (deliver, own) in delivers {
             deliver(match (&committed, own) {
