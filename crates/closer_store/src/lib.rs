@@ -9,7 +9,6 @@
 //! - named constraints map to `StoreError::Conflict { constraint }`.
 
 pub mod contacts;
-
 pub mod error;
 pub mod forms;
 pub mod records;

@@ -1,10 +1,11 @@
 //! closer's SQLite adapter: the embedded, zero-set-up engine.
 //!
-//! Writes go through one connection owned by a writer task (`writer.rs`) that group-commits
-//! them, so this process never contends with itself for SQLite's single write lock; its
-//! transactions start `BEGIN IMMEDIATE` so another process (the CLI next to a running server)
-//! waits on `busy_timeout` instead of failing mid-transaction. Reads use a separate read-only
-//! pool and, thanks to WAL, never block on the writer.
+//! Writes go through one rusqlite connection owned by a writer thread (`writer.rs`) that
+//! group-commits them, so this process never contends with itself for SQLite's single write
+//! lock; its transactions start `BEGIN IMMEDIATE` so another process (the CLI next to a
+//! running server) waits on `busy_timeout` instead of failing mid-transaction. Reads and
+//! migrations use sqlx: a separate read-only pool that, thanks to WAL, never blocks on the
+//! writer.
 
 mod contacts;
 mod contacts_read;
