@@ -165,13 +165,7 @@ async fn user(app: App, cmd: UserCommand) -> anyhow::Result<()> {
             println!("{}", user.id);
         }
         UserCommand::List { workspace } => {
-            let ws = app.workspace_by_slug(&workspace).await?;
-            for u in app
-                .store()
-                .list_users(ws.id)
-                .await
-                .map_err(AppError::from)?
-            {
+            for u in app.list_users_in(&workspace).await? {
                 println!("{}\t{}\t{}\t{}", u.id, u.email, u.name, u.role);
             }
         }
@@ -201,13 +195,7 @@ async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
             workspace,
             public_url,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?;
-            for f in app
-                .store()
-                .list_forms(ws.id)
-                .await
-                .map_err(AppError::from)?
-            {
+            for f in app.list_forms_in(&workspace).await? {
                 println!(
                     "{}\t{}\t{}\t{}",
                     f.id,

@@ -65,9 +65,14 @@ impl App {
     ) -> Result<Workspace, AppError> {
         let slug = Slug::parse(slug)?;
         let default_region = region.map(Region::parse).transpose()?.map(Region::code);
+        let name = match name {
+            Some(raw) => closer_domain::text::clean("name", raw)?
+                .ok_or_else(|| AppError::invalid("name", "must not be empty"))?,
+            None => slug.to_string(),
+        };
         let ws = Workspace {
             id: WorkspaceId::new(),
-            name: name.map_or_else(|| slug.to_string(), str::to_owned),
+            name,
             slug,
             default_region,
             created_at: Timestamp::now(),
@@ -100,6 +105,10 @@ impl App {
         label: Option<String>,
     ) -> Result<NewToken, AppError> {
         let ws = self.workspace_by_slug(workspace).await?;
+        let label = match label {
+            Some(raw) => closer_domain::text::clean("label", &raw)?,
+            None => None,
+        };
         let secret = format!(
             "{TOKEN_PREFIX}{}{}",
             uuid::Uuid::new_v4().simple(),
@@ -193,8 +202,10 @@ impl App {
         Ok(user)
     }
 
-    pub async fn list_users(&self, principal: &Principal) -> Result<Vec<User>, AppError> {
-        Ok(self.store().list_users(principal.workspace_id).await?)
+    /// A workspace's users, for the operator's CLI.
+    pub async fn list_users_in(&self, workspace: &str) -> Result<Vec<User>, AppError> {
+        let ws = self.workspace_by_slug(workspace).await?;
+        Ok(self.store().list_users(ws.id).await?)
     }
 }
 

@@ -108,6 +108,12 @@ impl App {
         Ok(form)
     }
 
+    /// A workspace's forms, for the operator's CLI.
+    pub async fn list_forms_in(&self, workspace: &str) -> Result<Vec<Form>, AppError> {
+        let ws = self.workspace_by_slug(workspace).await?;
+        Ok(self.store().list_forms(ws.id).await?)
+    }
+
     pub async fn list_forms(&self, principal: &Principal) -> Result<Vec<Form>, AppError> {
         Ok(self.store().list_forms(principal.workspace_id).await?)
     }

@@ -58,10 +58,6 @@ impl PostgresStore {
         migrate::run(&pool).await?;
         Ok(Self { pool })
     }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
 }
 
 #[async_trait]

@@ -76,10 +76,6 @@ impl SqliteStore {
             .map_err(db_err)?;
         Ok(Self { writer, reader })
     }
-
-    pub async fn close(&self) {
-        self.reader.close().await;
-    }
 }
 
 #[async_trait]

@@ -57,11 +57,14 @@ fn contact(row: &Row<'_>) -> Result<Contact, StoreError> {
 }
 
 fn load(conn: &Connection, ws: WorkspaceId, id: ContactId) -> Result<Contact, StoreError> {
-    let sql = format!(
-        "select {} from contacts where workspace_id = ?1 and id = ?2",
-        rows::CONTACT_COLUMNS
-    );
-    let mut stmt = conn.prepare_cached(&sql).map_err(rs_err)?;
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        format!(
+            "select {} from contacts where workspace_id = ?1 and id = ?2",
+            rows::CONTACT_COLUMNS
+        )
+    });
+    let mut stmt = conn.prepare_cached(sql).map_err(rs_err)?;
     let mut found = stmt.query(params![ws.0, id.0]).map_err(rs_err)?;
     match found.next().map_err(rs_err)? {
         Some(row) => contact(row),

@@ -45,6 +45,20 @@ fn setup_commands_work_and_errors_are_clear() {
         "{}",
         text(&out.stderr)
     );
+    let out = closer(&url, &["workspace", "create", "blank", "--name", "  "]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("name: must not be empty"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = closer(&url, &["token", "create", "--label", "bad\u{1b}[31m"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("label: must not contain control characters"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = closer(&url, &["workspace", "create", "Not A Slug"]);
     assert!(text(&out.stderr).contains("slug"), "{}", text(&out.stderr));
 
