@@ -39,6 +39,7 @@ impl App {
             overwrite,
             event: None,
             actor: principal.actor(),
+            visitor: None,
             now: Timestamp::now(),
         };
         Ok(self

@@ -1,4 +1,5 @@
-//! Events on a contact's timeline. Tracking (page views) and the pipeline add kinds later.
+//! Events on a contact's timeline: captures and stage moves (stored with the contact) and the
+//! tracked page views and custom events of the contact's visitors (merged in when read).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -12,6 +13,11 @@ pub enum EventKind {
     FormSubmitted,
     /// The contact moved between lifecycle stages.
     StageChanged,
+    /// A tracked page view by one of the contact's visitors (before or after they became a
+    /// contact).
+    Pageview,
+    /// A tracked custom event ("Signup", "Download"…) by one of the contact's visitors.
+    CustomEvent,
 }
 
 impl EventKind {
@@ -19,6 +25,8 @@ impl EventKind {
         match self {
             EventKind::FormSubmitted => "form_submitted",
             EventKind::StageChanged => "stage_changed",
+            EventKind::Pageview => "pageview",
+            EventKind::CustomEvent => "custom_event",
         }
     }
 
@@ -26,6 +34,8 @@ impl EventKind {
         match raw {
             "form_submitted" => Some(EventKind::FormSubmitted),
             "stage_changed" => Some(EventKind::StageChanged),
+            "pageview" => Some(EventKind::Pageview),
+            "custom_event" => Some(EventKind::CustomEvent),
             _ => None,
         }
     }

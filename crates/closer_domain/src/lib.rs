@@ -13,6 +13,7 @@ pub mod phone;
 pub mod stage;
 pub mod text;
 pub mod timestamp;
+pub mod traffic;
 pub mod workspace;
 
 pub use contact::{Consent, Contact, ContactDraft, ContactPatch, MergeOutcome};

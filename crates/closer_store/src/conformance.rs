@@ -8,10 +8,12 @@
 mod contacts;
 mod contacts_list;
 mod setup;
+mod traffic;
 
 pub use contacts::*;
 pub use contacts_list::*;
 pub use setup::*;
+pub use traffic::*;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -53,7 +55,8 @@ macro_rules! conformance_tests {
             patch_changes_fields_and_records_stage_history, patch_conflict_writes_nothing,
             owner_must_belong_to_the_workspace, erase_removes_personal_data,
             workspaces_never_see_each_other, list_filters, list_pages_cover_every_row_once,
-            list_sorts_by_updated);
+            list_sorts_by_updated, sites_round_trip, hits_become_sessions_and_aggregates,
+            a_visitor_becomes_a_contact_with_their_history, daily_salts_are_shared_and_rotated);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -18,6 +18,9 @@ pub struct UpsertContact {
     pub event: Option<NewEvent>,
     /// Who or what made the change, for the stage history ("token:…", "form:…").
     pub actor: String,
+    /// The tracked visitor who submitted (identity stitching): linked to the contact in the
+    /// same transaction unless it already belongs to another contact.
+    pub visitor: Option<closer_domain::traffic::VisitorKey>,
     pub now: Timestamp,
 }
 

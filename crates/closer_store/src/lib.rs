@@ -12,6 +12,7 @@ pub mod contacts;
 pub mod error;
 pub mod forms;
 pub mod records;
+pub mod traffic;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -24,6 +25,10 @@ pub use contacts::{
 pub use error::StoreError;
 pub use forms::FormStore;
 pub use records::{Form, TokenRecord, User, Workspace};
+pub use traffic::{
+    BreakdownRow, Bucket, Link, PageRow, Recorded, SITE_DOMAIN_CONSTRAINT, SeriesRow,
+    SessionTotals, Site, Touch, TrafficAggregates, TrafficQuery, TrafficStore,
+};
 
 use async_trait::async_trait;
 use closer_domain::{Slug, TokenId, UserId, WorkspaceId};
@@ -64,7 +69,7 @@ pub trait UserStore {
 /// Everything closer stores, behind one object the app holds as `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    WorkspaceStore + TokenStore + UserStore + ContactStore + FormStore + Send + Sync
+    WorkspaceStore + TokenStore + UserStore + ContactStore + FormStore + TrafficStore + Send + Sync
 {
     /// Cheap round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;

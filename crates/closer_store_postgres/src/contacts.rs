@@ -267,6 +267,10 @@ impl PostgresStore {
         if let Some(event) = &req.event {
             insert_event(&mut tx, ws, contact.id, event).await?;
         }
+        if let Some(visitor) = &req.visitor {
+            // A visitor that is already someone else's stays theirs (`Link::Other`).
+            crate::traffic_write::link(&mut tx, ws, visitor, contact.id, req.now).await?;
+        }
         tx.commit().await.map_err(db_err)?;
         Ok(Upserted { contact, created })
     }
@@ -332,7 +336,9 @@ impl ContactStore for PostgresStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        // Identities, stage rows and events go with the contact (on delete cascade).
+        // The tracked history of the contact's visitors goes first (it is found through the
+        // links); identities, links, stage rows and events go with the contact (on delete cascade).
+        crate::traffic_write::erase_history(&mut tx, ws, id).await?;
         let gone = sqlx::query("delete from contacts where workspace_id = $1 and id = $2")
             .bind(ws.0)
             .bind(id.0)

@@ -12,6 +12,9 @@ mod migrate;
 mod rows;
 mod setup;
 pub mod testing;
+mod traffic;
+mod traffic_read;
+mod traffic_write;
 
 use std::str::FromStr;
 use std::time::Duration;

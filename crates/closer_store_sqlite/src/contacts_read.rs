@@ -149,9 +149,15 @@ pub(crate) async fn events(
 ) -> Result<Vec<Event>, StoreError> {
     exists(pool, ws, id).await?;
     let found = sqlx::query(
-        "select id, kind, occurred_at, properties from events \
-         where workspace_id = ? and contact_id = ? and (occurred_at, id) < (?, ?) \
-         order by occurred_at desc, id desc limit ?",
+        "select id, kind, occurred_at, properties from ( \
+           select id, kind, occurred_at, properties from events where workspace_id = ?1 and contact_id = ?2 \
+           union all \
+           select t.id, case when t.name = 'pageview' then 'pageview' else 'custom_event' end, t.occurred_at, \
+             json_object('name', t.name, 'site', s.domain, 'path', t.path, 'session_id', lower(hex(t.session_id)), \
+               'props', json(coalesce(t.props, '{}')), 'revenue', t.revenue, 'currency', t.currency) \
+           from visitor_links l join traffic_events t on t.visitor = l.visitor and t.workspace_id = l.workspace_id \
+           join sites s on s.id = t.site_id where l.workspace_id = ?1 and l.contact_id = ?2) \
+         where (occurred_at, id) < (?3, ?4) order by occurred_at desc, id desc limit ?5",
     )
     .bind(ws.0)
     .bind(id.0)

@@ -16,6 +16,7 @@ const UNIQUE: &[(&str, &str)] = &[
         "contact_identities_value_key",
     ),
     ("forms.key", "forms_key_key"),
+    ("sites.domain", "sites_domain_key"),
 ];
 
 /// Maps a read-path (sqlx) error. (By value: it is used as `map_err(db_err)`.)

@@ -14,6 +14,9 @@ mod migrate;
 mod rows;
 mod setup;
 pub mod testing;
+mod traffic;
+mod traffic_read;
+mod traffic_write;
 mod write;
 mod writer;
 

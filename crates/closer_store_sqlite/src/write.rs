@@ -254,6 +254,10 @@ pub(crate) fn upsert(
     if let Some(event) = &req.event {
         insert_event(conn, ws, contact.id, event)?;
     }
+    if let Some(visitor) = &req.visitor {
+        // A visitor that is already someone else's stays theirs (`Link::Other`).
+        crate::traffic_write::link(conn, ws, visitor, contact.id, req.now)?;
+    }
     Ok(Upserted { contact, created })
 }
 
@@ -285,7 +289,9 @@ pub(crate) fn erase(
     id: ContactId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    // Identities, stage rows and events go with the contact (on delete cascade).
+    // The tracked history of the contact's visitors goes first (it is found through the
+    // links); identities, links, stage rows and events go with the contact (on delete cascade).
+    crate::traffic_write::erase_history(conn, ws, id)?;
     let gone = conn
         .prepare_cached("delete from contacts where workspace_id = ?1 and id = ?2")
         .and_then(|mut s| s.execute(params![ws.0, id.0]))

@@ -41,6 +41,7 @@ async fn erased_personal_data_leaves_no_bytes_behind() {
                     overwrite: false,
                     event: None,
                     actor: "t".into(),
+                    visitor: None,
                     now: Timestamp::now(),
                 },
             )
@@ -67,6 +68,7 @@ async fn erased_personal_data_leaves_no_bytes_behind() {
                 overwrite: false,
                 event: Some(event),
                 actor: "t".into(),
+                visitor: None,
                 now: Timestamp::now(),
             },
         )

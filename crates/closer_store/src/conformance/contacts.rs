@@ -28,6 +28,7 @@ pub(super) fn upsert(draft: ContactDraft) -> UpsertContact {
         overwrite: false,
         event: None,
         actor: "test".into(),
+        visitor: None,
         now: Timestamp::now(),
     }
 }

@@ -1,0 +1,238 @@
+//! Traffic writes on PostgreSQL: a batch of hits in one transaction — one query finds the
+//! visitors' latest sessions, then one multi-row `unnest` statement each inserts the events,
+//! inserts new sessions and adds to existing ones.
+
+use std::collections::{HashMap, HashSet};
+
+use closer_domain::traffic::{
+    ClickId, Hit, SessionId, SessionKey, SessionState, SiteId, VisitorKey, sessionize,
+};
+use closer_domain::{ContactId, Timestamp, WorkspaceId};
+use closer_store::{Link, Recorded, StoreError};
+use sqlx::{PgConnection, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::db_err;
+
+async fn stored_sessions(
+    conn: &mut PgConnection,
+    hits: &[Hit],
+) -> Result<HashMap<SessionKey, SessionState>, StoreError> {
+    let keys: HashSet<SessionKey> = hits
+        .iter()
+        .map(|h| (h.site_id, h.visitor.clone()))
+        .collect();
+    let (sites, visitors): (Vec<Uuid>, Vec<String>) = keys
+        .iter()
+        .map(|(s, v)| (s.0, v.as_str().to_owned()))
+        .unzip();
+    let rows = sqlx::query(
+        "select k.site_id, k.visitor, s.id, s.started_at, s.last_at \
+         from unnest($1::uuid[], $2::text[]) as k(site_id, visitor) \
+         join lateral (select id, started_at, last_at from sessions \
+           where visitor = k.visitor and site_id = k.site_id order by last_at desc limit 1) s on true",
+    )
+    .bind(&sites)
+    .bind(&visitors)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for r in rows {
+        let get = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+        let key = (
+            SiteId(r.try_get("site_id").map_err(get)?),
+            VisitorKey::from_stored(r.try_get("visitor").map_err(get)?),
+        );
+        let started: OffsetDateTime = r.try_get("started_at").map_err(get)?;
+        let last: OffsetDateTime = r.try_get("last_at").map_err(get)?;
+        found.insert(
+            key,
+            SessionState {
+                id: SessionId(r.try_get("id").map_err(get)?),
+                started_at: Timestamp::new(started),
+                last_at: Timestamp::new(last),
+            },
+        );
+    }
+    Ok(found)
+}
+
+pub(crate) async fn record(conn: &mut PgConnection, hits: &[Hit]) -> Result<Recorded, StoreError> {
+    let stored = stored_sessions(conn, hits).await?;
+    let placed = sessionize(hits, &stored);
+
+    let mut e = EventColumns::default();
+    for (hit, session) in hits.iter().zip(&placed.session_of) {
+        let Some(session) = session else { continue };
+        e.id.push(Uuid::now_v7());
+        e.workspace.push(hit.workspace_id.0);
+        e.site.push(hit.site_id.0);
+        e.session.push(session.0);
+        e.visitor.push(hit.visitor.as_str().to_owned());
+        e.name.push(hit.kind.name().to_owned());
+        e.at.push(hit.occurred_at.get());
+        e.path.push(hit.path.clone());
+        e.props.push(
+            (!hit.props.is_empty())
+                .then(|| serde_json::Value::Object(hit.props.clone()).to_string()),
+        );
+        e.revenue
+            .push(hit.revenue.as_ref().map(|r| r.amount.clone()));
+        e.currency
+            .push(hit.revenue.as_ref().map(|r| r.currency.clone()));
+    }
+    let events = e.id.len();
+    if events > 0 {
+        sqlx::query(
+            "insert into traffic_events (id, workspace_id, site_id, session_id, visitor, name, occurred_at, path, props, revenue, currency) \
+             select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::timestamptz[], \
+               $8::text[], $9::text[]::jsonb[], $10::text[]::numeric[], $11::text[])",
+        )
+        .bind(e.id).bind(e.workspace).bind(e.site).bind(e.session).bind(e.visitor).bind(e.name)
+        .bind(e.at).bind(e.path).bind(e.props).bind(e.revenue).bind(e.currency)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
+
+    let (new, old): (Vec<_>, Vec<_>) = placed.sessions.iter().partition(|s| s.is_new);
+    if !new.is_empty() {
+        let col = |f: &dyn Fn(&closer_domain::traffic::SessionWrite) -> Option<String>| {
+            new.iter().map(|s| f(s)).collect::<Vec<_>>()
+        };
+        sqlx::query(
+            "insert into sessions (id, workspace_id, site_id, visitor, started_at, last_at, entry_page, exit_page, exit_at, \
+             pageviews, events, interactions, channel, source, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, click_id) \
+             select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[], \
+               $8::text[], $9::timestamptz[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::text[], $15::text[], \
+               $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[])",
+        )
+        .bind(new.iter().map(|s| s.id.0).collect::<Vec<_>>())
+        .bind(new.iter().map(|s| s.workspace_id.0).collect::<Vec<_>>())
+        .bind(new.iter().map(|s| s.site_id.0).collect::<Vec<_>>())
+        .bind(new.iter().map(|s| s.visitor.as_str().to_owned()).collect::<Vec<_>>())
+        .bind(new.iter().map(|s| s.started_at.get()).collect::<Vec<_>>())
+        .bind(new.iter().map(|s| s.last_at.get()).collect::<Vec<_>>())
+        .bind(new.iter().map(|s| s.entry_page.clone()).collect::<Vec<_>>())
+        .bind(col(&|s| s.exit.as_ref().map(|(_, p)| p.clone())))
+        .bind(new.iter().map(|s| s.exit.as_ref().map(|(t, _)| t.get())).collect::<Vec<_>>())
+        .bind(new.iter().map(|s| s.pageviews).collect::<Vec<_>>())
+        .bind(new.iter().map(|s| s.events).collect::<Vec<_>>())
+        .bind(new.iter().map(|s| s.interactions).collect::<Vec<_>>())
+        .bind(new.iter().map(|s| s.attribution.channel.as_str().to_owned()).collect::<Vec<_>>())
+        .bind(col(&|s| s.attribution.source.clone()))
+        .bind(col(&|s| s.attribution.referrer.clone()))
+        .bind(col(&|s| s.attribution.utm.source.clone()))
+        .bind(col(&|s| s.attribution.utm.medium.clone()))
+        .bind(col(&|s| s.attribution.utm.campaign.clone()))
+        .bind(col(&|s| s.attribution.utm.term.clone()))
+        .bind(col(&|s| s.attribution.utm.content.clone()))
+        .bind(col(&|s| s.attribution.click_id.map(|c| ClickId::as_str(c).to_owned())))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
+    if !old.is_empty() {
+        sqlx::query(
+            "update sessions s set started_at = least(s.started_at, d.started_at), last_at = greatest(s.last_at, d.last_at), \
+             exit_page = case when d.exit_at is not null and d.exit_at >= coalesce(s.exit_at, '-infinity') then d.exit_page else s.exit_page end, \
+             exit_at = case when d.exit_at is not null and d.exit_at >= coalesce(s.exit_at, '-infinity') then d.exit_at else s.exit_at end, \
+             pageviews = s.pageviews + d.pageviews, events = s.events + d.events, interactions = s.interactions + d.interactions \
+             from unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::timestamptz[], $6::bigint[], $7::bigint[], $8::bigint[]) \
+               as d(id, started_at, last_at, exit_page, exit_at, pageviews, events, interactions) \
+             where s.id = d.id",
+        )
+        .bind(old.iter().map(|s| s.id.0).collect::<Vec<_>>())
+        .bind(old.iter().map(|s| s.started_at.get()).collect::<Vec<_>>())
+        .bind(old.iter().map(|s| s.last_at.get()).collect::<Vec<_>>())
+        .bind(old.iter().map(|s| s.exit.as_ref().map(|(_, p)| p.clone())).collect::<Vec<_>>())
+        .bind(old.iter().map(|s| s.exit.as_ref().map(|(t, _)| t.get())).collect::<Vec<_>>())
+        .bind(old.iter().map(|s| s.pageviews).collect::<Vec<_>>())
+        .bind(old.iter().map(|s| s.events).collect::<Vec<_>>())
+        .bind(old.iter().map(|s| s.interactions).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(Recorded {
+        events,
+        new_sessions: new.len(),
+    })
+}
+
+#[derive(Default)]
+struct EventColumns {
+    id: Vec<Uuid>,
+    workspace: Vec<Uuid>,
+    site: Vec<Uuid>,
+    session: Vec<Uuid>,
+    visitor: Vec<String>,
+    name: Vec<String>,
+    at: Vec<OffsetDateTime>,
+    path: Vec<String>,
+    props: Vec<Option<String>>,
+    revenue: Vec<Option<String>>,
+    currency: Vec<Option<String>>,
+}
+
+/// Inserts the link unless the visitor has one; reports what the visitor belongs to now.
+pub(crate) async fn link(
+    conn: &mut PgConnection,
+    ws: WorkspaceId,
+    visitor: &VisitorKey,
+    contact: ContactId,
+    now: Timestamp,
+) -> Result<Link, StoreError> {
+    let inserted = sqlx::query(
+        "insert into visitor_links (workspace_id, visitor, contact_id, linked_at) values ($1, $2, $3, $4) \
+         on conflict (workspace_id, visitor) do nothing",
+    )
+    .bind(ws.0)
+    .bind(visitor.as_str())
+    .bind(contact.0)
+    .bind(now.get())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Link::Linked);
+    }
+    let owner: Uuid = sqlx::query_scalar(
+        "select contact_id from visitor_links where workspace_id = $1 and visitor = $2",
+    )
+    .bind(ws.0)
+    .bind(visitor.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(if owner == contact.0 {
+        Link::Already
+    } else {
+        Link::Other(ContactId(owner))
+    })
+}
+
+/// Deletes the tracked history of the contact's visitors (before the contact row, whose
+/// deletion cascades to the links).
+pub(crate) async fn erase_history(
+    conn: &mut PgConnection,
+    ws: WorkspaceId,
+    contact: ContactId,
+) -> Result<(), StoreError> {
+    for sql in [
+        "delete from traffic_events where workspace_id = $1 and visitor in \
+         (select visitor from visitor_links where workspace_id = $1 and contact_id = $2)",
+        "delete from sessions where workspace_id = $1 and visitor in \
+         (select visitor from visitor_links where workspace_id = $1 and contact_id = $2)",
+    ] {
+        sqlx::query(sql)
+            .bind(ws.0)
+            .bind(contact.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}

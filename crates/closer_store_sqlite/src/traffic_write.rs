@@ -1,0 +1,224 @@
+//! Traffic writes, on the writer thread: a batch of hits placed in sessions and stored in the
+//! batch's transaction; visitor links; daily salts.
+
+use std::collections::HashMap;
+
+use closer_domain::traffic::{
+    Hit, SessionId, SessionKey, SessionState, SessionWrite, VisitorKey, sessionize,
+};
+use closer_domain::{ContactId, Timestamp, WorkspaceId};
+use closer_store::{Link, Recorded, StoreError};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::error::rs_err;
+use crate::rows::to_json;
+
+/// The latest session of each (site, visitor) in the batch.
+fn stored_sessions(
+    conn: &Connection,
+    hits: &[Hit],
+) -> Result<HashMap<SessionKey, SessionState>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "select id, started_at, last_at from sessions where visitor = ?1 and site_id = ?2 \
+             order by last_at desc limit 1",
+        )
+        .map_err(rs_err)?;
+    let mut found = HashMap::new();
+    let mut asked = std::collections::HashSet::new();
+    for hit in hits {
+        let key = (hit.site_id, hit.visitor.clone());
+        if !asked.insert(key.clone()) {
+            continue;
+        }
+        let row = stmt
+            .query_row(params![hit.visitor.as_str(), hit.site_id.0], |r| {
+                Ok((
+                    r.get::<_, Uuid>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .optional()
+            .map_err(rs_err)?;
+        if let Some((id, started, last)) = row {
+            found.insert(
+                key,
+                SessionState {
+                    id: SessionId(id),
+                    started_at: crate::rows::ts(started)?,
+                    last_at: crate::rows::ts(last)?,
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
+fn write_session(conn: &Connection, s: &SessionWrite) -> Result<(), StoreError> {
+    let (exit_at, exit_page) = s.exit.as_ref().map_or((None, None), |(t, p)| {
+        (Some(t.unix_micros()), Some(p.as_str()))
+    });
+    if s.is_new {
+        let a = &s.attribution;
+        conn.prepare_cached(
+            "insert into sessions (id, workspace_id, site_id, visitor, started_at, last_at, entry_page, exit_page, exit_at, \
+             pageviews, events, interactions, channel, source, referrer, utm_source, utm_medium, utm_campaign, utm_term, \
+             utm_content, click_id) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                s.id.0,
+                s.workspace_id.0,
+                s.site_id.0,
+                s.visitor.as_str(),
+                s.started_at.unix_micros(),
+                s.last_at.unix_micros(),
+                s.entry_page,
+                exit_page,
+                exit_at,
+                s.pageviews,
+                s.events,
+                s.interactions,
+                a.channel.as_str(),
+                a.source,
+                a.referrer,
+                a.utm.source,
+                a.utm.medium,
+                a.utm.campaign,
+                a.utm.term,
+                a.utm.content,
+                a.click_id.map(closer_domain::traffic::ClickId::as_str),
+            ])
+        })
+        .map_err(rs_err)?;
+    } else {
+        conn.prepare_cached(
+            "update sessions set started_at = min(started_at, ?2), last_at = max(last_at, ?3), \
+             exit_page = case when ?5 is not null and ?5 >= coalesce(exit_at, 0) then ?4 else exit_page end, \
+             exit_at = case when ?5 is not null and ?5 >= coalesce(exit_at, 0) then ?5 else exit_at end, \
+             pageviews = pageviews + ?6, events = events + ?7, interactions = interactions + ?8 where id = ?1",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                s.id.0,
+                s.started_at.unix_micros(),
+                s.last_at.unix_micros(),
+                exit_page,
+                exit_at,
+                s.pageviews,
+                s.events,
+                s.interactions,
+            ])
+        })
+        .map_err(rs_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn record(conn: &Connection, hits: &[Hit]) -> Result<Recorded, StoreError> {
+    let stored = stored_sessions(conn, hits)?;
+    let placed = sessionize(hits, &stored);
+    let mut insert = conn
+        .prepare_cached(
+            "insert into traffic_events (id, workspace_id, site_id, session_id, visitor, name, occurred_at, path, props, revenue, currency) \
+             values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )
+        .map_err(rs_err)?;
+    let mut events = 0;
+    for (hit, session) in hits.iter().zip(&placed.session_of) {
+        let Some(session) = session else { continue };
+        let props = (!hit.props.is_empty()).then(|| to_json(&hit.props));
+        insert
+            .execute(params![
+                Uuid::now_v7(),
+                hit.workspace_id.0,
+                hit.site_id.0,
+                session.0,
+                hit.visitor.as_str(),
+                hit.kind.name(),
+                hit.occurred_at.unix_micros(),
+                hit.path,
+                props,
+                hit.revenue.as_ref().map(|r| r.amount.as_str()),
+                hit.revenue.as_ref().map(|r| r.currency.as_str()),
+            ])
+            .map_err(rs_err)?;
+        events += 1;
+    }
+    for s in &placed.sessions {
+        write_session(conn, s)?;
+    }
+    Ok(Recorded {
+        events,
+        new_sessions: placed.sessions.iter().filter(|s| s.is_new).count(),
+    })
+}
+
+/// Inserts the link unless the visitor has one; reports what the visitor belongs to now.
+pub(crate) fn link(
+    conn: &Connection,
+    ws: WorkspaceId,
+    visitor: &VisitorKey,
+    contact: ContactId,
+    now: Timestamp,
+) -> Result<Link, StoreError> {
+    let inserted = conn
+        .prepare_cached(
+            "insert into visitor_links (workspace_id, visitor, contact_id, linked_at) values (?1, ?2, ?3, ?4) \
+             on conflict (workspace_id, visitor) do nothing",
+        )
+        .and_then(|mut s| s.execute(params![ws.0, visitor.as_str(), contact.0, now.unix_micros()]))
+        .map_err(rs_err)?;
+    if inserted == 1 {
+        return Ok(Link::Linked);
+    }
+    let owner: Uuid = conn
+        .prepare_cached(
+            "select contact_id from visitor_links where workspace_id = ?1 and visitor = ?2",
+        )
+        .and_then(|mut s| s.query_row(params![ws.0, visitor.as_str()], |r| r.get(0)))
+        .map_err(rs_err)?;
+    Ok(if owner == contact.0 {
+        Link::Already
+    } else {
+        Link::Other(ContactId(owner))
+    })
+}
+
+/// Deletes the tracked history of the contact's visitors (before the contact row, whose
+/// deletion cascades to the links).
+pub(crate) fn erase_history(
+    conn: &Connection,
+    ws: WorkspaceId,
+    contact: ContactId,
+) -> Result<(), StoreError> {
+    for table in ["traffic_events", "sessions"] {
+        conn.prepare_cached(&format!(
+            "delete from {table} where workspace_id = ?1 and visitor in \
+             (select visitor from visitor_links where workspace_id = ?1 and contact_id = ?2)"
+        ))
+        .and_then(|mut s| s.execute(params![ws.0, contact.0]))
+        .map_err(rs_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn salt(conn: &Connection, day: i64) -> Result<Vec<u8>, StoreError> {
+    let fresh = Uuid::new_v4();
+    let fresh2 = Uuid::new_v4();
+    let mut candidate = fresh.as_bytes().to_vec();
+    candidate.extend_from_slice(fresh2.as_bytes());
+    conn.prepare_cached(
+        "insert into tracking_salts (day, salt) values (?1, ?2) on conflict (day) do nothing",
+    )
+    .and_then(|mut s| s.execute(params![day, candidate]))
+    .map_err(rs_err)?;
+    conn.prepare_cached("delete from tracking_salts where day < ?1")
+        .and_then(|mut s| s.execute(params![day]))
+        .map_err(rs_err)?;
+    conn.prepare_cached("select salt from tracking_salts where day = ?1")
+        .and_then(|mut s| s.query_row(params![day], |r| r.get(0)))
+        .map_err(rs_err)
+}
