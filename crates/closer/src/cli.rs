@@ -42,6 +42,62 @@ pub enum Command {
     /// Manage lead-capture forms.
     #[command(subcommand)]
     Form(FormCommand),
+    /// Manage tracked sites.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Print a report.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand)]
+pub enum SiteCommand {
+    /// Track a site: events naming this domain are stored in the workspace.
+    Add {
+        /// The site's host name, like example.com (a leading www. is dropped).
+        domain: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        /// The URL browsers reach closer at (for the script tag).
+        #[arg(
+            long,
+            env = "CLOSER_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+    },
+    /// List a workspace's tracked sites.
+    List {
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// Visitors, sessions, page views, bounce rate, duration, top pages, channels, sources,
+    /// campaigns and a time series.
+    Traffic {
+        /// A date (2026-11-01) or an RFC 3339 time; default 30 days before --to.
+        #[arg(long)]
+        from: Option<String>,
+        /// A date (included) or an RFC 3339 time; default now.
+        #[arg(long)]
+        to: Option<String>,
+        /// One site's domain; all of the workspace's sites when left out.
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
 }
 
 #[derive(Args)]
@@ -52,6 +108,16 @@ pub struct ServeArgs {
     /// The URL landing pages reach this server at (used in form snippets).
     #[arg(long, env = "CLOSER_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Networks of reverse proxies whose X-Forwarded-For (and similar) headers name the
+    /// visitor; comma-separated CIDRs. Default: loopback and private ranges.
+    #[arg(long, env = "CLOSER_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<ipnet::IpNet>>,
+    /// Events and form posts a second, sustained, per visitor IP, on the public routes.
+    #[arg(long, env = "CLOSER_RATE_LIMIT", default_value_t = closer_web::ratelimit::DEFAULT_PER_SECOND)]
+    pub rate_limit: u32,
+    /// Requests a visitor IP may send at once before the sustained rate applies.
+    #[arg(long, env = "CLOSER_RATE_BURST", default_value_t = closer_web::ratelimit::DEFAULT_BURST)]
+    pub rate_burst: u32,
 }
 
 #[derive(Subcommand)]

@@ -8,6 +8,7 @@ use closer_web::{Application, WebConfig, snippet};
 use crate::cli::{
     Cli, Command, FormCommand, RoleArg, ServeArgs, TokenCommand, UserCommand, WorkspaceCommand,
 };
+use crate::report;
 use crate::store;
 
 /// A message a person can act on: field errors spelled out.
@@ -43,21 +44,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(cmd) => token(open_app(&url).await?, cmd).await,
         Command::User(cmd) => user(open_app(&url).await?, cmd).await,
         Command::Form(cmd) => form(open_app(&url).await?, cmd).await,
+        Command::Site(cmd) => report::site(open_app(&url).await?, cmd).await,
+        Command::Report(cmd) => report::report(open_app(&url).await?, cmd).await,
     }
 }
 
 async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let app = open_app(url).await?;
     let engine = app.store().engine();
-    let server = Application::build(
-        WebConfig {
-            listen: args.listen,
-            public_url: args.public_url,
-        },
-        app,
-    )
-    .await
-    .with_context(|| format!("listening on {}", args.listen))?;
+    let mut config = WebConfig::new(args.listen);
+    config.public_url = args.public_url;
+    if let Some(trusted) = args.trusted_proxies {
+        config.trusted_proxies = trusted;
+    }
+    let nonzero = |name: &str, v: u32| {
+        std::num::NonZeroU32::new(v).with_context(|| format!("{name} must be at least 1"))
+    };
+    config.rate_limit = closer_web::RateLimit {
+        per_second: nonzero("--rate-limit", args.rate_limit)?,
+        burst: nonzero("--rate-burst", args.rate_burst)?,
+    };
+    let server = Application::build(config, app)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(address = %server.local_addr(), engine, "closer is ready at http://{}", server.local_addr());
     server
         .run_until(shutdown_signal())

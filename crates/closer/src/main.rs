@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod report;
 mod store;
 mod telemetry;
 

@@ -2,6 +2,7 @@
 //! `form_submitted` event (a target action, DOMAIN.md) in the same transaction.
 
 use closer_domain::form::parse_submission;
+use closer_domain::traffic::VisitorKey;
 use closer_domain::{ContactId, EventId, EventKind, FormKey, NewEvent, Timestamp};
 use closer_store::{Form, UpsertContact};
 use serde_json::{Value, json};
@@ -13,7 +14,14 @@ pub struct FormPayload {
     pub fields: Vec<(String, Value)>,
     /// The page the form was posted from (the `Referer`), kept for attribution.
     pub page: Option<String>,
+    /// The submitting browser's IP and user agent: with `_closer_vid=auto` they give the same
+    /// cookieless visitor key the tracker's events got today.
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: String,
 }
+
+/// The hidden field the closer script fills with the visitor id (identity stitching).
+pub const VISITOR_FIELD: &str = "_closer_vid";
 
 pub struct CaptureOutcome {
     pub form: Form,
@@ -28,6 +36,36 @@ pub struct CaptureOutcome {
 const MAX_PAGE_URL: usize = 2_000;
 
 impl App {
+    /// The visitor behind a submission's `_closer_vid`: a first-party id, or `auto` for the
+    /// cookieless key of this browser on the page's site (which must be the form's
+    /// workspace's). Anything unusable means no stitching; the lead is captured regardless.
+    async fn form_visitor(
+        &self,
+        field: Option<&str>,
+        page: Option<&str>,
+        form: &Form,
+        ip: Option<std::net::IpAddr>,
+        user_agent: &str,
+        now: Timestamp,
+    ) -> Option<VisitorKey> {
+        let raw = field?.trim();
+        if raw != "auto" {
+            return VisitorKey::client(raw).ok();
+        }
+        let host = url::Url::parse(page?)
+            .ok()?
+            .host_str()?
+            .to_ascii_lowercase();
+        let site = self.site_for_host(&host).await.ok()??;
+        if site.workspace_id != form.workspace_id {
+            return None;
+        }
+        let client = crate::Client { ip, user_agent };
+        self.cookieless_visitor(&site.domain, &client, now)
+            .await
+            .ok()
+    }
+
     /// Captures a submission to the form with public key `key`.
     pub async fn capture(
         &self,
@@ -37,6 +75,12 @@ impl App {
         let key = FormKey::parse(key).map_err(|_| AppError::NotFound)?;
         let cached = self.form_for_capture(&key).await?;
         let now = Timestamp::now();
+        let visitor_field = payload
+            .fields
+            .iter()
+            .find(|(name, _)| name == VISITOR_FIELD)
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_owned);
         let submission = parse_submission(payload.fields, cached.region, &cached.form.name, now)
             .map_err(AppError::Invalid)?;
         if submission.is_bot {
@@ -49,6 +93,16 @@ impl App {
             });
         }
         let page = payload.page.filter(|p| p.len() <= MAX_PAGE_URL);
+        let visitor = self
+            .form_visitor(
+                visitor_field.as_deref(),
+                page.as_deref(),
+                &cached.form,
+                payload.ip,
+                &payload.user_agent,
+                now,
+            )
+            .await;
         let event = NewEvent {
             id: EventId::new(),
             kind: EventKind::FormSubmitted,
@@ -65,6 +119,7 @@ impl App {
             overwrite: false,
             event: Some(event),
             actor: format!("form:{}", cached.form.key),
+            visitor,
             now,
         };
         let out = self

@@ -23,6 +23,10 @@ pub enum AppError {
     Forbidden(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Overloaded by design (a full queue, a rate limit): retry shortly. Counted, not logged
+    /// per request, so an overload cannot flood the log.
+    #[error("busy: {0}")]
+    Busy(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -62,6 +66,9 @@ fn conflict_message(constraint: &str) -> String {
             "one of these emails or phone numbers already belongs to another contact".into()
         }
         "contacts_owner_fk" => "the owner is not a user of this workspace".into(),
+        closer_store::SITE_DOMAIN_CONSTRAINT => {
+            "this domain is already tracked (by this or another workspace)".into()
+        }
         other => format!("conflicts with existing data ({other})"),
     }
 }

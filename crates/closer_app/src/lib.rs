@@ -9,14 +9,19 @@ mod capture;
 mod contacts;
 mod error;
 mod forms;
+mod traffic;
 
 use std::sync::Arc;
 
 use closer_store::Store;
 
 pub use access::{NewToken, Principal};
-pub use capture::{CaptureOutcome, FormPayload};
+pub use capture::{CaptureOutcome, FormPayload, VISITOR_FIELD};
 pub use error::AppError;
+pub use traffic::{
+    Client, ContactTraffic, DropReason, Identified, IdentifyInput, IngestStats, Prepared,
+    ReportRange, TrackInput, Tracked, TrafficReport,
+};
 
 #[derive(Clone)]
 pub struct App {
@@ -26,6 +31,9 @@ pub struct App {
 struct Inner {
     store: Arc<dyn Store>,
     forms: forms::FormCache,
+    sites: traffic::SiteIndex,
+    /// Started by `start_ingest` (the server), not by CLI commands that never track.
+    ingest: std::sync::OnceLock<traffic::Ingest>,
 }
 
 impl App {
@@ -34,6 +42,8 @@ impl App {
             inner: Arc::new(Inner {
                 store,
                 forms: forms::FormCache::default(),
+                sites: traffic::SiteIndex::default(),
+                ingest: std::sync::OnceLock::new(),
             }),
         }
     }

@@ -3,9 +3,12 @@
 //! for BENCHMARKS.md with the command that reproduces them. Never linked into `closer`.
 
 mod capture;
+mod ceiling;
+mod http;
 mod load;
 mod server;
 mod stats;
+mod track;
 
 use std::path::PathBuf;
 
@@ -32,6 +35,15 @@ enum Command {
     /// Lead capture through `POST /f/{key}`: peak throughput (closed loop), then latency at a
     /// fixed rate (open loop), then server memory.
     Capture(capture::CaptureArgs),
+    /// Tracking through `POST /api/event` (Plausible format): the ceiling (a bare axum
+    /// endpoint parsing the same JSON), then closer's accepted and stored rates, memory.
+    Track(track::TrackArgs),
+    /// The ceiling server `track` starts (a bare axum endpoint); not for direct use.
+    #[command(hide = true)]
+    Ceiling {
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+    },
 }
 
 /// Where the `closer` binary is, and which engine it runs on.
@@ -51,5 +63,7 @@ pub struct ServerArgs {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Capture(args) => capture::run(args).await,
+        Command::Track(args) => track::run(args).await,
+        Command::Ceiling { listen } => ceiling::serve(listen).await,
     }
 }

@@ -100,6 +100,38 @@ impl Server {
         bail!("closer did not become ready at {}", self.base)
     }
 
+    /// Tracks `domain` through the API (so the server's site index knows it at once).
+    pub async fn add_site(&self, domain: &str) -> anyhow::Result<()> {
+        let res = reqwest::Client::new()
+            .post(format!("{}/api/v1/sites", self.base))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({ "domain": domain }))
+            .send()
+            .await?;
+        ensure!(res.status().as_u16() == 201, "adding site {domain}: {}", res.status());
+        Ok(())
+    }
+
+    /// Page views and custom events in the database, counted there.
+    pub async fn stored_events(&self) -> anyhow::Result<u64> {
+        let n: i64 = match self.engine {
+            Engine::Sqlite => {
+                let path = self.database_url.trim_start_matches("sqlite://").to_owned();
+                tokio::task::spawn_blocking(move || {
+                    let conn = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                    conn.busy_timeout(Duration::from_secs(5))?;
+                    conn.query_row("select count(*) from traffic_events", [], |r| r.get(0))
+                })
+                .await??
+            }
+            Engine::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.database_url).await?;
+                sqlx::query_scalar("select count(*) from traffic_events").fetch_one(&mut conn).await?
+            }
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

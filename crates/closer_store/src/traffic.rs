@@ -129,7 +129,7 @@ pub trait TrafficStore {
 
     /// Places the hits in sessions (`closer_domain::traffic::sessionize` against the latest
     /// stored session of each visitor) and stores events and sessions in one transaction.
-    async fn record_hits(&self, hits: Vec<Hit>) -> Result<Recorded, StoreError>;
+    async fn record_hits(&self, hits: std::sync::Arc<[Hit]>) -> Result<Recorded, StoreError>;
 
     /// The secret salt of cookieless visitor ids for `day` (days since 1970-01-01, UTC),
     /// made on first use and shared by every process; salts of earlier days are deleted.

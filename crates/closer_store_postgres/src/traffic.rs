@@ -31,7 +31,7 @@ impl TrafficStore for PostgresStore {
         traffic_read::sites(&self.pool, ws).await
     }
 
-    async fn record_hits(&self, hits: Vec<Hit>) -> Result<Recorded, StoreError> {
+    async fn record_hits(&self, hits: std::sync::Arc<[Hit]>) -> Result<Recorded, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let recorded = traffic_write::record(&mut tx, &hits).await?;
         tx.commit().await.map_err(db_err)?;

@@ -30,7 +30,7 @@ impl TrafficStore for SqliteStore {
         traffic_read::sites(&self.reader, ws).await
     }
 
-    async fn record_hits(&self, hits: Vec<Hit>) -> Result<Recorded, StoreError> {
+    async fn record_hits(&self, hits: std::sync::Arc<[Hit]>) -> Result<Recorded, StoreError> {
         self.writer
             .write(move |conn| traffic_write::record(conn, &hits))
             .await

@@ -145,6 +145,7 @@ impl From<AppError> for ApiError {
                     "the database is busy or unreachable; retry shortly",
                 )
             }
+            AppError::Busy(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", m),
             AppError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 ApiError::new(

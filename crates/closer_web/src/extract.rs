@@ -99,6 +99,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A raw body within `BODY_LIMIT`; an oversized or unreadable one is a problem document.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        read_body(req, state).await.map(RawBody)
+    }
+}
+
 /// A query string, strictly parsed (unknown parameters are refused: a typo must not silently
 /// widen a filter).
 pub struct ApiQuery<T>(pub T);

@@ -4,10 +4,16 @@
 //! Handlers stay thin: parse input into domain types, call `closer_app`, shape the answer.
 //! No SQL and no business rules here.
 
+pub mod client;
 pub mod error;
 pub mod extract;
+pub mod ratelimit;
 mod routes;
 pub mod snippet;
+mod tracker;
+
+pub use ratelimit::RateLimit;
+pub use routes::tracking_snippet;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -30,6 +36,10 @@ pub struct AppState {
     pub app: App,
     /// The address landing pages reach this server at (form snippets use it).
     pub public_url: Arc<str>,
+    /// Peers whose forwarding headers (`X-Forwarded-For`…) are believed.
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// Per-client-IP limit on the public routes.
+    pub limiter: ratelimit::Limiter,
 }
 
 /// The full OpenAPI document: every route of `router`.
@@ -77,13 +87,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// CORS is open on the public form routes only: any landing page may post a lead, but no
-/// other origin may script the authenticated API. Applied around the whole router so
-/// preflight `OPTIONS` requests are answered before routing.
+/// CORS is open on the public routes only (form posts and event ingestion): any landing page
+/// may post a lead or an event, but no other origin may script the authenticated API.
+/// Applied around the whole router so preflight `OPTIONS` requests are answered before
+/// routing.
 fn public_cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(|_, parts| {
-            parts.uri.path().starts_with("/f/")
+            let path = parts.uri.path();
+            path.starts_with("/f/") || path == "/api/event" || path == "/api/v1/track"
         }))
         .allow_methods([Method::POST])
         .allow_headers(Any)
@@ -94,6 +106,22 @@ pub struct WebConfig {
     pub listen: SocketAddr,
     /// Defaults to `http://{bound address}`.
     pub public_url: Option<String>,
+    /// Proxies whose `X-Forwarded-For` (and similar) headers name the client; defaults to
+    /// loopback and private ranges (`client::DEFAULT_TRUSTED`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub rate_limit: RateLimit,
+}
+
+impl WebConfig {
+    /// Listens on `listen` with every other setting at its default.
+    pub fn new(listen: SocketAddr) -> Self {
+        Self {
+            listen,
+            public_url: None,
+            trusted_proxies: client::default_trusted(),
+            rate_limit: RateLimit::default(),
+        }
+    }
 }
 
 /// A bound, ready-to-serve server. Binding happens in `build`, so tests can bind port 0 and
@@ -101,6 +129,7 @@ pub struct WebConfig {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    app: App,
     addr: SocketAddr,
     public_url: String,
 }
@@ -112,12 +141,18 @@ impl Application {
         let public_url = config
             .public_url
             .unwrap_or_else(|| format!("http://{addr}"));
+        app.start_ingest();
+        let limiter = ratelimit::Limiter::new(config.rate_limit);
+        limiter.spawn_pruning();
         let state = AppState {
-            app,
+            app: app.clone(),
             public_url: public_url.clone().into(),
+            trusted_proxies: config.trusted_proxies.into(),
+            limiter,
         };
         Ok(Self {
             listener,
+            app,
             router: router(state),
             addr,
             public_url,
@@ -136,13 +171,20 @@ impl Application {
         &self.public_url
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves until `shutdown` completes, then finishes in-flight requests and writes every
+    /// tracked event it accepted.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        self.app.stop_ingest().await;
+        served
     }
 }

@@ -37,6 +37,9 @@ pub fn form_snippet(form: &Form, public_url: &str) -> String {
   <label>Phone <input type="tel" name="phone" autocomplete="tel"></label>
   <label>Company <input name="company" autocomplete="organization"></label>
   <label><input type="checkbox" name="consent" value="yes"> Send me news and offers</label>
+  <!-- The visitor, for stitching: closer.js fills in its visitor id; "auto" matches a
+       cookieless tracker's visitor of today (Plausible's script, closer.js data-cookieless). -->
+  <input type="hidden" name="_closer_vid" value="auto">
   <!-- Leave this field hidden and empty: bots fill it in, people never see it. -->
   <input type="text" name="_gotcha" tabindex="-1" autocomplete="off" aria-hidden="true" style="position:absolute;left:-10000px">
   <button type="submit">Send</button>

@@ -26,6 +26,8 @@ pub struct TestApp {
     /// Admin token of another workspace.
     pub other: String,
     pub app: App,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _guard: Box<dyn Any + Send + Sync>,
 }
 
@@ -43,6 +45,14 @@ async fn store(backend: Backend) -> Option<(Arc<dyn Store>, Box<dyn Any + Send +
 }
 
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like `spawn_app`, with the server's settings adjusted first.
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut WebConfig),
+) -> Option<TestApp> {
     let (store, guard) = store(backend).await?;
     let app = App::new(store);
     app.ensure_default_workspace().await.unwrap();
@@ -62,17 +72,14 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         .await
         .unwrap()
         .secret;
-    let server = Application::build(
-        WebConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            public_url: None,
-        },
-        app.clone(),
-    )
-    .await
-    .unwrap();
+    let mut config = WebConfig::new("127.0.0.1:0".parse().unwrap());
+    configure(&mut config);
+    let server = Application::build(config, app.clone()).await.unwrap();
     let base = format!("http://{}", server.local_addr());
-    tokio::spawn(server.run_until(std::future::pending()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -84,11 +91,24 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         member,
         other,
         app,
+        stop: Some(stop),
+        server: Some(server),
         _guard: guard,
     })
 }
 
 impl TestApp {
+    /// Stops the server as SIGTERM would, and waits until it has finished (queued tracked
+    /// events written).
+    pub async fn shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -218,4 +238,76 @@ macro_rules! on_both_backends {
             }
         )*
     };
+}
+
+/// A desktop Chrome user agent: not a bot.
+pub const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+impl TestApp {
+    /// Tracks `domain` in the default workspace through the API.
+    pub async fn site(&self, domain: &str) -> Value {
+        let res = self
+            .post_json(
+                "/api/v1/sites",
+                &self.token,
+                &serde_json::json!({ "domain": domain }),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "adding site {domain}");
+        res.json().await.unwrap()
+    }
+
+    /// Posts a raw body to a public tracking route as a browser behind a proxy would
+    /// (`X-Forwarded-For: ip`).
+    pub async fn track_raw(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+        ip: &str,
+        ua: &str,
+    ) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", "text/plain")
+            .header("user-agent", ua)
+            .header("x-forwarded-for", ip)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A Plausible event from a browser at `ip`.
+    pub async fn plausible(&self, event: &Value, ip: &str) -> Response {
+        self.track_raw("/api/event", event.to_string(), ip, BROWSER)
+            .await
+    }
+
+    /// The traffic report (`query` after `?`), once the report shows at least `pageviews`
+    /// page views (events are written by a background writer, a few milliseconds later).
+    pub async fn traffic_when(&self, query: &str, pageviews: i64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let res = self
+                .get(&format!("/api/v1/traffic?{query}"), &self.token)
+                .await;
+            assert_eq!(res.status(), 200, "traffic report {query}");
+            let report: Value = res.json().await.unwrap();
+            if report["pageviews"].as_i64().unwrap() >= pageviews {
+                return report;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "report never reached {pageviews} page views: {report}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// An `application/x-www-form-urlencoded` body, as a browser sends a form.
+pub fn urlencoded(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }

@@ -11,3 +11,6 @@ mod contacts_list;
 mod errors;
 mod forms;
 mod meta;
+mod stitching;
+mod tracking;
+mod tracking_input;

@@ -41,6 +41,13 @@ async fn openapi_covers_every_route(app: TestApp) {
         ("/f/{key}", &["post"]),
         ("/healthz", &["get"]),
         ("/api/openapi.json", &["get"]),
+        ("/api/event", &["post"]),
+        ("/api/v1/track", &["post"]),
+        ("/js/closer.js", &["get"]),
+        ("/api/v1/sites", &["get", "post"]),
+        ("/api/v1/traffic", &["get"]),
+        ("/api/v1/identify", &["post"]),
+        ("/api/v1/contacts/{id}/traffic", &["get"]),
     ];
     assert_eq!(
         paths.len(),

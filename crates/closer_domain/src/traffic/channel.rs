@@ -562,17 +562,20 @@ mod tests {
         }
     }
 
-    /// (referrer, utm_source, utm_medium, click id, channel, source): one row per rule.
+    /// (referrer, utm_source, utm_medium, click id, channel, source).
+    type Case = (
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<ClickId>,
+        Channel,
+        Option<&'static str>,
+    );
+
+    /// One row per rule, at least.
     #[test]
     fn the_rule_table() {
-        let cases: &[(
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-            Option<ClickId>,
-            Channel,
-            Option<&str>,
-        )] = &[
+        let cases: &[Case] = &[
             (None, None, None, None, Channel::Direct, None),
             (
                 Some("google.com"),

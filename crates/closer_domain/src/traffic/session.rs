@@ -81,7 +81,10 @@ pub type SessionKey = (SiteId, VisitorKey);
 
 /// Places `hits` in sessions. `stored` holds the latest stored session of each (site,
 /// visitor) in the batch that has one.
-pub fn sessionize(hits: &[Hit], stored: &HashMap<SessionKey, SessionState>) -> Sessionized {
+pub fn sessionize<S: std::hash::BuildHasher>(
+    hits: &[Hit],
+    stored: &HashMap<SessionKey, SessionState, S>,
+) -> Sessionized {
     let mut order: Vec<usize> = (0..hits.len()).collect();
     order.sort_by_key(|&i| hits[i].occurred_at);
     let mut out = Sessionized {

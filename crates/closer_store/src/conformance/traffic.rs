@@ -43,7 +43,7 @@ fn hit(
     minute: i64,
     path: &str,
     referrer: Option<&str>,
-    utm: Utm,
+    utm: &Utm,
 ) -> Hit {
     Hit {
         workspace_id: site.workspace_id,
@@ -52,7 +52,7 @@ fn hit(
         kind,
         occurred_at: at(minute),
         path: path.into(),
-        attribution: classify(referrer, &utm, None),
+        attribution: classify(referrer, utm, None),
         props: Props::new(),
         revenue: None,
         interactive: true,
@@ -96,69 +96,67 @@ pub async fn hits_become_sessions_and_aggregates(store: Arc<dyn Store>) {
         ..Utm::default()
     };
     let recorded = store
-        .record_hits(vec![
-            hit(
-                &s,
-                &a,
-                HitKind::Pageview,
-                0,
-                "/",
-                Some("google.com"),
-                paid.clone(),
-            ),
-            hit(
-                &s,
-                &a,
-                HitKind::Pageview,
-                5,
-                "/pricing",
-                None,
-                Utm::default(),
-            ),
-            hit(
-                &s,
-                &a,
-                HitKind::Engagement,
-                9,
-                "/pricing",
-                None,
-                Utm::default(),
-            ),
-            // 61 minutes later: a new session, direct.
-            hit(&s, &a, HitKind::Pageview, 70, "/", None, Utm::default()),
-            hit(
-                &s,
-                &b,
-                HitKind::Pageview,
-                3,
-                "/blog",
-                Some("news.ycombinator.com"),
-                Utm::default(),
-            ),
-            hit(
-                &s,
-                &b,
-                HitKind::Custom("Signup".into()),
-                4,
-                "/blog",
-                None,
-                Utm::default(),
-            ),
-        ])
+        .record_hits(
+            vec![
+                hit(&s, &a, HitKind::Pageview, 0, "/", Some("google.com"), &paid),
+                hit(
+                    &s,
+                    &a,
+                    HitKind::Pageview,
+                    5,
+                    "/pricing",
+                    None,
+                    &Utm::default(),
+                ),
+                hit(
+                    &s,
+                    &a,
+                    HitKind::Engagement,
+                    9,
+                    "/pricing",
+                    None,
+                    &Utm::default(),
+                ),
+                // 61 minutes later: a new session, direct.
+                hit(&s, &a, HitKind::Pageview, 70, "/", None, &Utm::default()),
+                hit(
+                    &s,
+                    &b,
+                    HitKind::Pageview,
+                    3,
+                    "/blog",
+                    Some("news.ycombinator.com"),
+                    &Utm::default(),
+                ),
+                hit(
+                    &s,
+                    &b,
+                    HitKind::Custom("Signup".into()),
+                    4,
+                    "/blog",
+                    None,
+                    &Utm::default(),
+                ),
+            ]
+            .into(),
+        )
         .await
         .unwrap();
     assert_eq!((recorded.events, recorded.new_sessions), (5, 3));
     // A later batch continues b's session.
     let more = store
-        .record_hits(vec![hit(
-            &s,
-            &b,
-            HitKind::Pageview,
-            20,
-            "/pricing",
-            None,
-            Utm::default(),
-        )])
+        .record_hits(
+            vec![hit(
+                &s,
+                &b,
+                HitKind::Pageview,
+                20,
+                "/pricing",
+                None,
+                &Utm::default(),
+            )]
+            .into(),
+        )
         .await
         .unwrap();
     assert_eq!((more.events, more.new_sessions), (1, 0));
@@ -251,18 +249,21 @@ pub async fn a_visitor_becomes_a_contact_with_their_history(store: Arc<dyn Store
         ..Utm::default()
     };
     store
-        .record_hits(vec![
-            hit(&s, &v, HitKind::Pageview, 0, "/", None, social),
-            hit(
-                &s,
-                &v,
-                HitKind::Pageview,
-                90,
-                "/pricing",
-                Some("google.com"),
-                Utm::default(),
-            ),
-        ])
+        .record_hits(
+            vec![
+                hit(&s, &v, HitKind::Pageview, 0, "/", None, &social),
+                hit(
+                    &s,
+                    &v,
+                    HitKind::Pageview,
+                    90,
+                    "/pricing",
+                    Some("google.com"),
+                    &Utm::default(),
+                ),
+            ]
+            .into(),
+        )
         .await
         .unwrap();
     let mut req = upsert(draft("stitched@example.com"));
@@ -270,15 +271,18 @@ pub async fn a_visitor_becomes_a_contact_with_their_history(store: Arc<dyn Store
     let contact = store.upsert_contact(ws, req).await.unwrap().contact;
     // An event after identification goes straight to the contact.
     store
-        .record_hits(vec![hit(
-            &s,
-            &v,
-            HitKind::Custom("Demo requested".into()),
-            95,
-            "/demo",
-            None,
-            Utm::default(),
-        )])
+        .record_hits(
+            vec![hit(
+                &s,
+                &v,
+                HitKind::Custom("Demo requested".into()),
+                95,
+                "/demo",
+                None,
+                &Utm::default(),
+            )]
+            .into(),
+        )
         .await
         .unwrap();
 
@@ -363,15 +367,18 @@ pub async fn a_visitor_becomes_a_contact_with_their_history(store: Arc<dyn Store
     // A second device of the same person links too.
     let phone = visitor("phone");
     store
-        .record_hits(vec![hit(
-            &s,
-            &phone,
-            HitKind::Pageview,
-            200,
-            "/",
-            None,
-            Utm::default(),
-        )])
+        .record_hits(
+            vec![hit(
+                &s,
+                &phone,
+                HitKind::Pageview,
+                200,
+                "/",
+                None,
+                &Utm::default(),
+            )]
+            .into(),
+        )
         .await
         .unwrap();
     assert_eq!(

@@ -72,6 +72,28 @@ fn wants_html(headers: &HeaderMap) -> bool {
         (status = 422, description = "Missing email and phone, or an invalid one", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn submit(State(state): State<AppState>, Path(key): Path<String>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let ip = crate::client::client_ip(
+        &parts.headers,
+        crate::client::peer(&parts),
+        &state.trusted_proxies,
+    );
+    let user_agent = crate::client::user_agent(&parts.headers).to_owned();
+    let req = Request::from_parts(parts, body);
+    if !state.limiter.check(ip) {
+        state.app.count_rate_limited();
+        let mut res = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "too many posts from this address; retry shortly",
+        )
+        .into_response();
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+        return res;
+    }
     let html = wants_html(req.headers());
     let page = req
         .headers()
@@ -82,7 +104,15 @@ async fn submit(State(state): State<AppState>, Path(key): Path<String>, req: Req
         let fields = read_fields(req, &state).await?;
         let outcome = state
             .app
-            .capture(&key, FormPayload { fields, page })
+            .capture(
+                &key,
+                FormPayload {
+                    fields,
+                    page,
+                    ip,
+                    user_agent,
+                },
+            )
             .await?;
         Ok::<_, ApiError>(outcome)
     }

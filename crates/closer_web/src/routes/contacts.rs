@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(contact_events))
 }
 
-fn contact_id(raw: &str) -> Result<ContactId, ApiError> {
+pub(super) fn contact_id(raw: &str) -> Result<ContactId, ApiError> {
     raw.parse().map_err(|_| {
         ApiError::field(
             StatusCode::BAD_REQUEST,

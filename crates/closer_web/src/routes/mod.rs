@@ -7,6 +7,9 @@ mod contacts_dto;
 mod forms;
 mod health;
 mod openapi;
+mod sites;
+mod track;
+mod traffic;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -16,12 +19,13 @@ use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "closer", description = "closer's REST API: contacts and lead capture. Every `/api/v1` route needs `Authorization: Bearer <token>`; errors are `application/problem+json` (RFC 9457)."),
+    info(title = "closer", description = "closer's REST API: contacts, lead capture and traffic. Every `/api/v1` route needs `Authorization: Bearer <token>`; errors are `application/problem+json` (RFC 9457)."),
     modifiers(&BearerAuth),
     tags(
         (name = "contacts", description = "People, from lead to customer"),
         (name = "forms", description = "Lead-capture forms"),
         (name = "capture", description = "Public form posts from landing pages"),
+        (name = "tracking", description = "Sites, event ingestion (Plausible-compatible and closer's own), identity stitching, the traffic report"),
         (name = "health", description = "Readiness"),
     )
 )]
@@ -49,12 +53,16 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(contacts::router())
         .merge(forms::router())
+        .merge(sites::router())
+        .merge(traffic::router())
 }
 
-/// Public, token-less routes with open CORS.
+/// Public, token-less routes with open CORS: form posts and event ingestion.
 pub fn public_capture() -> OpenApiRouter<AppState> {
-    capture::router()
+    capture::router().merge(track::router())
 }
+
+pub use sites::snippet as tracking_snippet;
 
 /// Health and the OpenAPI document: public, no CORS.
 pub fn meta() -> OpenApiRouter<AppState> {

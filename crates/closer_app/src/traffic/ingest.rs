@@ -1,0 +1,398 @@
+//! Ingestion: a tracked event is checked, placed on a site and a visitor, attributed, and put
+//! on a bounded queue; the caller is answered at once. One batching writer per process drains
+//! the queue into the store, a transaction per batch.
+//!
+//! When is an accepted event durable? `track` returning `Tracked::Accepted` (HTTP 202) means
+//! the event passed every check and sits in this process's memory. It is durable once the
+//! batch that carries it commits — under load within a few milliseconds, since the writer
+//! starts the next batch as soon as the last one committed. A graceful shutdown (SIGTERM,
+//! Ctrl-C) stops taking events and writes everything queued before exiting; a crash or
+//! `kill -9` loses what was queued and not yet committed (at most `QUEUE` events). On SQLite a
+//! commit survives a crash of closer; with `synchronous = NORMAL` the last commits can be lost
+//! if the machine itself loses power. On PostgreSQL a commit is as durable as its settings.
+//!
+//! A full queue (the database cannot keep up) answers `AppError::Busy` (HTTP 503 with
+//! `Retry-After`), so memory stays bounded whatever the load.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use closer_domain::traffic::channel::classify;
+use closer_domain::traffic::filter::{is_bot, is_spam_referrer};
+use closer_domain::traffic::{Hit, HitInput, SiteDomain, VisitorKey};
+use closer_domain::{FieldError, Timestamp};
+use closer_store::Store;
+use tokio::sync::{Mutex, Notify, RwLock, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::{App, AppError};
+
+/// Hits waiting for the writer. At a few hundred bytes each this bounds the queue's memory to
+/// a few tens of megabytes.
+pub(crate) const QUEUE: usize = 50_000;
+/// Most hits one transaction writes.
+const MAX_BATCH: usize = 2_000;
+/// How far from now an event's own timestamp may be.
+const MAX_PAST: i64 = 30 * 24 * 3_600 * 1_000_000;
+const MAX_FUTURE: i64 = 10 * 60 * 1_000_000;
+/// Attempts at writing one batch before it is dropped (and counted) as failed.
+const WRITE_ATTEMPTS: u32 = 5;
+
+/// Where a request came from, as the web layer read it.
+pub struct Client<'a> {
+    /// The visitor's IP (from proxy headers only when the peer is a trusted proxy).
+    pub ip: Option<IpAddr>,
+    pub user_agent: &'a str,
+}
+
+/// One event to track.
+pub struct TrackInput<'a> {
+    /// The site's domain as the event names it (Plausible's `domain`, closer's `site`); `None`:
+    /// the page URL's host (or its nearest tracked parent domain).
+    pub site: Option<&'a str>,
+    pub hit: HitInput<'a>,
+    /// A first-party visitor id; `None` for cookieless counting.
+    pub visitor_id: Option<&'a str>,
+    /// When it happened; `None` for now.
+    pub occurred_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    Bot,
+    SpamReferrer,
+    UnknownSite,
+}
+
+impl DropReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::Bot => "bot",
+            DropReason::SpamReferrer => "spam-referrer",
+            DropReason::UnknownSite => "unknown-domain",
+        }
+    }
+}
+
+/// A checked event: a hit to queue, or dropped (and counted) with a reason.
+#[derive(Debug)]
+pub enum Prepared {
+    Hit(Box<Hit>),
+    Dropped(DropReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tracked {
+    Accepted,
+    /// Not stored, and counted; the client is still answered as a success (Plausible does
+    /// the same), with a header saying why.
+    Dropped(DropReason),
+}
+
+/// Counters since this process started.
+#[derive(Debug, Default)]
+pub struct IngestStats {
+    pub accepted: AtomicU64,
+    pub stored: AtomicU64,
+    pub dropped_bot: AtomicU64,
+    pub dropped_spam: AtomicU64,
+    pub dropped_unknown_site: AtomicU64,
+    pub invalid: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub queue_full: AtomicU64,
+    pub write_failed: AtomicU64,
+}
+
+impl IngestStats {
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+
+    fn bump(counter: &AtomicU64, by: u64) {
+        counter.fetch_add(by, Ordering::Relaxed);
+    }
+}
+
+/// The queue and its writer.
+pub(crate) struct Ingest {
+    tx: mpsc::Sender<Hit>,
+    stats: Arc<IngestStats>,
+    stop: Arc<Notify>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    salt: RwLock<Option<(i64, Arc<[u8]>)>>,
+}
+
+impl Ingest {
+    pub(crate) fn start(store: Arc<dyn Store>) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let stats = Arc::new(IngestStats::default());
+        let stop = Arc::new(Notify::new());
+        let writer = tokio::spawn(write_loop(store, rx, stats.clone(), stop.clone()));
+        Self {
+            tx,
+            stats,
+            stop,
+            writer: Mutex::new(Some(writer)),
+            salt: RwLock::new(None),
+        }
+    }
+}
+
+async fn write_batch(store: &dyn Store, batch: Vec<Hit>, stats: &IngestStats) {
+    let n = batch.len() as u64;
+    let batch: Arc<[Hit]> = batch.into();
+    for attempt in 1..=WRITE_ATTEMPTS {
+        match store.record_hits(batch.clone()).await {
+            Ok(_) => {
+                IngestStats::bump(&stats.stored, n);
+                return;
+            }
+            Err(e) if attempt < WRITE_ATTEMPTS => {
+                tracing::warn!(error = %e, attempt, events = n, "writing tracked events failed; retrying");
+                tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, events = n, "tracked events dropped after repeated write failures");
+                IngestStats::bump(&stats.write_failed, n);
+            }
+        }
+    }
+}
+
+async fn write_loop(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<Hit>,
+    stats: Arc<IngestStats>,
+    stop: Arc<Notify>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    loop {
+        tokio::select! {
+            received = rx.recv_many(&mut batch, MAX_BATCH) => {
+                if received == 0 {
+                    break;
+                }
+                write_batch(&*store, std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH)), &stats).await;
+            }
+            () = stop.notified() => {
+                // No new events from here on; drain what was accepted.
+                rx.close();
+                while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                    write_batch(&*store, std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH)), &stats).await;
+                }
+                break;
+            }
+        }
+    }
+    tracing::info!(
+        accepted = IngestStats::get(&stats.accepted),
+        stored = IngestStats::get(&stats.stored),
+        bots = IngestStats::get(&stats.dropped_bot),
+        spam = IngestStats::get(&stats.dropped_spam),
+        unknown_site = IngestStats::get(&stats.dropped_unknown_site),
+        invalid = IngestStats::get(&stats.invalid),
+        rate_limited = IngestStats::get(&stats.rate_limited),
+        queue_full = IngestStats::get(&stats.queue_full),
+        write_failed = IngestStats::get(&stats.write_failed),
+        "event ingestion stopped"
+    );
+}
+
+fn check_time(at: Timestamp, now: Timestamp) -> Result<Timestamp, FieldError> {
+    let delta = at.unix_micros() - now.unix_micros();
+    if delta > MAX_FUTURE || -delta > MAX_PAST {
+        return Err(FieldError::new(
+            "timestamp",
+            "must be within the last 30 days and not in the future",
+        ));
+    }
+    Ok(at)
+}
+
+impl App {
+    fn ingest(&self) -> Result<&Ingest, AppError> {
+        self.inner
+            .ingest
+            .get()
+            .ok_or_else(|| AppError::Unavailable("event ingestion is not running".into()))
+    }
+
+    /// Starts the queue's writer. Idempotent; `serve` calls it.
+    pub fn start_ingest(&self) {
+        let _ = self
+            .inner
+            .ingest
+            .get_or_init(|| Ingest::start(self.store().clone()));
+    }
+
+    /// Stops taking events and waits until everything accepted is written.
+    pub async fn stop_ingest(&self) {
+        let Some(ingest) = self.inner.ingest.get() else {
+            return;
+        };
+        ingest.stop.notify_one();
+        if let Some(writer) = ingest.writer.lock().await.take() {
+            let _ = writer.await;
+        }
+    }
+
+    pub fn ingest_stats(&self) -> Option<&IngestStats> {
+        self.inner.ingest.get().map(|i| &*i.stats)
+    }
+
+    /// Counts a request refused before it reached `track` (the web layer's rate limit).
+    pub fn count_rate_limited(&self) {
+        if let Some(stats) = self.ingest_stats() {
+            IngestStats::bump(&stats.rate_limited, 1);
+        }
+    }
+
+    async fn salt(&self, ingest: &Ingest, day: i64) -> Result<Arc<[u8]>, AppError> {
+        if let Some((d, salt)) = &*ingest.salt.read().await
+            && *d == day
+        {
+            return Ok(salt.clone());
+        }
+        let mut slot = ingest.salt.write().await;
+        if let Some((d, salt)) = &*slot
+            && *d == day
+        {
+            return Ok(salt.clone());
+        }
+        let salt: Arc<[u8]> = self.store().daily_salt(day).await?.into();
+        *slot = Some((day, salt.clone()));
+        Ok(salt)
+    }
+
+    /// The cookieless visitor key of a client on a site, today.
+    pub(crate) async fn cookieless_visitor(
+        &self,
+        site: &SiteDomain,
+        client: &Client<'_>,
+        now: Timestamp,
+    ) -> Result<VisitorKey, AppError> {
+        let ingest = self.ingest()?;
+        let day = now.unix_micros().div_euclid(86_400_000_000);
+        let salt = self.salt(ingest, day).await?;
+        let ip = client.ip.map(|ip| ip.to_string()).unwrap_or_default();
+        Ok(VisitorKey::cookieless(
+            &salt,
+            site.as_str(),
+            &ip,
+            client.user_agent,
+        ))
+    }
+
+    /// Checks one event and queues it. `Err(Invalid)` names every bad field; a full queue is
+    /// `Err(Busy)`.
+    pub async fn track(
+        &self,
+        input: TrackInput<'_>,
+        client: &Client<'_>,
+    ) -> Result<Tracked, AppError> {
+        match self.prepare_hit(input, client).await? {
+            Prepared::Hit(hit) => {
+                self.enqueue(vec![*hit])?;
+                Ok(Tracked::Accepted)
+            }
+            Prepared::Dropped(reason) => Ok(Tracked::Dropped(reason)),
+        }
+    }
+
+    /// Checks one event and makes it a hit (or says why it is dropped), without queueing it:
+    /// a batch is checked whole before any of it is queued.
+    pub async fn prepare_hit(
+        &self,
+        input: TrackInput<'_>,
+        client: &Client<'_>,
+    ) -> Result<Prepared, AppError> {
+        let ingest = self.ingest()?;
+        let stats = &*ingest.stats;
+        if is_bot(client.user_agent) {
+            IngestStats::bump(&stats.dropped_bot, 1);
+            return Ok(Prepared::Dropped(DropReason::Bot));
+        }
+        let now = Timestamp::now();
+        let parsed = input.hit.parse();
+        let at = input.occurred_at.map(|t| check_time(t, now)).transpose();
+        let visitor_id = input.visitor_id.map(VisitorKey::client).transpose();
+        let (parsed, at, visitor_id) = match (parsed, at, visitor_id) {
+            (Ok(p), Ok(a), Ok(v)) => (p, a.unwrap_or(now), v),
+            (p, a, v) => {
+                IngestStats::bump(&stats.invalid, 1);
+                let mut errors = p.err().unwrap_or_default();
+                errors.extend(a.err());
+                errors.extend(v.err());
+                return Err(AppError::Invalid(errors));
+            }
+        };
+        let site = match input.site {
+            Some(domain) => match SiteDomain::parse(domain) {
+                Ok(d) => self.site_for(d.as_str()).await?,
+                Err(e) => {
+                    IngestStats::bump(&stats.invalid, 1);
+                    return Err(e.into());
+                }
+            },
+            None => self.site_for_host(&parsed.page.host).await?,
+        };
+        let Some(site) = site else {
+            IngestStats::bump(&stats.dropped_unknown_site, 1);
+            return Ok(Prepared::Dropped(DropReason::UnknownSite));
+        };
+        if parsed.referrer.as_deref().is_some_and(is_spam_referrer) {
+            IngestStats::bump(&stats.dropped_spam, 1);
+            return Ok(Prepared::Dropped(DropReason::SpamReferrer));
+        }
+        let visitor = match visitor_id {
+            Some(v) => v,
+            None => self.cookieless_visitor(&site.domain, client, at).await?,
+        };
+        // Moving between the site's own pages says nothing about where the visit came from.
+        let referrer = parsed
+            .referrer
+            .as_deref()
+            .filter(|r| !site.domain.covers(r));
+        Ok(Prepared::Hit(Box::new(Hit {
+            workspace_id: site.workspace_id,
+            site_id: site.id,
+            visitor,
+            attribution: classify(referrer, &parsed.page.utm, parsed.page.click_id),
+            kind: parsed.kind,
+            occurred_at: at,
+            path: parsed.page.path,
+            props: parsed.props,
+            revenue: parsed.revenue,
+            interactive: parsed.interactive,
+        })))
+    }
+
+    /// Queues hits, all or none: a queue without room for all of them is `Err(Busy)`.
+    pub fn enqueue(&self, hits: Vec<Hit>) -> Result<usize, AppError> {
+        let ingest = self.ingest()?;
+        let n = hits.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        match ingest.tx.try_reserve_many(n) {
+            Ok(permits) => {
+                for (permit, hit) in permits.zip(hits) {
+                    permit.send(hit);
+                }
+                IngestStats::bump(&ingest.stats.accepted, n as u64);
+                Ok(n)
+            }
+            Err(mpsc::error::TrySendError::Full(())) => {
+                IngestStats::bump(&ingest.stats.queue_full, n as u64);
+                Err(AppError::Busy(
+                    "the event queue is full; retry shortly".into(),
+                ))
+            }
+            Err(mpsc::error::TrySendError::Closed(())) => Err(AppError::Busy(
+                "closer is shutting down; retry shortly".into(),
+            )),
+        }
+    }
+}

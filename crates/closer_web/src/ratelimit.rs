@@ -1,0 +1,86 @@
+//! A per-client-IP rate limit on the public routes (tracking and form posts), from `governor`
+//! (GCRA, a token bucket without a timer per key).
+//!
+//! The defaults are far above what people produce — a browser sends a handful of events a
+//! minute; an office of a thousand behind one NAT address, a few a second — so real traffic is
+//! never refused, while one client hammering the endpoint is held to the sustained rate.
+//! Keys are pruned every minute, so memory follows the number of recently active clients.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// Requests a second, sustained, per client IP.
+pub const DEFAULT_PER_SECOND: u32 = 100;
+/// Requests a client may send at once before the sustained rate applies.
+pub const DEFAULT_BURST: u32 = 1_000;
+
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub per_second: NonZeroU32,
+    pub burst: NonZeroU32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            per_second: NonZeroU32::new(DEFAULT_PER_SECOND).expect("non-zero"),
+            burst: NonZeroU32::new(DEFAULT_BURST).expect("non-zero"),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Limiter {
+    inner: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl Limiter {
+    pub fn new(limit: RateLimit) -> Self {
+        let quota = Quota::per_second(limit.per_second).allow_burst(limit.burst);
+        Self {
+            inner: Arc::new(RateLimiter::hashmap(quota)),
+        }
+    }
+
+    /// True when the request may go on. Requests with no known IP are not limited.
+    pub fn check(&self, ip: Option<IpAddr>) -> bool {
+        ip.is_none_or(|ip| self.inner.check_key(&ip).is_ok())
+    }
+
+    /// Prunes idle keys every minute, for as long as the limiter is in use.
+    pub fn spawn_pruning(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_mins(1));
+            loop {
+                tick.tick().await;
+                let Some(limiter) = weak.upgrade() else { break };
+                limiter.retain_recent();
+                limiter.shrink_to_fit();
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_per_ip() {
+        let limiter = Limiter::new(RateLimit {
+            per_second: NonZeroU32::new(1).unwrap(),
+            burst: NonZeroU32::new(3).unwrap(),
+        });
+        let a: IpAddr = "203.0.113.1".parse().unwrap();
+        let b: IpAddr = "203.0.113.2".parse().unwrap();
+        assert!((0..3).all(|_| limiter.check(Some(a))));
+        assert!(!limiter.check(Some(a)), "the burst is spent");
+        assert!(limiter.check(Some(b)), "another client is not affected");
+        assert!(limiter.check(None));
+    }
+}
