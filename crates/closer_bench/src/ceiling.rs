@@ -33,10 +33,22 @@ struct Event {
 }
 
 async fn event(headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
-    let ua = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let ip = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ua = headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ip = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     match serde_json::from_slice::<Event>(&body) {
-        Ok(e) if e.name.is_some() && e.url.is_some() && e.domain.is_some() && !ua.is_empty() && !ip.is_empty() => {
+        Ok(e)
+            if e.name.is_some()
+                && e.url.is_some()
+                && e.domain.is_some()
+                && !ua.is_empty()
+                && !ip.is_empty() =>
+        {
             (StatusCode::ACCEPTED, "ok")
         }
         _ => (StatusCode::BAD_REQUEST, "bad"),

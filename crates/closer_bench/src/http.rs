@@ -27,9 +27,14 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 impl Conn {
     pub async fn open(addr: &str) -> anyhow::Result<Self> {
-        let stream = TcpStream::connect(addr).await.with_context(|| format!("connecting to {addr}"))?;
+        let stream = TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("connecting to {addr}"))?;
         stream.set_nodelay(true)?;
-        Ok(Self { stream, buf: Vec::with_capacity(4096) })
+        Ok(Self {
+            stream,
+            buf: Vec::with_capacity(4096),
+        })
     }
 
     /// Sends one request (complete bytes, `Connection: keep-alive`) and reads its answer.
@@ -39,14 +44,18 @@ impl Conn {
         loop {
             if let Some(end) = find(&self.buf, b"\r\n\r\n") {
                 let head = std::str::from_utf8(&self.buf[..end]).context("non-UTF-8 head")?;
-                let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).context("no status")?;
+                let status: u16 = head
+                    .get(9..12)
+                    .and_then(|s| s.parse().ok())
+                    .context("no status")?;
                 let lower = head.to_ascii_lowercase();
                 let length: usize = lower
                     .lines()
                     .find_map(|l| l.strip_prefix("content-length:"))
                     .and_then(|v| v.trim().parse().ok())
                     .unwrap_or(0);
-                let dropped = lower.contains("\r\nx-closer-dropped:") || lower.contains("\r\nx-plausible-dropped:");
+                let dropped = lower.contains("\r\nx-closer-dropped:")
+                    || lower.contains("\r\nx-plausible-dropped:");
                 while self.buf.len() < end + 4 + length {
                     if self.stream.read_buf(&mut self.buf).await? == 0 {
                         bail!("connection closed mid-answer");
@@ -63,7 +72,10 @@ impl Conn {
 
 /// A POST with a body, as complete bytes.
 pub fn post(host: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
-    let mut req = format!("POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (name, value) in headers {
         req.push_str(name);
         req.push_str(": ");

@@ -108,7 +108,11 @@ impl Server {
             .json(&serde_json::json!({ "domain": domain }))
             .send()
             .await?;
-        ensure!(res.status().as_u16() == 201, "adding site {domain}: {}", res.status());
+        ensure!(
+            res.status().as_u16() == 201,
+            "adding site {domain}: {}",
+            res.status()
+        );
         Ok(())
     }
 
@@ -118,7 +122,10 @@ impl Server {
             Engine::Sqlite => {
                 let path = self.database_url.trim_start_matches("sqlite://").to_owned();
                 tokio::task::spawn_blocking(move || {
-                    let conn = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                    let conn = rusqlite::Connection::open_with_flags(
+                        &path,
+                        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                    )?;
                     conn.busy_timeout(Duration::from_secs(5))?;
                     conn.query_row("select count(*) from traffic_events", [], |r| r.get(0))
                 })
@@ -126,7 +133,9 @@ impl Server {
             }
             Engine::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(&self.database_url).await?;
-                sqlx::query_scalar("select count(*) from traffic_events").fetch_one(&mut conn).await?
+                sqlx::query_scalar("select count(*) from traffic_events")
+                    .fetch_one(&mut conn)
+                    .await?
             }
         };
         Ok(u64::try_from(n).unwrap_or(0))

@@ -3,7 +3,8 @@
 --
 -- sessions and traffic_events are the hot tables (tens of thousands of rows a second): no
 -- foreign keys there (each would cost a lookup per row), tenancy is carried by workspace_id
--- on every row, and the indexes are the two each read path needs.
+-- on every row, and each has only the indexes its read paths need, keyed so that writes
+-- touch few pages (see the comments on each).
 
 create table sites (
     id uuid primary key,
@@ -38,7 +39,9 @@ create table sessions (
     click_id text
 );
 create index sessions_site_idx on sessions (site_id, started_at);
-create index sessions_visitor_idx on sessions (visitor, last_at);
+-- The latest session of a visitor (is the next hit part of it?). Keyed by started_at, which
+-- an update never changes, so adding a hit to a session never moves this index's entry.
+create index sessions_visitor_idx on sessions (visitor, started_at);
 
 create table traffic_events (
     id uuid primary key,
@@ -54,7 +57,10 @@ create table traffic_events (
     currency text
 );
 create index traffic_events_site_idx on traffic_events (site_id, occurred_at);
-create index traffic_events_visitor_idx on traffic_events (visitor, occurred_at);
+-- A contact's timeline and erasure reach events through their visitors' sessions. Session ids
+-- are time-ordered, so new entries land at the index's right edge instead of at random
+-- places (a visitor-keyed index rewrote a random page per event).
+create index traffic_events_session_idx on traffic_events (session_id);
 
 -- A visitor id that became a contact. The primary key means one contact per visitor: a
 -- visitor already linked keeps its contact (people are never merged automatically).

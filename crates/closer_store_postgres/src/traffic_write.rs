@@ -31,7 +31,7 @@ async fn stored_sessions(
         "select k.site_id, k.visitor, s.id, s.started_at, s.last_at \
          from unnest($1::uuid[], $2::text[]) as k(site_id, visitor) \
          join lateral (select id, started_at, last_at from sessions \
-           where visitor = k.visitor and site_id = k.site_id order by last_at desc limit 1) s on true",
+           where visitor = k.visitor and site_id = k.site_id order by started_at desc limit 1) s on true",
     )
     .bind(&sites)
     .bind(&visitors)
@@ -222,8 +222,9 @@ pub(crate) async fn erase_history(
     contact: ContactId,
 ) -> Result<(), StoreError> {
     for sql in [
-        "delete from traffic_events where workspace_id = $1 and visitor in \
-         (select visitor from visitor_links where workspace_id = $1 and contact_id = $2)",
+        "delete from traffic_events where session_id in (select s.id from sessions s \
+         join visitor_links l on l.visitor = s.visitor and l.workspace_id = s.workspace_id \
+         where l.workspace_id = $1 and l.contact_id = $2)",
         "delete from sessions where workspace_id = $1 and visitor in \
          (select visitor from visitor_links where workspace_id = $1 and contact_id = $2)",
     ] {

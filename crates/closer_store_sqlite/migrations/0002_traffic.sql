@@ -3,7 +3,8 @@
 --
 -- sessions and traffic_events are the hot tables (tens of thousands of rows a second): no
 -- foreign keys there (each would cost a lookup per row), tenancy is carried by workspace_id
--- on every row, and the indexes are the two each read path needs.
+-- on every row, and each has only the indexes its read paths need, keyed so that writes
+-- touch few pages (see the comments on each).
 
 create table sites (
     id blob primary key,
@@ -14,11 +15,14 @@ create table sites (
 );
 create index sites_workspace_idx on sites (workspace_id, domain);
 
+-- Clustered by visitor: "the visitor's latest session" (asked for every hit) is a primary
+-- key range, and a visitor's sessions sit together. Ids are time-ordered, so the latest
+-- session of a visitor is the one with the greatest id.
 create table sessions (
-    id blob primary key,
+    visitor text not null,
+    id blob not null,
     workspace_id blob not null,
     site_id blob not null,
-    visitor text not null,
     started_at integer not null,
     last_at integer not null,
     entry_page text not null,
@@ -35,26 +39,31 @@ create table sessions (
     utm_campaign text,
     utm_term text,
     utm_content text,
-    click_id text
+    click_id text,
+    constraint sessions_pkey primary key (visitor, id)
 ) without rowid;
 create index sessions_site_idx on sessions (site_id, started_at);
-create index sessions_visitor_idx on sessions (visitor, last_at);
 
+-- Clustered by site and time: the report's range scans read the table itself, and a batch
+-- appends at each site's right edge; no separate site index to maintain.
 create table traffic_events (
-    id blob primary key,
-    workspace_id blob not null,
     site_id blob not null,
+    occurred_at integer not null,
+    id blob not null,
+    workspace_id blob not null,
     session_id blob not null,
     visitor text not null,
     name text not null,
-    occurred_at integer not null,
     path text not null,
     props text,
     revenue text,
-    currency text
+    currency text,
+    constraint traffic_events_pkey primary key (site_id, occurred_at, id)
 ) without rowid;
-create index traffic_events_site_idx on traffic_events (site_id, occurred_at);
-create index traffic_events_visitor_idx on traffic_events (visitor, occurred_at);
+-- A contact's timeline and erasure reach events through their visitors' sessions. Session ids
+-- are time-ordered, so new entries land at the index's right edge instead of at random
+-- places (a visitor-keyed index rewrote a random page per event).
+create index traffic_events_session_idx on traffic_events (session_id);
 
 -- A visitor id that became a contact. The primary key means one contact per visitor: a
 -- visitor already linked keeps its contact (people are never merged automatically).

@@ -155,8 +155,8 @@ pub(crate) async fn events(
            select t.id, case when t.name = 'pageview' then 'pageview' else 'custom_event' end, t.occurred_at, \
              json_object('name', t.name, 'site', s.domain, 'path', t.path, 'session_id', lower(hex(t.session_id)), \
                'props', json(coalesce(t.props, '{}')), 'revenue', t.revenue, 'currency', t.currency) \
-           from visitor_links l join traffic_events t on t.visitor = l.visitor and t.workspace_id = l.workspace_id \
-           join sites s on s.id = t.site_id where l.workspace_id = ?1 and l.contact_id = ?2) \
+           from visitor_links l join sessions v on v.visitor = l.visitor and v.workspace_id = l.workspace_id \
+           join traffic_events t on t.session_id = v.id join sites s on s.id = t.site_id where l.workspace_id = ?1 and l.contact_id = ?2) \
          where (occurred_at, id) < (?3, ?4) order by occurred_at desc, id desc limit ?5",
     )
     .bind(ws.0)

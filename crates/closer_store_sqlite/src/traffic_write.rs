@@ -22,7 +22,7 @@ fn stored_sessions(
     let mut stmt = conn
         .prepare_cached(
             "select id, started_at, last_at from sessions where visitor = ?1 and site_id = ?2 \
-             order by last_at desc limit 1",
+             order by id desc limit 1",
         )
         .map_err(rs_err)?;
     let mut found = HashMap::new();
@@ -98,7 +98,8 @@ fn write_session(conn: &Connection, s: &SessionWrite) -> Result<(), StoreError> 
             "update sessions set started_at = min(started_at, ?2), last_at = max(last_at, ?3), \
              exit_page = case when ?5 is not null and ?5 >= coalesce(exit_at, 0) then ?4 else exit_page end, \
              exit_at = case when ?5 is not null and ?5 >= coalesce(exit_at, 0) then ?5 else exit_at end, \
-             pageviews = pageviews + ?6, events = events + ?7, interactions = interactions + ?8 where id = ?1",
+             pageviews = pageviews + ?6, events = events + ?7, interactions = interactions + ?8 \
+             where visitor = ?9 and id = ?1",
         )
         .and_then(|mut st| {
             st.execute(params![
@@ -110,6 +111,7 @@ fn write_session(conn: &Connection, s: &SessionWrite) -> Result<(), StoreError> 
                 s.pageviews,
                 s.events,
                 s.interactions,
+                s.visitor.as_str(),
             ])
         })
         .map_err(rs_err)?;
@@ -194,13 +196,16 @@ pub(crate) fn erase_history(
     ws: WorkspaceId,
     contact: ContactId,
 ) -> Result<(), StoreError> {
-    for table in ["traffic_events", "sessions"] {
-        conn.prepare_cached(&format!(
-            "delete from {table} where workspace_id = ?1 and visitor in \
-             (select visitor from visitor_links where workspace_id = ?1 and contact_id = ?2)"
-        ))
-        .and_then(|mut s| s.execute(params![ws.0, contact.0]))
-        .map_err(rs_err)?;
+    for sql in [
+        "delete from traffic_events where session_id in (select s.id from sessions s \
+         join visitor_links l on l.visitor = s.visitor and l.workspace_id = s.workspace_id \
+         where l.workspace_id = ?1 and l.contact_id = ?2)",
+        "delete from sessions where workspace_id = ?1 and visitor in \
+         (select visitor from visitor_links where workspace_id = ?1 and contact_id = ?2)",
+    ] {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| s.execute(params![ws.0, contact.0]))
+            .map_err(rs_err)?;
     }
     Ok(())
 }

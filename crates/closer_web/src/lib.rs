@@ -76,13 +76,17 @@ pub fn router(state: AppState) -> Router {
         .layer(public_cors())
         .layer(
             // Spans name the route template, never the raw URI: query strings can hold emails.
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                let route = req
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map_or("unmatched", MatchedPath::as_str);
-                tracing::info_span!("http", method = %req.method(), route = %route)
-            }),
+            // No per-request failure log: real 5xx are logged once by `ApiError`, and a 503
+            // under overload (a full queue) must not turn into a log line per refused event.
+            TraceLayer::new_for_http()
+                .on_failure(())
+                .make_span_with(|req: &Request| {
+                    let route = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("unmatched", MatchedPath::as_str);
+                    tracing::info_span!("http", method = %req.method(), route = %route)
+                }),
         )
         .with_state(state)
 }

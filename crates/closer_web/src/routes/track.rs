@@ -407,7 +407,7 @@ async fn track_batch(
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
-    let accepted = state.app.enqueue(hits)?;
+    let accepted = state.app.enqueue(hits).await?;
     Ok(TrackResult { accepted, dropped })
 }
 
