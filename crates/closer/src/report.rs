@@ -84,13 +84,15 @@ fn short(s: &str) -> String {
 }
 
 pub fn traffic_tables(r: &TrafficReport) -> String {
+    let minute = |t: &closer_domain::Timestamp| {
+        let s = t.to_string();
+        s.get(..16).unwrap_or(&s).replace('T', " ")
+    };
     let mut out = format!(
-        "Traffic for {} from {} to {}\n\n",
-        r.site
-            .as_ref()
-            .map_or("all sites".to_owned(), ToString::to_string),
-        r.from,
-        r.to
+        "Traffic for {}, {} to {} UTC\n\n",
+        r.site.as_ref().map_or("all sites".to_owned(), ToString::to_string),
+        minute(&r.from),
+        minute(&r.to)
     );
     let mut totals = table(&[
         "visitors",
