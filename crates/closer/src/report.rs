@@ -90,7 +90,9 @@ pub fn traffic_tables(r: &TrafficReport) -> String {
     };
     let mut out = format!(
         "Traffic for {}, {} to {} UTC\n\n",
-        r.site.as_ref().map_or("all sites".to_owned(), ToString::to_string),
+        r.site
+            .as_ref()
+            .map_or("all sites".to_owned(), ToString::to_string),
         minute(&r.from),
         minute(&r.to)
     );

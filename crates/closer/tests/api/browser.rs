@@ -24,7 +24,10 @@ fn fixtures() -> PathBuf {
 }
 
 fn skip_or_fail(why: &str) {
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "browser test cannot run under CI: {why}");
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "browser test cannot run under CI: {why}"
+    );
     eprintln!("\n*** SKIPPED browser test: {why} (.ci/run installs what it needs) ***\n");
 }
 
@@ -35,7 +38,9 @@ async fn serve_page(html: String) -> u16 {
     let modules = fixtures().join("node_modules/plausible-tracker/build/module");
     tokio::spawn(async move {
         loop {
-            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
             let (html, modules) = (html.clone(), modules.clone());
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 8192];
@@ -46,7 +51,11 @@ async fn serve_page(html: String) -> u16 {
                     ("200 OK", "text/html", html.into_bytes())
                 } else if let Some(rest) = path.strip_prefix("/plausible-tracker/") {
                     let file = modules.join(rest.trim_start_matches('/'));
-                    let file = if file.extension().is_some() { file } else { file.with_extension("js") };
+                    let file = if file.extension().is_some() {
+                        file
+                    } else {
+                        file.with_extension("js")
+                    };
                     match std::fs::read(&file) {
                         Ok(b) if !rest.contains("..") => ("200 OK", "text/javascript", b),
                         _ => ("404 Not Found", "text/plain", b"not found".to_vec()),
@@ -54,7 +63,10 @@ async fn serve_page(html: String) -> u16 {
                 } else {
                     ("404 Not Found", "text/plain", b"not found".to_vec())
                 };
-                let head = format!("HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
                 let _ = stream.write_all(head.as_bytes()).await;
                 let _ = stream.write_all(&body).await;
             });
@@ -111,7 +123,11 @@ async fn run_chromium(url: &str, profile: &Path) -> String {
         .output()
         .await
         .expect("chromium runs");
-    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -138,31 +154,81 @@ async fn trackers_in_a_real_browser(app: TestApp) {
     let profile = std::env::temp_dir().join(format!("closer-chromium-{}", uuid_like()));
     let dom = run_chromium(&format!("http://landing.test:{port}/"), &profile).await;
     let _ = std::fs::remove_dir_all(&profile);
-    assert!(dom.to_lowercase().contains("thank"), "the form was submitted and closer answered: {dom}");
+    assert!(
+        dom.to_lowercase().contains("thank"),
+        "the form was submitted and closer answered: {dom}"
+    );
 
     let report = eventually("both trackers' page views in the report", || async {
-        let r: Value = app.get("/api/v1/traffic?site=landing.test", &app.token).await.json().await.ok()?;
-        let paths: Vec<&str> = r["top_pages"].as_array()?.iter().filter_map(|p| p["path"].as_str()).collect();
+        let r: Value = app
+            .get("/api/v1/traffic?site=landing.test", &app.token)
+            .await
+            .json()
+            .await
+            .ok()?;
+        let paths: Vec<&str> = r["top_pages"]
+            .as_array()?
+            .iter()
+            .filter_map(|p| p["path"].as_str())
+            .collect();
         (paths.contains(&"/from-plausible-tracker") && paths.contains(&"/")).then_some(r.clone())
     })
     .await;
-    assert_eq!(report["visitors"], 2, "closer.js's visitor id and plausible-tracker's cookieless visitor: {report}");
+    assert_eq!(
+        report["visitors"], 2,
+        "closer.js's visitor id and plausible-tracker's cookieless visitor: {report}"
+    );
 
-    let contacts: Value = app.get("/api/v1/contacts?q=hedy", &app.token).await.json().await.unwrap();
-    let contact = contacts["items"][0]["id"].as_str().expect("the form made a lead").to_owned();
+    let contacts: Value = app
+        .get("/api/v1/contacts?q=hedy", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let contact = contacts["items"][0]["id"]
+        .as_str()
+        .expect("the form made a lead")
+        .to_owned();
     let timeline = eventually("the visitor's history on the contact", || async {
-        let t: Value = app.get(&format!("/api/v1/contacts/{contact}/events"), &app.token).await.json().await.ok()?;
-        let kinds: Vec<&str> = t["items"].as_array()?.iter().filter_map(|e| e["kind"].as_str()).collect();
-        (kinds.contains(&"pageview") && kinds.contains(&"custom_event") && kinds.contains(&"form_submitted")).then_some(t.clone())
+        let t: Value = app
+            .get(&format!("/api/v1/contacts/{contact}/events"), &app.token)
+            .await
+            .json()
+            .await
+            .ok()?;
+        let kinds: Vec<&str> = t["items"]
+            .as_array()?
+            .iter()
+            .filter_map(|e| e["kind"].as_str())
+            .collect();
+        (kinds.contains(&"pageview")
+            && kinds.contains(&"custom_event")
+            && kinds.contains(&"form_submitted"))
+        .then_some(t.clone())
     })
     .await;
-    let custom = timeline["items"].as_array().unwrap().iter().find(|e| e["kind"] == "custom_event").unwrap();
+    let custom = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "custom_event")
+        .unwrap();
     assert_eq!(custom["properties"]["name"], "Pricing viewed");
     assert_eq!(custom["properties"]["props"], json!({"plan": "team"}));
 }
 
 fn uuid_like() -> String {
-    format!("{}-{}", std::process::id(), Instant::now().elapsed().as_nanos() ^ u128::from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()))
+    format!(
+        "{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+            ^ u128::from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .subsec_nanos()
+            )
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -170,8 +236,13 @@ async fn plausible_tracker_and_closer_js_in_headless_chromium() {
     if !Path::new(CHROMIUM).exists() {
         return skip_or_fail("no /usr/bin/chromium");
     }
-    if !fixtures().join("node_modules/plausible-tracker/build/module/index.js").exists() {
-        return skip_or_fail("plausible-tracker is not installed (npm ci --prefix crates/closer/tests/browser)");
+    if !fixtures()
+        .join("node_modules/plausible-tracker/build/module/index.js")
+        .exists()
+    {
+        return skip_or_fail(
+            "plausible-tracker is not installed (npm ci --prefix crates/closer/tests/browser)",
+        );
     }
     for backend in [Backend::Sqlite, Backend::Postgres] {
         if let Some(app) = spawn_app(backend).await {

@@ -265,16 +265,35 @@ fn sites_events_through_sigterm_and_the_traffic_report() {
     let url = db.url();
     let out = closer(&url, &["site", "add", "WWW.Shop.Example"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("tracking shop.example"), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).contains("/js/closer.js"), "prints the script tag");
+    assert!(
+        text(&out.stdout).contains("tracking shop.example"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stdout).contains("/js/closer.js"),
+        "prints the script tag"
+    );
     let out = closer(&url, &["site", "add", "shop.example"]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("already tracked"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("already tracked"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = closer(&url, &["site", "add", "https://shop.example/"]);
-    assert!(text(&out.stderr).contains("domain"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("domain"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(text(&closer(&url, &["site", "list"]).stdout).contains("shop.example"));
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_closer"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("CLOSER_DATABASE_URL", &url)
@@ -284,40 +303,90 @@ fn sites_events_through_sigterm_and_the_traffic_report() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !http(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").starts_with("HTTP/1.1 200") {
+    while !http(
+        port,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .starts_with("HTTP/1.1 200")
+    {
         assert!(Instant::now() < deadline, "closer serve became healthy");
         std::thread::sleep(Duration::from_millis(50));
     }
     for (i, path) in ["/", "/pricing", "/pricing"].iter().enumerate() {
-        let body = format!(r#"{{"n":"pageview","u":"https://shop.example{path}","d":"shop.example","r":"https://www.bing.com/"}}"#);
-        let answer = http(port, &format!(
-            "POST /api/event HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nUser-Agent: Mozilla/5.0 (Windows NT 10.0) Firefox/128.0\r\nX-Forwarded-For: 203.0.113.{i}\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        ));
+        let body = format!(
+            r#"{{"n":"pageview","u":"https://shop.example{path}","d":"shop.example","r":"https://www.bing.com/"}}"#
+        );
+        let answer = http(
+            port,
+            &format!(
+                "POST /api/event HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nUser-Agent: Mozilla/5.0 (Windows NT 10.0) Firefox/128.0\r\nX-Forwarded-For: 203.0.113.{i}\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        );
         assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
     }
     // SIGTERM right away: the events are still queued, and must be written before exit.
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     while child.try_wait().unwrap().is_none() {
         assert!(Instant::now() < deadline, "closer did not stop on SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
 
-    let out = closer(&url, &["report", "traffic", "--site", "shop.example", "--format", "json"]);
+    let out = closer(
+        &url,
+        &[
+            "report",
+            "traffic",
+            "--site",
+            "shop.example",
+            "--format",
+            "json",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((report["pageviews"].as_i64(), report["visitors"].as_i64()), (Some(3), Some(3)), "{report}");
+    assert_eq!(
+        (report["pageviews"].as_i64(), report["visitors"].as_i64()),
+        (Some(3), Some(3)),
+        "{report}"
+    );
     assert_eq!(report["channels"][0]["name"], "organic_search");
     let out = closer(&url, &["report", "traffic", "--site", "shop.example"]);
     let table = text(&out.stdout);
-    assert!(table.contains("Organic Search") && table.contains("/pricing"), "{table}");
-    assert!(table.lines().all(|l| l.chars().count() <= 80), "fits 80 columns:\n{table}");
+    assert!(
+        table.contains("Organic Search") && table.contains("/pricing"),
+        "{table}"
+    );
+    assert!(
+        table.lines().all(|l| l.chars().count() <= 80),
+        "fits 80 columns:\n{table}"
+    );
     let out = closer(&url, &["report", "traffic", "--from", "2026-13-01"]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("from"), "{}", text(&out.stderr));
-    let out = closer(&url, &["report", "traffic", "--from", "2026-11-10", "--to", "2026-11-01"]);
+    let out = closer(
+        &url,
+        &[
+            "report",
+            "traffic",
+            "--from",
+            "2026-11-10",
+            "--to",
+            "2026-11-01",
+        ],
+    );
     assert!(text(&out.stderr).contains("after"), "{}", text(&out.stderr));
     let out = closer(&url, &["report", "traffic", "--site", "nobody.example"]);
-    assert!(text(&out.stderr).contains("not a site of this workspace"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not a site of this workspace"),
+        "{}",
+        text(&out.stderr)
+    );
 }

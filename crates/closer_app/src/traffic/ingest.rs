@@ -16,7 +16,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use closer_domain::traffic::channel::classify;
@@ -29,9 +29,11 @@ use tokio::task::JoinHandle;
 
 use crate::{App, AppError};
 
-/// Hits waiting for the writer. At a few hundred bytes each this bounds the queue's memory to
-/// a few tens of megabytes.
+/// Hits waiting for the writer, at most: by count…
 pub(crate) const QUEUE: usize = 50_000;
+/// …and by size. A typical hit is a few hundred bytes, but one may carry 30 properties of
+/// 2 KB; without this budget a client sending those could make the queue hold gigabytes.
+pub(crate) const QUEUE_BYTES: usize = 64 * 1024 * 1024;
 /// Most hits one transaction writes. Batches are this big only when a backlog built up; then
 /// a big one writes each hot page (an index's right edge, an active session) once for many
 /// events — measured: 10,000 wrote faster than 2,000 (BENCHMARKS.md).
@@ -123,6 +125,8 @@ impl IngestStats {
 /// The queue and its writer.
 pub(crate) struct Ingest {
     tx: mpsc::Sender<Hit>,
+    /// Approximate bytes of the hits in the queue (`hit_bytes`).
+    queued_bytes: Arc<AtomicUsize>,
     stats: Arc<IngestStats>,
     stop: Arc<Notify>,
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -134,9 +138,17 @@ impl Ingest {
         let (tx, rx) = mpsc::channel(QUEUE);
         let stats = Arc::new(IngestStats::default());
         let stop = Arc::new(Notify::new());
-        let writer = tokio::spawn(write_loop(store, rx, stats.clone(), stop.clone()));
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
+        let writer = tokio::spawn(write_loop(
+            store,
+            rx,
+            stats.clone(),
+            stop.clone(),
+            queued_bytes.clone(),
+        ));
         Self {
             tx,
+            queued_bytes,
             stats,
             stop,
             writer: Mutex::new(Some(writer)),
@@ -166,26 +178,56 @@ async fn write_batch(store: &dyn Store, batch: Vec<Hit>, stats: &IngestStats) {
     }
 }
 
+/// An estimate of a queued hit's memory: its strings and a fixed part.
+fn hit_bytes(hit: &Hit) -> usize {
+    let props: usize = hit
+        .props
+        .iter()
+        .map(|(k, v)| k.len() + v.as_str().map_or(8, str::len) + 64)
+        .sum();
+    let a = &hit.attribution;
+    let texts = [
+        &a.source,
+        &a.referrer,
+        &a.utm.source,
+        &a.utm.medium,
+        &a.utm.campaign,
+        &a.utm.term,
+        &a.utm.content,
+    ];
+    let texts: usize = texts
+        .iter()
+        .map(|t| t.as_ref().map_or(0, String::len))
+        .sum();
+    256 + hit.path.len() + hit.visitor.as_str().len() + props + texts
+}
+
 async fn write_loop(
     store: Arc<dyn Store>,
     mut rx: mpsc::Receiver<Hit>,
     stats: Arc<IngestStats>,
     stop: Arc<Notify>,
+    queued_bytes: Arc<AtomicUsize>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let take = |batch: &mut Vec<Hit>| {
+        let hits = std::mem::replace(batch, Vec::with_capacity(MAX_BATCH));
+        queued_bytes.fetch_sub(hits.iter().map(hit_bytes).sum(), Ordering::Relaxed);
+        hits
+    };
     loop {
         tokio::select! {
             received = rx.recv_many(&mut batch, MAX_BATCH) => {
                 if received == 0 {
                     break;
                 }
-                write_batch(&*store, std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH)), &stats).await;
+                write_batch(&*store, take(&mut batch), &stats).await;
             }
             () = stop.notified() => {
                 // No new events from here on; drain what was accepted.
                 rx.close();
                 while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                    write_batch(&*store, std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH)), &stats).await;
+                    write_batch(&*store, take(&mut batch), &stats).await;
                 }
                 break;
             }
@@ -382,6 +424,11 @@ impl App {
         if n == 0 {
             return Ok(0);
         }
+        let bytes: usize = hits.iter().map(hit_bytes).sum();
+        let full = || {
+            IngestStats::bump(&ingest.stats.queue_full, n as u64);
+            AppError::Busy("the event queue is full; retry shortly".into())
+        };
         let permits = match ingest.tx.try_reserve_many(n) {
             Ok(permits) => permits,
             Err(mpsc::error::TrySendError::Full(())) => {
@@ -392,12 +439,7 @@ impl App {
                             "closer is shutting down; retry shortly".into(),
                         ));
                     }
-                    Err(_) => {
-                        IngestStats::bump(&ingest.stats.queue_full, n as u64);
-                        return Err(AppError::Busy(
-                            "the event queue is full; retry shortly".into(),
-                        ));
-                    }
+                    Err(_) => return Err(full()),
                 }
             }
             Err(mpsc::error::TrySendError::Closed(())) => {
@@ -406,6 +448,11 @@ impl App {
                 ));
             }
         };
+        // The size budget: checked with the permits held, released (unsent) if over it.
+        if ingest.queued_bytes.fetch_add(bytes, Ordering::Relaxed) + bytes > QUEUE_BYTES {
+            ingest.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+            return Err(full());
+        }
         for (permit, hit) in permits.zip(hits) {
             permit.send(hit);
         }
