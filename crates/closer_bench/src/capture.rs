@@ -83,7 +83,16 @@ fn sender(
                 .header("accept", "application/json")
                 // Each lead from their own address, as behind a reverse proxy: the server's
                 // per-IP rate limit is for one client hammering it, not for many people.
-                .header("x-forwarded-for", format!("{}.{}.{}.{}", 11 + (who >> 16) % 200, (who >> 8) & 255, who & 255, 1 + who % 250))
+                .header(
+                    "x-forwarded-for",
+                    format!(
+                        "{}.{}.{}.{}",
+                        11 + (who >> 16) % 200,
+                        (who >> 8) & 255,
+                        who & 255,
+                        1 + who % 250
+                    ),
+                )
                 .body(body(who))
                 .send()
                 .await;

@@ -28,7 +28,7 @@ pub struct TestApp {
     pub app: App,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _guard: Box<dyn Any + Send + Sync>,
+    guard: Box<dyn Any + Send + Sync>,
 }
 
 async fn store(backend: Backend) -> Option<(Arc<dyn Store>, Box<dyn Any + Send + Sync>)> {
@@ -93,7 +93,7 @@ pub async fn spawn_app_with(
         app,
         stop: Some(stop),
         server: Some(server),
-        _guard: guard,
+        guard,
     })
 }
 
@@ -107,6 +107,13 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.await.unwrap().unwrap();
         }
+    }
+
+    /// The database URL, on SQLite.
+    pub fn sqlite_url(&self) -> Option<String> {
+        self.guard
+            .downcast_ref::<closer_store_sqlite::testing::TempDb>()
+            .map(closer_store_sqlite::testing::TempDb::url)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -349,3 +349,100 @@ async fn the_script_is_served_small_and_cacheable() {
     let body = res.text().await.unwrap();
     assert!(body.contains("/api/v1/track") && body.contains("_closer_vid"));
 }
+
+/// A database that cannot keep up: another connection holds SQLite's write lock, so the real
+/// writer stalls and the real queue fills. Past it, an event waits a moment for room and is
+/// refused with 503 and `Retry-After`; once the database is free again, every event that was
+/// accepted is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_refuses_with_retry_after_and_loses_nothing() {
+    use closer_domain::traffic::{Attribution, Hit, HitKind, Props, VisitorKey};
+
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    app.site("full.example").await;
+    let ws = app.app.workspace_by_slug("default").await.unwrap();
+    let site = app.app.list_sites(ws.id).await.unwrap().remove(0);
+    let event = json!({"n": "pageview", "u": "https://full.example/", "d": "full.example"});
+    // One event first: the day's salt for cookieless visitors is fetched (through the writer)
+    // and kept, so the refusal below is the queue's.
+    assert_eq!(app.plausible(&event, "203.0.113.98").await.status(), 202);
+    app.traffic_when("site=full.example", 1).await;
+    let path = app
+        .sqlite_url()
+        .unwrap()
+        .trim_start_matches("sqlite://")
+        .to_owned();
+    let blocker = rusqlite::Connection::open(&path).unwrap();
+    blocker.execute_batch("begin immediate").unwrap();
+
+    let hit = |i: usize| Hit {
+        workspace_id: ws.id,
+        site_id: site.id,
+        visitor: VisitorKey::client(&format!("full-visitor-{}", i % 1_000)).unwrap(),
+        kind: HitKind::Pageview,
+        occurred_at: closer_domain::Timestamp::now(),
+        path: format!("/p{}", i % 50),
+        attribution: Attribution::direct(),
+        props: Props::new(),
+        revenue: None,
+        interactive: true,
+    };
+    // The writer takes a batch (and stalls on the lock with it); the rest fills the queue, and
+    // then the queue refuses.
+    let mut accepted = 0;
+    for chunk in 0..100 {
+        let hits: Vec<Hit> = (0..1_000).map(|i| hit(chunk * 1_000 + i)).collect();
+        match app.app.enqueue(hits).await {
+            Ok(n) => accepted += n,
+            Err(closer_app::AppError::Busy(_)) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(
+        (50_000..100_000).contains(&accepted),
+        "the queue holds 50,000 events: {accepted} accepted"
+    );
+    // A chunk was refused with a few slots still free: fill them one event at a time.
+    while app.app.enqueue(vec![hit(accepted)]).await.is_ok() {
+        accepted += 1;
+    }
+    let started = std::time::Instant::now();
+    let res = app.plausible(&event, "203.0.113.99").await;
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "it waited for room first"
+    );
+    assert_eq!(res.headers()["retry-after"], "1");
+    problem(res, 503, "a full queue").await;
+    let stats = app.app.ingest_stats().unwrap();
+    assert_eq!(
+        closer_app::IngestStats::get(&stats.queue_full),
+        1_000 + 1 + 1,
+        "the refused chunk, the refused single event and the HTTP event"
+    );
+
+    blocker.execute_batch("rollback").unwrap();
+    drop(blocker);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while closer_app::IngestStats::get(&stats.stored) < u64::try_from(accepted).unwrap() + 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the queue never drained"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let range = closer_app::ReportRange::parse(None, None).unwrap();
+    let report = app
+        .app
+        .traffic_report(ws.id, Some("full.example"), range)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.totals.pageviews,
+        i64::try_from(accepted).unwrap() + 1,
+        "every accepted event is stored"
+    );
+    assert_eq!(closer_app::IngestStats::get(&stats.write_failed), 0);
+}
