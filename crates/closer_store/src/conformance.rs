@@ -56,7 +56,8 @@ macro_rules! conformance_tests {
             owner_must_belong_to_the_workspace, erase_removes_personal_data,
             workspaces_never_see_each_other, list_filters, list_pages_cover_every_row_once,
             list_sorts_by_updated, sites_round_trip, hits_become_sessions_and_aggregates,
-            a_visitor_becomes_a_contact_with_their_history, daily_salts_are_shared_and_rotated);
+            a_visitor_becomes_a_contact_with_their_history, daily_salts_are_shared_and_rotated,
+            a_late_hit_moves_the_session_start);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -56,7 +56,10 @@ fn stored_sessions(
     Ok(found)
 }
 
-fn write_session(conn: &Connection, s: &SessionWrite) -> Result<(), StoreError> {
+/// `moves_start`: a hit came before the stored start. Only then is `started_at` set: it is in
+/// `sessions_site_idx`, and setting it, even to the same value, rewrites the index entry —
+/// a page of the index dirtied for every hit of every active session.
+fn write_session(conn: &Connection, s: &SessionWrite, moves_start: bool) -> Result<(), StoreError> {
     let (exit_at, exit_page) = s.exit.as_ref().map_or((None, None), |(t, p)| {
         (Some(t.unix_micros()), Some(p.as_str()))
     });
@@ -94,27 +97,34 @@ fn write_session(conn: &Connection, s: &SessionWrite) -> Result<(), StoreError> 
         })
         .map_err(rs_err)?;
     } else {
-        conn.prepare_cached(
+        let sql = if moves_start {
             "update sessions set started_at = min(started_at, ?2), last_at = max(last_at, ?3), \
              exit_page = case when ?5 is not null and ?5 >= coalesce(exit_at, 0) then ?4 else exit_page end, \
              exit_at = case when ?5 is not null and ?5 >= coalesce(exit_at, 0) then ?5 else exit_at end, \
              pageviews = pageviews + ?6, events = events + ?7, interactions = interactions + ?8 \
-             where visitor = ?9 and id = ?1",
-        )
-        .and_then(|mut st| {
-            st.execute(params![
-                s.id.0,
-                s.started_at.unix_micros(),
-                s.last_at.unix_micros(),
-                exit_page,
-                exit_at,
-                s.pageviews,
-                s.events,
-                s.interactions,
-                s.visitor.as_str(),
-            ])
-        })
-        .map_err(rs_err)?;
+             where visitor = ?9 and id = ?1"
+        } else {
+            "update sessions set last_at = max(last_at, ?3), \
+             exit_page = case when ?5 is not null and ?5 >= coalesce(exit_at, 0) then ?4 else exit_page end, \
+             exit_at = case when ?5 is not null and ?5 >= coalesce(exit_at, 0) then ?5 else exit_at end, \
+             pageviews = pageviews + ?6, events = events + ?7, interactions = interactions + ?8 \
+             where visitor = ?9 and id = ?1 and ?2 is not null"
+        };
+        conn.prepare_cached(sql)
+            .and_then(|mut st| {
+                st.execute(params![
+                    s.id.0,
+                    s.started_at.unix_micros(),
+                    s.last_at.unix_micros(),
+                    exit_page,
+                    exit_at,
+                    s.pageviews,
+                    s.events,
+                    s.interactions,
+                    s.visitor.as_str(),
+                ])
+            })
+            .map_err(rs_err)?;
     }
     Ok(())
 }
@@ -150,7 +160,10 @@ pub(crate) fn record(conn: &Connection, hits: &[Hit]) -> Result<Recorded, StoreE
         events += 1;
     }
     for s in &placed.sessions {
-        write_session(conn, s)?;
+        let moves_start = stored
+            .get(&(s.site_id, s.visitor.clone()))
+            .is_some_and(|st| st.id == s.id && s.started_at < st.started_at);
+        write_session(conn, s, moves_start)?;
     }
     Ok(Recorded {
         events,

@@ -441,3 +441,38 @@ pub async fn daily_salts_are_shared_and_rotated(store: Arc<dyn Store>) {
     let b = store.daily_salt(day + 1).await.unwrap();
     assert_ne!(a, b);
 }
+
+/// A hit that arrives late, dated before its session's stored start (a server's batch, a
+/// delayed beacon), moves the start back in the next batch; later hits do not move it.
+pub async fn a_late_hit_moves_the_session_start(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "late").await;
+    let s = site(&*store, ws).await;
+    let v = visitor("late");
+    let page = |minute| {
+        hit(
+            &s,
+            &v,
+            HitKind::Pageview,
+            minute,
+            "/",
+            None,
+            &Utm::default(),
+        )
+    };
+    store.record_hits(vec![page(10)].into()).await.unwrap();
+    store.record_hits(vec![page(20)].into()).await.unwrap();
+    store.record_hits(vec![page(4)].into()).await.unwrap();
+    let r = store.traffic(ws, &query(Some(&s))).await.unwrap();
+    assert_eq!((r.totals.sessions, r.totals.pageviews), (1, 3));
+    assert_eq!(
+        r.totals.duration_micros,
+        16 * 60_000_000,
+        "from minute 4 to minute 20"
+    );
+    let hours: Vec<i64> = r
+        .series
+        .iter()
+        .map(|x| x.bucket_start.unix_micros())
+        .collect();
+    assert_eq!(hours, [T0], "the session starts in the first hour");
+}
