@@ -107,6 +107,7 @@ async fn one_noisy_client_is_held_back_and_others_are_not() {
     app.site("busy.example").await;
     let event = json!({"n": "pageview", "u": "https://busy.example/", "d": "busy.example"});
     let mut statuses = Vec::new();
+    let started = std::time::Instant::now();
     for _ in 0..10 {
         statuses.push(
             app.plausible(&event, "203.0.113.60")
@@ -115,11 +116,12 @@ async fn one_noisy_client_is_held_back_and_others_are_not() {
                 .as_u16(),
         );
     }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 202).count(),
-        5,
-        "{statuses:?}"
-    );
+    // The burst of 5, plus one more for each whole second the loop took (1 a second
+    // sustained): exact on a quiet machine, still right on a loaded one.
+    let refill = usize::try_from(started.elapsed().as_secs()).unwrap();
+    let accepted = statuses.iter().filter(|s| **s == 202).count();
+    assert!((5..=5 + refill).contains(&accepted), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
     let res = app.plausible(&event, "203.0.113.60").await;
     assert_eq!(res.headers()["retry-after"], "1");
     problem(res, 429, "over the limit").await;
