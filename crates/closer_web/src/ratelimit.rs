@@ -66,6 +66,20 @@ impl Limiter {
     }
 }
 
+/// The answer to a request over the limit: counted, then 429 with `Retry-After`.
+pub(crate) fn refused(state: &crate::AppState, detail: &'static str) -> axum::response::Response {
+    use axum::http::{HeaderValue, StatusCode, header};
+    use axum::response::IntoResponse;
+
+    state.app.count_rate_limited();
+    let mut res =
+        crate::error::ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", detail)
+            .into_response();
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -154,41 +154,49 @@ async fn trackers_in_a_real_browser(app: TestApp) {
     let profile = std::env::temp_dir().join(format!("closer-chromium-{}", uuid_like()));
     let dom = run_chromium(&format!("http://landing.test:{port}/"), &profile).await;
     let _ = std::fs::remove_dir_all(&profile);
-    assert!(
-        dom.to_lowercase().contains("thank"),
-        "the form was submitted and closer answered: {dom}"
-    );
+    // Whether the form went through is asked of closer below (the lead and its
+    // `form_submitted` event), not read off the dumped DOM: Chromium dumps whichever page it
+    // holds when the time budget ends, sometimes mid-navigation to closer's thank-you page,
+    // sometimes nothing. The DOM is kept for the failure messages.
+    let dom = dom.chars().take(2_000).collect::<String>();
 
-    let report = eventually("both trackers' page views in the report", || async {
-        let r: Value = app
-            .get("/api/v1/traffic?site=landing.test", &app.token)
-            .await
-            .json()
-            .await
-            .ok()?;
-        let paths: Vec<&str> = r["top_pages"]
-            .as_array()?
-            .iter()
-            .filter_map(|p| p["path"].as_str())
-            .collect();
-        (paths.contains(&"/from-plausible-tracker") && paths.contains(&"/")).then_some(r.clone())
-    })
+    let report = eventually(
+        &format!("both trackers' page views in the report (page: {dom})"),
+        || async {
+            let r: Value = app
+                .get("/api/v1/traffic?site=landing.test", &app.token)
+                .await
+                .json()
+                .await
+                .ok()?;
+            let paths: Vec<&str> = r["top_pages"]
+                .as_array()?
+                .iter()
+                .filter_map(|p| p["path"].as_str())
+                .collect();
+            (paths.contains(&"/from-plausible-tracker") && paths.contains(&"/"))
+                .then_some(r.clone())
+        },
+    )
     .await;
     assert_eq!(
         report["visitors"], 2,
         "closer.js's visitor id and plausible-tracker's cookieless visitor: {report}"
     );
 
-    let contacts: Value = app
-        .get("/api/v1/contacts?q=hedy", &app.token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let contact = contacts["items"][0]["id"]
-        .as_str()
-        .expect("the form made a lead")
-        .to_owned();
+    let contact = eventually("the form's lead", || async {
+        let c: Value = app
+            .get("/api/v1/contacts?q=hedy", &app.token)
+            .await
+            .json()
+            .await
+            .ok()?;
+        c["items"][0]["id"]
+            .as_str()
+            .map(|id| Value::String(id.to_owned()))
+    })
+    .await;
+    let contact = contact.as_str().unwrap().to_owned();
     let timeline = eventually("the visitor's history on the contact", || async {
         let t: Value = app
             .get(&format!("/api/v1/contacts/{contact}/events"), &app.token)

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{BROWSER, Backend, TestApp, fields, problem, spawn_app};
 
 crate::on_both_backends!(
+    cookieless_visitors_hash_with_todays_salt,
     plausible_events_land_in_the_traffic_report,
     drops_are_answered_202_with_a_reason,
     batches_are_checked_whole,
@@ -445,4 +446,26 @@ async fn a_full_queue_refuses_with_retry_after_and_loses_nothing() {
         "every accepted event is stored"
     );
     assert_eq!(closer_app::IngestStats::get(&stats.write_failed), 0);
+}
+
+/// A cookieless event carrying its own older timestamp is still counted with today's salt:
+/// the hash names the browser sending now, and older salts are gone for good.
+async fn cookieless_visitors_hash_with_todays_salt(app: TestApp) {
+    app.site("salt.example").await;
+    let two_days_ago =
+        (time::OffsetDateTime::now_utc() - time::Duration::days(2)).unix_timestamp() * 1000;
+    let old =
+        json!([{"type": "pageview", "url": "https://salt.example/old", "timestamp": two_days_ago}]);
+    let res = app
+        .track_raw("/api/v1/track", old.to_string(), "203.0.113.120", BROWSER)
+        .await;
+    assert_eq!(res.status(), 202);
+    let now = json!({"n": "pageview", "u": "https://salt.example/new", "d": "salt.example"});
+    assert_eq!(app.plausible(&now, "203.0.113.120").await.status(), 202);
+    let report = app.traffic_when("site=salt.example", 2).await;
+    assert_eq!(report["sessions"], 2, "two days apart: two visits");
+    assert_eq!(
+        report["visitors"], 1,
+        "one browser, one cookieless visitor: {report}"
+    );
 }

@@ -36,6 +36,8 @@ async fn bad_events_are_refused_and_nothing_is_stored(app: TestApp) {
         (json!({"n": "pageview", "u": "https://bad.example/", "d": "bad.example", "p": {"a": {"b": 1}}}).to_string(), 400, Some("props"), "a nested prop"),
         (json!({"n": "pageview", "u": "https://bad.example/", "d": "bad.example", "$": {"amount": "-5", "currency": "EUR"}}).to_string(), 400, Some("revenue"), "negative revenue"),
         (json!({"n": "pageview", "u": "https://bad.example/", "d": "not a domain"}).to_string(), 400, Some("domain"), "a bad domain"),
+        (json!({"n": "pageview", "u": "https://bad.example/", "d": "bad.example,not a domain"}).to_string(), 400, Some("domain"), "a bad domain after a good one (nothing queued for the good one)"),
+        (json!({"n": "pageview", "u": "https://bad.example/", "d": "s0.example,s1.example,s2.example,s3.example,s4.example,s5.example,s6.example,s7.example,s8.example,s9.example,s10.example"}).to_string(), 400, Some("domain"), "11 domains"),
         (nested(10_000), 400, Some("request"), "10,000 levels of nesting"),
         (json!({"n": "pageview", "u": "https://bad.example/", "d": "bad.example", "p": many_props}).to_string(), 413, None, "10,000 props (over the body limit)"),
         (format!("{{\"n\":\"pageview\",\"u\":\"https://bad.example/{}\",\"d\":\"bad.example\"}}", "a".repeat(100_000)), 413, None, "a 100 KB body"),

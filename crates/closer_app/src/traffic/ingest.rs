@@ -395,7 +395,9 @@ impl App {
         }
         let visitor = match visitor_id {
             Some(v) => v,
-            None => self.cookieless_visitor(&site.domain, client, at).await?,
+            // Today's salt, whatever the event's own time: the hash identifies the browser
+            // sending now, and an older day's salt must not come back once deleted.
+            None => self.cookieless_visitor(&site.domain, client, now).await?,
         };
         // Moving between the site's own pages says nothing about where the visit came from.
         let referrer = parsed

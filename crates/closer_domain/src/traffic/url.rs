@@ -32,7 +32,8 @@ impl Utm {
 }
 
 /// An ad platform's click id in the landing URL: proof the visit came from that platform
-/// (and, for all but `fbclid`, from a paid ad).
+/// (and, for all but `fbclid`, which Facebook adds to every outbound link, from a paid ad;
+/// `channel::classify` applies that).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClickId {
@@ -79,12 +80,6 @@ impl ClickId {
             ClickId::Ttclid => "tiktok",
             ClickId::LiFatId => "linkedin",
         }
-    }
-
-    /// Facebook adds `fbclid` to every outbound link, organic posts included; the others are
-    /// only added to ad clicks.
-    pub fn is_paid(self) -> bool {
-        self != ClickId::Fbclid
     }
 }
 

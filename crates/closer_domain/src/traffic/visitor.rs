@@ -59,10 +59,6 @@ impl VisitorKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    pub fn is_cookieless(&self) -> bool {
-        self.0.starts_with("h:")
-    }
 }
 
 impl std::fmt::Display for VisitorKey {
@@ -91,7 +87,7 @@ mod tests {
     #[test]
     fn cookieless_depends_on_every_part() {
         let base = VisitorKey::cookieless(b"salt", "a.io", "203.0.113.9", "UA");
-        assert!(base.is_cookieless() && base.as_str().len() == 34);
+        assert!(base.as_str().starts_with("h:") && base.as_str().len() == 34);
         assert_eq!(
             base,
             VisitorKey::cookieless(b"salt", "a.io", "203.0.113.9", "UA")

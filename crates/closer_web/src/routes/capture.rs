@@ -81,18 +81,10 @@ async fn submit(State(state): State<AppState>, Path(key): Path<String>, req: Req
     let user_agent = crate::client::user_agent(&parts.headers).to_owned();
     let req = Request::from_parts(parts, body);
     if !state.limiter.check(ip) {
-        state.app.count_rate_limited();
-        let mut res = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate-limited",
+        return crate::ratelimit::refused(
+            &state,
             "too many posts from this address; retry shortly",
-        )
-        .into_response();
-        res.headers_mut().insert(
-            header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("1"),
         );
-        return res;
     }
     let html = wants_html(req.headers());
     let page = req

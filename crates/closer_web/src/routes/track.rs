@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use closer_app::{AppError, Client, DropReason, Prepared, TrackInput, Tracked};
-use closer_domain::traffic::HitInput;
+use closer_domain::traffic::{HitInput, SiteDomain};
 use closer_domain::{FieldError, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,6 +20,7 @@ use crate::AppState;
 use crate::client::{client_ip, peer, user_agent};
 use crate::error::{ApiError, PROBLEM_JSON, Problem};
 use crate::extract::RawBody;
+use crate::ratelimit::refused;
 
 /// Most events one `/api/v1/track` request carries.
 pub const MAX_BATCH: usize = 100;
@@ -33,25 +34,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(script))
 }
 
-/// The client, read once; `None` when the rate limit refuses it.
+/// The client's IP (see `client::client_ip`) and user agent.
 fn client<'a>(state: &AppState, parts: &'a Parts) -> (Option<std::net::IpAddr>, &'a str) {
     (
         client_ip(&parts.headers, peer(parts), &state.trusted_proxies),
         user_agent(&parts.headers),
     )
-}
-
-fn rate_limited(state: &AppState) -> Response {
-    state.app.count_rate_limited();
-    let mut res = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate-limited",
-        "too many events from this address; slow down and retry",
-    )
-    .into_response();
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    res
 }
 
 fn dropped(reason: DropReason) -> Response {
@@ -175,7 +163,10 @@ async fn plausible_event(
 ) -> Response {
     let (ip, ua) = client(&state, &parts);
     if !state.limiter.check(ip) {
-        return rate_limited(&state);
+        return refused(
+            &state,
+            "too many events from this address; slow down and retry",
+        );
     }
     let event: PlausibleEvent = match serde_json::from_slice(&body) {
         Ok(e) => e,
@@ -196,14 +187,29 @@ async fn plausible_event(
     if !errors.is_empty() {
         return plausible_errors(&errors);
     }
-    let client = Client { ip, user_agent: ua };
-    let mut outcome = None;
-    for domain in domains
+    // Every domain is checked before any event is queued: a bad one later in the list must
+    // not leave the earlier ones stored behind a 400.
+    let domains: Vec<&str> = domains
         .split(',')
         .map(str::trim)
         .filter(|d| !d.is_empty())
-        .take(MAX_DOMAINS)
-    {
+        .collect();
+    if domains.len() > MAX_DOMAINS {
+        return plausible_errors(&[FieldError::new(
+            "domain",
+            format!("at most {MAX_DOMAINS} domains"),
+        )]);
+    }
+    let bad: Vec<FieldError> = domains
+        .iter()
+        .filter_map(|d| SiteDomain::parse(d).err())
+        .collect();
+    if !bad.is_empty() {
+        return plausible_errors(&bad);
+    }
+    let client = Client { ip, user_agent: ua };
+    let mut outcome = None;
+    for domain in domains {
         let input = TrackInput {
             site: Some(domain),
             hit: HitInput {
@@ -333,7 +339,10 @@ fn prefixed(index: usize, errors: Vec<FieldError>) -> impl Iterator<Item = Field
 async fn track(State(state): State<AppState>, parts: Parts, RawBody(body): RawBody) -> Response {
     let (ip, ua) = client(&state, &parts);
     if !state.limiter.check(ip) {
-        return rate_limited(&state);
+        return refused(
+            &state,
+            "too many events from this address; slow down and retry",
+        );
     }
     match track_batch(&state, ip, ua, &body).await {
         Ok(result) => (StatusCode::ACCEPTED, axum::Json(result)).into_response(),
