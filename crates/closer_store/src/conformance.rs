@@ -7,11 +7,13 @@
 
 mod contacts;
 mod contacts_list;
+mod qualification;
 mod setup;
 mod traffic;
 
 pub use contacts::*;
 pub use contacts_list::*;
+pub use qualification::*;
 pub use setup::*;
 pub use traffic::*;
 
@@ -57,7 +59,8 @@ macro_rules! conformance_tests {
             workspaces_never_see_each_other, list_filters, list_pages_cover_every_row_once,
             list_sorts_by_updated, sites_round_trip, hits_become_sessions_and_aggregates,
             a_visitor_becomes_a_contact_with_their_history, daily_salts_are_shared_and_rotated,
-            a_late_hit_moves_the_session_start);
+            a_late_hit_moves_the_session_start, rules_and_scores_round_trip,
+            tracked_hits_of_contacts_are_reported_and_timelines_read_in_bulk);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

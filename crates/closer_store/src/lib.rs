@@ -11,6 +11,7 @@
 pub mod contacts;
 pub mod error;
 pub mod forms;
+pub mod qualification;
 pub mod records;
 pub mod traffic;
 
@@ -24,6 +25,7 @@ pub use contacts::{
 };
 pub use error::StoreError;
 pub use forms::FormStore;
+pub use qualification::{QualificationStore, SCORE_VERSION, ScoreRecord};
 pub use records::{Form, TokenRecord, User, Workspace};
 pub use traffic::{
     BreakdownRow, Bucket, Link, PageRow, Recorded, SITE_DOMAIN_CONSTRAINT, SeriesRow,
@@ -69,7 +71,15 @@ pub trait UserStore {
 /// Everything closer stores, behind one object the app holds as `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    WorkspaceStore + TokenStore + UserStore + ContactStore + FormStore + TrafficStore + Send + Sync
+    WorkspaceStore
+    + TokenStore
+    + UserStore
+    + ContactStore
+    + FormStore
+    + TrafficStore
+    + QualificationStore
+    + Send
+    + Sync
 {
     /// Cheap round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;

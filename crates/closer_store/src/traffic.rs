@@ -18,11 +18,14 @@ pub struct Site {
 }
 
 /// What `record_hits` stored.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recorded {
     /// Page views and custom events written.
     pub events: usize,
     pub new_sessions: usize,
+    /// The hits (by index in the batch) whose visitor is linked to a contact, with that
+    /// contact: what incremental scoring takes.
+    pub identified: Vec<(usize, ContactId)>,
 }
 
 /// The result of linking a visitor to a contact.

@@ -16,6 +16,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0001_foundation.sql"),
     ),
     (2, "traffic", include_str!("../migrations/0002_traffic.sql")),
+    (
+        3,
+        "qualification",
+        include_str!("../migrations/0003_qualification.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {

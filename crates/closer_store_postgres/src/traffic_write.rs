@@ -59,6 +59,45 @@ async fn stored_sessions(
     Ok(found)
 }
 
+/// The hits whose visitor is linked to a contact (one query for the batch's visitors).
+async fn identified(
+    conn: &mut PgConnection,
+    hits: &[Hit],
+) -> Result<Vec<(usize, ContactId)>, StoreError> {
+    let keys: HashSet<(Uuid, &str)> = hits
+        .iter()
+        .map(|h| (h.workspace_id.0, h.visitor.as_str()))
+        .collect();
+    let (workspaces, visitors): (Vec<Uuid>, Vec<String>) =
+        keys.iter().map(|(w, v)| (*w, (*v).to_owned())).unzip();
+    let rows = sqlx::query(
+        "select l.workspace_id, l.visitor, l.contact_id from unnest($1::uuid[], $2::text[]) as k(workspace_id, visitor) \
+         join visitor_links l on l.workspace_id = k.workspace_id and l.visitor = k.visitor",
+    )
+    .bind(&workspaces)
+    .bind(&visitors)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let mut linked = HashMap::with_capacity(rows.len());
+    for r in rows {
+        let get = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+        let ws: Uuid = r.try_get("workspace_id").map_err(get)?;
+        let visitor: String = r.try_get("visitor").map_err(get)?;
+        let contact: Uuid = r.try_get("contact_id").map_err(get)?;
+        linked.insert((ws, visitor), ContactId(contact));
+    }
+    Ok(hits
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            linked
+                .get(&(h.workspace_id.0, h.visitor.as_str().to_owned()))
+                .map(|c| (i, *c))
+        })
+        .collect())
+}
+
 pub(crate) async fn record(conn: &mut PgConnection, hits: &[Hit]) -> Result<Recorded, StoreError> {
     let stored = stored_sessions(conn, hits).await?;
     let placed = sessionize(hits, &stored);
@@ -159,6 +198,7 @@ pub(crate) async fn record(conn: &mut PgConnection, hits: &[Hit]) -> Result<Reco
     Ok(Recorded {
         events,
         new_sessions: new.len(),
+        identified: identified(conn, hits).await?,
     })
 }
 

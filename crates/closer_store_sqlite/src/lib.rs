@@ -11,6 +11,7 @@ mod contacts;
 mod contacts_read;
 mod error;
 mod migrate;
+mod qualification;
 mod rows;
 mod setup;
 pub mod testing;

@@ -129,6 +129,36 @@ fn write_session(conn: &Connection, s: &SessionWrite, moves_start: bool) -> Resu
     Ok(())
 }
 
+/// The hits whose visitor is linked to a contact: one primary-key lookup per distinct visitor
+/// in a small, cached table.
+fn identified(conn: &Connection, hits: &[Hit]) -> Result<Vec<(usize, ContactId)>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "select contact_id from visitor_links where workspace_id = ?1 and visitor = ?2",
+        )
+        .map_err(rs_err)?;
+    let mut linked: HashMap<(WorkspaceId, &str), Option<ContactId>> = HashMap::new();
+    let mut out = Vec::new();
+    for (i, hit) in hits.iter().enumerate() {
+        let key = (hit.workspace_id, hit.visitor.as_str());
+        let contact = if let Some(c) = linked.get(&key) {
+            *c
+        } else {
+            let c = stmt
+                .query_row(params![key.0.0, key.1], |r| r.get::<_, Uuid>(0))
+                .optional()
+                .map_err(rs_err)?
+                .map(ContactId);
+            linked.insert(key, c);
+            c
+        };
+        if let Some(c) = contact {
+            out.push((i, c));
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) fn record(conn: &Connection, hits: &[Hit]) -> Result<Recorded, StoreError> {
     let stored = stored_sessions(conn, hits)?;
     let placed = sessionize(hits, &stored);
@@ -168,6 +198,7 @@ pub(crate) fn record(conn: &Connection, hits: &[Hit]) -> Result<Recorded, StoreE
     Ok(Recorded {
         events,
         new_sessions: placed.sessions.iter().filter(|s| s.is_new).count(),
+        identified: identified(conn, hits)?,
     })
 }
 

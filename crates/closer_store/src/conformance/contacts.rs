@@ -33,7 +33,7 @@ pub(super) fn upsert(draft: ContactDraft) -> UpsertContact {
     }
 }
 
-fn form_event() -> NewEvent {
+pub(super) fn form_event() -> NewEvent {
     NewEvent {
         id: EventId::new(),
         kind: EventKind::FormSubmitted,

@@ -13,11 +13,11 @@ use crate::{Bucket, Link, Site, Store, StoreError, TrafficQuery};
 /// 2026-12-27T00:00:00Z: fixed, so hour buckets are predictable.
 const T0: i64 = 1_798_329_600_000_000;
 
-fn at(minutes: i64) -> Timestamp {
+pub(super) fn at(minutes: i64) -> Timestamp {
     Timestamp::from_unix_micros(T0 + minutes * 60_000_000).unwrap()
 }
 
-async fn site(store: &dyn Store, ws: WorkspaceId) -> Site {
+pub(super) async fn site(store: &dyn Store, ws: WorkspaceId) -> Site {
     let domain = format!(
         "s{}.example.com",
         &uuid::Uuid::new_v4().simple().to_string()[..10]
@@ -32,11 +32,11 @@ async fn site(store: &dyn Store, ws: WorkspaceId) -> Site {
     site
 }
 
-fn visitor(name: &str) -> VisitorKey {
+pub(super) fn visitor(name: &str) -> VisitorKey {
     VisitorKey::client(&format!("{name}-{}", uuid::Uuid::new_v4().simple())).unwrap()
 }
 
-fn hit(
+pub(super) fn hit(
     site: &Site,
     who: &VisitorKey,
     kind: HitKind,

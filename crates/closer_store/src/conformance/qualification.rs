@@ -1,0 +1,212 @@
+//! Conformance: rules text, score records with their version check, bulk timelines, and the
+//! hits tracking reports as belonging to contacts.
+
+use std::sync::Arc;
+
+use closer_domain::qualification::{Activity, ScoreState, Temperature};
+use closer_domain::traffic::{HitKind, Utm};
+use closer_domain::{ContactId, EventKind, Timestamp};
+
+use super::contacts::{draft, form_event, upsert};
+use super::traffic::{hit, site, visitor};
+use super::workspace;
+use crate::{SCORE_VERSION, ScoreRecord, Store, StoreError};
+
+fn record(contact: ContactId, version: i64, engagement: f64) -> ScoreRecord {
+    let state = ScoreState {
+        signals: u64::try_from(version).unwrap(),
+        activity: Activity {
+            visits: 2,
+            ..Activity::default()
+        },
+        ..ScoreState::default()
+    };
+    ScoreRecord {
+        contact_id: contact,
+        state,
+        engagement,
+        fit: 35.5,
+        temperature: Temperature::Warm,
+        version,
+        updated_at: Timestamp::now(),
+    }
+}
+
+pub async fn rules_and_scores_round_trip(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "rules").await;
+    let other = workspace(&*store, "rules-other").await;
+    assert_eq!(store.rules_source(ws).await.unwrap(), None);
+    store
+        .put_rules_source(ws, "# one", Timestamp::now())
+        .await
+        .unwrap();
+    store
+        .put_rules_source(ws, "# two", Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.rules_source(ws).await.unwrap().as_deref(),
+        Some("# two")
+    );
+    assert_eq!(store.rules_source(other).await.unwrap(), None);
+
+    let c = store
+        .upsert_contact(ws, upsert(draft("scored@example.com")))
+        .await
+        .unwrap()
+        .contact;
+    assert_eq!(store.score(ws, c.id).await.unwrap(), None);
+    let first = record(c.id, 1, 12.5);
+    store.save_score(ws, &first, None).await.unwrap();
+    assert_eq!(store.score(ws, c.id).await.unwrap().as_ref(), Some(&first));
+    // A second "first" save lost the race.
+    let err = store
+        .save_score(ws, &record(c.id, 1, 99.0), None)
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict_on(SCORE_VERSION), "{err:?}");
+    let second = record(c.id, 2, 20.0);
+    store.save_score(ws, &second, Some(1)).await.unwrap();
+    // A stale version is refused and changes nothing.
+    let err = store
+        .save_score(ws, &record(c.id, 2, 77.0), Some(1))
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict_on(SCORE_VERSION), "{err:?}");
+    assert_eq!(store.score(ws, c.id).await.unwrap().as_ref(), Some(&second));
+
+    // Tenancy: another workspace sees nothing and cannot write.
+    assert_eq!(store.score(other, c.id).await.unwrap(), None);
+    assert!(store.scores(other, &[c.id]).await.unwrap().is_empty());
+    let err = store
+        .save_score(other, &record(c.id, 1, 1.0), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+
+    // Bulk: put_scores replaces, skips unknown contacts; scores reads many.
+    let d = store
+        .upsert_contact(ws, upsert(draft("bulk@example.com")))
+        .await
+        .unwrap()
+        .contact;
+    store
+        .put_scores(
+            ws,
+            &[
+                record(c.id, 3, 30.0),
+                record(d.id, 1, 5.0),
+                record(ContactId::new(), 1, 1.0),
+            ],
+        )
+        .await
+        .unwrap();
+    let mut got = store
+        .scores(ws, &[c.id, d.id, ContactId::new()])
+        .await
+        .unwrap();
+    got.sort_by(|a, b| a.engagement.total_cmp(&b.engagement));
+    assert_eq!(got.len(), 2);
+    assert_eq!((got[0].contact_id, got[1].contact_id), (d.id, c.id));
+    assert_eq!(got[1].version, 3);
+
+    // Erasure takes the score with it.
+    store
+        .erase_contact(ws, c.id, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(store.score(ws, c.id).await.unwrap(), None);
+}
+
+pub async fn tracked_hits_of_contacts_are_reported_and_timelines_read_in_bulk(
+    store: Arc<dyn Store>,
+) {
+    let ws = workspace(&*store, "timelines").await;
+    let s = site(&*store, ws).await;
+    let known = visitor("known");
+    let anonymous = visitor("anon");
+    let mut req = upsert(draft("timeline@example.com"));
+    req.visitor = Some(known.clone());
+    req.event = Some(form_event());
+    let c = store.upsert_contact(ws, req).await.unwrap().contact;
+    let plain = store
+        .upsert_contact(ws, upsert(draft("plain@example.com")))
+        .await
+        .unwrap()
+        .contact;
+
+    let recorded = store
+        .record_hits(
+            vec![
+                hit(
+                    &s,
+                    &anonymous,
+                    HitKind::Pageview,
+                    0,
+                    "/",
+                    None,
+                    &Utm::default(),
+                ),
+                hit(
+                    &s,
+                    &known,
+                    HitKind::Pageview,
+                    1,
+                    "/pricing",
+                    None,
+                    &Utm::default(),
+                ),
+                hit(
+                    &s,
+                    &known,
+                    HitKind::Custom("Demo Request".into()),
+                    2,
+                    "/demo",
+                    None,
+                    &Utm::default(),
+                ),
+            ]
+            .into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(recorded.identified, vec![(1, c.id), (2, c.id)]);
+
+    let all = store.timelines(ws, &[plain.id, c.id]).await.unwrap();
+    let (events, plains): (Vec<_>, Vec<_>) = all.into_iter().partition(|e| e.contact_id == c.id);
+    assert!(
+        plains
+            .iter()
+            .all(|e| e.contact_id == plain.id && e.kind == EventKind::StageChanged),
+        "{plains:?}"
+    );
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == EventKind::Pageview).count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == EventKind::CustomEvent)
+            .count(),
+        1,
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&EventKind::FormSubmitted), "{kinds:?}");
+    let times: Vec<Timestamp> = events.iter().map(|e| e.occurred_at).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "oldest first: {times:?}"
+    );
+    let demo = events
+        .iter()
+        .find(|e| e.kind == EventKind::CustomEvent)
+        .unwrap();
+    assert_eq!(demo.properties["name"], "Demo Request");
+    assert_eq!(demo.properties["path"], "/demo");
+    // Another workspace's timelines are empty.
+    let other = workspace(&*store, "timelines-other").await;
+    assert!(store.timelines(other, &[c.id]).await.unwrap().is_empty());
+}

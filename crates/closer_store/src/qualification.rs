@@ -1,0 +1,78 @@
+//! The qualification port: a workspace's rules text, and each contact's score record (the
+//! incremental engagement state, the scores and temperature last computed) written with an
+//! optimistic version so two processes scoring the same contact never lose an update.
+
+use async_trait::async_trait;
+use closer_domain::qualification::{ScoreState, Temperature};
+use closer_domain::{ContactId, Event, Timestamp, WorkspaceId};
+
+use crate::StoreError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreRecord {
+    pub contact_id: ContactId,
+    pub state: ScoreState,
+    /// The scores and temperature when last computed (the queue recomputes them at read time,
+    /// since both decay).
+    pub engagement: f64,
+    pub fit: f64,
+    pub temperature: Temperature,
+    /// Bumped by every save; `save_score` compares it.
+    pub version: i64,
+    pub updated_at: Timestamp,
+}
+
+#[async_trait]
+pub trait QualificationStore {
+    /// The workspace's rules file, if it has replaced the defaults.
+    async fn rules_source(&self, workspace: WorkspaceId) -> Result<Option<String>, StoreError>;
+
+    async fn put_rules_source(
+        &self,
+        workspace: WorkspaceId,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    async fn score(
+        &self,
+        workspace: WorkspaceId,
+        contact: ContactId,
+    ) -> Result<Option<ScoreRecord>, StoreError>;
+
+    /// The score records of these contacts (those that have one), in no particular order.
+    async fn scores(
+        &self,
+        workspace: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<Vec<ScoreRecord>, StoreError>;
+
+    /// Stores `record` (its `version` is the new one) if the stored version is still
+    /// `expected` (`None`: no record yet). `Conflict { constraint: SCORE_VERSION }` when
+    /// another writer got there first; `NotFound` when the contact is gone.
+    async fn save_score(
+        &self,
+        workspace: WorkspaceId,
+        record: &ScoreRecord,
+        expected: Option<i64>,
+    ) -> Result<(), StoreError>;
+
+    /// Replaces the records of many contacts at once (`closer rescore`), in one transaction.
+    /// Records of contacts erased meanwhile are skipped.
+    async fn put_scores(
+        &self,
+        workspace: WorkspaceId,
+        records: &[ScoreRecord],
+    ) -> Result<(), StoreError>;
+
+    /// The timelines of many contacts (captures and their visitors' tracked events), ordered
+    /// by contact then time, for rescoring in bulk.
+    async fn timelines(
+        &self,
+        workspace: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<Vec<Event>, StoreError>;
+}
+
+/// The name `save_score` reports a lost race under.
+pub const SCORE_VERSION: &str = "contact_scores_version";

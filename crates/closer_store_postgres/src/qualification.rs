@@ -1,0 +1,213 @@
+//! The qualification port on PostgreSQL: rules text and score records. A save's version
+//! check is the `where` of one conditional statement, so concurrent scorers (several closer
+//! processes) cannot both win.
+
+use async_trait::async_trait;
+use closer_domain::qualification::Temperature;
+use closer_domain::{ContactId, Event, EventId, EventKind, Timestamp, WorkspaceId};
+use closer_store::{QualificationStore, SCORE_VERSION, ScoreRecord, StoreError};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::PostgresStore;
+use crate::error::db_err;
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn record(row: &PgRow) -> Result<ScoreRecord, StoreError> {
+    let temperature: String = row.try_get("temperature").map_err(corrupt)?;
+    let state: serde_json::Value = row.try_get("state").map_err(corrupt)?;
+    let updated: OffsetDateTime = row.try_get("updated_at").map_err(corrupt)?;
+    Ok(ScoreRecord {
+        contact_id: ContactId(row.try_get("contact_id").map_err(corrupt)?),
+        state: serde_json::from_value(state).map_err(corrupt)?,
+        engagement: row.try_get("engagement").map_err(corrupt)?,
+        fit: row.try_get("fit").map_err(corrupt)?,
+        temperature: Temperature::parse(&temperature).map_err(corrupt)?,
+        version: row.try_get("version").map_err(corrupt)?,
+        updated_at: Timestamp::new(updated),
+    })
+}
+
+const SELECT: &str = "select contact_id, state, engagement, fit, temperature, version, updated_at from contact_scores";
+
+fn state_json(r: &ScoreRecord) -> serde_json::Value {
+    serde_json::to_value(&r.state).expect("plain data serialises")
+}
+
+#[async_trait]
+impl QualificationStore for PostgresStore {
+    async fn rules_source(&self, ws: WorkspaceId) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("select source from qualification_rules where workspace_id = $1")
+            .bind(ws.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn put_rules_source(
+        &self,
+        ws: WorkspaceId,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "insert into qualification_rules (workspace_id, source, updated_at) values ($1, $2, $3) \
+             on conflict (workspace_id) do update set source = excluded.source, updated_at = excluded.updated_at",
+        )
+        .bind(ws.0)
+        .bind(source)
+        .bind(now.get())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn score(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+    ) -> Result<Option<ScoreRecord>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT} where workspace_id = $1 and contact_id = $2"
+        )))
+        .bind(ws.0)
+        .bind(contact.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(record).transpose()
+    }
+
+    async fn scores(
+        &self,
+        ws: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<Vec<ScoreRecord>, StoreError> {
+        let ids: Vec<Uuid> = contacts.iter().map(|c| c.0).collect();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT} where workspace_id = $1 and contact_id = any($2)"
+        )))
+        .bind(ws.0)
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(record).collect()
+    }
+
+    async fn save_score(
+        &self,
+        ws: WorkspaceId,
+        r: &ScoreRecord,
+        expected: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let done = match expected {
+            None => sqlx::query(
+                "insert into contact_scores (contact_id, workspace_id, state, engagement, fit, temperature, version, updated_at) \
+                 select $1, $2, $3, $4, $5, $6, $7, $8 where exists (select 1 from contacts where id = $1 and workspace_id = $2) \
+                 on conflict (contact_id) do nothing",
+            ),
+            Some(_) => sqlx::query(
+                "update contact_scores set state = $3, engagement = $4, fit = $5, temperature = $6, version = $7, updated_at = $8 \
+                 where contact_id = $1 and workspace_id = $2 and version = $9",
+            ),
+        }
+        .bind(r.contact_id.0)
+        .bind(ws.0)
+        .bind(state_json(r))
+        .bind(r.engagement)
+        .bind(r.fit)
+        .bind(r.temperature.as_str())
+        .bind(r.version)
+        .bind(r.updated_at.get())
+        .bind(expected.unwrap_or_default())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        if done == 1 {
+            return Ok(());
+        }
+        // Lost a race, or the contact is gone: tell which.
+        let contact: Option<i32> =
+            sqlx::query_scalar("select 1 from contacts where id = $1 and workspace_id = $2")
+                .bind(r.contact_id.0)
+                .bind(ws.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Err(match contact {
+            None => StoreError::NotFound,
+            Some(_) => StoreError::Conflict {
+                constraint: SCORE_VERSION.into(),
+            },
+        })
+    }
+
+    async fn put_scores(&self, ws: WorkspaceId, records: &[ScoreRecord]) -> Result<(), StoreError> {
+        sqlx::query(
+            "insert into contact_scores (contact_id, workspace_id, state, engagement, fit, temperature, version, updated_at) \
+             select r.* from unnest($1::uuid[], $2::uuid[], $3::jsonb[], $4::float8[], $5::float8[], $6::text[], $7::int8[], $8::timestamptz[]) \
+               as r(contact_id, workspace_id, state, engagement, fit, temperature, version, updated_at) \
+             join contacts c on c.id = r.contact_id and c.workspace_id = r.workspace_id \
+             on conflict (contact_id) do update set state = excluded.state, engagement = excluded.engagement, \
+             fit = excluded.fit, temperature = excluded.temperature, version = excluded.version, updated_at = excluded.updated_at",
+        )
+        .bind(records.iter().map(|r| r.contact_id.0).collect::<Vec<_>>())
+        .bind(vec![ws.0; records.len()])
+        .bind(records.iter().map(state_json).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.engagement).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.fit).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.temperature.as_str()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.version).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.updated_at.get()).collect::<Vec<_>>())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn timelines(
+        &self,
+        ws: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<Vec<Event>, StoreError> {
+        let ids: Vec<Uuid> = contacts.iter().map(|c| c.0).collect();
+        let rows = sqlx::query(
+            "select contact_id, id, kind, occurred_at, properties from events \
+               where workspace_id = $1 and contact_id = any($2) \
+             union all \
+             select l.contact_id, t.id, case when t.name = 'pageview' then 'pageview' else 'custom_event' end, t.occurred_at, \
+               jsonb_build_object('name', t.name, 'path', t.path, 'props', coalesce(t.props, '{}'::jsonb)) \
+             from visitor_links l join sessions v on v.visitor = l.visitor and v.workspace_id = l.workspace_id \
+             join traffic_events t on t.session_id = v.id \
+             where l.workspace_id = $1 and l.contact_id = any($2) \
+             order by 1, 4, 2",
+        )
+        .bind(ws.0)
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind").map_err(corrupt)?;
+                let at: OffsetDateTime = row.try_get("occurred_at").map_err(corrupt)?;
+                Ok(Event {
+                    id: EventId(row.try_get("id").map_err(corrupt)?),
+                    contact_id: ContactId(row.try_get("contact_id").map_err(corrupt)?),
+                    kind: EventKind::parse(&kind)
+                        .ok_or_else(|| corrupt(format!("event kind {kind}")))?,
+                    occurred_at: Timestamp::new(at),
+                    properties: row.try_get("properties").map_err(corrupt)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,214 @@
+//! The qualification port on SQLite: rules text and score records. Saves go through the
+//! writer thread; the version check and the write share its transaction.
+
+use async_trait::async_trait;
+use closer_domain::qualification::Temperature;
+use closer_domain::{ContactId, Event, EventId, EventKind, Timestamp, WorkspaceId};
+use closer_store::{QualificationStore, SCORE_VERSION, ScoreRecord, StoreError};
+use rusqlite::{OptionalExtension, params};
+use sqlx::sqlite::SqliteRow;
+
+use crate::SqliteStore;
+use crate::error::{db_err, rs_err};
+use crate::rows::{get, json, to_json, ts};
+
+fn record(row: &SqliteRow) -> Result<ScoreRecord, StoreError> {
+    let temperature: String = get(row, "temperature")?;
+    Ok(ScoreRecord {
+        contact_id: ContactId(get(row, "contact_id")?),
+        state: json(row, "state")?,
+        engagement: get(row, "engagement")?,
+        fit: get(row, "fit")?,
+        temperature: Temperature::parse(&temperature)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        version: get(row, "version")?,
+        updated_at: ts(get(row, "updated_at")?)?,
+    })
+}
+
+const SCORE_COLUMNS: &str = "contact_id, state, engagement, fit, temperature, version, updated_at";
+
+/// `?, ?, …` for `n` values after the first `offset` parameters.
+fn placeholders(offset: usize, n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("?{}", offset + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn upsert(
+    conn: &rusqlite::Connection,
+    ws: WorkspaceId,
+    r: &ScoreRecord,
+) -> Result<usize, StoreError> {
+    conn.prepare_cached(
+        "insert into contact_scores (contact_id, workspace_id, state, engagement, fit, temperature, version, updated_at) \
+         select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 where exists (select 1 from contacts where id = ?1 and workspace_id = ?2) \
+         on conflict (contact_id) do update set state = excluded.state, engagement = excluded.engagement, \
+         fit = excluded.fit, temperature = excluded.temperature, version = excluded.version, updated_at = excluded.updated_at",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            r.contact_id.0,
+            ws.0,
+            to_json(&r.state),
+            r.engagement,
+            r.fit,
+            r.temperature.as_str(),
+            r.version,
+            r.updated_at.unix_micros(),
+        ])
+    })
+    .map_err(rs_err)
+}
+
+#[async_trait]
+impl QualificationStore for SqliteStore {
+    async fn rules_source(&self, ws: WorkspaceId) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("select source from qualification_rules where workspace_id = ?1")
+            .bind(ws.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn put_rules_source(
+        &self,
+        ws: WorkspaceId,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let source = source.to_owned();
+        self.writer
+            .write(move |conn| {
+                conn.prepare_cached(
+                    "insert into qualification_rules (workspace_id, source, updated_at) values (?1, ?2, ?3) \
+                     on conflict (workspace_id) do update set source = excluded.source, updated_at = excluded.updated_at",
+                )
+                .and_then(|mut s| s.execute(params![ws.0, source, now.unix_micros()]))
+                .map_err(rs_err)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn score(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+    ) -> Result<Option<ScoreRecord>, StoreError> {
+        // Only constants are formatted into these statements; values are bound.
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {SCORE_COLUMNS} from contact_scores where workspace_id = ?1 and contact_id = ?2"
+        )))
+        .bind(ws.0)
+        .bind(contact.0)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(record).transpose()
+    }
+
+    async fn scores(
+        &self,
+        ws: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<Vec<ScoreRecord>, StoreError> {
+        let mut out = Vec::with_capacity(contacts.len());
+        for chunk in contacts.chunks(500) {
+            let sql = format!(
+                "select {SCORE_COLUMNS} from contact_scores where workspace_id = ?1 and contact_id in ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.0);
+            for c in chunk {
+                query = query.bind(c.0);
+            }
+            for row in query.fetch_all(&self.reader).await.map_err(db_err)? {
+                out.push(record(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn save_score(
+        &self,
+        ws: WorkspaceId,
+        record: &ScoreRecord,
+        expected: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let record = record.clone();
+        self.writer
+            .write(move |conn| {
+                let stored: Option<i64> = conn
+                    .prepare_cached(
+                        "select version from contact_scores where contact_id = ?1 and workspace_id = ?2",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row(params![record.contact_id.0, ws.0], |r| r.get(0))
+                            .optional()
+                    })
+                    .map_err(rs_err)?;
+                if stored != expected {
+                    return Err(StoreError::Conflict {
+                        constraint: SCORE_VERSION.into(),
+                    });
+                }
+                if upsert(conn, ws, &record)? == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn put_scores(&self, ws: WorkspaceId, records: &[ScoreRecord]) -> Result<(), StoreError> {
+        let records = records.to_vec();
+        self.writer
+            .write(move |conn| {
+                for r in &records {
+                    upsert(conn, ws, r)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn timelines(
+        &self,
+        ws: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<Vec<Event>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in contacts.chunks(500) {
+            let list = placeholders(1, chunk.len());
+            let sql = format!(
+                "select contact_id, id, kind, occurred_at, properties from events \
+                   where workspace_id = ?1 and contact_id in ({list}) \
+                 union all \
+                 select l.contact_id, t.id, case when t.name = 'pageview' then 'pageview' else 'custom_event' end, t.occurred_at, \
+                   json_object('name', t.name, 'path', t.path, 'props', json(coalesce(t.props, '{{}}'))) \
+                 from visitor_links l join sessions v on v.visitor = l.visitor and v.workspace_id = l.workspace_id \
+                 join traffic_events t on t.session_id = v.id \
+                 where l.workspace_id = ?1 and l.contact_id in ({list}) \
+                 order by 1, 4, 2"
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.0);
+            for c in chunk {
+                query = query.bind(c.0);
+            }
+            for row in query.fetch_all(&self.reader).await.map_err(db_err)? {
+                let kind: String = get(&row, "kind")?;
+                out.push(Event {
+                    id: EventId(get(&row, "id")?),
+                    contact_id: ContactId(get(&row, "contact_id")?),
+                    kind: EventKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("event kind {kind}")))?,
+                    occurred_at: ts(get(&row, "occurred_at")?)?,
+                    properties: json(&row, "properties")?,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
