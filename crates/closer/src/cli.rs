@@ -48,6 +48,50 @@ pub enum Command {
     /// Print a report.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Qualification rules: scores, temperature and lifecycle.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Look into one contact.
+    #[command(subcommand)]
+    Contact(ContactCommand),
+    /// Recompute every contact's scores from their timelines under the rules in force (run it
+    /// after `closer rules apply`).
+    Rescore {
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        /// No progress bar (for scripts and logs).
+        #[arg(long)]
+        quiet: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RulesCommand {
+    /// Print the rules in force (the shipped defaults until replaced), as TOML.
+    Show {
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Check a rules file and, if it is valid, make it the workspace's rules.
+    Apply {
+        /// A TOML file; start from `closer rules show > rules.toml`.
+        file: std::path::PathBuf,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ContactCommand {
+    /// Explain a contact's fit and engagement scores, temperature and stage.
+    Explain {
+        /// The contact's id.
+        id: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
 }
 
 #[derive(Subcommand)]

@@ -8,8 +8,8 @@ use closer_web::{Application, WebConfig, snippet};
 use crate::cli::{
     Cli, Command, FormCommand, RoleArg, ServeArgs, TokenCommand, UserCommand, WorkspaceCommand,
 };
-use crate::report;
 use crate::store;
+use crate::{qualify, report};
 
 /// A message a person can act on: field errors spelled out.
 pub fn describe(e: &anyhow::Error) -> String {
@@ -46,6 +46,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Form(cmd) => form(open_app(&url).await?, cmd).await,
         Command::Site(cmd) => report::site(open_app(&url).await?, cmd).await,
         Command::Report(cmd) => report::report(open_app(&url).await?, cmd).await,
+        Command::Rules(cmd) => qualify::rules(open_app(&url).await?, cmd).await,
+        Command::Contact(cmd) => qualify::contact(open_app(&url).await?, cmd).await,
+        Command::Rescore { workspace, quiet } => {
+            qualify::rescore(open_app(&url).await?, &workspace, quiet).await
+        }
     }
 }
 

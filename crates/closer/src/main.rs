@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod qualify;
 mod report;
 mod store;
 mod telemetry;

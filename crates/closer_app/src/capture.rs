@@ -2,11 +2,13 @@
 //! `form_submitted` event (a target action, DOMAIN.md) in the same transaction.
 
 use closer_domain::form::parse_submission;
+use closer_domain::qualification::Signal;
 use closer_domain::traffic::VisitorKey;
-use closer_domain::{ContactId, EventId, EventKind, FormKey, NewEvent, Timestamp};
+use closer_domain::{ContactId, Event, EventId, EventKind, FormKey, NewEvent, Timestamp};
 use closer_store::{Form, UpsertContact};
 use serde_json::{Value, json};
 
+use crate::qualification::ScoreJob;
 use crate::{App, AppError};
 
 /// A submission as an interface received it, flattened to name/value pairs.
@@ -114,6 +116,8 @@ impl App {
                 "fields": submission.fields,
             }),
         };
+        let signal_event = event.clone();
+        let linked_visitor = visitor.is_some();
         let request = UpsertContact {
             draft: submission.draft,
             overwrite: false,
@@ -127,6 +131,20 @@ impl App {
             .upsert_contact(cached.form.workspace_id, request)
             .await?;
         tracing::info!(form.id = %cached.form.id, contact.id = %out.contact.id, created = out.created, "lead captured");
+        let stored = Event {
+            id: signal_event.id,
+            contact_id: out.contact.id,
+            kind: signal_event.kind,
+            occurred_at: signal_event.occurred_at,
+            properties: signal_event.properties,
+        };
+        self.queue_scoring(ScoreJob {
+            workspace: cached.form.workspace_id,
+            contact: out.contact.id,
+            signals: Signal::from_event(&stored).into_iter().collect(),
+            rescan: linked_visitor,
+        })
+        .await;
         Ok(CaptureOutcome {
             form: cached.form,
             contact_id: out.contact.id,

@@ -4,6 +4,7 @@
 use closer_domain::{Contact, ContactDraft, ContactId, ContactPatch, Event, Timestamp, UserId};
 use closer_store::{ContactQuery, Page, StageSpan, UpsertContact, Upserted};
 
+use crate::qualification::ScoreJob;
 use crate::{App, AppError, Principal};
 
 /// Largest page a list returns.
@@ -42,10 +43,23 @@ impl App {
             visitor: None,
             now: Timestamp::now(),
         };
-        Ok(self
+        let out = self
             .store()
             .upsert_contact(principal.workspace_id, request)
-            .await?)
+            .await?;
+        self.rescore_later(principal, out.contact.id).await;
+        Ok(out)
+    }
+
+    /// Fields changed: fit and temperature (a customer is never hot) are recomputed.
+    async fn rescore_later(&self, principal: &Principal, id: ContactId) {
+        self.queue_scoring(ScoreJob {
+            workspace: principal.workspace_id,
+            contact: id,
+            signals: Vec::new(),
+            rescan: false,
+        })
+        .await;
     }
 
     pub async fn contact(&self, principal: &Principal, id: ContactId) -> Result<Contact, AppError> {
@@ -60,7 +74,7 @@ impl App {
     ) -> Result<Contact, AppError> {
         self.check_owner(principal, patch.owner_id.flatten())
             .await?;
-        Ok(self
+        let contact = self
             .store()
             .patch_contact(
                 principal.workspace_id,
@@ -69,7 +83,9 @@ impl App {
                 &principal.actor(),
                 Timestamp::now(),
             )
-            .await?)
+            .await?;
+        self.rescore_later(principal, id).await;
+        Ok(contact)
     }
 
     /// An erasure request: the contact's personal data is deleted, not flagged.

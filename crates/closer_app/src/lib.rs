@@ -9,6 +9,7 @@ mod capture;
 mod contacts;
 mod error;
 mod forms;
+mod qualification;
 mod traffic;
 
 use std::sync::Arc;
@@ -18,6 +19,9 @@ use closer_store::Store;
 pub use access::{NewToken, Principal};
 pub use capture::{CaptureOutcome, FormPayload, VISITOR_FIELD};
 pub use error::AppError;
+pub use qualification::{
+    EngagementLine, Qualification, QueueItem, QueueQuery, RecentLine, RescoreProgress, StageTouches,
+};
 pub use traffic::{
     Client, ContactTraffic, DropReason, Identified, IdentifyInput, IngestStats, Prepared,
     ReportRange, TrackInput, Tracked, TrafficReport,
@@ -34,6 +38,10 @@ struct Inner {
     sites: traffic::SiteIndex,
     /// Started by `start_ingest` (the server), not by CLI commands that never track.
     ingest: std::sync::OnceLock<traffic::Ingest>,
+    rules: qualification::RulesCache,
+    /// Started by `start_scoring` (the server); CLI commands score inline.
+    scorer: std::sync::OnceLock<qualification::Scorer>,
+    scoring_stop: tokio::sync::Notify,
 }
 
 impl App {
@@ -44,6 +52,9 @@ impl App {
                 forms: forms::FormCache::default(),
                 sites: traffic::SiteIndex::default(),
                 ingest: std::sync::OnceLock::new(),
+                rules: qualification::RulesCache::default(),
+                scorer: std::sync::OnceLock::new(),
+                scoring_stop: tokio::sync::Notify::new(),
             }),
         }
     }

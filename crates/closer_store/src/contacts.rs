@@ -143,6 +143,9 @@ pub trait ContactStore {
         query: &ContactQuery,
     ) -> Result<Page<Contact>, StoreError>;
 
+    /// How many contacts the workspace has (for progress bars).
+    async fn count_contacts(&self, workspace: WorkspaceId) -> Result<u64, StoreError>;
+
     /// Oldest first.
     async fn stage_history(
         &self,

@@ -368,6 +368,15 @@ impl ContactStore for PostgresStore {
         crate::contacts_read::list(&self.pool, ws, query).await
     }
 
+    async fn count_contacts(&self, ws: WorkspaceId) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("select count(*) from contacts where workspace_id = $1")
+            .bind(ws.0)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(crate::error::db_err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn stage_history(
         &self,
         ws: WorkspaceId,

@@ -390,3 +390,124 @@ fn sites_events_through_sigterm_and_the_traffic_report() {
         text(&out.stderr)
     );
 }
+
+/// `closer rules show|apply`, `closer contact explain` and `closer rescore` on a database a
+/// running server filled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_explain_and_rescore_from_the_terminal() {
+    use crate::helpers::{Backend, spawn_app};
+    use serde_json::{Value, json};
+
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let url = app.sqlite_url().unwrap();
+    let mut ids = Vec::new();
+    for (email, title) in [("ana@acme.io", "Founder"), ("bo@gmail.com", "Student")] {
+        let res = app
+            .post_json(
+                "/api/v1/contacts",
+                &app.token,
+                &json!({"email": email, "job_title": title}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        ids.push(
+            res.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+
+    let out = closer(&url, &["rules", "show"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let defaults = text(&out.stdout);
+    assert!(defaults.contains("[temperature]"));
+
+    let dir = std::env::temp_dir().join(format!("closer-rules-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        defaults.replace("warm_visits = 2", "warm_visits = \"two\""),
+    )
+    .unwrap();
+    let out = closer(&url, &["rules", "apply", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let line = defaults
+        .lines()
+        .position(|l| l.starts_with("warm_visits"))
+        .unwrap()
+        + 1;
+    assert!(
+        text(&out.stderr).contains(&format!("line {line}")),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = closer(
+        &url,
+        &["rules", "apply", dir.join("missing.toml").to_str().unwrap()],
+    );
+    assert!(
+        text(&out.stderr).contains("cannot read"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Founders are worth more under the new rules; rescore brings every contact up to date.
+    let good = dir.join("good.toml");
+    std::fs::write(
+        &good,
+        defaults.replace(
+            "points = 25\n\n[[fit.rules]]\nname = \"company of",
+            "points = 60\n\n[[fit.rules]]\nname = \"company of",
+        ),
+    )
+    .unwrap();
+    let out = closer(&url, &["rules", "apply", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("closer rescore"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = closer(&url, &["rescore", "--quiet"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("rescored 2 contacts"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = closer(&url, &["contact", "explain", &ids[0]]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("fit 80/100") && shown.contains("decision maker"),
+        "{shown}"
+    );
+    assert!(
+        shown.lines().all(|l| l.chars().count() <= 80),
+        "fits 80 columns:\n{shown}"
+    );
+    let out = closer(&url, &["contact", "explain", &ids[1], "--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["fit"]["score"], 0.0);
+    let out = closer(&url, &["contact", "explain", "nope"]);
+    assert!(
+        text(&out.stderr).contains("not a contact id"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = closer(
+        &url,
+        &["contact", "explain", &uuid::Uuid::new_v4().to_string()],
+    );
+    assert!(
+        text(&out.stderr).contains("not found"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -48,6 +48,9 @@ async fn openapi_covers_every_route(app: TestApp) {
         ("/api/v1/traffic", &["get"]),
         ("/api/v1/identify", &["post"]),
         ("/api/v1/contacts/{id}/traffic", &["get"]),
+        ("/api/v1/rules", &["get", "put"]),
+        ("/api/v1/contacts/{id}/qualification", &["get"]),
+        ("/api/v1/queue", &["get"]),
     ];
     assert_eq!(
         paths.len(),

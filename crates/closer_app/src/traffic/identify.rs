@@ -7,6 +7,7 @@ use closer_domain::traffic::{Channel, VisitorKey};
 use closer_domain::{ContactDraft, ContactId, Timestamp};
 use closer_store::{Link, Touch, UpsertContact};
 
+use crate::qualification::ScoreJob;
 use crate::{App, AppError, Principal};
 
 /// Who a visitor is: an existing contact, or the details of a person (upserted as a lead,
@@ -43,10 +44,10 @@ impl App {
         let visitor = VisitorKey::client(visitor_id)?;
         let now = Timestamp::now();
         let ws = principal.workspace_id;
-        match who {
+        let identified = match who {
             IdentifyInput::Contact(id) => {
                 let link = self.store().link_visitor(ws, &visitor, id, now).await?;
-                Ok(Identified {
+                Ok::<_, AppError>(Identified {
                     contact_id: id,
                     created: false,
                     link,
@@ -78,7 +79,16 @@ impl App {
                     link,
                 })
             }
-        }
+        }?;
+        // The visitor's history now belongs to the contact: score it from the whole timeline.
+        self.queue_scoring(ScoreJob {
+            workspace: ws,
+            contact: identified.contact_id,
+            signals: Vec::new(),
+            rescan: true,
+        })
+        .await;
+        Ok(identified)
     }
 
     pub async fn contact_traffic(

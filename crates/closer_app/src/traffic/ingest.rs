@@ -27,6 +27,7 @@ use closer_store::Store;
 use tokio::sync::{Mutex, Notify, RwLock, mpsc};
 use tokio::task::JoinHandle;
 
+use crate::qualification::{ScoreJob, jobs_for_hits};
 use crate::{App, AppError};
 
 /// Hits waiting for the writer, at most: by count…
@@ -110,6 +111,8 @@ pub struct IngestStats {
     pub rate_limited: AtomicU64,
     pub queue_full: AtomicU64,
     pub write_failed: AtomicU64,
+    /// Hits of known contacts stored but not scored because the scoring queue was full.
+    pub scoring_dropped: AtomicU64,
 }
 
 impl IngestStats {
@@ -134,13 +137,14 @@ pub(crate) struct Ingest {
 }
 
 impl Ingest {
-    pub(crate) fn start(store: Arc<dyn Store>) -> Self {
+    pub(crate) fn start(store: Arc<dyn Store>, scoring: Option<mpsc::Sender<ScoreJob>>) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         let stats = Arc::new(IngestStats::default());
         let stop = Arc::new(Notify::new());
         let queued_bytes = Arc::new(AtomicUsize::new(0));
         let writer = tokio::spawn(write_loop(
             store,
+            scoring,
             rx,
             stats.clone(),
             stop.clone(),
@@ -157,13 +161,27 @@ impl Ingest {
     }
 }
 
-async fn write_batch(store: &dyn Store, batch: Vec<Hit>, stats: &IngestStats) {
+async fn write_batch(
+    store: &dyn Store,
+    scoring: Option<&mpsc::Sender<ScoreJob>>,
+    batch: Vec<Hit>,
+    stats: &IngestStats,
+) {
     let n = batch.len() as u64;
     let batch: Arc<[Hit]> = batch.into();
     for attempt in 1..=WRITE_ATTEMPTS {
         match store.record_hits(batch.clone()).await {
-            Ok(_) => {
+            Ok(recorded) => {
                 IngestStats::bump(&stats.stored, n);
+                // Hits of known contacts go on to incremental scoring; a full scoring queue
+                // never holds up ingestion (the job is dropped and counted).
+                if let Some(tx) = scoring {
+                    for job in jobs_for_hits(&batch, &recorded.identified) {
+                        if tx.try_send(job).is_err() {
+                            IngestStats::bump(&stats.scoring_dropped, 1);
+                        }
+                    }
+                }
                 return;
             }
             Err(e) if attempt < WRITE_ATTEMPTS => {
@@ -204,6 +222,7 @@ fn hit_bytes(hit: &Hit) -> usize {
 
 async fn write_loop(
     store: Arc<dyn Store>,
+    scoring: Option<mpsc::Sender<ScoreJob>>,
     mut rx: mpsc::Receiver<Hit>,
     stats: Arc<IngestStats>,
     stop: Arc<Notify>,
@@ -221,13 +240,13 @@ async fn write_loop(
                 if received == 0 {
                     break;
                 }
-                write_batch(&*store, take(&mut batch), &stats).await;
+                write_batch(&*store, scoring.as_ref(), take(&mut batch), &stats).await;
             }
             () = stop.notified() => {
                 // No new events from here on; drain what was accepted.
                 rx.close();
                 while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                    write_batch(&*store, take(&mut batch), &stats).await;
+                    write_batch(&*store, scoring.as_ref(), take(&mut batch), &stats).await;
                 }
                 break;
             }
@@ -243,6 +262,7 @@ async fn write_loop(
         rate_limited = IngestStats::get(&stats.rate_limited),
         queue_full = IngestStats::get(&stats.queue_full),
         write_failed = IngestStats::get(&stats.write_failed),
+        scoring_dropped = IngestStats::get(&stats.scoring_dropped),
         "event ingestion stopped"
     );
 }
@@ -268,10 +288,10 @@ impl App {
 
     /// Starts the queue's writer. Idempotent; `serve` calls it.
     pub fn start_ingest(&self) {
-        let _ = self
-            .inner
-            .ingest
-            .get_or_init(|| Ingest::start(self.store().clone()));
+        let _ = self.inner.ingest.get_or_init(|| {
+            self.start_scoring();
+            Ingest::start(self.store().clone(), self.scoring_sender())
+        });
     }
 
     /// Stops taking events and waits until everything accepted is written.
@@ -283,6 +303,8 @@ impl App {
         if let Some(writer) = ingest.writer.lock().await.take() {
             let _ = writer.await;
         }
+        // The writer's last batches queued scoring jobs: let the scorer finish them.
+        self.stop_scoring().await;
     }
 
     pub fn ingest_stats(&self) -> Option<&IngestStats> {

@@ -12,7 +12,7 @@ use super::wildcard::Pattern;
 pub const DEFAULT_RULES: &str = include_str!("default_rules.toml");
 
 /// Largest rules file accepted, in bytes.
-pub const MAX_RULES_BYTES: usize = 256 * 1024;
+pub const MAX_RULES_BYTES: usize = 64 * 1024;
 /// Most rules in each of the engagement and fit lists.
 pub const MAX_RULES: usize = 200;
 

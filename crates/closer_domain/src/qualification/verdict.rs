@@ -138,6 +138,10 @@ fn warm_or_cold(rules: &Rules, state: &ScoreState, not_hot: Option<String>) -> T
             temperature: Temperature::Warm,
             reason: format!("{prefix}{why}"),
         },
+        None if a.visits == 0 => TemperatureVerdict {
+            temperature: Temperature::Cold,
+            reason: format!("{prefix}no tracked visits yet"),
+        },
         None => TemperatureVerdict {
             temperature: Temperature::Cold,
             reason: format!(

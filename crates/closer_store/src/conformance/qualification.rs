@@ -110,6 +110,8 @@ pub async fn rules_and_scores_round_trip(store: Arc<dyn Store>) {
     assert_eq!((got[0].contact_id, got[1].contact_id), (d.id, c.id));
     assert_eq!(got[1].version, 3);
 
+    assert_eq!(store.count_contacts(ws).await.unwrap(), 2);
+    assert_eq!(store.count_contacts(other).await.unwrap(), 0);
     // Erasure takes the score with it.
     store
         .erase_contact(ws, c.id, Timestamp::now())

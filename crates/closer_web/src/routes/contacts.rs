@@ -158,7 +158,19 @@ pub struct ListParams {
     cursor: Option<String>,
 }
 
-fn bad(field: &str, message: &str) -> ApiError {
+/// `?owner=`: a user id, or `none` for unassigned contacts.
+pub(super) fn owner_filter(raw: Option<&str>) -> Result<Option<OwnerFilter>, ApiError> {
+    Ok(match raw {
+        None => None,
+        Some("none") => Some(OwnerFilter::Unassigned),
+        Some(raw) => Some(OwnerFilter::User(UserId(
+            raw.parse()
+                .map_err(|_| bad("owner", "must be a user id or none"))?,
+        ))),
+    })
+}
+
+pub(super) fn bad(field: &str, message: &str) -> ApiError {
     ApiError::field(StatusCode::BAD_REQUEST, "bad-query", field, message)
 }
 
@@ -184,14 +196,7 @@ impl ListParams {
                 ));
             }
         };
-        let owner = match self.owner.as_deref() {
-            None => None,
-            Some("none") => Some(OwnerFilter::Unassigned),
-            Some(raw) => Some(OwnerFilter::User(UserId(
-                raw.parse()
-                    .map_err(|_| bad("owner", "must be a user id or none"))?,
-            ))),
-        };
+        let owner = owner_filter(self.owner.as_deref())?;
         let q = self
             .q
             .map(|q| q.trim().to_owned())

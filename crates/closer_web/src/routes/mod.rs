@@ -7,6 +7,7 @@ mod contacts_dto;
 mod forms;
 mod health;
 mod openapi;
+mod qualification;
 mod sites;
 mod track;
 mod traffic;
@@ -26,6 +27,7 @@ use crate::AppState;
         (name = "forms", description = "Lead-capture forms"),
         (name = "capture", description = "Public form posts from landing pages"),
         (name = "tracking", description = "Sites, event ingestion (Plausible-compatible and closer's own), identity stitching, the traffic report"),
+        (name = "qualification", description = "Rules, scores, temperature, lifecycle and the sales queue, every verdict explained"),
         (name = "health", description = "Readiness"),
     )
 )]
@@ -55,6 +57,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(forms::router())
         .merge(sites::router())
         .merge(traffic::router())
+        .merge(qualification::router())
 }
 
 /// Public, token-less routes with open CORS: form posts and event ingestion.

@@ -1,0 +1,221 @@
+//! `closer rules …`, `closer contact explain` and `closer rescore`: qualification from the
+//! terminal.
+
+use std::fmt::Write;
+
+use closer_app::{App, Qualification};
+use closer_domain::ContactId;
+use closer_domain::Timestamp;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{ContactCommand, Format, RulesCommand};
+
+pub async fn rules(app: App, cmd: RulesCommand) -> anyhow::Result<()> {
+    match cmd {
+        RulesCommand::Show { workspace } => {
+            let ws = app.workspace_by_slug(&workspace).await?;
+            print!("{}", app.workspace_rules(ws.id).await?.source);
+        }
+        RulesCommand::Apply { file, workspace } => {
+            let ws = app.workspace_by_slug(&workspace).await?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let rules = app.apply_rules(ws.id, &text).await?;
+            println!(
+                "rules applied to workspace {workspace}: {} engagement and {} fit rules",
+                rules.engagement.len(),
+                rules.fit.len()
+            );
+            println!("run `closer rescore --workspace {workspace}` to recompute every contact");
+        }
+    }
+    Ok(())
+}
+
+pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
+    match cmd {
+        ContactCommand::Explain {
+            id,
+            workspace,
+            format,
+        } => {
+            let ws = app.workspace_by_slug(&workspace).await?;
+            let id = ContactId(
+                id.trim()
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("{id:?} is not a contact id (a UUID)"))?,
+            );
+            let q = app.explain_contact(ws.id, id).await?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&q)?),
+                Format::Table => print!("{}", explain_text(&q)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Words wrapped to 80 columns, each line after `indent`.
+fn wrap(text: &str, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from(indent);
+    for word in text.split_whitespace() {
+        if line.len() > indent.len() && line.chars().count() + 1 + word.chars().count() > 80 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from(indent);
+        }
+        if line.len() > indent.len() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(80)
+        .set_header(header.to_vec());
+    t
+}
+
+/// `2026-11-23 22:04`: minutes are enough on a terminal.
+fn short(t: Timestamp) -> String {
+    let s = t.to_string();
+    s.get(..16).map_or(s.clone(), |p| p.replace('T', " "))
+}
+
+fn num(v: f64) -> Cell {
+    Cell::new(format!("{v:.1}")).set_alignment(CellAlignment::Right)
+}
+
+/// The explanation as text that fits 80 columns.
+fn explain_text(q: &Qualification) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "contact {}", q.contact_id);
+    let _ = write!(
+        out,
+        "{}",
+        wrap(
+            &format!(
+                "stage: {} (set by {})",
+                q.stage,
+                q.stage_set_by.as_deref().unwrap_or("-")
+            ),
+            ""
+        )
+    );
+    if let Some(reason) = &q.prospect_reason {
+        let _ = write!(out, "{}", wrap(&format!("specific interest: {reason}"), ""));
+    }
+    let _ = writeln!(out, "temperature: {}", q.temperature.temperature.as_str());
+    let _ = write!(out, "{}", wrap(&q.temperature.reason, "  "));
+    let _ = writeln!(
+        out,
+        "activity: {} visit(s), {} page view(s), longest visit {:.0} s",
+        q.activity.visits, q.activity.pageviews, q.activity.longest_visit_seconds
+    );
+    let _ = writeln!(out, "\nfit {:.0}/100", q.fit.score);
+    if !q.fit.contributions.is_empty() {
+        let mut t = table(&["rule", "field", "value", "points"]);
+        for c in &q.fit.contributions {
+            t.add_row(vec![
+                Cell::new(&c.rule),
+                Cell::new(&c.field),
+                Cell::new(&c.value),
+                num(c.points),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    let _ = writeln!(
+        out,
+        "\nengagement {:.0}/100 (points halve every {} days)",
+        q.engagement, q.half_life_days
+    );
+    if !q.engagement_rules.is_empty() {
+        let mut t = table(&["rule", "matches", "points", "worth now", "last"]);
+        for l in &q.engagement_rules {
+            t.add_row(vec![
+                Cell::new(&l.rule),
+                Cell::new(l.matches).set_alignment(CellAlignment::Right),
+                num(l.points),
+                num(l.value),
+                Cell::new(l.last_matched_at.map(short).unwrap_or_default()),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    if !q.recent.is_empty() {
+        let _ = writeln!(out, "\nlatest contributions");
+        let mut t = table(&["when", "rule", "points", "worth now", "note"]);
+        for r in &q.recent {
+            t.add_row(vec![
+                Cell::new(short(r.at)),
+                Cell::new(&r.rule),
+                num(r.points),
+                num(r.value),
+                Cell::new(r.note.as_deref().unwrap_or("")),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    if !q.touches.is_empty() {
+        let _ = writeln!(out, "\ntouches before each stage");
+        let mut t = table(&["stage", "entered", "by", "touches", "channels"]);
+        for s in &q.touches {
+            let channels: Vec<String> = s
+                .by_channel
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect();
+            t.add_row(vec![
+                Cell::new(s.stage),
+                Cell::new(short(s.entered_at)),
+                Cell::new(&s.changed_by),
+                Cell::new(s.touches).set_alignment(CellAlignment::Right),
+                Cell::new(channels.join(", ")),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    out
+}
+
+pub async fn rescore(app: App, workspace: &str, quiet: bool) -> anyhow::Result<()> {
+    let ws = app.workspace_by_slug(workspace).await?;
+    let total = app.count_contacts(ws.id).await?;
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} contacts, {msg} [{elapsed_precise}, {eta} left]",
+        )
+        .expect("a valid template"),
+    );
+    let started = std::time::Instant::now();
+    let done = app
+        .rescore(ws.id, |p| {
+            bar.set_position(p.contacts);
+            bar.set_message(format!("{} events", p.events));
+        })
+        .await?;
+    bar.finish_and_clear();
+    println!(
+        "rescored {} contacts ({} events) in {:.1} s; {} became prospects",
+        done.contacts,
+        done.events,
+        started.elapsed().as_secs_f64(),
+        done.promoted
+    );
+    Ok(())
+}

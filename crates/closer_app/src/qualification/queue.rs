@@ -1,0 +1,133 @@
+//! The sales queue: open leads and prospects, hottest first, then by engagement, then fit,
+//! then who has waited longest — with speed-to-lead (time since the lead arrived, and since a
+//! person last touched it).
+//!
+//! Scores decay and temperatures cool with time, so the order is computed now from each
+//! contact's stored state, over the workspace's open contacts (at most `MAX_SCAN`, newest
+//! first beyond that — noted in the answer).
+
+use closer_domain::qualification::{Temperature, fit, temperature};
+use closer_domain::{Contact, Stage, Timestamp};
+use closer_store::{ContactQuery, ContactSort, OwnerFilter};
+use serde::Serialize;
+
+use crate::{App, AppError, Principal};
+
+/// Most open contacts the queue orders.
+pub const MAX_SCAN: usize = 20_000;
+const PAGE: u32 = 200;
+
+#[derive(Debug, Clone, Default)]
+pub struct QueueQuery {
+    /// 1–200.
+    pub limit: u32,
+    /// Lead or prospect; both when absent.
+    pub stage: Option<Stage>,
+    pub owner: Option<OwnerFilter>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueItem {
+    pub contact: Contact,
+    pub temperature: Temperature,
+    pub engagement: f64,
+    pub fit: f64,
+    /// Since the contact arrived (became a lead).
+    pub waiting_seconds: i64,
+    /// The latest stage move made by a person (not a form or a rule), if any.
+    pub last_human_touch_at: Option<Timestamp>,
+    pub since_human_touch_seconds: Option<i64>,
+}
+
+fn seconds(from: Timestamp, to: Timestamp) -> i64 {
+    (to.unix_micros() - from.unix_micros()) / 1_000_000
+}
+
+/// People act through tokens (the API, the web app); forms and rules are not people.
+fn is_human(actor: &str) -> bool {
+    actor.starts_with("token:") || actor.starts_with("user:")
+}
+
+impl App {
+    pub async fn queue(
+        &self,
+        principal: &Principal,
+        query: &QueueQuery,
+    ) -> Result<(Vec<QueueItem>, bool), AppError> {
+        if !(1..=200).contains(&query.limit) {
+            return Err(AppError::invalid("limit", "must be between 1 and 200"));
+        }
+        if let Some(stage) = query.stage
+            && !matches!(stage, Stage::Lead | Stage::Prospect)
+        {
+            return Err(AppError::invalid(
+                "stage",
+                "the queue holds leads and prospects only",
+            ));
+        }
+        let ws = principal.workspace_id;
+        let rules = self.workspace_rules(ws).await?;
+        let now = Timestamp::now();
+        let stages = query
+            .stage
+            .map_or(vec![Stage::Lead, Stage::Prospect], |s| vec![s]);
+        let mut items = Vec::new();
+        let mut truncated = false;
+        'stages: for stage in stages {
+            let mut list = ContactQuery {
+                stage: Some(stage),
+                owner: query.owner,
+                sort: ContactSort::CreatedDesc,
+                limit: PAGE,
+                ..ContactQuery::default()
+            };
+            loop {
+                let page = self.store().list_contacts(ws, &list).await?;
+                let ids: Vec<_> = page.items.iter().map(|c| c.id).collect();
+                let scores = self.store().scores(ws, &ids).await?;
+                for contact in page.items {
+                    let state = scores
+                        .iter()
+                        .find(|r| r.contact_id == contact.id)
+                        .map(|r| r.state.clone())
+                        .unwrap_or_default();
+                    items.push(QueueItem {
+                        temperature: temperature(&rules, &state, contact.stage, now).temperature,
+                        engagement: state.engagement(&rules, now),
+                        fit: fit(&rules, &contact).score,
+                        waiting_seconds: seconds(contact.created_at, now),
+                        last_human_touch_at: None,
+                        since_human_touch_seconds: None,
+                        contact,
+                    });
+                }
+                if items.len() >= MAX_SCAN {
+                    truncated = true;
+                    break 'stages;
+                }
+                match page.next {
+                    Some(next) => list.after = Some(next),
+                    None => break,
+                }
+            }
+        }
+        items.sort_by(|a, b| {
+            b.temperature
+                .cmp(&a.temperature)
+                .then(b.engagement.total_cmp(&a.engagement))
+                .then(b.fit.total_cmp(&a.fit))
+                .then(b.waiting_seconds.cmp(&a.waiting_seconds))
+        });
+        items.truncate(query.limit as usize);
+        for item in &mut items {
+            let history = self.store().stage_history(ws, item.contact.id).await?;
+            item.last_human_touch_at = history
+                .iter()
+                .filter(|s| is_human(&s.changed_by))
+                .map(|s| s.entered_at)
+                .max();
+            item.since_human_touch_seconds = item.last_human_touch_at.map(|t| seconds(t, now));
+        }
+        Ok((items, truncated))
+    }
+}

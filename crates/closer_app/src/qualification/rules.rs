@@ -1,0 +1,105 @@
+//! Each workspace's rules, parsed once and cached (a few seconds, so a change made by another
+//! process or the CLI is picked up); the shipped defaults when a workspace has none.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use closer_domain::qualification::Rules;
+use closer_domain::{FieldError, Timestamp, WorkspaceId};
+
+use crate::{App, AppError, Principal};
+
+const REFRESH: Duration = Duration::from_secs(5);
+
+#[derive(Default)]
+pub(crate) struct RulesCache {
+    rules: RwLock<HashMap<WorkspaceId, (Arc<Rules>, Instant)>>,
+    defaults: std::sync::OnceLock<Arc<Rules>>,
+}
+
+impl RulesCache {
+    fn defaults(&self) -> Arc<Rules> {
+        self.defaults
+            .get_or_init(|| Arc::new(Rules::defaults()))
+            .clone()
+    }
+
+    fn cached(&self, ws: WorkspaceId) -> Option<Arc<Rules>> {
+        let guard = self
+            .rules
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard
+            .get(&ws)
+            .filter(|(_, at)| at.elapsed() < REFRESH)
+            .map(|(r, _)| r.clone())
+    }
+
+    fn put(&self, ws: WorkspaceId, rules: Arc<Rules>) {
+        self.rules
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(ws, (rules, Instant::now()));
+    }
+}
+
+/// A rules file's problems as field errors; the line goes first in the message.
+fn rule_errors(errors: Vec<closer_domain::qualification::RuleError>) -> AppError {
+    AppError::Invalid(
+        errors
+            .into_iter()
+            .map(|e| {
+                let message = match e.line {
+                    Some(line) => format!("line {line}: {}", e.message),
+                    None => e.message,
+                };
+                FieldError::new(e.field, message)
+            })
+            .collect(),
+    )
+}
+
+impl App {
+    /// The rules in force for a workspace.
+    pub async fn workspace_rules(&self, ws: WorkspaceId) -> Result<Arc<Rules>, AppError> {
+        let cache = &self.inner.rules;
+        if let Some(rules) = cache.cached(ws) {
+            return Ok(rules);
+        }
+        let rules =
+            match self.store().rules_source(ws).await? {
+                None => cache.defaults(),
+                Some(source) => Arc::new(Rules::parse(&source).map_err(|e| {
+                    AppError::Internal(format!("stored rules no longer parse: {e:?}"))
+                })?),
+            };
+        cache.put(ws, rules.clone());
+        Ok(rules)
+    }
+
+    pub async fn rules(&self, principal: &Principal) -> Result<Arc<Rules>, AppError> {
+        self.workspace_rules(principal.workspace_id).await
+    }
+
+    /// Checks and stores a workspace's rules file (admins only). Scores computed under the old
+    /// rules stay until `closer rescore` or the contact's next event.
+    pub async fn put_rules(
+        &self,
+        principal: &Principal,
+        source: &str,
+    ) -> Result<Arc<Rules>, AppError> {
+        principal.require_admin()?;
+        self.apply_rules(principal.workspace_id, source).await
+    }
+
+    pub async fn apply_rules(&self, ws: WorkspaceId, source: &str) -> Result<Arc<Rules>, AppError> {
+        let rules = Arc::new(Rules::parse(source).map_err(rule_errors)?);
+        self.store()
+            .put_rules_source(ws, source, Timestamp::now())
+            .await?;
+        self.inner.rules.put(ws, rules.clone());
+        tracing::info!(workspace.id = %ws, "qualification rules replaced");
+        Ok(rules)
+    }
+}

@@ -1,0 +1,291 @@
+//! Scoring one contact: the stored state takes the new signals (or, the first time, the whole
+//! timeline), the scores and temperature are recomputed, and a lead whose rules say so moves to
+//! prospect. Saves carry a version, so two processes scoring one contact retry instead of
+//! losing an update. `Scorer` is the background worker that runs jobs off the request path.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use closer_domain::qualification::{Rules, ScoreState, Signal, fit, prospect_reason, temperature};
+use closer_domain::{Contact, ContactId, ContactPatch, Stage, Timestamp, WorkspaceId};
+use closer_store::{SCORE_VERSION, ScoreRecord, StoreError};
+use tokio::sync::{Mutex, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::{App, AppError};
+
+/// Jobs waiting for the worker; beyond this a job is dropped and counted.
+const QUEUE: usize = 10_000;
+/// Lost version races before a job gives up (the next event retries).
+const ATTEMPTS: usize = 5;
+
+/// New signals for a contact (none: recompute fit and temperature, e.g. after an edit).
+#[derive(Debug, Clone)]
+pub(crate) struct ScoreJob {
+    pub workspace: WorkspaceId,
+    pub contact: ContactId,
+    pub signals: Vec<Signal>,
+    /// Replay the whole timeline instead (a visitor's history was just attached).
+    pub rescan: bool,
+}
+
+pub(crate) struct Scorer {
+    tx: mpsc::Sender<ScoreJob>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+    pub(crate) dropped: AtomicU64,
+}
+
+/// The record for a state: scores and temperature at `now`.
+pub(crate) fn record_for(
+    rules: &Rules,
+    contact: &Contact,
+    state: ScoreState,
+    version: i64,
+    now: Timestamp,
+) -> ScoreRecord {
+    ScoreRecord {
+        contact_id: contact.id,
+        engagement: state.engagement(rules, now),
+        fit: fit(rules, contact).score,
+        temperature: temperature(rules, &state, contact.stage, now).temperature,
+        state,
+        version,
+        updated_at: now,
+    }
+}
+
+/// A state built from a whole timeline, oldest event first.
+pub(crate) fn state_from(
+    rules: &Rules,
+    contact: &Contact,
+    events: &[closer_domain::Event],
+) -> ScoreState {
+    let mut signals: Vec<Signal> = events.iter().filter_map(Signal::from_event).collect();
+    signals.sort_by_key(|s| s.at);
+    let mut state = ScoreState::default();
+    for s in &signals {
+        state.apply(rules, s, contact.created_at);
+    }
+    state
+}
+
+impl App {
+    /// The worker's queue, for the ingest writer.
+    pub(crate) fn scoring_sender(&self) -> Option<mpsc::Sender<ScoreJob>> {
+        self.inner.scorer.get().map(|s| s.tx.clone())
+    }
+
+    /// Hands a job to the worker, or scores at once when no worker runs (CLI commands).
+    pub(crate) async fn queue_scoring(&self, job: ScoreJob) {
+        if let Some(scorer) = self.inner.scorer.get() {
+            if scorer.tx.try_send(job).is_err() {
+                scorer.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            return;
+        }
+        if let Err(e) = self
+            .score_contact(job.workspace, job.contact, &job.signals, job.rescan)
+            .await
+        {
+            tracing::warn!(contact.id = %job.contact, error = %e, "scoring failed");
+        }
+    }
+
+    /// The contact's whole timeline replayed into a fresh state.
+    pub(crate) async fn rescan(
+        &self,
+        rules: &Rules,
+        contact: &Contact,
+    ) -> Result<ScoreState, AppError> {
+        let events = self
+            .store()
+            .timelines(contact.workspace_id, &[contact.id])
+            .await?;
+        Ok(state_from(rules, contact, &events))
+    }
+
+    /// Scores one contact with new signals (or its whole timeline when `rescan`); `None` if
+    /// the contact is gone (erased).
+    pub async fn score_contact(
+        &self,
+        ws: WorkspaceId,
+        id: ContactId,
+        signals: &[Signal],
+        rescan: bool,
+    ) -> Result<Option<ScoreRecord>, AppError> {
+        let rules = self.workspace_rules(ws).await?;
+        for _ in 0..ATTEMPTS {
+            let contact = match self.store().contact(ws, id).await {
+                Ok(c) => c,
+                Err(StoreError::NotFound) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            let stored = self.store().score(ws, id).await?;
+            let (state, expected) = match stored {
+                Some(record) if rescan => {
+                    (self.rescan(&rules, &contact).await?, Some(record.version))
+                }
+                Some(record) => {
+                    let mut state = record.state;
+                    for s in signals {
+                        state.apply(&rules, s, contact.created_at);
+                    }
+                    (state, Some(record.version))
+                }
+                // First time: the timeline already holds these signals' events.
+                None => (self.rescan(&rules, &contact).await?, None),
+            };
+            let now = Timestamp::now();
+            let record = record_for(&rules, &contact, state, expected.unwrap_or(0) + 1, now);
+            match self.store().save_score(ws, &record, expected).await {
+                Ok(()) => {
+                    self.advance_stage(&rules, &contact, &record, now).await?;
+                    return Ok(Some(record));
+                }
+                Err(e) if e.is_conflict_on(SCORE_VERSION) => {}
+                Err(StoreError::NotFound) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Unavailable(
+            "the contact's score kept changing under this update".into(),
+        ))
+    }
+
+    /// Lead → prospect when the rules' conditions hold; `true` if it moved. Automatic moves only go forward: a
+    /// contact a person has moved anywhere else is left alone.
+    pub(crate) async fn advance_stage(
+        &self,
+        rules: &Rules,
+        contact: &Contact,
+        record: &ScoreRecord,
+        now: Timestamp,
+    ) -> Result<bool, AppError> {
+        if contact.stage != Stage::Lead {
+            return Ok(false);
+        }
+        let Some(reason) = prospect_reason(rules, &record.state, record.engagement) else {
+            return Ok(false);
+        };
+        // Re-read just before moving, so a person's move made meanwhile wins.
+        let current = self
+            .store()
+            .contact(contact.workspace_id, contact.id)
+            .await?;
+        if current.stage != Stage::Lead {
+            return Ok(false);
+        }
+        let patch = ContactPatch {
+            stage: Some(Stage::Prospect),
+            ..ContactPatch::default()
+        };
+        self.store()
+            .patch_contact(
+                contact.workspace_id,
+                contact.id,
+                &patch,
+                &format!("rule:{reason}"),
+                now,
+            )
+            .await?;
+        tracing::info!(contact.id = %contact.id, "lead became a prospect by rule");
+        Ok(true)
+    }
+
+    /// Starts the background scorer (the server does; CLI commands score inline).
+    pub fn start_scoring(&self) {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let scorer = Scorer {
+            tx,
+            worker: Mutex::new(None),
+            dropped: AtomicU64::new(0),
+        };
+        if self.inner.scorer.set(scorer).is_err() {
+            return;
+        }
+        let app = self.clone();
+        let handle = tokio::spawn(async move { app.score_loop(rx).await });
+        if let Some(scorer) = self.inner.scorer.get()
+            && let Ok(mut slot) = scorer.worker.try_lock()
+        {
+            *slot = Some(handle);
+        }
+    }
+
+    /// Scores what is queued, then stops (on shutdown, after ingestion has drained).
+    pub async fn stop_scoring(&self) {
+        let Some(scorer) = self.inner.scorer.get() else {
+            return;
+        };
+        let handle = scorer.worker.lock().await.take();
+        if let Some(handle) = handle {
+            // A stored permit if the worker is busy: it drains the queue and ends.
+            self.inner.scoring_stop.notify_one();
+            let _ = handle.await;
+        }
+    }
+
+    async fn score_loop(&self, mut rx: mpsc::Receiver<ScoreJob>) {
+        let mut jobs = Vec::with_capacity(256);
+        loop {
+            tokio::select! {
+                n = rx.recv_many(&mut jobs, 256) => {
+                    if n == 0 { break; }
+                    self.run_jobs(std::mem::take(&mut jobs)).await;
+                }
+                () = self.inner.scoring_stop.notified() => {
+                    rx.close();
+                    while rx.recv_many(&mut jobs, 256).await > 0 {
+                        self.run_jobs(std::mem::take(&mut jobs)).await;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Jobs for one contact are merged, in arrival order, into one scoring.
+    async fn run_jobs(&self, jobs: Vec<ScoreJob>) {
+        let mut order = Vec::new();
+        let mut merged: HashMap<(WorkspaceId, ContactId), (Vec<Signal>, bool)> = HashMap::new();
+        for job in jobs {
+            let key = (job.workspace, job.contact);
+            let entry = merged.entry(key).or_insert_with(|| {
+                order.push(key);
+                (Vec::new(), false)
+            });
+            entry.0.extend(job.signals);
+            entry.1 |= job.rescan;
+        }
+        for key in order {
+            let (signals, rescan) = merged.remove(&key).unwrap_or_default();
+            if let Err(e) = self.score_contact(key.0, key.1, &signals, rescan).await {
+                tracing::warn!(contact.id = %key.1, error = %e, "scoring failed");
+            }
+        }
+    }
+}
+
+/// For the ingest writer: jobs for the stored hits that belong to contacts.
+pub(crate) fn jobs_for_hits(
+    hits: &[closer_domain::traffic::Hit],
+    identified: &[(usize, ContactId)],
+) -> Vec<ScoreJob> {
+    let mut by_contact: HashMap<(WorkspaceId, ContactId), Vec<Signal>> = HashMap::new();
+    for (i, contact) in identified {
+        let Some(hit) = hits.get(*i) else { continue };
+        by_contact
+            .entry((hit.workspace_id, *contact))
+            .or_default()
+            .push(Signal::from_hit(hit));
+    }
+    by_contact
+        .into_iter()
+        .map(|((workspace, contact), signals)| ScoreJob {
+            workspace,
+            contact,
+            signals,
+            rescan: false,
+        })
+        .collect()
+}
