@@ -6,6 +6,7 @@ mod capture;
 mod ceiling;
 mod http;
 mod load;
+mod rescore;
 mod server;
 mod stats;
 mod track;
@@ -38,6 +39,9 @@ enum Command {
     /// Tracking through `POST /api/event` (Plausible format): the ceiling (a bare axum
     /// endpoint parsing the same JSON), then closer's accepted and stored rates, memory.
     Track(track::TrackArgs),
+    /// `closer rescore` on a seeded SQLite database: contacts with their timelines, wall time
+    /// and memory.
+    Rescore(rescore::RescoreArgs),
     /// The ceiling server `track` starts (a bare axum endpoint); not for direct use.
     #[command(hide = true)]
     Ceiling {
@@ -64,6 +68,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Capture(args) => capture::run(args).await,
         Command::Track(args) => track::run(args).await,
+        Command::Rescore(args) => rescore::run(&args),
         Command::Ceiling { listen } => ceiling::serve(listen).await,
     }
 }

@@ -58,7 +58,9 @@ pub trait QualificationStore {
     ) -> Result<(), StoreError>;
 
     /// Replaces the records of many contacts at once (`closer rescore`), in one transaction.
-    /// Records of contacts erased meanwhile are skipped.
+    /// The records' `version` is ignored: each stored one becomes its predecessor's plus one
+    /// (1 for a new record), so a concurrent `save_score` still sees the change. Records of
+    /// contacts erased meanwhile are skipped.
     async fn put_scores(
         &self,
         workspace: WorkspaceId,

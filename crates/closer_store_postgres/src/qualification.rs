@@ -153,11 +153,12 @@ impl QualificationStore for PostgresStore {
     async fn put_scores(&self, ws: WorkspaceId, records: &[ScoreRecord]) -> Result<(), StoreError> {
         sqlx::query(
             "insert into contact_scores (contact_id, workspace_id, state, engagement, fit, temperature, version, updated_at) \
-             select r.* from unnest($1::uuid[], $2::uuid[], $3::jsonb[], $4::float8[], $5::float8[], $6::text[], $7::int8[], $8::timestamptz[]) \
-               as r(contact_id, workspace_id, state, engagement, fit, temperature, version, updated_at) \
+             select r.contact_id, r.workspace_id, r.state, r.engagement, r.fit, r.temperature, 1, r.updated_at \
+             from unnest($1::uuid[], $2::uuid[], $3::jsonb[], $4::float8[], $5::float8[], $6::text[], $7::timestamptz[]) \
+               as r(contact_id, workspace_id, state, engagement, fit, temperature, updated_at) \
              join contacts c on c.id = r.contact_id and c.workspace_id = r.workspace_id \
              on conflict (contact_id) do update set state = excluded.state, engagement = excluded.engagement, \
-             fit = excluded.fit, temperature = excluded.temperature, version = excluded.version, updated_at = excluded.updated_at",
+             fit = excluded.fit, temperature = excluded.temperature, version = contact_scores.version + 1, updated_at = excluded.updated_at",
         )
         .bind(records.iter().map(|r| r.contact_id.0).collect::<Vec<_>>())
         .bind(vec![ws.0; records.len()])
@@ -165,7 +166,6 @@ impl QualificationStore for PostgresStore {
         .bind(records.iter().map(|r| r.engagement).collect::<Vec<_>>())
         .bind(records.iter().map(|r| r.fit).collect::<Vec<_>>())
         .bind(records.iter().map(|r| r.temperature.as_str()).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| r.version).collect::<Vec<_>>())
         .bind(records.iter().map(|r| r.updated_at.get()).collect::<Vec<_>>())
         .execute(&self.pool)
         .await

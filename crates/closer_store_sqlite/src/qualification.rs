@@ -36,30 +36,39 @@ fn placeholders(offset: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// `bump`: number the version after the stored one (bulk rescoring) instead of taking the
+/// record's.
 fn upsert(
     conn: &rusqlite::Connection,
     ws: WorkspaceId,
     r: &ScoreRecord,
+    bump: bool,
 ) -> Result<usize, StoreError> {
-    conn.prepare_cached(
+    let sql = if bump {
+        "insert into contact_scores (contact_id, workspace_id, state, engagement, fit, temperature, version, updated_at) \
+         select ?1, ?2, ?3, ?4, ?5, ?6, 1, ?8 where exists (select 1 from contacts where id = ?1 and workspace_id = ?2) and ?7 is not null \
+         on conflict (contact_id) do update set state = excluded.state, engagement = excluded.engagement, \
+         fit = excluded.fit, temperature = excluded.temperature, version = contact_scores.version + 1, updated_at = excluded.updated_at"
+    } else {
         "insert into contact_scores (contact_id, workspace_id, state, engagement, fit, temperature, version, updated_at) \
          select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 where exists (select 1 from contacts where id = ?1 and workspace_id = ?2) \
          on conflict (contact_id) do update set state = excluded.state, engagement = excluded.engagement, \
-         fit = excluded.fit, temperature = excluded.temperature, version = excluded.version, updated_at = excluded.updated_at",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            r.contact_id.0,
-            ws.0,
-            to_json(&r.state),
-            r.engagement,
-            r.fit,
-            r.temperature.as_str(),
-            r.version,
-            r.updated_at.unix_micros(),
-        ])
-    })
-    .map_err(rs_err)
+         fit = excluded.fit, temperature = excluded.temperature, version = excluded.version, updated_at = excluded.updated_at"
+    };
+    conn.prepare_cached(sql)
+        .and_then(|mut s| {
+            s.execute(params![
+                r.contact_id.0,
+                ws.0,
+                to_json(&r.state),
+                r.engagement,
+                r.fit,
+                r.temperature.as_str(),
+                r.version,
+                r.updated_at.unix_micros(),
+            ])
+        })
+        .map_err(rs_err)
 }
 
 #[async_trait]
@@ -154,7 +163,7 @@ impl QualificationStore for SqliteStore {
                         constraint: SCORE_VERSION.into(),
                     });
                 }
-                if upsert(conn, ws, &record)? == 0 {
+                if upsert(conn, ws, &record, false)? == 0 {
                     return Err(StoreError::NotFound);
                 }
                 Ok(())
@@ -167,7 +176,7 @@ impl QualificationStore for SqliteStore {
         self.writer
             .write(move |conn| {
                 for r in &records {
-                    upsert(conn, ws, r)?;
+                    upsert(conn, ws, r, true)?;
                 }
                 Ok(())
             })

@@ -219,7 +219,7 @@ async fn a_visitor_who_fills_a_form_is_scored_explained_and_queued(app: TestApp)
 
     // Earlier visits and the form all count; stating requirements made a prospect.
     let q = qualification_when(&app, &contact, |q| q["stage"] == "prospect").await;
-    assert!(q["scored_at"].is_string(), "{q:#}");
+    assert!(q["stored"]["scored_at"].is_string(), "{q:#}");
     assert!(
         q["stage_set_by"]
             .as_str()

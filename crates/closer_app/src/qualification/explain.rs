@@ -1,12 +1,15 @@
 //! Why a contact has its scores, temperature and stage: every fit rule that held, every
 //! engagement rule with its points and their decayed worth now, the latest contributions, the
 //! temperature's reason, the stage's author, and the touches before each stage change.
+//! Recomputed from the contact's timeline each time, so it is exact and complete.
 
 use std::collections::BTreeMap;
 
 use closer_domain::qualification::{
-    Activity, Fit, TemperatureVerdict, fit, prospect_reason, temperature,
+    Activity, Fit, Temperature, TemperatureVerdict, decay, fit, prospect_reason, temperature,
 };
+
+use super::score::replay;
 use closer_domain::{ContactId, Stage, Timestamp, WorkspaceId};
 use serde::Serialize;
 
@@ -46,6 +49,17 @@ pub struct StageTouches {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct StoredScore {
+    pub engagement: f64,
+    pub fit: f64,
+    pub temperature: Temperature,
+    pub scored_at: Timestamp,
+}
+
+/// How many of the latest contributions an explanation lists.
+pub const RECENT: usize = 25;
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Qualification {
     pub contact_id: ContactId,
     pub stage: Stage,
@@ -60,8 +74,8 @@ pub struct Qualification {
     pub temperature: TemperatureVerdict,
     pub activity: Activity,
     pub touches: Vec<StageTouches>,
-    /// When the stored score was last updated (`None`: never; computed now from the timeline).
-    pub scored_at: Option<Timestamp>,
+    /// The stored record the queue reads, as last computed (`None`: not scored yet).
+    pub stored: Option<StoredScore>,
     pub half_life_days: f64,
 }
 
@@ -81,12 +95,11 @@ impl App {
     ) -> Result<Qualification, AppError> {
         let contact = self.store().contact(ws, id).await?;
         let rules = self.workspace_rules(ws).await?;
+        // Replayed from the timeline, so every number below is exact under the rules in force;
+        // the stored record (what the queue reads) is reported beside it.
         let stored = self.store().score(ws, id).await?;
-        let scored_at = stored.as_ref().map(|r| r.updated_at);
-        let state = match stored {
-            Some(r) => r.state,
-            None => self.rescan(&rules, &contact).await?,
-        };
+        let events = self.store().timelines(ws, &[id]).await?;
+        let (state, earned) = replay(&rules, &contact, &events);
         let now = Timestamp::now();
         let engagement = state.engagement(&rules, now);
         let engagement_rules = state
@@ -100,16 +113,15 @@ impl App {
                 last_matched_at: t.last_matched_at,
             })
             .collect();
-        let recent = state
-            .recent
+        let recent = earned
             .iter()
             .rev()
+            .take(RECENT)
             .map(|c| RecentLine {
                 rule: c.rule.clone(),
                 event_id: c.event_id,
                 points: c.points,
-                value: c.points
-                    * closer_domain::qualification::decay(rules.half_life_days, c.at, now),
+                value: c.points * decay(rules.half_life_days, c.at, now),
                 at: c.at,
                 note: c.note.clone(),
             })
@@ -148,7 +160,12 @@ impl App {
             temperature: temperature(&rules, &state, contact.stage, now),
             activity: state.activity.clone(),
             touches,
-            scored_at,
+            stored: stored.map(|r| StoredScore {
+                engagement: r.engagement,
+                fit: r.fit,
+                temperature: r.temperature,
+                scored_at: r.updated_at,
+            }),
             half_life_days: rules.half_life_days,
         })
     }

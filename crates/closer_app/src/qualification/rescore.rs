@@ -6,11 +6,12 @@ use std::collections::HashMap;
 
 use closer_domain::{ContactId, Event, Timestamp, WorkspaceId};
 use closer_store::{ContactQuery, ContactSort};
+use tokio::task::JoinHandle;
 
 use super::score::{record_for, state_from};
 use crate::{App, AppError};
 
-const PAGE: u32 = 200;
+const PAGE: u32 = 1000;
 
 /// Reported after every page.
 #[derive(Debug, Clone, Copy, Default)]
@@ -38,12 +39,13 @@ impl App {
             limit: PAGE,
             ..ContactQuery::default()
         };
+        // Writing a page (one transaction, then any stage moves) overlaps reading the next.
+        let mut writing: Option<JoinHandle<Result<u64, AppError>>> = None;
         loop {
             let page = self.store().list_contacts(ws, &query).await?;
             let ids: Vec<_> = page.items.iter().map(|c| c.id).collect();
             let events = self.store().timelines(ws, &ids).await?;
             let now = Timestamp::now();
-            let existing = self.store().scores(ws, &ids).await?;
             let mut by_contact: HashMap<ContactId, Vec<Event>> = HashMap::new();
             for e in events {
                 by_contact.entry(e.contact_id).or_default().push(e);
@@ -51,31 +53,42 @@ impl App {
             let mut records = Vec::with_capacity(page.items.len());
             for contact in &page.items {
                 let mine = by_contact.remove(&contact.id).unwrap_or_default();
-                let version = existing
-                    .iter()
-                    .find(|r| r.contact_id == contact.id)
-                    .map_or(1, |r| r.version + 1);
                 done.events += mine.len() as u64;
-                records.push(record_for(
-                    &rules,
-                    contact,
-                    state_from(&rules, contact, &mine),
-                    version,
-                    now,
-                ));
+                // The store numbers versions on this bulk path.
+                let state = state_from(&rules, contact, &mine);
+                records.push(record_for(&rules, contact, state, 0, now));
             }
-            self.store().put_scores(ws, &records).await?;
-            for (contact, record) in page.items.iter().zip(&records) {
-                if self.advance_stage(&rules, contact, record, now).await? {
-                    done.promoted += 1;
-                }
+            if let Some(previous) = writing.take() {
+                done.promoted += join(previous).await?;
             }
             done.contacts += page.items.len() as u64;
             progress(done);
+            let (app, rules) = (self.clone(), rules.clone());
+            let contacts = page.items;
+            writing = Some(tokio::spawn(async move {
+                app.store().put_scores(ws, &records).await?;
+                let mut promoted = 0;
+                for (contact, record) in contacts.iter().zip(&records) {
+                    if app.advance_stage(&rules, contact, record, now).await? {
+                        promoted += 1;
+                    }
+                }
+                Ok(promoted)
+            }));
             match page.next {
                 Some(next) => query.after = Some(next),
-                None => return Ok(done),
+                None => break,
             }
         }
+        if let Some(last) = writing {
+            done.promoted += join(last).await?;
+        }
+        progress(done);
+        Ok(done)
     }
+}
+
+async fn join(task: JoinHandle<Result<u64, AppError>>) -> Result<u64, AppError> {
+    task.await
+        .map_err(|e| AppError::Internal(format!("a rescore write task failed: {e}")))?
 }

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use closer_domain::qualification::{Rules, ScoreState, Signal, fit, prospect_reason, temperature};
+use closer_domain::qualification::{
+    Contribution, Rules, ScoreState, Signal, fit, prospect_reason, temperature,
+};
 use closer_domain::{Contact, ContactId, ContactPatch, Stage, Timestamp, WorkspaceId};
 use closer_store::{SCORE_VERSION, ScoreRecord, StoreError};
 use tokio::sync::{Mutex, mpsc};
@@ -54,19 +56,29 @@ pub(crate) fn record_for(
     }
 }
 
-/// A state built from a whole timeline, oldest event first.
+/// A state built from a whole timeline, oldest event first, and every contribution made on
+/// the way (for explanations).
+pub(crate) fn replay(
+    rules: &Rules,
+    contact: &Contact,
+    events: &[closer_domain::Event],
+) -> (ScoreState, Vec<Contribution>) {
+    let mut signals: Vec<Signal> = events.iter().filter_map(Signal::from_event).collect();
+    signals.sort_by_key(|s| s.at);
+    let mut state = ScoreState::default();
+    let mut earned = Vec::new();
+    for s in &signals {
+        earned.extend(state.apply(rules, s, contact.created_at));
+    }
+    (state, earned)
+}
+
 pub(crate) fn state_from(
     rules: &Rules,
     contact: &Contact,
     events: &[closer_domain::Event],
 ) -> ScoreState {
-    let mut signals: Vec<Signal> = events.iter().filter_map(Signal::from_event).collect();
-    signals.sort_by_key(|s| s.at);
-    let mut state = ScoreState::default();
-    for s in &signals {
-        state.apply(rules, s, contact.created_at);
-    }
-    state
+    replay(rules, contact, events).0
 }
 
 impl App {

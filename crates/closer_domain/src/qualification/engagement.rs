@@ -15,8 +15,6 @@ use crate::Timestamp;
 
 /// A visit ends after this long without activity (as tracking's sessions do).
 pub const VISIT_GAP_SECONDS: f64 = 30.0 * 60.0;
-/// How many of the latest contributions a state keeps for explanations.
-pub const RECENT: usize = 25;
 
 /// One rule's running total for a contact.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -58,12 +56,12 @@ pub struct Activity {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Kept small on purpose (one is stored per contact): contributions event by event are not
+/// stored but recomputed from the timeline when a contact is explained.
 pub struct ScoreState {
     /// The time the tallies' decayed values refer to.
     pub as_of: Option<Timestamp>,
     pub rules: BTreeMap<String, RuleTally>,
-    /// Newest last, at most `RECENT`.
-    pub recent: Vec<Contribution>,
     pub activity: Activity,
     pub signals: u64,
 }
@@ -193,12 +191,7 @@ impl ScoreState {
                 at: signal.at,
                 note,
             };
-            earned.push(c.clone());
-            self.recent.push(c);
-        }
-        if self.recent.len() > RECENT {
-            let extra = self.recent.len() - RECENT;
-            self.recent.drain(..extra);
+            earned.push(c);
         }
         earned
     }

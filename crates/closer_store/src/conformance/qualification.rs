@@ -108,7 +108,8 @@ pub async fn rules_and_scores_round_trip(store: Arc<dyn Store>) {
     got.sort_by(|a, b| a.engagement.total_cmp(&b.engagement));
     assert_eq!(got.len(), 2);
     assert_eq!((got[0].contact_id, got[1].contact_id), (d.id, c.id));
-    assert_eq!(got[1].version, 3);
+    assert_eq!(got[1].version, 3, "the stored version (2) plus one");
+    assert_eq!(got[0].version, 1, "a new record");
 
     assert_eq!(store.count_contacts(ws).await.unwrap(), 2);
     assert_eq!(store.count_contacts(other).await.unwrap(), 0);
