@@ -85,6 +85,11 @@ fn seed(path: &std::path::Path, args: &RescoreArgs) -> anyhow::Result<u64> {
                 "insert into traffic_events (id, workspace_id, site_id, session_id, visitor, name, occurred_at, path, props) \
                  values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
+            // Identified visitors' events are also kept under their contact (as closer's writer does).
+            let mut copy = tx.prepare_cached(
+                "insert into contact_traffic (contact_id, occurred_at, id, workspace_id, name, path, props) \
+                 values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
             for i in done..(done + chunk).min(args.contacts) {
                 let id = Uuid::now_v7();
                 let created = now - 90 * DAY + (i as i64 % 90) * DAY + (i as i64 % 1_440) * MINUTE;
@@ -159,17 +164,12 @@ fn seed(path: &std::path::Path, args: &RescoreArgs) -> anyhow::Result<u64> {
                             3..=6 => ("pageview", "/blog/post", None),
                             _ => ("pageview", "/", None),
                         };
+                        let event_id = Uuid::now_v7();
+                        let at = start + k as i64 * MINUTE;
                         hit.execute(params![
-                            Uuid::now_v7(),
-                            ws,
-                            site,
-                            sid,
-                            visitor,
-                            name,
-                            start + k as i64 * MINUTE,
-                            path,
-                            props,
+                            event_id, ws, site, sid, visitor, name, at, path, props
                         ])?;
+                        copy.execute(params![id, at, event_id, ws, name, path, props])?;
                         events += 1;
                     }
                 }

@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
+use futures::StreamExt;
 use serde_json::json;
 
 use crate::http::{Tally, hammer, post};
@@ -27,6 +28,10 @@ pub struct TrackArgs {
     /// Distinct visitors (client IPs) the page views come from.
     #[arg(long, default_value_t = 100_000)]
     visitors: u64,
+    /// Percent of the visitors who filled a form before the load (known contacts): their page
+    /// views are also kept under the contact and scored as they arrive.
+    #[arg(long, default_value_t = 0)]
+    identified: u64,
 }
 
 const PATHS: &[&str] = &[
@@ -54,10 +59,8 @@ fn mix(n: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The `n`th page view: a visitor (an IP and a browser), a page, sometimes a referrer or a
-/// campaign — what a landing page's traffic looks like.
-fn request(host: &str, n: u64, visitors: u64) -> Vec<u8> {
-    let v = mix(n) % visitors;
+/// Visitor `v`'s address and browser (cookieless: these two are who they are).
+fn visitor(v: u64) -> (String, &'static str) {
     let ip = format!(
         "{}.{}.{}.{}",
         11 + (v >> 16) % 200,
@@ -65,6 +68,62 @@ fn request(host: &str, n: u64, visitors: u64) -> Vec<u8> {
         v & 255,
         1 + v % 250
     );
+    (
+        ip,
+        AGENTS[usize::try_from(v % AGENTS.len() as u64).unwrap_or(0)],
+    )
+}
+
+/// Visitors `v` with `v % 100 < percent` fill a form (with `_closer_vid=auto`, from their own
+/// address and browser), so they become contacts linked to their cookieless visitor id.
+async fn identify(server: &Server, visitors: u64, percent: u64) -> anyhow::Result<u64> {
+    let client = reqwest::Client::new();
+    let form: serde_json::Value = client
+        .post(format!("{}/api/v1/forms", server.base))
+        .bearer_auth(&server.token)
+        .json(&json!({"name": "Benchmark contact form"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let action = form["action_url"]
+        .as_str()
+        .context("action_url")?
+        .to_owned();
+    let chosen: Vec<u64> = (0..visitors).filter(|v| v % 100 < percent).collect();
+    let posts = chosen.iter().map(|&v| {
+        let (client, action) = (client.clone(), action.clone());
+        async move {
+            let (ip, ua) = visitor(v);
+            let res = client
+                .post(&action)
+                .header("accept", "application/json")
+                .header("referer", "https://bench.example/contact")
+                .header("user-agent", ua)
+                .header("x-forwarded-for", ip)
+                .form(&[
+                    ("email", format!("visitor{v}@bench.example")),
+                    ("_closer_vid", "auto".into()),
+                ])
+                .send()
+                .await?;
+            ensure!(res.status().as_u16() == 201, "form post: {}", res.status());
+            anyhow::Ok(())
+        }
+    });
+    let results: Vec<anyhow::Result<()>> = futures::stream::iter(posts)
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+    Ok(chosen.len() as u64)
+}
+
+/// The `n`th page view: a visitor (an IP and a browser), a page, sometimes a referrer or a
+/// campaign — what a landing page's traffic looks like.
+fn request(host: &str, n: u64, visitors: u64) -> Vec<u8> {
+    let v = mix(n) % visitors;
+    let (ip, ua) = visitor(v);
     let r = mix(n ^ 0x5555);
     let path = PATHS[usize::try_from(r % PATHS.len() as u64).unwrap_or(0)];
     let campaign = if r.is_multiple_of(10) {
@@ -78,7 +137,6 @@ fn request(host: &str, n: u64, visitors: u64) -> Vec<u8> {
         _ => serde_json::Value::Null,
     };
     let body = json!({"n": "pageview", "u": format!("https://bench.example{path}{campaign}"), "d": "bench.example", "r": referrer}).to_string();
-    let ua = AGENTS[usize::try_from(v % AGENTS.len() as u64).unwrap_or(0)];
     post(
         host,
         "/api/event",
@@ -179,6 +237,13 @@ pub async fn run(args: TrackArgs) -> anyhow::Result<()> {
     // 2. closer.
     let server = Server::start(&args.server).await?;
     server.add_site("bench.example").await?;
+    let contacts = if args.identified > 0 {
+        let n = identify(&server, visitors, args.identified.min(100)).await?;
+        eprintln!("{n} visitors became contacts before the load");
+        n
+    } else {
+        0
+    };
     let addr = server.base.trim_start_matches("http://").to_owned();
     let host = addr.clone();
     let make = move |n| request(&host, n, visitors);
@@ -241,6 +306,12 @@ pub async fn run(args: TrackArgs) -> anyhow::Result<()> {
         "| events stored in all (warm-up included) | {} |",
         server.stored_events().await?
     );
+    if contacts > 0 {
+        println!(
+            "| known contacts among the visitors (their page views also kept under the contact and scored) | {contacts} ({}%) |",
+            args.identified.min(100)
+        );
+    }
     println!();
     let total = Tally {
         accepted: warm.accepted + run.accepted,

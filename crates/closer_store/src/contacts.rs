@@ -30,6 +30,16 @@ pub struct Upserted {
     pub created: bool,
 }
 
+/// A move made by a rule: applied only if the contact is still at `from` (so a person's move
+/// made meanwhile wins, and automatic moves only go where the rule meant).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageMove {
+    pub contact: ContactId,
+    pub from: Stage,
+    pub to: Stage,
+    pub actor: String,
+}
+
 /// One row of a contact's stage history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageSpan {
@@ -142,6 +152,16 @@ pub trait ContactStore {
         workspace: WorkspaceId,
         query: &ContactQuery,
     ) -> Result<Page<Contact>, StoreError>;
+
+    /// Applies the moves whose contact is still at `from`, with their history rows and
+    /// `stage_changed` events, in one transaction; returns the contacts that moved. Contacts
+    /// gone or elsewhere are skipped.
+    async fn move_stages(
+        &self,
+        workspace: WorkspaceId,
+        moves: &[StageMove],
+        now: Timestamp,
+    ) -> Result<Vec<ContactId>, StoreError>;
 
     /// How many contacts the workspace has (for progress bars).
     async fn count_contacts(&self, workspace: WorkspaceId) -> Result<u64, StoreError>;

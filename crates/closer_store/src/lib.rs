@@ -20,8 +20,8 @@ pub mod conformance;
 
 pub use contacts::{
     ContactQuery, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT, IdentityKind,
-    OwnerFilter, Page, StageSpan, UpsertContact, Upserted, draft_identities, plan_upsert,
-    search_text, stage_event,
+    OwnerFilter, Page, StageMove, StageSpan, UpsertContact, Upserted, draft_identities,
+    plan_upsert, search_text, stage_event,
 };
 pub use error::StoreError;
 pub use forms::FormStore;

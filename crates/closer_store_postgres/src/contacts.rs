@@ -6,8 +6,8 @@ use closer_domain::{
     Contact, ContactId, ContactPatch, Event, NewEvent, Stage, Timestamp, WorkspaceId,
 };
 use closer_store::{
-    ContactQuery, ContactStore, IDENTITY_CONSTRAINT, IdentityKind, Page, StageSpan, StoreError,
-    UpsertContact, Upserted, draft_identities, plan_upsert, search_text, stage_event,
+    ContactQuery, ContactStore, IDENTITY_CONSTRAINT, IdentityKind, Page, StageMove, StageSpan,
+    StoreError, UpsertContact, Upserted, draft_identities, plan_upsert, search_text, stage_event,
 };
 use sqlx::PgConnection;
 use sqlx::types::Json;
@@ -327,6 +327,41 @@ impl ContactStore for PostgresStore {
         }
         tx.commit().await.map_err(db_err)?;
         Ok(c)
+    }
+
+    async fn move_stages(
+        &self,
+        ws: WorkspaceId,
+        moves: &[StageMove],
+        now: Timestamp,
+    ) -> Result<Vec<ContactId>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut applied = Vec::new();
+        for m in moves {
+            // Locked, so a concurrent move by a person is either seen here or waits for us.
+            let mut c = match load(&mut tx, ws, m.contact, true).await {
+                Ok(c) => c,
+                Err(StoreError::NotFound) => continue,
+                Err(e) => return Err(e),
+            };
+            if c.stage != m.from {
+                continue;
+            }
+            let patch = ContactPatch {
+                stage: Some(m.to),
+                ..ContactPatch::default()
+            };
+            let outcome = c.apply(&patch, now);
+            if outcome.changed {
+                update(&mut tx, &c).await?;
+            }
+            if let Some((from, _)) = outcome.stage_change {
+                move_stage(&mut tx, &c, Some(from), &m.actor, now).await?;
+                applied.push(c.id);
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(applied)
     }
 
     async fn erase_contact(

@@ -183,11 +183,9 @@ impl QualificationStore for PostgresStore {
             "select contact_id, id, kind, occurred_at, properties from events \
                where workspace_id = $1 and contact_id = any($2) \
              union all \
-             select l.contact_id, t.id, case when t.name = 'pageview' then 'pageview' else 'custom_event' end, t.occurred_at, \
-               jsonb_build_object('name', t.name, 'path', t.path, 'props', coalesce(t.props, '{}'::jsonb)) \
-             from visitor_links l join sessions v on v.visitor = l.visitor and v.workspace_id = l.workspace_id \
-             join traffic_events t on t.session_id = v.id \
-             where l.workspace_id = $1 and l.contact_id = any($2) \
+             select contact_id, id, case when name = 'pageview' then 'pageview' else 'custom_event' end, occurred_at, \
+               jsonb_build_object('name', name, 'path', path, 'props', coalesce(props, '{}'::jsonb)) \
+             from contact_traffic where contact_id = any($2) and workspace_id = $1 \
              order by 1, 4, 2",
         )
         .bind(ws.0)

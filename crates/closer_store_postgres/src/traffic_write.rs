@@ -101,10 +101,17 @@ async fn identified(
 pub(crate) async fn record(conn: &mut PgConnection, hits: &[Hit]) -> Result<Recorded, StoreError> {
     let stored = stored_sessions(conn, hits).await?;
     let placed = sessionize(hits, &stored);
+    let identified = identified(conn, hits).await?;
+    let contact_of: HashMap<usize, ContactId> = identified.iter().copied().collect();
 
     let mut e = EventColumns::default();
-    for (hit, session) in hits.iter().zip(&placed.session_of) {
+    // The identified hits' copies under their contacts: (contact, position in `e`).
+    let mut copies: Vec<(Uuid, usize)> = Vec::new();
+    for (i, (hit, session)) in hits.iter().zip(&placed.session_of).enumerate() {
         let Some(session) = session else { continue };
+        if let Some(contact) = contact_of.get(&i) {
+            copies.push((contact.0, e.id.len()));
+        }
         e.id.push(Uuid::now_v7());
         e.workspace.push(hit.workspace_id.0);
         e.site.push(hit.site_id.0);
@@ -129,8 +136,25 @@ pub(crate) async fn record(conn: &mut PgConnection, hits: &[Hit]) -> Result<Reco
              select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::timestamptz[], \
                $8::text[], $9::text[]::jsonb[], $10::text[]::numeric[], $11::text[])",
         )
-        .bind(e.id).bind(e.workspace).bind(e.site).bind(e.session).bind(e.visitor).bind(e.name)
-        .bind(e.at).bind(e.path).bind(e.props).bind(e.revenue).bind(e.currency)
+        .bind(&e.id).bind(&e.workspace).bind(e.site).bind(e.session).bind(e.visitor).bind(&e.name)
+        .bind(&e.at).bind(&e.path).bind(&e.props).bind(e.revenue).bind(e.currency)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
+    if !copies.is_empty() {
+        sqlx::query(
+            "insert into contact_traffic (contact_id, occurred_at, id, workspace_id, name, path, props) \
+             select * from unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[]::jsonb[]) \
+             on conflict do nothing",
+        )
+        .bind(copies.iter().map(|(c, _)| *c).collect::<Vec<_>>())
+        .bind(copies.iter().map(|(_, i)| e.at[*i]).collect::<Vec<_>>())
+        .bind(copies.iter().map(|(_, i)| e.id[*i]).collect::<Vec<_>>())
+        .bind(copies.iter().map(|(_, i)| e.workspace[*i]).collect::<Vec<_>>())
+        .bind(copies.iter().map(|(_, i)| e.name[*i].clone()).collect::<Vec<_>>())
+        .bind(copies.iter().map(|(_, i)| e.path[*i].clone()).collect::<Vec<_>>())
+        .bind(copies.iter().map(|(_, i)| e.props[*i].clone()).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
@@ -198,7 +222,7 @@ pub(crate) async fn record(conn: &mut PgConnection, hits: &[Hit]) -> Result<Reco
     Ok(Recorded {
         events,
         new_sessions: new.len(),
-        identified: identified(conn, hits).await?,
+        identified,
     })
 }
 
@@ -237,6 +261,19 @@ pub(crate) async fn link(
     .await
     .map_err(db_err)?;
     if inserted.rows_affected() == 1 {
+        // The visitor's history so far becomes the contact's.
+        sqlx::query(
+            "insert into contact_traffic (contact_id, occurred_at, id, workspace_id, name, path, props) \
+             select $3, t.occurred_at, t.id, t.workspace_id, t.name, t.path, t.props \
+             from sessions s join traffic_events t on t.session_id = s.id \
+             where s.visitor = $2 and s.workspace_id = $1 on conflict do nothing",
+        )
+        .bind(ws.0)
+        .bind(visitor.as_str())
+        .bind(contact.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         return Ok(Link::Linked);
     }
     let owner: Uuid = sqlx::query_scalar(

@@ -20,3 +20,19 @@ create table contact_scores (
     constraint contact_scores_temperature_check check (temperature in ('cold', 'warm', 'hot'))
 );
 create index contact_scores_workspace_idx on contact_scores (workspace_id);
+
+-- The tracked events of identified visitors, copied under their contact and clustered by it:
+-- rescoring and a contact's timeline read one contact's events as one range instead of
+-- seeking through sessions and the site-clustered traffic_events event by event. Filled when
+-- a visitor is linked (its history so far) and by the tracking writer (hits of linked
+-- visitors); deleted with the contact.
+create table contact_traffic (
+    contact_id blob not null references contacts (id) on delete cascade,
+    occurred_at integer not null,
+    id blob not null,
+    workspace_id blob not null,
+    name text not null,
+    path text not null,
+    props text,
+    constraint contact_traffic_pkey primary key (contact_id, occurred_at, id)
+) without rowid;

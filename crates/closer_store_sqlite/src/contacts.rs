@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use closer_domain::{Contact, ContactId, ContactPatch, Event, Timestamp, WorkspaceId};
 use closer_store::{
-    ContactQuery, ContactStore, Cursor, Page, StageSpan, StoreError, UpsertContact, Upserted,
+    ContactQuery, ContactStore, Cursor, Page, StageMove, StageSpan, StoreError, UpsertContact,
+    Upserted,
 };
 
 use crate::{SqliteStore, contacts_read, write};
@@ -36,6 +37,18 @@ impl ContactStore for SqliteStore {
         let (patch, actor) = (patch.clone(), actor.to_owned());
         self.writer
             .write(move |conn| write::patch(conn, ws, id, &patch, &actor, now))
+            .await
+    }
+
+    async fn move_stages(
+        &self,
+        ws: WorkspaceId,
+        moves: &[StageMove],
+        now: Timestamp,
+    ) -> Result<Vec<ContactId>, StoreError> {
+        let moves = moves.to_vec();
+        self.writer
+            .write(move |conn| write::move_stages(conn, ws, &moves, now))
             .await
     }
 

@@ -7,6 +7,7 @@
 //! migrations use sqlx: a separate read-only pool that, thanks to WAL, never blocks on the
 //! writer.
 
+mod bulk_read;
 mod contacts;
 mod contacts_read;
 mod error;
@@ -40,6 +41,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteStore {
     writer: writer::Writer,
     reader: SqlitePool,
+    /// The database file, for bulk reads on connections of their own (`bulk_read`).
+    path: std::path::PathBuf,
 }
 
 impl SqliteStore {
@@ -78,7 +81,11 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(db_err)?;
-        Ok(Self { writer, reader })
+        Ok(Self {
+            writer,
+            reader,
+            path,
+        })
     }
 }
 

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use closer_domain::qualification::Temperature;
-use closer_domain::{ContactId, Event, EventId, EventKind, Timestamp, WorkspaceId};
+use closer_domain::{ContactId, Event, Timestamp, WorkspaceId};
 use closer_store::{QualificationStore, SCORE_VERSION, ScoreRecord, StoreError};
 use rusqlite::{OptionalExtension, params};
 use sqlx::sqlite::SqliteRow;
@@ -188,36 +188,10 @@ impl QualificationStore for SqliteStore {
         ws: WorkspaceId,
         contacts: &[ContactId],
     ) -> Result<Vec<Event>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in contacts.chunks(500) {
-            let list = placeholders(1, chunk.len());
-            let sql = format!(
-                "select contact_id, id, kind, occurred_at, properties from events \
-                   where workspace_id = ?1 and contact_id in ({list}) \
-                 union all \
-                 select l.contact_id, t.id, case when t.name = 'pageview' then 'pageview' else 'custom_event' end, t.occurred_at, \
-                   json_object('name', t.name, 'path', t.path, 'props', json(coalesce(t.props, '{{}}'))) \
-                 from visitor_links l join sessions v on v.visitor = l.visitor and v.workspace_id = l.workspace_id \
-                 join traffic_events t on t.session_id = v.id \
-                 where l.workspace_id = ?1 and l.contact_id in ({list}) \
-                 order by 1, 4, 2"
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.0);
-            for c in chunk {
-                query = query.bind(c.0);
-            }
-            for row in query.fetch_all(&self.reader).await.map_err(db_err)? {
-                let kind: String = get(&row, "kind")?;
-                out.push(Event {
-                    id: EventId(get(&row, "id")?),
-                    contact_id: ContactId(get(&row, "contact_id")?),
-                    kind: EventKind::parse(&kind)
-                        .ok_or_else(|| StoreError::Corrupt(format!("event kind {kind}")))?,
-                    occurred_at: ts(get(&row, "occurred_at")?)?,
-                    properties: json(&row, "properties")?,
-                });
-            }
-        }
-        Ok(out)
+        let path = self.path.clone();
+        let contacts = contacts.to_vec();
+        tokio::task::spawn_blocking(move || crate::bulk_read::timelines(&path, ws, &contacts))
+            .await
+            .map_err(|e| StoreError::Internal(format!("bulk read task failed: {e}")))?
     }
 }

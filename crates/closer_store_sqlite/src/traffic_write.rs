@@ -162,6 +162,8 @@ fn identified(conn: &Connection, hits: &[Hit]) -> Result<Vec<(usize, ContactId)>
 pub(crate) fn record(conn: &Connection, hits: &[Hit]) -> Result<Recorded, StoreError> {
     let stored = stored_sessions(conn, hits)?;
     let placed = sessionize(hits, &stored);
+    let identified = identified(conn, hits)?;
+    let contact_of: HashMap<usize, ContactId> = identified.iter().copied().collect();
     let mut insert = conn
         .prepare_cached(
             "insert into traffic_events (id, workspace_id, site_id, session_id, visitor, name, occurred_at, path, props, revenue, currency) \
@@ -169,12 +171,13 @@ pub(crate) fn record(conn: &Connection, hits: &[Hit]) -> Result<Recorded, StoreE
         )
         .map_err(rs_err)?;
     let mut events = 0;
-    for (hit, session) in hits.iter().zip(&placed.session_of) {
+    for (i, (hit, session)) in hits.iter().zip(&placed.session_of).enumerate() {
         let Some(session) = session else { continue };
         let props = (!hit.props.is_empty()).then(|| to_json(&hit.props));
+        let id = Uuid::now_v7();
         insert
             .execute(params![
-                Uuid::now_v7(),
+                id,
                 hit.workspace_id.0,
                 hit.site_id.0,
                 session.0,
@@ -187,6 +190,21 @@ pub(crate) fn record(conn: &Connection, hits: &[Hit]) -> Result<Recorded, StoreE
                 hit.revenue.as_ref().map(|r| r.currency.as_str()),
             ])
             .map_err(rs_err)?;
+        if let Some(contact) = contact_of.get(&i) {
+            conn.prepare_cached(CONTACT_TRAFFIC_INSERT)
+                .and_then(|mut st| {
+                    st.execute(params![
+                        contact.0,
+                        hit.occurred_at.unix_micros(),
+                        id,
+                        hit.workspace_id.0,
+                        hit.kind.name(),
+                        hit.path,
+                        props,
+                    ])
+                })
+                .map_err(rs_err)?;
+        }
         events += 1;
     }
     for s in &placed.sessions {
@@ -198,9 +216,13 @@ pub(crate) fn record(conn: &Connection, hits: &[Hit]) -> Result<Recorded, StoreE
     Ok(Recorded {
         events,
         new_sessions: placed.sessions.iter().filter(|s| s.is_new).count(),
-        identified: identified(conn, hits)?,
+        identified,
     })
 }
+
+/// A contact's own copy of a tracked event (see the migration's `contact_traffic`).
+const CONTACT_TRAFFIC_INSERT: &str = "insert into contact_traffic (contact_id, occurred_at, id, workspace_id, name, path, props) \
+     values (?1, ?2, ?3, ?4, ?5, ?6, ?7) on conflict do nothing";
 
 /// Inserts the link unless the visitor has one; reports what the visitor belongs to now.
 pub(crate) fn link(
@@ -218,6 +240,15 @@ pub(crate) fn link(
         .and_then(|mut s| s.execute(params![ws.0, visitor.as_str(), contact.0, now.unix_micros()]))
         .map_err(rs_err)?;
     if inserted == 1 {
+        // The visitor's history so far becomes the contact's.
+        conn.prepare_cached(
+            "insert into contact_traffic (contact_id, occurred_at, id, workspace_id, name, path, props) \
+             select ?3, t.occurred_at, t.id, t.workspace_id, t.name, t.path, t.props \
+             from sessions s join traffic_events t on t.session_id = s.id \
+             where s.visitor = ?2 and s.workspace_id = ?1 on conflict do nothing",
+        )
+        .and_then(|mut s| s.execute(params![ws.0, visitor.as_str(), contact.0]))
+        .map_err(rs_err)?;
         return Ok(Link::Linked);
     }
     let owner: Uuid = conn

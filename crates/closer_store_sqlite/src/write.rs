@@ -6,8 +6,8 @@ use closer_domain::{
     Consent, Contact, ContactId, ContactPatch, NewEvent, Stage, Timestamp, UserId, WorkspaceId,
 };
 use closer_store::{
-    IDENTITY_CONSTRAINT, IdentityKind, StoreError, UpsertContact, Upserted, draft_identities,
-    plan_upsert, search_text, stage_event,
+    IDENTITY_CONSTRAINT, IdentityKind, StageMove, StoreError, UpsertContact, Upserted,
+    draft_identities, plan_upsert, search_text, stage_event,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
@@ -281,6 +281,38 @@ pub(crate) fn patch(
         move_stage(conn, &c, Some(from), actor, now)?;
     }
     Ok(c)
+}
+
+pub(crate) fn move_stages(
+    conn: &Connection,
+    ws: WorkspaceId,
+    moves: &[StageMove],
+    now: Timestamp,
+) -> Result<Vec<ContactId>, StoreError> {
+    let mut applied = Vec::new();
+    for m in moves {
+        let mut c = match load(conn, ws, m.contact) {
+            Ok(c) => c,
+            Err(StoreError::NotFound) => continue,
+            Err(e) => return Err(e),
+        };
+        if c.stage != m.from {
+            continue;
+        }
+        let patch = ContactPatch {
+            stage: Some(m.to),
+            ..ContactPatch::default()
+        };
+        let outcome = c.apply(&patch, now);
+        if outcome.changed {
+            update(conn, &c)?;
+        }
+        if let Some((from, _)) = outcome.stage_change {
+            move_stage(conn, &c, Some(from), &m.actor, now)?;
+            applied.push(c.id);
+        }
+    }
+    Ok(applied)
 }
 
 pub(crate) fn erase(

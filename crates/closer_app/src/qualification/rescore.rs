@@ -8,7 +8,7 @@ use closer_domain::{ContactId, Event, Timestamp, WorkspaceId};
 use closer_store::{ContactQuery, ContactSort};
 use tokio::task::JoinHandle;
 
-use super::score::{record_for, state_from};
+use super::score::{due_move, record_for, state_from};
 use crate::{App, AppError};
 
 const PAGE: u32 = 1000;
@@ -63,17 +63,17 @@ impl App {
             }
             done.contacts += page.items.len() as u64;
             progress(done);
-            let (app, rules) = (self.clone(), rules.clone());
-            let contacts = page.items;
+            let moves: Vec<_> = page
+                .items
+                .iter()
+                .zip(&records)
+                .filter_map(|(contact, record)| due_move(&rules, contact, record))
+                .collect();
+            let app = self.clone();
             writing = Some(tokio::spawn(async move {
                 app.store().put_scores(ws, &records).await?;
-                let mut promoted = 0;
-                for (contact, record) in contacts.iter().zip(&records) {
-                    if app.advance_stage(&rules, contact, record, now).await? {
-                        promoted += 1;
-                    }
-                }
-                Ok(promoted)
+                let promoted = app.store().move_stages(ws, &moves, now).await?;
+                Ok(promoted.len() as u64)
             }));
             match page.next {
                 Some(next) => query.after = Some(next),

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use closer_domain::qualification::{
     Contribution, Rules, ScoreState, Signal, fit, prospect_reason, temperature,
 };
-use closer_domain::{Contact, ContactId, ContactPatch, Stage, Timestamp, WorkspaceId};
-use closer_store::{SCORE_VERSION, ScoreRecord, StoreError};
+use closer_domain::{Contact, ContactId, Stage, Timestamp, WorkspaceId};
+use closer_store::{SCORE_VERSION, ScoreRecord, StageMove, StoreError};
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinHandle;
 
@@ -79,6 +79,24 @@ pub(crate) fn state_from(
     events: &[closer_domain::Event],
 ) -> ScoreState {
     replay(rules, contact, events).0
+}
+
+/// The stage move the rules call for, if any (lead → prospect, with the reason as its author).
+pub(crate) fn due_move(
+    rules: &Rules,
+    contact: &Contact,
+    record: &ScoreRecord,
+) -> Option<StageMove> {
+    if contact.stage != Stage::Lead {
+        return None;
+    }
+    let reason = prospect_reason(rules, &record.state, record.engagement)?;
+    Some(StageMove {
+        contact: contact.id,
+        from: Stage::Lead,
+        to: Stage::Prospect,
+        actor: format!("rule:{reason}"),
+    })
 }
 
 impl App {
@@ -164,8 +182,9 @@ impl App {
         ))
     }
 
-    /// Lead → prospect when the rules' conditions hold; `true` if it moved. Automatic moves only go forward: a
-    /// contact a person has moved anywhere else is left alone.
+    /// Lead → prospect when the rules' conditions hold; `true` if it moved. The store applies
+    /// it only if the contact is still a lead: automatic moves only go forward, and a person's
+    /// move made meanwhile wins.
     pub(crate) async fn advance_stage(
         &self,
         rules: &Rules,
@@ -173,35 +192,17 @@ impl App {
         record: &ScoreRecord,
         now: Timestamp,
     ) -> Result<bool, AppError> {
-        if contact.stage != Stage::Lead {
-            return Ok(false);
-        }
-        let Some(reason) = prospect_reason(rules, &record.state, record.engagement) else {
+        let Some(due) = due_move(rules, contact, record) else {
             return Ok(false);
         };
-        // Re-read just before moving, so a person's move made meanwhile wins.
-        let current = self
+        let moved = self
             .store()
-            .contact(contact.workspace_id, contact.id)
+            .move_stages(contact.workspace_id, &[due], now)
             .await?;
-        if current.stage != Stage::Lead {
-            return Ok(false);
+        if !moved.is_empty() {
+            tracing::info!(contact.id = %contact.id, "lead became a prospect by rule");
         }
-        let patch = ContactPatch {
-            stage: Some(Stage::Prospect),
-            ..ContactPatch::default()
-        };
-        self.store()
-            .patch_contact(
-                contact.workspace_id,
-                contact.id,
-                &patch,
-                &format!("rule:{reason}"),
-                now,
-            )
-            .await?;
-        tracing::info!(contact.id = %contact.id, "lead became a prospect by rule");
-        Ok(true)
+        Ok(!moved.is_empty())
     }
 
     /// Starts the background scorer (the server does; CLI commands score inline).

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use closer_domain::qualification::{Activity, ScoreState, Temperature};
 use closer_domain::traffic::{HitKind, Utm};
-use closer_domain::{ContactId, EventKind, Timestamp};
+use closer_domain::{ContactId, EventKind, Stage, Timestamp};
 
 use super::contacts::{draft, form_event, upsert};
 use super::traffic::{hit, site, visitor};
 use super::workspace;
-use crate::{SCORE_VERSION, ScoreRecord, Store, StoreError};
+use crate::{SCORE_VERSION, ScoreRecord, StageMove, Store, StoreError};
 
 fn record(contact: ContactId, version: i64, engagement: f64) -> ScoreRecord {
     let state = ScoreState {
@@ -209,7 +209,114 @@ pub async fn tracked_hits_of_contacts_are_reported_and_timelines_read_in_bulk(
         .unwrap();
     assert_eq!(demo.properties["name"], "Demo Request");
     assert_eq!(demo.properties["path"], "/demo");
+    // A visitor linked later brings the history recorded before the link.
+    let late = visitor("late");
+    store
+        .record_hits(
+            vec![hit(
+                &s,
+                &late,
+                HitKind::Pageview,
+                3,
+                "/before-link",
+                None,
+                &Utm::default(),
+            )]
+            .into(),
+        )
+        .await
+        .unwrap();
+    store
+        .link_visitor(ws, &late, plain.id, Timestamp::now())
+        .await
+        .unwrap();
+    let plain_events = store.timelines(ws, &[plain.id]).await.unwrap();
+    assert!(
+        plain_events
+            .iter()
+            .any(|e| e.properties["path"] == "/before-link"),
+        "{plain_events:?}"
+    );
+    // Erasure removes the copies with the contact.
+    store
+        .erase_contact(ws, c.id, Timestamp::now())
+        .await
+        .unwrap();
+    assert!(store.timelines(ws, &[c.id]).await.unwrap().is_empty());
     // Another workspace's timelines are empty.
     let other = workspace(&*store, "timelines-other").await;
     assert!(store.timelines(other, &[c.id]).await.unwrap().is_empty());
+}
+
+pub async fn rule_moves_apply_only_from_the_expected_stage(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "moves").await;
+    let other = workspace(&*store, "moves-other").await;
+    let a = store
+        .upsert_contact(ws, upsert(draft("a@moves.example")))
+        .await
+        .unwrap()
+        .contact;
+    let b = store
+        .upsert_contact(ws, upsert(draft("b@moves.example")))
+        .await
+        .unwrap()
+        .contact;
+    // A person moved b to customer meanwhile: the rule's move from lead must not undo it.
+    let patch = closer_domain::ContactPatch {
+        stage: Some(Stage::Customer),
+        ..closer_domain::ContactPatch::default()
+    };
+    store
+        .patch_contact(ws, b.id, &patch, "token:person", Timestamp::now())
+        .await
+        .unwrap();
+    let rule = |c: ContactId| StageMove {
+        contact: c,
+        from: Stage::Lead,
+        to: Stage::Prospect,
+        actor: "rule:asked for a demo".into(),
+    };
+    let moved = store
+        .move_stages(
+            ws,
+            &[rule(a.id), rule(b.id), rule(ContactId::new())],
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved, vec![a.id]);
+    assert_eq!(
+        store.contact(ws, a.id).await.unwrap().stage,
+        Stage::Prospect
+    );
+    assert_eq!(
+        store.contact(ws, b.id).await.unwrap().stage,
+        Stage::Customer
+    );
+    let history = store.stage_history(ws, a.id).await.unwrap();
+    assert_eq!(history.last().unwrap().changed_by, "rule:asked for a demo");
+    assert!(history[0].left_at.is_some());
+    let events = store.contact_events(ws, a.id, 10, None).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == EventKind::StageChanged && e.properties["to"] == "prospect")
+    );
+    // Another workspace cannot move it.
+    let moved = store
+        .move_stages(
+            other,
+            &[StageMove {
+                from: Stage::Prospect,
+                ..rule(a.id)
+            }],
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert!(moved.is_empty());
+    assert_eq!(
+        store.contact(ws, a.id).await.unwrap().stage,
+        Stage::Prospect
+    );
 }
