@@ -23,18 +23,39 @@ fn parse_json(text: &str) -> Result<Value, StoreError> {
 
 /// The timelines of `contacts`: their captures and stage moves, and their tracked events
 /// (`contact_traffic`), ordered by contact then time.
-pub(crate) fn timelines(
-    path: &Path,
+/// One read-only connection kept for bulk reads, so its page cache carries over from one page
+/// of contacts to the next (a rescore reads them in order).
+#[derive(Default)]
+pub(crate) struct BulkReader(std::sync::Mutex<Option<Connection>>);
+
+impl BulkReader {
+    pub(crate) fn timelines(
+        &self,
+        path: &Path,
+        ws: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<Vec<Event>, StoreError> {
+        let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.is_none() {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(rs_err)?;
+            conn.execute_batch("pragma cache_size = -65536; pragma busy_timeout = 5000;")
+                .map_err(rs_err)?;
+            *slot = Some(conn);
+        }
+        let conn = slot.as_ref().expect("opened above");
+        timelines(conn, ws, contacts)
+    }
+}
+
+fn timelines(
+    conn: &Connection,
     ws: WorkspaceId,
     contacts: &[ContactId],
 ) -> Result<Vec<Event>, StoreError> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(rs_err)?;
-    conn.execute_batch("pragma cache_size = -16000; pragma busy_timeout = 5000;")
-        .map_err(rs_err)?;
     let mut out = Vec::new();
     for chunk in contacts.chunks(1_000) {
         let list = (2..chunk.len() + 2)
@@ -46,7 +67,7 @@ pub(crate) fn timelines(
             .collect();
         // Captures and stage moves: their properties are stored whole.
         let mut stmt = conn
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "select contact_id, id, kind, occurred_at, properties from events \
                  where workspace_id = ?1 and contact_id in ({list})"
             ))
@@ -68,7 +89,7 @@ pub(crate) fn timelines(
         }
         // Tracked events: the timeline's shape built here, props parsed only when present.
         let mut stmt = conn
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "select contact_id, id, name, occurred_at, path, props from contact_traffic \
                  where contact_id in ({list}) and workspace_id = ?1"
             ))

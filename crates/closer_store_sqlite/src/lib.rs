@@ -41,8 +41,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteStore {
     writer: writer::Writer,
     reader: SqlitePool,
-    /// The database file, for bulk reads on connections of their own (`bulk_read`).
+    /// The database file, for bulk reads on a connection of their own (`bulk_read`).
     path: std::path::PathBuf,
+    bulk: std::sync::Arc<bulk_read::BulkReader>,
 }
 
 impl SqliteStore {
@@ -85,6 +86,7 @@ impl SqliteStore {
             writer,
             reader,
             path,
+            bulk: std::sync::Arc::default(),
         })
     }
 }

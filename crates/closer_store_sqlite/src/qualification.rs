@@ -188,9 +188,9 @@ impl QualificationStore for SqliteStore {
         ws: WorkspaceId,
         contacts: &[ContactId],
     ) -> Result<Vec<Event>, StoreError> {
-        let path = self.path.clone();
+        let (path, bulk) = (self.path.clone(), self.bulk.clone());
         let contacts = contacts.to_vec();
-        tokio::task::spawn_blocking(move || crate::bulk_read::timelines(&path, ws, &contacts))
+        tokio::task::spawn_blocking(move || bulk.timelines(&path, ws, &contacts))
             .await
             .map_err(|e| StoreError::Internal(format!("bulk read task failed: {e}")))?
     }

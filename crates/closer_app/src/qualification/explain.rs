@@ -48,6 +48,30 @@ pub struct StageTouches {
     pub by_channel: BTreeMap<String, u32>,
 }
 
+/// Tracked activity, for people (the stored state's encoding is terse).
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivityView {
+    pub visits: u32,
+    pub pageviews: u64,
+    pub longest_visit_seconds: f64,
+    pub first_at: Option<Timestamp>,
+    pub last_at: Option<Timestamp>,
+    pub returned_after_lead_at: Option<Timestamp>,
+}
+
+impl From<&Activity> for ActivityView {
+    fn from(a: &Activity) -> Self {
+        Self {
+            visits: a.visits,
+            pageviews: a.pageviews,
+            longest_visit_seconds: a.longest_visit_seconds,
+            first_at: a.first_at,
+            last_at: a.last_at,
+            returned_after_lead_at: a.returned_after_lead_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredScore {
     pub engagement: f64,
@@ -72,7 +96,7 @@ pub struct Qualification {
     pub engagement_rules: Vec<EngagementLine>,
     pub recent: Vec<RecentLine>,
     pub temperature: TemperatureVerdict,
-    pub activity: Activity,
+    pub activity: ActivityView,
     pub touches: Vec<StageTouches>,
     /// The stored record the queue reads, as last computed (`None`: not scored yet).
     pub stored: Option<StoredScore>,
@@ -158,7 +182,7 @@ impl App {
             engagement_rules,
             recent,
             temperature: temperature(&rules, &state, contact.stage, now),
-            activity: state.activity.clone(),
+            activity: ActivityView::from(&state.activity),
             touches,
             stored: stored.map(|r| StoredScore {
                 engagement: r.engagement,

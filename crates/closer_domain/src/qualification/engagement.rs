@@ -16,18 +16,56 @@ use crate::Timestamp;
 /// A visit ends after this long without activity (as tracking's sessions do).
 pub const VISIT_GAP_SECONDS: f64 = 30.0 * 60.0;
 
+// The state is stored once per contact (a million contacts: a million of them rewritten by a
+// rescore), so its JSON is terse: short keys, times as integer microseconds, zeros left out.
+// Interfaces show it through their own views, never this encoding.
+
+fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// `Option<Timestamp>` as integer microseconds.
+mod micros {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::Timestamp;
+
+    #[allow(clippy::ref_option)]
+    pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_i64(t.unix_micros()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        Option::<i64>::deserialize(d)?
+            .map(|m| {
+                Timestamp::from_unix_micros(m)
+                    .ok_or_else(|| serde::de::Error::custom("time out of range"))
+            })
+            .transpose()
+    }
+}
+
 /// One rule's running total for a contact.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RuleTally {
     /// Events that met the rule's conditions, whether or not they earned points.
+    #[serde(rename = "m", default, skip_serializing_if = "is_zero")]
     pub matches: u64,
     /// Points given so far, before decay.
+    #[serde(rename = "a", default, skip_serializing_if = "is_zero")]
     pub awarded: f64,
     /// The decayed total at the state's `as_of`.
+    #[serde(rename = "v", default, skip_serializing_if = "is_zero")]
     pub value: f64,
+    #[serde(rename = "t", default, with = "micros", skip_serializing_if = "Option::is_none")]
     pub last_matched_at: Option<Timestamp>,
     /// The `limit` period of the latest match, and how many matches it has had.
+    #[serde(rename = "p", default, skip_serializing_if = "is_zero")]
     pub period: i64,
+    #[serde(rename = "n", default, skip_serializing_if = "is_zero")]
     pub period_count: u32,
 }
 
@@ -45,13 +83,20 @@ pub struct Contribution {
 /// Visits and activity, for temperature and the "came back" condition.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
+    #[serde(rename = "v", default, skip_serializing_if = "is_zero")]
     pub visits: u32,
+    #[serde(rename = "pv", default, skip_serializing_if = "is_zero")]
     pub pageviews: u64,
+    #[serde(rename = "lv", default, skip_serializing_if = "is_zero")]
     pub longest_visit_seconds: f64,
+    #[serde(rename = "vs", default, with = "micros", skip_serializing_if = "Option::is_none")]
     pub visit_started_at: Option<Timestamp>,
+    #[serde(rename = "f", default, with = "micros", skip_serializing_if = "Option::is_none")]
     pub first_at: Option<Timestamp>,
+    #[serde(rename = "l", default, with = "micros", skip_serializing_if = "Option::is_none")]
     pub last_at: Option<Timestamp>,
     /// When a visit began at least a visit-gap after the contact became a lead.
+    #[serde(rename = "r", default, with = "micros", skip_serializing_if = "Option::is_none")]
     pub returned_after_lead_at: Option<Timestamp>,
 }
 
@@ -60,9 +105,13 @@ pub struct Activity {
 /// stored but recomputed from the timeline when a contact is explained.
 pub struct ScoreState {
     /// The time the tallies' decayed values refer to.
+    #[serde(rename = "at", default, with = "micros", skip_serializing_if = "Option::is_none")]
     pub as_of: Option<Timestamp>,
+    #[serde(rename = "r", default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rules: BTreeMap<String, RuleTally>,
+    #[serde(rename = "a", default)]
     pub activity: Activity,
+    #[serde(rename = "s", default, skip_serializing_if = "is_zero")]
     pub signals: u64,
 }
 

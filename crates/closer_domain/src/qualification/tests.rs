@@ -324,3 +324,26 @@ fn fit_reads_fields_and_properties() {
     );
     assert_eq!(f.contributions[0].value, "free");
 }
+
+#[test]
+fn the_stored_state_round_trips_and_stays_small() {
+    let rules = Rules::defaults();
+    let state = run(
+        &rules,
+        &[
+            pageview("/", "2026-11-02T10:00:00Z"),
+            pageview("/pricing", "2026-11-02T10:03:00Z"),
+            form(&json!({"message": "40 seats"}), "2026-11-03T10:00:00Z"),
+            custom("Newsletter Signup", "2026-11-04T10:00:00Z"),
+        ],
+    );
+    let text = serde_json::to_string(&state).unwrap();
+    let back: ScoreState = serde_json::from_str(&text).unwrap();
+    // Floats come back within a rounding step (serde_json's fast float parsing).
+    let now = at("2026-11-23T00:00:00Z");
+    assert!((back.engagement(&rules, now) - state.engagement(&rules, now)).abs() < 1e-9);
+    assert_eq!(back.activity, state.activity);
+    assert_eq!(back.rules.keys().collect::<Vec<_>>(), state.rules.keys().collect::<Vec<_>>());
+    assert!(text.len() < 600, "{} bytes: {text}", text.len());
+    assert_eq!(serde_json::from_str::<ScoreState>("{}").unwrap(), ScoreState::default());
+}
