@@ -127,6 +127,13 @@ pub trait ContactStore {
 
     async fn contact(&self, workspace: WorkspaceId, id: ContactId) -> Result<Contact, StoreError>;
 
+    /// The workspace's contacts among `ids` (missing ones left out), in no particular order.
+    async fn contacts_by_id(
+        &self,
+        workspace: WorkspaceId,
+        ids: &[ContactId],
+    ) -> Result<Vec<Contact>, StoreError>;
+
     /// `Conflict { constraint: "contact_identities_value_key" }` when a new email or phone
     /// belongs to another contact.
     async fn patch_contact(

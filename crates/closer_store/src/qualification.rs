@@ -57,6 +57,16 @@ pub trait QualificationStore {
         expected: Option<i64>,
     ) -> Result<(), StoreError>;
 
+    /// `save_score` for many records in one transaction: each is stored if its stored version
+    /// is still the expected one. Returns the contacts whose record was not written because it
+    /// was not (to retry, where a contact that is gone shows up as not found); a contact gone
+    /// may also just be skipped.
+    async fn save_scores(
+        &self,
+        workspace: WorkspaceId,
+        records: &[(ScoreRecord, Option<i64>)],
+    ) -> Result<Vec<ContactId>, StoreError>;
+
     /// Replaces the records of many contacts at once (`closer rescore`), in one transaction.
     /// The records' `version` is ignored: each stored one becomes its predecessor's plus one
     /// (1 for a new record), so a concurrent `save_score` still sees the change. Records of

@@ -305,6 +305,14 @@ impl ContactStore for PostgresStore {
         load(&mut conn, ws, id, false).await
     }
 
+    async fn contacts_by_id(
+        &self,
+        ws: WorkspaceId,
+        ids: &[ContactId],
+    ) -> Result<Vec<Contact>, StoreError> {
+        crate::contacts_read::by_ids(&self.pool, ws, ids).await
+    }
+
     async fn patch_contact(
         &self,
         ws: WorkspaceId,

@@ -7,6 +7,23 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 use crate::error::db_err;
 use crate::rows::{self, CONTACT_COLUMNS, get, json, ts, ts_opt};
 
+pub(crate) async fn by_ids(
+    pool: &PgPool,
+    ws: WorkspaceId,
+    ids: &[ContactId],
+) -> Result<Vec<closer_domain::Contact>, StoreError> {
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|c| c.0).collect();
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {CONTACT_COLUMNS} from contacts where workspace_id = $1 and id = any($2)"
+    )))
+    .bind(ws.0)
+    .bind(&ids)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(rows::contact).collect()
+}
+
 pub(crate) async fn list(
     pool: &PgPool,
     ws: WorkspaceId,

@@ -150,6 +150,69 @@ impl QualificationStore for PostgresStore {
         })
     }
 
+    async fn save_scores(
+        &self,
+        ws: WorkspaceId,
+        records: &[(ScoreRecord, Option<i64>)],
+    ) -> Result<Vec<ContactId>, StoreError> {
+        // One statement per kind: new records inserted unless one appeared meanwhile, existing
+        // ones updated where the version still matches; whatever was not written lost a race
+        // (or its contact is gone, which the caller finds out on retry).
+        let (new, old): (Vec<_>, Vec<_>) = records.iter().partition(|(_, e)| e.is_none());
+        let mut written: Vec<Uuid> = Vec::new();
+        if !new.is_empty() {
+            let done: Vec<Uuid> = sqlx::query_scalar(
+                "insert into contact_scores (contact_id, workspace_id, state, engagement, fit, temperature, version, updated_at) \
+                 select r.contact_id, $2, r.state, r.engagement, r.fit, r.temperature, r.version, r.updated_at \
+                 from unnest($1::uuid[], $3::jsonb[], $4::float8[], $5::float8[], $6::text[], $7::int8[], $8::timestamptz[]) \
+                   as r(contact_id, state, engagement, fit, temperature, version, updated_at) \
+                 join contacts c on c.id = r.contact_id and c.workspace_id = $2 \
+                 on conflict (contact_id) do nothing returning contact_id",
+            )
+            .bind(new.iter().map(|(r, _)| r.contact_id.0).collect::<Vec<_>>())
+            .bind(ws.0)
+            .bind(new.iter().map(|(r, _)| state_json(r)).collect::<Vec<_>>())
+            .bind(new.iter().map(|(r, _)| r.engagement).collect::<Vec<_>>())
+            .bind(new.iter().map(|(r, _)| r.fit).collect::<Vec<_>>())
+            .bind(new.iter().map(|(r, _)| r.temperature.as_str()).collect::<Vec<_>>())
+            .bind(new.iter().map(|(r, _)| r.version).collect::<Vec<_>>())
+            .bind(new.iter().map(|(r, _)| r.updated_at.get()).collect::<Vec<_>>())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+            written.extend(done);
+        }
+        if !old.is_empty() {
+            let done: Vec<Uuid> = sqlx::query_scalar(
+                "update contact_scores s set state = r.state, engagement = r.engagement, fit = r.fit, \
+                   temperature = r.temperature, version = r.version, updated_at = r.updated_at \
+                 from unnest($1::uuid[], $3::jsonb[], $4::float8[], $5::float8[], $6::text[], $7::int8[], $8::timestamptz[], $9::int8[]) \
+                   as r(contact_id, state, engagement, fit, temperature, version, updated_at, expected) \
+                 where s.contact_id = r.contact_id and s.workspace_id = $2 and s.version = r.expected \
+                 returning s.contact_id",
+            )
+            .bind(old.iter().map(|(r, _)| r.contact_id.0).collect::<Vec<_>>())
+            .bind(ws.0)
+            .bind(old.iter().map(|(r, _)| state_json(r)).collect::<Vec<_>>())
+            .bind(old.iter().map(|(r, _)| r.engagement).collect::<Vec<_>>())
+            .bind(old.iter().map(|(r, _)| r.fit).collect::<Vec<_>>())
+            .bind(old.iter().map(|(r, _)| r.temperature.as_str()).collect::<Vec<_>>())
+            .bind(old.iter().map(|(r, _)| r.version).collect::<Vec<_>>())
+            .bind(old.iter().map(|(r, _)| r.updated_at.get()).collect::<Vec<_>>())
+            .bind(old.iter().map(|(_, e)| e.unwrap_or_default()).collect::<Vec<_>>())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+            written.extend(done);
+        }
+        let written: std::collections::HashSet<Uuid> = written.into_iter().collect();
+        Ok(records
+            .iter()
+            .map(|(r, _)| r.contact_id)
+            .filter(|c| !written.contains(&c.0))
+            .collect())
+    }
+
     async fn put_scores(&self, ws: WorkspaceId, records: &[ScoreRecord]) -> Result<(), StoreError> {
         sqlx::query(
             "insert into contact_scores (contact_id, workspace_id, state, engagement, fit, temperature, version, updated_at) \

@@ -35,7 +35,10 @@ impl BulkReader {
         ws: WorkspaceId,
         contacts: &[ContactId],
     ) -> Result<Vec<Event>, StoreError> {
-        let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if slot.is_none() {
             let conn = Connection::open_with_flags(
                 path,

@@ -26,6 +26,14 @@ impl ContactStore for SqliteStore {
         contacts_read::contact(&self.reader, ws, id).await
     }
 
+    async fn contacts_by_id(
+        &self,
+        ws: WorkspaceId,
+        ids: &[ContactId],
+    ) -> Result<Vec<Contact>, StoreError> {
+        contacts_read::by_ids(&self.reader, ws, ids).await
+    }
+
     async fn patch_contact(
         &self,
         ws: WorkspaceId,

@@ -26,6 +26,29 @@ pub(crate) async fn contact(
     rows::contact(&row)
 }
 
+pub(crate) async fn by_ids(
+    pool: &SqlitePool,
+    ws: WorkspaceId,
+    ids: &[ContactId],
+) -> Result<Vec<closer_domain::Contact>, StoreError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "select {CONTACT_COLUMNS} from contacts where workspace_id = "
+        ));
+        sql.push_bind(ws.0).push(" and id in (");
+        let mut list = sql.separated(", ");
+        for id in chunk {
+            list.push_bind(id.0);
+        }
+        sql.push(")");
+        for row in sql.build().fetch_all(pool).await.map_err(db_err)? {
+            out.push(rows::contact(&row)?);
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) async fn list(
     pool: &SqlitePool,
     ws: WorkspaceId,

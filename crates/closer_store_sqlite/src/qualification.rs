@@ -171,6 +171,36 @@ impl QualificationStore for SqliteStore {
             .await
     }
 
+    async fn save_scores(
+        &self,
+        ws: WorkspaceId,
+        records: &[(ScoreRecord, Option<i64>)],
+    ) -> Result<Vec<ContactId>, StoreError> {
+        let records = records.to_vec();
+        self.writer
+            .write(move |conn| {
+                let mut lost = Vec::new();
+                for (record, expected) in &records {
+                    let stored: Option<i64> = conn
+                        .prepare_cached(
+                            "select version from contact_scores where contact_id = ?1 and workspace_id = ?2",
+                        )
+                        .and_then(|mut s| {
+                            s.query_row(params![record.contact_id.0, ws.0], |r| r.get(0))
+                                .optional()
+                        })
+                        .map_err(rs_err)?;
+                    if stored != *expected {
+                        lost.push(record.contact_id);
+                        continue;
+                    }
+                    upsert(conn, ws, record, false)?;
+                }
+                Ok(lost)
+            })
+            .await
+    }
+
     async fn put_scores(&self, ws: WorkspaceId, records: &[ScoreRecord]) -> Result<(), StoreError> {
         let records = records.to_vec();
         self.writer

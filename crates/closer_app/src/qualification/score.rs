@@ -239,16 +239,16 @@ impl App {
     }
 
     async fn score_loop(&self, mut rx: mpsc::Receiver<ScoreJob>) {
-        let mut jobs = Vec::with_capacity(256);
+        let mut jobs = Vec::with_capacity(1_024);
         loop {
             tokio::select! {
-                n = rx.recv_many(&mut jobs, 256) => {
+                n = rx.recv_many(&mut jobs, 1_024) => {
                     if n == 0 { break; }
                     self.run_jobs(std::mem::take(&mut jobs)).await;
                 }
                 () = self.inner.scoring_stop.notified() => {
                     rx.close();
-                    while rx.recv_many(&mut jobs, 256).await > 0 {
+                    while rx.recv_many(&mut jobs, 1_024).await > 0 {
                         self.run_jobs(std::mem::take(&mut jobs)).await;
                     }
                     break;
@@ -257,9 +257,10 @@ impl App {
         }
     }
 
-    /// Jobs for one contact are merged, in arrival order, into one scoring.
+    /// Jobs for one contact are merged, in arrival order, into one scoring; each workspace's
+    /// share is scored as one batch.
     async fn run_jobs(&self, jobs: Vec<ScoreJob>) {
-        let mut order = Vec::new();
+        let mut order: Vec<(WorkspaceId, ContactId)> = Vec::new();
         let mut merged: HashMap<(WorkspaceId, ContactId), (Vec<Signal>, bool)> = HashMap::new();
         for job in jobs {
             let key = (job.workspace, job.contact);
@@ -270,13 +271,100 @@ impl App {
             entry.0.extend(job.signals);
             entry.1 |= job.rescan;
         }
+        let mut by_workspace: HashMap<WorkspaceId, Vec<Pending>> = HashMap::new();
         for key in order {
             let (signals, rescan) = merged.remove(&key).unwrap_or_default();
-            if let Err(e) = self.score_contact(key.0, key.1, &signals, rescan).await {
-                tracing::warn!(contact.id = %key.1, error = %e, "scoring failed");
+            by_workspace.entry(key.0).or_default().push(Pending {
+                contact: key.1,
+                signals,
+                rescan,
+            });
+        }
+        for (ws, pending) in by_workspace {
+            if let Err(e) = self.score_batch(ws, pending).await {
+                tracing::warn!(workspace.id = %ws, error = %e, "scoring a batch failed");
             }
         }
     }
+
+    /// Scores many contacts of one workspace with a handful of queries: their contacts and
+    /// records read at once, the new records saved in one transaction (each with its version
+    /// check) and the rules' stage moves applied in another. Contacts scored for the first time,
+    /// asked to rescan, or whose save lost a race go through `score_contact` one by one.
+    async fn score_batch(&self, ws: WorkspaceId, pending: Vec<Pending>) -> Result<(), AppError> {
+        let rules = self.workspace_rules(ws).await?;
+        let ids: Vec<ContactId> = pending.iter().map(|p| p.contact).collect();
+        let contacts: HashMap<ContactId, Contact> = self
+            .store()
+            .contacts_by_id(ws, &ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let mut stored: HashMap<ContactId, ScoreRecord> = self
+            .store()
+            .scores(ws, &ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.contact_id, r))
+            .collect();
+        let now = Timestamp::now();
+        let mut records = Vec::new();
+        let mut one_by_one = Vec::new();
+        let mut signals_of = HashMap::new();
+        for p in pending {
+            // Gone (erased) contacts are simply not scored.
+            let Some(contact) = contacts.get(&p.contact) else {
+                continue;
+            };
+            match stored.remove(&p.contact) {
+                Some(record) if !p.rescan => {
+                    let mut state = record.state;
+                    for s in &p.signals {
+                        state.apply(&rules, s, contact.created_at);
+                    }
+                    let next = record_for(&rules, contact, state, record.version + 1, now);
+                    records.push((next, Some(record.version)));
+                    signals_of.insert(p.contact, p.signals);
+                }
+                _ => one_by_one.push(p),
+            }
+        }
+        if !records.is_empty() {
+            let lost = self.store().save_scores(ws, &records).await?;
+            let moves: Vec<StageMove> = records
+                .iter()
+                .filter(|(r, _)| !lost.contains(&r.contact_id))
+                .filter_map(|(r, _)| due_move(&rules, contacts.get(&r.contact_id)?, r))
+                .collect();
+            if !moves.is_empty() {
+                self.store().move_stages(ws, &moves, now).await?;
+            }
+            for contact in lost {
+                one_by_one.push(Pending {
+                    contact,
+                    signals: signals_of.remove(&contact).unwrap_or_default(),
+                    rescan: false,
+                });
+            }
+        }
+        for p in one_by_one {
+            if let Err(e) = self
+                .score_contact(ws, p.contact, &p.signals, p.rescan)
+                .await
+            {
+                tracing::warn!(contact.id = %p.contact, error = %e, "scoring failed");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A contact waiting to be scored, its jobs merged.
+struct Pending {
+    contact: ContactId,
+    signals: Vec<Signal>,
+    rescan: bool,
 }
 
 /// For the ingest writer: jobs for the stored hits that belong to contacts.

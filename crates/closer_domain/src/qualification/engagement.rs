@@ -60,7 +60,12 @@ pub struct RuleTally {
     /// The decayed total at the state's `as_of`.
     #[serde(rename = "v", default, skip_serializing_if = "is_zero")]
     pub value: f64,
-    #[serde(rename = "t", default, with = "micros", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "t",
+        default,
+        with = "micros",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_matched_at: Option<Timestamp>,
     /// The `limit` period of the latest match, and how many matches it has had.
     #[serde(rename = "p", default, skip_serializing_if = "is_zero")]
@@ -89,14 +94,34 @@ pub struct Activity {
     pub pageviews: u64,
     #[serde(rename = "lv", default, skip_serializing_if = "is_zero")]
     pub longest_visit_seconds: f64,
-    #[serde(rename = "vs", default, with = "micros", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "vs",
+        default,
+        with = "micros",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub visit_started_at: Option<Timestamp>,
-    #[serde(rename = "f", default, with = "micros", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "f",
+        default,
+        with = "micros",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub first_at: Option<Timestamp>,
-    #[serde(rename = "l", default, with = "micros", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "l",
+        default,
+        with = "micros",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_at: Option<Timestamp>,
     /// When a visit began at least a visit-gap after the contact became a lead.
-    #[serde(rename = "r", default, with = "micros", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "r",
+        default,
+        with = "micros",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub returned_after_lead_at: Option<Timestamp>,
 }
 
@@ -105,7 +130,12 @@ pub struct Activity {
 /// stored but recomputed from the timeline when a contact is explained.
 pub struct ScoreState {
     /// The time the tallies' decayed values refer to.
-    #[serde(rename = "at", default, with = "micros", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "at",
+        default,
+        with = "micros",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub as_of: Option<Timestamp>,
     #[serde(rename = "r", default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rules: BTreeMap<String, RuleTally>,

@@ -343,7 +343,13 @@ fn the_stored_state_round_trips_and_stays_small() {
     let now = at("2026-11-23T00:00:00Z");
     assert!((back.engagement(&rules, now) - state.engagement(&rules, now)).abs() < 1e-9);
     assert_eq!(back.activity, state.activity);
-    assert_eq!(back.rules.keys().collect::<Vec<_>>(), state.rules.keys().collect::<Vec<_>>());
+    assert_eq!(
+        back.rules.keys().collect::<Vec<_>>(),
+        state.rules.keys().collect::<Vec<_>>()
+    );
     assert!(text.len() < 600, "{} bytes: {text}", text.len());
-    assert_eq!(serde_json::from_str::<ScoreState>("{}").unwrap(), ScoreState::default());
+    assert_eq!(
+        serde_json::from_str::<ScoreState>("{}").unwrap(),
+        ScoreState::default()
+    );
 }

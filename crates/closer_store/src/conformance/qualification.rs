@@ -111,6 +111,44 @@ pub async fn rules_and_scores_round_trip(store: Arc<dyn Store>) {
     assert_eq!(got[1].version, 3, "the stored version (2) plus one");
     assert_eq!(got[0].version, 1, "a new record");
 
+    // Many at once: a stale version is reported back and left alone.
+    let lost = store
+        .save_scores(
+            ws,
+            &[
+                (record(c.id, 4, 40.0), Some(3)),
+                (record(d.id, 9, 90.0), Some(7)),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(lost, vec![d.id]);
+    assert_eq!(store.score(ws, c.id).await.unwrap().unwrap().version, 4);
+    assert_eq!(store.score(ws, d.id).await.unwrap().unwrap().version, 1);
+    let lost = store
+        .save_scores(other, &[(record(c.id, 5, 1.0), Some(4))])
+        .await
+        .unwrap();
+    assert!(lost.len() <= 1, "another workspace writes nothing");
+    assert_eq!(store.score(ws, c.id).await.unwrap().unwrap().version, 4);
+    let mut found: Vec<ContactId> = store
+        .contacts_by_id(ws, &[c.id, d.id, ContactId::new()])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| x.id)
+        .collect();
+    found.sort();
+    let mut want = vec![c.id, d.id];
+    want.sort();
+    assert_eq!(found, want);
+    assert!(
+        store
+            .contacts_by_id(other, &[c.id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(store.count_contacts(ws).await.unwrap(), 2);
     assert_eq!(store.count_contacts(other).await.unwrap(), 0);
     // Erasure takes the score with it.
