@@ -118,6 +118,11 @@ impl Server {
 
     /// Page views and custom events in the database, counted there.
     pub async fn stored_events(&self) -> anyhow::Result<u64> {
+        self.count("select count(*) from traffic_events").await
+    }
+
+    /// A `select count(*) …` (or any single integer) asked of the database itself.
+    pub async fn count(&self, sql: &'static str) -> anyhow::Result<u64> {
         let n: i64 = match self.engine {
             Engine::Sqlite => {
                 let path = self.database_url.trim_start_matches("sqlite://").to_owned();
@@ -127,15 +132,13 @@ impl Server {
                         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
                     )?;
                     conn.busy_timeout(Duration::from_secs(5))?;
-                    conn.query_row("select count(*) from traffic_events", [], |r| r.get(0))
+                    conn.query_row(sql, [], |r| r.get(0))
                 })
                 .await??
             }
             Engine::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(&self.database_url).await?;
-                sqlx::query_scalar("select count(*) from traffic_events")
-                    .fetch_one(&mut conn)
-                    .await?
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await?
             }
         };
         Ok(u64::try_from(n).unwrap_or(0))

@@ -307,6 +307,13 @@ pub async fn run(args: TrackArgs) -> anyhow::Result<()> {
         server.stored_events().await?
     );
     if contacts > 0 {
+        // The scorer finishes what the writer's last batches handed it.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        println!(
+            "| page views of known contacts kept under them / contacts with a score record | {} / {} |",
+            server.count("select count(*) from contact_traffic").await?,
+            server.count("select count(*) from contact_scores").await?
+        );
         println!(
             "| known contacts among the visitors (their page views also kept under the contact and scored) | {contacts} ({}%) |",
             args.identified.min(100)

@@ -289,8 +289,9 @@ impl App {
 
     /// Scores many contacts of one workspace with a handful of queries: their contacts and
     /// records read at once, the new records saved in one transaction (each with its version
-    /// check) and the rules' stage moves applied in another. Contacts scored for the first time,
-    /// asked to rescan, or whose save lost a race go through `score_contact` one by one.
+    /// check) and the rules' stage moves applied in another. Contacts scored for the first time
+    /// or asked to rescan are replayed from their timelines, read together; a contact whose
+    /// save lost a race goes through `score_contact` on its own.
     async fn score_batch(&self, ws: WorkspaceId, pending: Vec<Pending>) -> Result<(), AppError> {
         let rules = self.workspace_rules(ws).await?;
         let ids: Vec<ContactId> = pending.iter().map(|p| p.contact).collect();
@@ -312,6 +313,7 @@ impl App {
         let mut records = Vec::new();
         let mut one_by_one = Vec::new();
         let mut signals_of = HashMap::new();
+        let mut replay_whole = Vec::new();
         for p in pending {
             // Gone (erased) contacts are simply not scored.
             let Some(contact) = contacts.get(&p.contact) else {
@@ -325,9 +327,29 @@ impl App {
                     }
                     let next = record_for(&rules, contact, state, record.version + 1, now);
                     records.push((next, Some(record.version)));
-                    signals_of.insert(p.contact, p.signals);
                 }
-                _ => one_by_one.push(p),
+                // First scoring, or history just attached: the whole timeline, read for all
+                // of them at once (it already holds these signals' events).
+                other => replay_whole.push((p.contact, other.map(|r| r.version))),
+            }
+            signals_of.insert(p.contact, (p.signals, p.rescan));
+        }
+        if !replay_whole.is_empty() {
+            let ids: Vec<ContactId> = replay_whole.iter().map(|(c, _)| *c).collect();
+            let mut timelines: HashMap<ContactId, Vec<closer_domain::Event>> = HashMap::new();
+            for e in self.store().timelines(ws, &ids).await? {
+                timelines.entry(e.contact_id).or_default().push(e);
+            }
+            for (id, version) in replay_whole {
+                let Some(contact) = contacts.get(&id) else {
+                    continue;
+                };
+                let events = timelines.remove(&id).unwrap_or_default();
+                let state = state_from(&rules, contact, &events);
+                records.push((
+                    record_for(&rules, contact, state, version.unwrap_or(0) + 1, now),
+                    version,
+                ));
             }
         }
         if !records.is_empty() {
@@ -341,10 +363,11 @@ impl App {
                 self.store().move_stages(ws, &moves, now).await?;
             }
             for contact in lost {
+                let (signals, rescan) = signals_of.remove(&contact).unwrap_or_default();
                 one_by_one.push(Pending {
                     contact,
-                    signals: signals_of.remove(&contact).unwrap_or_default(),
-                    rescan: false,
+                    signals,
+                    rescan,
                 });
             }
         }
