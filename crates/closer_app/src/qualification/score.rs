@@ -236,6 +236,13 @@ impl App {
             self.inner.scoring_stop.notify_one();
             let _ = handle.await;
         }
+        let dropped = scorer.dropped.load(Ordering::Relaxed);
+        if dropped > 0 {
+            tracing::warn!(
+                jobs = dropped,
+                "scoring jobs were dropped while the queue was full; `closer rescore` brings those contacts up to date"
+            );
+        }
     }
 
     async fn score_loop(&self, mut rx: mpsc::Receiver<ScoreJob>) {
