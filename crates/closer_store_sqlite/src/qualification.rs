@@ -36,25 +36,16 @@ fn placeholders(offset: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// `bump`: number the version after the stored one (bulk rescoring) instead of taking the
-/// record's.
+/// One record, at the version it carries (`save_score`, after its version check).
 fn upsert(
     conn: &rusqlite::Connection,
     ws: WorkspaceId,
     r: &ScoreRecord,
-    bump: bool,
 ) -> Result<usize, StoreError> {
-    let sql = if bump {
-        "insert into contact_scores (contact_id, workspace_id, state, engagement, fit, temperature, version, updated_at) \
-         select ?1, ?2, ?3, ?4, ?5, ?6, 1, ?8 where exists (select 1 from contacts where id = ?1 and workspace_id = ?2) and ?7 is not null \
-         on conflict (contact_id) do update set state = excluded.state, engagement = excluded.engagement, \
-         fit = excluded.fit, temperature = excluded.temperature, version = contact_scores.version + 1, updated_at = excluded.updated_at"
-    } else {
-        "insert into contact_scores (contact_id, workspace_id, state, engagement, fit, temperature, version, updated_at) \
+    let sql = "insert into contact_scores (contact_id, workspace_id, state, engagement, fit, temperature, version, updated_at) \
          select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 where exists (select 1 from contacts where id = ?1 and workspace_id = ?2) \
          on conflict (contact_id) do update set state = excluded.state, engagement = excluded.engagement, \
-         fit = excluded.fit, temperature = excluded.temperature, version = excluded.version, updated_at = excluded.updated_at"
-    };
+         fit = excluded.fit, temperature = excluded.temperature, version = excluded.version, updated_at = excluded.updated_at";
     conn.prepare_cached(sql)
         .and_then(|mut s| {
             s.execute(params![
@@ -223,7 +214,7 @@ impl QualificationStore for SqliteStore {
                         constraint: SCORE_VERSION.into(),
                     });
                 }
-                if upsert(conn, ws, &record, false)? == 0 {
+                if upsert(conn, ws, &record)? == 0 {
                     return Err(StoreError::NotFound);
                 }
                 Ok(())
