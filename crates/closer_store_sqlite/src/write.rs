@@ -2,6 +2,8 @@
 //! the write's own savepoint: upsert with dedupe, patch, erase. Writes never interleave, so
 //! dedupe needs no retry here.
 
+use std::collections::HashMap;
+
 use closer_domain::{
     Consent, Contact, ContactId, ContactPatch, NewEvent, Stage, Timestamp, UserId, WorkspaceId,
 };
@@ -334,11 +336,18 @@ pub(crate) fn move_stages(
                 .join(", ");
             let mut values = vec![Sql::Integer(now.unix_micros())];
             values.extend(shifted.iter().map(|u| blob(*u)));
-            conn.prepare_cached(&format!(
-                "update contact_stages set left_at = max(entered_at, ?1) where left_at is null and contact_id in ({ids})"
-            ))
-            .and_then(|mut st| st.execute(rusqlite::params_from_iter(values)))
-            .map_err(rs_err)?;
+            // Each closed row's end is where the new one starts (never before the old start), as
+            // `move_stage` does one contact at a time.
+            let closed: HashMap<Uuid, i64> = conn
+                .prepare_cached(&format!(
+                    "update contact_stages set left_at = max(entered_at, ?1) where left_at is null and contact_id in ({ids}) \
+                     returning contact_id, left_at"
+                ))
+                .and_then(|mut st| {
+                    st.query_map(rusqlite::params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect::<Result<HashMap<Uuid, i64>, _>>()
+                })
+                .map_err(rs_err)?;
             let actor_of = |id: &Uuid| {
                 chunk
                     .iter()
@@ -364,15 +373,16 @@ pub(crate) fn move_stages(
             let mut events = Vec::with_capacity(shifted.len() * 6);
             for id in &shifted {
                 let actor = actor_of(id);
+                let at = closed.get(id).copied().unwrap_or(now.unix_micros());
                 spans.extend([
                     blob(Uuid::now_v7()),
                     blob(ws.0),
                     blob(*id),
                     Sql::Text(to.as_str().to_owned()),
-                    Sql::Integer(now.unix_micros()),
+                    Sql::Integer(at),
                     Sql::Text(actor.clone()),
                 ]);
-                let event = stage_event(Some(from), to, &actor, now);
+                let event = stage_event(Some(from), to, &actor, rows::ts(at)?);
                 events.extend([
                     blob(event.id.0),
                     blob(ws.0),

@@ -334,6 +334,11 @@ pub async fn rule_moves_apply_only_from_the_expected_stage(store: Arc<dyn Store>
     let history = store.stage_history(ws, a.id).await.unwrap();
     assert_eq!(history.last().unwrap().changed_by, "rule:asked for a demo");
     assert!(history[0].left_at.is_some());
+    assert_eq!(
+        history[0].left_at,
+        Some(history.last().unwrap().entered_at),
+        "the history has no gap: the lead row ends where the prospect row starts"
+    );
     let events = store.contact_events(ws, a.id, 10, None).await.unwrap();
     assert!(
         events
