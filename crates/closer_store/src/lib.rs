@@ -25,7 +25,9 @@ pub use contacts::{
 };
 pub use error::StoreError;
 pub use forms::FormStore;
-pub use qualification::{QualificationStore, SCORE_VERSION, ScoreRecord};
+pub use qualification::{
+    QualificationStore, SCORE_VERSION, ScoreRecord, ScoringInput, scoring_inputs,
+};
 pub use records::{Form, TokenRecord, User, Workspace};
 pub use traffic::{
     BreakdownRow, Bucket, Link, PageRow, Recorded, SITE_DOMAIN_CONSTRAINT, SeriesRow,

@@ -3,10 +3,12 @@
 //! optimistic version so two processes scoring the same contact never lose an update.
 
 use async_trait::async_trait;
-use closer_domain::qualification::{ScoreState, Temperature};
-use closer_domain::{ContactId, Event, Timestamp, WorkspaceId};
+use std::collections::HashMap;
 
-use crate::StoreError;
+use closer_domain::qualification::{ScoreState, Signal, Temperature};
+use closer_domain::{Contact, ContactId, Event, Timestamp, WorkspaceId};
+
+use crate::{Cursor, Page, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreRecord {
@@ -20,6 +22,31 @@ pub struct ScoreRecord {
     /// Bumped by every save; `save_score` compares it.
     pub version: i64,
     pub updated_at: Timestamp,
+}
+
+/// A contact and what scoring sees of its timeline, oldest first: `closer rescore`'s input.
+#[derive(Debug, Clone)]
+pub struct ScoringInput {
+    pub contact: Contact,
+    pub signals: Vec<Signal>,
+}
+
+/// Pairs a page of contacts with their timelines (as `timelines` returns them): for adapters
+/// whose `scoring_page` is a contact list and a `timelines` call.
+pub fn scoring_inputs(contacts: Vec<Contact>, events: &[Event]) -> Vec<ScoringInput> {
+    let mut by_contact: HashMap<ContactId, Vec<Signal>> = HashMap::new();
+    for e in events {
+        if let Some(s) = Signal::from_event(e) {
+            by_contact.entry(e.contact_id).or_default().push(s);
+        }
+    }
+    contacts
+        .into_iter()
+        .map(|contact| ScoringInput {
+            signals: by_contact.remove(&contact.id).unwrap_or_default(),
+            contact,
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -84,6 +111,16 @@ pub trait QualificationStore {
         workspace: WorkspaceId,
         contacts: &[ContactId],
     ) -> Result<Vec<Event>, StoreError>;
+
+    /// A page of the workspace's contacts in creation order (`after`: the previous page's
+    /// `next`), each with its signals in time order (what `timelines` holds for it, as
+    /// `Signal::from_event` reads it): what `closer rescore` reads, page after page.
+    async fn scoring_page(
+        &self,
+        workspace: WorkspaceId,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<ScoringInput>, StoreError>;
 }
 
 /// The name `save_score` reports a lost race under.

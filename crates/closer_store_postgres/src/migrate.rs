@@ -21,6 +21,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "qualification",
         include_str!("../migrations/0003_qualification.sql"),
     ),
+    (
+        4,
+        "score_index",
+        include_str!("../migrations/0004_score_index.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {

@@ -5,7 +5,10 @@
 use async_trait::async_trait;
 use closer_domain::qualification::Temperature;
 use closer_domain::{ContactId, Event, EventId, EventKind, Timestamp, WorkspaceId};
-use closer_store::{QualificationStore, SCORE_VERSION, ScoreRecord, StoreError};
+use closer_store::{
+    ContactQuery, ContactSort, ContactStore, Cursor, Page, QualificationStore, SCORE_VERSION,
+    ScoreRecord, ScoringInput, StoreError, scoring_inputs,
+};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
@@ -270,5 +273,26 @@ impl QualificationStore for PostgresStore {
                 })
             })
             .collect()
+    }
+
+    async fn scoring_page(
+        &self,
+        ws: WorkspaceId,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<ScoringInput>, StoreError> {
+        let query = ContactQuery {
+            sort: ContactSort::CreatedAsc,
+            limit,
+            after,
+            ..ContactQuery::default()
+        };
+        let page = self.list_contacts(ws, &query).await?;
+        let ids: Vec<ContactId> = page.items.iter().map(|c| c.id).collect();
+        let events = self.timelines(ws, &ids).await?;
+        Ok(Page {
+            items: scoring_inputs(page.items, &events),
+            next: page.next,
+        })
     }
 }

@@ -1,17 +1,21 @@
-//! Bulk reads for `closer rescore`, on a plain rusqlite connection in a blocking thread: a
+//! Bulk reads for `closer rescore` (`scoring_page`, `timelines`), on a plain rusqlite connection in a blocking thread: a
 //! page of contacts' timelines is tens of thousands of rows, and handing each row from sqlx's
 //! connection thread to the async caller cost more than SQLite's own work.
 
 use std::path::Path;
 
+use std::collections::HashMap;
+
+use closer_domain::qualification::Signal;
 use closer_domain::{ContactId, Event, EventId, EventKind, WorkspaceId};
-use closer_store::StoreError;
+use closer_store::{Cursor, Page, ScoringInput, StoreError};
 use rusqlite::{Connection, OpenFlags, params_from_iter, types::Value as Sql};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::error::rs_err;
-use crate::rows::ts;
+use crate::rows::{CONTACT_COLUMNS, ts};
+use crate::write::contact;
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -29,12 +33,12 @@ fn parse_json(text: &str) -> Result<Value, StoreError> {
 pub(crate) struct BulkReader(std::sync::Mutex<Option<Connection>>);
 
 impl BulkReader {
-    pub(crate) fn timelines(
+    /// Runs `read` on the kept connection, opening it the first time.
+    fn with<T>(
         &self,
         path: &Path,
-        ws: WorkspaceId,
-        contacts: &[ContactId],
-    ) -> Result<Vec<Event>, StoreError> {
+        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut slot = self
             .0
             .lock()
@@ -49,9 +53,148 @@ impl BulkReader {
                 .map_err(rs_err)?;
             *slot = Some(conn);
         }
-        let conn = slot.as_ref().expect("opened above");
-        timelines(conn, ws, contacts)
+        read(slot.as_ref().expect("opened above"))
     }
+
+    pub(crate) fn timelines(
+        &self,
+        path: &Path,
+        ws: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<Vec<Event>, StoreError> {
+        self.with(path, |conn| timelines(conn, ws, contacts))
+    }
+
+    /// `scoring_page`: the contacts and their signals read in one read transaction, tracked
+    /// events turned into signals straight from their columns (no JSON built and read back).
+    pub(crate) fn scoring_page(
+        &self,
+        path: &Path,
+        ws: WorkspaceId,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<ScoringInput>, StoreError> {
+        self.with(path, |conn| {
+            conn.execute_batch("begin").map_err(rs_err)?;
+            let page = scoring_page(conn, ws, after, limit);
+            conn.execute_batch("commit").map_err(rs_err)?;
+            page
+        })
+    }
+}
+
+fn scoring_page(
+    conn: &Connection,
+    ws: WorkspaceId,
+    after: Option<Cursor>,
+    limit: u32,
+) -> Result<Page<ScoringInput>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "select {CONTACT_COLUMNS} from contacts where workspace_id = ?1 \
+             and (created_at, id) > (?2, ?3) order by created_at, id limit ?4"
+        ))
+        .map_err(rs_err)?;
+    let (at, id) = after.map_or((i64::MIN, Uuid::nil()), |c| (c.at.unix_micros(), c.id));
+    let mut rows = stmt
+        .query(rusqlite::params![ws.0, at, id, i64::from(limit) + 1])
+        .map_err(rs_err)?;
+    let mut contacts = Vec::with_capacity(limit as usize + 1);
+    while let Some(r) = rows.next().map_err(rs_err)? {
+        contacts.push(contact(r)?);
+    }
+    let next = if contacts.len() > limit as usize {
+        contacts.truncate(limit as usize);
+        contacts.last().map(|c| Cursor {
+            at: c.created_at,
+            id: c.id.0,
+        })
+    } else {
+        None
+    };
+    let ids: Vec<ContactId> = contacts.iter().map(|c| c.id).collect();
+    let mut by_contact: HashMap<ContactId, Vec<Signal>> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1_000) {
+        let (list, values) = in_list(ws, chunk);
+        // Captures: their properties are stored whole, and they are few.
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "select contact_id, id, kind, occurred_at, properties from events \
+                 where workspace_id = ?1 and contact_id in ({list}) and kind <> 'stage_changed'"
+            ))
+            .map_err(rs_err)?;
+        let mut rows = stmt
+            .query(params_from_iter(values.iter()))
+            .map_err(rs_err)?;
+        while let Some(r) = rows.next().map_err(rs_err)? {
+            let event = event_row(r)?;
+            if let Some(signal) = Signal::from_event(&event) {
+                by_contact.entry(event.contact_id).or_default().push(signal);
+            }
+        }
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "select contact_id, id, name, occurred_at, path, props from contact_traffic \
+                 where contact_id in ({list}) and workspace_id = ?1"
+            ))
+            .map_err(rs_err)?;
+        let mut rows = stmt
+            .query(params_from_iter(values.iter()))
+            .map_err(rs_err)?;
+        while let Some(r) = rows.next().map_err(rs_err)? {
+            let contact = ContactId(r.get::<_, Uuid>(0).map_err(rs_err)?);
+            let props = match r
+                .get_ref(5)
+                .map_err(rs_err)?
+                .as_str_or_null()
+                .map_err(corrupt)?
+            {
+                Some(text) => serde_json::from_str(text).map_err(corrupt)?,
+                None => Map::new(),
+            };
+            let signal = Signal::tracked(
+                r.get::<_, Uuid>(1).map_err(rs_err)?,
+                r.get_ref(2).map_err(rs_err)?.as_str().map_err(corrupt)?,
+                ts(r.get(3).map_err(rs_err)?)?,
+                Some(r.get(4).map_err(rs_err)?),
+                props,
+            );
+            by_contact.entry(contact).or_default().push(signal);
+        }
+    }
+    let items = contacts
+        .into_iter()
+        .map(|contact| {
+            let mut signals = by_contact.remove(&contact.id).unwrap_or_default();
+            signals.sort_by_key(|s| (s.at, s.event_id));
+            ScoringInput { contact, signals }
+        })
+        .collect();
+    Ok(Page { items, next })
+}
+
+/// `?2, ?3, …` for `contacts`, and the values: the workspace first.
+fn in_list(ws: WorkspaceId, contacts: &[ContactId]) -> (String, Vec<Sql>) {
+    let list = (2..contacts.len() + 2)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let values = std::iter::once(Sql::Blob(ws.0.as_bytes().to_vec()))
+        .chain(contacts.iter().map(|c| Sql::Blob(c.0.as_bytes().to_vec())))
+        .collect();
+    (list, values)
+}
+
+fn event_row(r: &rusqlite::Row<'_>) -> Result<Event, StoreError> {
+    let kind: String = r.get(2).map_err(rs_err)?;
+    let props: String = r.get(4).map_err(rs_err)?;
+    Ok(Event {
+        contact_id: ContactId(r.get::<_, Uuid>(0).map_err(rs_err)?),
+        id: EventId(r.get::<_, Uuid>(1).map_err(rs_err)?),
+        kind: EventKind::parse(&kind).ok_or_else(|| corrupt(format!("event kind {kind}")))?,
+        occurred_at: ts(r.get(3).map_err(rs_err)?)?,
+        properties: parse_json(&props)?,
+    })
 }
 
 fn timelines(
@@ -61,13 +204,7 @@ fn timelines(
 ) -> Result<Vec<Event>, StoreError> {
     let mut out = Vec::new();
     for chunk in contacts.chunks(1_000) {
-        let list = (2..chunk.len() + 2)
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let values: Vec<Sql> = std::iter::once(Sql::Blob(ws.0.as_bytes().to_vec()))
-            .chain(chunk.iter().map(|c| Sql::Blob(c.0.as_bytes().to_vec())))
-            .collect();
+        let (list, values) = in_list(ws, chunk);
         // Captures and stage moves: their properties are stored whole.
         let mut stmt = conn
             .prepare_cached(&format!(
@@ -79,16 +216,7 @@ fn timelines(
             .query(params_from_iter(values.iter()))
             .map_err(rs_err)?;
         while let Some(r) = rows.next().map_err(rs_err)? {
-            let kind: String = r.get(2).map_err(rs_err)?;
-            let props: String = r.get(4).map_err(rs_err)?;
-            out.push(Event {
-                contact_id: ContactId(r.get::<_, Uuid>(0).map_err(rs_err)?),
-                id: EventId(r.get::<_, Uuid>(1).map_err(rs_err)?),
-                kind: EventKind::parse(&kind)
-                    .ok_or_else(|| corrupt(format!("event kind {kind}")))?,
-                occurred_at: ts(r.get(3).map_err(rs_err)?)?,
-                properties: parse_json(&props)?,
-            });
+            out.push(event_row(r)?);
         }
         // Tracked events: the timeline's shape built here, props parsed only when present.
         let mut stmt = conn

@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 use closer_domain::qualification::Temperature;
 use closer_domain::{ContactId, Event, Timestamp, WorkspaceId};
-use closer_store::{QualificationStore, SCORE_VERSION, ScoreRecord, StoreError};
+use closer_store::{
+    Cursor, Page, QualificationStore, SCORE_VERSION, ScoreRecord, ScoringInput, StoreError,
+};
 use rusqlite::{OptionalExtension, params};
 use sqlx::sqlite::SqliteRow;
 
@@ -273,6 +275,18 @@ impl QualificationStore for SqliteStore {
         let (path, bulk) = (self.path.clone(), self.bulk.clone());
         let contacts = contacts.to_vec();
         tokio::task::spawn_blocking(move || bulk.timelines(&path, ws, &contacts))
+            .await
+            .map_err(|e| StoreError::Internal(format!("bulk read task failed: {e}")))?
+    }
+
+    async fn scoring_page(
+        &self,
+        ws: WorkspaceId,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<ScoringInput>, StoreError> {
+        let (path, bulk) = (self.path.clone(), self.bulk.clone());
+        tokio::task::spawn_blocking(move || bulk.scoring_page(&path, ws, after, limit))
             .await
             .map_err(|e| StoreError::Internal(format!("bulk read task failed: {e}")))?
     }

@@ -32,7 +32,8 @@ fn get<T: rusqlite::types::FromSql>(row: &Row<'_>, column: &str) -> Result<T, St
     row.get(column).map_err(|e| corrupt(column, e))
 }
 
-fn contact(row: &Row<'_>) -> Result<Contact, StoreError> {
+/// A contact from a row of `CONTACT_COLUMNS` (by name).
+pub(crate) fn contact(row: &Row<'_>) -> Result<Contact, StoreError> {
     let consent = match get::<Option<bool>>(row, "consent_granted")? {
         Some(granted) => Some(Consent {
             granted,

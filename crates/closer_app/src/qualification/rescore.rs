@@ -1,14 +1,12 @@
 //! `closer rescore`: every contact's score recomputed from its whole timeline under the rules
-//! in force (after a rules change), in pages: one query for the page's contacts, one for all
-//! their timelines, one transaction for their records. Memory stays at one page.
+//! in force (after a rules change), in pages: one read for the page's contacts and their
+//! signals, one transaction for their records. Memory stays at a few pages.
 
-use std::collections::HashMap;
-
-use closer_domain::{ContactId, Event, Timestamp, WorkspaceId};
-use closer_store::{ContactQuery, ContactSort};
+use closer_domain::{Timestamp, WorkspaceId};
+use closer_store::{Cursor, Page, ScoringInput};
 use tokio::task::JoinHandle;
 
-use super::score::{due_move, record_for, state_from};
+use super::score::{due_move, record_for, replay_signals};
 use crate::{App, AppError};
 
 const PAGE: u32 = 1000;
@@ -34,51 +32,37 @@ impl App {
     ) -> Result<RescoreProgress, AppError> {
         let rules = self.workspace_rules(ws).await?;
         let mut done = RescoreProgress::default();
-        let mut query = ContactQuery {
-            sort: ContactSort::CreatedAsc,
-            limit: PAGE,
-            ..ContactQuery::default()
-        };
-        // Writing a page (one transaction, then any stage moves) overlaps reading the next.
+        // Three stages overlap: reading the next page, scoring this one, and writing the last
+        // one (one transaction, then any stage moves).
+        let mut reading = Some(self.read_page(ws, None));
         let mut writing: Option<JoinHandle<Result<u64, AppError>>> = None;
-        loop {
-            let page = self.store().list_contacts(ws, &query).await?;
-            let ids: Vec<_> = page.items.iter().map(|c| c.id).collect();
-            let events = self.store().timelines(ws, &ids).await?;
-            let now = Timestamp::now();
-            let mut by_contact: HashMap<ContactId, Vec<Event>> = HashMap::new();
-            for e in events {
-                by_contact.entry(e.contact_id).or_default().push(e);
+        while let Some(read) = reading.take() {
+            let page = join(read).await?;
+            if let Some(next) = page.next {
+                reading = Some(self.read_page(ws, Some(next)));
             }
+            let now = Timestamp::now();
             let mut records = Vec::with_capacity(page.items.len());
-            for contact in &page.items {
-                let mine = by_contact.remove(&contact.id).unwrap_or_default();
-                done.events += mine.len() as u64;
+            let mut moves = Vec::new();
+            for input in page.items {
+                done.events += input.signals.len() as u64;
+                let (state, _) = replay_signals(&rules, &input.contact, input.signals);
                 // The store numbers versions on this bulk path.
-                let state = state_from(&rules, contact, &mine);
-                records.push(record_for(&rules, contact, state, 0, now));
+                let record = record_for(&rules, &input.contact, state, 0, now);
+                moves.extend(due_move(&rules, &input.contact, &record));
+                records.push(record);
             }
             if let Some(previous) = writing.take() {
                 done.promoted += join(previous).await?;
             }
-            done.contacts += page.items.len() as u64;
+            done.contacts += records.len() as u64;
             progress(done);
-            let moves: Vec<_> = page
-                .items
-                .iter()
-                .zip(&records)
-                .filter_map(|(contact, record)| due_move(&rules, contact, record))
-                .collect();
             let app = self.clone();
             writing = Some(tokio::spawn(async move {
                 app.store().put_scores(ws, &records).await?;
                 let promoted = app.store().move_stages(ws, &moves, now).await?;
                 Ok(promoted.len() as u64)
             }));
-            match page.next {
-                Some(next) => query.after = Some(next),
-                None => break,
-            }
         }
         if let Some(last) = writing {
             done.promoted += join(last).await?;
@@ -86,9 +70,18 @@ impl App {
         progress(done);
         Ok(done)
     }
+
+    fn read_page(
+        &self,
+        ws: WorkspaceId,
+        after: Option<Cursor>,
+    ) -> JoinHandle<Result<Page<ScoringInput>, AppError>> {
+        let app = self.clone();
+        tokio::spawn(async move { Ok(app.store().scoring_page(ws, after, PAGE).await?) })
+    }
 }
 
-async fn join(task: JoinHandle<Result<u64, AppError>>) -> Result<u64, AppError> {
+async fn join<T>(task: JoinHandle<Result<T, AppError>>) -> Result<T, AppError> {
     task.await
-        .map_err(|e| AppError::Internal(format!("a rescore write task failed: {e}")))?
+        .map_err(|e| AppError::Internal(format!("a rescore task failed: {e}")))?
 }

@@ -63,7 +63,16 @@ pub(crate) fn replay(
     contact: &Contact,
     events: &[closer_domain::Event],
 ) -> (ScoreState, Vec<Contribution>) {
-    let mut signals: Vec<Signal> = events.iter().filter_map(Signal::from_event).collect();
+    let signals: Vec<Signal> = events.iter().filter_map(Signal::from_event).collect();
+    replay_signals(rules, contact, signals)
+}
+
+/// `replay` from signals already read.
+pub(crate) fn replay_signals(
+    rules: &Rules,
+    contact: &Contact,
+    mut signals: Vec<Signal>,
+) -> (ScoreState, Vec<Contribution>) {
     signals.sort_by_key(|s| s.at);
     let mut state = ScoreState::default();
     let mut earned = Vec::new();

@@ -41,29 +41,55 @@ impl Signal {
                 .unwrap_or_default()
         };
         let kind = match event.kind {
-            EventKind::Pageview => SignalKind::Pageview,
-            EventKind::CustomEvent => SignalKind::Custom(text("name")?.to_lowercase()),
+            EventKind::Pageview | EventKind::CustomEvent => {
+                let name = match event.kind {
+                    EventKind::Pageview => "pageview".to_owned(),
+                    _ => text("name")?,
+                };
+                return Some(Self::tracked(
+                    event.id.0,
+                    &name,
+                    event.occurred_at,
+                    text("path"),
+                    object("props"),
+                ));
+            }
             EventKind::FormSubmitted => SignalKind::FormSubmitted,
             EventKind::StageChanged => return None,
         };
-        let (form, props) = match event.kind {
-            EventKind::FormSubmitted => (text("form_name"), object("fields")),
-            _ => (None, object("props")),
-        };
-        let path = match event.kind {
-            EventKind::FormSubmitted => {
-                text("page").and_then(|u| url::Url::parse(&u).ok().map(|u| u.path().to_owned()))
-            }
-            _ => text("path"),
-        };
+        let path = text("page").and_then(|u| url::Url::parse(&u).ok().map(|u| u.path().to_owned()));
         Some(Self {
             event_id: Some(event.id.0),
             kind,
             at: event.occurred_at,
             path,
-            form,
-            props,
+            form: text("form_name"),
+            props: object("fields"),
         })
+    }
+
+    /// A stored tracked event (`name` is `pageview` for a page view, else the custom event's):
+    /// what `from_event` makes of one, built straight from its columns by bulk readers.
+    pub fn tracked(
+        event_id: uuid::Uuid,
+        name: &str,
+        at: Timestamp,
+        path: Option<String>,
+        props: Map<String, Value>,
+    ) -> Self {
+        let kind = if name == "pageview" {
+            SignalKind::Pageview
+        } else {
+            SignalKind::Custom(name.to_lowercase())
+        };
+        Self {
+            event_id: Some(event_id),
+            kind,
+            at,
+            path,
+            form: None,
+            props,
+        }
     }
 
     pub fn from_hit(hit: &Hit) -> Self {

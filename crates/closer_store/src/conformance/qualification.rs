@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use closer_domain::qualification::{Activity, ScoreState, Temperature};
+use closer_domain::qualification::{Activity, ScoreState, Signal, SignalKind, Temperature};
 use closer_domain::traffic::{HitKind, Utm};
 use closer_domain::{ContactId, EventKind, Stage, Timestamp};
 
@@ -275,6 +275,36 @@ pub async fn tracked_hits_of_contacts_are_reported_and_timelines_read_in_bulk(
             .any(|e| e.properties["path"] == "/before-link"),
         "{plain_events:?}"
     );
+    // The rescore read: contacts in creation order, page by page, each with its timeline's
+    // signals (what `Signal::from_event` makes of `timelines`), whatever way the adapter reads.
+    let first = store.scoring_page(ws, None, 1).await.unwrap();
+    assert_eq!(first.items.len(), 1);
+    let second = store.scoring_page(ws, first.next, 10).await.unwrap();
+    assert_eq!(second.next, None);
+    let inputs: Vec<_> = first.items.into_iter().chain(second.items).collect();
+    let order: Vec<ContactId> = inputs.iter().map(|i| i.contact.id).collect();
+    assert_eq!(order, vec![c.id, plain.id]);
+    for input in &inputs {
+        let from_timeline: Vec<Signal> = store
+            .timelines(ws, &[input.contact.id])
+            .await
+            .unwrap()
+            .iter()
+            .filter_map(Signal::from_event)
+            .collect();
+        assert_eq!(input.signals, from_timeline);
+    }
+    assert_eq!(inputs[0].signals.len(), 3, "{:?}", inputs[0].signals);
+    assert_eq!(
+        inputs[0].signals[2].kind,
+        SignalKind::Custom("demo request".into())
+    );
+    assert_eq!(inputs[1].signals.len(), 1, "{:?}", inputs[1].signals);
+    assert_eq!(
+        inputs[1].contact,
+        store.contact(ws, plain.id).await.unwrap()
+    );
+    assert_eq!(inputs[0].contact, store.contact(ws, c.id).await.unwrap());
     // Erasure removes the copies with the contact.
     store
         .erase_contact(ws, c.id, Timestamp::now())
@@ -284,6 +314,8 @@ pub async fn tracked_hits_of_contacts_are_reported_and_timelines_read_in_bulk(
     // Another workspace's timelines are empty.
     let other = workspace(&*store, "timelines-other").await;
     assert!(store.timelines(other, &[c.id]).await.unwrap().is_empty());
+    let theirs = store.scoring_page(other, None, 10).await.unwrap();
+    assert!(theirs.items.is_empty() && theirs.next.is_none());
 }
 
 pub async fn rule_moves_apply_only_from_the_expected_stage(store: Arc<dyn Store>) {
