@@ -62,3 +62,27 @@ id_type!(
     /// One event on a contact's timeline.
     EventId
 );
+id_type!(
+    /// A sales pipeline (its ordered deal stages).
+    PipelineId
+);
+id_type!(
+    /// One stage of a pipeline.
+    PipelineStageId
+);
+id_type!(
+    /// A deal: one sale being worked.
+    DealId
+);
+id_type!(
+    /// A logged call, email, meeting, demo or note.
+    ActivityId
+);
+id_type!(
+    /// A follow-up task.
+    TaskId
+);
+id_type!(
+    /// An order a customer placed.
+    OrderId
+);

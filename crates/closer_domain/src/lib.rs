@@ -10,6 +10,7 @@ pub mod event;
 pub mod form;
 pub mod ids;
 pub mod phone;
+pub mod pipeline;
 pub mod qualification;
 pub mod stage;
 pub mod text;
