@@ -7,12 +7,14 @@
 
 mod contacts;
 mod contacts_list;
+mod pipeline;
 mod qualification;
 mod setup;
 mod traffic;
 
 pub use contacts::*;
 pub use contacts_list::*;
+pub use pipeline::*;
 pub use qualification::*;
 pub use setup::*;
 pub use traffic::*;
@@ -61,7 +63,10 @@ macro_rules! conformance_tests {
             a_visitor_becomes_a_contact_with_their_history, daily_salts_are_shared_and_rotated,
             a_late_hit_moves_the_session_start, rules_and_scores_round_trip,
             tracked_hits_of_contacts_are_reported_and_timelines_read_in_bulk,
-            rule_moves_apply_only_from_the_expected_stage);
+            rule_moves_apply_only_from_the_expected_stage,
+            pipelines_default_once_and_edits_keep_deals,
+            a_deal_goes_from_open_to_won_with_an_order_and_history,
+            concurrent_moves_of_a_deal_keep_every_history_row);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -11,6 +11,7 @@
 pub mod contacts;
 pub mod error;
 pub mod forms;
+pub mod pipeline;
 pub mod qualification;
 pub mod records;
 pub mod traffic;
@@ -25,6 +26,10 @@ pub use contacts::{
 };
 pub use error::StoreError;
 pub use forms::FormStore;
+pub use pipeline::{
+    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, PIPELINE_NAME, PipelineStore,
+    STAGE_HAS_DEALS,
+};
 pub use qualification::{
     QualificationStore, SCORE_VERSION, ScoreRecord, ScoringInput, scoring_inputs,
 };
@@ -80,6 +85,7 @@ pub trait Store:
     + FormStore
     + TrafficStore
     + QualificationStore
+    + PipelineStore
     + Send
     + Sync
 {

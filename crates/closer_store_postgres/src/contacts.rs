@@ -165,6 +165,29 @@ pub(crate) async fn insert_event(
     Ok(())
 }
 
+/// `patch_contact` inside the caller's transaction (the contact's row locked).
+pub(crate) async fn patch_in(
+    conn: &mut PgConnection,
+    ws: WorkspaceId,
+    id: ContactId,
+    patch: &ContactPatch,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Contact, StoreError> {
+    let mut c = load(conn, ws, id, true).await?;
+    let outcome = c.apply(patch, now);
+    if outcome.changed {
+        update(conn, &c).await?;
+        if patch.emails.is_some() || patch.phones.is_some() {
+            write_identities(conn, &c, true).await?;
+        }
+    }
+    if let Some((from, _)) = outcome.stage_change {
+        move_stage(conn, &c, Some(from), actor, now).await?;
+    }
+    Ok(c)
+}
+
 /// Closes the open stage row (never before it opened) and opens the contact's current stage.
 async fn move_stage(
     conn: &mut PgConnection,
@@ -322,17 +345,7 @@ impl ContactStore for PostgresStore {
         now: Timestamp,
     ) -> Result<Contact, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let mut c = load(&mut tx, ws, id, true).await?;
-        let outcome = c.apply(patch, now);
-        if outcome.changed {
-            update(&mut tx, &c).await?;
-            if patch.emails.is_some() || patch.phones.is_some() {
-                write_identities(&mut tx, &c, true).await?;
-            }
-        }
-        if let Some((from, _)) = outcome.stage_change {
-            move_stage(&mut tx, &c, Some(from), actor, now).await?;
-        }
+        let c = patch_in(&mut tx, ws, id, patch, actor, now).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(c)
     }

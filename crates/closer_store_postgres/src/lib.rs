@@ -7,8 +7,10 @@
 
 mod contacts;
 mod contacts_read;
+mod deals;
 mod error;
 mod migrate;
+mod pipeline;
 mod qualification;
 mod rows;
 mod setup;

@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "score_index",
         include_str!("../migrations/0004_score_index.sql"),
     ),
+    (
+        5,
+        "pipeline",
+        include_str!("../migrations/0005_pipeline.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {

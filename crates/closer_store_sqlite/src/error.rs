@@ -17,6 +17,10 @@ const UNIQUE: &[(&str, &str)] = &[
     ),
     ("forms.key", "forms_key_key"),
     ("sites.domain", "sites_domain_key"),
+    (
+        "pipelines.workspace_id, pipelines.name",
+        "pipelines_name_key",
+    ),
 ];
 
 /// Maps a read-path (sqlx) error. (By value: it is used as `map_err(db_err)`.)

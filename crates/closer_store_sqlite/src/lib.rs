@@ -10,8 +10,10 @@
 mod bulk_read;
 mod contacts;
 mod contacts_read;
+mod deals;
 mod error;
 mod migrate;
+mod pipeline;
 mod qualification;
 mod rows;
 mod setup;

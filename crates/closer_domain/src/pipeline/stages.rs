@@ -234,7 +234,7 @@ impl PipelineInput {
             }
             match kind {
                 StageKind::Won if probability != 100 => {
-                    errors.push(FieldError::new(field("probability"), "a won stage is 100%"))
+                    errors.push(FieldError::new(field("probability"), "a won stage is 100%"));
                 }
                 StageKind::Lost if probability != 0 => {
                     errors.push(FieldError::new(field("probability"), "a lost stage is 0%"));

@@ -1,0 +1,234 @@
+//! Pipelines, their stages and the loss-reason catalogue on PostgreSQL.
+
+use closer_domain::pipeline::{
+    Forecast, LossReason, Pipeline, PipelineDraft, PipelineId, PipelineStage, PipelineStageId,
+    StageKind,
+};
+use closer_domain::{Timestamp, WorkspaceId};
+use closer_store::{STAGE_HAS_DEALS, StoreError};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::error::db_err;
+use crate::rows::get;
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+pub(crate) async fn list(pool: &PgPool, ws: WorkspaceId) -> Result<Vec<Pipeline>, StoreError> {
+    let rows = sqlx::query(
+        "select p.id as pipeline_id, p.name as pipeline_name, p.is_default, s.id, s.name, s.position, \
+           s.probability, s.forecast, s.kind \
+         from pipelines p join pipeline_stages s on s.pipeline_id = p.id \
+         where p.workspace_id = $1 order by p.is_default desc, p.name, p.id, s.position",
+    )
+    .bind(ws.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    let mut out: Vec<Pipeline> = Vec::new();
+    for row in &rows {
+        let id = PipelineId(get(row, "pipeline_id")?);
+        if out.last().is_none_or(|p| p.id != id) {
+            out.push(Pipeline {
+                id,
+                name: get(row, "pipeline_name")?,
+                is_default: get(row, "is_default")?,
+                stages: Vec::new(),
+            });
+        }
+        let stage = PipelineStage {
+            id: PipelineStageId(get(row, "id")?),
+            name: get(row, "name")?,
+            position: u16::try_from(get::<i32>(row, "position")?).map_err(corrupt)?,
+            probability: u8::try_from(get::<i32>(row, "probability")?).map_err(corrupt)?,
+            forecast: Forecast::parse(&get::<String>(row, "forecast")?).map_err(corrupt)?,
+            kind: StageKind::parse(&get::<String>(row, "kind")?).map_err(corrupt)?,
+        };
+        out.last_mut().expect("pushed above").stages.push(stage);
+    }
+    Ok(out)
+}
+
+async fn upsert_stages(
+    conn: &mut PgConnection,
+    ws: WorkspaceId,
+    pipeline: PipelineId,
+    stages: &[PipelineStage],
+) -> Result<(), StoreError> {
+    for s in stages {
+        let n = sqlx::query(
+            "insert into pipeline_stages (id, workspace_id, pipeline_id, name, position, probability, forecast, kind) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8) \
+             on conflict (id) do update set name = excluded.name, position = excluded.position, \
+               probability = excluded.probability, forecast = excluded.forecast, kind = excluded.kind \
+             where pipeline_stages.pipeline_id = excluded.pipeline_id",
+        )
+        .bind(s.id.0)
+        .bind(ws.0)
+        .bind(pipeline.0)
+        .bind(&s.name)
+        .bind(i32::from(s.position))
+        .bind(i32::from(s.probability))
+        .bind(s.forecast.as_str())
+        .bind(s.kind.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict {
+                constraint: "pipeline_stages_pipeline_key".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn create(
+    conn: &mut PgConnection,
+    ws: WorkspaceId,
+    id: PipelineId,
+    draft: &PipelineDraft,
+    is_default: bool,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into pipelines (id, workspace_id, name, is_default, created_at) values ($1, $2, $3, $4, $5)",
+    )
+    .bind(id.0)
+    .bind(ws.0)
+    .bind(&draft.name)
+    .bind(is_default)
+    .bind(now.get())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    upsert_stages(conn, ws, id, &draft.stages).await
+}
+
+/// The default pipeline and loss reasons, unless the workspace has a pipeline already. The
+/// workspace row is locked so two processes starting at once create one default.
+pub(crate) async fn ensure_defaults(
+    conn: &mut PgConnection,
+    ws: WorkspaceId,
+    defaults: &PipelineDraft,
+    reasons: &[LossReason],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("select 1 from workspaces where id = $1 for update")
+        .bind(ws.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
+    let any: Option<i32> =
+        sqlx::query_scalar("select 1 from pipelines where workspace_id = $1 limit 1")
+            .bind(ws.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    if any.is_some() {
+        return Ok(());
+    }
+    let mut draft = defaults.clone();
+    for s in &mut draft.stages {
+        s.id = PipelineStageId::new();
+    }
+    create(conn, ws, PipelineId::new(), &draft, true, now).await?;
+    let has_reasons: Option<i32> =
+        sqlx::query_scalar("select 1 from loss_reasons where workspace_id = $1 limit 1")
+            .bind(ws.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    if has_reasons.is_none() {
+        put_reasons(conn, ws, reasons).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn replace(
+    conn: &mut PgConnection,
+    ws: WorkspaceId,
+    id: PipelineId,
+    draft: &PipelineDraft,
+) -> Result<(), StoreError> {
+    let n = sqlx::query("update pipelines set name = $1 where id = $2 and workspace_id = $3")
+        .bind(&draft.name)
+        .bind(id.0)
+        .bind(ws.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let keep: Vec<Uuid> = draft.stages.iter().map(|s| s.id.0).collect();
+    let holding: Option<i32> = sqlx::query_scalar(
+        "select 1 from deals d join pipeline_stages s on s.id = d.stage_id \
+         where s.pipeline_id = $1 and not (s.id = any($2)) limit 1",
+    )
+    .bind(id.0)
+    .bind(&keep)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    if holding.is_some() {
+        return Err(StoreError::Conflict {
+            constraint: STAGE_HAS_DEALS.into(),
+        });
+    }
+    sqlx::query("delete from pipeline_stages where pipeline_id = $1 and not (id = any($2))")
+        .bind(id.0)
+        .bind(&keep)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    upsert_stages(conn, ws, id, &draft.stages).await
+}
+
+pub(crate) async fn reasons(pool: &PgPool, ws: WorkspaceId) -> Result<Vec<LossReason>, StoreError> {
+    let rows = sqlx::query(
+        "select key, label from loss_reasons where workspace_id = $1 order by position",
+    )
+    .bind(ws.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(LossReason {
+                key: get(r, "key")?,
+                label: get(r, "label")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn put_reasons(
+    conn: &mut PgConnection,
+    ws: WorkspaceId,
+    reasons: &[LossReason],
+) -> Result<(), StoreError> {
+    sqlx::query("delete from loss_reasons where workspace_id = $1")
+        .bind(ws.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    for (i, r) in reasons.iter().enumerate() {
+        sqlx::query(
+            "insert into loss_reasons (workspace_id, key, label, position) values ($1, $2, $3, $4)",
+        )
+        .bind(ws.0)
+        .bind(&r.key)
+        .bind(&r.label)
+        .bind(i32::try_from(i).unwrap_or(i32::MAX))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,570 @@
+//! Deals on SQLite: creation, edits, stage moves with their history, the board, and the order
+//! a won deal produces. Writes run on the writer (one transaction each); reads use the pool.
+
+use closer_domain::pipeline::{
+    Amount, Currency, Deal, DealId, DealPatch, DealStatus, Loss, Order, OrderId, OrderLine,
+    OrderSource, PipelineId, PipelineStageId,
+};
+use closer_domain::{ContactId, ContactPatch, Stage, Timestamp, UserId, WorkspaceId};
+use closer_store::{BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, StoreError};
+use rusqlite::{Connection, OptionalExtension, params};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use time::Date;
+use time::macros::format_description;
+use uuid::Uuid;
+
+use crate::error::{db_err, rs_err};
+use crate::rows::{get, ts};
+
+pub(crate) const DEAL_COLUMNS: &str = "id, pipeline_id, stage_id, status, contact_id, company, title, amount, currency, \
+     expected_close, owner_id, source, loss_reason, objection, closed_at, created_at, updated_at";
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn date_text(d: Date) -> String {
+    d.format(format_description!("[year]-[month]-[day]"))
+        .expect("a date formats")
+}
+
+fn amount(units: i64) -> Result<Amount, StoreError> {
+    Amount::from_units(units).ok_or_else(|| corrupt(format!("amount {units} out of range")))
+}
+
+fn currency(raw: &str) -> Result<Currency, StoreError> {
+    Currency::parse("currency", raw).map_err(corrupt)
+}
+
+pub(crate) fn deal(row: &SqliteRow) -> Result<Deal, StoreError> {
+    let loss = match get::<Option<String>>(row, "loss_reason")? {
+        Some(reason) => Some(Loss {
+            reason,
+            objection: get(row, "objection")?,
+        }),
+        None => None,
+    };
+    let expected_close = match get::<Option<String>>(row, "expected_close")? {
+        Some(text) => {
+            Some(Date::parse(&text, format_description!("[year]-[month]-[day]")).map_err(corrupt)?)
+        }
+        None => None,
+    };
+    Ok(Deal {
+        id: DealId(get(row, "id")?),
+        pipeline_id: PipelineId(get(row, "pipeline_id")?),
+        stage_id: PipelineStageId(get(row, "stage_id")?),
+        status: DealStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
+        contact_id: ContactId(get(row, "contact_id")?),
+        company: get(row, "company")?,
+        title: get(row, "title")?,
+        amount: amount(get(row, "amount")?)?,
+        currency: currency(&get::<String>(row, "currency")?)?,
+        expected_close,
+        owner_id: get::<Option<Uuid>>(row, "owner_id")?.map(UserId),
+        source: get(row, "source")?,
+        loss,
+        closed_at: get::<Option<i64>>(row, "closed_at")?.map(ts).transpose()?,
+        created_at: ts(get(row, "created_at")?)?,
+        updated_at: ts(get(row, "updated_at")?)?,
+    })
+}
+
+pub(crate) async fn one(
+    pool: &SqlitePool,
+    ws: WorkspaceId,
+    id: DealId,
+) -> Result<Deal, StoreError> {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        format!("select {DEAL_COLUMNS} from deals where workspace_id = ?1 and id = ?2")
+    });
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(ws.0)
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
+    deal(&row)
+}
+
+pub(crate) async fn list(
+    pool: &SqlitePool,
+    ws: WorkspaceId,
+    q: &DealQuery,
+) -> Result<Vec<Deal>, StoreError> {
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        "select {DEAL_COLUMNS} from deals where workspace_id = "
+    ));
+    sql.push_bind(ws.0);
+    if let Some(p) = q.pipeline {
+        sql.push(" and pipeline_id = ").push_bind(p.0);
+    }
+    if let Some(s) = q.stage {
+        sql.push(" and stage_id = ").push_bind(s.0);
+    }
+    if let Some(s) = q.status {
+        sql.push(" and status = ").push_bind(s.as_str());
+    }
+    if let Some(o) = q.owner {
+        sql.push(" and owner_id = ").push_bind(o.0);
+    }
+    if let Some(c) = q.contact {
+        sql.push(" and contact_id = ").push_bind(c.0);
+    }
+    if let Some(b) = q.before {
+        sql.push(" and id < ").push_bind(b.0);
+    }
+    sql.push(" order by id desc limit ")
+        .push_bind(i64::from(q.limit));
+    let rows = sql.build().fetch_all(pool).await.map_err(db_err)?;
+    rows.iter().map(deal).collect()
+}
+
+fn open_span(
+    conn: &Connection,
+    ws: WorkspaceId,
+    deal: DealId,
+    stage: PipelineStageId,
+    stage_name: &str,
+    at: i64,
+    actor: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "insert into deal_stages (id, workspace_id, deal_id, stage_id, stage_name, entered_at, left_at, changed_by) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, null, ?7)",
+    )
+    .and_then(|mut s| s.execute(params![Uuid::now_v7(), ws.0, deal.0, stage.0, stage_name, at, actor]))
+    .map_err(rs_err)?;
+    Ok(())
+}
+
+/// Moves the contact forward to `to` if it is at one of `from` (a person's later move wins).
+fn advance_contact(
+    conn: &Connection,
+    ws: WorkspaceId,
+    contact: ContactId,
+    from: &[Stage],
+    to: Stage,
+    actor: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let stage: Option<String> = conn
+        .query_row(
+            "select stage from contacts where workspace_id = ?1 and id = ?2",
+            params![ws.0, contact.0],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(rs_err)?;
+    let Some(stage) = stage else {
+        return Err(StoreError::NotFound);
+    };
+    if from.iter().any(|s| s.as_str() == stage) {
+        let patch = ContactPatch {
+            stage: Some(to),
+            ..ContactPatch::default()
+        };
+        crate::write::patch(conn, ws, contact, &patch, actor, now)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn create(
+    conn: &Connection,
+    ws: WorkspaceId,
+    d: &Deal,
+    stage_name: &str,
+    actor: &str,
+) -> Result<(), StoreError> {
+    advance_contact(
+        conn,
+        ws,
+        d.contact_id,
+        &[Stage::Lead, Stage::Prospect, Stage::Disqualified],
+        Stage::Opportunity,
+        actor,
+        d.created_at,
+    )?;
+    conn.prepare_cached(
+        "insert into deals (id, workspace_id, pipeline_id, stage_id, status, contact_id, company, title, amount, \
+           currency, expected_close, owner_id, source, loss_reason, objection, closed_at, created_at, updated_at) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, null, null, null, ?14, ?14)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            d.id.0,
+            ws.0,
+            d.pipeline_id.0,
+            d.stage_id.0,
+            d.status.as_str(),
+            d.contact_id.0,
+            d.company,
+            d.title,
+            d.amount.units(),
+            d.currency.as_str(),
+            d.expected_close.map(date_text),
+            d.owner_id.map(|u| u.0),
+            d.source,
+            d.created_at.unix_micros()
+        ])
+    })
+    .map_err(crate::error::rs_err_fk("deals_owner_fk"))?;
+    open_span(
+        conn,
+        ws,
+        d.id,
+        d.stage_id,
+        stage_name,
+        d.created_at.unix_micros(),
+        actor,
+    )
+}
+
+pub(crate) fn patch(
+    conn: &Connection,
+    ws: WorkspaceId,
+    id: DealId,
+    p: &DealPatch,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    use rusqlite::types::Value as V;
+    let (status, units, code): (String, i64, String) = conn
+        .query_row(
+            "select status, amount, currency from deals where workspace_id = ?1 and id = ?2",
+            params![ws.0, id.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .map_err(rs_err)?;
+    // Checked again here, in the transaction, against the stored deal: a move to won may
+    // have landed since the caller read it.
+    let money = p.amount.is_some_and(|a| a.units() != units)
+        || p.currency.is_some_and(|c| c.as_str() != code);
+    if money && status != DealStatus::Open.as_str() {
+        return Err(StoreError::Conflict {
+            constraint: DEAL_CLOSED.into(),
+        });
+    }
+    let mut sets: Vec<String> = vec!["updated_at = ?3".into()];
+    let mut values: Vec<V> = vec![
+        V::Blob(ws.0.as_bytes().to_vec()),
+        V::Blob(id.0.as_bytes().to_vec()),
+        V::Integer(now.unix_micros()),
+    ];
+    let mut set = |column: &str, value: V| {
+        values.push(value);
+        sets.push(format!("{column} = ?{}", values.len()));
+    };
+    let text = |t: &Option<String>| t.clone().map_or(V::Null, V::Text);
+    if let Some(t) = &p.title {
+        set("title", V::Text(t.clone()));
+    }
+    if let Some(c) = &p.company {
+        set("company", text(c));
+    }
+    if let Some(a) = p.amount {
+        set("amount", V::Integer(a.units()));
+    }
+    if let Some(c) = p.currency {
+        set("currency", V::Text(c.as_str().to_owned()));
+    }
+    if let Some(d) = &p.expected_close {
+        set(
+            "expected_close",
+            d.map_or(V::Null, |d| V::Text(date_text(d))),
+        );
+    }
+    if let Some(o) = &p.owner_id {
+        set(
+            "owner_id",
+            o.map_or(V::Null, |u| V::Blob(u.0.as_bytes().to_vec())),
+        );
+    }
+    if let Some(s) = &p.source {
+        set("source", text(s));
+    }
+    let sql = format!(
+        "update deals set {} where workspace_id = ?1 and id = ?2",
+        sets.join(", ")
+    );
+    conn.execute(&sql, rusqlite::params_from_iter(values.iter()))
+        .map_err(crate::error::rs_err_fk("deals_owner_fk"))?;
+    Ok(())
+}
+
+/// Applies a planned move in the writer's transaction (see the port for what it does).
+pub(crate) fn move_deal(
+    conn: &Connection,
+    ws: WorkspaceId,
+    mv: &DealMove,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let (contact, pipeline): (Uuid, Uuid) = conn
+        .query_row(
+            "select contact_id, pipeline_id from deals where workspace_id = ?1 and id = ?2",
+            params![ws.0, mv.deal.0],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(rs_err)?;
+    if mv.plan.unchanged {
+        return Ok(());
+    }
+    // The stage must still be one of the deal's pipeline (the pipeline may have been edited).
+    let in_pipeline: Option<i64> = conn
+        .query_row(
+            "select 1 from pipeline_stages where id = ?1 and pipeline_id = ?2",
+            params![mv.plan.to.0, pipeline],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(rs_err)?;
+    if in_pipeline.is_none() {
+        return Err(StoreError::Conflict {
+            constraint: "deals_stage_fk".into(),
+        });
+    }
+    let at = now.unix_micros();
+    // Close the open span (never before it opened), then open the new one.
+    let entered: Option<i64> = conn
+        .query_row(
+            "select entered_at from deal_stages where deal_id = ?1 and left_at is null",
+            params![mv.deal.0],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(rs_err)?;
+    let at = entered.map_or(at, |e| e.max(at));
+    conn.prepare_cached(
+        "update deal_stages set left_at = ?1 where deal_id = ?2 and left_at is null",
+    )
+    .and_then(|mut s| s.execute(params![at, mv.deal.0]))
+    .map_err(rs_err)?;
+    open_span(conn, ws, mv.deal, mv.plan.to, &mv.stage_name, at, &mv.actor)?;
+    let plan = &mv.plan;
+    conn.prepare_cached(
+        "update deals set stage_id = ?3, status = ?4, loss_reason = ?5, objection = ?6, closed_at = ?7,            updated_at = ?8 where workspace_id = ?1 and id = ?2",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            ws.0,
+            mv.deal.0,
+            plan.to.0,
+            plan.status.as_str(),
+            plan.loss.as_ref().map(|l| l.reason.as_str()),
+            plan.loss.as_ref().and_then(|l| l.objection.as_deref()),
+            plan.closed_at.map(Timestamp::unix_micros),
+            now.unix_micros()
+        ])
+    })
+    .map_err(rs_err)?;
+    if plan.status == DealStatus::Won {
+        advance_contact(
+            conn,
+            ws,
+            ContactId(contact),
+            &[
+                Stage::Lead,
+                Stage::Prospect,
+                Stage::Opportunity,
+                Stage::Disqualified,
+            ],
+            Stage::Customer,
+            &mv.actor,
+            now,
+        )?;
+        if let Some(order) = &mv.order {
+            insert_order(conn, ws, order)?;
+        }
+    } else {
+        // Leaving won takes back the revenue: the deal's order goes.
+        conn.prepare_cached(
+            "delete from orders where workspace_id = ?1 and deal_id = ?2 and source = 'deal'",
+        )
+        .and_then(|mut s| s.execute(params![ws.0, mv.deal.0]))
+        .map_err(rs_err)?;
+    }
+    Ok(())
+}
+
+/// Stores an order and its lines; a deal's second order is skipped (one per deal).
+pub(crate) fn insert_order(
+    conn: &Connection,
+    ws: WorkspaceId,
+    o: &Order,
+) -> Result<(), StoreError> {
+    let n = conn
+        .prepare_cached(
+            "insert into orders (id, workspace_id, contact_id, deal_id, currency, total, source, placed_at, created_at) \
+             values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) on conflict do nothing",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                o.id.0,
+                ws.0,
+                o.contact_id.0,
+                o.deal_id.map(|d| d.0),
+                o.currency.as_str(),
+                o.total.units(),
+                o.source.as_str(),
+                o.placed_at.unix_micros(),
+                o.created_at.unix_micros()
+            ])
+        })
+        .map_err(rs_err)?;
+    if n == 0 {
+        return Ok(());
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "insert into order_lines (order_id, position, product, quantity, unit_price) values (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(rs_err)?;
+    for (i, l) in o.lines.iter().enumerate() {
+        stmt.execute(params![
+            o.id.0,
+            i64::try_from(i).unwrap_or(i64::MAX),
+            l.product,
+            l.quantity,
+            l.unit_price.units()
+        ])
+        .map_err(rs_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn history(
+    pool: &SqlitePool,
+    ws: WorkspaceId,
+    id: DealId,
+) -> Result<Vec<DealSpan>, StoreError> {
+    one(pool, ws, id).await?;
+    let rows = sqlx::query(
+        "select stage_id, stage_name, entered_at, left_at, changed_by from deal_stages \
+         where workspace_id = ?1 and deal_id = ?2 order by entered_at, id",
+    )
+    .bind(ws.0)
+    .bind(id.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(DealSpan {
+                stage_id: PipelineStageId(get(r, "stage_id")?),
+                stage_name: get(r, "stage_name")?,
+                entered_at: ts(get(r, "entered_at")?)?,
+                left_at: get::<Option<i64>>(r, "left_at")?.map(ts).transpose()?,
+                changed_by: get(r, "changed_by")?,
+            })
+        })
+        .collect()
+}
+
+/// Per stage: count and totals per currency from one grouped query over the board index, then
+/// each stage's most recently updated cards.
+pub(crate) async fn board(
+    pool: &SqlitePool,
+    ws: WorkspaceId,
+    pipeline: PipelineId,
+    per_stage: u32,
+) -> Result<Vec<BoardColumn>, StoreError> {
+    let sums = sqlx::query(
+        "select stage_id, currency, count(*) as n, sum(amount) as total from deals \
+         where workspace_id = ?1 and pipeline_id = ?2 and status = 'open' \
+         group by stage_id, currency order by stage_id, currency",
+    )
+    .bind(ws.0)
+    .bind(pipeline.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    let mut columns: Vec<BoardColumn> = Vec::new();
+    for r in &sums {
+        let stage = PipelineStageId(get(r, "stage_id")?);
+        if columns.last().is_none_or(|c| c.stage_id != stage) {
+            columns.push(BoardColumn {
+                stage_id: stage,
+                count: 0,
+                totals: Vec::new(),
+                deals: Vec::new(),
+            });
+        }
+        let column = columns.last_mut().expect("pushed above");
+        column.count += u64::try_from(get::<i64>(r, "n")?).map_err(corrupt)?;
+        column.totals.push((
+            currency(&get::<String>(r, "currency")?)?,
+            amount(get(r, "total")?)?,
+        ));
+    }
+    if per_stage > 0 {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            format!(
+                "select {DEAL_COLUMNS} from deals where workspace_id = ?1 and pipeline_id = ?2 \
+                 and status = 'open' and stage_id = ?3 order by updated_at desc, id desc limit ?4"
+            )
+        });
+        for column in &mut columns {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(ws.0)
+                .bind(pipeline.0)
+                .bind(column.stage_id.0)
+                .bind(i64::from(per_stage))
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)?;
+            column.deals = rows.iter().map(deal).collect::<Result<_, _>>()?;
+        }
+    }
+    Ok(columns)
+}
+
+pub(crate) async fn order_of(
+    pool: &SqlitePool,
+    ws: WorkspaceId,
+    deal: DealId,
+) -> Result<Option<Order>, StoreError> {
+    let Some(row) = sqlx::query(
+        "select id, contact_id, deal_id, currency, total, source, placed_at, created_at from orders \
+         where workspace_id = ?1 and deal_id = ?2",
+    )
+    .bind(ws.0)
+    .bind(deal.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(db_err)?
+    else {
+        return Ok(None);
+    };
+    let id: Uuid = get(&row, "id")?;
+    let lines = sqlx::query(
+        "select product, quantity, unit_price from order_lines where order_id = ?1 order by position",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(Some(Order {
+        id: OrderId(id),
+        contact_id: ContactId(get(&row, "contact_id")?),
+        deal_id: get::<Option<Uuid>>(&row, "deal_id")?.map(DealId),
+        currency: currency(&get::<String>(&row, "currency")?)?,
+        lines: lines
+            .iter()
+            .map(|l| {
+                Ok(OrderLine {
+                    product: get(l, "product")?,
+                    quantity: u32::try_from(get::<i64>(l, "quantity")?).map_err(corrupt)?,
+                    unit_price: amount(get(l, "unit_price")?)?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?,
+        total: amount(get(&row, "total")?)?,
+        source: OrderSource::parse(&get::<String>(&row, "source")?)
+            .ok_or_else(|| corrupt("order source"))?,
+        placed_at: ts(get(&row, "placed_at")?)?,
+        created_at: ts(get(&row, "created_at")?)?,
+    }))
+}

@@ -1,0 +1,396 @@
+//! Pipelines, their stages and the loss-reason catalogue on SQLite.
+
+use closer_domain::pipeline::{
+    Forecast, LossReason, Pipeline, PipelineDraft, PipelineId, PipelineStage, PipelineStageId,
+    StageKind,
+};
+use closer_domain::{Timestamp, WorkspaceId};
+use closer_store::{PIPELINE_NAME, STAGE_HAS_DEALS, StoreError};
+use rusqlite::{Connection, OptionalExtension, params};
+use sqlx::SqlitePool;
+use uuid::Uuid;
+
+use crate::error::{db_err, rs_err};
+use crate::rows::get;
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// The workspace's pipelines, the default first, then by name.
+pub(crate) async fn list(pool: &SqlitePool, ws: WorkspaceId) -> Result<Vec<Pipeline>, StoreError> {
+    let rows = sqlx::query(
+        "select p.id as pipeline_id, p.name as pipeline_name, p.is_default, s.id, s.name, s.position, \
+           s.probability, s.forecast, s.kind \
+         from pipelines p join pipeline_stages s on s.pipeline_id = p.id \
+         where p.workspace_id = ?1 order by p.is_default desc, p.name, p.id, s.position",
+    )
+    .bind(ws.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    let mut out: Vec<Pipeline> = Vec::new();
+    for row in &rows {
+        let id = PipelineId(get(row, "pipeline_id")?);
+        if out.last().is_none_or(|p| p.id != id) {
+            out.push(Pipeline {
+                id,
+                name: get(row, "pipeline_name")?,
+                is_default: get(row, "is_default")?,
+                stages: Vec::new(),
+            });
+        }
+        let stage = PipelineStage {
+            id: PipelineStageId(get(row, "id")?),
+            name: get(row, "name")?,
+            position: u16::try_from(get::<i64>(row, "position")?).map_err(corrupt)?,
+            probability: u8::try_from(get::<i64>(row, "probability")?).map_err(corrupt)?,
+            forecast: Forecast::parse(&get::<String>(row, "forecast")?).map_err(corrupt)?,
+            kind: StageKind::parse(&get::<String>(row, "kind")?).map_err(corrupt)?,
+        };
+        out.last_mut().expect("pushed above").stages.push(stage);
+    }
+    Ok(out)
+}
+
+fn insert_stages(
+    conn: &Connection,
+    ws: WorkspaceId,
+    pipeline: PipelineId,
+    stages: &[PipelineStage],
+) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "insert into pipeline_stages (id, workspace_id, pipeline_id, name, position, probability, forecast, kind) \
+             values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             on conflict (id) do update set name = excluded.name, position = excluded.position, \
+               probability = excluded.probability, forecast = excluded.forecast, kind = excluded.kind \
+             where pipeline_stages.pipeline_id = excluded.pipeline_id",
+        )
+        .map_err(rs_err)?;
+    for s in stages {
+        let n = stmt
+            .execute(params![
+                s.id.0,
+                ws.0,
+                pipeline.0,
+                s.name,
+                s.position,
+                s.probability,
+                s.forecast.as_str(),
+                s.kind.as_str()
+            ])
+            .map_err(rs_err)?;
+        if n == 0 {
+            // The id belongs to another pipeline's stage.
+            return Err(StoreError::Conflict {
+                constraint: "pipeline_stages_pipeline_key".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn name_taken(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Conflict { constraint } if constraint.starts_with("pipelines.") => {
+            StoreError::Conflict {
+                constraint: PIPELINE_NAME.into(),
+            }
+        }
+        other => other,
+    }
+}
+
+pub(crate) fn create(
+    conn: &Connection,
+    ws: WorkspaceId,
+    id: PipelineId,
+    draft: &PipelineDraft,
+    is_default: bool,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "insert into pipelines (id, workspace_id, name, is_default, created_at) values (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut s| s.execute(params![id.0, ws.0, draft.name, is_default, now.unix_micros()]))
+    .map_err(rs_err)
+    .map_err(name_taken)?;
+    insert_stages(conn, ws, id, &draft.stages)
+}
+
+/// The default pipeline and loss reasons, unless the workspace has a pipeline already.
+pub(crate) fn ensure_defaults(
+    conn: &Connection,
+    ws: WorkspaceId,
+    defaults: &PipelineDraft,
+    reasons: &[LossReason],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let any: Option<i64> = conn
+        .query_row(
+            "select 1 from pipelines where workspace_id = ?1 limit 1",
+            params![ws.0],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(rs_err)?;
+    if any.is_some() {
+        return Ok(());
+    }
+    // Fresh stage ids per workspace: the defaults' ids are only placeholders.
+    let mut draft = defaults.clone();
+    for s in &mut draft.stages {
+        s.id = PipelineStageId::new();
+    }
+    create(conn, ws, PipelineId::new(), &draft, true, now)?;
+    let has_reasons: Option<i64> = conn
+        .query_row(
+            "select 1 from loss_reasons where workspace_id = ?1 limit 1",
+            params![ws.0],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(rs_err)?;
+    if has_reasons.is_none() {
+        put_reasons(conn, ws, reasons)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn replace(
+    conn: &Connection,
+    ws: WorkspaceId,
+    id: PipelineId,
+    draft: &PipelineDraft,
+) -> Result<(), StoreError> {
+    let n = conn
+        .execute(
+            "update pipelines set name = ?1 where id = ?2 and workspace_id = ?3",
+            params![draft.name, id.0, ws.0],
+        )
+        .map_err(rs_err)
+        .map_err(name_taken)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let existing: Vec<Uuid> = conn
+        .prepare_cached("select id from pipeline_stages where pipeline_id = ?1")
+        .and_then(|mut s| {
+            s.query_map(params![id.0], |r| r.get(0))?
+                .collect::<Result<Vec<Uuid>, _>>()
+        })
+        .map_err(rs_err)?;
+    for gone in existing
+        .iter()
+        .filter(|e| !draft.stages.iter().any(|s| s.id.0 == **e))
+    {
+        let holding: Option<i64> = conn
+            .query_row(
+                "select 1 from deals where stage_id = ?1 limit 1",
+                params![gone],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(rs_err)?;
+        if holding.is_some() {
+            return Err(StoreError::Conflict {
+                constraint: STAGE_HAS_DEALS.into(),
+            });
+        }
+        conn.execute("delete from pipeline_stages where id = ?1", params![gone])
+            .map_err(rs_err)?;
+    }
+    // Positions are unique only once all are written, so no constraint relies on them.
+    insert_stages(conn, ws, id, &draft.stages)
+}
+
+pub(crate) async fn reasons(
+    pool: &SqlitePool,
+    ws: WorkspaceId,
+) -> Result<Vec<LossReason>, StoreError> {
+    let rows = sqlx::query(
+        "select key, label from loss_reasons where workspace_id = ?1 order by position",
+    )
+    .bind(ws.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(LossReason {
+                key: get(r, "key")?,
+                label: get(r, "label")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn put_reasons(
+    conn: &Connection,
+    ws: WorkspaceId,
+    reasons: &[LossReason],
+) -> Result<(), StoreError> {
+    conn.execute(
+        "delete from loss_reasons where workspace_id = ?1",
+        params![ws.0],
+    )
+    .map_err(rs_err)?;
+    let mut stmt = conn
+        .prepare_cached(
+            "insert into loss_reasons (workspace_id, key, label, position) values (?1, ?2, ?3, ?4)",
+        )
+        .map_err(rs_err)?;
+    for (i, r) in reasons.iter().enumerate() {
+        stmt.execute(params![
+            ws.0,
+            r.key,
+            r.label,
+            i64::try_from(i).unwrap_or(i64::MAX)
+        ])
+        .map_err(rs_err)?;
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl closer_store::PipelineStore for crate::SqliteStore {
+    async fn pipelines(
+        &self,
+        ws: WorkspaceId,
+        defaults: &PipelineDraft,
+        reasons: &[LossReason],
+        now: Timestamp,
+    ) -> Result<Vec<Pipeline>, StoreError> {
+        let found = list(&self.reader, ws).await?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        let (defaults, reasons) = (defaults.clone(), reasons.to_vec());
+        self.writer
+            .write(move |conn| ensure_defaults(conn, ws, &defaults, &reasons, now))
+            .await?;
+        list(&self.reader, ws).await
+    }
+
+    async fn create_pipeline(
+        &self,
+        ws: WorkspaceId,
+        id: PipelineId,
+        draft: &PipelineDraft,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let draft = draft.clone();
+        self.writer
+            .write(move |conn| create(conn, ws, id, &draft, false, now))
+            .await
+    }
+
+    async fn replace_pipeline(
+        &self,
+        ws: WorkspaceId,
+        id: PipelineId,
+        draft: &PipelineDraft,
+    ) -> Result<(), StoreError> {
+        let draft = draft.clone();
+        self.writer
+            .write(move |conn| replace(conn, ws, id, &draft))
+            .await
+    }
+
+    async fn loss_reasons(&self, ws: WorkspaceId) -> Result<Vec<LossReason>, StoreError> {
+        reasons(&self.reader, ws).await
+    }
+
+    async fn put_loss_reasons(
+        &self,
+        ws: WorkspaceId,
+        reasons: &[LossReason],
+    ) -> Result<(), StoreError> {
+        let reasons = reasons.to_vec();
+        self.writer
+            .write(move |conn| put_reasons(conn, ws, &reasons))
+            .await
+    }
+
+    async fn create_deal(
+        &self,
+        ws: WorkspaceId,
+        deal: &closer_domain::pipeline::Deal,
+        stage_name: &str,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let (deal, stage_name, actor) = (deal.clone(), stage_name.to_owned(), actor.to_owned());
+        self.writer
+            .write(move |conn| crate::deals::create(conn, ws, &deal, &stage_name, &actor))
+            .await
+    }
+
+    async fn deal(
+        &self,
+        ws: WorkspaceId,
+        id: closer_domain::pipeline::DealId,
+    ) -> Result<closer_domain::pipeline::Deal, StoreError> {
+        crate::deals::one(&self.reader, ws, id).await
+    }
+
+    async fn list_deals(
+        &self,
+        ws: WorkspaceId,
+        query: &closer_store::DealQuery,
+    ) -> Result<Vec<closer_domain::pipeline::Deal>, StoreError> {
+        crate::deals::list(&self.reader, ws, query).await
+    }
+
+    async fn patch_deal(
+        &self,
+        ws: WorkspaceId,
+        id: closer_domain::pipeline::DealId,
+        patch: &closer_domain::pipeline::DealPatch,
+        now: Timestamp,
+    ) -> Result<closer_domain::pipeline::Deal, StoreError> {
+        let patch = patch.clone();
+        self.writer
+            .write(move |conn| crate::deals::patch(conn, ws, id, &patch, now))
+            .await?;
+        crate::deals::one(&self.reader, ws, id).await
+    }
+
+    async fn move_deal(
+        &self,
+        ws: WorkspaceId,
+        mv: &closer_store::DealMove,
+        now: Timestamp,
+    ) -> Result<closer_domain::pipeline::Deal, StoreError> {
+        let (mv, id) = (mv.clone(), mv.deal);
+        self.writer
+            .write(move |conn| crate::deals::move_deal(conn, ws, &mv, now))
+            .await?;
+        crate::deals::one(&self.reader, ws, id).await
+    }
+
+    async fn deal_history(
+        &self,
+        ws: WorkspaceId,
+        id: closer_domain::pipeline::DealId,
+    ) -> Result<Vec<closer_store::DealSpan>, StoreError> {
+        crate::deals::history(&self.reader, ws, id).await
+    }
+
+    async fn board(
+        &self,
+        ws: WorkspaceId,
+        pipeline: PipelineId,
+        per_stage: u32,
+    ) -> Result<Vec<closer_store::BoardColumn>, StoreError> {
+        crate::deals::board(&self.reader, ws, pipeline, per_stage).await
+    }
+
+    async fn deal_order(
+        &self,
+        ws: WorkspaceId,
+        deal: closer_domain::pipeline::DealId,
+    ) -> Result<Option<closer_domain::pipeline::Order>, StoreError> {
+        crate::deals::order_of(&self.reader, ws, deal).await
+    }
+}
