@@ -9,6 +9,7 @@ mod capture;
 mod contacts;
 mod error;
 mod forms;
+mod pipeline;
 mod qualification;
 mod traffic;
 
@@ -19,6 +20,7 @@ use closer_store::Store;
 pub use access::{NewToken, Principal};
 pub use capture::{CaptureOutcome, FormPayload, VISITOR_FIELD};
 pub use error::AppError;
+pub use pipeline::{DealRequest, MoveRequest, StageRef};
 pub use qualification::{
     EngagementLine, Qualification, QueueItem, QueueQuery, RecentLine, RescoreProgress, StageTouches,
 };

@@ -39,6 +39,8 @@ pub struct DealMove {
     pub actor: String,
     /// The order a win produces (stored unless the deal already has one).
     pub order: Option<Order>,
+    /// The deal's new amount, when the win's order lines total differently.
+    pub amount: Option<Amount>,
 }
 
 /// Which deals to list.

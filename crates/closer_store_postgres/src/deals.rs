@@ -237,7 +237,7 @@ async fn move_in(
     let plan = &mv.plan;
     sqlx::query(
         "update deals set stage_id = $3, status = $4, loss_reason = $5, objection = $6, closed_at = $7, \
-           updated_at = $8 where workspace_id = $1 and id = $2",
+           updated_at = $8, amount = coalesce($9, amount) where workspace_id = $1 and id = $2",
     )
     .bind(ws.0)
     .bind(mv.deal.0)
@@ -247,6 +247,7 @@ async fn move_in(
     .bind(plan.loss.as_ref().and_then(|l| l.objection.as_deref()))
     .bind(plan.closed_at.map(Timestamp::get))
     .bind(now.get())
+    .bind(mv.amount.map(Amount::units))
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;

@@ -344,7 +344,8 @@ pub(crate) fn move_deal(
     open_span(conn, ws, mv.deal, mv.plan.to, &mv.stage_name, at, &mv.actor)?;
     let plan = &mv.plan;
     conn.prepare_cached(
-        "update deals set stage_id = ?3, status = ?4, loss_reason = ?5, objection = ?6, closed_at = ?7,            updated_at = ?8 where workspace_id = ?1 and id = ?2",
+        "update deals set stage_id = ?3, status = ?4, loss_reason = ?5, objection = ?6, closed_at = ?7, \
+           updated_at = ?8, amount = coalesce(?9, amount) where workspace_id = ?1 and id = ?2",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -355,7 +356,8 @@ pub(crate) fn move_deal(
             plan.loss.as_ref().map(|l| l.reason.as_str()),
             plan.loss.as_ref().and_then(|l| l.objection.as_deref()),
             plan.closed_at.map(Timestamp::unix_micros),
-            now.unix_micros()
+            now.unix_micros(),
+            mv.amount.map(Amount::units)
         ])
     })
     .map_err(rs_err)?;

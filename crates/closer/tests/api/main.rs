@@ -12,6 +12,7 @@ mod contacts_list;
 mod errors;
 mod forms;
 mod meta;
+mod pipeline;
 mod qualification;
 mod stitching;
 mod tracking;

@@ -51,6 +51,13 @@ async fn openapi_covers_every_route(app: TestApp) {
         ("/api/v1/rules", &["get", "put"]),
         ("/api/v1/contacts/{id}/qualification", &["get"]),
         ("/api/v1/queue", &["get"]),
+        ("/api/v1/pipelines", &["get", "post"]),
+        ("/api/v1/pipelines/{id}", &["get", "put"]),
+        ("/api/v1/pipelines/{id}/board", &["get"]),
+        ("/api/v1/loss-reasons", &["get", "put"]),
+        ("/api/v1/deals", &["get", "post"]),
+        ("/api/v1/deals/{id}", &["get", "patch"]),
+        ("/api/v1/deals/{id}/move", &["post"]),
     ];
     assert_eq!(
         paths.len(),

@@ -90,6 +90,14 @@ impl Amount {
         Self::new("amount", product).ok()
     }
 
+    /// `percent`% of the amount (a forecast weighted by win probability), rounded to four
+    /// decimals half to even.
+    #[must_use]
+    pub fn share(self, percent: u8) -> Self {
+        let part = self.0 * Decimal::from(percent) / Decimal::from(100);
+        Self(part.round_dp(AMOUNT_SCALE))
+    }
+
     /// `self + other`, `None` past the bound.
     pub fn plus(self, other: Self) -> Option<Self> {
         Self::new("amount", self.0.checked_add(other.0)?).ok()
@@ -235,6 +243,8 @@ mod tests {
         let max = Amount::parse("amount", "1000000000000").unwrap();
         assert_eq!(max.times(2), None);
         assert_eq!(max.plus(p), None);
+        assert_eq!(p.share(40).to_string(), "7.996");
+        assert_eq!(p.share(0), Amount::ZERO);
     }
 
     #[test]

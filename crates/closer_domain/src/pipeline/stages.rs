@@ -242,8 +242,9 @@ impl PipelineInput {
                 _ => {}
             }
             let forecast = match (kind, input.forecast.as_deref()) {
-                (StageKind::Won, None) => Forecast::Closed,
-                (StageKind::Lost, None) => Forecast::Omitted,
+                // What a pipeline read back says of its closing stages is accepted as is.
+                (StageKind::Won, None | Some("closed")) => Forecast::Closed,
+                (StageKind::Lost, None | Some("omitted")) => Forecast::Omitted,
                 (StageKind::Open, None) => Forecast::Pipeline,
                 (StageKind::Open, Some(raw)) => {
                     if let Ok(f @ (Forecast::Pipeline | Forecast::BestCase | Forecast::Commit)) =

@@ -90,6 +90,7 @@ async fn move_to(
         stage_name: stage.name.clone(),
         actor: "test".into(),
         order,
+        amount: None,
     };
     store.move_deal(ws, &mv, now).await.unwrap()
 }

@@ -4,9 +4,12 @@
 mod capture;
 mod contacts;
 mod contacts_dto;
+mod deals;
+mod deals_dto;
 mod forms;
 mod health;
 mod openapi;
+mod pipelines;
 mod qualification;
 mod sites;
 mod track;
@@ -20,7 +23,7 @@ use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "closer", description = "closer's REST API: contacts, lead capture and traffic. Every `/api/v1` route needs `Authorization: Bearer <token>`; errors are `application/problem+json` (RFC 9457)."),
+    info(title = "closer", description = "closer's REST API: contacts, lead capture, traffic, qualification and the sales pipeline. Every `/api/v1` route needs `Authorization: Bearer <token>`; errors are `application/problem+json` (RFC 9457)."),
     modifiers(&BearerAuth),
     tags(
         (name = "contacts", description = "People, from lead to customer"),
@@ -28,6 +31,7 @@ use crate::AppState;
         (name = "capture", description = "Public form posts from landing pages"),
         (name = "tracking", description = "Sites, event ingestion (Plausible-compatible and closer's own), identity stitching, the traffic report"),
         (name = "qualification", description = "Rules, scores, temperature, lifecycle and the sales queue, every verdict explained"),
+        (name = "pipeline", description = "Pipelines and stages, loss reasons, deals with their stage history, the board, and the order a won deal produces"),
         (name = "health", description = "Readiness"),
     )
 )]
@@ -58,6 +62,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(sites::router())
         .merge(traffic::router())
         .merge(qualification::router())
+        .merge(pipelines::router())
+        .merge(deals::router())
 }
 
 /// Public, token-less routes with open CORS: form posts and event ingestion.

@@ -1,0 +1,566 @@
+//! The sales pipeline through the API: a form-captured lead taken through every stage to won
+//! with an order, another to lost with a reason; bad moves and edits refused with clear 4xx;
+//! pipelines and loss reasons edited by admins; concurrent moves keep every history row.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, fields, problem, urlencoded};
+
+crate::on_both_backends!(
+    a_captured_lead_is_sold_through_every_stage,
+    bad_moves_and_edits_are_refused,
+    pipelines_and_loss_reasons_are_configurable,
+    concurrent_moves_over_http_keep_every_history_row,
+);
+
+/// A lead captured by a form post, as a landing page sends it; returns its contact id.
+async fn captured_lead(app: &TestApp, email: &str) -> String {
+    let form = app.form("Quote request", None).await;
+    let res = app
+        .client
+        .post(app.url(&format!("/f/{}", form["key"].as_str().unwrap())))
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(urlencoded(&[
+            ("email", email),
+            ("company", "Acme Industries"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.unwrap()["contact_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn deal(app: &TestApp, contact: &str, amount: Value) -> Value {
+    let res = app
+        .post_json(
+            "/api/v1/deals",
+            &app.member,
+            &json!({"contact_id": contact, "title": "40 seats", "amount": amount, "currency": "eur",
+                    "expected_close": "2027-03-31"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    res.json().await.unwrap()
+}
+
+async fn move_to(app: &TestApp, id: &str, body: &Value) -> reqwest::Response {
+    app.post_json(&format!("/api/v1/deals/{id}/move"), &app.member, body)
+        .await
+}
+
+async fn stage_of(app: &TestApp, contact: &str) -> String {
+    let c: Value = app
+        .get(&format!("/api/v1/contacts/{contact}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    c["stage"].as_str().unwrap().to_owned()
+}
+
+async fn a_captured_lead_is_sold_through_every_stage(app: TestApp) {
+    let contact = captured_lead(&app, "buyer@acme-industries.com").await;
+    let created = deal(&app, &contact, json!("12000.50")).await;
+    assert_eq!(created["stage"], "Qualification");
+    assert_eq!(created["amount"], "12000.50");
+    assert_eq!(created["currency"], "EUR");
+    assert_eq!(created["company"], "Acme Industries", "from the contact");
+    assert_eq!(created["status"], "open");
+    assert_eq!(stage_of(&app, &contact).await, "opportunity");
+    let id = created["id"].as_str().unwrap();
+
+    for stage in ["Demo", "Proposal", "Negotiation", "Closing"] {
+        let res = move_to(&app, id, &json!({"stage": stage})).await;
+        assert_eq!(res.status(), 200);
+        let d: Value = res.json().await.unwrap();
+        assert_eq!(d["stage"], stage);
+    }
+    // Won, with the order's lines: the deal's amount follows the order total.
+    let res = move_to(
+        &app,
+        id,
+        &json!({"stage": "won", "lines": [
+            {"product": "Seat", "quantity": 40, "unit_price": "299.00"},
+            {"product": "Onboarding", "unit_price": 1500}
+        ]}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let won: Value = res.json().await.unwrap();
+    assert_eq!(won["status"], "won");
+    assert!(won["closed_at"].is_string());
+    assert_eq!(won["amount"], "13460.00");
+    assert_eq!(won["order"]["total"], "13460.00");
+    assert_eq!(won["order"]["currency"], "EUR");
+    assert_eq!(won["order"]["lines"][0]["total"], "11960.00");
+    assert_eq!(stage_of(&app, &contact).await, "customer");
+    let history = won["history"].as_array().unwrap();
+    let names: Vec<&str> = history
+        .iter()
+        .map(|h| h["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Qualification",
+            "Demo",
+            "Proposal",
+            "Negotiation",
+            "Closing",
+            "Won"
+        ]
+    );
+    for pair in history.windows(2) {
+        assert_eq!(pair[0]["left_at"], pair[1]["entered_at"]);
+    }
+    assert!(
+        history[0]["changed_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("token:")
+    );
+
+    // A second lead, lost with a reason and the objection in their words.
+    let other = captured_lead(&app, "maybe@globex.example").await;
+    let d = deal(&app, &other, json!(800)).await;
+    let res = move_to(
+        &app,
+        d["id"].as_str().unwrap(),
+        &json!({"stage": "Lost", "loss_reason": "price", "objection": "We can't justify it this year"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let lost: Value = res.json().await.unwrap();
+    assert_eq!(lost["status"], "lost");
+    assert_eq!(lost["loss_reason"], "price");
+    assert_eq!(lost["objection"], "We can't justify it this year");
+    assert_eq!(lost["order"], Value::Null);
+
+    // The board shows open deals only: none are left.
+    let pipeline = created["pipeline_id"].as_str().unwrap();
+    let board: Value = app
+        .get(&format!("/api/v1/pipelines/{pipeline}/board"), &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let columns = board["columns"].as_array().unwrap();
+    assert_eq!(columns.len(), 5, "one column per open stage");
+    assert!(columns.iter().all(|c| c["count"] == 0), "{board:#}");
+    let listed: Value = app
+        .get("/api/v1/deals?status=won", &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    // Another workspace cannot see the deal.
+    let res = app.get(&format!("/api/v1/deals/{id}"), &app.other).await;
+    problem(res, 404, "another workspace's deal").await;
+}
+
+async fn bad_moves_and_edits_are_refused(app: TestApp) {
+    let contact = captured_lead(&app, "careful@acme-industries.com").await;
+    let d = deal(&app, &contact, json!("100")).await;
+    let id = d["id"].as_str().unwrap();
+
+    let body = problem(
+        move_to(&app, id, &json!({"stage": "Nowhere"})).await,
+        422,
+        "unknown stage",
+    )
+    .await;
+    assert_eq!(fields(&body), ["stage"]);
+    let body = problem(
+        move_to(&app, id, &json!({"stage": "Lost"})).await,
+        422,
+        "lost without reason",
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("loss_reason"),
+        "{body}"
+    );
+    problem(
+        move_to(&app, id, &json!({"stage": "Lost", "loss_reason": "aliens"})).await,
+        422,
+        "a reason outside the catalogue",
+    )
+    .await;
+    problem(
+        move_to(
+            &app,
+            id,
+            &json!({"stage": "Demo", "lines": [{"product": "x", "unit_price": 1}]}),
+        )
+        .await,
+        422,
+        "lines off a win",
+    )
+    .await;
+    let body = problem(
+        move_to(&app, id, &json!({"stage": "Won", "lines": [{"product": "Seat", "quantity": -3, "unit_price": "-1"}]})).await,
+        422,
+        "negative quantity and price",
+    )
+    .await;
+    assert_eq!(fields(&body), ["lines[0].unit_price"], "{body}");
+    let body = problem(
+        move_to(&app, id, &json!({"stage": "Won", "lines": [{"product": "Seat", "quantity": -3, "unit_price": "1"}]})).await,
+        422,
+        "negative quantity",
+    )
+    .await;
+    assert_eq!(fields(&body), ["lines[0].quantity"], "{body}");
+    problem(
+        move_to(&app, id, &json!({"stage": "Won", "currency": "USD"})).await,
+        422,
+        "a currency other than the deal's",
+    )
+    .await;
+    // A stage of another pipeline.
+    let res = app
+        .post_json(
+            "/api/v1/pipelines",
+            &app.token,
+            &json!({"name": "Renewals", "stages": [{"name": "Due"}, {"name": "Renewed", "kind": "won"}, {"name": "Churned", "kind": "lost"}]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let renewals: Value = res.json().await.unwrap();
+    let due = renewals["stages"][0]["id"].as_str().unwrap();
+    let body = problem(
+        move_to(&app, id, &json!({"stage": due})).await,
+        422,
+        "another pipeline's stage",
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a stage of the deal's pipeline"),
+        "{body}"
+    );
+
+    // Bad amounts on create and edit.
+    for bad in [
+        json!("-5"),
+        json!(-5),
+        json!("1,000"),
+        json!("1e3"),
+        json!(true),
+        json!("0.00001"),
+    ] {
+        let res = app
+            .post_json(
+                "/api/v1/deals",
+                &app.member,
+                &json!({"contact_id": contact, "title": "x", "amount": bad}),
+            )
+            .await;
+        let body = problem(res, 422, &format!("amount {bad}")).await;
+        assert_eq!(fields(&body), ["amount"]);
+    }
+    let res = app
+        .post_json(
+            "/api/v1/deals",
+            &app.member,
+            &json!({"contact_id": contact, "title": " ", "currency": "EURO", "expected_close": "31/03/2027"}),
+        )
+        .await;
+    let body = problem(res, 422, "every bad field at once").await;
+    assert_eq!(fields(&body), ["title", "currency", "expected_close"]);
+    let res = app
+        .post_json(
+            "/api/v1/deals",
+            &app.member,
+            &json!({"contact_id": uuid::Uuid::now_v7(), "title": "Ghost"}),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "unknown contact").await),
+        ["contact_id"]
+    );
+    let res = app
+        .post_json(
+            "/api/v1/deals",
+            &app.member,
+            &json!({"contact_id": contact, "title": "x", "stage": "Won"}),
+        )
+        .await;
+    problem(res, 422, "a deal created closed").await;
+    let res = app
+        .post_json(
+            "/api/v1/deals",
+            &app.member,
+            &json!({"contact_id": contact, "title": "x", "owner_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "unknown owner").await),
+        ["owner_id"]
+    );
+
+    // A closed deal's amount needs a reopen; other fields stay editable.
+    assert_eq!(
+        move_to(&app, id, &json!({"stage": "Won"})).await.status(),
+        200
+    );
+    let path = format!("/api/v1/deals/{id}");
+    problem(
+        app.patch_json(&path, &app.member, &json!({"amount": "250"}))
+            .await,
+        409,
+        "amount of a won deal",
+    )
+    .await;
+    let res = app
+        .patch_json(
+            &path,
+            &app.member,
+            &json!({"title": "40 seats, signed", "amount": "100"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "the same amount is no change");
+    assert_eq!(
+        move_to(&app, id, &json!({"stage": "Closing"}))
+            .await
+            .status(),
+        200
+    );
+    let res = app
+        .patch_json(&path, &app.member, &json!({"amount": 250}))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["amount"], "250.00");
+    // Malformed ids and bodies.
+    problem(
+        app.get("/api/v1/deals/not-a-uuid", &app.member).await,
+        400,
+        "bad id",
+    )
+    .await;
+    problem(
+        app.post_json(
+            &format!("/api/v1/deals/{id}/move"),
+            &app.member,
+            &json!({"stage": "Demo", "extra": 1}),
+        )
+        .await,
+        422,
+        "unknown field",
+    )
+    .await;
+}
+
+async fn pipelines_and_loss_reasons_are_configurable(app: TestApp) {
+    let pipelines: Value = app
+        .get("/api/v1/pipelines", &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sales = &pipelines[0];
+    assert_eq!(sales["is_default"], true);
+    let names: Vec<&str> = sales["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Qualification",
+            "Demo",
+            "Proposal",
+            "Negotiation",
+            "Closing",
+            "Won",
+            "Lost"
+        ]
+    );
+    assert_eq!(sales["stages"][4]["forecast"], "commit");
+    let id = sales["id"].as_str().unwrap();
+
+    // Members cannot change them.
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/pipelines/{id}")))
+        .bearer_auth(&app.member)
+        .json(&json!({"name": "x", "stages": []}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, 403, "member edits a pipeline").await;
+    // Every problem of a bad definition at once; nothing changes.
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/pipelines/{id}")))
+        .bearer_auth(&app.token)
+        .json(&json!({"name": "", "stages": [
+            {"name": "A", "probability": 120}, {"name": "a"}, {"name": "Won", "kind": "won"}
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(res, 422, "bad pipeline").await;
+    let f = fields(&body);
+    assert!(
+        f.contains(&"name".to_owned()) && f.contains(&"stages[0].probability".to_owned()),
+        "{body}"
+    );
+    // A stage holding a deal cannot be dropped.
+    let contact = captured_lead(&app, "held@acme-industries.com").await;
+    deal(&app, &contact, json!(1)).await;
+    let mut stages: Vec<Value> = sales["stages"].as_array().unwrap().clone();
+    stages.remove(0);
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/pipelines/{id}")))
+        .bearer_auth(&app.token)
+        .json(&json!({"name": "Sales", "stages": stages}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, 409, "drop a stage with deals").await;
+    // Renaming keeps the stage and its deals.
+    let mut stages: Vec<Value> = sales["stages"].as_array().unwrap().clone();
+    stages[0]["name"] = json!("Discovery");
+    let stages: Vec<Value> = stages
+        .into_iter()
+        .map(|s| json!({"id": s["id"], "name": s["name"], "probability": s["probability"], "kind": s["kind"]}))
+        .collect();
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/pipelines/{id}")))
+        .bearer_auth(&app.token)
+        .json(&json!({"name": "New business", "stages": stages}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let board: Value = app
+        .get(&format!("/api/v1/pipelines/{id}/board"), &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board["columns"][0]["stage"], "Discovery");
+    assert_eq!(board["columns"][0]["count"], 1);
+
+    // Loss reasons: the defaults, then a workspace's own.
+    let reasons: Value = app
+        .get("/api/v1/loss-reasons", &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reasons["reasons"].as_array().unwrap().len(), 8);
+    let res = app
+        .client
+        .put(app.url("/api/v1/loss-reasons"))
+        .bearer_auth(&app.token)
+        .json(
+            &json!({"reasons": [{"key": "price", "label": "Too expensive"}, {"key": "Bad Key!", "label": "x"}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = problem(res, 422, "bad key").await;
+    assert_eq!(fields(&body), ["reasons[1].key"], "{body}");
+    let res = app
+        .client
+        .put(app.url("/api/v1/loss-reasons"))
+        .bearer_auth(&app.token)
+        .json(&json!({"reasons": [{"key": "price", "label": "Too expensive"}, {"key": "ghosted", "label": "Stopped answering"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let reasons: Value = app
+        .get("/api/v1/loss-reasons", &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reasons["reasons"][1]["key"], "ghosted");
+    // Another workspace keeps its own defaults.
+    let theirs: Value = app
+        .get("/api/v1/loss-reasons", &app.other)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["reasons"].as_array().unwrap().len(), 8);
+    problem(
+        app.get(&format!("/api/v1/pipelines/{id}"), &app.other)
+            .await,
+        404,
+        "another workspace's pipeline",
+    )
+    .await;
+}
+
+async fn concurrent_moves_over_http_keep_every_history_row(app: TestApp) {
+    let contact = captured_lead(&app, "racing@acme-industries.com").await;
+    let d = deal(&app, &contact, json!(10)).await;
+    let id = d["id"].as_str().unwrap().to_owned();
+    let mut tasks = Vec::new();
+    for stage in [
+        "Demo",
+        "Proposal",
+        "Negotiation",
+        "Closing",
+        "Demo",
+        "Proposal",
+        "Negotiation",
+        "Closing",
+    ] {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url(&format!("/api/v1/deals/{id}/move")),
+            app.member.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"stage": stage}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut moved = 0;
+    for t in tasks {
+        let status = t.await.unwrap();
+        assert_eq!(status, 200);
+        moved += 1;
+    }
+    let detail: Value = app
+        .get(&format!("/api/v1/deals/{id}"), &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let history = detail["history"].as_array().unwrap();
+    // Every move that changed the stage left its row (a move into the stage the deal was
+    // already in, as read, changes nothing); the spans never overlap or leave gaps.
+    assert!(
+        history.len() >= 2 && history.len() <= moved + 1,
+        "{detail:#}"
+    );
+    assert_eq!(history.iter().filter(|h| h["left_at"].is_null()).count(), 1);
+    for pair in history.windows(2) {
+        assert_eq!(pair[0]["left_at"], pair[1]["entered_at"], "{detail:#}");
+    }
+    assert_eq!(history.last().unwrap()["stage"], detail["stage"]);
+}

@@ -1,0 +1,391 @@
+//! Deals: created on a contact (pipeline, stage, owner, company and source defaulted from the
+//! workspace and the contact), edited, moved (the domain's `plan_move` decides), listed, and
+//! shown on the board.
+
+use closer_domain::pipeline::{
+    Amount, Currency, Deal, DealId, DealPatch, DealRefusal, DealStatus, LineInput, Order, OrderId,
+    OrderLine, OrderSource, Pipeline, PipelineId, PipelineStage, PipelineStageId, StageKind,
+    parse_lines, plan_move,
+};
+use closer_domain::{ContactId, FieldError, Timestamp, UserId, WorkspaceId};
+use closer_store::{BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, StoreError};
+use time::Date;
+
+use crate::qualification::ScoreJob;
+use crate::{App, AppError};
+
+/// Largest page of deals a list returns, and most cards per board column.
+pub const MAX_DEALS: u32 = 500;
+
+/// A stage named by id or by name (case-insensitive), as people and scripts write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StageRef {
+    Id(PipelineStageId),
+    Name(String),
+}
+
+impl StageRef {
+    pub fn parse(raw: &str) -> Self {
+        match raw.trim().parse::<uuid::Uuid>() {
+            Ok(id) => StageRef::Id(PipelineStageId(id)),
+            Err(_) => StageRef::Name(raw.trim().to_owned()),
+        }
+    }
+
+    fn find<'p>(&self, p: &'p Pipeline) -> Option<&'p PipelineStage> {
+        match self {
+            StageRef::Id(id) => p.stage(*id),
+            StageRef::Name(name) => p.stage_named(name),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            StageRef::Id(id) => id.to_string(),
+            StageRef::Name(name) => name.clone(),
+        }
+    }
+}
+
+/// A new deal, its fields already parsed.
+#[derive(Debug, Clone)]
+pub struct DealRequest {
+    pub contact_id: ContactId,
+    pub title: String,
+    pub amount: Option<Amount>,
+    pub currency: Option<Currency>,
+    pub pipeline: Option<PipelineId>,
+    pub stage: Option<StageRef>,
+    pub expected_close: Option<Date>,
+    pub owner_id: Option<UserId>,
+    pub company: Option<String>,
+    pub source: Option<String>,
+}
+
+/// A stage move: lost takes a reason (and the objection heard); won may carry order lines.
+#[derive(Debug, Clone)]
+pub struct MoveRequest {
+    pub stage: StageRef,
+    pub loss_reason: Option<String>,
+    pub objection: Option<String>,
+    pub lines: Option<Vec<LineInput>>,
+    /// Must match the deal's when given (the order is in the deal's currency).
+    pub currency: Option<Currency>,
+}
+
+fn refusal(e: DealRefusal) -> AppError {
+    match e {
+        DealRefusal::UnknownStage(m) => AppError::invalid("stage", m),
+        DealRefusal::Loss(m) => AppError::invalid("loss_reason", m),
+        DealRefusal::Closed(m) => AppError::Conflict(m),
+    }
+}
+
+fn store_refusal(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict { constraint } if constraint == DEAL_CLOSED => AppError::Conflict(
+            "the deal is closed: reopen it (move it to an open stage) before changing its amount or currency".into(),
+        ),
+        StoreError::Conflict { constraint } if constraint == "deals_stage_fk" => {
+            AppError::Conflict("the stage was removed from the pipeline meanwhile".into())
+        }
+        StoreError::Conflict { constraint } if constraint == "deals_owner_fk" => {
+            AppError::invalid("owner_id", "is not a user of this workspace")
+        }
+        other => other.into(),
+    }
+}
+
+impl App {
+    async fn user_of(&self, ws: WorkspaceId, owner: Option<UserId>) -> Result<(), AppError> {
+        let Some(owner) = owner else { return Ok(()) };
+        match self.store().user(ws, owner).await {
+            Ok(_) => Ok(()),
+            Err(StoreError::NotFound) => Err(AppError::invalid(
+                "owner_id",
+                "is not a user of this workspace",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The contact's lifecycle stage changed: its temperature follows (a customer is never hot).
+    async fn rescore_contact(&self, ws: WorkspaceId, contact: ContactId) {
+        self.queue_scoring(ScoreJob {
+            workspace: ws,
+            contact,
+            signals: Vec::new(),
+            rescan: false,
+        })
+        .await;
+    }
+
+    pub async fn create_deal(
+        &self,
+        ws: WorkspaceId,
+        actor: &str,
+        req: DealRequest,
+    ) -> Result<Deal, AppError> {
+        let contact = match self.store().contact(ws, req.contact_id).await {
+            Ok(c) => c,
+            Err(StoreError::NotFound) => {
+                return Err(AppError::invalid(
+                    "contact_id",
+                    "is not a contact of this workspace",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let pipelines = self.pipelines(ws).await?;
+        let pipeline = match req.pipeline {
+            Some(id) => pipelines.iter().find(|p| p.id == id).ok_or_else(|| {
+                AppError::invalid("pipeline_id", "is not a pipeline of this workspace")
+            })?,
+            None => pipelines
+                .iter()
+                .find(|p| p.is_default)
+                .unwrap_or(&pipelines[0]),
+        };
+        let stage = match &req.stage {
+            None => pipeline.first_open(),
+            Some(r) => {
+                let s = r.find(pipeline).ok_or_else(|| {
+                    AppError::invalid(
+                        "stage",
+                        format!(
+                            "{:?} is not a stage of the pipeline {:?}",
+                            r.describe(),
+                            pipeline.name
+                        ),
+                    )
+                })?;
+                if s.kind != StageKind::Open {
+                    return Err(AppError::invalid(
+                        "stage",
+                        "a new deal starts in an open stage; create it, then move it to won or lost",
+                    ));
+                }
+                s
+            }
+        };
+        let owner = req.owner_id.or(contact.owner_id);
+        self.user_of(ws, owner).await?;
+        let source = match req.source {
+            Some(s) => Some(s),
+            None => self.original_source(ws, contact.id).await?,
+        };
+        let now = Timestamp::now();
+        let deal = Deal {
+            id: DealId::new(),
+            pipeline_id: pipeline.id,
+            stage_id: stage.id,
+            status: DealStatus::Open,
+            contact_id: contact.id,
+            company: req.company.or(contact.company),
+            title: req.title,
+            amount: req.amount.unwrap_or(Amount::ZERO),
+            currency: req.currency.unwrap_or(Currency::USD),
+            expected_close: req.expected_close,
+            owner_id: owner,
+            source,
+            loss: None,
+            closed_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store()
+            .create_deal(ws, &deal, &stage.name, actor)
+            .await
+            .map_err(store_refusal)?;
+        self.rescore_contact(ws, contact.id).await;
+        Ok(self.store().deal(ws, deal.id).await?)
+    }
+
+    /// Where the contact first came from: its first tracked visit's source, else its channel.
+    async fn original_source(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+    ) -> Result<Option<String>, AppError> {
+        let touches = self.store().contact_touches(ws, contact).await?;
+        Ok(touches.first().map(|t| {
+            t.source
+                .clone()
+                .unwrap_or_else(|| t.channel.as_str().to_owned())
+        }))
+    }
+
+    pub async fn deal(&self, ws: WorkspaceId, id: DealId) -> Result<Deal, AppError> {
+        Ok(self.store().deal(ws, id).await?)
+    }
+
+    pub async fn list_deals(
+        &self,
+        ws: WorkspaceId,
+        mut query: DealQuery,
+    ) -> Result<Vec<Deal>, AppError> {
+        query.limit = query.limit.clamp(1, MAX_DEALS);
+        Ok(self.store().list_deals(ws, &query).await?)
+    }
+
+    pub async fn patch_deal(
+        &self,
+        ws: WorkspaceId,
+        id: DealId,
+        patch: &DealPatch,
+    ) -> Result<Deal, AppError> {
+        let deal = self.store().deal(ws, id).await?;
+        patch.check(&deal).map_err(refusal)?;
+        if let Some(owner) = patch.owner_id {
+            self.user_of(ws, owner).await?;
+        }
+        if patch.is_empty() {
+            return Ok(deal);
+        }
+        self.store()
+            .patch_deal(ws, id, patch, Timestamp::now())
+            .await
+            .map_err(store_refusal)
+    }
+
+    /// Moves a deal. Winning stores an order (the given lines, or the deal as one line) and
+    /// makes the contact a customer; lost needs a reason from the catalogue.
+    pub async fn move_deal(
+        &self,
+        ws: WorkspaceId,
+        id: DealId,
+        actor: &str,
+        req: MoveRequest,
+    ) -> Result<Deal, AppError> {
+        let deal = self.store().deal(ws, id).await?;
+        let pipeline = self.pipeline(ws, deal.pipeline_id).await?;
+        let stage = req.stage.find(&pipeline).ok_or_else(|| {
+            AppError::invalid(
+                "stage",
+                format!(
+                    "{:?} is not a stage of the deal's pipeline {:?}",
+                    req.stage.describe(),
+                    pipeline.name
+                ),
+            )
+        })?;
+        let reasons = self.store().loss_reasons(ws).await?;
+        let now = Timestamp::now();
+        let plan = plan_move(
+            &deal,
+            &pipeline,
+            stage,
+            req.loss_reason.as_deref(),
+            req.objection,
+            &reasons,
+            now,
+        )
+        .map_err(refusal)?;
+        if let Some(c) = req.currency
+            && c != deal.currency
+        {
+            return Err(AppError::invalid(
+                "currency",
+                format!(
+                    "the deal is in {}; an order from it is too (got {c})",
+                    deal.currency
+                ),
+            ));
+        }
+        let (order, amount) = if stage.kind == StageKind::Won {
+            let (lines, total) = match &req.lines {
+                Some(lines) => parse_lines(lines).map_err(AppError::Invalid)?,
+                None => (
+                    vec![OrderLine {
+                        product: deal.title.clone(),
+                        quantity: 1,
+                        unit_price: deal.amount,
+                    }],
+                    deal.amount,
+                ),
+            };
+            let order = Order {
+                id: OrderId::new(),
+                contact_id: deal.contact_id,
+                deal_id: Some(deal.id),
+                currency: deal.currency,
+                lines,
+                total,
+                source: OrderSource::Deal,
+                placed_at: now,
+                created_at: now,
+            };
+            (Some(order), (total != deal.amount).then_some(total))
+        } else {
+            if req.lines.is_some() {
+                return Err(AppError::Invalid(vec![FieldError::new(
+                    "lines",
+                    "order lines go with a move to the won stage only",
+                )]));
+            }
+            (None, None)
+        };
+        if plan.unchanged {
+            return Ok(deal);
+        }
+        let mv = DealMove {
+            deal: id,
+            plan,
+            stage_name: stage.name.clone(),
+            actor: actor.to_owned(),
+            order,
+            amount,
+        };
+        let moved = self
+            .store()
+            .move_deal(ws, &mv, now)
+            .await
+            .map_err(store_refusal)?;
+        if moved.status == DealStatus::Won {
+            self.rescore_contact(ws, moved.contact_id).await;
+        }
+        Ok(moved)
+    }
+
+    pub async fn deal_history(
+        &self,
+        ws: WorkspaceId,
+        id: DealId,
+    ) -> Result<Vec<DealSpan>, AppError> {
+        Ok(self.store().deal_history(ws, id).await?)
+    }
+
+    pub async fn deal_order(&self, ws: WorkspaceId, id: DealId) -> Result<Option<Order>, AppError> {
+        self.store().deal(ws, id).await?;
+        Ok(self.store().deal_order(ws, id).await?)
+    }
+
+    /// A pipeline's open deals by stage, every stage listed (empty ones too), in board order.
+    pub async fn board(
+        &self,
+        ws: WorkspaceId,
+        pipeline: PipelineId,
+        per_stage: u32,
+    ) -> Result<(Pipeline, Vec<BoardColumn>), AppError> {
+        let p = self.pipeline(ws, pipeline).await?;
+        let mut found = self
+            .store()
+            .board(ws, pipeline, per_stage.min(MAX_DEALS))
+            .await?;
+        let columns = p
+            .stages
+            .iter()
+            .filter(|s| s.kind == StageKind::Open)
+            .map(|s| match found.iter().position(|c| c.stage_id == s.id) {
+                Some(i) => found.swap_remove(i),
+                None => BoardColumn {
+                    stage_id: s.id,
+                    count: 0,
+                    totals: Vec::new(),
+                    deals: Vec::new(),
+                },
+            })
+            .collect();
+        Ok((p, columns))
+    }
+}
