@@ -54,6 +54,12 @@ pub enum Command {
     /// Look into one contact.
     #[command(subcommand)]
     Contact(ContactCommand),
+    /// Work deals: create, move, win, lose, show, list.
+    #[command(subcommand)]
+    Deal(DealCommand),
+    /// Show a workspace's pipelines and their stages.
+    #[command(subcommand)]
+    Pipeline(PipelineCommand),
     /// Recompute every contact's scores from their timelines under the rules in force (run it
     /// after `closer rules apply`).
     Rescore {
@@ -76,6 +82,97 @@ pub enum RulesCommand {
     Apply {
         /// A TOML file; start from `closer rules show > rules.toml`.
         file: std::path::PathBuf,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DealCommand {
+    /// Open a deal on a contact (it becomes an opportunity).
+    Create {
+        /// The contact's id.
+        #[arg(long)]
+        contact: String,
+        #[arg(long)]
+        title: String,
+        /// Exact decimal, like 1200.50.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: Option<String>,
+        /// ISO 4217 code (USD when omitted).
+        #[arg(long)]
+        currency: Option<String>,
+        /// A pipeline id (the default pipeline when omitted).
+        #[arg(long)]
+        pipeline: Option<String>,
+        /// An open stage, by name or id (the pipeline's first when omitted).
+        #[arg(long)]
+        stage: Option<String>,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        expected_close: Option<String>,
+        /// The owner's user id (the contact's owner when omitted).
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Move a deal to another stage of its pipeline, by name or id.
+    Move {
+        id: String,
+        stage: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Win a deal: it gets an order and its contact becomes a customer.
+    Win {
+        id: String,
+        /// An order line, `PRODUCT,QUANTITY,UNIT_PRICE` (repeat for more); without lines
+        /// the order is the deal itself at its amount.
+        #[arg(long = "line")]
+        lines: Vec<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Lose a deal, with a reason from the catalogue and the objection heard.
+    Lose {
+        id: String,
+        /// A loss reason's key: price, timing, competitor, no_budget, no_decision_maker,
+        /// no_need, unresponsive, other (or the workspace's own).
+        #[arg(long)]
+        reason: String,
+        /// What the buyer said, in their words.
+        #[arg(long)]
+        objection: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// A deal with its stage history and order.
+    Show {
+        id: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Deals, newest first.
+    List {
+        /// open, won or lost.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PipelineCommand {
+    /// The workspace's pipelines and their stages.
+    List {
         #[arg(long, default_value = "default")]
         workspace: String,
     },

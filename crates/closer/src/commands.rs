@@ -9,7 +9,7 @@ use crate::cli::{
     Cli, Command, FormCommand, RoleArg, ServeArgs, TokenCommand, UserCommand, WorkspaceCommand,
 };
 use crate::store;
-use crate::{qualify, report};
+use crate::{qualify, report, sell};
 
 /// A message a person can act on: field errors spelled out.
 pub fn describe(e: &anyhow::Error) -> String {
@@ -48,6 +48,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(cmd) => report::report(open_app(&url).await?, cmd).await,
         Command::Rules(cmd) => qualify::rules(open_app(&url).await?, cmd).await,
         Command::Contact(cmd) => qualify::contact(open_app(&url).await?, cmd).await,
+        Command::Deal(cmd) => sell::deal(open_app(&url).await?, cmd).await,
+        Command::Pipeline(cmd) => sell::pipeline(open_app(&url).await?, cmd).await,
         Command::Rescore { workspace, quiet } => {
             qualify::rescore(open_app(&url).await?, &workspace, quiet).await
         }

@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod qualify;
 mod report;
+mod sell;
 mod store;
 mod telemetry;
 

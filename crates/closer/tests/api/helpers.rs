@@ -116,6 +116,24 @@ impl TestApp {
             .map(closer_store_sqlite::testing::TempDb::url)
     }
 
+    /// The database URL the `closer` binary can open: the SQLite file, or the PostgreSQL
+    /// test schema (selected with `search_path`).
+    pub fn database_url(&self) -> String {
+        if let Some(url) = self.sqlite_url() {
+            return url;
+        }
+        let schema = self
+            .guard
+            .downcast_ref::<closer_store_postgres::testing::TestSchema>()
+            .expect("a SQLite or PostgreSQL test store");
+        let sep = if schema.url().contains('?') { '&' } else { '?' };
+        format!(
+            "{}{sep}options=-c%20search_path%3D{}",
+            schema.url(),
+            schema.schema()
+        )
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

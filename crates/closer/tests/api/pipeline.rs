@@ -11,6 +11,7 @@ crate::on_both_backends!(
     bad_moves_and_edits_are_refused,
     pipelines_and_loss_reasons_are_configurable,
     concurrent_moves_over_http_keep_every_history_row,
+    deals_from_the_terminal,
 );
 
 /// A lead captured by a form post, as a landing page sends it; returns its contact id.
@@ -563,4 +564,133 @@ async fn concurrent_moves_over_http_keep_every_history_row(app: TestApp) {
         assert_eq!(pair[0]["left_at"], pair[1]["entered_at"], "{detail:#}");
     }
     assert_eq!(history.last().unwrap()["stage"], detail["stage"]);
+}
+
+fn closer(db: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_closer"))
+        .args(args)
+        .env("CLOSER_DATABASE_URL", db)
+        .env("CLOSER_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The same sale from the terminal: create, move, win with lines, show; lose with a reason;
+/// and the mistakes a person makes at a prompt, each with a message and nothing written.
+async fn deals_from_the_terminal(app: TestApp) {
+    let db = app.database_url();
+    let contact = captured_lead(&app, "terminal@acme-industries.com").await;
+    let out = ok(&closer(
+        &db,
+        &[
+            "deal",
+            "create",
+            "--contact",
+            &contact,
+            "--title",
+            "Annual plan",
+            "--amount",
+            "4800",
+            "--currency",
+            "usd",
+        ],
+    ));
+    assert!(out.contains("4800.00 USD in Qualification (open)"), "{out}");
+    let id = out.split_whitespace().nth(1).unwrap().to_owned();
+    for stage in ["Demo", "proposal", "Negotiation", "Closing"] {
+        ok(&closer(&db, &["deal", "move", &id, stage]));
+    }
+    let out = closer(&db, &["deal", "move", &id, "Nowhere"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a stage of the deal's pipeline"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = closer(&db, &["deal", "win", &id, "--line", "Seat,x,1"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a whole quantity"));
+    let out = ok(&closer(
+        &db,
+        &[
+            "deal",
+            "win",
+            &id,
+            "--line",
+            "Plan, annual,1,4000",
+            "--line",
+            "Setup,2,400.50",
+        ],
+    ));
+    assert!(out.contains("4801.00 USD in Won (won)"), "{out}");
+    let out = ok(&closer(&db, &["deal", "show", &id]));
+    assert!(
+        out.contains("order ") && out.contains("1 x Plan, annual at 4000.00"),
+        "{out}"
+    );
+    for line in out.lines() {
+        assert!(line.chars().count() <= 80, "fits 80 columns: {line:?}");
+    }
+    let shown: Value = serde_json::from_str(&ok(&closer(
+        &db,
+        &["deal", "show", &id, "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(shown["history"].as_array().unwrap().len(), 6);
+    assert_eq!(shown["history"][5]["changed_by"], "cli");
+    assert_eq!(shown["order"]["total"], "4801.00");
+    assert_eq!(stage_of(&app, &contact).await, "customer");
+
+    let other = captured_lead(&app, "later@acme-industries.com").await;
+    let out = ok(&closer(
+        &db,
+        &["deal", "create", "--contact", &other, "--title", "Pilot"],
+    ));
+    let lost = out.split_whitespace().nth(1).unwrap().to_owned();
+    let out = closer(&db, &["deal", "lose", &lost, "--reason", "vibes"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a loss reason"));
+    let out = ok(&closer(
+        &db,
+        &[
+            "deal",
+            "lose",
+            &lost,
+            "--reason",
+            "timing",
+            "--objection",
+            "Ask us again in Q3",
+        ],
+    ));
+    assert!(out.contains("lost for timing"), "{out}");
+    let out = ok(&closer(&db, &["deal", "list", "--status", "lost"]));
+    assert!(
+        out.contains("Pilot") && !out.contains("Annual plan"),
+        "{out}"
+    );
+    let out = closer(
+        &db,
+        &[
+            "deal",
+            "create",
+            "--contact",
+            &other,
+            "--title",
+            "x",
+            "--amount",
+            "-3",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must not be negative"));
+    let out = ok(&closer(&db, &["pipeline", "list"]));
+    assert!(out.starts_with("Sales (default)"), "{out}");
 }

@@ -32,10 +32,19 @@ impl StageRef {
         }
     }
 
+    /// By id, or by name; `won` and `lost` also name the pipeline's closing stages whatever
+    /// they are called ("Renewed", "Churned").
     fn find<'p>(&self, p: &'p Pipeline) -> Option<&'p PipelineStage> {
         match self {
             StageRef::Id(id) => p.stage(*id),
-            StageRef::Name(name) => p.stage_named(name),
+            StageRef::Name(name) => {
+                p.stage_named(name)
+                    .or_else(|| match name.to_ascii_lowercase().as_str() {
+                        "won" => Some(p.closing(StageKind::Won)),
+                        "lost" => Some(p.closing(StageKind::Lost)),
+                        _ => None,
+                    })
+            }
         }
     }
 

@@ -69,6 +69,7 @@ pub struct Deal {
     pub title: String,
     pub amount: Amount,
     pub currency: Currency,
+    #[serde(serialize_with = "iso_date")]
     pub expected_close: Option<Date>,
     pub owner_id: Option<UserId>,
     /// Where the deal came from: the contact's original source unless someone changed it.
@@ -77,6 +78,20 @@ pub struct Deal {
     pub closed_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// `YYYY-MM-DD`, as people and the API write dates. (serde hands `&Option`.)
+#[allow(clippy::ref_option, clippy::trivially_copy_pass_by_ref)]
+fn iso_date<S: serde::Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.collect_str(&format_args!(
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        )),
+        None => s.serialize_none(),
+    }
 }
 
 /// A validated new deal (the app fills in pipeline, stage and source defaults).

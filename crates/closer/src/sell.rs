@@ -1,0 +1,306 @@
+//! `closer deal …` and `closer pipeline list`: the pipeline from the terminal, acting as `cli`
+//! in stage history.
+
+use closer_app::{App, DealRequest, MoveRequest, StageRef};
+use closer_domain::pipeline::{
+    Amount, Currency, Deal, DealId, DealStatus, LineInput, Pipeline, PipelineId, deal,
+};
+use closer_domain::{ContactId, UserId, WorkspaceId};
+use closer_store::DealQuery;
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use serde_json::json;
+use time::Date;
+use time::macros::format_description;
+
+use crate::cli::{DealCommand, Format, PipelineCommand};
+
+/// How CLI moves are signed in stage history.
+const ACTOR: &str = "cli";
+
+fn uuid(what: &str, raw: &str) -> anyhow::Result<uuid::Uuid> {
+    raw.trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{raw:?} is not a {what} id (a UUID)"))
+}
+
+/// `PRODUCT,QUANTITY,UNIT_PRICE`, split from the right so a product may hold commas.
+fn line(raw: &str) -> anyhow::Result<LineInput> {
+    let mut parts = raw.rsplitn(3, ',');
+    let (Some(price), Some(quantity), Some(product)) = (parts.next(), parts.next(), parts.next())
+    else {
+        anyhow::bail!(
+            "--line {raw:?}: write it as PRODUCT,QUANTITY,UNIT_PRICE (like \"Seat,40,299.00\")"
+        );
+    };
+    let quantity: i64 = quantity
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--line {raw:?}: {quantity:?} is not a whole quantity"))?;
+    Ok(LineInput {
+        product: product.to_owned(),
+        quantity,
+        unit_price: Amount::parse("unit_price", price)?,
+    })
+}
+
+async fn move_to(app: &App, ws: WorkspaceId, id: &str, req: MoveRequest) -> anyhow::Result<()> {
+    let id = DealId(uuid("deal", id)?);
+    let moved = app.move_deal(ws, id, ACTOR, req).await?;
+    println!("{}", summary(app, ws, &moved).await?);
+    Ok(())
+}
+
+async fn stage_name(app: &App, ws: WorkspaceId, d: &Deal) -> anyhow::Result<String> {
+    let p = app.pipeline(ws, d.pipeline_id).await?;
+    Ok(p.stage(d.stage_id)
+        .map(|s| s.name.clone())
+        .unwrap_or_default())
+}
+
+async fn summary(app: &App, ws: WorkspaceId, d: &Deal) -> anyhow::Result<String> {
+    let stage = stage_name(app, ws, d).await?;
+    // Three short lines, so the summary fits a narrow terminal.
+    let mut out = format!(
+        "deal {}\n  {}\n  {} {} in {stage} ({})",
+        d.id,
+        d.title,
+        d.amount,
+        d.currency,
+        d.status.as_str()
+    );
+    if let Some(loss) = &d.loss {
+        out.push_str(", lost for ");
+        out.push_str(&loss.reason);
+    }
+    Ok(out)
+}
+
+pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
+    match cmd {
+        DealCommand::Create {
+            contact,
+            title,
+            amount,
+            currency,
+            pipeline,
+            stage,
+            expected_close,
+            owner,
+            workspace,
+        } => {
+            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let req = DealRequest {
+                contact_id: ContactId(uuid("contact", &contact)?),
+                title: deal::title(&title)?,
+                amount: amount.map(|a| Amount::parse("--amount", &a)).transpose()?,
+                currency: currency
+                    .map(|c| Currency::parse("--currency", &c))
+                    .transpose()?,
+                pipeline: pipeline
+                    .map(|p| uuid("pipeline", &p).map(PipelineId))
+                    .transpose()?,
+                stage: stage.as_deref().map(StageRef::parse),
+                expected_close: expected_close
+                    .map(|d| {
+                        Date::parse(d.trim(), format_description!("[year]-[month]-[day]")).map_err(
+                            |_| anyhow::anyhow!("--expected-close {d:?}: write it as YYYY-MM-DD"),
+                        )
+                    })
+                    .transpose()?,
+                owner_id: owner.map(|o| uuid("user", &o).map(UserId)).transpose()?,
+                company: None,
+                source: None,
+            };
+            let created = app.create_deal(ws, ACTOR, req).await?;
+            println!("{}", summary(&app, ws, &created).await?);
+        }
+        DealCommand::Move {
+            id,
+            stage,
+            workspace,
+        } => {
+            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let req = MoveRequest {
+                stage: StageRef::parse(&stage),
+                loss_reason: None,
+                objection: None,
+                lines: None,
+                currency: None,
+            };
+            move_to(&app, ws, &id, req).await?;
+        }
+        DealCommand::Win {
+            id,
+            lines,
+            workspace,
+        } => {
+            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let lines = if lines.is_empty() {
+                None
+            } else {
+                Some(
+                    lines
+                        .iter()
+                        .map(|l| line(l))
+                        .collect::<anyhow::Result<_>>()?,
+                )
+            };
+            let req = MoveRequest {
+                stage: StageRef::Name("won".into()),
+                loss_reason: None,
+                objection: None,
+                lines,
+                currency: None,
+            };
+            move_to(&app, ws, &id, req).await?;
+        }
+        DealCommand::Lose {
+            id,
+            reason,
+            objection,
+            workspace,
+        } => {
+            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let req = MoveRequest {
+                stage: StageRef::Name("lost".into()),
+                loss_reason: Some(reason),
+                objection: objection
+                    .as_deref()
+                    .map(deal::objection)
+                    .transpose()?
+                    .flatten(),
+                lines: None,
+                currency: None,
+            };
+            move_to(&app, ws, &id, req).await?;
+        }
+        DealCommand::Show {
+            id,
+            workspace,
+            format,
+        } => {
+            let ws = app.workspace_by_slug(&workspace).await?.id;
+            show(&app, ws, DealId(uuid("deal", &id)?), format).await?;
+        }
+        DealCommand::List {
+            status,
+            limit,
+            workspace,
+            format,
+        } => {
+            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let query = DealQuery {
+                status: status.as_deref().map(DealStatus::parse).transpose()?,
+                limit,
+                ..DealQuery::default()
+            };
+            let deals = app.list_deals(ws, query).await?;
+            list(&app, ws, &deals, format).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn show(app: &App, ws: WorkspaceId, id: DealId, format: Format) -> anyhow::Result<()> {
+    let d = app.deal(ws, id).await?;
+    let history = app.deal_history(ws, id).await?;
+    let order = app.deal_order(ws, id).await?;
+    if format == Format::Json {
+        let value = json!({
+            "deal": d,
+            "history": history.iter().map(|h| json!({
+                "stage": h.stage_name, "entered_at": h.entered_at, "left_at": h.left_at,
+                "changed_by": h.changed_by,
+            })).collect::<Vec<_>>(),
+            "order": order,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!("{}", summary(app, ws, &d).await?);
+    if let Some(loss) = d.loss.as_ref().and_then(|l| l.objection.as_deref()) {
+        println!("objection: {loss}");
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(80)
+        .set_header(["stage", "entered", "left", "by"]);
+    let minute = format_description!("[year]-[month]-[day] [hour]:[minute]");
+    let at = |t: closer_domain::Timestamp| t.get().format(minute).unwrap_or_default();
+    for h in &history {
+        table.add_row([
+            h.stage_name.clone(),
+            at(h.entered_at),
+            h.left_at.map(at).unwrap_or_default(),
+            h.changed_by.clone(),
+        ]);
+    }
+    println!("{table}");
+    if let Some(o) = order {
+        println!("order {}: {} {}", o.id, o.total, o.currency);
+        for l in &o.lines {
+            println!("  {} x {} at {}", l.quantity, l.product, l.unit_price);
+        }
+    }
+    Ok(())
+}
+
+async fn list(app: &App, ws: WorkspaceId, deals: &[Deal], format: Format) -> anyhow::Result<()> {
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(deals)?);
+        return Ok(());
+    }
+    let pipelines = app.pipelines(ws).await?;
+    let stage = |d: &Deal| {
+        pipelines
+            .iter()
+            .find(|p| p.id == d.pipeline_id)
+            .and_then(|p| p.stage(d.stage_id))
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    };
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(80)
+        .set_header(["deal", "title", "amount", "stage"]);
+    for d in deals {
+        table.add_row([
+            d.id.to_string(),
+            d.title.clone(),
+            format!("{} {}", d.amount, d.currency),
+            stage(d),
+        ]);
+    }
+    println!("{table}");
+    Ok(())
+}
+
+pub async fn pipeline(app: App, cmd: PipelineCommand) -> anyhow::Result<()> {
+    match cmd {
+        PipelineCommand::List { workspace } => {
+            let ws = app.workspace_by_slug(&workspace).await?.id;
+            for p in app.pipelines(ws).await? {
+                print_pipeline(&p);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_pipeline(p: &Pipeline) {
+    let default = if p.is_default { " (default)" } else { "" };
+    println!("{}{default}  {}", p.name, p.id);
+    for s in &p.stages {
+        println!(
+            "  {:<16} {:>3}%  {:<9}  {}",
+            s.name,
+            s.probability,
+            s.forecast.as_str(),
+            s.id
+        );
+    }
+}
