@@ -11,6 +11,7 @@ mod pipeline;
 mod qualification;
 mod setup;
 mod traffic;
+mod work;
 
 pub use contacts::*;
 pub use contacts_list::*;
@@ -18,6 +19,7 @@ pub use pipeline::*;
 pub use qualification::*;
 pub use setup::*;
 pub use traffic::*;
+pub use work::*;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -66,7 +68,8 @@ macro_rules! conformance_tests {
             rule_moves_apply_only_from_the_expected_stage,
             pipelines_default_once_and_edits_keep_deals,
             a_deal_goes_from_open_to_won_with_an_order_and_history,
-            concurrent_moves_of_a_deal_keep_every_history_row);
+            concurrent_moves_of_a_deal_keep_every_history_row,
+            activities_tasks_and_orders_round_trip);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

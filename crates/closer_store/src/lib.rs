@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod qualification;
 pub mod records;
 pub mod traffic;
+pub mod work;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -38,6 +39,7 @@ pub use traffic::{
     BreakdownRow, Bucket, Link, PageRow, Recorded, SITE_DOMAIN_CONSTRAINT, SeriesRow,
     SessionTotals, Site, Touch, TrafficAggregates, TrafficQuery, TrafficStore,
 };
+pub use work::{TaskPatch, TaskQuery, WorkStore};
 
 use async_trait::async_trait;
 use closer_domain::{Slug, TokenId, UserId, WorkspaceId};
@@ -86,6 +88,7 @@ pub trait Store:
     + TrafficStore
     + QualificationStore
     + PipelineStore
+    + WorkStore
     + Send
     + Sync
 {

@@ -126,7 +126,7 @@ async fn open_span(
 }
 
 /// Moves the contact forward to `to` if it is at one of `from` (a person's later move wins).
-async fn advance_contact(
+pub(crate) async fn advance_contact(
     conn: &mut PgConnection,
     ws: WorkspaceId,
     contact: ContactId,
@@ -156,7 +156,7 @@ async fn advance_contact(
     Ok(())
 }
 
-async fn insert_order(
+pub(crate) async fn insert_order(
     conn: &mut PgConnection,
     ws: WorkspaceId,
     o: &Order,
@@ -329,24 +329,56 @@ async fn patch_in(
     Ok(())
 }
 
+const ORDER_COLUMNS: &str =
+    "id, contact_id, deal_id, currency, total, source, placed_at, created_at";
+
 async fn order_of(
     pool: &PgPool,
     ws: WorkspaceId,
     deal: DealId,
 ) -> Result<Option<Order>, StoreError> {
-    let Some(row) = sqlx::query(
-        "select id, contact_id, deal_id, currency, total, source, placed_at, created_at from orders \
-         where workspace_id = $1 and deal_id = $2",
-    )
-    .bind(ws.0)
-    .bind(deal.0)
-    .fetch_optional(pool)
-    .await
-    .map_err(db_err)?
-    else {
-        return Ok(None);
-    };
-    let id: Uuid = get(&row, "id")?;
+    let sql =
+        format!("select {ORDER_COLUMNS} from orders where workspace_id = $1 and deal_id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.0)
+        .bind(deal.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
+    match row {
+        Some(row) => Ok(Some(order(pool, &row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Orders of a contact (or the workspace), newest first.
+pub(crate) async fn orders(
+    pool: &PgPool,
+    ws: WorkspaceId,
+    contact: Option<ContactId>,
+    limit: u32,
+) -> Result<Vec<Order>, StoreError> {
+    let sql = format!(
+        "select {ORDER_COLUMNS} from orders where workspace_id = $1 and ($2::uuid is null or contact_id = $2) \
+         order by placed_at desc, id desc limit $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.0)
+        .bind(contact.map(|c| c.0))
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(order(pool, row).await?);
+    }
+    Ok(out)
+}
+
+/// An order row with its lines.
+async fn order(pool: &PgPool, row: &PgRow) -> Result<Order, StoreError> {
+    let id: Uuid = get(row, "id")?;
     let lines = sqlx::query(
         "select product, quantity, unit_price from order_lines where order_id = $1 order by position",
     )
@@ -354,11 +386,11 @@ async fn order_of(
     .fetch_all(pool)
     .await
     .map_err(db_err)?;
-    Ok(Some(Order {
+    Ok(Order {
         id: OrderId(id),
-        contact_id: ContactId(get(&row, "contact_id")?),
-        deal_id: get::<Option<Uuid>>(&row, "deal_id")?.map(DealId),
-        currency: currency(&get::<String>(&row, "currency")?)?,
+        contact_id: ContactId(get(row, "contact_id")?),
+        deal_id: get::<Option<Uuid>>(row, "deal_id")?.map(DealId),
+        currency: currency(&get::<String>(row, "currency")?)?,
         lines: lines
             .iter()
             .map(|l| {
@@ -369,12 +401,12 @@ async fn order_of(
                 })
             })
             .collect::<Result<_, StoreError>>()?,
-        total: amount(get(&row, "total")?)?,
-        source: OrderSource::parse(&get::<String>(&row, "source")?)
+        total: amount(get(row, "total")?)?,
+        source: OrderSource::parse(&get::<String>(row, "source")?)
             .ok_or_else(|| corrupt("order source"))?,
-        placed_at: ts(&row, "placed_at")?,
-        created_at: ts(&row, "created_at")?,
-    }))
+        placed_at: ts(row, "placed_at")?,
+        created_at: ts(row, "created_at")?,
+    })
 }
 
 #[async_trait::async_trait]

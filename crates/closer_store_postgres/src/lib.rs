@@ -18,6 +18,7 @@ pub mod testing;
 mod traffic;
 mod traffic_read;
 mod traffic_write;
+mod work;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -142,7 +142,7 @@ fn open_span(
 }
 
 /// Moves the contact forward to `to` if it is at one of `from` (a person's later move wins).
-fn advance_contact(
+pub(crate) fn advance_contact(
     conn: &Connection,
     ws: WorkspaceId,
     contact: ContactId,
@@ -523,24 +523,56 @@ pub(crate) async fn board(
     Ok(columns)
 }
 
+const ORDER_COLUMNS: &str =
+    "id, contact_id, deal_id, currency, total, source, placed_at, created_at";
+
 pub(crate) async fn order_of(
     pool: &SqlitePool,
     ws: WorkspaceId,
     deal: DealId,
 ) -> Result<Option<Order>, StoreError> {
-    let Some(row) = sqlx::query(
-        "select id, contact_id, deal_id, currency, total, source, placed_at, created_at from orders \
-         where workspace_id = ?1 and deal_id = ?2",
-    )
-    .bind(ws.0)
-    .bind(deal.0)
-    .fetch_optional(pool)
-    .await
-    .map_err(db_err)?
-    else {
-        return Ok(None);
-    };
-    let id: Uuid = get(&row, "id")?;
+    let sql =
+        format!("select {ORDER_COLUMNS} from orders where workspace_id = ?1 and deal_id = ?2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.0)
+        .bind(deal.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
+    match row {
+        Some(row) => Ok(Some(order(pool, &row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Orders of a contact (or the workspace), newest first.
+pub(crate) async fn orders(
+    pool: &SqlitePool,
+    ws: WorkspaceId,
+    contact: Option<ContactId>,
+    limit: u32,
+) -> Result<Vec<Order>, StoreError> {
+    let sql = format!(
+        "select {ORDER_COLUMNS} from orders where workspace_id = ?1 and (?2 is null or contact_id = ?2) \
+         order by placed_at desc, id desc limit ?3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.0)
+        .bind(contact.map(|c| c.0))
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(order(pool, row).await?);
+    }
+    Ok(out)
+}
+
+/// An order row with its lines.
+async fn order(pool: &SqlitePool, row: &SqliteRow) -> Result<Order, StoreError> {
+    let id: Uuid = get(row, "id")?;
     let lines = sqlx::query(
         "select product, quantity, unit_price from order_lines where order_id = ?1 order by position",
     )
@@ -548,11 +580,11 @@ pub(crate) async fn order_of(
     .fetch_all(pool)
     .await
     .map_err(db_err)?;
-    Ok(Some(Order {
+    Ok(Order {
         id: OrderId(id),
-        contact_id: ContactId(get(&row, "contact_id")?),
-        deal_id: get::<Option<Uuid>>(&row, "deal_id")?.map(DealId),
-        currency: currency(&get::<String>(&row, "currency")?)?,
+        contact_id: ContactId(get(row, "contact_id")?),
+        deal_id: get::<Option<Uuid>>(row, "deal_id")?.map(DealId),
+        currency: currency(&get::<String>(row, "currency")?)?,
         lines: lines
             .iter()
             .map(|l| {
@@ -563,10 +595,10 @@ pub(crate) async fn order_of(
                 })
             })
             .collect::<Result<_, StoreError>>()?,
-        total: amount(get(&row, "total")?)?,
-        source: OrderSource::parse(&get::<String>(&row, "source")?)
+        total: amount(get(row, "total")?)?,
+        source: OrderSource::parse(&get::<String>(row, "source")?)
             .ok_or_else(|| corrupt("order source"))?,
-        placed_at: ts(get(&row, "placed_at")?)?,
-        created_at: ts(get(&row, "created_at")?)?,
-    }))
+        placed_at: ts(get(row, "placed_at")?)?,
+        created_at: ts(get(row, "created_at")?)?,
+    })
 }

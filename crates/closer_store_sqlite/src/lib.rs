@@ -21,6 +21,7 @@ pub mod testing;
 mod traffic;
 mod traffic_read;
 mod traffic_write;
+mod work;
 mod write;
 mod writer;
 

@@ -1,0 +1,208 @@
+//! Conformance: activities (the first touch, the first-contact task it completes), tasks and
+//! their lists, direct orders.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use closer_domain::pipeline::{
+    Activity, ActivityId, ActivityKind, Amount, Currency, Order, OrderId, OrderLine, OrderSource,
+    Task, TaskId, TaskKind, TaskStatus,
+};
+use closer_domain::{ContactId, Stage, Timestamp, UserId};
+
+use super::contacts::{draft, upsert};
+use super::workspace;
+use crate::{Store, StoreError, TaskPatch, TaskQuery};
+
+fn at(minutes_ago: u64) -> Timestamp {
+    Timestamp::new(Timestamp::now().get() - Duration::from_secs(minutes_ago * 60))
+}
+
+fn activity(contact: ContactId, kind: ActivityKind, when: Timestamp) -> Activity {
+    Activity {
+        id: ActivityId::new(),
+        contact_id: contact,
+        deal_id: None,
+        kind,
+        occurred_at: when,
+        owner_id: None,
+        outcome: Some("reached".into()),
+        text: Some("Talked budget.\nCall back Tuesday.".into()),
+        created_at: Timestamp::now(),
+    }
+}
+
+fn task(contact: Option<ContactId>, kind: TaskKind, due: Timestamp) -> Task {
+    Task {
+        id: TaskId::new(),
+        kind,
+        title: "Call back".into(),
+        text: None,
+        contact_id: contact,
+        deal_id: None,
+        assignee_id: None,
+        due_at: due,
+        status: TaskStatus::Open,
+        done_at: None,
+        created_at: Timestamp::now(),
+    }
+}
+
+pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "work").await;
+    let other = workspace(&*store, "work-other").await;
+    let c = store
+        .upsert_contact(ws, upsert(draft("worked@example.com")))
+        .await
+        .unwrap()
+        .contact
+        .id;
+
+    // The first-contact task a new lead gets, due already.
+    let first = task(Some(c), TaskKind::FirstContact, at(5));
+    store.add_task(ws, &first).await.unwrap();
+    let follow = task(Some(c), TaskKind::FollowUp, at(0));
+    store.add_task(ws, &follow).await.unwrap();
+    let overdue = store
+        .list_tasks(
+            ws,
+            &TaskQuery {
+                status: Some(TaskStatus::Open),
+                due_before: Some(Timestamp::now()),
+                limit: 10,
+                ..TaskQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        overdue.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [first.id, follow.id],
+        "soonest due first"
+    );
+
+    // A note is no touch; a call is, and completes the first-contact task.
+    store
+        .add_activity(ws, &activity(c, ActivityKind::Note, at(3)))
+        .await
+        .unwrap();
+    assert_eq!(store.first_touch(ws, c).await.unwrap(), None);
+    assert_eq!(
+        store.task(ws, first.id).await.unwrap().status,
+        TaskStatus::Open
+    );
+    let call = activity(c, ActivityKind::Call, at(2));
+    store.add_activity(ws, &call).await.unwrap();
+    assert_eq!(
+        store.first_touch(ws, c).await.unwrap(),
+        Some(call.occurred_at)
+    );
+    let done = store.task(ws, first.id).await.unwrap();
+    assert_eq!(done.status, TaskStatus::Done);
+    assert!(done.done_at.is_some());
+    assert_eq!(
+        store.task(ws, follow.id).await.unwrap().status,
+        TaskStatus::Open
+    );
+    // An earlier touch logged late becomes the first.
+    let email = activity(c, ActivityKind::Email, at(4));
+    store.add_activity(ws, &email).await.unwrap();
+    assert_eq!(
+        store.first_touch(ws, c).await.unwrap(),
+        Some(email.occurred_at)
+    );
+    let listed = store.activities(ws, c, 10).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[0], call, "newest first");
+    assert_eq!(
+        listed[0].text.as_deref(),
+        Some("Talked budget.\nCall back Tuesday.")
+    );
+
+    // Tasks are edited; an assignee must be a user of the workspace.
+    let patched = store
+        .patch_task(
+            ws,
+            follow.id,
+            &TaskPatch {
+                status: Some(TaskStatus::Done),
+                ..TaskPatch::default()
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert!(patched.done_at.is_some());
+    let mut stray = task(Some(c), TaskKind::FollowUp, at(0));
+    stray.assignee_id = Some(UserId::new());
+    let err = store.add_task(ws, &stray).await.unwrap_err();
+    assert!(err.is_conflict_on("tasks_assignee_fk"), "{err:?}");
+    assert!(
+        store
+            .list_tasks(
+                ws,
+                &TaskQuery {
+                    limit: 10,
+                    ..TaskQuery::default()
+                }
+            )
+            .await
+            .unwrap()
+            .iter()
+            .all(|t| t.id != stray.id)
+    );
+
+    // Tenancy: another workspace can neither log on the contact nor see its work.
+    let err = store
+        .add_activity(other, &activity(c, ActivityKind::Call, at(1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    assert!(store.activities(other, c, 10).await.unwrap().is_empty());
+    assert!(matches!(
+        store.task(other, first.id).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+    assert!(matches!(
+        store
+            .add_task(other, &task(Some(c), TaskKind::FollowUp, at(0)))
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    ));
+
+    // An order placed directly makes a customer; orders list newest first.
+    let now = Timestamp::now();
+    let placed_order = |placed: Timestamp, price: &str| Order {
+        id: OrderId::new(),
+        contact_id: c,
+        deal_id: None,
+        currency: Currency::USD,
+        lines: vec![OrderLine {
+            product: "Refill".into(),
+            quantity: 2,
+            unit_price: Amount::parse("unit_price", price).unwrap(),
+        }],
+        total: Amount::parse("total", price).unwrap().times(2).unwrap(),
+        source: OrderSource::Api,
+        placed_at: placed,
+        created_at: now,
+    };
+    let older = placed_order(at(60), "10");
+    let newer = placed_order(at(1), "12.5");
+    store.add_order(ws, &older, "test").await.unwrap();
+    store.add_order(ws, &newer, "test").await.unwrap();
+    assert_eq!(store.contact(ws, c).await.unwrap().stage, Stage::Customer);
+    let orders = store.orders(ws, Some(c), 10).await.unwrap();
+    assert_eq!(orders, vec![newer.clone(), older]);
+    assert_eq!(
+        store.orders(ws, None, 1).await.unwrap(),
+        vec![newer.clone()]
+    );
+    assert!(store.orders(other, None, 10).await.unwrap().is_empty());
+    let err = store
+        .add_order(other, &placed_order(at(0), "1"), "test")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+}

@@ -1,0 +1,91 @@
+//! The work port: activities a rep logs on a contact (the first call, email, meeting or demo
+//! is the contact's first human touch: speed-to-lead), follow-up tasks, and orders placed
+//! directly (a won deal's order comes with its move, see `pipeline.rs`).
+
+use async_trait::async_trait;
+use closer_domain::pipeline::{Activity, Order, Task, TaskId, TaskStatus};
+use closer_domain::{ContactId, Timestamp, UserId, WorkspaceId};
+
+use crate::StoreError;
+
+/// Which tasks to list, soonest due first.
+#[derive(Debug, Clone, Default)]
+pub struct TaskQuery {
+    pub assignee: Option<UserId>,
+    pub contact: Option<ContactId>,
+    pub status: Option<TaskStatus>,
+    /// Only tasks due before this time (overdue: now).
+    pub due_before: Option<Timestamp>,
+    pub limit: u32,
+}
+
+/// A task's changes: status (done sets `done_at`), due time, assignee.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskPatch {
+    pub status: Option<TaskStatus>,
+    pub due_at: Option<Timestamp>,
+    pub assignee_id: Option<Option<UserId>>,
+}
+
+#[async_trait]
+pub trait WorkStore {
+    /// Logs an activity. A touch (not a note) sets the contact's first touch if it has none
+    /// and completes its open first-contact task. `NotFound` if the contact (or the deal,
+    /// if named: it must be the contact's) is not the workspace's.
+    async fn add_activity(
+        &self,
+        workspace: WorkspaceId,
+        activity: &Activity,
+    ) -> Result<(), StoreError>;
+
+    /// The contact's activities, newest first.
+    async fn activities(
+        &self,
+        workspace: WorkspaceId,
+        contact: ContactId,
+        limit: u32,
+    ) -> Result<Vec<Activity>, StoreError>;
+
+    /// When a person first touched the contact, if anyone has.
+    async fn first_touch(
+        &self,
+        workspace: WorkspaceId,
+        contact: ContactId,
+    ) -> Result<Option<Timestamp>, StoreError>;
+
+    /// `NotFound` if the contact or deal named is not the workspace's.
+    async fn add_task(&self, workspace: WorkspaceId, task: &Task) -> Result<(), StoreError>;
+
+    async fn task(&self, workspace: WorkspaceId, id: TaskId) -> Result<Task, StoreError>;
+
+    async fn patch_task(
+        &self,
+        workspace: WorkspaceId,
+        id: TaskId,
+        patch: &TaskPatch,
+        now: Timestamp,
+    ) -> Result<Task, StoreError>;
+
+    async fn list_tasks(
+        &self,
+        workspace: WorkspaceId,
+        query: &TaskQuery,
+    ) -> Result<Vec<Task>, StoreError>;
+
+    /// Stores an order placed directly (`source` api or import) and makes its contact a
+    /// customer (`actor` in the history). `NotFound` if the contact is not the workspace's.
+    async fn add_order(
+        &self,
+        workspace: WorkspaceId,
+        order: &Order,
+        actor: &str,
+    ) -> Result<(), StoreError>;
+
+    /// The contact's orders (or all the workspace's when `None`), newest first.
+    async fn orders(
+        &self,
+        workspace: WorkspaceId,
+        contact: Option<ContactId>,
+        limit: u32,
+    ) -> Result<Vec<Order>, StoreError>;
+}

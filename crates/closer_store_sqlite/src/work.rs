@@ -1,0 +1,346 @@
+//! Activities, tasks and direct orders on SQLite.
+
+use closer_domain::pipeline::{
+    Activity, ActivityId, ActivityKind, DealId, Order, Task, TaskId, TaskKind, TaskStatus,
+};
+use closer_domain::{ContactId, Stage, Timestamp, UserId, WorkspaceId};
+use closer_store::{StoreError, TaskPatch, TaskQuery, WorkStore};
+use rusqlite::{Connection, OptionalExtension, params};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Sqlite};
+use uuid::Uuid;
+
+use crate::SqliteStore;
+use crate::error::{db_err, rs_err, rs_err_fk};
+use crate::rows::{get, ts};
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// `NotFound` unless the contact is the workspace's (and the deal, if any, the contact's).
+fn check_refs(
+    conn: &Connection,
+    ws: WorkspaceId,
+    contact: Option<ContactId>,
+    deal: Option<DealId>,
+) -> Result<(), StoreError> {
+    if let Some(c) = contact {
+        conn.query_row(
+            "select 1 from contacts where workspace_id = ?1 and id = ?2",
+            params![ws.0, c.0],
+            |_| Ok(()),
+        )
+        .map_err(rs_err)?;
+    }
+    if let Some(d) = deal {
+        let owner: Uuid = conn
+            .query_row(
+                "select contact_id from deals where workspace_id = ?1 and id = ?2",
+                params![ws.0, d.0],
+                |r| r.get(0),
+            )
+            .map_err(rs_err)?;
+        if contact.is_some_and(|c| c.0 != owner) {
+            return Err(StoreError::NotFound);
+        }
+    }
+    Ok(())
+}
+
+fn add_activity(conn: &Connection, ws: WorkspaceId, a: &Activity) -> Result<(), StoreError> {
+    check_refs(conn, ws, Some(a.contact_id), a.deal_id)?;
+    conn.prepare_cached(
+        "insert into activities (id, workspace_id, contact_id, deal_id, kind, occurred_at, owner_id, outcome, body, created_at) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            a.id.0,
+            ws.0,
+            a.contact_id.0,
+            a.deal_id.map(|d| d.0),
+            a.kind.as_str(),
+            a.occurred_at.unix_micros(),
+            a.owner_id.map(|u| u.0),
+            a.outcome,
+            a.text,
+            a.created_at.unix_micros()
+        ])
+    })
+    .map_err(rs_err)?;
+    if a.kind.touches() {
+        // The earliest touch wins, even one logged late.
+        conn.prepare_cached(
+            "update contacts set first_touch_at = ?3 where workspace_id = ?1 and id = ?2 \
+             and (first_touch_at is null or first_touch_at > ?3)",
+        )
+        .and_then(|mut s| s.execute(params![ws.0, a.contact_id.0, a.occurred_at.unix_micros()]))
+        .map_err(rs_err)?;
+        conn.prepare_cached(
+            "update tasks set status = 'done', done_at = ?3 where workspace_id = ?1 and contact_id = ?2 \
+             and kind = 'first_contact' and status = 'open'",
+        )
+        .and_then(|mut s| s.execute(params![ws.0, a.contact_id.0, a.created_at.unix_micros()]))
+        .map_err(rs_err)?;
+    }
+    Ok(())
+}
+
+fn activity(row: &SqliteRow) -> Result<Activity, StoreError> {
+    Ok(Activity {
+        id: ActivityId(get(row, "id")?),
+        contact_id: ContactId(get(row, "contact_id")?),
+        deal_id: get::<Option<Uuid>>(row, "deal_id")?.map(DealId),
+        kind: ActivityKind::parse(&get::<String>(row, "kind")?).map_err(corrupt)?,
+        occurred_at: ts(get(row, "occurred_at")?)?,
+        owner_id: get::<Option<Uuid>>(row, "owner_id")?.map(UserId),
+        outcome: get(row, "outcome")?,
+        text: get(row, "body")?,
+        created_at: ts(get(row, "created_at")?)?,
+    })
+}
+
+const TASK_COLUMNS: &str =
+    "id, kind, title, body, contact_id, deal_id, assignee_id, due_at, status, done_at, created_at";
+
+fn task(row: &SqliteRow) -> Result<Task, StoreError> {
+    Ok(Task {
+        id: TaskId(get(row, "id")?),
+        kind: TaskKind::parse(&get::<String>(row, "kind")?).map_err(corrupt)?,
+        title: get(row, "title")?,
+        text: get(row, "body")?,
+        contact_id: get::<Option<Uuid>>(row, "contact_id")?.map(ContactId),
+        deal_id: get::<Option<Uuid>>(row, "deal_id")?.map(DealId),
+        assignee_id: get::<Option<Uuid>>(row, "assignee_id")?.map(UserId),
+        due_at: ts(get(row, "due_at")?)?,
+        status: TaskStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
+        done_at: get::<Option<i64>>(row, "done_at")?.map(ts).transpose()?,
+        created_at: ts(get(row, "created_at")?)?,
+    })
+}
+
+fn add_task(conn: &Connection, ws: WorkspaceId, t: &Task) -> Result<(), StoreError> {
+    check_refs(conn, ws, t.contact_id, t.deal_id)?;
+    if let Some(u) = t.assignee_id {
+        conn.query_row(
+            "select 1 from users where workspace_id = ?1 and id = ?2",
+            params![ws.0, u.0],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(rs_err)?
+        .ok_or_else(|| StoreError::Conflict {
+            constraint: "tasks_assignee_fk".into(),
+        })?;
+    }
+    conn.prepare_cached(
+        "insert into tasks (id, workspace_id, kind, title, body, contact_id, deal_id, assignee_id, due_at, status, done_at, created_at) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            t.id.0,
+            ws.0,
+            t.kind.as_str(),
+            t.title,
+            t.text,
+            t.contact_id.map(|c| c.0),
+            t.deal_id.map(|d| d.0),
+            t.assignee_id.map(|u| u.0),
+            t.due_at.unix_micros(),
+            t.status.as_str(),
+            t.done_at.map(Timestamp::unix_micros),
+            t.created_at.unix_micros()
+        ])
+    })
+    .map_err(rs_err_fk("tasks_assignee_fk"))?;
+    Ok(())
+}
+
+fn patch_task(
+    conn: &Connection,
+    ws: WorkspaceId,
+    id: TaskId,
+    p: &TaskPatch,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    conn.query_row(
+        "select 1 from tasks where workspace_id = ?1 and id = ?2",
+        params![ws.0, id.0],
+        |_| Ok(()),
+    )
+    .map_err(rs_err)?;
+    if let Some(Some(u)) = p.assignee_id {
+        conn.query_row(
+            "select 1 from users where workspace_id = ?1 and id = ?2",
+            params![ws.0, u.0],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(rs_err)?
+        .ok_or_else(|| StoreError::Conflict {
+            constraint: "tasks_assignee_fk".into(),
+        })?;
+    }
+    if let Some(status) = p.status {
+        let done = (status == TaskStatus::Done).then_some(now.unix_micros());
+        conn.execute(
+            "update tasks set status = ?3, done_at = ?4 where workspace_id = ?1 and id = ?2",
+            params![ws.0, id.0, status.as_str(), done],
+        )
+        .map_err(rs_err)?;
+    }
+    if let Some(due) = p.due_at {
+        conn.execute(
+            "update tasks set due_at = ?3 where workspace_id = ?1 and id = ?2",
+            params![ws.0, id.0, due.unix_micros()],
+        )
+        .map_err(rs_err)?;
+    }
+    if let Some(assignee) = p.assignee_id {
+        conn.execute(
+            "update tasks set assignee_id = ?3 where workspace_id = ?1 and id = ?2",
+            params![ws.0, id.0, assignee.map(|u| u.0)],
+        )
+        .map_err(rs_err)?;
+    }
+    Ok(())
+}
+
+fn add_order(conn: &Connection, ws: WorkspaceId, o: &Order, actor: &str) -> Result<(), StoreError> {
+    check_refs(conn, ws, Some(o.contact_id), None)?;
+    crate::deals::advance_contact(
+        conn,
+        ws,
+        o.contact_id,
+        &[
+            Stage::Lead,
+            Stage::Prospect,
+            Stage::Opportunity,
+            Stage::Disqualified,
+        ],
+        Stage::Customer,
+        actor,
+        o.created_at,
+    )?;
+    crate::deals::insert_order(conn, ws, o)
+}
+
+#[async_trait::async_trait]
+impl WorkStore for SqliteStore {
+    async fn add_activity(&self, ws: WorkspaceId, a: &Activity) -> Result<(), StoreError> {
+        let a = a.clone();
+        self.writer
+            .write(move |conn| add_activity(conn, ws, &a))
+            .await
+    }
+
+    async fn activities(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        limit: u32,
+    ) -> Result<Vec<Activity>, StoreError> {
+        let rows = sqlx::query(
+            "select id, contact_id, deal_id, kind, occurred_at, owner_id, outcome, body, created_at \
+             from activities where workspace_id = ?1 and contact_id = ?2 \
+             order by occurred_at desc, id desc limit ?3",
+        )
+        .bind(ws.0)
+        .bind(contact.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(activity).collect()
+    }
+
+    async fn first_touch(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let at: Option<i64> = sqlx::query_scalar(
+            "select first_touch_at from contacts where workspace_id = ?1 and id = ?2",
+        )
+        .bind(ws.0)
+        .bind(contact.0)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
+        at.map(ts).transpose()
+    }
+
+    async fn add_task(&self, ws: WorkspaceId, t: &Task) -> Result<(), StoreError> {
+        let t = t.clone();
+        self.writer.write(move |conn| add_task(conn, ws, &t)).await
+    }
+
+    async fn task(&self, ws: WorkspaceId, id: TaskId) -> Result<Task, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {TASK_COLUMNS} from tasks where workspace_id = ?1 and id = ?2"
+        )))
+        .bind(ws.0)
+        .bind(id.0)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
+        task(&row)
+    }
+
+    async fn patch_task(
+        &self,
+        ws: WorkspaceId,
+        id: TaskId,
+        patch: &TaskPatch,
+        now: Timestamp,
+    ) -> Result<Task, StoreError> {
+        let patch = patch.clone();
+        self.writer
+            .write(move |conn| patch_task(conn, ws, id, &patch, now))
+            .await?;
+        self.task(ws, id).await
+    }
+
+    async fn list_tasks(&self, ws: WorkspaceId, q: &TaskQuery) -> Result<Vec<Task>, StoreError> {
+        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "select {TASK_COLUMNS} from tasks where workspace_id = "
+        ));
+        sql.push_bind(ws.0);
+        if let Some(s) = q.status {
+            sql.push(" and status = ").push_bind(s.as_str());
+        }
+        if let Some(u) = q.assignee {
+            sql.push(" and assignee_id = ").push_bind(u.0);
+        }
+        if let Some(c) = q.contact {
+            sql.push(" and contact_id = ").push_bind(c.0);
+        }
+        if let Some(before) = q.due_before {
+            sql.push(" and due_at < ").push_bind(before.unix_micros());
+        }
+        sql.push(" order by due_at, id limit ")
+            .push_bind(i64::from(q.limit));
+        let rows = sql.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(task).collect()
+    }
+
+    async fn add_order(&self, ws: WorkspaceId, o: &Order, actor: &str) -> Result<(), StoreError> {
+        let (o, actor) = (o.clone(), actor.to_owned());
+        self.writer
+            .write(move |conn| add_order(conn, ws, &o, &actor))
+            .await
+    }
+
+    async fn orders(
+        &self,
+        ws: WorkspaceId,
+        contact: Option<ContactId>,
+        limit: u32,
+    ) -> Result<Vec<Order>, StoreError> {
+        crate::deals::orders(&self.reader, ws, contact, limit).await
+    }
+}
