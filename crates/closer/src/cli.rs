@@ -60,6 +60,9 @@ pub enum Command {
     /// Show a workspace's pipelines and their stages.
     #[command(subcommand)]
     Pipeline(PipelineCommand),
+    /// Follow-up tasks: what is due, what is overdue.
+    #[command(subcommand)]
+    Task(TaskCommand),
     /// Recompute every contact's scores from their timelines under the rules in force (run it
     /// after `closer rules apply`).
     Rescore {
@@ -170,6 +173,23 @@ pub enum DealCommand {
 }
 
 #[derive(Subcommand)]
+pub enum TaskCommand {
+    /// Open tasks, soonest due first.
+    List {
+        /// Only tasks already past due.
+        #[arg(long)]
+        overdue: bool,
+        /// Only this user's tasks (a user id or email).
+        #[arg(long)]
+        assignee: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum PipelineCommand {
     /// The workspace's pipelines and their stages.
     List {
@@ -259,6 +279,9 @@ pub struct ServeArgs {
     /// Requests a visitor IP may send at once before the sustained rate applies.
     #[arg(long, env = "CLOSER_RATE_BURST", default_value_t = closer_web::ratelimit::DEFAULT_BURST)]
     pub rate_burst: u32,
+    /// Minutes a new hot lead's first-contact task is due in (speed-to-lead).
+    #[arg(long, env = "CLOSER_FIRST_CONTACT_MINUTES", default_value_t = 15)]
+    pub first_contact_minutes: u32,
 }
 
 #[derive(Subcommand)]

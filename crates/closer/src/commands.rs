@@ -50,6 +50,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Contact(cmd) => qualify::contact(open_app(&url).await?, cmd).await,
         Command::Deal(cmd) => sell::deal(open_app(&url).await?, cmd).await,
         Command::Pipeline(cmd) => sell::pipeline(open_app(&url).await?, cmd).await,
+        Command::Task(cmd) => sell::task(open_app(&url).await?, cmd).await,
         Command::Rescore { workspace, quiet } => {
             qualify::rescore(open_app(&url).await?, &workspace, quiet).await
         }
@@ -58,6 +59,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let app = open_app(url).await?;
+    app.set_first_contact_minutes(args.first_contact_minutes);
     let engine = app.store().engine();
     let mut config = WebConfig::new(args.listen);
     config.public_url = args.public_url;

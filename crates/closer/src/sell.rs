@@ -12,7 +12,7 @@ use serde_json::json;
 use time::Date;
 use time::macros::format_description;
 
-use crate::cli::{DealCommand, Format, PipelineCommand};
+use crate::cli::{DealCommand, Format, PipelineCommand, TaskCommand};
 
 /// How CLI moves are signed in stage history.
 const ACTOR: &str = "cli";
@@ -303,4 +303,64 @@ fn print_pipeline(p: &Pipeline) {
             s.id
         );
     }
+}
+
+pub async fn task(app: App, cmd: TaskCommand) -> anyhow::Result<()> {
+    match cmd {
+        TaskCommand::List {
+            overdue,
+            assignee,
+            limit,
+            workspace,
+        } => {
+            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let users = app.store().list_users(ws).await?;
+            let assignee = match assignee {
+                None => None,
+                Some(who) => Some(
+                    users
+                        .iter()
+                        .find(|u| {
+                            u.id.to_string() == who.trim()
+                                || u.email.as_str() == who.trim().to_lowercase()
+                        })
+                        .map(|u| u.id)
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("{who:?} is not a user of workspace {workspace}")
+                        })?,
+                ),
+            };
+            let now = closer_domain::Timestamp::now();
+            let query = closer_store::TaskQuery {
+                assignee,
+                status: Some(closer_domain::pipeline::TaskStatus::Open),
+                due_before: overdue.then_some(now),
+                limit,
+                ..closer_store::TaskQuery::default()
+            };
+            let tasks = app.list_tasks(ws, query).await?;
+            if tasks.is_empty() {
+                println!("no {}tasks", if overdue { "overdue " } else { "open " });
+                return Ok(());
+            }
+            let name = |id: Option<UserId>| {
+                id.and_then(|id| users.iter().find(|u| u.id == id))
+                    .map_or_else(|| "unassigned".to_owned(), |u| u.name.clone())
+            };
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(80)
+                .set_header(["due", "task", "assignee"]);
+            let minute = format_description!("[year]-[month]-[day] [hour]:[minute]");
+            for t in &tasks {
+                let due = t.due_at.get().format(minute).unwrap_or_default();
+                let late = if t.overdue(now) { " (late)" } else { "" };
+                table.add_row([format!("{due}{late}"), t.title.clone(), name(t.assignee_id)]);
+            }
+            println!("{table}");
+        }
+    }
+    Ok(())
 }

@@ -20,7 +20,9 @@ use closer_store::Store;
 pub use access::{NewToken, Principal};
 pub use capture::{CaptureOutcome, FormPayload, VISITOR_FIELD};
 pub use error::AppError;
-pub use pipeline::{DealRequest, MoveRequest, StageRef};
+pub use pipeline::{
+    ActivityRequest, DealRequest, MoveRequest, OrderRequest, StageRef, TaskRequest,
+};
 pub use qualification::{
     EngagementLine, Qualification, QueueItem, QueueQuery, RecentLine, RescoreProgress, StageTouches,
 };
@@ -44,6 +46,8 @@ struct Inner {
     /// Started by `start_scoring` (the server); CLI commands score inline.
     scorer: std::sync::OnceLock<qualification::Scorer>,
     scoring_stop: tokio::sync::Notify,
+    /// Minutes a new hot lead's first-contact task is due in.
+    first_contact_minutes: std::sync::atomic::AtomicU32,
 }
 
 impl App {
@@ -57,6 +61,9 @@ impl App {
                 rules: qualification::RulesCache::default(),
                 scorer: std::sync::OnceLock::new(),
                 scoring_stop: tokio::sync::Notify::new(),
+                first_contact_minutes: std::sync::atomic::AtomicU32::new(
+                    pipeline::FIRST_CONTACT_MINUTES,
+                ),
             }),
         }
     }

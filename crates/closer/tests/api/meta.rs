@@ -58,6 +58,10 @@ async fn openapi_covers_every_route(app: TestApp) {
         ("/api/v1/deals", &["get", "post"]),
         ("/api/v1/deals/{id}", &["get", "patch"]),
         ("/api/v1/deals/{id}/move", &["post"]),
+        ("/api/v1/contacts/{id}/activities", &["get", "post"]),
+        ("/api/v1/tasks", &["get", "post"]),
+        ("/api/v1/tasks/{id}", &["patch"]),
+        ("/api/v1/orders", &["get", "post"]),
     ];
     assert_eq!(
         paths.len(),

@@ -12,6 +12,7 @@ crate::on_both_backends!(
     pipelines_and_loss_reasons_are_configurable,
     concurrent_moves_over_http_keep_every_history_row,
     deals_from_the_terminal,
+    hot_leads_get_an_owner_a_first_contact_task_and_orders,
 );
 
 /// A lead captured by a form post, as a landing page sends it; returns its contact id.
@@ -693,4 +694,253 @@ async fn deals_from_the_terminal(app: TestApp) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("must not be negative"));
     let out = ok(&closer(&db, &["pipeline", "list"]));
     assert!(out.starts_with("Sales (default)"), "{out}");
+}
+
+/// A visitor who read the pricing page and then filled a form: hot, per the default rules.
+async fn hot_lead(app: &TestApp, vid: &str, email: &str) -> String {
+    let visit =
+        json!([{"type": "pageview", "url": "https://sell.example/pricing", "visitor_id": vid}]);
+    let res = app
+        .track_raw(
+            "/api/v1/track",
+            visit.to_string(),
+            "203.0.113.90",
+            crate::helpers::BROWSER,
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    let form = app.form(&format!("Contact {vid}"), None).await;
+    let res = app
+        .client
+        .post(app.url(&format!("/f/{}", form["key"].as_str().unwrap())))
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(urlencoded(&[("email", email), ("_closer_vid", vid)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.unwrap()["contact_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The contact's open first-contact task, once the background scorer has made it.
+async fn first_contact_task(app: &TestApp, contact: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let tasks: Value = app
+            .get(&format!("/api/v1/tasks?contact_id={contact}"), &app.member)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if let Some(t) = tasks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["kind"] == "first_contact")
+        {
+            return t.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no first-contact task: {tasks}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn hot_leads_get_an_owner_a_first_contact_task_and_orders(app: TestApp) {
+    let rita = app
+        .app
+        .add_user("default", "rita@closer.test", "Rita", "rep")
+        .await
+        .unwrap();
+    let sam = app
+        .app
+        .add_user("default", "sam@closer.test", "Sam", "rep")
+        .await
+        .unwrap();
+    app.site("sell.example").await;
+    let a = hot_lead(
+        &app,
+        "0193a0a17c3e7a108d2b1f2e3d4c5b01",
+        "first@hot.example",
+    )
+    .await;
+    let task_a = first_contact_task(&app, &a).await;
+    let due = closer_domain::Timestamp::parse_rfc3339(task_a["due_at"].as_str().unwrap()).unwrap();
+    let minutes = (due.unix_micros() - closer_domain::Timestamp::now().unix_micros()) / 60_000_000;
+    assert!((13..=15).contains(&minutes), "due in 15 minutes: {task_a}");
+    let owner_a = task_a["assignee_id"].as_str().unwrap().to_owned();
+    let contact_a: Value = app
+        .get(&format!("/api/v1/contacts/{a}"), &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(contact_a["owner_id"].as_str(), Some(owner_a.as_str()));
+    // The next hot lead goes to the other rep.
+    let b = hot_lead(
+        &app,
+        "0193a0a17c3e7a108d2b1f2e3d4c5b02",
+        "second@hot.example",
+    )
+    .await;
+    let task_b = first_contact_task(&app, &b).await;
+    let mut owners = vec![
+        owner_a.clone(),
+        task_b["assignee_id"].as_str().unwrap().to_owned(),
+    ];
+    owners.sort();
+    let mut both_reps = vec![rita.id.to_string(), sam.id.to_string()];
+    both_reps.sort();
+    assert_eq!(owners, both_reps, "round-robin");
+
+    // Bad activities are refused; a call completes the task and stores the first touch.
+    let path = format!("/api/v1/contacts/{a}/activities");
+    let res = app
+        .post_json(&path, &app.member, &json!({"kind": "fax"}))
+        .await;
+    assert_eq!(fields(&problem(res, 422, "unknown kind").await), ["kind"]);
+    let res = app
+        .post_json(
+            &path,
+            &app.member,
+            &json!({"kind": "call", "occurred_at": "2999-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "future call").await),
+        ["occurred_at"]
+    );
+    let res = app
+        .post_json(
+            &path,
+            &app.member,
+            &json!({"kind": "note", "text": "bad\u{0}byte"}),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "control character").await),
+        ["text"]
+    );
+    let res = app
+        .post_json(&path, &app.member, &json!({"kind": "call", "outcome": "reached", "text": "Wants 10 seats.\nSend a quote."}))
+        .await;
+    assert_eq!(res.status(), 201);
+    let tasks: Value = app
+        .get(
+            &format!("/api/v1/tasks?contact_id={a}&status=all"),
+            &app.member,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tasks[0]["status"], "done", "{tasks}");
+    let log: Value = app.get(&path, &app.member).await.json().await.unwrap();
+    assert_eq!(log[0]["text"], "Wants 10 seats.\nSend a quote.");
+    problem(
+        app.get(&path, &app.other).await,
+        404,
+        "another workspace's activities",
+    )
+    .await;
+
+    // Tasks: scheduled, listed per rep, overdue, done.
+    let res = app
+        .post_json(
+            "/api/v1/tasks",
+            &app.member,
+            &json!({"title": " ", "due_at": "soon"}),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "bad task").await),
+        ["title", "due_at"]
+    );
+    let res = app
+        .post_json(
+            "/api/v1/tasks",
+            &app.member,
+            &json!({"title": "Send the quote", "due_at": "2020-01-01T09:00:00Z", "contact_id": a, "assignee_id": owner_a}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let quote: Value = res.json().await.unwrap();
+    assert_eq!(quote["overdue"], true);
+    let overdue: Value = app
+        .get(
+            &format!("/api/v1/tasks?overdue=true&assignee_id={owner_a}"),
+            &app.member,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(overdue.as_array().unwrap().len(), 1, "{overdue}");
+    let res = app
+        .patch_json(
+            &format!("/api/v1/tasks/{}", quote["id"].as_str().unwrap()),
+            &app.member,
+            &json!({"status": "done"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post_json("/api/v1/tasks", &app.member, &json!({"title": "x", "due_at": "2030-01-01T00:00:00Z", "assignee_id": uuid::Uuid::now_v7()}))
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "unknown assignee").await),
+        ["assignee_id"]
+    );
+
+    // A repeat purchase placed directly: a customer, with its orders listed.
+    let order = |lines: Value| json!({"contact_id": b, "currency": "usd", "lines": lines});
+    let res = app
+        .post_json(
+            "/api/v1/orders",
+            &app.member,
+            &order(json!([{"product": "Refill", "quantity": 0, "unit_price": "9.90"}])),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "zero quantity").await),
+        ["lines[0].quantity"]
+    );
+    let res = app
+        .post_json("/api/v1/orders", &app.member, &order(json!([])))
+        .await;
+    assert_eq!(fields(&problem(res, 422, "no lines").await), ["lines"]);
+    let res = app
+        .post_json(
+            "/api/v1/orders",
+            &app.other,
+            &order(json!([{"product": "Refill", "unit_price": 1}])),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "another workspace's contact").await),
+        ["contact_id"]
+    );
+    let res = app
+        .post_json(
+            "/api/v1/orders",
+            &app.member,
+            &order(json!([{"product": "Refill", "quantity": 3, "unit_price": "9.90"}])),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<Value>().await.unwrap()["total"], "29.70");
+    assert_eq!(stage_of(&app, &b).await, "customer");
+    let orders: Value = app
+        .get(&format!("/api/v1/orders?contact_id={b}"), &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(orders.as_array().unwrap().len(), 1);
 }

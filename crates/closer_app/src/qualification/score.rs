@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use closer_domain::qualification::{
-    Contribution, Rules, ScoreState, Signal, fit, prospect_reason, temperature,
+    Contribution, Rules, ScoreState, Signal, Temperature, fit, prospect_reason, temperature,
 };
 use closer_domain::{Contact, ContactId, Stage, Timestamp, WorkspaceId};
 use closer_store::{SCORE_VERSION, ScoreRecord, StageMove, StoreError};
@@ -160,6 +160,9 @@ impl App {
                 Err(e) => return Err(e.into()),
             };
             let stored = self.store().score(ws, id).await?;
+            let was_hot = stored
+                .as_ref()
+                .is_some_and(|r| r.temperature == Temperature::Hot);
             let (state, expected) = match stored {
                 Some(record) if rescan => {
                     (self.rescan(&rules, &contact).await?, Some(record.version))
@@ -179,6 +182,9 @@ impl App {
             match self.store().save_score(ws, &record, expected).await {
                 Ok(()) => {
                     self.advance_stage(&rules, &contact, &record, now).await?;
+                    if !was_hot && record.temperature == Temperature::Hot {
+                        self.on_hot(&contact).await?;
+                    }
                     return Ok(Some(record));
                 }
                 Err(e) if e.is_conflict_on(SCORE_VERSION) => {}
@@ -330,6 +336,12 @@ impl App {
         let mut one_by_one = Vec::new();
         let mut signals_of = HashMap::new();
         let mut replay_whole = Vec::new();
+        // Contacts hot before this batch: only a turn to hot assigns a first contact.
+        let was_hot: std::collections::HashSet<ContactId> = stored
+            .values()
+            .filter(|r| r.temperature == Temperature::Hot)
+            .map(|r| r.contact_id)
+            .collect();
         for p in pending {
             // Gone (erased) contacts are simply not scored.
             let Some(contact) = contacts.get(&p.contact) else {
@@ -377,6 +389,16 @@ impl App {
                 .collect();
             if !moves.is_empty() {
                 self.store().move_stages(ws, &moves, now).await?;
+            }
+            for (r, _) in &records {
+                if r.temperature == Temperature::Hot
+                    && !was_hot.contains(&r.contact_id)
+                    && !lost.contains(&r.contact_id)
+                    && let Some(contact) = contacts.get(&r.contact_id)
+                    && let Err(e) = self.on_hot(contact).await
+                {
+                    tracing::warn!(contact.id = %r.contact_id, error = %e, "assigning a hot lead failed");
+                }
             }
             for contact in lost {
                 let (signals, rescan) = signals_of.remove(&contact).unwrap_or_default();

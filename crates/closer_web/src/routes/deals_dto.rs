@@ -15,14 +15,14 @@ use time::macros::format_description;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+pub(super) fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
 /// An amount from a string or a JSON number.
-fn amount(field: &str, raw: &Value) -> Result<Amount, FieldError> {
+pub(super) fn amount(field: &str, raw: &Value) -> Result<Amount, FieldError> {
     match raw {
         Value::String(s) => Amount::parse(field, s),
         Value::Number(n) => Amount::parse(field, &n.to_string()),

@@ -14,6 +14,8 @@ mod qualification;
 mod sites;
 mod track;
 mod traffic;
+mod work;
+mod work_dto;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -64,6 +66,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(qualification::router())
         .merge(pipelines::router())
         .merge(deals::router())
+        .merge(work::router())
 }
 
 /// Public, token-less routes with open CORS: form posts and event ingestion.

@@ -1,0 +1,126 @@
+//! Speed-to-lead: when a lead turns hot, it gets an owner (its own, or the rep with the
+//! fewest open first-contact tasks: a round-robin that needs no shared counter, so several
+//! processes assign fairly) and a first-contact task due within minutes. The first call,
+//! email, meeting or demo logged on it completes the task and stores the time to first touch.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use closer_domain::pipeline::{Task, TaskId, TaskKind, TaskStatus};
+use closer_domain::{Contact, ContactPatch, Stage, Timestamp, UserId, WorkspaceId};
+use closer_store::TaskQuery;
+
+use crate::{App, AppError};
+
+/// Default minutes to the first contact with a new hot lead.
+pub const FIRST_CONTACT_MINUTES: u32 = 15;
+/// How the assignment is signed in the contact's history.
+const ACTOR: &str = "rule:hot-lead";
+
+impl App {
+    /// Minutes a new hot lead's first-contact task is due in (`closer serve
+    /// --first-contact-minutes`).
+    pub fn set_first_contact_minutes(&self, minutes: u32) {
+        self.inner
+            .first_contact_minutes
+            .store(minutes, Ordering::Relaxed);
+    }
+
+    /// The rep to give a new hot lead: the one with the fewest open first-contact tasks
+    /// (ties: the earliest added). Managers and admins when the workspace has no reps.
+    async fn next_rep(&self, ws: WorkspaceId) -> Result<Option<UserId>, AppError> {
+        let users = self.store().list_users(ws).await?;
+        let mut pool: Vec<_> = users.iter().filter(|u| u.role == "rep").collect();
+        if pool.is_empty() {
+            pool = users
+                .iter()
+                .filter(|u| u.role == "manager" || u.role == "admin")
+                .collect();
+        }
+        if pool.is_empty() {
+            return Ok(None);
+        }
+        let open = self
+            .store()
+            .list_tasks(
+                ws,
+                &TaskQuery {
+                    status: Some(TaskStatus::Open),
+                    limit: 10_000,
+                    ..TaskQuery::default()
+                },
+            )
+            .await?;
+        let load = |u: UserId| {
+            open.iter()
+                .filter(|t| t.kind == TaskKind::FirstContact && t.assignee_id == Some(u))
+                .count()
+        };
+        Ok(pool
+            .iter()
+            .min_by_key(|u| (load(u.id), u.created_at, u.id))
+            .map(|u| u.id))
+    }
+
+    /// A lead or prospect just turned hot: owner and first-contact task, unless it has an open
+    /// one already.
+    pub(crate) async fn on_hot(&self, contact: &Contact) -> Result<(), AppError> {
+        if !matches!(contact.stage, Stage::Lead | Stage::Prospect) {
+            return Ok(());
+        }
+        let ws = contact.workspace_id;
+        let existing = self
+            .store()
+            .list_tasks(
+                ws,
+                &TaskQuery {
+                    contact: Some(contact.id),
+                    status: Some(TaskStatus::Open),
+                    limit: 100,
+                    ..TaskQuery::default()
+                },
+            )
+            .await?;
+        if existing.iter().any(|t| t.kind == TaskKind::FirstContact) {
+            return Ok(());
+        }
+        let now = Timestamp::now();
+        let owner = if let Some(owner) = contact.owner_id {
+            Some(owner)
+        } else {
+            let picked = self.next_rep(ws).await?;
+            if let Some(rep) = picked {
+                let patch = ContactPatch {
+                    owner_id: Some(Some(rep)),
+                    ..ContactPatch::default()
+                };
+                self.store()
+                    .patch_contact(ws, contact.id, &patch, ACTOR, now)
+                    .await?;
+            }
+            picked
+        };
+        let minutes = self.inner.first_contact_minutes.load(Ordering::Relaxed);
+        let who = contact
+            .name
+            .clone()
+            .or_else(|| contact.emails.first().map(ToString::to_string))
+            .unwrap_or_else(|| "a new hot lead".into());
+        let task = Task {
+            id: TaskId::new(),
+            kind: TaskKind::FirstContact,
+            title: format!("First contact: {who}"),
+            text: None,
+            contact_id: Some(contact.id),
+            deal_id: None,
+            assignee_id: owner,
+            due_at: Timestamp::new(now.get() + Duration::from_secs(u64::from(minutes) * 60)),
+            status: TaskStatus::Open,
+            done_at: None,
+            created_at: now,
+        };
+        self.store().add_task(ws, &task).await?;
+        tracing::info!(contact.id = %contact.id, minutes, "hot lead assigned a first-contact task");
+        Ok(())
+    }
+}

@@ -1,0 +1,218 @@
+//! Activities, tasks and direct orders: what a rep logs and schedules, what a customer buys
+//! again. Times in the future are refused for activities (they happened) and orders.
+
+use closer_domain::pipeline::{
+    Activity, ActivityId, ActivityKind, Currency, DealId, LineInput, Order, OrderId, OrderSource,
+    Task, TaskId, TaskKind, TaskStatus, parse_lines,
+};
+use closer_domain::{ContactId, FieldError, Timestamp, UserId, WorkspaceId};
+use closer_store::{StoreError, TaskPatch, TaskQuery};
+
+use crate::{App, AppError};
+
+/// Largest page of activities, tasks or orders a list returns.
+pub const MAX_ITEMS: u32 = 500;
+/// How far ahead of the server's clock a logged time may be (clock skew), in seconds.
+const SKEW: i64 = 300;
+
+#[derive(Debug, Clone)]
+pub struct ActivityRequest {
+    pub contact_id: ContactId,
+    pub deal_id: Option<DealId>,
+    pub kind: ActivityKind,
+    /// When it happened (now when omitted).
+    pub occurred_at: Option<Timestamp>,
+    pub owner_id: Option<UserId>,
+    pub outcome: Option<String>,
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskRequest {
+    pub title: String,
+    pub text: Option<String>,
+    pub contact_id: Option<ContactId>,
+    pub deal_id: Option<DealId>,
+    pub assignee_id: Option<UserId>,
+    pub due_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderRequest {
+    pub contact_id: ContactId,
+    pub currency: Currency,
+    pub lines: Vec<LineInput>,
+    /// When the order was placed (now when omitted; imports give the real time).
+    pub placed_at: Option<Timestamp>,
+    pub source: OrderSource,
+}
+
+fn not_future(field: &str, at: Timestamp, now: Timestamp) -> Result<(), AppError> {
+    if at.unix_micros() > now.unix_micros() + SKEW * 1_000_000 {
+        return Err(AppError::invalid(field, "is in the future"));
+    }
+    Ok(())
+}
+
+/// A missing contact, deal or assignee is the caller's input error, not a missing page.
+fn refs(e: StoreError, what: &str) -> AppError {
+    match e {
+        StoreError::NotFound => AppError::invalid(
+            what,
+            "is not in this workspace (a deal must be the contact's)",
+        ),
+        StoreError::Conflict { constraint } if constraint == "tasks_assignee_fk" => {
+            AppError::invalid("assignee_id", "is not a user of this workspace")
+        }
+        other => other.into(),
+    }
+}
+
+impl App {
+    pub async fn log_activity(
+        &self,
+        ws: WorkspaceId,
+        req: ActivityRequest,
+    ) -> Result<Activity, AppError> {
+        let now = Timestamp::now();
+        let occurred_at = req.occurred_at.unwrap_or(now);
+        not_future("occurred_at", occurred_at, now)?;
+        if let Some(owner) = req.owner_id {
+            self.store().user(ws, owner).await.map_err(|e| match e {
+                StoreError::NotFound => {
+                    AppError::invalid("owner_id", "is not a user of this workspace")
+                }
+                other => other.into(),
+            })?;
+        }
+        let activity = Activity {
+            id: ActivityId::new(),
+            contact_id: req.contact_id,
+            deal_id: req.deal_id,
+            kind: req.kind,
+            occurred_at,
+            owner_id: req.owner_id,
+            outcome: req.outcome,
+            text: req.text,
+            created_at: now,
+        };
+        self.store()
+            .add_activity(ws, &activity)
+            .await
+            .map_err(|e| refs(e, "contact_id"))?;
+        Ok(activity)
+    }
+
+    pub async fn activities(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        limit: u32,
+    ) -> Result<Vec<Activity>, AppError> {
+        self.store().contact(ws, contact).await?;
+        Ok(self
+            .store()
+            .activities(ws, contact, limit.clamp(1, MAX_ITEMS))
+            .await?)
+    }
+
+    pub async fn create_task(&self, ws: WorkspaceId, req: TaskRequest) -> Result<Task, AppError> {
+        let task = Task {
+            id: TaskId::new(),
+            kind: TaskKind::FollowUp,
+            title: req.title,
+            text: req.text,
+            contact_id: req.contact_id,
+            deal_id: req.deal_id,
+            assignee_id: req.assignee_id,
+            due_at: req.due_at,
+            status: TaskStatus::Open,
+            done_at: None,
+            created_at: Timestamp::now(),
+        };
+        self.store()
+            .add_task(ws, &task)
+            .await
+            .map_err(|e| refs(e, "contact_id"))?;
+        Ok(task)
+    }
+
+    pub async fn patch_task(
+        &self,
+        ws: WorkspaceId,
+        id: TaskId,
+        patch: &TaskPatch,
+    ) -> Result<Task, AppError> {
+        self.store().task(ws, id).await?;
+        self.store()
+            .patch_task(ws, id, patch, Timestamp::now())
+            .await
+            .map_err(|e| refs(e, "assignee_id"))
+    }
+
+    pub async fn list_tasks(
+        &self,
+        ws: WorkspaceId,
+        mut query: TaskQuery,
+    ) -> Result<Vec<Task>, AppError> {
+        query.limit = query.limit.clamp(1, MAX_ITEMS);
+        Ok(self.store().list_tasks(ws, &query).await?)
+    }
+
+    /// An order placed directly (a repeat purchase, an import): the contact becomes a customer.
+    pub async fn place_order(
+        &self,
+        ws: WorkspaceId,
+        actor: &str,
+        req: OrderRequest,
+    ) -> Result<Order, AppError> {
+        let now = Timestamp::now();
+        let placed_at = req.placed_at.unwrap_or(now);
+        not_future("placed_at", placed_at, now)?;
+        let (lines, total) = parse_lines(&req.lines).map_err(AppError::Invalid)?;
+        let order = Order {
+            id: OrderId::new(),
+            contact_id: req.contact_id,
+            deal_id: None,
+            currency: req.currency,
+            lines,
+            total,
+            source: req.source,
+            placed_at,
+            created_at: now,
+        };
+        self.store()
+            .add_order(ws, &order, actor)
+            .await
+            .map_err(|e| refs(e, "contact_id"))?;
+        self.queue_scoring(crate::qualification::ScoreJob {
+            workspace: ws,
+            contact: order.contact_id,
+            signals: Vec::new(),
+            rescan: false,
+        })
+        .await;
+        Ok(order)
+    }
+
+    pub async fn orders(
+        &self,
+        ws: WorkspaceId,
+        contact: Option<ContactId>,
+        limit: u32,
+    ) -> Result<Vec<Order>, AppError> {
+        if let Some(c) = contact {
+            self.store().contact(ws, c).await.map_err(|e| match e {
+                StoreError::NotFound => AppError::Invalid(vec![FieldError::new(
+                    "contact_id",
+                    "is not a contact of this workspace",
+                )]),
+                other => other.into(),
+            })?;
+        }
+        Ok(self
+            .store()
+            .orders(ws, contact, limit.clamp(1, MAX_ITEMS))
+            .await?)
+    }
+}

@@ -1,0 +1,241 @@
+//! `/api/v1/contacts/{id}/activities`, `/api/v1/tasks` and `/api/v1/orders`: the rep's log,
+//! follow-ups (overdue lists per rep), and orders placed directly.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use closer_app::Principal;
+use closer_domain::pipeline::{TaskId, TaskStatus};
+use closer_domain::{ContactId, Timestamp, UserId};
+use closer_store::TaskQuery;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::contacts::{bad, contact_id};
+use super::deals_dto::OrderView;
+use super::work_dto::{
+    ActivityInput, ActivityView, OrderInput, TaskInput, TaskPatchInput, TaskView,
+};
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(log_activity, list_activities))
+        .routes(routes!(create_task, list_tasks))
+        .routes(routes!(patch_task))
+        .routes(routes!(place_order, list_orders))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LimitParams {
+    /// 1–500, default 100.
+    limit: Option<u32>,
+}
+
+/// Log an activity on a contact. A call, email, meeting or demo is a human touch: the first
+/// one is the contact's speed-to-lead, and completes its first-contact task.
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/activities", tag = "pipeline", request_body = ActivityInput,
+    params(("id" = Uuid, Path, description = "Contact id")),
+    responses((status = 201, body = ActivityView), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn log_activity(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ActivityInput>,
+) -> Result<Response, ApiError> {
+    let contact = contact_id(&id)?;
+    state.app.contact(&principal, contact).await?;
+    let req = input.parse(contact).map_err(ApiError::invalid)?;
+    let a = state.app.log_activity(principal.workspace_id, req).await?;
+    Ok((StatusCode::CREATED, Json(ActivityView::from(a))).into_response())
+}
+
+/// The contact's activities, newest first.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/activities", tag = "pipeline",
+    params(("id" = Uuid, Path, description = "Contact id"), LimitParams),
+    responses((status = 200, body = Vec<ActivityView>), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn list_activities(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<LimitParams>,
+) -> Result<Json<Vec<ActivityView>>, ApiError> {
+    let all = state
+        .app
+        .activities(
+            principal.workspace_id,
+            contact_id(&id)?,
+            p.limit.unwrap_or(100),
+        )
+        .await?;
+    Ok(Json(all.into_iter().map(ActivityView::from).collect()))
+}
+
+/// Schedule a follow-up.
+#[utoipa::path(post, path = "/api/v1/tasks", tag = "pipeline", request_body = TaskInput,
+    responses((status = 201, body = TaskView), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn create_task(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(input): ApiJson<TaskInput>,
+) -> Result<Response, ApiError> {
+    let req = input.parse().map_err(ApiError::invalid)?;
+    let t = state.app.create_task(principal.workspace_id, req).await?;
+    let id = t.id;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/tasks/{id}"))],
+        Json(TaskView::new(t, Timestamp::now())),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TaskParams {
+    /// A user id: that rep's tasks.
+    assignee_id: Option<String>,
+    contact_id: Option<String>,
+    /// open (default), done, cancelled, or all.
+    status: Option<String>,
+    /// Only open tasks already past due.
+    overdue: Option<bool>,
+    /// Only tasks due before this RFC 3339 time (today's: the end of today).
+    due_before: Option<String>,
+    /// 1–500, default 100.
+    limit: Option<u32>,
+}
+
+/// Tasks, soonest due first: a rep's, a contact's, the overdue ones.
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "pipeline", params(TaskParams),
+    responses((status = 200, body = Vec<TaskView>), (status = 400, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn list_tasks(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(p): ApiQuery<TaskParams>,
+) -> Result<Json<Vec<TaskView>>, ApiError> {
+    let now = Timestamp::now();
+    let uuid = |field: &str, raw: Option<&str>| -> Result<Option<Uuid>, ApiError> {
+        raw.map(|r| r.parse().map_err(|_| bad(field, "must be a UUID")))
+            .transpose()
+    };
+    let status = match p.status.as_deref() {
+        None => Some(TaskStatus::Open),
+        Some("all") => None,
+        Some(s) => Some(TaskStatus::parse(s).map_err(|e| bad("status", &e.message))?),
+    };
+    let mut due_before = p
+        .due_before
+        .as_deref()
+        .map(|t| {
+            Timestamp::parse_rfc3339(t).ok_or_else(|| bad("due_before", "must be an RFC 3339 time"))
+        })
+        .transpose()?;
+    if p.overdue == Some(true) {
+        if status != Some(TaskStatus::Open) {
+            return Err(bad("overdue", "only open tasks are overdue"));
+        }
+        due_before = Some(due_before.map_or(now, |d| d.min(now)));
+    }
+    let query = TaskQuery {
+        assignee: uuid("assignee_id", p.assignee_id.as_deref())?.map(UserId),
+        contact: uuid("contact_id", p.contact_id.as_deref())?.map(ContactId),
+        status,
+        due_before,
+        limit: p.limit.unwrap_or(100),
+    };
+    let tasks = state.app.list_tasks(principal.workspace_id, query).await?;
+    Ok(Json(
+        tasks.into_iter().map(|t| TaskView::new(t, now)).collect(),
+    ))
+}
+
+/// Mark a task done or cancelled, move it, or reassign it.
+#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "pipeline", request_body = TaskPatchInput,
+    params(("id" = Uuid, Path, description = "Task id")),
+    responses((status = 200, body = TaskView), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn patch_task(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<TaskPatchInput>,
+) -> Result<Json<TaskView>, ApiError> {
+    let id = TaskId(id.parse().map_err(|_| {
+        ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "bad-id",
+            "id",
+            "is not a task id (a UUID)",
+        )
+    })?);
+    let patch = input.parse().map_err(ApiError::invalid)?;
+    let t = state
+        .app
+        .patch_task(principal.workspace_id, id, &patch)
+        .await?;
+    Ok(Json(TaskView::new(t, Timestamp::now())))
+}
+
+/// Record an order a customer placed directly (a repeat purchase); the contact becomes a
+/// customer.
+#[utoipa::path(post, path = "/api/v1/orders", tag = "pipeline", request_body = OrderInput,
+    responses((status = 201, body = OrderView), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn place_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(input): ApiJson<OrderInput>,
+) -> Result<Response, ApiError> {
+    let req = input.parse().map_err(ApiError::invalid)?;
+    let o = state
+        .app
+        .place_order(principal.workspace_id, &principal.actor(), req)
+        .await?;
+    Ok((StatusCode::CREATED, Json(OrderView::from(o))).into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OrderParams {
+    contact_id: Option<String>,
+    /// 1–500, default 100.
+    limit: Option<u32>,
+}
+
+/// Orders, newest first (a contact's, or the workspace's).
+#[utoipa::path(get, path = "/api/v1/orders", tag = "pipeline", params(OrderParams),
+    responses((status = 200, body = Vec<OrderView>), (status = 400, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn list_orders(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(p): ApiQuery<OrderParams>,
+) -> Result<Json<Vec<OrderView>>, ApiError> {
+    let contact = p
+        .contact_id
+        .as_deref()
+        .map(|c| {
+            c.parse()
+                .map(ContactId)
+                .map_err(|_| bad("contact_id", "must be a UUID"))
+        })
+        .transpose()?;
+    let orders = state
+        .app
+        .orders(principal.workspace_id, contact, p.limit.unwrap_or(100))
+        .await?;
+    Ok(Json(orders.into_iter().map(OrderView::from).collect()))
+}
