@@ -1,5 +1,6 @@
 //! Events on a contact's timeline: captures and stage moves (stored with the contact) and the
-//! tracked page views and custom events of the contact's visitors (merged in when read).
+//! tracked page views and custom events of the contact's visitors, the rep's activities, the
+//! contact's deals' stage moves and its orders (merged in when read).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,6 +19,12 @@ pub enum EventKind {
     Pageview,
     /// A tracked custom event ("Signup", "Download"…) by one of the contact's visitors.
     CustomEvent,
+    /// A call, email, meeting, demo or note a rep logged (from `activities`, merged in).
+    Activity,
+    /// One of the contact's deals entered a stage (from deal history, merged in).
+    DealMoved,
+    /// The contact placed an order (from `orders`, merged in).
+    OrderPlaced,
 }
 
 impl EventKind {
@@ -27,6 +34,9 @@ impl EventKind {
             EventKind::StageChanged => "stage_changed",
             EventKind::Pageview => "pageview",
             EventKind::CustomEvent => "custom_event",
+            EventKind::Activity => "activity",
+            EventKind::DealMoved => "deal_moved",
+            EventKind::OrderPlaced => "order_placed",
         }
     }
 
@@ -36,6 +46,9 @@ impl EventKind {
             "stage_changed" => Some(EventKind::StageChanged),
             "pageview" => Some(EventKind::Pageview),
             "custom_event" => Some(EventKind::CustomEvent),
+            "activity" => Some(EventKind::Activity),
+            "deal_moved" => Some(EventKind::DealMoved),
+            "order_placed" => Some(EventKind::OrderPlaced),
             _ => None,
         }
     }

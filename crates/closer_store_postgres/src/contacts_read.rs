@@ -153,7 +153,19 @@ pub(crate) async fn events(
              jsonb_build_object('name', t.name, 'site', s.domain, 'path', t.path, 'session_id', replace(t.session_id::text, '-', ''), \
                'props', coalesce(t.props, '{}'::jsonb), 'revenue', t.revenue::text, 'currency', t.currency) \
            from visitor_links l join sessions v on v.visitor = l.visitor and v.workspace_id = l.workspace_id \
-           join traffic_events t on t.session_id = v.id join sites s on s.id = t.site_id where l.workspace_id = $1 and l.contact_id = $2) as timeline \
+           join traffic_events t on t.session_id = v.id join sites s on s.id = t.site_id where l.workspace_id = $1 and l.contact_id = $2 \
+           union all \
+           select a.id, 'activity', a.occurred_at, jsonb_build_object('kind', a.kind, 'outcome', a.outcome, 'text', a.body, \
+             'deal_id', replace(a.deal_id::text, '-', ''), 'owner_id', replace(a.owner_id::text, '-', '')) \
+           from activities a where a.workspace_id = $1 and a.contact_id = $2 \
+           union all \
+           select ds.id, 'deal_moved', ds.entered_at, jsonb_build_object('deal_id', replace(d.id::text, '-', ''), 'title', d.title, \
+             'stage', ds.stage_name, 'changed_by', ds.changed_by) \
+           from deals d join deal_stages ds on ds.deal_id = d.id where d.workspace_id = $1 and d.contact_id = $2 \
+           union all \
+           select o.id, 'order_placed', o.placed_at, jsonb_build_object('total', format('%s.%s', o.total / 10000, lpad((o.total % 10000)::text, 4, '0')), \
+             'currency', o.currency, 'source', o.source, 'deal_id', replace(o.deal_id::text, '-', '')) \
+           from orders o where o.workspace_id = $1 and o.contact_id = $2) as timeline \
          where ($3::timestamptz is null or (occurred_at, id) < ($3, $4)) \
          order by occurred_at desc, id desc limit $5",
     )

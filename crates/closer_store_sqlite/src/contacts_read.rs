@@ -179,7 +179,19 @@ pub(crate) async fn events(
              json_object('name', t.name, 'site', s.domain, 'path', t.path, 'session_id', lower(hex(t.session_id)), \
                'props', json(coalesce(t.props, '{}')), 'revenue', t.revenue, 'currency', t.currency) \
            from visitor_links l join sessions v on v.visitor = l.visitor and v.workspace_id = l.workspace_id \
-           join traffic_events t on t.session_id = v.id join sites s on s.id = t.site_id where l.workspace_id = ?1 and l.contact_id = ?2) \
+           join traffic_events t on t.session_id = v.id join sites s on s.id = t.site_id where l.workspace_id = ?1 and l.contact_id = ?2 \
+           union all \
+           select a.id, 'activity', a.occurred_at, json_object('kind', a.kind, 'outcome', a.outcome, 'text', a.body, \
+             'deal_id', lower(hex(a.deal_id)), 'owner_id', lower(hex(a.owner_id))) \
+           from activities a where a.workspace_id = ?1 and a.contact_id = ?2 \
+           union all \
+           select ds.id, 'deal_moved', ds.entered_at, json_object('deal_id', lower(hex(d.id)), 'title', d.title, \
+             'stage', ds.stage_name, 'changed_by', ds.changed_by) \
+           from deals d join deal_stages ds on ds.deal_id = d.id where d.workspace_id = ?1 and d.contact_id = ?2 \
+           union all \
+           select o.id, 'order_placed', o.placed_at, json_object('total', printf('%d.%04d', o.total / 10000, o.total % 10000), \
+             'currency', o.currency, 'source', o.source, 'deal_id', lower(hex(o.deal_id))) \
+           from orders o where o.workspace_id = ?1 and o.contact_id = ?2) \
          where (occurred_at, id) < (?3, ?4) order by occurred_at desc, id desc limit ?5",
     )
     .bind(ws.0)

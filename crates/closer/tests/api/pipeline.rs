@@ -127,6 +127,37 @@ async fn a_captured_lead_is_sold_through_every_stage(app: TestApp) {
             .starts_with("token:")
     );
 
+    // The contact's timeline merges the form, stage changes, the deal's moves and the order.
+    let timeline: Value = app
+        .get(
+            &format!("/api/v1/contacts/{contact}/events?limit=100"),
+            &app.member,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = timeline["items"].as_array().unwrap();
+    let count = |kind: &str| items.iter().filter(|e| e["kind"] == kind).count();
+    assert_eq!(count("deal_moved"), 6, "{timeline:#}");
+    assert_eq!(count("order_placed"), 1, "{timeline:#}");
+    assert_eq!(count("form_submitted"), 1, "{timeline:#}");
+    assert!(
+        count("stage_changed") >= 3,
+        "lead, opportunity, customer: {timeline:#}"
+    );
+    let order = items.iter().find(|e| e["kind"] == "order_placed").unwrap();
+    assert_eq!(order["properties"]["total"], "13460.0000");
+    assert_eq!(order["properties"]["currency"], "EUR");
+    let times: Vec<&str> = items
+        .iter()
+        .map(|e| e["occurred_at"].as_str().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {times:?}"
+    );
+
     // A second lead, lost with a reason and the objection in their words.
     let other = captured_lead(&app, "maybe@globex.example").await;
     let d = deal(&app, &other, json!(800)).await;
@@ -841,6 +872,20 @@ async fn hot_leads_get_an_owner_a_first_contact_task_and_orders(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(tasks[0]["status"], "done", "{tasks}");
+    let timeline: Value = app
+        .get(&format!("/api/v1/contacts/{a}/events"), &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let call = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "activity")
+        .expect("the call is on the timeline");
+    assert_eq!(call["properties"]["kind"], "call");
+    assert_eq!(call["properties"]["outcome"], "reached");
     let log: Value = app.get(&path, &app.member).await.json().await.unwrap();
     assert_eq!(log[0]["text"], "Wants 10 seats.\nSend a quote.");
     problem(

@@ -55,7 +55,10 @@ impl Signal {
                 ));
             }
             EventKind::FormSubmitted => SignalKind::FormSubmitted,
-            EventKind::StageChanged => return None,
+            EventKind::StageChanged
+            | EventKind::Activity
+            | EventKind::DealMoved
+            | EventKind::OrderPlaced => return None,
         };
         let path = text("page").and_then(|u| url::Url::parse(&u).ok().map(|u| u.path().to_owned()));
         Some(Self {

@@ -306,7 +306,8 @@ pub struct ContactPage {
 #[derive(Serialize, ToSchema)]
 pub struct EventView {
     pub id: Uuid,
-    /// `form_submitted`, `stage_changed`; tracking and the pipeline add more.
+    /// `form_submitted`, `stage_changed`, `pageview`, `custom_event`, `activity`, `deal_moved`,
+    /// `order_placed`.
     pub kind: String,
     pub occurred_at: String,
     #[schema(value_type = Object)]
