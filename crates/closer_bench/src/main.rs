@@ -2,6 +2,7 @@
 //! database (SQLite file or PostgreSQL database), drives it over loopback, and prints figures
 //! for BENCHMARKS.md with the command that reproduces them. Never linked into `closer`.
 
+mod board;
 mod capture;
 mod ceiling;
 mod http;
@@ -42,6 +43,9 @@ enum Command {
     /// `closer rescore` on a seeded SQLite database: contacts with their timelines, wall time
     /// and memory.
     Rescore(rescore::RescoreArgs),
+    /// The pipeline board (`GET /api/v1/pipelines/{id}/board`) with 100,000 open deals on
+    /// SQLite: latency one request at a time.
+    Board(board::BoardArgs),
     /// The ceiling server `track` starts (a bare axum endpoint); not for direct use.
     #[command(hide = true)]
     Ceiling {
@@ -69,6 +73,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Capture(args) => capture::run(args).await,
         Command::Track(args) => track::run(args).await,
         Command::Rescore(args) => rescore::run(&args),
+        Command::Board(args) => board::run(&args).await,
         Command::Ceiling { listen } => ceiling::serve(listen).await,
     }
 }

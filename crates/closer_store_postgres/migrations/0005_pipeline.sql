@@ -62,11 +62,12 @@ create table deals (
     constraint deals_status_check check (status in ('open', 'won', 'lost')),
     constraint deals_amount_check check (amount >= 0)
 );
--- The board: a pipeline's open deals by stage.
-create index deals_board_idx on deals (workspace_id, pipeline_id, status, stage_id);
+-- The board: a pipeline's open deals counted and summed by stage and currency from the index
+-- alone, and each stage's most recently updated cards read in order.
+create index deals_board_idx on deals (workspace_id, pipeline_id, status, stage_id, currency, amount);
+create index deals_cards_idx on deals (stage_id, status, updated_at, id);
 create index deals_contact_idx on deals (contact_id);
 create index deals_owner_idx on deals (workspace_id, owner_id, status);
-create index deals_stage_idx on deals (stage_id);
 
 -- Every stage a deal was in, with when it entered and left and who moved it. The stage's name
 -- is kept so history reads the same after a stage is renamed or removed.
