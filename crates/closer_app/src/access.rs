@@ -181,6 +181,17 @@ impl App {
         role: &str,
     ) -> Result<User, AppError> {
         let ws = self.workspace_by_slug(workspace).await?;
+        self.add_user_to(ws.id, email, name, role).await
+    }
+
+    /// Adds a user (sales rep, manager…) to a workspace by its id (the API's way in).
+    pub async fn add_user_to(
+        &self,
+        ws: WorkspaceId,
+        email: &str,
+        name: &str,
+        role: &str,
+    ) -> Result<User, AppError> {
         let email = closer_domain::Email::parse(email)?;
         let name = closer_domain::text::clean("name", name)?
             .ok_or_else(|| AppError::invalid("name", "must not be empty"))?;
@@ -192,7 +203,7 @@ impl App {
         }
         let user = User {
             id: UserId::new(),
-            workspace_id: ws.id,
+            workspace_id: ws,
             email,
             name,
             role: role.to_owned(),

@@ -886,6 +886,48 @@ async fn hot_leads_get_an_owner_a_first_contact_task_and_orders(app: TestApp) {
         .expect("the call is on the timeline");
     assert_eq!(call["properties"]["kind"], "call");
     assert_eq!(call["properties"]["outcome"], "reached");
+    let detail: Value = app
+        .get(&format!("/api/v1/contacts/{a}"), &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(detail["first_touch_at"].is_string(), "{detail:#}");
+    assert!(
+        detail["speed_to_lead_seconds"].as_i64().unwrap() < 60,
+        "{detail:#}"
+    );
+    let res = app
+        .post_json(
+            "/api/v1/users",
+            &app.member,
+            &json!({"email": "x@closer.test", "name": "X"}),
+        )
+        .await;
+    problem(res, 403, "members do not add users").await;
+    let res = app
+        .post_json(
+            "/api/v1/users",
+            &app.token,
+            &json!({"email": "rita@closer.test", "name": "Rita again"}),
+        )
+        .await;
+    problem(res, 409, "a user's email twice").await;
+    let res = app
+        .post_json(
+            "/api/v1/users",
+            &app.token,
+            &json!({"email": "max@closer.test", "name": "Max", "role": "boss"}),
+        )
+        .await;
+    assert_eq!(fields(&problem(res, 422, "unknown role").await), ["role"]);
+    let users: Value = app
+        .get("/api/v1/users", &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users.as_array().unwrap().len(), 2, "{users}");
     let log: Value = app.get(&path, &app.member).await.json().await.unwrap();
     assert_eq!(log[0]["text"], "Wants 10 seats.\nSend a quote.");
     problem(

@@ -195,6 +195,18 @@ impl App {
         Ok(order)
     }
 
+    /// When a person first touched the contact (speed-to-lead), if anyone has.
+    pub async fn first_touch(
+        &self,
+        principal: &crate::Principal,
+        contact: ContactId,
+    ) -> Result<Option<Timestamp>, AppError> {
+        Ok(self
+            .store()
+            .first_touch(principal.workspace_id, contact)
+            .await?)
+    }
+
     pub async fn orders(
         &self,
         ws: WorkspaceId,

@@ -89,9 +89,14 @@ async fn get_contact(
     let id = contact_id(&id)?;
     let contact = state.app.contact(&principal, id).await?;
     let history = state.app.stage_history(&principal, id).await?;
+    let first_touch = state.app.first_touch(&principal, id).await?;
+    let speed = first_touch
+        .map(|t| (t.unix_micros() - contact.created_at.unix_micros()).max(0) / 1_000_000);
     Ok(Json(ContactDetail {
         contact: contact.into(),
         stage_history: history.into_iter().map(StageView::from).collect(),
+        first_touch_at: first_touch.map(|t| t.to_string()),
+        speed_to_lead_seconds: speed,
     }))
 }
 

@@ -294,6 +294,10 @@ pub struct ContactDetail {
     pub contact: ContactView,
     /// Oldest first; the last entry is the current stage.
     pub stage_history: Vec<StageView>,
+    /// When a person first called, emailed, met or demoed (speed-to-lead), if anyone has.
+    pub first_touch_at: Option<String>,
+    /// Seconds from the contact's arrival to that first touch.
+    pub speed_to_lead_seconds: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]

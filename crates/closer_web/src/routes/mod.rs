@@ -14,6 +14,7 @@ mod qualification;
 mod sites;
 mod track;
 mod traffic;
+mod users;
 mod work;
 mod work_dto;
 
@@ -67,6 +68,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(pipelines::router())
         .merge(deals::router())
         .merge(work::router())
+        .merge(users::router())
 }
 
 /// Public, token-less routes with open CORS: form posts and event ingestion.
