@@ -63,6 +63,9 @@ pub enum Command {
     /// Follow-up tasks: what is due, what is overdue.
     #[command(subcommand)]
     Task(TaskCommand),
+    /// Orders: import a shop's order history.
+    #[command(subcommand)]
+    Order(OrderCommand),
     /// Recompute every contact's scores from their timelines under the rules in force (run it
     /// after `closer rules apply`).
     Rescore {
@@ -184,6 +187,19 @@ pub enum TaskCommand {
         assignee: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OrderCommand {
+    /// Import orders from a CSV file with a header row: email, placed_at (YYYY-MM-DD or RFC
+    /// 3339), currency, product, quantity (default 1), unit_price, and optionally order (rows
+    /// with the same value are one order). Unknown emails become contacts; every buyer
+    /// becomes a customer. A file with any bad row is refused whole.
+    Import {
+        file: std::path::PathBuf,
         #[arg(long, default_value = "default")]
         workspace: String,
     },

@@ -51,6 +51,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Deal(cmd) => sell::deal(open_app(&url).await?, cmd).await,
         Command::Pipeline(cmd) => sell::pipeline(open_app(&url).await?, cmd).await,
         Command::Task(cmd) => sell::task(open_app(&url).await?, cmd).await,
+        Command::Order(crate::cli::OrderCommand::Import { file, workspace }) => {
+            let app = open_app(&url).await?;
+            let ws = app.workspace_by_slug(&workspace).await?.id;
+            crate::import::orders(&app, ws, &file).await
+        }
         Command::Rescore { workspace, quiet } => {
             qualify::rescore(open_app(&url).await?, &workspace, quiet).await
         }

@@ -725,6 +725,61 @@ async fn deals_from_the_terminal(app: TestApp) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("must not be negative"));
     let out = ok(&closer(&db, &["pipeline", "list"]));
     assert!(out.starts_with("Sales (default)"), "{out}");
+
+    // An order history import: checked whole first, then written.
+    let dir = std::env::temp_dir().join(format!("closer-orders-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "email,placed_at,currency,product,quantity,unit_price,order\n\
+         later@acme-industries.com,2026-01-05,EUR,Refill,2,9.90,A-1\n\
+         not-an-email,2026-01-06,EUR,Refill,1,9.90,A-2\n\
+         shop@new.example,yesterday,EUR,Refill,-1,-3,A-3\n",
+    )
+    .unwrap();
+    let out = closer(&db, &["order", "import", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        err.contains("nothing was imported")
+            && err.contains("line 3:")
+            && err.contains("line 4: placed_at"),
+        "{err}"
+    );
+    let orders: Value = app
+        .get("/api/v1/orders", &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let before = orders.as_array().unwrap().len();
+    let good = dir.join("good.csv");
+    std::fs::write(
+        &good,
+        "email,placed_at,currency,product,quantity,unit_price,order\n\
+         later@acme-industries.com,2026-01-05,EUR,Refill,2,9.90,A-1\n\
+         later@acme-industries.com,2026-01-05,EUR,Filter,1,4.50,A-1\n\
+         shop@new.example,2026-02-01T10:00:00Z,EUR,Refill,1,9.90,A-2\n",
+    )
+    .unwrap();
+    let out = ok(&closer(&db, &["order", "import", good.to_str().unwrap()]));
+    assert!(out.contains("imported 2 orders of 2 customers"), "{out}");
+    let orders: Value = app
+        .get("/api/v1/orders", &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(orders.as_array().unwrap().len(), before + 2);
+    let first = orders
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["total"] == "24.30")
+        .expect("A-1: 2 x 9.90 + 4.50");
+    assert_eq!(first["source"], "import");
+    assert_eq!(stage_of(&app, &other).await, "customer");
 }
 
 /// A visitor who read the pricing page and then filled a form: hot, per the default rules.
