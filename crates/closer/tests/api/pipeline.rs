@@ -885,6 +885,79 @@ async fn hot_leads_get_an_owner_a_first_contact_task_and_orders(app: TestApp) {
     both_reps.sort();
     assert_eq!(owners, both_reps, "round-robin");
 
+    // Assignment rules: a German lead goes to Rita whatever the load; a rule naming someone
+    // who is not a user is refused with its line.
+    let rules = app
+        .get("/api/v1/rules", &app.token)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let base = &rules[..rules.find("\n[assignment]").unwrap()];
+    let put = |body: String| {
+        app.client
+            .put(app.url("/api/v1/rules"))
+            .bearer_auth(&app.token)
+            .header("content-type", "application/toml")
+            .body(body)
+            .send()
+    };
+    let stranger = format!(
+        "{base}\n[assignment]\n[[assignment.rules]]\ncountry = \"DE\"\nowner = \"nobody@closer.test\"\n"
+    );
+    let body = problem(
+        put(stranger).await.unwrap(),
+        422,
+        "an owner who is not a user",
+    )
+    .await;
+    assert_eq!(fields(&body), ["assignment.rules[0].owner"], "{body}");
+    let german = format!(
+        "{base}\n[assignment]\nfirst_contact_minutes = 5\n\n[[assignment.rules]]\ncountry = \"DE\"\nowner = \"rita@closer.test\"\n"
+    );
+    assert_eq!(put(german).await.unwrap().status(), 200);
+    let vid = "0193a0a17c3e7a108d2b1f2e3d4c5b03";
+    let visit =
+        json!([{"type": "pageview", "url": "https://sell.example/pricing", "visitor_id": vid}]);
+    app.track_raw(
+        "/api/v1/track",
+        visit.to_string(),
+        "203.0.113.91",
+        crate::helpers::BROWSER,
+    )
+    .await;
+    let form = app.form("Kontakt", None).await;
+    let res = app
+        .client
+        .post(app.url(&format!("/f/{}", form["key"].as_str().unwrap())))
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(urlencoded(&[
+            ("email", "kunde@beispiel.de"),
+            ("country", "DE"),
+            ("_closer_vid", vid),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let c = res.json::<Value>().await.unwrap()["contact_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let task_c = first_contact_task(&app, &c).await;
+    assert_eq!(
+        task_c["assignee_id"].as_str(),
+        Some(rita.id.to_string().as_str()),
+        "{task_c}"
+    );
+    let due = closer_domain::Timestamp::parse_rfc3339(task_c["due_at"].as_str().unwrap()).unwrap();
+    let minutes = (due.unix_micros() - closer_domain::Timestamp::now().unix_micros()) / 60_000_000;
+    assert!(
+        (3..=5).contains(&minutes),
+        "due in the rules' 5 minutes: {task_c}"
+    );
+
     // Bad activities are refused; a call completes the task and stores the first touch.
     let path = format!("/api/v1/contacts/{a}/activities");
     let res = app

@@ -1,12 +1,14 @@
 //! Speed-to-lead: when a lead turns hot, it gets an owner (its own, or the rep with the
 //! fewest open first-contact tasks: a round-robin that needs no shared counter, so several
-//! processes assign fairly) and a first-contact task due within minutes. The first call,
+//! processes assign fairly) — or the owner the workspace's assignment rules name for its
+//! source or country — and a first-contact task due within minutes. The first call,
 //! email, meeting or demo logged on it completes the task and stores the time to first touch.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use closer_domain::pipeline::{Task, TaskId, TaskKind, TaskStatus};
+use closer_domain::qualification::AssignmentRules;
 use closer_domain::{Contact, ContactPatch, Stage, Timestamp, UserId, WorkspaceId};
 use closer_store::TaskQuery;
 
@@ -62,6 +64,33 @@ impl App {
             .map(|u| u.id))
     }
 
+    /// The owner the workspace's assignment rules name for the contact (by its original
+    /// source and `country` property), if a rule matches and its user still exists.
+    async fn assigned_by_rule(
+        &self,
+        rules: &AssignmentRules,
+        contact: &Contact,
+    ) -> Result<Option<UserId>, AppError> {
+        if rules.rules.is_empty() {
+            return Ok(None);
+        }
+        let ws = contact.workspace_id;
+        let source = self.original_source(ws, contact.id).await?;
+        let country = contact
+            .properties
+            .get("country")
+            .and_then(serde_json::Value::as_str);
+        let Some(rule) = rules
+            .rules
+            .iter()
+            .find(|r| r.matches(source.as_deref(), country))
+        else {
+            return Ok(None);
+        };
+        let users = self.store().list_users(ws).await?;
+        Ok(users.iter().find(|u| u.email == rule.owner).map(|u| u.id))
+    }
+
     /// A lead or prospect just turned hot: owner and first-contact task, unless it has an open
     /// one already.
     pub(crate) async fn on_hot(&self, contact: &Contact) -> Result<(), AppError> {
@@ -85,10 +114,14 @@ impl App {
             return Ok(());
         }
         let now = Timestamp::now();
+        let rules = self.workspace_rules(ws).await?;
         let owner = if let Some(owner) = contact.owner_id {
             Some(owner)
         } else {
-            let picked = self.next_rep(ws).await?;
+            let picked = match self.assigned_by_rule(&rules.assignment, contact).await? {
+                Some(user) => Some(user),
+                None => self.next_rep(ws).await?,
+            };
             if let Some(rep) = picked {
                 let patch = ContactPatch {
                     owner_id: Some(Some(rep)),
@@ -100,7 +133,10 @@ impl App {
             }
             picked
         };
-        let minutes = self.inner.first_contact_minutes.load(Ordering::Relaxed);
+        let minutes = rules
+            .assignment
+            .first_contact_minutes
+            .unwrap_or_else(|| self.inner.first_contact_minutes.load(Ordering::Relaxed));
         let who = contact
             .name
             .clone()

@@ -211,7 +211,7 @@ impl App {
     }
 
     /// Where the contact first came from: its first tracked visit's source, else its channel.
-    async fn original_source(
+    pub(crate) async fn original_source(
         &self,
         ws: WorkspaceId,
         contact: ContactId,

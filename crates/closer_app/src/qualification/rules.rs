@@ -95,6 +95,23 @@ impl App {
 
     pub async fn apply_rules(&self, ws: WorkspaceId, source: &str) -> Result<Arc<Rules>, AppError> {
         let rules = Arc::new(Rules::parse(source).map_err(rule_errors)?);
+        // Assignment rules name users: each must be one of the workspace's.
+        let users = self.store().list_users(ws).await?;
+        let unknown: Vec<_> = rules
+            .assignment
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !users.iter().any(|u| u.email == r.owner))
+            .map(|(i, r)| closer_domain::qualification::RuleError {
+                line: r.line,
+                field: format!("assignment.rules[{i}].owner"),
+                message: format!("{} is not a user of this workspace", r.owner),
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(rule_errors(unknown));
+        }
         self.store()
             .put_rules_source(ws, source, Timestamp::now())
             .await?;

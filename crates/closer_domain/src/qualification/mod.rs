@@ -14,7 +14,7 @@ mod tests;
 
 pub use engagement::{Activity, Contribution, RuleTally, ScoreState, decay};
 pub use fit::{Fit, FitContribution, fit, is_free_mail};
-pub use rules::{DEFAULT_RULES, RuleError, Rules};
+pub use rules::{AssignmentRule, AssignmentRules, DEFAULT_RULES, RuleError, Rules};
 pub use signal::{Signal, SignalKind};
 pub use verdict::{Temperature, TemperatureVerdict, prospect_reason, temperature};
 pub use wildcard::Pattern;

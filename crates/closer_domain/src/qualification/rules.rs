@@ -126,6 +126,27 @@ pub struct LifecycleRules {
     pub prospect_at_engagement: Option<f64>,
 }
 
+/// Who a new hot lead goes to: the first rule whose conditions all hold; without a match, the
+/// rep with the fewest open first-contact tasks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssignmentRule {
+    /// A wildcard pattern on the contact's original traffic source ("google*").
+    pub source: Option<Pattern>,
+    /// An ISO country code the contact's `country` property must hold (any case).
+    pub country: Option<String>,
+    /// The user (by email) who gets the lead.
+    pub owner: crate::Email,
+    /// Where the rule is in the file, for errors found when it is applied.
+    pub line: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssignmentRules {
+    /// Minutes the first-contact task is due in; the server's setting when absent.
+    pub first_contact_minutes: Option<u32>,
+    pub rules: Vec<AssignmentRule>,
+}
+
 /// A workspace's checked rules, and the text they came from (shown back as written).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rules {
@@ -135,6 +156,7 @@ pub struct Rules {
     pub fit: Vec<FitRule>,
     pub temperature: TemperatureRules,
     pub lifecycle: LifecycleRules,
+    pub assignment: AssignmentRules,
 }
 
 // ---- the file as written ----
@@ -147,6 +169,24 @@ struct RawFile {
     fit: RawFit,
     temperature: RawTemperature,
     lifecycle: RawLifecycle,
+    #[serde(default)]
+    assignment: RawAssignment,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAssignment {
+    first_contact_minutes: Option<Spanned<i64>>,
+    #[serde(default)]
+    rules: Vec<Spanned<RawAssignmentRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAssignmentRule {
+    source: Option<String>,
+    country: Option<String>,
+    owner: String,
 }
 
 #[derive(Deserialize)]
@@ -391,6 +431,7 @@ impl Rules {
             prospect_when: l.prospect_when.get_ref().clone(),
             prospect_at_engagement,
         };
+        let assignment = assignment(&mut check, &raw.assignment);
         if !check.errors.is_empty() {
             return Err(check.errors);
         }
@@ -401,6 +442,7 @@ impl Rules {
             fit,
             temperature,
             lifecycle,
+            assignment,
         })
     }
 
@@ -411,6 +453,85 @@ impl Rules {
 
     pub fn engagement_rule(&self, name: &str) -> Option<&EngagementRule> {
         self.engagement.iter().find(|r| r.name == name)
+    }
+}
+
+fn assignment(check: &mut Check<'_>, raw: &RawAssignment) -> AssignmentRules {
+    let first_contact_minutes = raw.first_contact_minutes.as_ref().and_then(|m| {
+        let v = *m.get_ref();
+        match u32::try_from(v) {
+            Ok(v) if (1..=10_080).contains(&v) => Some(v),
+            _ => {
+                check.err(
+                    Some(m.span().start),
+                    "assignment.first_contact_minutes",
+                    "must be a whole number of minutes from 1 to 10080 (a week)",
+                );
+                None
+            }
+        }
+    });
+    if raw.rules.len() > MAX_RULES {
+        check.err(
+            None,
+            "assignment.rules",
+            format!("at most {MAX_RULES} rules"),
+        );
+    }
+    let mut rules = Vec::new();
+    for (i, rule) in raw.rules.iter().enumerate() {
+        let at = rule.span().start;
+        let field = |f: &str| format!("assignment.rules[{i}].{f}");
+        let r = rule.get_ref();
+        if r.source.is_none() && r.country.is_none() {
+            check.err(
+                Some(at),
+                format!("assignment.rules[{i}]"),
+                "needs a condition: source, country or both",
+            );
+        }
+        let source = r
+            .source
+            .as_deref()
+            .map(|s| check.pattern(at, &field("source"), s));
+        let country = r.country.as_deref().map(|c| {
+            if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+                check.err(
+                    Some(at),
+                    field("country"),
+                    format!("{c:?} is not a two-letter country code"),
+                );
+            }
+            c.to_ascii_uppercase()
+        });
+        match crate::Email::parse(&r.owner) {
+            Ok(owner) => rules.push(AssignmentRule {
+                source,
+                country,
+                owner,
+                line: Some(check.line(at)),
+            }),
+            Err(e) => check.err(Some(at), field("owner"), e.message),
+        }
+    }
+    AssignmentRules {
+        first_contact_minutes,
+        rules,
+    }
+}
+
+impl AssignmentRule {
+    /// Whether a contact with this original source and `country` property matches.
+    pub fn matches(&self, source: Option<&str>, country: Option<&str>) -> bool {
+        let source_ok = self
+            .source
+            .as_ref()
+            .is_none_or(|p| source.is_some_and(|s| p.matches(s)));
+        let country_ok = self
+            .country
+            .as_ref()
+            .is_none_or(|c| country.is_some_and(|v| v.trim().eq_ignore_ascii_case(c)));
+        source_ok && country_ok
     }
 }
 

@@ -353,3 +353,36 @@ fn the_stored_state_round_trips_and_stays_small() {
         ScoreState::default()
     );
 }
+
+#[test]
+fn assignment_rules_are_checked_and_matched() {
+    // The defaults end with a commented-out `[assignment]` section: replace it.
+    let base = &DEFAULT_RULES[..DEFAULT_RULES.find("\n[assignment]").unwrap()];
+    let with = |section: &str| format!("{base}\n{section}");
+    let text = with(
+        "[assignment]\nfirst_contact_minutes = 0\n\n[[assignment.rules]]\nowner = \"rita@example.com\"\n\n[[assignment.rules]]\ncountry = \"Germany\"\nowner = \"not an email\"\n",
+    );
+    let errors = Rules::parse(&text).unwrap_err();
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "assignment.first_contact_minutes",
+            "assignment.rules[0]",
+            "assignment.rules[1].country",
+            "assignment.rules[1].owner"
+        ],
+        "{errors:?}"
+    );
+    assert!(errors.iter().all(|e| e.line.is_some()), "{errors:?}");
+    let rules = Rules::parse(&with(
+        "[assignment]\nfirst_contact_minutes = 5\n\n[[assignment.rules]]\nsource = \"google*\"\ncountry = \"de\"\nowner = \"Rita@Example.com\"\n",
+    ))
+    .unwrap();
+    assert_eq!(rules.assignment.first_contact_minutes, Some(5));
+    let rule = &rules.assignment.rules[0];
+    assert!(rule.matches(Some("Google Ads"), Some("DE")));
+    assert!(!rule.matches(Some("Google Ads"), Some("FR")));
+    assert!(!rule.matches(None, Some("de")));
+    assert_eq!(Rules::defaults().assignment, AssignmentRules::default());
+}
