@@ -28,8 +28,8 @@ pub use contacts::{
 pub use error::StoreError;
 pub use forms::FormStore;
 pub use pipeline::{
-    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, PIPELINE_NAME, PipelineStore,
-    STAGE_HAS_DEALS,
+    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, OrderColumns, PIPELINE_NAME,
+    PipelineStore, STAGE_HAS_DEALS, stored_amount, stored_currency,
 };
 pub use qualification::{
     QualificationStore, SCORE_VERSION, ScoreRecord, ScoringInput, scoring_inputs,

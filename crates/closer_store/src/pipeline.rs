@@ -19,6 +19,63 @@ pub const DEAL_CLOSED: &str = "deals_closed_money";
 /// The constraint a second pipeline of the same name reports.
 pub const PIPELINE_NAME: &str = "pipelines_name_key";
 
+/// An order's columns as stored (amounts in ten-thousandths), whichever engine read them.
+pub struct OrderColumns {
+    pub id: uuid::Uuid,
+    pub contact_id: uuid::Uuid,
+    pub deal_id: Option<uuid::Uuid>,
+    pub currency: String,
+    pub total: i64,
+    pub source: String,
+    pub placed_at: Timestamp,
+    pub created_at: Timestamp,
+    /// `(product, quantity, unit_price)`, in order.
+    pub lines: Vec<(String, i64, i64)>,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+/// A stored amount back as an `Amount`; `Corrupt` if out of range.
+pub fn stored_amount(units: i64) -> Result<Amount, StoreError> {
+    Amount::from_units(units).ok_or_else(|| corrupt(format!("amount {units} out of range")))
+}
+
+/// A stored currency code back as a `Currency`.
+pub fn stored_currency(raw: &str) -> Result<Currency, StoreError> {
+    Currency::parse("currency", raw).map_err(corrupt)
+}
+
+impl OrderColumns {
+    /// The order these columns hold; `Corrupt` if a value is out of its domain.
+    pub fn into_order(self) -> Result<Order, StoreError> {
+        let lines = self
+            .lines
+            .into_iter()
+            .map(|(product, quantity, price)| {
+                Ok(closer_domain::pipeline::OrderLine {
+                    product,
+                    quantity: u32::try_from(quantity).map_err(corrupt)?,
+                    unit_price: stored_amount(price)?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Order {
+            id: closer_domain::pipeline::OrderId(self.id),
+            contact_id: ContactId(self.contact_id),
+            deal_id: self.deal_id.map(DealId),
+            currency: stored_currency(&self.currency)?,
+            lines,
+            total: stored_amount(self.total)?,
+            source: closer_domain::pipeline::OrderSource::parse(&self.source)
+                .ok_or_else(|| corrupt(format!("order source {}", self.source)))?,
+            placed_at: self.placed_at,
+            created_at: self.created_at,
+        })
+    }
+}
+
 /// One span of a deal's stage history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DealSpan {

@@ -2,12 +2,13 @@
 //! so concurrent moves of a deal queue up and each closes the span the previous one opened.
 
 use closer_domain::pipeline::{
-    Amount, Currency, Deal, DealId, DealPatch, DealStatus, Loss, LossReason, Order, OrderId,
-    OrderLine, OrderSource, Pipeline, PipelineDraft, PipelineId, PipelineStageId,
+    Amount, Deal, DealId, DealPatch, DealStatus, Loss, LossReason, Order, Pipeline, PipelineDraft,
+    PipelineId, PipelineStageId,
 };
 use closer_domain::{ContactId, ContactPatch, Stage, Timestamp, UserId, WorkspaceId};
 use closer_store::{
-    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, PipelineStore, StoreError,
+    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, OrderColumns, PipelineStore,
+    StoreError,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
@@ -25,13 +26,7 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-fn amount(units: i64) -> Result<Amount, StoreError> {
-    Amount::from_units(units).ok_or_else(|| corrupt(format!("amount {units} out of range")))
-}
-
-fn currency(raw: &str) -> Result<Currency, StoreError> {
-    Currency::parse("currency", raw).map_err(corrupt)
-}
+use closer_store::{stored_amount as amount, stored_currency as currency};
 
 fn deal(row: &PgRow) -> Result<Deal, StoreError> {
     let loss = match get::<Option<String>>(row, "loss_reason")? {
@@ -386,27 +381,27 @@ async fn order(pool: &PgPool, row: &PgRow) -> Result<Order, StoreError> {
     .fetch_all(pool)
     .await
     .map_err(db_err)?;
-    Ok(Order {
-        id: OrderId(id),
-        contact_id: ContactId(get(row, "contact_id")?),
-        deal_id: get::<Option<Uuid>>(row, "deal_id")?.map(DealId),
-        currency: currency(&get::<String>(row, "currency")?)?,
+    OrderColumns {
+        id,
+        contact_id: get(row, "contact_id")?,
+        deal_id: get(row, "deal_id")?,
+        currency: get(row, "currency")?,
+        total: get(row, "total")?,
+        source: get(row, "source")?,
+        placed_at: ts(row, "placed_at")?,
+        created_at: ts(row, "created_at")?,
         lines: lines
             .iter()
             .map(|l| {
-                Ok(OrderLine {
-                    product: get(l, "product")?,
-                    quantity: u32::try_from(get::<i32>(l, "quantity")?).map_err(corrupt)?,
-                    unit_price: amount(get(l, "unit_price")?)?,
-                })
+                Ok((
+                    get(l, "product")?,
+                    i64::from(get::<i32>(l, "quantity")?),
+                    get(l, "unit_price")?,
+                ))
             })
             .collect::<Result<_, StoreError>>()?,
-        total: amount(get(row, "total")?)?,
-        source: OrderSource::parse(&get::<String>(row, "source")?)
-            .ok_or_else(|| corrupt("order source"))?,
-        placed_at: ts(row, "placed_at")?,
-        created_at: ts(row, "created_at")?,
-    })
+    }
+    .into_order()
 }
 
 #[async_trait::async_trait]

@@ -2,11 +2,12 @@
 //! a won deal produces. Writes run on the writer (one transaction each); reads use the pool.
 
 use closer_domain::pipeline::{
-    Amount, Currency, Deal, DealId, DealPatch, DealStatus, Loss, Order, OrderId, OrderLine,
-    OrderSource, PipelineId, PipelineStageId,
+    Amount, Deal, DealId, DealPatch, DealStatus, Loss, Order, PipelineId, PipelineStageId,
 };
 use closer_domain::{ContactId, ContactPatch, Stage, Timestamp, UserId, WorkspaceId};
-use closer_store::{BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, StoreError};
+use closer_store::{
+    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, OrderColumns, StoreError,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
@@ -29,13 +30,7 @@ fn date_text(d: Date) -> String {
         .expect("a date formats")
 }
 
-fn amount(units: i64) -> Result<Amount, StoreError> {
-    Amount::from_units(units).ok_or_else(|| corrupt(format!("amount {units} out of range")))
-}
-
-fn currency(raw: &str) -> Result<Currency, StoreError> {
-    Currency::parse("currency", raw).map_err(corrupt)
-}
+use closer_store::{stored_amount as amount, stored_currency as currency};
 
 pub(crate) fn deal(row: &SqliteRow) -> Result<Deal, StoreError> {
     let loss = match get::<Option<String>>(row, "loss_reason")? {
@@ -582,25 +577,25 @@ async fn order(pool: &SqlitePool, row: &SqliteRow) -> Result<Order, StoreError> 
     .fetch_all(pool)
     .await
     .map_err(db_err)?;
-    Ok(Order {
-        id: OrderId(id),
-        contact_id: ContactId(get(row, "contact_id")?),
-        deal_id: get::<Option<Uuid>>(row, "deal_id")?.map(DealId),
-        currency: currency(&get::<String>(row, "currency")?)?,
+    OrderColumns {
+        id,
+        contact_id: get(row, "contact_id")?,
+        deal_id: get(row, "deal_id")?,
+        currency: get(row, "currency")?,
+        total: get(row, "total")?,
+        source: get(row, "source")?,
+        placed_at: ts(get(row, "placed_at")?)?,
+        created_at: ts(get(row, "created_at")?)?,
         lines: lines
             .iter()
             .map(|l| {
-                Ok(OrderLine {
-                    product: get(l, "product")?,
-                    quantity: u32::try_from(get::<i64>(l, "quantity")?).map_err(corrupt)?,
-                    unit_price: amount(get(l, "unit_price")?)?,
-                })
+                Ok((
+                    get(l, "product")?,
+                    get(l, "quantity")?,
+                    get(l, "unit_price")?,
+                ))
             })
             .collect::<Result<_, StoreError>>()?,
-        total: amount(get(row, "total")?)?,
-        source: OrderSource::parse(&get::<String>(row, "source")?)
-            .ok_or_else(|| corrupt("order source"))?,
-        placed_at: ts(get(row, "placed_at")?)?,
-        created_at: ts(get(row, "created_at")?)?,
-    })
+    }
+    .into_order()
 }

@@ -120,20 +120,24 @@ fn task(row: &SqliteRow) -> Result<Task, StoreError> {
     })
 }
 
+/// A task's assignee must be a user of the workspace.
+fn check_user(conn: &Connection, ws: WorkspaceId, user: Option<UserId>) -> Result<(), StoreError> {
+    let Some(u) = user else { return Ok(()) };
+    conn.query_row(
+        "select 1 from users where workspace_id = ?1 and id = ?2",
+        params![ws.0, u.0],
+        |_| Ok(()),
+    )
+    .optional()
+    .map_err(rs_err)?
+    .ok_or_else(|| StoreError::Conflict {
+        constraint: "tasks_assignee_fk".into(),
+    })
+}
+
 fn add_task(conn: &Connection, ws: WorkspaceId, t: &Task) -> Result<(), StoreError> {
     check_refs(conn, ws, t.contact_id, t.deal_id)?;
-    if let Some(u) = t.assignee_id {
-        conn.query_row(
-            "select 1 from users where workspace_id = ?1 and id = ?2",
-            params![ws.0, u.0],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(rs_err)?
-        .ok_or_else(|| StoreError::Conflict {
-            constraint: "tasks_assignee_fk".into(),
-        })?;
-    }
+    check_user(conn, ws, t.assignee_id)?;
     conn.prepare_cached(
         "insert into tasks (id, workspace_id, kind, title, body, contact_id, deal_id, assignee_id, due_at, status, done_at, created_at) \
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -171,17 +175,8 @@ fn patch_task(
         |_| Ok(()),
     )
     .map_err(rs_err)?;
-    if let Some(Some(u)) = p.assignee_id {
-        conn.query_row(
-            "select 1 from users where workspace_id = ?1 and id = ?2",
-            params![ws.0, u.0],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(rs_err)?
-        .ok_or_else(|| StoreError::Conflict {
-            constraint: "tasks_assignee_fk".into(),
-        })?;
+    if let Some(assignee) = p.assignee_id {
+        check_user(conn, ws, assignee)?;
     }
     if let Some(status) = p.status {
         let done = (status == TaskStatus::Done).then_some(now.unix_micros());
