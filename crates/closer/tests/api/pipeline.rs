@@ -1025,6 +1025,28 @@ async fn hot_leads_get_an_owner_a_first_contact_task_and_orders(app: TestApp) {
         detail["speed_to_lead_seconds"].as_i64().unwrap() < 60,
         "{detail:#}"
     );
+    // The queue shows the call: first touch (speed-to-lead) and the latest human touch.
+    let queue: Value = app
+        .get("/api/v1/queue?limit=50", &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let item = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["contact"]["id"] == a.as_str())
+        .expect("the hot lead is queued");
+    assert!(item["first_touch_at"].is_string(), "{item:#}");
+    assert!(
+        item["speed_to_lead_seconds"].as_i64().unwrap() < 60,
+        "{item:#}"
+    );
+    assert!(
+        item["since_human_touch_seconds"].as_i64().unwrap() < 60,
+        "{item:#}"
+    );
     let res = app
         .post_json(
             "/api/v1/users",

@@ -1,6 +1,6 @@
 //! The sales queue: open leads and prospects, hottest first, then by engagement, then fit,
-//! then who has waited longest — with speed-to-lead (time since the lead arrived, and since a
-//! person last touched it).
+//! then who has waited longest — with speed-to-lead (time since the lead arrived, to the first
+//! human touch, and since a person last touched it).
 //!
 //! Scores decay and temperatures cool with time, so the order is computed now from each
 //! contact's stored state, over the workspace's open contacts (at most `MAX_SCAN`, newest
@@ -34,9 +34,13 @@ pub struct QueueItem {
     pub fit: f64,
     /// Since the contact arrived (became a lead).
     pub waiting_seconds: i64,
-    /// The latest stage move made by a person (not a form or a rule), if any.
+    /// The latest call, email, meeting or demo logged, or stage move made by a person (not a
+    /// form or a rule), if any.
     pub last_human_touch_at: Option<Timestamp>,
     pub since_human_touch_seconds: Option<i64>,
+    /// The first call, email, meeting or demo (speed-to-lead), if any yet.
+    pub first_touch_at: Option<Timestamp>,
+    pub speed_to_lead_seconds: Option<i64>,
 }
 
 fn seconds(from: Timestamp, to: Timestamp) -> i64 {
@@ -98,6 +102,8 @@ impl App {
                         waiting_seconds: seconds(contact.created_at, now),
                         last_human_touch_at: None,
                         since_human_touch_seconds: None,
+                        first_touch_at: None,
+                        speed_to_lead_seconds: None,
                         contact,
                     });
                 }
@@ -121,12 +127,23 @@ impl App {
         items.truncate(query.limit as usize);
         for item in &mut items {
             let history = self.store().stage_history(ws, item.contact.id).await?;
-            item.last_human_touch_at = history
+            let moved = history
                 .iter()
                 .filter(|s| is_human(&s.changed_by))
                 .map(|s| s.entered_at)
                 .max();
+            // Activities come newest first: the first touch among them is the latest.
+            let activities = self.store().activities(ws, item.contact.id, 50).await?;
+            let touched = activities
+                .iter()
+                .find(|a| a.kind.touches())
+                .map(|a| a.occurred_at);
+            item.last_human_touch_at = moved.max(touched);
             item.since_human_touch_seconds = item.last_human_touch_at.map(|t| seconds(t, now));
+            item.first_touch_at = self.store().first_touch(ws, item.contact.id).await?;
+            item.speed_to_lead_seconds = item
+                .first_touch_at
+                .map(|t| seconds(item.contact.created_at, t).max(0));
         }
         Ok((items, truncated))
     }
