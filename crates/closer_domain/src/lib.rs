@@ -12,6 +12,7 @@ pub mod ids;
 pub mod phone;
 pub mod pipeline;
 pub mod qualification;
+pub mod reports;
 pub mod stage;
 pub mod text;
 pub mod timestamp;

@@ -1,0 +1,142 @@
+//! BG/NBD and Gamma-Gamma against the published CDNOW estimates, and the customer summaries
+//! rebuilt from the raw transactions.
+
+use closer_domain::reports::{BgNbd, CustomerSummary, GammaGamma, ModelError, summarize};
+
+const SUMMARY: &str = include_str!("data/cdnow/cdnow_customers_summary_with_transactions.csv");
+const RAW: &str = include_str!("data/cdnow/CDNOW_sample.txt");
+
+fn published() -> Vec<(u32, CustomerSummary)> {
+    SUMMARY
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            (
+                f[0].parse().unwrap(),
+                CustomerSummary {
+                    x: f[1].parse().unwrap(),
+                    t_x: f[2].parse().unwrap(),
+                    t: f[3].parse().unwrap(),
+                    mean_spend: f[4].parse().unwrap(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Days since 1997-01-01 for `yyyymmdd`.
+fn day(yyyymmdd: &str) -> i64 {
+    let y: i32 = yyyymmdd[..4].parse().unwrap();
+    let m: u8 = yyyymmdd[4..6].parse().unwrap();
+    let d: u8 = yyyymmdd[6..].parse().unwrap();
+    let date = time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap();
+    i64::from(
+        date.to_julian_day()
+            - time::Date::from_calendar_date(1997, time::Month::January, 1)
+                .unwrap()
+                .to_julian_day(),
+    )
+}
+
+fn close(got: f64, want: f64, tolerance: f64, what: &str) {
+    assert!(
+        (got - want).abs() <= tolerance,
+        "{what}: got {got}, published {want}"
+    );
+}
+
+#[test]
+fn summaries_rebuilt_from_transactions_match_the_published_ones() {
+    let purchases: Vec<(u32, i64, f64)> = RAW
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[1].parse().unwrap(), day(f[2]), f[4].parse().unwrap())
+        })
+        .collect();
+    // The calibration period ends 1997-09-30.
+    let ours = summarize(&purchases, day("19970930"));
+    let theirs = published();
+    assert_eq!(ours.len(), theirs.len());
+    for ((id, a), (their_id, b)) in ours.iter().zip(&theirs) {
+        assert_eq!(id, their_id);
+        assert!((a.x - b.x).abs() < 1e-9, "{id}: x {} vs {}", a.x, b.x);
+        close(a.t_x, b.t_x, 0.006, "t_x");
+        close(a.t, b.t, 0.006, "T");
+        close(a.mean_spend, b.mean_spend, 0.006, "zbar");
+    }
+}
+
+#[test]
+fn bg_nbd_reproduces_fader_hardie_lee_2005() {
+    let customers: Vec<CustomerSummary> = published().into_iter().map(|(_, c)| c).collect();
+    let m = BgNbd::fit(&customers).unwrap();
+    close(m.r, 0.243, 0.0015, "r");
+    close(m.alpha, 4.414, 0.015, "alpha");
+    close(m.a, 0.793, 0.0015, "a");
+    close(m.b, 2.426, 0.015, "b");
+    close(m.log_likelihood, -9582.4, 0.1, "log-likelihood");
+    // The paper's worked example and its unconditional figure.
+    let c = CustomerSummary {
+        x: 2.0,
+        t_x: 30.43,
+        t: 38.86,
+        mean_spend: 0.0,
+    };
+    close(
+        m.expected_purchases(&c, 39.0),
+        1.226,
+        0.002,
+        "E[Y(39) | 2, 30.43, 38.86]",
+    );
+    close(m.expected_purchases_new(78.0), 1.8576, 0.002, "E[X(78)]");
+    let p = m.probability_alive(&c);
+    assert!(p > 0.0 && p < 1.0, "{p}");
+}
+
+#[test]
+fn gamma_gamma_reproduces_fader_hardie_2013() {
+    let customers: Vec<CustomerSummary> = published().into_iter().map(|(_, c)| c).collect();
+    assert_eq!(customers.iter().filter(|c| c.x > 0.0).count(), 946);
+    let m = GammaGamma::fit(&customers).unwrap();
+    close(m.p, 6.25, 0.01, "p");
+    close(m.q, 3.74, 0.01, "q");
+    close(m.gamma, 15.44, 0.05, "gamma");
+    let spend = m.expected_spend(&customers[0]);
+    assert!(spend.is_finite() && spend > 0.0);
+}
+
+#[test]
+fn too_little_data_is_said_not_guessed() {
+    let few = vec![
+        CustomerSummary {
+            x: 1.0,
+            t_x: 2.0,
+            t: 10.0,
+            mean_spend: 5.0,
+        };
+        3
+    ];
+    assert!(matches!(
+        BgNbd::fit(&few),
+        Err(ModelError::NotEnoughData(_))
+    ));
+    assert!(matches!(
+        GammaGamma::fit(&few),
+        Err(ModelError::NotEnoughData(_))
+    ));
+    let none_repeat = vec![
+        CustomerSummary {
+            x: 0.0,
+            t_x: 0.0,
+            t: 10.0,
+            mean_spend: 0.0,
+        };
+        50
+    ];
+    assert!(matches!(
+        BgNbd::fit(&none_repeat),
+        Err(ModelError::NotEnoughData(_))
+    ));
+}
