@@ -1,7 +1,12 @@
-//! Report models that need more than SQL: customer lifetime value (BG/NBD for how often a
-//! customer buys again, Gamma-Gamma for how much they spend).
+//! Report models that need more than SQL: attribution of conversions to touches, retention
+//! cohorts, and customer lifetime value (BG/NBD for how often a customer buys again,
+//! Gamma-Gamma for how much they spend).
 
+pub mod attribution;
 pub mod clv;
 mod optimize;
+pub mod retention;
 
+pub use attribution::{Model, WHOLE, credit};
 pub use clv::{BgNbd, CustomerSummary, GammaGamma, ModelError, summarize};
+pub use retention::{Cohort, Month, cohorts, repeat_customers};
