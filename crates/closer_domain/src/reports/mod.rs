@@ -4,9 +4,11 @@
 
 pub mod attribution;
 pub mod clv;
+pub mod funnel;
 mod optimize;
 pub mod retention;
 
 pub use attribution::{Model, WHOLE, credit};
 pub use clv::{BgNbd, CustomerSummary, GammaGamma, ModelError, summarize};
+pub use funnel::{Journey, Step, StepFigures, cohort, flow};
 pub use retention::{Cohort, Month, cohorts, repeat_customers};
