@@ -3,12 +3,14 @@
 //! Gamma-Gamma for how much they spend).
 
 pub mod attribution;
+pub mod bottleneck;
 pub mod clv;
 pub mod funnel;
 mod optimize;
 pub mod retention;
 
 pub use attribution::{Model, WHOLE, credit};
+pub use bottleneck::{Conversion, FunnelModel, Lever};
 pub use clv::{BgNbd, CustomerSummary, GammaGamma, ModelError, summarize};
 pub use funnel::{Journey, Step, StepFigures, cohort, flow};
 pub use retention::{Cohort, Month, cohorts, repeat_customers};
