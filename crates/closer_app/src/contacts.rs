@@ -150,9 +150,30 @@ impl App {
                 format!("must be between 1 and {MAX_PAGE}"),
             ));
         }
-        Ok(self
+        let mut events = self
             .store()
             .contact_events(principal.workspace_id, id, limit, before)
-            .await?)
+            .await?;
+        for e in &mut events {
+            tidy_order_total(e);
+        }
+        Ok(events)
+    }
+}
+
+/// The stores render an order's total with four decimals ("13460.0000"); the timeline shows
+/// it as amounts are shown everywhere else ("13460.00").
+fn tidy_order_total(e: &mut Event) {
+    if e.kind != closer_domain::EventKind::OrderPlaced {
+        return;
+    }
+    let total = e
+        .properties
+        .get("total")
+        .and_then(serde_json::Value::as_str);
+    if let Some(amount) =
+        total.and_then(|t| closer_domain::pipeline::Amount::parse("total", t).ok())
+    {
+        e.properties["total"] = serde_json::Value::String(amount.to_string());
     }
 }

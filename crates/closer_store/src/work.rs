@@ -72,6 +72,13 @@ pub trait WorkStore {
         query: &TaskQuery,
     ) -> Result<Vec<Task>, StoreError>;
 
+    /// Open first-contact tasks per assignee (those with none are absent): how the next hot
+    /// lead is balanced.
+    async fn first_contact_load(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<(UserId, u64)>, StoreError>;
+
     /// Stores an order placed directly (`source` api or import) and makes its contact a
     /// customer (`actor` in the history). `NotFound` if the contact is not the workspace's.
     async fn add_order(

@@ -288,6 +288,21 @@ impl WorkStore for PostgresStore {
         rows.iter().map(task).collect()
     }
 
+    async fn first_contact_load(&self, ws: WorkspaceId) -> Result<Vec<(UserId, u64)>, StoreError> {
+        let rows: Vec<(Uuid, i64)> = sqlx::query_as(
+            "select assignee_id, count(*) from tasks where workspace_id = $1 and status = 'open' \
+             and kind = 'first_contact' and assignee_id is not null group by assignee_id",
+        )
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(u, n)| (UserId(u), u64::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+
     async fn add_order(&self, ws: WorkspaceId, o: &Order, actor: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         check_refs(&mut tx, ws, Some(o.contact_id), None).await?;

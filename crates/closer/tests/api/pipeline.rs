@@ -147,7 +147,7 @@ async fn a_captured_lead_is_sold_through_every_stage(app: TestApp) {
         "lead, opportunity, customer: {timeline:#}"
     );
     let order = items.iter().find(|e| e["kind"] == "order_placed").unwrap();
-    assert_eq!(order["properties"]["total"], "13460.0000");
+    assert_eq!(order["properties"]["total"], "13460.00");
     assert_eq!(order["properties"]["currency"], "EUR");
     let times: Vec<&str> = items
         .iter()

@@ -42,22 +42,8 @@ impl App {
         if pool.is_empty() {
             return Ok(None);
         }
-        let open = self
-            .store()
-            .list_tasks(
-                ws,
-                &TaskQuery {
-                    status: Some(TaskStatus::Open),
-                    limit: 10_000,
-                    ..TaskQuery::default()
-                },
-            )
-            .await?;
-        let load = |u: UserId| {
-            open.iter()
-                .filter(|t| t.kind == TaskKind::FirstContact && t.assignee_id == Some(u))
-                .count()
-        };
+        let load = self.store().first_contact_load(ws).await?;
+        let load = |u: UserId| load.iter().find(|(id, _)| *id == u).map_or(0, |(_, n)| *n);
         Ok(pool
             .iter()
             .min_by_key(|u| (load(u.id), u.created_at, u.id))

@@ -81,6 +81,53 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
         "soonest due first"
     );
 
+    // Open first-contact tasks per assignee: how hot leads are balanced.
+    let rep = crate::User {
+        id: UserId::new(),
+        workspace_id: ws,
+        email: closer_domain::Email::parse("loaded@example.com").unwrap(),
+        name: "Loaded".into(),
+        role: "rep".into(),
+        created_at: Timestamp::now(),
+    };
+    store.create_user(&rep).await.unwrap();
+    let mut assigned = task(None, TaskKind::FirstContact, at(0));
+    assigned.assignee_id = Some(rep.id);
+    store.add_task(ws, &assigned).await.unwrap();
+    let mut followup = task(None, TaskKind::FollowUp, at(0));
+    followup.assignee_id = Some(rep.id);
+    store.add_task(ws, &followup).await.unwrap();
+    assert_eq!(
+        store.first_contact_load(ws).await.unwrap(),
+        vec![(rep.id, 1)]
+    );
+    assert!(store.first_contact_load(other).await.unwrap().is_empty());
+    store
+        .patch_task(
+            ws,
+            assigned.id,
+            &TaskPatch {
+                status: Some(TaskStatus::Cancelled),
+                ..TaskPatch::default()
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    store
+        .patch_task(
+            ws,
+            followup.id,
+            &TaskPatch {
+                status: Some(TaskStatus::Done),
+                ..TaskPatch::default()
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert!(store.first_contact_load(ws).await.unwrap().is_empty());
+
     // A note is no touch; a call is, and completes the first-contact task.
     store
         .add_activity(ws, &activity(c, ActivityKind::Note, at(3)))
