@@ -783,18 +783,30 @@ async fn deals_from_the_terminal(app: TestApp) {
 }
 
 /// A visitor who read the pricing page and then filled a form: hot, per the default rules.
-async fn hot_lead(app: &TestApp, vid: &str, email: &str) -> String {
+/// A page view of the pricing page by `vid`, waited for until it is stored: the form post that
+/// follows must find it. (A form linking the visitor while the same visitor's page view is
+/// being written can leave that page view off the contact on PostgreSQL — the known gap under
+/// *Identity stitching* in the README — and this test is about what comes after.)
+async fn pricing_visit(app: &TestApp, vid: &str, ip: &str) {
+    let before = app.traffic_when("site=sell.example", 0).await["pageviews"]
+        .as_i64()
+        .unwrap();
     let visit =
         json!([{"type": "pageview", "url": "https://sell.example/pricing", "visitor_id": vid}]);
     let res = app
         .track_raw(
             "/api/v1/track",
             visit.to_string(),
-            "203.0.113.90",
+            ip,
             crate::helpers::BROWSER,
         )
         .await;
     assert_eq!(res.status(), 202);
+    app.traffic_when("site=sell.example", before + 1).await;
+}
+
+async fn hot_lead(app: &TestApp, vid: &str, email: &str) -> String {
+    pricing_visit(app, vid, "203.0.113.90").await;
     let form = app.form(&format!("Contact {vid}"), None).await;
     let res = app
         .client
@@ -917,15 +929,7 @@ async fn hot_leads_get_an_owner_a_first_contact_task_and_orders(app: TestApp) {
     );
     assert_eq!(put(german).await.unwrap().status(), 200);
     let vid = "0193a0a17c3e7a108d2b1f2e3d4c5b03";
-    let visit =
-        json!([{"type": "pageview", "url": "https://sell.example/pricing", "visitor_id": vid}]);
-    app.track_raw(
-        "/api/v1/track",
-        visit.to_string(),
-        "203.0.113.91",
-        crate::helpers::BROWSER,
-    )
-    .await;
+    pricing_visit(&app, vid, "203.0.113.91").await;
     let form = app.form("Kontakt", None).await;
     let res = app
         .client
