@@ -69,7 +69,8 @@ macro_rules! conformance_tests {
             pipelines_default_once_and_edits_keep_deals,
             a_deal_goes_from_open_to_won_with_an_order_and_history,
             concurrent_moves_of_a_deal_keep_every_history_row,
-            activities_tasks_and_orders_round_trip);
+            activities_tasks_and_orders_round_trip,
+            a_hit_racing_its_visitor_link_still_reaches_the_contact);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -98,7 +98,37 @@ async fn identified(
         .collect())
 }
 
+/// The advisory lock key of a visitor: linking takes it exclusively, recording hits shared.
+/// Without it, a visitor linked while one of its hits is being written (two transactions at
+/// once) could leave that hit off the contact: the writer saw no link yet, and the link's copy
+/// of the history did not see the uncommitted hit. With it, whichever commits second sees the
+/// first.
+const VISITOR_LOCK: &str = "hashtextextended(w::text || ':' || v, 7)";
+
+async fn lock_visitors_shared(conn: &mut PgConnection, hits: &[Hit]) -> Result<(), StoreError> {
+    let mut keys: Vec<(Uuid, &str)> = hits
+        .iter()
+        .map(|h| (h.workspace_id.0, h.visitor.as_str()))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    keys.sort_unstable();
+    let (workspaces, visitors): (Vec<Uuid>, Vec<String>) =
+        keys.iter().map(|(w, v)| (*w, (*v).to_owned())).unzip();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select count(pg_advisory_xact_lock_shared({VISITOR_LOCK})) \
+         from unnest($1::uuid[], $2::text[]) as k(w, v)"
+    )))
+    .bind(&workspaces)
+    .bind(&visitors)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 pub(crate) async fn record(conn: &mut PgConnection, hits: &[Hit]) -> Result<Recorded, StoreError> {
+    lock_visitors_shared(conn, hits).await?;
     let stored = stored_sessions(conn, hits).await?;
     let placed = sessionize(hits, &stored);
     let identified = identified(conn, hits).await?;
@@ -249,6 +279,14 @@ pub(crate) async fn link(
     contact: ContactId,
     now: Timestamp,
 ) -> Result<Link, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select pg_advisory_xact_lock({VISITOR_LOCK}) from (select $1::uuid as w, $2::text as v) k"
+    )))
+    .bind(ws.0)
+    .bind(visitor.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
     let inserted = sqlx::query(
         "insert into visitor_links (workspace_id, visitor, contact_id, linked_at) values ($1, $2, $3, $4) \
          on conflict (workspace_id, visitor) do nothing",

@@ -783,10 +783,8 @@ async fn deals_from_the_terminal(app: TestApp) {
 }
 
 /// A visitor who read the pricing page and then filled a form: hot, per the default rules.
-/// A page view of the pricing page by `vid`, waited for until it is stored: the form post that
-/// follows must find it. (A form linking the visitor while the same visitor's page view is
-/// being written can leave that page view off the contact on PostgreSQL — the known gap under
-/// *Identity stitching* in the README — and this test is about what comes after.)
+/// A page view of the pricing page by `vid`, waited for until it is stored, so the lead the
+/// form post makes is hot from its first scoring.
 async fn pricing_visit(app: &TestApp, vid: &str, ip: &str) {
     let before = app.traffic_when("site=sell.example", 0).await["pageviews"]
         .as_i64()

@@ -395,3 +395,44 @@ pub async fn rule_moves_apply_only_from_the_expected_stage(store: Arc<dyn Store>
         Stage::Prospect
     );
 }
+
+/// A visitor linked to a contact while one of its hits is being written: whichever commits
+/// second, the hit ends up on the contact's timeline.
+pub async fn a_hit_racing_its_visitor_link_still_reaches_the_contact(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "link-race").await;
+    let tracked = site(&*store, ws).await;
+    for round in 0..20 {
+        let contact = store
+            .upsert_contact(ws, upsert(draft(&format!("racer{round}@example.com"))))
+            .await
+            .unwrap()
+            .contact;
+        let who = visitor("racer");
+        let raced = hit(
+            &tracked,
+            &who,
+            HitKind::Pageview,
+            0,
+            "/raced",
+            None,
+            &Utm::default(),
+        );
+        let (writer, linker) = (store.clone(), store.clone());
+        let recording = tokio::spawn(async move { writer.record_hits(vec![raced].into()).await });
+        let linking = tokio::spawn({
+            let who = who.clone();
+            async move {
+                linker
+                    .link_visitor(ws, &who, contact.id, Timestamp::now())
+                    .await
+            }
+        });
+        recording.await.unwrap().unwrap();
+        linking.await.unwrap().unwrap();
+        let timeline = store.timelines(ws, &[contact.id]).await.unwrap();
+        assert!(
+            timeline.iter().any(|e| e.properties["path"] == "/raced"),
+            "round {round}: the hit is missing from the contact's timeline: {timeline:?}"
+        );
+    }
+}
