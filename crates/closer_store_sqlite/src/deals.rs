@@ -530,16 +530,13 @@ pub(crate) async fn order_of(
 ) -> Result<Option<Order>, StoreError> {
     let sql =
         format!("select {ORDER_COLUMNS} from orders where workspace_id = ?1 and deal_id = ?2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(ws.0)
         .bind(deal.0)
-        .fetch_optional(pool)
+        .fetch_all(pool)
         .await
         .map_err(db_err)?;
-    match row {
-        Some(row) => Ok(Some(order(pool, &row).await?)),
-        None => Ok(None),
-    }
+    Ok(with_lines(pool, &rows).await?.pop())
 }
 
 /// Orders of a contact (or the workspace), newest first.
@@ -560,42 +557,49 @@ pub(crate) async fn orders(
         .fetch_all(pool)
         .await
         .map_err(db_err)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(order(pool, row).await?);
-    }
-    Ok(out)
+    with_lines(pool, &rows).await
 }
 
-/// An order row with its lines.
-async fn order(pool: &SqlitePool, row: &SqliteRow) -> Result<Order, StoreError> {
-    let id: Uuid = get(row, "id")?;
-    let lines = sqlx::query(
-        "select product, quantity, unit_price from order_lines where order_id = ?1 order by position",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
-    OrderColumns {
-        id,
-        contact_id: get(row, "contact_id")?,
-        deal_id: get(row, "deal_id")?,
-        currency: get(row, "currency")?,
-        total: get(row, "total")?,
-        source: get(row, "source")?,
-        placed_at: ts(get(row, "placed_at")?)?,
-        created_at: ts(get(row, "created_at")?)?,
-        lines: lines
-            .iter()
-            .map(|l| {
-                Ok((
-                    get(l, "product")?,
-                    get(l, "quantity")?,
-                    get(l, "unit_price")?,
-                ))
-            })
-            .collect::<Result<_, StoreError>>()?,
+/// Order rows with their lines, read for all of them in one query.
+async fn with_lines(pool: &SqlitePool, rows: &[SqliteRow]) -> Result<Vec<Order>, StoreError> {
+    let ids: Vec<Uuid> = rows
+        .iter()
+        .map(|r| get(r, "id"))
+        .collect::<Result<_, _>>()?;
+    let mut lines: std::collections::HashMap<Uuid, Vec<(String, i64, i64)>> =
+        std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "select order_id, product, quantity, unit_price from order_lines where order_id in (",
+        );
+        let mut list = sql.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        sql.push(") order by order_id, position");
+        for l in sql.build().fetch_all(pool).await.map_err(db_err)? {
+            lines.entry(get(&l, "order_id")?).or_default().push((
+                get(&l, "product")?,
+                get(&l, "quantity")?,
+                get(&l, "unit_price")?,
+            ));
+        }
     }
-    .into_order()
+    rows.iter()
+        .map(|row| {
+            let id: Uuid = get(row, "id")?;
+            OrderColumns {
+                id,
+                contact_id: get(row, "contact_id")?,
+                deal_id: get(row, "deal_id")?,
+                currency: get(row, "currency")?,
+                total: get(row, "total")?,
+                source: get(row, "source")?,
+                placed_at: ts(get(row, "placed_at")?)?,
+                created_at: ts(get(row, "created_at")?)?,
+                lines: lines.remove(&id).unwrap_or_default(),
+            }
+            .into_order()
+        })
+        .collect()
 }
