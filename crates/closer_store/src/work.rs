@@ -53,6 +53,14 @@ pub trait WorkStore {
         contact: ContactId,
     ) -> Result<Option<Timestamp>, StoreError>;
 
+    /// For many contacts at once: `(contact, first touch, latest touch)` — the calls, emails,
+    /// meetings and demos logged on them (notes are no touch). Contacts not found are left out.
+    async fn touches(
+        &self,
+        workspace: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<Vec<(ContactId, Option<Timestamp>, Option<Timestamp>)>, StoreError>;
+
     /// `NotFound` if the contact or deal named is not the workspace's.
     async fn add_task(&self, workspace: WorkspaceId, task: &Task) -> Result<(), StoreError>;
 

@@ -184,6 +184,33 @@ impl WorkStore for PostgresStore {
         ts_opt(&row, "first_touch_at")
     }
 
+    async fn touches(
+        &self,
+        ws: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<Vec<(ContactId, Option<Timestamp>, Option<Timestamp>)>, StoreError> {
+        let ids: Vec<Uuid> = contacts.iter().map(|c| c.0).collect();
+        let rows = sqlx::query(
+            "select c.id, c.first_touch_at, (select max(a.occurred_at) from activities a \
+             where a.contact_id = c.id and a.kind <> 'note') as last_touch_at \
+             from contacts c where c.workspace_id = $1 and c.id = any($2)",
+        )
+        .bind(ws.0)
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    ContactId(get(row, "id")?),
+                    ts_opt(row, "first_touch_at")?,
+                    ts_opt(row, "last_touch_at")?,
+                ))
+            })
+            .collect()
+    }
+
     async fn add_task(&self, ws: WorkspaceId, t: &Task) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         check_refs(&mut tx, ws, t.contact_id, t.deal_id).await?;

@@ -268,6 +268,39 @@ impl WorkStore for SqliteStore {
         at.map(ts).transpose()
     }
 
+    async fn touches(
+        &self,
+        ws: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<Vec<(ContactId, Option<Timestamp>, Option<Timestamp>)>, StoreError> {
+        let mut out = Vec::with_capacity(contacts.len());
+        for chunk in contacts.chunks(500) {
+            let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "select c.id, c.first_touch_at, (select max(a.occurred_at) from activities a \
+                 where a.contact_id = c.id and a.kind <> 'note') as last_touch_at \
+                 from contacts c where c.workspace_id = ",
+            );
+            sql.push_bind(ws.0).push(" and c.id in (");
+            let mut list = sql.separated(", ");
+            for c in chunk {
+                list.push_bind(c.0);
+            }
+            sql.push(")");
+            for row in sql.build().fetch_all(&self.reader).await.map_err(db_err)? {
+                out.push((
+                    ContactId(get(&row, "id")?),
+                    get::<Option<i64>>(&row, "first_touch_at")?
+                        .map(ts)
+                        .transpose()?,
+                    get::<Option<i64>>(&row, "last_touch_at")?
+                        .map(ts)
+                        .transpose()?,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
     async fn add_task(&self, ws: WorkspaceId, t: &Task) -> Result<(), StoreError> {
         let t = t.clone();
         self.writer.write(move |conn| add_task(conn, ws, &t)).await

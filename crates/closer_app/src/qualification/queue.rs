@@ -125,6 +125,8 @@ impl App {
                 .then(b.waiting_seconds.cmp(&a.waiting_seconds))
         });
         items.truncate(query.limit as usize);
+        let ids: Vec<_> = items.iter().map(|i| i.contact.id).collect();
+        let touches = self.store().touches(ws, &ids).await?;
         for item in &mut items {
             let history = self.store().stage_history(ws, item.contact.id).await?;
             let moved = history
@@ -132,18 +134,14 @@ impl App {
                 .filter(|s| is_human(&s.changed_by))
                 .map(|s| s.entered_at)
                 .max();
-            // Activities come newest first: the first touch among them is the latest.
-            let activities = self.store().activities(ws, item.contact.id, 50).await?;
-            let touched = activities
+            let (first, latest) = touches
                 .iter()
-                .find(|a| a.kind.touches())
-                .map(|a| a.occurred_at);
-            item.last_human_touch_at = moved.max(touched);
+                .find(|t| t.0 == item.contact.id)
+                .map_or((None, None), |t| (t.1, t.2));
+            item.last_human_touch_at = moved.max(latest);
             item.since_human_touch_seconds = item.last_human_touch_at.map(|t| seconds(t, now));
-            item.first_touch_at = self.store().first_touch(ws, item.contact.id).await?;
-            item.speed_to_lead_seconds = item
-                .first_touch_at
-                .map(|t| seconds(item.contact.created_at, t).max(0));
+            item.first_touch_at = first;
+            item.speed_to_lead_seconds = first.map(|t| seconds(item.contact.created_at, t).max(0));
         }
         Ok((items, truncated))
     }

@@ -158,6 +158,12 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
         store.first_touch(ws, c).await.unwrap(),
         Some(email.occurred_at)
     );
+    // In bulk: the first touch and the latest (the note is neither).
+    assert_eq!(
+        store.touches(ws, &[c, ContactId::new()]).await.unwrap(),
+        vec![(c, Some(email.occurred_at), Some(call.occurred_at))]
+    );
+    assert!(store.touches(other, &[c]).await.unwrap().is_empty());
     let listed = store.activities(ws, c, 10).await.unwrap();
     assert_eq!(listed.len(), 3);
     assert_eq!(listed[0], call, "newest first");
