@@ -63,6 +63,19 @@ pub enum Command {
     /// Follow-up tasks: what is due, what is overdue.
     #[command(subcommand)]
     Task(TaskCommand),
+    /// Fill a new workspace with a year of realistic synthetic history (traffic, leads,
+    /// deals won and lost, repeat orders) to explore closer with.
+    Demo {
+        /// About this many leads (visitors are about ten times as many).
+        #[arg(long, default_value_t = 2_000)]
+        contacts: u64,
+        /// The workspace to create and fill.
+        #[arg(long, default_value = "demo")]
+        workspace: String,
+        /// The same seed makes the same history.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Orders: import a shop's order history.
     #[command(subcommand)]
     Order(OrderCommand),

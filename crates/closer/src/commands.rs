@@ -51,6 +51,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Deal(cmd) => sell::deal(open_app(&url).await?, cmd).await,
         Command::Pipeline(cmd) => sell::pipeline(open_app(&url).await?, cmd).await,
         Command::Task(cmd) => sell::task(open_app(&url).await?, cmd).await,
+        Command::Demo {
+            contacts,
+            workspace,
+            seed,
+        } => demo(open_app(&url).await?, contacts, &workspace, seed).await,
         Command::Order(crate::cli::OrderCommand::Import { file, workspace }) => {
             let app = open_app(&url).await?;
             let ws = app.workspace_by_slug(&workspace).await?.id;
@@ -241,5 +246,41 @@ async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
             print!("{}", snippet::form_snippet(&form, &public_url));
         }
     }
+    Ok(())
+}
+
+async fn demo(app: App, contacts: u64, workspace: &str, seed: u64) -> anyhow::Result<()> {
+    // A new workspace, or an existing one that is still empty.
+    let ws = match app.create_workspace(workspace, Some("Demo"), None).await {
+        Ok(ws) => ws,
+        Err(AppError::Conflict(_)) => app.workspace_by_slug(workspace).await?,
+        Err(e) => return Err(e.into()),
+    };
+    let started = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::new(0);
+    let s = app
+        .fill_demo(
+            ws.id,
+            contacts,
+            seed,
+            closer_domain::Timestamp::now(),
+            |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            },
+        )
+        .await?;
+    bar.finish_and_clear();
+    println!(
+        "workspace {workspace}: {} visitors ({} page views), {} leads, {} deals ({} won, {} lost), {} orders, in {:.0} s",
+        s.visitors,
+        s.page_views,
+        s.leads,
+        s.deals,
+        s.won,
+        s.lost,
+        s.orders,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -7,6 +7,7 @@
 mod access;
 mod capture;
 mod contacts;
+mod demo;
 mod error;
 mod forms;
 mod pipeline;
@@ -19,6 +20,7 @@ use closer_store::Store;
 
 pub use access::{NewToken, Principal};
 pub use capture::{CaptureOutcome, FormPayload, VISITOR_FIELD};
+pub use demo::DemoSummary;
 pub use error::AppError;
 pub use pipeline::{
     ActivityRequest, DealRequest, MoveRequest, OrderRequest, StageRef, TaskRequest,

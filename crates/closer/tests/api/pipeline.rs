@@ -13,6 +13,7 @@ crate::on_both_backends!(
     concurrent_moves_over_http_keep_every_history_row,
     deals_from_the_terminal,
     hot_leads_get_an_owner_a_first_contact_task_and_orders,
+    demo_fills_a_new_workspace,
 );
 
 /// A lead captured by a form post, as a landing page sends it; returns its contact id.
@@ -1182,4 +1183,57 @@ async fn hot_leads_get_an_owner_a_first_contact_task_and_orders(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(orders.as_array().unwrap().len(), 1);
+}
+
+/// `closer demo`: a year of history in a new workspace, written through the store; a second run
+/// on the same workspace is refused.
+async fn demo_fills_a_new_workspace(app: TestApp) {
+    let db = app.database_url();
+    let out = ok(&closer(
+        &db,
+        &["demo", "--contacts", "150", "--workspace", "showroom"],
+    ));
+    let numbers: Vec<u64> = out
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    // visitors, page views, leads, deals, won, lost, orders, seconds
+    let (leads, deals, won, lost, orders) =
+        (numbers[2], numbers[3], numbers[4], numbers[5], numbers[6]);
+    assert!((100..=200).contains(&leads), "{out}");
+    assert!(deals > 0 && won + lost <= deals && orders >= won, "{out}");
+    let again = closer(
+        &db,
+        &["demo", "--contacts", "10", "--workspace", "showroom"],
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has contacts"));
+    let bad = closer(
+        &db,
+        &["demo", "--contacts", "0", "--workspace", "empty-showroom"],
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("contacts: must be from 1"));
+    let listed = ok(&closer(
+        &db,
+        &["deal", "list", "--workspace", "showroom", "--limit", "500"],
+    ));
+    assert!(listed.contains("Demo deal"), "{listed}");
+    // The same seed, the same history: the counts repeat in another workspace.
+    let twin = ok(&closer(
+        &db,
+        &["demo", "--contacts", "150", "--workspace", "showroom-twin"],
+    ));
+    let twin_numbers: Vec<u64> = twin
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert_eq!(numbers[..7], twin_numbers[..7], "{out}\n{twin}");
+    // The default workspace saw none of it.
+    let mine: Value = app
+        .get("/api/v1/deals", &app.member)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(mine.as_array().unwrap().is_empty());
 }
