@@ -59,9 +59,15 @@ impl App {
             progress(done);
             let app = self.clone();
             writing = Some(tokio::spawn(async move {
-                app.store().put_scores(ws, &records).await?;
-                let promoted = app.store().move_stages(ws, &moves, now).await?;
-                Ok(promoted.len() as u64)
+                // Both handed over at once: on SQLite the writer commits them together, one
+                // commit a page instead of two. (The moves do not depend on the records.)
+                let store = app.store();
+                let (put, promoted) = tokio::join!(
+                    store.put_scores(ws, &records),
+                    store.move_stages(ws, &moves, now)
+                );
+                put?;
+                Ok(promoted?.len() as u64)
             }));
         }
         if let Some(last) = writing {
