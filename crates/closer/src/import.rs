@@ -9,7 +9,6 @@ use closer_domain::pipeline::{Amount, Currency, LineInput, OrderSource};
 use closer_domain::{ContactDraft, Email, Timestamp, WorkspaceId};
 use closer_store::UpsertContact;
 use serde::Deserialize;
-use time::macros::format_description;
 
 /// Largest file read, in bytes, and most rows.
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
@@ -45,7 +44,7 @@ struct Pending {
 fn placed_at(raw: &str) -> Option<Timestamp> {
     let raw = raw.trim();
     Timestamp::parse_rfc3339(raw).or_else(|| {
-        let date = time::Date::parse(raw, format_description!("[year]-[month]-[day]")).ok()?;
+        let date = closer_domain::parse_date("placed_at", raw).ok()?;
         Some(Timestamp::new(date.midnight().assume_utc()))
     })
 }

@@ -9,7 +9,6 @@ use closer_domain::{ContactId, UserId, WorkspaceId};
 use closer_store::DealQuery;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::json;
-use time::Date;
 use time::macros::format_description;
 
 use crate::cli::{DealCommand, Format, PipelineCommand, TaskCommand};
@@ -101,11 +100,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
                     .transpose()?,
                 stage: stage.as_deref().map(StageRef::parse),
                 expected_close: expected_close
-                    .map(|d| {
-                        Date::parse(d.trim(), format_description!("[year]-[month]-[day]")).map_err(
-                            |_| anyhow::anyhow!("--expected-close {d:?}: write it as YYYY-MM-DD"),
-                        )
-                    })
+                    .map(|d| closer_domain::parse_date("--expected-close", &d))
                     .transpose()?,
                 owner_id: owner.map(|o| uuid("user", &o).map(UserId)).transpose()?,
                 company: None,

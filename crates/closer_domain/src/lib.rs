@@ -27,7 +27,7 @@ pub use form::{FormKey, FormSubmission};
 pub use ids::{ContactId, EventId, FormId, TokenId, UserId, WorkspaceId};
 pub use phone::{Phone, Region};
 pub use stage::Stage;
-pub use timestamp::Timestamp;
+pub use timestamp::{Timestamp, date_text, parse_date};
 pub use workspace::{Role, Slug};
 
 /// A field-level validation failure: which input field, and a sentence a person can act on.

@@ -1,4 +1,4 @@
-//! `Timestamp`: a UTC instant at microsecond precision.
+//! `Timestamp`: a UTC instant at microsecond precision; and calendar dates as people write them.
 //!
 //! Both storage engines keep microseconds (PostgreSQL `timestamptz`, SQLite integer
 //! microseconds — see docs/adr/0001-storage-encodings.md), so the domain truncates to the same
@@ -60,6 +60,26 @@ impl std::fmt::Display for Timestamp {
     }
 }
 
+/// A calendar date written `YYYY-MM-DD` (an expected close date, an imported order's day).
+pub fn parse_date(field: &str, raw: &str) -> Result<time::Date, crate::FieldError> {
+    time::Date::parse(
+        raw.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| {
+        crate::FieldError::new(
+            field,
+            format!("{raw:?} is not a date: write it as YYYY-MM-DD"),
+        )
+    })
+}
+
+/// A date as `YYYY-MM-DD`.
+pub fn date_text(d: time::Date) -> String {
+    d.format(time::macros::format_description!("[year]-[month]-[day]"))
+        .expect("a date formats")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +94,14 @@ mod tests {
     fn rfc3339_is_normalised_to_utc() {
         let t = Timestamp::parse_rfc3339("2026-11-23T12:00:00+02:00").unwrap();
         assert_eq!(t.to_string(), "2026-11-23T10:00:00Z");
+    }
+
+    #[test]
+    fn dates_are_written_as_people_write_them() {
+        let d = parse_date("day", " 2027-03-31 ").unwrap();
+        assert_eq!(date_text(d), "2027-03-31");
+        for bad in ["31/03/2027", "2027-02-30", "", "2027-3-1"] {
+            assert!(parse_date("day", bad).is_err(), "{bad}");
+        }
     }
 }

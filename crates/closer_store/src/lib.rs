@@ -29,7 +29,7 @@ pub use error::StoreError;
 pub use forms::FormStore;
 pub use pipeline::{
     BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, OrderColumns, PIPELINE_NAME,
-    PipelineStore, STAGE_HAS_DEALS, stored_amount, stored_currency,
+    PipelineStore, STAGE_HAS_DEALS, board_columns, stored_amount, stored_currency,
 };
 pub use qualification::{
     QualificationStore, SCORE_VERSION, ScoreRecord, ScoringInput, scoring_inputs,

@@ -76,6 +76,31 @@ impl OrderColumns {
     }
 }
 
+/// Board columns from `(stage, currency, open deals, summed amount)` rows ordered by stage:
+/// the totals every engine's grouped query returns, cards still to be read.
+pub fn board_columns(
+    rows: impl IntoIterator<Item = (uuid::Uuid, String, i64, i64)>,
+) -> Result<Vec<BoardColumn>, StoreError> {
+    let mut columns: Vec<BoardColumn> = Vec::new();
+    for (stage, code, count, total) in rows {
+        let stage = PipelineStageId(stage);
+        if columns.last().is_none_or(|c| c.stage_id != stage) {
+            columns.push(BoardColumn {
+                stage_id: stage,
+                count: 0,
+                totals: Vec::new(),
+                deals: Vec::new(),
+            });
+        }
+        let column = columns.last_mut().expect("pushed above");
+        column.count += u64::try_from(count).map_err(corrupt)?;
+        column
+            .totals
+            .push((stored_currency(&code)?, stored_amount(total)?));
+    }
+    Ok(columns)
+}
+
 /// One span of a deal's stage history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DealSpan {

@@ -8,7 +8,7 @@ use closer_domain::pipeline::{
 use closer_domain::{ContactId, ContactPatch, Stage, Timestamp, UserId, WorkspaceId};
 use closer_store::{
     BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, OrderColumns, PipelineStore,
-    StoreError,
+    StoreError, board_columns,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
@@ -617,24 +617,18 @@ impl PipelineStore for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        let mut columns: Vec<BoardColumn> = Vec::new();
-        for r in &sums {
-            let stage = PipelineStageId(get(r, "stage_id")?);
-            if columns.last().is_none_or(|c| c.stage_id != stage) {
-                columns.push(BoardColumn {
-                    stage_id: stage,
-                    count: 0,
-                    totals: Vec::new(),
-                    deals: Vec::new(),
-                });
-            }
-            let column = columns.last_mut().expect("pushed above");
-            column.count += u64::try_from(get::<i64>(r, "n")?).map_err(corrupt)?;
-            column.totals.push((
-                currency(&get::<String>(r, "currency")?)?,
-                amount(get(r, "total")?)?,
-            ));
-        }
+        let mut columns = board_columns(
+            sums.iter()
+                .map(|r| {
+                    Ok((
+                        get(r, "stage_id")?,
+                        get(r, "currency")?,
+                        get(r, "n")?,
+                        get(r, "total")?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?,
+        )?;
         if per_stage > 0 {
             let sql = format!(
                 "select {DEAL_COLUMNS} from deals where workspace_id = $1 and pipeline_id = $2 \

@@ -4,15 +4,16 @@
 use closer_domain::pipeline::{
     Amount, Deal, DealId, DealPatch, DealStatus, Loss, Order, PipelineId, PipelineStageId,
 };
-use closer_domain::{ContactId, ContactPatch, Stage, Timestamp, UserId, WorkspaceId};
+use closer_domain::{
+    ContactId, ContactPatch, Stage, Timestamp, UserId, WorkspaceId, date_text, parse_date,
+};
 use closer_store::{
     BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, OrderColumns, StoreError,
+    board_columns,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
-use time::Date;
-use time::macros::format_description;
 use uuid::Uuid;
 
 use crate::error::{db_err, rs_err};
@@ -23,11 +24,6 @@ pub(crate) const DEAL_COLUMNS: &str = "id, pipeline_id, stage_id, status, contac
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
-}
-
-fn date_text(d: Date) -> String {
-    d.format(format_description!("[year]-[month]-[day]"))
-        .expect("a date formats")
 }
 
 use closer_store::{stored_amount as amount, stored_currency as currency};
@@ -41,9 +37,7 @@ pub(crate) fn deal(row: &SqliteRow) -> Result<Deal, StoreError> {
         None => None,
     };
     let expected_close = match get::<Option<String>>(row, "expected_close")? {
-        Some(text) => {
-            Some(Date::parse(&text, format_description!("[year]-[month]-[day]")).map_err(corrupt)?)
-        }
+        Some(text) => Some(parse_date("expected_close", &text).map_err(corrupt)?),
         None => None,
     };
     Ok(Deal {
@@ -477,24 +471,18 @@ pub(crate) async fn board(
     .fetch_all(pool)
     .await
     .map_err(db_err)?;
-    let mut columns: Vec<BoardColumn> = Vec::new();
-    for r in &sums {
-        let stage = PipelineStageId(get(r, "stage_id")?);
-        if columns.last().is_none_or(|c| c.stage_id != stage) {
-            columns.push(BoardColumn {
-                stage_id: stage,
-                count: 0,
-                totals: Vec::new(),
-                deals: Vec::new(),
-            });
-        }
-        let column = columns.last_mut().expect("pushed above");
-        column.count += u64::try_from(get::<i64>(r, "n")?).map_err(corrupt)?;
-        column.totals.push((
-            currency(&get::<String>(r, "currency")?)?,
-            amount(get(r, "total")?)?,
-        ));
-    }
+    let mut columns = board_columns(
+        sums.iter()
+            .map(|r| {
+                Ok((
+                    get(r, "stage_id")?,
+                    get(r, "currency")?,
+                    get(r, "n")?,
+                    get(r, "total")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?,
+    )?;
     if per_stage > 0 {
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let sql = SQL.get_or_init(|| {

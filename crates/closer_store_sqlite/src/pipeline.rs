@@ -5,7 +5,7 @@ use closer_domain::pipeline::{
     StageKind,
 };
 use closer_domain::{Timestamp, WorkspaceId};
-use closer_store::{PIPELINE_NAME, STAGE_HAS_DEALS, StoreError};
+use closer_store::{STAGE_HAS_DEALS, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use sqlx::SqlitePool;
 use uuid::Uuid;
@@ -91,17 +91,6 @@ fn insert_stages(
     Ok(())
 }
 
-fn name_taken(e: StoreError) -> StoreError {
-    match e {
-        StoreError::Conflict { constraint } if constraint.starts_with("pipelines.") => {
-            StoreError::Conflict {
-                constraint: PIPELINE_NAME.into(),
-            }
-        }
-        other => other,
-    }
-}
-
 pub(crate) fn create(
     conn: &Connection,
     ws: WorkspaceId,
@@ -114,8 +103,7 @@ pub(crate) fn create(
         "insert into pipelines (id, workspace_id, name, is_default, created_at) values (?1, ?2, ?3, ?4, ?5)",
     )
     .and_then(|mut s| s.execute(params![id.0, ws.0, draft.name, is_default, now.unix_micros()]))
-    .map_err(rs_err)
-    .map_err(name_taken)?;
+    .map_err(rs_err)?;
     insert_stages(conn, ws, id, &draft.stages)
 }
 
@@ -169,8 +157,7 @@ pub(crate) fn replace(
             "update pipelines set name = ?1 where id = ?2 and workspace_id = ?3",
             params![draft.name, id.0, ws.0],
         )
-        .map_err(rs_err)
-        .map_err(name_taken)?;
+        .map_err(rs_err)?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }

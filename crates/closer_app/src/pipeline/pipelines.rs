@@ -59,6 +59,7 @@ impl App {
         for s in &mut draft.stages {
             s.id = closer_domain::pipeline::PipelineStageId::new();
         }
+        // The defaults first, so a workspace's first own pipeline does not become its default.
         self.pipelines(ws).await?;
         let id = PipelineId::new();
         self.store()

@@ -84,12 +84,7 @@ pub struct Deal {
 #[allow(clippy::ref_option, clippy::trivially_copy_pass_by_ref)]
 fn iso_date<S: serde::Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
     match d {
-        Some(d) => s.collect_str(&format_args!(
-            "{:04}-{:02}-{:02}",
-            d.year(),
-            u8::from(d.month()),
-            d.day()
-        )),
+        Some(d) => s.serialize_str(&crate::date_text(*d)),
         None => s.serialize_none(),
     }
 }

@@ -166,7 +166,8 @@ pub struct DealParams {
     limit: Option<u32>,
 }
 
-fn uuid_param(field: &str, raw: Option<&str>) -> Result<Option<Uuid>, ApiError> {
+/// An optional UUID query parameter; 400 naming it when malformed.
+pub(super) fn uuid_param(field: &str, raw: Option<&str>) -> Result<Option<Uuid>, ApiError> {
     raw.map(|r| r.parse().map_err(|_| bad(field, "must be a UUID")))
         .transpose()
 }

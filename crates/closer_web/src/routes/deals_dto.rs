@@ -6,20 +6,12 @@ use closer_domain::pipeline::{
     Amount, Currency, Deal, DealPatch, LineInput, LossReason, Order, Pipeline, PipelineId,
     PipelineInput, PipelineStage, StageInput, deal,
 };
-use closer_domain::{ContactId, FieldError, UserId, text};
+use closer_domain::{ContactId, FieldError, UserId, date_text, parse_date, text};
 use closer_store::{BoardColumn, DealSpan};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::Date;
-use time::macros::format_description;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-pub(super) fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
 
 /// An amount from a string or a JSON number.
 pub(super) fn amount(field: &str, raw: &Value) -> Result<Amount, FieldError> {
@@ -31,20 +23,6 @@ pub(super) fn amount(field: &str, raw: &Value) -> Result<Amount, FieldError> {
             "must be an amount: a decimal string like \"1200.50\" or a number",
         )),
     }
-}
-
-fn date(field: &str, raw: &str) -> Result<Date, FieldError> {
-    Date::parse(raw.trim(), format_description!("[year]-[month]-[day]")).map_err(|_| {
-        FieldError::new(
-            field,
-            format!("{raw:?} is not a date: write it as YYYY-MM-DD"),
-        )
-    })
-}
-
-fn date_text(d: Date) -> String {
-    d.format(format_description!("[year]-[month]-[day]"))
-        .expect("a date formats")
 }
 
 /// Collects every field's error instead of stopping at the first.
@@ -226,7 +204,7 @@ impl DealInput {
         let expected_close = self
             .expected_close
             .as_deref()
-            .and_then(|d| e.take(date("expected_close", d)));
+            .and_then(|d| e.take(parse_date("expected_close", d)));
         let company = e
             .take(optional_text("company", self.company.as_deref()))
             .flatten();
@@ -260,16 +238,16 @@ pub struct DealPatchInput {
     #[schema(value_type = Option<String>)]
     pub amount: Option<Value>,
     pub currency: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::contacts_dto::present")]
     #[schema(value_type = Option<String>)]
     pub expected_close: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::contacts_dto::present")]
     #[schema(value_type = Option<Uuid>)]
     pub owner_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::contacts_dto::present")]
     #[schema(value_type = Option<String>)]
     pub company: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::contacts_dto::present")]
     #[schema(value_type = Option<String>)]
     pub source: Option<Option<String>>,
 }
@@ -288,7 +266,7 @@ impl DealPatchInput {
                 .and_then(|c| e.take(Currency::parse("currency", &c))),
             expected_close: self
                 .expected_close
-                .map(|d| d.and_then(|d| e.take(date("expected_close", &d)))),
+                .map(|d| d.and_then(|d| e.take(parse_date("expected_close", &d)))),
             owner_id: self.owner_id.map(|o| o.map(UserId)),
             company: self
                 .company

@@ -13,9 +13,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use super::contacts::{bad, contact_id};
+use super::deals::uuid_param;
 use super::deals_dto::OrderView;
 use super::work_dto::{
     ActivityInput, ActivityView, OrderInput, TaskInput, TaskPatchInput, TaskView,
@@ -126,10 +126,6 @@ async fn list_tasks(
     ApiQuery(p): ApiQuery<TaskParams>,
 ) -> Result<Json<Vec<TaskView>>, ApiError> {
     let now = Timestamp::now();
-    let uuid = |field: &str, raw: Option<&str>| -> Result<Option<Uuid>, ApiError> {
-        raw.map(|r| r.parse().map_err(|_| bad(field, "must be a UUID")))
-            .transpose()
-    };
     let status = match p.status.as_deref() {
         None => Some(TaskStatus::Open),
         Some("all") => None,
@@ -149,8 +145,8 @@ async fn list_tasks(
         due_before = Some(due_before.map_or(now, |d| d.min(now)));
     }
     let query = TaskQuery {
-        assignee: uuid("assignee_id", p.assignee_id.as_deref())?.map(UserId),
-        contact: uuid("contact_id", p.contact_id.as_deref())?.map(ContactId),
+        assignee: uuid_param("assignee_id", p.assignee_id.as_deref())?.map(UserId),
+        contact: uuid_param("contact_id", p.contact_id.as_deref())?.map(ContactId),
         status,
         due_before,
         limit: p.limit.unwrap_or(100),
@@ -224,15 +220,7 @@ async fn list_orders(
     principal: Principal,
     ApiQuery(p): ApiQuery<OrderParams>,
 ) -> Result<Json<Vec<OrderView>>, ApiError> {
-    let contact = p
-        .contact_id
-        .as_deref()
-        .map(|c| {
-            c.parse()
-                .map(ContactId)
-                .map_err(|_| bad("contact_id", "must be a UUID"))
-        })
-        .transpose()?;
+    let contact = uuid_param("contact_id", p.contact_id.as_deref())?.map(ContactId);
     let orders = state
         .app
         .orders(principal.workspace_id, contact, p.limit.unwrap_or(100))

@@ -148,7 +148,7 @@ pub struct TaskPatchInput {
     /// open, done or cancelled.
     pub status: Option<String>,
     pub due_at: Option<String>,
-    #[serde(default, deserialize_with = "super::deals_dto::present")]
+    #[serde(default, deserialize_with = "super::contacts_dto::present")]
     #[schema(value_type = Option<Uuid>)]
     pub assignee_id: Option<Option<Uuid>>,
 }
