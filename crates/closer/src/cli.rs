@@ -75,6 +75,10 @@ pub enum Command {
         /// The same seed makes the same history.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The day the history ends (it covers the 365 days before); default now. With the
+        /// same seed and end, two databases get the same history.
+        #[arg(long)]
+        until: Option<String>,
     },
     /// Orders: import a shop's order history.
     #[command(subcommand)]
@@ -269,6 +273,15 @@ pub enum Format {
     Json,
 }
 
+/// The business reports print as CSV too.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    /// Comma-separated rows, a `section` column first.
+    Csv,
+}
+
 #[derive(Subcommand)]
 pub enum ReportCommand {
     /// Visitors, sessions, page views, bounce rate, duration, top pages, channels, sources,
@@ -288,6 +301,44 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// The funnel from visitor to repeat customer: counts, conversions and median days per
+    /// step.
+    Funnel(BusinessArgs),
+    /// Closed deals, win rate, revenue, average deal size, sales cycle, time in stage,
+    /// speed-to-lead, open pipeline and forecast, loss reasons, touches before a win.
+    Measures(BusinessArgs),
+    /// Repeat-purchase rate and the monthly cohort table.
+    Retention(BusinessArgs),
+    /// Historical and predicted customer lifetime value (BG/NBD and Gamma-Gamma).
+    Ltv(BusinessArgs),
+    /// Leads, deals and won revenue credited to channels or campaigns.
+    Attribution(BusinessArgs),
+    /// Which funnel step to fix first, and what fixing it is worth.
+    Bottleneck(BusinessArgs),
+}
+
+/// What every business report takes (the API's query parameters).
+#[derive(Args)]
+pub struct BusinessArgs {
+    /// A date (2026-01-01) or an RFC 3339 time; default 90 days before --to.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// A date (included) or an RFC 3339 time; default now.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Breakdown: channel, source, campaign, site, owner or property:NAME.
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Funnel: cohort (default) or flow.
+    #[arg(long)]
+    pub view: Option<String>,
+    /// Attribution: first_touch, last_touch, linear (default) or position_based.
+    #[arg(long)]
+    pub model: Option<String>,
+    #[arg(long, default_value = "default")]
+    pub workspace: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
 }
 
 #[derive(Args)]

@@ -55,7 +55,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             contacts,
             workspace,
             seed,
-        } => demo(open_app(&url).await?, contacts, &workspace, seed).await,
+            until,
+        } => {
+            let until = match until {
+                None => closer_domain::Timestamp::now(),
+                Some(day) => {
+                    let d = closer_domain::parse_date("until", &day)
+                        .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+                    closer_domain::Timestamp::new(d.midnight().assume_utc())
+                }
+            };
+            demo(open_app(&url).await?, contacts, &workspace, seed, until).await
+        }
         Command::Order(crate::cli::OrderCommand::Import { file, workspace }) => {
             let app = open_app(&url).await?;
             let ws = app.workspace_by_slug(&workspace).await?.id;
@@ -249,7 +260,13 @@ async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn demo(app: App, contacts: u64, workspace: &str, seed: u64) -> anyhow::Result<()> {
+async fn demo(
+    app: App,
+    contacts: u64,
+    workspace: &str,
+    seed: u64,
+    until: closer_domain::Timestamp,
+) -> anyhow::Result<()> {
     // A new workspace, or an existing one that is still empty.
     let ws = match app.create_workspace(workspace, Some("Demo"), None).await {
         Ok(ws) => ws,
@@ -259,16 +276,10 @@ async fn demo(app: App, contacts: u64, workspace: &str, seed: u64) -> anyhow::Re
     let started = std::time::Instant::now();
     let bar = indicatif::ProgressBar::new(0);
     let s = app
-        .fill_demo(
-            ws.id,
-            contacts,
-            seed,
-            closer_domain::Timestamp::now(),
-            |done, total| {
-                bar.set_length(total);
-                bar.set_position(done);
-            },
-        )
+        .fill_demo(ws.id, contacts, seed, until, |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
         .await?;
     bar.finish_and_clear();
     println!(

@@ -1,5 +1,6 @@
 //! `closer`: the binary. Parses the command line, sets up logging, runs the command.
 
+mod business;
 mod cli;
 mod commands;
 mod import;

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use closer_app::{App, ReportRange, TrafficReport};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 
+use crate::business::Business;
 use crate::cli::{Format, ReportCommand, SiteCommand};
 
 pub async fn site(app: App, cmd: SiteCommand) -> anyhow::Result<()> {
@@ -54,11 +55,23 @@ pub async fn report(app: App, cmd: ReportCommand) -> anyhow::Result<()> {
                 Format::Table => print!("{}", traffic_tables(&report)),
             }
         }
+        ReportCommand::Funnel(a) => crate::business::report(&app, Business::Funnel, a).await?,
+        ReportCommand::Measures(a) => crate::business::report(&app, Business::Measures, a).await?,
+        ReportCommand::Retention(a) => {
+            crate::business::report(&app, Business::Retention, a).await?;
+        }
+        ReportCommand::Ltv(a) => crate::business::report(&app, Business::Ltv, a).await?,
+        ReportCommand::Attribution(a) => {
+            crate::business::report(&app, Business::Attribution, a).await?;
+        }
+        ReportCommand::Bottleneck(a) => {
+            crate::business::report(&app, Business::Bottleneck, a).await?;
+        }
     }
     Ok(())
 }
 
-fn table(header: &[&str]) -> Table {
+pub(crate) fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_header(header.iter().map(Cell::new));
@@ -75,7 +88,7 @@ fn opt(v: Option<f64>, suffix: &str) -> String {
 }
 
 /// Cuts long paths and names so every table fits 80 columns.
-fn short(s: &str) -> String {
+pub(crate) fn short(s: &str) -> String {
     if s.chars().count() <= 40 {
         s.to_owned()
     } else {

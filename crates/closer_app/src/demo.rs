@@ -50,11 +50,20 @@ fn attribution(channel: Channel) -> Attribution {
         Channel::Referral => (Some("partner.example"), Some("partner.example")),
         _ => (None, None),
     };
+    // Paid search and email visits carry the campaign they were bought or sent for.
+    let campaign = match channel {
+        Channel::PaidSearch => Some("brand-search"),
+        Channel::Email => Some("monthly-newsletter"),
+        _ => None,
+    };
     Attribution {
         channel,
         source: source.map(str::to_owned),
         referrer: referrer.map(str::to_owned),
-        utm: Utm::default(),
+        utm: Utm {
+            campaign: campaign.map(str::to_owned),
+            ..Utm::default()
+        },
         click_id: None,
     }
 }
@@ -248,6 +257,20 @@ impl App {
             .await?
             .contact;
         summary.leads += 1;
+        if let Some(at) = p.first_touch {
+            let call = closer_domain::pipeline::Activity {
+                id: closer_domain::pipeline::ActivityId::new(),
+                contact_id: contact.id,
+                deal_id: None,
+                kind: closer_domain::pipeline::ActivityKind::Call,
+                occurred_at: at,
+                owner_id: owner,
+                outcome: Some("reached".into()),
+                text: None,
+                created_at: at,
+            };
+            self.store().add_activity(ws, &call).await?;
+        }
         let Some(prospect_at) = p.prospect_at else {
             return Ok(());
         };

@@ -12,6 +12,7 @@ mod error;
 mod forms;
 mod pipeline;
 mod qualification;
+mod reports;
 mod traffic;
 
 use std::sync::Arc;
@@ -27,6 +28,10 @@ pub use pipeline::{
 };
 pub use qualification::{
     EngagementLine, Qualification, QueueItem, QueueQuery, RecentLine, RescoreProgress, StageTouches,
+};
+pub use reports::{
+    AttributionReport, BottleneckReport, FunnelReport, LtvReport, MeasuresReport, ReportQuery,
+    RetentionReport, View,
 };
 pub use traffic::{
     Client, ContactTraffic, DropReason, Identified, IdentifyInput, IngestStats, Prepared,

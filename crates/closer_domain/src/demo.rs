@@ -10,7 +10,8 @@
 //! | visitor → lead | per channel, `CHANNELS` (about 10% overall) |
 //! | lead → prospect | 40% |
 //! | prospect → opportunity (a deal) | 50% |
-//! | deal won | 30% (lost with a reason otherwise) |
+//! | lead → first touch by a rep | 90%, after about 4 hours |
+//! | deal won | 20% (lost with a reason otherwise) |
 //! | customer → repeat customer | 40%, then 1 to 4 more orders |
 //!
 //! Deal sizes are log-normal around a median of 2,400 (in the workspace's currency); a lead
@@ -44,7 +45,10 @@ pub const CHANNELS: [(Channel, f64, f64); 6] = [
 ];
 pub const LEAD_TO_PROSPECT: f64 = 0.40;
 pub const PROSPECT_TO_OPPORTUNITY: f64 = 0.50;
-pub const WIN_RATE: f64 = 0.30;
+pub const WIN_RATE: f64 = 0.20;
+/// Leads a rep calls, and the mean hours until the call (speed-to-lead).
+pub const TOUCHED: f64 = 0.90;
+pub const HOURS_TO_FIRST_TOUCH: f64 = 4.0;
 pub const REPEAT_RATE: f64 = 0.40;
 /// Median deal size and the spread of its logarithm.
 pub const DEAL_MEDIAN: f64 = 2_400.0;
@@ -72,6 +76,8 @@ pub struct Person {
     /// Visit start times, oldest first; the first is their first touch.
     pub visits: Vec<Timestamp>,
     pub lead_at: Option<Timestamp>,
+    /// A rep's first call.
+    pub first_touch: Option<Timestamp>,
     pub prospect_at: Option<Timestamp>,
     pub deal: Option<DemoDeal>,
     /// Orders after the won deal's: `(when, amount in whole currency units)`.
@@ -148,6 +154,7 @@ pub fn generate(seed: u64, contacts: u64, start: Timestamp, end: Timestamp) -> V
                 channel,
                 visits: Vec::new(),
                 lead_at: None,
+                first_touch: None,
                 prospect_at: None,
                 deal: None,
                 repeat_orders: Vec::new(),
@@ -162,6 +169,10 @@ pub fn generate(seed: u64, contacts: u64, start: Timestamp, end: Timestamp) -> V
                 }
                 let lead_at = after(t, rng.random_range(60.0..1_800.0));
                 person.lead_at = Some(lead_at);
+                if rng.random::<f64>() < TOUCHED {
+                    let hours = wait(&mut rng, HOURS_TO_FIRST_TOUCH / 24.0);
+                    person.first_touch = Some(after(lead_at, hours));
+                }
                 if rng.random::<f64>() < LEAD_TO_PROSPECT {
                     let prospect_at = after(lead_at, wait(&mut rng, DAYS_TO_PROSPECT));
                     person.prospect_at = Some(prospect_at);
@@ -217,6 +228,9 @@ fn cut(mut p: Person, end: Timestamp) -> Person {
     if p.lead_at.is_some_and(|t| t >= end) {
         p.lead_at = None;
     }
+    if p.lead_at.is_none() || p.first_touch.is_some_and(|t| t >= end) {
+        p.first_touch = None;
+    }
     if p.lead_at.is_none() || p.prospect_at.is_some_and(|t| t >= end) {
         p.prospect_at = None;
     }
@@ -265,6 +279,8 @@ mod tests {
         assert!((share(leads.len(), people.len()) - overall).abs() < 0.005);
         let prospects: Vec<_> = leads.iter().filter(|p| p.prospect_at.is_some()).collect();
         assert!((share(prospects.len(), leads.len()) - LEAD_TO_PROSPECT).abs() < 0.02);
+        let touched = leads.iter().filter(|p| p.first_touch.is_some()).count();
+        assert!((share(touched, leads.len()) - TOUCHED).abs() < 0.02);
         let deals: Vec<_> = prospects.iter().filter_map(|p| p.deal.as_ref()).collect();
         assert!((share(deals.len(), prospects.len()) - PROSPECT_TO_OPPORTUNITY).abs() < 0.03);
         let won = deals

@@ -14,6 +14,7 @@ pub mod forms;
 pub mod pipeline;
 pub mod qualification;
 pub mod records;
+pub mod reports;
 pub mod traffic;
 pub mod work;
 
@@ -35,9 +36,14 @@ pub use qualification::{
     QualificationStore, SCORE_VERSION, ScoreRecord, ScoringInput, scoring_inputs,
 };
 pub use records::{Form, TokenRecord, User, Workspace};
+pub use reports::{
+    ClosedDeal, ConversionKind, ConversionPath, JourneyRow, LeadResponse, OpenDeals, OrderRow,
+    PathRow, Period, ReportStore, StageStay, VisitorCount, fold_paths, group_sql,
+};
 pub use traffic::{
     BreakdownRow, Bucket, Link, PageRow, Recorded, SITE_DOMAIN_CONSTRAINT, SeriesRow,
-    SessionTotals, Site, Touch, TrafficAggregates, TrafficQuery, TrafficStore,
+    SessionTotals, Site, Touch, TrafficAggregates, TrafficQuery, TrafficStore, VisitorDay,
+    new_visitor_days,
 };
 pub use work::{TaskPatch, TaskQuery, WorkStore};
 
@@ -89,6 +95,7 @@ pub trait Store:
     + QualificationStore
     + PipelineStore
     + WorkStore
+    + ReportStore
     + Send
     + Sync
 {

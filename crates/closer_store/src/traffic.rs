@@ -160,3 +160,57 @@ pub trait TrafficStore {
         query: &TrafficQuery,
     ) -> Result<TrafficAggregates, StoreError>;
 }
+
+/// One row of the new-visitor rollup (`visitor_days`): a day (since 1970-01-01, UTC) and a
+/// first-touch group. Empty `source`/`campaign` stand for none (they are key columns).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VisitorDay {
+    pub workspace_id: WorkspaceId,
+    pub day: i64,
+    pub site_id: SiteId,
+    pub channel: String,
+    pub source: String,
+    pub campaign: String,
+}
+
+/// The new visitors a batch brings, counted per day and group: the earliest new session of
+/// each (site, visitor) that had no stored session. Both adapters' writers add these counts
+/// to `visitor_days` in the batch's transaction.
+pub fn new_visitor_days(
+    sessions: &[closer_domain::traffic::SessionWrite],
+    had_session: impl Fn(&closer_domain::traffic::SessionKey) -> bool,
+) -> Vec<(VisitorDay, i64)> {
+    use std::collections::{BTreeMap, HashMap};
+    let mut first: HashMap<
+        closer_domain::traffic::SessionKey,
+        &closer_domain::traffic::SessionWrite,
+    > = HashMap::new();
+    for s in sessions.iter().filter(|s| s.is_new) {
+        let key = (s.site_id, s.visitor.clone());
+        if had_session(&key) {
+            continue;
+        }
+        first
+            .entry(key)
+            .and_modify(|f| {
+                if s.started_at < f.started_at {
+                    *f = s;
+                }
+            })
+            .or_insert(s);
+    }
+    let mut days: BTreeMap<VisitorDay, i64> = BTreeMap::new();
+    for s in first.values() {
+        let a = &s.attribution;
+        let day = VisitorDay {
+            workspace_id: s.workspace_id,
+            day: s.started_at.unix_micros().div_euclid(86_400_000_000),
+            site_id: s.site_id,
+            channel: a.channel.as_str().to_owned(),
+            source: a.source.clone().unwrap_or_default(),
+            campaign: a.utm.campaign.clone().unwrap_or_default(),
+        };
+        *days.entry(day).or_default() += 1;
+    }
+    days.into_iter().collect()
+}

@@ -12,6 +12,7 @@ mod error;
 mod migrate;
 mod pipeline;
 mod qualification;
+mod reports;
 mod rows;
 mod setup;
 pub mod testing;

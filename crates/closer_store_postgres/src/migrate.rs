@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pipeline",
         include_str!("../migrations/0005_pipeline.sql"),
     ),
+    (6, "reports", include_str!("../migrations/0006_reports.sql")),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {

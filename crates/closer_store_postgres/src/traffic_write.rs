@@ -249,6 +249,27 @@ pub(crate) async fn record(conn: &mut PgConnection, hits: &[Hit]) -> Result<Reco
         .await
         .map_err(db_err)?;
     }
+    let days = closer_store::new_visitor_days(&placed.sessions, |k| stored.contains_key(k));
+    if !days.is_empty() {
+        // Sorted keys (new_visitor_days returns them in order): concurrent batches take the
+        // rows' locks in one order and cannot deadlock.
+        sqlx::query(
+            "insert into visitor_days (workspace_id, day, site_id, channel, source, campaign, visitors) \
+             select * from unnest($1::uuid[], $2::integer[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::bigint[]) \
+             on conflict (workspace_id, day, site_id, channel, source, campaign) \
+             do update set visitors = visitor_days.visitors + excluded.visitors",
+        )
+        .bind(days.iter().map(|(d, _)| d.workspace_id.0).collect::<Vec<_>>())
+        .bind(days.iter().map(|(d, _)| i32::try_from(d.day).unwrap_or(i32::MAX)).collect::<Vec<_>>())
+        .bind(days.iter().map(|(d, _)| d.site_id.0).collect::<Vec<_>>())
+        .bind(days.iter().map(|(d, _)| d.channel.clone()).collect::<Vec<_>>())
+        .bind(days.iter().map(|(d, _)| d.source.clone()).collect::<Vec<_>>())
+        .bind(days.iter().map(|(d, _)| d.campaign.clone()).collect::<Vec<_>>())
+        .bind(days.iter().map(|(_, n)| *n).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
     Ok(Recorded {
         events,
         new_sessions: new.len(),

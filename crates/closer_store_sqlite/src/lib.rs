@@ -15,6 +15,7 @@ mod error;
 mod migrate;
 mod pipeline;
 mod qualification;
+mod reports;
 mod rows;
 mod setup;
 pub mod testing;
@@ -47,6 +48,8 @@ pub struct SqliteStore {
     /// The database file, for bulk reads on a connection of their own (`bulk_read`).
     path: std::path::PathBuf,
     bulk: std::sync::Arc<bulk_read::BulkReader>,
+    /// Read-only connections for reports (`reports`).
+    reports: std::sync::Arc<reports::ReadPool>,
 }
 
 impl SqliteStore {
@@ -90,6 +93,7 @@ impl SqliteStore {
             reader,
             path,
             bulk: std::sync::Arc::default(),
+            reports: std::sync::Arc::default(),
         })
     }
 }

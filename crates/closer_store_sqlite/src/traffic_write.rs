@@ -213,6 +213,28 @@ pub(crate) fn record(conn: &Connection, hits: &[Hit]) -> Result<Recorded, StoreE
             .is_some_and(|st| st.id == s.id && s.started_at < st.started_at);
         write_session(conn, s, moves_start)?;
     }
+    let days = closer_store::new_visitor_days(&placed.sessions, |k| stored.contains_key(k));
+    if !days.is_empty() {
+        let mut add = conn
+            .prepare_cached(
+                "insert into visitor_days (workspace_id, day, site_id, channel, source, campaign, visitors) \
+                 values (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 on conflict do update set visitors = visitors + excluded.visitors",
+            )
+            .map_err(rs_err)?;
+        for (d, n) in days {
+            add.execute(params![
+                d.workspace_id.0,
+                d.day,
+                d.site_id.0,
+                d.channel,
+                d.source,
+                d.campaign,
+                n
+            ])
+            .map_err(rs_err)?;
+        }
+    }
     Ok(Recorded {
         events,
         new_sessions: placed.sessions.iter().filter(|s| s.is_new).count(),

@@ -14,6 +14,7 @@ mod forms;
 mod meta;
 mod pipeline;
 mod qualification;
+mod reports;
 mod stitching;
 mod tracking;
 mod tracking_input;

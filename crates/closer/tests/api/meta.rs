@@ -63,6 +63,12 @@ async fn openapi_covers_every_route(app: TestApp) {
         ("/api/v1/tasks/{id}", &["patch"]),
         ("/api/v1/orders", &["get", "post"]),
         ("/api/v1/users", &["get", "post"]),
+        ("/api/v1/reports/funnel", &["get"]),
+        ("/api/v1/reports/measures", &["get"]),
+        ("/api/v1/reports/retention", &["get"]),
+        ("/api/v1/reports/ltv", &["get"]),
+        ("/api/v1/reports/attribution", &["get"]),
+        ("/api/v1/reports/bottleneck", &["get"]),
     ];
     assert_eq!(
         paths.len(),

@@ -9,5 +9,6 @@ mod sites;
 pub use identify::{ContactTraffic, Identified, IdentifyInput};
 pub(crate) use ingest::Ingest;
 pub use ingest::{Client, DropReason, IngestStats, Prepared, TrackInput, Tracked};
+pub(crate) use report::parse_when;
 pub use report::{ReportRange, TrafficReport};
 pub(crate) use sites::SiteIndex;

@@ -24,7 +24,7 @@ pub struct ReportRange {
 }
 
 /// A date means the start of that day; `end` makes `to=2026-11-30` include the 30th.
-fn parse_when(field: &str, raw: &str, end: bool) -> Result<Timestamp, FieldError> {
+pub(crate) fn parse_when(field: &str, raw: &str, end: bool) -> Result<Timestamp, FieldError> {
     if let Some(t) = Timestamp::parse_rfc3339(raw) {
         return Ok(t);
     }

@@ -157,6 +157,9 @@ pub struct Rules {
     pub temperature: TemperatureRules,
     pub lifecycle: LifecycleRules,
     pub assignment: AssignmentRules,
+    /// The funnel's conversion targets (fractions, in `reports::Conversion::ALL` order): the
+    /// bottleneck report measures each step against its target.
+    pub targets: [f64; 5],
 }
 
 // ---- the file as written ----
@@ -171,6 +174,19 @@ struct RawFile {
     lifecycle: RawLifecycle,
     #[serde(default)]
     assignment: RawAssignment,
+    #[serde(default)]
+    targets: RawTargets,
+}
+
+/// Percent targets per funnel step; a step left out keeps its default.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTargets {
+    visitor_to_lead: Option<Spanned<f64>>,
+    lead_to_prospect: Option<Spanned<f64>>,
+    prospect_to_opportunity: Option<Spanned<f64>>,
+    opportunity_to_customer: Option<Spanned<f64>>,
+    customer_to_repeat: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -432,6 +448,7 @@ impl Rules {
             prospect_at_engagement,
         };
         let assignment = assignment(&mut check, &raw.assignment);
+        let targets = targets(&mut check, &raw.targets);
         if !check.errors.is_empty() {
             return Err(check.errors);
         }
@@ -443,6 +460,7 @@ impl Rules {
             temperature,
             lifecycle,
             assignment,
+            targets,
         })
     }
 
@@ -454,6 +472,32 @@ impl Rules {
     pub fn engagement_rule(&self, name: &str) -> Option<&EngagementRule> {
         self.engagement.iter().find(|r| r.name == name)
     }
+}
+
+fn targets(check: &mut Check<'_>, raw: &RawTargets) -> [f64; 5] {
+    use crate::reports::Conversion;
+    let given = [
+        &raw.visitor_to_lead,
+        &raw.lead_to_prospect,
+        &raw.prospect_to_opportunity,
+        &raw.opportunity_to_customer,
+        &raw.customer_to_repeat,
+    ];
+    let mut out = Conversion::ALL.map(Conversion::default_target);
+    for ((slot, step), value) in out.iter_mut().zip(Conversion::ALL).zip(given) {
+        let Some(v) = value else { continue };
+        let percent = *v.get_ref();
+        if percent.is_finite() && percent > 0.0 && percent <= 100.0 {
+            *slot = percent / 100.0;
+        } else {
+            check.err(
+                Some(v.span().start),
+                format!("targets.{}", step.as_str()),
+                "must be a percentage above 0 and at most 100",
+            );
+        }
+    }
+    out
 }
 
 fn assignment(check: &mut Check<'_>, raw: &RawAssignment) -> AssignmentRules {

@@ -358,6 +358,7 @@ fn the_stored_state_round_trips_and_stays_small() {
 fn assignment_rules_are_checked_and_matched() {
     // The defaults end with a commented-out `[assignment]` section: replace it.
     let base = &DEFAULT_RULES[..DEFAULT_RULES.find("\n[assignment]").unwrap()];
+    // (the `[targets]` section before it stays)
     let with = |section: &str| format!("{base}\n{section}");
     let text = with(
         "[assignment]\nfirst_contact_minutes = 0\n\n[[assignment.rules]]\nowner = \"rita@example.com\"\n\n[[assignment.rules]]\ncountry = \"Germany\"\nowner = \"not an email\"\n",
@@ -385,4 +386,25 @@ fn assignment_rules_are_checked_and_matched() {
     assert!(!rule.matches(Some("Google Ads"), Some("FR")));
     assert!(!rule.matches(None, Some("de")));
     assert_eq!(Rules::defaults().assignment, AssignmentRules::default());
+}
+
+#[test]
+fn funnel_targets_default_and_are_checked() {
+    let rules = Rules::defaults();
+    assert!((rules.targets[1] - 0.20).abs() < 1e-12);
+    let base = &DEFAULT_RULES[..DEFAULT_RULES.find("\n[targets]").unwrap()];
+    let text = format!("{base}\n[targets]\nlead_to_prospect = 35\n");
+    let rules = Rules::parse(&text).unwrap();
+    assert!((rules.targets[1] - 0.35).abs() < 1e-12);
+    assert!(
+        (rules.targets[0] - 0.03).abs() < 1e-12,
+        "others keep defaults"
+    );
+    let text = format!("{base}\n[targets]\nvisitor_to_lead = 0\nwin_rate = 3\n");
+    let errors = Rules::parse(&text).unwrap_err();
+    assert!(!errors.is_empty());
+    let text = format!("{base}\n[targets]\ncustomer_to_repeat = 140\n");
+    let errors = Rules::parse(&text).unwrap_err();
+    assert_eq!(errors[0].field, "targets.customer_to_repeat");
+    assert!(errors[0].line.is_some());
 }

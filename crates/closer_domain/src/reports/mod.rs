@@ -4,6 +4,7 @@
 
 pub mod attribution;
 pub mod bottleneck;
+pub mod breakdown;
 pub mod clv;
 pub mod funnel;
 mod optimize;
@@ -11,6 +12,7 @@ pub mod retention;
 
 pub use attribution::{Model, WHOLE, credit};
 pub use bottleneck::{Conversion, FunnelModel, Lever};
+pub use breakdown::Breakdown;
 pub use clv::{BgNbd, CustomerSummary, GammaGamma, ModelError, summarize};
 pub use funnel::{Journey, Step, StepFigures, cohort, flow};
 pub use retention::{Cohort, Month, cohorts, repeat_customers};

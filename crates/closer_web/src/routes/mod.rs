@@ -11,6 +11,7 @@ mod health;
 mod openapi;
 mod pipelines;
 mod qualification;
+mod reports;
 mod sites;
 mod track;
 mod traffic;
@@ -26,7 +27,7 @@ use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "closer", description = "closer's REST API: contacts, lead capture, traffic, qualification and the sales pipeline. Every `/api/v1` route needs `Authorization: Bearer <token>`; errors are `application/problem+json` (RFC 9457)."),
+    info(title = "closer", description = "closer's REST API: contacts, lead capture, traffic, qualification, the sales pipeline and reports. Every `/api/v1` route needs `Authorization: Bearer <token>`; errors are `application/problem+json` (RFC 9457)."),
     modifiers(&BearerAuth),
     tags(
         (name = "contacts", description = "People, from lead to customer"),
@@ -35,6 +36,7 @@ use crate::AppState;
         (name = "tracking", description = "Sites, event ingestion (Plausible-compatible and closer's own), identity stitching, the traffic report"),
         (name = "qualification", description = "Rules, scores, temperature, lifecycle and the sales queue, every verdict explained"),
         (name = "pipeline", description = "Pipelines and stages, loss reasons, deals with their stage history, the board, and the order a won deal produces"),
+        (name = "reports", description = "The funnel, success measures, retention and lifetime value, attribution, and the step to fix first"),
         (name = "health", description = "Readiness"),
     )
 )]
@@ -69,6 +71,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(deals::router())
         .merge(work::router())
         .merge(users::router())
+        .merge(reports::router())
 }
 
 /// Public, token-less routes with open CORS: form posts and event ingestion.

@@ -1,0 +1,311 @@
+//! The business reports on `closer demo` data: they recover the rates the generator was
+//! given (within a few standard errors), say the same on SQLite and PostgreSQL, and answer bad
+//! or empty queries with a precise 422 or an explicit "not enough data" — never NaN.
+
+use closer_domain::demo::{
+    CHANNELS, DEAL_MEDIAN, HOURS_TO_FIRST_TOUCH, LEAD_TO_PROSPECT, PROSPECT_TO_OPPORTUNITY,
+    REPEAT_RATE, WIN_RATE,
+};
+use closer_domain::{Role, Timestamp};
+use serde_json::Value;
+
+use crate::helpers::{Backend, TestApp, fields, problem, spawn_app};
+use crate::on_both_backends;
+
+on_both_backends!(bad_and_empty_queries_are_answered_precisely);
+
+const LEADS: u64 = 2_500;
+const SEED: u64 = 11;
+/// The demo's history ends here and covers the year before.
+const UNTIL: &str = "2026-06-01T00:00:00Z";
+const YEAR: &str = "from=2025-06-01&to=2026-05-31";
+/// The first half of the year: cohorts that have had months to convert.
+const EARLY: &str = "from=2025-06-01&to=2025-11-30";
+
+/// A demo workspace filled with the same history on each engine, and an admin token for it.
+async fn demo(app: &TestApp) -> String {
+    let ws = app.app.create_workspace("demo", None, None).await.unwrap();
+    let until = Timestamp::parse_rfc3339(UNTIL).unwrap();
+    app.app
+        .fill_demo(ws.id, LEADS, SEED, until, |_, _| {})
+        .await
+        .unwrap();
+    app.app
+        .create_token("demo", Role::Admin, None)
+        .await
+        .unwrap()
+        .secret
+}
+
+async fn report(app: &TestApp, token: &str, name: &str, query: &str) -> Value {
+    let res = app
+        .get(&format!("/api/v1/reports/{name}?{query}"), token)
+        .await;
+    assert_eq!(res.status(), 200, "{name}?{query}");
+    let text = res.text().await.unwrap();
+    assert!(
+        !text.contains("NaN") && !text.contains("inf"),
+        "{name}: {text}"
+    );
+    serde_json::from_str(&text).unwrap()
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| v.as_str().and_then(|s| s.parse().ok()).expect("a number"))
+}
+
+/// `observed` is within four standard errors of `p` over `n` trials.
+fn near(what: &str, observed: f64, p: f64, n: f64) {
+    let tolerance = 4.0 * (p * (1.0 - p) / n).sqrt();
+    assert!(
+        (observed - p).abs() <= tolerance,
+        "{what}: {observed:.4} against {p} (± {tolerance:.4} over {n})"
+    );
+}
+
+fn step<'a>(group: &'a Value, name: &str) -> &'a Value {
+    group["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == name)
+        .unwrap()
+}
+
+/// Every report of the demo year and its first half, as JSON.
+async fn all_reports(app: &TestApp, token: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (name, query) in [
+        ("funnel", EARLY.to_owned()),
+        ("funnel", format!("{YEAR}&view=flow&by=channel")),
+        ("measures", YEAR.to_owned()),
+        ("measures", format!("{YEAR}&by=owner")),
+        ("retention", EARLY.to_owned()),
+        ("ltv", YEAR.to_owned()),
+        ("attribution", format!("{YEAR}&model=position_based")),
+        (
+            "attribution",
+            format!("{YEAR}&by=campaign&model=first_touch"),
+        ),
+        ("bottleneck", format!("{YEAR}&by=channel")),
+    ] {
+        out.push(report(app, token, name, &query).await);
+    }
+    out
+}
+
+fn recovers_the_generator(r: &[Value]) {
+    // The funnel of the early cohorts: each conversion as generated.
+    let funnel = &r[0]["total"];
+    let (visitors, leads) = (
+        f(&step(funnel, "visitor")["count"]),
+        f(&step(funnel, "lead")["count"]),
+    );
+    let lead_rate: f64 = CHANNELS.iter().map(|c| c.1 * c.2).sum();
+    near("visitor → lead", leads / visitors, lead_rate, visitors);
+    let prospects = f(&step(funnel, "prospect")["count"]);
+    near(
+        "lead → prospect",
+        f(&step(funnel, "prospect")["conversion"]),
+        LEAD_TO_PROSPECT,
+        leads,
+    );
+    let opportunities = f(&step(funnel, "opportunity")["count"]);
+    near(
+        "prospect → opportunity",
+        f(&step(funnel, "opportunity")["conversion"]),
+        PROSPECT_TO_OPPORTUNITY,
+        prospects,
+    );
+    near(
+        "win rate (cohort)",
+        f(&step(funnel, "customer")["conversion"]),
+        WIN_RATE,
+        opportunities,
+    );
+    // Per channel (flow), paid search converts visitors better than organic social, as generated.
+    let by_channel = r[1]["groups"].as_array().unwrap();
+    let conv = |c: &str| {
+        let g = by_channel.iter().find(|g| g["group"] == c).unwrap();
+        f(&step(g, "lead")["conversion"])
+    };
+    assert!(
+        conv("paid_search") > conv("organic_social"),
+        "{by_channel:?}"
+    );
+
+    // Measures over the year.
+    let m = &r[2]["total"];
+    near(
+        "win rate",
+        f(&m["win_rate"]),
+        WIN_RATE,
+        f(&m["closed_deals"]),
+    );
+    let average = f(&m["revenue"][0]["average_deal_size"]);
+    let mean = DEAL_MEDIAN * (0.6f64 * 0.6 / 2.0).exp();
+    assert!(
+        (average / mean - 1.0).abs() < 0.25,
+        "average deal {average} against {mean}"
+    );
+    assert_eq!(
+        m["loss_reasons"][0]["reason"], "price",
+        "the most common reason first"
+    );
+    let median = f(&m["speed_to_lead"]["median_seconds"]);
+    let expected = HOURS_TO_FIRST_TOUCH * 3_600.0 * std::f64::consts::LN_2;
+    assert!(
+        (median / expected - 1.0).abs() < 0.2,
+        "speed-to-lead median {median} against {expected}"
+    );
+    assert!(f(&m["speed_to_lead"]["p90_seconds"]) > median);
+    let cycle = f(&m["sales_cycle_median_days"]);
+    assert!(
+        (cycle / (30.0 * std::f64::consts::LN_2) - 1.0).abs() < 0.35,
+        "cycle {cycle}"
+    );
+    assert_eq!(
+        r[3]["groups"].as_array().unwrap().len(),
+        3,
+        "three demo reps"
+    );
+
+    // Retention of the early customers.
+    let t = &r[4]["total"];
+    near(
+        "repeat customers",
+        f(&t["repeat_purchase_rate"]),
+        REPEAT_RATE,
+        f(&t["customers"]),
+    );
+
+    // Lifetime value: historical above the average deal (repeat orders add to it).
+    let ltv = &r[5];
+    assert!(f(&ltv["total"]["average_value"]) > 0.0);
+    assert!(
+        ltv["predicted"].is_object() || ltv["not_enough_data"].is_string(),
+        "{ltv}"
+    );
+
+    // Attribution: every conversion credited exactly once in total.
+    for a in [&r[6], &r[7]] {
+        let rows = a["rows"].as_array().unwrap();
+        let sum: f64 = rows.iter().map(|row| f(&row["leads"])).sum();
+        assert!(
+            (sum - f(&a["total"]["leads"])).abs()
+                < 0.001 * f64::from(u32::try_from(rows.len()).unwrap()),
+            "{a}"
+        );
+    }
+    let campaigns: Vec<_> = r[7]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["group"].as_str().unwrap())
+        .collect();
+    assert!(
+        campaigns.contains(&"brand-search") && campaigns.contains(&"monthly-newsletter"),
+        "{campaigns:?}"
+    );
+
+    // The bottleneck: the win rate (generated at 20%) is the one step under its 25% target.
+    let b = &r[8];
+    let headline = b["headline"].as_str().unwrap();
+    assert!(
+        headline.starts_with("Opportunities → customers (win rate)"),
+        "{headline}"
+    );
+    assert!(headline.contains("a quarter"), "{headline}");
+    assert!(!b["groups"].as_array().unwrap().is_empty());
+}
+
+/// The demo's reports agree with the generator's rates, and the same history gives the same
+/// reports on SQLite and on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_recover_the_generated_rates_on_both_engines() {
+    let sqlite = spawn_app(Backend::Sqlite).await.unwrap();
+    let token = demo(&sqlite).await;
+    let on_sqlite = all_reports(&sqlite, &token).await;
+    recovers_the_generator(&on_sqlite);
+    if let Some(pg) = spawn_app(Backend::Postgres).await {
+        let token = demo(&pg).await;
+        let on_pg = all_reports(&pg, &token).await;
+        for (a, b) in on_sqlite.iter().zip(&on_pg) {
+            assert_eq!(a, b, "the same history, the same report");
+        }
+    }
+}
+
+async fn bad_and_empty_queries_are_answered_precisely(app: TestApp) {
+    for (query, field) in [
+        ("from=2026-03-01&to=2026-02-01", "to"),
+        ("from=2026-03-01T00:00:00Z&to=2026-03-01T00:00:00Z", "to"),
+        ("from=last+week", "from"),
+        ("by=colour", "by"),
+        ("by=property:plan", "by"),
+        ("by=property:", "by"),
+        ("view=sideways", "view"),
+        ("model=time_decay", "model"),
+        ("from=1990-01-01&to=2026-01-01", "from"),
+    ] {
+        let res = app
+            .get(&format!("/api/v1/reports/funnel?{query}"), &app.token)
+            .await;
+        let p = problem(res, 422, query).await;
+        assert_eq!(fields(&p), [field], "{query}: {p}");
+    }
+    let res = app
+        .get("/api/v1/reports/funnel?colour=red", &app.token)
+        .await;
+    assert_eq!(res.status(), 400, "unknown parameters are refused");
+    let res = app
+        .get("/api/v1/reports/attribution?by=owner", &app.token)
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "attribution by owner").await),
+        ["by"]
+    );
+    let res = app
+        .get("/api/v1/reports/bottleneck?by=property:plan", &app.token)
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "bottleneck by a property").await),
+        ["by"]
+    );
+
+    // A workspace with nothing yet: zeros, nulls and "not enough data", never NaN.
+    for name in [
+        "funnel",
+        "measures",
+        "retention",
+        "ltv",
+        "attribution",
+        "bottleneck",
+    ] {
+        let r = report(&app, &app.token, name, "from=2026-01-01&to=2026-02-01").await;
+        match name {
+            "funnel" => {
+                assert_eq!(step(&r["total"], "visitor")["count"], 0);
+                assert!(step(&r["total"], "lead")["conversion"].is_null());
+            }
+            "measures" => assert!(r["total"]["win_rate"].is_null()),
+            "retention" => assert!(r["total"]["repeat_purchase_rate"].is_null()),
+            "ltv" => {
+                assert!(r["predicted"].is_null());
+                assert!(
+                    r["not_enough_data"]
+                        .as_str()
+                        .unwrap()
+                        .contains("not enough data"),
+                    "{r}"
+                );
+            }
+            "bottleneck" => {
+                assert!(r["headline"].is_null());
+                assert!(r["total"]["not_enough_data"].is_string());
+            }
+            _ => assert_eq!(r["total"]["leads"], 0.0),
+        }
+    }
+}

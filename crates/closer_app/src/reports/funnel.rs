@@ -1,0 +1,420 @@
+//! The funnel report (cohort and flow) and the bottleneck built on it.
+//!
+//! The visitor step comes from the new-visitor rollup: anonymous visitors have no journey
+//! row. Contacts with no tracked visit count as visitors when they entered (a lead typed in
+//! by hand was still someone who came). Owner and property breakdowns cannot split anonymous
+//! traffic, so their visitor → lead conversion is left out (`null`).
+
+use std::collections::BTreeMap;
+
+use closer_domain::WorkspaceId;
+use closer_domain::reports::{self, Breakdown, FunnelModel, Journey, Step, StepFigures};
+use closer_store::{JourneyRow, Period};
+use serde::Serialize;
+
+use super::{Echo, ReportQuery, days, label, money, rate, round};
+use crate::{App, AppError};
+
+/// Which way the funnel counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    /// The people who entered in the period, and how far they have come by now.
+    Cohort,
+    /// Step entries made in the period, whoever made them.
+    Flow,
+}
+
+impl View {
+    pub fn parse(raw: Option<&str>) -> Result<Self, closer_domain::FieldError> {
+        match raw.unwrap_or("cohort") {
+            "cohort" => Ok(Self::Cohort),
+            "flow" => Ok(Self::Flow),
+            other => Err(closer_domain::FieldError::new(
+                "view",
+                format!("{other:?} is not a view: use cohort or flow"),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FunnelStep {
+    pub step: &'static str,
+    pub count: u64,
+    /// Of those counted at the step before, how many made it here (`converted` of `of`).
+    pub converted: u64,
+    pub of: u64,
+    /// `converted / of`; `null` with nothing to divide by.
+    pub conversion: Option<f64>,
+    /// Median days from the step before, over those who made the move.
+    pub median_days: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FunnelGroup {
+    pub group: String,
+    pub steps: Vec<FunnelStep>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FunnelReport {
+    #[serde(flatten)]
+    pub query: Echo,
+    pub view: View,
+    pub total: FunnelGroup,
+    /// One entry per group of the breakdown (none without a breakdown), largest first.
+    pub groups: Vec<FunnelGroup>,
+}
+
+/// Per group: contacts that count as visitors without a tracked visit.
+fn untracked<K: Ord + Clone>(journeys: &[(K, &JourneyRow)], period: Period) -> BTreeMap<K, u64> {
+    let mut out = BTreeMap::new();
+    for (k, j) in journeys {
+        if j.reached[0].is_some() {
+            continue;
+        }
+        let entered = j.reached.iter().flatten().min();
+        if entered.is_some_and(|t| *t >= period.from && *t < period.to) {
+            *out.entry(k.clone()).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+fn steps(figures: &[StepFigures], visitors: Option<u64>) -> Vec<FunnelStep> {
+    figures
+        .iter()
+        .map(|f| {
+            let (mut converted, mut of) = f.from_previous;
+            let mut count = f.count;
+            match (f.step, visitors) {
+                (Step::Visitor, Some(v)) => (count, converted, of) = (v, v, v),
+                // Per owner or property there is no visitor count to convert from.
+                (Step::Lead, None) => (converted, of) = (0, 0),
+                (Step::Lead, Some(v)) => of = v,
+                _ => {}
+            }
+            FunnelStep {
+                step: f.step.as_str(),
+                count,
+                converted,
+                of,
+                // The first step converts from nothing.
+                conversion: if f.step == Step::Visitor {
+                    None
+                } else {
+                    rate(converted, of)
+                },
+                median_days: f.median_seconds.map(days),
+            }
+        })
+        .collect()
+}
+
+/// The funnel figures of every group and of the total.
+pub(super) struct Funnel {
+    pub total: Vec<FunnelStep>,
+    pub groups: Vec<(String, Vec<FunnelStep>)>,
+}
+
+impl App {
+    pub(super) async fn funnel_figures(
+        &self,
+        ws: WorkspaceId,
+        q: &ReportQuery,
+        view: View,
+    ) -> Result<Funnel, AppError> {
+        let store = self.store();
+        let rows = store.journeys(ws, q.period, &q.by).await?;
+        let visitors = store.new_visitors(ws, q.period, &q.by).await?;
+        let (from, to) = (q.period.from, q.period.to);
+        let count = |journeys: &[Journey<String>]| match view {
+            View::Cohort => reports::cohort(journeys, from, to),
+            View::Flow => reports::flow(journeys, from, to),
+        };
+        let keyed: Vec<(String, &JourneyRow)> =
+            rows.iter().map(|r| (label(r.group.clone()), r)).collect();
+        let all: Vec<(String, &JourneyRow)> = rows.iter().map(|r| (String::new(), r)).collect();
+
+        let tracked_total: u64 = visitors.iter().map(|v| v.visitors).sum();
+        let untracked_total = untracked(&all, q.period).into_values().sum::<u64>();
+        let journeys = |pairs: &[(String, &JourneyRow)]| -> Vec<Journey<String>> {
+            pairs
+                .iter()
+                .map(|(k, j)| Journey {
+                    group: k.clone(),
+                    reached: j.reached,
+                })
+                .collect()
+        };
+        let total = count(&journeys(&all))
+            .remove("")
+            .unwrap_or_else(empty_figures);
+        let total = steps(&total, Some(tracked_total + untracked_total));
+
+        let mut groups = Vec::new();
+        if q.by != Breakdown::Total {
+            let splits = q.by.splits_traffic();
+            let mut tracked: BTreeMap<String, u64> = BTreeMap::new();
+            for v in &visitors {
+                *tracked.entry(label(v.group.clone())).or_default() += v.visitors;
+            }
+            let untracked = untracked(&keyed, q.period);
+            let mut figures = count(&journeys(&keyed));
+            // Groups with visitors but no contacts yet still show.
+            if splits {
+                for k in tracked.keys() {
+                    figures.entry(k.clone()).or_insert_with(empty_figures);
+                }
+            }
+            for (k, f) in figures {
+                let v = splits.then(|| {
+                    tracked.get(&k).copied().unwrap_or(0) + untracked.get(&k).copied().unwrap_or(0)
+                });
+                groups.push((k, steps(&f, v)));
+            }
+            groups.sort_by(|a, b| b.1[0].count.cmp(&a.1[0].count).then(a.0.cmp(&b.0)));
+        }
+        Ok(Funnel { total, groups })
+    }
+
+    pub async fn funnel_report(
+        &self,
+        ws: WorkspaceId,
+        q: &ReportQuery,
+        view: View,
+    ) -> Result<FunnelReport, AppError> {
+        self.check_query(ws, q).await?;
+        let f = self.funnel_figures(ws, q, view).await?;
+        Ok(FunnelReport {
+            query: Echo::of(q),
+            view,
+            total: FunnelGroup {
+                group: "total".into(),
+                steps: f.total,
+            },
+            groups: f
+                .groups
+                .into_iter()
+                .map(|(group, steps)| FunnelGroup { group, steps })
+                .collect(),
+        })
+    }
+}
+
+fn empty_figures() -> Vec<StepFigures> {
+    Step::ALL
+        .iter()
+        .map(|&step| StepFigures {
+            step,
+            count: 0,
+            from_previous: (0, 0),
+            median_seconds: None,
+        })
+        .collect()
+}
+
+// ---- the bottleneck ----
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LeverOut {
+    pub step: &'static str,
+    pub label: &'static str,
+    /// The step's conversion now, and its target (fractions).
+    pub rate: f64,
+    pub target: f64,
+    /// Revenue a quarter this step alone at its target would add.
+    pub gain_per_quarter: String,
+    pub sentence: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BottleneckGroup {
+    pub group: String,
+    /// Visitors a quarter at the period's pace.
+    pub visitors_per_quarter: f64,
+    pub revenue_per_quarter: String,
+    /// Ranked: the step to fix first comes first. Empty with `not_enough_data`.
+    pub steps: Vec<LeverOut>,
+    pub not_enough_data: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BottleneckReport {
+    #[serde(flatten)]
+    pub query: Echo,
+    /// The currency revenue is counted in (the one most won revenue is in).
+    pub currency: Option<String>,
+    /// The first step's sentence for the whole business: what to fix first.
+    pub headline: Option<String>,
+    pub total: BottleneckGroup,
+    pub groups: Vec<BottleneckGroup>,
+}
+
+/// Mean values behind the revenue model, in whole currency units.
+struct Values {
+    first: f64,
+    repeat: f64,
+}
+
+const QUARTER_DAYS: f64 = 365.25 / 4.0;
+
+fn lever_group(
+    group: String,
+    f: &[FunnelStep],
+    values: &Values,
+    targets: [f64; 5],
+    scale: f64,
+    currency: &str,
+) -> BottleneckGroup {
+    let visitors = f[0].count;
+    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+    let visitors_q = visitors as f64 * scale;
+    let rates: [f64; 5] = std::array::from_fn(|i| f[i + 1].conversion.unwrap_or(0.0));
+    let model = FunnelModel {
+        visitors: visitors_q,
+        rates,
+        targets,
+        first_value: values.first,
+        repeat_value: values.repeat,
+    };
+    let customers = f[4].count;
+    let not_enough = if visitors == 0 {
+        Some("no visitors or leads in the period".to_owned())
+    } else if customers == 0 || values.first <= 0.0 {
+        Some("no customers won in the period: revenue cannot be modelled yet".to_owned())
+    } else {
+        None
+    };
+    #[allow(clippy::cast_possible_truncation)] // money far below i128's range
+    let as_units = |v: f64| money((v * 10_000.0).round() as i128);
+    let steps = if not_enough.is_some() {
+        Vec::new()
+    } else {
+        model
+            .levers("quarter", currency)
+            .into_iter()
+            .map(|l| LeverOut {
+                step: l.step.as_str(),
+                label: l.step.label(),
+                rate: round(l.rate, 4),
+                target: round(l.target, 4),
+                gain_per_quarter: as_units(l.gain),
+                sentence: l.sentence,
+            })
+            .collect()
+    };
+    BottleneckGroup {
+        group,
+        visitors_per_quarter: round(visitors_q, 1),
+        revenue_per_quarter: as_units(if not_enough.is_some() {
+            0.0
+        } else {
+            model.revenue(&rates)
+        }),
+        steps,
+        not_enough_data: not_enough,
+    }
+}
+
+impl App {
+    pub async fn bottleneck_report(
+        &self,
+        ws: WorkspaceId,
+        q: &ReportQuery,
+    ) -> Result<BottleneckReport, AppError> {
+        self.check_query(ws, q).await?;
+        if !matches!(
+            q.by,
+            Breakdown::Total
+                | Breakdown::Channel
+                | Breakdown::Source
+                | Breakdown::Campaign
+                | Breakdown::Site
+        ) {
+            return Err(AppError::invalid(
+                "by",
+                "the bottleneck is shown for the whole business or by channel, source, campaign or site (it starts from visitors)",
+            ));
+        }
+        let targets = self.workspace_rules(ws).await?.targets;
+        let f = self.funnel_figures(ws, q, View::Cohort).await?;
+        let (currency, values) = self.revenue_values(ws, q).await?;
+        let scale = QUARTER_DAYS / q.days();
+        let cur = currency.clone().unwrap_or_default();
+        let total = lever_group("total".into(), &f.total, &values, targets, scale, &cur);
+        let groups = f
+            .groups
+            .iter()
+            .map(|(g, steps)| lever_group(g.clone(), steps, &values, targets, scale, &cur))
+            .collect();
+        Ok(BottleneckReport {
+            query: Echo::of(q),
+            currency,
+            headline: total.steps.first().map(|l| l.sentence.clone()),
+            total,
+            groups,
+        })
+    }
+
+    /// The main currency and the mean first-order and repeat values in it: a won deal's
+    /// amount (over the period's wins), and what a repeat customer adds after the first order
+    /// (over all orders before the period's end).
+    async fn revenue_values(
+        &self,
+        ws: WorkspaceId,
+        q: &ReportQuery,
+    ) -> Result<(Option<String>, Values), AppError> {
+        let deals = self
+            .store()
+            .closed_deals(ws, q.period, &Breakdown::Total)
+            .await?;
+        let mut by_currency: BTreeMap<&str, (u64, i128)> = BTreeMap::new();
+        for d in deals.iter().filter(|d| d.won) {
+            let e = by_currency.entry(d.currency.as_str()).or_default();
+            e.0 += 1;
+            e.1 += i128::from(d.amount_units);
+        }
+        let Some((currency, (won, sum))) = by_currency
+            .iter()
+            .max_by(|a, b| a.1.1.cmp(&b.1.1).then(b.0.cmp(a.0)))
+            .map(|(c, v)| ((*c).to_owned(), *v))
+        else {
+            return Ok((
+                None,
+                Values {
+                    first: 0.0,
+                    repeat: 0.0,
+                },
+            ));
+        };
+        let orders = self
+            .store()
+            .orders_until(ws, q.period.to, &Breakdown::Total)
+            .await?;
+        let mut per_contact: BTreeMap<closer_domain::ContactId, (u32, i128)> = BTreeMap::new();
+        for o in orders.iter().filter(|o| o.currency == currency) {
+            let e = per_contact.entry(o.contact).or_default();
+            if e.0 > 0 {
+                e.1 += i128::from(o.total_units);
+            }
+            e.0 += 1;
+        }
+        let repeaters: Vec<i128> = per_contact
+            .values()
+            .filter(|v| v.0 > 1)
+            .map(|v| v.1)
+            .collect();
+        #[allow(clippy::cast_precision_loss)] // money and counts far below 2^52
+        let values = Values {
+            first: sum as f64 / 10_000.0 / won as f64,
+            repeat: if repeaters.is_empty() {
+                0.0
+            } else {
+                repeaters.iter().sum::<i128>() as f64 / 10_000.0 / repeaters.len() as f64
+            },
+        };
+        Ok((Some(currency), values))
+    }
+}

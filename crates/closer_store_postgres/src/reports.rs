@@ -1,0 +1,346 @@
+//! Report reads on PostgreSQL. Parameters are always `$1` the workspace, `$2`/`$3` the
+//! period, `$4` the breakdown's property name (unused ones are still bound, typed).
+
+use closer_domain::reports::Breakdown;
+use closer_domain::{ContactId, Timestamp, WorkspaceId};
+use closer_store::{
+    ClosedDeal, ConversionKind, ConversionPath, JourneyRow, LeadResponse, OpenDeals, OrderRow,
+    PathRow, Period, ReportStore, StageStay, StoreError, VisitorCount, fold_paths, group_sql,
+};
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::PostgresStore;
+use crate::error::db_err;
+
+fn at<'r, T>(row: &'r PgRow, i: usize) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    row.try_get(i)
+        .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+}
+
+fn when(row: &PgRow, i: usize) -> Result<Timestamp, StoreError> {
+    at::<OffsetDateTime>(row, i).map(Timestamp::new)
+}
+
+fn when_opt(row: &PgRow, i: usize) -> Result<Option<Timestamp>, StoreError> {
+    Ok(at::<Option<OffsetDateTime>>(row, i)?.map(Timestamp::new))
+}
+
+fn count(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn group(
+    by: &Breakdown,
+    contact: &str,
+    owner: Option<&str>,
+    journey: Option<&str>,
+) -> (String, String) {
+    group_sql(by, contact, owner, journey, |c| {
+        format!("({c}.properties ->> $4::text)")
+    })
+}
+
+/// Runs `sql` with the standard parameters and maps each row.
+async fn rows<T>(
+    pool: &PgPool,
+    sql: &str,
+    ws: WorkspaceId,
+    period: Period,
+    by: &Breakdown,
+    map: impl Fn(&PgRow) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let prop = match by {
+        Breakdown::Property(p) => Some(p.clone()),
+        _ => None,
+    };
+    // Every query mentions all four parameters (`($4::text is null or true)` where one is
+    // otherwise unused) so the server knows their types. The SQL is built from fixed
+    // fragments only: values travel as parameters.
+    let fetched = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .bind(ws.0)
+        .bind(period.from.get())
+        .bind(period.to.get())
+        .bind(prop)
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    fetched.iter().map(map).collect()
+}
+
+#[async_trait::async_trait]
+impl ReportStore for PostgresStore {
+    async fn has_property(&self, ws: WorkspaceId, name: &str) -> Result<bool, StoreError> {
+        let found: Option<i32> = sqlx::query_scalar(
+            "select 1 from contacts where workspace_id = $1 and properties ? $2 limit 1",
+        )
+        .bind(ws.0)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(found.is_some())
+    }
+
+    async fn journeys(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+        by: &Breakdown,
+    ) -> Result<Vec<JourneyRow>, StoreError> {
+        let (g, joins) = group(by, "j.contact_id", None, Some("j"));
+        let sql = format!(
+            "select {g}, j.first_visit_at, j.lead_at, j.prospect_at, j.opportunity_at, j.customer_at, j.repeat_at \
+             from journeys j{joins} where j.workspace_id = $1 and j.entered_at < $3 \
+             and (j.entered_at >= $2 or j.lead_at >= $2 or j.prospect_at >= $2 \
+                  or j.opportunity_at >= $2 or j.customer_at >= $2 or j.repeat_at >= $2) \
+             and ($4::text is null or true)"
+        );
+        rows(&self.pool, &sql, ws, period, by, |r| {
+            let mut reached = [None; 6];
+            for (i, slot) in reached.iter_mut().enumerate() {
+                *slot = when_opt(r, i + 1)?;
+            }
+            Ok(JourneyRow {
+                group: at(r, 0)?,
+                reached,
+            })
+        })
+        .await
+    }
+
+    async fn new_visitors(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+        by: &Breakdown,
+    ) -> Result<Vec<VisitorCount>, StoreError> {
+        let (g, joins) = match by {
+            Breakdown::Channel => ("v.channel", ""),
+            Breakdown::Source => ("nullif(v.source, '')", ""),
+            Breakdown::Campaign => ("nullif(v.campaign, '')", ""),
+            Breakdown::Site => ("s.domain", " left join sites s on s.id = v.site_id"),
+            _ => ("null::text", ""),
+        };
+        let sql = format!(
+            "select {g}, sum(v.visitors)::bigint from visitor_days v{joins} \
+             where v.workspace_id = $1 \
+             and v.day >= floor(extract(epoch from $2::timestamptz) / 86400) \
+             and v.day < ceil(extract(epoch from $3::timestamptz) / 86400) \
+             and ($4::text is null or true) group by 1"
+        );
+        rows(&self.pool, &sql, ws, period, by, |r| {
+            Ok(VisitorCount {
+                group: at(r, 0)?,
+                visitors: count(at(r, 1)?),
+            })
+        })
+        .await
+    }
+
+    async fn closed_deals(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+        by: &Breakdown,
+    ) -> Result<Vec<ClosedDeal>, StoreError> {
+        let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
+        let sql = format!(
+            "select {g}, d.status = 'won', d.currency, d.amount, d.created_at, d.closed_at, d.loss_reason, \
+               case when d.status = 'won' then \
+                 (select count(*) from activities a where a.contact_id = d.contact_id and a.occurred_at <= d.closed_at) \
+                 + (select count(*) from visitor_links l join sessions s on s.visitor = l.visitor \
+                    and s.workspace_id = l.workspace_id where l.contact_id = d.contact_id and s.started_at <= d.closed_at) \
+               else 0 end \
+             from deals d{joins} where d.workspace_id = $1 and d.closed_at >= $2 and d.closed_at < $3 \
+             and d.status in ('won', 'lost') and ($4::text is null or true)"
+        );
+        rows(&self.pool, &sql, ws, period, by, |r| {
+            Ok(ClosedDeal {
+                group: at(r, 0)?,
+                won: at(r, 1)?,
+                currency: at(r, 2)?,
+                amount_units: at(r, 3)?,
+                created_at: when(r, 4)?,
+                closed_at: when(r, 5)?,
+                loss_reason: at(r, 6)?,
+                touches: count(at(r, 7)?),
+            })
+        })
+        .await
+    }
+
+    async fn open_deals(
+        &self,
+        ws: WorkspaceId,
+        by: &Breakdown,
+    ) -> Result<Vec<OpenDeals>, StoreError> {
+        let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
+        let sql = format!(
+            "select {g}, ps.forecast, ps.probability::bigint, d.currency, count(*), sum(d.amount)::bigint \
+             from deals d join pipeline_stages ps on ps.id = d.stage_id{joins} \
+             where d.workspace_id = $1 and d.status = 'open' \
+             and ($2::timestamptz is null or true) and ($3::timestamptz is null or true) \
+             and ($4::text is null or true) group by 1, 2, 3, 4"
+        );
+        let now = Timestamp::now();
+        rows(
+            &self.pool,
+            &sql,
+            ws,
+            Period { from: now, to: now },
+            by,
+            |r| {
+                Ok(OpenDeals {
+                    group: at(r, 0)?,
+                    forecast: at(r, 1)?,
+                    probability: at(r, 2)?,
+                    currency: at(r, 3)?,
+                    deals: count(at(r, 4)?),
+                    amount_units: at(r, 5)?,
+                })
+            },
+        )
+        .await
+    }
+
+    async fn stage_stays(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+        by: &Breakdown,
+    ) -> Result<Vec<StageStay>, StoreError> {
+        let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
+        let sql = format!(
+            "select {g}, ds.stage_name, coalesce(ps.position, 1000000)::bigint, \
+               floor(extract(epoch from ds.left_at - ds.entered_at))::bigint \
+             from deal_stages ds join deals d on d.id = ds.deal_id \
+             left join pipeline_stages ps on ps.id = ds.stage_id{joins} \
+             where ds.workspace_id = $1 and ds.left_at >= $2 and ds.left_at < $3 \
+             and ($4::text is null or true)"
+        );
+        rows(&self.pool, &sql, ws, period, by, |r| {
+            Ok(StageStay {
+                group: at(r, 0)?,
+                stage: at(r, 1)?,
+                position: at(r, 2)?,
+                seconds: at(r, 3)?,
+            })
+        })
+        .await
+    }
+
+    async fn lead_responses(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+        by: &Breakdown,
+    ) -> Result<Vec<LeadResponse>, StoreError> {
+        let (g, joins) = group(by, "c.id", Some("c.owner_id"), None);
+        let sql = format!(
+            "select {g}, greatest(floor(extract(epoch from c.first_touch_at - c.created_at)), 0)::bigint \
+             from contacts c{joins} \
+             where c.workspace_id = $1 and c.created_at >= $2 and c.created_at < $3 \
+             and c.first_touch_at is not null and ($4::text is null or true)"
+        );
+        rows(&self.pool, &sql, ws, period, by, |r| {
+            Ok(LeadResponse {
+                group: at(r, 0)?,
+                seconds: at(r, 1)?,
+            })
+        })
+        .await
+    }
+
+    async fn orders_until(
+        &self,
+        ws: WorkspaceId,
+        to: Timestamp,
+        by: &Breakdown,
+    ) -> Result<Vec<OrderRow>, StoreError> {
+        let (g, joins) = group(by, "o.contact_id", None, None);
+        let sql = format!(
+            "select o.contact_id, {g}, o.placed_at, o.currency, o.total from orders o{joins} \
+             where o.workspace_id = $1 and o.placed_at < $3 and ($2::timestamptz is null or true) \
+             and ($4::text is null or true) order by o.placed_at, o.id"
+        );
+        rows(&self.pool, &sql, ws, Period { from: to, to }, by, |r| {
+            Ok(OrderRow {
+                contact: ContactId(at(r, 0)?),
+                group: at(r, 1)?,
+                placed_at: when(r, 2)?,
+                currency: at(r, 3)?,
+                total_units: at(r, 4)?,
+            })
+        })
+        .await
+    }
+
+    async fn conversion_paths(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+    ) -> Result<Vec<ConversionPath>, StoreError> {
+        let visits = |contact: &str, until: &str| {
+            format!(
+                "left join visitor_links l on l.contact_id = {contact} \
+                 left join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
+                 and s.started_at <= {until}"
+            )
+        };
+        let queries = [
+            (
+                ConversionKind::Lead,
+                format!(
+                    "select j.contact_id, null::text, null::bigint, s.channel, s.utm_campaign from journeys j {} \
+                     where j.workspace_id = $1 and j.lead_at >= $2 and j.lead_at < $3 \
+                     and ($4::text is null or true) order by j.contact_id, s.started_at",
+                    visits("j.contact_id", "j.lead_at")
+                ),
+            ),
+            (
+                ConversionKind::Deal,
+                format!(
+                    "select d.id, null::text, null::bigint, s.channel, s.utm_campaign from deals d {} \
+                     where d.workspace_id = $1 and d.created_at >= $2 and d.created_at < $3 \
+                     and ($4::text is null or true) order by d.id, s.started_at",
+                    visits("d.contact_id", "d.created_at")
+                ),
+            ),
+            (
+                ConversionKind::Won,
+                format!(
+                    "select d.id, d.currency, d.amount, s.channel, s.utm_campaign from deals d {} \
+                     where d.workspace_id = $1 and d.status = 'won' and d.closed_at >= $2 \
+                     and d.closed_at < $3 and ($4::text is null or true) order by d.id, s.started_at",
+                    visits("d.contact_id", "d.closed_at")
+                ),
+            ),
+        ];
+        let mut out = Vec::new();
+        for (kind, sql) in queries {
+            let flat = rows(&self.pool, &sql, ws, period, &Breakdown::Total, |r| {
+                let currency: Option<String> = at(r, 1)?;
+                let amount: Option<i64> = at(r, 2)?;
+                let channel: Option<String> = at(r, 3)?;
+                Ok(PathRow {
+                    kind,
+                    id: at::<Uuid>(r, 0)?,
+                    value: currency.zip(amount),
+                    touch: match channel {
+                        Some(c) => Some((c, at(r, 4)?)),
+                        None => None,
+                    },
+                })
+            })
+            .await?;
+            out.extend(fold_paths(flat));
+        }
+        Ok(out)
+    }
+}
