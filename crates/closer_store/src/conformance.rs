@@ -9,6 +9,7 @@ mod contacts;
 mod contacts_list;
 mod pipeline;
 mod qualification;
+mod reports;
 mod setup;
 mod traffic;
 mod work;
@@ -17,6 +18,7 @@ pub use contacts::*;
 pub use contacts_list::*;
 pub use pipeline::*;
 pub use qualification::*;
+pub use reports::*;
 pub use setup::*;
 pub use traffic::*;
 pub use work::*;
@@ -70,7 +72,8 @@ macro_rules! conformance_tests {
             a_deal_goes_from_open_to_won_with_an_order_and_history,
             concurrent_moves_of_a_deal_keep_every_history_row,
             activities_tasks_and_orders_round_trip,
-            a_hit_racing_its_visitor_link_still_reaches_the_contact);
+            a_hit_racing_its_visitor_link_still_reaches_the_contact,
+            journeys_follow_every_write_and_reports_read_them);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -13,7 +13,7 @@ use super::contacts::{draft, upsert};
 use super::workspace;
 use crate::{DEAL_CLOSED, DealMove, DealQuery, PIPELINE_NAME, STAGE_HAS_DEALS, Store};
 
-async fn pipeline(store: &dyn Store, ws: WorkspaceId) -> Pipeline {
+pub(super) async fn pipeline(store: &dyn Store, ws: WorkspaceId) -> Pipeline {
     let all = store
         .pipelines(
             ws,
@@ -26,7 +26,7 @@ async fn pipeline(store: &dyn Store, ws: WorkspaceId) -> Pipeline {
     all.into_iter().find(|p| p.is_default).unwrap()
 }
 
-fn new_deal(p: &Pipeline, contact: ContactId, amount: &str) -> Deal {
+pub(super) fn new_deal(p: &Pipeline, contact: ContactId, amount: &str) -> Deal {
     let now = Timestamp::now();
     Deal {
         id: DealId::new(),
@@ -58,7 +58,7 @@ async fn contact(store: &dyn Store, ws: WorkspaceId, mail: &str) -> ContactId {
 }
 
 /// Moves `deal` to the stage named `to` as the domain plans it.
-async fn move_to(
+pub(super) async fn move_to(
     store: &dyn Store,
     ws: WorkspaceId,
     p: &Pipeline,

@@ -1,0 +1,293 @@
+//! Conformance: what the reports read. `journeys` and `visitor_days` follow every write
+//! (tracking, capture with a visitor, stage moves, deals, orders, owner changes, erasure), and
+//! each report read groups, filters by period and stays inside its workspace.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use closer_domain::pipeline::{
+    ActivityId, ActivityKind, Amount, Currency, Order, OrderId, OrderLine, OrderSource,
+};
+use closer_domain::reports::Breakdown;
+use closer_domain::traffic::{HitKind, Utm};
+use closer_domain::{Stage, Timestamp};
+use serde_json::json;
+
+use super::contacts::{draft, upsert};
+use super::pipeline::{move_to, new_deal, pipeline};
+use super::traffic::{hit, site, visitor};
+use super::workspace;
+use crate::{ConversionKind, Period, StageMove, Store};
+
+fn hours_after(t: Timestamp, hours: u64) -> Timestamp {
+    Timestamp::new(t.get() + Duration::from_hours(hours))
+}
+
+pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "reports").await;
+    let other = workspace(&*store, "reports-other").await;
+    let s = site(&*store, ws).await;
+    // Ten days ago: a visit from a campaign, and an anonymous visitor who never comes back.
+    let base = Timestamp::new(Timestamp::now().get() - Duration::from_hours(10 * 24));
+    let lead = visitor("reported");
+    let spring = Utm {
+        source: Some("newsletter".into()),
+        medium: Some("email".into()),
+        campaign: Some("spring".into()),
+        ..Utm::default()
+    };
+    let mut hits = vec![
+        hit(&s, &lead, HitKind::Pageview, 0, "/", None, &spring),
+        hit(
+            &s,
+            &visitor("anonymous"),
+            HitKind::Pageview,
+            0,
+            "/",
+            Some("google.com"),
+            &Utm::default(),
+        ),
+    ];
+    for h in &mut hits {
+        h.occurred_at = base;
+    }
+    store.record_hits(hits.into()).await.unwrap();
+
+    // An hour later they leave their details; a rep calls an hour after that.
+    let mut d = draft("reported@example.com");
+    d.properties
+        .clone_from(json!({"plan": "pro"}).as_object().unwrap());
+    let mut req = upsert(d);
+    req.visitor = Some(lead.clone());
+    req.now = hours_after(base, 1);
+    let contact = store.upsert_contact(ws, req).await.unwrap().contact;
+    let call = closer_domain::pipeline::Activity {
+        id: ActivityId::new(),
+        contact_id: contact.id,
+        deal_id: None,
+        kind: ActivityKind::Call,
+        occurred_at: hours_after(base, 2),
+        owner_id: None,
+        outcome: None,
+        text: None,
+        created_at: hours_after(base, 2),
+    };
+    store.add_activity(ws, &call).await.unwrap();
+    let to_prospect = StageMove {
+        contact: contact.id,
+        from: Stage::Lead,
+        to: Stage::Prospect,
+        actor: "test".into(),
+    };
+    store
+        .move_stages(ws, &[to_prospect], hours_after(base, 3))
+        .await
+        .unwrap();
+    // Sold today, and a second order after it.
+    let p = pipeline(&*store, ws).await;
+    let deal = new_deal(&p, contact.id, "1200");
+    store
+        .create_deal(ws, &deal, &p.first_open().name, "test")
+        .await
+        .unwrap();
+    let won = move_to(&*store, ws, &p, &deal, "Won", None).await;
+    let again = Timestamp::now();
+    let order = Order {
+        id: OrderId::new(),
+        contact_id: contact.id,
+        deal_id: None,
+        currency: Currency::USD,
+        lines: vec![OrderLine {
+            product: "Refill".into(),
+            quantity: 1,
+            unit_price: Amount::parse("amount", "300").unwrap(),
+        }],
+        total: Amount::parse("amount", "300").unwrap(),
+        source: OrderSource::Api,
+        placed_at: again,
+        created_at: again,
+    };
+    store.add_order(ws, &order, "test").await.unwrap();
+
+    let period = Period {
+        from: Timestamp::new(base.get() - Duration::from_hours(24)),
+        to: Timestamp::new(Timestamp::now().get() + Duration::from_hours(24)),
+    };
+    let rows = store
+        .journeys(ws, period, &Breakdown::Channel)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let j = &rows[0];
+    assert_eq!(j.group.as_deref(), Some("email"));
+    assert_eq!(
+        j.reached[0],
+        Some(base),
+        "the first visit, brought by the link"
+    );
+    assert_eq!(j.reached[1], Some(hours_after(base, 1)));
+    assert_eq!(j.reached[2], Some(hours_after(base, 3)));
+    assert!(
+        j.reached[3].is_some() && j.reached[4].is_some(),
+        "opportunity and customer: {j:?}"
+    );
+    assert_eq!(
+        j.reached[5],
+        Some(again),
+        "the second order makes a repeat customer"
+    );
+    let by_campaign = store
+        .journeys(ws, period, &Breakdown::Campaign)
+        .await
+        .unwrap();
+    assert_eq!(by_campaign[0].group.as_deref(), Some("spring"));
+    assert!(store.has_property(ws, "plan").await.unwrap());
+    assert!(!store.has_property(ws, "colour").await.unwrap());
+    let by_plan = store
+        .journeys(ws, period, &Breakdown::Property("plan".into()))
+        .await
+        .unwrap();
+    assert_eq!(by_plan[0].group.as_deref(), Some("pro"));
+    // Outside the period: nothing.
+    let before = Period {
+        from: Timestamp::new(base.get() - Duration::from_hours(5 * 24)),
+        to: Timestamp::new(base.get() - Duration::from_hours(24)),
+    };
+    assert!(
+        store
+            .journeys(ws, before, &Breakdown::Total)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let mut visitors = store
+        .new_visitors(ws, period, &Breakdown::Channel)
+        .await
+        .unwrap();
+    visitors.sort_by(|a, b| a.group.cmp(&b.group));
+    let counts: Vec<_> = visitors
+        .iter()
+        .map(|v| (v.group.as_deref(), v.visitors))
+        .collect();
+    assert_eq!(counts, [(Some("email"), 1), (Some("organic_search"), 1)]);
+    let total = store
+        .new_visitors(ws, period, &Breakdown::Owner)
+        .await
+        .unwrap();
+    assert_eq!(total.len(), 1, "owners cannot split anonymous traffic");
+    assert_eq!(total[0].visitors, 2);
+
+    let closed = store
+        .closed_deals(ws, period, &Breakdown::Total)
+        .await
+        .unwrap();
+    assert_eq!(closed.len(), 1);
+    assert!(closed[0].won);
+    assert_eq!(closed[0].amount_units, won.amount.units());
+    assert_eq!(
+        closed[0].touches, 2,
+        "one visit and one call before the win"
+    );
+    assert!(
+        store
+            .open_deals(ws, &Breakdown::Total)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let stays = store
+        .stage_stays(ws, period, &Breakdown::Total)
+        .await
+        .unwrap();
+    assert_eq!(stays.len(), 1);
+    assert_eq!(stays[0].stage, p.first_open().name);
+    let responses = store
+        .lead_responses(ws, period, &Breakdown::Total)
+        .await
+        .unwrap();
+    assert_eq!(responses.len(), 1);
+    assert_eq!(responses[0].seconds, 3_600);
+    let orders = store
+        .orders_until(ws, period.to, &Breakdown::Channel)
+        .await
+        .unwrap();
+    assert_eq!(orders.len(), 2);
+    assert!(orders[0].placed_at <= orders[1].placed_at);
+    assert_eq!(orders[1].group.as_deref(), Some("email"));
+
+    let paths = store.conversion_paths(ws, period).await.unwrap();
+    let kinds: Vec<_> = paths.iter().map(|p| p.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ConversionKind::Lead,
+            ConversionKind::Deal,
+            ConversionKind::Won
+        ]
+    );
+    for path in &paths {
+        assert_eq!(
+            path.touches,
+            [("email".to_owned(), Some("spring".to_owned()))]
+        );
+    }
+    assert_eq!(paths[2].value, Some(("USD".to_owned(), won.amount.units())));
+
+    // Another workspace sees none of it.
+    assert!(
+        store
+            .journeys(other, period, &Breakdown::Total)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .new_visitors(other, period, &Breakdown::Total)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .closed_deals(other, period, &Breakdown::Total)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .orders_until(other, period.to, &Breakdown::Total)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .conversion_paths(other, period)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Erasure takes the journey with the contact.
+    store
+        .erase_contact(ws, contact.id, Timestamp::now())
+        .await
+        .unwrap();
+    assert!(
+        store
+            .journeys(ws, period, &Breakdown::Total)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .orders_until(ws, period.to, &Breakdown::Total)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
