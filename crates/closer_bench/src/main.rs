@@ -7,6 +7,7 @@ mod capture;
 mod ceiling;
 mod http;
 mod load;
+mod reports;
 mod rescore;
 mod server;
 mod stats;
@@ -46,6 +47,9 @@ enum Command {
     /// The pipeline board (`GET /api/v1/pipelines/{id}/board`) with 100,000 open deals on
     /// SQLite: latency one request at a time.
     Board(board::BoardArgs),
+    /// The business reports on `closer demo` data (default a million leads): generation time,
+    /// then each report's latency for a 12-month range.
+    Reports(reports::ReportsArgs),
     /// The ceiling server `track` starts (a bare axum endpoint); not for direct use.
     #[command(hide = true)]
     Ceiling {
@@ -74,6 +78,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Track(args) => track::run(args).await,
         Command::Rescore(args) => rescore::run(&args),
         Command::Board(args) => board::run(&args).await,
+        Command::Reports(args) => reports::run(&args).await,
         Command::Ceiling { listen } => ceiling::serve(listen).await,
     }
 }

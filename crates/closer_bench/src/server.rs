@@ -21,7 +21,7 @@ pub struct Server {
     db_name: String,
 }
 
-fn cli(closer: &PathBuf, url: &str, args: &[&str]) -> anyhow::Result<String> {
+pub fn cli(closer: &PathBuf, url: &str, args: &[&str]) -> anyhow::Result<String> {
     let out = Command::new(closer)
         .args(args)
         .env("CLOSER_DATABASE_URL", url)
@@ -38,26 +38,34 @@ fn cli(closer: &PathBuf, url: &str, args: &[&str]) -> anyhow::Result<String> {
 
 impl Server {
     pub async fn start(args: &ServerArgs) -> anyhow::Result<Self> {
+        Self::start_on(args, None).await
+    }
+
+    /// Like `start`, on an existing database (`Some(url)`: kept afterwards) or a fresh one.
+    pub async fn start_on(args: &ServerArgs, existing: Option<&str>) -> anyhow::Result<Self> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let db_name = format!("closer_bench_{}", &id[..12]);
-        let (database_url, cleanup) = match args.engine {
-            Engine::Sqlite => {
-                let path = std::env::temp_dir().join(format!("{db_name}.db"));
-                (format!("sqlite://{}", path.display()), Some(path))
-            }
-            Engine::Postgres => {
-                let mut admin = sqlx::PgConnection::connect(&args.postgres_url)
-                    .await
-                    .context("connecting to PostgreSQL")?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {db_name}")))
-                    .execute(&mut admin)
-                    .await?;
-                let base = args
-                    .postgres_url
-                    .rsplit_once('/')
-                    .map_or(args.postgres_url.as_str(), |(b, _)| b);
-                (format!("{base}/{db_name}"), None)
-            }
+        let (database_url, cleanup) = match (existing, args.engine) {
+            (Some(url), _) => (url.to_owned(), None),
+            (None, engine) => match engine {
+                Engine::Sqlite => {
+                    let path = std::env::temp_dir().join(format!("{db_name}.db"));
+                    (format!("sqlite://{}", path.display()), Some(path))
+                }
+                Engine::Postgres => {
+                    let mut admin = sqlx::PgConnection::connect(&args.postgres_url)
+                        .await
+                        .context("connecting to PostgreSQL")?;
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {db_name}")))
+                        .execute(&mut admin)
+                        .await?;
+                    let base = args
+                        .postgres_url
+                        .rsplit_once('/')
+                        .map_or(args.postgres_url.as_str(), |(b, _)| b);
+                    (format!("{base}/{db_name}"), None)
+                }
+            },
         };
         cli(&args.closer, &database_url, &["migrate"])?;
         let token = cli(&args.closer, &database_url, &["token", "create"])?
@@ -80,7 +88,12 @@ impl Server {
             engine: args.engine,
             admin_url: args.postgres_url.clone(),
             cleanup,
-            db_name,
+            // A kept database is never dropped.
+            db_name: if existing.is_some() {
+                String::new()
+            } else {
+                db_name
+            },
         };
         server.wait_ready().await?;
         Ok(server)
@@ -186,7 +199,7 @@ impl Server {
                 let _ = std::fs::remove_file(p);
             }
         }
-        if self.engine == Engine::Postgres {
+        if self.engine == Engine::Postgres && !self.db_name.is_empty() {
             let mut admin = sqlx::PgConnection::connect(&self.admin_url).await?;
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                 "drop database if exists {}",

@@ -38,7 +38,7 @@ pub use qualification::{
 pub use records::{Form, TokenRecord, User, Workspace};
 pub use reports::{
     ClosedDeal, ConversionKind, ConversionPath, JourneyRow, LeadResponse, OpenDeals, OrderRow,
-    PathRow, Period, ReportStore, StageStay, VisitorCount, fold_paths, group_sql,
+    PathRow, Period, ReportStore, StageStay, VisitorCount, fold_paths, group_sql, parse_lead_path,
 };
 pub use traffic::{
     BreakdownRow, Bucket, Link, PageRow, Recorded, SITE_DOMAIN_CONSTRAINT, SeriesRow,

@@ -244,3 +244,20 @@ pub fn fold_paths(rows: impl IntoIterator<Item = PathRow>) -> Vec<ConversionPath
     }
     out
 }
+
+/// A `journeys.lead_path` (visits joined by 0x1E, each `channel 0x1F campaign`) as touches.
+pub fn parse_lead_path(text: Option<&str>) -> Vec<(String, Option<String>)> {
+    text.filter(|t| !t.is_empty())
+        .map(|t| {
+            t.split('\u{1e}')
+                .map(|touch| {
+                    let (channel, campaign) = touch.split_once('\u{1f}').unwrap_or((touch, ""));
+                    (
+                        channel.to_owned(),
+                        (!campaign.is_empty()).then(|| campaign.to_owned()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -20,11 +20,16 @@ create table journeys (
     customer_at timestamptz,
     -- The second order.
     repeat_at timestamptz,
+    -- The first call, email, meeting or demo (speed-to-lead).
+    first_touch_at timestamptz,
     channel text,
     source text,
     campaign text,
     site_id uuid,
-    owner_id uuid
+    owner_id uuid,
+    -- The visits before the lead, oldest first, as `channel 0x1F campaign` joined by 0x1E:
+    -- attribution of leads reads it instead of joining every lead's sessions.
+    lead_path text
 );
 create index journeys_entered_idx on journeys (workspace_id, entered_at);
 
@@ -62,6 +67,15 @@ end $$;
 create trigger journeys_contact_owner after update of owner_id on contacts
     for each row when (old.owner_id is distinct from new.owner_id)
     execute function journeys_contact_owner();
+
+create function journeys_contact_touch() returns trigger language plpgsql as $$
+begin
+    update journeys set first_touch_at = new.first_touch_at where contact_id = new.id;
+    return null;
+end $$;
+create trigger journeys_contact_touch after update of first_touch_at on contacts
+    for each row when (old.first_touch_at is distinct from new.first_touch_at)
+    execute function journeys_contact_touch();
 
 -- A step's time is its first reach: moving back and forth keeps the earliest.
 create function journeys_stage() returns trigger language plpgsql as $$
@@ -110,14 +124,20 @@ begin
           order by started_at limit 1) as s
     where contact_id = new.contact_id
       and (journeys.first_visit_at is null or s.started_at < journeys.first_visit_at);
+    update journeys set lead_path = (
+        select string_agg(s.channel || chr(31) || coalesce(s.utm_campaign, ''), chr(30) order by s.started_at)
+        from visitor_links l join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id
+        where l.contact_id = new.contact_id
+          and s.started_at <= coalesce(journeys.lead_at, journeys.entered_at))
+    where contact_id = new.contact_id;
     return null;
 end $$;
 create trigger journeys_link after insert on visitor_links
     for each row execute function journeys_link();
 
 -- Backfill what is already stored.
-insert into journeys (contact_id, workspace_id, entered_at, owner_id)
-select id, workspace_id, created_at, owner_id from contacts;
+insert into journeys (contact_id, workspace_id, entered_at, owner_id, first_touch_at)
+select id, workspace_id, created_at, owner_id, first_touch_at from contacts;
 
 update journeys set
     lead_at = s.lead_at, prospect_at = s.prospect_at, opportunity_at = s.opportunity_at,
@@ -149,6 +169,13 @@ from (select distinct on (l.contact_id) l.contact_id, s.started_at, s.channel, s
       from visitor_links l join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id
       order by l.contact_id, s.started_at) as f
 where journeys.contact_id = f.contact_id;
+
+update journeys set lead_path = (
+    select string_agg(s.channel || chr(31) || coalesce(s.utm_campaign, ''), chr(30) order by s.started_at)
+    from visitor_links l join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id
+    where l.contact_id = journeys.contact_id
+      and s.started_at <= coalesce(journeys.lead_at, journeys.entered_at))
+where exists (select 1 from visitor_links l where l.contact_id = journeys.contact_id);
 
 insert into visitor_days (workspace_id, day, site_id, channel, source, campaign, visitors)
 select workspace_id, floor(extract(epoch from started_at) / 86400)::integer, site_id, channel,

@@ -6,6 +6,7 @@ use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
     ClosedDeal, ConversionKind, ConversionPath, JourneyRow, LeadResponse, OpenDeals, OrderRow,
     PathRow, Period, ReportStore, StageStay, StoreError, VisitorCount, fold_paths, group_sql,
+    parse_lead_path,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
@@ -241,12 +242,12 @@ impl ReportStore for PostgresStore {
         period: Period,
         by: &Breakdown,
     ) -> Result<Vec<LeadResponse>, StoreError> {
-        let (g, joins) = group(by, "c.id", Some("c.owner_id"), None);
+        let (g, joins) = group(by, "j.contact_id", None, Some("j"));
         let sql = format!(
-            "select {g}, greatest(floor(extract(epoch from c.first_touch_at - c.created_at)), 0)::bigint \
-             from contacts c{joins} \
-             where c.workspace_id = $1 and c.created_at >= $2 and c.created_at < $3 \
-             and c.first_touch_at is not null and ($4::text is null or true)"
+            "select {g}, greatest(floor(extract(epoch from j.first_touch_at - j.lead_at)), 0)::bigint \
+             from journeys j{joins} \
+             where j.workspace_id = $1 and j.lead_at >= $2 and j.lead_at < $3 \
+             and j.first_touch_at is not null and ($4::text is null or true)"
         );
         rows(&self.pool, &sql, ws, period, by, |r| {
             Ok(LeadResponse {
@@ -293,16 +294,25 @@ impl ReportStore for PostgresStore {
                  and s.started_at <= {until}"
             )
         };
+        // Leads: their paths were kept when their visitors were linked.
+        let mut out: Vec<ConversionPath> = rows(
+            &self.pool,
+            "select j.lead_path from journeys j where j.workspace_id = $1 \
+             and j.lead_at >= $2 and j.lead_at < $3 and ($4::text is null or true)",
+            ws,
+            period,
+            &Breakdown::Total,
+            |r| {
+                let path: Option<String> = at(r, 0)?;
+                Ok(ConversionPath {
+                    kind: ConversionKind::Lead,
+                    value: None,
+                    touches: parse_lead_path(path.as_deref()),
+                })
+            },
+        )
+        .await?;
         let queries = [
-            (
-                ConversionKind::Lead,
-                format!(
-                    "select j.contact_id, null::text, null::bigint, s.channel, s.utm_campaign from journeys j {} \
-                     where j.workspace_id = $1 and j.lead_at >= $2 and j.lead_at < $3 \
-                     and ($4::text is null or true) order by j.contact_id, s.started_at",
-                    visits("j.contact_id", "j.lead_at")
-                ),
-            ),
             (
                 ConversionKind::Deal,
                 format!(
@@ -322,7 +332,6 @@ impl ReportStore for PostgresStore {
                 ),
             ),
         ];
-        let mut out = Vec::new();
         for (kind, sql) in queries {
             let flat = rows(&self.pool, &sql, ws, period, &Breakdown::Total, |r| {
                 let currency: Option<String> = at(r, 1)?;

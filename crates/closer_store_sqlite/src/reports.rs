@@ -10,6 +10,7 @@ use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
     ClosedDeal, ConversionKind, ConversionPath, JourneyRow, LeadResponse, OpenDeals, OrderRow,
     PathRow, Period, ReportStore, StageStay, StoreError, VisitorCount, fold_paths, group_sql,
+    parse_lead_path,
 };
 use rusqlite::{Connection, OpenFlags, Row, Statement, ToSql};
 use uuid::Uuid;
@@ -271,11 +272,11 @@ fn lead_responses(
     b: &Binds<'_>,
     by: &Breakdown,
 ) -> Result<Vec<LeadResponse>, StoreError> {
-    let (g, joins) = group(by, "c.id", Some("c.owner_id"), None);
+    let (g, joins) = group(by, "j.contact_id", None, Some("j"));
     let sql = format!(
-        "select {g}, c.first_touch_at - c.created_at from contacts c{joins} \
-         where c.workspace_id = :ws and c.created_at >= :from and c.created_at < :to \
-         and c.first_touch_at is not null"
+        "select {g}, j.first_touch_at - j.lead_at from journeys j{joins} \
+         where j.workspace_id = :ws and j.lead_at >= :from and j.lead_at < :to \
+         and j.first_touch_at is not null"
     );
     rows(conn, &sql, b, |r| {
         Ok(LeadResponse {
@@ -316,16 +317,22 @@ fn visits_join(contact: &str, until: &str) -> String {
 }
 
 fn conversion_paths(conn: &Connection, b: &Binds<'_>) -> Result<Vec<ConversionPath>, StoreError> {
+    // Leads: their paths were kept when their visitors were linked.
+    let mut out: Vec<ConversionPath> = rows(
+        conn,
+        "select j.lead_path from journeys j where j.workspace_id = :ws \
+         and j.lead_at >= :from and j.lead_at < :to",
+        b,
+        |r| {
+            let path: Option<String> = r.get(0).map_err(rs_err)?;
+            Ok(ConversionPath {
+                kind: ConversionKind::Lead,
+                value: None,
+                touches: parse_lead_path(path.as_deref()),
+            })
+        },
+    )?;
     let queries = [
-        (
-            ConversionKind::Lead,
-            format!(
-                "select j.contact_id, null, null, s.channel, s.utm_campaign from journeys j {} \
-                 where j.workspace_id = :ws and j.lead_at >= :from and j.lead_at < :to \
-                 order by j.contact_id, s.started_at",
-                visits_join("j.contact_id", "j.lead_at")
-            ),
-        ),
         (
             ConversionKind::Deal,
             format!(
@@ -345,7 +352,6 @@ fn conversion_paths(conn: &Connection, b: &Binds<'_>) -> Result<Vec<ConversionPa
             ),
         ),
     ];
-    let mut out = Vec::new();
     for (kind, sql) in queries {
         let flat = rows(conn, &sql, b, |r| {
             let currency: Option<String> = r.get(1).map_err(rs_err)?;

@@ -5,11 +5,11 @@
 //! by hand was still someone who came). Owner and property breakdowns cannot split anonymous
 //! traffic, so their visitor → lead conversion is left out (`null`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use closer_domain::WorkspaceId;
 use closer_domain::reports::{self, Breakdown, FunnelModel, Journey, Step, StepFigures};
-use closer_store::{JourneyRow, Period};
+use closer_store::Period;
 use serde::Serialize;
 
 use super::{Echo, ReportQuery, days, label, money, rate, round};
@@ -68,15 +68,15 @@ pub struct FunnelReport {
 }
 
 /// Per group: contacts that count as visitors without a tracked visit.
-fn untracked<K: Ord + Clone>(journeys: &[(K, &JourneyRow)], period: Period) -> BTreeMap<K, u64> {
+fn untracked(journeys: &[Journey<usize>], period: Period) -> BTreeMap<usize, u64> {
     let mut out = BTreeMap::new();
-    for (k, j) in journeys {
+    for j in journeys {
         if j.reached[0].is_some() {
             continue;
         }
         let entered = j.reached.iter().flatten().min();
         if entered.is_some_and(|t| *t >= period.from && *t < period.to) {
-            *out.entry(k.clone()).or_insert(0) += 1;
+            *out.entry(j.group).or_insert(0) += 1;
         }
     }
     out
@@ -129,28 +129,39 @@ impl App {
         let rows = store.journeys(ws, q.period, &q.by).await?;
         let visitors = store.new_visitors(ws, q.period, &q.by).await?;
         let (from, to) = (q.period.from, q.period.to);
-        let count = |journeys: &[Journey<String>]| match view {
+        // Groups become small indexes: no string is copied per person.
+        let mut names: Vec<String> = Vec::new();
+        let mut index: HashMap<Option<String>, usize> = HashMap::new();
+        let keyed: Vec<Journey<usize>> = rows
+            .into_iter()
+            .map(|r| {
+                let next = index.len();
+                let group = *index.entry(r.group).or_insert(next);
+                Journey {
+                    group,
+                    reached: r.reached,
+                }
+            })
+            .collect();
+        let mut by_index: Vec<(usize, String)> =
+            index.into_iter().map(|(g, i)| (i, label(g))).collect();
+        by_index.sort_unstable();
+        names.extend(by_index.into_iter().map(|(_, n)| n));
+        let count = |journeys: &[Journey<usize>]| match view {
             View::Cohort => reports::cohort(journeys, from, to),
             View::Flow => reports::flow(journeys, from, to),
         };
-        let keyed: Vec<(String, &JourneyRow)> =
-            rows.iter().map(|r| (label(r.group.clone()), r)).collect();
-        let all: Vec<(String, &JourneyRow)> = rows.iter().map(|r| (String::new(), r)).collect();
 
         let tracked_total: u64 = visitors.iter().map(|v| v.visitors).sum();
+        let all: Vec<Journey<usize>> = keyed
+            .iter()
+            .map(|j| Journey {
+                group: 0,
+                reached: j.reached,
+            })
+            .collect();
         let untracked_total = untracked(&all, q.period).into_values().sum::<u64>();
-        let journeys = |pairs: &[(String, &JourneyRow)]| -> Vec<Journey<String>> {
-            pairs
-                .iter()
-                .map(|(k, j)| Journey {
-                    group: k.clone(),
-                    reached: j.reached,
-                })
-                .collect()
-        };
-        let total = count(&journeys(&all))
-            .remove("")
-            .unwrap_or_else(empty_figures);
+        let total = count(&all).remove(&0).unwrap_or_else(empty_figures);
         let total = steps(&total, Some(tracked_total + untracked_total));
 
         let mut groups = Vec::new();
@@ -160,8 +171,14 @@ impl App {
             for v in &visitors {
                 *tracked.entry(label(v.group.clone())).or_default() += v.visitors;
             }
-            let untracked = untracked(&keyed, q.period);
-            let mut figures = count(&journeys(&keyed));
+            let untracked: BTreeMap<String, u64> = untracked(&keyed, q.period)
+                .into_iter()
+                .map(|(i, n)| (names[i].clone(), n))
+                .collect();
+            let mut figures: BTreeMap<String, Vec<StepFigures>> = count(&keyed)
+                .into_iter()
+                .map(|(i, f)| (names[i].clone(), f))
+                .collect();
             // Groups with visitors but no contacts yet still show.
             if splits {
                 for k in tracked.keys() {

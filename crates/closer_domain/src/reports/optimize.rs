@@ -14,12 +14,20 @@ impl<F: Fn(&[f64]) -> f64> CostFunction for OnLogs<F> {
     type Output = f64;
 
     fn cost(&self, logs: &Self::Param) -> Result<f64, Error> {
+        // Parameters beyond 1e-6..1e6 mean a degenerate fit (a model pushed to an edge by
+        // data it does not describe): the search stays inside instead of drifting forever.
+        if logs.iter().any(|l| l.abs() > LOG_BOUND) {
+            return Ok(f64::MAX);
+        }
         let params: Vec<f64> = logs.iter().map(|l| l.exp()).collect();
         let v = (self.neg_ll)(&params);
         // Outside where the likelihood is defined: worse than anything that is.
         Ok(if v.is_finite() { v } else { f64::MAX })
     }
 }
+
+/// ln(1e6).
+const LOG_BOUND: f64 = 13.815_510_557_964_274;
 
 /// The parameters (all > 0) minimising `neg_ll`, and its value there; `None` if no start
 /// reached a finite value.
@@ -38,14 +46,22 @@ pub(crate) fn minimize<F: Fn(&[f64]) -> f64 + Clone>(
             v[i] += 0.5;
             simplex.push(v);
         }
-        let Ok(solver) = NelderMead::new(simplex).with_sd_tolerance(1e-12) else {
+        // Converged when the simplex's values agree to about ten significant digits: the
+        // parameters are then settled far beyond the digits anyone reads.
+        let scale = neg_ll(start).abs();
+        let tolerance = if scale.is_finite() {
+            1e-10 * scale.max(1.0)
+        } else {
+            1e-10
+        };
+        let Ok(solver) = NelderMead::new(simplex).with_sd_tolerance(tolerance) else {
             continue;
         };
         let problem = OnLogs {
             neg_ll: neg_ll.clone(),
         };
         let Ok(run) = Executor::new(problem, solver)
-            .configure(|s| s.max_iters(20_000))
+            .configure(|s| s.max_iters(5_000))
             .run()
         else {
             continue;

@@ -1,0 +1,136 @@
+//! `closer-bench reports`: the business reports at scale. It fills a `demo` workspace with
+//! `closer demo --contacts N` (timed: the generation figure), starts closer on it, and times
+//! each report for a 12-month range one request at a time over loopback. `--database` reuses
+//! a database filled before (its `demo` workspace) instead of generating again.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+
+use crate::server::{Server, cli};
+use crate::stats::{ms, summarize};
+use crate::{Engine, ServerArgs};
+
+#[derive(clap::Args)]
+pub struct ReportsArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Leads `closer demo` generates (visitors are about ten times as many).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub contacts: u64,
+    /// A database already holding a `demo` workspace (kept afterwards); default: a fresh one,
+    /// filled and dropped.
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Timed requests per report.
+    #[arg(long, default_value_t = 20)]
+    pub requests: usize,
+    /// The day the demo history ends; reports cover the year before it.
+    #[arg(long, default_value = "2026-11-01")]
+    pub until: String,
+}
+
+async fn time_requests(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    n: usize,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let mut samples = Vec::with_capacity(n);
+    let mut bytes = 0;
+    for _ in 0..n {
+        let started = Instant::now();
+        let res = client.get(url).bearer_auth(token).send().await?;
+        ensure!(res.status().is_success(), "{url} answered {}", res.status());
+        bytes = res.bytes().await?.len();
+        samples.push(started.elapsed());
+    }
+    Ok((samples, bytes))
+}
+
+pub async fn run(args: &ReportsArgs) -> anyhow::Result<()> {
+    let server = Server::start_on(&args.server, args.database.as_deref()).await?;
+    let url = server.database_url().to_owned();
+    if args.database.is_none() {
+        let started = Instant::now();
+        let contacts = args.contacts.to_string();
+        let out = cli(
+            &args.server.closer,
+            &url,
+            &[
+                "demo",
+                "--contacts",
+                &contacts,
+                "--workspace",
+                "demo",
+                "--until",
+                &args.until,
+            ],
+        )?;
+        println!(
+            "`closer demo --contacts {contacts}` on {:?}: {:.1} s — {}",
+            args.server.engine,
+            started.elapsed().as_secs_f64(),
+            out.trim()
+        );
+    }
+    let token = cli(
+        &args.server.closer,
+        &url,
+        &["token", "create", "--workspace", "demo"],
+    )?
+    .trim()
+    .to_owned();
+    let end = time::Date::parse(
+        &args.until,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .context("--until is a date")?;
+    let from = end
+        .previous_day()
+        .context("a day")?
+        .replace_year(end.year() - 1)?;
+    let to = end.previous_day().context("a day")?;
+    let range = format!("from={from}&to={to}");
+    let engine = if args.server.engine == Engine::Postgres {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!("\n### Reports on {engine}, a 12-month range ({range})\n");
+    println!("| report | p50 ms | p90 ms | max ms | body |\n|---|---|---|---|---|");
+    let client = reqwest::Client::new();
+    for (name, extra) in [
+        ("funnel", ""),
+        ("funnel", "&by=channel"),
+        ("funnel", "&view=flow"),
+        ("measures", ""),
+        ("measures", "&by=owner"),
+        ("retention", ""),
+        ("ltv", ""),
+        ("attribution", ""),
+        ("attribution", "&by=campaign&model=position_based"),
+        ("bottleneck", "&by=channel"),
+    ] {
+        let u = format!("{}/api/v1/reports/{name}?{range}{extra}", server.base);
+        time_requests(&client, &u, &token, 2).await?;
+        let (mut samples, bytes) = time_requests(&client, &u, &token, args.requests).await?;
+        let s = summarize(&mut samples).context("no samples")?;
+        println!(
+            "| {name}{} | **{:.0}** | {:.0} | {:.0} | {} KiB |",
+            if extra.is_empty() {
+                String::new()
+            } else {
+                format!(" `{extra}`")
+            },
+            ms(s.p50),
+            ms(s.p90),
+            ms(s.max),
+            bytes / 1024
+        );
+    }
+    if let Some((rss, peak)) = server.memory_mib() {
+        println!("\nserver memory: {rss:.0} MiB resident, {peak:.0} MiB peak");
+    }
+    server.stop().await
+}
