@@ -19,6 +19,7 @@ use closer_domain::{
     ContactDraft, Email, EventId, EventKind, NewEvent, Stage, Timestamp, UserId, WorkspaceId,
 };
 use closer_store::{DealMove, Site, StageMove, StoreError, UpsertContact};
+use futures::StreamExt;
 use serde_json::json;
 
 use crate::{App, AppError};
@@ -27,6 +28,8 @@ use crate::{App, AppError};
 const ACTOR: &str = "demo";
 /// Hits written per `record_hits` call.
 const HIT_BATCH: usize = 5_000;
+/// People being written at once.
+const IN_FLIGHT: usize = 64;
 
 /// What `fill_demo` wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -112,6 +115,7 @@ impl App {
 
         // Traffic first, so each lead's link brings its earlier visits with it.
         let mut hits = Vec::with_capacity(HIT_BATCH);
+        let mut writing = futures::stream::FuturesUnordered::new();
         for (i, p) in people.iter().enumerate() {
             let visitor = VisitorKey::client(&format!("demo-visitor-{i:09}"))?;
             for (v, t) in p.visits.iter().enumerate() {
@@ -137,16 +141,25 @@ impl App {
                     });
                 }
             }
+            // Batches end between people, so a visitor's visits are never split; a few are
+            // in flight so the next is built while the store writes.
             if hits.len() >= HIT_BATCH {
                 summary.page_views += hits.len() as u64;
-                self.store()
-                    .record_hits(Arc::from(std::mem::take(&mut hits)))
-                    .await?;
+                let batch: Arc<[Hit]> = Arc::from(std::mem::take(&mut hits));
+                writing.push(self.store().record_hits(batch));
+                if writing.len() >= 4
+                    && let Some(done) = writing.next().await
+                {
+                    done?;
+                }
             }
         }
         summary.page_views += hits.len() as u64;
         if !hits.is_empty() {
-            self.store().record_hits(Arc::from(hits)).await?;
+            writing.push(self.store().record_hits(Arc::from(hits)));
+        }
+        while let Some(done) = writing.next().await {
+            done?;
         }
 
         let pipeline = self
@@ -162,25 +175,39 @@ impl App {
             .filter(|s| s.kind == StageKind::Open)
             .cloned()
             .collect();
-        for (i, p) in people.iter().enumerate() {
-            if let Some(lead_at) = p.lead_at {
-                self.demo_person(
-                    ws,
-                    i,
-                    p,
-                    lead_at,
-                    &reps,
-                    &pipeline,
-                    &open,
-                    &reasons,
-                    &mut summary,
-                )
-                .await?;
-            }
-            if i % 1_000 == 0 {
-                progress(i as u64, total);
+        // People are written many at a time: the SQLite writer commits whatever is queued in one
+        // transaction, and PostgreSQL spreads them over its pool. Each person's own writes stay
+        // in order.
+        let leads = people.iter().filter(|p| p.lead_at.is_some()).count() as u64;
+        let (reps, pipeline, open, reasons) = (&reps, &pipeline, &open, &reasons);
+        let mut written = futures::stream::iter(
+            people
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| p.lead_at.map(|at| (i, p, at))),
+        )
+        .map(|(i, p, lead_at)| async move {
+            let mut s = DemoSummary::default();
+            self.demo_person(ws, i, p, lead_at, reps, pipeline, open, reasons, &mut s)
+                .await
+                .map(|()| s)
+        })
+        .buffer_unordered(IN_FLIGHT);
+        let mut done = 0u64;
+        while let Some(s) = written.next().await {
+            let s = s?;
+            summary.leads += s.leads;
+            summary.deals += s.deals;
+            summary.won += s.won;
+            summary.lost += s.lost;
+            summary.orders += s.orders;
+            done += 1;
+            if done.is_multiple_of(1_000) {
+                progress(done, leads);
             }
         }
+        drop(written);
+        let total = leads;
         progress(total, total);
         self.rescore(ws, |_| {}).await?;
         Ok(summary)

@@ -217,10 +217,16 @@ impl ReportStore for PostgresStore {
         by: &Breakdown,
     ) -> Result<Vec<StageStay>, StoreError> {
         let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
+        // The deal is read only when the breakdown needs its contact or owner.
+        let deals = if *by == Breakdown::Total {
+            ""
+        } else {
+            " join deals d on d.id = ds.deal_id"
+        };
         let sql = format!(
             "select {g}, ds.stage_name, coalesce(ps.position, 1000000)::bigint, \
                floor(extract(epoch from ds.left_at - ds.entered_at))::bigint \
-             from deal_stages ds join deals d on d.id = ds.deal_id \
+             from deal_stages ds{deals} \
              left join pipeline_stages ps on ps.id = ds.stage_id{joins} \
              where ds.workspace_id = $1 and ds.left_at >= $2 and ds.left_at < $3 \
              and ($4::text is null or true)"

@@ -103,7 +103,11 @@ async fn identified(
 /// once) could leave that hit off the contact: the writer saw no link yet, and the link's copy
 /// of the history did not see the uncommitted hit. With it, whichever commits second sees the
 /// first.
-const VISITOR_LOCK: &str = "hashtextextended(w::text || ':' || v, 7)";
+///
+/// Visitors are striped over 512 lock keys (class 7411): a batch of thousands of visitors then
+/// takes at most 512 locks, so concurrent batches never exhaust PostgreSQL's shared lock table
+/// ("out of shared memory"), at the price of a link waiting for the batches in flight.
+const VISITOR_LOCK_BUCKET: &str = "(hashtextextended(w::text || ':' || v, 7) & 511)::int";
 
 async fn lock_visitors_shared(conn: &mut PgConnection, hits: &[Hit]) -> Result<(), StoreError> {
     let mut keys: Vec<(Uuid, &str)> = hits
@@ -116,8 +120,9 @@ async fn lock_visitors_shared(conn: &mut PgConnection, hits: &[Hit]) -> Result<(
     let (workspaces, visitors): (Vec<Uuid>, Vec<String>) =
         keys.iter().map(|(w, v)| (*w, (*v).to_owned())).unzip();
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "select count(pg_advisory_xact_lock_shared({VISITOR_LOCK})) \
-         from unnest($1::uuid[], $2::text[]) as k(w, v)"
+        "select count(pg_advisory_xact_lock_shared(7411, b)) from \
+         (select distinct ({VISITOR_LOCK_BUCKET}) as b from unnest($1::uuid[], $2::text[]) as k(w, v) \
+          order by b) as buckets"
     )))
     .bind(&workspaces)
     .bind(&visitors)
@@ -301,7 +306,7 @@ pub(crate) async fn link(
     now: Timestamp,
 ) -> Result<Link, StoreError> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "select pg_advisory_xact_lock({VISITOR_LOCK}) from (select $1::uuid as w, $2::text as v) k"
+        "select pg_advisory_xact_lock(7411, {VISITOR_LOCK_BUCKET}) from (select $1::uuid as w, $2::text as v) k"
     )))
     .bind(ws.0)
     .bind(visitor.as_str())

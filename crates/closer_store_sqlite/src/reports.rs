@@ -251,9 +251,15 @@ fn stage_stays(
     by: &Breakdown,
 ) -> Result<Vec<StageStay>, StoreError> {
     let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
+    // The deal is read only when the breakdown needs its contact or owner.
+    let deals = if *by == Breakdown::Total {
+        ""
+    } else {
+        " join deals d on d.id = ds.deal_id"
+    };
     let sql = format!(
         "select {g}, ds.stage_name, coalesce(ps.position, 1000000), ds.left_at - ds.entered_at \
-         from deal_stages ds join deals d on d.id = ds.deal_id \
+         from deal_stages ds{deals} \
          left join pipeline_stages ps on ps.id = ds.stage_id{joins} \
          where ds.workspace_id = :ws and ds.left_at >= :from and ds.left_at < :to"
     );

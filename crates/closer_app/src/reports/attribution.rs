@@ -4,7 +4,7 @@
 //! so the column totals are the conversion counts. A conversion with no tracked visit is
 //! credited to `(none)`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use closer_domain::WorkspaceId;
 use closer_domain::reports::{self, Breakdown, Model, WHOLE};
@@ -89,25 +89,38 @@ impl App {
             }
         };
         let paths = self.store().conversion_paths(ws, q.period).await?;
-        let mut credits: BTreeMap<String, Credit> = BTreeMap::new();
+        // Touch keys become small indexes: no string is copied per visit.
+        let none = "(none)";
+        let mut names: Vec<&str> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut credits: Vec<Credit> = Vec::new();
         let mut total = Credit::default();
+        let mut keys: Vec<usize> = Vec::new();
         for p in &paths {
-            let mut keys: Vec<String> = p
-                .touches
-                .iter()
-                .map(|(channel, campaign)| {
-                    if dimension == "channel" {
-                        channel.clone()
-                    } else {
-                        campaign.clone().unwrap_or_else(|| "(none)".to_owned())
-                    }
-                })
-                .collect();
+            keys.clear();
+            for (channel, campaign) in &p.touches {
+                let name = if dimension == "channel" {
+                    channel.as_str()
+                } else {
+                    campaign.as_deref().unwrap_or(none)
+                };
+                let i = *index.entry(name).or_insert_with(|| {
+                    names.push(name);
+                    credits.push(Credit::default());
+                    names.len() - 1
+                });
+                keys.push(i);
+            }
             if keys.is_empty() {
-                keys.push("(none)".to_owned());
+                let i = *index.entry(none).or_insert_with(|| {
+                    names.push(none);
+                    credits.push(Credit::default());
+                    names.len() - 1
+                });
+                keys.push(i);
             }
             for (key, share) in reports::credit(model, &keys) {
-                for c in [credits.entry(key).or_default(), &mut total] {
+                for c in [&mut credits[key], &mut total] {
                     match p.kind {
                         ConversionKind::Lead => c.leads += share,
                         ConversionKind::Deal => c.deals += share,
@@ -122,7 +135,11 @@ impl App {
                 }
             }
         }
-        let mut rows: Vec<_> = credits.iter().map(|(k, c)| row(k.clone(), c)).collect();
+        let credits: BTreeMap<&str, &Credit> = names.iter().copied().zip(&credits).collect();
+        let mut rows: Vec<_> = credits
+            .iter()
+            .map(|(k, c)| row((*k).to_owned(), c))
+            .collect();
         rows.sort_by(|a, b| b.leads.total_cmp(&a.leads).then(a.group.cmp(&b.group)));
         Ok(AttributionReport {
             query: Echo::of(q),

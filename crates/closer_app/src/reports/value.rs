@@ -275,18 +275,26 @@ fn predict(customers: &[CustomerSummary]) -> Result<Predicted, reports::ModelErr
     let spend = GammaGamma::fit(&sample)?;
     #[allow(clippy::cast_precision_loss)] // customer counts far below 2^52
     let n = customers.len() as f64;
-    let expected: f64 = customers
-        .iter()
-        .map(|c| purchases.expected_purchases(c, HORIZON_WEEKS))
-        .sum();
-    let alive: f64 = customers
-        .iter()
-        .map(|c| purchases.probability_alive(c))
-        .sum();
-    let value: f64 = customers
-        .iter()
-        .map(|c| purchases.expected_purchases(c, HORIZON_WEEKS) * spend.expected_spend(c))
-        .sum();
+    // Customers come sorted by history: equal histories are neighbours and computed once.
+    let (mut expected, mut alive, mut value) = (0.0, 0.0, 0.0);
+    let mut last: Option<(CustomerSummary, [f64; 3])> = None;
+    for c in customers {
+        let figures = match last {
+            Some((seen, figures)) if seen == *c => figures,
+            _ => {
+                let e = purchases.expected_purchases(c, HORIZON_WEEKS);
+                [
+                    e,
+                    purchases.probability_alive(c),
+                    e * spend.expected_spend(c),
+                ]
+            }
+        };
+        expected += figures[0];
+        alive += figures[1];
+        value += figures[2];
+        last = Some((*c, figures));
+    }
     let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
     #[allow(clippy::cast_possible_truncation)] // money far below i128's range
     Ok(Predicted {

@@ -153,7 +153,7 @@ impl BgNbd {
                 customers.len()
             )));
         }
-        let data = customers.to_vec();
+        let data = grouped(customers, |c| (c.x, c.t_x, c.t));
         let neg_ll = move |p: &[f64]| -customers_ll(p, &data);
         let starts = [
             vec![1.0, 1.0, 1.0, 1.0],
@@ -207,8 +207,30 @@ impl BgNbd {
     }
 }
 
-fn customers_ll(p: &[f64], customers: &[CustomerSummary]) -> f64 {
-    customers.iter().map(|c| BgNbd::ll(p, c)).sum()
+/// Customers with the same `key` merged, with how many there were: a likelihood is summed once
+/// per distinct history (many customers share one, such as every one-time buyer of a week).
+fn grouped<K: PartialOrd>(
+    customers: &[CustomerSummary],
+    key: impl Fn(&CustomerSummary) -> K,
+) -> Vec<(CustomerSummary, f64)> {
+    let mut sorted = customers.to_vec();
+    sorted.sort_by(|a, b| {
+        key(a)
+            .partial_cmp(&key(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut out: Vec<(CustomerSummary, f64)> = Vec::new();
+    for c in sorted {
+        match out.last_mut() {
+            Some((last, n)) if key(last) == key(&c) => *n += 1.0,
+            _ => out.push((c, 1.0)),
+        }
+    }
+    out
+}
+
+fn customers_ll(p: &[f64], customers: &[(CustomerSummary, f64)]) -> f64 {
+    customers.iter().map(|(c, n)| n * BgNbd::ll(p, c)).sum()
 }
 
 /// Fitted Gamma-Gamma parameters.
@@ -245,8 +267,8 @@ impl GammaGamma {
                 data.len()
             )));
         }
-        let fitted = data.clone();
-        let neg_ll = move |p: &[f64]| -fitted.iter().map(|c| Self::ll(p, c)).sum::<f64>();
+        let fitted = grouped(&data, |c| (c.x, c.mean_spend));
+        let neg_ll = move |p: &[f64]| -fitted.iter().map(|(c, n)| n * Self::ll(p, c)).sum::<f64>();
         let starts = [
             vec![1.0, 1.0, 1.0],
             vec![5.0, 3.0, 10.0],
