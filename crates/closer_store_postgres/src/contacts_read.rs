@@ -152,8 +152,9 @@ pub(crate) async fn events(
            select t.id, case when t.name = 'pageview' then 'pageview' else 'custom_event' end, t.occurred_at, \
              jsonb_build_object('name', t.name, 'site', s.domain, 'path', t.path, 'session_id', replace(t.session_id::text, '-', ''), \
                'props', coalesce(t.props, '{}'::jsonb), 'revenue', t.revenue::text, 'currency', t.currency) \
-           from visitor_links l join sessions v on v.visitor = l.visitor and v.workspace_id = l.workspace_id \
-           join traffic_events t on t.session_id = v.id join sites s on s.id = t.site_id where l.workspace_id = $1 and l.contact_id = $2 \
+           from traffic_events t join sites s on s.id = t.site_id \
+           where t.session_id = any(array(select v.id from visitor_links l join sessions v \
+             on v.visitor = l.visitor and v.workspace_id = l.workspace_id where l.workspace_id = $1 and l.contact_id = $2)) \
            union all \
            select a.id, 'activity', a.occurred_at, jsonb_build_object('kind', a.kind, 'outcome', a.outcome, 'text', a.body, \
              'deal_id', replace(a.deal_id::text, '-', ''), 'owner_id', replace(a.owner_id::text, '-', '')) \
