@@ -138,7 +138,7 @@ pub async fn report(app: &App, which: Business, args: BusinessArgs) -> anyhow::R
                 q.by.as_string()
             );
             for note in &notes {
-                let _ = writeln!(out, "{note}");
+                out.push_str(&crate::qualify::wrap(note, ""));
             }
             if !notes.is_empty() {
                 out.push('\n');

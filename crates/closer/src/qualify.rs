@@ -57,7 +57,7 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
 }
 
 /// Words wrapped to 80 columns, each line after `indent`.
-fn wrap(text: &str, indent: &str) -> String {
+pub(crate) fn wrap(text: &str, indent: &str) -> String {
     let mut out = String::new();
     let mut line = String::from(indent);
     for word in text.split_whitespace() {

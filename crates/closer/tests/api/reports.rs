@@ -12,7 +12,10 @@ use serde_json::Value;
 use crate::helpers::{Backend, TestApp, fields, problem, spawn_app};
 use crate::on_both_backends;
 
-on_both_backends!(bad_and_empty_queries_are_answered_precisely);
+on_both_backends!(
+    bad_and_empty_queries_are_answered_precisely,
+    reports_from_the_terminal,
+);
 
 const LEADS: u64 = 2_500;
 const SEED: u64 = 11;
@@ -307,5 +310,84 @@ async fn bad_and_empty_queries_are_answered_precisely(app: TestApp) {
             }
             _ => assert_eq!(r["total"]["leads"], 0.0),
         }
+    }
+}
+
+fn closer(db: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_closer"))
+        .args(args)
+        .env("CLOSER_DATABASE_URL", db)
+        .env("CLOSER_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// `closer report NAME`: tables within 80 columns, CSV with a header, JSON like the API's,
+/// and the mistakes a person types, each with a message naming the flag.
+async fn reports_from_the_terminal(app: TestApp) {
+    let db = app.database_url();
+    let run = |args: &[&str]| {
+        let mut all = vec!["report"];
+        all.extend_from_slice(args);
+        closer(&db, &all)
+    };
+    let out = run(&[
+        "funnel",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-01-31",
+        "--by",
+        "channel",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains("Funnel (cohort)") && table.contains("visitor"),
+        "{table}"
+    );
+    assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+    for name in ["measures", "retention", "ltv", "attribution", "bottleneck"] {
+        let out = run(&[name, "--from", "2026-01-01", "--to", "2026-01-31"]);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.lines().all(|l| l.chars().count() <= 80),
+            "{name}:\n{text}"
+        );
+    }
+    let csv = run(&["measures", "--format", "csv"]);
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert!(csv.starts_with("section,group,closed,won"), "{csv}");
+    let json = run(&["funnel", "--format", "json", "--view", "flow"]);
+    let json: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["view"], "flow");
+    for (args, says) in [
+        (
+            &["funnel", "--from", "2026-02-01", "--to", "2026-01-01"][..],
+            "to: must be after",
+        ),
+        (&["funnel", "--by", "colour"][..], "by:"),
+        (&["funnel", "--view", "sideways"][..], "view:"),
+        (&["attribution", "--model", "time_decay"][..], "model:"),
+        (&["funnel", "--from", "yesterday"][..], "from:"),
+        (&["funnel", "--workspace", "nowhere"][..], "nowhere"),
+    ] {
+        let out = run(args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?}: nothing printed but the error"
+        );
     }
 }
