@@ -4,9 +4,7 @@
 
 use std::fmt::Write;
 
-use closer_app::{App, ReportQuery, View};
-use closer_domain::FieldError;
-use closer_domain::reports::Model;
+use closer_app::{App, ReportRequest, View};
 
 use crate::cli::{BusinessArgs, ReportFormat as Format};
 use crate::report::{short, table};
@@ -62,34 +60,20 @@ fn duration(seconds: Option<i64>) -> String {
     }
 }
 
-fn parse(args: &BusinessArgs) -> Result<(ReportQuery, View, Model), closer_app::AppError> {
-    let q = ReportQuery::parse(args.from.as_deref(), args.to.as_deref(), args.by.as_deref());
-    let v = View::parse(args.view.as_deref());
-    let m = match args.model.as_deref() {
-        None => Ok(Model::Linear),
-        Some(raw) => Model::parse(raw).ok_or_else(|| {
-            FieldError::new(
-                "model",
-                format!(
-                    "{raw:?} is not a model: use first_touch, last_touch, linear or position_based"
-                ),
-            )
-        }),
-    };
-    match (q, v, m) {
-        (Ok(q), Ok(v), Ok(m)) => Ok((q, v, m)),
-        (q, v, m) => {
-            let mut errors = q.err().unwrap_or_default();
-            errors.extend(v.err());
-            errors.extend(m.err());
-            Err(closer_app::AppError::Invalid(errors))
-        }
-    }
-}
-
 pub async fn report(app: &App, which: Business, args: BusinessArgs) -> anyhow::Result<()> {
     let ws = app.workspace_by_slug(&args.workspace).await?.id;
-    let (q, view, model) = parse(&args)?;
+    let ReportRequest {
+        query: q,
+        view,
+        model,
+    } = ReportRequest::parse(
+        args.from.as_deref(),
+        args.to.as_deref(),
+        args.by.as_deref(),
+        args.view.as_deref(),
+        args.model.as_deref(),
+    )
+    .map_err(closer_app::AppError::Invalid)?;
     let (json, sections, notes) = match which {
         Business::Funnel => {
             let r = app.funnel_report(ws, &q, view).await?;

@@ -31,7 +31,7 @@ pub use qualification::{
 };
 pub use reports::{
     AttributionReport, BottleneckReport, FunnelReport, LtvReport, MeasuresReport, ReportQuery,
-    RetentionReport, View,
+    ReportRequest, RetentionReport, View,
 };
 pub use traffic::{
     Client, ContactTraffic, DropReason, Identified, IdentifyInput, IngestStats, Prepared,

@@ -15,7 +15,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::server::Server;
-use crate::stats::{ms, summarize};
+use crate::stats::{ms, summarize, time_requests};
 use crate::{Engine, ServerArgs};
 
 #[derive(clap::Args)]
@@ -108,24 +108,6 @@ fn seed(path: &str, args: &BoardArgs, pipeline: &Value) -> anyhow::Result<()> {
     tx.commit()?;
     conn.execute_batch("pragma wal_checkpoint(truncate);")?;
     Ok(())
-}
-
-async fn time_requests(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    n: usize,
-) -> anyhow::Result<(Vec<Duration>, usize)> {
-    let mut samples = Vec::with_capacity(n);
-    let mut bytes = 0;
-    for _ in 0..n {
-        let started = Instant::now();
-        let res = client.get(url).bearer_auth(token).send().await?;
-        ensure!(res.status().is_success(), "board answered {}", res.status());
-        bytes = res.bytes().await?.len();
-        samples.push(started.elapsed());
-    }
-    Ok((samples, bytes))
 }
 
 pub async fn run(args: &BoardArgs) -> anyhow::Result<()> {

@@ -3,12 +3,12 @@
 //! each report for a 12-month range one request at a time over loopback. `--database` reuses
 //! a database filled before (its `demo` workspace) instead of generating again.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Context, ensure};
+use anyhow::Context;
 
 use crate::server::{Server, cli};
-use crate::stats::{ms, summarize};
+use crate::stats::{ms, summarize, time_requests};
 use crate::{Engine, ServerArgs};
 
 #[derive(clap::Args)]
@@ -28,24 +28,6 @@ pub struct ReportsArgs {
     /// The day the demo history ends; reports cover the year before it.
     #[arg(long, default_value = "2026-11-01")]
     pub until: String,
-}
-
-async fn time_requests(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    n: usize,
-) -> anyhow::Result<(Vec<Duration>, usize)> {
-    let mut samples = Vec::with_capacity(n);
-    let mut bytes = 0;
-    for _ in 0..n {
-        let started = Instant::now();
-        let res = client.get(url).bearer_auth(token).send().await?;
-        ensure!(res.status().is_success(), "{url} answered {}", res.status());
-        bytes = res.bytes().await?.len();
-        samples.push(started.elapsed());
-    }
-    Ok((samples, bytes))
 }
 
 pub async fn run(args: &ReportsArgs) -> anyhow::Result<()> {

@@ -1,6 +1,8 @@
-//! Latency percentiles from recorded samples.
+//! Latency percentiles from recorded samples, and timing requests one at a time.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use anyhow::ensure;
 
 pub struct Summary {
     pub count: usize,
@@ -36,6 +38,25 @@ pub fn summarize(samples: &mut [Duration]) -> Option<Summary> {
 
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1_000.0
+}
+
+/// `n` GET requests one after another: each one's latency, and the last body's size.
+pub async fn time_requests(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    n: usize,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let mut samples = Vec::with_capacity(n);
+    let mut bytes = 0;
+    for _ in 0..n {
+        let started = Instant::now();
+        let res = client.get(url).bearer_auth(token).send().await?;
+        ensure!(res.status().is_success(), "board answered {}", res.status());
+        bytes = res.bytes().await?.len();
+        samples.push(started.elapsed());
+    }
+    Ok((samples, bytes))
 }
 
 #[cfg(test)]

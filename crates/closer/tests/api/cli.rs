@@ -1,18 +1,11 @@
 //! The `closer` command line: set-up commands, clear errors, graceful shutdown.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use closer_store_sqlite::testing::TempDb;
 
-fn closer(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_closer"))
-        .args(args)
-        .env("CLOSER_DATABASE_URL", db)
-        .env("CLOSER_LOG", "warn")
-        .output()
-        .unwrap()
-}
+use crate::helpers::closer;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -336,3 +336,13 @@ pub fn urlencoded(pairs: &[(&str, &str)]) -> String {
         .extend_pairs(pairs)
         .finish()
 }
+
+/// Runs the `closer` binary on `db` (a URL from `TestApp::database_url` or a temporary file).
+pub fn closer(db: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_closer"))
+        .args(args)
+        .env("CLOSER_DATABASE_URL", db)
+        .env("CLOSER_LOG", "warn")
+        .output()
+        .unwrap()
+}

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, fields, problem, urlencoded};
+use crate::helpers::{TestApp, closer, fields, problem, urlencoded};
 
 crate::on_both_backends!(
     a_captured_lead_is_sold_through_every_stage,
@@ -597,15 +597,6 @@ async fn concurrent_moves_over_http_keep_every_history_row(app: TestApp) {
         assert_eq!(pair[0]["left_at"], pair[1]["entered_at"], "{detail:#}");
     }
     assert_eq!(history.last().unwrap()["stage"], detail["stage"]);
-}
-
-fn closer(db: &str, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_closer"))
-        .args(args)
-        .env("CLOSER_DATABASE_URL", db)
-        .env("CLOSER_LOG", "warn")
-        .output()
-        .unwrap()
 }
 
 fn ok(out: &std::process::Output) -> String {

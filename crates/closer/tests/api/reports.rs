@@ -9,7 +9,7 @@ use closer_domain::demo::{
 use closer_domain::{Role, Timestamp};
 use serde_json::Value;
 
-use crate::helpers::{Backend, TestApp, fields, problem, spawn_app};
+use crate::helpers::{Backend, TestApp, closer, fields, problem, spawn_app};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -311,15 +311,6 @@ async fn bad_and_empty_queries_are_answered_precisely(app: TestApp) {
             _ => assert_eq!(r["total"]["leads"], 0.0),
         }
     }
-}
-
-fn closer(db: &str, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_closer"))
-        .args(args)
-        .env("CLOSER_DATABASE_URL", db)
-        .env("CLOSER_LOG", "warn")
-        .output()
-        .unwrap()
 }
 
 /// `closer report NAME`: tables within 80 columns, CSV with a header, JSON like the API's,

@@ -97,6 +97,50 @@ impl ReportQuery {
     }
 }
 
+/// Everything an interface may ask of a report: the query, the funnel's view and the
+/// attribution model. Both the API and the CLI parse their raw strings here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRequest {
+    pub query: ReportQuery,
+    pub view: View,
+    pub model: closer_domain::reports::Model,
+}
+
+impl ReportRequest {
+    /// Every problem reported at once, each naming its field.
+    pub fn parse(
+        from: Option<&str>,
+        to: Option<&str>,
+        by: Option<&str>,
+        view: Option<&str>,
+        model: Option<&str>,
+    ) -> Result<Self, Vec<FieldError>> {
+        use closer_domain::reports::Model;
+        let query = ReportQuery::parse(from, to, by);
+        let view = View::parse(view);
+        let model = match model {
+            None => Ok(Model::Linear),
+            Some(raw) => Model::parse(raw).ok_or_else(|| {
+                FieldError::new(
+                    "model",
+                    format!(
+                        "{raw:?} is not a model: use first_touch, last_touch, linear or position_based"
+                    ),
+                )
+            }),
+        };
+        match (query, view, model) {
+            (Ok(query), Ok(view), Ok(model)) => Ok(Self { query, view, model }),
+            (q, v, m) => {
+                let mut errors = q.err().unwrap_or_default();
+                errors.extend(v.err());
+                errors.extend(m.err());
+                Err(errors)
+            }
+        }
+    }
+}
+
 /// The period and breakdown a report answered for, echoed at its top.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Echo {

@@ -5,10 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use closer_app::{
     AttributionReport, BottleneckReport, FunnelReport, LtvReport, MeasuresReport, Principal,
-    ReportQuery, RetentionReport, View,
+    ReportRequest, RetentionReport,
 };
-use closer_domain::FieldError;
-use closer_domain::reports::Model;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -49,35 +47,16 @@ pub struct ReportParams {
     model: Option<String>,
 }
 
-struct Parsed {
-    query: ReportQuery,
-    view: View,
-    model: Model,
-}
-
 impl ReportParams {
-    fn parse(&self) -> Result<Parsed, ApiError> {
-        let query =
-            ReportQuery::parse(self.from.as_deref(), self.to.as_deref(), self.by.as_deref());
-        let view = View::parse(self.view.as_deref());
-        let model = match self.model.as_deref() {
-            None => Ok(Model::Linear),
-            Some(raw) => Model::parse(raw).ok_or_else(|| {
-                FieldError::new(
-                    "model",
-                    format!("{raw:?} is not a model: use first_touch, last_touch, linear or position_based"),
-                )
-            }),
-        };
-        match (query, view, model) {
-            (Ok(query), Ok(view), Ok(model)) => Ok(Parsed { query, view, model }),
-            (q, v, m) => {
-                let mut errors = q.err().unwrap_or_default();
-                errors.extend(v.err());
-                errors.extend(m.err());
-                Err(ApiError::invalid(errors))
-            }
-        }
+    fn parse(&self) -> Result<ReportRequest, ApiError> {
+        ReportRequest::parse(
+            self.from.as_deref(),
+            self.to.as_deref(),
+            self.by.as_deref(),
+            self.view.as_deref(),
+            self.model.as_deref(),
+        )
+        .map_err(ApiError::invalid)
     }
 }
 
