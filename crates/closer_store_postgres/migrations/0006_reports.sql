@@ -171,12 +171,16 @@ from (select distinct on (l.contact_id) l.contact_id, s.started_at, s.channel, s
       order by l.contact_id, s.started_at) as f
 where journeys.contact_id = f.contact_id;
 
-update journeys set lead_path = (
-    select string_agg(s.channel || chr(31) || coalesce(s.utm_campaign, ''), chr(30) order by s.started_at)
-    from visitor_links l join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id
-    where l.contact_id = journeys.contact_id
-      and s.started_at <= coalesce(journeys.lead_at, journeys.entered_at))
-where exists (select 1 from visitor_links l where l.contact_id = journeys.contact_id);
+-- Set-based (one join of links and sessions), not a subquery per contact.
+update journeys set lead_path = p.path
+from (select l.contact_id,
+             string_agg(s.channel || chr(31) || coalesce(s.utm_campaign, ''), chr(30) order by s.started_at) as path
+      from visitor_links l
+      join journeys j on j.contact_id = l.contact_id
+      join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id
+        and s.started_at <= coalesce(j.lead_at, j.entered_at)
+      group by l.contact_id) as p
+where journeys.contact_id = p.contact_id;
 
 insert into visitor_days (workspace_id, day, site_id, channel, source, campaign, visitors)
 select workspace_id, floor(extract(epoch from started_at) / 86400)::integer, site_id, channel,
