@@ -1,6 +1,7 @@
 //! `closer report funnel|measures|retention|ltv|attribution|bottleneck`: the business reports
 //! in the terminal. Each report becomes a few sections of rows, printed as tables that fit 80
-//! columns, as CSV (a `section` column first), or as the API's JSON.
+//! columns, as CSV (a `section` column first), or as the API's JSON. Money sits in a column of
+//! its own next to its currency, so a spreadsheet can sum it.
 
 use std::fmt::Write;
 
@@ -208,7 +209,9 @@ fn measures(r: &closer_app::MeasuresReport) -> Vec<Section> {
     );
     let mut open = Section::new(
         "Open pipeline",
-        &["group", "forecast", "deals", "amount", "weighted"],
+        &[
+            "group", "forecast", "currency", "deals", "amount", "weighted",
+        ],
     );
     let mut losses = Section::new("Loss reasons", &["group", "reason", "deals", "share"]);
     for g in std::iter::once(&r.total).chain(&r.groups) {
@@ -249,9 +252,10 @@ fn measures(r: &closer_app::MeasuresReport) -> Vec<Section> {
             open.row(vec![
                 name.clone(),
                 f.category.clone(),
+                f.currency.clone(),
                 f.deals.to_string(),
-                format!("{} {}", f.amount, f.currency),
-                format!("{} {}", f.weighted, f.currency),
+                f.amount.clone(),
+                f.weighted.clone(),
             ]);
         }
         for l in &g.loss_reasons {
@@ -302,15 +306,14 @@ fn ltv(r: &closer_app::LtvReport) -> Vec<Section> {
     let currency = r.currency.clone().unwrap_or_default();
     let mut hist = Section::new(
         "Historical value per customer",
-        &["group", "customers", "average value"],
+        &["group", "customers", "currency", "average value"],
     );
     for g in std::iter::once(&r.total).chain(&r.groups) {
         hist.row(vec![
             short(&g.group),
             g.customers.to_string(),
-            g.average_value
-                .as_ref()
-                .map_or_else(|| "–".into(), |v| format!("{v} {currency}")),
+            currency.clone(),
+            g.average_value.clone().unwrap_or_else(|| "–".into()),
         ]);
     }
     let mut out = vec![hist];
@@ -358,22 +361,30 @@ fn ltv(r: &closer_app::LtvReport) -> Vec<Section> {
 fn attribution(r: &closer_app::AttributionReport) -> Vec<Section> {
     let mut s = Section::new(
         format!("Attribution by {} ({})", r.dimension, r.model),
-        &[r.dimension, "leads", "deals", "won", "revenue"],
+        &[r.dimension, "leads", "deals", "won", "currency", "revenue"],
     );
     for row in r.rows.iter().chain(std::iter::once(&r.total)) {
-        let revenue = row
-            .revenue
-            .iter()
-            .map(|m| format!("{} {}", m.amount, m.currency))
-            .collect::<Vec<_>>()
-            .join(", ");
+        // One line per currency: the counts on the first.
+        let mut money = row.revenue.iter();
+        let first = money.next();
         s.row(vec![
             short(&row.group),
             row.leads.to_string(),
             row.deals.to_string(),
             row.won_deals.to_string(),
-            revenue,
+            first.map(|m| m.currency.clone()).unwrap_or_default(),
+            first.map(|m| m.amount.clone()).unwrap_or_default(),
         ]);
+        for m in money {
+            s.row(vec![
+                short(&row.group),
+                String::new(),
+                String::new(),
+                String::new(),
+                m.currency.clone(),
+                m.amount.clone(),
+            ]);
+        }
     }
     vec![s]
 }
@@ -382,7 +393,14 @@ fn bottleneck(r: &closer_app::BottleneckReport) -> Vec<Section> {
     let currency = r.currency.clone().unwrap_or_default();
     let mut s = Section::new(
         "Steps ranked by what reaching their target adds a quarter",
-        &["group", "step", "now", "target", "gain a quarter"],
+        &[
+            "group",
+            "step",
+            "now",
+            "target",
+            "currency",
+            "gain a quarter",
+        ],
     );
     for g in std::iter::once(&r.total).chain(&r.groups) {
         for l in &g.steps {
@@ -391,7 +409,8 @@ fn bottleneck(r: &closer_app::BottleneckReport) -> Vec<Section> {
                 l.step.to_owned(),
                 pct(Some(l.rate)),
                 pct(Some(l.target)),
-                format!("{} {currency}", l.gain_per_quarter),
+                currency.clone(),
+                l.gain_per_quarter.clone(),
             ]);
         }
     }
