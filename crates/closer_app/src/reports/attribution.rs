@@ -90,7 +90,7 @@ impl App {
         };
         let paths = self.store().conversion_paths(ws, q.period).await?;
         // Touch keys become small indexes: no string is copied per visit.
-        let none = "(none)";
+        let none = super::NONE;
         let mut names: Vec<&str> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
         let mut credits: Vec<Credit> = Vec::new();

@@ -8,7 +8,7 @@ use closer_domain::WorkspaceId;
 use closer_store::{ClosedDeal, LeadResponse, OpenDeals, StageStay};
 use serde::Serialize;
 
-use super::{Echo, ReportQuery, days, label, money, quantile, rate};
+use super::{Echo, NONE, ReportQuery, days, money, quantile, rate};
 use crate::{App, AppError};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -90,6 +90,19 @@ struct Rows<'a> {
     open: Vec<&'a OpenDeals>,
     stays: Vec<&'a StageStay>,
     responses: Vec<&'a LeadResponse>,
+}
+
+/// The rows of `group` (by its label), made on first use: looked up by `&str`, so a row of an
+/// existing group allocates nothing.
+fn rows_of<'m, 'a>(
+    groups: &'m mut BTreeMap<String, Rows<'a>>,
+    group: Option<&str>,
+) -> &'m mut Rows<'a> {
+    let name = group.unwrap_or(NONE);
+    if !groups.contains_key(name) {
+        groups.insert(name.to_owned(), Rows::default());
+    }
+    groups.get_mut(name).expect("inserted above")
 }
 
 fn measure(group: String, rows: &Rows<'_>) -> GroupMeasures {
@@ -224,35 +237,19 @@ impl App {
         let mut groups: BTreeMap<String, Rows<'_>> = BTreeMap::new();
         for d in &deals {
             total.deals.push(d);
-            groups
-                .entry(label(d.group.clone()))
-                .or_default()
-                .deals
-                .push(d);
+            rows_of(&mut groups, d.group.as_deref()).deals.push(d);
         }
         for o in &open {
             total.open.push(o);
-            groups
-                .entry(label(o.group.clone()))
-                .or_default()
-                .open
-                .push(o);
+            rows_of(&mut groups, o.group.as_deref()).open.push(o);
         }
         for s in &stays {
             total.stays.push(s);
-            groups
-                .entry(label(s.group.clone()))
-                .or_default()
-                .stays
-                .push(s);
+            rows_of(&mut groups, s.group.as_deref()).stays.push(s);
         }
         for r in &responses {
             total.responses.push(r);
-            groups
-                .entry(label(r.group.clone()))
-                .or_default()
-                .responses
-                .push(r);
+            rows_of(&mut groups, r.group.as_deref()).responses.push(r);
         }
         let groups = if q.by == closer_domain::reports::Breakdown::Total {
             Vec::new()

@@ -159,9 +159,12 @@ impl Echo {
     }
 }
 
+/// The name of an unknown group (an anonymous visitor's owner, a contact without the property).
+const NONE: &str = "(none)";
+
 /// A group's name in a report: `(none)` where the group is unknown.
 fn label(group: Option<String>) -> String {
-    group.unwrap_or_else(|| "(none)".to_owned())
+    group.unwrap_or_else(|| NONE.to_owned())
 }
 
 /// `part / whole`, four decimals; `None` when there is nothing to divide by.
