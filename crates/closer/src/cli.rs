@@ -362,6 +362,10 @@ pub struct ServeArgs {
     /// Minutes a new hot lead's first-contact task is due in (speed-to-lead).
     #[arg(long, env = "CLOSER_FIRST_CONTACT_MINUTES", default_value_t = 15)]
     pub first_contact_minutes: u32,
+    /// Start on a `demo` workspace (filled with a year of synthetic history the first time)
+    /// and print a sign-in for it: a new password at every start.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Subcommand)]
@@ -428,6 +432,13 @@ pub enum UserCommand {
     },
     /// List a workspace's users.
     List {
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Set a user's password for the web app, read from the first line of standard input
+    /// (`echo 'a long passphrase' | closer user passwd EMAIL`). Signs the user out everywhere.
+    Passwd {
+        email: String,
         #[arg(long, default_value = "default")]
         workspace: String,
     },

@@ -94,9 +94,18 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         per_second: nonzero("--rate-limit", args.rate_limit)?,
         burst: nonzero("--rate-burst", args.rate_burst)?,
     };
+    let login = if args.demo {
+        Some(demo_login(&app).await?)
+    } else {
+        None
+    };
     let server = Application::build(config, app)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
+    if let Some((email, password)) = login {
+        println!("closer is running at http://{}", server.local_addr());
+        println!("sign in as {email} with the password {password} (workspace demo)");
+    }
     tracing::info!(address = %server.local_addr(), engine, "closer is ready at http://{}", server.local_addr());
     server
         .run_until(shutdown_signal())
@@ -208,6 +217,23 @@ async fn user(app: App, cmd: UserCommand) -> anyhow::Result<()> {
                 println!("{}\t{}\t{}\t{}", u.id, u.email, u.name, u.role);
             }
         }
+        UserCommand::Passwd { email, workspace } => {
+            use std::io::{BufRead, IsTerminal};
+            if std::io::stdin().is_terminal() {
+                eprint!(
+                    "New password (at least {} characters, shown as you type): ",
+                    closer_app::MIN_PASSWORD
+                );
+            }
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            let user = app.set_password(&workspace, &email, password).await?;
+            println!("password set for {} ({})", user.email, user.role);
+        }
     }
     Ok(())
 }
@@ -258,6 +284,29 @@ async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `serve --demo`: the `demo` workspace, filled on first use, and its owner with a new
+/// password.
+async fn demo_login(app: &App) -> anyhow::Result<(String, String)> {
+    const OWNER: &str = "owner@demo.example";
+    let ws = match app.create_workspace("demo", Some("Demo"), None).await {
+        Ok(ws) => ws,
+        Err(AppError::Conflict(_)) => app.workspace_by_slug("demo").await?,
+        Err(e) => return Err(e.into()),
+    };
+    if app.count_contacts(ws.id).await? == 0 {
+        eprintln!("filling the demo workspace with a year of history (a few seconds)…");
+        app.fill_demo(ws.id, 2_000, 1, closer_domain::Timestamp::now(), |_, _| {})
+            .await?;
+    }
+    match app.add_user_to(ws.id, OWNER, "Demo Owner", "admin").await {
+        Ok(_) | Err(AppError::Conflict(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let password = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
+    app.set_password("demo", OWNER, &password).await?;
+    Ok((OWNER.to_owned(), password))
 }
 
 async fn demo(

@@ -89,6 +89,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
         } => {
             let ws = app.workspace_by_slug(&workspace).await?.id;
             let req = DealRequest {
+                id: None,
                 contact_id: ContactId(uuid("contact", &contact)?),
                 title: deal::title(&title)?,
                 amount: amount.map(|a| Amount::parse("--amount", &a)).transpose()?,

@@ -12,12 +12,21 @@ use crate::{App, AppError, hex};
 
 const TOKEN_PREFIX: &str = "clsr_";
 
-/// Who a request acts as: a token's workspace and role.
+/// Who a request acts as: a token's or a signed-in user's workspace and role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Principal {
     pub workspace_id: WorkspaceId,
     pub role: Role,
-    pub token_id: TokenId,
+    pub by: Actor,
+}
+
+/// Whose credentials a request carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// An API token.
+    Token(TokenId),
+    /// A user signed in to the web app.
+    User(UserId),
 }
 
 impl Principal {
@@ -30,7 +39,10 @@ impl Principal {
 
     /// How this principal is named in stage history.
     pub fn actor(&self) -> String {
-        format!("token:{}", self.token_id)
+        match self.by {
+            Actor::Token(id) => format!("token:{id}"),
+            Actor::User(id) => format!("user:{id}"),
+        }
     }
 }
 
@@ -168,7 +180,7 @@ impl App {
         Ok(Principal {
             workspace_id: token.workspace_id,
             role: token.role,
-            token_id: token.id,
+            by: Actor::Token(token.id),
         })
     }
 

@@ -5,6 +5,7 @@
 //! the only door to data for every interface.
 
 mod access;
+mod auth;
 mod capture;
 mod contacts;
 mod demo;
@@ -19,7 +20,8 @@ use std::sync::Arc;
 
 use closer_store::Store;
 
-pub use access::{NewToken, Principal};
+pub use access::{Actor, NewToken, Principal};
+pub use auth::{LOCK_AFTER, MIN_PASSWORD, SESSION_FOR, SignedIn, WebUser};
 pub use capture::{CaptureOutcome, FormPayload, VISITOR_FIELD};
 pub use demo::DemoSummary;
 pub use error::AppError;
@@ -29,9 +31,13 @@ pub use pipeline::{
 pub use qualification::{
     EngagementLine, Qualification, QueueItem, QueueQuery, RecentLine, RescoreProgress, StageTouches,
 };
+/// The dashboard's parts, for the web app.
+pub mod reports_view {
+    pub use crate::reports::{Bucket, Change, ChannelRow};
+}
 pub use reports::{
-    AttributionReport, BottleneckReport, FunnelReport, LtvReport, MeasuresReport, ReportQuery,
-    ReportRequest, RetentionReport, View,
+    AttributionReport, BottleneckReport, Dashboard, FunnelReport, FunnelStep, LtvReport,
+    MeasuresReport, ReportQuery, ReportRequest, RetentionReport, View,
 };
 pub use traffic::{
     Client, ContactTraffic, DropReason, Identified, IdentifyInput, IngestStats, Prepared,

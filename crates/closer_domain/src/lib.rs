@@ -28,7 +28,7 @@ pub use ids::{ContactId, EventId, FormId, TokenId, UserId, WorkspaceId};
 pub use phone::{Phone, Region};
 pub use stage::Stage;
 pub use timestamp::{Timestamp, date_text, parse_date};
-pub use workspace::{Role, Slug};
+pub use workspace::{Role, Slug, UserRole};
 
 /// A field-level validation failure: which input field, and a sentence a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

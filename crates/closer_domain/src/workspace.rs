@@ -86,6 +86,76 @@ impl Role {
     }
 }
 
+/// What a person signed in to the web app may see and do. Stored on `users.role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserRole {
+    /// Everything, settings and users included.
+    Admin,
+    /// Every contact and deal, and the reports; no settings.
+    Manager,
+    /// Their own deals and contacts, the unassigned queue, their own tasks.
+    Rep,
+    /// Reports, traffic, sites and forms; no pipeline work.
+    Marketer,
+}
+
+impl UserRole {
+    pub const ALL: [UserRole; 4] = [
+        UserRole::Admin,
+        UserRole::Manager,
+        UserRole::Rep,
+        UserRole::Marketer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserRole::Admin => "admin",
+            UserRole::Manager => "manager",
+            UserRole::Rep => "rep",
+            UserRole::Marketer => "marketer",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == raw)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "role",
+                    format!("{raw:?} is not a role; use admin, manager, rep or marketer"),
+                )
+            })
+    }
+
+    /// Whether every deal and contact shows, not only the user's own and unassigned ones.
+    pub fn sees_everyone(self) -> bool {
+        matches!(
+            self,
+            UserRole::Admin | UserRole::Manager | UserRole::Marketer
+        )
+    }
+
+    /// Whether the user works leads and deals (logs calls, moves deals, takes leads).
+    pub fn sells(self) -> bool {
+        !matches!(self, UserRole::Marketer)
+    }
+
+    /// Whether the user changes settings: sites, forms, rules, pipelines, users, tokens.
+    pub fn configures(self) -> bool {
+        matches!(self, UserRole::Admin)
+    }
+
+    /// The API role the user's requests carry.
+    pub fn api_role(self) -> Role {
+        match self {
+            UserRole::Admin => Role::Admin,
+            _ => Role::Member,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ mod contacts_list;
 mod pipeline;
 mod qualification;
 mod reports;
+mod sessions;
 mod setup;
 mod traffic;
 mod work;
@@ -19,6 +20,7 @@ pub use contacts_list::*;
 pub use pipeline::*;
 pub use qualification::*;
 pub use reports::*;
+pub use sessions::*;
 pub use setup::*;
 pub use traffic::*;
 pub use work::*;
@@ -73,7 +75,8 @@ macro_rules! conformance_tests {
             concurrent_moves_of_a_deal_keep_every_history_row,
             activities_tasks_and_orders_round_trip,
             a_hit_racing_its_visitor_link_still_reaches_the_contact,
-            journeys_follow_every_write_and_reports_read_them);
+            journeys_follow_every_write_and_reports_read_them,
+            sign_in_state_and_sessions_round_trip);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod qualification;
 pub mod records;
 pub mod reports;
+pub mod sessions;
 pub mod traffic;
 pub mod work;
 
@@ -40,6 +41,7 @@ pub use reports::{
     ClosedDeal, ConversionKind, ConversionPath, JourneyRow, LeadResponse, OpenDeals, OrderRow,
     PathRow, Period, ReportStore, StageStay, VisitorCount, fold_paths, group_sql, parse_lead_path,
 };
+pub use sessions::{Credentials, SessionStore, WebSession};
 pub use traffic::{
     BreakdownRow, Bucket, Link, PageRow, Recorded, SITE_DOMAIN_CONSTRAINT, SeriesRow,
     SessionTotals, Site, Touch, TrafficAggregates, TrafficQuery, TrafficStore, VisitorDay,
@@ -96,6 +98,7 @@ pub trait Store:
     + PipelineStore
     + WorkStore
     + ReportStore
+    + SessionStore
     + Send
     + Sync
 {

@@ -14,6 +14,7 @@ mod pipeline;
 mod qualification;
 mod reports;
 mod rows;
+mod sessions;
 mod setup;
 pub mod testing;
 mod traffic;

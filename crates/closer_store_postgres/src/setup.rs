@@ -38,7 +38,7 @@ fn token(row: &PgRow) -> Result<TokenRecord, StoreError> {
     })
 }
 
-fn user(row: &PgRow) -> Result<User, StoreError> {
+pub(crate) fn user(row: &PgRow) -> Result<User, StoreError> {
     Ok(User {
         id: UserId(get(row, "id")?),
         workspace_id: WorkspaceId(get(row, "workspace_id")?),

@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0005_pipeline.sql"),
     ),
     (6, "reports", include_str!("../migrations/0006_reports.sql")),
+    (7, "web", include_str!("../migrations/0007_web.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<(), StoreError> {

@@ -41,7 +41,7 @@ fn token(row: &SqliteRow) -> Result<TokenRecord, StoreError> {
     })
 }
 
-fn user(row: &SqliteRow) -> Result<User, StoreError> {
+pub(crate) fn user(row: &SqliteRow) -> Result<User, StoreError> {
     Ok(User {
         id: UserId(get(row, "id")?),
         workspace_id: WorkspaceId(get(row, "workspace_id")?),

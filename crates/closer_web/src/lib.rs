@@ -11,6 +11,7 @@ pub mod ratelimit;
 mod routes;
 pub mod snippet;
 mod tracker;
+pub mod ui;
 
 pub use ratelimit::RateLimit;
 pub use routes::tracking_snippet;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api.layer(DefaultBodyLimit::max(BODY_LIMIT)))
         .merge(capture.layer(DefaultBodyLimit::max(BODY_LIMIT)))
         .merge(meta)
+        .merge(ui::router())
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,

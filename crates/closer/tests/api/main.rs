@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod browser;
+mod browser_app;
 mod capture;
 mod cli;
 mod contacts;
@@ -18,3 +19,4 @@ mod reports;
 mod stitching;
 mod tracking;
 mod tracking_input;
+mod web_app;

@@ -59,6 +59,8 @@ impl StageRef {
 /// A new deal, its fields already parsed.
 #[derive(Debug, Clone)]
 pub struct DealRequest {
+    /// Chosen by the caller to make a retried request harmless; a new id when absent.
+    pub id: Option<DealId>,
     pub contact_id: ContactId,
     pub title: String,
     pub amount: Option<Amount>,
@@ -185,7 +187,7 @@ impl App {
         };
         let now = Timestamp::now();
         let deal = Deal {
-            id: DealId::new(),
+            id: req.id.unwrap_or_default(),
             pipeline_id: pipeline.id,
             stage_id: stage.id,
             status: DealStatus::Open,
@@ -202,10 +204,21 @@ impl App {
             created_at: now,
             updated_at: now,
         };
-        self.store()
+        match self
+            .store()
             .create_deal(ws, &deal, &stage.name, actor)
             .await
-            .map_err(store_refusal)?;
+        {
+            Ok(()) => {}
+            // The same request again: the deal the first one made, if it is this contact's.
+            Err(StoreError::Conflict { .. }) if req.id.is_some() => {
+                return match self.store().deal(ws, deal.id).await {
+                    Ok(d) if d.contact_id == deal.contact_id => Ok(d),
+                    _ => Err(AppError::Conflict("this deal id is taken".into())),
+                };
+            }
+            Err(e) => return Err(store_refusal(e)),
+        }
         self.rescore_contact(ws, contact.id).await;
         Ok(self.store().deal(ws, deal.id).await?)
     }

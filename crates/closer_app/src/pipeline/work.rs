@@ -17,6 +17,9 @@ const SKEW: i64 = 300;
 
 #[derive(Debug, Clone)]
 pub struct ActivityRequest {
+    /// Chosen by the caller to make a retried request harmless (a form posted twice logs one
+    /// activity); a new id when absent.
+    pub id: Option<ActivityId>,
     pub contact_id: ContactId,
     pub deal_id: Option<DealId>,
     pub kind: ActivityKind,
@@ -86,7 +89,7 @@ impl App {
             })?;
         }
         let activity = Activity {
-            id: ActivityId::new(),
+            id: req.id.unwrap_or_default(),
             contact_id: req.contact_id,
             deal_id: req.deal_id,
             kind: req.kind,
@@ -96,11 +99,17 @@ impl App {
             text: req.text,
             created_at: now,
         };
-        self.store()
-            .add_activity(ws, &activity)
-            .await
-            .map_err(|e| refs(e, "contact_id"))?;
-        Ok(activity)
+        match self.store().add_activity(ws, &activity).await {
+            Ok(()) => Ok(activity),
+            // The same request again: what the first one logged.
+            Err(StoreError::Conflict { .. }) if req.id.is_some() => self
+                .activities(ws, activity.contact_id, MAX_ITEMS)
+                .await?
+                .into_iter()
+                .find(|a| a.id == activity.id)
+                .ok_or_else(|| AppError::Conflict("this activity id is taken".into())),
+            Err(e) => Err(refs(e, "contact_id")),
+        }
     }
 
     pub async fn activities(

@@ -146,3 +146,54 @@ impl App {
         Ok((items, truncated))
     }
 }
+
+/// How soon after "I'm on it" the follow-up task falls due.
+const TAKE_DUE: std::time::Duration = std::time::Duration::from_hours(1);
+
+impl App {
+    /// "I'm on it": the user takes an open lead or prospect — it becomes theirs, and a
+    /// follow-up task due within the hour starts the clock. Taking a contact one already owns
+    /// changes nothing (a double click makes one task). A rep may take only unassigned
+    /// contacts; a manager or admin may take anyone's.
+    pub async fn take_lead(
+        &self,
+        principal: &Principal,
+        user: &closer_store::User,
+        may_take_others: bool,
+        contact: closer_domain::ContactId,
+    ) -> Result<Contact, AppError> {
+        let ws = principal.workspace_id;
+        let current = self.store().contact(ws, contact).await?;
+        if current.owner_id == Some(user.id) {
+            return Ok(current);
+        }
+        if current.owner_id.is_some() && !may_take_others {
+            return Err(AppError::Conflict(
+                "someone else is already on this contact".into(),
+            ));
+        }
+        let patch = closer_domain::ContactPatch {
+            owner_id: Some(Some(user.id)),
+            ..closer_domain::ContactPatch::default()
+        };
+        let taken = self.patch_contact(principal, contact, &patch).await?;
+        let name = taken
+            .name
+            .clone()
+            .or_else(|| taken.emails.first().map(|e| e.as_str().to_owned()))
+            .unwrap_or_else(|| "the new lead".into());
+        self.create_task(
+            ws,
+            crate::pipeline::TaskRequest {
+                title: format!("Call {name}"),
+                text: Some("Taken from the queue: call within the hour.".into()),
+                contact_id: Some(contact),
+                deal_id: None,
+                assignee_id: Some(user.id),
+                due_at: Timestamp::new(Timestamp::now().get() + TAKE_DUE),
+            },
+        )
+        .await?;
+        Ok(taken)
+    }
+}

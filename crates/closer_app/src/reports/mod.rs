@@ -6,6 +6,7 @@
 //! fitted says "not enough data".
 
 mod attribution;
+mod dashboard;
 mod funnel;
 mod measures;
 mod value;
@@ -16,7 +17,8 @@ use closer_store::Period;
 use serde::Serialize;
 
 pub use attribution::AttributionReport;
-pub use funnel::{BottleneckReport, FunnelReport, View};
+pub use dashboard::{Bucket, Change, ChannelRow, Dashboard};
+pub use funnel::{BottleneckReport, FunnelReport, FunnelStep, View};
 pub use measures::MeasuresReport;
 pub use value::{LtvReport, RetentionReport};
 

@@ -213,6 +213,7 @@ impl DealInput {
             .flatten();
         match title {
             Some(title) if e.0.is_empty() => Ok(DealRequest {
+                id: None,
                 contact_id: ContactId(self.contact_id),
                 title,
                 amount,

@@ -57,6 +57,7 @@ impl ActivityInput {
             .flatten();
         match kind {
             Some(kind) if e.is_empty() => Ok(ActivityRequest {
+                id: None,
                 contact_id: contact,
                 deal_id: self.deal_id.map(DealId),
                 kind,

@@ -1,0 +1,494 @@
+//! The web app over plain HTTP (no browser): signing in and out, the lock after repeated
+//! failures, CSRF, ended sessions, other workspaces' ids, script in names, forms posted
+//! twice, and page weight. Both engines.
+
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+
+use crate::helpers::{Backend, TestApp, spawn_app};
+
+pub const PASSWORD: &str = "a long enough passphrase";
+
+/// A browser's view of closer: its cookies, no redirects followed.
+pub struct Session<'a> {
+    app: &'a TestApp,
+    cookies: HashMap<String, String>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn keep(&mut self, res: reqwest::Response) -> Page {
+        for v in res.headers().get_all(SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            assert!(v.contains("HttpOnly") && v.contains("SameSite=Lax"), "{v}");
+            let (pair, _) = v.split_once(';').unwrap();
+            let (k, val) = pair.split_once('=').unwrap();
+            if val.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned());
+        if status.is_client_error() || status.is_server_error() {
+            assert!(
+                res.headers()[CONTENT_TYPE]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html"),
+                "pages fail as HTML"
+            );
+        }
+        Page {
+            status,
+            location,
+            body: res.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let res = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(res).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let res = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap())
+            .send()
+            .await
+            .unwrap();
+        self.keep(res).await
+    }
+
+    /// Signs in through the form.
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let login = self.get("/login").await;
+        let csrf = field(&login.body, "csrf");
+        self.post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("email", email),
+                ("password", password),
+                ("workspace", ""),
+                ("next", "/"),
+            ],
+        )
+        .await
+    }
+}
+
+/// The value of the first hidden input named `name` on a page.
+pub fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// A user of the default workspace with a password.
+pub async fn user(app: &TestApp, email: &str, role: &str) -> closer_store::User {
+    let u = app
+        .app
+        .add_user("default", email, "Test User", role)
+        .await
+        .unwrap();
+    app.app
+        .set_password("default", email, PASSWORD)
+        .await
+        .unwrap();
+    u
+}
+
+async fn signing_in_and_out(app: TestApp) {
+    user(&app, "owner@acme.example", "admin").await;
+    let mut s = Session::new(&app);
+
+    // Pages send a visitor without a session to the sign-in form, and back afterwards.
+    let p = s.get("/queue?x=1").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location.as_deref(), Some("/login?next=%2Fqueue%3Fx%3D1"));
+
+    // Wrong password, unknown email, no password set: one answer.
+    for (email, password) in [
+        ("owner@acme.example", "not the password"),
+        ("nobody@acme.example", PASSWORD),
+        ("", ""),
+    ] {
+        let p = s.sign_in(email, password).await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED, "{email}");
+        assert!(p.body.contains("The email or password is not right."));
+    }
+    // A forged or missing sign-in token.
+    let p = s
+        .post(
+            "/login",
+            &[
+                ("csrf", "0123456789abcdef0123456789abcdef"),
+                ("email", "owner@acme.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+
+    let p = s.sign_in("owner@acme.example", PASSWORD).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(p.location.as_deref(), Some("/"));
+    let dash = s.get("/").await;
+    assert_eq!(dash.status, StatusCode::OK);
+    assert!(dash.body.contains("<h1>Dashboard</h1>"));
+
+    // Sign-out needs the session's token; afterwards the cookie opens nothing.
+    let csrf = field(&dash.body, "csrf");
+    let old = s.cookies.clone();
+    let p = s.post("/logout", &[("csrf", "forged")]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = s.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    s.cookies = old;
+    assert_eq!(
+        s.get("/").await.status,
+        StatusCode::SEE_OTHER,
+        "ended sessions open nothing"
+    );
+    let p = s.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(
+        p.status,
+        StatusCode::UNAUTHORIZED,
+        "a form posted after the session ended"
+    );
+
+    // Garbage cookies are no session.
+    s.cookies.insert("closer_session".into(), "<script>".into());
+    assert_eq!(s.get("/").await.status, StatusCode::SEE_OTHER);
+
+    // An open redirect through `next` goes home instead.
+    let mut t = Session::new(&app);
+    let login = t.get("/login?next=//evil.example").await;
+    assert!(login.body.contains("name=\"next\" value=\"/\""));
+}
+
+async fn repeated_failures_lock_the_account(app: TestApp) {
+    user(&app, "rita@acme.example", "rep").await;
+    let mut s = Session::new(&app);
+    for _ in 0..closer_app::LOCK_AFTER {
+        assert_eq!(
+            s.sign_in("rita@acme.example", "wrong password")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let p = s.sign_in("rita@acme.example", PASSWORD).await;
+    assert_eq!(
+        p.status,
+        StatusCode::FORBIDDEN,
+        "locked even with the right password"
+    );
+    assert!(p.body.contains("locked for 15 more minutes"), "{}", p.body);
+    // The operator lifts the lock by setting a new password.
+    app.app
+        .set_password("default", "rita@acme.example", PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.sign_in("rita@acme.example", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+async fn pages_hold_their_ground(app: TestApp) {
+    let rep = user(&app, "rita@acme.example", "rep").await;
+    let mut s = Session::new(&app);
+    assert_eq!(
+        s.sign_in("rita@acme.example", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // A lead whose name is a script, captured the way a landing page would.
+    let form = app.form("Hostile", None).await;
+    let action = form["action_url"].as_str().unwrap().to_owned();
+    let res = app
+        .client
+        .post(&action)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(
+            serde_urlencoded::to_string([
+                ("email", "xss@acme.example"),
+                ("name", "<script>alert(1)</script>"),
+                ("company", "\"><img src=x onerror=alert(2)>"),
+            ])
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection());
+    let list: serde_json::Value = app
+        .get("/api/v1/contacts?q=xss", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    for path in ["/queue".to_owned(), format!("/contacts/{id}")] {
+        let p = s.get(&path).await;
+        assert_eq!(p.status, StatusCode::OK, "{path}");
+        assert!(!p.body.contains("<script>alert"), "{path} escapes names");
+        assert!(!p.body.contains("<img src=x"), "{path} escapes companies");
+        assert!(
+            p.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{path}"
+        );
+    }
+
+    // Another workspace's contact, and ids that are no ids: not found, nothing leaked.
+    let theirs = app
+        .post_json(
+            "/api/v1/contacts",
+            &app.other,
+            &serde_json::json!({"email": "secret@other.example", "name": "Other Secret"}),
+        )
+        .await;
+    let theirs: serde_json::Value = theirs.json().await.unwrap();
+    let theirs = theirs["id"].as_str().unwrap();
+    for path in [
+        format!("/contacts/{theirs}"),
+        "/contacts/not-an-id".to_owned(),
+        "/contacts/00000000-0000-0000-0000-000000000000".to_owned(),
+    ] {
+        let p = s.get(&path).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!p.body.contains("Other Secret"));
+    }
+    let page = s.get(&format!("/contacts/{id}")).await;
+    let csrf = field(&page.body, "csrf");
+    let p = s
+        .post(
+            &format!("/contacts/{theirs}/activities"),
+            &[
+                ("csrf", &csrf),
+                ("once", &uuid::Uuid::now_v7().to_string()),
+                ("kind", "call"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        p.status,
+        StatusCode::NOT_FOUND,
+        "no logging on another workspace's contact"
+    );
+
+    // A forged token changes nothing.
+    let once = field(&page.body, "once");
+    let p = s
+        .post(
+            &format!("/contacts/{id}/activities"),
+            &[("csrf", "forged"), ("once", &once), ("kind", "call")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+
+    // The same form posted twice logs one call and opens one deal.
+    for _ in 0..2 {
+        let p = s
+            .post(
+                &format!("/contacts/{id}/activities"),
+                &[
+                    ("csrf", &csrf),
+                    ("once", &once),
+                    ("kind", "call"),
+                    ("outcome", "reached"),
+                    ("text", ""),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    }
+    let deal_once = {
+        let marker = "name=\"once\" value=\"";
+        let first = page.body.find(marker).unwrap();
+        // The deal form comes first on the page, the activity form second.
+        page.body[first + marker.len()..]
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_ne!(deal_once, "");
+    for _ in 0..2 {
+        let p = s
+            .post(
+                &format!("/contacts/{id}/deals"),
+                &[
+                    ("csrf", &csrf),
+                    ("once", &deal_once),
+                    ("title", "Pilot"),
+                    ("amount", "1200.50"),
+                    ("currency", "usd"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    }
+    let acts: serde_json::Value = app
+        .get(&format!("/api/v1/contacts/{id}/activities"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(acts.as_array().unwrap().len(), 1, "{acts}");
+    let deals: serde_json::Value = app
+        .get(&format!("/api/v1/deals?contact_id={id}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let deals = deals.as_array().unwrap();
+    assert_eq!(deals.len(), 1, "{deals:?}");
+    assert_eq!(deals[0]["amount"], "1200.50");
+    assert_eq!(deals[0]["owner_id"], rep.id.0.to_string());
+
+    // Bad input on a form: a page saying what, not a 500.
+    let p = s
+        .post(
+            &format!("/contacts/{id}/deals"),
+            &[
+                ("csrf", &csrf),
+                ("once", &uuid::Uuid::now_v7().to_string()),
+                ("title", "X"),
+                ("amount", "lots"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("amount"));
+    let p = s
+        .post(&format!("/contacts/{id}/deals"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let big = "x".repeat(100_000);
+    let p = s
+        .post(
+            &format!("/contacts/{id}/activities"),
+            &[("csrf", &csrf), ("text", &big)],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // The deal moves on the board: Lost needs a reason; a repeated move is harmless.
+    let deal = deals[0]["id"].as_str().unwrap();
+    let board = s.get("/board").await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert!(board.body.contains("Pilot"));
+    let p = s
+        .post(
+            &format!("/deals/{deal}/move"),
+            &[("csrf", &csrf), ("stage", "Lost")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    for _ in 0..2 {
+        let p = s
+            .post(
+                &format!("/deals/{deal}/move"),
+                &[("csrf", &csrf), ("stage", "Won")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    }
+
+    // Page weight: the dashboard with everything it loads stays under 300 KB.
+    let dash = s.get("/").await;
+    let mut weight = dash.body.len();
+    for src in dash
+        .body
+        .split("src=\"")
+        .skip(1)
+        .chain(dash.body.split("href=\"").skip(1))
+    {
+        let path = src.split('"').next().unwrap();
+        if path.starts_with("/assets/") {
+            let a = s.get(path).await;
+            assert_eq!(a.status, StatusCode::OK, "{path}");
+            weight += a.body.len();
+        }
+    }
+    assert!(weight < 300 * 1024, "dashboard weighs {weight} bytes");
+}
+
+async fn roles_limit_what_pages_show(app: TestApp) {
+    user(&app, "mark@acme.example", "marketer").await;
+    let mut s = Session::new(&app);
+    assert_eq!(
+        s.sign_in("mark@acme.example", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let dash = s.get("/").await;
+    assert_eq!(dash.status, StatusCode::OK);
+    assert!(
+        !dash.body.contains("href=\"/board\""),
+        "no board in a marketer's menu"
+    );
+    assert_eq!(s.get("/board").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.get("/queue").await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_app_signs_in_and_refuses_what_it_must() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Some(app) = spawn_app(backend).await {
+            signing_in_and_out(app).await;
+        }
+        if let Some(app) = spawn_app(backend).await {
+            repeated_failures_lock_the_account(app).await;
+        }
+        if let Some(app) = spawn_app(backend).await {
+            pages_hold_their_ground(app).await;
+        }
+        if let Some(app) = spawn_app(backend).await {
+            roles_limit_what_pages_show(app).await;
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Signing in to the web app: argon2id password hashes, a lock after repeated failures, and
+//! browser sessions.
+//!
+//! A session's cookie carries a 256-bit secret; the store keeps only its SHA-256 (as for API
+//! tokens), so a read of the database does not sign anyone in. Each session has its own CSRF
+//! token that every form posts back. Wrong email, wrong password and "no password set" are one
+//! answer, and an unknown email still costs an argon2 verification, so neither the message nor
+//! the time tells which emails are users.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use closer_domain::{Email, Timestamp, UserRole};
+use closer_store::{Credentials, User, WebSession};
+use sha2::{Digest, Sha256};
+
+use crate::{Actor, App, AppError, Principal, hex};
+
+/// Shortest password accepted, in characters.
+pub const MIN_PASSWORD: usize = 10;
+/// Longest, in bytes: argon2 hashes anything, but nobody types more and a huge body costs.
+pub const MAX_PASSWORD: usize = 1024;
+/// Failed sign-ins in a row that lock a user…
+pub const LOCK_AFTER: u32 = 5;
+/// …for this long.
+pub const LOCK_FOR: Duration = Duration::from_mins(15);
+/// How long a session lasts after signing in.
+pub const SESSION_FOR: Duration = Duration::from_hours(12);
+
+/// A hash to verify against when the email is unknown, so that answer takes as long as a
+/// wrong password does.
+static DECOY: LazyLock<String> = LazyLock::new(|| hash_password("decoy password, never matches"));
+
+fn random_hex() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+fn session_id(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+fn hash_password(password: &str) -> String {
+    let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes()).expect("16 bytes fit");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters hashes any password")
+        .to_string()
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// A password as typed: long enough, not absurdly long.
+fn check_password(password: &str) -> Result<(), AppError> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(AppError::invalid(
+            "password",
+            format!("must be at least {MIN_PASSWORD} characters"),
+        ));
+    }
+    if password.len() > MAX_PASSWORD {
+        return Err(AppError::invalid(
+            "password",
+            format!("must be at most {MAX_PASSWORD} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// Argon2 takes tens of milliseconds of CPU: off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(format!("password hashing task failed: {e}")))
+}
+
+/// A fresh session: `secret` goes in the cookie and is never stored.
+pub struct SignedIn {
+    pub secret: String,
+    pub session: WebSession,
+    pub user: User,
+}
+
+/// The user behind a browser's session cookie.
+#[derive(Debug, Clone)]
+pub struct WebUser {
+    pub user: User,
+    pub role: UserRole,
+    pub session: WebSession,
+}
+
+impl WebUser {
+    /// What the user's requests act as in the use cases.
+    pub fn principal(&self) -> Principal {
+        Principal {
+            workspace_id: self.user.workspace_id,
+            role: self.role.api_role(),
+            by: Actor::User(self.user.id),
+        }
+    }
+}
+
+impl App {
+    /// Sets a user's password (the operator's `closer user passwd`); every session the user
+    /// had ends.
+    pub async fn set_password(
+        &self,
+        workspace: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<User, AppError> {
+        check_password(password)?;
+        let ws = self.workspace_by_slug(workspace).await?;
+        let email = Email::parse(email)?;
+        let user = self
+            .store()
+            .credentials(&email)
+            .await?
+            .into_iter()
+            .map(|c| c.user)
+            .find(|u| u.workspace_id == ws.id)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "email",
+                    format!(
+                        "no user of \"{}\" has this email (closer user add)",
+                        ws.slug
+                    ),
+                )
+            })?;
+        let password = password.to_owned();
+        let hash = blocking(move || hash_password(&password)).await?;
+        self.store().set_password(ws.id, user.id, &hash).await?;
+        Ok(user)
+    }
+
+    /// Checks an email and password (and the workspace, when the email is a user of several)
+    /// and opens a session.
+    pub async fn sign_in(
+        &self,
+        workspace: Option<&str>,
+        email: &str,
+        password: &str,
+    ) -> Result<SignedIn, AppError> {
+        let now = Timestamp::now();
+        if password.len() > MAX_PASSWORD {
+            return Err(AppError::Unauthorized);
+        }
+        let found = match Email::parse(email) {
+            Ok(e) => self.store().credentials(&e).await?,
+            Err(_) => Vec::new(),
+        };
+        let workspace = workspace.map(str::trim).filter(|w| !w.is_empty());
+        let candidates: Vec<Credentials> = match workspace {
+            Some(slug) => {
+                let ws = self.workspace_by_slug(slug).await.ok();
+                found
+                    .into_iter()
+                    .filter(|c| ws.as_ref().is_some_and(|w| w.id == c.user.workspace_id))
+                    .collect()
+            }
+            None => found,
+        };
+        if candidates.len() > 1 {
+            return Err(AppError::invalid(
+                "workspace",
+                "this email signs in to several workspaces: name the one you want",
+            ));
+        }
+        let Some(c) = candidates.into_iter().next() else {
+            let password = password.to_owned();
+            blocking(move || verify_password(&password, &DECOY)).await?;
+            return Err(AppError::Unauthorized);
+        };
+        if let Some(until) = c.locked_until.filter(|t| *t > now) {
+            let minutes = (until.unix_micros() - now.unix_micros()).div_euclid(60_000_000) + 1;
+            return Err(AppError::Forbidden(format!(
+                "too many failed sign-ins: this account is locked for {minutes} more minute{}",
+                if minutes == 1 { "" } else { "s" }
+            )));
+        }
+        let hash = c.password_hash.clone().unwrap_or_else(|| DECOY.clone());
+        let typed = password.to_owned();
+        let matches = blocking(move || verify_password(&typed, &hash)).await?;
+        if !matches || c.password_hash.is_none() {
+            let until = Timestamp::new(now.get() + LOCK_FOR);
+            self.store()
+                .sign_in_failed(c.user.workspace_id, c.user.id, LOCK_AFTER, until)
+                .await?;
+            return Err(AppError::Unauthorized);
+        }
+        UserRole::parse(&c.user.role)
+            .map_err(|e| AppError::Internal(format!("stored role: {}", e.message)))?;
+        let secret = random_hex();
+        let session = WebSession {
+            id: session_id(&secret),
+            workspace_id: c.user.workspace_id,
+            user_id: c.user.id,
+            csrf: random_hex(),
+            created_at: now,
+            expires_at: Timestamp::new(now.get() + SESSION_FOR),
+        };
+        self.store().create_session(&session).await?;
+        Ok(SignedIn {
+            secret,
+            session,
+            user: c.user,
+        })
+    }
+
+    /// The signed-in user of a session cookie, if it is a live session.
+    pub async fn web_user(&self, secret: &str) -> Result<Option<WebUser>, AppError> {
+        if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let Some((session, user)) = self
+            .store()
+            .session(&session_id(secret), Timestamp::now())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let role = UserRole::parse(&user.role)
+            .map_err(|e| AppError::Internal(format!("stored role: {}", e.message)))?;
+        Ok(Some(WebUser {
+            user,
+            role,
+            session,
+        }))
+    }
+
+    /// Ends a session (signing out).
+    pub async fn sign_out(&self, secret: &str) -> Result<(), AppError> {
+        Ok(self.store().delete_session(&session_id(secret)).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_a_salt_and_verify() {
+        let a = hash_password("correct horse battery");
+        let b = hash_password("correct horse battery");
+        assert_ne!(a, b, "a fresh salt each time");
+        assert!(a.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &a));
+        assert!(!verify_password("correct horse batterY", &a));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn password_rules() {
+        assert!(check_password("short").is_err());
+        assert!(check_password("long enough").is_ok());
+        assert!(check_password(&"x".repeat(MAX_PASSWORD + 1)).is_err());
+    }
+}

@@ -1,0 +1,271 @@
+//! The dashboard: the reports an owner looks at first, for one period and optionally one
+//! channel, each with its change against the period just before, and leads and won revenue
+//! over time.
+
+use closer_domain::reports::Breakdown;
+use closer_domain::{Timestamp, WorkspaceId};
+use closer_store::Period;
+
+use super::funnel::{FunnelStep, View};
+use super::measures::GroupMeasures;
+use super::{ReportQuery, label, money};
+use crate::{App, AppError};
+
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// One figure now and in the period before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub now: f64,
+    pub before: f64,
+    /// `now / before - 1`; `None` when there was nothing before.
+    pub change: Option<f64>,
+}
+
+impl Change {
+    fn of(now: f64, before: f64) -> Self {
+        Self {
+            now,
+            before,
+            change: (before > 0.0).then(|| now / before - 1.0),
+        }
+    }
+}
+
+/// Leads and won revenue of one bucket of the period (a day, or a week on long periods).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bucket {
+    pub start: Timestamp,
+    pub leads: u64,
+    pub won_deals: u64,
+    /// In `Dashboard::currency`, two decimals.
+    pub revenue: String,
+}
+
+/// A channel's row in the breakdown table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelRow {
+    pub channel: String,
+    pub visitors: u64,
+    pub leads: u64,
+    pub customers: u64,
+    pub visitor_to_lead: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dashboard {
+    pub period: Period,
+    pub channel: Option<String>,
+    /// The channels there are to filter by.
+    pub channels: Vec<String>,
+    /// The bottleneck report's sentence for the whole business.
+    pub headline: Option<String>,
+    pub funnel: Vec<FunnelStep>,
+    /// The currency revenue figures are in (the one most won revenue is in).
+    pub currency: Option<String>,
+    pub leads: Change,
+    pub won_deals: Change,
+    pub revenue: Change,
+    pub average_deal: Change,
+    pub win_rate: Change,
+    pub speed_to_lead_median_seconds: Option<i64>,
+    pub series: Vec<Bucket>,
+    pub by_channel: Vec<ChannelRow>,
+}
+
+/// A breakdown's groups by name.
+fn named(groups: &[GroupMeasures]) -> Vec<(String, GroupMeasures)> {
+    groups
+        .iter()
+        .map(|g| (g.group.clone(), g.clone()))
+        .collect()
+}
+
+/// The group of a report with a channel breakdown: the total, or the chosen channel's.
+fn pick<'a, T>(total: &'a T, groups: &'a [(String, T)], channel: Option<&str>) -> Option<&'a T> {
+    match channel {
+        None => Some(total),
+        Some(c) => groups.iter().find(|(g, _)| g == c).map(|(_, t)| t),
+    }
+}
+
+#[allow(clippy::cast_precision_loss)] // counts and cents far below 2^52
+fn revenue_of(m: Option<&GroupMeasures>, currency: Option<&str>) -> (f64, f64) {
+    let Some(r) = m.and_then(|m| {
+        m.revenue
+            .iter()
+            .find(|r| Some(r.currency.as_str()) == currency)
+    }) else {
+        return (0.0, 0.0);
+    };
+    (
+        r.total.parse().unwrap_or(0.0),
+        r.average_deal_size.parse().unwrap_or(0.0),
+    )
+}
+
+impl App {
+    /// The dashboard for `period`, all channels or one.
+    #[allow(clippy::cast_precision_loss)]
+    pub async fn dashboard(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+        channel: Option<&str>,
+    ) -> Result<Dashboard, AppError> {
+        let q = ReportQuery {
+            period,
+            by: Breakdown::Channel,
+        };
+        let span = period.to.unix_micros() - period.from.unix_micros();
+        let before = ReportQuery {
+            period: Period {
+                from: Timestamp::from_unix_micros(period.from.unix_micros() - span)
+                    .unwrap_or(period.from),
+                to: period.from,
+            },
+            by: Breakdown::Channel,
+        };
+        let funnel = self.funnel_report(ws, &q, View::Cohort).await?;
+        let funnel_before = self.funnel_report(ws, &before, View::Cohort).await?;
+        let measures = self.measures_report(ws, &q).await?;
+        let measures_before = self.measures_report(ws, &before).await?;
+        let headline = self
+            .bottleneck_report(
+                ws,
+                &ReportQuery {
+                    period,
+                    by: Breakdown::Total,
+                },
+            )
+            .await?
+            .headline;
+
+        let funnel_groups: Vec<(String, Vec<FunnelStep>)> = funnel
+            .groups
+            .iter()
+            .map(|g| (g.group.clone(), g.steps.clone()))
+            .collect();
+        let before_groups: Vec<(String, Vec<FunnelStep>)> = funnel_before
+            .groups
+            .iter()
+            .map(|g| (g.group.clone(), g.steps.clone()))
+            .collect();
+        let steps = pick(&funnel.total.steps, &funnel_groups, channel)
+            .cloned()
+            .unwrap_or_default();
+        let steps_before = pick(&funnel_before.total.steps, &before_groups, channel)
+            .cloned()
+            .unwrap_or_default();
+        let leads_of = |s: &[FunnelStep]| s.get(1).map_or(0, |s| s.count) as f64;
+
+        let current_groups = named(&measures.groups);
+        let earlier_groups = named(&measures_before.groups);
+        let m = pick(&measures.total, &current_groups, channel);
+        let mb = pick(&measures_before.total, &earlier_groups, channel);
+        // The currency most revenue is in, across both periods.
+        let currency = measures
+            .total
+            .revenue
+            .first()
+            .or(measures_before.total.revenue.first())
+            .map(|r| r.currency.clone());
+        let (revenue, average) = revenue_of(m, currency.as_deref());
+        let (revenue_b, average_b) = revenue_of(mb, currency.as_deref());
+        let won = |g: Option<&GroupMeasures>| g.map_or(0, |g| g.won_deals) as f64;
+        let win = |g: Option<&GroupMeasures>| g.and_then(|g| g.win_rate).unwrap_or(0.0);
+
+        let series = self
+            .dashboard_series(ws, period, channel, currency.as_deref())
+            .await?;
+        let by_channel = funnel
+            .groups
+            .iter()
+            .map(|g| {
+                let count = |i: usize| g.steps.get(i).map_or(0, |s| s.count);
+                ChannelRow {
+                    channel: g.group.clone(),
+                    visitors: count(0),
+                    leads: count(1),
+                    customers: count(4),
+                    visitor_to_lead: g.steps.get(1).and_then(|s| s.conversion),
+                }
+            })
+            .collect();
+        let mut channels: Vec<String> = funnel.groups.iter().map(|g| g.group.clone()).collect();
+        channels.sort();
+        Ok(Dashboard {
+            period,
+            channel: channel.map(str::to_owned),
+            channels,
+            headline,
+            leads: Change::of(leads_of(&steps), leads_of(&steps_before)),
+            funnel: steps,
+            currency,
+            won_deals: Change::of(won(m), won(mb)),
+            revenue: Change::of(revenue, revenue_b),
+            average_deal: Change::of(average, average_b),
+            win_rate: Change::of(win(m), win(mb)),
+            speed_to_lead_median_seconds: m.and_then(|m| m.speed_to_lead.median_seconds),
+            series,
+            by_channel,
+        })
+    }
+
+    /// Leads (by arrival) and won deals (by close) per day, or per week past 45 days.
+    async fn dashboard_series(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+        channel: Option<&str>,
+        currency: Option<&str>,
+    ) -> Result<Vec<Bucket>, AppError> {
+        let span = period.to.unix_micros() - period.from.unix_micros();
+        let step = if span > 45 * DAY_MICROS {
+            7 * DAY_MICROS
+        } else {
+            DAY_MICROS
+        };
+        let n = usize::try_from((span + step - 1) / step).unwrap_or(0);
+        let index = |t: Timestamp| {
+            usize::try_from((t.unix_micros() - period.from.unix_micros()) / step).ok()
+        };
+        let wanted = |g: Option<String>| channel.is_none_or(|c| label(g) == c);
+        let mut leads = vec![0u64; n];
+        let mut won = vec![0u64; n];
+        let mut units = vec![0i128; n];
+        let by = Breakdown::Channel;
+        for j in self.store().journeys(ws, period, &by).await? {
+            if let Some(t) = j.reached[1].filter(|t| *t >= period.from && *t < period.to)
+                && wanted(j.group)
+                && let Some(i) = index(t).filter(|i| *i < n)
+            {
+                leads[i] += 1;
+            }
+        }
+        for d in self.store().closed_deals(ws, period, &by).await? {
+            if d.won
+                && Some(d.currency.as_str()) == currency
+                && wanted(d.group)
+                && let Some(i) = index(d.closed_at).filter(|i| *i < n)
+            {
+                won[i] += 1;
+                units[i] += i128::from(d.amount_units);
+            }
+        }
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let start = Timestamp::from_unix_micros(
+                period.from.unix_micros() + i64::try_from(i).unwrap_or(0) * step,
+            )
+            .unwrap_or(period.from);
+            out.push(Bucket {
+                start,
+                leads: leads[i],
+                won_deals: won[i],
+                revenue: money(units[i]),
+            });
+        }
+        Ok(out)
+    }
+}

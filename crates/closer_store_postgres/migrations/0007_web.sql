@@ -1,0 +1,19 @@
+-- closer web app: users' passwords and sign-in state, and browser sessions. Only hashes are
+-- stored: an argon2 PHC string for a password, the SHA-256 of a session's secret.
+
+alter table users add column password_hash text;
+alter table users add column failed_sign_ins integer not null default 0;
+alter table users add column locked_until timestamptz;
+
+create index users_email_idx on users (email);
+
+create table web_sessions (
+    id text primary key,
+    workspace_id uuid not null references workspaces (id) on delete cascade,
+    user_id uuid not null references users (id) on delete cascade,
+    csrf text not null,
+    created_at timestamptz not null,
+    expires_at timestamptz not null
+);
+
+create index web_sessions_user_idx on web_sessions (user_id);

@@ -1,0 +1,161 @@
+//! Passwords, sign-in attempts and browser sessions on SQLite (writes on the writer thread,
+//! reads on the sqlx pool).
+
+use async_trait::async_trait;
+use closer_domain::{Email, Timestamp, UserId, WorkspaceId};
+use closer_store::{Credentials, SessionStore, StoreError, User, WebSession};
+use rusqlite::params;
+
+use crate::SqliteStore;
+use crate::error::{db_err, rs_err};
+use crate::rows::{get, ts};
+use crate::setup::user;
+
+fn count(v: i64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn set_password(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        hash: &str,
+    ) -> Result<(), StoreError> {
+        let hash = hash.to_owned();
+        self.writer
+            .write(move |conn| {
+                let changed = conn
+                    .prepare_cached(
+                        "update users set password_hash = ?1, failed_sign_ins = 0, locked_until = null \
+                         where workspace_id = ?2 and id = ?3",
+                    )
+                    .and_then(|mut s| s.execute(params![hash, ws.0, user.0]))
+                    .map_err(rs_err)?;
+                if changed == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                conn.prepare_cached("delete from web_sessions where user_id = ?1")
+                    .and_then(|mut s| s.execute(params![user.0]))
+                    .map_err(rs_err)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn credentials(&self, email: &Email) -> Result<Vec<Credentials>, StoreError> {
+        let rows = sqlx::query("select * from users where email = ? order by created_at, id")
+            .bind(email.as_str())
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Credentials {
+                    user: user(r)?,
+                    password_hash: get(r, "password_hash")?,
+                    failed_sign_ins: count(get(r, "failed_sign_ins")?),
+                    locked_until: get::<Option<i64>>(r, "locked_until")?.map(ts).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn sign_in_failed(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        lock_after: u32,
+        lock_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| {
+                conn.prepare_cached(
+                    "update users set \
+                       locked_until = case when failed_sign_ins + 1 >= ?1 then ?2 else locked_until end, \
+                       failed_sign_ins = case when failed_sign_ins + 1 >= ?1 then 0 else failed_sign_ins + 1 end \
+                     where workspace_id = ?3 and id = ?4",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![lock_after, lock_until.unix_micros(), ws.0, user.0])
+                })
+                .map_err(rs_err)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn create_session(&self, s: &WebSession) -> Result<(), StoreError> {
+        let s = s.clone();
+        self.writer
+            .write(move |conn| {
+                conn.prepare_cached(
+                    "insert into web_sessions (id, workspace_id, user_id, csrf, created_at, expires_at) \
+                     values (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        s.id,
+                        s.workspace_id.0,
+                        s.user_id.0,
+                        s.csrf,
+                        s.created_at.unix_micros(),
+                        s.expires_at.unix_micros()
+                    ])
+                })
+                .map_err(rs_err)?;
+                conn.prepare_cached(
+                    "update users set failed_sign_ins = 0 where workspace_id = ?1 and id = ?2",
+                )
+                .and_then(|mut st| st.execute(params![s.workspace_id.0, s.user_id.0]))
+                .map_err(rs_err)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn session(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<Option<(WebSession, User)>, StoreError> {
+        let row = sqlx::query(
+            "select u.*, s.id as session_id, s.csrf, s.created_at as session_created_at, s.expires_at \
+             from web_sessions s join users u on u.id = s.user_id and u.workspace_id = s.workspace_id \
+             where s.id = ? and s.expires_at > ?",
+        )
+        .bind(id)
+        .bind(now.unix_micros())
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| {
+            let u = user(&r)?;
+            Ok((
+                WebSession {
+                    id: get(&r, "session_id")?,
+                    workspace_id: u.workspace_id,
+                    user_id: u.id,
+                    csrf: get(&r, "csrf")?,
+                    created_at: ts(get(&r, "session_created_at")?)?,
+                    expires_at: ts(get(&r, "expires_at")?)?,
+                },
+                u,
+            ))
+        })
+        .transpose()
+    }
+
+    async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.writer
+            .write(move |conn| {
+                conn.prepare_cached("delete from web_sessions where id = ?1")
+                    .and_then(|mut s| s.execute(params![id]))
+                    .map_err(rs_err)?;
+                Ok(())
+            })
+            .await
+    }
+}

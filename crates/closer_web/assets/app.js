@@ -1,0 +1,104 @@
+// closer's web app: small enhancements over pages that work without script.
+// - charts: <canvas class="chart" data-chart="{...}"> drawn with the embedded Chart.js;
+// - the board: drag a card onto a column to move it (Lost asks for the reason);
+// - forms: a submit button is disabled once pressed, so a double click posts once;
+// - timers: "waiting" times in the queue keep counting.
+(function () {
+  'use strict';
+
+  function drawCharts() {
+    if (typeof Chart === 'undefined') return;
+    document.querySelectorAll('canvas.chart[data-chart]').forEach(function (el) {
+      var spec = JSON.parse(el.getAttribute('data-chart'));
+      var config;
+      if (spec.type === 'bar') {
+        config = {
+          type: 'bar',
+          data: { labels: spec.labels, datasets: [{ label: spec.label, data: spec.values, backgroundColor: '#0b57d0' }] },
+          options: { indexAxis: 'y', animation: false, plugins: { legend: { display: false } } }
+        };
+      } else {
+        config = {
+          type: 'line',
+          data: {
+            labels: spec.labels,
+            datasets: spec.series.map(function (s, i) {
+              return { label: s.label, data: s.values, yAxisID: s.axis || 'y',
+                       borderColor: i === 0 ? '#0b57d0' : '#116b3a', backgroundColor: 'transparent', tension: 0.2 };
+            })
+          },
+          options: { animation: false, scales: { y: { beginAtZero: true, position: 'left' },
+                                                 y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } } } }
+        };
+      }
+      new Chart(el, config);
+    });
+  }
+
+  function board() {
+    var dragged = null;
+    document.querySelectorAll('li.card[draggable]').forEach(function (card) {
+      card.addEventListener('dragstart', function (e) {
+        dragged = card;
+        e.dataTransfer.setData('text/plain', card.getAttribute('data-deal'));
+        e.dataTransfer.effectAllowed = 'move';
+      });
+    });
+    var dialog = document.getElementById('lost-dialog');
+    document.querySelectorAll('.column[data-stage]').forEach(function (col) {
+      col.addEventListener('dragover', function (e) { e.preventDefault(); col.classList.add('over'); });
+      col.addEventListener('dragleave', function () { col.classList.remove('over'); });
+      col.addEventListener('drop', function (e) {
+        e.preventDefault();
+        col.classList.remove('over');
+        if (!dragged) return;
+        var form = dragged.querySelector('form.move');
+        form.querySelector('select[name=stage]').value = col.getAttribute('data-stage');
+        if (col.getAttribute('data-kind') === 'lost' && dialog && dialog.showModal) {
+          dialog.returnValue = '';
+          dialog.showModal();
+          dialog.addEventListener('close', function onClose() {
+            dialog.removeEventListener('close', onClose);
+            if (dialog.returnValue !== 'ok') return;
+            form.querySelector('select[name=loss_reason]').value = document.getElementById('lost-reason').value;
+            form.requestSubmit();
+          });
+        } else {
+          form.requestSubmit();
+        }
+      });
+    });
+  }
+
+  function submitOnce() {
+    document.addEventListener('submit', function (e) {
+      var form = e.target;
+      if (form.method === 'dialog') return;
+      if (form.dataset.sent === '1') { e.preventDefault(); return; }
+      form.dataset.sent = '1';
+    });
+  }
+
+  function timers() {
+    var els = document.querySelectorAll('.timer[data-since]');
+    if (!els.length) return;
+    function fmt(s) {
+      var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
+      if (d) return d + ' d' + (h ? ' ' + h + ' h' : '');
+      if (h) return h + ' h' + (m ? ' ' + m + ' min' : '');
+      if (m) return m + ' min';
+      return Math.max(0, Math.floor(s)) + ' s';
+    }
+    setInterval(function () {
+      var now = Date.now();
+      els.forEach(function (el) { el.textContent = fmt((now - Number(el.getAttribute('data-since'))) / 1000); });
+    }, 1000);
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    drawCharts();
+    board();
+    submitOnce();
+    timers();
+  });
+})();

@@ -1,0 +1,321 @@
+//! A contact's page: details, scores with their explanation, the merged timeline (visits,
+//! forms, activities, stage and deal moves, orders), deals and tasks; log a call or note and
+//! open a deal in place. Forms carry an id made when the page was drawn, so a form posted
+//! twice logs one activity and opens one deal.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use closer_app::{ActivityRequest, DealRequest};
+use closer_domain::pipeline::{ActivityId, ActivityKind, Amount, Currency, DealId};
+use closer_domain::{Contact, ContactId, Event};
+use closer_store::{DealQuery, TaskQuery};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::format::{money, when};
+use super::layout::page;
+use super::queue::display_name;
+use super::session::Signed;
+use super::{Failure, UiForm};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/contacts/{id}", get(show))
+        .route("/contacts/{id}/activities", post(log))
+        .route("/contacts/{id}/deals", post(open_deal))
+}
+
+#[derive(Deserialize)]
+struct LogForm {
+    csrf: String,
+    once: String,
+    kind: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct DealForm {
+    csrf: String,
+    once: String,
+    title: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    currency: String,
+}
+
+fn parse_id(raw: &str) -> Result<uuid::Uuid, Failure> {
+    uuid::Uuid::parse_str(raw).map_err(|_| Failure::not_found())
+}
+
+fn nonempty(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// The contact, if this user may see it: a rep sees unassigned contacts and their own.
+async fn visible(state: &AppState, user: &Signed, id: ContactId) -> Result<Contact, Failure> {
+    let c = state.app.contact(&user.0.principal(), id).await?;
+    if !user.0.role.sees_everyone() && c.owner_id.is_some_and(|o| o != user.0.user.id) {
+        return Err(Failure::not_found());
+    }
+    Ok(c)
+}
+
+/// One line of the timeline: what happened, in words, from the event's properties.
+fn summary(e: &Event) -> String {
+    let p = &e.properties;
+    let s = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_owned);
+    let parts: Vec<String> = match e.kind.as_str() {
+        "pageview" => vec![s("path").or(s("url")).unwrap_or_default()],
+        "custom_event" => vec![s("name").unwrap_or_default()],
+        "form_submitted" => vec![s("form_name").unwrap_or_else(|| "a form".into())],
+        "stage_changed" => vec![format!(
+            "{} → {}",
+            s("from").unwrap_or_else(|| "new".into()),
+            s("to").unwrap_or_default()
+        )],
+        "activity" => [s("kind"), s("outcome"), s("text")]
+            .into_iter()
+            .flatten()
+            .collect(),
+        "deal_moved" => [s("title"), s("stage")].into_iter().flatten().collect(),
+        "order_placed" => [s("currency"), s("total")].into_iter().flatten().collect(),
+        _ => Vec::new(),
+    };
+    parts
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+) -> Result<Markup, Failure> {
+    let id = ContactId(parse_id(&id)?);
+    let c = visible(&state, &user, id).await?;
+    let principal = user.0.principal();
+    let ws = principal.workspace_id;
+    let q = state.app.qualification(&principal, id).await?;
+    let events = state.app.contact_events(&principal, id, 100, None).await?;
+    let deals = state
+        .app
+        .list_deals(
+            ws,
+            DealQuery {
+                contact: Some(id),
+                limit: 50,
+                ..DealQuery::default()
+            },
+        )
+        .await?;
+    let tasks = state
+        .app
+        .list_tasks(
+            ws,
+            TaskQuery {
+                contact: Some(id),
+                limit: 50,
+                ..TaskQuery::default()
+            },
+        )
+        .await?;
+    let stages: Vec<_> = state
+        .app
+        .pipelines(ws)
+        .await?
+        .into_iter()
+        .flat_map(|p| p.stages)
+        .collect();
+    let stage_name = |sid| {
+        stages
+            .iter()
+            .find(|s| s.id == sid)
+            .map_or("?", |s| s.name.as_str())
+    };
+    let name = display_name(&c);
+    let sells = user.0.role.sells();
+    let content = html! {
+        h1 { (name) }
+        p.lede {
+            span class=(format!("temp {}", q.temperature.temperature.as_str())) { (q.temperature.temperature.as_str()) }
+            " " (c.stage.as_str())
+            @if let Some(co) = &c.company { " · " (co) }
+            @if let Some(t) = &c.job_title { " · " (t) }
+        }
+        div.two {
+            section aria-labelledby="details-h" {
+                h2 #details-h { "Details" }
+                dl {
+                    dt { "Email" } dd { @for e in &c.emails { (e.as_str()) br; } }
+                    dt { "Phone" } dd { @for p in &c.phones { (p.as_str()) br; } }
+                    dt { "Arrived" } dd { (when(c.created_at)) }
+                    @for (k, v) in &c.properties {
+                        dt { (k) } dd { (v.as_str().map_or_else(|| v.to_string(), str::to_owned)) }
+                    }
+                }
+                h2 { "Scores" }
+                p { "Fit " strong { (format!("{:.0}", q.fit.score)) } " · engagement " strong { (format!("{:.0}", q.engagement)) } }
+                p.reason { (q.temperature.reason) }
+                @if let Some(r) = &q.prospect_reason { p.reason { (r) } }
+                table {
+                    caption { "Why: each rule's points now" }
+                    thead { tr { th { "Rule" } th.num { "Points" } } }
+                    tbody {
+                        @for f in &q.fit.contributions {
+                            tr { td { "Fit: " (f.rule) " (" (f.field) " = " (f.value) ")" } td.num { (format!("{:+.1}", f.points)) } }
+                        }
+                        @for l in &q.engagement_rules {
+                            tr { td { "Engagement: " (l.rule) " × " (l.matches) } td.num { (format!("{:+.1}", l.value)) } }
+                        }
+                    }
+                }
+            }
+            section aria-labelledby="work-h" {
+                h2 #work-h { "Deals" }
+                @if deals.is_empty() { p.empty { "No deals yet." } }
+                ul.deals {
+                    @for d in &deals {
+                        li {
+                            strong { (d.title) } " · " (stage_name(d.stage_id)) " · " (d.status.as_str())
+                            " · " (money(d.currency.as_str(), &d.amount.to_string()))
+                        }
+                    }
+                }
+                @if sells {
+                    form.inline method="post" action=(format!("/contacts/{}/deals", id.0)) {
+                        input type="hidden" name="csrf" value=(user.csrf());
+                        input type="hidden" name="once" value=(DealId::new().0);
+                        label for="deal-title" { "Deal title" }
+                        input #deal-title name="title" required maxlength="200";
+                        label for="deal-amount" { "Amount" }
+                        input #deal-amount name="amount" inputmode="decimal" placeholder="0.00";
+                        label for="deal-currency" { "Currency" }
+                        input #deal-currency name="currency" value="USD" maxlength="3" size="4";
+                        button type="submit" { "Create deal" }
+                    }
+                }
+                h2 { "Tasks" }
+                @if tasks.is_empty() { p.empty { "No tasks." } }
+                ul {
+                    @for t in &tasks {
+                        li { (t.title) " · due " (when(t.due_at)) " · " (t.status.as_str()) }
+                    }
+                }
+                @if sells {
+                    h2 { "Log a call or note" }
+                    form.stacked method="post" action=(format!("/contacts/{}/activities", id.0)) {
+                        input type="hidden" name="csrf" value=(user.csrf());
+                        input type="hidden" name="once" value=(ActivityId::new().0);
+                        label for="act-kind" { "What" }
+                        select #act-kind name="kind" {
+                            @for k in ActivityKind::ALL { option value=(k.as_str()) { (k.as_str()) } }
+                        }
+                        label for="act-outcome" { "Outcome" }
+                        input #act-outcome name="outcome" maxlength="200" placeholder="reached, voicemail…";
+                        label for="act-text" { "Notes" }
+                        textarea #act-text name="text" rows="3" maxlength="5000" {}
+                        button type="submit" { "Log it" }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="timeline-h" {
+            h2 #timeline-h { "Timeline" }
+            ol.timeline {
+                @for e in &events {
+                    li {
+                        time datetime=(e.occurred_at.get().to_string()) { (when(e.occurred_at)) }
+                        " "
+                        span class=(format!("kind {}", e.kind.as_str())) { (e.kind.as_str().replace('_', " ")) }
+                        " " (summary(e))
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&user.0, &name, "", false, &content))
+}
+
+async fn log(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<LogForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    if !user.0.role.sells() {
+        return Err(Failure::forbidden("Only people who sell log calls."));
+    }
+    let id = ContactId(parse_id(&id)?);
+    visible(&state, &user, id).await?;
+    let kind = ActivityKind::parse(&f.kind).map_err(closer_app::AppError::from)?;
+    let req = ActivityRequest {
+        id: Some(ActivityId(parse_id(&f.once)?)),
+        contact_id: id,
+        deal_id: None,
+        kind,
+        occurred_at: None,
+        owner_id: Some(user.0.user.id),
+        outcome: nonempty(&f.outcome),
+        text: nonempty(&f.text),
+    };
+    state
+        .app
+        .log_activity(user.0.user.workspace_id, req)
+        .await?;
+    Ok(Redirect::to(&format!("/contacts/{}", id.0)).into_response())
+}
+
+async fn open_deal(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<DealForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    if !user.0.role.sells() {
+        return Err(Failure::forbidden("Only people who sell open deals."));
+    }
+    let id = ContactId(parse_id(&id)?);
+    visible(&state, &user, id).await?;
+    let title = closer_domain::text::clean("title", &f.title)
+        .map_err(closer_app::AppError::from)?
+        .ok_or_else(|| closer_app::AppError::invalid("title", "must not be empty"))?;
+    let amount = nonempty(&f.amount)
+        .map(|a| Amount::parse("amount", &a))
+        .transpose()
+        .map_err(closer_app::AppError::from)?;
+    let currency = nonempty(&f.currency)
+        .map(|c| Currency::parse("currency", &c.to_ascii_uppercase()))
+        .transpose()
+        .map_err(closer_app::AppError::from)?;
+    let req = DealRequest {
+        id: Some(DealId(parse_id(&f.once)?)),
+        contact_id: id,
+        title,
+        amount,
+        currency,
+        pipeline: None,
+        stage: None,
+        expected_close: None,
+        owner_id: Some(user.0.user.id),
+        company: None,
+        source: None,
+    };
+    state
+        .app
+        .create_deal(user.0.user.workspace_id, &user.0.principal().actor(), req)
+        .await?;
+    Ok(Redirect::to(&format!("/contacts/{}", id.0)).into_response())
+}

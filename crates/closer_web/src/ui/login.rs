@@ -1,0 +1,175 @@
+//! Signing in and out. A refused sign-in says so in one sentence that does not tell which
+//! part was wrong; a locked account says for how long.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use closer_app::AppError;
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+
+use super::layout::head;
+use super::session::{
+    SESSION_COOKIE, SIGN_IN_COOKIE, Signed, cookie, local_path, same_secret, set_cookie,
+};
+use super::{Failure, UiForm};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(show).post(sign_in))
+        .route("/logout", post(sign_out))
+}
+
+#[derive(Deserialize)]
+struct Next {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    csrf: String,
+    #[serde(default)]
+    workspace: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+fn form(csrf: &str, next: &str, email: &str, workspace: &str, error: Option<&str>) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { (head("Sign in")) }
+            body.sign-in {
+                main #main {
+                    h1 { "Sign in to closer" }
+                    @if let Some(e) = error {
+                        p.error role="alert" { (e) }
+                    }
+                    form method="post" action="/login" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="next" value=(next);
+                        label for="email" { "Email" }
+                        input #email type="email" name="email" value=(email) required autocomplete="username" autofocus;
+                        label for="password" { "Password" }
+                        input #password type="password" name="password" required autocomplete="current-password";
+                        label for="workspace" { "Workspace " span.hint { "(only if your email is in several)" } }
+                        input #workspace type="text" name="workspace" value=(workspace) autocomplete="organization";
+                        button type="submit" { "Sign in" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The double-submit token of the sign-in form: the cookie's if the browser has one.
+fn sign_in_token(headers: &HeaderMap) -> (String, bool) {
+    match cookie(headers, SIGN_IN_COOKIE) {
+        Some(t) if t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            (t.to_owned(), false)
+        }
+        _ => (uuid::Uuid::new_v4().simple().to_string(), true),
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Next>,
+) -> Response {
+    // Already signed in: straight on.
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE)
+        && let Ok(Some(_)) = state.app.web_user(secret).await
+    {
+        return Redirect::to(local_path(q.next.as_deref())).into_response();
+    }
+    let (token, fresh) = sign_in_token(&headers);
+    let page = form(&token, local_path(q.next.as_deref()), "", "", None);
+    let mut res = page.into_response();
+    if fresh {
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&state, SIGN_IN_COOKIE, &token, 3_600),
+        );
+    }
+    res
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    UiForm(f): UiForm<SignInForm>,
+) -> Result<Response, Failure> {
+    let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or("");
+    if expected.is_empty() || !same_secret(expected, &f.csrf) {
+        return Err(Failure::forbidden(
+            "This sign-in form expired or came from another site. Open the sign-in page again.",
+        ));
+    }
+    let next = local_path(Some(&f.next)).to_owned();
+    let workspace = Some(f.workspace.as_str());
+    match state.app.sign_in(workspace, &f.email, &f.password).await {
+        Ok(signed) => {
+            let mut res = Redirect::to(&next).into_response();
+            let h = res.headers_mut();
+            let lifetime = closer_app::SESSION_FOR.as_secs();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(&state, SESSION_COOKIE, &signed.secret, lifetime),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(&state, SIGN_IN_COOKIE, "", 0),
+            );
+            Ok(res)
+        }
+        Err(e) => {
+            let (status, message) = match e {
+                AppError::Unauthorized => (
+                    StatusCode::UNAUTHORIZED,
+                    "The email or password is not right.".to_owned(),
+                ),
+                AppError::Forbidden(m) => (StatusCode::FORBIDDEN, format!("{m}.")),
+                AppError::Invalid(errors) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    errors
+                        .iter()
+                        .map(|e| format!("{}: {}.", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+                other => return Err(other.into()),
+            };
+            let page = form(expected, &next, &f.email, &f.workspace, Some(&message));
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    user: Signed,
+    UiForm(f): UiForm<CsrfForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        state.app.sign_out(secret).await?;
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, "", 0),
+    );
+    Ok(res)
+}

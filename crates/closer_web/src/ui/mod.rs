@@ -1,0 +1,136 @@
+//! The web app: server-rendered pages (maud) for reps and owners, over the same use cases as
+//! the API. Forms work without JavaScript; the little script there is (`assets/app.js`)
+//! adds dragging on the board and draws the charts with the embedded Chart.js.
+//!
+//! Pages answer HTML, errors included (`Failure`); nothing here reaches the store directly.
+
+mod assets;
+mod board;
+mod contact;
+mod dashboard;
+mod format;
+mod layout;
+mod login;
+mod queue;
+pub mod session;
+
+use std::fmt::Write;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use closer_app::AppError;
+use maud::html;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{BODY_LIMIT, read_body};
+
+/// Every page and form of the web app.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(login::router())
+        .merge(dashboard::router())
+        .merge(queue::router())
+        .merge(contact::router())
+        .merge(board::router())
+        .merge(assets::router())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// A page that could not be shown or a form that was refused: an HTML page with the status
+/// and a sentence saying what to do. Internal details are logged (by `ApiError`), never shown.
+#[derive(Debug)]
+pub struct Failure {
+    status: StatusCode,
+    message: String,
+}
+
+impl Failure {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "Your session has ended. Sign in again, then repeat what you were doing.",
+        )
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "There is nothing here, or it belongs to another workspace.",
+        )
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        let mut message = e.detail.clone();
+        for f in &e.errors {
+            let _ = write!(message, " {}: {}.", f.field, f.message);
+        }
+        if e.status == StatusCode::NOT_FOUND {
+            return Self::not_found();
+        }
+        Self::new(e.status, message)
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        let body = html! {
+            (maud::DOCTYPE)
+            html lang="en" {
+                head { (layout::head(title)) }
+                body.failure {
+                    main {
+                        h1 { (self.status.as_u16()) " " (title) }
+                        p role="alert" { (self.message) }
+                        p { a href="/" { "Back to the dashboard" } }
+                    }
+                }
+            }
+        };
+        (self.status, body).into_response()
+    }
+}
+
+/// A urlencoded form body, parsed strictly: a bad or missing field is a 422 page naming it.
+pub struct UiForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for UiForm<T> {
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(req, state).await.map_err(Failure::from)?;
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
+        serde_path_to_error::deserialize(de)
+            .map(UiForm)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                Failure::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("The form could not be read ({field}: {}).", e.into_inner()),
+                )
+            })
+    }
+}

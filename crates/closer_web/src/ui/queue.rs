@@ -1,0 +1,142 @@
+//! The sales queue: hot leads first, with how long each has waited and how long since a
+//! person touched it; "I'm on it" takes a lead and starts a follow-up clock. A rep sees the
+//! unassigned leads and their own; managers and admins see everyone's.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use closer_app::{QueueItem, QueueQuery};
+use closer_domain::ContactId;
+use closer_store::OwnerFilter;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::format::duration;
+use super::layout::page;
+use super::session::Signed;
+use super::{Failure, UiForm};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/queue", get(show))
+        .route("/queue/{id}/take", post(take))
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+/// The name a person is shown by: their name, else their email.
+pub fn display_name(c: &closer_domain::Contact) -> String {
+    c.name
+        .clone()
+        .or_else(|| c.emails.first().map(|e| e.as_str().to_owned()))
+        .unwrap_or_else(|| "(no name)".into())
+}
+
+fn rows(user: &Signed, items: &[QueueItem], empty: &str) -> Markup {
+    let me = user.0.user.id;
+    html! {
+        @if items.is_empty() {
+            p.empty { (empty) }
+        } @else {
+            table.queue {
+                thead { tr {
+                    th { "Contact" } th { "Temperature" } th.num { "Engagement" } th.num { "Fit" }
+                    th.num { "Waiting" } th.num { "Since a person touched it" } th { "" }
+                } }
+                tbody {
+                    @for i in items {
+                        tr data-contact=(i.contact.id.0) {
+                            td {
+                                a href=(format!("/contacts/{}", i.contact.id.0)) { (display_name(&i.contact)) }
+                                @if let Some(c) = &i.contact.company { span.sub { (c) } }
+                            }
+                            td { span class=(format!("temp {}", i.temperature.as_str())) { (i.temperature.as_str()) } }
+                            td.num { (format!("{:.0}", i.engagement)) }
+                            td.num { (format!("{:.0}", i.fit)) }
+                            td.num { span.timer data-since=(i.contact.created_at.unix_micros() / 1000) { (duration(i.waiting_seconds)) } }
+                            td.num { (i.since_human_touch_seconds.map_or_else(|| "never".to_owned(), duration)) }
+                            td {
+                                @if i.contact.owner_id == Some(me) {
+                                    span.mine { "Yours" }
+                                } @else {
+                                    form method="post" action=(format!("/queue/{}/take", i.contact.id.0)) {
+                                        input type="hidden" name="csrf" value=(user.csrf());
+                                        button type="submit" { "I'm on it" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn queue(
+    state: &AppState,
+    user: &Signed,
+    owner: Option<OwnerFilter>,
+) -> Result<Vec<QueueItem>, Failure> {
+    let q = QueueQuery {
+        limit: 50,
+        stage: None,
+        owner,
+    };
+    Ok(state.app.queue(&user.0.principal(), &q).await?.0)
+}
+
+async fn show(State(state): State<AppState>, user: Signed) -> Result<Markup, Failure> {
+    if !user.0.role.sells() {
+        return Err(Failure::forbidden(
+            "The sales queue is for people who sell.",
+        ));
+    }
+    let content = if user.0.role.sees_everyone() {
+        let all = queue(&state, &user, None).await?;
+        html! {
+            h1 { "Sales queue" }
+            p.lede { "Open leads and prospects, hottest first." }
+            (rows(&user, &all, "No open leads. New ones appear here as they arrive."))
+        }
+    } else {
+        let free = queue(&state, &user, Some(OwnerFilter::Unassigned)).await?;
+        let mine = queue(&state, &user, Some(OwnerFilter::User(user.0.user.id))).await?;
+        html! {
+            h1 { "Sales queue" }
+            h2 { "Waiting for someone" }
+            (rows(&user, &free, "No unassigned leads."))
+            h2 { "Yours" }
+            (rows(&user, &mine, "None yet: take one above."))
+        }
+    };
+    Ok(page(&user.0, "Queue", "/queue", false, &content))
+}
+
+async fn take(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<CsrfForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    if !user.0.role.sells() {
+        return Err(Failure::forbidden("Only people who sell take leads."));
+    }
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| Failure::not_found())?;
+    state
+        .app
+        .take_lead(
+            &user.0.principal(),
+            &user.0.user,
+            user.0.role.sees_everyone(),
+            ContactId(id),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/contacts/{id}")).into_response())
+}
