@@ -225,6 +225,11 @@ impl App {
         Ok(user)
     }
 
+    /// A workspace's users (owners to choose from).
+    pub async fn users(&self, ws: WorkspaceId) -> Result<Vec<User>, AppError> {
+        Ok(self.store().list_users(ws).await?)
+    }
+
     /// A workspace's users, for the operator's CLI.
     pub async fn list_users_in(&self, workspace: &str) -> Result<Vec<User>, AppError> {
         let ws = self.workspace_by_slug(workspace).await?;

@@ -104,6 +104,10 @@ pub struct ContactQuery {
     pub created_to: Option<Timestamp>,
     /// Case-insensitive substring of name, email or company.
     pub q: Option<String>,
+    /// The temperature stored with the contact's scores (as last computed).
+    pub temperature: Option<closer_domain::qualification::Temperature>,
+    /// The channel of the contact's first tracked visit.
+    pub channel: Option<closer_domain::traffic::Channel>,
     pub sort: ContactSort,
     /// 1..=200, checked by the caller.
     pub limit: u32,

@@ -93,6 +93,20 @@ pub(crate) async fn list(
             .push_bind(text.to_lowercase())
             .push(") > 0");
     }
+    if let Some(t) = q.temperature {
+        sql.push(" and id in (select contact_id from contact_scores where workspace_id = ")
+            .push_bind(ws.0)
+            .push(" and temperature = ")
+            .push_bind(t.as_str())
+            .push(")");
+    }
+    if let Some(c) = q.channel {
+        sql.push(" and id in (select contact_id from journeys where workspace_id = ")
+            .push_bind(ws.0)
+            .push(" and channel = ")
+            .push_bind(c.as_str())
+            .push(")");
+    }
     if let Some(after) = q.after {
         sql.push(format!(" and ({column}, id) {cmp} ("))
             .push_bind(after.at.unix_micros())

@@ -146,6 +146,10 @@ impl App {
         Ok(task)
     }
 
+    pub async fn task(&self, ws: WorkspaceId, id: TaskId) -> Result<Task, AppError> {
+        Ok(self.store().task(ws, id).await?)
+    }
+
     pub async fn patch_task(
         &self,
         ws: WorkspaceId,

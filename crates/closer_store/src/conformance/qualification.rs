@@ -67,6 +67,21 @@ pub async fn rules_and_scores_round_trip(store: Arc<dyn Store>) {
     assert!(err.is_conflict_on(SCORE_VERSION), "{err:?}");
     let second = record(c.id, 2, 20.0);
     store.save_score(ws, &second, Some(1)).await.unwrap();
+    // Lists filter by the stored temperature.
+    for (t, found) in [(Temperature::Warm, 1), (Temperature::Hot, 0)] {
+        let page = store
+            .list_contacts(
+                ws,
+                &crate::ContactQuery {
+                    temperature: Some(t),
+                    limit: 10,
+                    ..crate::ContactQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), found, "{t:?}");
+    }
     // A stale version is refused and changes nothing.
     let err = store
         .save_score(ws, &record(c.id, 2, 77.0), Some(1))

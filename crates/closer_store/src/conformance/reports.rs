@@ -120,6 +120,24 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
     assert_eq!(rows.len(), 1, "{rows:?}");
     let j = &rows[0];
     assert_eq!(j.group.as_deref(), Some("email"));
+    // Contact lists filter by that first-touch channel.
+    for (channel, found) in [
+        (closer_domain::traffic::Channel::Email, 1),
+        (closer_domain::traffic::Channel::Direct, 0),
+    ] {
+        let page = store
+            .list_contacts(
+                ws,
+                &crate::ContactQuery {
+                    channel: Some(channel),
+                    limit: 10,
+                    ..crate::ContactQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), found, "{channel:?}");
+    }
     assert_eq!(
         j.reached[0],
         Some(base),

@@ -155,6 +155,10 @@ pub struct ListParams {
     created_to: Option<String>,
     /// Case-insensitive text in name, email or company.
     q: Option<String>,
+    /// cold, warm or hot (as last scored).
+    temperature: Option<String>,
+    /// The channel of the first tracked visit: direct, organic_search, paid_search…
+    channel: Option<String>,
     /// `created`, `-created` (default), `updated` or `-updated`.
     sort: Option<String>,
     /// 1–200, default 50.
@@ -188,7 +192,7 @@ fn time_param(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, ApiEr
 }
 
 impl ListParams {
-    fn parse(self) -> Result<ContactQuery, ApiError> {
+    pub(crate) fn parse(self) -> Result<ContactQuery, ApiError> {
         let sort = match self.sort.as_deref() {
             None | Some("-created") => ContactSort::CreatedDesc,
             Some("created") => ContactSort::CreatedAsc,
@@ -219,6 +223,20 @@ impl ListParams {
             created_from: time_param("created_from", self.created_from.as_deref())?,
             created_to: time_param("created_to", self.created_to.as_deref())?,
             q,
+            temperature: self
+                .temperature
+                .map(|t| {
+                    closer_domain::qualification::Temperature::parse(&t)
+                        .map_err(|e| bad("temperature", &e.message))
+                })
+                .transpose()?,
+            channel: self
+                .channel
+                .map(|c| {
+                    closer_domain::traffic::Channel::parse(&c)
+                        .ok_or_else(|| bad("channel", "is not a channel (direct, organic_search, paid_search, organic_social, paid_social, email, referral…)"))
+                })
+                .transpose()?,
             sort,
             limit: self.limit.unwrap_or(50),
             after: self

@@ -2,7 +2,7 @@
 //! document (so every route is in it by construction).
 
 mod capture;
-mod contacts;
+pub(crate) mod contacts;
 mod contacts_dto;
 mod deals;
 mod deals_dto;

@@ -13,6 +13,10 @@ fn nav(user: &WebUser) -> Vec<(&'static str, &'static str)> {
         items.push(("/queue", "Queue"));
         items.push(("/board", "Board"));
     }
+    items.push(("/contacts", "Contacts"));
+    if user.role.sells() {
+        items.push(("/tasks", "Tasks"));
+    }
     items
 }
 

@@ -7,12 +7,14 @@
 mod assets;
 mod board;
 mod contact;
+mod contacts;
 mod dashboard;
 mod format;
 mod layout;
 mod login;
 mod queue;
 pub mod session;
+mod tasks;
 
 use std::fmt::Write;
 
@@ -34,8 +36,10 @@ pub fn router() -> Router<AppState> {
         .merge(login::router())
         .merge(dashboard::router())
         .merge(queue::router())
+        .merge(contacts::router())
         .merge(contact::router())
         .merge(board::router())
+        .merge(tasks::router())
         .merge(assets::router())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

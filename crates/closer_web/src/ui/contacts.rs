@@ -1,0 +1,263 @@
+//! Contacts: a searchable, filterable list (stage, temperature, owner, channel), a page at a
+//! time, and assigning many at once. The filters are the API's (`GET /api/v1/contacts`), read
+//! by the same parser. A rep lists their own contacts or the unassigned ones.
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use closer_domain::qualification::Temperature;
+use closer_domain::traffic::Channel;
+use closer_domain::{ContactId, ContactPatch, Stage, UserId};
+use closer_store::User;
+use maud::{Markup, html};
+
+use super::format::when;
+use super::layout::page;
+use super::queue::display_name;
+use super::session::Signed;
+use super::{Failure, UiForm};
+use crate::AppState;
+use crate::routes::contacts::ListParams;
+
+const PAGE: u32 = 50;
+/// Most contacts one bulk assignment changes.
+const MAX_BULK: usize = 200;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/contacts", get(show))
+        .route("/contacts/assign", post(assign))
+}
+
+/// The query's non-empty parameters (a GET form sends empty selects as `name=`).
+fn filled(raw: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+fn select(id: &str, label: &str, options: &[(String, String)], chosen: &str) -> Markup {
+    html! {
+        label for=(id) { (label) }
+        select id=(id) name=(id) {
+            option value="" selected[chosen.is_empty()] { "Any" }
+            @for (v, text) in options {
+                option value=(v) selected[chosen == v] { (text) }
+            }
+        }
+    }
+}
+
+fn owner_name(users: &[User], id: Option<UserId>) -> String {
+    match id {
+        None => "unassigned".into(),
+        Some(id) => users
+            .iter()
+            .find(|u| u.id == id)
+            .map_or_else(|| "?".into(), |u| u.name.clone()),
+    }
+}
+
+async fn show(
+    State(st): State<AppState>,
+    user: Signed,
+    RawQuery(raw): RawQuery,
+) -> Result<Markup, Failure> {
+    let mut pairs = filled(raw.as_deref());
+    let me = user.0.user.id;
+    let everyone = user.0.role.sees_everyone();
+    if !everyone {
+        // A rep: their own by default, or the unassigned ones.
+        let owner = value(&pairs, "owner").to_owned();
+        pairs.retain(|(k, _)| k != "owner");
+        let mine = me.0.to_string();
+        pairs.push(("owner".into(), if owner == "none" { owner } else { mine }));
+    }
+    pairs.retain(|(k, _)| k != "limit" && k != "sort");
+    let encoded = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    let params: ListParams = serde_urlencoded::from_str(&encoded).map_err(|e| {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            format!("These filters cannot be read: {e}."),
+        )
+    })?;
+    let mut query = params.parse().map_err(Failure::from)?;
+    query.limit = PAGE;
+    let ws = user.0.user.workspace_id;
+    let found = st.app.list_contacts(&user.0.principal(), &query).await?;
+    let users = st.app.users(ws).await?;
+    let bulk = everyone && user.0.role.sells();
+
+    let stages: Vec<(String, String)> = Stage::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), s.as_str().to_owned()))
+        .collect();
+    let temps: Vec<(String, String)> = [Temperature::Hot, Temperature::Warm, Temperature::Cold]
+        .iter()
+        .map(|t| (t.as_str().to_owned(), t.as_str().to_owned()))
+        .collect();
+    let channels: Vec<(String, String)> = Channel::ALL
+        .iter()
+        .map(|c| (c.as_str().to_owned(), c.as_str().replace('_', " ")))
+        .collect();
+    let mut owners: Vec<(String, String)> = vec![("none".into(), "Unassigned".into())];
+    if everyone {
+        owners.extend(users.iter().map(|u| (u.id.0.to_string(), u.name.clone())));
+    } else {
+        owners.push((me.0.to_string(), "Mine".into()));
+    }
+    let next = found.next.map(|c| {
+        let mut p: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| k != "cursor")
+            .cloned()
+            .collect();
+        p.push(("cursor".into(), c.encode()));
+        format!(
+            "/contacts?{}",
+            serde_urlencoded::to_string(&p).unwrap_or_default()
+        )
+    });
+    let content = html! {
+        h1 { "Contacts" }
+        form.filters method="get" action="/contacts" role="search" {
+            label for="q" { "Search" }
+            input #q type="search" name="q" value=(value(&pairs, "q")) placeholder="name, email or company";
+            (select("stage", "Stage", &stages, value(&pairs, "stage")))
+            (select("temperature", "Temperature", &temps, value(&pairs, "temperature")))
+            (select("owner", "Owner", &owners, value(&pairs, "owner")))
+            (select("channel", "Channel", &channels, value(&pairs, "channel")))
+            button type="submit" { "Filter" }
+        }
+        form method="post" action="/contacts/assign" {
+            input type="hidden" name="csrf" value=(user.csrf());
+            @if found.items.is_empty() {
+                p.empty { "No contacts match." }
+            } @else {
+                table.contacts {
+                    thead { tr {
+                        @if bulk { th { span.visually-hidden { "Select" } } }
+                        th { "Name" } th { "Company" } th { "Stage" } th { "Owner" } th { "Arrived" }
+                    } }
+                    tbody {
+                        @for c in &found.items {
+                            tr {
+                                @if bulk {
+                                    td { input type="checkbox" name="id" value=(c.id.0) aria-label=(format!("Select {}", display_name(c))); }
+                                }
+                                td { a href=(format!("/contacts/{}", c.id.0)) { (display_name(c)) } }
+                                td { (c.company.as_deref().unwrap_or("")) }
+                                td { (c.stage.as_str()) }
+                                td { (owner_name(&users, c.owner_id)) }
+                                td { (when(c.created_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if bulk && !found.items.is_empty() {
+                div.inline {
+                    label for="assign-to" { "Assign the selected to" }
+                    select #assign-to name="owner" {
+                        option value="none" { "nobody (unassign)" }
+                        @for u in &users { option value=(u.id.0) { (u.name) } }
+                    }
+                    button type="submit" { "Assign" }
+                }
+            }
+        }
+        @if let Some(next) = next {
+            p { a href=(next) rel="next" { "Next page" } }
+        }
+    };
+    Ok(page(&user.0, "Contacts", "/contacts", false, &content))
+}
+
+/// `csrf`, `owner` (a user id or `none`) and any number of `id`s.
+struct AssignForm {
+    csrf: String,
+    owner: String,
+    ids: Vec<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for AssignForm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs: Vec<(String, String)> = serde::Deserialize::deserialize(d)?;
+        let mut f = AssignForm {
+            csrf: String::new(),
+            owner: String::new(),
+            ids: Vec::new(),
+        };
+        for (k, v) in pairs {
+            match k.as_str() {
+                "csrf" => f.csrf = v,
+                "owner" => f.owner = v,
+                "id" => f.ids.push(v),
+                other => {
+                    return Err(serde::de::Error::unknown_field(
+                        other,
+                        &["csrf", "owner", "id"],
+                    ));
+                }
+            }
+        }
+        Ok(f)
+    }
+}
+
+async fn assign(
+    State(st): State<AppState>,
+    user: Signed,
+    UiForm(f): UiForm<AssignForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    if !(user.0.role.sees_everyone() && user.0.role.sells()) {
+        return Err(Failure::forbidden(
+            "Only managers and admins assign contacts.",
+        ));
+    }
+    if f.ids.len() > MAX_BULK {
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("Assign at most {MAX_BULK} contacts at once."),
+        ));
+    }
+    let owner = match f.owner.as_str() {
+        "none" => None,
+        raw => Some(UserId(uuid::Uuid::parse_str(raw).map_err(|_| {
+            Failure::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Choose whom to assign them to.",
+            )
+        })?)),
+    };
+    let mut ids = Vec::with_capacity(f.ids.len());
+    for raw in &f.ids {
+        ids.push(ContactId(
+            uuid::Uuid::parse_str(raw).map_err(|_| Failure::not_found())?,
+        ));
+    }
+    let principal = user.0.principal();
+    let patch = ContactPatch {
+        owner_id: Some(owner),
+        ..ContactPatch::default()
+    };
+    // Every id is checked before anything changes: a bad one changes nothing.
+    for id in &ids {
+        st.app.contact(&principal, *id).await?;
+    }
+    for id in ids {
+        st.app.patch_contact(&principal, id, &patch).await?;
+    }
+    Ok(Redirect::to("/contacts").into_response())
+}
