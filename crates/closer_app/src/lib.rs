@@ -31,9 +31,9 @@ pub use pipeline::{
 pub use qualification::{
     EngagementLine, Qualification, QueueItem, QueueQuery, RecentLine, RescoreProgress, StageTouches,
 };
-/// The dashboard's parts, for the web app.
+/// The dashboard's parts and the reports as sections of rows, for the interfaces.
 pub mod reports_view {
-    pub use crate::reports::{Bucket, Change, ChannelRow};
+    pub use crate::reports::{Bucket, Change, ChannelRow, sections};
 }
 pub use reports::{
     AttributionReport, BottleneckReport, Dashboard, FunnelReport, FunnelStep, LtvReport,

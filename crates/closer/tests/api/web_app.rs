@@ -31,7 +31,7 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -637,6 +637,84 @@ async fn contacts_tasks_and_bulk_assignment(app: TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
+}
+
+async fn report_pages(app: TestApp) {
+    let ws = app.app.workspace_by_slug("default").await.unwrap().id;
+    app.app
+        .fill_demo(ws, 200, 3, closer_domain::Timestamp::now(), |_, _| {})
+        .await
+        .unwrap();
+    user(&app, "rita@acme.example", "rep").await;
+    let mut s = Session::new(&app);
+    assert_eq!(
+        s.sign_in("rita@acme.example", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    for path in [
+        "/reports/funnel",
+        "/reports/funnel?view=flow&by=channel&from=&to=",
+        "/reports/measures?by=owner",
+        "/reports/retention",
+        "/reports/ltv",
+        "/reports/attribution?model=position_based&by=campaign",
+        "/reports/bottleneck?by=channel",
+    ] {
+        let p = s.get(path).await;
+        assert_eq!(p.status, StatusCode::OK, "{path}: {}", p.body);
+        assert!(p.body.contains("<table>"), "{path} has its tables");
+        assert!(p.body.contains("Download CSV"));
+    }
+    let res = app
+        .client
+        .get(app.url("/reports/funnel.csv?by=channel"))
+        .header("cookie", s.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("closer-funnel.csv")
+    );
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with("section,group,step,count"), "{csv}");
+    for (path, status) in [
+        ("/reports/nope", StatusCode::NOT_FOUND),
+        (
+            "/reports/funnel?from=2026-02-01&to=2026-01-01",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/reports/funnel?by=property:&prop=no_such_property",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("/reports/funnel?colour=red", StatusCode::BAD_REQUEST),
+        (
+            "/reports/attribution?by=owner",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let p = s.get(path).await;
+        assert_eq!(p.status, status, "{path}: {}", p.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_pages() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Some(app) = spawn_app(backend).await {
+            report_pages(app).await;
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

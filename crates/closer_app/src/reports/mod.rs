@@ -9,6 +9,7 @@ mod attribution;
 mod dashboard;
 mod funnel;
 mod measures;
+pub mod sections;
 mod value;
 
 use closer_domain::reports::Breakdown;

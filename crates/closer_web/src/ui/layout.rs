@@ -17,6 +17,7 @@ fn nav(user: &WebUser) -> Vec<(&'static str, &'static str)> {
     if user.role.sells() {
         items.push(("/tasks", "Tasks"));
     }
+    items.push(("/reports", "Reports"));
     items
 }
 

@@ -13,6 +13,7 @@ mod format;
 mod layout;
 mod login;
 mod queue;
+mod reports;
 pub mod session;
 mod tasks;
 
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(contact::router())
         .merge(board::router())
         .merge(tasks::router())
+        .merge(reports::router())
         .merge(assets::router())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

@@ -1,0 +1,253 @@
+//! Report pages: each business report of the API (funnel, measures, retention, lifetime value,
+//! attribution, bottleneck) for a period and breakdown, as tables, with a chart where a
+//! picture says more, and the same tables as CSV.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use closer_app::reports_view::sections::{self, Section};
+use closer_app::{App, ReportRequest};
+use closer_domain::WorkspaceId;
+use maud::{Markup, html};
+use serde_json::json;
+
+use super::Failure;
+use super::layout::page;
+use super::session::Signed;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/reports",
+            get(|| async { axum::response::Redirect::to("/reports/funnel") }),
+        )
+        .route("/reports/{name}", get(show))
+}
+
+/// `(path segment, title)` of each report.
+const REPORTS: [(&str, &str); 6] = [
+    ("funnel", "Funnel"),
+    ("measures", "Success measures"),
+    ("retention", "Retention"),
+    ("ltv", "Lifetime value"),
+    ("attribution", "Attribution"),
+    ("bottleneck", "What to fix first"),
+];
+
+const BREAKDOWNS: [&str; 7] = [
+    "",
+    "channel",
+    "source",
+    "campaign",
+    "site",
+    "owner",
+    "property:",
+];
+
+/// The query's parameters that are filled in (a GET form sends empty fields too).
+fn params(raw: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k.into_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+fn get_param<'a>(p: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    p.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// A report's sections, notes and chart, computed for the request.
+async fn compute(
+    app: &App,
+    ws: WorkspaceId,
+    name: &str,
+    req: &ReportRequest,
+) -> Result<(Vec<Section>, Vec<String>, Option<serde_json::Value>), Failure> {
+    let q = &req.query;
+    Ok(match name {
+        "funnel" => {
+            let r = app.funnel_report(ws, q, req.view).await?;
+            let chart = json!({
+                "type": "bar", "label": "People",
+                "labels": r.total.steps.iter().map(|s| s.step).collect::<Vec<_>>(),
+                "values": r.total.steps.iter().map(|s| s.count).collect::<Vec<_>>(),
+            });
+            (sections::funnel(&r), Vec::new(), Some(chart))
+        }
+        "measures" => (
+            sections::measures(&app.measures_report(ws, q).await?),
+            Vec::new(),
+            None,
+        ),
+        "retention" => (
+            sections::retention(&app.retention_report(ws, q).await?),
+            Vec::new(),
+            None,
+        ),
+        "ltv" => {
+            let r = app.ltv_report(ws, q).await?;
+            let notes = r
+                .not_enough_data
+                .iter()
+                .map(|n| format!("Predicted value: {n}"))
+                .collect();
+            (sections::ltv(&r), notes, None)
+        }
+        "attribution" => {
+            let r = app.attribution_report(ws, q, req.model).await?;
+            let s = sections::attribution(&r);
+            // The leads credited to each channel or campaign, as bars.
+            let chart = s.first().map(|leads| {
+                json!({
+                    "type": "bar", "label": "Credited",
+                    "labels": leads.rows.iter().map(|r| r.get(1).cloned().unwrap_or_default()).collect::<Vec<_>>(),
+                    "values": leads.rows.iter().map(|r| r.get(2).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)).collect::<Vec<_>>(),
+                })
+            });
+            (s, Vec::new(), chart)
+        }
+        "bottleneck" => {
+            let r = app.bottleneck_report(ws, q).await?;
+            let mut notes: Vec<String> = r.total.steps.iter().map(|l| l.sentence.clone()).collect();
+            notes.extend(r.total.not_enough_data.clone());
+            (sections::bottleneck(&r), notes, None)
+        }
+        _ => return Err(Failure::not_found()),
+    })
+}
+
+fn controls(name: &str, p: &[(String, String)]) -> Markup {
+    let by = get_param(p, "by").unwrap_or("");
+    let by_choice = if by.starts_with("property:") {
+        "property:"
+    } else {
+        by
+    };
+    html! {
+        form.filters method="get" action=(format!("/reports/{name}")) {
+            label for="from" { "From" }
+            input #from type="date" name="from" value=(get_param(p, "from").unwrap_or(""));
+            label for="to" { "To" }
+            input #to type="date" name="to" value=(get_param(p, "to").unwrap_or(""));
+            label for="by" { "By" }
+            select #by name="by" {
+                @for b in BREAKDOWNS {
+                    option value=(b) selected[b == by_choice] { @if b.is_empty() { "total" } @else { (b.trim_end_matches(':')) } }
+                }
+            }
+            label for="prop" { "Property " span.hint { "(for by property)" } }
+            input #prop name="prop" size="12" value=(by.strip_prefix("property:").unwrap_or(""));
+            @if name == "funnel" {
+                label for="view" { "View" }
+                select #view name="view" {
+                    @for v in ["cohort", "flow"] { option value=(v) selected[get_param(p, "view") == Some(v)] { (v) } }
+                }
+            }
+            @if name == "attribution" {
+                label for="model" { "Model" }
+                select #model name="model" {
+                    @for m in ["linear", "first_touch", "last_touch", "position_based"] {
+                        option value=(m) selected[get_param(p, "model") == Some(m)] { (m.replace('_', " ")) }
+                    }
+                }
+            }
+            button type="submit" { "Show" }
+        }
+    }
+}
+
+async fn show(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(name): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Failure> {
+    let (name, csv) = match name.strip_suffix(".csv") {
+        Some(n) => (n.to_owned(), true),
+        None => (name, false),
+    };
+    let Some((_, title)) = REPORTS.iter().find(|(n, _)| *n == name) else {
+        return Err(Failure::not_found());
+    };
+    let mut p = params(raw.as_deref());
+    // "By property" names the property in a field of its own.
+    let prop = get_param(&p, "prop").map(str::to_owned);
+    if let (Some(i), Some(prop)) = (
+        p.iter().position(|(k, v)| k == "by" && v == "property:"),
+        prop,
+    ) {
+        p[i].1 = format!("property:{prop}");
+    }
+    p.retain(|(k, _)| k != "prop");
+    let known = ["from", "to", "by", "view", "model"];
+    if let Some((k, _)) = p.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            format!("Reports take no {k:?}."),
+        ));
+    }
+    let req = ReportRequest::parse(
+        get_param(&p, "from"),
+        get_param(&p, "to"),
+        get_param(&p, "by"),
+        get_param(&p, "view"),
+        get_param(&p, "model"),
+    )
+    .map_err(|e| Failure::from(closer_app::AppError::Invalid(e)))?;
+    let ws = user.0.user.workspace_id;
+    let (secs, notes, chart) = compute(&st.app, ws, &name, &req).await?;
+    if csv {
+        let text = sections::csv_text(&secs)?;
+        let file = format!("attachment; filename=\"closer-{name}.csv\"");
+        return Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/csv; charset=utf-8"),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    HeaderValue::from_str(&file).unwrap_or(HeaderValue::from_static("attachment")),
+                ),
+            ],
+            text,
+        )
+            .into_response());
+    }
+    let query = serde_urlencoded::to_string(&p).unwrap_or_default();
+    let content = html! {
+        h1 { (title) }
+        nav.tabs aria-label="Reports" {
+            @for (n, t) in REPORTS {
+                a href=(format!("/reports/{n}?{query}")) aria-current=[(n == name).then_some("page")] { (t) }
+            }
+        }
+        (controls(&name, &p))
+        p { a.button href=(format!("/reports/{name}.csv?{query}")) download { "Download CSV" } }
+        @for n in &notes { p.headline { (n) } }
+        @if let Some(c) = chart {
+            canvas.chart data-chart=(c.to_string()) role="img" aria-label=(format!("{title} as a chart; the table below has the figures")) {}
+        }
+        @for s in &secs {
+            section {
+                h2 { (s.title) }
+                @if s.rows.is_empty() {
+                    p.empty { "Nothing in this period." }
+                } @else {
+                    table {
+                        thead { tr { @for h in &s.header { th { (h) } } } }
+                        tbody {
+                            @for r in &s.rows {
+                                tr { @for c in r { td { (c) } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&user.0, title, "/reports", true, &content).into_response())
+}
