@@ -106,6 +106,10 @@ impl App {
             })
     }
 
+    pub async fn workspace(&self, id: WorkspaceId) -> Result<Workspace, AppError> {
+        Ok(self.store().workspace(id).await?)
+    }
+
     pub async fn list_workspaces(&self) -> Result<Vec<Workspace>, AppError> {
         Ok(self.store().list_workspaces().await?)
     }

@@ -87,6 +87,9 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| AppError::Internal(format!("password hashing task failed: {e}")))
 }
 
+/// How long an invite link works.
+pub const INVITE_FOR: Duration = Duration::from_hours(7 * 24);
+
 /// A fresh session: `secret` goes in the cookie and is never stored.
 pub struct SignedIn {
     pub secret: String,
@@ -204,21 +207,7 @@ impl App {
         }
         UserRole::parse(&c.user.role)
             .map_err(|e| AppError::Internal(format!("stored role: {}", e.message)))?;
-        let secret = random_hex();
-        let session = WebSession {
-            id: session_id(&secret),
-            workspace_id: c.user.workspace_id,
-            user_id: c.user.id,
-            csrf: random_hex(),
-            created_at: now,
-            expires_at: Timestamp::new(now.get() + SESSION_FOR),
-        };
-        self.store().create_session(&session).await?;
-        Ok(SignedIn {
-            secret,
-            session,
-            user: c.user,
-        })
+        self.open_session(c.user).await
     }
 
     /// The signed-in user of a session cookie, if it is a live session.
@@ -240,6 +229,74 @@ impl App {
             role,
             session,
         }))
+    }
+
+    /// A one-time link secret (shown once, stored as its hash) with which the user sets their
+    /// password within `INVITE_FOR`.
+    pub async fn invite_user(
+        &self,
+        ws: closer_domain::WorkspaceId,
+        user: closer_domain::UserId,
+    ) -> Result<String, AppError> {
+        self.store().user(ws, user).await?;
+        let secret = random_hex();
+        let now = Timestamp::now();
+        self.store()
+            .create_invite(&closer_store::Invite {
+                id: session_id(&secret),
+                workspace_id: ws,
+                user_id: user,
+                created_at: now,
+                expires_at: Timestamp::new(now.get() + INVITE_FOR),
+            })
+            .await?;
+        Ok(secret)
+    }
+
+    /// The user an invite link is for, while it works.
+    pub async fn invitee(&self, secret: &str) -> Result<Option<User>, AppError> {
+        if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        Ok(self
+            .store()
+            .invite(&session_id(secret), Timestamp::now())
+            .await?)
+    }
+
+    /// Sets the invited user's password (the link then stops working) and signs them in.
+    pub async fn accept_invite(&self, secret: &str, password: &str) -> Result<SignedIn, AppError> {
+        check_password(password)?;
+        if self.invitee(secret).await?.is_none() {
+            return Err(AppError::NotFound);
+        }
+        let typed = password.to_owned();
+        let hash = blocking(move || hash_password(&typed)).await?;
+        let user = self
+            .store()
+            .accept_invite(&session_id(secret), &hash, Timestamp::now())
+            .await?
+            .ok_or(AppError::NotFound)?;
+        self.open_session(user).await
+    }
+
+    async fn open_session(&self, user: User) -> Result<SignedIn, AppError> {
+        let now = Timestamp::now();
+        let secret = random_hex();
+        let session = WebSession {
+            id: session_id(&secret),
+            workspace_id: user.workspace_id,
+            user_id: user.id,
+            csrf: random_hex(),
+            created_at: now,
+            expires_at: Timestamp::new(now.get() + SESSION_FOR),
+        };
+        self.store().create_session(&session).await?;
+        Ok(SignedIn {
+            secret,
+            session,
+            user,
+        })
     }
 
     /// Ends a session (signing out).

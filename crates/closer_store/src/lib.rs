@@ -41,7 +41,7 @@ pub use reports::{
     ClosedDeal, ConversionKind, ConversionPath, JourneyRow, LeadResponse, OpenDeals, OrderRow,
     PathRow, Period, ReportStore, StageStay, VisitorCount, fold_paths, group_sql, parse_lead_path,
 };
-pub use sessions::{Credentials, SessionStore, WebSession};
+pub use sessions::{Credentials, Invite, SessionStore, WebSession};
 pub use traffic::{
     BreakdownRow, Bucket, Link, PageRow, Recorded, SITE_DOMAIN_CONSTRAINT, SeriesRow,
     SessionTotals, Site, Touch, TrafficAggregates, TrafficQuery, TrafficStore, VisitorDay,

@@ -64,4 +64,27 @@ pub trait SessionStore {
     ) -> Result<Option<(WebSession, User)>, StoreError>;
     /// Ends the session; ending one that is gone is not an error.
     async fn delete_session(&self, id: &str) -> Result<(), StoreError>;
+    /// Stores a one-time invite link's hash for the user.
+    async fn create_invite(&self, invite: &Invite) -> Result<(), StoreError>;
+    /// The invite's user, if the invite is live at `now`, without using it up.
+    async fn invite(&self, id: &str, now: Timestamp) -> Result<Option<User>, StoreError>;
+    /// Uses the invite up: sets the user's password hash (as `set_password`) and deletes the
+    /// invite, in one transaction; `None` (and nothing changed) if it is gone or expired.
+    async fn accept_invite(
+        &self,
+        id: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError>;
+}
+
+/// A one-time link for a user to set their password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    /// Hex SHA-256 of the link's secret.
+    pub id: String,
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
 }

@@ -1,5 +1,5 @@
--- closer web app: users' passwords and sign-in state, and browser sessions. Only hashes are
--- stored: an argon2 PHC string for a password, the SHA-256 of a session's secret.
+-- closer web app: users' passwords and sign-in state, browser sessions and invite links. Only hashes are
+-- stored: an argon2 PHC string for a password, the SHA-256 of a session's or invite's secret.
 
 alter table users add column password_hash text;
 alter table users add column failed_sign_ins integer not null default 0;
@@ -17,3 +17,14 @@ create table web_sessions (
 );
 
 create index web_sessions_user_idx on web_sessions (user_id);
+
+-- One-time links that let a user set their first password (7 days).
+create table user_invites (
+    id text primary key,
+    workspace_id uuid not null references workspaces (id) on delete cascade,
+    user_id uuid not null references users (id) on delete cascade,
+    created_at timestamptz not null,
+    expires_at timestamptz not null
+);
+
+create index user_invites_user_idx on user_invites (user_id);

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use closer_domain::{Email, Timestamp, UserId, WorkspaceId};
-use closer_store::{Credentials, SessionStore, StoreError, User, WebSession};
+use closer_store::{Credentials, Invite, SessionStore, StoreError, User, WebSession};
 
 use crate::PostgresStore;
 use crate::error::db_err;
@@ -143,5 +143,72 @@ impl SessionStore for PostgresStore {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn create_invite(&self, inv: &Invite) -> Result<(), StoreError> {
+        sqlx::query(
+            "insert into user_invites (id, workspace_id, user_id, created_at, expires_at) \
+             values ($1, $2, $3, $4, $5)",
+        )
+        .bind(&inv.id)
+        .bind(inv.workspace_id.0)
+        .bind(inv.user_id.0)
+        .bind(inv.created_at.get())
+        .bind(inv.expires_at.get())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn invite(&self, id: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(
+            "select u.* from user_invites i join users u on u.id = i.user_id \
+             and u.workspace_id = i.workspace_id where i.id = $1 and i.expires_at > $2",
+        )
+        .bind(id)
+        .bind(now.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(user).transpose()
+    }
+
+    async fn accept_invite(
+        &self,
+        id: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let found: Option<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+            "delete from user_invites where id = $1 and expires_at > $2 \
+             returning workspace_id, user_id",
+        )
+        .bind(id)
+        .bind(now.get())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some((ws, u)) = found else {
+            return Ok(None);
+        };
+        let row = sqlx::query(
+            "update users set password_hash = $1, failed_sign_ins = 0, locked_until = null \
+             where workspace_id = $2 and id = $3 returning *",
+        )
+        .bind(password_hash)
+        .bind(ws)
+        .bind(u)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query("delete from web_sessions where user_id = $1")
+            .bind(u)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        user(&row).map(Some)
     }
 }

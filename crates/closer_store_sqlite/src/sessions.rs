@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use closer_domain::{Email, Timestamp, UserId, WorkspaceId};
-use closer_store::{Credentials, SessionStore, StoreError, User, WebSession};
+use closer_store::{Credentials, Invite, SessionStore, StoreError, User, WebSession};
 use rusqlite::params;
 
 use crate::SqliteStore;
@@ -157,5 +157,89 @@ impl SessionStore for SqliteStore {
                 Ok(())
             })
             .await
+    }
+
+    async fn create_invite(&self, inv: &Invite) -> Result<(), StoreError> {
+        let inv = inv.clone();
+        self.writer
+            .write(move |conn| {
+                conn.prepare_cached(
+                    "insert into user_invites (id, workspace_id, user_id, created_at, expires_at) \
+                     values (?1, ?2, ?3, ?4, ?5)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        inv.id,
+                        inv.workspace_id.0,
+                        inv.user_id.0,
+                        inv.created_at.unix_micros(),
+                        inv.expires_at.unix_micros()
+                    ])
+                })
+                .map_err(rs_err)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn invite(&self, id: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(
+            "select u.* from user_invites i join users u on u.id = i.user_id \
+             and u.workspace_id = i.workspace_id where i.id = ? and i.expires_at > ?",
+        )
+        .bind(id)
+        .bind(now.unix_micros())
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(user).transpose()
+    }
+
+    async fn accept_invite(
+        &self,
+        id: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError> {
+        let (id, hash) = (id.to_owned(), password_hash.to_owned());
+        let found: Option<(uuid::Uuid, uuid::Uuid)> = self
+            .writer
+            .write(move |conn| {
+                let found = rusqlite::OptionalExtension::optional(
+                    conn.prepare_cached(
+                        "delete from user_invites where id = ?1 and expires_at > ?2 \
+                         returning workspace_id, user_id",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row(params![id, now.unix_micros()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    }),
+                )
+                .map_err(rs_err)?;
+                if let Some((ws, user)) = found {
+                    conn.prepare_cached(
+                        "update users set password_hash = ?1, failed_sign_ins = 0, locked_until = null \
+                         where workspace_id = ?2 and id = ?3",
+                    )
+                    .and_then(|mut s| s.execute(params![hash, ws, user]))
+                    .map_err(rs_err)?;
+                    conn.prepare_cached("delete from web_sessions where user_id = ?1")
+                        .and_then(|mut s| s.execute(params![user]))
+                        .map_err(rs_err)?;
+                }
+                Ok(found)
+            })
+            .await?;
+        match found {
+            Some((ws, u)) => {
+                let row = sqlx::query("select * from users where workspace_id = ? and id = ?")
+                    .bind(ws)
+                    .bind(u)
+                    .fetch_one(&self.reader)
+                    .await
+                    .map_err(db_err)?;
+                user(&row).map(Some)
+            }
+            None => Ok(None),
+        }
     }
 }

@@ -708,6 +708,377 @@ async fn report_pages(app: TestApp) {
     }
 }
 
+/// Every value of the hidden or text inputs named `name`, in page order.
+fn fields(html: &str, name: &str) -> Vec<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.match_indices(&marker)
+        .map(|(i, _)| {
+            html[i + marker.len()..]
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+async fn settings(app: TestApp) {
+    user(&app, "olga@acme.example", "admin").await;
+    user(&app, "rita@acme.example", "rep").await;
+    let mut rep = Session::new(&app);
+    assert_eq!(
+        rep.sign_in("rita@acme.example", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(rep.get("/settings").await.status, StatusCode::FORBIDDEN);
+    let mut admin = Session::new(&app);
+    assert_eq!(
+        admin.sign_in("olga@acme.example", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let page = admin.get("/settings").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let csrf = field(&page.body, "csrf");
+    // A rep's token cannot post an admin's forms.
+    let rcsrf = field(&rep.get("/").await.body, "csrf");
+    assert_eq!(
+        rep.post(
+            "/settings/sites",
+            &[("csrf", &rcsrf), ("domain", "x.example")]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Sites and forms, with their snippets.
+    assert_eq!(
+        admin
+            .post(
+                "/settings/sites",
+                &[("csrf", &csrf), ("domain", "www.acme.example")]
+            )
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/settings/sites",
+                &[("csrf", &csrf), ("domain", "not a domain")]
+            )
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/settings/forms",
+                &[("csrf", &csrf), ("name", "Demo request"), ("redirect", "")]
+            )
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let page = admin.get("/settings").await;
+    assert!(
+        page.body.contains("<li>acme.example") && page.body.contains("/js/closer.js"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Demo request") && page.body.contains("&lt;form action="),
+        "the embed snippet, escaped"
+    );
+
+    // Users and invite links: used once, then gone.
+    assert_eq!(
+        admin
+            .post(
+                "/settings/users",
+                &[
+                    ("csrf", &csrf),
+                    ("email", "ned@acme.example"),
+                    ("name", "Ned New"),
+                    ("role", "manager")
+                ]
+            )
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/settings/users",
+                &[
+                    ("csrf", &csrf),
+                    ("email", "ned@acme.example"),
+                    ("name", "Ned Again"),
+                    ("role", "rep")
+                ]
+            )
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/settings/users",
+                &[
+                    ("csrf", &csrf),
+                    ("email", "x@acme.example"),
+                    ("name", "X"),
+                    ("role", "boss")
+                ]
+            )
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let users = app
+        .app
+        .users(app.app.workspace_by_slug("default").await.unwrap().id)
+        .await
+        .unwrap();
+    let ned = users
+        .iter()
+        .find(|u| u.email.as_str() == "ned@acme.example")
+        .unwrap();
+    let shown = admin
+        .post(
+            &format!("/settings/users/{}/invite", ned.id.0),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let link = shown
+        .body
+        .split("/invite/")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let path = format!("/invite/{link}");
+    let mut ned_session = Session::new(&app);
+    let form = ned_session.get(&path).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("Welcome, Ned New"));
+    let ncsrf = field(&form.body, "csrf");
+    let p = ned_session
+        .post(
+            &path,
+            &[
+                ("csrf", &ncsrf),
+                ("password", "long enough one"),
+                ("repeat", "long enough two"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = ned_session
+        .post(
+            &path,
+            &[("csrf", &ncsrf), ("password", "short"), ("repeat", "short")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = ned_session
+        .post(
+            &path,
+            &[
+                ("csrf", &ncsrf),
+                ("password", "long enough one"),
+                ("repeat", "long enough one"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(
+        ned_session.get("/").await.status,
+        StatusCode::OK,
+        "signed in by the invite"
+    );
+    assert_eq!(
+        Session::new(&app).get(&path).await.status,
+        StatusCode::NOT_FOUND,
+        "used once"
+    );
+    assert_eq!(
+        Session::new(&app)
+            .sign_in("ned@acme.example", "long enough one")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+
+    // API tokens: shown once, working, then revoked.
+    let shown = admin
+        .post(
+            "/settings/tokens",
+            &[("csrf", &csrf), ("label", "zapier"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let secret = format!(
+        "clsr_{}",
+        shown
+            .body
+            .split("clsr_")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+    );
+    assert_eq!(
+        app.get("/api/v1/contacts", &secret).await.status(),
+        StatusCode::OK
+    );
+    let page = admin.get("/settings").await;
+    let i = page.body.find("zapier").unwrap();
+    let revoke = page.body[i..]
+        .split("action=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(revoke.ends_with("/revoke"), "{revoke}");
+    assert_eq!(
+        admin.post(&revoke, &[("csrf", &csrf)]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.get("/api/v1/contacts", &secret).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Rules: a bad file is refused with the text kept, the rules in force unchanged.
+    let ws = app.app.workspace_by_slug("default").await.unwrap().id;
+    let before = app.app.workspace_rules(ws).await.unwrap().source.clone();
+    let p = admin
+        .post(
+            "/settings/rules",
+            &[
+                ("csrf", &csrf),
+                ("source", "[temperature]\nhot_within_days = -3\n"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body.contains("Not applied") && p.body.contains("hot_within_days = -3"),
+        "{}",
+        p.body
+    );
+    assert_eq!(app.app.workspace_rules(ws).await.unwrap().source, before);
+    let edited = before.replace("hot_within_days = 14", "hot_within_days = 10");
+    assert_ne!(edited, before);
+    assert_eq!(
+        admin
+            .post("/settings/rules", &[("csrf", &csrf), ("source", &edited)])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        app.app
+            .workspace_rules(ws)
+            .await
+            .unwrap()
+            .source
+            .contains("hot_within_days = 10")
+    );
+
+    // Pipelines: a stage added from the blank row; a bad probability is refused.
+    let page = admin.get("/settings").await;
+    let action = page
+        .body
+        .split("action=\"/settings/pipelines/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let ids = fields(&page.body, "stage_id");
+    let names = fields(&page.body, "stage_name");
+    let probs = fields(&page.body, "stage_probability");
+    let forecasts = fields(&page.body, "stage_forecast");
+    let kinds = fields(&page.body, "stage_kind");
+    assert_eq!(
+        names.len() + 1,
+        ids.len(),
+        "the blank row has no name value"
+    );
+    let mut form: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.clone()),
+        ("name".into(), "Sales".into()),
+    ];
+    for i in 0..names.len() {
+        form.push(("stage_id".into(), ids[i].clone()));
+        form.push(("stage_name".into(), names[i].clone()));
+        form.push(("stage_probability".into(), probs[i].clone()));
+        form.push(("stage_forecast".into(), forecasts[i].clone()));
+        form.push(("stage_kind".into(), kinds[i].clone()));
+    }
+    let mut bad = form.clone();
+    bad.extend(
+        [
+            ("stage_id", ""),
+            ("stage_name", "Trial"),
+            ("stage_probability", "200"),
+            ("stage_forecast", "pipeline"),
+            ("stage_kind", "open"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    let refs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        admin
+            .post(&format!("/settings/pipelines/{action}"), &refs)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    form.extend(
+        [
+            ("stage_id", ""),
+            ("stage_name", "Trial"),
+            ("stage_probability", "30"),
+            ("stage_forecast", "pipeline"),
+            ("stage_kind", "open"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let p = admin
+        .post(&format!("/settings/pipelines/{action}"), &refs)
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let pipelines = app.app.pipelines(ws).await.unwrap();
+    assert!(
+        pipelines[0].stages.iter().any(|s| s.name == "Trial"),
+        "{pipelines:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_page() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Some(app) = spawn_app(backend).await {
+            settings(app).await;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_pages() {
     for backend in [Backend::Sqlite, Backend::Postgres] {

@@ -110,4 +110,60 @@ pub async fn sign_in_state_and_sessions_round_trip(store: Arc<dyn Store>) {
     store.delete_session(&t.id).await.unwrap();
     store.delete_session(&t.id).await.unwrap();
     assert!(store.session(&t.id, now).await.unwrap().is_none());
+
+    // Invites: found while live, used up once, and using one sets the password.
+    let invite = |id: &str, expires_at| crate::Invite {
+        id: id.to_owned(),
+        workspace_id: ws,
+        user_id: mine.id,
+        created_at: now,
+        expires_at,
+    };
+    store
+        .create_invite(&invite(&"d".repeat(64), later(now, 60)))
+        .await
+        .unwrap();
+    store
+        .create_invite(&invite(&"e".repeat(64), now))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.invite(&"d".repeat(64), now).await.unwrap(),
+        Some(mine.clone())
+    );
+    assert_eq!(
+        store.invite(&"e".repeat(64), now).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        store
+            .accept_invite(&"e".repeat(64), "$argon2id$late", now)
+            .await
+            .unwrap(),
+        None
+    );
+    let s2 = session(ws, mine.id, "f".repeat(64).as_str(), now);
+    store.create_session(&s2).await.unwrap();
+    assert_eq!(
+        store
+            .accept_invite(&"d".repeat(64), "$argon2id$invited", now)
+            .await
+            .unwrap(),
+        Some(mine.clone())
+    );
+    assert_eq!(
+        store
+            .accept_invite(&"d".repeat(64), "$argon2id$again", now)
+            .await
+            .unwrap(),
+        None,
+        "an invite works once"
+    );
+    let c = me(store.credentials(&email).await.unwrap());
+    assert_eq!(c.password_hash.as_deref(), Some("$argon2id$invited"));
+    assert!(
+        store.session(&s2.id, now).await.unwrap().is_none(),
+        "older sessions end"
+    );
 }

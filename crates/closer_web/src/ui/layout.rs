@@ -18,6 +18,9 @@ fn nav(user: &WebUser) -> Vec<(&'static str, &'static str)> {
         items.push(("/tasks", "Tasks"));
     }
     items.push(("/reports", "Reports"));
+    if user.role.configures() {
+        items.push(("/settings", "Settings"));
+    }
     items
 }
 

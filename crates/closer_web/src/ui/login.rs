@@ -2,7 +2,7 @@
 //! part was wrong; a locked account says for how long.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(show).post(sign_in))
         .route("/logout", post(sign_out))
+        .route("/invite/{secret}", get(show_invite).post(accept_invite))
 }
 
 #[derive(Deserialize)]
@@ -172,4 +173,112 @@ async fn sign_out(
         set_cookie(&state, SESSION_COOKIE, "", 0),
     );
     Ok(res)
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    csrf: String,
+    password: String,
+    repeat: String,
+}
+
+fn invite_form(csrf: &str, secret: &str, name: &str, error: Option<&str>) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { (head("Set your password")) }
+            body.sign-in {
+                main #main {
+                    h1 { "Welcome, " (name) }
+                    p { "Choose a password of at least " (closer_app::MIN_PASSWORD) " characters to sign in to closer." }
+                    @if let Some(e) = error {
+                        p.error role="alert" { (e) }
+                    }
+                    form method="post" action=(format!("/invite/{secret}")) {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for="password" { "Password" }
+                        input #password type="password" name="password" required autocomplete="new-password" minlength=(closer_app::MIN_PASSWORD);
+                        label for="repeat" { "The same again" }
+                        input #repeat type="password" name="repeat" required autocomplete="new-password";
+                        button type="submit" { "Set password and sign in" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn gone() -> Failure {
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        "This invite link has expired or was already used. Ask an admin of your workspace for a new one.",
+    )
+}
+
+async fn show_invite(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+) -> Result<Response, Failure> {
+    let user = state.app.invitee(&secret).await?.ok_or_else(gone)?;
+    let (token, fresh) = sign_in_token(&headers);
+    let mut res = invite_form(&token, &secret, &user.name, None).into_response();
+    if fresh {
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&state, SIGN_IN_COOKIE, &token, 3_600),
+        );
+    }
+    Ok(res)
+}
+
+async fn accept_invite(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+    UiForm(f): UiForm<InviteForm>,
+) -> Result<Response, Failure> {
+    let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or("");
+    if expected.is_empty() || !same_secret(expected, &f.csrf) {
+        return Err(Failure::forbidden(
+            "This form expired or came from another site. Open the invite link again.",
+        ));
+    }
+    let user = state.app.invitee(&secret).await?.ok_or_else(gone)?;
+    let refuse = |message: String| {
+        let page = invite_form(expected, &secret, &user.name, Some(&message));
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    };
+    if f.password != f.repeat {
+        return refuse("The two passwords differ.".into());
+    }
+    match state.app.accept_invite(&secret, &f.password).await {
+        Ok(signed) => {
+            let mut res = Redirect::to("/").into_response();
+            let h = res.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    &state,
+                    SESSION_COOKIE,
+                    &signed.secret,
+                    closer_app::SESSION_FOR.as_secs(),
+                ),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(&state, SIGN_IN_COOKIE, "", 0),
+            );
+            Ok(res)
+        }
+        Err(AppError::Invalid(errors)) => refuse(
+            errors
+                .iter()
+                .map(|e| format!("{}: {}.", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        Err(AppError::NotFound) => Err(gone()),
+        Err(e) => Err(e.into()),
+    }
 }

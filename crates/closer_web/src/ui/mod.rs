@@ -15,6 +15,7 @@ mod login;
 mod queue;
 mod reports;
 pub mod session;
+mod settings;
 mod tasks;
 
 use std::fmt::Write;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(board::router())
         .merge(tasks::router())
         .merge(reports::router())
+        .merge(settings::router())
         .merge(assets::router())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

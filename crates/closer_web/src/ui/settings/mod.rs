@@ -1,0 +1,227 @@
+//! Settings (admins only): sites with their tracking snippet, forms with their embed snippet,
+//! the scoring rules (edited and checked in place), pipelines and their stages, users with
+//! invite links, and API tokens. The page shows everything; `actions` takes its forms.
+
+mod actions;
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, post};
+use closer_domain::UserRole;
+use closer_domain::pipeline::StageKind;
+use maud::{Markup, html};
+
+use super::Failure;
+use super::format::when;
+use super::layout::page;
+use super::session::Signed;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/settings", get(show))
+        .route("/settings/sites", post(actions::add_site))
+        .route("/settings/forms", post(actions::add_form))
+        .route("/settings/users", post(actions::add_user))
+        .route("/settings/users/{id}/invite", post(actions::invite))
+        .route("/settings/tokens", post(actions::add_token))
+        .route("/settings/tokens/{id}/revoke", post(actions::revoke_token))
+        .route("/settings/rules", post(actions::put_rules))
+        .route("/settings/pipelines/{id}", post(actions::put_pipeline))
+}
+
+/// Settings are for admins; anyone else is told so.
+fn admin(user: &Signed) -> Result<(), Failure> {
+    if user.0.role.configures() {
+        Ok(())
+    } else {
+        Err(Failure::forbidden("Settings are for admins."))
+    }
+}
+
+/// The rules editor's text and what was wrong with it, when a change was refused.
+pub(super) struct RulesDraft {
+    pub source: String,
+    pub errors: Vec<String>,
+}
+
+async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failure> {
+    render(&st, &user, None).await
+}
+
+pub(super) async fn render(
+    st: &AppState,
+    user: &Signed,
+    draft: Option<RulesDraft>,
+) -> Result<Markup, Failure> {
+    admin(user)?;
+    let ws = user.0.user.workspace_id;
+    let principal = user.0.principal();
+    let app = &st.app;
+    let sites = app.list_sites(ws).await?;
+    let forms = app.list_forms(&principal).await?;
+    let users = app.users(ws).await?;
+    let slug = app.workspace(ws).await?.slug.to_string();
+    let tokens = app.list_tokens(&slug).await?;
+    let pipelines = app.pipelines(ws).await?;
+    let rules = app.rules(&principal).await?;
+    let (source, errors) = match draft {
+        Some(d) => (d.source, d.errors),
+        None => (rules.source.clone(), Vec::new()),
+    };
+    let csrf = user.csrf();
+    let public = st.public_url.as_ref();
+    let content = html! {
+        h1 { "Settings" }
+        nav.tabs aria-label="Settings" {
+            a href="#sites" { "Sites" } a href="#forms" { "Forms" } a href="#rules" { "Scoring rules" }
+            a href="#pipelines" { "Pipelines" } a href="#users" { "Users" } a href="#tokens" { "API tokens" }
+        }
+        section #sites aria-labelledby="sites-h" {
+            h2 #sites-h { "Sites" }
+            p { "Put this tag on every page of a tracked site:" }
+            pre { code { (crate::tracking_snippet(public)) } }
+            ul { @for s in &sites { li { (s.domain.to_string()) " · since " (when(s.created_at)) } } }
+            form.inline method="post" action="/settings/sites" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="site-domain" { "Domain" }
+                input #site-domain name="domain" required placeholder="www.example.com";
+                button type="submit" { "Add site" }
+            }
+        }
+        section #forms aria-labelledby="forms-h" {
+            h2 #forms-h { "Forms" }
+            @for f in &forms {
+                details {
+                    summary { (f.name) " · " code { (crate::snippet::action_url(f, public)) } }
+                    pre { code { (crate::snippet::form_snippet(f, public)) } }
+                }
+            }
+            form.inline method="post" action="/settings/forms" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="form-name" { "Name" }
+                input #form-name name="name" required maxlength="200";
+                label for="form-redirect" { "Thank-you page " span.hint { "(optional)" } }
+                input #form-redirect name="redirect" type="url" placeholder="https://www.example.com/thanks";
+                button type="submit" { "Add form" }
+            }
+        }
+        section #rules aria-labelledby="rules-h" {
+            h2 #rules-h { "Scoring rules" }
+            p.lede { "Points, decay, temperature and the lead → prospect move, as TOML. A change is checked before it replaces the rules in force; run " code { "closer rescore" } " to recompute everyone." }
+            @if !errors.is_empty() {
+                div.error role="alert" {
+                    p { "Not applied — the rules in force are unchanged:" }
+                    ul { @for e in &errors { li { (e) } } }
+                }
+            }
+            form.stacked method="post" action="/settings/rules" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="rules-source" { "Rules file" }
+                textarea #rules-source name="source" rows="18" spellcheck="false" { (source) }
+                button type="submit" { "Check and apply" }
+            }
+        }
+        section #pipelines aria-labelledby="pipelines-h" {
+            h2 #pipelines-h { "Pipelines" }
+            @for p in &pipelines {
+                form.stacked method="post" action=(format!("/settings/pipelines/{}", p.id.0)) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for=(format!("pipe-{}", p.id.0)) { "Pipeline name" }
+                    input id=(format!("pipe-{}", p.id.0)) name="name" value=(p.name) required;
+                    table {
+                        caption { "Stages in board order. Clear a name to remove its stage (it must hold no deals); fill the last row to add one." }
+                        thead { tr { th { "Stage" } th.num { "Win probability %" } th { "Forecast" } th { "Kind" } } }
+                        tbody {
+                            @for (i, s) in p.stages.iter().enumerate() {
+                                tr {
+                                    td {
+                                        input type="hidden" name="stage_id" value=(s.id.0);
+                                        input name="stage_name" value=(s.name) aria-label=(format!("Stage {} name", i + 1));
+                                    }
+                                    td.num { input name="stage_probability" value=(s.probability) size="4" inputmode="numeric" aria-label=(format!("Stage {} win probability", i + 1)); }
+                                    td { input name="stage_forecast" value=(s.forecast.as_str()) size="10" aria-label=(format!("Stage {} forecast", i + 1)); }
+                                    td { input name="stage_kind" value=(kind(s.kind)) size="6" aria-label=(format!("Stage {} kind", i + 1)); }
+                                }
+                            }
+                            tr {
+                                td { input type="hidden" name="stage_id" value=""; input name="stage_name" placeholder="New stage" aria-label="New stage name"; }
+                                td.num { input name="stage_probability" size="4" inputmode="numeric" aria-label="New stage win probability"; }
+                                td { input name="stage_forecast" size="10" aria-label="New stage forecast"; }
+                                td { input name="stage_kind" size="6" value="open" aria-label="New stage kind"; }
+                            }
+                        }
+                    }
+                    button type="submit" { "Save pipeline" }
+                }
+            }
+        }
+        section #users aria-labelledby="users-h" {
+            h2 #users-h { "Users" }
+            table {
+                thead { tr { th { "Name" } th { "Email" } th { "Role" } th { "" } } }
+                tbody {
+                    @for u in &users {
+                        tr {
+                            td { (u.name) } td { (u.email.as_str()) } td { (u.role) }
+                            td {
+                                form method="post" action=(format!("/settings/users/{}/invite", u.id.0)) {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    button type="submit" { "Invite link" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            form.inline method="post" action="/settings/users" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="user-email" { "Email" }
+                input #user-email type="email" name="email" required;
+                label for="user-name" { "Name" }
+                input #user-name name="name" required;
+                label for="user-role" { "Role" }
+                select #user-role name="role" {
+                    @for r in UserRole::ALL { option value=(r.as_str()) selected[r == UserRole::Rep] { (r.as_str()) } }
+                }
+                button type="submit" { "Add user" }
+            }
+        }
+        section #tokens aria-labelledby="tokens-h" {
+            h2 #tokens-h { "API tokens" }
+            table {
+                thead { tr { th { "Label" } th { "Role" } th { "Created" } th { "" } } }
+                tbody {
+                    @for t in &tokens {
+                        tr {
+                            td { (t.label.as_deref().unwrap_or("")) } td { (t.role.as_str()) } td { (when(t.created_at)) }
+                            td {
+                                form method="post" action=(format!("/settings/tokens/{}/revoke", t.id.0)) {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    button type="submit" { "Revoke" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            form.inline method="post" action="/settings/tokens" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="token-label" { "Label" }
+                input #token-label name="label" maxlength="200";
+                label for="token-role" { "Role" }
+                select #token-role name="role" { option value="member" { "member" } option value="admin" { "admin" } }
+                button type="submit" { "Create token" }
+            }
+        }
+    };
+    Ok(page(&user.0, "Settings", "/settings", false, &content))
+}
+
+fn kind(k: StageKind) -> &'static str {
+    match k {
+        StageKind::Open => "open",
+        StageKind::Won => "won",
+        StageKind::Lost => "lost",
+    }
+}
