@@ -15,7 +15,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::server::Server;
-use crate::stats::{ms, summarize, time_requests};
+use crate::stats::{Auth, ms, summarize, time_requests};
 use crate::{Engine, ServerArgs};
 
 #[derive(clap::Args)]
@@ -154,9 +154,9 @@ pub async fn run(args: &BoardArgs) -> anyhow::Result<()> {
     ] {
         let url = format!("{}/api/v1/pipelines/{id}/board?{query}", server.base);
         // Warm-up: caches and prepared statements.
-        time_requests(&client, &url, &server.token, 10).await?;
+        time_requests(&client, &url, Auth::Bearer(&server.token), 10).await?;
         let (mut samples, bytes) =
-            time_requests(&client, &url, &server.token, args.requests).await?;
+            time_requests(&client, &url, Auth::Bearer(&server.token), args.requests).await?;
         let s = summarize(&mut samples).context("no samples")?;
         println!(
             "| {label} (`?{query}`) | **{:.1}** | {:.1} | {:.1} | {:.1} | {} KiB |",

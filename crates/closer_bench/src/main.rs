@@ -7,6 +7,7 @@ mod capture;
 mod ceiling;
 mod http;
 mod load;
+mod pages;
 mod reports;
 mod rescore;
 mod server;
@@ -50,6 +51,8 @@ enum Command {
     /// The business reports on `closer demo` data (default a million leads): generation time,
     /// then each report's latency for a 12-month range.
     Reports(reports::ReportsArgs),
+    /// The web app's pages at scale, signed in, one request at a time.
+    Pages(pages::PagesArgs),
     /// The ceiling server `track` starts (a bare axum endpoint); not for direct use.
     #[command(hide = true)]
     Ceiling {
@@ -79,6 +82,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Rescore(args) => rescore::run(&args),
         Command::Board(args) => board::run(&args).await,
         Command::Reports(args) => reports::run(&args).await,
+        Command::Pages(args) => pages::run(&args).await,
         Command::Ceiling { listen } => ceiling::serve(listen).await,
     }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::server::{Server, cli};
-use crate::stats::{ms, summarize, time_requests};
+use crate::stats::{Auth, ms, summarize, time_requests};
 use crate::{Engine, ServerArgs};
 
 #[derive(clap::Args)]
@@ -95,8 +95,9 @@ pub async fn run(args: &ReportsArgs) -> anyhow::Result<()> {
         ("bottleneck", "&by=channel"),
     ] {
         let u = format!("{}/api/v1/reports/{name}?{range}{extra}", server.base);
-        time_requests(&client, &u, &token, 2).await?;
-        let (mut samples, bytes) = time_requests(&client, &u, &token, args.requests).await?;
+        time_requests(&client, &u, Auth::Bearer(&token), 2).await?;
+        let (mut samples, bytes) =
+            time_requests(&client, &u, Auth::Bearer(&token), args.requests).await?;
         let s = summarize(&mut samples).context("no samples")?;
         println!(
             "| {name}{} | **{:.0}** | {:.0} | {:.0} | {} KiB |",

@@ -40,19 +40,32 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1_000.0
 }
 
+/// How a timed request proves who it is.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    /// An API token.
+    Bearer(&'a str),
+    /// A web app session: the whole `Cookie` header.
+    Cookie(&'a str),
+}
+
 /// `n` GET requests one after another: each one's latency, and the last body's size.
 pub async fn time_requests(
     client: &reqwest::Client,
     url: &str,
-    token: &str,
+    auth: Auth<'_>,
     n: usize,
 ) -> anyhow::Result<(Vec<Duration>, usize)> {
     let mut samples = Vec::with_capacity(n);
     let mut bytes = 0;
     for _ in 0..n {
         let started = Instant::now();
-        let res = client.get(url).bearer_auth(token).send().await?;
-        ensure!(res.status().is_success(), "board answered {}", res.status());
+        let req = match auth {
+            Auth::Bearer(token) => client.get(url).bearer_auth(token),
+            Auth::Cookie(cookie) => client.get(url).header("cookie", cookie),
+        };
+        let res = req.send().await?;
+        ensure!(res.status().is_success(), "{url} answered {}", res.status());
         bytes = res.bytes().await?.len();
         samples.push(started.elapsed());
     }

@@ -1,0 +1,203 @@
+//! `closer-bench pages`: the web app's pages at scale. It fills a `demo` workspace (or reuses
+//! `--database`), adds an admin with a password through the CLI, signs in through the sign-in
+//! form, and times each page one request at a time over loopback, with each page's weight
+//! (its HTML plus the assets it loads).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, ensure};
+
+use crate::server::{Server, cli};
+use crate::stats::{Auth, ms, summarize, time_requests};
+use crate::{Engine, ServerArgs};
+
+#[derive(clap::Args)]
+pub struct PagesArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Leads `closer demo` generates when no `--database` is given.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub contacts: u64,
+    /// A database already holding a `demo` workspace (kept afterwards).
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Timed requests per page.
+    #[arg(long, default_value_t = 10)]
+    pub requests: usize,
+}
+
+/// `closer user passwd`, which reads the password from standard input.
+fn set_password(args: &ServerArgs, url: &str, email: &str, password: &str) -> anyhow::Result<()> {
+    let mut child = Command::new(&args.closer)
+        .args(["user", "passwd", email, "--workspace", "demo"])
+        .env("CLOSER_DATABASE_URL", url)
+        .env("CLOSER_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("running closer user passwd")?;
+    writeln!(child.stdin.take().context("stdin")?, "{password}")?;
+    ensure!(child.wait()?.success(), "closer user passwd failed");
+    Ok(())
+}
+
+/// The value of a `name=value` pair in `Set-Cookie` headers.
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Signs in through the form; the session's `Cookie` header.
+async fn sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let res = client.get(format!("{base}/login")).send().await?;
+    let token = set_cookie(&res, "closer_sign_in").context("a sign-in cookie")?;
+    let html = res.text().await?;
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .context("the sign-in form's token")?
+        .to_owned();
+    let res = client
+        .post(format!("{base}/login"))
+        .header("cookie", format!("closer_sign_in={token}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string([
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+            ("workspace", "demo"),
+            ("next", "/"),
+        ])?)
+        .send()
+        .await?;
+    let session = set_cookie(&res, "closer_session").context("signed in")?;
+    Ok(format!("closer_session={session}"))
+}
+
+pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
+    let server = Server::start_on(&args.server, args.database.as_deref()).await?;
+    let url = server.database_url().to_owned();
+    if args.database.is_none() {
+        let n = args.contacts.to_string();
+        cli(
+            &args.server.closer,
+            &url,
+            &["demo", "--contacts", &n, "--workspace", "demo"],
+        )?;
+    }
+    let email = format!(
+        "bench-{}@demo.example",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let password = uuid::Uuid::new_v4().simple().to_string();
+    cli(
+        &args.server.closer,
+        &url,
+        &[
+            "user",
+            "add",
+            &email,
+            "--name",
+            "Bench Owner",
+            "--role",
+            "admin",
+            "--workspace",
+            "demo",
+        ],
+    )?;
+    set_password(&args.server, &url, &email, &password)?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let cookie = sign_in(&client, &server.base, &email, &password).await?;
+
+    // A contact to open: the first of the list.
+    let list = client
+        .get(format!("{}/contacts", server.base))
+        .header("cookie", &cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let contact = list
+        .split("href=\"/contacts/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .context("a contact on the list")?
+        .to_owned();
+    let engine = if args.server.engine == Engine::Postgres {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!("\n### Web app pages on {engine}\n");
+    println!("| page | p50 ms | p90 ms | max ms | HTML |\n|---|---|---|---|---|");
+    let pages = [
+        "/".to_owned(),
+        "/?days=365".to_owned(),
+        "/queue".to_owned(),
+        "/contacts".to_owned(),
+        "/contacts?temperature=hot".to_owned(),
+        format!("/contacts/{contact}"),
+        "/board".to_owned(),
+        "/tasks".to_owned(),
+        "/reports/funnel".to_owned(),
+        "/settings".to_owned(),
+    ];
+    for page in &pages {
+        let u = format!("{}{page}", server.base);
+        time_requests(&client, &u, Auth::Cookie(&cookie), 1).await?;
+        let (mut samples, bytes) =
+            time_requests(&client, &u, Auth::Cookie(&cookie), args.requests).await?;
+        let s = summarize(&mut samples).context("no samples")?;
+        println!(
+            "| `{page}` | **{:.0}** | {:.0} | {:.0} | {} KiB |",
+            ms(s.p50),
+            ms(s.p90),
+            ms(s.max),
+            bytes / 1024
+        );
+    }
+    // The weight of the heaviest page: the dashboard and everything it loads.
+    let html = client
+        .get(format!("{}/", server.base))
+        .header("cookie", &cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let mut weight = html.len();
+    for part in html
+        .split("src=\"")
+        .skip(1)
+        .chain(html.split("href=\"").skip(1))
+    {
+        let path = part.split('"').next().unwrap_or("");
+        if path.starts_with("/assets/") {
+            weight += client
+                .get(format!("{}{path}", server.base))
+                .send()
+                .await?
+                .bytes()
+                .await?
+                .len();
+        }
+    }
+    println!(
+        "\ndashboard weight with its assets: {} KiB (uncached)",
+        weight / 1024
+    );
+    server.stop().await
+}
