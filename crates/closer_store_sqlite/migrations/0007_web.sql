@@ -28,3 +28,6 @@ create table user_invites (
 );
 
 create index user_invites_user_idx on user_invites (user_id);
+
+-- The contacts list filters by temperature.
+create index contact_scores_temperature_idx on contact_scores (workspace_id, temperature);

@@ -33,8 +33,9 @@ pub(crate) async fn by_ids(
 ) -> Result<Vec<closer_domain::Contact>, StoreError> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
+        // `+workspace_id`: by key, not by walking the workspace's index.
         let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "select {CONTACT_COLUMNS} from contacts where workspace_id = "
+            "select {CONTACT_COLUMNS} from contacts where +workspace_id = "
         ));
         sql.push_bind(ws.0).push(" and id in (");
         let mut list = sql.separated(", ");

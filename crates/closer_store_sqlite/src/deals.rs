@@ -84,9 +84,15 @@ pub(crate) async fn list(
     ws: WorkspaceId,
     q: &DealQuery,
 ) -> Result<Vec<Deal>, StoreError> {
-    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-        "select {DEAL_COLUMNS} from deals where workspace_id = "
-    ));
+    // A contact's deals are found by the contact's index; the workspace's index would walk
+    // every deal (`+` keeps SQLite from choosing it).
+    let scope = if q.contact.is_some() {
+        "+workspace_id"
+    } else {
+        "workspace_id"
+    };
+    let mut sql: QueryBuilder<Sqlite> =
+        QueryBuilder::new(format!("select {DEAL_COLUMNS} from deals where {scope} = "));
     sql.push_bind(ws.0);
     if let Some(p) = q.pipeline {
         sql.push(" and pipeline_id = ").push_bind(p.0);

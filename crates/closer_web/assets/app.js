@@ -37,6 +37,8 @@
 
   function board() {
     var dragged = null;
+    var form = document.getElementById('drag-move');
+    if (!form) return;
     document.querySelectorAll('li.card[draggable]').forEach(function (card) {
       card.addEventListener('dragstart', function (e) {
         dragged = card;
@@ -45,6 +47,12 @@
       });
     });
     var dialog = document.getElementById('lost-dialog');
+    function send(deal, stage, reason) {
+      form.action = '/deals/' + deal + '/move';
+      form.querySelector('[name=stage]').value = stage;
+      form.querySelector('[name=loss_reason]').value = reason || '';
+      form.submit();
+    }
     document.querySelectorAll('.column[data-stage]').forEach(function (col) {
       col.addEventListener('dragover', function (e) { e.preventDefault(); col.classList.add('over'); });
       col.addEventListener('dragleave', function () { col.classList.remove('over'); });
@@ -52,19 +60,16 @@
         e.preventDefault();
         col.classList.remove('over');
         if (!dragged) return;
-        var form = dragged.querySelector('form.move');
-        form.querySelector('select[name=stage]').value = col.getAttribute('data-stage');
+        var deal = dragged.getAttribute('data-deal'), stage = col.getAttribute('data-stage');
         if (col.getAttribute('data-kind') === 'lost' && dialog && dialog.showModal) {
           dialog.returnValue = '';
           dialog.showModal();
           dialog.addEventListener('close', function onClose() {
             dialog.removeEventListener('close', onClose);
-            if (dialog.returnValue !== 'ok') return;
-            form.querySelector('select[name=loss_reason]').value = document.getElementById('lost-reason').value;
-            form.requestSubmit();
+            if (dialog.returnValue === 'ok') send(deal, stage, document.getElementById('lost-reason').value);
           });
         } else {
-          form.requestSubmit();
+          send(deal, stage, '');
         }
       });
     });

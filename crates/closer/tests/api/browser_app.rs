@@ -322,6 +322,31 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
     );
     shot(&c, backend, "6-dashboard-after").await;
 
+    // Every other page: drawn, every field labelled, a screenshot each.
+    for (path, name) in [
+        ("/contacts", "8-contacts"),
+        ("/tasks", "9-tasks"),
+        ("/reports/funnel?by=channel", "10-report-funnel"),
+        ("/reports/attribution", "11-report-attribution"),
+        ("/settings", "12-settings"),
+        ("/queue", "13-queue-after"),
+        ("/board", "14-board-after"),
+    ] {
+        c.goto(&format!("{}{path}", app.base)).await.unwrap();
+        c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+        let unlabelled = c
+            .execute(
+                "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                   .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
+                   .map(el => el.outerHTML.slice(0, 80))",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(unlabelled, json!([]), "{path}: every field has a label");
+        shot(&c, backend, name).await;
+    }
+
     // At phone width the dashboard still fits: nothing scrolls sideways.
     c.set_window_size(390, 844).await.unwrap();
     let overflow = c

@@ -8,11 +8,10 @@ use std::collections::BTreeMap;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use closer_app::{MoveRequest, StageRef};
 use closer_domain::pipeline::{
-    Amount, Currency, Deal, DealId, DealStatus, LossReason, PipelineStage, PipelineStageId,
-    StageKind,
+    Amount, Currency, Deal, DealId, DealStatus, PipelineStage, PipelineStageId, StageKind,
 };
 use closer_store::DealQuery;
 use maud::{Markup, html};
@@ -30,7 +29,7 @@ const PER_STAGE: u32 = 50;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/board", get(show))
-        .route("/deals/{id}/move", post(move_deal))
+        .route("/deals/{id}/move", get(show_move).post(move_deal))
 }
 
 #[derive(Deserialize)]
@@ -49,28 +48,13 @@ struct Column {
     deals: Vec<Deal>,
 }
 
-fn card(user: &Signed, d: &Deal, targets: &[PipelineStage], reasons: &[LossReason]) -> Markup {
-    let form_id = format!("move-{}", d.id.0);
+fn card(d: &Deal) -> Markup {
     html! {
         li.card draggable="true" data-deal=(d.id.0) {
             strong { (d.title) }
             span.amount { (money(d.currency.as_str(), &d.amount.to_string())) }
             @if let Some(c) = &d.company { span.sub { (c) } }
-            form.move id=(form_id) method="post" action=(format!("/deals/{}/move", d.id.0)) {
-                input type="hidden" name="csrf" value=(user.csrf());
-                label for=(format!("{form_id}-stage")) { "Move " (d.title) " to" }
-                select id=(format!("{form_id}-stage")) name="stage" {
-                    @for s in targets {
-                        option value=(s.id.0) selected[s.id == d.stage_id] data-kind=(kind(s.kind)) { (s.name) }
-                    }
-                }
-                label for=(format!("{form_id}-reason")) { "Reason, if lost" }
-                select id=(format!("{form_id}-reason")) name="loss_reason" {
-                    option value="" { "—" }
-                    @for r in reasons { option value=(r.key) { (r.label) } }
-                }
-                button type="submit" { "Move" }
-            }
+            a.move href=(format!("/deals/{}/move", d.id.0)) aria-label=(format!("Move {}", d.title)) { "Move…" }
         }
     }
 }
@@ -157,7 +141,7 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
         .collect();
     let content = html! {
         h1 { (pipeline.name) }
-        p.lede { "Drag a card to another column, or choose its stage and press Move." }
+        p.lede { "Drag a card to another column, or open its Move… link to choose the stage." }
         div.board {
             @for c in &columns {
                 section.column data-stage=(c.stage.id.0) data-kind="open" aria-labelledby=(format!("col-{}", c.stage.id.0)) {
@@ -166,7 +150,7 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
                         @for (cur, amount) in &c.totals { (money(cur.as_str(), &amount.to_string())) " " }
                     }
                     ul.cards {
-                        @for d in &c.deals { (card(&user, d, &pipeline.stages, &reasons)) }
+                        @for d in &c.deals { (card(d)) }
                     }
                 }
             }
@@ -176,6 +160,12 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
                     p.hint { "Drop here" }
                 }
             }
+        }
+        // What a drop posts: app.js sets its address and stage.
+        form #drag-move method="post" hidden {
+            input type="hidden" name="csrf" value=(user.csrf());
+            input type="hidden" name="stage" value="";
+            input type="hidden" name="loss_reason" value="";
         }
         dialog #lost-dialog {
             form method="dialog" {
@@ -224,8 +214,74 @@ async fn move_deal(
         lines: None,
         currency: None,
     };
-    st.app
+    match st
+        .app
         .move_deal(ws, id, &user.0.principal().actor(), req)
-        .await?;
-    Ok(Redirect::to("/board").into_response())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/board").into_response()),
+        // Lost without a reason (or another refused field): the move page again, saying why.
+        Err(closer_app::AppError::Invalid(errors)) => {
+            let why = errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let page = move_page(&st, &user, &deal, Some(f.stage.trim()), Some(&why)).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The move form of one deal: its stage, and a reason for when it is lost.
+async fn move_page(
+    st: &AppState,
+    user: &Signed,
+    deal: &Deal,
+    chosen: Option<&str>,
+    error: Option<&str>,
+) -> Result<Markup, Failure> {
+    let ws = user.0.user.workspace_id;
+    let pipeline = st.app.pipeline(ws, deal.pipeline_id).await?;
+    let reasons = st.app.loss_reasons(ws).await?;
+    let current = deal.stage_id.0.to_string();
+    let chosen = chosen.unwrap_or(&current);
+    let content = html! {
+        h1 { "Move " (deal.title) }
+        @if let Some(e) = error { p.error role="alert" { (e) } }
+        form.stacked method="post" action=(format!("/deals/{}/move", deal.id.0)) {
+            input type="hidden" name="csrf" value=(user.csrf());
+            label for="move-stage" { "Stage" }
+            select #move-stage name="stage" {
+                @for s in &pipeline.stages {
+                    option value=(s.id.0) selected[s.id.0.to_string() == chosen || s.name == chosen] { (s.name) }
+                }
+            }
+            label for="move-reason" { "Reason, when it is lost" }
+            select #move-reason name="loss_reason" {
+                option value="" { "—" }
+                @for r in &reasons { option value=(r.key) { (r.label) } }
+            }
+            button type="submit" { "Move" }
+        }
+        p { a href="/board" { "Back to the board" } }
+    };
+    Ok(page(&user.0, "Move a deal", "/board", false, &content))
+}
+
+async fn show_move(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+) -> Result<Markup, Failure> {
+    if !user.0.role.sells() {
+        return Err(Failure::forbidden("Only people who sell move deals."));
+    }
+    let id = DealId(uuid::Uuid::parse_str(&id).map_err(|_| Failure::not_found())?);
+    let deal = st.app.deal(user.0.user.workspace_id, id).await?;
+    if !user.0.role.sees_everyone() && deal.owner_id != Some(user.0.user.id) {
+        return Err(Failure::not_found());
+    }
+    move_page(&st, &user, &deal, None, None).await
 }
