@@ -160,6 +160,9 @@ pub trait ReportStore {
         to: Timestamp,
         by: &Breakdown,
     ) -> Result<Vec<OrderRow>, StoreError>;
+    /// Changes whenever a contact, deal or order of the workspace is written (not tracked
+    /// visits): an opaque token a cache of computed reports compares. Cheap (index ends).
+    async fn data_version(&self, ws: WorkspaceId) -> Result<String, StoreError>;
     /// Leads created, deals opened and deals won in the period, each with its visits.
     async fn conversion_paths(
         &self,

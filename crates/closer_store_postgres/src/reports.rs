@@ -291,6 +291,23 @@ impl ReportStore for PostgresStore {
         .await
     }
 
+    async fn data_version(&self, ws: WorkspaceId) -> Result<String, StoreError> {
+        let row: (
+            Option<OffsetDateTime>,
+            Option<OffsetDateTime>,
+            Option<OffsetDateTime>,
+        ) = sqlx::query_as(
+            "select (select max(updated_at) from contacts where workspace_id = $1), \
+                    (select max(updated_at) from deals where workspace_id = $1), \
+                    (select max(created_at) from orders where workspace_id = $1)",
+        )
+        .bind(ws.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(format!("{:?}/{:?}/{:?}", row.0, row.1, row.2))
+    }
+
     async fn conversion_paths(
         &self,
         ws: WorkspaceId,

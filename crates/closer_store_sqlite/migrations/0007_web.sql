@@ -31,3 +31,7 @@ create index user_invites_user_idx on user_invites (user_id);
 
 -- The contacts list filters by temperature.
 create index contact_scores_temperature_idx on contact_scores (workspace_id, temperature);
+
+-- What the dashboard's cache compares: the newest change to contacts, deals and orders.
+create index deals_updated_idx on deals (workspace_id, updated_at);
+create index orders_created_idx on orders (workspace_id, created_at);

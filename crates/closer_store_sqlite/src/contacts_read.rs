@@ -178,6 +178,8 @@ pub(crate) async fn history(
         .collect()
 }
 
+// `+workspace_id` on deals and orders: SQLite would otherwise pick their workspace-wide
+// indexes over the contact's (a walk over every deal or order at scale).
 pub(crate) async fn events(
     pool: &SqlitePool,
     ws: WorkspaceId,
@@ -202,11 +204,11 @@ pub(crate) async fn events(
            union all \
            select ds.id, 'deal_moved', ds.entered_at, json_object('deal_id', lower(hex(d.id)), 'title', d.title, \
              'stage', ds.stage_name, 'changed_by', ds.changed_by) \
-           from deals d join deal_stages ds on ds.deal_id = d.id where d.workspace_id = ?1 and d.contact_id = ?2 \
+           from deals d join deal_stages ds on ds.deal_id = d.id where +d.workspace_id = ?1 and d.contact_id = ?2 \
            union all \
            select o.id, 'order_placed', o.placed_at, json_object('total', printf('%d.%04d', o.total / 10000, o.total % 10000), \
              'currency', o.currency, 'source', o.source, 'deal_id', lower(hex(o.deal_id))) \
-           from orders o where o.workspace_id = ?1 and o.contact_id = ?2) \
+           from orders o where +o.workspace_id = ?1 and o.contact_id = ?2) \
          where (occurred_at, id) < (?3, ?4) order by occurred_at desc, id desc limit ?5",
     )
     .bind(ws.0)

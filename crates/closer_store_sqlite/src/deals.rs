@@ -540,9 +540,14 @@ pub(crate) async fn orders(
     contact: Option<ContactId>,
     limit: u32,
 ) -> Result<Vec<Order>, StoreError> {
+    // A contact's orders by the contact's index (`+` keeps SQLite off the workspace's).
+    let filter = if contact.is_some() {
+        "+workspace_id = ?1 and contact_id = ?2"
+    } else {
+        "workspace_id = ?1 and ?2 is null"
+    };
     let sql = format!(
-        "select {ORDER_COLUMNS} from orders where workspace_id = ?1 and (?2 is null or contact_id = ?2) \
-         order by placed_at desc, id desc limit ?3"
+        "select {ORDER_COLUMNS} from orders where {filter} order by placed_at desc, id desc limit ?3"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(ws.0)

@@ -161,7 +161,7 @@ impl QualificationStore for SqliteStore {
     ) -> Result<Option<ScoreRecord>, StoreError> {
         // Only constants are formatted into these statements; values are bound.
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {SCORE_COLUMNS} from contact_scores where workspace_id = ?1 and contact_id = ?2"
+            "select {SCORE_COLUMNS} from contact_scores where +workspace_id = ?1 and contact_id = ?2"
         )))
         .bind(ws.0)
         .bind(contact.0)
@@ -171,6 +171,9 @@ impl QualificationStore for SqliteStore {
         row.as_ref().map(record).transpose()
     }
 
+    // `+workspace_id` throughout: scores are found by contact (the primary key); SQLite,
+    // without statistics, would otherwise take the (workspace, temperature) index and walk
+    // every score of the workspace.
     async fn scores(
         &self,
         ws: WorkspaceId,
@@ -179,7 +182,7 @@ impl QualificationStore for SqliteStore {
         let mut out = Vec::with_capacity(contacts.len());
         for chunk in contacts.chunks(500) {
             let sql = format!(
-                "select {SCORE_COLUMNS} from contact_scores where workspace_id = ?1 and contact_id in ({})",
+                "select {SCORE_COLUMNS} from contact_scores where +workspace_id = ?1 and contact_id in ({})",
                 placeholders(1, chunk.len())
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.0);
@@ -204,7 +207,7 @@ impl QualificationStore for SqliteStore {
             .write(move |conn| {
                 let stored: Option<i64> = conn
                     .prepare_cached(
-                        "select version from contact_scores where contact_id = ?1 and workspace_id = ?2",
+                        "select version from contact_scores where contact_id = ?1 and +workspace_id = ?2",
                     )
                     .and_then(|mut s| {
                         s.query_row(params![record.contact_id.0, ws.0], |r| r.get(0))
@@ -236,7 +239,7 @@ impl QualificationStore for SqliteStore {
                 let mut stored = std::collections::HashMap::new();
                 for chunk in records.chunks(ROWS) {
                     let sql = format!(
-                        "select contact_id, version from contact_scores where workspace_id = ?1 and contact_id in ({})",
+                        "select contact_id, version from contact_scores where +workspace_id = ?1 and contact_id in ({})",
                         placeholders(1, chunk.len())
                     );
                     let values: Vec<rusqlite::types::Value> = std::iter::once(ws.0)

@@ -491,6 +491,28 @@ impl ReportStore for SqliteStore {
             .await
     }
 
+    async fn data_version(&self, ws: WorkspaceId) -> Result<String, StoreError> {
+        self.report_read(move |conn| {
+            conn.prepare_cached(
+                "select (select max(updated_at) from contacts where workspace_id = ?1), \
+                        (select max(updated_at) from deals where workspace_id = ?1), \
+                        (select max(created_at) from orders where workspace_id = ?1)",
+            )
+            .and_then(|mut s| {
+                s.query_row([ws.0], |r| {
+                    Ok(format!(
+                        "{:?}/{:?}/{:?}",
+                        r.get::<_, Option<i64>>(0)?,
+                        r.get::<_, Option<i64>>(1)?,
+                        r.get::<_, Option<i64>>(2)?
+                    ))
+                })
+            })
+            .map_err(rs_err)
+        })
+        .await
+    }
+
     async fn conversion_paths(
         &self,
         ws: WorkspaceId,

@@ -429,9 +429,16 @@ async fn pages_hold_their_ground(app: TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
-    assert!(p.body.contains("name=\"loss_reason\""), "Lost asks for the reason");
+    assert!(
+        p.body.contains("name=\"loss_reason\""),
+        "Lost asks for the reason"
+    );
     let moving = s.get(&format!("/deals/{deal}/move")).await;
-    assert_eq!(moving.status, StatusCode::OK, "the keyboard's way to move a card");
+    assert_eq!(
+        moving.status,
+        StatusCode::OK,
+        "the keyboard's way to move a card"
+    );
     assert!(moving.body.contains("<label for=\"move-stage\">"));
     for _ in 0..2 {
         let p = s

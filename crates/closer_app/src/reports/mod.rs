@@ -6,6 +6,7 @@
 //! fitted says "not enough data".
 
 mod attribution;
+mod cache;
 mod dashboard;
 mod funnel;
 mod measures;
@@ -18,6 +19,8 @@ use closer_store::Period;
 use serde::Serialize;
 
 pub use attribution::AttributionReport;
+pub(crate) use cache::DashboardCache;
+pub use cache::FRESH_FOR;
 pub use dashboard::{Bucket, Change, ChannelRow, Dashboard};
 pub use funnel::{BottleneckReport, FunnelReport, FunnelStep, View};
 pub use measures::MeasuresReport;

@@ -52,6 +52,8 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
         h.occurred_at = base;
     }
     store.record_hits(hits.into()).await.unwrap();
+    let mut versions = vec![store.data_version(ws).await.unwrap()];
+    let other_version = store.data_version(other).await.unwrap();
 
     // An hour later they leave their details; a rep calls an hour after that.
     let mut d = draft("reported@example.com");
@@ -61,6 +63,7 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
     req.visitor = Some(lead.clone());
     req.now = hours_after(base, 1);
     let contact = store.upsert_contact(ws, req).await.unwrap().contact;
+    versions.push(store.data_version(ws).await.unwrap());
     let call = closer_domain::pipeline::Activity {
         id: ActivityId::new(),
         contact_id: contact.id,
@@ -90,7 +93,9 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
         .create_deal(ws, &deal, &p.first_open().name, "test")
         .await
         .unwrap();
+    versions.push(store.data_version(ws).await.unwrap());
     let won = move_to(&*store, ws, &p, &deal, "Won", None).await;
+    versions.push(store.data_version(ws).await.unwrap());
     let again = Timestamp::now();
     let order = Order {
         id: OrderId::new(),
@@ -108,6 +113,12 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
         created_at: again,
     };
     store.add_order(ws, &order, "test").await.unwrap();
+    versions.push(store.data_version(ws).await.unwrap());
+    // Every business write changed the data version; another workspace's did not move.
+    for pair in versions.windows(2) {
+        assert_ne!(pair[0], pair[1], "{versions:?}");
+    }
+    assert_eq!(store.data_version(other).await.unwrap(), other_version);
 
     let period = Period {
         from: Timestamp::new(base.get() - Duration::from_hours(24)),

@@ -5,14 +5,12 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use closer_app::Dashboard;
-use closer_domain::Timestamp;
-use closer_store::Period;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::Failure;
-use super::format::{count, days, duration, money, percent};
+use super::format::{count, days, duration, money, percent, when};
 use super::layout::page;
 use super::session::Signed;
 use crate::AppState;
@@ -73,6 +71,7 @@ fn body(d: &Dashboard, chosen_days: u32) -> Markup {
     });
     html! {
         h1 { "Dashboard" }
+        p.lede { "Figures as of " (when(d.period.to)) "; visitor counts may lag a few minutes." }
         form.filters method="get" action="/" {
             label for="days" { "Period" }
             select #days name="days" {
@@ -157,12 +156,10 @@ async fn show(
     Query(f): Query<Filters>,
 ) -> Result<Markup, Failure> {
     let chosen = f.days.filter(|d| PERIODS.contains(d)).unwrap_or(90);
-    let to = Timestamp::now();
-    let from = Timestamp::new(to.get() - std::time::Duration::from_hours(24 * u64::from(chosen)));
     let channel = f.channel.as_deref().filter(|c| !c.is_empty());
     let d = state
         .app
-        .dashboard(user.0.user.workspace_id, Period { from, to }, channel)
+        .dashboard_for(user.0.user.workspace_id, chosen, channel)
         .await?;
     Ok(page(&user.0, "Dashboard", "/", true, &body(&d, chosen)))
 }
