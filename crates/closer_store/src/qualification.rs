@@ -67,6 +67,16 @@ pub trait QualificationStore {
         contact: ContactId,
     ) -> Result<Option<ScoreRecord>, StoreError>;
 
+    /// Open contacts (leads and prospects) whose stored temperature is hot, at most `limit`,
+    /// newest score first; `owner` narrows them as in contact lists. Temperatures only cool
+    /// with time, so every contact hot now is among them.
+    async fn stored_hot(
+        &self,
+        workspace: WorkspaceId,
+        owner: Option<crate::OwnerFilter>,
+        limit: u32,
+    ) -> Result<Vec<ContactId>, StoreError>;
+
     /// The score records of these contacts (those that have one), in no particular order.
     async fn scores(
         &self,

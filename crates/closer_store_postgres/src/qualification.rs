@@ -87,6 +87,32 @@ impl QualificationStore for PostgresStore {
         row.as_ref().map(record).transpose()
     }
 
+    async fn stored_hot(
+        &self,
+        ws: WorkspaceId,
+        owner: Option<closer_store::OwnerFilter>,
+        limit: u32,
+    ) -> Result<Vec<ContactId>, StoreError> {
+        let (filter, user) = match owner {
+            None => ("", None),
+            Some(closer_store::OwnerFilter::Unassigned) => (" and c.owner_id is null", None),
+            Some(closer_store::OwnerFilter::User(u)) => (" and c.owner_id = $3", Some(u.0)),
+        };
+        let sql = format!(
+            "select s.contact_id from contact_scores s join contacts c on c.id = s.contact_id \
+             where s.workspace_id = $1 and s.temperature = 'hot' and c.stage in ('lead', 'prospect'){filter} \
+             and ($3::uuid is null or true) order by s.updated_at desc limit $2"
+        );
+        let rows: Vec<(Uuid,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(ws.0)
+            .bind(i64::from(limit))
+            .bind(user)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(|(id,)| ContactId(id)).collect())
+    }
+
     async fn scores(
         &self,
         ws: WorkspaceId,

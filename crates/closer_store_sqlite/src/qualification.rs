@@ -171,6 +171,32 @@ impl QualificationStore for SqliteStore {
         row.as_ref().map(record).transpose()
     }
 
+    async fn stored_hot(
+        &self,
+        ws: WorkspaceId,
+        owner: Option<closer_store::OwnerFilter>,
+        limit: u32,
+    ) -> Result<Vec<ContactId>, StoreError> {
+        let (filter, user) = match owner {
+            None => ("", None),
+            Some(closer_store::OwnerFilter::Unassigned) => (" and c.owner_id is null", None),
+            Some(closer_store::OwnerFilter::User(u)) => (" and c.owner_id = ?3", Some(u.0)),
+        };
+        let sql = format!(
+            "select s.contact_id from contact_scores s join contacts c on c.id = s.contact_id \
+             where s.workspace_id = ?1 and s.temperature = 'hot' and c.stage in ('lead', 'prospect'){filter} \
+             order by s.updated_at desc limit ?2"
+        );
+        let rows: Vec<(uuid::Uuid,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(ws.0)
+            .bind(i64::from(limit))
+            .bind(user)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(|(id,)| ContactId(id)).collect())
+    }
+
     // `+workspace_id` throughout: scores are found by contact (the primary key); SQLite,
     // without statistics, would otherwise take the (workspace, temperature) index and walk
     // every score of the workspace.

@@ -3,8 +3,9 @@
 //! human touch, and since a person last touched it).
 //!
 //! Scores decay and temperatures cool with time, so the order is computed now from each
-//! contact's stored state, over the workspace's open contacts (at most `MAX_SCAN`, newest
-//! first beyond that — noted in the answer).
+//! contact's stored state. The candidates are every open contact stored hot (a stored
+//! temperature only cools, so whoever is hot now is among them, however old) and the newest
+//! `MAX_SCAN` open contacts; past that the answer says it was cut (`truncated`).
 
 use closer_domain::qualification::{Temperature, fit, temperature};
 use closer_domain::{Contact, Stage, Timestamp};
@@ -13,8 +14,10 @@ use serde::Serialize;
 
 use crate::{App, AppError, Principal};
 
-/// Most open contacts the queue orders.
-pub const MAX_SCAN: usize = 20_000;
+/// Newest open contacts the queue orders besides the hot ones.
+pub const MAX_SCAN: usize = 2_000;
+/// Most stored-hot contacts taken in.
+const MAX_HOT: u32 = 2_000;
 const PAGE: u32 = 200;
 
 #[derive(Debug, Clone, Default)]
@@ -41,6 +44,29 @@ pub struct QueueItem {
     /// The first call, email, meeting or demo (speed-to-lead), if any yet.
     pub first_touch_at: Option<Timestamp>,
     pub speed_to_lead_seconds: Option<i64>,
+}
+
+impl App {
+    /// One contact's queue line from its stored state, as of `now` (touches filled later).
+    fn queue_item(
+        &self,
+        rules: &closer_domain::qualification::Rules,
+        contact: Contact,
+        state: &closer_domain::qualification::ScoreState,
+        now: Timestamp,
+    ) -> QueueItem {
+        QueueItem {
+            temperature: temperature(rules, state, contact.stage, now).temperature,
+            engagement: state.engagement(rules, now),
+            fit: fit(rules, &contact).score,
+            waiting_seconds: seconds(contact.created_at, now),
+            last_human_touch_at: None,
+            since_human_touch_seconds: None,
+            first_touch_at: None,
+            speed_to_lead_seconds: None,
+            contact,
+        }
+    }
 }
 
 fn seconds(from: Timestamp, to: Timestamp) -> i64 {
@@ -77,6 +103,23 @@ impl App {
             .map_or(vec![Stage::Lead, Stage::Prospect], |s| vec![s]);
         let mut items = Vec::new();
         let mut truncated = false;
+        let mut seen = std::collections::HashSet::new();
+        // Whoever is stored hot, first: old leads that came back are the queue's best news.
+        if query.stage.is_none() {
+            let hot = self.store().stored_hot(ws, query.owner, MAX_HOT).await?;
+            let contacts = self.store().contacts_by_id(ws, &hot).await?;
+            let scores = self.store().scores(ws, &hot).await?;
+            for contact in contacts {
+                let state = scores
+                    .iter()
+                    .find(|r| r.contact_id == contact.id)
+                    .map(|r| r.state.clone())
+                    .unwrap_or_default();
+                seen.insert(contact.id);
+                items.push(self.queue_item(&rules, contact, &state, now));
+            }
+        }
+        let hot_count = items.len();
         'stages: for stage in stages {
             let mut list = ContactQuery {
                 stage: Some(stage),
@@ -90,24 +133,17 @@ impl App {
                 let ids: Vec<_> = page.items.iter().map(|c| c.id).collect();
                 let scores = self.store().scores(ws, &ids).await?;
                 for contact in page.items {
+                    if !seen.insert(contact.id) {
+                        continue;
+                    }
                     let state = scores
                         .iter()
                         .find(|r| r.contact_id == contact.id)
                         .map(|r| r.state.clone())
                         .unwrap_or_default();
-                    items.push(QueueItem {
-                        temperature: temperature(&rules, &state, contact.stage, now).temperature,
-                        engagement: state.engagement(&rules, now),
-                        fit: fit(&rules, &contact).score,
-                        waiting_seconds: seconds(contact.created_at, now),
-                        last_human_touch_at: None,
-                        since_human_touch_seconds: None,
-                        first_touch_at: None,
-                        speed_to_lead_seconds: None,
-                        contact,
-                    });
+                    items.push(self.queue_item(&rules, contact, &state, now));
                 }
-                if items.len() >= MAX_SCAN {
+                if items.len() - hot_count >= MAX_SCAN {
                     truncated = true;
                     break 'stages;
                 }

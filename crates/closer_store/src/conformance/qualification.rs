@@ -82,6 +82,40 @@ pub async fn rules_and_scores_round_trip(store: Arc<dyn Store>) {
             .unwrap();
         assert_eq!(page.items.len(), found, "{t:?}");
     }
+    // The queue's hot candidates (in a workspace of their own): open contacts stored hot,
+    // narrowed by owner.
+    let hw = workspace(&*store, "scores-hot").await;
+    assert!(store.stored_hot(hw, None, 10).await.unwrap().is_empty());
+    let h = store
+        .upsert_contact(hw, upsert(draft("hot@example.com")))
+        .await
+        .unwrap()
+        .contact;
+    let hot = ScoreRecord {
+        temperature: Temperature::Hot,
+        ..record(h.id, 1, 40.0)
+    };
+    store.save_score(hw, &hot, None).await.unwrap();
+    assert_eq!(store.stored_hot(hw, None, 10).await.unwrap(), vec![h.id]);
+    assert_eq!(
+        store
+            .stored_hot(hw, Some(crate::OwnerFilter::Unassigned), 10)
+            .await
+            .unwrap(),
+        vec![h.id]
+    );
+    assert!(
+        store
+            .stored_hot(
+                hw,
+                Some(crate::OwnerFilter::User(closer_domain::UserId::new())),
+                10
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.stored_hot(ws, None, 10).await.unwrap().is_empty());
     // A stale version is refused and changes nothing.
     let err = store
         .save_score(ws, &record(c.id, 2, 77.0), Some(1))
