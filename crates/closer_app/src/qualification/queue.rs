@@ -46,26 +46,23 @@ pub struct QueueItem {
     pub speed_to_lead_seconds: Option<i64>,
 }
 
-impl App {
-    /// One contact's queue line from its stored state, as of `now` (touches filled later).
-    fn queue_item(
-        &self,
-        rules: &closer_domain::qualification::Rules,
-        contact: Contact,
-        state: &closer_domain::qualification::ScoreState,
-        now: Timestamp,
-    ) -> QueueItem {
-        QueueItem {
-            temperature: temperature(rules, state, contact.stage, now).temperature,
-            engagement: state.engagement(rules, now),
-            fit: fit(rules, &contact).score,
-            waiting_seconds: seconds(contact.created_at, now),
-            last_human_touch_at: None,
-            since_human_touch_seconds: None,
-            first_touch_at: None,
-            speed_to_lead_seconds: None,
-            contact,
-        }
+/// One contact's queue line from its stored state, as of `now` (touches filled later).
+fn queue_item(
+    rules: &closer_domain::qualification::Rules,
+    contact: Contact,
+    state: &closer_domain::qualification::ScoreState,
+    now: Timestamp,
+) -> QueueItem {
+    QueueItem {
+        temperature: temperature(rules, state, contact.stage, now).temperature,
+        engagement: state.engagement(rules, now),
+        fit: fit(rules, &contact).score,
+        waiting_seconds: seconds(contact.created_at, now),
+        last_human_touch_at: None,
+        since_human_touch_seconds: None,
+        first_touch_at: None,
+        speed_to_lead_seconds: None,
+        contact,
     }
 }
 
@@ -116,7 +113,7 @@ impl App {
                     .map(|r| r.state.clone())
                     .unwrap_or_default();
                 seen.insert(contact.id);
-                items.push(self.queue_item(&rules, contact, &state, now));
+                items.push(queue_item(&rules, contact, &state, now));
             }
         }
         let hot_count = items.len();
@@ -141,7 +138,7 @@ impl App {
                         .find(|r| r.contact_id == contact.id)
                         .map(|r| r.state.clone())
                         .unwrap_or_default();
-                    items.push(self.queue_item(&rules, contact, &state, now));
+                    items.push(queue_item(&rules, contact, &state, now));
                 }
                 if items.len() - hot_count >= MAX_SCAN {
                     truncated = true;
