@@ -47,7 +47,7 @@ pub use traffic::{
     SessionTotals, Site, Touch, TrafficAggregates, TrafficQuery, TrafficStore, VisitorDay,
     new_visitor_days,
 };
-pub use work::{TaskPatch, TaskQuery, WorkStore};
+pub use work::{TaskPatch, TaskQuery, Touches, WorkStore};
 
 use async_trait::async_trait;
 use closer_domain::{Slug, TokenId, UserId, WorkspaceId};

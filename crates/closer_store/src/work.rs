@@ -19,6 +19,15 @@ pub struct TaskQuery {
     pub limit: u32,
 }
 
+/// When a contact was touched by people (`WorkStore::touches`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Touches {
+    pub contact: ContactId,
+    pub first_touch_at: Option<Timestamp>,
+    pub last_touch_at: Option<Timestamp>,
+    pub last_human_move_at: Option<Timestamp>,
+}
+
 /// A task's changes: status (done sets `done_at`), due time, assignee.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskPatch {
@@ -53,13 +62,14 @@ pub trait WorkStore {
         contact: ContactId,
     ) -> Result<Option<Timestamp>, StoreError>;
 
-    /// For many contacts at once: `(contact, first touch, latest touch)` — the calls, emails,
-    /// meetings and demos logged on them (notes are no touch). Contacts not found are left out.
+    /// For many contacts at once: their first and latest touch — the calls, emails, meetings
+    /// and demos logged on them (notes are no touch) — and the latest stage move a person made
+    /// (through a token or the web app, not a form or a rule). Contacts not found are left out.
     async fn touches(
         &self,
         workspace: WorkspaceId,
         contacts: &[ContactId],
-    ) -> Result<Vec<(ContactId, Option<Timestamp>, Option<Timestamp>)>, StoreError>;
+    ) -> Result<Vec<Touches>, StoreError>;
 
     /// `NotFound` if the contact or deal named is not the workspace's.
     async fn add_task(&self, workspace: WorkspaceId, task: &Task) -> Result<(), StoreError>;

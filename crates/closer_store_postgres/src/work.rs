@@ -4,7 +4,7 @@ use closer_domain::pipeline::{
     Activity, ActivityId, ActivityKind, DealId, Order, Task, TaskId, TaskKind, TaskStatus,
 };
 use closer_domain::{ContactId, Stage, Timestamp, UserId, WorkspaceId};
-use closer_store::{StoreError, TaskPatch, TaskQuery, WorkStore};
+use closer_store::{StoreError, TaskPatch, TaskQuery, Touches, WorkStore};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -188,11 +188,13 @@ impl WorkStore for PostgresStore {
         &self,
         ws: WorkspaceId,
         contacts: &[ContactId],
-    ) -> Result<Vec<(ContactId, Option<Timestamp>, Option<Timestamp>)>, StoreError> {
+    ) -> Result<Vec<Touches>, StoreError> {
         let ids: Vec<Uuid> = contacts.iter().map(|c| c.0).collect();
         let rows = sqlx::query(
             "select c.id, c.first_touch_at, (select max(a.occurred_at) from activities a \
-             where a.contact_id = c.id and a.kind <> 'note') as last_touch_at \
+             where a.contact_id = c.id and a.kind <> 'note') as last_touch_at, \
+             (select max(s.entered_at) from contact_stages s where s.contact_id = c.id \
+             and (s.changed_by like 'token:%' or s.changed_by like 'user:%')) as moved_at \
              from contacts c where c.workspace_id = $1 and c.id = any($2)",
         )
         .bind(ws.0)
@@ -202,11 +204,12 @@ impl WorkStore for PostgresStore {
         .map_err(db_err)?;
         rows.iter()
             .map(|row| {
-                Ok((
-                    ContactId(get(row, "id")?),
-                    ts_opt(row, "first_touch_at")?,
-                    ts_opt(row, "last_touch_at")?,
-                ))
+                Ok(Touches {
+                    contact: ContactId(get(row, "id")?),
+                    first_touch_at: ts_opt(row, "first_touch_at")?,
+                    last_touch_at: ts_opt(row, "last_touch_at")?,
+                    last_human_move_at: ts_opt(row, "moved_at")?,
+                })
             })
             .collect()
     }

@@ -4,7 +4,7 @@ use closer_domain::pipeline::{
     Activity, ActivityId, ActivityKind, DealId, Order, Task, TaskId, TaskKind, TaskStatus,
 };
 use closer_domain::{ContactId, Stage, Timestamp, UserId, WorkspaceId};
-use closer_store::{StoreError, TaskPatch, TaskQuery, WorkStore};
+use closer_store::{StoreError, TaskPatch, TaskQuery, Touches, WorkStore};
 use rusqlite::{Connection, OptionalExtension, params};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
@@ -272,14 +272,16 @@ impl WorkStore for SqliteStore {
         &self,
         ws: WorkspaceId,
         contacts: &[ContactId],
-    ) -> Result<Vec<(ContactId, Option<Timestamp>, Option<Timestamp>)>, StoreError> {
+    ) -> Result<Vec<Touches>, StoreError> {
         let mut out = Vec::with_capacity(contacts.len());
         for chunk in contacts.chunks(500) {
             // `+workspace_id`: look the ids up by key; SQLite would otherwise walk the
             // workspace's index over every contact (seconds at a million).
             let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "select c.id, c.first_touch_at, (select max(a.occurred_at) from activities a \
-                 where a.contact_id = c.id and a.kind <> 'note') as last_touch_at \
+                 where a.contact_id = c.id and a.kind <> 'note') as last_touch_at, \
+                 (select max(s.entered_at) from contact_stages s where s.contact_id = c.id \
+                 and (s.changed_by like 'token:%' or s.changed_by like 'user:%')) as moved_at \
                  from contacts c where +c.workspace_id = ",
             );
             sql.push_bind(ws.0).push(" and c.id in (");
@@ -289,15 +291,15 @@ impl WorkStore for SqliteStore {
             }
             sql.push(")");
             for row in sql.build().fetch_all(&self.reader).await.map_err(db_err)? {
-                out.push((
-                    ContactId(get(&row, "id")?),
-                    get::<Option<i64>>(&row, "first_touch_at")?
-                        .map(ts)
-                        .transpose()?,
-                    get::<Option<i64>>(&row, "last_touch_at")?
-                        .map(ts)
-                        .transpose()?,
-                ));
+                let at = |col: &str| -> Result<Option<Timestamp>, StoreError> {
+                    get::<Option<i64>>(&row, col)?.map(ts).transpose()
+                };
+                out.push(Touches {
+                    contact: ContactId(get(&row, "id")?),
+                    first_touch_at: at("first_touch_at")?,
+                    last_touch_at: at("last_touch_at")?,
+                    last_human_move_at: at("moved_at")?,
+                });
             }
         }
         Ok(out)

@@ -18,7 +18,7 @@ use crate::{App, AppError, Principal};
 pub const MAX_SCAN: usize = 2_000;
 /// Most stored-hot contacts taken in.
 const MAX_HOT: u32 = 2_000;
-const PAGE: u32 = 200;
+const PAGE: u32 = 500;
 
 #[derive(Debug, Clone, Default)]
 pub struct QueueQuery {
@@ -68,11 +68,6 @@ fn queue_item(
 
 fn seconds(from: Timestamp, to: Timestamp) -> i64 {
     (to.unix_micros() - from.unix_micros()) / 1_000_000
-}
-
-/// People act through tokens (the API, the web app); forms and rules are not people.
-fn is_human(actor: &str) -> bool {
-    actor.starts_with("token:") || actor.starts_with("user:")
 }
 
 impl App {
@@ -161,16 +156,12 @@ impl App {
         let ids: Vec<_> = items.iter().map(|i| i.contact.id).collect();
         let touches = self.store().touches(ws, &ids).await?;
         for item in &mut items {
-            let history = self.store().stage_history(ws, item.contact.id).await?;
-            let moved = history
+            let (first, latest, moved) = touches
                 .iter()
-                .filter(|s| is_human(&s.changed_by))
-                .map(|s| s.entered_at)
-                .max();
-            let (first, latest) = touches
-                .iter()
-                .find(|t| t.0 == item.contact.id)
-                .map_or((None, None), |t| (t.1, t.2));
+                .find(|t| t.contact == item.contact.id)
+                .map_or((None, None, None), |t| {
+                    (t.first_touch_at, t.last_touch_at, t.last_human_move_at)
+                });
             item.last_human_touch_at = moved.max(latest);
             item.since_human_touch_seconds = item.last_human_touch_at.map(|t| seconds(t, now));
             item.first_touch_at = first;

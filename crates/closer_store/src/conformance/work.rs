@@ -161,9 +161,30 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
     // In bulk: the first touch and the latest (the note is neither).
     assert_eq!(
         store.touches(ws, &[c, ContactId::new()]).await.unwrap(),
-        vec![(c, Some(email.occurred_at), Some(call.occurred_at))]
+        vec![crate::Touches {
+            contact: c,
+            first_touch_at: Some(email.occurred_at),
+            last_touch_at: Some(call.occurred_at),
+            last_human_move_at: None,
+        }]
     );
     assert!(store.touches(other, &[c]).await.unwrap().is_empty());
+    // A stage move by a person (a token or a web user) counts; a rule's does not.
+    for (to, actor, human) in [
+        (Stage::Prospect, "rule:demo request", false),
+        (Stage::Lead, "user:olga", true),
+    ] {
+        let from = store.contact(ws, c).await.unwrap().stage;
+        let mv = crate::StageMove {
+            contact: c,
+            from,
+            to,
+            actor: actor.into(),
+        };
+        store.move_stages(ws, &[mv], at(0)).await.unwrap();
+        let moved = store.touches(ws, &[c]).await.unwrap()[0].last_human_move_at;
+        assert_eq!(moved.is_some(), human, "{actor}");
+    }
     let listed = store.activities(ws, c, 10).await.unwrap();
     assert_eq!(listed.len(), 3);
     assert_eq!(listed[0], call, "newest first");
