@@ -33,7 +33,7 @@ pub use qualification::{
 };
 /// The dashboard's parts and the reports as sections of rows, for the interfaces.
 pub mod reports_view {
-    pub use crate::reports::{Bucket, Change, ChannelRow, FRESH_FOR, sections};
+    pub use crate::reports::{Bucket, Cached, Change, ChannelRow, FRESH_FOR, sections};
 }
 pub use reports::{
     AttributionReport, BottleneckReport, Dashboard, FunnelReport, FunnelStep, LtvReport,

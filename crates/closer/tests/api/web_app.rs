@@ -1081,6 +1081,50 @@ async fn settings(app: TestApp) {
     );
 }
 
+async fn dashboards_are_kept_until_something_changes(app: TestApp) {
+    use closer_app::reports_view::Cached;
+    let ws = app.app.workspace_by_slug("default").await.unwrap().id;
+    app.app
+        .fill_demo(ws, 150, 5, closer_domain::Timestamp::now(), |_, _| {})
+        .await
+        .unwrap();
+    let Cached::Fresh(first) = app.app.dashboard_for(ws, 90, None).await.unwrap() else {
+        panic!("the first view computes");
+    };
+    let Cached::Fresh(again) = app.app.dashboard_for(ws, 90, None).await.unwrap() else {
+        panic!("nothing changed");
+    };
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &again),
+        "kept, not recomputed"
+    );
+    // A change: the kept dashboard is shown while the new one is computed, then the new one.
+    lead(&app, "late@acme.example", "Late Lead").await;
+    match app.app.dashboard_for(ws, 90, None).await.unwrap() {
+        Cached::Refreshing(kept) => assert!(std::sync::Arc::ptr_eq(&kept, &first)),
+        Cached::Fresh(_) => panic!("a changed workspace is not fresh"),
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Cached::Fresh(new) = app.app.dashboard_for(ws, 90, None).await.unwrap() {
+            assert!(!std::sync::Arc::ptr_eq(&new, &first));
+            assert_eq!(new.leads.now, first.leads.now + 1.0, "the new lead counted");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never refreshed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_cache() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Some(app) = spawn_app(backend).await {
+            dashboards_are_kept_until_something_changes(app).await;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_settings_page() {
     for backend in [Backend::Sqlite, Backend::Postgres] {

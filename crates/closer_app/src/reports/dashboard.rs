@@ -126,20 +126,19 @@ impl App {
             },
             by: Breakdown::Channel,
         };
-        let funnel = self.funnel_report(ws, &q, View::Cohort).await?;
-        let funnel_before = self.funnel_report(ws, &before, View::Cohort).await?;
-        let measures = self.measures_report(ws, &q).await?;
-        let measures_before = self.measures_report(ws, &before).await?;
-        let headline = self
-            .bottleneck_report(
-                ws,
-                &ReportQuery {
-                    period,
-                    by: Breakdown::Total,
-                },
-            )
-            .await?
-            .headline;
+        // Five independent reports: read side by side (several read connections, and cores).
+        let whole = ReportQuery {
+            period,
+            by: Breakdown::Total,
+        };
+        let (funnel, funnel_before, measures, measures_before, bottleneck) = tokio::try_join!(
+            self.funnel_report(ws, &q, View::Cohort),
+            self.funnel_report(ws, &before, View::Cohort),
+            self.measures_report(ws, &q),
+            self.measures_report(ws, &before),
+            self.bottleneck_report(ws, &whole),
+        )?;
+        let headline = bottleneck.headline;
 
         let funnel_groups: Vec<(String, Vec<FunnelStep>)> = funnel
             .groups

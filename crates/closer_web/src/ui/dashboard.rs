@@ -53,7 +53,7 @@ fn whole(v: f64) -> String {
     count(v.max(0.0).round() as u64)
 }
 
-fn body(d: &Dashboard, chosen_days: u32) -> Markup {
+fn body(d: &Dashboard, chosen_days: u32, refreshing: bool) -> Markup {
     let currency = d.currency.as_deref().unwrap_or("USD");
     let funnel_chart = json!({
         "type": "bar",
@@ -71,7 +71,11 @@ fn body(d: &Dashboard, chosen_days: u32) -> Markup {
     });
     html! {
         h1 { "Dashboard" }
-        p.lede { "Figures as of " (when(d.period.to)) "; visitor counts may lag a few minutes." }
+        p.lede role="status" {
+            "Figures as of " (when(d.period.to))
+            @if refreshing { " — newer figures are being computed: reload in a moment." }
+            @else { "; visitor counts may lag a few minutes." }
+        }
         form.filters method="get" action="/" {
             label for="days" { "Period" }
             select #days name="days" {
@@ -157,9 +161,17 @@ async fn show(
 ) -> Result<Markup, Failure> {
     let chosen = f.days.filter(|d| PERIODS.contains(d)).unwrap_or(90);
     let channel = f.channel.as_deref().filter(|c| !c.is_empty());
-    let d = state
+    let cached = state
         .app
         .dashboard_for(user.0.user.workspace_id, chosen, channel)
         .await?;
-    Ok(page(&user.0, "Dashboard", "/", true, &body(&d, chosen)))
+    let refreshing = matches!(cached, closer_app::reports_view::Cached::Refreshing(_));
+    let d = cached.dashboard();
+    Ok(page(
+        &user.0,
+        "Dashboard",
+        "/",
+        true,
+        &body(d, chosen, refreshing),
+    ))
 }
