@@ -1119,6 +1119,70 @@ async fn dashboards_are_kept_until_something_changes(app: TestApp) {
     }
 }
 
+/// `closer user passwd` from a terminal: the first line of standard input.
+fn passwd(app: &TestApp, email: &str, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_closer"))
+        .args(["user", "passwd", email, "--workspace", "default"])
+        .env("CLOSER_DATABASE_URL", app.database_url())
+        .env("CLOSER_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+async fn passwords_from_the_terminal(app: TestApp) {
+    app.app
+        .add_user("default", "tess@acme.example", "Tess Terminal", "manager")
+        .await
+        .unwrap();
+    let short = passwd(&app, "tess@acme.example", "short\n");
+    assert!(!short.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&short.stderr).trim(),
+        "error: password: must be at least 10 characters"
+    );
+    let nobody = passwd(&app, "nobody@acme.example", "long enough words\n");
+    assert!(
+        String::from_utf8_lossy(&nobody.stderr).contains("no user of \"default\" has this email")
+    );
+    let ok = passwd(&app, "tess@acme.example", "long enough words\n");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout).trim(),
+        "password set for tess@acme.example (manager)"
+    );
+    let mut s = Session::new(&app);
+    assert_eq!(
+        s.sign_in("tess@acme.example", "long enough words")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closer_user_passwd() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Some(app) = spawn_app(backend).await {
+            passwords_from_the_terminal(app).await;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_cache() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
