@@ -359,6 +359,26 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
         .await
         .unwrap();
     shot(&c, backend, "7-dashboard-phone").await;
+    // The other pages fit too (the board's columns scroll inside the board, not the page).
+    for (path, name) in [
+        ("/queue", "15-queue-phone"),
+        ("/contacts", "16-contacts-phone"),
+        ("/board", "17-board-phone"),
+        ("/settings", "18-settings-phone"),
+        ("/reports/measures", "19-measures-phone"),
+    ] {
+        c.goto(&format!("{}{path}", app.base)).await.unwrap();
+        c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+        shot(&c, backend, name).await;
+        let wide = c
+            .execute(
+                "const d = document.documentElement; return d.scrollWidth > d.clientWidth + 1",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(wide, json!(false), "{path} fits a phone");
+    }
     let wide = c
         .execute(
             "const d = document.documentElement; return d.scrollWidth + ' > ' + d.clientWidth + ': ' + [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > d.clientWidth + 1 && !e.closest('table')).slice(0, 5).map(e => e.tagName + '.' + e.className).join(', ')",
