@@ -41,6 +41,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
     /// Per-client-IP limit on the public routes.
     pub limiter: ratelimit::Limiter,
+    /// Per-client-IP limit on sign-in and invite posts.
+    pub sign_ins: ratelimit::Limiter,
 }
 
 /// The full OpenAPI document: every route of `router`.
@@ -155,6 +157,11 @@ impl Application {
             public_url: public_url.clone().into(),
             trusted_proxies: config.trusted_proxies.into(),
             limiter,
+            sign_ins: {
+                let l = ratelimit::Limiter::sign_ins();
+                l.spawn_pruning();
+                l
+            },
         };
         Ok(Self {
             listener,

@@ -13,6 +13,10 @@ use std::time::Duration;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+/// Sign-in and invite form posts a minute per client IP (an office behind one address signs
+/// in at nine without meeting it; a password guesser is slowed to a crawl).
+pub const SIGN_INS_PER_MINUTE: u32 = 30;
+
 /// Requests a second, sustained, per client IP.
 pub const DEFAULT_PER_SECOND: u32 = 100;
 /// Requests a client may send at once before the sustained rate applies.
@@ -49,6 +53,16 @@ impl Limiter {
     /// True when the request may go on. Requests with no known IP are not limited.
     pub fn check(&self, ip: Option<IpAddr>) -> bool {
         ip.is_none_or(|ip| self.inner.check_key(&ip).is_ok())
+    }
+
+    /// Sign-in attempts: `SIGN_INS_PER_MINUTE` per client IP, all of them at once at most.
+    /// The per-account lock stops guessing one password; this stops one address from
+    /// guessing many, or from locking everyone out.
+    pub fn sign_ins() -> Self {
+        let n = NonZeroU32::new(SIGN_INS_PER_MINUTE).expect("non-zero");
+        Self {
+            inner: Arc::new(RateLimiter::hashmap(Quota::per_minute(n).allow_burst(n))),
+        }
     }
 
     /// Prunes idle keys every minute, for as long as the limiter is in use.

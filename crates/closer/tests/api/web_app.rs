@@ -238,6 +238,22 @@ async fn repeated_failures_lock_the_account(app: TestApp) {
     );
 }
 
+async fn one_address_cannot_guess_on(app: TestApp) {
+    let mut s = Session::new(&app);
+    for i in 0..closer_web::ratelimit::SIGN_INS_PER_MINUTE {
+        let p = s
+            .sign_in(&format!("guess{i}@acme.example"), "not a password")
+            .await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let p = s.sign_in("guess@acme.example", "not a password").await;
+    assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS, "{}", p.body);
+    assert!(
+        p.body
+            .contains("Too many sign-in attempts from this address")
+    );
+}
+
 async fn pages_hold_their_ground(app: TestApp) {
     let rep = user(&app, "rita@acme.example", "rep").await;
     let mut s = Session::new(&app);
@@ -1227,6 +1243,9 @@ async fn the_web_app_signs_in_and_refuses_what_it_must() {
         }
         if let Some(app) = spawn_app(backend).await {
             repeated_failures_lock_the_account(app).await;
+        }
+        if let Some(app) = spawn_app(backend).await {
+            one_address_cannot_guess_on(app).await;
         }
         if let Some(app) = spawn_app(backend).await {
             pages_hold_their_ground(app).await;

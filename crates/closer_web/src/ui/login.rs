@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use super::layout::head;
 use super::session::{
-    SESSION_COOKIE, SIGN_IN_COOKIE, Signed, cookie, local_path, same_secret, set_cookie,
+    ClientIp, SESSION_COOKIE, SIGN_IN_COOKIE, Signed, cookie, local_path, same_secret, set_cookie,
+    sign_in_allowed,
 };
 use super::{Failure, UiForm};
 use crate::AppState;
@@ -109,8 +110,10 @@ async fn show(
 async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ip: ClientIp,
     UiForm(f): UiForm<SignInForm>,
 ) -> Result<Response, Failure> {
+    sign_in_allowed(&state, &ip)?;
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or("");
     if expected.is_empty() || !same_secret(expected, &f.csrf) {
         return Err(Failure::forbidden(
@@ -235,9 +238,11 @@ async fn show_invite(
 async fn accept_invite(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ip: ClientIp,
     Path(secret): Path<String>,
     UiForm(f): UiForm<InviteForm>,
 ) -> Result<Response, Failure> {
+    sign_in_allowed(&state, &ip)?;
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or("");
     if expected.is_empty() || !same_secret(expected, &f.csrf) {
         return Err(Failure::forbidden(

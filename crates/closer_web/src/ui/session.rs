@@ -60,6 +60,36 @@ pub fn local_path(next: Option<&str>) -> &str {
     }
 }
 
+/// The client's address (behind trusted proxies, the one they name), for rate limits.
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(crate::client::client_ip(
+            &parts.headers,
+            crate::client::peer(parts),
+            &state.trusted_proxies,
+        )))
+    }
+}
+
+/// Refuses a sign-in or invite post past the per-address limit.
+pub fn sign_in_allowed(state: &AppState, ip: &ClientIp) -> Result<(), Failure> {
+    if state.sign_ins.check(ip.0) {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-in attempts from this address. Wait a minute, then try again.",
+        ))
+    }
+}
+
 /// The signed-in user of a page. Without a live session a page redirects to the sign-in
 /// form (which brings the user back), and a form post is refused.
 pub struct Signed(pub WebUser);
