@@ -29,8 +29,10 @@ create table user_invites (
 
 create index user_invites_user_idx on user_invites (user_id);
 
--- The contacts list filters by temperature.
-create index contact_scores_temperature_idx on contact_scores (workspace_id, temperature);
+-- Hot contacts, for the queue and the contacts list's hot filter. Partial: a rescore writes a
+-- million score records, and only the few hot ones cost an index write (0004 dropped the
+-- full workspace index for that reason).
+create index contact_scores_hot_idx on contact_scores (workspace_id, updated_at) where temperature = 'hot';
 
 -- What the dashboard's cache compares: the newest change to contacts, deals and orders.
 create index deals_updated_idx on deals (workspace_id, updated_at);

@@ -68,11 +68,11 @@ pub(crate) async fn list(
             .push(") > 0");
     }
     if let Some(t) = q.temperature {
+        // The temperature as a literal (it is one of three words): "hot" can then use the
+        // partial index of hot scores.
         sql.push(" and id in (select contact_id from contact_scores where workspace_id = ")
             .push_bind(ws.0)
-            .push(" and temperature = ")
-            .push_bind(t.as_str())
-            .push(")");
+            .push(format!(" and temperature = '{}')", t.as_str()));
     }
     if let Some(c) = q.channel {
         sql.push(" and id in (select contact_id from journeys where workspace_id = ")
