@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (6, "reports", include_str!("../migrations/0006_reports.sql")),
     (7, "web", include_str!("../migrations/0007_web.sql")),
+    (
+        8,
+        "journey_updates",
+        include_str!("../migrations/0008_journey_updates.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {
