@@ -130,6 +130,37 @@ where
     }
 }
 
+/// Text whose contrast with its background is under WCAG AA (4.5:1, or 3:1 for large text):
+/// each visible element with text of its own, against the first opaque background behind it.
+const CONTRAST: &str = "
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const box = el.getBoundingClientRect();
+    if (!own || box.width === 0 || box.height === 0) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === 'hidden' || el.closest('.skip, .visually-hidden')) continue;
+    const fg = lum(rgb(st.color).slice(0, 3)), bg = lum(background(el));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) out.push(el.tagName + '.' + el.className + ' ' + ratio.toFixed(2) + ': ' + el.textContent.trim().slice(0, 30));
+  }
+  return out.slice(0, 10);
+";
+
 /// The dashboard's revenue card as a number.
 async fn revenue(c: &Client) -> f64 {
     let text = c
@@ -346,6 +377,8 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
             .await
             .unwrap();
         assert_eq!(unlabelled, json!([]), "{path}: every field has a label");
+        let low = c.execute(CONTRAST, vec![]).await.unwrap();
+        assert_eq!(low, json!([]), "{path}: text contrast (WCAG AA)");
         shot(&c, backend, name).await;
     }
 
