@@ -1104,6 +1104,20 @@ async fn dashboards_are_kept_until_something_changes(app: TestApp) {
         .fill_demo(ws, 150, 5, closer_domain::Timestamp::now(), |_, _| {})
         .await
         .unwrap();
+    // Eight people at once: one computation, the same dashboard for all.
+    let views =
+        futures::future::join_all((0..8).map(|_| app.app.dashboard_for(ws, 90, None))).await;
+    let shown: Vec<_> = views
+        .into_iter()
+        .map(|v| match v.unwrap() {
+            Cached::Fresh(d) => d,
+            Cached::Refreshing(_) => panic!("nothing to refresh yet"),
+        })
+        .collect();
+    assert!(
+        shown.iter().all(|d| std::sync::Arc::ptr_eq(d, &shown[0])),
+        "computed once"
+    );
     let Cached::Fresh(first) = app.app.dashboard_for(ws, 90, None).await.unwrap() else {
         panic!("the first view computes");
     };

@@ -43,6 +43,9 @@ pub(crate) struct DashboardCache {
     entries: Mutex<HashMap<Key, Entry>>,
     /// Dashboards being recomputed in the background (one task each).
     refreshing: Mutex<std::collections::HashSet<Key>>,
+    /// One computation at a time per dashboard for viewers who wait: ten people opening the
+    /// same dashboard after a restart wait for one computation, not ten side by side.
+    computing: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// A dashboard as the cache has it.
@@ -84,6 +87,15 @@ impl DashboardCache {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(key);
+    }
+
+    fn gate(&self, key: &Key) -> Arc<tokio::sync::Mutex<()>> {
+        self.computing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key.clone())
+            .or_default()
+            .clone()
     }
 
     fn put(&self, key: Key, version: String, value: Arc<Dashboard>) {
@@ -134,9 +146,29 @@ impl App {
             }
             None => {}
         }
+        // Nothing to show: compute, once for everyone asking at the same time.
+        let gate = cache.gate(&key);
+        let _turn = gate.lock().await;
+        if let Some((hit, _)) = cache.get(&key, &version) {
+            return Ok(Cached::Fresh(hit));
+        }
         self.compute_dashboard(&key, version)
             .await
             .map(Cached::Fresh)
+    }
+
+    /// Computes every workspace's default dashboard (90 days, all channels) in the
+    /// background, so the first view after a start does not wait for it. Run by the server.
+    pub async fn warm_dashboards(&self) {
+        let Ok(workspaces) = self.list_workspaces().await else {
+            return;
+        };
+        for ws in workspaces {
+            let has_users = self.users(ws.id).await.is_ok_and(|u| !u.is_empty());
+            if has_users && let Err(e) = self.dashboard_for(ws.id, 90, None).await {
+                tracing::warn!(error = %e, "warming a dashboard failed");
+            }
+        }
     }
 
     async fn compute_dashboard(
