@@ -59,14 +59,6 @@ fn card(d: &Deal) -> Markup {
     }
 }
 
-fn kind(k: StageKind) -> &'static str {
-    match k {
-        StageKind::Open => "open",
-        StageKind::Won => "won",
-        StageKind::Lost => "lost",
-    }
-}
-
 async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failure> {
     if !user.0.role.sells() {
         return Err(Failure::forbidden("The board is for people who sell."));
@@ -155,7 +147,7 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
                 }
             }
             @for s in &closing {
-                section.column.closing data-stage=(s.id.0) data-kind=(kind(s.kind)) aria-label=(s.name) {
+                section.column.closing data-stage=(s.id.0) data-kind=(s.kind.as_str()) aria-label=(s.name) {
                     h2 { (s.name) }
                     p.hint { "Drop here" }
                 }

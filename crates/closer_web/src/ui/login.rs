@@ -74,6 +74,15 @@ fn form(csrf: &str, next: &str, email: &str, workspace: &str, error: Option<&str
     }
 }
 
+/// Refused fields as one line of sentences ("password: must be at least 10 characters.").
+fn sentences(errors: &[closer_domain::FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}.", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The double-submit token of the sign-in form: the cookie's if the browser has one.
 fn sign_in_token(headers: &HeaderMap) -> (String, bool) {
     match cookie(headers, SIGN_IN_COOKIE) {
@@ -144,14 +153,7 @@ async fn sign_in(
                     "The email or password is not right.".to_owned(),
                 ),
                 AppError::Forbidden(m) => (StatusCode::FORBIDDEN, format!("{m}.")),
-                AppError::Invalid(errors) => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    errors
-                        .iter()
-                        .map(|e| format!("{}: {}.", e.field, e.message))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ),
+                AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, sentences(&errors)),
                 other => return Err(other.into()),
             };
             let page = form(expected, &next, &f.email, &f.workspace, Some(&message));
@@ -276,13 +278,7 @@ async fn accept_invite(
             );
             Ok(res)
         }
-        Err(AppError::Invalid(errors)) => refuse(
-            errors
-                .iter()
-                .map(|e| format!("{}: {}.", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
+        Err(AppError::Invalid(errors)) => refuse(sentences(&errors)),
         Err(AppError::NotFound) => Err(gone()),
         Err(e) => Err(e.into()),
     }

@@ -8,7 +8,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 use closer_domain::UserRole;
-use closer_domain::pipeline::StageKind;
 use maud::{Markup, html};
 
 use super::Failure;
@@ -141,7 +140,7 @@ pub(super) async fn render(
                                     }
                                     td.num { input name="stage_probability" value=(s.probability) size="4" inputmode="numeric" aria-label=(format!("Stage {} win probability", i + 1)); }
                                     td { input name="stage_forecast" value=(s.forecast.as_str()) size="10" aria-label=(format!("Stage {} forecast", i + 1)); }
-                                    td { input name="stage_kind" value=(kind(s.kind)) size="6" aria-label=(format!("Stage {} kind", i + 1)); }
+                                    td { input name="stage_kind" value=(s.kind.as_str()) size="6" aria-label=(format!("Stage {} kind", i + 1)); }
                                 }
                             }
                             tr {
@@ -216,12 +215,4 @@ pub(super) async fn render(
         }
     };
     Ok(page(&user.0, "Settings", "/settings", false, &content))
-}
-
-fn kind(k: StageKind) -> &'static str {
-    match k {
-        StageKind::Open => "open",
-        StageKind::Won => "won",
-        StageKind::Lost => "lost",
-    }
 }
