@@ -7,7 +7,20 @@ use std::collections::HashMap;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::TestApp;
+
+crate::on_both_backends!(
+    signing_in_and_out,
+    repeated_failures_lock_the_account,
+    one_address_cannot_guess_on,
+    pages_hold_their_ground,
+    roles_limit_what_pages_show,
+    contacts_tasks_and_bulk_assignment,
+    report_pages,
+    settings,
+    dashboards_are_kept_until_something_changes,
+    passwords_from_the_terminal,
+);
 
 pub const PASSWORD: &str = "a long enough passphrase";
 
@@ -1202,70 +1215,4 @@ async fn passwords_from_the_terminal(app: TestApp) {
             .status,
         StatusCode::SEE_OTHER
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn closer_user_passwd() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some(app) = spawn_app(backend).await {
-            passwords_from_the_terminal(app).await;
-        }
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_dashboard_cache() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some(app) = spawn_app(backend).await {
-            dashboards_are_kept_until_something_changes(app).await;
-        }
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_settings_page() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some(app) = spawn_app(backend).await {
-            settings(app).await;
-        }
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_report_pages() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some(app) = spawn_app(backend).await {
-            report_pages(app).await;
-        }
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contacts_and_tasks_pages() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some(app) = spawn_app(backend).await {
-            contacts_tasks_and_bulk_assignment(app).await;
-        }
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_web_app_signs_in_and_refuses_what_it_must() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some(app) = spawn_app(backend).await {
-            signing_in_and_out(app).await;
-        }
-        if let Some(app) = spawn_app(backend).await {
-            repeated_failures_lock_the_account(app).await;
-        }
-        if let Some(app) = spawn_app(backend).await {
-            one_address_cannot_guess_on(app).await;
-        }
-        if let Some(app) = spawn_app(backend).await {
-            pages_hold_their_ground(app).await;
-        }
-        if let Some(app) = spawn_app(backend).await {
-            roles_limit_what_pages_show(app).await;
-        }
-    }
 }
