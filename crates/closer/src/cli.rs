@@ -442,6 +442,19 @@ pub enum UserCommand {
         #[arg(long, default_value = "default")]
         workspace: String,
     },
+    /// Print a one-time link with which the user sets their own password (valid 7 days).
+    Invite {
+        email: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        /// The address people reach closer at (the link starts with it).
+        #[arg(
+            long,
+            env = "CLOSER_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+    },
 }
 
 #[derive(Subcommand)]

@@ -220,6 +220,26 @@ async fn user(app: App, cmd: UserCommand) -> anyhow::Result<()> {
                 println!("{}\t{}\t{}\t{}", u.id, u.email, u.name, u.role);
             }
         }
+        UserCommand::Invite {
+            email,
+            workspace,
+            public_url,
+        } => {
+            let ws = app.workspace_by_slug(&workspace).await?;
+            let wanted = closer_domain::Email::parse(&email)
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+            let user = app
+                .users(ws.id)
+                .await?
+                .into_iter()
+                .find(|u| u.email == wanted)
+                .with_context(|| {
+                    format!("no user of \"{workspace}\" has this email (closer user add)")
+                })?;
+            let secret = app.invite_user(ws.id, user.id).await?;
+            println!("{}/invite/{secret}", public_url.trim_end_matches('/'));
+            eprintln!("valid for 7 days, once; send it to {}", user.email);
+        }
         UserCommand::Passwd { email, workspace } => {
             use std::io::{BufRead, IsTerminal};
             if std::io::stdin().is_terminal() {

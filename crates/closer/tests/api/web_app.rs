@@ -1215,4 +1215,51 @@ async fn passwords_from_the_terminal(app: TestApp) {
             .status,
         StatusCode::SEE_OTHER
     );
+    // An invite link from the terminal, for a user who chooses their own password.
+    app.app
+        .add_user("default", "ivan@acme.example", "Ivan Invited", "rep")
+        .await
+        .unwrap();
+    let out = crate::helpers::closer(
+        &app.database_url(),
+        &[
+            "user",
+            "invite",
+            "ivan@acme.example",
+            "--public-url",
+            &app.base,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let link = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let path = link
+        .strip_prefix(&app.base)
+        .expect("a link to this server")
+        .to_owned();
+    let mut invited = Session::new(&app);
+    let form = invited.get(&path).await;
+    assert_eq!(form.status, StatusCode::OK, "{link}");
+    let csrf = field(&form.body, "csrf");
+    let p = invited
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("password", "chosen by ivan"),
+                ("repeat", "chosen by ivan"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let nobody = crate::helpers::closer(
+        &app.database_url(),
+        &["user", "invite", "nobody@acme.example"],
+    );
+    assert!(
+        String::from_utf8_lossy(&nobody.stderr).contains("no user of \"default\" has this email")
+    );
 }
