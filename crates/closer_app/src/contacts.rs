@@ -10,6 +10,9 @@ use crate::{App, AppError, Principal};
 /// Largest page a list returns.
 pub const MAX_PAGE: u32 = 200;
 
+/// Most contacts one bulk assignment changes.
+pub const MAX_BULK: usize = 200;
+
 impl App {
     /// The owner, if one is named, must be a user of the principal's workspace.
     async fn check_owner(
@@ -86,6 +89,34 @@ impl App {
             .await?;
         self.rescore_later(principal, id).await;
         Ok(contact)
+    }
+
+    /// Gives many contacts one owner (`None`: unassigned). Every id is checked first, so an
+    /// unknown one changes nothing; at most `MAX_BULK` at once.
+    pub async fn assign_contacts(
+        &self,
+        principal: &Principal,
+        ids: &[ContactId],
+        owner: Option<closer_domain::UserId>,
+    ) -> Result<(), AppError> {
+        if ids.len() > MAX_BULK {
+            return Err(AppError::invalid(
+                "id",
+                format!("assign at most {MAX_BULK} contacts at once"),
+            ));
+        }
+        self.check_owner(principal, owner).await?;
+        for id in ids {
+            self.store().contact(principal.workspace_id, *id).await?;
+        }
+        let patch = ContactPatch {
+            owner_id: Some(owner),
+            ..ContactPatch::default()
+        };
+        for id in ids {
+            self.patch_contact(principal, *id, &patch).await?;
+        }
+        Ok(())
     }
 
     /// An erasure request: the contact's personal data is deleted, not flagged.

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use closer_domain::qualification::Temperature;
 use closer_domain::traffic::Channel;
-use closer_domain::{ContactId, ContactPatch, Stage, UserId};
+use closer_domain::{ContactId, Stage, UserId};
 use closer_store::User;
 use maud::{Markup, html};
 
@@ -22,8 +22,6 @@ use crate::AppState;
 use crate::routes::contacts::ListParams;
 
 const PAGE: u32 = 50;
-/// Most contacts one bulk assignment changes.
-const MAX_BULK: usize = 200;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -226,12 +224,6 @@ async fn assign(
             "Only managers and admins assign contacts.",
         ));
     }
-    if f.ids.len() > MAX_BULK {
-        return Err(Failure::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("Assign at most {MAX_BULK} contacts at once."),
-        ));
-    }
     let owner = match f.owner.as_str() {
         "none" => None,
         raw => Some(UserId(uuid::Uuid::parse_str(raw).map_err(|_| {
@@ -247,17 +239,8 @@ async fn assign(
             uuid::Uuid::parse_str(raw).map_err(|_| Failure::not_found())?,
         ));
     }
-    let principal = user.0.principal();
-    let patch = ContactPatch {
-        owner_id: Some(owner),
-        ..ContactPatch::default()
-    };
-    // Every id is checked before anything changes: a bad one changes nothing.
-    for id in &ids {
-        st.app.contact(&principal, *id).await?;
-    }
-    for id in ids {
-        st.app.patch_contact(&principal, id, &patch).await?;
-    }
+    st.app
+        .assign_contacts(&user.0.principal(), &ids, owner)
+        .await?;
     Ok(Redirect::to("/contacts").into_response())
 }
