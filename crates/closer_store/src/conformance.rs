@@ -76,7 +76,7 @@ macro_rules! conformance_tests {
             activities_tasks_and_orders_round_trip,
             a_hit_racing_its_visitor_link_still_reaches_the_contact,
             journeys_follow_every_write_and_reports_read_them,
-            sign_in_state_and_sessions_round_trip);
+            sign_in_state_and_sessions_round_trip, concurrent_claims_give_a_contact_one_owner);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -73,6 +73,17 @@ pub enum OwnerFilter {
     User(UserId),
 }
 
+/// What a claim on a contact found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This call made the user its owner.
+    Taken,
+    /// The user owned it already.
+    AlreadyOwned,
+    /// Someone else owns it.
+    OwnedByOther,
+}
+
 /// Keyset position: the sort column's value and the id of the last row seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
@@ -176,6 +187,17 @@ pub trait ContactStore {
 
     /// How many contacts the workspace has (for progress bars).
     async fn count_contacts(&self, workspace: WorkspaceId) -> Result<u64, StoreError>;
+
+    /// Makes `user` the owner of a contact nobody owns, in one conditional write: of several
+    /// people claiming the same contact at once, exactly one gets it. `NotFound` for another
+    /// workspace's contact.
+    async fn claim_contact(
+        &self,
+        workspace: WorkspaceId,
+        contact: ContactId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Claim, StoreError>;
 
     /// Oldest first.
     async fn stage_history(

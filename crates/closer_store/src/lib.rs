@@ -23,7 +23,7 @@ pub mod work;
 pub mod conformance;
 
 pub use contacts::{
-    ContactQuery, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT, IdentityKind,
+    Claim, ContactQuery, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT, IdentityKind,
     OwnerFilter, Page, StageMove, StageSpan, UpsertContact, Upserted, draft_identities,
     plan_upsert, search_text, stage_event,
 };

@@ -424,6 +424,41 @@ impl ContactStore for PostgresStore {
         crate::contacts_read::list(&self.pool, ws, query).await
     }
 
+    async fn claim_contact(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        user: closer_domain::UserId,
+        now: Timestamp,
+    ) -> Result<closer_store::Claim, StoreError> {
+        let taken = sqlx::query(
+            "update contacts set owner_id = $1, updated_at = $2 \
+             where workspace_id = $3 and id = $4 and owner_id is null",
+        )
+        .bind(user.0)
+        .bind(now.get())
+        .bind(ws.0)
+        .bind(contact.0)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::error::db_err)?;
+        if taken.rows_affected() == 1 {
+            return Ok(closer_store::Claim::Taken);
+        }
+        let owner: Option<Option<uuid::Uuid>> =
+            sqlx::query_scalar("select owner_id from contacts where workspace_id = $1 and id = $2")
+                .bind(ws.0)
+                .bind(contact.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::error::db_err)?;
+        match owner {
+            None => Err(StoreError::NotFound),
+            Some(Some(o)) if o == user.0 => Ok(closer_store::Claim::AlreadyOwned),
+            Some(_) => Ok(closer_store::Claim::OwnedByOther),
+        }
+    }
+
     async fn count_contacts(&self, ws: WorkspaceId) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar("select count(*) from contacts where workspace_id = $1")
             .bind(ws.0)

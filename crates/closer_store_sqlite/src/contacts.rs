@@ -79,6 +79,48 @@ impl ContactStore for SqliteStore {
         contacts_read::list(&self.reader, ws, query).await
     }
 
+    async fn claim_contact(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        user: closer_domain::UserId,
+        now: Timestamp,
+    ) -> Result<closer_store::Claim, StoreError> {
+        let taken = self
+            .writer
+            .write(move |conn| {
+                conn.prepare_cached(
+                    "update contacts set owner_id = ?1, updated_at = ?2 \
+                     where workspace_id = ?3 and id = ?4 and owner_id is null",
+                )
+                .and_then(|mut s| {
+                    s.execute(rusqlite::params![
+                        user.0,
+                        now.unix_micros(),
+                        ws.0,
+                        contact.0
+                    ])
+                })
+                .map_err(crate::error::rs_err_fk("contacts_owner_fk"))
+            })
+            .await?;
+        if taken == 1 {
+            return Ok(closer_store::Claim::Taken);
+        }
+        let owner: Option<Option<uuid::Uuid>> =
+            sqlx::query_scalar("select owner_id from contacts where workspace_id = ?1 and id = ?2")
+                .bind(ws.0)
+                .bind(contact.0)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(crate::error::db_err)?;
+        match owner {
+            None => Err(StoreError::NotFound),
+            Some(Some(o)) if o == user.0 => Ok(closer_store::Claim::AlreadyOwned),
+            Some(_) => Ok(closer_store::Claim::OwnedByOther),
+        }
+    }
+
     async fn count_contacts(&self, ws: WorkspaceId) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar("select count(*) from contacts where workspace_id = ?1")
             .bind(ws.0)

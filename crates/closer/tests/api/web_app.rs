@@ -20,6 +20,7 @@ crate::on_both_backends!(
     settings,
     dashboards_are_kept_until_something_changes,
     passwords_from_the_terminal,
+    two_reps_race_for_one_lead,
 );
 
 pub const PASSWORD: &str = "a long enough passphrase";
@@ -1261,5 +1262,47 @@ async fn passwords_from_the_terminal(app: TestApp) {
     );
     assert!(
         String::from_utf8_lossy(&nobody.stderr).contains("no user of \"default\" has this email")
+    );
+}
+
+async fn two_reps_race_for_one_lead(app: TestApp) {
+    user(&app, "ana@acme.example", "rep").await;
+    user(&app, "ben@acme.example", "rep").await;
+    let id = lead(&app, "race@acme.example", "Race Lead").await;
+    let mut ana = Session::new(&app);
+    let mut ben = Session::new(&app);
+    assert_eq!(
+        ana.sign_in("ana@acme.example", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        ben.sign_in("ben@acme.example", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let (a_csrf, b_csrf) = (
+        field(&ana.get("/tasks").await.body, "csrf"),
+        field(&ben.get("/tasks").await.body, "csrf"),
+    );
+    let path = format!("/queue/{id}/take");
+    let a_form = [("csrf", a_csrf.as_str())];
+    let b_form = [("csrf", b_csrf.as_str())];
+    let (a, b) = tokio::join!(ana.post(&path, &a_form), ben.post(&path, &b_form));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::SEE_OTHER, StatusCode::CONFLICT],
+        "one takes it, one is told"
+    );
+    let tasks: serde_json::Value = app
+        .get(&format!("/api/v1/tasks?contact_id={id}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        tasks.as_array().map(Vec::len),
+        Some(1),
+        "one follow-up task: {tasks}"
     );
 }

@@ -178,7 +178,8 @@ impl App {
     /// "I'm on it": the user takes an open lead or prospect — it becomes theirs, and a
     /// follow-up task due within the hour starts the clock. Taking a contact one already owns
     /// changes nothing (a double click makes one task). A rep may take only unassigned
-    /// contacts; a manager or admin may take anyone's.
+    /// contacts; a manager or admin may take anyone's. Of two people taking the same
+    /// unassigned lead at once, one gets it and the other is told it is taken.
     pub async fn take_lead(
         &self,
         principal: &Principal,
@@ -191,16 +192,29 @@ impl App {
         if current.owner_id == Some(user.id) {
             return Ok(current);
         }
-        if current.owner_id.is_some() && !may_take_others {
-            return Err(AppError::Conflict(
-                "someone else is already on this contact".into(),
-            ));
-        }
-        let patch = closer_domain::ContactPatch {
-            owner_id: Some(Some(user.id)),
-            ..closer_domain::ContactPatch::default()
+        let taken = if current.owner_id.is_some() && may_take_others {
+            // A manager takes it over from whoever has it.
+            let patch = closer_domain::ContactPatch {
+                owner_id: Some(Some(user.id)),
+                ..closer_domain::ContactPatch::default()
+            };
+            self.patch_contact(principal, contact, &patch).await?
+        } else {
+            // One conditional write: of two people pressing at once, one gets the lead.
+            match self
+                .store()
+                .claim_contact(ws, contact, user.id, Timestamp::now())
+                .await?
+            {
+                closer_store::Claim::Taken => self.store().contact(ws, contact).await?,
+                closer_store::Claim::AlreadyOwned => return Ok(current),
+                closer_store::Claim::OwnedByOther => {
+                    return Err(AppError::Conflict(
+                        "someone else is already on this contact".into(),
+                    ));
+                }
+            }
         };
-        let taken = self.patch_contact(principal, contact, &patch).await?;
         let name = taken
             .name
             .clone()

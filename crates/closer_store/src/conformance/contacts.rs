@@ -510,3 +510,47 @@ pub async fn failing_write_leaves_concurrent_writes_intact(store: Arc<dyn Store>
         1
     );
 }
+
+pub async fn concurrent_claims_give_a_contact_one_owner(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "claims").await;
+    let other = workspace(&*store, "claims-other").await;
+    let mut reps = Vec::new();
+    for name in ["ana", "ben"] {
+        let u = User {
+            id: UserId::new(),
+            workspace_id: ws,
+            email: email(&format!("{name}@example.com")),
+            name: name.into(),
+            role: "rep".into(),
+            created_at: Timestamp::now(),
+        };
+        store.create_user(&u).await.unwrap();
+        reps.push(u.id);
+    }
+    let c = store
+        .upsert_contact(ws, upsert(draft("claimed@example.com")))
+        .await
+        .unwrap()
+        .contact;
+    // Both press "I'm on it" at once: one gets the lead, the other is told it is taken.
+    let now = Timestamp::now();
+    let claims =
+        futures::future::join_all(reps.iter().map(|r| store.claim_contact(ws, c.id, *r, now)))
+            .await;
+    let taken: Vec<_> = claims.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        taken.iter().filter(|t| **t == crate::Claim::Taken).count(),
+        1,
+        "{taken:?}"
+    );
+    assert!(taken.contains(&crate::Claim::OwnedByOther), "{taken:?}");
+    let owner = store.contact(ws, c.id).await.unwrap().owner_id.unwrap();
+    assert_eq!(
+        store.claim_contact(ws, c.id, owner, now).await.unwrap(),
+        crate::Claim::AlreadyOwned
+    );
+    assert!(matches!(
+        store.claim_contact(other, c.id, owner, now).await,
+        Err(StoreError::NotFound)
+    ));
+}
