@@ -106,6 +106,23 @@ pub struct WebUser {
 }
 
 impl WebUser {
+    /// Whether the user may open a contact with this owner: anyone's for managers, admins
+    /// and marketers; for a rep, their own and the unassigned ones (the queue's).
+    pub fn may_see_contact(&self, owner: Option<closer_domain::UserId>) -> bool {
+        self.role.sees_everyone() || owner.is_none_or(|o| o == self.user.id)
+    }
+
+    /// Whether the user may work a deal or task with this owner or assignee: anyone's for
+    /// those who see everyone, a rep's own only.
+    pub fn may_work(&self, owner: Option<closer_domain::UserId>) -> bool {
+        self.role.sees_everyone() || owner == Some(self.user.id)
+    }
+
+    /// Whether the user hands contacts out in bulk (managers and admins).
+    pub fn may_assign(&self) -> bool {
+        self.role.sees_everyone() && self.role.sells()
+    }
+
     /// What the user's requests act as in the use cases.
     pub fn principal(&self) -> Principal {
         Principal {
@@ -318,6 +335,52 @@ mod tests {
         assert!(verify_password("correct horse battery", &a));
         assert!(!verify_password("correct horse batterY", &a));
         assert!(!verify_password("anything", "not a hash"));
+    }
+
+    fn web_user(role: UserRole) -> WebUser {
+        let ws = closer_domain::WorkspaceId::new();
+        let user = User {
+            id: closer_domain::UserId::new(),
+            workspace_id: ws,
+            email: Email::parse("who@acme.example").unwrap(),
+            name: "Who".into(),
+            role: role.as_str().into(),
+            created_at: Timestamp::now(),
+        };
+        let session = WebSession {
+            id: String::new(),
+            workspace_id: ws,
+            user_id: user.id,
+            csrf: String::new(),
+            created_at: Timestamp::now(),
+            expires_at: Timestamp::now(),
+        };
+        WebUser {
+            user,
+            role,
+            session,
+        }
+    }
+
+    #[test]
+    fn roles_decide_what_a_user_sees_and_works() {
+        let rep = web_user(UserRole::Rep);
+        let someone = Some(closer_domain::UserId::new());
+        assert!(rep.may_see_contact(None) && rep.may_see_contact(Some(rep.user.id)));
+        assert!(!rep.may_see_contact(someone));
+        assert!(rep.may_work(Some(rep.user.id)) && !rep.may_work(None) && !rep.may_work(someone));
+        assert!(!rep.may_assign());
+        let manager = web_user(UserRole::Manager);
+        assert!(
+            manager.may_see_contact(someone) && manager.may_work(someone) && manager.may_assign()
+        );
+        let marketer = web_user(UserRole::Marketer);
+        assert!(marketer.may_see_contact(someone) && !marketer.may_assign());
+        assert_eq!(manager.principal().role, closer_domain::Role::Member);
+        assert_eq!(
+            web_user(UserRole::Admin).principal().role,
+            closer_domain::Role::Admin
+        );
     }
 
     #[test]

@@ -188,7 +188,7 @@ async fn move_deal(
     let id = DealId(uuid::Uuid::parse_str(&id).map_err(|_| Failure::not_found())?);
     let ws = user.0.user.workspace_id;
     let deal = st.app.deal(ws, id).await?;
-    if !user.0.role.sees_everyone() && deal.owner_id != Some(user.0.user.id) {
+    if !user.0.may_work(deal.owner_id) {
         return Err(Failure::not_found());
     }
     let target = uuid::Uuid::parse_str(f.stage.trim()).map_or_else(
@@ -272,7 +272,7 @@ async fn show_move(
     }
     let id = DealId(uuid::Uuid::parse_str(&id).map_err(|_| Failure::not_found())?);
     let deal = st.app.deal(user.0.user.workspace_id, id).await?;
-    if !user.0.role.sees_everyone() && deal.owner_id != Some(user.0.user.id) {
+    if !user.0.may_work(deal.owner_id) {
         return Err(Failure::not_found());
     }
     move_page(&st, &user, &deal, None, None).await

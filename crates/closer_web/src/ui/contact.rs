@@ -63,7 +63,7 @@ fn nonempty(s: &str) -> Option<String> {
 /// The contact, if this user may see it: a rep sees unassigned contacts and their own.
 async fn visible(state: &AppState, user: &Signed, id: ContactId) -> Result<Contact, Failure> {
     let c = state.app.contact(&user.0.principal(), id).await?;
-    if !user.0.role.sees_everyone() && c.owner_id.is_some_and(|o| o != user.0.user.id) {
+    if !user.0.may_see_contact(c.owner_id) {
         return Err(Failure::not_found());
     }
     Ok(c)

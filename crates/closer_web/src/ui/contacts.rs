@@ -94,7 +94,7 @@ async fn show(
     let ws = user.0.user.workspace_id;
     let found = st.app.list_contacts(&user.0.principal(), &query).await?;
     let users = st.app.users(ws).await?;
-    let bulk = everyone && user.0.role.sells();
+    let bulk = user.0.may_assign();
 
     let stages: Vec<(String, String)> = Stage::ALL
         .iter()
@@ -219,7 +219,7 @@ async fn assign(
     UiForm(f): UiForm<AssignForm>,
 ) -> Result<Response, Failure> {
     user.check_csrf(&f.csrf)?;
-    if !(user.0.role.sees_everyone() && user.0.role.sells()) {
+    if !user.0.may_assign() {
         return Err(Failure::forbidden(
             "Only managers and admins assign contacts.",
         ));

@@ -103,7 +103,7 @@ async fn done(
     let id = TaskId(uuid::Uuid::parse_str(&id).map_err(|_| Failure::not_found())?);
     let ws = user.0.user.workspace_id;
     let task = st.app.task(ws, id).await?;
-    if !user.0.role.sees_everyone() && task.assignee_id != Some(user.0.user.id) {
+    if !user.0.may_work(task.assignee_id) {
         return Err(Failure::not_found());
     }
     let patch = TaskPatch {
