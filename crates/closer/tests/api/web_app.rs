@@ -192,6 +192,15 @@ async fn signing_in_and_out(app: TestApp) {
     let dash = s.get("/").await;
     assert_eq!(dash.status, StatusCode::OK);
     assert!(dash.body.contains("<h1>Dashboard</h1>"));
+    // Its filters: a chosen period and channel, or a page saying what was wrong.
+    assert_eq!(
+        s.get("/?days=30&channel=email").await.status,
+        StatusCode::OK
+    );
+    for bad in ["/?days=abc", "/?days=12", "/?colour=red"] {
+        let p = s.get(bad).await;
+        assert_eq!(p.status, StatusCode::BAD_REQUEST, "{bad}: {}", p.body);
+    }
 
     // Sign-out needs the session's token; afterwards the cookie opens nothing.
     let csrf = field(&dash.body, "csrf");

@@ -6,8 +6,8 @@ use closer_domain::reports::Breakdown;
 use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::Period;
 
-use super::funnel::{FunnelStep, View};
-use super::measures::GroupMeasures;
+use super::funnel::{FunnelReport, FunnelStep, View};
+use super::measures::{GroupMeasures, MeasuresReport};
 use super::{ReportQuery, label, money};
 use crate::{App, AppError};
 
@@ -73,19 +73,24 @@ pub struct Dashboard {
     pub by_channel: Vec<ChannelRow>,
 }
 
-/// A breakdown's groups by name.
-fn named(groups: &[GroupMeasures]) -> Vec<(String, GroupMeasures)> {
-    groups
-        .iter()
-        .map(|g| (g.group.clone(), g.clone()))
-        .collect()
+/// The funnel of the whole business, or of one channel (empty if it had nobody).
+fn funnel_of(r: &FunnelReport, channel: Option<&str>) -> Vec<FunnelStep> {
+    match channel {
+        None => r.total.steps.clone(),
+        Some(c) => r
+            .groups
+            .iter()
+            .find(|g| g.group == c)
+            .map(|g| g.steps.clone())
+            .unwrap_or_default(),
+    }
 }
 
-/// The group of a report with a channel breakdown: the total, or the chosen channel's.
-fn pick<'a, T>(total: &'a T, groups: &'a [(String, T)], channel: Option<&str>) -> Option<&'a T> {
+/// The measures of the whole business, or of one channel.
+fn measures_of<'a>(r: &'a MeasuresReport, channel: Option<&str>) -> Option<&'a GroupMeasures> {
     match channel {
-        None => Some(total),
-        Some(c) => groups.iter().find(|(g, _)| g == c).map(|(_, t)| t),
+        None => Some(&r.total),
+        Some(c) => r.groups.iter().find(|g| g.group == c),
     }
 }
 
@@ -140,28 +145,12 @@ impl App {
         )?;
         let headline = bottleneck.headline;
 
-        let funnel_groups: Vec<(String, Vec<FunnelStep>)> = funnel
-            .groups
-            .iter()
-            .map(|g| (g.group.clone(), g.steps.clone()))
-            .collect();
-        let before_groups: Vec<(String, Vec<FunnelStep>)> = funnel_before
-            .groups
-            .iter()
-            .map(|g| (g.group.clone(), g.steps.clone()))
-            .collect();
-        let steps = pick(&funnel.total.steps, &funnel_groups, channel)
-            .cloned()
-            .unwrap_or_default();
-        let steps_before = pick(&funnel_before.total.steps, &before_groups, channel)
-            .cloned()
-            .unwrap_or_default();
+        let steps = funnel_of(&funnel, channel);
+        let steps_before = funnel_of(&funnel_before, channel);
         let leads_of = |s: &[FunnelStep]| s.get(1).map_or(0, |s| s.count) as f64;
 
-        let current_groups = named(&measures.groups);
-        let earlier_groups = named(&measures_before.groups);
-        let m = pick(&measures.total, &current_groups, channel);
-        let mb = pick(&measures_before.total, &earlier_groups, channel);
+        let m = measures_of(&measures, channel);
+        let mb = measures_of(&measures_before, channel);
         // The currency most revenue is in, across both periods.
         let currency = measures
             .total

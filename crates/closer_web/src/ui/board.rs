@@ -185,7 +185,7 @@ async fn move_deal(
     if !user.0.role.sells() {
         return Err(Failure::forbidden("Only people who sell move deals."));
     }
-    let id = DealId(uuid::Uuid::parse_str(&id).map_err(|_| Failure::not_found())?);
+    let id = DealId(super::id(&id)?);
     let ws = user.0.user.workspace_id;
     let deal = st.app.deal(ws, id).await?;
     if !user.0.may_work(deal.owner_id) {
@@ -270,7 +270,7 @@ async fn show_move(
     if !user.0.role.sells() {
         return Err(Failure::forbidden("Only people who sell move deals."));
     }
-    let id = DealId(uuid::Uuid::parse_str(&id).map_err(|_| Failure::not_found())?);
+    let id = DealId(super::id(&id)?);
     let deal = st.app.deal(user.0.user.workspace_id, id).await?;
     if !user.0.may_work(deal.owner_id) {
         return Err(Failure::not_found());

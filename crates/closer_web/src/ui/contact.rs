@@ -51,10 +51,6 @@ struct DealForm {
     currency: String,
 }
 
-fn parse_id(raw: &str) -> Result<uuid::Uuid, Failure> {
-    uuid::Uuid::parse_str(raw).map_err(|_| Failure::not_found())
-}
-
 fn nonempty(s: &str) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_owned())
@@ -102,7 +98,7 @@ async fn show(
     user: Signed,
     Path(id): Path<String>,
 ) -> Result<Markup, Failure> {
-    let id = ContactId(parse_id(&id)?);
+    let id = ContactId(super::id(&id)?);
     let c = visible(&state, &user, id).await?;
     let principal = user.0.principal();
     let ws = principal.workspace_id;
@@ -257,11 +253,11 @@ async fn log(
     if !user.0.role.sells() {
         return Err(Failure::forbidden("Only people who sell log calls."));
     }
-    let id = ContactId(parse_id(&id)?);
+    let id = ContactId(super::id(&id)?);
     visible(&state, &user, id).await?;
     let kind = ActivityKind::parse(&f.kind).map_err(closer_app::AppError::from)?;
     let req = ActivityRequest {
-        id: Some(ActivityId(parse_id(&f.once)?)),
+        id: Some(ActivityId(super::id(&f.once)?)),
         contact_id: id,
         deal_id: None,
         kind,
@@ -287,7 +283,7 @@ async fn open_deal(
     if !user.0.role.sells() {
         return Err(Failure::forbidden("Only people who sell open deals."));
     }
-    let id = ContactId(parse_id(&id)?);
+    let id = ContactId(super::id(&id)?);
     visible(&state, &user, id).await?;
     let title = closer_domain::text::clean("title", &f.title)
         .map_err(closer_app::AppError::from)?
@@ -301,7 +297,7 @@ async fn open_deal(
         .transpose()
         .map_err(closer_app::AppError::from)?;
     let req = DealRequest {
-        id: Some(DealId(parse_id(&f.once)?)),
+        id: Some(DealId(super::id(&f.once)?)),
         contact_id: id,
         title,
         amount,

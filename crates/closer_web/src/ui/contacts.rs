@@ -29,21 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/assign", post(assign))
 }
 
-/// The query's non-empty parameters (a GET form sends empty selects as `name=`).
-fn filled(raw: Option<&str>) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map_or("", |(_, v)| v.as_str())
-}
-
 fn select(id: &str, label: &str, options: &[(String, String)], chosen: &str) -> Markup {
     html! {
         label for=(id) { (label) }
@@ -71,12 +56,12 @@ async fn show(
     user: Signed,
     RawQuery(raw): RawQuery,
 ) -> Result<Markup, Failure> {
-    let mut pairs = filled(raw.as_deref());
+    let mut pairs = super::query_pairs(raw.as_deref());
     let me = user.0.user.id;
     let everyone = user.0.role.sees_everyone();
     if !everyone {
         // A rep: their own by default, or the unassigned ones.
-        let owner = value(&pairs, "owner").to_owned();
+        let owner = super::param(&pairs, "owner").unwrap_or("").to_owned();
         pairs.retain(|(k, _)| k != "owner");
         let mine = me.0.to_string();
         pairs.push(("owner".into(), if owner == "none" { owner } else { mine }));
@@ -130,11 +115,11 @@ async fn show(
         h1 { "Contacts" }
         form.filters method="get" action="/contacts" role="search" {
             label for="q" { "Search" }
-            input #q type="search" name="q" value=(value(&pairs, "q")) placeholder="name, email or company";
-            (select("stage", "Stage", &stages, value(&pairs, "stage")))
-            (select("temperature", "Temperature", &temps, value(&pairs, "temperature")))
-            (select("owner", "Owner", &owners, value(&pairs, "owner")))
-            (select("channel", "Channel", &channels, value(&pairs, "channel")))
+            input #q type="search" name="q" value=(super::param(&pairs, "q").unwrap_or("")) placeholder="name, email or company";
+            (select("stage", "Stage", &stages, super::param(&pairs, "stage").unwrap_or("")))
+            (select("temperature", "Temperature", &temps, super::param(&pairs, "temperature").unwrap_or("")))
+            (select("owner", "Owner", &owners, super::param(&pairs, "owner").unwrap_or("")))
+            (select("channel", "Channel", &channels, super::param(&pairs, "channel").unwrap_or("")))
             button type="submit" { "Filter" }
         }
         form method="post" action="/contacts/assign" {
@@ -235,9 +220,7 @@ async fn assign(
     };
     let mut ids = Vec::with_capacity(f.ids.len());
     for raw in &f.ids {
-        ids.push(ContactId(
-            uuid::Uuid::parse_str(raw).map_err(|_| Failure::not_found())?,
-        ));
+        ids.push(ContactId(super::id(raw)?));
     }
     st.app
         .assign_contacts(&user.0.principal(), &ids, owner)

@@ -2,11 +2,11 @@
 //! the funnel, leads and revenue over time, and the channels — for a period and a channel.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use closer_app::Dashboard;
 use maud::{Markup, html};
-use serde::Deserialize;
 use serde_json::json;
 
 use super::Failure;
@@ -21,12 +21,6 @@ pub fn router() -> Router<AppState> {
 
 /// The periods the filter offers, in days.
 const PERIODS: [u32; 4] = [7, 30, 90, 365];
-
-#[derive(Deserialize)]
-struct Filters {
-    days: Option<u32>,
-    channel: Option<String>,
-}
 
 /// A change as `+12.0%` (or nothing without a period before to compare with).
 fn change(c: &closer_app::reports_view::Change) -> Markup {
@@ -157,10 +151,29 @@ fn urlencode(s: &str) -> String {
 async fn show(
     State(state): State<AppState>,
     user: Signed,
-    Query(f): Query<Filters>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Markup, Failure> {
-    let chosen = f.days.filter(|d| PERIODS.contains(d)).unwrap_or(90);
-    let channel = f.channel.as_deref().filter(|c| !c.is_empty());
+    let pairs = super::query_pairs(raw.as_deref());
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| k != "days" && k != "channel") {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            format!("The dashboard takes no {k:?}: filter by days and channel."),
+        ));
+    }
+    let chosen = match super::param(&pairs, "days") {
+        None => 90,
+        Some(raw) => raw
+            .parse()
+            .ok()
+            .filter(|d| PERIODS.contains(d))
+            .ok_or_else(|| {
+                Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("{raw:?} is not a period: use 7, 30, 90 or 365 days."),
+                )
+            })?,
+    };
+    let channel = super::param(&pairs, "channel");
     let cached = state
         .app
         .dashboard_for(user.0.user.workspace_id, chosen, channel)

@@ -15,7 +15,7 @@ use super::session::{
     ClientIp, SESSION_COOKIE, SIGN_IN_COOKIE, Signed, cookie, local_path, same_secret, set_cookie,
     sign_in_allowed,
 };
-use super::{Failure, UiForm};
+use super::{CsrfForm, Failure, UiForm};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -39,11 +39,6 @@ struct SignInForm {
     password: String,
     #[serde(default)]
     next: String,
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 fn form(csrf: &str, next: &str, email: &str, workspace: &str, error: Option<&str>) -> Markup {

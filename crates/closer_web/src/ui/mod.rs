@@ -122,6 +122,34 @@ impl IntoResponse for Failure {
     }
 }
 
+/// A form that carries only the session's CSRF token (a button that does one thing).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+/// An id from a page's path or form; anything that is not one is a page that is not there.
+pub fn id(raw: &str) -> Result<uuid::Uuid, Failure> {
+    uuid::Uuid::parse_str(raw.trim()).map_err(|_| Failure::not_found())
+}
+
+/// A page's query string as its filled-in parameters, trimmed (a GET form sends empty
+/// fields too, as `name=`).
+pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k.into_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// The first value of `key` among `pairs`.
+pub fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
 /// A urlencoded form body, parsed strictly: a bad or missing field is a 422 page naming it.
 pub struct UiForm<T>(pub T);
 

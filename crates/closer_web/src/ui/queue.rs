@@ -10,23 +10,17 @@ use closer_app::{QueueItem, QueueQuery};
 use closer_domain::ContactId;
 use closer_store::OwnerFilter;
 use maud::{Markup, html};
-use serde::Deserialize;
 
 use super::format::duration;
 use super::layout::page;
 use super::session::Signed;
-use super::{Failure, UiForm};
+use super::{CsrfForm, Failure, UiForm};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/queue", get(show))
         .route("/queue/{id}/take", post(take))
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 /// The name a person is shown by: their name, else their email.
@@ -128,7 +122,7 @@ async fn take(
     if !user.0.role.sells() {
         return Err(Failure::forbidden("Only people who sell take leads."));
     }
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| Failure::not_found())?;
+    let id = super::id(&id)?;
     state
         .app
         .take_lead(

@@ -13,9 +13,9 @@ use closer_domain::WorkspaceId;
 use maud::{Markup, html};
 use serde_json::json;
 
-use super::Failure;
 use super::layout::page;
 use super::session::Signed;
+use super::{Failure, param, query_pairs};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -46,18 +46,6 @@ const BREAKDOWNS: [&str; 7] = [
     "owner",
     "property:",
 ];
-
-/// The query's parameters that are filled in (a GET form sends empty fields too).
-fn params(raw: Option<&str>) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| (k.into_owned(), v.trim().to_owned()))
-        .collect()
-}
-
-fn get_param<'a>(p: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    p.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
 
 /// A report's sections, notes and chart, computed for the request.
 async fn compute(
@@ -120,7 +108,7 @@ async fn compute(
 }
 
 fn controls(name: &str, p: &[(String, String)]) -> Markup {
-    let by = get_param(p, "by").unwrap_or("");
+    let by = param(p, "by").unwrap_or("");
     let by_choice = if by.starts_with("property:") {
         "property:"
     } else {
@@ -129,9 +117,9 @@ fn controls(name: &str, p: &[(String, String)]) -> Markup {
     html! {
         form.filters method="get" action=(format!("/reports/{name}")) {
             label for="from" { "From" }
-            input #from type="date" name="from" value=(get_param(p, "from").unwrap_or(""));
+            input #from type="date" name="from" value=(param(p, "from").unwrap_or(""));
             label for="to" { "To" }
-            input #to type="date" name="to" value=(get_param(p, "to").unwrap_or(""));
+            input #to type="date" name="to" value=(param(p, "to").unwrap_or(""));
             label for="by" { "By" }
             select #by name="by" {
                 @for b in BREAKDOWNS {
@@ -143,14 +131,14 @@ fn controls(name: &str, p: &[(String, String)]) -> Markup {
             @if name == "funnel" {
                 label for="view" { "View" }
                 select #view name="view" {
-                    @for v in ["cohort", "flow"] { option value=(v) selected[get_param(p, "view") == Some(v)] { (v) } }
+                    @for v in ["cohort", "flow"] { option value=(v) selected[param(p, "view") == Some(v)] { (v) } }
                 }
             }
             @if name == "attribution" {
                 label for="model" { "Model" }
                 select #model name="model" {
                     @for m in ["linear", "first_touch", "last_touch", "position_based"] {
-                        option value=(m) selected[get_param(p, "model") == Some(m)] { (m.replace('_', " ")) }
+                        option value=(m) selected[param(p, "model") == Some(m)] { (m.replace('_', " ")) }
                     }
                 }
             }
@@ -172,9 +160,9 @@ async fn show(
     let Some((_, title)) = REPORTS.iter().find(|(n, _)| *n == name) else {
         return Err(Failure::not_found());
     };
-    let mut p = params(raw.as_deref());
+    let mut p = query_pairs(raw.as_deref());
     // "By property" names the property in a field of its own.
-    let prop = get_param(&p, "prop").map(str::to_owned);
+    let prop = param(&p, "prop").map(str::to_owned);
     if let (Some(i), Some(prop)) = (
         p.iter().position(|(k, v)| k == "by" && v == "property:"),
         prop,
@@ -190,11 +178,11 @@ async fn show(
         ));
     }
     let req = ReportRequest::parse(
-        get_param(&p, "from"),
-        get_param(&p, "to"),
-        get_param(&p, "by"),
-        get_param(&p, "view"),
-        get_param(&p, "model"),
+        param(&p, "from"),
+        param(&p, "to"),
+        param(&p, "by"),
+        param(&p, "view"),
+        param(&p, "model"),
     )
     .map_err(|e| Failure::from(closer_app::AppError::Invalid(e)))?;
     let ws = user.0.user.workspace_id;

@@ -9,23 +9,17 @@ use closer_domain::Timestamp;
 use closer_domain::pipeline::{Task, TaskId, TaskStatus};
 use closer_store::{TaskPatch, TaskQuery};
 use maud::{Markup, html};
-use serde::Deserialize;
 
 use super::format::when;
 use super::layout::page;
 use super::session::Signed;
-use super::{Failure, UiForm};
+use super::{CsrfForm, Failure, UiForm};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tasks", get(show))
         .route("/tasks/{id}/done", post(done))
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 const DAY_MICROS: i64 = 86_400_000_000;
@@ -100,7 +94,7 @@ async fn done(
     UiForm(f): UiForm<CsrfForm>,
 ) -> Result<Response, Failure> {
     user.check_csrf(&f.csrf)?;
-    let id = TaskId(uuid::Uuid::parse_str(&id).map_err(|_| Failure::not_found())?);
+    let id = TaskId(super::id(&id)?);
     let ws = user.0.user.workspace_id;
     let task = st.app.task(ws, id).await?;
     if !user.0.may_work(task.assignee_id) {

@@ -13,14 +13,9 @@ use serde::Deserialize;
 
 use super::super::layout::page;
 use super::super::session::Signed;
-use super::super::{Failure, UiForm};
+use super::super::{CsrfForm, Failure, UiForm, id};
 use super::{RulesDraft, admin, render};
 use crate::AppState;
-
-#[derive(Deserialize)]
-pub(super) struct CsrfForm {
-    csrf: String,
-}
 
 #[derive(Deserialize)]
 pub(super) struct SiteForm {
@@ -79,10 +74,6 @@ fn shown_once(user: &Signed, title: &str, what: &str, secret: &str) -> Response 
     page(&user.0, title, "/settings", false, &content).into_response()
 }
 
-fn uuid(raw: &str) -> Result<uuid::Uuid, Failure> {
-    uuid::Uuid::parse_str(raw.trim()).map_err(|_| Failure::not_found())
-}
-
 pub(super) async fn add_site(
     State(st): State<AppState>,
     user: Signed,
@@ -125,7 +116,7 @@ pub(super) async fn invite(
     UiForm(f): UiForm<CsrfForm>,
 ) -> Result<Response, Failure> {
     checked(&user, &f.csrf)?;
-    let id = UserId(uuid(&id)?);
+    let id = UserId(super::super::id(&id)?);
     let ws = user.0.user.workspace_id;
     let secret = st.app.invite_user(ws, id).await?;
     let link = format!("{}/invite/{secret}", st.public_url.trim_end_matches('/'));
@@ -235,7 +226,7 @@ fn stage_rows(pairs: &[(String, String)]) -> Result<Vec<StageInput>, Failure> {
             id: if ids[i].is_empty() {
                 None
             } else {
-                Some(PipelineStageId(uuid(ids[i])?))
+                Some(PipelineStageId(id(ids[i])?))
             },
             name: names[i].to_owned(),
             probability,
@@ -263,7 +254,7 @@ pub(super) async fn put_pipeline(
         name: field("name").to_owned(),
         stages: stage_rows(&pairs)?,
     };
-    let id = PipelineId(uuid(&id)?);
+    let id = PipelineId(super::super::id(&id)?);
     st.app
         .replace_pipeline(user.0.user.workspace_id, id, &input)
         .await?;
