@@ -230,6 +230,9 @@ async fn signing_in_and_out(app: TestApp) {
     let mut t = Session::new(&app);
     let login = t.get("/login?next=//evil.example").await;
     assert!(login.body.contains("name=\"next\" value=\"/\""));
+    // A broken address is still the sign-in form.
+    let login = t.get("/login?next=%ff%fe&x").await;
+    assert_eq!(login.status, StatusCode::OK);
 }
 
 async fn repeated_failures_lock_the_account(app: TestApp) {

@@ -2,7 +2,7 @@
 //! part was wrong; a locked account says for how long.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -23,11 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(show).post(sign_in))
         .route("/logout", post(sign_out))
         .route("/invite/{secret}", get(show_invite).post(accept_invite))
-}
-
-#[derive(Deserialize)]
-struct Next {
-    next: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -91,16 +86,19 @@ fn sign_in_token(headers: &HeaderMap) -> (String, bool) {
 async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<Next>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
+    // Where to go afterwards; anything else in the address is ignored.
+    let pairs = super::query_pairs(raw.as_deref());
+    let next = local_path(super::param(&pairs, "next"));
     // Already signed in: straight on.
     if let Some(secret) = cookie(&headers, SESSION_COOKIE)
         && let Ok(Some(_)) = state.app.web_user(secret).await
     {
-        return Redirect::to(local_path(q.next.as_deref())).into_response();
+        return Redirect::to(next).into_response();
     }
     let (token, fresh) = sign_in_token(&headers);
-    let page = form(&token, local_path(q.next.as_deref()), "", "", None);
+    let page = form(&token, next, "", "", None);
     let mut res = page.into_response();
     if fresh {
         res.headers_mut().append(
