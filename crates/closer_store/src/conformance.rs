@@ -75,7 +75,7 @@ macro_rules! conformance_tests {
             concurrent_moves_of_a_deal_keep_every_history_row,
             activities_tasks_and_orders_round_trip,
             a_hit_racing_its_visitor_link_still_reaches_the_contact,
-            journeys_follow_every_write_and_reports_read_them,
+            journeys_follow_every_write_and_reports_read_them, deal_paths_follow_late_links_and_activities,
             sign_in_state_and_sessions_round_trip, concurrent_claims_give_a_contact_one_owner);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {

@@ -21,11 +21,69 @@ pub struct Period {
 }
 
 /// When one contact reached each funnel step (visitor = first tracked visit), in
-/// `closer_domain::reports::Step` order.
-#[derive(Debug, Clone, PartialEq)]
+/// `closer_domain::reports::Step` order, as Unix microseconds. `group` indexes
+/// `Journeys::groups`: a million rows share a handful of group names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JourneyRow {
-    pub group: Option<String>,
-    pub reached: [Option<Timestamp>; 6],
+    pub group: u32,
+    pub reached: [Option<i64>; 6],
+}
+
+/// The journeys of a period and the names of their groups.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Journeys {
+    pub groups: Vec<Option<String>>,
+    pub rows: Vec<JourneyRow>,
+}
+
+impl Journeys {
+    /// The group of `row`.
+    pub fn group(&self, row: &JourneyRow) -> Option<&str> {
+        self.groups
+            .get(row.group as usize)
+            .and_then(|g| g.as_deref())
+    }
+}
+
+/// Gives each distinct group name a small number, allocating only the first time a name is
+/// seen: adapters read a row's group as a borrowed `&str`.
+#[derive(Debug, Default)]
+pub struct GroupIndex {
+    groups: Vec<Option<String>>,
+    index: std::collections::HashMap<String, u32>,
+    none: Option<u32>,
+}
+
+impl GroupIndex {
+    pub fn of(&mut self, group: Option<&str>) -> u32 {
+        let next = u32::try_from(self.groups.len()).unwrap_or(u32::MAX);
+        match group {
+            None => *self.none.get_or_insert_with(|| {
+                self.groups.push(None);
+                next
+            }),
+            Some(name) => {
+                if let Some(i) = self.index.get(name) {
+                    return *i;
+                }
+                self.groups.push(Some(name.to_owned()));
+                self.index.insert(name.to_owned(), next);
+                next
+            }
+        }
+    }
+
+    /// The names, by number.
+    pub fn into_names(self) -> Vec<Option<String>> {
+        self.groups
+    }
+
+    pub fn into_journeys(self, rows: Vec<JourneyRow>) -> Journeys {
+        Journeys {
+            groups: self.groups,
+            rows,
+        }
+    }
 }
 
 /// New visitors (first sessions) of a group in the period, counted by day.
@@ -97,14 +155,74 @@ pub enum ConversionKind {
     Won,
 }
 
-/// One conversion in the period and the tracked visits that led to it, oldest first.
+/// Conversions of one kind in the period that followed the same path of tracked visits (and,
+/// for won deals, were won in the same currency).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversionPath {
     pub kind: ConversionKind,
-    /// The won deal's amount and currency; `None` for leads and deals.
-    pub value: Option<(String, i64)>,
-    /// `(channel, campaign)` of each visit up to the conversion.
+    /// How many conversions took this path.
+    pub conversions: u64,
+    /// Won deals: their currency and summed amount (ten-thousandths); `None` for leads and
+    /// deals.
+    pub value: Option<(String, i128)>,
+    /// `(channel, campaign)` of each visit up to the conversion, oldest first.
     pub touches: Vec<(String, Option<String>)>,
+}
+
+/// Counts conversions per distinct stored path (`journeys.lead_path`, `deals.created_path`,
+/// `deals.won_path`) as rows stream past: a year of a large workspace is a million leads on a
+/// few dozen distinct paths, so only a new path allocates.
+#[derive(Debug, Default)]
+pub struct PathTally {
+    /// Per path text, what converted on it.
+    paths: std::collections::HashMap<String, Vec<PathCount>>,
+}
+
+/// Conversions of one kind (and currency) on one path: how many, and their summed amount.
+type PathCount = (ConversionKind, Option<String>, u64, i128);
+
+impl PathTally {
+    pub fn add(&mut self, kind: ConversionKind, path: Option<&str>, value: Option<(&str, i64)>) {
+        let path = path.unwrap_or("");
+        let entries = if let Some(e) = self.paths.get_mut(path) {
+            e
+        } else {
+            self.paths.entry(path.to_owned()).or_default()
+        };
+        let currency = value.map(|(c, _)| c);
+        let amount = i128::from(value.map_or(0, |(_, a)| a));
+        match entries
+            .iter_mut()
+            .find(|(k, c, _, _)| *k == kind && c.as_deref() == currency)
+        {
+            Some(e) => {
+                e.2 += 1;
+                e.3 += amount;
+            }
+            None => entries.push((kind, currency.map(str::to_owned), 1, amount)),
+        }
+    }
+
+    /// The paths, in a stable order (by kind, then path, then currency).
+    pub fn into_paths(self) -> Vec<ConversionPath> {
+        let mut out: Vec<(String, ConversionPath)> = Vec::new();
+        for (text, entries) in self.paths {
+            let touches = parse_lead_path(Some(&text));
+            for (kind, currency, conversions, amount) in entries {
+                out.push((
+                    text.clone(),
+                    ConversionPath {
+                        kind,
+                        conversions,
+                        value: currency.map(|c| (c, amount)),
+                        touches: touches.clone(),
+                    },
+                ));
+            }
+        }
+        out.sort_by(|a, b| (a.1.kind, &a.0, &a.1.value).cmp(&(b.1.kind, &b.0, &b.1.value)));
+        out.into_iter().map(|(_, p)| p).collect()
+    }
 }
 
 /// Reads for reports. Every method is scoped to the workspace; groups follow `by`.
@@ -120,7 +238,7 @@ pub trait ReportStore {
         ws: WorkspaceId,
         period: Period,
         by: &Breakdown,
-    ) -> Result<Vec<JourneyRow>, StoreError>;
+    ) -> Result<Journeys, StoreError>;
     /// New visitors per group, on the days the period covers (whole UTC days from `from`'s
     /// day up to `to`). Breakdowns traffic cannot be split by give one `None` group.
     async fn new_visitors(
@@ -163,7 +281,7 @@ pub trait ReportStore {
     /// Changes whenever a contact, deal or order of the workspace is written (not tracked
     /// visits): an opaque token a cache of computed reports compares. Cheap (index ends).
     async fn data_version(&self, ws: WorkspaceId) -> Result<String, StoreError>;
-    /// Leads created, deals opened and deals won in the period, each with its visits.
+    /// Leads created, deals opened and deals won in the period, counted per path of visits.
     async fn conversion_paths(
         &self,
         ws: WorkspaceId,
@@ -219,36 +337,8 @@ pub fn group_sql(
     (expr, joins)
 }
 
-/// One joined row of a conversion query: the conversion (kind, id, value) and one visit
-/// before it (`None` without any), ordered by conversion then visit time.
-pub struct PathRow {
-    pub kind: ConversionKind,
-    pub id: uuid::Uuid,
-    pub value: Option<(String, i64)>,
-    pub touch: Option<(String, Option<String>)>,
-}
-
-/// Folds consecutive rows of one conversion into its path.
-pub fn fold_paths(rows: impl IntoIterator<Item = PathRow>) -> Vec<ConversionPath> {
-    let mut out: Vec<ConversionPath> = Vec::new();
-    let mut last: Option<(ConversionKind, uuid::Uuid)> = None;
-    for row in rows {
-        if last != Some((row.kind, row.id)) {
-            last = Some((row.kind, row.id));
-            out.push(ConversionPath {
-                kind: row.kind,
-                value: row.value,
-                touches: Vec::new(),
-            });
-        }
-        if let (Some(touch), Some(path)) = (row.touch, out.last_mut()) {
-            path.touches.push(touch);
-        }
-    }
-    out
-}
-
-/// A `journeys.lead_path` (visits joined by 0x1E, each `channel 0x1F campaign`) as touches.
+/// A stored path (`journeys.lead_path`, `deals.created_path`, `deals.won_path`: visits joined
+/// by 0x1E, each `channel 0x1F campaign`) as touches.
 pub fn parse_lead_path(text: Option<&str>) -> Vec<(String, Option<String>)> {
     text.filter(|t| !t.is_empty())
         .map(|t| {

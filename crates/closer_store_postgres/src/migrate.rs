@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "journey_updates",
         include_str!("../migrations/0008_journey_updates.sql"),
     ),
+    (
+        9,
+        "deal_paths",
+        include_str!("../migrations/0009_deal_paths.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {

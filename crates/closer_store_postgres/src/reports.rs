@@ -4,14 +4,14 @@
 use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
-    ClosedDeal, ConversionKind, ConversionPath, JourneyRow, LeadResponse, OpenDeals, OrderRow,
-    PathRow, Period, ReportStore, StageStay, StoreError, VisitorCount, fold_paths, group_sql,
-    parse_lead_path,
+    ClosedDeal, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, LeadResponse,
+    OpenDeals, OrderRow, PathTally, Period, ReportStore, StageStay, StoreError, VisitorCount,
+    group_sql,
 };
+use futures::TryStreamExt;
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::PostgresStore;
 use crate::error::db_err;
@@ -93,7 +93,7 @@ impl ReportStore for PostgresStore {
         ws: WorkspaceId,
         period: Period,
         by: &Breakdown,
-    ) -> Result<Vec<JourneyRow>, StoreError> {
+    ) -> Result<Journeys, StoreError> {
         let (g, joins) = group(by, "j.contact_id", None, Some("j"));
         let sql = format!(
             "select {g}, j.first_visit_at, j.lead_at, j.prospect_at, j.opportunity_at, j.customer_at, j.repeat_at \
@@ -102,17 +102,25 @@ impl ReportStore for PostgresStore {
                   or j.opportunity_at >= $2 or j.customer_at >= $2 or j.repeat_at >= $2) \
              and ($4::text is null or true)"
         );
-        rows(&self.pool, &sql, ws, period, by, |r| {
+        // A `Mutex` only because the row mapper must be `Sync`; nothing contends for it.
+        let groups = std::sync::Mutex::new(GroupIndex::default());
+        let rows = rows(&self.pool, &sql, ws, period, by, |r| {
             let mut reached = [None; 6];
             for (i, slot) in reached.iter_mut().enumerate() {
-                *slot = when_opt(r, i + 1)?;
+                *slot = when_opt(r, i + 1)?.map(Timestamp::unix_micros);
             }
-            Ok(JourneyRow {
-                group: at(r, 0)?,
-                reached,
-            })
+            let group: Option<&str> = at(r, 0)?;
+            let group = groups
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .of(group);
+            Ok(JourneyRow { group, reached })
         })
-        .await
+        .await?;
+        Ok(groups
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .into_journeys(rows))
     }
 
     async fn new_visitors(
@@ -155,12 +163,7 @@ impl ReportStore for PostgresStore {
         let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
         let sql = format!(
             "select {g}, d.status = 'won', d.currency, d.amount, d.created_at, d.closed_at, d.loss_reason, \
-               case when d.status = 'won' then \
-                 (select count(*) from activities a where a.contact_id = d.contact_id and a.occurred_at <= d.closed_at) \
-                 + (select count(*) from sessions s where s.workspace_id = d.workspace_id \
-                    and s.started_at <= d.closed_at and s.visitor = any(array( \
-                      select l.visitor from visitor_links l where l.contact_id = d.contact_id))) \
-               else 0 end \
+               case when d.status = 'won' then coalesce(d.won_touches, 0) else 0 end \
              from deals d{joins} where d.workspace_id = $1 and d.closed_at >= $2 and d.closed_at < $3 \
              and d.status in ('won', 'lost') and ($4::text is null or true)"
         );
@@ -313,69 +316,41 @@ impl ReportStore for PostgresStore {
         ws: WorkspaceId,
         period: Period,
     ) -> Result<Vec<ConversionPath>, StoreError> {
-        let visits = |contact: &str, until: &str| {
-            format!(
-                "left join visitor_links l on l.contact_id = {contact} \
-                 left join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
-                 and s.started_at <= {until}"
-            )
-        };
-        // Leads: their paths were kept when their visitors were linked.
-        let mut out: Vec<ConversionPath> = rows(
-            &self.pool,
-            "select j.lead_path from journeys j where j.workspace_id = $1 \
-             and j.lead_at >= $2 and j.lead_at < $3 and ($4::text is null or true)",
-            ws,
-            period,
-            &Breakdown::Total,
-            |r| {
-                let path: Option<String> = at(r, 0)?;
-                Ok(ConversionPath {
-                    kind: ConversionKind::Lead,
-                    value: None,
-                    touches: parse_lead_path(path.as_deref()),
-                })
-            },
-        )
-        .await?;
+        // Every path was stored with its conversion (migrations 0006 and 0009).
         let queries = [
             (
+                ConversionKind::Lead,
+                "select j.lead_path, null::text, null::bigint from journeys j \
+                 where j.workspace_id = $1 and j.lead_at >= $2 and j.lead_at < $3",
+            ),
+            (
                 ConversionKind::Deal,
-                format!(
-                    "select d.id, null::text, null::bigint, s.channel, s.utm_campaign from deals d {} \
-                     where d.workspace_id = $1 and d.created_at >= $2 and d.created_at < $3 \
-                     and ($4::text is null or true) order by d.id, s.started_at",
-                    visits("d.contact_id", "d.created_at")
-                ),
+                "select d.created_path, null::text, null::bigint from deals d \
+                 where d.workspace_id = $1 and d.created_at >= $2 and d.created_at < $3",
             ),
             (
                 ConversionKind::Won,
-                format!(
-                    "select d.id, d.currency, d.amount, s.channel, s.utm_campaign from deals d {} \
-                     where d.workspace_id = $1 and d.status = 'won' and d.closed_at >= $2 \
-                     and d.closed_at < $3 and ($4::text is null or true) order by d.id, s.started_at",
-                    visits("d.contact_id", "d.closed_at")
-                ),
+                "select d.won_path, d.currency, d.amount from deals d where d.workspace_id = $1 \
+                 and d.status = 'won' and d.closed_at >= $2 and d.closed_at < $3",
             ),
         ];
+        let mut tally = PathTally::default();
         for (kind, sql) in queries {
-            let flat = rows(&self.pool, &sql, ws, period, &Breakdown::Total, |r| {
-                let currency: Option<String> = at(r, 1)?;
-                let amount: Option<i64> = at(r, 2)?;
-                let channel: Option<String> = at(r, 3)?;
-                Ok(PathRow {
-                    kind,
-                    id: at::<Uuid>(r, 0)?,
-                    value: currency.zip(amount),
-                    touch: match channel {
-                        Some(c) => Some((c, at(r, 4)?)),
-                        None => None,
-                    },
-                })
-            })
-            .await?;
-            out.extend(fold_paths(flat));
+            let mut rows = sqlx::query(sql)
+                .bind(ws.0)
+                .bind(period.from.get())
+                .bind(period.to.get())
+                .fetch(&self.pool);
+            while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                let path: Option<&str> = at(&r, 0)?;
+                let currency: Option<&str> = at(&r, 1)?;
+                let value = match currency {
+                    Some(c) => Some((c, at::<i64>(&r, 2)?)),
+                    None => None,
+                };
+                tally.add(kind, path, value);
+            }
         }
-        Ok(out)
+        Ok(tally.into_paths())
     }
 }

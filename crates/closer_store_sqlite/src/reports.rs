@@ -2,15 +2,16 @@
 //! large workspace is a million journey rows; handing each through sqlx's connection thread
 //! cost more than SQLite's own work). Connections are pooled so their page caches stay warm.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
-    ClosedDeal, ConversionKind, ConversionPath, JourneyRow, LeadResponse, OpenDeals, OrderRow,
-    PathRow, Period, ReportStore, StageStay, StoreError, VisitorCount, fold_paths, group_sql,
-    parse_lead_path,
+    ClosedDeal, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, LeadResponse,
+    OpenDeals, OrderRow, PathTally, Period, ReportStore, StageStay, StoreError, VisitorCount,
+    group_sql,
 };
 use rusqlite::{Connection, OpenFlags, Row, Statement, ToSql};
 use uuid::Uuid;
@@ -114,33 +115,71 @@ fn rows<T>(
     Ok(out)
 }
 
+/// The SQL for a row's group (see `closer_store::group_sql`). By owner it is the owner's id,
+/// not the joined user's email: `Names` turns ids into emails from the workspace's few users,
+/// read once, instead of a user lookup (two B-tree seeks) for each of a million rows.
 fn group(
     by: &Breakdown,
     contact: &str,
     owner: Option<&str>,
     journey: Option<&str>,
 ) -> (String, String) {
+    if *by == Breakdown::Owner {
+        return match (owner, journey) {
+            (Some(col), _) => (col.to_owned(), String::new()),
+            (None, Some(j)) => (format!("{j}.owner_id"), String::new()),
+            (None, None) => (
+                "gj.owner_id".to_owned(),
+                format!(" left join journeys gj on gj.contact_id = {contact}"),
+            ),
+        };
+    }
     group_sql(by, contact, owner, journey, |c| {
         format!("cast(json_extract({c}.properties, :prop) as text)")
     })
 }
 
-fn opt_ts(row: &Row<'_>, i: usize) -> Result<Option<Timestamp>, StoreError> {
-    row.get::<_, Option<i64>>(i)
-        .map_err(rs_err)?
-        .map(ts)
-        .transpose()
+/// Reads the group column `group()` selected.
+struct Names(Option<HashMap<Uuid, String>>);
+
+impl Names {
+    fn load(conn: &Connection, b: &Binds<'_>, by: &Breakdown) -> Result<Self, StoreError> {
+        if *by != Breakdown::Owner {
+            return Ok(Self(None));
+        }
+        let emails = rows(
+            conn,
+            "select id, email from users where workspace_id = :ws",
+            b,
+            |r| Ok((r.get(0).map_err(rs_err)?, r.get(1).map_err(rs_err)?)),
+        )?;
+        Ok(Self(Some(emails.into_iter().collect())))
+    }
+
+    fn get<'r>(&'r self, r: &'r Row<'_>, i: usize) -> Result<Option<&'r str>, StoreError> {
+        match &self.0 {
+            None => r
+                .get_ref(i)
+                .map_err(rs_err)?
+                .as_str_or_null()
+                .map_err(|e| StoreError::Corrupt(format!("a report group: {e}"))),
+            Some(emails) => {
+                let id: Option<Uuid> = r.get(i).map_err(rs_err)?;
+                Ok(id.and_then(|id| emails.get(&id)).map(String::as_str))
+            }
+        }
+    }
+
+    fn owned(&self, r: &Row<'_>, i: usize) -> Result<Option<String>, StoreError> {
+        Ok(self.get(r, i)?.map(str::to_owned))
+    }
 }
 
 fn count(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-fn journeys(
-    conn: &Connection,
-    b: &Binds<'_>,
-    by: &Breakdown,
-) -> Result<Vec<JourneyRow>, StoreError> {
+fn journeys(conn: &Connection, b: &Binds<'_>, by: &Breakdown) -> Result<Journeys, StoreError> {
     let (g, joins) = group(by, "j.contact_id", None, Some("j"));
     let sql = format!(
         "select {g}, j.first_visit_at, j.lead_at, j.prospect_at, j.opportunity_at, j.customer_at, j.repeat_at \
@@ -148,16 +187,19 @@ fn journeys(
          and (j.entered_at >= :from or j.lead_at >= :from or j.prospect_at >= :from \
               or j.opportunity_at >= :from or j.customer_at >= :from or j.repeat_at >= :from)"
     );
-    rows(conn, &sql, b, |r| {
+    let names = Names::load(conn, b, by)?;
+    let mut groups = GroupIndex::default();
+    let rows = rows(conn, &sql, b, |r| {
         let mut reached = [None; 6];
         for (i, slot) in reached.iter_mut().enumerate() {
-            *slot = opt_ts(r, i + 1)?;
+            *slot = r.get::<_, Option<i64>>(i + 1).map_err(rs_err)?;
         }
         Ok(JourneyRow {
-            group: r.get(0).map_err(rs_err)?,
+            group: groups.of(names.get(r, 0)?),
             reached,
         })
-    })
+    })?;
+    Ok(groups.into_journeys(rows))
 }
 
 fn new_visitors(
@@ -200,17 +242,14 @@ fn closed_deals(
     let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
     let sql = format!(
         "select {g}, d.status = 'won', d.currency, d.amount, d.created_at, d.closed_at, d.loss_reason, \
-           case when d.status = 'won' then \
-             (select count(*) from activities a where a.contact_id = d.contact_id and a.occurred_at <= d.closed_at) \
-             + (select count(*) from visitor_links l join sessions s on s.visitor = l.visitor \
-                and s.workspace_id = l.workspace_id where l.contact_id = d.contact_id and s.started_at <= d.closed_at) \
-           else 0 end \
+           case when d.status = 'won' then coalesce(d.won_touches, 0) else 0 end \
          from deals d{joins} where d.workspace_id = :ws and d.closed_at >= :from and d.closed_at < :to \
          and d.status in ('won', 'lost')"
     );
+    let names = Names::load(conn, b, by)?;
     rows(conn, &sql, b, |r| {
         Ok(ClosedDeal {
-            group: r.get(0).map_err(rs_err)?,
+            group: names.owned(r, 0)?,
             won: r.get(1).map_err(rs_err)?,
             currency: r.get(2).map_err(rs_err)?,
             amount_units: r.get(3).map_err(rs_err)?,
@@ -233,9 +272,10 @@ fn open_deals(
          from deals d join pipeline_stages ps on ps.id = d.stage_id{joins} \
          where d.workspace_id = :ws and d.status = 'open' group by 1, 2, 3, 4"
     );
+    let names = Names::load(conn, b, by)?;
     rows(conn, &sql, b, |r| {
         Ok(OpenDeals {
-            group: r.get(0).map_err(rs_err)?,
+            group: names.owned(r, 0)?,
             forecast: r.get(1).map_err(rs_err)?,
             probability: r.get(2).map_err(rs_err)?,
             currency: r.get(3).map_err(rs_err)?,
@@ -250,27 +290,57 @@ fn stage_stays(
     b: &Binds<'_>,
     by: &Breakdown,
 ) -> Result<Vec<StageStay>, StoreError> {
-    let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
-    // The deal is read only when the breakdown needs its contact or owner.
-    let deals = if *by == Breakdown::Total {
-        ""
+    // Stays are read from their covering index alone; each would otherwise look up its stage
+    // and, for a breakdown, its deal: two B-tree seeks apiece, over half a million stays a
+    // year in a large workspace. Stages and deals' groups are read once and matched here.
+    let positions: HashMap<Uuid, i64> = rows(
+        conn,
+        "select id, position from pipeline_stages where workspace_id = :ws",
+        b,
+        |r| Ok((r.get(0).map_err(rs_err)?, r.get(1).map_err(rs_err)?)),
+    )?
+    .into_iter()
+    .collect();
+    let mut groups = GroupIndex::default();
+    let deal_groups: HashMap<Uuid, u32> = if *by == Breakdown::Total {
+        HashMap::new()
     } else {
-        " join deals d on d.id = ds.deal_id"
+        let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
+        let sql = format!("select d.id, {g} from deals d{joins} where d.workspace_id = :ws");
+        let names = Names::load(conn, b, by)?;
+        rows(conn, &sql, b, |r| {
+            Ok((r.get(0).map_err(rs_err)?, groups.of(names.get(r, 1)?)))
+        })?
+        .into_iter()
+        .collect()
     };
-    let sql = format!(
-        "select {g}, ds.stage_name, coalesce(ps.position, 1000000), ds.left_at - ds.entered_at \
-         from deal_stages ds{deals} \
-         left join pipeline_stages ps on ps.id = ds.stage_id{joins} \
-         where ds.workspace_id = :ws and ds.left_at >= :from and ds.left_at < :to"
-    );
-    rows(conn, &sql, b, |r| {
-        Ok(StageStay {
-            group: r.get(0).map_err(rs_err)?,
-            stage: r.get(1).map_err(rs_err)?,
-            position: r.get(2).map_err(rs_err)?,
-            seconds: r.get::<_, i64>(3).map_err(rs_err)? / 1_000_000,
-        })
-    })
+    let names = groups.into_names();
+    rows(
+        conn,
+        "select ds.deal_id, ds.stage_id, ds.stage_name, ds.left_at - ds.entered_at \
+         from deal_stages ds where ds.workspace_id = :ws and ds.left_at >= :from and ds.left_at < :to",
+        b,
+        |r| {
+            let group = if *by == Breakdown::Total {
+                None
+            } else {
+                let deal: Uuid = r.get(0).map_err(rs_err)?;
+                deal_groups
+                    .get(&deal)
+                    .and_then(|i| names.get(*i as usize))
+                    .cloned()
+                    .flatten()
+            };
+            let stage: Uuid = r.get(1).map_err(rs_err)?;
+            Ok(StageStay {
+                group,
+                stage: r.get(2).map_err(rs_err)?,
+                // Stages removed since sort last.
+                position: positions.get(&stage).copied().unwrap_or(1_000_000),
+                seconds: r.get::<_, i64>(3).map_err(rs_err)? / 1_000_000,
+            })
+        },
+    )
 }
 
 fn lead_responses(
@@ -284,9 +354,10 @@ fn lead_responses(
          where j.workspace_id = :ws and j.lead_at >= :from and j.lead_at < :to \
          and j.first_touch_at is not null"
     );
+    let names = Names::load(conn, b, by)?;
     rows(conn, &sql, b, |r| {
         Ok(LeadResponse {
-            group: r.get(0).map_err(rs_err)?,
+            group: names.owned(r, 0)?,
             seconds: r.get::<_, i64>(1).map_err(rs_err)?.max(0) / 1_000_000,
         })
     })
@@ -302,10 +373,11 @@ fn orders_until(
         "select o.contact_id, {g}, o.placed_at, o.currency, o.total from orders o{joins} \
          where o.workspace_id = :ws and o.placed_at < :to order by o.placed_at, o.id"
     );
+    let names = Names::load(conn, b, by)?;
     rows(conn, &sql, b, |r| {
         Ok(OrderRow {
             contact: ContactId(r.get(0).map_err(rs_err)?),
-            group: r.get(1).map_err(rs_err)?,
+            group: names.owned(r, 1)?,
             placed_at: ts(r.get(2).map_err(rs_err)?)?,
             currency: r.get(3).map_err(rs_err)?,
             total_units: r.get(4).map_err(rs_err)?,
@@ -313,68 +385,46 @@ fn orders_until(
     })
 }
 
-/// The visits of the contact in `contact`, up to the time in `until`.
-fn visits_join(contact: &str, until: &str) -> String {
-    format!(
-        "left join visitor_links l on l.contact_id = {contact} \
-         left join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
-         and s.started_at <= {until}"
-    )
-}
-
 fn conversion_paths(conn: &Connection, b: &Binds<'_>) -> Result<Vec<ConversionPath>, StoreError> {
-    // Leads: their paths were kept when their visitors were linked.
-    let mut out: Vec<ConversionPath> = rows(
-        conn,
-        "select j.lead_path from journeys j where j.workspace_id = :ws \
-         and j.lead_at >= :from and j.lead_at < :to",
-        b,
-        |r| {
-            let path: Option<String> = r.get(0).map_err(rs_err)?;
-            Ok(ConversionPath {
-                kind: ConversionKind::Lead,
-                value: None,
-                touches: parse_lead_path(path.as_deref()),
-            })
-        },
-    )?;
+    // Every path was stored with its conversion (migrations 0006 and 0009).
     let queries = [
         (
+            ConversionKind::Lead,
+            "select j.lead_path, null, null from journeys j where j.workspace_id = :ws \
+             and j.lead_at >= :from and j.lead_at < :to",
+        ),
+        (
             ConversionKind::Deal,
-            format!(
-                "select d.id, null, null, s.channel, s.utm_campaign from deals d {} \
-                 where d.workspace_id = :ws and d.created_at >= :from and d.created_at < :to \
-                 order by d.id, s.started_at",
-                visits_join("d.contact_id", "d.created_at")
-            ),
+            "select d.created_path, null, null from deals d where d.workspace_id = :ws \
+             and d.created_at >= :from and d.created_at < :to",
         ),
         (
             ConversionKind::Won,
-            format!(
-                "select d.id, d.currency, d.amount, s.channel, s.utm_campaign from deals d {} \
-                 where d.workspace_id = :ws and d.status = 'won' and d.closed_at >= :from \
-                 and d.closed_at < :to order by d.id, s.started_at",
-                visits_join("d.contact_id", "d.closed_at")
-            ),
+            "select d.won_path, d.currency, d.amount from deals d where d.workspace_id = :ws \
+             and d.status = 'won' and d.closed_at >= :from and d.closed_at < :to",
         ),
     ];
+    let mut tally = PathTally::default();
     for (kind, sql) in queries {
-        let flat = rows(conn, &sql, b, |r| {
-            let currency: Option<String> = r.get(1).map_err(rs_err)?;
-            let amount: Option<i64> = r.get(2).map_err(rs_err)?;
-            let channel: Option<String> = r.get(3).map_err(rs_err)?;
-            Ok(PathRow {
-                kind,
-                id: r.get(0).map_err(rs_err)?,
-                value: currency.zip(amount),
-                touch: channel
-                    .map(|c| Ok::<_, StoreError>((c, r.get(4).map_err(rs_err)?)))
-                    .transpose()?,
-            })
-        })?;
-        out.extend(fold_paths(flat));
+        let mut stmt = conn.prepare_cached(sql).map_err(rs_err)?;
+        b.bind(&mut stmt)?;
+        let mut rs = stmt.raw_query();
+        while let Some(r) = rs.next().map_err(rs_err)? {
+            let str_at = |i: usize| {
+                r.get_ref(i)
+                    .map_err(rs_err)?
+                    .as_str_or_null()
+                    .map_err(|e| StoreError::Corrupt(format!("a conversion path: {e}")))
+            };
+            let path = str_at(0)?;
+            let value = match str_at(1)? {
+                Some(currency) => Some((currency, r.get::<_, i64>(2).map_err(rs_err)?)),
+                None => None,
+            };
+            tally.add(kind, path, value);
+        }
     }
-    Ok(out)
+    Ok(tally.into_paths())
 }
 
 impl SqliteStore {
@@ -415,7 +465,7 @@ impl ReportStore for SqliteStore {
         ws: WorkspaceId,
         period: Period,
         by: &Breakdown,
-    ) -> Result<Vec<JourneyRow>, StoreError> {
+    ) -> Result<Journeys, StoreError> {
         let by = by.clone();
         self.report_read(move |c| journeys(c, &Binds::new(ws, period, &by), &by))
             .await

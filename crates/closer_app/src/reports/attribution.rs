@@ -119,16 +119,18 @@ impl App {
                 });
                 keys.push(i);
             }
+            // Every conversion on the path gets the same shares: credit once, times the count.
             for (key, share) in reports::credit(model, &keys) {
+                let shares = share * p.conversions;
                 for c in [&mut credits[key], &mut total] {
                     match p.kind {
-                        ConversionKind::Lead => c.leads += share,
-                        ConversionKind::Deal => c.deals += share,
+                        ConversionKind::Lead => c.leads += shares,
+                        ConversionKind::Deal => c.deals += shares,
                         ConversionKind::Won => {
-                            c.won += share;
+                            c.won += shares;
                             if let Some((currency, units)) = &p.value {
                                 *c.revenue.entry(currency.clone()).or_default() +=
-                                    i128::from(*units) * i128::from(share);
+                                    *units * i128::from(share);
                             }
                         }
                     }

@@ -223,10 +223,15 @@ impl App {
         let mut won = vec![0u64; n];
         let mut units = vec![0i128; n];
         let by = Breakdown::Channel;
-        for j in self.store().journeys(ws, period, &by).await? {
-            if let Some(t) = j.reached[1].filter(|t| *t >= period.from && *t < period.to)
-                && wanted(j.group)
-                && let Some(i) = index(t).filter(|i| *i < n)
+        let journeys = self.store().journeys(ws, period, &by).await?;
+        let (from, to) = (period.from.unix_micros(), period.to.unix_micros());
+        // Which group numbers the channel filter keeps.
+        let kept: Vec<bool> = journeys.groups.iter().map(|g| wanted(g.clone())).collect();
+        for j in &journeys.rows {
+            if let Some(t) = j.reached[1].filter(|t| *t >= from && *t < to)
+                && kept.get(j.group as usize).copied().unwrap_or(false)
+                && let Ok(i) = usize::try_from((t - from) / step)
+                && i < n
             {
                 leads[i] += 1;
             }

@@ -5,11 +5,11 @@
 //! by hand was still someone who came). Owner and property breakdowns cannot split anonymous
 //! traffic, so their visitor → lead conversion is left out (`null`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use closer_domain::WorkspaceId;
 use closer_domain::reports::{self, Breakdown, FunnelModel, Journey, Step, StepFigures};
-use closer_store::Period;
+use closer_store::{Journeys, Period};
 use serde::Serialize;
 
 use super::{Echo, ReportQuery, days, label, money, rate, round};
@@ -67,19 +67,24 @@ pub struct FunnelReport {
     pub groups: Vec<FunnelGroup>,
 }
 
-/// Per group: contacts that count as visitors without a tracked visit.
-fn untracked(journeys: &[Journey<usize>], period: Period) -> BTreeMap<usize, u64> {
-    let mut out = BTreeMap::new();
-    for j in journeys {
+/// Per group index (and in all): contacts that count as visitors without a tracked visit.
+fn untracked(journeys: &Journeys, period: Period) -> (Vec<u64>, u64) {
+    let (from, to) = (period.from.unix_micros(), period.to.unix_micros());
+    let mut per_group = vec![0u64; journeys.groups.len()];
+    let mut total = 0;
+    for j in &journeys.rows {
         if j.reached[0].is_some() {
             continue;
         }
         let entered = j.reached.iter().flatten().min();
-        if entered.is_some_and(|t| *t >= period.from && *t < period.to) {
-            *out.entry(j.group).or_insert(0) += 1;
+        if entered.is_some_and(|t| *t >= from && *t < to) {
+            total += 1;
+            if let Some(n) = per_group.get_mut(j.group as usize) {
+                *n += 1;
+            }
         }
     }
-    out
+    (per_group, total)
 }
 
 fn steps(figures: &[StepFigures], visitors: Option<u64>) -> Vec<FunnelStep> {
@@ -126,58 +131,49 @@ impl App {
         view: View,
     ) -> Result<Funnel, AppError> {
         let store = self.store();
-        let rows = store.journeys(ws, q.period, &q.by).await?;
-        let visitors = store.new_visitors(ws, q.period, &q.by).await?;
-        let (from, to) = (q.period.from, q.period.to);
-        // Groups become small indexes: no string is copied per person.
-        let mut names: Vec<String> = Vec::new();
-        let mut index: HashMap<Option<String>, usize> = HashMap::new();
-        let keyed: Vec<Journey<usize>> = rows
-            .into_iter()
-            .map(|r| {
-                let next = index.len();
-                let group = *index.entry(r.group).or_insert(next);
-                Journey {
-                    group,
-                    reached: r.reached,
-                }
-            })
-            .collect();
-        let mut by_index: Vec<(usize, String)> =
-            index.into_iter().map(|(g, i)| (i, label(g))).collect();
-        by_index.sort_unstable();
-        names.extend(by_index.into_iter().map(|(_, n)| n));
-        let count = |journeys: &[Journey<usize>]| match view {
-            View::Cohort => reports::cohort(journeys, from, to),
-            View::Flow => reports::flow(journeys, from, to),
-        };
-
-        let tracked_total: u64 = visitors.iter().map(|v| v.visitors).sum();
-        let all: Vec<Journey<usize>> = keyed
+        let (journeys, visitors) = tokio::try_join!(
+            store.journeys(ws, q.period, &q.by),
+            store.new_visitors(ws, q.period, &q.by)
+        )?;
+        let (from, to) = (q.period.from.unix_micros(), q.period.to.unix_micros());
+        let split = q.by != Breakdown::Total;
+        // The store numbers the groups: the rows carry the number, not the name.
+        let keyed: Vec<Journey<u32>> = journeys
+            .rows
             .iter()
-            .map(|j| Journey {
-                group: 0,
-                reached: j.reached,
+            .map(|r| Journey {
+                group: r.group,
+                reached: r.reached,
             })
             .collect();
-        let untracked_total = untracked(&all, q.period).into_values().sum::<u64>();
-        let total = count(&all).remove(&0).unwrap_or_else(empty_figures);
-        let total = steps(&total, Some(tracked_total + untracked_total));
+        let figures = match view {
+            View::Cohort => reports::cohort(&keyed, from, to, split),
+            View::Flow => reports::flow(&keyed, from, to, split),
+        };
+        drop(keyed);
+        let (untracked_by_group, untracked_total) = untracked(&journeys, q.period);
+        let tracked_total: u64 = visitors.iter().map(|v| v.visitors).sum();
+        let total = steps(&figures.total, Some(tracked_total + untracked_total));
 
         let mut groups = Vec::new();
-        if q.by != Breakdown::Total {
+        if split {
             let splits = q.by.splits_traffic();
+            let name = |i: u32| label(journeys.groups.get(i as usize).cloned().flatten());
             let mut tracked: BTreeMap<String, u64> = BTreeMap::new();
             for v in &visitors {
                 *tracked.entry(label(v.group.clone())).or_default() += v.visitors;
             }
-            let untracked: BTreeMap<String, u64> = untracked(&keyed, q.period)
+            let mut untracked: BTreeMap<String, u64> = BTreeMap::new();
+            for (i, n) in untracked_by_group.iter().enumerate() {
+                if *n > 0 {
+                    let i = u32::try_from(i).unwrap_or(u32::MAX);
+                    *untracked.entry(name(i)).or_default() += n;
+                }
+            }
+            let mut figures: BTreeMap<String, Vec<StepFigures>> = figures
+                .groups
                 .into_iter()
-                .map(|(i, n)| (names[i].clone(), n))
-                .collect();
-            let mut figures: BTreeMap<String, Vec<StepFigures>> = count(&keyed)
-                .into_iter()
-                .map(|(i, f)| (names[i].clone(), f))
+                .map(|(i, f)| (name(i), f))
                 .collect();
             // Groups with visitors but no contacts yet still show.
             if splits {
@@ -356,8 +352,10 @@ impl App {
             ));
         }
         let targets = self.workspace_rules(ws).await?.targets;
-        let f = self.funnel_figures(ws, q, View::Cohort).await?;
-        let (currency, values) = self.revenue_values(ws, q).await?;
+        let (f, (currency, values)) = tokio::try_join!(
+            self.funnel_figures(ws, q, View::Cohort),
+            self.revenue_values(ws, q)
+        )?;
         let scale = QUARTER_DAYS / q.days();
         let cur = currency.clone().unwrap_or_default();
         let total = lever_group("total".into(), &f.total, &values, targets, scale, &cur);

@@ -228,10 +228,13 @@ impl App {
     ) -> Result<MeasuresReport, AppError> {
         self.check_query(ws, q).await?;
         let store = self.store();
-        let deals = store.closed_deals(ws, q.period, &q.by).await?;
-        let open = store.open_deals(ws, &q.by).await?;
-        let stays = store.stage_stays(ws, q.period, &q.by).await?;
-        let responses = store.lead_responses(ws, q.period, &q.by).await?;
+        // Four independent reads, run side by side.
+        let (deals, open, stays, responses) = tokio::try_join!(
+            store.closed_deals(ws, q.period, &q.by),
+            store.open_deals(ws, &q.by),
+            store.stage_stays(ws, q.period, &q.by),
+            store.lead_responses(ws, q.period, &q.by),
+        )?;
 
         let mut total = Rows::default();
         let mut groups: BTreeMap<String, Rows<'_>> = BTreeMap::new();

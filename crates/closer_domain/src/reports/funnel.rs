@@ -6,8 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::Timestamp;
-
 /// The funnel's steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
@@ -45,20 +43,22 @@ impl Step {
     }
 }
 
-/// When one person reached each step (`None`: not yet), and the group they are reported in
-/// (a channel, a campaign, an owner…).
+/// When one person reached each step, in Unix microseconds (`None`: not yet), and the group
+/// they are reported in (a channel, a campaign, an owner…). Microseconds rather than
+/// `Timestamp`: a year of a large workspace is a million journeys, and the funnel only
+/// compares and subtracts these.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Journey<K> {
     pub group: K,
     /// Indexed by `Step`; a later step may be reached without an earlier one recorded (a
     /// contact imported as a customer): it then counts as having passed the earlier ones at
     /// the same time.
-    pub reached: [Option<Timestamp>; 6],
+    pub reached: [Option<i64>; 6],
 }
 
 impl<K> Journey<K> {
     /// The reach times with gaps filled: a step passed implies the earlier ones.
-    fn filled(&self) -> [Option<Timestamp>; 6] {
+    fn filled(&self) -> [Option<i64>; 6] {
         let mut out = self.reached;
         for i in (0..5).rev() {
             if out[i].is_none() {
@@ -82,110 +82,153 @@ pub struct StepFigures {
     pub median_seconds: Option<i64>,
 }
 
-fn median(mut values: Vec<i64>) -> Option<i64> {
+/// The funnel of everyone, and of each group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunnelFigures<K> {
+    pub total: Vec<StepFigures>,
+    /// Empty unless asked to split by group.
+    pub groups: BTreeMap<K, Vec<StepFigures>>,
+}
+
+/// The median of unsorted values (the mean of the middle two, rounded down, for an even count:
+/// whole seconds), found in linear time.
+fn median(values: &mut [i64]) -> Option<i64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_unstable();
-    let mid = values.len() / 2;
-    Some(if values.len() % 2 == 1 {
-        values[mid]
+    let (len, mid) = (values.len(), values.len() / 2);
+    let (lower, upper, _) = values.select_nth_unstable(mid);
+    let upper = *upper;
+    Some(if len % 2 == 1 {
+        upper
     } else {
-        // The mean of the middle two, rounded down: whole seconds.
-        (values[mid - 1] + values[mid]).div_euclid(2)
+        let below = lower.iter().copied().max().unwrap_or(upper);
+        (below + upper).div_euclid(2)
     })
 }
 
-/// Per step: how many were `counted` at it; of those counted at the step before, how many
-/// were counted at this one too, and the median time that move took.
-fn figures(
-    all: &[[Option<Timestamp>; 6]],
-    counted: impl Fn(usize, &[Option<Timestamp>; 6]) -> bool,
-) -> Vec<StepFigures> {
-    Step::ALL
-        .iter()
-        .map(|&step| {
-            let i = step.index();
-            let count = all.iter().filter(|r| counted(i, r)).count() as u64;
-            if i == 0 {
-                return StepFigures {
+/// One group's running counts while the journeys stream past.
+#[derive(Default)]
+struct Tally {
+    count: [u64; 6],
+    /// Counted at the step before / and at this one too.
+    before: [u64; 6],
+    made: [u64; 6],
+    seconds: [Vec<i64>; 6],
+}
+
+impl Tally {
+    /// Adds one person's filled reach times; `counted[i]`: whether step `i` counts.
+    fn add(&mut self, r: &[Option<i64>; 6], counted: [bool; 6]) {
+        for i in 0..6 {
+            if counted[i] {
+                self.count[i] += 1;
+            }
+            if i > 0 && counted[i - 1] {
+                self.before[i] += 1;
+                if counted[i] {
+                    self.made[i] += 1;
+                    if let (Some(a), Some(b)) = (r[i - 1], r[i]) {
+                        self.seconds[i].push((b - a) / 1_000_000);
+                    }
+                }
+            }
+        }
+    }
+
+    fn figures(mut self) -> Vec<StepFigures> {
+        Step::ALL
+            .iter()
+            .map(|&step| {
+                let i = step.index();
+                if i == 0 {
+                    return StepFigures {
+                        step,
+                        count: self.count[0],
+                        from_previous: (self.count[0], self.count[0]),
+                        median_seconds: None,
+                    };
+                }
+                StepFigures {
                     step,
-                    count,
-                    from_previous: (count, count),
-                    median_seconds: None,
-                };
+                    count: self.count[i],
+                    from_previous: (self.made[i], self.before[i]),
+                    median_seconds: median(&mut self.seconds[i]),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One pass over the journeys: `take` says whether a person is in the funnel at all, and
+/// which of their (filled) steps count.
+fn tally<K: Ord + Clone>(
+    journeys: &[Journey<K>],
+    split: bool,
+    take: impl Fn(&[Option<i64>; 6]) -> Option<[bool; 6]>,
+) -> FunnelFigures<K> {
+    let mut total = Tally::default();
+    let mut groups: BTreeMap<K, Tally> = BTreeMap::new();
+    for j in journeys {
+        let r = j.filled();
+        let Some(counted) = take(&r) else { continue };
+        total.add(&r, counted);
+        if split {
+            if let Some(t) = groups.get_mut(&j.group) {
+                t.add(&r, counted);
+            } else {
+                let mut t = Tally::default();
+                t.add(&r, counted);
+                groups.insert(j.group.clone(), t);
             }
-            let before: Vec<_> = all.iter().filter(|r| counted(i - 1, r)).collect();
-            let made: Vec<_> = before.iter().filter(|r| counted(i, r)).collect();
-            let seconds = made
-                .iter()
-                .filter_map(|r| Some((r[i]?.unix_micros() - r[i - 1]?.unix_micros()) / 1_000_000))
-                .collect();
-            StepFigures {
-                step,
-                count,
-                from_previous: (made.len() as u64, before.len() as u64),
-                median_seconds: median(seconds),
-            }
-        })
-        .collect()
+        }
+    }
+    FunnelFigures {
+        total: total.figures(),
+        groups: groups.into_iter().map(|(k, t)| (k, t.figures())).collect(),
+    }
 }
 
 /// The cohort funnel: people whose first step (their earliest reach) fell in `[from, to)`,
-/// and how far each has come by now.
+/// and how far each has come by now. `split`: also per group.
 pub fn cohort<K: Ord + Clone>(
     journeys: &[Journey<K>],
-    from: Timestamp,
-    to: Timestamp,
-) -> BTreeMap<K, Vec<StepFigures>> {
-    let mut groups: BTreeMap<K, Vec<[Option<Timestamp>; 6]>> = BTreeMap::new();
-    for j in journeys {
-        let r = j.filled();
-        let entered = r.iter().flatten().min().copied();
-        if entered.is_some_and(|t| t >= from && t < to) {
-            groups.entry(j.group.clone()).or_default().push(r);
-        }
-    }
-    groups
-        .into_iter()
-        .map(|(k, rs)| (k, figures(&rs, |i, r| r[i].is_some())))
-        .collect()
+    from: i64,
+    to: i64,
+    split: bool,
+) -> FunnelFigures<K> {
+    tally(journeys, split, |r| {
+        let entered = r.iter().flatten().min().copied()?;
+        (entered >= from && entered < to).then(|| r.map(|t| t.is_some()))
+    })
 }
 
 /// The flow funnel: step entries made in `[from, to)`, whoever made them; a conversion counts
 /// when both ends fall in the period.
 pub fn flow<K: Ord + Clone>(
     journeys: &[Journey<K>],
-    from: Timestamp,
-    to: Timestamp,
-) -> BTreeMap<K, Vec<StepFigures>> {
-    let mut groups: BTreeMap<K, Vec<[Option<Timestamp>; 6]>> = BTreeMap::new();
-    for j in journeys {
-        let r = j.filled();
-        if r.iter().flatten().any(|t| *t >= from && *t < to) {
-            groups.entry(j.group.clone()).or_default().push(r);
-        }
-    }
-    let within =
-        move |i: usize, r: &[Option<Timestamp>; 6]| r[i].is_some_and(|t| t >= from && t < to);
-    groups
-        .into_iter()
-        .map(|(k, rs)| (k, figures(&rs, within)))
-        .collect()
+    from: i64,
+    to: i64,
+    split: bool,
+) -> FunnelFigures<K> {
+    tally(journeys, split, |r| {
+        let within = r.map(|t| t.is_some_and(|t| t >= from && t < to));
+        within.contains(&true).then_some(within)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn t(day: i64) -> Option<Timestamp> {
-        Timestamp::from_unix_micros(1_767_225_600_000_000 + day * 86_400_000_000)
+    fn t(day: i64) -> i64 {
+        1_767_225_600_000_000 + day * 86_400_000_000
     }
 
     fn journey(group: &'static str, days: [Option<i64>; 6]) -> Journey<&'static str> {
         Journey {
             group,
-            reached: days.map(|d| d.and_then(t)),
+            reached: days.map(|d| d.map(t)),
         }
     }
 
@@ -204,8 +247,10 @@ mod tests {
             // An old lead from before the period who became a prospect in it.
             journey("social", [None, Some(-30), Some(4), None, None, None]),
         ];
-        let (from, to) = (t(0).unwrap(), t(15).unwrap());
-        let cohort = cohort(&js, from, to);
+        let (from, to) = (t(0), t(15));
+        let cohort = cohort(&js, from, to, true);
+        assert_eq!(cohort.total[0].count, 3, "the social lead entered before");
+        let cohort = cohort.groups;
         let search = &cohort["search"];
         assert_eq!(search[0].count, 3);
         assert_eq!(search[1].from_previous, (2, 3));
@@ -219,7 +264,9 @@ mod tests {
             "0 s and 3 days"
         );
         assert!(!cohort.contains_key("social"), "entered before the period");
-        let flow = flow(&js, from, to);
+        let flow = flow(&js, from, to, true);
+        assert_eq!(flow.total[2].count, 3, "days 5, 3 (implied) and 4");
+        let flow = flow.groups;
         let social = &flow["social"];
         assert_eq!(social[2].count, 1, "the prospect move fell in the period");
         assert_eq!(social[2].from_previous, (0, 0), "its lead step did not");
@@ -231,8 +278,9 @@ mod tests {
 
     #[test]
     fn medians_of_even_and_empty_sets() {
-        assert_eq!(median(vec![]), None);
-        assert_eq!(median(vec![5, 1, 3]), Some(3));
-        assert_eq!(median(vec![4, 1, 3, 2]), Some(2));
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [5, 1, 3]), Some(3));
+        assert_eq!(median(&mut [4, 1, 3, 2]), Some(2));
+        assert_eq!(median(&mut [9, 1, 7, 3, 5, 100]), Some(6));
     }
 }

@@ -128,9 +128,9 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
         .journeys(ws, period, &Breakdown::Channel)
         .await
         .unwrap();
-    assert_eq!(rows.len(), 1, "{rows:?}");
-    let j = &rows[0];
-    assert_eq!(j.group.as_deref(), Some("email"));
+    assert_eq!(rows.rows.len(), 1, "{rows:?}");
+    let j = &rows.rows[0];
+    assert_eq!(rows.group(j), Some("email"));
     // Contact lists filter by that first-touch channel.
     for (channel, found) in [
         (closer_domain::traffic::Channel::Email, 1),
@@ -151,32 +151,32 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
     }
     assert_eq!(
         j.reached[0],
-        Some(base),
+        Some(base.unix_micros()),
         "the first visit, brought by the link"
     );
-    assert_eq!(j.reached[1], Some(hours_after(base, 1)));
-    assert_eq!(j.reached[2], Some(hours_after(base, 3)));
+    assert_eq!(j.reached[1], Some(hours_after(base, 1).unix_micros()));
+    assert_eq!(j.reached[2], Some(hours_after(base, 3).unix_micros()));
     assert!(
         j.reached[3].is_some() && j.reached[4].is_some(),
         "opportunity and customer: {j:?}"
     );
     assert_eq!(
         j.reached[5],
-        Some(again),
+        Some(again.unix_micros()),
         "the second order makes a repeat customer"
     );
     let by_campaign = store
         .journeys(ws, period, &Breakdown::Campaign)
         .await
         .unwrap();
-    assert_eq!(by_campaign[0].group.as_deref(), Some("spring"));
+    assert_eq!(by_campaign.group(&by_campaign.rows[0]), Some("spring"));
     assert!(store.has_property(ws, "plan").await.unwrap());
     assert!(!store.has_property(ws, "colour").await.unwrap());
     let by_plan = store
         .journeys(ws, period, &Breakdown::Property("plan".into()))
         .await
         .unwrap();
-    assert_eq!(by_plan[0].group.as_deref(), Some("pro"));
+    assert_eq!(by_plan.group(&by_plan.rows[0]), Some("pro"));
     // Outside the period: nothing.
     let before = Period {
         from: Timestamp::new(base.get() - Duration::from_hours(5 * 24)),
@@ -187,6 +187,7 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
             .journeys(ws, before, &Breakdown::Total)
             .await
             .unwrap()
+            .rows
             .is_empty()
     );
 
@@ -261,7 +262,11 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
             [("email".to_owned(), Some("spring".to_owned()))]
         );
     }
-    assert_eq!(paths[2].value, Some(("USD".to_owned(), won.amount.units())));
+    assert!(paths.iter().all(|p| p.conversions == 1), "{paths:?}");
+    assert_eq!(
+        paths[2].value,
+        Some(("USD".to_owned(), i128::from(won.amount.units())))
+    );
 
     // Another workspace sees none of it.
     assert!(
@@ -269,6 +274,7 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
             .journeys(other, period, &Breakdown::Total)
             .await
             .unwrap()
+            .rows
             .is_empty()
     );
     assert!(
@@ -310,6 +316,7 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
             .journeys(ws, period, &Breakdown::Total)
             .await
             .unwrap()
+            .rows
             .is_empty()
     );
     assert!(
@@ -319,4 +326,81 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
             .unwrap()
             .is_empty()
     );
+}
+
+/// A deal keeps its paths and touches (migration 0009): a visitor linked after the deal was
+/// opened and won still brings the visits from before, and an activity logged later with an
+/// earlier time counts toward the win.
+pub async fn deal_paths_follow_late_links_and_activities(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "deal-paths").await;
+    let s = site(&*store, ws).await;
+    let base = Timestamp::new(Timestamp::now().get() - Duration::from_hours(5 * 24));
+    let late = visitor("linked-late");
+    let spring = Utm {
+        campaign: Some("spring".into()),
+        ..Utm::default()
+    };
+    let mut h = hit(&s, &late, HitKind::Pageview, 0, "/", None, &spring);
+    h.occurred_at = base;
+    store.record_hits(vec![h].into()).await.unwrap();
+    // Captured without a visitor, sold at once.
+    let mut req = upsert(draft("late@example.com"));
+    req.now = hours_after(base, 1);
+    let contact = store.upsert_contact(ws, req).await.unwrap().contact;
+    let p = pipeline(&*store, ws).await;
+    let deal = new_deal(&p, contact.id, "500");
+    store
+        .create_deal(ws, &deal, &p.first_open().name, "test")
+        .await
+        .unwrap();
+    move_to(&*store, ws, &p, &deal, "Won", None).await;
+    let period = Period {
+        from: base,
+        to: Timestamp::new(Timestamp::now().get() + Duration::from_hours(1)),
+    };
+    let touches = |paths: &[crate::ConversionPath], kind| {
+        paths
+            .iter()
+            .filter(|p| p.kind == kind)
+            .map(|p| (p.conversions, p.touches.len()))
+            .collect::<Vec<_>>()
+    };
+    let before = store.conversion_paths(ws, period).await.unwrap();
+    assert_eq!(
+        touches(&before, ConversionKind::Won),
+        [(1, 0)],
+        "{before:?}"
+    );
+    let closed = store
+        .closed_deals(ws, period, &Breakdown::Total)
+        .await
+        .unwrap();
+    assert_eq!(closed[0].touches, 0);
+
+    // The same person comes back through a form with their visitor id.
+    let mut again = upsert(draft("late@example.com"));
+    again.visitor = Some(late.clone());
+    again.now = Timestamp::now();
+    store.upsert_contact(ws, again).await.unwrap();
+    let after = store.conversion_paths(ws, period).await.unwrap();
+    assert_eq!(touches(&after, ConversionKind::Deal), [(1, 1)], "{after:?}");
+    assert_eq!(touches(&after, ConversionKind::Won), [(1, 1)], "{after:?}");
+    // A call made before the win, logged afterwards.
+    let call = closer_domain::pipeline::Activity {
+        id: ActivityId::new(),
+        contact_id: contact.id,
+        deal_id: None,
+        kind: ActivityKind::Call,
+        occurred_at: hours_after(base, 2),
+        owner_id: None,
+        outcome: None,
+        text: None,
+        created_at: Timestamp::now(),
+    };
+    store.add_activity(ws, &call).await.unwrap();
+    let closed = store
+        .closed_deals(ws, period, &Breakdown::Total)
+        .await
+        .unwrap();
+    assert_eq!(closed[0].touches, 2, "the late visit and the late call");
 }
