@@ -112,8 +112,11 @@ pub async fn run(args: &ReportsArgs) -> anyhow::Result<()> {
             bytes / 1024
         );
     }
-    if let Some((rss, peak)) = server.memory_mib() {
-        println!("\nserver memory: {rss:.0} MiB resident, {peak:.0} MiB peak");
+    if let (Some((rss, peak)), Some(heap)) = (server.memory_mib(), server.heap_mib()) {
+        println!(
+            "\nserver memory: {heap:.0} MiB its own (anonymous); {rss:.0} MiB resident, {peak:.0} MiB \
+             peak, counting the mapped database file once per connection"
+        );
     }
     server.stop().await
 }

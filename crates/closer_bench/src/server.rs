@@ -179,6 +179,19 @@ impl Server {
         Some((field("VmRSS:")?, field("VmHWM:")?))
     }
 
+    /// The server's own memory (anonymous pages: heap and stacks), MiB. Resident memory also
+    /// counts the database file where SQLite maps it, once per mapping connection: those are
+    /// the operating system's cached file pages, shared and reclaimable.
+    pub fn heap_mib(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        status
+            .lines()
+            .find(|l| l.starts_with("RssAnon:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+    }
+
     /// SIGTERM, wait, and drop the database.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         let _ = Command::new("kill")
