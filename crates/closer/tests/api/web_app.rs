@@ -272,8 +272,18 @@ async fn one_address_cannot_guess_on(app: TestApp) {
             .await;
         assert_eq!(p.status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
-    let p = s.sign_in("guess@acme.example", "not a password").await;
-    assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS, "{}", p.body);
+    // The allowance refills over the minute: on a loaded machine, where each argon2 check is
+    // slow, a few more attempts may pass before the refusal. It must come within a few.
+    let mut refused = None;
+    for _ in 0..10 {
+        let p = s.sign_in("guess@acme.example", "not a password").await;
+        if p.status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(p);
+            break;
+        }
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    }
+    let p = refused.expect("refused after the allowance");
     assert!(
         p.body
             .contains("Too many sign-in attempts from this address")

@@ -4,9 +4,9 @@
 
 use closer_domain::reports::Breakdown;
 use closer_domain::{Timestamp, WorkspaceId};
-use closer_store::Period;
+use closer_store::{Journeys, Period};
 
-use super::funnel::{FunnelReport, FunnelStep, View};
+use super::funnel::{Funnel, FunnelStep, View, bottleneck_of, funnel_of_journeys};
 use super::measures::{GroupMeasures, MeasuresReport};
 use super::{ReportQuery, label, money};
 use crate::{App, AppError};
@@ -74,14 +74,14 @@ pub struct Dashboard {
 }
 
 /// The funnel of the whole business, or of one channel (empty if it had nobody).
-fn funnel_of(r: &FunnelReport, channel: Option<&str>) -> Vec<FunnelStep> {
+fn funnel_of(f: &Funnel, channel: Option<&str>) -> Vec<FunnelStep> {
     match channel {
-        None => r.total.steps.clone(),
-        Some(c) => r
+        None => f.total.clone(),
+        Some(c) => f
             .groups
             .iter()
-            .find(|g| g.group == c)
-            .map(|g| g.steps.clone())
+            .find(|g| g.0 == c)
+            .map(|g| g.1.clone())
             .unwrap_or_default(),
     }
 }
@@ -136,14 +136,46 @@ impl App {
             period,
             by: Breakdown::Total,
         };
-        let (funnel, funnel_before, measures, measures_before, bottleneck) = tokio::try_join!(
-            self.funnel_report(ws, &q, View::Cohort),
-            self.funnel_report(ws, &before, View::Cohort),
+        // The journeys of both periods are read once (by channel) and counted three ways:
+        // this period's funnel, the period before's, and the bottleneck (the total of the
+        // first). Each is a scan over every contact of the workspace.
+        let both = Period {
+            from: before.period.from,
+            to: period.to,
+        };
+        let store = self.store();
+        let (journeys, visitors, visitors_before, measures, measures_before, rules, values) = tokio::try_join!(
+            async { Ok::<_, AppError>(store.journeys(ws, both, &Breakdown::Channel).await?) },
+            async {
+                Ok(store
+                    .new_visitors(ws, q.period, &Breakdown::Channel)
+                    .await?)
+            },
+            async {
+                Ok(store
+                    .new_visitors(ws, before.period, &Breakdown::Channel)
+                    .await?)
+            },
             self.measures_report(ws, &q),
             self.measures_report(ws, &before),
-            self.bottleneck_report(ws, &whole),
+            self.workspace_rules(ws),
+            self.revenue_values(ws, &whole),
         )?;
-        let headline = bottleneck.headline;
+        let funnel = funnel_of_journeys(&journeys, &visitors, &q, View::Cohort);
+        let funnel_before = funnel_of_journeys(&journeys, &visitors_before, &before, View::Cohort);
+        let whole_funnel = Funnel {
+            total: funnel.total.clone(),
+            groups: Vec::new(),
+        };
+        let (value_currency, values) = values;
+        let headline = bottleneck_of(
+            &whole,
+            &whole_funnel,
+            rules.targets,
+            value_currency,
+            &values,
+        )
+        .headline;
 
         let steps = funnel_of(&funnel, channel);
         let steps_before = funnel_of(&funnel_before, channel);
@@ -164,23 +196,23 @@ impl App {
         let win = |g: Option<&GroupMeasures>| g.and_then(|g| g.win_rate).unwrap_or(0.0);
 
         let series = self
-            .dashboard_series(ws, period, channel, currency.as_deref())
+            .dashboard_series(ws, period, channel, currency.as_deref(), &journeys)
             .await?;
         let by_channel = funnel
             .groups
             .iter()
-            .map(|g| {
-                let count = |i: usize| g.steps.get(i).map_or(0, |s| s.count);
+            .map(|(group, steps)| {
+                let count = |i: usize| steps.get(i).map_or(0, |s| s.count);
                 ChannelRow {
-                    channel: g.group.clone(),
+                    channel: group.clone(),
                     visitors: count(0),
                     leads: count(1),
                     customers: count(4),
-                    visitor_to_lead: g.steps.get(1).and_then(|s| s.conversion),
+                    visitor_to_lead: steps.get(1).and_then(|s| s.conversion),
                 }
             })
             .collect();
-        let mut channels: Vec<String> = funnel.groups.iter().map(|g| g.group.clone()).collect();
+        let mut channels: Vec<String> = funnel.groups.iter().map(|g| g.0.clone()).collect();
         channels.sort();
         Ok(Dashboard {
             period,
@@ -207,6 +239,7 @@ impl App {
         period: Period,
         channel: Option<&str>,
         currency: Option<&str>,
+        journeys: &Journeys,
     ) -> Result<Vec<Bucket>, AppError> {
         let span = period.to.unix_micros() - period.from.unix_micros();
         let step = if span > 45 * DAY_MICROS {
@@ -223,7 +256,7 @@ impl App {
         let mut won = vec![0u64; n];
         let mut units = vec![0i128; n];
         let by = Breakdown::Channel;
-        let journeys = self.store().journeys(ws, period, &by).await?;
+        // Journeys by channel, read by the caller (over this period or a longer one).
         let (from, to) = (period.from.unix_micros(), period.to.unix_micros());
         // Which group numbers the channel filter keeps.
         let kept: Vec<bool> = journeys.groups.iter().map(|g| wanted(g.clone())).collect();

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use closer_domain::WorkspaceId;
 use closer_domain::reports::{self, Breakdown, FunnelModel, Journey, Step, StepFigures};
-use closer_store::{Journeys, Period};
+use closer_store::{Journeys, Period, VisitorCount};
 use serde::Serialize;
 
 use super::{Echo, ReportQuery, days, label, money, rate, round};
@@ -123,6 +123,71 @@ pub(super) struct Funnel {
     pub groups: Vec<(String, Vec<FunnelStep>)>,
 }
 
+/// The funnel of `q` from journeys already read: those of `q`'s period and breakdown, or of a
+/// longer period that contains it (the dashboard reads two periods' journeys at once).
+pub(super) fn funnel_of_journeys(
+    journeys: &Journeys,
+    visitors: &[VisitorCount],
+    q: &ReportQuery,
+    view: View,
+) -> Funnel {
+    let (from, to) = (q.period.from.unix_micros(), q.period.to.unix_micros());
+    let split = q.by != Breakdown::Total;
+    // The store numbers the groups: the rows carry the number, not the name.
+    let keyed: Vec<Journey<u32>> = journeys
+        .rows
+        .iter()
+        .map(|r| Journey {
+            group: r.group,
+            reached: r.reached,
+        })
+        .collect();
+    let figures = match view {
+        View::Cohort => reports::cohort(&keyed, from, to, split),
+        View::Flow => reports::flow(&keyed, from, to, split),
+    };
+    drop(keyed);
+    let (untracked_by_group, untracked_total) = untracked(journeys, q.period);
+    let tracked_total: u64 = visitors.iter().map(|v| v.visitors).sum();
+    let total = steps(&figures.total, Some(tracked_total + untracked_total));
+
+    let mut groups = Vec::new();
+    if split {
+        let splits = q.by.splits_traffic();
+        let name = |i: u32| label(journeys.groups.get(i as usize).cloned().flatten());
+        let mut tracked: BTreeMap<String, u64> = BTreeMap::new();
+        for v in visitors {
+            *tracked.entry(label(v.group.clone())).or_default() += v.visitors;
+        }
+        let mut untracked: BTreeMap<String, u64> = BTreeMap::new();
+        for (i, n) in untracked_by_group.iter().enumerate() {
+            if *n > 0 {
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                *untracked.entry(name(i)).or_default() += n;
+            }
+        }
+        let mut figures: BTreeMap<String, Vec<StepFigures>> = figures
+            .groups
+            .into_iter()
+            .map(|(i, f)| (name(i), f))
+            .collect();
+        // Groups with visitors but no contacts yet still show.
+        if splits {
+            for k in tracked.keys() {
+                figures.entry(k.clone()).or_insert_with(empty_figures);
+            }
+        }
+        for (k, f) in figures {
+            let v = splits.then(|| {
+                tracked.get(&k).copied().unwrap_or(0) + untracked.get(&k).copied().unwrap_or(0)
+            });
+            groups.push((k, steps(&f, v)));
+        }
+        groups.sort_by(|a, b| b.1[0].count.cmp(&a.1[0].count).then(a.0.cmp(&b.0)));
+    }
+    Funnel { total, groups }
+}
+
 impl App {
     pub(super) async fn funnel_figures(
         &self,
@@ -135,61 +200,7 @@ impl App {
             store.journeys(ws, q.period, &q.by),
             store.new_visitors(ws, q.period, &q.by)
         )?;
-        let (from, to) = (q.period.from.unix_micros(), q.period.to.unix_micros());
-        let split = q.by != Breakdown::Total;
-        // The store numbers the groups: the rows carry the number, not the name.
-        let keyed: Vec<Journey<u32>> = journeys
-            .rows
-            .iter()
-            .map(|r| Journey {
-                group: r.group,
-                reached: r.reached,
-            })
-            .collect();
-        let figures = match view {
-            View::Cohort => reports::cohort(&keyed, from, to, split),
-            View::Flow => reports::flow(&keyed, from, to, split),
-        };
-        drop(keyed);
-        let (untracked_by_group, untracked_total) = untracked(&journeys, q.period);
-        let tracked_total: u64 = visitors.iter().map(|v| v.visitors).sum();
-        let total = steps(&figures.total, Some(tracked_total + untracked_total));
-
-        let mut groups = Vec::new();
-        if split {
-            let splits = q.by.splits_traffic();
-            let name = |i: u32| label(journeys.groups.get(i as usize).cloned().flatten());
-            let mut tracked: BTreeMap<String, u64> = BTreeMap::new();
-            for v in &visitors {
-                *tracked.entry(label(v.group.clone())).or_default() += v.visitors;
-            }
-            let mut untracked: BTreeMap<String, u64> = BTreeMap::new();
-            for (i, n) in untracked_by_group.iter().enumerate() {
-                if *n > 0 {
-                    let i = u32::try_from(i).unwrap_or(u32::MAX);
-                    *untracked.entry(name(i)).or_default() += n;
-                }
-            }
-            let mut figures: BTreeMap<String, Vec<StepFigures>> = figures
-                .groups
-                .into_iter()
-                .map(|(i, f)| (name(i), f))
-                .collect();
-            // Groups with visitors but no contacts yet still show.
-            if splits {
-                for k in tracked.keys() {
-                    figures.entry(k.clone()).or_insert_with(empty_figures);
-                }
-            }
-            for (k, f) in figures {
-                let v = splits.then(|| {
-                    tracked.get(&k).copied().unwrap_or(0) + untracked.get(&k).copied().unwrap_or(0)
-                });
-                groups.push((k, steps(&f, v)));
-            }
-            groups.sort_by(|a, b| b.1[0].count.cmp(&a.1[0].count).then(a.0.cmp(&b.0)));
-        }
-        Ok(Funnel { total, groups })
+        Ok(funnel_of_journeys(&journeys, &visitors, q, view))
     }
 
     pub async fn funnel_report(
@@ -266,7 +277,7 @@ pub struct BottleneckReport {
 }
 
 /// Mean values behind the revenue model, in whole currency units.
-struct Values {
+pub(super) struct Values {
     first: f64,
     repeat: f64,
 }
@@ -331,6 +342,31 @@ fn lever_group(
     }
 }
 
+/// The bottleneck of `q` from its cohort funnel and the workspace's values and targets.
+pub(super) fn bottleneck_of(
+    q: &ReportQuery,
+    f: &Funnel,
+    targets: [f64; 5],
+    currency: Option<String>,
+    values: &Values,
+) -> BottleneckReport {
+    let scale = QUARTER_DAYS / q.days();
+    let cur = currency.clone().unwrap_or_default();
+    let total = lever_group("total".into(), &f.total, values, targets, scale, &cur);
+    let groups = f
+        .groups
+        .iter()
+        .map(|(g, steps)| lever_group(g.clone(), steps, values, targets, scale, &cur))
+        .collect();
+    BottleneckReport {
+        query: Echo::of(q),
+        currency,
+        headline: total.steps.first().map(|l| l.sentence.clone()),
+        total,
+        groups,
+    }
+}
+
 impl App {
     pub async fn bottleneck_report(
         &self,
@@ -351,32 +387,18 @@ impl App {
                 "the bottleneck is shown for the whole business or by channel, source, campaign or site (it starts from visitors)",
             ));
         }
-        let targets = self.workspace_rules(ws).await?.targets;
-        let (f, (currency, values)) = tokio::try_join!(
+        let (rules, f, (currency, values)) = tokio::try_join!(
+            self.workspace_rules(ws),
             self.funnel_figures(ws, q, View::Cohort),
             self.revenue_values(ws, q)
         )?;
-        let scale = QUARTER_DAYS / q.days();
-        let cur = currency.clone().unwrap_or_default();
-        let total = lever_group("total".into(), &f.total, &values, targets, scale, &cur);
-        let groups = f
-            .groups
-            .iter()
-            .map(|(g, steps)| lever_group(g.clone(), steps, &values, targets, scale, &cur))
-            .collect();
-        Ok(BottleneckReport {
-            query: Echo::of(q),
-            currency,
-            headline: total.steps.first().map(|l| l.sentence.clone()),
-            total,
-            groups,
-        })
+        Ok(bottleneck_of(q, &f, rules.targets, currency, &values))
     }
 
     /// The main currency and the mean first-order and repeat values in it: a won deal's
     /// amount (over the period's wins), and what a repeat customer adds after the first order
     /// (over all orders before the period's end).
-    async fn revenue_values(
+    pub(super) async fn revenue_values(
         &self,
         ws: WorkspaceId,
         q: &ReportQuery,
