@@ -28,8 +28,13 @@ use crate::{App, AppError};
 const ACTOR: &str = "demo";
 /// Hits written per `record_hits` call.
 const HIT_BATCH: usize = 5_000;
-/// People being written at once.
+/// People being written at once on SQLite: its one writer commits whatever is queued in one
+/// transaction, so more in flight means larger commits.
 const IN_FLIGHT: usize = 64;
+/// On PostgreSQL, fewer than its pool's connections: each person holds a connection for a few
+/// statements, and a deeper queue made connection waits on a busy machine run past the pool's
+/// timeout (a million-lead demo failed that way).
+const IN_FLIGHT_POOLED: usize = 12;
 
 /// What `fill_demo` wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -196,7 +201,11 @@ impl App {
                 .await
                 .map(|()| s)
         })
-        .buffer_unordered(IN_FLIGHT);
+        .buffer_unordered(if self.store().engine() == "postgres" {
+            IN_FLIGHT_POOLED
+        } else {
+            IN_FLIGHT
+        });
         let mut done = 0u64;
         while let Some(s) = written.next().await {
             let s = s?;

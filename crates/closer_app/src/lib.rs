@@ -33,7 +33,9 @@ pub use qualification::{
 };
 /// The dashboard's parts and the reports as sections of rows, for the interfaces.
 pub mod reports_view {
-    pub use crate::reports::{Bucket, Cached, Change, ChannelRow, FRESH_FOR, sections};
+    pub use crate::reports::{
+        Bucket, Cached, Change, ChannelRow, FRESH_FOR, ReportCache, SHOWN_FOR, sections,
+    };
 }
 pub use reports::{
     AttributionReport, BottleneckReport, Dashboard, FunnelReport, FunnelStep, LtvReport,
@@ -61,7 +63,7 @@ struct Inner {
     scoring_stop: tokio::sync::Notify,
     /// Minutes a new hot lead's first-contact task is due in.
     first_contact_minutes: std::sync::atomic::AtomicU32,
-    dashboards: reports::DashboardCache,
+    dashboards: Arc<reports::DashboardCache>,
 }
 
 impl App {
@@ -78,7 +80,7 @@ impl App {
                 first_contact_minutes: std::sync::atomic::AtomicU32::new(
                     pipeline::FIRST_CONTACT_MINUTES,
                 ),
-                dashboards: reports::DashboardCache::default(),
+                dashboards: Arc::default(),
             }),
         }
     }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub limiter: ratelimit::Limiter,
     /// Per-client-IP limit on sign-in and invite posts.
     pub sign_ins: ratelimit::Limiter,
+    /// Computed report pages.
+    pub report_pages: Arc<ui::reports::ReportPages>,
 }
 
 /// The full OpenAPI document: every route of `router`.
@@ -162,6 +164,7 @@ impl Application {
                 l.spawn_pruning();
                 l
             },
+            report_pages: Arc::default(),
         };
         Ok(Self {
             listener,

@@ -750,6 +750,26 @@ async fn report_pages(app: TestApp) {
     );
     let csv = res.text().await.unwrap();
     assert!(csv.starts_with("section,group,step,count"), "{csv}");
+    // Pages are kept until something they count changes, then shown marked while the new
+    // figures are computed, then the new figures.
+    let tables = |body: &str| body[body.find("<section>").unwrap()..].to_owned();
+    let kept = s.get("/reports/funnel").await;
+    assert!(kept.body.contains("Figures as of"), "{}", kept.body);
+    assert!(!kept.body.contains("being computed"));
+    lead(&app, "late@acme.example", "Late Lead").await;
+    let marked = s.get("/reports/funnel").await;
+    assert!(marked.body.contains("being computed"), "{}", marked.body);
+    assert_eq!(tables(&marked.body), tables(&kept.body), "the kept figures");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let p = s.get("/reports/funnel").await;
+        if !p.body.contains("being computed") {
+            assert_ne!(tables(&p.body), tables(&kept.body), "the new lead counted");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never refreshed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     for (path, status) in [
         ("/reports/nope", StatusCode::NOT_FOUND),
         (

@@ -1,18 +1,21 @@
-//! Computed dashboards, kept while nothing they count has changed. A dashboard reads several
-//! reports over every contact of its period — seconds at a million contacts — while the
-//! figures change only when a contact, deal or order does. Each entry remembers the
-//! workspace's data version (`ReportStore::data_version`, a few index lookups):
+//! Computed dashboards and report pages, kept while nothing they count has changed. A
+//! dashboard or a year's report reads every contact of its period — hundreds of milliseconds
+//! to seconds at a million contacts — while the figures change only when a contact, deal or
+//! order does. Each entry remembers the workspace's data version
+//! (`ReportStore::data_version`, a few index lookups):
 //!
 //! - same version and younger than `FRESH_FOR`: shown as it is;
 //! - otherwise, if younger than `SHOWN_FOR`: shown at once, marked as being refreshed, while
-//!   one background task per dashboard computes the new figures for the next view;
-//! - otherwise (or never computed): computed while the viewer waits.
+//!   one background task per entry computes the new figures for the next view;
+//! - otherwise (or never computed): computed while the viewer waits, once for all viewers.
 //!
 //! Tracked visits alone do not change the version, so visitor counts may lag `FRESH_FOR`.
 //! Works across several closer processes: each keeps its own entries, and the version comes
 //! from the database.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -22,51 +25,66 @@ use closer_store::Period;
 use super::Dashboard;
 use crate::{App, AppError};
 
-/// How long a dashboard is shown without recomputing, if nothing it counts changed.
+/// How long a computed report is shown without recomputing, if nothing it counts changed.
 pub const FRESH_FOR: Duration = Duration::from_mins(5);
-/// How old a dashboard may be to be shown while newer figures are computed.
+/// How old a computed report may be to be shown while newer figures are computed.
 pub const SHOWN_FOR: Duration = Duration::from_mins(15);
-/// Dashboards kept at most (the oldest go first).
+/// Entries kept at most per cache (the oldest go first).
 const KEEP: usize = 256;
 const DAY: Duration = Duration::from_hours(24);
 
-type Key = (WorkspaceId, u32, Option<String>);
-
-struct Entry {
+struct Entry<V> {
     version: String,
     at: Instant,
-    value: Arc<Dashboard>,
+    value: Arc<V>,
 }
 
-#[derive(Default)]
-pub(crate) struct DashboardCache {
-    entries: Mutex<HashMap<Key, Entry>>,
-    /// Dashboards being recomputed in the background (one task each).
-    refreshing: Mutex<std::collections::HashSet<Key>>,
-    /// One computation at a time per dashboard for viewers who wait: ten people opening the
-    /// same dashboard after a restart wait for one computation, not ten side by side.
-    computing: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
+/// Computed values (dashboards, report pages) by key, each with the data version it was
+/// computed at. Every key is scoped to a workspace by its caller.
+pub struct ReportCache<K, V> {
+    entries: Mutex<HashMap<K, Entry<V>>>,
+    /// Keys being recomputed in the background (one task each).
+    refreshing: Mutex<HashSet<K>>,
+    /// One computation at a time per key for viewers who wait: ten people opening the same
+    /// dashboard after a restart wait for one computation, not ten side by side.
+    computing: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-/// A dashboard as the cache has it.
-pub enum Cached {
+impl<K, V> Default for ReportCache<K, V> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::default(),
+            refreshing: Mutex::default(),
+            computing: Mutex::default(),
+        }
+    }
+}
+
+/// A value as the cache has it.
+pub enum Cached<V = Dashboard> {
     /// Up to date.
-    Fresh(Arc<Dashboard>),
+    Fresh(Arc<V>),
     /// Shown while newer figures are being computed.
-    Refreshing(Arc<Dashboard>),
+    Refreshing(Arc<V>),
 }
 
-impl Cached {
-    pub fn dashboard(&self) -> &Dashboard {
+impl<V> Cached<V> {
+    pub fn value(&self) -> &V {
         match self {
             Cached::Fresh(d) | Cached::Refreshing(d) => d,
         }
     }
 }
 
-impl DashboardCache {
+impl Cached<Dashboard> {
+    pub fn dashboard(&self) -> &Dashboard {
+        self.value()
+    }
+}
+
+impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> ReportCache<K, V> {
     /// The entry and whether it is fresh, if one may be shown.
-    fn get(&self, key: &Key, version: &str) -> Option<(Arc<Dashboard>, bool)> {
+    fn get(&self, key: &K, version: &str) -> Option<(Arc<V>, bool)> {
         let map = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let e = map.get(key)?;
         let age = e.at.elapsed();
@@ -75,21 +93,21 @@ impl DashboardCache {
     }
 
     /// Claims the background refresh of `key`; false if one is under way.
-    fn claim(&self, key: &Key) -> bool {
+    fn claim(&self, key: &K) -> bool {
         self.refreshing
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(key.clone())
     }
 
-    fn release(&self, key: &Key) {
+    fn release(&self, key: &K) {
         self.refreshing
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(key);
     }
 
-    fn gate(&self, key: &Key) -> Arc<tokio::sync::Mutex<()>> {
+    fn gate(&self, key: &K) -> Arc<tokio::sync::Mutex<()>> {
         self.computing
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -98,7 +116,7 @@ impl DashboardCache {
             .clone()
     }
 
-    fn put(&self, key: Key, version: String, value: Arc<Dashboard>) {
+    fn put(&self, key: K, version: String, value: Arc<V>) {
         let mut map = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if map.len() >= KEEP
             && let Some(oldest) = map.iter().min_by_key(|(_, e)| e.at).map(|(k, _)| k.clone())
@@ -114,7 +132,51 @@ impl DashboardCache {
             },
         );
     }
+
+    /// The value of `key` at data version `version`: kept while fresh; the kept one while
+    /// `compute` runs in the background once it is stale (but younger than `SHOWN_FOR`);
+    /// otherwise computed now, once for everyone asking at the same time. `compute` may be
+    /// called from a background task, so it owns what it needs.
+    pub async fn fetch<F, Fut>(
+        self: &Arc<Self>,
+        key: K,
+        version: String,
+        compute: F,
+    ) -> Result<Cached<V>, AppError>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<V, AppError>> + Send + 'static,
+    {
+        match self.get(&key, &version) {
+            Some((hit, true)) => return Ok(Cached::Fresh(hit)),
+            Some((kept, false)) => {
+                if self.claim(&key) {
+                    let cache = self.clone();
+                    tokio::spawn(async move {
+                        match compute().await {
+                            Ok(v) => cache.put(key.clone(), version, Arc::new(v)),
+                            Err(e) => tracing::warn!(error = %e, "refreshing a report failed"),
+                        }
+                        cache.release(&key);
+                    });
+                }
+                return Ok(Cached::Refreshing(kept));
+            }
+            None => {}
+        }
+        let gate = self.gate(&key);
+        let _turn = gate.lock().await;
+        if let Some((hit, _)) = self.get(&key, &version) {
+            return Ok(Cached::Fresh(hit));
+        }
+        let value = Arc::new(compute().await?);
+        self.put(key, version, value.clone());
+        Ok(Cached::Fresh(value))
+    }
 }
+
+/// Dashboards by workspace, days and channel.
+pub(crate) type DashboardCache = ReportCache<(WorkspaceId, u32, Option<String>), Dashboard>;
 
 impl App {
     /// The dashboard of the last `days` days (all channels or one): from the cache while
@@ -128,33 +190,23 @@ impl App {
     ) -> Result<Cached, AppError> {
         let version = self.store().data_version(ws).await?;
         let key = (ws, days, channel.map(str::to_owned));
-        let cache = &self.inner.dashboards;
-        match cache.get(&key, &version) {
-            Some((hit, true)) => return Ok(Cached::Fresh(hit)),
-            Some((kept, false)) => {
-                if cache.claim(&key) {
-                    let app = self.clone();
-                    tokio::spawn(async move {
-                        let computed = app.compute_dashboard(&key, version).await;
-                        app.inner.dashboards.release(&key);
-                        if let Err(e) = computed {
-                            tracing::warn!(error = %e, "refreshing a dashboard failed");
-                        }
-                    });
-                }
-                return Ok(Cached::Refreshing(kept));
-            }
-            None => {}
-        }
-        // Nothing to show: compute, once for everyone asking at the same time.
-        let gate = cache.gate(&key);
-        let _turn = gate.lock().await;
-        if let Some((hit, _)) = cache.get(&key, &version) {
-            return Ok(Cached::Fresh(hit));
-        }
-        self.compute_dashboard(&key, version)
+        let app = self.clone();
+        let channel = channel.map(str::to_owned);
+        self.inner
+            .dashboards
+            .fetch(key, version, move || async move {
+                let to = Timestamp::now();
+                let from = Timestamp::new(to.get() - DAY * days);
+                app.dashboard(ws, Period { from, to }, channel.as_deref())
+                    .await
+            })
             .await
-            .map(Cached::Fresh)
+    }
+
+    /// The workspace's data version (`ReportStore::data_version`): what a cache of computed
+    /// reports compares.
+    pub async fn data_version(&self, ws: WorkspaceId) -> Result<String, AppError> {
+        Ok(self.store().data_version(ws).await?)
     }
 
     /// Computes every workspace's default dashboard (90 days, all channels) in the
@@ -169,23 +221,5 @@ impl App {
                 tracing::warn!(error = %e, "warming a dashboard failed");
             }
         }
-    }
-
-    async fn compute_dashboard(
-        &self,
-        key: &Key,
-        version: String,
-    ) -> Result<Arc<Dashboard>, AppError> {
-        let (ws, days, channel) = key;
-        let to = Timestamp::now();
-        let from = Timestamp::new(to.get() - DAY * *days);
-        let value = Arc::new(
-            self.dashboard(*ws, Period { from, to }, channel.as_deref())
-                .await?,
-        );
-        self.inner
-            .dashboards
-            .put(key.clone(), version, value.clone());
-        Ok(value)
     }
 }

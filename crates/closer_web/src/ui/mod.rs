@@ -13,7 +13,7 @@ mod format;
 mod layout;
 mod login;
 mod queue;
-mod reports;
+pub(crate) mod reports;
 pub mod session;
 mod settings;
 mod tasks;

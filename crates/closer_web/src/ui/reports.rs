@@ -13,6 +13,7 @@ use closer_domain::WorkspaceId;
 use maud::{Markup, html};
 use serde_json::json;
 
+use super::format::when;
 use super::layout::page;
 use super::session::Signed;
 use super::{Failure, param, query_pairs};
@@ -47,15 +48,28 @@ const BREAKDOWNS: [&str; 7] = [
     "property:",
 ];
 
+/// A report page's computed parts: its tables, the sentences above them and its chart.
+pub struct ReportPage {
+    sections: Vec<Section>,
+    notes: Vec<String>,
+    chart: Option<serde_json::Value>,
+    computed_at: closer_domain::Timestamp,
+}
+
+/// Report pages by workspace and request (`name?query`), kept like the dashboard: a year of
+/// a large workspace is hundreds of milliseconds to compute, and its figures change only
+/// when a contact, deal or order does (see `closer_app::reports_view::ReportCache`).
+pub type ReportPages = closer_app::reports_view::ReportCache<(WorkspaceId, String), ReportPage>;
+
 /// A report's sections, notes and chart, computed for the request.
 async fn compute(
     app: &App,
     ws: WorkspaceId,
     name: &str,
     req: &ReportRequest,
-) -> Result<(Vec<Section>, Vec<String>, Option<serde_json::Value>), Failure> {
+) -> Result<ReportPage, closer_app::AppError> {
     let q = &req.query;
-    Ok(match name {
+    let (sections, notes, chart) = match name {
         "funnel" => {
             let r = app.funnel_report(ws, q, req.view).await?;
             let chart = json!({
@@ -103,7 +117,13 @@ async fn compute(
             notes.extend(r.total.not_enough_data.clone());
             (sections::bottleneck(&r), notes, None)
         }
-        _ => return Err(Failure::not_found()),
+        _ => return Err(closer_app::AppError::NotFound),
+    };
+    Ok(ReportPage {
+        sections,
+        notes,
+        chart,
+        computed_at: closer_domain::Timestamp::now(),
     })
 }
 
@@ -186,9 +206,11 @@ async fn show(
     )
     .map_err(|e| Failure::from(closer_app::AppError::Invalid(e)))?;
     let ws = user.0.user.workspace_id;
-    let (secs, notes, chart) = compute(&st.app, ws, &name, &req).await?;
+    let query = serde_urlencoded::to_string(&p).unwrap_or_default();
     if csv {
-        let text = sections::csv_text(&secs)?;
+        // A download is always computed now: a file is not marked as being refreshed.
+        let fresh = compute(&st.app, ws, &name, &req).await?;
+        let text = sections::csv_text(&fresh.sections)?;
         let file = format!("attachment; filename=\"closer-{name}.csv\"");
         return Ok((
             [
@@ -205,7 +227,24 @@ async fn show(
         )
             .into_response());
     }
-    let query = serde_urlencoded::to_string(&p).unwrap_or_default();
+    let version = st.app.data_version(ws).await?;
+    let app = st.app.clone();
+    let key = (ws, format!("{name}?{query}"));
+    let computed = {
+        let name = name.clone();
+        st.report_pages
+            .fetch(key, version, move || async move {
+                compute(&app, ws, &name, &req).await
+            })
+            .await?
+    };
+    let refreshing = matches!(computed, closer_app::reports_view::Cached::Refreshing(_));
+    let ReportPage {
+        sections: secs,
+        notes,
+        chart,
+        computed_at,
+    } = computed.value();
     let content = html! {
         h1 { (title) }
         nav.tabs aria-label="Reports" {
@@ -213,13 +252,18 @@ async fn show(
                 a href=(format!("/reports/{n}?{query}")) aria-current=[(n == name).then_some("page")] { (t) }
             }
         }
+        p.lede role="status" {
+            "Figures as of " (when(*computed_at))
+            @if refreshing { " — newer figures are being computed: reload in a moment." }
+            @else { "; visitor counts may lag a few minutes." }
+        }
         (controls(&name, &p))
         p { a.button href=(format!("/reports/{name}.csv?{query}")) download { "Download CSV" } }
-        @for n in &notes { p.headline { (n) } }
+        @for n in notes { p.headline { (n) } }
         @if let Some(c) = chart {
             canvas.chart data-chart=(c.to_string()) role="img" aria-label=(format!("{title} as a chart; the table below has the figures")) {}
         }
-        @for s in &secs {
+        @for s in secs {
             section {
                 h2 { (s.title) }
                 @if s.rows.is_empty() {
