@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "deal_paths",
         include_str!("../migrations/0009_deal_paths.sql"),
     ),
+    (
+        10,
+        "lead_responses",
+        include_str!("../migrations/0010_lead_responses.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {

@@ -191,7 +191,7 @@ fn journeys(conn: &Connection, b: &Binds<'_>, by: &Breakdown) -> Result<Journeys
     let sql = format!(
         "select {g}, j.first_visit_at, j.lead_at, j.prospect_at, j.opportunity_at, j.customer_at, j.repeat_at \
          from journeys j{joins} where j.workspace_id = :ws and j.entered_at < :to \
-         and (j.entered_at >= :from or j.lead_at >= :from or j.prospect_at >= :from \
+         and (j.entered_at >= :from or +j.lead_at >= :from or j.prospect_at >= :from \
               or j.opportunity_at >= :from or j.customer_at >= :from or j.repeat_at >= :from)"
     );
     let names = Names::load(conn, b, by)?;
@@ -356,9 +356,14 @@ fn lead_responses(
     by: &Breakdown,
 ) -> Result<Vec<LeadResponse>, StoreError> {
     let (g, joins) = group(by, "j.contact_id", None, Some("j"));
+    // `journeys_lead_idx` covers the whole business, owners and channels. Other breakdowns
+    // need a column it lacks: through it, each lead would cost a second seek into the table,
+    // so they scan the table instead (`+` keeps SQLite off the index).
+    let covered = matches!(by, Breakdown::Total | Breakdown::Owner | Breakdown::Channel);
+    let lead_at = if covered { "j.lead_at" } else { "+j.lead_at" };
     let sql = format!(
         "select {g}, j.first_touch_at - j.lead_at from journeys j{joins} \
-         where j.workspace_id = :ws and j.lead_at >= :from and j.lead_at < :to \
+         where j.workspace_id = :ws and {lead_at} >= :from and {lead_at} < :to \
          and j.first_touch_at is not null"
     );
     let names = Names::load(conn, b, by)?;
@@ -393,12 +398,13 @@ fn orders_until(
 }
 
 fn conversion_paths(conn: &Connection, b: &Binds<'_>) -> Result<Vec<ConversionPath>, StoreError> {
-    // Every path was stored with its conversion (migrations 0006 and 0009).
+    // Every path was stored with its conversion (migrations 0006 and 0009). Lead paths scan
+    // the journeys table: `+` keeps SQLite off `journeys_lead_idx`, which lacks the path.
     let queries = [
         (
             ConversionKind::Lead,
             "select j.lead_path, null, null from journeys j where j.workspace_id = :ws \
-             and j.lead_at >= :from and j.lead_at < :to",
+             and +j.lead_at >= :from and +j.lead_at < :to",
         ),
         (
             ConversionKind::Deal,
