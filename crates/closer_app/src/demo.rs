@@ -170,6 +170,9 @@ impl App {
         while let Some(done) = writing.next().await {
             done?;
         }
+        // Ten million new sessions and events: plans made before the statistics know them
+        // would scan them all for each lead.
+        self.store().refresh_statistics().await?;
 
         let pipeline = self
             .pipelines(ws)

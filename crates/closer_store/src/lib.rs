@@ -107,4 +107,7 @@ pub trait Store:
     async fn ping(&self) -> Result<(), StoreError>;
     /// Which engine this is, for logs and `/healthz`.
     fn engine(&self) -> &'static str;
+    /// Brings the planner's statistics up to date after a bulk fill (`closer demo`, an
+    /// import), before queries that depend on them run against the new rows.
+    async fn refresh_statistics(&self) -> Result<(), StoreError>;
 }
