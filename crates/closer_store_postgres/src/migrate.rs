@@ -45,8 +45,8 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         10,
-        "lead_responses",
-        include_str!("../migrations/0010_lead_responses.sql"),
+        "report_indexes",
+        include_str!("../migrations/0010_report_indexes.sql"),
     ),
 ];
 

@@ -1,6 +1,6 @@
--- On SQLite, 0010 adds a narrow index for speed-to-lead. PostgreSQL plans that read with its
--- statistics over a heap table and needs no index for it; the migration keeps both engines'
--- numbers and names in step, and mends the link trigger of 0006.
+-- On SQLite, 0010 adds narrow indexes for speed-to-lead and closed deals. PostgreSQL plans
+-- those reads with its statistics over heap tables; the migration keeps both engines' numbers
+-- and names in step, and mends the link trigger of 0006.
 --
 -- That trigger wrote a lead's path with a join of the contact's visitor links and sessions.
 -- On a freshly filled sessions table (a demo, an import), with statistics that still said
