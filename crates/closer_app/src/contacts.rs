@@ -91,8 +91,8 @@ impl App {
         Ok(contact)
     }
 
-    /// Gives many contacts one owner (`None`: unassigned). Every id is checked first, so an
-    /// unknown one changes nothing; at most `MAX_BULK` at once.
+    /// Gives many contacts one owner (`None`: unassigned), all or nothing: an unknown id (or
+    /// any failure) changes none of them; at most `MAX_BULK` at once.
     pub async fn assign_contacts(
         &self,
         principal: &Principal,
@@ -106,15 +106,21 @@ impl App {
             ));
         }
         self.check_owner(principal, owner).await?;
-        for id in ids {
-            self.store().contact(principal.workspace_id, *id).await?;
-        }
         let patch = ContactPatch {
             owner_id: Some(owner),
             ..ContactPatch::default()
         };
+        self.store()
+            .patch_contacts(
+                principal.workspace_id,
+                ids,
+                &patch,
+                &principal.actor(),
+                Timestamp::now(),
+            )
+            .await?;
         for id in ids {
-            self.patch_contact(principal, *id, &patch).await?;
+            self.rescore_later(principal, *id).await;
         }
         Ok(())
     }

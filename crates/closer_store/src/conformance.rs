@@ -62,7 +62,7 @@ macro_rules! conformance_tests {
             upsert_overwrite_replaces, upsert_keeps_foreign_identities_apart,
             concurrent_upserts_of_one_new_email_make_one_contact,
             concurrent_stage_moves_keep_a_consistent_history, failing_write_leaves_concurrent_writes_intact,
-            patch_changes_fields_and_records_stage_history, patch_conflict_writes_nothing,
+            patch_changes_fields_and_records_stage_history, patch_conflict_writes_nothing, bulk_patches_apply_to_all_or_none,
             owner_must_belong_to_the_workspace, erase_removes_personal_data,
             workspaces_never_see_each_other, list_filters, list_pages_cover_every_row_once,
             list_sorts_by_updated, sites_round_trip, hits_become_sessions_and_aggregates,

@@ -160,6 +160,17 @@ pub trait ContactStore {
         now: Timestamp,
     ) -> Result<Contact, StoreError>;
 
+    /// The same patch to every contact of `ids`, all or nothing: `NotFound` (and no change)
+    /// when one of them is not the workspace's.
+    async fn patch_contacts(
+        &self,
+        workspace: WorkspaceId,
+        ids: &[ContactId],
+        patch: &ContactPatch,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Contact>, StoreError>;
+
     /// Erases the contact and every row that carries its personal data (identities, history,
     /// events), leaving only an erasure record with no personal data.
     async fn erase_contact(

@@ -350,6 +350,24 @@ impl ContactStore for PostgresStore {
         Ok(c)
     }
 
+    async fn patch_contacts(
+        &self,
+        ws: WorkspaceId,
+        ids: &[ContactId],
+        patch: &ContactPatch,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            // An error drops the transaction: nothing of it is kept.
+            out.push(patch_in(&mut tx, ws, *id, patch, actor, now).await?);
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
     async fn move_stages(
         &self,
         ws: WorkspaceId,

@@ -48,6 +48,25 @@ impl ContactStore for SqliteStore {
             .await
     }
 
+    async fn patch_contacts(
+        &self,
+        ws: WorkspaceId,
+        ids: &[ContactId],
+        patch: &ContactPatch,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let (ids, patch, actor) = (ids.to_vec(), patch.clone(), actor.to_owned());
+        // One job: the writer runs it in its own savepoint, so a failure undoes all of it.
+        self.writer
+            .write(move |conn| {
+                ids.iter()
+                    .map(|id| write::patch(conn, ws, *id, &patch, &actor, now))
+                    .collect()
+            })
+            .await
+    }
+
     async fn move_stages(
         &self,
         ws: WorkspaceId,

@@ -317,6 +317,56 @@ pub async fn patch_conflict_writes_nothing(store: Arc<dyn Store>) {
     assert_eq!(store.contact(ws, b.id).await.unwrap(), b);
 }
 
+pub async fn bulk_patches_apply_to_all_or_none(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "bulk").await;
+    let other = workspace(&*store, "bulk-other").await;
+    let mut mine = Vec::new();
+    for mail in ["one@example.com", "two@example.com"] {
+        mine.push(
+            store
+                .upsert_contact(ws, upsert(draft(mail)))
+                .await
+                .unwrap()
+                .contact,
+        );
+    }
+    let theirs = store
+        .upsert_contact(other, upsert(draft("three@example.com")))
+        .await
+        .unwrap()
+        .contact;
+    let renamed = ContactPatch {
+        company: Some(Some("Acme".into())),
+        ..ContactPatch::default()
+    };
+    // Another workspace's contact among them: nothing changes, not even the first two.
+    let ids = [mine[0].id, mine[1].id, theirs.id];
+    let err = store
+        .patch_contacts(ws, &ids, &renamed, "x", Timestamp::now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    for c in &mine {
+        assert_eq!(&store.contact(ws, c.id).await.unwrap(), c, "untouched");
+    }
+    assert_eq!(store.contact(other, theirs.id).await.unwrap(), theirs);
+    let done = store
+        .patch_contacts(
+            ws,
+            &[mine[0].id, mine[1].id],
+            &renamed,
+            "x",
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 2);
+    for c in &mine {
+        let now = store.contact(ws, c.id).await.unwrap();
+        assert_eq!(now.company.as_deref(), Some("Acme"));
+    }
+}
+
 pub async fn owner_must_belong_to_the_workspace(store: Arc<dyn Store>) {
     let ws = workspace(&*store, "owner").await;
     let other = workspace(&*store, "owner-other").await;
