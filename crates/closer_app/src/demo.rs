@@ -226,6 +226,8 @@ impl App {
         let total = leads;
         progress(total, total);
         self.rescore(ws, |_| {}).await?;
+        // The people's writes left old row versions and moved statistics behind them.
+        self.store().refresh_statistics().await?;
         Ok(summary)
     }
 

@@ -354,6 +354,8 @@ pub async fn deal_paths_follow_late_links_and_activities(store: Arc<dyn Store>) 
         .await
         .unwrap();
     move_to(&*store, ws, &p, &deal, "Won", None).await;
+    // After a bulk fill the demo refreshes the planner's statistics: it must not fail.
+    store.refresh_statistics().await.unwrap();
     let period = Period {
         from: base,
         to: Timestamp::new(Timestamp::now().get() + Duration::from_hours(1)),
