@@ -13,11 +13,14 @@
 //! each caller. A failing write is rolled back to its savepoint alone; a failed commit fails the
 //! whole batch. Under light load a batch is one write, so latency is a plain transaction's.
 //!
-//! Checkpoints stay SQLite's automatic ones (every 1,000 WAL pages, in the writer after a
-//! commit): the best of the variants measured (BENCHMARKS.md). A 4,000-page interval stalled
-//! longer (p99 65 ms at 1,000/s); a `PASSIVE` checkpoint on another thread never completes
-//! against a writer that never pauses, so the WAL grew without bound; a timed `RESTART` each
-//! second stalled the writer for hundreds of milliseconds.
+//! Checkpoints stay SQLite's automatic ones, in the writer after a commit, every 4,096 WAL
+//! pages (16 MiB; see `open`). SQLite's default of 1,000 was the best for capture latency when
+//! first measured (a 4,000-page interval stalled longer then: p99 65 ms at 1,000/s), but
+//! bulk writes — a rescore, an import — rewrite the same pages commit after commit, and the
+//! larger interval took a million-contact rescore from 94 to 84 s (BENCHMARKS.md). A `PASSIVE`
+//! checkpoint on another thread never completes against a writer that never pauses, so the WAL
+//! grew without bound; a timed `RESTART` each second stalled the writer for hundreds of
+//! milliseconds.
 
 use std::path::Path;
 use std::time::Duration;
