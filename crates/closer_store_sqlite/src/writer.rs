@@ -17,7 +17,8 @@
 //! pages (16 MiB; see `open`). SQLite's default of 1,000 was the best for capture latency when
 //! first measured (a 4,000-page interval stalled longer then: p99 65 ms at 1,000/s), but
 //! bulk writes — a rescore, an import — rewrite the same pages commit after commit, and the
-//! larger interval took a million-contact rescore from 94 to 84 s (BENCHMARKS.md). A `PASSIVE`
+//! larger interval, with an index dropped at the same time, took a million-contact rescore
+//! from 94 to 84 s (BENCHMARKS.md). A `PASSIVE`
 //! checkpoint on another thread never completes against a writer that never pauses, so the WAL
 //! grew without bound; a timed `RESTART` each second stalled the writer for hundreds of
 //! milliseconds.
