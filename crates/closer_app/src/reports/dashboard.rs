@@ -156,8 +156,8 @@ impl App {
                     .new_visitors(ws, before.period, &Breakdown::Channel)
                     .await?)
             },
-            self.measures_report(ws, &q),
-            self.measures_report(ws, &before),
+            self.sales_measures(ws, &q),
+            self.sales_measures(ws, &before),
             self.workspace_rules(ws),
             self.revenue_values(ws, &whole),
         )?;

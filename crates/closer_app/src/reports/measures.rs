@@ -236,42 +236,69 @@ impl App {
             store.lead_responses(ws, q.period, &q.by),
         )?;
 
-        let mut total = Rows::default();
-        let mut groups: BTreeMap<String, Rows<'_>> = BTreeMap::new();
-        for d in &deals {
-            total.deals.push(d);
-            rows_of(&mut groups, d.group.as_deref()).deals.push(d);
-        }
-        for o in &open {
-            total.open.push(o);
-            rows_of(&mut groups, o.group.as_deref()).open.push(o);
-        }
-        for s in &stays {
-            total.stays.push(s);
-            rows_of(&mut groups, s.group.as_deref()).stays.push(s);
-        }
-        for r in &responses {
-            total.responses.push(r);
-            rows_of(&mut groups, r.group.as_deref()).responses.push(r);
-        }
-        let groups = if q.by == closer_domain::reports::Breakdown::Total {
-            Vec::new()
-        } else {
-            let mut g: Vec<_> = groups
-                .into_iter()
-                .map(|(k, rows)| measure(k, &rows))
-                .collect();
-            g.sort_by(|a, b| {
-                b.closed_deals
-                    .cmp(&a.closed_deals)
-                    .then(a.group.cmp(&b.group))
-            });
-            g
-        };
-        Ok(MeasuresReport {
-            query: Echo::of(q),
-            total: measure("total".into(), &total),
-            groups,
-        })
+        Ok(measures_of(q, &deals, &open, &stays, &responses))
+    }
+
+    /// Only what the dashboard shows of the measures — deals closed and won, revenue, win
+    /// rate, speed-to-lead — without the two reads it does not need (every stage stay of the
+    /// period, and the open pipeline, which is the same for both of its periods).
+    pub(super) async fn sales_measures(
+        &self,
+        ws: WorkspaceId,
+        q: &ReportQuery,
+    ) -> Result<MeasuresReport, AppError> {
+        let store = self.store();
+        let (deals, responses) = tokio::try_join!(
+            store.closed_deals(ws, q.period, &q.by),
+            store.lead_responses(ws, q.period, &q.by),
+        )?;
+        Ok(measures_of(q, &deals, &[], &[], &responses))
+    }
+}
+
+/// The report from its rows.
+fn measures_of(
+    q: &ReportQuery,
+    deals: &[ClosedDeal],
+    open: &[OpenDeals],
+    stays: &[StageStay],
+    responses: &[LeadResponse],
+) -> MeasuresReport {
+    let mut total = Rows::default();
+    let mut groups: BTreeMap<String, Rows<'_>> = BTreeMap::new();
+    for d in deals {
+        total.deals.push(d);
+        rows_of(&mut groups, d.group.as_deref()).deals.push(d);
+    }
+    for o in open {
+        total.open.push(o);
+        rows_of(&mut groups, o.group.as_deref()).open.push(o);
+    }
+    for s in stays {
+        total.stays.push(s);
+        rows_of(&mut groups, s.group.as_deref()).stays.push(s);
+    }
+    for r in responses {
+        total.responses.push(r);
+        rows_of(&mut groups, r.group.as_deref()).responses.push(r);
+    }
+    let groups = if q.by == closer_domain::reports::Breakdown::Total {
+        Vec::new()
+    } else {
+        let mut g: Vec<_> = groups
+            .into_iter()
+            .map(|(k, rows)| measure(k, &rows))
+            .collect();
+        g.sort_by(|a, b| {
+            b.closed_deals
+                .cmp(&a.closed_deals)
+                .then(a.group.cmp(&b.group))
+        });
+        g
+    };
+    MeasuresReport {
+        query: Echo::of(q),
+        total: measure("total".into(), &total),
+        groups,
     }
 }
