@@ -23,6 +23,25 @@ fn hours_after(t: Timestamp, hours: u64) -> Timestamp {
     Timestamp::new(t.get() + Duration::from_hours(hours))
 }
 
+/// A call with `contact` made at `at`, logged at `logged`.
+fn call(
+    contact: closer_domain::ContactId,
+    at: Timestamp,
+    logged: Timestamp,
+) -> closer_domain::pipeline::Activity {
+    closer_domain::pipeline::Activity {
+        id: ActivityId::new(),
+        contact_id: contact,
+        deal_id: None,
+        kind: ActivityKind::Call,
+        occurred_at: at,
+        owner_id: None,
+        outcome: None,
+        text: None,
+        created_at: logged,
+    }
+}
+
 pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn Store>) {
     let ws = workspace(&*store, "reports").await;
     let other = workspace(&*store, "reports-other").await;
@@ -64,18 +83,8 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
     req.now = hours_after(base, 1);
     let contact = store.upsert_contact(ws, req).await.unwrap().contact;
     versions.push(store.data_version(ws).await.unwrap());
-    let call = closer_domain::pipeline::Activity {
-        id: ActivityId::new(),
-        contact_id: contact.id,
-        deal_id: None,
-        kind: ActivityKind::Call,
-        occurred_at: hours_after(base, 2),
-        owner_id: None,
-        outcome: None,
-        text: None,
-        created_at: hours_after(base, 2),
-    };
-    store.add_activity(ws, &call).await.unwrap();
+    let first_call = call(contact.id, hours_after(base, 2), hours_after(base, 2));
+    store.add_activity(ws, &first_call).await.unwrap();
     let to_prospect = StageMove {
         contact: contact.id,
         from: Stage::Lead,
@@ -388,18 +397,8 @@ pub async fn deal_paths_follow_late_links_and_activities(store: Arc<dyn Store>) 
     assert_eq!(touches(&after, ConversionKind::Deal), [(1, 1)], "{after:?}");
     assert_eq!(touches(&after, ConversionKind::Won), [(1, 1)], "{after:?}");
     // A call made before the win, logged afterwards.
-    let call = closer_domain::pipeline::Activity {
-        id: ActivityId::new(),
-        contact_id: contact.id,
-        deal_id: None,
-        kind: ActivityKind::Call,
-        occurred_at: hours_after(base, 2),
-        owner_id: None,
-        outcome: None,
-        text: None,
-        created_at: Timestamp::now(),
-    };
-    store.add_activity(ws, &call).await.unwrap();
+    let late_call = call(contact.id, hours_after(base, 2), Timestamp::now());
+    store.add_activity(ws, &late_call).await.unwrap();
     let closed = store
         .closed_deals(ws, period, &Breakdown::Total)
         .await
