@@ -116,6 +116,18 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
             .clone()
     }
 
+    /// Forgets `key`'s gate once nobody waits on it: report pages are keyed by any period a
+    /// user asks for, so gates kept forever would grow without bound.
+    fn ungate(&self, key: &K) {
+        let mut map = self
+            .computing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if map.get(key).is_some_and(|g| Arc::strong_count(g) == 1) {
+            map.remove(key);
+        }
+    }
+
     fn put(&self, key: K, version: String, value: Arc<V>) {
         let mut map = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if map.len() >= KEEP
@@ -165,13 +177,20 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
             None => {}
         }
         let gate = self.gate(&key);
-        let _turn = gate.lock().await;
-        if let Some((hit, _)) = self.get(&key, &version) {
-            return Ok(Cached::Fresh(hit));
-        }
-        let value = Arc::new(compute().await?);
-        self.put(key, version, value.clone());
-        Ok(Cached::Fresh(value))
+        let computed = {
+            let _turn = gate.lock().await;
+            match self.get(&key, &version) {
+                Some((hit, _)) => Ok(hit),
+                None => compute().await.map(|v| {
+                    let v = Arc::new(v);
+                    self.put(key.clone(), version, v.clone());
+                    v
+                }),
+            }
+        };
+        drop(gate);
+        self.ungate(&key);
+        computed.map(Cached::Fresh)
     }
 }
 
@@ -221,5 +240,39 @@ impl App {
                 tracing::warn!(error = %e, "warming a dashboard failed");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn values_are_computed_once_and_gates_do_not_pile_up() {
+        let cache: Arc<ReportCache<u32, u32>> = Arc::default();
+        let computed = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        for key in 0..300 {
+            for _ in 0..2 {
+                let counter = computed.clone();
+                let got = cache
+                    .fetch(key, "v1".into(), move || async move {
+                        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        Ok(key * 2)
+                    })
+                    .await
+                    .unwrap();
+                assert_eq!(*got.value(), key * 2);
+            }
+        }
+        assert_eq!(
+            computed.load(std::sync::atomic::Ordering::SeqCst),
+            300,
+            "the second ask of each key is kept"
+        );
+        assert!(
+            cache.computing.lock().unwrap().is_empty(),
+            "no gate outlives its computation"
+        );
+        assert!(cache.entries.lock().unwrap().len() <= KEEP);
     }
 }
