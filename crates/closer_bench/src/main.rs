@@ -5,6 +5,7 @@
 mod board;
 mod capture;
 mod ceiling;
+mod demo;
 mod http;
 mod load;
 mod pages;

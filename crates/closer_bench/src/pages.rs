@@ -8,7 +8,8 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, ensure};
 
-use crate::server::{Server, cli};
+use crate::demo::DemoArgs;
+use crate::server::cli;
 use crate::stats::{Auth, ms, summarize, time_requests};
 use crate::{Engine, ServerArgs};
 
@@ -16,12 +17,8 @@ use crate::{Engine, ServerArgs};
 pub struct PagesArgs {
     #[command(flatten)]
     pub server: ServerArgs,
-    /// Leads `closer demo` generates when no `--database` is given.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub contacts: u64,
-    /// A database already holding a `demo` workspace (kept afterwards).
-    #[arg(long)]
-    pub database: Option<String>,
+    #[command(flatten)]
+    pub demo: DemoArgs,
     /// Timed requests per page.
     #[arg(long, default_value_t = 10)]
     pub requests: usize,
@@ -87,16 +84,8 @@ async fn sign_in(
 }
 
 pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
-    let server = Server::start_on(&args.server, args.database.as_deref()).await?;
+    let (server, _) = args.demo.start(&args.server, None).await?;
     let url = server.database_url().to_owned();
-    if args.database.is_none() {
-        let n = args.contacts.to_string();
-        cli(
-            &args.server.closer,
-            &url,
-            &["demo", "--contacts", &n, "--workspace", "demo"],
-        )?;
-    }
     let email = format!(
         "bench-{}@demo.example",
         &uuid::Uuid::new_v4().simple().to_string()[..8]

@@ -3,11 +3,10 @@
 //! each report for a 12-month range one request at a time over loopback. `--database` reuses
 //! a database filled before (its `demo` workspace) instead of generating again.
 
-use std::time::Instant;
-
 use anyhow::Context;
 
-use crate::server::{Server, cli};
+use crate::demo::DemoArgs;
+use crate::server::cli;
 use crate::stats::{Auth, ms, summarize, time_requests};
 use crate::{Engine, ServerArgs};
 
@@ -15,13 +14,8 @@ use crate::{Engine, ServerArgs};
 pub struct ReportsArgs {
     #[command(flatten)]
     pub server: ServerArgs,
-    /// Leads `closer demo` generates (visitors are about ten times as many).
-    #[arg(long, default_value_t = 1_000_000)]
-    pub contacts: u64,
-    /// A database already holding a `demo` workspace (kept afterwards); default: a fresh one,
-    /// filled and dropped.
-    #[arg(long)]
-    pub database: Option<String>,
+    #[command(flatten)]
+    pub demo: DemoArgs,
     /// Timed requests per report.
     #[arg(long, default_value_t = 20)]
     pub requests: usize,
@@ -31,29 +25,15 @@ pub struct ReportsArgs {
 }
 
 pub async fn run(args: &ReportsArgs) -> anyhow::Result<()> {
-    let server = Server::start_on(&args.server, args.database.as_deref()).await?;
+    let (server, filled) = args.demo.start(&args.server, Some(&args.until)).await?;
     let url = server.database_url().to_owned();
-    if args.database.is_none() {
-        let started = Instant::now();
-        let contacts = args.contacts.to_string();
-        let out = cli(
-            &args.server.closer,
-            &url,
-            &[
-                "demo",
-                "--contacts",
-                &contacts,
-                "--workspace",
-                "demo",
-                "--until",
-                &args.until,
-            ],
-        )?;
+    if let Some(filled) = filled {
         println!(
-            "`closer demo --contacts {contacts}` on {:?}: {:.1} s — {}",
+            "`closer demo --contacts {}` on {:?}: {:.1} s — {}",
+            args.demo.contacts,
             args.server.engine,
-            started.elapsed().as_secs_f64(),
-            out.trim()
+            filled.took.as_secs_f64(),
+            filled.said
         );
     }
     let token = cli(

@@ -84,6 +84,18 @@ pub enum Claim {
     OwnedByOther,
 }
 
+impl Claim {
+    /// When the conditional write changed nothing: what the contact's owner, read after it,
+    /// says (`None`: no such contact in the workspace).
+    pub fn missed(owner: Option<Option<UserId>>, user: UserId) -> Result<Self, StoreError> {
+        match owner {
+            None => Err(StoreError::NotFound),
+            Some(Some(o)) if o == user => Ok(Self::AlreadyOwned),
+            Some(_) => Ok(Self::OwnedByOther),
+        }
+    }
+}
+
 /// Keyset position: the sort column's value and the id of the last row seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {

@@ -470,11 +470,7 @@ impl ContactStore for PostgresStore {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(crate::error::db_err)?;
-        match owner {
-            None => Err(StoreError::NotFound),
-            Some(Some(o)) if o == user.0 => Ok(closer_store::Claim::AlreadyOwned),
-            Some(_) => Ok(closer_store::Claim::OwnedByOther),
-        }
+        closer_store::Claim::missed(owner.map(|o| o.map(closer_domain::UserId)), user)
     }
 
     async fn count_contacts(&self, ws: WorkspaceId) -> Result<u64, StoreError> {

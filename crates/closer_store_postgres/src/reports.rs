@@ -50,7 +50,7 @@ async fn rows<T>(
     ws: WorkspaceId,
     period: Period,
     by: &Breakdown,
-    map: impl Fn(&PgRow) -> Result<T, StoreError>,
+    mut map: impl FnMut(&PgRow) -> Result<T, StoreError> + Send,
 ) -> Result<Vec<T>, StoreError> {
     let prop = match by {
         Breakdown::Property(p) => Some(p.clone()),
@@ -109,25 +109,20 @@ impl ReportStore for PostgresStore {
                   or j.opportunity_at >= $2 or j.customer_at >= $2 or j.repeat_at >= $2) \
              and ($4::text is null or true)"
         );
-        // A `Mutex` only because the row mapper must be `Sync`; nothing contends for it.
-        let groups = std::sync::Mutex::new(GroupIndex::default());
+        let mut groups = GroupIndex::default();
         let rows = rows(&self.pool, &sql, ws, period, by, |r| {
             let mut reached = [None; 6];
             for (i, slot) in reached.iter_mut().enumerate() {
                 *slot = micros_opt(r, i + 1)?;
             }
             let group: Option<&str> = at(r, 0)?;
-            let group = groups
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .of(group);
-            Ok(JourneyRow { group, reached })
+            Ok(JourneyRow {
+                group: groups.of(group),
+                reached,
+            })
         })
         .await?;
-        Ok(groups
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .into_journeys(rows))
+        Ok(groups.into_journeys(rows))
     }
 
     async fn new_visitors(
