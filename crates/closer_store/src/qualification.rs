@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use closer_domain::qualification::{ScoreState, Signal, Temperature};
 use closer_domain::{Contact, ContactId, Event, Timestamp, WorkspaceId};
 
-use crate::{Cursor, Page, StoreError};
+use crate::StoreError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreRecord {
@@ -29,6 +29,13 @@ pub struct ScoreRecord {
 pub struct ScoringInput {
     pub contact: Contact,
     pub signals: Vec<Signal>,
+}
+
+/// A page of `scoring_page`: `next` is the last contact's id, to pass as the next `after`.
+#[derive(Debug, Clone)]
+pub struct ScoringPage {
+    pub items: Vec<ScoringInput>,
+    pub next: Option<ContactId>,
 }
 
 /// Pairs a page of contacts with their timelines (as `timelines` returns them): for adapters
@@ -122,15 +129,19 @@ pub trait QualificationStore {
         contacts: &[ContactId],
     ) -> Result<Vec<Event>, StoreError>;
 
-    /// A page of the workspace's contacts in creation order (`after`: the previous page's
-    /// `next`), each with its signals in time order (what `timelines` holds for it, as
-    /// `Signal::from_event` reads it): what `closer rescore` reads, page after page.
+    /// A page of the workspace's contacts in id order (`after`: the previous page's `next`),
+    /// each with its signals in time order (what `timelines` holds for it, as
+    /// `Signal::from_event` reads it): what `closer rescore` reads, page after page. Id order,
+    /// not creation order: ids are time-ordered (UUIDv7) and are the key contacts, their
+    /// tracked events and their score records are stored under, so a rescore reads and writes
+    /// each of those in key order instead of at random (imported or demo contacts are often
+    /// created out of their `created_at` order).
     async fn scoring_page(
         &self,
         workspace: WorkspaceId,
-        after: Option<Cursor>,
+        after: Option<ContactId>,
         limit: u32,
-    ) -> Result<Page<ScoringInput>, StoreError>;
+    ) -> Result<ScoringPage, StoreError>;
 }
 
 /// The name `save_score` reports a lost race under.

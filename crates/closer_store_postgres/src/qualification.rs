@@ -6,8 +6,7 @@ use async_trait::async_trait;
 use closer_domain::qualification::Temperature;
 use closer_domain::{ContactId, Event, EventId, EventKind, Timestamp, WorkspaceId};
 use closer_store::{
-    ContactQuery, ContactSort, ContactStore, Cursor, Page, QualificationStore, SCORE_VERSION,
-    ScoreRecord, ScoringInput, StoreError, scoring_inputs,
+    QualificationStore, SCORE_VERSION, ScoreRecord, ScoringPage, StoreError, scoring_inputs,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -16,6 +15,7 @@ use uuid::Uuid;
 
 use crate::PostgresStore;
 use crate::error::db_err;
+use crate::rows::CONTACT_COLUMNS;
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -304,21 +304,36 @@ impl QualificationStore for PostgresStore {
     async fn scoring_page(
         &self,
         ws: WorkspaceId,
-        after: Option<Cursor>,
+        after: Option<ContactId>,
         limit: u32,
-    ) -> Result<Page<ScoringInput>, StoreError> {
-        let query = ContactQuery {
-            sort: ContactSort::CreatedAsc,
-            limit,
-            after,
-            ..ContactQuery::default()
+    ) -> Result<ScoringPage, StoreError> {
+        // Along the primary key (see the port): contacts, their copied tracked events
+        // (`contact_traffic`, keyed by contact) and score records are each visited in order.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {CONTACT_COLUMNS} from contacts where workspace_id = $1 and id > $2 \
+             order by id limit $3"
+        )))
+        .bind(ws.0)
+        .bind(after.map_or(Uuid::nil(), |c| c.0))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut contacts = rows
+            .iter()
+            .map(crate::rows::contact)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if contacts.len() > limit as usize {
+            contacts.truncate(limit as usize);
+            contacts.last().map(|c| c.id)
+        } else {
+            None
         };
-        let page = self.list_contacts(ws, &query).await?;
-        let ids: Vec<ContactId> = page.items.iter().map(|c| c.id).collect();
+        let ids: Vec<ContactId> = contacts.iter().map(|c| c.id).collect();
         let events = self.timelines(ws, &ids).await?;
-        Ok(Page {
-            items: scoring_inputs(page.items, &events),
-            next: page.next,
+        Ok(ScoringPage {
+            items: scoring_inputs(contacts, &events),
+            next,
         })
     }
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use closer_domain::qualification::Signal;
 use closer_domain::{ContactId, Event, EventId, EventKind, WorkspaceId};
-use closer_store::{Cursor, Page, ScoringInput, StoreError};
+use closer_store::{ScoringInput, ScoringPage, StoreError};
 use rusqlite::{Connection, OpenFlags, params_from_iter, types::Value as Sql};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -71,9 +71,9 @@ impl BulkReader {
         &self,
         path: &Path,
         ws: WorkspaceId,
-        after: Option<Cursor>,
+        after: Option<ContactId>,
         limit: u32,
-    ) -> Result<Page<ScoringInput>, StoreError> {
+    ) -> Result<ScoringPage, StoreError> {
         self.with(path, |conn| {
             conn.execute_batch("begin").map_err(rs_err)?;
             let page = scoring_page(conn, ws, after, limit);
@@ -86,18 +86,20 @@ impl BulkReader {
 fn scoring_page(
     conn: &Connection,
     ws: WorkspaceId,
-    after: Option<Cursor>,
+    after: Option<ContactId>,
     limit: u32,
-) -> Result<Page<ScoringInput>, StoreError> {
+) -> Result<ScoringPage, StoreError> {
+    // Along the primary key: other workspaces' contacts in the range are read and skipped,
+    // which costs less than a (workspace, id) index every capture would have to maintain.
     let mut stmt = conn
         .prepare_cached(&format!(
-            "select {CONTACT_COLUMNS} from contacts where workspace_id = ?1 \
-             and (created_at, id) > (?2, ?3) order by created_at, id limit ?4"
+            "select {CONTACT_COLUMNS} from contacts where id > ?2 and workspace_id = ?1 \
+             order by id limit ?3"
         ))
         .map_err(rs_err)?;
-    let (at, id) = after.map_or((i64::MIN, Uuid::nil()), |c| (c.at.unix_micros(), c.id));
+    let id = after.map_or(Uuid::nil(), |c| c.0);
     let mut rows = stmt
-        .query(rusqlite::params![ws.0, at, id, i64::from(limit) + 1])
+        .query(rusqlite::params![ws.0, id, i64::from(limit) + 1])
         .map_err(rs_err)?;
     let mut contacts = Vec::with_capacity(limit as usize + 1);
     while let Some(r) = rows.next().map_err(rs_err)? {
@@ -105,10 +107,7 @@ fn scoring_page(
     }
     let next = if contacts.len() > limit as usize {
         contacts.truncate(limit as usize);
-        contacts.last().map(|c| Cursor {
-            at: c.created_at,
-            id: c.id.0,
-        })
+        contacts.last().map(|c| c.id)
     } else {
         None
     };
@@ -170,7 +169,7 @@ fn scoring_page(
             ScoringInput { contact, signals }
         })
         .collect();
-    Ok(Page { items, next })
+    Ok(ScoringPage { items, next })
 }
 
 /// `?2, ?3, …` for `contacts`, and the values: the workspace first.

@@ -4,9 +4,7 @@
 use async_trait::async_trait;
 use closer_domain::qualification::Temperature;
 use closer_domain::{ContactId, Event, Timestamp, WorkspaceId};
-use closer_store::{
-    Cursor, Page, QualificationStore, SCORE_VERSION, ScoreRecord, ScoringInput, StoreError,
-};
+use closer_store::{QualificationStore, SCORE_VERSION, ScoreRecord, ScoringPage, StoreError};
 use rusqlite::{OptionalExtension, params};
 use sqlx::sqlite::SqliteRow;
 
@@ -311,9 +309,9 @@ impl QualificationStore for SqliteStore {
     async fn scoring_page(
         &self,
         ws: WorkspaceId,
-        after: Option<Cursor>,
+        after: Option<ContactId>,
         limit: u32,
-    ) -> Result<Page<ScoringInput>, StoreError> {
+    ) -> Result<ScoringPage, StoreError> {
         let (path, bulk) = (self.path.clone(), self.bulk.clone());
         tokio::task::spawn_blocking(move || bulk.scoring_page(&path, ws, after, limit))
             .await

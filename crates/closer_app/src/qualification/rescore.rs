@@ -2,8 +2,8 @@
 //! in force (after a rules change), in pages: one read for the page's contacts and their
 //! signals, one transaction for their records. Memory stays at a few pages.
 
-use closer_domain::{Timestamp, WorkspaceId};
-use closer_store::{Cursor, Page, ScoringInput};
+use closer_domain::{ContactId, Timestamp, WorkspaceId};
+use closer_store::ScoringPage;
 use tokio::task::JoinHandle;
 
 use super::score::{due_move, record_for, replay_signals};
@@ -80,8 +80,8 @@ impl App {
     fn read_page(
         &self,
         ws: WorkspaceId,
-        after: Option<Cursor>,
-    ) -> JoinHandle<Result<Page<ScoringInput>, AppError>> {
+        after: Option<ContactId>,
+    ) -> JoinHandle<Result<ScoringPage, AppError>> {
         let app = self.clone();
         tokio::spawn(async move { Ok(app.store().scoring_page(ws, after, PAGE).await?) })
     }

@@ -324,15 +324,35 @@ pub async fn tracked_hits_of_contacts_are_reported_and_timelines_read_in_bulk(
             .any(|e| e.properties["path"] == "/before-link"),
         "{plain_events:?}"
     );
-    // The rescore read: contacts in creation order, page by page, each with its timeline's
-    // signals (what `Signal::from_event` makes of `timelines`), whatever way the adapter reads.
+    // The rescore read: contacts in id order, page by page, each with its timeline's signals
+    // (what `Signal::from_event` makes of `timelines`), whatever way the adapter reads. A
+    // contact of another workspace whose id falls between this one's is skipped.
+    let between = workspace(&*store, "timelines-between").await;
+    let stranger = store
+        .upsert_contact(between, upsert(draft("between@example.com")))
+        .await
+        .unwrap()
+        .contact;
+    let third = store
+        .upsert_contact(ws, upsert(draft("third@example.com")))
+        .await
+        .unwrap()
+        .contact;
     let first = store.scoring_page(ws, None, 1).await.unwrap();
     assert_eq!(first.items.len(), 1);
+    assert_eq!(first.next, Some(first.items[0].contact.id));
     let second = store.scoring_page(ws, first.next, 10).await.unwrap();
     assert_eq!(second.next, None);
-    let inputs: Vec<_> = first.items.into_iter().chain(second.items).collect();
+    let mut inputs: Vec<_> = first.items.into_iter().chain(second.items).collect();
     let order: Vec<ContactId> = inputs.iter().map(|i| i.contact.id).collect();
-    assert_eq!(order, vec![c.id, plain.id]);
+    let mut expected = vec![c.id, plain.id, third.id];
+    expected.sort_by_key(|id| id.0);
+    assert_eq!(order, expected);
+    let theirs = store.scoring_page(between, None, 10).await.unwrap();
+    let theirs: Vec<ContactId> = theirs.items.iter().map(|i| i.contact.id).collect();
+    assert_eq!(theirs, vec![stranger.id]);
+    inputs.retain(|i| i.contact.id != third.id);
+    inputs.sort_by_key(|i| i.contact.id != c.id);
     for input in &inputs {
         let from_timeline: Vec<Signal> = store
             .timelines(ws, &[input.contact.id])
