@@ -99,7 +99,6 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let warm_app = app.clone();
     let server = Application::build(config, app)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -108,8 +107,8 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         println!("sign in as {email} with the password {password} (workspace demo)");
     }
     tracing::info!(address = %server.local_addr(), engine, "closer is ready at http://{}", server.local_addr());
-    // The dashboards people open first, computed while nobody waits for them.
-    tokio::spawn(async move { warm_app.warm_dashboards().await });
+    // The dashboards and report pages people open, computed while nobody waits for them.
+    server.spawn_report_warming();
     server
         .run_until(shutdown_signal())
         .await

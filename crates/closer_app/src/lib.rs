@@ -34,7 +34,8 @@ pub use qualification::{
 /// The dashboard's parts and the reports as sections of rows, for the interfaces.
 pub mod reports_view {
     pub use crate::reports::{
-        Bucket, Cached, Change, ChannelRow, FRESH_FOR, ReportCache, SHOWN_FOR, sections,
+        Bucket, Cached, Change, ChannelRow, FRESH_FOR, ReportCache, SHOWN_FOR, WANTED_FOR,
+        WARM_EVERY, sections,
     };
 }
 pub use reports::{

@@ -22,6 +22,12 @@ pub struct PagesArgs {
     /// Timed requests per page.
     #[arg(long, default_value_t = 10)]
     pub requests: usize,
+    /// Seconds to wait after the server starts before timing anything. The server computes
+    /// each workspace's default dashboards and report pages in the background when it starts:
+    /// with 0, "first" is a visit the moment the server is up (waiting on that work); with
+    /// enough seconds for it to finish, the first visit to a server that has been running.
+    #[arg(long, default_value_t = 0)]
+    pub settle: u64,
 }
 
 /// `closer user passwd`, which reads the password from standard input.
@@ -111,6 +117,10 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let cookie = sign_in(&client, &server.base, &email, &password).await?;
+    if args.settle > 0 {
+        eprintln!("waiting {} s for the server's report warmer", args.settle);
+        tokio::time::sleep(std::time::Duration::from_secs(args.settle)).await;
+    }
 
     // A contact to open: the first of the list.
     let list = client

@@ -139,6 +139,7 @@ impl WebConfig {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    state: AppState,
     app: App,
     addr: SocketAddr,
     public_url: String,
@@ -169,9 +170,32 @@ impl Application {
         Ok(Self {
             listener,
             app,
-            router: router(state),
+            router: router(state.clone()),
+            state,
             addr,
             public_url,
+        })
+    }
+
+    /// Keeps the dashboards and report pages people use computed in the background: first
+    /// each workspace's default views (so the first visit after a start does not wait), then,
+    /// every `WARM_EVERY`, those asked for lately whose data changed or whose figures would
+    /// soon be too old to show (`ReportCache::keep_warm`). `closer serve` starts it; tests
+    /// that count computations do not.
+    pub fn spawn_report_warming(&self) -> tokio::task::JoinHandle<()> {
+        let st = self.state.clone();
+        tokio::spawn(async move {
+            for ws in st.app.workspaces_with_users().await {
+                st.app.warm_dashboards(ws, &ui::dashboard::PERIODS).await;
+                ui::reports::warm(&st, ws).await;
+            }
+            let mut tick = tokio::time::interval(closer_app::reports_view::WARM_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                st.app.keep_dashboards_warm().await;
+                st.report_pages.keep_warm(&st.app).await;
+            }
         })
     }
 

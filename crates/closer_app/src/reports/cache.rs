@@ -12,12 +12,22 @@
 //! Tracked visits alone do not change the version, so visitor counts may lag `FRESH_FOR`.
 //! Works across several closer processes: each keeps its own entries, and the version comes
 //! from the database.
+//!
+//! The server also keeps entries warm (`keep_warm`, every `WARM_EVERY`): an entry someone
+//! asked for within `WANTED_FOR` is recomputed in the background once it is older than
+//! `FRESH_FOR` and its data changed, and before it would outlive `SHOWN_FOR`. So a dashboard
+//! people use is never computed while they wait, however long they stay away; only a view
+//! nobody asked for in a day (or since the start) is.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::hash::Hash;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// Tokio's clock, which tests can pause and advance.
+use tokio::time::Instant;
 
 use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::Period;
@@ -32,11 +42,23 @@ pub const SHOWN_FOR: Duration = Duration::from_mins(15);
 /// Entries kept at most per cache (the oldest go first).
 const KEEP: usize = 256;
 const DAY: Duration = Duration::from_hours(24);
+/// How often the server's warmer looks over the kept entries.
+pub const WARM_EVERY: Duration = Duration::from_mins(1);
+/// Entries asked for within this long are kept warm.
+pub const WANTED_FOR: Duration = DAY;
+
+/// Computes an entry's value again: kept with it, so the warmer can without a viewer.
+type Compute<V> =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<V, AppError>> + Send>> + Send + Sync>;
 
 struct Entry<V> {
+    ws: WorkspaceId,
     version: String,
     at: Instant,
+    /// When someone last asked for it.
+    asked: Instant,
     value: Arc<V>,
+    compute: Compute<V>,
 }
 
 /// Computed values (dashboards, report pages) by key, each with the data version it was
@@ -58,6 +80,14 @@ impl<K, V> Default for ReportCache<K, V> {
             computing: Mutex::default(),
         }
     }
+}
+
+/// A value just computed, with what the cache keeps beside it.
+struct Made<V> {
+    ws: WorkspaceId,
+    version: String,
+    value: Arc<V>,
+    compute: Compute<V>,
 }
 
 /// A value as the cache has it.
@@ -83,10 +113,11 @@ impl Cached<Dashboard> {
 }
 
 impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> ReportCache<K, V> {
-    /// The entry and whether it is fresh, if one may be shown.
+    /// The entry and whether it is fresh, if one may be shown (noted as asked for).
     fn get(&self, key: &K, version: &str) -> Option<(Arc<V>, bool)> {
-        let map = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let e = map.get(key)?;
+        let mut map = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let e = map.get_mut(key)?;
+        e.asked = Instant::now();
         let age = e.at.elapsed();
         let fresh = e.version == version && age < FRESH_FOR;
         (fresh || age < SHOWN_FOR).then(|| (e.value.clone(), fresh))
@@ -128,37 +159,117 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
         }
     }
 
-    fn put(&self, key: K, version: String, value: Arc<V>) {
+    /// Keeps `value`; `asked` is when someone last asked for it (the warmer passes the kept
+    /// entry's, so its own refreshes do not keep an entry wanted).
+    fn put(&self, key: K, made: Made<V>, asked: Instant) {
         let mut map = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= KEEP
-            && let Some(oldest) = map.iter().min_by_key(|(_, e)| e.at).map(|(k, _)| k.clone())
+        if !map.contains_key(&key)
+            && map.len() >= KEEP
+            && let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, e)| e.asked)
+                .map(|(k, _)| k.clone())
         {
             map.remove(&oldest);
         }
         map.insert(
             key,
             Entry {
-                version,
+                ws: made.ws,
+                version: made.version,
                 at: Instant::now(),
-                value,
+                asked,
+                value: made.value,
+                compute: made.compute,
             },
         );
     }
 
-    /// The value of `key` at data version `version`: kept while fresh; the kept one while
-    /// `compute` runs in the background once it is stale (but younger than `SHOWN_FOR`);
-    /// otherwise computed now, once for everyone asking at the same time. `compute` may be
-    /// called from a background task, so it owns what it needs.
+    /// Recomputes, in turn, each entry asked for within `WANTED_FOR` that is older than
+    /// `FRESH_FOR` and either counts data that changed since or would soon outlive
+    /// `SHOWN_FOR`. One at a time: the warmer must not take both cores from the people using
+    /// the server. Entries a viewer is already refreshing are left to that viewer.
+    pub async fn keep_warm(self: &Arc<Self>, app: &App) {
+        self.keep_warm_with(|ws| {
+            let app = app.clone();
+            async move { app.data_version(ws).await }
+        })
+        .await;
+    }
+
+    /// `keep_warm` with the workspaces' data versions read by `version_of`.
+    async fn keep_warm_with<F, Fut>(self: &Arc<Self>, version_of: F)
+    where
+        F: Fn(WorkspaceId) -> Fut,
+        Fut: Future<Output = Result<String, AppError>>,
+    {
+        let candidates: Vec<_> = {
+            let map = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+            map.iter()
+                .filter(|(_, e)| e.asked.elapsed() < WANTED_FOR && e.at.elapsed() >= FRESH_FOR)
+                .map(|(k, e)| {
+                    let soon_gone = e.at.elapsed() + 2 * WARM_EVERY >= SHOWN_FOR;
+                    (k.clone(), e.ws, e.version.clone(), soon_gone, e.asked)
+                })
+                .collect()
+        };
+        let mut versions: HashMap<WorkspaceId, String> = HashMap::new();
+        for (key, ws, kept_version, soon_gone, asked) in candidates {
+            let version = match versions.get(&ws) {
+                Some(v) => v.clone(),
+                None => match version_of(ws).await {
+                    Ok(v) => versions.entry(ws).or_insert(v).clone(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "keeping reports warm: reading a data version failed");
+                        continue;
+                    }
+                },
+            };
+            if (version == kept_version && !soon_gone) || !self.claim(&key) {
+                continue;
+            }
+            let compute = self
+                .entries
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&key)
+                .map(|e| e.compute.clone());
+            if let Some(compute) = compute {
+                match compute().await {
+                    Ok(v) => {
+                        let made = Made {
+                            ws,
+                            version,
+                            value: Arc::new(v),
+                            compute,
+                        };
+                        self.put(key.clone(), made, asked);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "keeping a report warm failed"),
+                }
+            }
+            self.release(&key);
+        }
+    }
+
+    /// The value of `key` (of workspace `ws`) at data version `version`: kept while fresh;
+    /// the kept one while `compute` runs in the background once it is stale (but younger
+    /// than `SHOWN_FOR`); otherwise computed now, once for everyone asking at the same time.
+    /// `compute` is kept with the value and may be called again from a background task (by
+    /// the warmer too), so it owns what it needs and works out relative periods ("the last
+    /// 90 days") each time it runs.
     pub async fn fetch<F, Fut>(
         self: &Arc<Self>,
+        ws: WorkspaceId,
         key: K,
         version: String,
         compute: F,
     ) -> Result<Cached<V>, AppError>
     where
-        F: FnOnce() -> Fut + Send + 'static,
+        F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<V, AppError>> + Send + 'static,
     {
+        let compute: Compute<V> = Arc::new(move || Box::pin(compute()));
         match self.get(&key, &version) {
             Some((hit, true)) => return Ok(Cached::Fresh(hit)),
             Some((kept, false)) => {
@@ -166,7 +277,15 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
                     let cache = self.clone();
                     tokio::spawn(async move {
                         match compute().await {
-                            Ok(v) => cache.put(key.clone(), version, Arc::new(v)),
+                            Ok(v) => {
+                                let made = Made {
+                                    ws,
+                                    version,
+                                    value: Arc::new(v),
+                                    compute,
+                                };
+                                cache.put(key.clone(), made, Instant::now());
+                            }
                             Err(e) => tracing::warn!(error = %e, "refreshing a report failed"),
                         }
                         cache.release(&key);
@@ -182,9 +301,15 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
             match self.get(&key, &version) {
                 Some((hit, _)) => Ok(hit),
                 None => compute().await.map(|v| {
-                    let v = Arc::new(v);
-                    self.put(key.clone(), version, v.clone());
-                    v
+                    let value = Arc::new(v);
+                    let made = Made {
+                        ws,
+                        version,
+                        value: value.clone(),
+                        compute,
+                    };
+                    self.put(key.clone(), made, Instant::now());
+                    value
                 }),
             }
         };
@@ -213,13 +338,22 @@ impl App {
         let channel = channel.map(str::to_owned);
         self.inner
             .dashboards
-            .fetch(key, version, move || async move {
-                let to = Timestamp::now();
-                let from = Timestamp::new(to.get() - DAY * days);
-                app.dashboard(ws, Period { from, to }, channel.as_deref())
-                    .await
+            .fetch(ws, key, version, move || {
+                let (app, channel) = (app.clone(), channel.clone());
+                async move {
+                    let to = Timestamp::now();
+                    let from = Timestamp::new(to.get() - DAY * days);
+                    app.dashboard(ws, Period { from, to }, channel.as_deref())
+                        .await
+                }
             })
             .await
+    }
+
+    /// Recomputes the dashboards people use before they are asked for again
+    /// (`ReportCache::keep_warm`); the server runs it every `WARM_EVERY`.
+    pub async fn keep_dashboards_warm(&self) {
+        self.inner.dashboards.keep_warm(self).await;
     }
 
     /// The workspace's data version (`ReportStore::data_version`): what a cache of computed
@@ -228,15 +362,25 @@ impl App {
         Ok(self.store().data_version(ws).await?)
     }
 
-    /// Computes every workspace's default dashboard (90 days, all channels) in the
-    /// background, so the first view after a start does not wait for it. Run by the server.
-    pub async fn warm_dashboards(&self) {
+    /// The workspaces someone can sign in to: those whose reports are worth warming.
+    pub async fn workspaces_with_users(&self) -> Vec<WorkspaceId> {
         let Ok(workspaces) = self.list_workspaces().await else {
-            return;
+            return Vec::new();
         };
+        let mut with_users = Vec::new();
         for ws in workspaces {
-            let has_users = self.users(ws.id).await.is_ok_and(|u| !u.is_empty());
-            if has_users && let Err(e) = self.dashboard_for(ws.id, 90, None).await {
+            if self.users(ws.id).await.is_ok_and(|u| !u.is_empty()) {
+                with_users.push(ws.id);
+            }
+        }
+        with_users
+    }
+
+    /// Computes a workspace's dashboards for each of `periods` (days; all channels) in the
+    /// background, so the first views after a start do not wait for them. Run by the server.
+    pub async fn warm_dashboards(&self, ws: WorkspaceId, periods: &[u32]) {
+        for &days in periods {
+            if let Err(e) = self.dashboard_for(ws, days, None).await {
                 tracing::warn!(error = %e, "warming a dashboard failed");
             }
         }
@@ -255,10 +399,18 @@ mod tests {
             for _ in 0..2 {
                 let counter = computed.clone();
                 let got = cache
-                    .fetch(key, "v1".into(), move || async move {
-                        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        Ok(key * 2)
-                    })
+                    .fetch(
+                        WorkspaceId(uuid::Uuid::nil()),
+                        key,
+                        "v1".into(),
+                        move || {
+                            let counter = counter.clone();
+                            async move {
+                                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                Ok(key * 2)
+                            }
+                        },
+                    )
                     .await
                     .unwrap();
                 assert_eq!(*got.value(), key * 2);
@@ -274,5 +426,87 @@ mod tests {
             "no gate outlives its computation"
         );
         assert!(cache.entries.lock().unwrap().len() <= KEEP);
+    }
+
+    /// A cache of one key whose computations are counted, and a version to report.
+    struct Warmed {
+        cache: Arc<ReportCache<u32, u32>>,
+        computed: Arc<std::sync::atomic::AtomicU32>,
+        version: Arc<Mutex<String>>,
+    }
+
+    impl Warmed {
+        fn computed(&self) -> u32 {
+            self.computed.load(std::sync::atomic::Ordering::SeqCst)
+        }
+
+        fn set_version(&self, v: &str) {
+            *self.version.lock().unwrap() = v.to_owned();
+        }
+
+        async fn ask(&self) -> Cached<u32> {
+            let counter = self.computed.clone();
+            let version = self.version.lock().unwrap().clone();
+            self.cache
+                .fetch(WorkspaceId(uuid::Uuid::nil()), 1, version, move || {
+                    let counter = counter.clone();
+                    async move { Ok(counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1) }
+                })
+                .await
+                .unwrap()
+        }
+
+        async fn warm(&self) {
+            let version = self.version.clone();
+            self.cache
+                .keep_warm_with(|_| {
+                    let v = version.lock().unwrap().clone();
+                    async move { Ok(v) }
+                })
+                .await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn entries_people_use_are_recomputed_before_they_are_asked_for_again() {
+        let w = Warmed {
+            cache: Arc::default(),
+            computed: Arc::default(),
+            version: Arc::new(Mutex::new("v1".into())),
+        };
+        // Just under SHOWN_FOR: an entry this old is recomputed before its next view.
+        let step = SHOWN_FOR.saturating_sub(WARM_EVERY);
+        assert!(matches!(w.ask().await, Cached::Fresh(v) if *v == 1));
+        // Young and unchanged, then old but unchanged: left alone.
+        w.warm().await;
+        tokio::time::advance(FRESH_FOR + Duration::from_secs(1)).await;
+        w.warm().await;
+        assert_eq!(w.computed(), 1);
+        // Its data changed: recomputed by the warmer, so the next viewer gets it fresh.
+        w.set_version("v2");
+        w.warm().await;
+        assert_eq!(w.computed(), 2);
+        assert!(matches!(w.ask().await, Cached::Fresh(v) if *v == 2));
+        // Unchanged, but about to outlive SHOWN_FOR: recomputed all the same.
+        tokio::time::advance(step).await;
+        w.warm().await;
+        assert_eq!(w.computed(), 3);
+        // Kept warm for a day after it was last asked for, then no longer, and gone once
+        // too old to show.
+        let mut since_asked = step;
+        while since_asked < WANTED_FOR {
+            tokio::time::advance(step).await;
+            since_asked += step;
+            w.warm().await;
+        }
+        let recomputed = w.computed();
+        assert!(
+            recomputed >= 3 + 24 * 60 / 15,
+            "kept warm while wanted: {recomputed}"
+        );
+        tokio::time::advance(SHOWN_FOR).await;
+        w.warm().await;
+        assert_eq!(w.computed(), recomputed, "not warmed once unwanted");
+        assert!(matches!(w.ask().await, Cached::Fresh(v) if *v == recomputed + 1));
     }
 }

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 pub use attribution::AttributionReport;
 pub(crate) use cache::DashboardCache;
-pub use cache::{Cached, FRESH_FOR, ReportCache, SHOWN_FOR};
+pub use cache::{Cached, FRESH_FOR, ReportCache, SHOWN_FOR, WANTED_FOR, WARM_EVERY};
 pub use dashboard::{Bucket, Change, ChannelRow, Dashboard};
 pub use funnel::{BottleneckReport, FunnelReport, FunnelStep, View};
 pub use measures::MeasuresReport;

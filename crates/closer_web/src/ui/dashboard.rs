@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The periods the filter offers, in days.
-const PERIODS: [u32; 4] = [7, 30, 90, 365];
+pub(crate) const PERIODS: [u32; 4] = [7, 30, 90, 365];
 
 /// A change as `+12.0%` (or nothing without a period before to compare with).
 fn change(c: &closer_app::reports_view::Change) -> Markup {

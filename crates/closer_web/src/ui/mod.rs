@@ -8,7 +8,7 @@ mod assets;
 mod board;
 mod contact;
 mod contacts;
-mod dashboard;
+pub(crate) mod dashboard;
 mod format;
 mod layout;
 mod login;

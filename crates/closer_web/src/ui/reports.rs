@@ -127,6 +127,61 @@ async fn compute(
     })
 }
 
+/// The request a page's parameters make ("the last 90 days" ends now).
+fn request_of(p: &[(String, String)]) -> Result<ReportRequest, closer_app::AppError> {
+    ReportRequest::parse(
+        param(p, "from"),
+        param(p, "to"),
+        param(p, "by"),
+        param(p, "view"),
+        param(p, "model"),
+    )
+    .map_err(closer_app::AppError::Invalid)
+}
+
+/// The page from the cache (see `ReportPages`), computed if it must be. The kept computation
+/// parses the parameters again each time it runs, so a refresh of a relative period counts up
+/// to its own moment.
+async fn cached(
+    st: &AppState,
+    ws: WorkspaceId,
+    name: &str,
+    p: Vec<(String, String)>,
+    version: String,
+) -> Result<closer_app::reports_view::Cached<ReportPage>, closer_app::AppError> {
+    let key = (
+        ws,
+        format!(
+            "{name}?{}",
+            serde_urlencoded::to_string(&p).unwrap_or_default()
+        ),
+    );
+    let (app, name) = (st.app.clone(), name.to_owned());
+    st.report_pages
+        .fetch(ws, key, version, move || {
+            let (app, name, p) = (app.clone(), name.clone(), p.clone());
+            async move { compute(&app, ws, &name, &request_of(&p)?).await }
+        })
+        .await
+}
+
+/// Computes each report's default page (the last 90 days, in total) for `ws`, so the first
+/// views after a start do not wait. Run by the server's warmer.
+pub async fn warm(st: &AppState, ws: WorkspaceId) {
+    for (name, _) in REPORTS {
+        let version = match st.app.data_version(ws).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "warming report pages failed");
+                return;
+            }
+        };
+        if let Err(e) = cached(st, ws, name, Vec::new(), version).await {
+            tracing::warn!(error = %e, report = name, "warming a report page failed");
+        }
+    }
+}
+
 fn controls(name: &str, p: &[(String, String)]) -> Markup {
     let by = param(p, "by").unwrap_or("");
     let by_choice = if by.starts_with("property:") {
@@ -197,14 +252,7 @@ async fn show(
             format!("Reports take no {k:?}."),
         ));
     }
-    let req = ReportRequest::parse(
-        param(&p, "from"),
-        param(&p, "to"),
-        param(&p, "by"),
-        param(&p, "view"),
-        param(&p, "model"),
-    )
-    .map_err(|e| Failure::from(closer_app::AppError::Invalid(e)))?;
+    let req = request_of(&p)?;
     let ws = user.0.user.workspace_id;
     let query = serde_urlencoded::to_string(&p).unwrap_or_default();
     if csv {
@@ -228,16 +276,7 @@ async fn show(
             .into_response());
     }
     let version = st.app.data_version(ws).await?;
-    let app = st.app.clone();
-    let key = (ws, format!("{name}?{query}"));
-    let computed = {
-        let name = name.clone();
-        st.report_pages
-            .fetch(key, version, move || async move {
-                compute(&app, ws, &name, &req).await
-            })
-            .await?
-    };
+    let computed = cached(&st, ws, &name, p.clone(), version).await?;
     let refreshing = matches!(computed, closer_app::reports_view::Cached::Refreshing(_));
     let ReportPage {
         sections: secs,
