@@ -185,7 +185,9 @@ fn seed(path: &std::path::Path, args: &RescoreArgs) -> anyhow::Result<u64> {
         eprint!("\rseeded {done} contacts, {events} events");
     }
     eprintln!();
-    conn.execute_batch("pragma wal_checkpoint(truncate); analyze;")?;
+    // No `analyze`: closer runs SQLite without statistics, and the rescore's plans must hold
+    // up without them (with them, a plan that sorts the whole workspace per page went unseen).
+    conn.execute_batch("pragma wal_checkpoint(truncate);")?;
     Ok(events)
 }
 

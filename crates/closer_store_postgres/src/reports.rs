@@ -74,11 +74,41 @@ async fn rows<T>(
     Ok(out)
 }
 
-/// A time as Unix microseconds, read without the `Timestamp` round trip (no 128-bit
-/// arithmetic on each of a million values).
+/// A time as Unix microseconds, read without a date-time on the way (see `Micros`).
 fn micros_opt(row: &PgRow, i: usize) -> Result<Option<i64>, StoreError> {
-    Ok(at::<Option<OffsetDateTime>>(row, i)?
-        .map(|t| t.unix_timestamp() * 1_000_000 + i64::from(t.microsecond())))
+    Ok(at::<Option<Micros>>(row, i)?.map(|m| m.0))
+}
+
+/// A `timestamptz` as Unix microseconds, decoded straight from PostgreSQL's binary form
+/// (microseconds since 2000-01-01) instead of through `OffsetDateTime`'s calendar arithmetic
+/// and back: a year's report decodes millions of them.
+struct Micros(i64);
+
+/// 2000-01-01T00:00:00Z in Unix microseconds.
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+impl sqlx::Type<sqlx::Postgres> for Micros {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <OffsetDateTime as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Postgres> for Micros {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        if let sqlx::postgres::PgValueFormat::Binary = value.format() {
+            let since_2000 = <i64 as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+            // `infinity` (i64::MAX) has no Unix time: refused, never wrapped.
+            return Ok(Micros(
+                since_2000
+                    .checked_add(PG_EPOCH_MICROS)
+                    .ok_or("timestamp out of range")?,
+            ));
+        }
+        let t = <OffsetDateTime as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+        Ok(Micros(
+            t.unix_timestamp() * 1_000_000 + i64::from(t.microsecond()),
+        ))
+    }
 }
 
 #[async_trait::async_trait]

@@ -91,9 +91,11 @@ fn scoring_page(
 ) -> Result<ScoringPage, StoreError> {
     // Along the primary key: other workspaces' contacts in the range are read and skipped,
     // which costs less than a (workspace, id) index every capture would have to maintain.
+    // `+workspace_id` keeps the planner off the (workspace, …) indexes: without statistics
+    // it would take one of them and sort the whole workspace for every page.
     let mut stmt = conn
         .prepare_cached(&format!(
-            "select {CONTACT_COLUMNS} from contacts where id > ?2 and workspace_id = ?1 \
+            "select {CONTACT_COLUMNS} from contacts where id > ?2 and +workspace_id = ?1 \
              order by id limit ?3"
         ))
         .map_err(rs_err)?;

@@ -163,6 +163,8 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
     /// entry's, so its own refreshes do not keep an entry wanted).
     fn put(&self, key: K, made: Made<V>, asked: Instant) {
         let mut map = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        // A viewer may have asked while the warmer computed.
+        let asked = map.get(&key).map_or(asked, |e| e.asked.max(asked));
         if !map.contains_key(&key)
             && map.len() >= KEEP
             && let Some(oldest) = map
@@ -245,7 +247,15 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
                         };
                         self.put(key.clone(), made, asked);
                     }
-                    Err(e) => tracing::warn!(error = %e, "keeping a report warm failed"),
+                    Err(e) => {
+                        // Not tried again every minute: the next viewer computes it and
+                        // sees the error.
+                        tracing::warn!(error = %e, "keeping a report warm failed");
+                        self.entries
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .remove(&key);
+                    }
                 }
             }
             self.release(&key);
