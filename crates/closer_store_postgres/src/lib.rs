@@ -7,6 +7,7 @@
 
 mod contacts;
 mod contacts_read;
+mod copy_read;
 mod deals;
 mod error;
 mod migrate;

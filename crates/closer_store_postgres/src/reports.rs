@@ -14,6 +14,7 @@ use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
 
 use crate::PostgresStore;
+use crate::copy_read::{self, copy_rows};
 use crate::error::db_err;
 
 fn at<'r, T>(row: &'r PgRow, i: usize) -> Result<T, StoreError>
@@ -41,6 +42,14 @@ fn group(
     group_sql(by, contact, owner, journey, |c| {
         format!("({c}.properties ->> $4::text)")
     })
+}
+
+/// The property a breakdown names, if it does (the queries' `$4`).
+fn prop_of(by: &Breakdown) -> Option<&str> {
+    match by {
+        Breakdown::Property(p) => Some(p),
+        _ => None,
+    }
 }
 
 /// Runs `sql` with the standard parameters and maps each row.
@@ -74,43 +83,6 @@ async fn rows<T>(
     Ok(out)
 }
 
-/// A time as Unix microseconds, read without a date-time on the way (see `Micros`).
-fn micros_opt(row: &PgRow, i: usize) -> Result<Option<i64>, StoreError> {
-    Ok(at::<Option<Micros>>(row, i)?.map(|m| m.0))
-}
-
-/// A `timestamptz` as Unix microseconds, decoded straight from PostgreSQL's binary form
-/// (microseconds since 2000-01-01) instead of through `OffsetDateTime`'s calendar arithmetic
-/// and back: a year's report decodes millions of them.
-struct Micros(i64);
-
-/// 2000-01-01T00:00:00Z in Unix microseconds.
-const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
-
-impl sqlx::Type<sqlx::Postgres> for Micros {
-    fn type_info() -> sqlx::postgres::PgTypeInfo {
-        <OffsetDateTime as sqlx::Type<sqlx::Postgres>>::type_info()
-    }
-}
-
-impl<'r> sqlx::Decode<'r, sqlx::Postgres> for Micros {
-    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        if let sqlx::postgres::PgValueFormat::Binary = value.format() {
-            let since_2000 = <i64 as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
-            // `infinity` (i64::MAX) has no Unix time: refused, never wrapped.
-            return Ok(Micros(
-                since_2000
-                    .checked_add(PG_EPOCH_MICROS)
-                    .ok_or("timestamp out of range")?,
-            ));
-        }
-        let t = <OffsetDateTime as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
-        Ok(Micros(
-            t.unix_timestamp() * 1_000_000 + i64::from(t.microsecond()),
-        ))
-    }
-}
-
 #[async_trait::async_trait]
 impl ReportStore for PostgresStore {
     async fn has_property(&self, ws: WorkspaceId, name: &str) -> Result<bool, StoreError> {
@@ -140,14 +112,17 @@ impl ReportStore for PostgresStore {
              and ($4::text is null or true)"
         );
         let mut groups = GroupIndex::default();
-        let rows = rows(&self.pool, &sql, ws, period, by, |r| {
+        // A year of a large workspace is a million rows: read as a binary copy.
+        let rows = copy_rows(&self.pool, &sql, ws, period, prop_of(by), |f| {
+            let [group, times @ ..] = f else {
+                return Err(StoreError::Corrupt("a journey row without fields".into()));
+            };
             let mut reached = [None; 6];
-            for (i, slot) in reached.iter_mut().enumerate() {
-                *slot = micros_opt(r, i + 1)?;
+            for (slot, field) in reached.iter_mut().zip(times) {
+                *slot = copy_read::micros(*field)?;
             }
-            let group: Option<&str> = at(r, 0)?;
             Ok(JourneyRow {
-                group: groups.of(group),
+                group: groups.of(copy_read::text(*group)?),
                 reached,
             })
         })
@@ -271,12 +246,15 @@ impl ReportStore for PostgresStore {
              where ds.workspace_id = $1 and ds.left_at >= $2 and ds.left_at < $3 \
              and ($4::text is null or true)"
         );
-        rows(&self.pool, &sql, ws, period, by, |r| {
-            let (entered, left) = (micros_opt(r, 3)?, micros_opt(r, 4)?);
+        copy_rows(&self.pool, &sql, ws, period, prop_of(by), |f| {
+            let [group, stage, position, entered, left] = f else {
+                return Err(StoreError::Corrupt("a stage stay row's fields".into()));
+            };
+            let (entered, left) = (copy_read::micros(*entered)?, copy_read::micros(*left)?);
             Ok(StageStay {
-                group: at(r, 0)?,
-                stage: at(r, 1)?,
-                position: at(r, 2)?,
+                group: copy_read::text(*group)?.map(str::to_owned),
+                stage: copy_read::text(*stage)?.unwrap_or_default().to_owned(),
+                position: copy_read::int8(*position)?.unwrap_or_default(),
                 seconds: left
                     .zip(entered)
                     .map_or(0, |(l, e)| (l - e).div_euclid(1_000_000)),
@@ -297,10 +275,13 @@ impl ReportStore for PostgresStore {
              where j.workspace_id = $1 and j.lead_at >= $2 and j.lead_at < $3 \
              and j.first_touch_at is not null and ($4::text is null or true)"
         );
-        rows(&self.pool, &sql, ws, period, by, |r| {
-            let (lead, touch) = (micros_opt(r, 1)?, micros_opt(r, 2)?);
+        copy_rows(&self.pool, &sql, ws, period, prop_of(by), |f| {
+            let [group, lead, touch] = f else {
+                return Err(StoreError::Corrupt("a lead response row's fields".into()));
+            };
+            let (lead, touch) = (copy_read::micros(*lead)?, copy_read::micros(*touch)?);
             Ok(LeadResponse {
-                group: at(r, 0)?,
+                group: copy_read::text(*group)?.map(str::to_owned),
                 seconds: touch
                     .zip(lead)
                     .map_or(0, |(t, l)| (t - l).max(0).div_euclid(1_000_000)),
