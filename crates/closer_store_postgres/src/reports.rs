@@ -174,16 +174,34 @@ impl ReportStore for PostgresStore {
              from deals d{joins} where d.workspace_id = $1 and d.closed_at >= $2 and d.closed_at < $3 \
              and d.status in ('won', 'lost') and ($4::text is null or true)"
         );
-        rows(&self.pool, &sql, ws, period, by, |r| {
+        copy_rows(&self.pool, &sql, ws, period, prop_of(by), |f| {
+            let [
+                group,
+                won,
+                currency,
+                amount,
+                created,
+                closed,
+                reason,
+                touches,
+            ] = f
+            else {
+                return Err(StoreError::Corrupt("a closed deal row's fields".into()));
+            };
+            let time = |field| {
+                copy_read::micros(field)?
+                    .and_then(Timestamp::from_unix_micros)
+                    .ok_or_else(|| StoreError::Corrupt("a closed deal's time".into()))
+            };
             Ok(ClosedDeal {
-                group: at(r, 0)?,
-                won: at(r, 1)?,
-                currency: at(r, 2)?,
-                amount_units: at(r, 3)?,
-                created_at: when(r, 4)?,
-                closed_at: when(r, 5)?,
-                loss_reason: at(r, 6)?,
-                touches: count(at(r, 7)?),
+                group: copy_read::text(*group)?.map(str::to_owned),
+                won: copy_read::boolean(*won)?.unwrap_or_default(),
+                currency: copy_read::text(*currency)?.unwrap_or_default().to_owned(),
+                amount_units: copy_read::int8(*amount)?.unwrap_or_default(),
+                created_at: time(*created)?,
+                closed_at: time(*closed)?,
+                loss_reason: copy_read::text(*reason)?.map(str::to_owned),
+                touches: count(copy_read::int8(*touches)?.unwrap_or_default()),
             })
         })
         .await
