@@ -187,6 +187,26 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
         );
     }
 
+    /// Runs `compute` and keeps what it makes (see `put` for `asked`).
+    async fn recompute(
+        &self,
+        key: &K,
+        ws: WorkspaceId,
+        version: String,
+        compute: Compute<V>,
+        asked: Instant,
+    ) -> Result<(), AppError> {
+        let value = Arc::new(compute().await?);
+        let made = Made {
+            ws,
+            version,
+            value,
+            compute,
+        };
+        self.put(key.clone(), made, asked);
+        Ok(())
+    }
+
     /// Recomputes, in turn, each entry asked for within `WANTED_FOR` that is older than
     /// `FRESH_FOR` and either counts data that changed since or would soon outlive
     /// `SHOWN_FOR`. One at a time: the warmer must not take both cores from the people using
@@ -236,27 +256,16 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
                 .unwrap_or_else(PoisonError::into_inner)
                 .get(&key)
                 .map(|e| e.compute.clone());
-            if let Some(compute) = compute {
-                match compute().await {
-                    Ok(v) => {
-                        let made = Made {
-                            ws,
-                            version,
-                            value: Arc::new(v),
-                            compute,
-                        };
-                        self.put(key.clone(), made, asked);
-                    }
-                    Err(e) => {
-                        // Not tried again every minute: the next viewer computes it and
-                        // sees the error.
-                        tracing::warn!(error = %e, "keeping a report warm failed");
-                        self.entries
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .remove(&key);
-                    }
-                }
+            if let Some(compute) = compute
+                && let Err(e) = self.recompute(&key, ws, version, compute, asked).await
+            {
+                // Not tried again every minute: the next viewer computes it and sees the
+                // error.
+                tracing::warn!(error = %e, "keeping a report warm failed");
+                self.entries
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&key);
             }
             self.release(&key);
         }
@@ -286,17 +295,9 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
                 if self.claim(&key) {
                     let cache = self.clone();
                     tokio::spawn(async move {
-                        match compute().await {
-                            Ok(v) => {
-                                let made = Made {
-                                    ws,
-                                    version,
-                                    value: Arc::new(v),
-                                    compute,
-                                };
-                                cache.put(key.clone(), made, Instant::now());
-                            }
-                            Err(e) => tracing::warn!(error = %e, "refreshing a report failed"),
+                        let asked = Instant::now();
+                        if let Err(e) = cache.recompute(&key, ws, version, compute, asked).await {
+                            tracing::warn!(error = %e, "refreshing a report failed");
                         }
                         cache.release(&key);
                     });
