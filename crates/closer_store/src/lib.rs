@@ -34,7 +34,8 @@ pub use pipeline::{
     PipelineStore, STAGE_HAS_DEALS, board_columns, stored_amount, stored_currency,
 };
 pub use qualification::{
-    QualificationStore, SCORE_VERSION, ScoreRecord, ScoringInput, ScoringPage, scoring_inputs,
+    QualificationStore, SCORE_VERSION, ScoreRecord, ScoringInput, ScoringPage, end_scoring_page,
+    scoring_inputs,
 };
 pub use records::{Form, TokenRecord, User, Workspace};
 pub use reports::{

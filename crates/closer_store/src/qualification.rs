@@ -38,6 +38,17 @@ pub struct ScoringPage {
     pub next: Option<ContactId>,
 }
 
+/// Ends a page read with one contact more than `limit` (to learn whether another page
+/// follows): drops the extra one and returns the `next` to hand back, if any.
+pub fn end_scoring_page(contacts: &mut Vec<Contact>, limit: u32) -> Option<ContactId> {
+    if contacts.len() > limit as usize {
+        contacts.truncate(limit as usize);
+        contacts.last().map(|c| c.id)
+    } else {
+        None
+    }
+}
+
 /// Pairs a page of contacts with their timelines (as `timelines` returns them): for adapters
 /// whose `scoring_page` is a contact list and a `timelines` call.
 pub fn scoring_inputs(contacts: Vec<Contact>, events: &[Event]) -> Vec<ScoringInput> {

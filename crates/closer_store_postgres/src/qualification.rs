@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use closer_domain::qualification::Temperature;
 use closer_domain::{ContactId, Event, EventId, EventKind, Timestamp, WorkspaceId};
 use closer_store::{
-    QualificationStore, SCORE_VERSION, ScoreRecord, ScoringPage, StoreError, scoring_inputs,
+    QualificationStore, SCORE_VERSION, ScoreRecord, ScoringPage, StoreError, end_scoring_page,
+    scoring_inputs,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -323,12 +324,7 @@ impl QualificationStore for PostgresStore {
             .iter()
             .map(crate::rows::contact)
             .collect::<Result<Vec<_>, _>>()?;
-        let next = if contacts.len() > limit as usize {
-            contacts.truncate(limit as usize);
-            contacts.last().map(|c| c.id)
-        } else {
-            None
-        };
+        let next = end_scoring_page(&mut contacts, limit);
         let ids: Vec<ContactId> = contacts.iter().map(|c| c.id).collect();
         let events = self.timelines(ws, &ids).await?;
         Ok(ScoringPage {
