@@ -17,6 +17,9 @@ use crate::error::db_err;
 
 /// PGCOPY's signature, then its flags and header extension length (both 32-bit).
 const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+/// The most fields a copied row may have: rows are handed over as a slice of a stack array,
+/// not a vector allocated per row (PostgreSQL sends each row as a message of its own).
+const MAX_FIELDS: usize = 16;
 /// 2000-01-01T00:00:00Z in Unix microseconds: PostgreSQL's epoch for `timestamptz`.
 const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
@@ -69,19 +72,16 @@ pub(crate) async fn copy_rows<T>(
                 start = after;
                 header = true;
             }
-            let mut fields: Vec<Option<&[u8]>> = Vec::new();
             while !ended {
                 match tuple(&buf[start..], &mut bounds)? {
                     Tuple::Incomplete => break,
                     Tuple::End => ended = true,
                     Tuple::Row(len) => {
-                        fields.clear();
-                        fields.extend(
-                            bounds
-                                .iter()
-                                .map(|b| b.map(|(from, to)| &buf[start + from..start + to])),
-                        );
-                        out.push(map(&fields)?);
+                        let mut fields: [Option<&[u8]>; MAX_FIELDS] = [None; MAX_FIELDS];
+                        for (field, b) in fields.iter_mut().zip(&bounds) {
+                            *field = b.map(|(from, to)| &buf[start + from..start + to]);
+                        }
+                        out.push(map(&fields[..bounds.len()])?);
                         start += len;
                     }
                 }
@@ -131,6 +131,9 @@ fn tuple(b: &[u8], bounds: &mut Vec<Option<(usize, usize)>>) -> Result<Tuple, St
         return Ok(Tuple::End);
     }
     let count = usize::try_from(count).map_err(|_| corrupt("negative field count"))?;
+    if count > MAX_FIELDS {
+        return Err(corrupt("a row with more fields than expected"));
+    }
     bounds.clear();
     let mut at = 2;
     for _ in 0..count {

@@ -61,10 +61,6 @@ async fn rows<T>(
     by: &Breakdown,
     mut map: impl FnMut(&PgRow) -> Result<T, StoreError> + Send,
 ) -> Result<Vec<T>, StoreError> {
-    let prop = match by {
-        Breakdown::Property(p) => Some(p.clone()),
-        _ => None,
-    };
     // Every query mentions all four parameters (`($4::text is null or true)` where one is
     // otherwise unused) so the server knows their types. The SQL is built from fixed
     // fragments only: values travel as parameters.
@@ -74,7 +70,7 @@ async fn rows<T>(
         .bind(ws.0)
         .bind(period.from.get())
         .bind(period.to.get())
-        .bind(prop)
+        .bind(prop_of(by))
         .fetch(pool);
     let mut out = Vec::new();
     while let Some(row) = fetched.try_next().await.map_err(db_err)? {
