@@ -1,40 +1,42 @@
 //! `closer demo`: fills a fresh workspace with a year of synthetic history (see
-//! `closer_domain::demo` for the rates), written through the same store operations real
-//! traffic, captures and sales use, each at its own time in the past. Scores are computed at
-//! the end with a rescore.
+//! `closer_domain::demo` for the rates). The history is built in memory as the rows the
+//! row-at-a-time operations would have stored (`demo_rows.rs`) and bulk-loaded
+//! (`closer_store::BulkStore`): traffic in batches, then every lead, deal and order in one
+//! transaction. Scores are computed at the end with a rescore. `demo_stepwise.rs` writes the
+//! same history through the row-at-a-time operations, as the reference the bulk fill is
+//! tested against.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use closer_domain::demo::{Outcome, Person, generate};
+use closer_domain::demo::{DemoDeal, Outcome, Person, generate};
 use closer_domain::pipeline::{
-    Amount, Currency, Deal, DealId, DealStatus, Order, OrderId, OrderLine, OrderSource, StageKind,
-    default_loss_reasons, plan_move,
+    LossReason, Pipeline, PipelineStage, StageKind, default_loss_reasons,
 };
 use closer_domain::traffic::site::{SiteDomain, SiteId};
 use closer_domain::traffic::url::Utm;
 use closer_domain::traffic::visitor::VisitorKey;
 use closer_domain::traffic::{Attribution, Channel, Hit, HitKind};
 use closer_domain::{
-    ContactDraft, Email, EventId, EventKind, NewEvent, Stage, Timestamp, UserId, WorkspaceId,
+    ContactDraft, Email, EventId, EventKind, NewEvent, Timestamp, UserId, WorkspaceId,
 };
-use closer_store::{DealMove, Site, StageMove, StoreError, UpsertContact};
+use closer_store::{PeopleLoad, Site};
 use futures::StreamExt;
 use serde_json::json;
 
+use crate::demo_rows::{Context, add_person};
 use crate::{App, AppError};
 
-/// How the demo signs histories.
-const ACTOR: &str = "demo";
-/// Hits written per `record_hits` call.
-const HIT_BATCH: usize = 5_000;
-/// People being written at once on SQLite: its one writer commits whatever is queued in one
-/// transaction, so more in flight means larger commits.
-const IN_FLIGHT: usize = 64;
-/// On PostgreSQL, fewer than its pool's connections: each person holds a connection for a few
-/// statements, and a deeper queue made connection waits on a busy machine run past the pool's
-/// timeout (a million-lead demo failed that way).
-const IN_FLIGHT_POOLED: usize = 12;
+/// Who the demo's deal moves and stage edits are by.
+pub(crate) const ACTOR: &str = "demo";
+/// Who its leads' captures are by.
+pub(crate) const FORM_ACTOR: &str = "form:demo";
+/// Who its leads' qualification is by.
+pub(crate) const RULE_ACTOR: &str = "rule:demo";
+/// Hits per traffic batch (batches end between visitors).
+const HIT_BATCH: usize = 20_000;
+/// Traffic batches being written while the next is built.
+const BATCHES_IN_FLIGHT: usize = 3;
 
 /// What `fill_demo` wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -46,6 +48,16 @@ pub struct DemoSummary {
     pub won: u64,
     pub lost: u64,
     pub orders: u64,
+}
+
+impl DemoSummary {
+    pub(crate) fn add(&mut self, s: &Self) {
+        self.leads += s.leads;
+        self.deals += s.deals;
+        self.won += s.won;
+        self.lost += s.lost;
+        self.orders += s.orders;
+    }
 }
 
 /// Where a channel's visits say they came from.
@@ -80,17 +92,123 @@ fn at(t: Timestamp, seconds: u64) -> Timestamp {
     Timestamp::new(t.get() + Duration::from_secs(seconds))
 }
 
+/// Person `i`'s visitor key.
+pub(crate) fn visitor(i: usize) -> Result<VisitorKey, AppError> {
+    Ok(VisitorKey::client(&format!("demo-visitor-{i:09}"))?)
+}
+
+/// Lead `i`'s details as the contact form sent them.
+pub(crate) fn lead_draft(i: usize, owner: Option<UserId>) -> Result<ContactDraft, AppError> {
+    Ok(ContactDraft {
+        name: Some(format!("Demo Lead {i}")),
+        emails: vec![Email::parse(&format!("lead{i:07}@demo.example"))?],
+        company: Some(format!("Demo Company {}", i % 997)),
+        owner_id: owner,
+        ..ContactDraft::default()
+    })
+}
+
+/// The form submission that made a lead.
+pub(crate) fn form_event(at: Timestamp) -> NewEvent {
+    NewEvent {
+        id: EventId::new(),
+        kind: EventKind::FormSubmitted,
+        occurred_at: at,
+        properties: json!({"form_name": "Contact us", "page": "https://demo.example/contact", "fields": {}}),
+    }
+}
+
+/// A deal's moves after it opens: the open stages it passed, then won or lost (with why).
+pub(crate) fn deal_steps<'p>(
+    pipeline: &'p Pipeline,
+    open: &'p [PipelineStage],
+    d: &DemoDeal,
+) -> Vec<(&'p PipelineStage, Timestamp, Option<&'static str>)> {
+    let mut steps: Vec<_> = d
+        .moves
+        .iter()
+        .filter_map(|(k, t)| open.get(*k).map(|s| (s, *t, None)))
+        .collect();
+    match d.outcome {
+        Outcome::Won(t) => steps.push((pipeline.closing(StageKind::Won), t, None)),
+        Outcome::Lost(t, reason) => {
+            steps.push((pipeline.closing(StageKind::Lost), t, Some(reason)));
+        }
+        Outcome::Open => {}
+    }
+    steps
+}
+
+/// Person `i`'s page views: one or two pages a visit, three on the visit they become a lead.
+fn person_hits(ws: WorkspaceId, site: SiteId, i: usize, p: &Person) -> Result<Vec<Hit>, AppError> {
+    let visitor = visitor(i)?;
+    let mut hits = Vec::new();
+    for (v, t) in p.visits.iter().enumerate() {
+        let paths: &[&str] = if p.lead_at.is_some() && v + 1 == p.visits.len() {
+            &["/", "/pricing", "/contact"]
+        } else if v % 2 == 0 {
+            &["/"]
+        } else {
+            &["/", "/blog/how-we-work"]
+        };
+        for (k, path) in paths.iter().enumerate() {
+            hits.push(Hit {
+                workspace_id: ws,
+                site_id: site,
+                visitor: visitor.clone(),
+                kind: HitKind::Pageview,
+                occurred_at: at(*t, 40 * k as u64),
+                path: (*path).to_owned(),
+                attribution: attribution(p.channel),
+                props: serde_json::Map::new(),
+                revenue: None,
+                interactive: true,
+            });
+        }
+    }
+    Ok(hits)
+}
+
+/// What both fills start from: the people, the site, the reps and the pipeline.
+pub(crate) struct Setup {
+    pub people: Vec<Person>,
+    pub ws: WorkspaceId,
+    pub site: SiteId,
+    pub reps: Vec<UserId>,
+    pub pipeline: Pipeline,
+    pub open: Vec<PipelineStage>,
+    pub reasons: Vec<LossReason>,
+    pub summary: DemoSummary,
+}
+
+impl Setup {
+    /// The people's hits in batches of about `HIT_BATCH`, each person's in one batch.
+    pub(crate) fn hit_batches(&self) -> impl Iterator<Item = Result<Arc<[Hit]>, AppError>> + '_ {
+        let mut people = self.people.iter().enumerate().peekable();
+        std::iter::from_fn(move || {
+            people.peek()?;
+            let mut batch = Vec::with_capacity(HIT_BATCH + 16);
+            while batch.len() < HIT_BATCH {
+                let Some((i, p)) = people.next() else { break };
+                match person_hits(self.ws, self.site, i, p) {
+                    Ok(hits) => batch.extend(hits),
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+            Some(Ok(Arc::from(batch)))
+        })
+    }
+}
+
 impl App {
-    /// Fills `ws` (which must hold no contacts yet) with about `contacts` leads' year of
-    /// history ending `now`. `progress` hears how many people are written.
-    pub async fn fill_demo(
+    /// Generates the people and sets up the site, reps and pipeline they are sold through.
+    pub(crate) async fn demo_setup(
         &self,
         ws: WorkspaceId,
         contacts: u64,
         seed: u64,
         now: Timestamp,
-        mut progress: impl FnMut(u64, u64),
-    ) -> Result<DemoSummary, AppError> {
+    ) -> Result<Setup, AppError> {
         if !(1..=2_000_000).contains(&contacts) {
             return Err(AppError::invalid("contacts", "must be from 1 to 2000000"));
         }
@@ -105,11 +223,6 @@ impl App {
         // contacts are then appended at the end of their indexes instead of scattered through
         // them, which on a large demo is the difference between streaming and random I/O.
         people.sort_by_key(|p| p.visits.first().copied());
-        let total = people.len() as u64;
-        let mut summary = DemoSummary {
-            visitors: total,
-            ..DemoSummary::default()
-        };
         let site = Site {
             id: SiteId::new(),
             workspace_id: ws,
@@ -121,112 +234,118 @@ impl App {
         };
         self.store().create_site(&site).await?;
         let reps = self.demo_reps(ws).await?;
-
-        // Traffic first, so each lead's link brings its earlier visits with it.
-        let mut hits = Vec::with_capacity(HIT_BATCH);
-        let mut writing = futures::stream::FuturesUnordered::new();
-        for (i, p) in people.iter().enumerate() {
-            let visitor = VisitorKey::client(&format!("demo-visitor-{i:09}"))?;
-            for (v, t) in p.visits.iter().enumerate() {
-                let paths: &[&str] = if p.lead_at.is_some() && v + 1 == p.visits.len() {
-                    &["/", "/pricing", "/contact"]
-                } else if v % 2 == 0 {
-                    &["/"]
-                } else {
-                    &["/", "/blog/how-we-work"]
-                };
-                for (k, path) in paths.iter().enumerate() {
-                    hits.push(Hit {
-                        workspace_id: ws,
-                        site_id: site.id,
-                        visitor: visitor.clone(),
-                        kind: HitKind::Pageview,
-                        occurred_at: at(*t, 40 * k as u64),
-                        path: (*path).to_owned(),
-                        attribution: attribution(p.channel),
-                        props: serde_json::Map::new(),
-                        revenue: None,
-                        interactive: true,
-                    });
-                }
-            }
-            // Batches end between people, so a visitor's visits are never split; a few are
-            // in flight so the next is built while the store writes.
-            if hits.len() >= HIT_BATCH {
-                summary.page_views += hits.len() as u64;
-                let batch: Arc<[Hit]> = Arc::from(std::mem::take(&mut hits));
-                writing.push(self.store().record_hits(batch));
-                if writing.len() >= 4
-                    && let Some(done) = writing.next().await
-                {
-                    done?;
-                }
-            }
-        }
-        summary.page_views += hits.len() as u64;
-        if !hits.is_empty() {
-            writing.push(self.store().record_hits(Arc::from(hits)));
-        }
-        while let Some(done) = writing.next().await {
-            done?;
-        }
-        // Ten million new sessions and events: plans made before the statistics know them
-        // would scan them all for each lead.
-        self.store().refresh_statistics().await?;
-
         let pipeline = self
             .pipelines(ws)
             .await?
             .into_iter()
             .find(|p| p.is_default)
             .ok_or_else(|| AppError::Internal("no default pipeline".into()))?;
-        let reasons = default_loss_reasons();
-        let open: Vec<_> = pipeline
+        let open = pipeline
             .stages
             .iter()
             .filter(|s| s.kind == StageKind::Open)
             .cloned()
             .collect();
-        // People are written many at a time: the SQLite writer commits whatever is queued in one
-        // transaction, and PostgreSQL spreads them over its pool. Each person's own writes stay
-        // in order.
-        let leads = people.iter().filter(|p| p.lead_at.is_some()).count() as u64;
-        let (reps, pipeline, open, reasons) = (&reps, &pipeline, &open, &reasons);
-        let mut written = futures::stream::iter(
-            people
+        let summary = DemoSummary {
+            visitors: people.len() as u64,
+            page_views: people
                 .iter()
-                .enumerate()
-                .filter_map(|(i, p)| p.lead_at.map(|at| (i, p, at))),
-        )
-        .map(|(i, p, lead_at)| async move {
-            let mut s = DemoSummary::default();
-            self.demo_person(ws, i, p, lead_at, reps, pipeline, open, reasons, &mut s)
-                .await
-                .map(|()| s)
+                .map(|p| {
+                    let views: usize = (0..p.visits.len())
+                        .map(|v| {
+                            if p.lead_at.is_some() && v + 1 == p.visits.len() {
+                                3
+                            } else {
+                                1 + v % 2
+                            }
+                        })
+                        .sum();
+                    views as u64
+                })
+                .sum(),
+            ..DemoSummary::default()
+        };
+        Ok(Setup {
+            people,
+            ws,
+            site: site.id,
+            reps,
+            pipeline,
+            open,
+            reasons: default_loss_reasons(),
+            summary,
         })
-        .buffer_unordered(if self.store().engine() == "postgres" {
-            IN_FLIGHT_POOLED
-        } else {
-            IN_FLIGHT
-        });
-        let mut done = 0u64;
-        while let Some(s) = written.next().await {
-            let s = s?;
-            summary.leads += s.leads;
-            summary.deals += s.deals;
-            summary.won += s.won;
-            summary.lost += s.lost;
-            summary.orders += s.orders;
-            done += 1;
-            if done.is_multiple_of(1_000) {
-                progress(done, leads);
+    }
+
+    /// Fills `ws` (which must hold no contacts yet) with about `contacts` leads' year of
+    /// history ending `now`. `progress` hears how many of the steps are done.
+    pub async fn fill_demo(
+        &self,
+        ws: WorkspaceId,
+        contacts: u64,
+        seed: u64,
+        now: Timestamp,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<DemoSummary, AppError> {
+        let started = std::time::Instant::now();
+        let setup = self.demo_setup(ws, contacts, seed, now).await?;
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "demo: history generated"
+        );
+        let mut summary = setup.summary;
+        // Traffic first, so each lead's link brings its earlier visits with it; a few batches
+        // are in flight so the next is built while the store writes.
+        let mut writing = futures::stream::FuturesUnordered::new();
+        let mut sent = 0u64;
+        for batch in setup.hit_batches() {
+            let batch = batch?;
+            sent += batch.len() as u64;
+            writing.push(self.store().record_new_traffic(batch));
+            if writing.len() >= BATCHES_IN_FLIGHT
+                && let Some(done) = writing.next().await
+            {
+                done?;
+                progress(sent.min(summary.page_views), summary.page_views);
             }
         }
-        drop(written);
-        let total = leads;
-        progress(total, total);
+        while let Some(done) = writing.next().await {
+            done?;
+        }
+        progress(summary.page_views, summary.page_views);
+        // Ten million new sessions and events: plans made before the statistics (PostgreSQL)
+        // know them would scan them all for each lead.
+        self.store().refresh_statistics().await?;
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "demo: traffic written"
+        );
+        let cx = Context {
+            ws,
+            reps: &setup.reps,
+            pipeline: &setup.pipeline,
+            open: &setup.open,
+            reasons: &setup.reasons,
+        };
+        let mut load = PeopleLoad::default();
+        for (i, p) in setup.people.iter().enumerate() {
+            if let Some(lead_at) = p.lead_at {
+                add_person(&mut load, &cx, i, p, lead_at, &mut summary)?;
+            }
+        }
+        drop(setup);
+        self.store().load_people(ws, Arc::new(load)).await?;
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "demo: people written"
+        );
+        // A million new contacts and their histories: the same for them.
+        self.store().refresh_statistics().await?;
         self.rescore(ws, |_| {}).await?;
-        // The people's writes left old row versions and moved statistics behind them.
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "demo: leads scored"
+        );
         self.store().refresh_statistics().await?;
         Ok(summary)
     }
@@ -255,179 +374,5 @@ impl App {
                 .collect();
         }
         Ok(ids)
-    }
-
-    // One person's lead, stage, deal and orders; the arguments are the fill's fixed context.
-    #[allow(clippy::too_many_arguments)]
-    async fn demo_person(
-        &self,
-        ws: WorkspaceId,
-        i: usize,
-        p: &Person,
-        lead_at: Timestamp,
-        reps: &[UserId],
-        pipeline: &closer_domain::pipeline::Pipeline,
-        open: &[closer_domain::pipeline::PipelineStage],
-        reasons: &[closer_domain::pipeline::LossReason],
-        summary: &mut DemoSummary,
-    ) -> Result<(), AppError> {
-        let owner = reps.get(i % reps.len().max(1)).copied();
-        let email = Email::parse(&format!("lead{i:07}@demo.example"))?;
-        let draft = ContactDraft {
-            name: Some(format!("Demo Lead {i}")),
-            emails: vec![email],
-            company: Some(format!("Demo Company {}", i % 997)),
-            owner_id: owner,
-            ..ContactDraft::default()
-        };
-        let event = NewEvent {
-            id: EventId::new(),
-            kind: EventKind::FormSubmitted,
-            occurred_at: lead_at,
-            properties: json!({"form_name": "Contact us", "page": "https://demo.example/contact", "fields": {}}),
-        };
-        let contact = self
-            .store()
-            .upsert_contact(
-                ws,
-                UpsertContact {
-                    draft,
-                    overwrite: false,
-                    event: Some(event),
-                    actor: "form:demo".into(),
-                    visitor: Some(VisitorKey::client(&format!("demo-visitor-{i:09}"))?),
-                    now: lead_at,
-                },
-            )
-            .await?
-            .contact;
-        summary.leads += 1;
-        if let Some(at) = p.first_touch {
-            let call = closer_domain::pipeline::Activity {
-                id: closer_domain::pipeline::ActivityId::new(),
-                contact_id: contact.id,
-                deal_id: None,
-                kind: closer_domain::pipeline::ActivityKind::Call,
-                occurred_at: at,
-                owner_id: owner,
-                outcome: Some("reached".into()),
-                text: None,
-                created_at: at,
-            };
-            self.store().add_activity(ws, &call).await?;
-        }
-        let Some(prospect_at) = p.prospect_at else {
-            return Ok(());
-        };
-        let moved = StageMove {
-            contact: contact.id,
-            from: Stage::Lead,
-            to: Stage::Prospect,
-            actor: "rule:demo".into(),
-        };
-        self.store().move_stages(ws, &[moved], prospect_at).await?;
-        let Some(d) = &p.deal else { return Ok(()) };
-        let first = &open[0];
-        let mut deal = Deal {
-            id: DealId::new(),
-            pipeline_id: pipeline.id,
-            stage_id: first.id,
-            status: DealStatus::Open,
-            contact_id: contact.id,
-            company: contact.company.clone(),
-            title: format!("Demo deal {i}"),
-            amount: Amount::from_units(i64::try_from(d.amount).unwrap_or(1) * 10_000)
-                .unwrap_or(Amount::ZERO),
-            currency: Currency::USD,
-            expected_close: None,
-            owner_id: owner,
-            source: Some(p.channel.as_str().to_owned()),
-            loss: None,
-            closed_at: None,
-            created_at: d.created_at,
-            updated_at: d.created_at,
-        };
-        self.store()
-            .create_deal(ws, &deal, &first.name, ACTOR)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => AppError::Internal("demo contact vanished".into()),
-                other => other.into(),
-            })?;
-        summary.deals += 1;
-        let mut steps: Vec<(
-            &closer_domain::pipeline::PipelineStage,
-            Timestamp,
-            Option<&str>,
-        )> = d
-            .moves
-            .iter()
-            .filter_map(|(k, t)| open.get(*k).map(|s| (s, *t, None)))
-            .collect();
-        match d.outcome {
-            Outcome::Won(t) => steps.push((pipeline.closing(StageKind::Won), t, None)),
-            Outcome::Lost(t, reason) => {
-                steps.push((pipeline.closing(StageKind::Lost), t, Some(reason)));
-            }
-            Outcome::Open => {}
-        }
-        for (stage, t, reason) in steps {
-            let plan = plan_move(&deal, pipeline, stage, reason, None, reasons, t)
-                .map_err(|e| AppError::Internal(format!("demo move: {e}")))?;
-            let order = (stage.kind == StageKind::Won).then(|| Order {
-                id: OrderId::new(),
-                contact_id: contact.id,
-                deal_id: Some(deal.id),
-                currency: deal.currency,
-                lines: vec![OrderLine {
-                    product: deal.title.clone(),
-                    quantity: 1,
-                    unit_price: deal.amount,
-                }],
-                total: deal.amount,
-                source: OrderSource::Deal,
-                placed_at: t,
-                created_at: t,
-            });
-            let mv = DealMove {
-                deal: deal.id,
-                plan,
-                stage_name: stage.name.clone(),
-                actor: ACTOR.into(),
-                order,
-                amount: None,
-            };
-            deal = self.store().move_deal(ws, &mv, t).await?;
-        }
-        match deal.status {
-            DealStatus::Won => {
-                summary.won += 1;
-                summary.orders += 1;
-            }
-            DealStatus::Lost => summary.lost += 1,
-            DealStatus::Open => {}
-        }
-        for (t, value) in &p.repeat_orders {
-            let amount = Amount::from_units(i64::try_from(*value).unwrap_or(1) * 10_000)
-                .unwrap_or(Amount::ZERO);
-            let order = Order {
-                id: OrderId::new(),
-                contact_id: contact.id,
-                deal_id: None,
-                currency: deal.currency,
-                lines: vec![OrderLine {
-                    product: "Repeat order".into(),
-                    quantity: 1,
-                    unit_price: amount,
-                }],
-                total: amount,
-                source: OrderSource::Api,
-                placed_at: *t,
-                created_at: *t,
-            };
-            self.store().add_order(ws, &order, ACTOR).await?;
-            summary.orders += 1;
-        }
-        Ok(())
     }
 }

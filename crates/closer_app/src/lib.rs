@@ -9,6 +9,8 @@ mod auth;
 mod capture;
 mod contacts;
 mod demo;
+mod demo_rows;
+mod demo_stepwise;
 mod error;
 mod forms;
 mod pipeline;

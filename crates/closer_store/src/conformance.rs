@@ -5,6 +5,7 @@
 //! reported). This suite is what makes runtime-bound SQL safe: every store method is exercised
 //! here on every engine.
 
+mod bulk;
 mod contacts;
 mod contacts_list;
 mod pipeline;
@@ -15,6 +16,7 @@ mod setup;
 mod traffic;
 mod work;
 
+pub use bulk::*;
 pub use contacts::*;
 pub use contacts_list::*;
 pub use pipeline::*;
@@ -76,7 +78,8 @@ macro_rules! conformance_tests {
             activities_tasks_and_orders_round_trip,
             a_hit_racing_its_visitor_link_still_reaches_the_contact,
             journeys_follow_every_write_and_reports_read_them, deal_paths_follow_late_links_and_activities,
-            sign_in_state_and_sessions_round_trip, concurrent_claims_give_a_contact_one_owner);
+            sign_in_state_and_sessions_round_trip, concurrent_claims_give_a_contact_one_owner,
+            a_bulk_load_leaves_what_the_row_paths_leave);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

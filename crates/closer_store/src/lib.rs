@@ -8,6 +8,7 @@
 //! - concurrent upserts of the same new email or phone create exactly one contact;
 //! - named constraints map to `StoreError::Conflict { constraint }`.
 
+pub mod bulk;
 pub mod contacts;
 pub mod error;
 pub mod forms;
@@ -22,6 +23,7 @@ pub mod work;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use bulk::{BULK_NOT_EMPTY, BulkStore, DealStageRow, PeopleLoad, StageRow};
 pub use contacts::{
     Claim, ContactQuery, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT, IdentityKind,
     OwnerFilter, Page, StageMove, StageSpan, UpsertContact, Upserted, draft_identities,
@@ -101,6 +103,7 @@ pub trait Store:
     + WorkStore
     + ReportStore
     + SessionStore
+    + BulkStore
     + Send
     + Sync
 {

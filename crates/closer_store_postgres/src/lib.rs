@@ -5,9 +5,11 @@
 //! the unique identity constraint decides which of two concurrent inserts of a new email wins;
 //! the loser retries and merges into the winner's contact.
 
+mod bulk_write;
 mod contacts;
 mod contacts_read;
 mod copy_read;
+mod copy_write;
 mod deals;
 mod error;
 mod migrate;

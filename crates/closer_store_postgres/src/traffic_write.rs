@@ -135,8 +135,27 @@ async fn lock_visitors_shared(conn: &mut PgConnection, hits: &[Hit]) -> Result<(
 pub(crate) async fn record(conn: &mut PgConnection, hits: &[Hit]) -> Result<Recorded, StoreError> {
     lock_visitors_shared(conn, hits).await?;
     let stored = stored_sessions(conn, hits).await?;
-    let placed = sessionize(hits, &stored);
     let identified = identified(conn, hits).await?;
+    store_placed(conn, hits, &stored, identified).await
+}
+
+/// `record` for visitors with no stored session and no link (`BulkStore::record_new_traffic`):
+/// the same rows, without the lookups (nor the visitors' locks, which guard them).
+pub(crate) async fn record_new(conn: &mut PgConnection, hits: &[Hit]) -> Result<(), StoreError> {
+    store_placed(conn, hits, &HashMap::new(), Vec::new())
+        .await
+        .map(|_| ())
+}
+
+/// Places the hits in sessions (after `stored`) and writes events, sessions, the linked
+/// contacts' copies (`identified`) and new-visitor counts.
+async fn store_placed(
+    conn: &mut PgConnection,
+    hits: &[Hit],
+    stored: &HashMap<SessionKey, SessionState>,
+    identified: Vec<(usize, ContactId)>,
+) -> Result<Recorded, StoreError> {
+    let placed = sessionize(hits, stored);
     let contact_of: HashMap<usize, ContactId> = identified.iter().copied().collect();
 
     let mut e = EventColumns::default();

@@ -8,6 +8,7 @@
 //! writer.
 
 mod bulk_read;
+mod bulk_write;
 mod contacts;
 mod contacts_read;
 mod deals;

@@ -161,8 +161,25 @@ fn identified(conn: &Connection, hits: &[Hit]) -> Result<Vec<(usize, ContactId)>
 
 pub(crate) fn record(conn: &Connection, hits: &[Hit]) -> Result<Recorded, StoreError> {
     let stored = stored_sessions(conn, hits)?;
-    let placed = sessionize(hits, &stored);
     let identified = identified(conn, hits)?;
+    store_placed(conn, hits, &stored, identified)
+}
+
+/// `record` for visitors with no stored session and no link (`BulkStore::record_new_traffic`):
+/// the same rows, without the two lookups per visitor.
+pub(crate) fn record_new(conn: &Connection, hits: &[Hit]) -> Result<(), StoreError> {
+    store_placed(conn, hits, &HashMap::new(), Vec::new()).map(|_| ())
+}
+
+/// Places the hits in sessions (after `stored`) and writes events, sessions, the linked
+/// contacts' copies (`identified`) and new-visitor counts.
+fn store_placed(
+    conn: &Connection,
+    hits: &[Hit],
+    stored: &HashMap<SessionKey, SessionState>,
+    identified: Vec<(usize, ContactId)>,
+) -> Result<Recorded, StoreError> {
+    let placed = sessionize(hits, stored);
     let contact_of: HashMap<usize, ContactId> = identified.iter().copied().collect();
     let mut insert = conn
         .prepare_cached(

@@ -75,7 +75,7 @@ fn load(conn: &Connection, ws: WorkspaceId, id: ContactId) -> Result<Contact, St
     }
 }
 
-fn insert(conn: &Connection, c: &Contact) -> Result<(), StoreError> {
+pub(crate) fn insert(conn: &Connection, c: &Contact) -> Result<(), StoreError> {
     conn.prepare_cached(include_str!("../queries/insert_contact.sql"))
         .and_then(|mut s| {
             s.execute(params![
@@ -128,7 +128,11 @@ fn update(conn: &Connection, c: &Contact) -> Result<(), StoreError> {
 
 /// Makes the identity rows match the contact's emails and phones. A value that belongs to
 /// another contact is a conflict.
-fn write_identities(conn: &Connection, c: &Contact, replace: bool) -> Result<(), StoreError> {
+pub(crate) fn write_identities(
+    conn: &Connection,
+    c: &Contact,
+    replace: bool,
+) -> Result<(), StoreError> {
     if replace {
         conn.prepare_cached("delete from contact_identities where contact_id = ?1")
             .and_then(|mut s| s.execute(params![c.id.0]))
@@ -158,7 +162,7 @@ fn write_identities(conn: &Connection, c: &Contact, replace: bool) -> Result<(),
     Ok(())
 }
 
-fn insert_event(
+pub(crate) fn insert_event(
     conn: &Connection,
     ws: WorkspaceId,
     contact: ContactId,

@@ -224,13 +224,35 @@ fn recovers_the_generator(r: &[Value]) {
 }
 
 /// The demo's reports agree with the generator's rates, and the same history gives the same
-/// reports on SQLite and on PostgreSQL.
+/// reports on SQLite and on PostgreSQL, and whether it was bulk-loaded or written through the
+/// row-at-a-time operations.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_recover_the_generated_rates_on_both_engines() {
     let sqlite = spawn_app(Backend::Sqlite).await.unwrap();
     let token = demo(&sqlite).await;
     let on_sqlite = all_reports(&sqlite, &token).await;
     recovers_the_generator(&on_sqlite);
+    let stepwise = spawn_app(Backend::Sqlite).await.unwrap();
+    let ws = stepwise
+        .app
+        .create_workspace("demo", None, None)
+        .await
+        .unwrap();
+    let until = Timestamp::parse_rfc3339(UNTIL).unwrap();
+    stepwise
+        .app
+        .fill_demo_stepwise(ws.id, LEADS, SEED, until)
+        .await
+        .unwrap();
+    let token = stepwise
+        .app
+        .create_token("demo", Role::Admin, None)
+        .await
+        .unwrap()
+        .secret;
+    for (a, b) in on_sqlite.iter().zip(&all_reports(&stepwise, &token).await) {
+        assert_eq!(a, b, "the same history, bulk-loaded or row by row");
+    }
     if let Some(pg) = spawn_app(Backend::Postgres).await {
         let token = demo(&pg).await;
         let on_pg = all_reports(&pg, &token).await;

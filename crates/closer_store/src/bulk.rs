@@ -1,0 +1,71 @@
+//! Bulk loading: a fresh workspace's whole history written at once (`closer demo`). The rows
+//! are the ones the row-at-a-time operations would have stored — built by the caller with the
+//! same domain rules — but written set-based: no per-row lookups, and the tables the row paths
+//! keep up to date with triggers (journeys, deals' touch paths, contacts' first touches and
+//! copies of their visitors' traffic) derived once at the end of the load.
+
+use async_trait::async_trait;
+use closer_domain::pipeline::{Activity, Deal, DealId, Order, PipelineStageId};
+use closer_domain::traffic::{Hit, VisitorKey};
+use closer_domain::{Contact, ContactId, NewEvent, Stage, Timestamp, WorkspaceId};
+
+use crate::StoreError;
+
+/// One row of a contact's stage history (`contact_stages`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageRow {
+    pub contact: ContactId,
+    pub stage: Stage,
+    pub entered_at: Timestamp,
+    pub left_at: Option<Timestamp>,
+    pub changed_by: String,
+}
+
+/// One row of a deal's stage history (`deal_stages`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DealStageRow {
+    pub deal: DealId,
+    pub stage_id: PipelineStageId,
+    pub stage_name: String,
+    pub entered_at: Timestamp,
+    pub left_at: Option<Timestamp>,
+    pub changed_by: String,
+}
+
+/// People of one workspace as the row paths would have left them: contacts in their final
+/// state (identities come from their emails and phones), their stage histories and timeline
+/// events, the visitors they were linked to, activities, deals in their final state with their
+/// stage histories, and orders with their lines.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeopleLoad {
+    pub contacts: Vec<Contact>,
+    pub stages: Vec<StageRow>,
+    pub events: Vec<(ContactId, NewEvent)>,
+    /// `(visitor, contact, linked at)`: visitors whose traffic is already stored.
+    pub links: Vec<(VisitorKey, ContactId, Timestamp)>,
+    pub activities: Vec<Activity>,
+    pub deals: Vec<Deal>,
+    pub deal_stages: Vec<DealStageRow>,
+    pub orders: Vec<Order>,
+}
+
+#[async_trait]
+pub trait BulkStore {
+    /// Hits of visitors the store has never seen and that no contact is linked to: placed in
+    /// sessions among themselves (`sessionize` with nothing stored) and stored with their
+    /// sessions and new-visitor counts in one transaction, without looking anything up. A
+    /// visitor's hits must all come in one call.
+    async fn record_new_traffic(&self, hits: std::sync::Arc<[Hit]>) -> Result<(), StoreError>;
+
+    /// Writes the people into `ws`, which must hold no contacts yet (`Conflict` otherwise),
+    /// in one transaction: all of it or nothing. The derived tables are computed at the end
+    /// from what was written, as the row paths' triggers would have kept them.
+    async fn load_people(
+        &self,
+        ws: WorkspaceId,
+        people: std::sync::Arc<PeopleLoad>,
+    ) -> Result<(), StoreError>;
+}
+
+/// The constraint a `load_people` into a workspace that already has contacts reports.
+pub const BULK_NOT_EMPTY: &str = "bulk_load_workspace_not_empty";

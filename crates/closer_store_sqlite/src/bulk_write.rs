@@ -1,0 +1,297 @@
+//! Bulk loads on SQLite (`BulkStore`), on the writer thread: new traffic without lookups, and a
+//! workspace's people in one write with the trigger-kept tables derived set-based at the end.
+//!
+//! Why the triggers are dropped for the load: each of a million leads fired about ten of them
+//! (journeys on the contact, its stage rows, link and orders; deals' touch paths), each a few
+//! indexed lookups — more time than writing the rows. The load reads the triggers' own SQL from
+//! `sqlite_master`, drops them, writes, derives what they would have written with the same
+//! statements the migrations backfilled with, and creates them again from that SQL, all in the
+//! writer's transaction: a failure rolls the drops back with everything else, and the writer
+//! runs nothing else meanwhile, so no other write ever sees the tables without them.
+
+use std::collections::HashMap;
+
+use closer_domain::traffic::Hit;
+use closer_domain::{ContactId, Timestamp, WorkspaceId};
+use closer_store::{BULK_NOT_EMPTY, BulkStore, PeopleLoad, StoreError};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::SqliteStore;
+use crate::error::rs_err;
+
+/// Tables whose triggers keep journeys and deals' paths.
+const TRIGGERED: &str =
+    "'contacts', 'contact_stages', 'orders', 'visitor_links', 'deals', 'activities'";
+
+pub(crate) fn load_people(
+    conn: &Connection,
+    ws: WorkspaceId,
+    people: &PeopleLoad,
+) -> Result<(), StoreError> {
+    let taken: Option<i64> = conn
+        .query_row(
+            "select 1 from contacts where workspace_id = ?1 limit 1",
+            params![ws.0],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(rs_err)?;
+    if taken.is_some() {
+        return Err(StoreError::Conflict {
+            constraint: BULK_NOT_EMPTY.into(),
+        });
+    }
+    let triggers: Vec<(String, String)> = conn
+        .prepare(&format!(
+            "select name, sql from sqlite_master where type = 'trigger' and tbl_name in ({TRIGGERED}) \
+             order by name"
+        ))
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(rs_err)?;
+    for (name, _) in &triggers {
+        conn.execute(&format!("drop trigger \"{name}\""), [])
+            .map_err(rs_err)?;
+    }
+    write_rows(conn, ws, people)?;
+    derive(conn, ws)?;
+    for (_, sql) in &triggers {
+        conn.execute_batch(sql).map_err(rs_err)?;
+    }
+    Ok(())
+}
+
+fn opt_ts(t: Option<Timestamp>) -> Option<i64> {
+    t.map(Timestamp::unix_micros)
+}
+
+fn write_rows(conn: &Connection, ws: WorkspaceId, p: &PeopleLoad) -> Result<(), StoreError> {
+    // The earliest touching activity of each contact, as `add_activity` keeps it.
+    let mut first_touch: HashMap<ContactId, Timestamp> = HashMap::new();
+    for a in p.activities.iter().filter(|a| a.kind.touches()) {
+        first_touch
+            .entry(a.contact_id)
+            .and_modify(|t| *t = (*t).min(a.occurred_at))
+            .or_insert(a.occurred_at);
+    }
+    let mut touch = conn
+        .prepare_cached("update contacts set first_touch_at = ?2 where id = ?1")
+        .map_err(rs_err)?;
+    for c in &p.contacts {
+        if c.workspace_id != ws {
+            return Err(StoreError::NotFound);
+        }
+        crate::write::insert(conn, c)?;
+        crate::write::write_identities(conn, c, false)?;
+        if let Some(t) = first_touch.get(&c.id) {
+            touch
+                .execute(params![c.id.0, t.unix_micros()])
+                .map_err(rs_err)?;
+        }
+    }
+    let mut stage = conn
+        .prepare_cached(
+            "insert into contact_stages (id, workspace_id, contact_id, stage, entered_at, left_at, changed_by) \
+             values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(rs_err)?;
+    for s in &p.stages {
+        stage
+            .execute(params![
+                Uuid::now_v7(),
+                ws.0,
+                s.contact.0,
+                s.stage.as_str(),
+                s.entered_at.unix_micros(),
+                opt_ts(s.left_at),
+                s.changed_by
+            ])
+            .map_err(rs_err)?;
+    }
+    for (contact, e) in &p.events {
+        crate::write::insert_event(conn, ws, *contact, e)?;
+    }
+    let mut link = conn
+        .prepare_cached(
+            "insert into visitor_links (workspace_id, visitor, contact_id, linked_at) values (?1, ?2, ?3, ?4)",
+        )
+        .map_err(rs_err)?;
+    for (visitor, contact, at) in &p.links {
+        link.execute(params![ws.0, visitor.as_str(), contact.0, at.unix_micros()])
+            .map_err(rs_err)?;
+    }
+    let mut activity = conn
+        .prepare_cached(
+            "insert into activities (id, workspace_id, contact_id, deal_id, kind, occurred_at, owner_id, outcome, body, created_at) \
+             values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .map_err(rs_err)?;
+    for a in &p.activities {
+        activity
+            .execute(params![
+                a.id.0,
+                ws.0,
+                a.contact_id.0,
+                a.deal_id.map(|d| d.0),
+                a.kind.as_str(),
+                a.occurred_at.unix_micros(),
+                a.owner_id.map(|u| u.0),
+                a.outcome,
+                a.text,
+                a.created_at.unix_micros()
+            ])
+            .map_err(rs_err)?;
+    }
+    let mut deal = conn
+        .prepare_cached(
+            "insert into deals (id, workspace_id, pipeline_id, stage_id, status, contact_id, company, title, amount, \
+               currency, expected_close, owner_id, source, loss_reason, objection, closed_at, created_at, updated_at) \
+             values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        )
+        .map_err(rs_err)?;
+    for d in &p.deals {
+        deal.execute(params![
+            d.id.0,
+            ws.0,
+            d.pipeline_id.0,
+            d.stage_id.0,
+            d.status.as_str(),
+            d.contact_id.0,
+            d.company,
+            d.title,
+            d.amount.units(),
+            d.currency.as_str(),
+            d.expected_close.map(closer_domain::date_text),
+            d.owner_id.map(|u| u.0),
+            d.source,
+            d.loss.as_ref().map(|l| l.reason.as_str()),
+            d.loss.as_ref().and_then(|l| l.objection.as_deref()),
+            opt_ts(d.closed_at),
+            d.created_at.unix_micros(),
+            d.updated_at.unix_micros()
+        ])
+        .map_err(rs_err)?;
+    }
+    let mut span = conn
+        .prepare_cached(
+            "insert into deal_stages (id, workspace_id, deal_id, stage_id, stage_name, entered_at, left_at, changed_by) \
+             values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(rs_err)?;
+    for s in &p.deal_stages {
+        span.execute(params![
+            Uuid::now_v7(),
+            ws.0,
+            s.deal.0,
+            s.stage_id.0,
+            s.stage_name,
+            s.entered_at.unix_micros(),
+            opt_ts(s.left_at),
+            s.changed_by
+        ])
+        .map_err(rs_err)?;
+    }
+    for o in &p.orders {
+        crate::deals::insert_order(conn, ws, o)?;
+    }
+    Ok(())
+}
+
+/// What the dropped triggers would have written, set-based (the statements the migrations
+/// backfilled `journeys` and deals' paths with, limited to the workspace).
+fn derive(conn: &Connection, ws: WorkspaceId) -> Result<(), StoreError> {
+    const STATEMENTS: [&str; 8] = [
+        // Contacts' own copies of their linked visitors' events.
+        "insert into contact_traffic (contact_id, occurred_at, id, workspace_id, name, path, props) \
+         select l.contact_id, t.occurred_at, t.id, t.workspace_id, t.name, t.path, t.props \
+         from visitor_links l join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
+         join traffic_events t on t.session_id = s.id \
+         where l.workspace_id = ?1 on conflict do nothing",
+        "insert into journeys (contact_id, workspace_id, entered_at, owner_id, first_touch_at) \
+         select id, workspace_id, created_at, owner_id, first_touch_at from contacts where workspace_id = ?1",
+        "update journeys set \
+             lead_at = s.lead_at, prospect_at = s.prospect_at, opportunity_at = s.opportunity_at, \
+             customer_at = s.customer_at, entered_at = min(journeys.entered_at, s.first_at) \
+         from (select contact_id, \
+                      min(entered_at) as first_at, \
+                      min(case when stage = 'lead' then entered_at end) as lead_at, \
+                      min(case when stage = 'prospect' then entered_at end) as prospect_at, \
+                      min(case when stage = 'opportunity' then entered_at end) as opportunity_at, \
+                      min(case when stage = 'customer' then entered_at end) as customer_at \
+               from contact_stages where workspace_id = ?1 group by contact_id) as s \
+         where journeys.contact_id = s.contact_id",
+        "update journeys set \
+             customer_at = min(coalesce(customer_at, o.first_at), o.first_at), \
+             entered_at = min(entered_at, o.first_at), \
+             repeat_at = (select placed_at from orders where contact_id = journeys.contact_id \
+                          order by placed_at limit 1 offset 1) \
+         from (select contact_id, min(placed_at) as first_at from orders where workspace_id = ?1 \
+               group by contact_id) as o \
+         where journeys.contact_id = o.contact_id",
+        "update journeys set \
+             first_visit_at = f.started_at, \
+             entered_at = min(entered_at, f.started_at), \
+             channel = f.channel, source = f.source, campaign = f.utm_campaign, site_id = f.site_id \
+         from (select l.contact_id, s.started_at, s.channel, s.source, s.utm_campaign, s.site_id, \
+                      row_number() over (partition by l.contact_id order by s.started_at) as n \
+               from visitor_links l join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
+               where l.workspace_id = ?1) as f \
+         where journeys.contact_id = f.contact_id and f.n = 1",
+        "update journeys set lead_path = ( \
+             select group_concat(p.touch, char(30)) from ( \
+                 select s.channel || char(31) || coalesce(s.utm_campaign, '') as touch \
+                 from visitor_links l join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
+                 where l.contact_id = journeys.contact_id \
+                   and s.started_at <= coalesce(journeys.lead_at, journeys.entered_at) \
+                 order by s.started_at) as p) \
+         where workspace_id = ?1 \
+           and exists (select 1 from visitor_links l where l.contact_id = journeys.contact_id)",
+        "update deals set created_path = ( \
+             select group_concat(p.touch, char(30)) from ( \
+                 select s.channel || char(31) || coalesce(s.utm_campaign, '') as touch \
+                 from visitor_links l join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
+                 where l.contact_id = deals.contact_id and s.started_at <= deals.created_at \
+                 order by s.started_at) as p) \
+         where workspace_id = ?1",
+        "update deals set \
+             won_path = ( \
+                 select group_concat(p.touch, char(30)) from ( \
+                     select s.channel || char(31) || coalesce(s.utm_campaign, '') as touch \
+                     from visitor_links l join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
+                     where l.contact_id = deals.contact_id and s.started_at <= deals.closed_at \
+                     order by s.started_at) as p), \
+             won_touches = \
+                 (select count(*) from activities a \
+                  where a.contact_id = deals.contact_id and a.occurred_at <= deals.closed_at) \
+                 + (select count(*) from visitor_links l join sessions s \
+                      on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
+                    where l.contact_id = deals.contact_id and s.started_at <= deals.closed_at) \
+         where workspace_id = ?1 and status = 'won' and closed_at is not null",
+    ];
+    for sql in STATEMENTS {
+        conn.execute(sql, params![ws.0]).map_err(rs_err)?;
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl BulkStore for SqliteStore {
+    async fn record_new_traffic(&self, hits: std::sync::Arc<[Hit]>) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| crate::traffic_write::record_new(conn, &hits))
+            .await
+    }
+
+    async fn load_people(
+        &self,
+        ws: WorkspaceId,
+        people: std::sync::Arc<PeopleLoad>,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| load_people(conn, ws, &people))
+            .await
+    }
+}
