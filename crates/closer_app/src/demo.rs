@@ -222,7 +222,7 @@ impl App {
         // Oldest first: tracked events, sessions (keyed by visitor, numbered in this order) and
         // contacts are then appended at the end of their indexes instead of scattered through
         // them, which on a large demo is the difference between streaming and random I/O.
-        people.sort_by_key(|p| p.visits.first().copied());
+        people.sort_by_cached_key(|p| p.visits.first().copied());
         let site = Site {
             id: SiteId::new(),
             workspace_id: ws,

@@ -13,6 +13,7 @@ use sqlx::{PgConnection, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::copy_write::CopyIn;
 use crate::error::db_err;
 
 async fn stored_sessions(
@@ -140,11 +141,80 @@ pub(crate) async fn record(conn: &mut PgConnection, hits: &[Hit]) -> Result<Reco
 }
 
 /// `record` for visitors with no stored session and no link (`BulkStore::record_new_traffic`):
-/// the same rows, without the lookups (nor the visitors' locks, which guard them).
+/// the same rows, without the lookups (nor the visitors' locks, which guard them), copied in
+/// binary (`copy_write.rs`).
 pub(crate) async fn record_new(conn: &mut PgConnection, hits: &[Hit]) -> Result<(), StoreError> {
-    store_placed(conn, hits, &HashMap::new(), Vec::new())
-        .await
-        .map(|_| ())
+    // Revenue is `numeric`, which the binary copy below does not encode.
+    if hits.iter().any(|h| h.revenue.is_some()) {
+        return store_placed(conn, hits, &HashMap::new(), Vec::new())
+            .await
+            .map(|_| ());
+    }
+    let placed = sessionize(hits, &HashMap::new());
+    let mut copy = CopyIn::start(
+        conn,
+        "traffic_events (id, workspace_id, site_id, session_id, visitor, name, occurred_at, path, props)",
+        9,
+    )
+    .await?;
+    for (hit, session) in hits.iter().zip(&placed.session_of) {
+        let Some(session) = session else { continue };
+        let row = copy.row().await?;
+        row.uuid(Uuid::now_v7())
+            .uuid(hit.workspace_id.0)
+            .uuid(hit.site_id.0)
+            .uuid(session.0)
+            .text(hit.visitor.as_str())
+            .text(hit.kind.name())
+            .ts(hit.occurred_at)
+            .text(&hit.path);
+        if hit.props.is_empty() {
+            row.null();
+        } else {
+            row.jsonb(&serde_json::Value::Object(hit.props.clone()).to_string());
+        }
+    }
+    copy.finish().await?;
+    let mut copy = CopyIn::start(
+        conn,
+        "sessions (id, workspace_id, site_id, visitor, started_at, last_at, entry_page, exit_page, exit_at, \
+         pageviews, events, interactions, channel, source, referrer, utm_source, utm_medium, utm_campaign, \
+         utm_term, utm_content, click_id)",
+        21,
+    )
+    .await?;
+    for s in &placed.sessions {
+        let a = &s.attribution;
+        copy.row()
+            .await?
+            .uuid(s.id.0)
+            .uuid(s.workspace_id.0)
+            .uuid(s.site_id.0)
+            .text(s.visitor.as_str())
+            .ts(s.started_at)
+            .ts(s.last_at)
+            .text(&s.entry_page)
+            .opt_text(s.exit.as_ref().map(|(_, p)| p.as_str()))
+            .opt_ts(s.exit.as_ref().map(|(t, _)| *t))
+            .int8(s.pageviews)
+            .int8(s.events)
+            .int8(s.interactions)
+            .text(a.channel.as_str())
+            .opt_text(a.source.as_deref())
+            .opt_text(a.referrer.as_deref())
+            .opt_text(a.utm.source.as_deref())
+            .opt_text(a.utm.medium.as_deref())
+            .opt_text(a.utm.campaign.as_deref())
+            .opt_text(a.utm.term.as_deref())
+            .opt_text(a.utm.content.as_deref())
+            .opt_text(a.click_id.map(ClickId::as_str));
+    }
+    copy.finish().await?;
+    add_visitor_days(
+        conn,
+        &closer_store::new_visitor_days(&placed.sessions, |_| false),
+    )
+    .await
 }
 
 /// Places the hits in sessions (after `stored`) and writes events, sessions, the linked
@@ -274,6 +344,19 @@ async fn store_placed(
         .map_err(db_err)?;
     }
     let days = closer_store::new_visitor_days(&placed.sessions, |k| stored.contains_key(k));
+    add_visitor_days(conn, &days).await?;
+    Ok(Recorded {
+        events,
+        new_sessions: new.len(),
+        identified,
+    })
+}
+
+/// Adds new visitors to the daily rollup.
+async fn add_visitor_days(
+    conn: &mut PgConnection,
+    days: &[(closer_store::VisitorDay, i64)],
+) -> Result<(), StoreError> {
     if !days.is_empty() {
         // Sorted keys (new_visitor_days returns them in order): concurrent batches take the
         // rows' locks in one order and cannot deadlock.
@@ -294,11 +377,7 @@ async fn store_placed(
         .await
         .map_err(db_err)?;
     }
-    Ok(Recorded {
-        events,
-        new_sessions: new.len(),
-        identified,
-    })
+    Ok(())
 }
 
 #[derive(Default)]

@@ -277,11 +277,31 @@ fn derive(conn: &Connection, ws: WorkspaceId) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Runs `load` with a page cache of 512 MiB instead of the writer's 16 MiB: a bulk load
+/// touches a few B-trees far larger than that, and every page evicted mid-transaction is
+/// written to the WAL and read back from it. The usual size is restored afterwards.
+fn with_large_cache<T>(
+    conn: &Connection,
+    load: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.execute_batch("pragma cache_size = -524288")
+        .map_err(rs_err)?;
+    let out = load(conn);
+    conn.execute_batch(&format!(
+        "pragma cache_size = {}",
+        crate::writer::CACHE_SIZE
+    ))
+    .map_err(rs_err)?;
+    out
+}
+
 #[async_trait::async_trait]
 impl BulkStore for SqliteStore {
     async fn record_new_traffic(&self, hits: std::sync::Arc<[Hit]>) -> Result<(), StoreError> {
         self.writer
-            .write(move |conn| crate::traffic_write::record_new(conn, &hits))
+            .write(move |conn| {
+                with_large_cache(conn, |c| crate::traffic_write::record_new(c, &hits))
+            })
             .await
     }
 
@@ -291,7 +311,7 @@ impl BulkStore for SqliteStore {
         people: std::sync::Arc<PeopleLoad>,
     ) -> Result<(), StoreError> {
         self.writer
-            .write(move |conn| load_people(conn, ws, &people))
+            .write(move |conn| with_large_cache(conn, |c| load_people(c, ws, &people)))
             .await
     }
 }

@@ -32,6 +32,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::rs_err;
 
+/// The writer's page cache (`pragma cache_size`: negative is KiB), 16 MiB.
+pub(crate) const CACHE_SIZE: i64 = -16_000;
 /// Most writes one transaction carries.
 const MAX_BATCH: usize = 512;
 /// Writes waiting for the writer; callers wait (backpressure) beyond this.
@@ -60,9 +62,11 @@ fn open(path: &Path, busy: Duration) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(rs_err)?;
     conn.busy_timeout(busy).map_err(rs_err)?;
     conn.execute_batch(
-        "pragma journal_mode = wal; pragma synchronous = normal; pragma foreign_keys = on; \
-         pragma temp_store = memory; pragma cache_size = -16000; pragma secure_delete = fast; \
-         pragma journal_size_limit = 67108864; pragma wal_autocheckpoint = 4096;",
+        &format!(
+            "pragma journal_mode = wal; pragma synchronous = normal; pragma foreign_keys = on; \
+             pragma temp_store = memory; pragma cache_size = {CACHE_SIZE}; pragma secure_delete = fast; \
+             pragma journal_size_limit = 67108864; pragma wal_autocheckpoint = 4096;"
+        ),
     )
     .map_err(rs_err)?;
     conn.set_prepared_statement_cache_capacity(64);
