@@ -183,23 +183,35 @@ type PathCount = (ConversionKind, Option<String>, u64, i128);
 
 impl PathTally {
     pub fn add(&mut self, kind: ConversionKind, path: Option<&str>, value: Option<(&str, i64)>) {
+        let (currency, amount) = value.map_or((None, 0), |(c, a)| (Some(c), i128::from(a)));
+        self.add_many(kind, path, currency, 1, amount);
+    }
+
+    /// `conversions` conversions of one kind on one path at once (counted by the database),
+    /// with their currency and summed amount.
+    pub fn add_many(
+        &mut self,
+        kind: ConversionKind,
+        path: Option<&str>,
+        currency: Option<&str>,
+        conversions: u64,
+        amount: i128,
+    ) {
         let path = path.unwrap_or("");
         let entries = if let Some(e) = self.paths.get_mut(path) {
             e
         } else {
             self.paths.entry(path.to_owned()).or_default()
         };
-        let currency = value.map(|(c, _)| c);
-        let amount = i128::from(value.map_or(0, |(_, a)| a));
         match entries
             .iter_mut()
             .find(|(k, c, _, _)| *k == kind && c.as_deref() == currency)
         {
             Some(e) => {
-                e.2 += 1;
+                e.2 += conversions;
                 e.3 += amount;
             }
-            None => entries.push((kind, currency.map(str::to_owned), 1, amount)),
+            None => entries.push((kind, currency.map(str::to_owned), conversions, amount)),
         }
     }
 

@@ -350,39 +350,48 @@ impl ReportStore for PostgresStore {
         ws: WorkspaceId,
         period: Period,
     ) -> Result<Vec<ConversionPath>, StoreError> {
-        // Every path was stored with its conversion (migrations 0006 and 0009).
+        // Every path was stored with its conversion (migrations 0006 and 0009), and counted
+        // here per distinct path: a few dozen rows cross, not a year's million leads.
         let queries = [
             (
                 ConversionKind::Lead,
-                "select j.lead_path, null::text, null::bigint from journeys j \
-                 where j.workspace_id = $1 and j.lead_at >= $2 and j.lead_at < $3",
+                "select j.lead_path, null::text, count(*), null::text from journeys j \
+                 where j.workspace_id = $1 and j.lead_at >= $2 and j.lead_at < $3 \
+                 group by j.lead_path",
             ),
             (
                 ConversionKind::Deal,
-                "select d.created_path, null::text, null::bigint from deals d \
-                 where d.workspace_id = $1 and d.created_at >= $2 and d.created_at < $3",
+                "select d.created_path, null::text, count(*), null::text from deals d \
+                 where d.workspace_id = $1 and d.created_at >= $2 and d.created_at < $3 \
+                 group by d.created_path",
             ),
             (
                 ConversionKind::Won,
-                "select d.won_path, d.currency, d.amount from deals d where d.workspace_id = $1 \
-                 and d.status = 'won' and d.closed_at >= $2 and d.closed_at < $3",
+                "select d.won_path, d.currency, count(*), sum(d.amount)::text from deals d \
+                 where d.workspace_id = $1 and d.status = 'won' and d.closed_at >= $2 and d.closed_at < $3 \
+                 group by d.won_path, d.currency",
             ),
         ];
         let mut tally = PathTally::default();
         for (kind, sql) in queries {
-            let mut rows = sqlx::query(sql)
+            let rows = sqlx::query(sql)
                 .bind(ws.0)
                 .bind(period.from.get())
                 .bind(period.to.get())
-                .fetch(&self.pool);
-            while let Some(r) = rows.try_next().await.map_err(db_err)? {
-                let path: Option<&str> = at(&r, 0)?;
-                let currency: Option<&str> = at(&r, 1)?;
-                let value = match currency {
-                    Some(c) => Some((c, at::<i64>(&r, 2)?)),
-                    None => None,
-                };
-                tally.add(kind, path, value);
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+            for r in &rows {
+                let path: Option<&str> = at(r, 0)?;
+                let currency: Option<&str> = at(r, 1)?;
+                let n: i64 = at(r, 2)?;
+                let sum: Option<&str> = at(r, 3)?;
+                let amount = sum
+                    .map(str::parse::<i128>)
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(format!("summed amount: {e}")))?
+                    .unwrap_or(0);
+                tally.add_many(kind, path, currency, u64::try_from(n).unwrap_or(0), amount);
             }
         }
         Ok(tally.into_paths())
