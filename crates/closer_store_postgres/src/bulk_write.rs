@@ -281,8 +281,9 @@ async fn copy_sales(
     Ok(())
 }
 
-/// What the disabled triggers would have written, set-based (the statements the migrations
-/// backfilled `journeys` and deals' paths with, limited to the workspace).
+/// What the disabled triggers would have written, set-based: the migrations' backfill of
+/// `journeys` and deals' paths (0006, 0009), limited to the workspace and folded so each row
+/// is written once. The conformance suite checks the result against the triggers' own.
 async fn derive(conn: &mut PgConnection, ws: WorkspaceId) -> Result<(), StoreError> {
     const STATEMENTS: [&str; 3] = [
         // Contacts' own copies of their linked visitors' events.
