@@ -98,24 +98,7 @@ pub(crate) fn add_person(
         d.created_at,
     );
     let first = &cx.open[0];
-    let mut deal = Deal {
-        id: DealId::new(),
-        pipeline_id: cx.pipeline.id,
-        stage_id: first.id,
-        status: DealStatus::Open,
-        contact_id: id,
-        company: contact.company.clone(),
-        title: format!("Demo deal {i}"),
-        amount: demo_amount(d.amount),
-        currency: Currency::USD,
-        expected_close: None,
-        owner_id: owner,
-        source: Some(p.channel.as_str().to_owned()),
-        loss: None,
-        closed_at: None,
-        created_at: d.created_at,
-        updated_at: d.created_at,
-    };
+    let mut deal = demo_deal(cx.pipeline, first, &contact, i, p, d, owner);
     summary.deals += 1;
     let mut spans = vec![DealStageRow {
         deal: deal.id,
@@ -222,6 +205,36 @@ fn advance(
     };
     if contact.apply(&patch, now).stage_change.is_some() {
         move_contact(history, load, contact.id, to, ACTOR, now);
+    }
+}
+
+/// Person `i`'s deal as it opens, in the pipeline's first open stage.
+pub(crate) fn demo_deal(
+    pipeline: &Pipeline,
+    first: &PipelineStage,
+    contact: &Contact,
+    i: usize,
+    p: &Person,
+    d: &closer_domain::demo::DemoDeal,
+    owner: Option<UserId>,
+) -> Deal {
+    Deal {
+        id: DealId::new(),
+        pipeline_id: pipeline.id,
+        stage_id: first.id,
+        status: DealStatus::Open,
+        contact_id: contact.id,
+        company: contact.company.clone(),
+        title: format!("Demo deal {i}"),
+        amount: demo_amount(d.amount),
+        currency: Currency::USD,
+        expected_close: None,
+        owner_id: owner,
+        source: Some(p.channel.as_str().to_owned()),
+        loss: None,
+        closed_at: None,
+        created_at: d.created_at,
+        updated_at: d.created_at,
     }
 }
 

@@ -4,7 +4,7 @@
 //! history; a test compares the reports of both. Kept as that reference, not for speed.
 
 use closer_domain::demo::Person;
-use closer_domain::pipeline::{Currency, Deal, DealId, DealStatus, StageKind, plan_move};
+use closer_domain::pipeline::{DealStatus, StageKind, plan_move};
 use closer_domain::{Stage, Timestamp, UserId, WorkspaceId};
 use closer_store::{DealMove, StageMove, StoreError, UpsertContact};
 use futures::StreamExt;
@@ -12,7 +12,7 @@ use futures::StreamExt;
 use crate::demo::{
     ACTOR, DemoSummary, FORM_ACTOR, RULE_ACTOR, Setup, form_event, lead_draft, visitor,
 };
-use crate::demo_rows::{deal_order, demo_amount, repeat_order};
+use crate::demo_rows::{deal_order, demo_deal, repeat_order};
 use crate::{App, AppError};
 
 /// People being written at once on SQLite: its one writer commits whatever is queued in one
@@ -131,24 +131,7 @@ impl App {
         self.store().move_stages(ws, &[moved], prospect_at).await?;
         let Some(d) = &p.deal else { return Ok(()) };
         let first = &open[0];
-        let mut deal = Deal {
-            id: DealId::new(),
-            pipeline_id: pipeline.id,
-            stage_id: first.id,
-            status: DealStatus::Open,
-            contact_id: contact.id,
-            company: contact.company.clone(),
-            title: format!("Demo deal {i}"),
-            amount: demo_amount(d.amount),
-            currency: Currency::USD,
-            expected_close: None,
-            owner_id: owner,
-            source: Some(p.channel.as_str().to_owned()),
-            loss: None,
-            closed_at: None,
-            created_at: d.created_at,
-            updated_at: d.created_at,
-        };
+        let mut deal = demo_deal(pipeline, first, &contact, i, p, d, owner);
         self.store()
             .create_deal(ws, &deal, &first.name, ACTOR)
             .await

@@ -123,27 +123,8 @@ fn write_rows(conn: &Connection, ws: WorkspaceId, p: &PeopleLoad) -> Result<(), 
         link.execute(params![ws.0, visitor.as_str(), contact.0, at.unix_micros()])
             .map_err(rs_err)?;
     }
-    let mut activity = conn
-        .prepare_cached(
-            "insert into activities (id, workspace_id, contact_id, deal_id, kind, occurred_at, owner_id, outcome, body, created_at) \
-             values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )
-        .map_err(rs_err)?;
     for a in &p.activities {
-        activity
-            .execute(params![
-                a.id.0,
-                ws.0,
-                a.contact_id.0,
-                a.deal_id.map(|d| d.0),
-                a.kind.as_str(),
-                a.occurred_at.unix_micros(),
-                a.owner_id.map(|u| u.0),
-                a.outcome,
-                a.text,
-                a.created_at.unix_micros()
-            ])
-            .map_err(rs_err)?;
+        crate::work::insert_activity(conn, ws, a)?;
     }
     let mut deal = conn
         .prepare_cached(

@@ -48,8 +48,12 @@ fn check_refs(
     Ok(())
 }
 
-fn add_activity(conn: &Connection, ws: WorkspaceId, a: &Activity) -> Result<(), StoreError> {
-    check_refs(conn, ws, Some(a.contact_id), a.deal_id)?;
+/// The activity's row alone (the bulk load derives first touches itself).
+pub(crate) fn insert_activity(
+    conn: &Connection,
+    ws: WorkspaceId,
+    a: &Activity,
+) -> Result<(), StoreError> {
     conn.prepare_cached(
         "insert into activities (id, workspace_id, contact_id, deal_id, kind, occurred_at, owner_id, outcome, body, created_at) \
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -69,6 +73,12 @@ fn add_activity(conn: &Connection, ws: WorkspaceId, a: &Activity) -> Result<(), 
         ])
     })
     .map_err(rs_err)?;
+    Ok(())
+}
+
+fn add_activity(conn: &Connection, ws: WorkspaceId, a: &Activity) -> Result<(), StoreError> {
+    check_refs(conn, ws, Some(a.contact_id), a.deal_id)?;
+    insert_activity(conn, ws, a)?;
     if a.kind.touches() {
         // The earliest touch wins, even one logged late.
         conn.prepare_cached(

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use closer_domain::pipeline::{
-    Activity, ActivityId, ActivityKind, Amount, Currency, Deal, DealId, DealStatus, Order, OrderId,
-    OrderLine, OrderSource, Pipeline, default_loss_reasons, plan_move,
+    Amount, Currency, Deal, DealId, DealStatus, Order, OrderId, OrderLine, OrderSource, Pipeline,
+    default_loss_reasons, plan_move,
 };
 use closer_domain::reports::Breakdown;
 use closer_domain::traffic::{HitKind, Utm, VisitorKey};
@@ -17,6 +17,7 @@ use closer_domain::{Contact, ContactId, Stage, Timestamp, WorkspaceId};
 
 use super::contacts::{draft, upsert};
 use super::pipeline::pipeline;
+use super::reports::call;
 use super::traffic::{hit, site, visitor};
 use super::workspace;
 use crate::{
@@ -76,20 +77,6 @@ fn hits_of(s: &Site, who: &VisitorKey, t: &Times) -> Vec<closer_domain::traffic:
         .collect()
 }
 
-fn call(contact: ContactId, at: Timestamp) -> Activity {
-    Activity {
-        id: ActivityId::new(),
-        contact_id: contact,
-        deal_id: None,
-        kind: ActivityKind::Call,
-        occurred_at: at,
-        owner_id: None,
-        outcome: None,
-        text: None,
-        created_at: at,
-    }
-}
-
 fn order(contact: ContactId, deal: Option<DealId>, units: &str, at: Timestamp) -> Order {
     let amount = Amount::parse("amount", units).unwrap();
     Order {
@@ -147,7 +134,7 @@ async fn row_by_row(store: &dyn Store, ws: WorkspaceId, t: &Times) -> ContactId 
     req.now = t.lead;
     let contact = store.upsert_contact(ws, req).await.unwrap().contact;
     store
-        .add_activity(ws, &call(contact.id, t.call))
+        .add_activity(ws, &call(contact.id, t.call, t.call))
         .await
         .unwrap();
     let to_prospect = StageMove {
@@ -234,7 +221,7 @@ async fn bulk(store: &dyn Store, ws: WorkspaceId, t: &Times) -> PeopleLoad {
             ),
         ],
         links: vec![(who, id, t.lead)],
-        activities: vec![call(id, t.call)],
+        activities: vec![call(id, t.call, t.call)],
         deal_stages: vec![
             DealStageRow {
                 deal: d.id,

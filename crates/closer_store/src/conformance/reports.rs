@@ -24,7 +24,7 @@ fn hours_after(t: Timestamp, hours: u64) -> Timestamp {
 }
 
 /// A call with `contact` made at `at`, logged at `logged`.
-fn call(
+pub(super) fn call(
     contact: closer_domain::ContactId,
     at: Timestamp,
     logged: Timestamp,
