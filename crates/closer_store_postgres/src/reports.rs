@@ -1,6 +1,8 @@
 //! Report reads on PostgreSQL. Parameters are always `$1` the workspace, `$2`/`$3` the
 //! period, `$4` the breakdown's property name (unused ones are still bound, typed).
 
+use std::collections::HashMap;
+
 use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
@@ -12,6 +14,7 @@ use futures::TryStreamExt;
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::PostgresStore;
 use crate::copy_read::{self, copy_rows};
@@ -42,6 +45,56 @@ fn group(
     group_sql(by, contact, owner, journey, |c| {
         format!("({c}.properties ->> $4::text)")
     })
+}
+
+/// `group()` for the binary-copy reads: by owner it is the owner's id, named afterwards from
+/// the workspace's few users (`Owners`) instead of a join to `users` for each of a year's
+/// million rows (a year's stage stays by owner streamed in 1,010 ms with the join).
+fn copy_group(
+    by: &Breakdown,
+    contact: &str,
+    owner: Option<&str>,
+    journey: Option<&str>,
+) -> (String, String) {
+    if *by != Breakdown::Owner {
+        return group(by, contact, owner, journey);
+    }
+    match (owner, journey) {
+        (Some(col), _) => (col.to_owned(), String::new()),
+        (None, Some(j)) => (format!("{j}.owner_id"), String::new()),
+        (None, None) => (
+            "gj.owner_id".to_owned(),
+            format!(" left join journeys gj on gj.contact_id = {contact}"),
+        ),
+    }
+}
+
+/// Names the group field `copy_group` selected: text as it is, or an owner's id as their email.
+struct Owners(Option<HashMap<Uuid, String>>);
+
+impl Owners {
+    async fn load(pool: &PgPool, ws: WorkspaceId, by: &Breakdown) -> Result<Self, StoreError> {
+        if *by != Breakdown::Owner {
+            return Ok(Self(None));
+        }
+        let emails: Vec<(Uuid, String)> =
+            sqlx::query_as("select id, email from users where workspace_id = $1")
+                .bind(ws.0)
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)?;
+        Ok(Self(Some(emails.into_iter().collect())))
+    }
+
+    fn label<'a>(&'a self, field: Option<&'a [u8]>) -> Result<Option<&'a str>, StoreError> {
+        let Some(emails) = &self.0 else {
+            return copy_read::text(field);
+        };
+        let Some(bytes) = field else { return Ok(None) };
+        let id = Uuid::from_slice(bytes)
+            .map_err(|e| StoreError::Corrupt(format!("an owner id: {e}")))?;
+        Ok(emails.get(&id).map(String::as_str))
+    }
 }
 
 /// The property a breakdown names, if it does (the queries' `$4`).
@@ -99,7 +152,8 @@ impl ReportStore for PostgresStore {
         period: Period,
         by: &Breakdown,
     ) -> Result<Journeys, StoreError> {
-        let (g, joins) = group(by, "j.contact_id", None, Some("j"));
+        let (g, joins) = copy_group(by, "j.contact_id", None, Some("j"));
+        let owners = Owners::load(&self.pool, ws, by).await?;
         let sql = format!(
             "select {g}, j.first_visit_at, j.lead_at, j.prospect_at, j.opportunity_at, j.customer_at, j.repeat_at \
              from journeys j{joins} where j.workspace_id = $1 and j.entered_at < $3 \
@@ -118,7 +172,7 @@ impl ReportStore for PostgresStore {
                 *slot = copy_read::micros(*field)?;
             }
             Ok(JourneyRow {
-                group: groups.of(copy_read::text(*group)?),
+                group: groups.of(owners.label(*group)?),
                 reached,
             })
         })
@@ -163,7 +217,8 @@ impl ReportStore for PostgresStore {
         period: Period,
         by: &Breakdown,
     ) -> Result<Vec<ClosedDeal>, StoreError> {
-        let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
+        let (g, joins) = copy_group(by, "d.contact_id", Some("d.owner_id"), None);
+        let owners = Owners::load(&self.pool, ws, by).await?;
         let sql = format!(
             "select {g}, d.status = 'won', d.currency, d.amount, d.created_at, d.closed_at, d.loss_reason, \
                case when d.status = 'won' then coalesce(d.won_touches, 0) else 0 end \
@@ -190,7 +245,7 @@ impl ReportStore for PostgresStore {
                     .ok_or_else(|| StoreError::Corrupt("a closed deal's time".into()))
             };
             Ok(ClosedDeal {
-                group: copy_read::text(*group)?.map(str::to_owned),
+                group: owners.label(*group)?.map(str::to_owned),
                 won: copy_read::boolean(*won)?.unwrap_or_default(),
                 currency: copy_read::text(*currency)?.unwrap_or_default().to_owned(),
                 amount_units: copy_read::int8(*amount)?.unwrap_or_default(),
@@ -243,7 +298,8 @@ impl ReportStore for PostgresStore {
         period: Period,
         by: &Breakdown,
     ) -> Result<Vec<StageStay>, StoreError> {
-        let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
+        let (g, joins) = copy_group(by, "d.contact_id", Some("d.owner_id"), None);
+        let owners = Owners::load(&self.pool, ws, by).await?;
         // The deal is read only when the breakdown needs its contact or owner.
         let deals = if *by == Breakdown::Total {
             ""
@@ -266,7 +322,7 @@ impl ReportStore for PostgresStore {
             };
             let (entered, left) = (copy_read::micros(*entered)?, copy_read::micros(*left)?);
             Ok(StageStay {
-                group: copy_read::text(*group)?.map(str::to_owned),
+                group: owners.label(*group)?.map(str::to_owned),
                 stage: copy_read::text(*stage)?.unwrap_or_default().to_owned(),
                 position: copy_read::int8(*position)?.unwrap_or_default(),
                 seconds: left
@@ -283,7 +339,8 @@ impl ReportStore for PostgresStore {
         period: Period,
         by: &Breakdown,
     ) -> Result<Vec<LeadResponse>, StoreError> {
-        let (g, joins) = group(by, "j.contact_id", None, Some("j"));
+        let (g, joins) = copy_group(by, "j.contact_id", None, Some("j"));
+        let owners = Owners::load(&self.pool, ws, by).await?;
         let sql = format!(
             "select {g}, j.lead_at, j.first_touch_at from journeys j{joins} \
              where j.workspace_id = $1 and j.lead_at >= $2 and j.lead_at < $3 \
@@ -295,7 +352,7 @@ impl ReportStore for PostgresStore {
             };
             let (lead, touch) = (copy_read::micros(*lead)?, copy_read::micros(*touch)?);
             Ok(LeadResponse {
-                group: copy_read::text(*group)?.map(str::to_owned),
+                group: owners.label(*group)?.map(str::to_owned),
                 seconds: touch
                     .zip(lead)
                     .map_or(0, |(t, l)| (t - l).max(0).div_euclid(1_000_000)),
