@@ -51,6 +51,19 @@ pub struct DemoSummary {
 }
 
 impl DemoSummary {
+    /// Counts a deal by where it ended: a won deal brought an order.
+    pub(crate) fn deal_ended(&mut self, status: closer_domain::pipeline::DealStatus) {
+        use closer_domain::pipeline::DealStatus;
+        match status {
+            DealStatus::Won => {
+                self.won += 1;
+                self.orders += 1;
+            }
+            DealStatus::Lost => self.lost += 1,
+            DealStatus::Open => {}
+        }
+    }
+
     pub(crate) fn add(&mut self, s: &Self) {
         self.leads += s.leads;
         self.deals += s.deals;

@@ -136,14 +136,7 @@ pub(crate) fn add_person(
             load.orders.push(deal_order(&deal, t));
         }
     }
-    match deal.status {
-        DealStatus::Won => {
-            summary.won += 1;
-            summary.orders += 1;
-        }
-        DealStatus::Lost => summary.lost += 1,
-        DealStatus::Open => {}
-    }
+    summary.deal_ended(deal.status);
     // `add_order`: the contact is a customer already.
     for (t, value) in &p.repeat_orders {
         load.orders.push(repeat_order(id, *t, *value));

@@ -4,7 +4,7 @@
 //! history; a test compares the reports of both. Kept as that reference, not for speed.
 
 use closer_domain::demo::Person;
-use closer_domain::pipeline::{DealStatus, StageKind, plan_move};
+use closer_domain::pipeline::{StageKind, plan_move};
 use closer_domain::{Stage, Timestamp, UserId, WorkspaceId};
 use closer_store::{DealMove, StageMove, StoreError, UpsertContact};
 use futures::StreamExt;
@@ -155,14 +155,7 @@ impl App {
             };
             deal = self.store().move_deal(ws, &mv, t).await?;
         }
-        match deal.status {
-            DealStatus::Won => {
-                summary.won += 1;
-                summary.orders += 1;
-            }
-            DealStatus::Lost => summary.lost += 1,
-            DealStatus::Open => {}
-        }
+        summary.deal_ended(deal.status);
         for (t, value) in &p.repeat_orders {
             let order = repeat_order(contact.id, *t, *value);
             self.store().add_order(ws, &order, ACTOR).await?;
