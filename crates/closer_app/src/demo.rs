@@ -152,19 +152,23 @@ pub(crate) fn deal_steps<'p>(
     steps
 }
 
-/// Person `i`'s page views: one or two pages a visit, three on the visit they become a lead.
+/// The pages of person `p`'s visit `v`: one or two, three on the visit they become a lead.
+fn visit_paths(p: &Person, v: usize) -> &'static [&'static str] {
+    if p.lead_at.is_some() && v + 1 == p.visits.len() {
+        &["/", "/pricing", "/contact"]
+    } else if v.is_multiple_of(2) {
+        &["/"]
+    } else {
+        &["/", "/blog/how-we-work"]
+    }
+}
+
+/// Person `i`'s page views (`visit_paths` of each visit).
 fn person_hits(ws: WorkspaceId, site: SiteId, i: usize, p: &Person) -> Result<Vec<Hit>, AppError> {
     let visitor = visitor(i)?;
     let mut hits = Vec::new();
     for (v, t) in p.visits.iter().enumerate() {
-        let paths: &[&str] = if p.lead_at.is_some() && v + 1 == p.visits.len() {
-            &["/", "/pricing", "/contact"]
-        } else if v % 2 == 0 {
-            &["/"]
-        } else {
-            &["/", "/blog/how-we-work"]
-        };
-        for (k, path) in paths.iter().enumerate() {
+        for (k, path) in visit_paths(p, v).iter().enumerate() {
             hits.push(Hit {
                 workspace_id: ws,
                 site_id: site,
@@ -264,16 +268,9 @@ impl App {
             page_views: people
                 .iter()
                 .map(|p| {
-                    let views: usize = (0..p.visits.len())
-                        .map(|v| {
-                            if p.lead_at.is_some() && v + 1 == p.visits.len() {
-                                3
-                            } else {
-                                1 + v % 2
-                            }
-                        })
-                        .sum();
-                    views as u64
+                    (0..p.visits.len())
+                        .map(|v| visit_paths(p, v).len() as u64)
+                        .sum::<u64>()
                 })
                 .sum(),
             ..DemoSummary::default()

@@ -49,6 +49,21 @@ pub struct PeopleLoad {
     pub orders: Vec<Order>,
 }
 
+impl PeopleLoad {
+    /// Each contact's earliest touching activity (a call, email, meeting or demo; not a note),
+    /// as `add_activity` keeps it in `contacts.first_touch_at`.
+    pub fn first_touches(&self) -> std::collections::HashMap<ContactId, Timestamp> {
+        let mut first = std::collections::HashMap::new();
+        for a in self.activities.iter().filter(|a| a.kind.touches()) {
+            first
+                .entry(a.contact_id)
+                .and_modify(|t: &mut Timestamp| *t = (*t).min(a.occurred_at))
+                .or_insert(a.occurred_at);
+        }
+        first
+    }
+}
+
 #[async_trait]
 pub trait BulkStore {
     /// Hits of visitors the store has never seen and that no contact is linked to: placed in

@@ -9,10 +9,8 @@
 //! of those tables wait for the load, but never run without the triggers. Foreign keys are
 //! system triggers and stay on.
 
-use std::collections::HashMap;
-
+use closer_domain::WorkspaceId;
 use closer_domain::traffic::Hit;
-use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{BULK_NOT_EMPTY, BulkStore, PeopleLoad, StoreError, search_text};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -40,14 +38,7 @@ async fn copy_contacts(
     ws: WorkspaceId,
     p: &PeopleLoad,
 ) -> Result<(), StoreError> {
-    // The earliest touching activity of each contact, as `add_activity` keeps it.
-    let mut first_touch: HashMap<ContactId, Timestamp> = HashMap::new();
-    for a in p.activities.iter().filter(|a| a.kind.touches()) {
-        first_touch
-            .entry(a.contact_id)
-            .and_modify(|t| *t = (*t).min(a.occurred_at))
-            .or_insert(a.occurred_at);
-    }
+    let first_touch = p.first_touches();
     let mut copy = CopyIn::start(
         conn,
         "contacts (id, workspace_id, name, emails, phones, company, job_title, properties, stage, \

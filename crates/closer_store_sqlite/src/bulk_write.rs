@@ -9,10 +9,8 @@
 //! back with everything else, and the writer runs nothing else meanwhile, so no other write
 //! ever sees the tables without them.
 
-use std::collections::HashMap;
-
 use closer_domain::traffic::Hit;
-use closer_domain::{ContactId, Timestamp, WorkspaceId};
+use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::{BULK_NOT_EMPTY, BulkStore, PeopleLoad, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -69,14 +67,7 @@ fn opt_ts(t: Option<Timestamp>) -> Option<i64> {
 }
 
 fn write_rows(conn: &Connection, ws: WorkspaceId, p: &PeopleLoad) -> Result<(), StoreError> {
-    // The earliest touching activity of each contact, as `add_activity` keeps it.
-    let mut first_touch: HashMap<ContactId, Timestamp> = HashMap::new();
-    for a in p.activities.iter().filter(|a| a.kind.touches()) {
-        first_touch
-            .entry(a.contact_id)
-            .and_modify(|t| *t = (*t).min(a.occurred_at))
-            .or_insert(a.occurred_at);
-    }
+    let first_touch = p.first_touches();
     let mut touch = conn
         .prepare_cached("update contacts set first_touch_at = ?2 where id = ?1")
         .map_err(rs_err)?;
