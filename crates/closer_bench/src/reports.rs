@@ -22,6 +22,10 @@ pub struct ReportsArgs {
     /// The day the demo history ends; reports cover the year before it.
     #[arg(long, default_value = "2026-11-01")]
     pub until: String,
+    /// Seconds to wait after start before timing, so that the server's start-up report
+    /// warmer (dashboards computed in the background) is not timed alongside the reports.
+    #[arg(long, default_value_t = 0)]
+    pub settle: u64,
 }
 
 pub async fn run(args: &ReportsArgs) -> anyhow::Result<()> {
@@ -62,6 +66,10 @@ pub async fn run(args: &ReportsArgs) -> anyhow::Result<()> {
     println!("\n### Reports on {engine}, a 12-month range ({range})\n");
     println!("| report | p50 ms | p90 ms | max ms | body |\n|---|---|---|---|---|");
     let client = reqwest::Client::new();
+    if args.settle > 0 {
+        eprintln!("waiting {} s for the server's report warmer", args.settle);
+        tokio::time::sleep(std::time::Duration::from_secs(args.settle)).await;
+    }
     for (name, extra) in [
         ("funnel", ""),
         ("funnel", "&by=channel"),

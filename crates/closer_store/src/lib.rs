@@ -41,9 +41,9 @@ pub use qualification::{
 };
 pub use records::{Form, TokenRecord, User, Workspace};
 pub use reports::{
-    ClosedDeal, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, LeadResponse,
-    OpenDeals, OrderRow, PathTally, Period, ReportStore, StageStay, VisitorCount, group_sql,
-    parse_lead_path,
+    ClosedDeal, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels,
+    LeadResponse, OpenDeals, OrderRow, PathTally, Period, ReportStore, StageStay, VisitorCount,
+    group_sql, parse_lead_path,
 };
 pub use sessions::{Credentials, Invite, SessionStore, WebSession};
 pub use traffic::{

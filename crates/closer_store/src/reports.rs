@@ -5,7 +5,9 @@
 //! Steps and first touches come from `journeys` and `visitor_days`, which the adapters' schema
 //! keeps in step with every write (see migration 0006).
 
+use std::collections::HashSet;
 use std::fmt::Write;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use closer_domain::reports::Breakdown;
@@ -86,6 +88,31 @@ impl GroupIndex {
     }
 }
 
+/// A group's, stage's, currency's or loss reason's name, shared by the many rows that carry
+/// it: a year of a large workspace is a million rows over a handful of names, and a shared
+/// name costs a reference count where a `String` per row cost an allocation and a free.
+pub type Label = Arc<str>;
+
+/// Hands out one shared `Label` per distinct name as rows stream past; only a name seen for
+/// the first time allocates.
+#[derive(Debug, Default)]
+pub struct Labels(HashSet<Label>);
+
+impl Labels {
+    pub fn of(&mut self, name: &str) -> Label {
+        if let Some(l) = self.0.get(name) {
+            return l.clone();
+        }
+        let l: Label = Arc::from(name);
+        self.0.insert(l.clone());
+        l
+    }
+
+    pub fn of_opt(&mut self, name: Option<&str>) -> Option<Label> {
+        name.map(|n| self.of(n))
+    }
+}
+
 /// New visitors (first sessions) of a group in the period, counted by day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisitorCount {
@@ -96,14 +123,14 @@ pub struct VisitorCount {
 /// A deal won or lost in the period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClosedDeal {
-    pub group: Option<String>,
+    pub group: Option<Label>,
     pub won: bool,
-    pub currency: String,
+    pub currency: Label,
     /// Ten-thousandths of the currency unit (`closer_domain::pipeline::Amount::units`).
     pub amount_units: i64,
     pub created_at: Timestamp,
     pub closed_at: Timestamp,
-    pub loss_reason: Option<String>,
+    pub loss_reason: Option<Label>,
     /// Tracked visits and logged activities of the contact up to the close.
     pub touches: u64,
 }
@@ -123,8 +150,8 @@ pub struct OpenDeals {
 /// A deal's stay in one stage that ended in the period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageStay {
-    pub group: Option<String>,
-    pub stage: String,
+    pub group: Option<Label>,
+    pub stage: Label,
     /// The stage's place in its pipeline (stages removed since sort last).
     pub position: i64,
     pub seconds: i64,
@@ -133,7 +160,7 @@ pub struct StageStay {
 /// From a lead's arrival (in the period) to its first human touch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeadResponse {
-    pub group: Option<String>,
+    pub group: Option<Label>,
     pub seconds: i64,
 }
 

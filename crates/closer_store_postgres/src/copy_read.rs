@@ -12,6 +12,7 @@ use closer_domain::WorkspaceId;
 use closer_store::{Period, StoreError};
 use futures::TryStreamExt;
 use sqlx::PgPool;
+use tracing::instrument::WithSubscriber;
 
 use crate::error::db_err;
 
@@ -55,7 +56,14 @@ pub(crate) async fn copy_rows<T>(
     }
     let mut out = Vec::new();
     {
-        let mut stream = tx.copy_out_raw(&statement).await.map_err(db_err)?;
+        // Opened with no subscriber: sqlx instruments the stream with the span current when
+        // it is opened and enters it for each row, which for a request's span costs two
+        // subscriber calls per row (about a tenth of a million-row read).
+        let mut stream = tx
+            .copy_out_raw(&statement)
+            .with_subscriber(tracing::subscriber::NoSubscriber::default())
+            .await
+            .map_err(db_err)?;
         let mut buf: Vec<u8> = Vec::new();
         let mut start = 0;
         let mut header = false;

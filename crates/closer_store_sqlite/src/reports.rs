@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
-    ClosedDeal, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, LeadResponse,
-    OpenDeals, OrderRow, PathTally, Period, ReportStore, StageStay, StoreError, VisitorCount,
-    group_sql,
+    ClosedDeal, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels,
+    LeadResponse, OpenDeals, OrderRow, PathTally, Period, ReportStore, StageStay, StoreError,
+    VisitorCount, group_sql,
 };
 use rusqlite::{Connection, OpenFlags, Row, Statement, ToSql};
 use uuid::Uuid;
@@ -182,6 +182,14 @@ impl Names {
     }
 }
 
+/// A text column, borrowed from the row.
+fn text<'r>(r: &'r Row<'_>, i: usize) -> Result<Option<&'r str>, StoreError> {
+    r.get_ref(i)
+        .map_err(rs_err)?
+        .as_str_or_null()
+        .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+}
+
 fn count(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
@@ -254,15 +262,16 @@ fn closed_deals(
          and d.status in ('won', 'lost')"
     );
     let names = Names::load(conn, b, by)?;
+    let mut labels = Labels::default();
     rows(conn, &sql, b, |r| {
         Ok(ClosedDeal {
-            group: names.owned(r, 0)?,
+            group: labels.of_opt(names.get(r, 0)?),
             won: r.get(1).map_err(rs_err)?,
-            currency: r.get(2).map_err(rs_err)?,
+            currency: labels.of(text(r, 2)?.unwrap_or_default()),
             amount_units: r.get(3).map_err(rs_err)?,
             created_at: ts(r.get(4).map_err(rs_err)?)?,
             closed_at: ts(r.get(5).map_err(rs_err)?)?,
-            loss_reason: r.get(6).map_err(rs_err)?,
+            loss_reason: labels.of_opt(text(r, 6)?),
             touches: count(r.get(7).map_err(rs_err)?),
         })
     })
@@ -321,7 +330,12 @@ fn stage_stays(
         .into_iter()
         .collect()
     };
-    let names = groups.into_names();
+    let names: Vec<Option<Label>> = groups
+        .into_names()
+        .iter()
+        .map(|n| n.as_deref().map(Label::from))
+        .collect();
+    let mut labels = Labels::default();
     rows(
         conn,
         "select ds.deal_id, ds.stage_id, ds.stage_name, ds.left_at - ds.entered_at \
@@ -341,7 +355,7 @@ fn stage_stays(
             let stage: Uuid = r.get(1).map_err(rs_err)?;
             Ok(StageStay {
                 group,
-                stage: r.get(2).map_err(rs_err)?,
+                stage: labels.of(text(r, 2)?.unwrap_or_default()),
                 // Stages removed since sort last.
                 position: positions.get(&stage).copied().unwrap_or(1_000_000),
                 seconds: r.get::<_, i64>(3).map_err(rs_err)? / 1_000_000,
@@ -367,9 +381,10 @@ fn lead_responses(
          and j.first_touch_at is not null"
     );
     let names = Names::load(conn, b, by)?;
+    let mut labels = Labels::default();
     rows(conn, &sql, b, |r| {
         Ok(LeadResponse {
-            group: names.owned(r, 0)?,
+            group: labels.of_opt(names.get(r, 0)?),
             seconds: r.get::<_, i64>(1).map_err(rs_err)?.max(0) / 1_000_000,
         })
     })

@@ -8,7 +8,7 @@ use closer_store::{Journeys, Period};
 
 use super::funnel::{Funnel, FunnelStep, View, bottleneck_of, funnel_of_journeys};
 use super::measures::{GroupMeasures, MeasuresReport};
-use super::{ReportQuery, label, money};
+use super::{NONE, ReportQuery, money};
 use crate::{App, AppError};
 
 const DAY_MICROS: i64 = 86_400_000_000;
@@ -251,7 +251,7 @@ impl App {
         let index = |t: Timestamp| {
             usize::try_from((t.unix_micros() - period.from.unix_micros()) / step).ok()
         };
-        let wanted = |g: Option<String>| channel.is_none_or(|c| label(g) == c);
+        let wanted = |g: Option<&str>| channel.is_none_or(|c| g.unwrap_or(NONE) == c);
         let mut leads = vec![0u64; n];
         let mut won = vec![0u64; n];
         let mut units = vec![0i128; n];
@@ -259,7 +259,11 @@ impl App {
         // Journeys by channel, read by the caller (over this period or a longer one).
         let (from, to) = (period.from.unix_micros(), period.to.unix_micros());
         // Which group numbers the channel filter keeps.
-        let kept: Vec<bool> = journeys.groups.iter().map(|g| wanted(g.clone())).collect();
+        let kept: Vec<bool> = journeys
+            .groups
+            .iter()
+            .map(|g| wanted(g.as_deref()))
+            .collect();
         for j in &journeys.rows {
             if let Some(t) = j.reached[1].filter(|t| *t >= from && *t < to)
                 && kept.get(j.group as usize).copied().unwrap_or(false)
@@ -271,8 +275,8 @@ impl App {
         }
         for d in self.store().closed_deals(ws, period, &by).await? {
             if d.won
-                && Some(d.currency.as_str()) == currency
-                && wanted(d.group)
+                && Some(&*d.currency) == currency
+                && wanted(d.group.as_deref())
                 && let Some(i) = index(d.closed_at).filter(|i| *i < n)
             {
                 won[i] += 1;

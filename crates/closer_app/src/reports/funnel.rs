@@ -409,7 +409,7 @@ impl App {
             .await?;
         let mut by_currency: BTreeMap<&str, (u64, i128)> = BTreeMap::new();
         for d in deals.iter().filter(|d| d.won) {
-            let e = by_currency.entry(d.currency.as_str()).or_default();
+            let e = by_currency.entry(&*d.currency).or_default();
             e.0 += 1;
             e.1 += i128::from(d.amount_units);
         }

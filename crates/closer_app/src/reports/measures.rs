@@ -111,7 +111,7 @@ fn measure(group: String, rows: &Rows<'_>) -> GroupMeasures {
 
     let mut revenue: BTreeMap<&str, (u64, i128)> = BTreeMap::new();
     for d in &won {
-        let e = revenue.entry(d.currency.as_str()).or_default();
+        let e = revenue.entry(&*d.currency).or_default();
         e.0 += 1;
         e.1 += i128::from(d.amount_units);
     }
@@ -135,7 +135,7 @@ fn measure(group: String, rows: &Rows<'_>) -> GroupMeasures {
     let mut stages: BTreeMap<(i64, &str), Vec<i64>> = BTreeMap::new();
     for s in &rows.stays {
         stages
-            .entry((s.position, s.stage.as_str()))
+            .entry((s.position, &*s.stage))
             .or_default()
             .push(s.seconds.max(0));
     }

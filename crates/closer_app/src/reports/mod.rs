@@ -190,19 +190,19 @@ fn days(seconds: i64) -> f64 {
     round(seconds as f64 / 86_400.0, 2)
 }
 
-/// The value at quantile `q` (nearest rank) of unsorted values.
+/// The value at quantile `q` (nearest rank) of unsorted values, found in linear time (a
+/// year's speed-to-lead is most of a million values).
 fn quantile(values: &mut [i64], q: f64) -> Option<i64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_unstable();
     #[allow(
         clippy::cast_precision_loss,
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss
     )]
     let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
-    Some(values[rank - 1])
+    Some(*values.select_nth_unstable(rank - 1).1)
 }
 
 /// Stored ten-thousandths as a decimal string with two places ("1234.50").

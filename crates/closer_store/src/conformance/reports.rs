@@ -240,7 +240,19 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
         .await
         .unwrap();
     assert_eq!(stays.len(), 1);
-    assert_eq!(stays[0].stage, p.first_open().name);
+    assert_eq!(&*stays[0].stage, p.first_open().name);
+    // Split, each stay carries its deal's group: the contact's channel and property, and
+    // the deal's owner (this deal has none).
+    for (by, group) in [
+        (Breakdown::Channel, Some("email")),
+        (Breakdown::Property("plan".into()), Some("pro")),
+        (Breakdown::Owner, None),
+    ] {
+        let split = store.stage_stays(ws, period, &by).await.unwrap();
+        assert_eq!(split.len(), 1, "{by:?}");
+        assert_eq!(split[0].group.as_deref(), group, "{by:?}");
+        assert_eq!(split[0].seconds, stays[0].seconds, "{by:?}");
+    }
     let responses = store
         .lead_responses(ws, period, &Breakdown::Total)
         .await
