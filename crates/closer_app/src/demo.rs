@@ -303,6 +303,43 @@ impl App {
             seconds = started.elapsed().as_secs_f64(),
             "demo: history generated"
         );
+        let site = setup.site;
+        let summary = match self.write_history(setup, started, &mut progress).await {
+            Ok(summary) => summary,
+            Err(e) => {
+                // The traffic went in batches, each committed; the people in one transaction
+                // that failed. Take the traffic back with the demo's own site, so a failed
+                // demo leaves the workspace as it found it (its reps aside: a retry reuses
+                // them).
+                if let Err(undo) = self.store().discard_site(ws, site).await {
+                    tracing::error!(error = %undo, "demo: the failed fill's traffic stays");
+                }
+                return Err(e);
+            }
+        };
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "demo: people written"
+        );
+        // A million new contacts and their histories: the same for them.
+        self.store().refresh_statistics().await?;
+        self.rescore(ws, |_| {}).await?;
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "demo: leads scored"
+        );
+        self.store().refresh_statistics().await?;
+        Ok(summary)
+    }
+
+    /// The demo's traffic, then its people: everything `fill_demo` may have to take back.
+    async fn write_history(
+        &self,
+        setup: Setup,
+        started: std::time::Instant,
+        progress: &mut impl FnMut(u64, u64),
+    ) -> Result<DemoSummary, AppError> {
+        let ws = setup.ws;
         let mut summary = setup.summary;
         // Traffic first, so each lead's link brings its earlier visits with it; a few batches
         // are in flight so the next is built while the store writes.
@@ -345,18 +382,6 @@ impl App {
         }
         drop(setup);
         self.store().load_people(ws, Arc::new(load)).await?;
-        tracing::info!(
-            seconds = started.elapsed().as_secs_f64(),
-            "demo: people written"
-        );
-        // A million new contacts and their histories: the same for them.
-        self.store().refresh_statistics().await?;
-        self.rescore(ws, |_| {}).await?;
-        tracing::info!(
-            seconds = started.elapsed().as_secs_f64(),
-            "demo: leads scored"
-        );
-        self.store().refresh_statistics().await?;
         Ok(summary)
     }
 

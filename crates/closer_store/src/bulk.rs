@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use closer_domain::pipeline::{Activity, Deal, DealId, Order, PipelineStageId};
-use closer_domain::traffic::{Hit, VisitorKey};
+use closer_domain::traffic::{Hit, SiteId, VisitorKey};
 use closer_domain::{Contact, ContactId, NewEvent, Stage, Timestamp, WorkspaceId};
 
 use crate::StoreError;
@@ -80,7 +80,16 @@ pub trait BulkStore {
         ws: WorkspaceId,
         people: std::sync::Arc<PeopleLoad>,
     ) -> Result<(), StoreError>;
+
+    /// Takes back a fill's traffic: deletes the site with every session, tracked event and
+    /// new-visitor count of it, in one transaction. For a fill whose people load failed after
+    /// its traffic (written in batches, each committed) was stored: the site must be one the
+    /// fill created for itself, so nothing else is tracked on it.
+    async fn discard_site(&self, ws: WorkspaceId, site: SiteId) -> Result<(), StoreError>;
 }
+
+/// The tables `discard_site` deletes a site's rows from, children first.
+pub const SITE_TABLES: [&str; 3] = ["traffic_events", "sessions", "visitor_days"];
 
 /// The constraint a `load_people` into a workspace that already has contacts reports.
 pub const BULK_NOT_EMPTY: &str = "bulk_load_workspace_not_empty";

@@ -24,12 +24,9 @@ pub struct Period {
 
 /// When one contact reached each funnel step (visitor = first tracked visit), in
 /// `closer_domain::reports::Step` order, as Unix microseconds. `group` indexes
-/// `Journeys::groups`: a million rows share a handful of group names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JourneyRow {
-    pub group: u32,
-    pub reached: [Option<i64>; 6],
-}
+/// `Journeys::groups`: a million rows share a handful of group names. The domain's own type,
+/// so the funnel reads a year's million rows where they are, without a copy.
+pub type JourneyRow = closer_domain::reports::Journey<u32>;
 
 /// The journeys of a period and the names of their groups.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

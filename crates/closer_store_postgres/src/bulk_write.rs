@@ -11,7 +11,8 @@
 
 use closer_domain::WorkspaceId;
 use closer_domain::traffic::Hit;
-use closer_store::{BULK_NOT_EMPTY, BulkStore, PeopleLoad, StoreError, search_text};
+use closer_domain::traffic::SiteId;
+use closer_store::{BULK_NOT_EMPTY, BulkStore, PeopleLoad, SITE_TABLES, StoreError, search_text};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -422,6 +423,27 @@ impl BulkStore for PostgresStore {
         copy_sales(&mut tx, ws, &people).await?;
         derive(&mut tx, ws).await?;
         set_triggers(&mut tx, true).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn discard_site(&self, ws: WorkspaceId, site: SiteId) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for table in SITE_TABLES {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "delete from {table} where workspace_id = $1 and site_id = $2"
+            )))
+            .bind(ws.0)
+            .bind(site.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        sqlx::query("delete from sites where workspace_id = $1 and id = $2")
+            .bind(ws.0)
+            .bind(site.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         tx.commit().await.map_err(db_err)
     }
 }

@@ -10,8 +10,9 @@
 //! ever sees the tables without them.
 
 use closer_domain::traffic::Hit;
+use closer_domain::traffic::SiteId;
 use closer_domain::{Timestamp, WorkspaceId};
-use closer_store::{BULK_NOT_EMPTY, BulkStore, PeopleLoad, StoreError};
+use closer_store::{BULK_NOT_EMPTY, BulkStore, PeopleLoad, SITE_TABLES, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -293,6 +294,26 @@ impl BulkStore for SqliteStore {
     ) -> Result<(), StoreError> {
         self.writer
             .write(move |conn| with_large_cache(conn, |c| load_people(c, ws, &people)))
+            .await
+    }
+
+    async fn discard_site(&self, ws: WorkspaceId, site: SiteId) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| {
+                for table in SITE_TABLES {
+                    conn.execute(
+                        &format!("delete from {table} where workspace_id = ?1 and site_id = ?2"),
+                        params![ws.0, site.0],
+                    )
+                    .map_err(rs_err)?;
+                }
+                conn.execute(
+                    "delete from sites where workspace_id = ?1 and id = ?2",
+                    params![ws.0, site.0],
+                )
+                .map_err(rs_err)?;
+                Ok(())
+            })
             .await
     }
 }

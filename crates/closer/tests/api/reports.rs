@@ -15,6 +15,7 @@ use crate::on_both_backends;
 on_both_backends!(
     bad_and_empty_queries_are_answered_precisely,
     reports_from_the_terminal,
+    a_demo_that_fails_takes_its_traffic_back,
 );
 
 const LEADS: u64 = 2_500;
@@ -403,4 +404,74 @@ async fn reports_from_the_terminal(app: TestApp) {
             "{args:?}: nothing printed but the error"
         );
     }
+}
+
+/// A demo writes its traffic in committed batches, then its people in one transaction. When
+/// that transaction is refused — here because a lead was captured into the workspace while
+/// the traffic went in — the demo takes its traffic back: no site, no visits, no counts are
+/// left half-written, and the lead captured meanwhile is kept.
+async fn a_demo_that_fails_takes_its_traffic_back(app: TestApp) {
+    let ws = app
+        .app
+        .create_workspace("halfway", None, None)
+        .await
+        .unwrap();
+    let token = app
+        .app
+        .create_token("halfway", Role::Admin, None)
+        .await
+        .unwrap()
+        .secret;
+    let until = Timestamp::parse_rfc3339(UNTIL).unwrap();
+    let mut captured = false;
+    let failed = app
+        .app
+        .fill_demo(ws.id, 50, SEED, until, |sent, total| {
+            if sent == total && !captured {
+                captured = true;
+                // The callback is synchronous: the capture runs on this worker meanwhile.
+                let res = tokio::task::block_in_place(|| {
+                    tokio::runtime::Handle::current().block_on(app.post_json(
+                        "/api/v1/contacts",
+                        &token,
+                        &serde_json::json!({"email": "meanwhile@example.com"}),
+                    ))
+                });
+                assert_eq!(res.status(), 201);
+            }
+        })
+        .await;
+    assert!(captured, "the traffic was written");
+    assert!(failed.is_err(), "{failed:?}");
+    let store = app.app.store();
+    assert!(store.list_sites(Some(ws.id)).await.unwrap().is_empty());
+    let year = closer_store::Period {
+        from: Timestamp::parse_rfc3339("2025-01-01T00:00:00Z").unwrap(),
+        to: until,
+    };
+    let visitors = store
+        .new_visitors(ws.id, year, &closer_domain::reports::Breakdown::Total)
+        .await
+        .unwrap();
+    assert!(visitors.iter().all(|v| v.visitors == 0), "{visitors:?}");
+    let traffic = store
+        .traffic(
+            ws.id,
+            &closer_store::TrafficQuery {
+                site: None,
+                from: year.from,
+                to: until,
+                bucket: closer_store::Bucket::Day,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(traffic.totals.sessions, 0, "{traffic:?}");
+    assert_eq!(traffic.totals.pageviews, 0, "{traffic:?}");
+    assert_eq!(
+        store.count_contacts(ws.id).await.unwrap(),
+        1,
+        "the lead stays"
+    );
 }

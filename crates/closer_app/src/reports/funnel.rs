@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use closer_domain::WorkspaceId;
-use closer_domain::reports::{self, Breakdown, FunnelModel, Journey, Step, StepFigures};
+use closer_domain::reports::{self, Breakdown, FunnelModel, Step, StepFigures};
 use closer_store::{Journeys, Period, VisitorCount};
 use serde::Serialize;
 
@@ -134,19 +134,10 @@ pub(super) fn funnel_of_journeys(
     let (from, to) = (q.period.from.unix_micros(), q.period.to.unix_micros());
     let split = q.by != Breakdown::Total;
     // The store numbers the groups: the rows carry the number, not the name.
-    let keyed: Vec<Journey<u32>> = journeys
-        .rows
-        .iter()
-        .map(|r| Journey {
-            group: r.group,
-            reached: r.reached,
-        })
-        .collect();
     let figures = match view {
-        View::Cohort => reports::cohort(&keyed, from, to, split),
-        View::Flow => reports::flow(&keyed, from, to, split),
+        View::Cohort => reports::cohort(&journeys.rows, from, to, split),
+        View::Flow => reports::flow(&journeys.rows, from, to, split),
     };
-    drop(keyed);
     let (untracked_by_group, untracked_total) = untracked(journeys, q.period);
     let tracked_total: u64 = visitors.iter().map(|v| v.visitors).sum();
     let total = steps(&figures.total, Some(tracked_total + untracked_total));

@@ -47,7 +47,7 @@ impl Step {
 /// they are reported in (a channel, a campaign, an owner…). Microseconds rather than
 /// `Timestamp`: a year of a large workspace is a million journeys, and the funnel only
 /// compares and subtracts these.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Journey<K> {
     pub group: K,
     /// Indexed by `Step`; a later step may be reached without an earlier one recorded (a

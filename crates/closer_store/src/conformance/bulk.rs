@@ -248,6 +248,14 @@ async fn bulk(store: &dyn Store, ws: WorkspaceId, t: &Times) -> PeopleLoad {
     }
 }
 
+/// A period around the whole story.
+fn period_of_story() -> Period {
+    Period {
+        from: Timestamp::new(Timestamp::now().get() - Duration::from_hours(60 * 24)),
+        to: Timestamp::new(Timestamp::now().get() + Duration::from_hours(1)),
+    }
+}
+
 /// Everything the reports read of a workspace, with its own ids left out.
 async fn read(store: &dyn Store, ws: WorkspaceId) -> String {
     let period = Period {
@@ -314,12 +322,46 @@ pub async fn a_bulk_load_leaves_what_the_row_paths_leave(store: Arc<dyn Store>) 
     );
 
     // The workspace is no longer empty: a second load is refused and writes nothing.
+    let sites = store.list_sites(Some(loaded)).await.unwrap();
+    let traffic = |ws| {
+        let store = store.clone();
+        async move {
+            let q = crate::TrafficQuery {
+                site: None,
+                from: period_of_story().from,
+                to: period_of_story().to,
+                bucket: crate::Bucket::Day,
+                limit: 10,
+            };
+            let all = store.traffic(ws, &q).await.unwrap().totals;
+            let by_site = store
+                .new_visitors(ws, period_of_story(), &Breakdown::Site)
+                .await
+                .unwrap();
+            (all, by_site)
+        }
+    };
+    let before = traffic(loaded).await;
+    assert_eq!(before.0.sessions, 2, "{before:?}");
     let again = Arc::new(bulk(&*store, loaded, &t).await);
     match store.load_people(loaded, again).await {
         Err(StoreError::Conflict { constraint }) => assert_eq!(constraint, BULK_NOT_EMPTY),
         other => panic!("a second load: {other:?}"),
     }
     assert_eq!(store.count_contacts(loaded).await.unwrap(), 1);
+    // Its traffic was stored first, on a site of its own: discarding that site takes all of
+    // it back, and leaves the first load's site and visits as they were.
+    let second = store.list_sites(Some(loaded)).await.unwrap();
+    let extra: Vec<_> = second.iter().filter(|s| !sites.contains(s)).collect();
+    assert_eq!(extra.len(), 1, "{second:?}");
+    assert_ne!(
+        traffic(loaded).await,
+        before,
+        "the second load's traffic is there"
+    );
+    store.discard_site(loaded, extra[0].id).await.unwrap();
+    assert_eq!(store.list_sites(Some(loaded)).await.unwrap(), sites);
+    assert_eq!(traffic(loaded).await, before);
     // The triggers are back: a lead captured the usual way has a journey.
     store
         .upsert_contact(loaded, upsert(draft("later@example.com")))
