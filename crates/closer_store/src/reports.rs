@@ -5,7 +5,6 @@
 //! Steps and first touches come from `journeys` and `visitor_days`, which the adapters' schema
 //! keeps in step with every write (see migration 0006).
 
-use std::collections::HashSet;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -49,7 +48,7 @@ impl Journeys {
 #[derive(Debug, Default)]
 pub struct GroupIndex {
     groups: Vec<Option<String>>,
-    index: std::collections::HashMap<String, u32>,
+    index: foldhash::HashMap<String, u32>,
     none: Option<u32>,
 }
 
@@ -93,7 +92,7 @@ pub type Label = Arc<str>;
 /// Hands out one shared `Label` per distinct name as rows stream past; only a name seen for
 /// the first time allocates.
 #[derive(Debug, Default)]
-pub struct Labels(HashSet<Label>);
+pub struct Labels(foldhash::HashSet<Label>);
 
 impl Labels {
     pub fn of(&mut self, name: &str) -> Label {

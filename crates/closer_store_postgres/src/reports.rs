@@ -1,7 +1,7 @@
 //! Report reads on PostgreSQL. Parameters are always `$1` the workspace, `$2`/`$3` the
 //! period, `$4` the breakdown's property name (unused ones are still bound, typed).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
@@ -311,7 +311,7 @@ impl ReportStore for PostgresStore {
         // and a workspace has far fewer deals than stays. (SQLite reads them the same way.)
         let mut labels = Labels::default();
         let deal_groups: HashMap<Uuid, Option<Label>> = if *by == Breakdown::Total {
-            HashMap::new()
+            HashMap::default()
         } else {
             let (g, joins) = copy_group(by, "d.contact_id", Some("d.owner_id"), None);
             let owners = Owners::load(&self.pool, ws, by).await?;
@@ -330,15 +330,25 @@ impl ReportStore for PostgresStore {
             .into_iter()
             .collect()
         };
+        // The stages' places, read once rather than joined to each stay (57 of 215 ms on the
+        // server for a year of stays).
+        let positions: HashMap<Uuid, i64> = sqlx::query_as(
+            "select id, position::bigint from pipeline_stages where workspace_id = $1",
+        )
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .collect();
         // Times are read as they are and subtracted here: `extract(epoch …)` is numeric
         // arithmetic on the server for each of half a million stays a year.
-        let sql = "select ds.deal_id, ds.stage_name, coalesce(ps.position, 1000000)::bigint, \
-               ds.entered_at, ds.left_at \
-             from deal_stages ds left join pipeline_stages ps on ps.id = ds.stage_id \
+        let sql = "select ds.deal_id, ds.stage_name, ds.stage_id, ds.entered_at, ds.left_at \
+             from deal_stages ds \
              where ds.workspace_id = $1 and ds.left_at >= $2 and ds.left_at < $3 \
              and ($4::text is null or true)";
         copy_rows(&self.pool, sql, ws, period, prop_of(by), |f| {
-            let [deal, stage, position, entered, left] = f else {
+            let [deal, stage, stage_id, entered, left] = f else {
                 return Err(StoreError::Corrupt("a stage stay row's fields".into()));
             };
             let group = if deal_groups.is_empty() {
@@ -350,7 +360,11 @@ impl ReportStore for PostgresStore {
             Ok(StageStay {
                 group,
                 stage: labels.of(copy_read::text(*stage)?.unwrap_or_default()),
-                position: copy_read::int8(*position)?.unwrap_or_default(),
+                // Stages removed since sort last.
+                position: positions
+                    .get(&uuid(*stage_id)?)
+                    .copied()
+                    .unwrap_or(1_000_000),
                 seconds: left
                     .zip(entered)
                     .map_or(0, |(l, e)| (l - e).div_euclid(1_000_000)),

@@ -2,7 +2,7 @@
 //! large workspace is a million journey rows; handing each through sqlx's connection thread
 //! cost more than SQLite's own work). Connections are pooled so their page caches stay warm.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -319,7 +319,7 @@ fn stage_stays(
     .collect();
     let mut groups = GroupIndex::default();
     let deal_groups: HashMap<Uuid, u32> = if *by == Breakdown::Total {
-        HashMap::new()
+        HashMap::default()
     } else {
         let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
         let sql = format!("select d.id, {g} from deals d{joins} where d.workspace_id = :ws");
