@@ -143,12 +143,15 @@ pub struct OpenDeals {
     pub amount_units: i64,
 }
 
+/// The place `StageStay::position` gives a stage removed since: after every stage still there.
+pub const REMOVED_STAGE_POSITION: i64 = 1_000_000;
+
 /// A deal's stay in one stage that ended in the period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageStay {
     pub group: Option<Label>,
     pub stage: Label,
-    /// The stage's place in its pipeline (stages removed since sort last).
+    /// The stage's place in its pipeline (`REMOVED_STAGE_POSITION` for a stage removed since).
     pub position: i64,
     pub seconds: i64,
 }

@@ -170,6 +170,12 @@ pub(crate) fn text(f: Option<&[u8]>) -> Result<Option<&str>, StoreError> {
         .transpose()
 }
 
+/// A `uuid` field.
+pub(crate) fn uuid(f: Option<&[u8]>) -> Result<Option<uuid::Uuid>, StoreError> {
+    f.map(|b| uuid::Uuid::from_slice(b).map_err(|_| corrupt("uuid size")))
+        .transpose()
+}
+
 /// A `boolean` field.
 pub(crate) fn boolean(f: Option<&[u8]>) -> Result<Option<bool>, StoreError> {
     f.map(|b| match b {

@@ -7,8 +7,8 @@ use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
     ClosedDeal, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels,
-    LeadResponse, OpenDeals, OrderRow, PathTally, Period, ReportStore, StageStay, StoreError,
-    VisitorCount, group_sql,
+    LeadResponse, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, ReportStore,
+    StageStay, StoreError, VisitorCount, group_sql,
 };
 use futures::TryStreamExt;
 use sqlx::postgres::PgRow;
@@ -90,18 +90,15 @@ impl Owners {
         let Some(emails) = &self.0 else {
             return copy_read::text(field);
         };
-        let Some(bytes) = field else { return Ok(None) };
-        let id = Uuid::from_slice(bytes)
-            .map_err(|e| StoreError::Corrupt(format!("an owner id: {e}")))?;
-        Ok(emails.get(&id).map(String::as_str))
+        Ok(copy_read::uuid(field)?
+            .and_then(|id| emails.get(&id))
+            .map(String::as_str))
     }
 }
 
 /// A `uuid` field that must be there.
 fn uuid(field: Option<&[u8]>) -> Result<Uuid, StoreError> {
-    field
-        .and_then(|b| Uuid::from_slice(b).ok())
-        .ok_or_else(|| StoreError::Corrupt("an id field".into()))
+    copy_read::uuid(field)?.ok_or_else(|| StoreError::Corrupt("an id field that is null".into()))
 }
 
 /// The property a breakdown names, if it does (the queries' `$4`).
@@ -351,7 +348,7 @@ impl ReportStore for PostgresStore {
             let [deal, stage, stage_id, entered, left] = f else {
                 return Err(StoreError::Corrupt("a stage stay row's fields".into()));
             };
-            let group = if deal_groups.is_empty() {
+            let group = if *by == Breakdown::Total {
                 None
             } else {
                 deal_groups.get(&uuid(*deal)?).cloned().flatten()
@@ -360,11 +357,10 @@ impl ReportStore for PostgresStore {
             Ok(StageStay {
                 group,
                 stage: labels.of(copy_read::text(*stage)?.unwrap_or_default()),
-                // Stages removed since sort last.
                 position: positions
                     .get(&uuid(*stage_id)?)
                     .copied()
-                    .unwrap_or(1_000_000),
+                    .unwrap_or(REMOVED_STAGE_POSITION),
                 seconds: left
                     .zip(entered)
                     .map_or(0, |(l, e)| (l - e).div_euclid(1_000_000)),

@@ -10,8 +10,8 @@ use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
     ClosedDeal, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels,
-    LeadResponse, OpenDeals, OrderRow, PathTally, Period, ReportStore, StageStay, StoreError,
-    VisitorCount, group_sql,
+    LeadResponse, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, ReportStore,
+    StageStay, StoreError, VisitorCount, group_sql,
 };
 use rusqlite::{Connection, OpenFlags, Row, Statement, ToSql};
 use uuid::Uuid;
@@ -357,7 +357,10 @@ fn stage_stays(
                 group,
                 stage: labels.of(text(r, 2)?.unwrap_or_default()),
                 // Stages removed since sort last.
-                position: positions.get(&stage).copied().unwrap_or(1_000_000),
+                position: positions
+                    .get(&stage)
+                    .copied()
+                    .unwrap_or(REMOVED_STAGE_POSITION),
                 seconds: r.get::<_, i64>(3).map_err(rs_err)? / 1_000_000,
             })
         },
