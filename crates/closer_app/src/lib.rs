@@ -41,8 +41,8 @@ pub mod reports_view {
     };
 }
 pub use reports::{
-    AttributionReport, BottleneckReport, Dashboard, FunnelReport, FunnelStep, LtvReport,
-    MeasuresReport, ReportQuery, ReportRequest, RetentionReport, View,
+    AttributionReport, BottleneckReport, Dashboard, DashboardData, FunnelReport, FunnelStep,
+    LtvReport, MeasuresReport, ReportQuery, ReportRequest, RetentionReport, View,
 };
 pub use traffic::{
     Client, ContactTraffic, DropReason, Identified, IdentifyInput, IngestStats, Prepared,

@@ -146,6 +146,8 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
     let pages = [
         "/".to_owned(),
         "/?days=365".to_owned(),
+        // One channel of a period: computed with the period's dashboard, never on its own.
+        "/?days=30&channel=paid_search".to_owned(),
         "/queue".to_owned(),
         "/contacts".to_owned(),
         "/contacts?temperature=hot".to_owned(),
@@ -170,6 +172,38 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
             ms(s.max),
             bytes / 1024
         );
+    }
+    // Report pages nobody asked for before: the first view answers at once (the figures
+    // being computed), and a viewer sees the figures when a reload finds them.
+    println!(
+        "\n| report page never asked for | first answer ms | figures after ms |\n|---|---|---|"
+    );
+    for page in [
+        "/reports/measures?by=owner&from=2025-11-01&to=2026-10-31",
+        "/reports/funnel?by=channel&from=2025-11-02&to=2026-10-31",
+        "/reports/bottleneck?by=channel&from=2025-11-03&to=2026-10-31",
+    ] {
+        let u = format!("{}{page}", server.base);
+        let started = std::time::Instant::now();
+        let (first, _) = time_requests(&client, &u, Auth::Cookie(&cookie), 1).await?;
+        let figures = loop {
+            let body = client
+                .get(&u)
+                .header("cookie", &cookie)
+                .send()
+                .await?
+                .text()
+                .await?;
+            if !body.contains("data-reload-in") {
+                break started.elapsed();
+            }
+            ensure!(
+                started.elapsed() < std::time::Duration::from_mins(2),
+                "{page}: no figures after two minutes"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        println!("| `{page}` | {:.0} | {:.0} |", ms(first[0]), ms(figures));
     }
     // The weight of the heaviest page: the dashboard and everything it loads.
     let html = client

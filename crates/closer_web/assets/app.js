@@ -2,7 +2,8 @@
 // - charts: <canvas class="chart" data-chart="{...}"> drawn with the embedded Chart.js;
 // - the board: drag a card onto a column to move it (Lost asks for the reason);
 // - forms: a submit button is disabled once pressed, so a double click posts once;
-// - timers: "waiting" times in the queue keep counting.
+// - timers: "waiting" times in the queue keep counting;
+// - figures being computed: the page reloads until they are there.
 (function () {
   'use strict';
 
@@ -100,7 +101,13 @@
     }, 1000);
   }
 
+  function reloadWhenReady() {
+    var el = document.querySelector('[data-reload-in]');
+    if (el) setTimeout(function () { location.reload(); }, Number(el.getAttribute('data-reload-in')));
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    reloadWhenReady();
     drawCharts();
     board();
     submitOnce();

@@ -45,6 +45,9 @@ pub struct AppState {
     pub sign_ins: ratelimit::Limiter,
     /// Computed report pages.
     pub report_pages: Arc<ui::reports::ReportPages>,
+    /// How long a dashboard or report page waits for figures nobody has computed yet
+    /// before answering with a notice that they are being computed (`WebConfig::page_wait`).
+    pub page_wait: std::time::Duration,
 }
 
 /// The full OpenAPI document: every route of `router`.
@@ -120,7 +123,15 @@ pub struct WebConfig {
     /// loopback and private ranges (`client::DEFAULT_TRUSTED`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub rate_limit: RateLimit,
+    /// How long a dashboard or report page waits for figures nobody has computed yet: past
+    /// it, the page answers at once, saying they are being computed, and shows them when
+    /// ready (a year of a large workspace takes longer to count than a page should take).
+    pub page_wait: std::time::Duration,
 }
+
+/// `WebConfig::page_wait` by default: with the session, the data version and the rendering
+/// around it, a page answers within a tenth of a second.
+pub const PAGE_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl WebConfig {
     /// Listens on `listen` with every other setting at its default.
@@ -130,6 +141,7 @@ impl WebConfig {
             public_url: None,
             trusted_proxies: client::default_trusted(),
             rate_limit: RateLimit::default(),
+            page_wait: PAGE_WAIT,
         }
     }
 }
@@ -166,6 +178,7 @@ impl Application {
                 l
             },
             report_pages: Arc::default(),
+            page_wait: config.page_wait,
         };
         Ok(Self {
             listener,

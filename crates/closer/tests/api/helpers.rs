@@ -73,6 +73,9 @@ pub async fn spawn_app_with(
         .unwrap()
         .secret;
     let mut config = WebConfig::new("127.0.0.1:0".parse().unwrap());
+    // Pages wait for their figures however busy the test machine is; the test of the
+    // "being computed" notice sets its own wait.
+    config.page_wait = std::time::Duration::from_mins(1);
     configure(&mut config);
     let server = Application::build(config, app.clone()).await.unwrap();
     let base = format!("http://{}", server.local_addr());

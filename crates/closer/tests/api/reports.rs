@@ -16,6 +16,7 @@ on_both_backends!(
     bad_and_empty_queries_are_answered_precisely,
     reports_from_the_terminal,
     a_demo_that_fails_takes_its_traffic_back,
+    a_dashboard_shows_each_channel_as_the_reports_count_it,
 );
 
 const LEADS: u64 = 2_500;
@@ -474,4 +475,70 @@ async fn a_demo_that_fails_takes_its_traffic_back(app: TestApp) {
         1,
         "the lead stays"
     );
+}
+
+/// The dashboard is computed once per period for every channel; the view of one channel
+/// shows that channel's figures as the reports by channel count them, and its series adds up
+/// with the others' to the whole business's.
+#[allow(clippy::cast_precision_loss)] // counts of a small demo
+async fn a_dashboard_shows_each_channel_as_the_reports_count_it(app: TestApp) {
+    use closer_app::{ReportQuery, View};
+    use closer_domain::reports::Breakdown;
+    use closer_store::Period;
+    demo(&app).await;
+    let ws = app.app.workspace_by_slug("demo").await.unwrap().id;
+    let period = Period {
+        from: Timestamp::parse_rfc3339("2025-12-01T00:00:00Z").unwrap(),
+        to: Timestamp::parse_rfc3339(UNTIL).unwrap(),
+    };
+    let data = app.app.dashboard_data(ws, period).await.unwrap();
+    let q = ReportQuery {
+        period,
+        by: Breakdown::Channel,
+    };
+    let funnel = app.app.funnel_report(ws, &q, View::Cohort).await.unwrap();
+    let measures = app.app.measures_report(ws, &q).await.unwrap();
+    let whole = data.view(None);
+    assert!(whole.funnel[1].count > 100, "{:?}", whole.funnel);
+    assert_eq!(whole.channels.len(), funnel.groups.len());
+    let (mut leads, mut won) = (vec![0u64; whole.series.len()], 0u64);
+    for group in &funnel.groups {
+        let view = data.view(Some(&group.group));
+        assert_eq!(view.channel.as_deref(), Some(group.group.as_str()));
+        assert_eq!(view.funnel, group.steps, "{}", group.group);
+        let m = measures.groups.iter().find(|m| m.group == group.group);
+        let won_here = m.map_or(0, |m| m.won_deals) as f64;
+        assert!(
+            (view.won_deals.now - won_here).abs() < 1e-9,
+            "{}",
+            group.group
+        );
+        // Everything the demo wins is in one currency, so the series counts every win.
+        let series_won: u64 = view.series.iter().map(|b| b.won_deals).sum();
+        assert!(
+            (series_won as f64 - view.won_deals.now).abs() < 1e-9,
+            "{}",
+            group.group
+        );
+        for (sum, b) in leads.iter_mut().zip(&view.series) {
+            *sum += b.leads;
+        }
+        won += series_won;
+        assert_eq!(
+            view.headline, whole.headline,
+            "one sentence for the business"
+        );
+    }
+    assert_eq!(
+        leads,
+        whole.series.iter().map(|b| b.leads).collect::<Vec<_>>(),
+        "the channels' leads add up to the business's, bucket by bucket"
+    );
+    assert_eq!(won, whole.series.iter().map(|b| b.won_deals).sum::<u64>());
+    assert!(won > 0);
+    // A channel nobody came from: nothing, not an error.
+    let none = data.view(Some("pigeon"));
+    assert!(none.funnel.is_empty());
+    assert!(none.series.iter().all(|b| b.leads == 0 && b.won_deals == 0));
+    assert_eq!(none.series.len(), whole.series.len());
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp, spawn_app_with};
 
 crate::on_both_backends!(
     signing_in_and_out,
@@ -1161,8 +1161,7 @@ async fn dashboards_are_kept_until_something_changes(app: TestApp) {
         .await
         .unwrap();
     // Eight people at once: one computation, the same dashboard for all.
-    let views =
-        futures::future::join_all((0..8).map(|_| app.app.dashboard_for(ws, 90, None))).await;
+    let views = futures::future::join_all((0..8).map(|_| app.app.dashboard_for(ws, 90))).await;
     let shown: Vec<_> = views
         .into_iter()
         .map(|v| match v.unwrap() {
@@ -1174,10 +1173,10 @@ async fn dashboards_are_kept_until_something_changes(app: TestApp) {
         shown.iter().all(|d| std::sync::Arc::ptr_eq(d, &shown[0])),
         "computed once"
     );
-    let Cached::Fresh(first) = app.app.dashboard_for(ws, 90, None).await.unwrap() else {
+    let Cached::Fresh(first) = app.app.dashboard_for(ws, 90).await.unwrap() else {
         panic!("the first view computes");
     };
-    let Cached::Fresh(again) = app.app.dashboard_for(ws, 90, None).await.unwrap() else {
+    let Cached::Fresh(again) = app.app.dashboard_for(ws, 90).await.unwrap() else {
         panic!("nothing changed");
     };
     assert!(
@@ -1186,16 +1185,16 @@ async fn dashboards_are_kept_until_something_changes(app: TestApp) {
     );
     // A change: the kept dashboard is shown while the new one is computed, then the new one.
     lead(&app, "late@acme.example", "Late Lead").await;
-    match app.app.dashboard_for(ws, 90, None).await.unwrap() {
+    match app.app.dashboard_for(ws, 90).await.unwrap() {
         Cached::Refreshing(kept) => assert!(std::sync::Arc::ptr_eq(&kept, &first)),
         Cached::Fresh(_) => panic!("a changed workspace is not fresh"),
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        if let Cached::Fresh(new) = app.app.dashboard_for(ws, 90, None).await.unwrap() {
+        if let Cached::Fresh(new) = app.app.dashboard_for(ws, 90).await.unwrap() {
             assert!(!std::sync::Arc::ptr_eq(&new, &first));
             assert!(
-                (new.leads.now - first.leads.now - 1.0).abs() < 1e-9,
+                (new.view(None).leads.now - first.view(None).leads.now - 1.0).abs() < 1e-9,
                 "the new lead counted"
             );
             break;
@@ -1203,6 +1202,69 @@ async fn dashboards_are_kept_until_something_changes(app: TestApp) {
         assert!(std::time::Instant::now() < deadline, "never refreshed");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// A page whose figures nobody has computed answers at once (here: without waiting at all)
+/// with a notice that reloads it, and shows the figures on a later view; one computation
+/// serves every channel of a dashboard period.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_answer_while_their_figures_are_computed() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = spawn_app_with(backend, |c| c.page_wait = std::time::Duration::ZERO).await
+        else {
+            continue;
+        };
+        figures_being_computed(&app).await;
+    }
+}
+
+async fn figures_being_computed(app: &TestApp) {
+    let ws = app.app.workspace_by_slug("default").await.unwrap().id;
+    app.app
+        .fill_demo(ws, 150, 5, closer_domain::Timestamp::now(), |_, _| {})
+        .await
+        .unwrap();
+    user(app, "rita@acme.example", "admin").await;
+    let mut s = Session::new(app);
+    assert_eq!(
+        s.sign_in("rita@acme.example", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    for (path, figures) in [
+        ("/?days=30", "<canvas"),
+        ("/reports/measures?by=owner", "<table>"),
+    ] {
+        let first = s.get(path).await;
+        assert_eq!(first.status, StatusCode::OK, "{path}: {}", first.body);
+        assert!(first.body.contains("being computed"), "{}", first.body);
+        assert!(
+            first.body.contains("data-reload-in"),
+            "the page reloads itself"
+        );
+        assert!(!first.body.contains(figures), "{path}: no figures yet");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let p = s.get(path).await;
+            assert_eq!(p.status, StatusCode::OK);
+            if p.body.contains(figures) {
+                assert!(!p.body.contains("data-reload-in"), "{path}");
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{path}: never computed"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    // Another channel of the same period: from the same computation, at once.
+    let email = s.get("/?days=30&channel=email").await;
+    assert!(email.body.contains("<canvas"), "{}", email.body);
+    // A query the report refuses is refused at once, not left "being computed".
+    let p = s
+        .get("/reports/funnel?by=property:&prop=no_such_property")
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
 }
 
 /// `closer user passwd` from a terminal: the first line of standard input.

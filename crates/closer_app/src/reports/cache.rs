@@ -32,7 +32,7 @@ use tokio::time::Instant;
 use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::Period;
 
-use super::Dashboard;
+use super::DashboardData;
 use crate::{App, AppError};
 
 /// How long a computed report is shown without recomputing, if nothing it counts changed.
@@ -91,7 +91,7 @@ struct Made<V> {
 }
 
 /// A value as the cache has it.
-pub enum Cached<V = Dashboard> {
+pub enum Cached<V = DashboardData> {
     /// Up to date.
     Fresh(Arc<V>),
     /// Shown while newer figures are being computed.
@@ -103,12 +103,6 @@ impl<V> Cached<V> {
         match self {
             Cached::Fresh(d) | Cached::Refreshing(d) => d,
         }
-    }
-}
-
-impl Cached<Dashboard> {
-    pub fn dashboard(&self) -> &Dashboard {
-        self.value()
     }
 }
 
@@ -330,35 +324,84 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
     }
 }
 
-/// Dashboards by workspace, days and channel.
-pub(crate) type DashboardCache = ReportCache<(WorkspaceId, u32, Option<String>), Dashboard>;
+impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> ReportCache<K, V> {
+    /// `fetch`, waiting at most `wait` for a value that must be computed: past that the
+    /// computation goes on in the background (its value kept for the next view, still
+    /// computed once for everyone) and `None` comes back, so a page can answer at once
+    /// and show its figures once they are ready.
+    pub async fn fetch_within<F, Fut>(
+        self: &Arc<Self>,
+        ws: WorkspaceId,
+        key: K,
+        version: String,
+        wait: Duration,
+        compute: F,
+    ) -> Result<Option<Cached<V>>, AppError>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<V, AppError>> + Send + 'static,
+    {
+        if self.get(&key, &version).is_some() {
+            // Kept figures are shown at once, whatever the wait.
+            return self.fetch(ws, key, version, compute).await.map(Some);
+        }
+        let cache = self.clone();
+        let task = tokio::spawn(async move { cache.fetch(ws, key, version, compute).await });
+        if wait.is_zero() {
+            // No wait at all: not even a look at a computation that may have raced ahead.
+            return Ok(None);
+        }
+        match tokio::time::timeout(wait, task).await {
+            Ok(Ok(done)) => done.map(Some),
+            Ok(Err(e)) => Err(AppError::Internal(format!("computing a report: {e}"))),
+            Err(_) => Ok(None),
+        }
+    }
+}
+
+/// What dashboards show, by workspace and days: one entry serves every channel.
+pub(crate) type DashboardCache = ReportCache<(WorkspaceId, u32), DashboardData>;
 
 impl App {
-    /// The dashboard of the last `days` days (all channels or one): from the cache while
-    /// nothing it counts has changed, the kept one while a newer one is computed, or computed
-    /// now.
-    pub async fn dashboard_for(
+    /// What the dashboard of the last `days` days shows, for every channel
+    /// (`DashboardData::view` picks one): from the cache while nothing it counts has
+    /// changed, the kept one while a newer one is computed, or computed now.
+    pub async fn dashboard_for(&self, ws: WorkspaceId, days: u32) -> Result<Cached, AppError> {
+        let version = self.store().data_version(ws).await?;
+        let app = self.clone();
+        self.inner
+            .dashboards
+            .fetch(ws, (ws, days), version, move || {
+                let app = app.clone();
+                async move { app.dashboard_days(ws, days).await }
+            })
+            .await
+    }
+
+    /// `dashboard_for`, waiting at most `wait` for figures that must be computed (see
+    /// `ReportCache::fetch_within`): `None` while they are being computed.
+    pub async fn dashboard_within(
         &self,
         ws: WorkspaceId,
         days: u32,
-        channel: Option<&str>,
-    ) -> Result<Cached, AppError> {
+        wait: Duration,
+    ) -> Result<Option<Cached>, AppError> {
         let version = self.store().data_version(ws).await?;
-        let key = (ws, days, channel.map(str::to_owned));
         let app = self.clone();
-        let channel = channel.map(str::to_owned);
         self.inner
             .dashboards
-            .fetch(ws, key, version, move || {
-                let (app, channel) = (app.clone(), channel.clone());
-                async move {
-                    let to = Timestamp::now();
-                    let from = Timestamp::new(to.get() - DAY * days);
-                    app.dashboard(ws, Period { from, to }, channel.as_deref())
-                        .await
-                }
+            .fetch_within(ws, (ws, days), version, wait, move || {
+                let app = app.clone();
+                async move { app.dashboard_days(ws, days).await }
             })
             .await
+    }
+
+    /// The dashboard of the `days` days up to now.
+    async fn dashboard_days(&self, ws: WorkspaceId, days: u32) -> Result<DashboardData, AppError> {
+        let to = Timestamp::now();
+        let from = Timestamp::new(to.get() - DAY * days);
+        self.dashboard_data(ws, Period { from, to }).await
     }
 
     /// Recomputes the dashboards people use before they are asked for again
@@ -387,11 +430,11 @@ impl App {
         with_users
     }
 
-    /// Computes a workspace's dashboards for each of `periods` (days; all channels) in the
+    /// Computes a workspace's dashboards for each of `periods` (days; every channel) in the
     /// background, so the first views after a start do not wait for them. Run by the server.
     pub async fn warm_dashboards(&self, ws: WorkspaceId, periods: &[u32]) {
         for &days in periods {
-            if let Err(e) = self.dashboard_for(ws, days, None).await {
+            if let Err(e) = self.dashboard_for(ws, days).await {
                 tracing::warn!(error = %e, "warming a dashboard failed");
             }
         }

@@ -2,6 +2,8 @@
 //! channel, each with its change against the period just before, and leads and won revenue
 //! over time.
 
+use std::collections::BTreeMap;
+
 use closer_domain::reports::Breakdown;
 use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::{Journeys, Period};
@@ -109,15 +111,126 @@ fn revenue_of(m: Option<&GroupMeasures>, currency: Option<&str>) -> (f64, f64) {
     )
 }
 
+/// Everything the dashboard shows for one period, for the whole business and for each
+/// channel at once: the reads are the same whichever channel is chosen (they are made by
+/// channel either way), so they are made and counted once per period and `view` shows any
+/// channel from them. Kept by the server per period, so choosing a channel never waits for a
+/// computation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DashboardData {
+    period: Period,
+    channels: Vec<String>,
+    headline: Option<String>,
+    funnel: Funnel,
+    funnel_before: Funnel,
+    measures: MeasuresReport,
+    measures_before: MeasuresReport,
+    currency: Option<String>,
+    /// Where each bucket of the series starts.
+    starts: Vec<Timestamp>,
+    /// The series of the whole business.
+    series: Counts,
+    /// The series of each channel (`NONE` for people with no known channel).
+    series_by_channel: BTreeMap<String, Counts>,
+}
+
+/// Leads, won deals and won revenue (ten-thousandths) per bucket of the series.
+#[derive(Debug, Clone, PartialEq)]
+struct Counts {
+    leads: Vec<u64>,
+    won: Vec<u64>,
+    units: Vec<i128>,
+}
+
+impl Counts {
+    fn new(n: usize) -> Self {
+        Self {
+            leads: vec![0; n],
+            won: vec![0; n],
+            units: vec![0; n],
+        }
+    }
+}
+
+impl DashboardData {
+    /// The dashboard of the whole business (`None`) or of one channel.
+    #[allow(clippy::cast_precision_loss)] // counts and cents far below 2^52
+    pub fn view(&self, channel: Option<&str>) -> Dashboard {
+        let steps = funnel_of(&self.funnel, channel);
+        let steps_before = funnel_of(&self.funnel_before, channel);
+        let leads_of = |s: &[FunnelStep]| s.get(1).map_or(0, |s| s.count) as f64;
+        let m = measures_of(&self.measures, channel);
+        let mb = measures_of(&self.measures_before, channel);
+        let (revenue, average) = revenue_of(m, self.currency.as_deref());
+        let (revenue_b, average_b) = revenue_of(mb, self.currency.as_deref());
+        let won = |g: Option<&GroupMeasures>| g.map_or(0, |g| g.won_deals) as f64;
+        let win = |g: Option<&GroupMeasures>| g.and_then(|g| g.win_rate).unwrap_or(0.0);
+        let counts = match channel {
+            None => Some(&self.series),
+            Some(c) => self.series_by_channel.get(c),
+        };
+        let series = self
+            .starts
+            .iter()
+            .enumerate()
+            .map(|(i, start)| Bucket {
+                start: *start,
+                leads: counts.map_or(0, |c| c.leads[i]),
+                won_deals: counts.map_or(0, |c| c.won[i]),
+                revenue: money(counts.map_or(0, |c| c.units[i])),
+            })
+            .collect();
+        let by_channel = self
+            .funnel
+            .groups
+            .iter()
+            .map(|(group, steps)| {
+                let count = |i: usize| steps.get(i).map_or(0, |s| s.count);
+                ChannelRow {
+                    channel: group.clone(),
+                    visitors: count(0),
+                    leads: count(1),
+                    customers: count(4),
+                    visitor_to_lead: steps.get(1).and_then(|s| s.conversion),
+                }
+            })
+            .collect();
+        Dashboard {
+            period: self.period,
+            channel: channel.map(str::to_owned),
+            channels: self.channels.clone(),
+            headline: self.headline.clone(),
+            leads: Change::of(leads_of(&steps), leads_of(&steps_before)),
+            funnel: steps,
+            currency: self.currency.clone(),
+            won_deals: Change::of(won(m), won(mb)),
+            revenue: Change::of(revenue, revenue_b),
+            average_deal: Change::of(average, average_b),
+            win_rate: Change::of(win(m), win(mb)),
+            speed_to_lead_median_seconds: m.and_then(|m| m.speed_to_lead.median_seconds),
+            series,
+            by_channel,
+        }
+    }
+}
+
 impl App {
     /// The dashboard for `period`, all channels or one.
-    #[allow(clippy::cast_precision_loss)]
     pub async fn dashboard(
         &self,
         ws: WorkspaceId,
         period: Period,
         channel: Option<&str>,
     ) -> Result<Dashboard, AppError> {
+        Ok(self.dashboard_data(ws, period).await?.view(channel))
+    }
+
+    /// What the dashboard shows for `period`, for every channel.
+    pub async fn dashboard_data(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+    ) -> Result<DashboardData, AppError> {
         let q = ReportQuery {
             period,
             by: Breakdown::Channel,
@@ -176,13 +289,6 @@ impl App {
             &values,
         )
         .headline;
-
-        let steps = funnel_of(&funnel, channel);
-        let steps_before = funnel_of(&funnel_before, channel);
-        let leads_of = |s: &[FunnelStep]| s.get(1).map_or(0, |s| s.count) as f64;
-
-        let m = measures_of(&measures, channel);
-        let mb = measures_of(&measures_before, channel);
         // The currency most revenue is in, across both periods.
         let currency = measures
             .total
@@ -190,57 +296,35 @@ impl App {
             .first()
             .or(measures_before.total.revenue.first())
             .map(|r| r.currency.clone());
-        let (revenue, average) = revenue_of(m, currency.as_deref());
-        let (revenue_b, average_b) = revenue_of(mb, currency.as_deref());
-        let won = |g: Option<&GroupMeasures>| g.map_or(0, |g| g.won_deals) as f64;
-        let win = |g: Option<&GroupMeasures>| g.and_then(|g| g.win_rate).unwrap_or(0.0);
-
-        let series = self
-            .dashboard_series(ws, period, channel, currency.as_deref(), &journeys)
+        let (starts, series, series_by_channel) = self
+            .dashboard_series(ws, period, currency.as_deref(), &journeys)
             .await?;
-        let by_channel = funnel
-            .groups
-            .iter()
-            .map(|(group, steps)| {
-                let count = |i: usize| steps.get(i).map_or(0, |s| s.count);
-                ChannelRow {
-                    channel: group.clone(),
-                    visitors: count(0),
-                    leads: count(1),
-                    customers: count(4),
-                    visitor_to_lead: steps.get(1).and_then(|s| s.conversion),
-                }
-            })
-            .collect();
         let mut channels: Vec<String> = funnel.groups.iter().map(|g| g.0.clone()).collect();
         channels.sort();
-        Ok(Dashboard {
+        Ok(DashboardData {
             period,
-            channel: channel.map(str::to_owned),
             channels,
             headline,
-            leads: Change::of(leads_of(&steps), leads_of(&steps_before)),
-            funnel: steps,
+            funnel,
+            funnel_before,
+            measures,
+            measures_before,
             currency,
-            won_deals: Change::of(won(m), won(mb)),
-            revenue: Change::of(revenue, revenue_b),
-            average_deal: Change::of(average, average_b),
-            win_rate: Change::of(win(m), win(mb)),
-            speed_to_lead_median_seconds: m.and_then(|m| m.speed_to_lead.median_seconds),
+            starts,
             series,
-            by_channel,
+            series_by_channel,
         })
     }
 
-    /// Leads (by arrival) and won deals (by close) per day, or per week past 45 days.
+    /// Leads (by arrival) and won deals (by close) per day, or per week past 45 days: for
+    /// the whole business and per channel.
     async fn dashboard_series(
         &self,
         ws: WorkspaceId,
         period: Period,
-        channel: Option<&str>,
         currency: Option<&str>,
         journeys: &Journeys,
-    ) -> Result<Vec<Bucket>, AppError> {
+    ) -> Result<(Vec<Timestamp>, Counts, BTreeMap<String, Counts>), AppError> {
         let span = period.to.unix_micros() - period.from.unix_micros();
         let step = if span > 45 * DAY_MICROS {
             7 * DAY_MICROS
@@ -248,54 +332,57 @@ impl App {
             DAY_MICROS
         };
         let n = usize::try_from((span + step - 1) / step).unwrap_or(0);
-        let index = |t: Timestamp| {
-            usize::try_from((t.unix_micros() - period.from.unix_micros()) / step).ok()
-        };
-        let wanted = |g: Option<&str>| channel.is_none_or(|c| g.unwrap_or(NONE) == c);
-        let mut leads = vec![0u64; n];
-        let mut won = vec![0u64; n];
-        let mut units = vec![0i128; n];
-        let by = Breakdown::Channel;
-        // Journeys by channel, read by the caller (over this period or a longer one).
         let (from, to) = (period.from.unix_micros(), period.to.unix_micros());
-        // Which group numbers the channel filter keeps.
-        let kept: Vec<bool> = journeys
-            .groups
-            .iter()
-            .map(|g| wanted(g.as_deref()))
-            .collect();
+        let index = |t: i64| {
+            usize::try_from((t - from) / step)
+                .ok()
+                .filter(|i| t >= from && t < to && *i < n)
+        };
+        let mut total = Counts::new(n);
+        let mut by_channel: BTreeMap<String, Counts> = BTreeMap::new();
+        // Journeys by channel, read by the caller (over this period or a longer one): counted
+        // per group number, named afterwards.
+        let mut leads = vec![vec![0u64; n]; journeys.groups.len()];
         for j in &journeys.rows {
-            if let Some(t) = j.reached[1].filter(|t| *t >= from && *t < to)
-                && kept.get(j.group as usize).copied().unwrap_or(false)
-                && let Ok(i) = usize::try_from((t - from) / step)
-                && i < n
+            if let Some(i) = j.reached[1].and_then(index)
+                && let Some(group) = leads.get_mut(j.group as usize)
             {
-                leads[i] += 1;
+                group[i] += 1;
+                total.leads[i] += 1;
             }
         }
-        for d in self.store().closed_deals(ws, period, &by).await? {
+        for (name, counts) in journeys.groups.iter().zip(leads) {
+            let c = by_channel
+                .entry(name.as_deref().unwrap_or(NONE).to_owned())
+                .or_insert_with(|| Counts::new(n));
+            for (sum, add) in c.leads.iter_mut().zip(counts) {
+                *sum += add;
+            }
+        }
+        for d in self
+            .store()
+            .closed_deals(ws, period, &Breakdown::Channel)
+            .await?
+        {
             if d.won
                 && Some(&*d.currency) == currency
-                && wanted(d.group.as_deref())
-                && let Some(i) = index(d.closed_at).filter(|i| *i < n)
+                && let Some(i) = index(d.closed_at.unix_micros())
             {
-                won[i] += 1;
-                units[i] += i128::from(d.amount_units);
+                let c = by_channel
+                    .entry(d.group.as_deref().unwrap_or(NONE).to_owned())
+                    .or_insert_with(|| Counts::new(n));
+                for counts in [&mut total, c] {
+                    counts.won[i] += 1;
+                    counts.units[i] += i128::from(d.amount_units);
+                }
             }
         }
-        let mut out = Vec::with_capacity(n);
-        for i in 0..n {
-            let start = Timestamp::from_unix_micros(
-                period.from.unix_micros() + i64::try_from(i).unwrap_or(0) * step,
-            )
-            .unwrap_or(period.from);
-            out.push(Bucket {
-                start,
-                leads: leads[i],
-                won_deals: won[i],
-                revenue: money(units[i]),
-            });
-        }
-        Ok(out)
+        let starts = (0..n)
+            .map(|i| {
+                Timestamp::from_unix_micros(from + i64::try_from(i).unwrap_or(0) * step)
+                    .unwrap_or(period.from)
+            })
+            .collect();
+        Ok((starts, total, by_channel))
     }
 }

@@ -118,6 +118,7 @@ fn steps(figures: &[StepFigures], visitors: Option<u64>) -> Vec<FunnelStep> {
 }
 
 /// The funnel figures of every group and of the total.
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct Funnel {
     pub total: Vec<FunnelStep>,
     pub groups: Vec<(String, Vec<FunnelStep>)>,

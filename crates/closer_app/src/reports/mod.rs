@@ -21,7 +21,7 @@ use serde::Serialize;
 pub use attribution::AttributionReport;
 pub(crate) use cache::DashboardCache;
 pub use cache::{Cached, FRESH_FOR, ReportCache, SHOWN_FOR, WANTED_FOR, WARM_EVERY};
-pub use dashboard::{Bucket, Change, ChannelRow, Dashboard};
+pub use dashboard::{Bucket, Change, ChannelRow, Dashboard, DashboardData};
 pub use funnel::{BottleneckReport, FunnelReport, FunnelStep, View};
 pub use measures::MeasuresReport;
 pub use value::{LtvReport, RetentionReport};
@@ -220,7 +220,9 @@ fn money(units: i128) -> String {
 impl App {
     /// Checks what the query needs from stored data: a property breakdown must name a
     /// property some contact has.
-    async fn check_query(&self, ws: WorkspaceId, q: &ReportQuery) -> Result<(), AppError> {
+    /// Refuses a breakdown by a property no contact of the workspace has: a mistake worth
+    /// saying so, before anything is computed.
+    pub async fn check_query(&self, ws: WorkspaceId, q: &ReportQuery) -> Result<(), AppError> {
         if let Breakdown::Property(name) = &q.by
             && !self.store().has_property(ws, name).await?
         {

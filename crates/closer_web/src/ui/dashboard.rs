@@ -174,12 +174,19 @@ async fn show(
             })?,
     };
     let channel = super::param(&pairs, "channel");
-    let cached = state
+    let Some(cached) = state
         .app
-        .dashboard_for(user.0.user.workspace_id, chosen, channel)
-        .await?;
+        .dashboard_within(user.0.user.workspace_id, chosen, state.page_wait)
+        .await?
+    else {
+        let content = html! {
+            h1 { "Dashboard" }
+            (super::computing())
+        };
+        return Ok(page(&user.0, "Dashboard", "/", false, &content));
+    };
     let refreshing = matches!(cached, closer_app::reports_view::Cached::Refreshing(_));
-    let d = cached.dashboard();
+    let d = &cached.value().view(channel);
     Ok(page(
         &user.0,
         "Dashboard",

@@ -142,6 +142,18 @@ pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// What a dashboard or report page shows while its figures are first computed
+/// (`AppState::page_wait` ran out): the script reloads the page each second until they are
+/// there; without script, the link does.
+pub fn computing() -> maud::Markup {
+    html! {
+        p.lede role="status" data-reload-in="1000" {
+            "These figures are being computed; they appear here as soon as they are ready. "
+            a href="" { "Show them" }
+        }
+    }
+}
+
 /// The first value of `key` among `pairs`.
 pub fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs

@@ -139,16 +139,17 @@ fn request_of(p: &[(String, String)]) -> Result<ReportRequest, closer_app::AppEr
     .map_err(closer_app::AppError::Invalid)
 }
 
-/// The page from the cache (see `ReportPages`), computed if it must be. The kept computation
-/// parses the parameters again each time it runs, so a refresh of a relative period counts up
-/// to its own moment.
+/// The page from the cache (see `ReportPages`), computed if it must be, waiting for it at most
+/// `wait` (`None` past that: it is being computed). The kept computation parses the parameters
+/// again each time it runs, so a refresh of a relative period counts up to its own moment.
 async fn cached(
     st: &AppState,
     ws: WorkspaceId,
     name: &str,
     p: Vec<(String, String)>,
     version: String,
-) -> Result<closer_app::reports_view::Cached<ReportPage>, closer_app::AppError> {
+    wait: std::time::Duration,
+) -> Result<Option<closer_app::reports_view::Cached<ReportPage>>, closer_app::AppError> {
     let key = (
         ws,
         format!(
@@ -158,7 +159,7 @@ async fn cached(
     );
     let (app, name) = (st.app.clone(), name.to_owned());
     st.report_pages
-        .fetch(ws, key, version, move || {
+        .fetch_within(ws, key, version, wait, move || {
             let (app, name, p) = (app.clone(), name.clone(), p.clone());
             async move { compute(&app, ws, &name, &request_of(&p)?).await }
         })
@@ -176,7 +177,9 @@ pub async fn warm(st: &AppState, ws: WorkspaceId) {
                 return;
             }
         };
-        if let Err(e) = cached(st, ws, name, Vec::new(), version).await {
+        // The warmer has all the time it needs.
+        let wait = std::time::Duration::from_hours(1);
+        if let Err(e) = cached(st, ws, name, Vec::new(), version, wait).await {
             tracing::warn!(error = %e, report = name, "warming a report page failed");
         }
     }
@@ -254,6 +257,8 @@ async fn show(
     }
     let req = request_of(&p)?;
     let ws = user.0.user.workspace_id;
+    // Refused at once, not left to a computation the page may not wait for.
+    st.app.check_query(ws, &req.query).await?;
     let query = serde_urlencoded::to_string(&p).unwrap_or_default();
     if csv {
         // A download is always computed now: a file is not marked as being refreshed.
@@ -276,7 +281,14 @@ async fn show(
             .into_response());
     }
     let version = st.app.data_version(ws).await?;
-    let computed = cached(&st, ws, &name, p.clone(), version).await?;
+    let Some(computed) = cached(&st, ws, &name, p.clone(), version, st.page_wait).await? else {
+        let content = html! {
+            h1 { (title) }
+            (controls(&name, &p))
+            (super::computing())
+        };
+        return Ok(page(&user.0, title, "/reports", false, &content).into_response());
+    };
     let refreshing = matches!(computed, closer_app::reports_view::Cached::Refreshing(_));
     let ReportPage {
         sections: secs,
