@@ -79,7 +79,7 @@ macro_rules! conformance_tests {
             a_hit_racing_its_visitor_link_still_reaches_the_contact,
             journeys_follow_every_write_and_reports_read_them, deal_paths_follow_late_links_and_activities,
             sign_in_state_and_sessions_round_trip, concurrent_claims_give_a_contact_one_owner,
-            a_bulk_load_leaves_what_the_row_paths_leave);
+            a_bulk_load_leaves_what_the_row_paths_leave, purchases_keep_their_revenue);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

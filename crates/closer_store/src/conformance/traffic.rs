@@ -476,3 +476,74 @@ pub async fn a_late_hit_moves_the_session_start(store: Arc<dyn Store>) {
         .collect();
     assert_eq!(hours, [T0], "the session starts in the first hour");
 }
+
+/// A purchase's revenue is kept exactly (a decimal, never a float) and reaches the contact's
+/// timeline, whether its hits came one by one (`record_hits`) or in a bulk load of new
+/// visitors (`record_new_traffic`, which on PostgreSQL writes such hits row by row: its
+/// binary copy does not encode `numeric`).
+pub async fn purchases_keep_their_revenue(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "revenue").await;
+    let s = site(&*store, ws).await;
+    let hits_of = |who: &VisitorKey, amount: &str| {
+        let mut purchase = hit(
+            &s,
+            who,
+            HitKind::Custom("Purchase".into()),
+            5,
+            "/checkout",
+            None,
+            &Utm::default(),
+        );
+        purchase.revenue = Some(closer_domain::traffic::Revenue {
+            amount: amount.into(),
+            currency: "EUR".into(),
+        });
+        vec![
+            hit(&s, who, HitKind::Pageview, 0, "/", None, &Utm::default()),
+            purchase,
+        ]
+    };
+    let one_by_one = visitor("row");
+    let bulk = visitor("bulk");
+    store
+        .record_hits(hits_of(&one_by_one, "49.90").into())
+        .await
+        .unwrap();
+    store
+        .record_new_traffic(hits_of(&bulk, "1234567.05").into())
+        .await
+        .unwrap();
+    for (who, email, amount) in [
+        (&one_by_one, "row@example.com", "49.90"),
+        (&bulk, "bulk@example.com", "1234567.05"),
+    ] {
+        let mut req = upsert(draft(email));
+        req.visitor = Some(who.clone());
+        let contact = store.upsert_contact(ws, req).await.unwrap().contact;
+        let timeline = store
+            .contact_events(ws, contact.id, 50, None)
+            .await
+            .unwrap();
+        let purchase = timeline
+            .iter()
+            .find(|e| e.kind == EventKind::CustomEvent)
+            .unwrap_or_else(|| panic!("{email}: {timeline:?}"));
+        assert_eq!(purchase.properties["name"], "Purchase", "{email}");
+        assert_eq!(purchase.properties["revenue"], amount, "{email}");
+        assert_eq!(purchase.properties["currency"], "EUR", "{email}");
+        assert_eq!(
+            timeline
+                .iter()
+                .filter(|e| e.kind == EventKind::Pageview)
+                .count(),
+            1,
+            "{email}"
+        );
+    }
+    let q = TrafficQuery {
+        site: Some(s.id),
+        ..query(None)
+    };
+    let totals = store.traffic(ws, &q).await.unwrap().totals;
+    assert_eq!(totals.sessions, 2, "{totals:?}");
+}
