@@ -70,6 +70,9 @@ pub struct ReportCache<K, V> {
     /// One computation at a time per key for viewers who wait: ten people opening the same
     /// dashboard after a restart wait for one computation, not ten side by side.
     computing: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+    /// Computations no viewer waited for that failed, and why: told to the next viewer
+    /// (`fetch_within`) instead of a page that keeps saying its figures are coming.
+    failed: Mutex<HashMap<K, String>>,
 }
 
 impl<K, V> Default for ReportCache<K, V> {
@@ -78,6 +81,7 @@ impl<K, V> Default for ReportCache<K, V> {
             entries: Mutex::default(),
             refreshing: Mutex::default(),
             computing: Mutex::default(),
+            failed: Mutex::default(),
         }
     }
 }
@@ -345,8 +349,30 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
             // Kept figures are shown at once, whatever the wait.
             return self.fetch(ws, key, version, compute).await.map(Some);
         }
+        let failed = self
+            .failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&key);
+        if let Some(why) = failed {
+            // Said once; the view after it tries again.
+            return Err(AppError::Unavailable(format!(
+                "the figures could not be computed: {why}"
+            )));
+        }
         let cache = self.clone();
-        let task = tokio::spawn(async move { cache.fetch(ws, key, version, compute).await });
+        let task = tokio::spawn(async move {
+            let done = cache.fetch(ws, key.clone(), version, compute).await;
+            if let Err(e) = &done {
+                tracing::warn!(error = %e, "computing a report failed");
+                cache
+                    .failed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(key, e.to_string());
+            }
+            done
+        });
         if wait.is_zero() {
             // No wait at all: not even a look at a computation that may have raced ahead.
             return Ok(None);
@@ -480,6 +506,50 @@ mod tests {
             "no gate outlives its computation"
         );
         assert!(cache.entries.lock().unwrap().len() <= KEEP);
+    }
+
+    /// A page that does not wait: nothing at first, the figures once computed; a computation
+    /// that failed is told to the next viewer once, and the view after that tries again.
+    #[tokio::test]
+    async fn viewers_who_do_not_wait_see_figures_or_why_there_are_none() {
+        let cache: Arc<ReportCache<u32, u32>> = Arc::default();
+        let ws = WorkspaceId(uuid::Uuid::nil());
+        let ask = |key: u32, fail: bool| {
+            let cache = cache.clone();
+            async move {
+                cache
+                    .fetch_within(ws, key, "v1".into(), Duration::ZERO, move || async move {
+                        if fail {
+                            Err(AppError::Unavailable("the database is away".into()))
+                        } else {
+                            Ok(key * 2)
+                        }
+                    })
+                    .await
+            }
+        };
+        for (key, fail) in [(1, false), (2, true)] {
+            assert!(matches!(ask(key, fail).await, Ok(None)), "nothing yet");
+            let mut answer = Ok(None);
+            for _ in 0..1_000 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                answer = ask(key, fail).await;
+                if !matches!(answer, Ok(None)) {
+                    break;
+                }
+            }
+            match (fail, answer) {
+                (false, Ok(Some(Cached::Fresh(v)))) => assert_eq!(*v, 2),
+                (true, Err(AppError::Unavailable(why))) => {
+                    assert!(why.contains("the database is away"), "{why}");
+                    assert!(
+                        matches!(ask(key, fail).await, Ok(None)),
+                        "said once, then tried again"
+                    );
+                }
+                (_, other) => panic!("key {key}: {:?}", other.map(|v| v.is_some())),
+            }
+        }
     }
 
     /// A cache of one key whose computations are counted, and a version to report.
