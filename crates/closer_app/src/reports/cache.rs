@@ -361,15 +361,16 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
             )));
         }
         let cache = self.clone();
+        let asked = key.clone();
         let task = tokio::spawn(async move {
-            let done = cache.fetch(ws, key.clone(), version, compute).await;
+            let done = cache.fetch(ws, asked.clone(), version, compute).await;
             if let Err(e) = &done {
                 tracing::warn!(error = %e, "computing a report failed");
-                cache
-                    .failed
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert(key, e.to_string());
+                let mut failed = cache.failed.lock().unwrap_or_else(PoisonError::into_inner);
+                if failed.len() >= KEEP {
+                    failed.clear();
+                }
+                failed.insert(asked, e.to_string());
             }
             done
         });
@@ -378,7 +379,16 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
             return Ok(None);
         }
         match tokio::time::timeout(wait, task).await {
-            Ok(Ok(done)) => done.map(Some),
+            Ok(Ok(done)) => {
+                if done.is_err() {
+                    // This viewer hears it now; the next one tries again.
+                    self.failed
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .remove(&key);
+                }
+                done.map(Some)
+            }
             Ok(Err(e)) => Err(AppError::Internal(format!("computing a report: {e}"))),
             Err(_) => Ok(None),
         }
