@@ -394,6 +394,7 @@ async fn set_triggers(conn: &mut PgConnection, on: bool) -> Result<(), StoreErro
 #[async_trait::async_trait]
 impl BulkStore for PostgresStore {
     async fn record_new_traffic(&self, hits: std::sync::Arc<[Hit]>) -> Result<(), StoreError> {
+        // Batches come several at a time, each quick: the main pool's connections.
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         crate::traffic_write::record_new(&mut tx, &hits).await?;
         tx.commit().await.map_err(db_err)
@@ -404,7 +405,7 @@ impl BulkStore for PostgresStore {
         ws: WorkspaceId,
         people: std::sync::Arc<PeopleLoad>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.bulk.begin().await.map_err(db_err)?;
         // Taken first: the emptiness check then holds until the commit.
         set_triggers(&mut tx, false).await?;
         let taken: Option<i32> =
@@ -427,7 +428,7 @@ impl BulkStore for PostgresStore {
     }
 
     async fn discard_site(&self, ws: WorkspaceId, site: SiteId) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.bulk.begin().await.map_err(db_err)?;
         for table in SITE_TABLES {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "delete from {table} where workspace_id = $1 and site_id = $2"

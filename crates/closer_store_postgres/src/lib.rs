@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use closer_store::{Store, StoreError};
+use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 pub use migrate::MIGRATIONS;
@@ -41,6 +42,10 @@ const POOL_SIZE: u32 = 16;
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Bulk loads and maintenance (`closer demo`'s copies, `vacuum analyze`): statements
+    /// that take seconds by design, on two connections of their own whose slow statements
+    /// are logged at debug level, not as warnings.
+    bulk: PgPool,
 }
 
 impl PostgresStore {
@@ -61,6 +66,14 @@ impl PostgresStore {
     }
 
     async fn connect_with(options: PgConnectOptions, size: u32) -> Result<Self, StoreError> {
+        let bulk = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(
+                options
+                    .clone()
+                    .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1)),
+            );
         let pool = PgPoolOptions::new()
             .max_connections(size)
             .acquire_timeout(Duration::from_secs(10))
@@ -68,7 +81,7 @@ impl PostgresStore {
             .await
             .map_err(db_err)?;
         migrate::run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, bulk })
     }
 }
 
@@ -95,7 +108,7 @@ impl Store for PostgresStore {
         // The names come from the catalogue, quoted by `format('%I')`.
         let sql = format!("vacuum analyze {}", tables.join(", "));
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&self.pool)
+            .execute(&self.bulk)
             .await
             .map_err(db_err)?;
         Ok(())
