@@ -215,16 +215,6 @@ impl DashboardData {
 }
 
 impl App {
-    /// The dashboard for `period`, all channels or one.
-    pub async fn dashboard(
-        &self,
-        ws: WorkspaceId,
-        period: Period,
-        channel: Option<&str>,
-    ) -> Result<Dashboard, AppError> {
-        Ok(self.dashboard_data(ws, period).await?.view(channel))
-    }
-
     /// What the dashboard shows for `period`, for every channel.
     pub async fn dashboard_data(
         &self,
