@@ -47,6 +47,30 @@ fn whole(v: f64) -> String {
     count(v.max(0.0).round() as u64)
 }
 
+/// The period and channel to show: `channels` are those there are to choose from (none known
+/// while the figures are first computed: then only the chosen one is offered).
+fn filters(chosen_days: u32, channel: Option<&str>, channels: &[String]) -> Markup {
+    let unlisted = channel.filter(|c| !channels.iter().any(|k| k == c));
+    html! {
+        form.filters method="get" action="/" {
+            label for="days" { "Period" }
+            select #days name="days" {
+                @for p in PERIODS {
+                    option value=(p) selected[p == chosen_days] { "Last " (p) " days" }
+                }
+            }
+            label for="channel" { "Channel" }
+            select #channel name="channel" {
+                option value="" selected[channel.is_none()] { "All channels" }
+                @for c in channels.iter().map(String::as_str).chain(unlisted) {
+                    option value=(c) selected[channel == Some(c)] { (c) }
+                }
+            }
+            button type="submit" { "Show" }
+        }
+    }
+}
+
 fn body(d: &Dashboard, chosen_days: u32, refreshing: bool) -> Markup {
     let currency = d.currency.as_deref().unwrap_or("USD");
     let funnel_chart = json!({
@@ -70,22 +94,7 @@ fn body(d: &Dashboard, chosen_days: u32, refreshing: bool) -> Markup {
             @if refreshing { " — newer figures are being computed: reload in a moment." }
             @else { "; visitor counts may lag a few minutes." }
         }
-        form.filters method="get" action="/" {
-            label for="days" { "Period" }
-            select #days name="days" {
-                @for p in PERIODS {
-                    option value=(p) selected[p == chosen_days] { "Last " (p) " days" }
-                }
-            }
-            label for="channel" { "Channel" }
-            select #channel name="channel" {
-                option value="" selected[d.channel.is_none()] { "All channels" }
-                @for c in &d.channels {
-                    option value=(c) selected[d.channel.as_deref() == Some(c.as_str())] { (c) }
-                }
-            }
-            button type="submit" { "Show" }
-        }
+        (filters(chosen_days, d.channel.as_deref(), &d.channels))
         @if let Some(h) = &d.headline {
             p.headline role="status" { strong { "Fix first: " } (h) }
         }
@@ -182,6 +191,7 @@ async fn show(
         let content = html! {
             h1 { "Dashboard" }
             (super::computing())
+            (filters(chosen, channel, &[]))
         };
         return Ok(page(&user.0, "Dashboard", "/", false, &content));
     };
