@@ -73,6 +73,35 @@ pub struct ReportCache<K, V> {
     /// Computations no viewer waited for that failed, and why: told to the next viewer
     /// (`fetch_within`) instead of a page that keeps saying its figures are coming.
     failed: Mutex<HashMap<K, String>>,
+    /// Computations under way that no viewer waits for (`fetch_within`): bounded, so asking
+    /// for many new pages at once cannot start more work than the server does for viewers
+    /// who wait.
+    unwaited: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Most computations under way in the background for viewers who did not wait, per cache;
+/// past it a viewer waits for their figures as before.
+const MAX_UNWAITED: usize = 4;
+
+/// Counts one computation no viewer waits for, while it lives.
+struct Unwaited(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Unwaited {
+    fn claim(count: &Arc<std::sync::atomic::AtomicUsize>) -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        count
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < MAX_UNWAITED).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(count.clone()))
+    }
+}
+
+impl Drop for Unwaited {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl<K, V> Default for ReportCache<K, V> {
@@ -82,6 +111,7 @@ impl<K, V> Default for ReportCache<K, V> {
             refreshing: Mutex::default(),
             computing: Mutex::default(),
             failed: Mutex::default(),
+            unwaited: Arc::default(),
         }
     }
 }
@@ -360,9 +390,14 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
                 "the figures could not be computed: {why}"
             )));
         }
+        let Some(unwaited) = Unwaited::claim(&self.unwaited) else {
+            // Enough is being computed for nobody already: this viewer waits.
+            return self.fetch(ws, key, version, compute).await.map(Some);
+        };
         let cache = self.clone();
         let asked = key.clone();
         let task = tokio::spawn(async move {
+            let _counted = unwaited;
             let done = cache.fetch(ws, asked.clone(), version, compute).await;
             if let Err(e) = &done {
                 tracing::warn!(error = %e, "computing a report failed");
@@ -560,6 +595,59 @@ mod tests {
                 (_, other) => panic!("key {key}: {:?}", other.map(|v| v.is_some())),
             }
         }
+    }
+
+    /// Asking for many new pages at once starts at most `MAX_UNWAITED` computations nobody
+    /// waits for; past that a viewer waits for their own figures.
+    #[tokio::test]
+    async fn computations_nobody_waits_for_are_bounded() {
+        let cache: Arc<ReportCache<u32, u32>> = Arc::default();
+        let ws = WorkspaceId(uuid::Uuid::nil());
+        let release = Arc::new(tokio::sync::Semaphore::new(0));
+        let ask = |key: u32| {
+            let (cache, release) = (cache.clone(), release.clone());
+            async move {
+                cache
+                    .fetch_within(ws, key, "v1".into(), Duration::ZERO, move || {
+                        let release = release.clone();
+                        async move {
+                            // The first keys' computations hold until released.
+                            if key < 100 {
+                                let _go = release.acquire().await;
+                            }
+                            Ok(key)
+                        }
+                    })
+                    .await
+                    .map(|c| c.map(|c| *c.value()))
+            }
+        };
+        for key in 0..u32::try_from(MAX_UNWAITED).unwrap() {
+            assert_eq!(
+                ask(key).await.unwrap(),
+                None,
+                "key {key} goes to the background"
+            );
+        }
+        assert_eq!(
+            ask(100).await.unwrap(),
+            Some(100),
+            "computed while its viewer waits"
+        );
+        release.add_permits(MAX_UNWAITED);
+        for _ in 0..1_000 {
+            if cache.unwaited.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(cache.unwaited.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(ask(0).await.unwrap(), Some(0), "kept once computed");
+        assert_eq!(
+            ask(101).await.unwrap(),
+            None,
+            "room in the background again"
+        );
     }
 
     /// A cache of one key whose computations are counted, and a version to report.
