@@ -191,7 +191,8 @@ impl Application {
     }
 
     /// Keeps the dashboards and report pages people use computed in the background: first
-    /// each workspace's default views (so the first visit after a start does not wait), then,
+    /// each workspace's default views and its queue's reads (so the first visit after a
+    /// start does not wait), then,
     /// every `WARM_EVERY`, those asked for lately whose data changed or whose figures would
     /// soon be too old to show (`ReportCache::keep_warm`). `closer serve` starts it; tests
     /// that count computations do not.
@@ -201,6 +202,7 @@ impl Application {
             for ws in st.app.workspaces_with_users().await {
                 st.app.warm_dashboards(ws, &ui::dashboard::PERIODS).await;
                 ui::reports::warm(&st, ws).await;
+                st.app.warm_queue(ws).await;
             }
             let mut tick = tokio::time::interval(closer_app::reports_view::WARM_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
