@@ -340,11 +340,19 @@ impl ReportStore for PostgresStore {
         .collect();
         // Times are read as they are and subtracted here: `extract(epoch …)` is numeric
         // arithmetic on the server for each of half a million stays a year.
-        let sql = "select ds.deal_id, ds.stage_name, ds.stage_id, ds.entered_at, ds.left_at \
+        // The deal is sent only when stays are grouped by it (a tenth of the copy's time).
+        let deal = if *by == Breakdown::Total {
+            "null::uuid"
+        } else {
+            "ds.deal_id"
+        };
+        let sql = format!(
+            "select {deal}, ds.stage_name, ds.stage_id, ds.entered_at, ds.left_at \
              from deal_stages ds \
              where ds.workspace_id = $1 and ds.left_at >= $2 and ds.left_at < $3 \
-             and ($4::text is null or true)";
-        copy_rows(&self.pool, sql, ws, period, prop_of(by), |f| {
+             and ($4::text is null or true)"
+        );
+        copy_rows(&self.pool, &sql, ws, period, prop_of(by), |f| {
             let [deal, stage, stage_id, entered, left] = f else {
                 return Err(StoreError::Corrupt("a stage stay row's fields".into()));
             };
