@@ -173,6 +173,24 @@ pub struct OrderRow {
     pub total_units: i64,
 }
 
+/// Deals won in a period in one currency, counted and summed by the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WonTotal {
+    pub currency: String,
+    pub deals: u64,
+    /// Ten-thousandths of the currency unit.
+    pub amount_units: i128,
+}
+
+/// Contacts with more than one order in a currency, and the summed totals of their orders
+/// after each one's first (earliest placed, then lowest id): what repeat customers add.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RepeatTotal {
+    pub customers: u64,
+    /// Ten-thousandths of the currency unit.
+    pub after_first_units: i128,
+}
+
 /// What a conversion was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ConversionKind {
@@ -316,6 +334,21 @@ pub trait ReportStore {
         to: Timestamp,
         by: &Breakdown,
     ) -> Result<Vec<OrderRow>, StoreError>;
+    /// Deals won in the period, per currency (the bottleneck's value of a win: a few rows,
+    /// where `closed_deals` streams every deal).
+    async fn won_totals(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+    ) -> Result<Vec<WonTotal>, StoreError>;
+    /// Repeat customers in `currency` among orders placed before `to` (the bottleneck's value
+    /// of a repeat customer).
+    async fn repeat_total(
+        &self,
+        ws: WorkspaceId,
+        to: Timestamp,
+        currency: &str,
+    ) -> Result<RepeatTotal, StoreError>;
     /// Changes whenever a contact, deal or order of the workspace is written (not tracked
     /// visits): an opaque token a cache of computed reports compares. Cheap (index ends).
     async fn data_version(&self, ws: WorkspaceId) -> Result<String, StoreError>;

@@ -7,8 +7,8 @@ use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
     ClosedDeal, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels,
-    LeadResponse, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, ReportStore,
-    StageStay, StoreError, VisitorCount, group_sql,
+    LeadResponse, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
+    ReportStore, StageStay, StoreError, VisitorCount, WonTotal, group_sql,
 };
 use futures::TryStreamExt;
 use sqlx::postgres::PgRow;
@@ -428,6 +428,57 @@ impl ReportStore for PostgresStore {
             })
         })
         .await
+    }
+
+    async fn won_totals(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+    ) -> Result<Vec<WonTotal>, StoreError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "select currency, count(*), sum(amount)::bigint from deals where workspace_id = $1 \
+             and status = 'won' and closed_at >= $2 and closed_at < $3 \
+             group by currency order by currency",
+        )
+        .bind(ws.0)
+        .bind(period.from.get())
+        .bind(period.to.get())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(currency, deals, units)| WonTotal {
+                currency,
+                deals: count(deals),
+                amount_units: i128::from(units),
+            })
+            .collect())
+    }
+
+    async fn repeat_total(
+        &self,
+        ws: WorkspaceId,
+        to: Timestamp,
+        currency: &str,
+    ) -> Result<RepeatTotal, StoreError> {
+        let (customers, units): (i64, i64) = sqlx::query_as(
+            "select count(distinct contact_id), coalesce(sum(total), 0)::bigint from ( \
+                 select contact_id, total, \
+                        row_number() over (partition by contact_id order by placed_at, id) as n \
+                 from orders where workspace_id = $1 and placed_at < $2 and currency = $3) r \
+             where n > 1",
+        )
+        .bind(ws.0)
+        .bind(to.get())
+        .bind(currency)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(RepeatTotal {
+            customers: count(customers),
+            after_first_units: i128::from(units),
+        })
     }
 
     async fn data_version(&self, ws: WorkspaceId) -> Result<String, StoreError> {

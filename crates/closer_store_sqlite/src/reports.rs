@@ -10,8 +10,8 @@ use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
     ClosedDeal, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels,
-    LeadResponse, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, ReportStore,
-    StageStay, StoreError, VisitorCount, group_sql,
+    LeadResponse, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
+    ReportStore, StageStay, StoreError, VisitorCount, WonTotal, group_sql,
 };
 use rusqlite::{Connection, OpenFlags, Row, Statement, ToSql};
 use uuid::Uuid;
@@ -415,6 +415,42 @@ fn orders_until(
     })
 }
 
+fn won_totals(conn: &Connection, b: &Binds<'_>) -> Result<Vec<WonTotal>, StoreError> {
+    rows(
+        conn,
+        "select currency, count(*), sum(amount) from deals where workspace_id = :ws \
+         and status = 'won' and closed_at >= :from and closed_at < :to \
+         group by currency order by currency",
+        b,
+        |r| {
+            Ok(WonTotal {
+                currency: r.get(0).map_err(rs_err)?,
+                deals: u64::try_from(r.get::<_, i64>(1).map_err(rs_err)?).unwrap_or(0),
+                amount_units: i128::from(r.get::<_, i64>(2).map_err(rs_err)?),
+            })
+        },
+    )
+}
+
+fn repeat_total(conn: &Connection, b: &Binds<'_>) -> Result<RepeatTotal, StoreError> {
+    let totals = rows(
+        conn,
+        "select count(distinct contact_id), coalesce(sum(total), 0) from ( \
+             select contact_id, total, \
+                    row_number() over (partition by contact_id order by placed_at, id) as n \
+             from orders where workspace_id = :ws and placed_at < :to and currency = :currency) \
+         where n > 1",
+        b,
+        |r| {
+            Ok(RepeatTotal {
+                customers: u64::try_from(r.get::<_, i64>(0).map_err(rs_err)?).unwrap_or(0),
+                after_first_units: i128::from(r.get::<_, i64>(1).map_err(rs_err)?),
+            })
+        },
+    )?;
+    Ok(totals.into_iter().next().unwrap_or_default())
+}
+
 fn conversion_paths(conn: &Connection, b: &Binds<'_>) -> Result<Vec<ConversionPath>, StoreError> {
     // Every path was stored with its conversion (migrations 0006 and 0009). Lead paths scan
     // the journeys table: `+` keeps SQLite off `journeys_lead_idx`, which lacks the path.
@@ -570,6 +606,33 @@ impl ReportStore for SqliteStore {
         let period = Period { from: to, to };
         self.report_read(move |c| orders_until(c, &Binds::new(ws, period, &by), &by))
             .await
+    }
+
+    async fn won_totals(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+    ) -> Result<Vec<WonTotal>, StoreError> {
+        self.report_read(move |c| won_totals(c, &Binds::new(ws, period, &Breakdown::Total)))
+            .await
+    }
+
+    async fn repeat_total(
+        &self,
+        ws: WorkspaceId,
+        to: Timestamp,
+        currency: &str,
+    ) -> Result<RepeatTotal, StoreError> {
+        let currency = currency.to_owned();
+        self.report_read(move |c| {
+            let extra: [(&str, &dyn ToSql); 1] = [(":currency", &currency)];
+            let b = Binds {
+                extra: &extra,
+                ..Binds::new(ws, Period { from: to, to }, &Breakdown::Total)
+            };
+            repeat_total(c, &b)
+        })
+        .await
     }
 
     async fn data_version(&self, ws: WorkspaceId) -> Result<String, StoreError> {

@@ -266,6 +266,40 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
     assert_eq!(orders.len(), 2);
     assert!(orders[0].placed_at <= orders[1].placed_at);
     assert_eq!(orders[1].group.as_deref(), Some("email"));
+    // The bottleneck's sums, made by the database, agree with the rows they sum.
+    assert_eq!(
+        store.won_totals(ws, period).await.unwrap(),
+        [crate::WonTotal {
+            currency: "USD".into(),
+            deals: 1,
+            amount_units: i128::from(won.amount.units()),
+        }]
+    );
+    assert_eq!(
+        store.repeat_total(ws, period.to, "USD").await.unwrap(),
+        crate::RepeatTotal {
+            customers: 1,
+            after_first_units: i128::from(orders[1].total_units),
+        },
+        "{orders:?}"
+    );
+    assert_eq!(
+        store.repeat_total(ws, period.to, "EUR").await.unwrap(),
+        crate::RepeatTotal::default()
+    );
+    assert_eq!(
+        store
+            .repeat_total(ws, orders[1].placed_at, "USD")
+            .await
+            .unwrap(),
+        crate::RepeatTotal::default(),
+        "one order before the second: no repeat yet"
+    );
+    assert!(store.won_totals(other, period).await.unwrap().is_empty());
+    assert_eq!(
+        store.repeat_total(other, period.to, "USD").await.unwrap(),
+        crate::RepeatTotal::default()
+    );
 
     let paths = store.conversion_paths(ws, period).await.unwrap();
     let kinds: Vec<_> = paths.iter().map(|p| p.kind).collect();
