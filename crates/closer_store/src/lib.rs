@@ -41,9 +41,9 @@ pub use qualification::{
 };
 pub use records::{Form, TokenRecord, User, Workspace};
 pub use reports::{
-    ClosedDeal, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels,
-    LeadResponse, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
-    ReportStore, StageStay, VisitorCount, WonTotal, group_sql, parse_lead_path,
+    ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels, LeadResponse,
+    LostDeals, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
+    ReportStore, StageStay, VisitorCount, WonDeal, WonTotal, group_sql, parse_lead_path,
 };
 pub use sessions::{Credentials, Invite, SessionStore, WebSession};
 pub use traffic::{

@@ -116,19 +116,27 @@ pub struct VisitorCount {
     pub visitors: u64,
 }
 
-/// A deal won or lost in the period.
+/// A deal won in the period.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ClosedDeal {
+pub struct WonDeal {
     pub group: Option<Label>,
-    pub won: bool,
     pub currency: Label,
     /// Ten-thousandths of the currency unit (`closer_domain::pipeline::Amount::units`).
     pub amount_units: i64,
     pub created_at: Timestamp,
     pub closed_at: Timestamp,
-    pub loss_reason: Option<Label>,
     /// Tracked visits and logged activities of the contact up to the close.
     pub touches: u64,
+}
+
+/// Deals of one group lost in the period for one reason, counted by the database: a year of
+/// a large workspace loses four deals for each one it wins, and the measures need only their
+/// number per reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostDeals {
+    pub group: Option<String>,
+    pub loss_reason: Option<String>,
+    pub deals: u64,
 }
 
 /// Open deals of one group, stage and currency, now.
@@ -303,12 +311,19 @@ pub trait ReportStore {
         period: Period,
         by: &Breakdown,
     ) -> Result<Vec<VisitorCount>, StoreError>;
-    async fn closed_deals(
+    async fn won_deals(
         &self,
         ws: WorkspaceId,
         period: Period,
         by: &Breakdown,
-    ) -> Result<Vec<ClosedDeal>, StoreError>;
+    ) -> Result<Vec<WonDeal>, StoreError>;
+    /// Deals lost in the period, per group and loss reason.
+    async fn lost_deals(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+        by: &Breakdown,
+    ) -> Result<Vec<LostDeals>, StoreError>;
     /// The open pipeline now, summed per group, stage and currency.
     async fn open_deals(
         &self,

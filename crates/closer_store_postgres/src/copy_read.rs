@@ -176,15 +176,6 @@ pub(crate) fn uuid(f: Option<&[u8]>) -> Result<Option<uuid::Uuid>, StoreError> {
         .transpose()
 }
 
-/// A `boolean` field.
-pub(crate) fn boolean(f: Option<&[u8]>) -> Result<Option<bool>, StoreError> {
-    f.map(|b| match b {
-        [v] => Ok(*v != 0),
-        _ => Err(corrupt("boolean size")),
-    })
-    .transpose()
-}
-
 /// An `int8` field.
 pub(crate) fn int8(f: Option<&[u8]>) -> Result<Option<i64>, StoreError> {
     f.map(|b| {

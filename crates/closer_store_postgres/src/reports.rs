@@ -6,9 +6,9 @@ use foldhash::HashMap;
 use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
-    ClosedDeal, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels,
-    LeadResponse, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
-    ReportStore, StageStay, StoreError, VisitorCount, WonTotal, group_sql,
+    ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels, LeadResponse,
+    LostDeals, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
+    ReportStore, StageStay, StoreError, VisitorCount, WonDeal, WonTotal, group_sql,
 };
 use futures::TryStreamExt;
 use sqlx::postgres::PgRow;
@@ -215,49 +215,58 @@ impl ReportStore for PostgresStore {
 
     // The visits are counted through the contact's visitors by index (`= any(array(…))`): as a
     // join, a plan made before statistics existed scanned every session once per won deal.
-    async fn closed_deals(
+    async fn won_deals(
         &self,
         ws: WorkspaceId,
         period: Period,
         by: &Breakdown,
-    ) -> Result<Vec<ClosedDeal>, StoreError> {
+    ) -> Result<Vec<WonDeal>, StoreError> {
         let (g, joins) = copy_group(by, "d.contact_id", Some("d.owner_id"), None);
         let owners = Owners::load(&self.pool, ws, by).await?;
         let sql = format!(
-            "select {g}, d.status = 'won', d.currency, d.amount, d.created_at, d.closed_at, d.loss_reason, \
-               case when d.status = 'won' then coalesce(d.won_touches, 0) else 0 end \
+            "select {g}, d.currency, d.amount, d.created_at, d.closed_at, coalesce(d.won_touches, 0) \
              from deals d{joins} where d.workspace_id = $1 and d.closed_at >= $2 and d.closed_at < $3 \
-             and d.status in ('won', 'lost') and ($4::text is null or true)"
+             and d.status = 'won' and ($4::text is null or true)"
         );
         let mut labels = Labels::default();
         copy_rows(&self.pool, &sql, ws, period, prop_of(by), |f| {
-            let [
-                group,
-                won,
-                currency,
-                amount,
-                created,
-                closed,
-                reason,
-                touches,
-            ] = f
-            else {
-                return Err(StoreError::Corrupt("a closed deal row's fields".into()));
+            let [group, currency, amount, created, closed, touches] = f else {
+                return Err(StoreError::Corrupt("a won deal row's fields".into()));
             };
             let time = |field| {
                 copy_read::micros(field)?
                     .and_then(Timestamp::from_unix_micros)
-                    .ok_or_else(|| StoreError::Corrupt("a closed deal's time".into()))
+                    .ok_or_else(|| StoreError::Corrupt("a won deal's time".into()))
             };
-            Ok(ClosedDeal {
+            Ok(WonDeal {
                 group: labels.of_opt(owners.label(*group)?),
-                won: copy_read::boolean(*won)?.unwrap_or_default(),
                 currency: labels.of(copy_read::text(*currency)?.unwrap_or_default()),
                 amount_units: copy_read::int8(*amount)?.unwrap_or_default(),
                 created_at: time(*created)?,
                 closed_at: time(*closed)?,
-                loss_reason: labels.of_opt(copy_read::text(*reason)?),
                 touches: count(copy_read::int8(*touches)?.unwrap_or_default()),
+            })
+        })
+        .await
+    }
+
+    async fn lost_deals(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+        by: &Breakdown,
+    ) -> Result<Vec<LostDeals>, StoreError> {
+        let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
+        let sql = format!(
+            "select {g}, d.loss_reason, count(*) from deals d{joins} \
+             where d.workspace_id = $1 and d.closed_at >= $2 and d.closed_at < $3 \
+             and d.status = 'lost' and ($4::text is null or true) group by 1, 2"
+        );
+        rows(&self.pool, &sql, ws, period, by, |r| {
+            Ok(LostDeals {
+                group: at(r, 0)?,
+                loss_reason: at(r, 1)?,
+                deals: count(at(r, 2)?),
             })
         })
         .await

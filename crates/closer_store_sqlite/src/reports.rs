@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
-    ClosedDeal, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels,
-    LeadResponse, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
-    ReportStore, StageStay, StoreError, VisitorCount, WonTotal, group_sql,
+    ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels, LeadResponse,
+    LostDeals, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
+    ReportStore, StageStay, StoreError, VisitorCount, WonDeal, WonTotal, group_sql,
 };
 use rusqlite::{Connection, OpenFlags, Row, Statement, ToSql};
 use uuid::Uuid;
@@ -249,30 +249,44 @@ fn new_visitors(
     })
 }
 
-fn closed_deals(
-    conn: &Connection,
-    b: &Binds<'_>,
-    by: &Breakdown,
-) -> Result<Vec<ClosedDeal>, StoreError> {
+fn won_deals(conn: &Connection, b: &Binds<'_>, by: &Breakdown) -> Result<Vec<WonDeal>, StoreError> {
     let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
     let sql = format!(
-        "select {g}, d.status = 'won', d.currency, d.amount, d.created_at, d.closed_at, d.loss_reason, \
-           case when d.status = 'won' then coalesce(d.won_touches, 0) else 0 end \
+        "select {g}, d.currency, d.amount, d.created_at, d.closed_at, coalesce(d.won_touches, 0) \
          from deals d{joins} where d.workspace_id = :ws and d.closed_at >= :from and d.closed_at < :to \
-         and d.status in ('won', 'lost')"
+         and d.status = 'won'"
     );
     let names = Names::load(conn, b, by)?;
     let mut labels = Labels::default();
     rows(conn, &sql, b, |r| {
-        Ok(ClosedDeal {
+        Ok(WonDeal {
             group: labels.of_opt(names.get(r, 0)?),
-            won: r.get(1).map_err(rs_err)?,
-            currency: labels.of(text(r, 2)?.unwrap_or_default()),
-            amount_units: r.get(3).map_err(rs_err)?,
-            created_at: ts(r.get(4).map_err(rs_err)?)?,
-            closed_at: ts(r.get(5).map_err(rs_err)?)?,
-            loss_reason: labels.of_opt(text(r, 6)?),
-            touches: count(r.get(7).map_err(rs_err)?),
+            currency: labels.of(text(r, 1)?.unwrap_or_default()),
+            amount_units: r.get(2).map_err(rs_err)?,
+            created_at: ts(r.get(3).map_err(rs_err)?)?,
+            closed_at: ts(r.get(4).map_err(rs_err)?)?,
+            touches: count(r.get(5).map_err(rs_err)?),
+        })
+    })
+}
+
+fn lost_deals(
+    conn: &Connection,
+    b: &Binds<'_>,
+    by: &Breakdown,
+) -> Result<Vec<LostDeals>, StoreError> {
+    let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
+    let sql = format!(
+        "select {g}, d.loss_reason, count(*) from deals d{joins} \
+         where d.workspace_id = :ws and d.closed_at >= :from and d.closed_at < :to \
+         and d.status = 'lost' group by 1, 2"
+    );
+    let names = Names::load(conn, b, by)?;
+    rows(conn, &sql, b, |r| {
+        Ok(LostDeals {
+            group: names.owned(r, 0)?,
+            loss_reason: r.get(1).map_err(rs_err)?,
+            deals: count(r.get(2).map_err(rs_err)?),
         })
     })
 }
@@ -549,14 +563,25 @@ impl ReportStore for SqliteStore {
             .await
     }
 
-    async fn closed_deals(
+    async fn won_deals(
         &self,
         ws: WorkspaceId,
         period: Period,
         by: &Breakdown,
-    ) -> Result<Vec<ClosedDeal>, StoreError> {
+    ) -> Result<Vec<WonDeal>, StoreError> {
         let by = by.clone();
-        self.report_read(move |c| closed_deals(c, &Binds::new(ws, period, &by), &by))
+        self.report_read(move |c| won_deals(c, &Binds::new(ws, period, &by), &by))
+            .await
+    }
+
+    async fn lost_deals(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+        by: &Breakdown,
+    ) -> Result<Vec<LostDeals>, StoreError> {
+        let by = by.clone();
+        self.report_read(move |c| lost_deals(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 

@@ -351,11 +351,10 @@ impl App {
         }
         for d in self
             .store()
-            .closed_deals(ws, period, &Breakdown::Channel)
+            .won_deals(ws, period, &Breakdown::Channel)
             .await?
         {
-            if d.won
-                && Some(&*d.currency) == currency
+            if Some(&*d.currency) == currency
                 && let Some(i) = index(d.closed_at.unix_micros())
             {
                 let c = by_channel

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use closer_domain::WorkspaceId;
-use closer_store::{ClosedDeal, LeadResponse, OpenDeals, StageStay};
+use closer_store::{LeadResponse, LostDeals, OpenDeals, StageStay, WonDeal};
 use serde::Serialize;
 
 use super::{Echo, NONE, ReportQuery, days, money, quantile, rate};
@@ -86,7 +86,8 @@ pub struct MeasuresReport {
 /// The rows of one group.
 #[derive(Default)]
 struct Rows<'a> {
-    deals: Vec<&'a ClosedDeal>,
+    won: Vec<&'a WonDeal>,
+    lost: Vec<&'a LostDeals>,
     open: Vec<&'a OpenDeals>,
     stays: Vec<&'a StageStay>,
     responses: Vec<&'a LeadResponse>,
@@ -102,11 +103,12 @@ fn rows_of<'m, 'a>(
 }
 
 fn measure(group: String, rows: &Rows<'_>) -> GroupMeasures {
-    let won: Vec<_> = rows.deals.iter().filter(|d| d.won).collect();
-    let lost: Vec<_> = rows.deals.iter().filter(|d| !d.won).collect();
+    let won = &rows.won;
+    let lost: u64 = rows.lost.iter().map(|l| l.deals).sum();
+    let closed = won.len() as u64 + lost;
 
     let mut revenue: BTreeMap<&str, (u64, i128)> = BTreeMap::new();
-    for d in &won {
+    for d in won {
         let e = revenue.entry(&*d.currency).or_default();
         e.0 += 1;
         e.1 += i128::from(d.amount_units);
@@ -181,17 +183,17 @@ fn measure(group: String, rows: &Rows<'_>) -> GroupMeasures {
     open_pipeline.sort_by_key(|f| (order(&f.category), f.currency.clone()));
 
     let mut reasons: BTreeMap<&str, u64> = BTreeMap::new();
-    for d in &lost {
+    for l in &rows.lost {
         *reasons
-            .entry(d.loss_reason.as_deref().unwrap_or("(none)"))
-            .or_default() += 1;
+            .entry(l.loss_reason.as_deref().unwrap_or("(none)"))
+            .or_default() += l.deals;
     }
     let mut loss_reasons: Vec<_> = reasons
         .into_iter()
         .map(|(reason, deals)| LossReason {
             reason: reason.to_owned(),
             deals,
-            share: rate(deals, lost.len() as u64),
+            share: rate(deals, lost),
         })
         .collect();
     loss_reasons.sort_by(|a, b| b.deals.cmp(&a.deals).then(a.reason.cmp(&b.reason)));
@@ -202,10 +204,10 @@ fn measure(group: String, rows: &Rows<'_>) -> GroupMeasures {
         .collect();
     GroupMeasures {
         group,
-        closed_deals: rows.deals.len() as u64,
+        closed_deals: closed,
         won_deals: won.len() as u64,
-        lost_deals: lost.len() as u64,
-        win_rate: rate(won.len() as u64, rows.deals.len() as u64),
+        lost_deals: lost,
+        win_rate: rate(won.len() as u64, closed),
         revenue,
         sales_cycle_median_days: quantile(&mut cycles, 0.5).map(days),
         time_in_stage,
@@ -224,15 +226,19 @@ impl App {
     ) -> Result<MeasuresReport, AppError> {
         self.check_query(ws, q).await?;
         let store = self.store();
-        // Four independent reads, run side by side.
-        let (deals, open, stays, responses) = tokio::try_join!(
-            store.closed_deals(ws, q.period, &q.by),
+        // Five independent reads, run side by side.
+        let (won, lost, open, stays, responses) = tokio::try_join!(
+            store.won_deals(ws, q.period, &q.by),
+            store.lost_deals(ws, q.period, &q.by),
             store.open_deals(ws, &q.by),
             store.stage_stays(ws, q.period, &q.by),
             store.lead_responses(ws, q.period, &q.by),
         )?;
-
-        Ok(measures_of(q, &deals, &open, &stays, &responses))
+        let closed = Closed {
+            won: &won,
+            lost: &lost,
+        };
+        Ok(measures_of(q, &closed, &open, &stays, &responses))
     }
 
     /// Only what the dashboard shows of the measures — deals closed and won, revenue, win
@@ -244,27 +250,42 @@ impl App {
         q: &ReportQuery,
     ) -> Result<MeasuresReport, AppError> {
         let store = self.store();
-        let (deals, responses) = tokio::try_join!(
-            store.closed_deals(ws, q.period, &q.by),
+        let (won, lost, responses) = tokio::try_join!(
+            store.won_deals(ws, q.period, &q.by),
+            store.lost_deals(ws, q.period, &q.by),
             store.lead_responses(ws, q.period, &q.by),
         )?;
-        Ok(measures_of(q, &deals, &[], &[], &responses))
+        let closed = Closed {
+            won: &won,
+            lost: &lost,
+        };
+        Ok(measures_of(q, &closed, &[], &[], &responses))
     }
+}
+
+/// The deals closed in a period: each one won, and the lost ones counted per reason.
+struct Closed<'a> {
+    won: &'a [WonDeal],
+    lost: &'a [LostDeals],
 }
 
 /// The report from its rows.
 fn measures_of(
     q: &ReportQuery,
-    deals: &[ClosedDeal],
+    closed: &Closed<'_>,
     open: &[OpenDeals],
     stays: &[StageStay],
     responses: &[LeadResponse],
 ) -> MeasuresReport {
     let mut total = Rows::default();
     let mut groups: foldhash::HashMap<&str, Rows<'_>> = foldhash::HashMap::default();
-    for d in deals {
-        total.deals.push(d);
-        rows_of(&mut groups, d.group.as_deref()).deals.push(d);
+    for d in closed.won {
+        total.won.push(d);
+        rows_of(&mut groups, d.group.as_deref()).won.push(d);
+    }
+    for l in closed.lost {
+        total.lost.push(l);
+        rows_of(&mut groups, l.group.as_deref()).lost.push(l);
     }
     for o in open {
         total.open.push(o);

@@ -273,7 +273,8 @@ async fn read(store: &dyn Store, ws: WorkspaceId) -> String {
     [
         format!("{:?}", store.journeys(ws, period, &by).await.unwrap()),
         format!("{:?}", store.new_visitors(ws, period, &by).await.unwrap()),
-        format!("{:?}", store.closed_deals(ws, period, &by).await.unwrap()),
+        format!("{:?}", store.won_deals(ws, period, &by).await.unwrap()),
+        format!("{:?}", store.lost_deals(ws, period, &by).await.unwrap()),
         format!("{:?}", store.stage_stays(ws, period, &by).await.unwrap()),
         format!("{:?}", store.lead_responses(ws, period, &by).await.unwrap()),
         format!("{orders:?}"),

@@ -218,11 +218,10 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
     assert_eq!(total[0].visitors, 2);
 
     let closed = store
-        .closed_deals(ws, period, &Breakdown::Total)
+        .won_deals(ws, period, &Breakdown::Total)
         .await
         .unwrap();
     assert_eq!(closed.len(), 1);
-    assert!(closed[0].won);
     assert_eq!(closed[0].amount_units, won.amount.units());
     assert_eq!(
         closed[0].touches, 2,
@@ -341,7 +340,7 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
     );
     assert!(
         store
-            .closed_deals(other, period, &Breakdown::Total)
+            .won_deals(other, period, &Breakdown::Total)
             .await
             .unwrap()
             .is_empty()
@@ -356,6 +355,45 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
     assert!(
         store
             .conversion_paths(other, period)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A second deal, lost: counted per group and reason, never among the won.
+    let second = new_deal(&p, contact.id, "800");
+    store
+        .create_deal(ws, &second, &p.first_open().name, "test")
+        .await
+        .unwrap();
+    move_to(&*store, ws, &p, &second, "Lost", Some("price")).await;
+    for (by, group) in [
+        (Breakdown::Total, None),
+        (Breakdown::Channel, Some("email")),
+        (Breakdown::Property("plan".into()), Some("pro")),
+        (Breakdown::Owner, None),
+    ] {
+        assert_eq!(
+            store.lost_deals(ws, period, &by).await.unwrap(),
+            [crate::LostDeals {
+                group: group.map(str::to_owned),
+                loss_reason: Some("price".into()),
+                deals: 1,
+            }],
+            "{by:?}"
+        );
+    }
+    assert_eq!(
+        store
+            .won_deals(ws, period, &Breakdown::Total)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .lost_deals(other, period, &Breakdown::Total)
             .await
             .unwrap()
             .is_empty()
@@ -429,7 +467,7 @@ pub async fn deal_paths_follow_late_links_and_activities(store: Arc<dyn Store>) 
         "{before:?}"
     );
     let closed = store
-        .closed_deals(ws, period, &Breakdown::Total)
+        .won_deals(ws, period, &Breakdown::Total)
         .await
         .unwrap();
     assert_eq!(closed[0].touches, 0);
@@ -446,7 +484,7 @@ pub async fn deal_paths_follow_late_links_and_activities(store: Arc<dyn Store>) 
     let late_call = call(contact.id, hours_after(base, 2), Timestamp::now());
     store.add_activity(ws, &late_call).await.unwrap();
     let closed = store
-        .closed_deals(ws, period, &Breakdown::Total)
+        .won_deals(ws, period, &Breakdown::Total)
         .await
         .unwrap();
     assert_eq!(closed[0].touches, 2, "the late visit and the late call");
