@@ -169,9 +169,7 @@ impl App {
         }
         Ok((items, truncated))
     }
-}
 
-impl App {
     /// Orders the workspace's whole queue once, as the server starts, and drops it: the
     /// reads then find the database's pages in memory, so the first person to open the queue
     /// after a start does not wait for that (about 230 ms instead of 50 at a million leads).

@@ -7,7 +7,10 @@
 //! - same version and younger than `FRESH_FOR`: shown as it is;
 //! - otherwise, if younger than `SHOWN_FOR`: shown at once, marked as being refreshed, while
 //!   one background task per entry computes the new figures for the next view;
-//! - otherwise (or never computed): computed while the viewer waits, once for all viewers.
+//! - otherwise (or never computed): computed while the viewer waits, once for all viewers —
+//!   or, through `fetch_within` (the web pages), waited for only so long: past that the
+//!   viewer is told the figures are coming while at most `MAX_UNWAITED` such computations run
+//!   in the background, and hears of one that failed.
 //!
 //! Tracked visits alone do not change the version, so visitor counts may lag `FRESH_FOR`.
 //! Works across several closer processes: each keeps its own entries, and the version comes
