@@ -67,10 +67,16 @@ struct Inner {
     /// Minutes a new hot lead's first-contact task is due in.
     first_contact_minutes: std::sync::atomic::AtomicU32,
     dashboards: Arc<reports::DashboardCache>,
+    /// Each workspace's journeys, for the reports.
+    mirrors: reports::JourneyMirrors,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>) -> Self {
+        Self::with_mirrors(store, reports::JourneyMirrors::default())
+    }
+
+    fn with_mirrors(store: Arc<dyn Store>, mirrors: reports::JourneyMirrors) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -84,8 +90,16 @@ impl App {
                     pipeline::FIRST_CONTACT_MINUTES,
                 ),
                 dashboards: Arc::default(),
+                mirrors,
             }),
         }
+    }
+
+    /// An app whose reports read every journey from the database each time instead of
+    /// keeping them in memory: what the kept ones must always agree with (tests compare the
+    /// two).
+    pub fn reading_tables(store: Arc<dyn Store>) -> Self {
+        Self::with_mirrors(store, reports::JourneyMirrors::off())
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

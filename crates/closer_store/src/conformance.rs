@@ -8,6 +8,7 @@
 mod bulk;
 mod contacts;
 mod contacts_list;
+mod journey_feed;
 mod pipeline;
 mod qualification;
 mod reports;
@@ -19,6 +20,7 @@ mod work;
 pub use bulk::*;
 pub use contacts::*;
 pub use contacts_list::*;
+pub use journey_feed::*;
 pub use pipeline::*;
 pub use qualification::*;
 pub use reports::*;
@@ -78,6 +80,7 @@ macro_rules! conformance_tests {
             activities_tasks_and_orders_round_trip,
             a_hit_racing_its_visitor_link_still_reaches_the_contact,
             journeys_follow_every_write_and_reports_read_them, deal_paths_follow_late_links_and_activities,
+            the_journey_feed_brings_every_change_since_its_mark,
             sign_in_state_and_sessions_round_trip, concurrent_claims_give_a_contact_one_owner,
             a_bulk_load_leaves_what_the_row_paths_leave, purchases_keep_their_revenue);
     };

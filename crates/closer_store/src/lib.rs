@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod contacts;
 pub mod error;
 pub mod forms;
+pub mod journey_feed;
 pub mod pipeline;
 pub mod qualification;
 pub mod records;
@@ -31,6 +32,9 @@ pub use contacts::{
 };
 pub use error::StoreError;
 pub use forms::FormStore;
+pub use journey_feed::{
+    FeedJourney, FeedNumbers, FeedRow, GroupNames, JourneyFeed, JourneyFeedStore,
+};
 pub use pipeline::{
     BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, OrderColumns, PIPELINE_NAME,
     PipelineStore, STAGE_HAS_DEALS, board_columns, stored_amount, stored_currency,
@@ -102,6 +106,7 @@ pub trait Store:
     + PipelineStore
     + WorkStore
     + ReportStore
+    + JourneyFeedStore
     + SessionStore
     + BulkStore
     + Send

@@ -12,6 +12,7 @@ mod copy_read;
 mod copy_write;
 mod deals;
 mod error;
+mod journey_feed;
 mod migrate;
 mod pipeline;
 mod qualification;

@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "report_indexes",
         include_str!("../migrations/0010_report_indexes.sql"),
     ),
+    (
+        11,
+        "journey_feed",
+        include_str!("../migrations/0011_journey_feed.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {

@@ -13,6 +13,7 @@ mod contacts;
 mod contacts_read;
 mod deals;
 mod error;
+mod journey_feed;
 mod migrate;
 mod pipeline;
 mod qualification;

@@ -183,7 +183,7 @@ impl Names {
 }
 
 /// A text column, borrowed from the row.
-fn text<'r>(r: &'r Row<'_>, i: usize) -> Result<Option<&'r str>, StoreError> {
+pub(crate) fn text<'r>(r: &'r Row<'_>, i: usize) -> Result<Option<&'r str>, StoreError> {
     r.get_ref(i)
         .map_err(rs_err)?
         .as_str_or_null()
@@ -509,7 +509,7 @@ fn conversion_paths(conn: &Connection, b: &Binds<'_>) -> Result<Vec<ConversionPa
 }
 
 impl SqliteStore {
-    async fn report_read<T: Send + 'static>(
+    pub(crate) async fn report_read<T: Send + 'static>(
         &self,
         read: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {

@@ -7,7 +7,7 @@ use closer_domain::demo::{
     REPEAT_RATE, WIN_RATE,
 };
 use closer_domain::{Role, Timestamp};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, closer, fields, problem, spawn_app};
 use crate::on_both_backends;
@@ -17,6 +17,7 @@ on_both_backends!(
     reports_from_the_terminal,
     a_demo_that_fails_takes_its_traffic_back,
     a_dashboard_shows_each_channel_as_the_reports_count_it,
+    reports_from_memory_agree_with_the_tables_after_every_kind_of_write,
 );
 
 const LEADS: u64 = 2_500;
@@ -541,4 +542,148 @@ async fn a_dashboard_shows_each_channel_as_the_reports_count_it(app: TestApp) {
     assert!(none.funnel.is_empty());
     assert!(none.series.iter().all(|b| b.leads == 0 && b.won_deals == 0));
     assert_eq!(none.series.len(), whole.series.len());
+}
+
+/// Every report the kept journeys answer (`closer_app`'s mirror), as JSON, next to the same
+/// report read from the tables.
+async fn kept_and_read(
+    kept: &closer_app::App,
+    tables: &closer_app::App,
+    ws: closer_domain::WorkspaceId,
+) -> Vec<(String, Value, Value)> {
+    use closer_app::{ReportQuery, View};
+    use closer_domain::reports::Breakdown;
+    let q =
+        |by: &str| ReportQuery::parse(Some("2025-06-01"), Some("2026-12-31"), Some(by)).unwrap();
+    let mut out = Vec::new();
+    for by in ["total", "channel", "source", "campaign", "site", "owner"] {
+        for view in [View::Cohort, View::Flow] {
+            let a = kept.funnel_report(ws, &q(by), view).await.unwrap();
+            let b = tables.funnel_report(ws, &q(by), view).await.unwrap();
+            out.push((
+                format!("funnel {by} {view:?}"),
+                serde_json::to_value(a).unwrap(),
+                serde_json::to_value(b).unwrap(),
+            ));
+        }
+        let a = kept.measures_report(ws, &q(by)).await.unwrap();
+        let b = tables.measures_report(ws, &q(by)).await.unwrap();
+        out.push((
+            format!("measures {by}"),
+            serde_json::to_value(a).unwrap(),
+            serde_json::to_value(b).unwrap(),
+        ));
+    }
+    let q = ReportQuery {
+        by: Breakdown::Channel,
+        ..q("total")
+    };
+    let a = kept.bottleneck_report(ws, &q).await.unwrap();
+    let b = tables.bottleneck_report(ws, &q).await.unwrap();
+    out.push((
+        "bottleneck channel".into(),
+        serde_json::to_value(a).unwrap(),
+        serde_json::to_value(b).unwrap(),
+    ));
+    out
+}
+
+/// Reports keep each workspace's journeys in memory and read only the changed ones before
+/// each report. After every kind of write that moves a journey — a new lead, a stage, a first
+/// touch, an owner, an order, an erasure — they still say exactly what a read of the tables
+/// says, for every breakdown the memory answers.
+async fn reports_from_memory_agree_with_the_tables_after_every_kind_of_write(app: TestApp) {
+    let token = demo(&app).await;
+    let ws = app.app.workspace_by_slug("demo").await.unwrap().id;
+    let tables = closer_app::App::reading_tables(app.app.store().clone());
+    let same = |pairs: Vec<(String, Value, Value)>| {
+        for (what, kept, read) in pairs {
+            assert_eq!(kept, read, "{what}");
+        }
+    };
+    // The first report reads every journey.
+    same(kept_and_read(&app.app, &tables, ws).await);
+    let before = kept_and_read(&app.app, &tables, ws).await;
+
+    let contacts: Value = app
+        .get("/api/v1/contacts?limit=3", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<String> = contacts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    let rep = app
+        .app
+        .add_user("demo", "kept@demo.example.com", "Kim", "rep")
+        .await
+        .unwrap();
+    // A new lead, touched, qualified, owned and buying twice.
+    let res = app
+        .post_json(
+            "/api/v1/contacts",
+            &token,
+            &json!({"name": "New", "email": "new@demo.example.com", "stage": "lead"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let new = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/contacts/{new}");
+    let res = app
+        .post_json(
+            &format!("{path}/activities"),
+            &token,
+            &json!({"kind": "call"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let res = app
+        .patch_json(
+            &path,
+            &token,
+            &json!({"stage": "prospect", "owner_id": rep.id.0}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    for _ in 0..2 {
+        let res = app
+            .post_json(
+                "/api/v1/orders",
+                &token,
+                &json!({"contact_id": new, "currency": "usd",
+                        "lines": [{"product": "Plan", "quantity": 1, "unit_price": "90"}]}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+    }
+    // Demo contacts the memory already holds: one changes owner, one is erased.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/contacts/{}", ids[0]),
+            &token,
+            &json!({"owner_id": rep.id.0}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .delete(&format!("/api/v1/contacts/{}", ids[1]), &token)
+        .await;
+    assert_eq!(res.status(), 204);
+
+    let after = kept_and_read(&app.app, &tables, ws).await;
+    // The writes moved the figures (so the comparison below is of something that changed)…
+    assert_ne!(
+        before.iter().map(|p| &p.2).collect::<Vec<_>>(),
+        after.iter().map(|p| &p.2).collect::<Vec<_>>()
+    );
+    // …and the kept journeys followed every one.
+    same(after);
 }

@@ -248,7 +248,7 @@ impl App {
         };
         let store = self.store();
         let (journeys, visitors, visitors_before, measures, measures_before, rules, values) = tokio::try_join!(
-            async { Ok::<_, AppError>(store.journeys(ws, both, &Breakdown::Channel).await?) },
+            async { Ok::<_, AppError>(self.report_journeys(ws, both, &Breakdown::Channel).await?) },
             async {
                 Ok(store
                     .new_visitors(ws, q.period, &Breakdown::Channel)

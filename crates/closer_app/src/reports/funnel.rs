@@ -189,7 +189,7 @@ impl App {
     ) -> Result<Funnel, AppError> {
         let store = self.store();
         let (journeys, visitors) = tokio::try_join!(
-            store.journeys(ws, q.period, &q.by),
+            self.report_journeys(ws, q.period, &q.by),
             store.new_visitors(ws, q.period, &q.by)
         )?;
         Ok(funnel_of_journeys(&journeys, &visitors, q, view))

@@ -232,7 +232,7 @@ impl App {
             store.lost_deals(ws, q.period, &q.by),
             store.open_deals(ws, &q.by),
             store.stage_stays(ws, q.period, &q.by),
-            store.lead_responses(ws, q.period, &q.by),
+            self.report_lead_responses(ws, q.period, &q.by),
         )?;
         let closed = Closed {
             won: &won,
@@ -253,7 +253,7 @@ impl App {
         let (won, lost, responses) = tokio::try_join!(
             store.won_deals(ws, q.period, &q.by),
             store.lost_deals(ws, q.period, &q.by),
-            store.lead_responses(ws, q.period, &q.by),
+            self.report_lead_responses(ws, q.period, &q.by),
         )?;
         let closed = Closed {
             won: &won,

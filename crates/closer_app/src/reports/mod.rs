@@ -10,6 +10,7 @@ mod cache;
 mod dashboard;
 mod funnel;
 mod measures;
+mod mirror;
 pub mod sections;
 mod value;
 
@@ -24,6 +25,7 @@ pub use cache::{Cached, FRESH_FOR, ReportCache, SHOWN_FOR, WANTED_FOR, WARM_EVER
 pub use dashboard::{Bucket, Change, ChannelRow, Dashboard, DashboardData};
 pub use funnel::{BottleneckReport, FunnelReport, FunnelStep, View};
 pub use measures::MeasuresReport;
+pub(crate) use mirror::JourneyMirrors;
 pub use value::{LtvReport, RetentionReport};
 
 use crate::{App, AppError};
