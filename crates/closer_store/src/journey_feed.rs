@@ -1,4 +1,4 @@
-//! The journey feed: each contact's journey (`journeys`, kept by the adapters' triggers) as a
+//! The journey and deal feeds: each contact's journey (`journeys`, kept by the adapters' triggers) as a
 //! report mirror keeps it in memory, and which of them changed since a mark. A mirror reads
 //! every journey once, then only the changed ones before each report: a year's funnel at a
 //! million contacts no longer scans the table.
@@ -27,6 +27,8 @@ pub struct FeedJourney {
     pub campaign: u32,
     pub site: u32,
     pub owner: u32,
+    /// The visits before the lead (`journeys.lead_path`), a number into the names.
+    pub lead_path: u32,
 }
 
 /// One contact in a feed: its journey now, or `None` when it was removed (an erased contact).
@@ -106,6 +108,15 @@ impl FeedNumbers {
         (self.names.len(), self.ids.len())
     }
 
+    pub fn into_deal_feed(self, mark: i64, rows: Vec<FeedDealRow>) -> DealFeed {
+        DealFeed {
+            mark,
+            names: self.names,
+            ids: self.ids,
+            rows,
+        }
+    }
+
     pub fn into_feed(self, mark: i64, rows: Vec<FeedRow>) -> JourneyFeed {
         JourneyFeed {
             mark,
@@ -116,11 +127,44 @@ impl FeedNumbers {
     }
 }
 
-/// What site and owner ids are called in reports: sites by domain, owners by email.
+/// A finished stay of a deal in a stage: the stage's name (a number into the feed's names)
+/// and id (into its ids), when the deal entered and left it (Unix microseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedStay {
+    pub stage: u32,
+    pub stage_id: u32,
+    pub entered_at: i64,
+    pub left_at: i64,
+}
+
+/// One row of a deal feed. A deal comes in as many rows as it has finished stays (one, with
+/// `stay: None`, if it has none); `deal: None` says the deal was removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedDealRow {
+    pub id: Uuid,
+    /// The deal's contact and owner (a number into the ids).
+    pub deal: Option<(ContactId, u32)>,
+    pub stay: Option<FeedStay>,
+}
+
+/// Deals of one workspace changed since a mark (or all of them), with their finished stays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DealFeed {
+    pub mark: i64,
+    /// Stage names by number; `names[0]` is `None`.
+    pub names: Vec<Option<String>>,
+    /// Stage and owner ids by number; `ids[0]` is `None`.
+    pub ids: Vec<Option<Uuid>>,
+    pub rows: Vec<FeedDealRow>,
+}
+
+/// What site, owner and stage ids are called in reports: sites by domain, owners by email,
+/// stages by their place in their pipeline.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupNames {
     pub sites: Vec<(Uuid, String)>,
     pub owners: Vec<(Uuid, String)>,
+    pub stages: Vec<(Uuid, i64)>,
 }
 
 /// Reads the feed. Scoped to the workspace.
@@ -133,6 +177,9 @@ pub trait JourneyFeedStore {
         ws: WorkspaceId,
         since: Option<i64>,
     ) -> Result<JourneyFeed, StoreError>;
-    /// The workspace's sites and users, for naming site and owner groups.
+    /// Every deal of the workspace (`since: None`), or those changed since the mark a deal
+    /// feed gave before, each with its finished stays.
+    async fn deal_feed(&self, ws: WorkspaceId, since: Option<i64>) -> Result<DealFeed, StoreError>;
+    /// The workspace's sites, users and stages, for naming groups and placing stages.
     async fn group_names(&self, ws: WorkspaceId) -> Result<GroupNames, StoreError>;
 }

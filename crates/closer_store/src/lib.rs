@@ -33,7 +33,8 @@ pub use contacts::{
 pub use error::StoreError;
 pub use forms::FormStore;
 pub use journey_feed::{
-    FeedJourney, FeedNumbers, FeedRow, GroupNames, JourneyFeed, JourneyFeedStore,
+    DealFeed, FeedDealRow, FeedJourney, FeedNumbers, FeedRow, FeedStay, GroupNames, JourneyFeed,
+    JourneyFeedStore,
 };
 pub use pipeline::{
     BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, OrderColumns, PIPELINE_NAME,
@@ -45,9 +46,10 @@ pub use qualification::{
 };
 pub use records::{Form, TokenRecord, User, Workspace};
 pub use reports::{
-    ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels, LeadResponse,
-    LostDeals, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
-    ReportStore, StageStay, VisitorCount, WonDeal, WonTotal, group_sql, parse_lead_path,
+    ALL_CONVERSIONS, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label,
+    Labels, LeadResponse, LostDeals, OpenDeals, OrderRow, PathTally, Period,
+    REMOVED_STAGE_POSITION, RepeatTotal, ReportStore, StageStay, VisitorCount, WonDeal, WonTotal,
+    group_sql, parse_lead_path,
 };
 pub use sessions::{Credentials, Invite, SessionStore, WebSession};
 pub use traffic::{

@@ -207,6 +207,13 @@ pub enum ConversionKind {
     Won,
 }
 
+/// Every kind of conversion, in order.
+pub const ALL_CONVERSIONS: [ConversionKind; 3] = [
+    ConversionKind::Lead,
+    ConversionKind::Deal,
+    ConversionKind::Won,
+];
+
 /// Conversions of one kind in the period that followed the same path of tracked visits (and,
 /// for won deals, were won in the same currency).
 #[derive(Debug, Clone, PartialEq)]
@@ -367,11 +374,13 @@ pub trait ReportStore {
     /// Changes whenever a contact, deal or order of the workspace is written (not tracked
     /// visits): an opaque token a cache of computed reports compares. Cheap (index ends).
     async fn data_version(&self, ws: WorkspaceId) -> Result<String, StoreError>;
-    /// Leads created, deals opened and deals won in the period, counted per path of visits.
+    /// Conversions of the given kinds in the period (leads created, deals opened, deals
+    /// won), counted per path of visits.
     async fn conversion_paths(
         &self,
         ws: WorkspaceId,
         period: Period,
+        kinds: &[ConversionKind],
     ) -> Result<Vec<ConversionPath>, StoreError>;
 }
 

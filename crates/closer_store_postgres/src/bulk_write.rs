@@ -20,13 +20,14 @@ use crate::PostgresStore;
 use crate::copy_write::CopyIn;
 use crate::error::db_err;
 
-/// Tables whose triggers keep journeys and deals' paths.
-const TRIGGERED: [&str; 6] = [
+/// Tables whose triggers keep journeys, deals' paths and the deal feed.
+const TRIGGERED: [&str; 7] = [
     "contacts",
     "contact_stages",
     "orders",
     "visitor_links",
     "deals",
+    "deal_stages",
     "activities",
 ];
 
@@ -423,6 +424,16 @@ impl BulkStore for PostgresStore {
         copy_history(&mut tx, ws, &people).await?;
         copy_sales(&mut tx, ws, &people).await?;
         derive(&mut tx, ws).await?;
+        // What the deal feed's disabled triggers would have said: every deal changed.
+        sqlx::query(
+            "insert into deal_changes (deal_id, workspace_id, xid) \
+             select id, workspace_id, pg_current_xact_id() from deals where workspace_id = $1 \
+             on conflict (deal_id) do update set xid = excluded.xid",
+        )
+        .bind(ws.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         set_triggers(&mut tx, true).await?;
         tx.commit().await.map_err(db_err)
     }

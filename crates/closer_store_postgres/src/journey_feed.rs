@@ -6,8 +6,8 @@
 
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
-    FeedJourney, FeedNumbers, FeedRow, GroupNames, JourneyFeed, JourneyFeedStore, Period,
-    StoreError,
+    DealFeed, FeedDealRow, FeedJourney, FeedNumbers, FeedRow, FeedStay, GroupNames, JourneyFeed,
+    JourneyFeedStore, Period, StoreError,
 };
 use uuid::Uuid;
 
@@ -17,7 +17,7 @@ use crate::error::db_err;
 
 /// The journey's columns, after the contact id; a removed journey reads as nulls.
 const COLUMNS: &str = "j.entered_at, j.first_visit_at, j.lead_at, j.prospect_at, j.opportunity_at, \
-     j.customer_at, j.repeat_at, j.first_touch_at, j.channel, j.source, j.campaign, j.site_id, j.owner_id";
+     j.customer_at, j.repeat_at, j.first_touch_at, j.channel, j.source, j.campaign, j.site_id, j.owner_id, j.lead_path";
 
 fn row(f: &[Option<&[u8]>], numbers: &mut FeedNumbers) -> Result<FeedRow, StoreError> {
     let [
@@ -30,6 +30,7 @@ fn row(f: &[Option<&[u8]>], numbers: &mut FeedNumbers) -> Result<FeedRow, StoreE
         campaign,
         site,
         owner,
+        lead_path,
     ] = f
     else {
         return Err(StoreError::Corrupt(
@@ -66,26 +67,93 @@ fn row(f: &[Option<&[u8]>], numbers: &mut FeedNumbers) -> Result<FeedRow, StoreE
             campaign: numbers.name(copy_read::text(*campaign)?),
             site: numbers.id(copy_read::uuid(*site)?),
             owner: numbers.id(copy_read::uuid(*owner)?),
+            lead_path: numbers.name(copy_read::text(*lead_path)?),
         }),
     })
 }
 
+/// A deal's contact and owner and one finished stay, after the deal's id.
+const DEAL_COLUMNS: &str =
+    "d.contact_id, d.owner_id, s.stage_name, s.stage_id, s.entered_at, s.left_at";
+
+fn deal_row(f: &[Option<&[u8]>], numbers: &mut FeedNumbers) -> Result<FeedDealRow, StoreError> {
+    let [id, contact, owner, stage, stage_id, entered, left] = f else {
+        return Err(StoreError::Corrupt(
+            "a deal feed row of the wrong width".into(),
+        ));
+    };
+    let id = copy_read::uuid(*id)?
+        .ok_or_else(|| StoreError::Corrupt("a deal change without its deal".into()))?;
+    let Some(contact) = copy_read::uuid(*contact)? else {
+        return Ok(FeedDealRow {
+            id,
+            deal: None,
+            stay: None,
+        });
+    };
+    let owner = numbers.id(copy_read::uuid(*owner)?);
+    let stay = match (copy_read::micros(*entered)?, copy_read::micros(*left)?) {
+        (Some(entered_at), Some(left_at)) => Some(FeedStay {
+            stage: numbers.name(copy_read::text(*stage)?),
+            stage_id: numbers.id(copy_read::uuid(*stage_id)?),
+            entered_at,
+            left_at,
+        }),
+        _ => None,
+    };
+    Ok(FeedDealRow {
+        id,
+        deal: Some((ContactId(contact), owner)),
+        stay,
+    })
+}
+
+impl PostgresStore {
+    /// The oldest transaction still running: where the next feed read starts.
+    async fn feed_mark(&self) -> Result<i64, StoreError> {
+        let (mark,): (String,) =
+            sqlx::query_as("select pg_snapshot_xmin(pg_current_snapshot())::text")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+        mark.parse()
+            .map_err(|_| StoreError::Corrupt(format!("a transaction id {mark:?}")))
+    }
+}
+
 #[async_trait::async_trait]
 impl JourneyFeedStore for PostgresStore {
+    async fn deal_feed(&self, ws: WorkspaceId, since: Option<i64>) -> Result<DealFeed, StoreError> {
+        // Taken before the read, as for journeys.
+        let mark = self.feed_mark().await?;
+        let stays = "left join deal_stages s on s.deal_id = d.id and s.left_at is not null";
+        let sql = match since {
+            None => format!(
+                "select d.id, {DEAL_COLUMNS} from deals d {stays} where d.workspace_id = $1"
+            ),
+            Some(since) => format!(
+                "select c.deal_id, {DEAL_COLUMNS} from deal_changes c \
+                 left join deals d on d.id = c.deal_id {stays} \
+                 where c.workspace_id = $1 and c.xid >= '{since}'::xid8"
+            ),
+        };
+        let mut numbers = FeedNumbers::default();
+        let now = Timestamp::now();
+        let period = Period { from: now, to: now };
+        let rows = copy_rows(&self.pool, &sql, ws, period, None, |f| {
+            deal_row(f, &mut numbers)
+        })
+        .await?;
+        Ok(numbers.into_deal_feed(mark, rows))
+    }
+
     async fn journey_feed(
         &self,
         ws: WorkspaceId,
         since: Option<i64>,
     ) -> Result<JourneyFeed, StoreError> {
         // Taken before the read: conservative, a change committed in between comes twice.
-        let (mark,): (String,) =
-            sqlx::query_as("select pg_snapshot_xmin(pg_current_snapshot())::text")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db_err)?;
-        let mark: i64 = mark
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("a transaction id {mark:?}")))?;
+        let mark = self.feed_mark().await?;
         let sql = match since {
             None => {
                 format!("select j.contact_id, {COLUMNS} from journeys j where j.workspace_id = $1")
@@ -112,9 +180,17 @@ impl JourneyFeedStore for PostgresStore {
                 .await
                 .map_err(db_err)
         };
+        let stages: Vec<(Uuid, i64)> = sqlx::query_as(
+            "select id, position::bigint from pipeline_stages where workspace_id = $1",
+        )
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
         Ok(GroupNames {
             sites: read("select id, domain from sites where workspace_id = $1").await?,
             owners: read("select id, email from users where workspace_id = $1").await?,
+            stages,
         })
     }
 }

@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "journey_feed",
         include_str!("../migrations/0011_journey_feed.sql"),
     ),
+    (
+        12,
+        "deal_feed",
+        include_str!("../migrations/0012_deal_feed.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {

@@ -511,6 +511,7 @@ impl ReportStore for PostgresStore {
         &self,
         ws: WorkspaceId,
         period: Period,
+        kinds: &[ConversionKind],
     ) -> Result<Vec<ConversionPath>, StoreError> {
         // Every path was stored with its conversion (migrations 0006 and 0009), and counted
         // here per distinct path: a few dozen rows cross, not a year's million leads.
@@ -535,7 +536,7 @@ impl ReportStore for PostgresStore {
             ),
         ];
         let mut tally = PathTally::default();
-        for (kind, sql) in queries {
+        for (kind, sql) in queries.into_iter().filter(|(k, _)| kinds.contains(k)) {
             let rows = sqlx::query(sql)
                 .bind(ws.0)
                 .bind(period.from.get())

@@ -19,9 +19,9 @@ use uuid::Uuid;
 use crate::SqliteStore;
 use crate::error::rs_err;
 
-/// Tables whose triggers keep journeys and deals' paths.
-const TRIGGERED: &str =
-    "'contacts', 'contact_stages', 'orders', 'visitor_links', 'deals', 'activities'";
+/// Tables whose triggers keep journeys, deals' paths and the deal feed.
+const TRIGGERED: &str = "'contacts', 'contact_stages', 'orders', 'visitor_links', 'deals', \
+     'deal_stages', 'activities'";
 
 pub(crate) fn load_people(
     conn: &Connection,
@@ -57,6 +57,15 @@ pub(crate) fn load_people(
     }
     write_rows(conn, ws, people)?;
     derive(conn, ws)?;
+    // What the deal feed's dropped triggers would have said: every deal changed.
+    conn.execute(
+        "insert into deal_changes (deal_id, workspace_id, seq) \
+         select id, workspace_id, (select coalesce(max(seq), 0) + 1 from deal_changes) \
+         from deals where workspace_id = ?1 \
+         on conflict (deal_id) do update set seq = excluded.seq",
+        [ws.0],
+    )
+    .map_err(rs_err)?;
     for (_, sql) in &triggers {
         conn.execute_batch(sql).map_err(rs_err)?;
     }

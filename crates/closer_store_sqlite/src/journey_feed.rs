@@ -1,9 +1,13 @@
-//! The journey feed on SQLite (`closer_store::JourneyFeedStore`): journeys read whole, or
-//! those whose change number (`journey_changes.seq`, migration 0011) is above the mark.
+//! The journey and deal feeds on SQLite (`closer_store::JourneyFeedStore`): journeys or deals
+//! read whole, or those whose change number (`journey_changes.seq`, `deal_changes.seq`,
+//! migrations 0011 and 0012) is above the mark.
 
 use closer_domain::{ContactId, WorkspaceId};
 use closer_store::StoreError;
-use closer_store::{FeedJourney, FeedNumbers, FeedRow, GroupNames, JourneyFeed, JourneyFeedStore};
+use closer_store::{
+    DealFeed, FeedDealRow, FeedJourney, FeedNumbers, FeedRow, FeedStay, GroupNames, JourneyFeed,
+    JourneyFeedStore,
+};
 use rusqlite::{Connection, Row};
 use uuid::Uuid;
 
@@ -13,7 +17,7 @@ use crate::reports::text;
 
 /// The journey's columns, after the contact id; a removed journey reads as nulls.
 const COLUMNS: &str = "j.entered_at, j.first_visit_at, j.lead_at, j.prospect_at, j.opportunity_at, \
-     j.customer_at, j.repeat_at, j.first_touch_at, j.channel, j.source, j.campaign, j.site_id, j.owner_id";
+     j.customer_at, j.repeat_at, j.first_touch_at, j.channel, j.source, j.campaign, j.site_id, j.owner_id, j.lead_path";
 
 fn uuid(r: &Row<'_>, i: usize) -> Result<Option<Uuid>, StoreError> {
     r.get::<_, Option<Uuid>>(i).map_err(rs_err)
@@ -42,6 +46,7 @@ fn row(r: &Row<'_>, numbers: &mut FeedNumbers) -> Result<FeedRow, StoreError> {
             campaign: numbers.name(text(r, 11)?),
             site: numbers.id(uuid(r, 12)?),
             owner: numbers.id(uuid(r, 13)?),
+            lead_path: numbers.name(text(r, 14)?),
         }),
     })
 }
@@ -81,6 +86,68 @@ fn feed(conn: &Connection, ws: WorkspaceId, since: Option<i64>) -> Result<Journe
     Ok(numbers.into_feed(mark, rows))
 }
 
+/// A deal's contact and owner and one finished stay, after the deal's id.
+const DEAL_COLUMNS: &str =
+    "d.contact_id, d.owner_id, s.stage_name, s.stage_id, s.entered_at, s.left_at";
+
+fn deal_row(r: &Row<'_>, numbers: &mut FeedNumbers) -> Result<FeedDealRow, StoreError> {
+    let id: Uuid = r.get(0).map_err(rs_err)?;
+    let Some(contact) = uuid(r, 1)? else {
+        return Ok(FeedDealRow {
+            id,
+            deal: None,
+            stay: None,
+        });
+    };
+    let owner = numbers.id(uuid(r, 2)?);
+    let times: (Option<i64>, Option<i64>) = (r.get(5).map_err(rs_err)?, r.get(6).map_err(rs_err)?);
+    let stay = match times {
+        (Some(entered_at), Some(left_at)) => Some(FeedStay {
+            stage: numbers.name(text(r, 3)?),
+            stage_id: numbers.id(uuid(r, 4)?),
+            entered_at,
+            left_at,
+        }),
+        _ => None,
+    };
+    Ok(FeedDealRow {
+        id,
+        deal: Some((ContactId(contact), owner)),
+        stay,
+    })
+}
+
+/// As `feed`, for deals and their finished stays.
+fn deal_feed(
+    conn: &Connection,
+    ws: WorkspaceId,
+    since: Option<i64>,
+) -> Result<DealFeed, StoreError> {
+    let mark: i64 = conn
+        .prepare_cached("select coalesce(max(seq), 0) from deal_changes")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(rs_err)?;
+    let stays = "left join deal_stages s on s.deal_id = d.id and s.left_at is not null";
+    let sql = match since {
+        None => format!(
+            "select d.id, {DEAL_COLUMNS} from deals d {stays} where d.workspace_id = ?1 and ?2 is null"
+        ),
+        Some(_) => format!(
+            "select c.deal_id, {DEAL_COLUMNS} from deal_changes c \
+             left join deals d on d.id = c.deal_id {stays} \
+             where c.seq > ?2 and c.workspace_id = ?1"
+        ),
+    };
+    let mut numbers = FeedNumbers::default();
+    let mut rows = Vec::new();
+    let mut stmt = conn.prepare_cached(&sql).map_err(rs_err)?;
+    let mut rs = stmt.query(rusqlite::params![ws.0, since]).map_err(rs_err)?;
+    while let Some(r) = rs.next().map_err(rs_err)? {
+        rows.push(deal_row(r, &mut numbers)?);
+    }
+    Ok(numbers.into_deal_feed(mark, rows))
+}
+
 fn names(conn: &Connection, sql: &str, ws: WorkspaceId) -> Result<Vec<(Uuid, String)>, StoreError> {
     let mut stmt = conn.prepare_cached(sql).map_err(rs_err)?;
     let rows = stmt
@@ -99,8 +166,19 @@ impl JourneyFeedStore for SqliteStore {
         self.report_read(move |c| feed(c, ws, since)).await
     }
 
+    async fn deal_feed(&self, ws: WorkspaceId, since: Option<i64>) -> Result<DealFeed, StoreError> {
+        self.report_read(move |c| deal_feed(c, ws, since)).await
+    }
+
     async fn group_names(&self, ws: WorkspaceId) -> Result<GroupNames, StoreError> {
         self.report_read(move |c| {
+            let mut stmt = c
+                .prepare_cached("select id, position from pipeline_stages where workspace_id = ?1")
+                .map_err(rs_err)?;
+            let stages = stmt
+                .query_map([ws.0], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(Iterator::collect)
+                .map_err(rs_err)?;
             Ok(GroupNames {
                 sites: names(
                     c,
@@ -108,6 +186,7 @@ impl JourneyFeedStore for SqliteStore {
                     ws,
                 )?,
                 owners: names(c, "select id, email from users where workspace_id = ?1", ws)?,
+                stages,
             })
         })
         .await

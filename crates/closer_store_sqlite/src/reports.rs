@@ -465,7 +465,11 @@ fn repeat_total(conn: &Connection, b: &Binds<'_>) -> Result<RepeatTotal, StoreEr
     Ok(totals.into_iter().next().unwrap_or_default())
 }
 
-fn conversion_paths(conn: &Connection, b: &Binds<'_>) -> Result<Vec<ConversionPath>, StoreError> {
+fn conversion_paths(
+    conn: &Connection,
+    b: &Binds<'_>,
+    kinds: &[ConversionKind],
+) -> Result<Vec<ConversionPath>, StoreError> {
     // Every path was stored with its conversion (migrations 0006 and 0009). Lead paths scan
     // the journeys table: `+` keeps SQLite off `journeys_lead_idx`, which lacks the path.
     let queries = [
@@ -486,7 +490,7 @@ fn conversion_paths(conn: &Connection, b: &Binds<'_>) -> Result<Vec<ConversionPa
         ),
     ];
     let mut tally = PathTally::default();
-    for (kind, sql) in queries {
+    for (kind, sql) in queries.into_iter().filter(|(k, _)| kinds.contains(k)) {
         let mut stmt = conn.prepare_cached(sql).map_err(rs_err)?;
         b.bind(&mut stmt)?;
         let mut rs = stmt.raw_query();
@@ -686,8 +690,12 @@ impl ReportStore for SqliteStore {
         &self,
         ws: WorkspaceId,
         period: Period,
+        kinds: &[ConversionKind],
     ) -> Result<Vec<ConversionPath>, StoreError> {
-        self.report_read(move |c| conversion_paths(c, &Binds::new(ws, period, &Breakdown::Total)))
-            .await
+        let kinds = kinds.to_vec();
+        self.report_read(move |c| {
+            conversion_paths(c, &Binds::new(ws, period, &Breakdown::Total), &kinds)
+        })
+        .await
     }
 }

@@ -552,7 +552,7 @@ async fn kept_and_read(
     ws: closer_domain::WorkspaceId,
 ) -> Vec<(String, Value, Value)> {
     use closer_app::{ReportQuery, View};
-    use closer_domain::reports::Breakdown;
+    use closer_domain::reports::{Breakdown, Model};
     let q =
         |by: &str| ReportQuery::parse(Some("2025-06-01"), Some("2026-12-31"), Some(by)).unwrap();
     let mut out = Vec::new();
@@ -570,6 +570,18 @@ async fn kept_and_read(
         let b = tables.measures_report(ws, &q(by)).await.unwrap();
         out.push((
             format!("measures {by}"),
+            serde_json::to_value(a).unwrap(),
+            serde_json::to_value(b).unwrap(),
+        ));
+    }
+    for (by, model) in [
+        ("channel", Model::Linear),
+        ("campaign", Model::PositionBased),
+    ] {
+        let a = kept.attribution_report(ws, &q(by), model).await.unwrap();
+        let b = tables.attribution_report(ws, &q(by), model).await.unwrap();
+        out.push((
+            format!("attribution {by} {model:?}"),
             serde_json::to_value(a).unwrap(),
             serde_json::to_value(b).unwrap(),
         ));
@@ -593,15 +605,32 @@ async fn kept_and_read(
 /// touch, an owner, an order, an erasure — they still say exactly what a read of the tables
 /// says, for every breakdown the memory answers.
 async fn reports_from_memory_agree_with_the_tables_after_every_kind_of_write(app: TestApp) {
-    let token = demo(&app).await;
-    let ws = app.app.workspace_by_slug("demo").await.unwrap().id;
+    let ws = app
+        .app
+        .create_workspace("demo", None, None)
+        .await
+        .unwrap()
+        .id;
     let tables = closer_app::App::reading_tables(app.app.store().clone());
     let same = |pairs: Vec<(String, Value, Value)>| {
         for (what, kept, read) in pairs {
             assert_eq!(kept, read, "{what}");
         }
     };
-    // The first report reads every journey.
+    // The first report reads every journey and deal of the empty workspace; the bulk load
+    // of the demo then reaches the memory as changes.
+    same(kept_and_read(&app.app, &tables, ws).await);
+    let until = Timestamp::parse_rfc3339(UNTIL).unwrap();
+    app.app
+        .fill_demo(ws, LEADS, SEED, until, |_, _| {})
+        .await
+        .unwrap();
+    let token = app
+        .app
+        .create_token("demo", Role::Admin, None)
+        .await
+        .unwrap()
+        .secret;
     same(kept_and_read(&app.app, &tables, ws).await);
     let before = kept_and_read(&app.app, &tables, ws).await;
 
@@ -664,6 +693,46 @@ async fn reports_from_memory_agree_with_the_tables_after_every_kind_of_write(app
             .await;
         assert_eq!(res.status(), 201);
     }
+    // A deal for the new contact that moves through two stages and is won; a demo deal the
+    // memory already holds is lost.
+    let res = app
+        .post_json(
+            "/api/v1/deals",
+            &token,
+            &json!({"contact_id": new, "title": "Kept", "amount": "500", "currency": "usd"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let deal = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for stage in ["Demo", "Won"] {
+        let res = app
+            .post_json(
+                &format!("/api/v1/deals/{deal}/move"),
+                &token,
+                &json!({"stage": stage}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{stage}: {}", res.text().await.unwrap());
+    }
+    let open: Value = app
+        .get("/api/v1/deals?status=open&limit=1", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let old_deal = open[0]["id"].as_str().unwrap().to_owned();
+    let res = app
+        .post_json(
+            &format!("/api/v1/deals/{old_deal}/move"),
+            &token,
+            &json!({"stage": "Lost", "loss_reason": "price"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
     // Demo contacts the memory already holds: one changes owner, one is erased.
     let res = app
         .patch_json(

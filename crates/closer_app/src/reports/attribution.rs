@@ -88,7 +88,7 @@ impl App {
                 ));
             }
         };
-        let paths = self.store().conversion_paths(ws, q.period).await?;
+        let paths = self.report_conversion_paths(ws, q.period).await?;
         // Touch keys become small indexes: no string is copied per visit.
         let none = super::NONE;
         let mut names: Vec<&str> = Vec::new();

@@ -231,7 +231,7 @@ impl App {
             store.won_deals(ws, q.period, &q.by),
             store.lost_deals(ws, q.period, &q.by),
             store.open_deals(ws, &q.by),
-            store.stage_stays(ws, q.period, &q.by),
+            self.report_stage_stays(ws, q.period, &q.by),
             self.report_lead_responses(ws, q.period, &q.by),
         )?;
         let closed = Closed {

@@ -1,13 +1,13 @@
-//! Each workspace's journeys, kept in memory for the reports. A year's funnel, speed-to-lead
-//! and dashboard at a million contacts read every journey of the year: a scan of the table
-//! and a million rows copied out of the database per report, most of a report's time. The
-//! mirror reads the journeys once, then before each report only those changed since
-//! (`JourneyFeedStore::journey_feed`), so every report sees every write committed before it
-//! began, exactly as a read of the table would, and several closer processes over one
-//! database each keep their own.
+//! Each workspace's journeys and deals' stage stays, kept in memory for the reports. A year's
+//! funnel, speed-to-lead, attribution of leads and dashboard at a million contacts read every
+//! journey of the year, and time in stage every stay: a scan of the table and a million rows
+//! copied out of the database per report, most of a report's time. The mirror reads them
+//! once, then before each report only those changed since (`JourneyFeedStore`'s feeds), so
+//! every report sees every write committed before it began, exactly as a read of the tables
+//! would, and several closer processes over one database each keep their own.
 //!
-//! About 90 bytes per contact. Breakdowns by a contact property still read the table: the
-//! mirror holds no properties.
+//! About 100 bytes per contact and 30 per stay. Breakdowns by a contact property still read
+//! the tables: the mirror holds no properties.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -15,8 +15,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, WorkspaceId};
 use closer_store::{
-    FeedJourney, FeedNumbers, GroupIndex, GroupNames, JourneyFeed, JourneyRow, Journeys, Labels,
-    LeadResponse, Period, Store, StoreError,
+    ConversionKind, ConversionPath, DealFeed, FeedJourney, FeedNumbers, GroupIndex, GroupNames,
+    JourneyFeed, JourneyRow, Journeys, Label, Labels, LeadResponse, PathTally, Period,
+    REMOVED_STAGE_POSITION, StageStay, Store, StoreError,
 };
 use uuid::Uuid;
 
@@ -42,11 +43,33 @@ struct Slot {
     campaign: u32,
     site: u32,
     owner: u32,
+    lead_path: u32,
 }
 
-/// One workspace's journeys.
+/// A finished stay of a deal in a stage; names and ids are numbers into `Mirror::deal_numbers`.
+#[derive(Debug, Clone, Copy)]
+struct StaySlot {
+    stage: u32,
+    stage_id: u32,
+    entered_at: i64,
+    left_at: i64,
+}
+
+#[derive(Debug, Clone)]
+struct DealSlot {
+    contact: ContactId,
+    owner: u32,
+    stays: Vec<StaySlot>,
+}
+
+/// One workspace's journeys and deals.
 #[derive(Default)]
 struct Mirror {
+    /// Where the next deal feed starts; `None` until the first (whole) read.
+    deal_mark: Option<i64>,
+    deals: foldhash::HashMap<Uuid, DealSlot>,
+    /// Stage names, stage ids and owner ids of the deals.
+    deal_numbers: FeedNumbers,
     /// Where the next feed starts; `None` until the first (whole) read.
     mark: Option<i64>,
     index: foldhash::HashMap<ContactId, u32>,
@@ -108,7 +131,99 @@ impl Mirror {
             campaign: renumber(names, j.campaign),
             site: renumber(ids, j.site),
             owner: renumber(ids, j.owner),
+            lead_path: renumber(names, j.lead_path),
         }
+    }
+
+    fn apply_deals(&mut self, feed: DealFeed) {
+        if self.deal_mark.is_none() {
+            self.deals.clear();
+            self.deal_numbers = FeedNumbers::default();
+        }
+        let names: Vec<u32> = feed
+            .names
+            .iter()
+            .map(|n| self.deal_numbers.name(n.as_deref()))
+            .collect();
+        let ids: Vec<u32> = feed.ids.iter().map(|i| self.deal_numbers.id(*i)).collect();
+        let renumber = |v: &[u32], n: u32| v.get(n as usize).copied().unwrap_or(0);
+        // A deal comes in one row per stay: the first of its rows replaces what was kept.
+        let mut seen: foldhash::HashSet<Uuid> = foldhash::HashSet::default();
+        for row in feed.rows {
+            let first = seen.insert(row.id);
+            let Some((contact, owner)) = row.deal else {
+                self.deals.remove(&row.id);
+                continue;
+            };
+            let owner = renumber(&ids, owner);
+            let slot = self.deals.entry(row.id).or_insert_with(|| DealSlot {
+                contact,
+                owner,
+                stays: Vec::new(),
+            });
+            if first {
+                slot.contact = contact;
+                slot.owner = owner;
+                slot.stays.clear();
+            }
+            if let Some(s) = row.stay {
+                slot.stays.push(StaySlot {
+                    stage: renumber(&names, s.stage),
+                    stage_id: renumber(&ids, s.stage_id),
+                    entered_at: s.entered_at,
+                    left_at: s.left_at,
+                });
+            }
+        }
+        self.deal_mark = Some(feed.mark);
+    }
+
+    /// What `ReportStore::stage_stays` reads, from memory: stays that ended in the period,
+    /// grouped by their deal's owner or its contact's journey.
+    fn stage_stays(&self, period: Period, g: &Grouping<'_>) -> Vec<StageStay> {
+        let (from, to) = (period.from.unix_micros(), period.to.unix_micros());
+        let mut labels = Labels::default();
+        let (stage_names, deal_ids) = self.deal_numbers.counts();
+        let mut journey_groups: Vec<Option<Option<Label>>> = vec![None; g.span()];
+        let mut owner_groups: Vec<Option<Option<Label>>> = vec![None; deal_ids];
+        let mut stages: Vec<Option<Label>> = vec![None; stage_names];
+        let mut positions: Vec<Option<i64>> = vec![None; deal_ids];
+        let mut out = Vec::new();
+        for d in self.deals.values() {
+            if d.stays.iter().all(|s| s.left_at < from || s.left_at >= to) {
+                continue;
+            }
+            let group = match g.by {
+                Breakdown::Total | Breakdown::Property(_) => None,
+                Breakdown::Owner => memo(&mut owner_groups, d.owner, || {
+                    let id = self.deal_numbers.id_of(d.owner);
+                    labels.of_opt(id.and_then(|id| g.owners.get(&id).copied()))
+                }),
+                _ => self.index.get(&d.contact).and_then(|&i| {
+                    let n = g.number(&self.slots[i as usize]);
+                    memo(&mut journey_groups, n, || labels.of_opt(g.name(n)))
+                }),
+            };
+            for s in &d.stays {
+                if s.left_at < from || s.left_at >= to {
+                    continue;
+                }
+                out.push(StageStay {
+                    group: group.clone(),
+                    stage: memo(&mut stages, s.stage, || {
+                        labels.of(self.deal_numbers.name_of(s.stage).unwrap_or_default())
+                    }),
+                    position: memo(&mut positions, s.stage_id, || {
+                        self.deal_numbers
+                            .id_of(s.stage_id)
+                            .and_then(|id| g.stages.get(&id).copied())
+                            .unwrap_or(REMOVED_STAGE_POSITION)
+                    }),
+                    seconds: (s.left_at - s.entered_at).div_euclid(1_000_000),
+                });
+            }
+        }
+        out
     }
 
     fn live(&self) -> impl Iterator<Item = &Slot> {
@@ -132,6 +247,8 @@ struct Grouping<'a> {
     numbers: &'a FeedNumbers,
     sites: HashMap<Uuid, &'a str>,
     owners: HashMap<Uuid, &'a str>,
+    /// Stages' places in their pipelines.
+    stages: HashMap<Uuid, i64>,
 }
 
 impl<'a> Grouping<'a> {
@@ -142,6 +259,7 @@ impl<'a> Grouping<'a> {
             numbers,
             sites: map(&names.sites),
             owners: map(&names.owners),
+            stages: names.stages.iter().copied().collect(),
         }
     }
 
@@ -226,6 +344,26 @@ impl Mirror {
     }
 }
 
+impl Mirror {
+    /// Leads of the period counted per path of visits (what `ReportStore::conversion_paths`
+    /// reads for leads).
+    fn lead_paths(&self, period: Period) -> Vec<ConversionPath> {
+        let (from, to) = (period.from.unix_micros(), period.to.unix_micros());
+        let mut counts: foldhash::HashMap<u32, u64> = foldhash::HashMap::default();
+        for s in self.live() {
+            let lead_at = s.reached[1];
+            if lead_at != NOT_YET && lead_at >= from && lead_at < to {
+                *counts.entry(s.lead_path).or_default() += 1;
+            }
+        }
+        let mut tally = PathTally::default();
+        for (path, n) in counts {
+            tally.add_many(ConversionKind::Lead, self.numbers.name_of(path), None, n, 0);
+        }
+        tally.into_paths()
+    }
+}
+
 /// The mirrors of every workspace a report was asked of.
 pub(crate) struct JourneyMirrors {
     /// Off: every report reads the tables (`App::reading_tables`).
@@ -261,6 +399,7 @@ impl JourneyMirrors {
         store: &dyn Store,
         ws: WorkspaceId,
         by: &Breakdown,
+        deals: bool,
         read: impl FnOnce(&Mirror, &Grouping<'_>) -> T,
     ) -> Result<T, StoreError> {
         let mirror = self
@@ -270,7 +409,7 @@ impl JourneyMirrors {
             .entry(ws)
             .or_default()
             .clone();
-        let names = if matches!(by, Breakdown::Site | Breakdown::Owner) {
+        let names = if deals || matches!(by, Breakdown::Site | Breakdown::Owner) {
             store.group_names(ws).await?
         } else {
             GroupNames::default()
@@ -279,6 +418,10 @@ impl JourneyMirrors {
         let mut m = mirror.lock().await;
         let feed = store.journey_feed(ws, m.mark).await?;
         m.apply(feed);
+        if deals {
+            let feed = store.deal_feed(ws, m.deal_mark).await?;
+            m.apply_deals(feed);
+        }
         let grouping = Grouping::new(by, &m.numbers, &names);
         Ok(read(&m, &grouping))
     }
@@ -290,7 +433,31 @@ impl JourneyMirrors {
         period: Period,
         by: &Breakdown,
     ) -> Result<Journeys, StoreError> {
-        self.read(store, ws, by, |m, g| m.journeys(period, g)).await
+        self.read(store, ws, by, false, |m, g| m.journeys(period, g))
+            .await
+    }
+
+    async fn lead_paths(
+        &self,
+        store: &dyn Store,
+        ws: WorkspaceId,
+        period: Period,
+    ) -> Result<Vec<ConversionPath>, StoreError> {
+        self.read(store, ws, &Breakdown::Total, false, |m, _| {
+            m.lead_paths(period)
+        })
+        .await
+    }
+
+    pub(super) async fn stage_stays(
+        &self,
+        store: &dyn Store,
+        ws: WorkspaceId,
+        period: Period,
+        by: &Breakdown,
+    ) -> Result<Vec<StageStay>, StoreError> {
+        self.read(store, ws, by, true, |m, g| m.stage_stays(period, g))
+            .await
     }
 
     pub(super) async fn lead_responses(
@@ -300,7 +467,7 @@ impl JourneyMirrors {
         period: Period,
         by: &Breakdown,
     ) -> Result<Vec<LeadResponse>, StoreError> {
-        self.read(store, ws, by, |m, g| m.lead_responses(period, g))
+        self.read(store, ws, by, false, |m, g| m.lead_responses(period, g))
             .await
     }
 }
@@ -341,6 +508,48 @@ impl crate::App {
                 .await
         } else {
             store.lead_responses(ws, period, by).await
+        }
+    }
+
+    /// Conversions counted per path of visits (`ReportStore::conversion_paths`): leads from
+    /// the mirror, deals from the database.
+    pub(super) async fn report_conversion_paths(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+    ) -> Result<Vec<ConversionPath>, StoreError> {
+        let store = self.store();
+        if !self.inner.mirrors.on {
+            return store
+                .conversion_paths(ws, period, &closer_store::ALL_CONVERSIONS)
+                .await;
+        }
+        let deals = [ConversionKind::Deal, ConversionKind::Won];
+        let (mut paths, deals) = tokio::try_join!(
+            self.inner.mirrors.lead_paths(store.as_ref(), ws, period),
+            store.conversion_paths(ws, period, &deals)
+        )?;
+        // Both come sorted by kind first, and leads are the first kind.
+        paths.extend(deals);
+        Ok(paths)
+    }
+
+    /// Time in stage's rows (`ReportStore::stage_stays`), from the mirror where the
+    /// breakdown allows.
+    pub(super) async fn report_stage_stays(
+        &self,
+        ws: WorkspaceId,
+        period: Period,
+        by: &Breakdown,
+    ) -> Result<Vec<StageStay>, StoreError> {
+        let store = self.store();
+        if self.inner.mirrors.answers(by) {
+            self.inner
+                .mirrors
+                .stage_stays(store.as_ref(), ws, period, by)
+                .await
+        } else {
+            store.stage_stays(ws, period, by).await
         }
     }
 }

@@ -278,7 +278,13 @@ async fn read(store: &dyn Store, ws: WorkspaceId) -> String {
         format!("{:?}", store.stage_stays(ws, period, &by).await.unwrap()),
         format!("{:?}", store.lead_responses(ws, period, &by).await.unwrap()),
         format!("{orders:?}"),
-        format!("{:?}", store.conversion_paths(ws, period).await.unwrap()),
+        format!(
+            "{:?}",
+            store
+                .conversion_paths(ws, period, &crate::ALL_CONVERSIONS)
+                .await
+                .unwrap()
+        ),
     ]
     .join("\n")
 }

@@ -14,7 +14,7 @@ use crate::{FeedJourney, JourneyFeed, StageMove, Store};
 
 /// Each contact's journey with its names and ids spelled out: feeds number them each their
 /// own way.
-type Spelled = (FeedJourney, [Option<String>; 3], [Option<uuid::Uuid>; 2]);
+type Spelled = (FeedJourney, [Option<String>; 4], [Option<uuid::Uuid>; 2]);
 
 fn spelled(feed: &JourneyFeed, j: FeedJourney) -> Spelled {
     let name = |n: u32| feed.names[n as usize].clone();
@@ -25,11 +25,17 @@ fn spelled(feed: &JourneyFeed, j: FeedJourney) -> Spelled {
         campaign: 0,
         site: 0,
         owner: 0,
+        lead_path: 0,
         ..j
     };
     (
         numbers_gone,
-        [name(j.channel), name(j.source), name(j.campaign)],
+        [
+            name(j.channel),
+            name(j.source),
+            name(j.campaign),
+            name(j.lead_path),
+        ],
         [id(j.site), id(j.owner)],
     )
 }

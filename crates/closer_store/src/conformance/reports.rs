@@ -300,7 +300,10 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
         crate::RepeatTotal::default()
     );
 
-    let paths = store.conversion_paths(ws, period).await.unwrap();
+    let paths = store
+        .conversion_paths(ws, period, &crate::ALL_CONVERSIONS)
+        .await
+        .unwrap();
     let kinds: Vec<_> = paths.iter().map(|p| p.kind).collect();
     assert_eq!(
         kinds,
@@ -354,7 +357,7 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
     );
     assert!(
         store
-            .conversion_paths(other, period)
+            .conversion_paths(other, period, &crate::ALL_CONVERSIONS)
             .await
             .unwrap()
             .is_empty()
@@ -460,7 +463,10 @@ pub async fn deal_paths_follow_late_links_and_activities(store: Arc<dyn Store>) 
             .map(|p| (p.conversions, p.touches.len()))
             .collect::<Vec<_>>()
     };
-    let before = store.conversion_paths(ws, period).await.unwrap();
+    let before = store
+        .conversion_paths(ws, period, &crate::ALL_CONVERSIONS)
+        .await
+        .unwrap();
     assert_eq!(
         touches(&before, ConversionKind::Won),
         [(1, 0)],
@@ -477,7 +483,10 @@ pub async fn deal_paths_follow_late_links_and_activities(store: Arc<dyn Store>) 
     again.visitor = Some(late.clone());
     again.now = Timestamp::now();
     store.upsert_contact(ws, again).await.unwrap();
-    let after = store.conversion_paths(ws, period).await.unwrap();
+    let after = store
+        .conversion_paths(ws, period, &crate::ALL_CONVERSIONS)
+        .await
+        .unwrap();
     assert_eq!(touches(&after, ConversionKind::Deal), [(1, 1)], "{after:?}");
     assert_eq!(touches(&after, ConversionKind::Won), [(1, 1)], "{after:?}");
     // A call made before the win, logged afterwards.
