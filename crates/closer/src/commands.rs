@@ -25,7 +25,16 @@ pub fn describe(e: &anyhow::Error) -> String {
     }
 }
 
+/// The app of a one-shot command. Its reports read the tables: keeping every journey in
+/// memory pays off over a server's many reports, not for one.
 async fn open_app(url: &str) -> anyhow::Result<App> {
+    let app = App::reading_tables(store::open(url).await?);
+    app.ensure_default_workspace().await?;
+    Ok(app)
+}
+
+/// The server's app: reports keep journeys and stage stays in memory between them.
+async fn open_server_app(url: &str) -> anyhow::Result<App> {
     let app = App::new(store::open(url).await?);
     app.ensure_default_workspace().await?;
     Ok(app)
@@ -79,7 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
-    let app = open_app(url).await?;
+    let app = open_server_app(url).await?;
     app.set_first_contact_minutes(args.first_contact_minutes);
     let engine = app.store().engine();
     let mut config = WebConfig::new(args.listen);
