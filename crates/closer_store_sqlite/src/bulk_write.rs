@@ -19,9 +19,9 @@ use uuid::Uuid;
 use crate::SqliteStore;
 use crate::error::rs_err;
 
-/// Tables whose triggers keep journeys, deals' paths and the deal feed.
+/// Tables whose triggers keep journeys, deals' paths and the journey and deal feeds.
 const TRIGGERED: &str = "'contacts', 'contact_stages', 'orders', 'visitor_links', 'deals', \
-     'deal_stages', 'activities'";
+     'deal_stages', 'activities', 'journeys'";
 
 pub(crate) fn load_people(
     conn: &Connection,
@@ -57,7 +57,16 @@ pub(crate) fn load_people(
     }
     write_rows(conn, ws, people)?;
     derive(conn, ws)?;
-    // What the deal feed's dropped triggers would have said: every deal changed.
+    // What the feeds' dropped triggers would have said: every journey and deal changed (one
+    // statement each, where the triggers cost a lookup and a write per row).
+    conn.execute(
+        "insert into journey_changes (contact_id, workspace_id, seq) \
+         select contact_id, workspace_id, (select coalesce(max(seq), 0) + 1 from journey_changes) \
+         from journeys where workspace_id = ?1 \
+         on conflict (contact_id) do update set seq = excluded.seq",
+        [ws.0],
+    )
+    .map_err(rs_err)?;
     conn.execute(
         "insert into deal_changes (deal_id, workspace_id, seq) \
          select id, workspace_id, (select coalesce(max(seq), 0) + 1 from deal_changes) \

@@ -682,13 +682,13 @@ async fn contacts_tasks_and_bulk_assignment(app: TestApp) {
         tasks.body.find("Later").unwrap(),
     );
     let (today, later) = (&tasks.body[today_at..later_at], &tasks.body[later_at..]);
-    const DAY: i64 = 86_400_000_000;
+    let day: i64 = 86_400_000_000;
     let now = closer_domain::Timestamp::now().unix_micros();
     let due = now + 3_600_000_000;
-    let listed = if (due - 60_000_000).div_euclid(DAY) != (due + 60_000_000).div_euclid(DAY) {
+    let listed = if (due - 60_000_000).div_euclid(day) != (due + 60_000_000).div_euclid(day) {
         // Midnight falls within a minute of the due time: either list is right.
         today.contains("Call Alan Turing") || later.contains("Call Alan Turing")
-    } else if due.div_euclid(DAY) == now.div_euclid(DAY) {
+    } else if due.div_euclid(day) == now.div_euclid(day) {
         today.contains("Call Alan Turing")
     } else {
         later.contains("Call Alan Turing")
