@@ -210,6 +210,8 @@ impl Application {
                 tick.tick().await;
                 st.app.keep_dashboards_warm().await;
                 st.report_pages.keep_warm(&st.app).await;
+                st.app
+                    .forget_idle_report_memory(closer_app::reports_view::WANTED_FOR);
             }
         })
     }

@@ -19,6 +19,10 @@ use closer_store::{
     JourneyFeed, JourneyRow, Journeys, Label, Labels, LeadResponse, PathTally, Period,
     REMOVED_STAGE_POSITION, StageStay, Store, StoreError,
 };
+use std::time::Duration;
+
+// Tokio's clock, which tests can pause and advance.
+use tokio::time::Instant;
 use uuid::Uuid;
 
 /// "Not reached" in a slot: the times are stored without `Option` to keep slots small.
@@ -81,7 +85,10 @@ struct Mirror {
 impl Mirror {
     fn apply(&mut self, feed: JourneyFeed) {
         if self.mark.is_none() {
-            *self = Self::default();
+            self.index.clear();
+            self.slots.clear();
+            self.free.clear();
+            self.numbers = FeedNumbers::default();
         }
         // The feed numbers its own names and ids; the mirror keeps its own numbering.
         let names: Vec<u32> = feed
@@ -364,11 +371,17 @@ impl Mirror {
     }
 }
 
+/// A workspace's mirror and when a report last read it.
+struct Kept {
+    mirror: Arc<tokio::sync::Mutex<Mirror>>,
+    used: Instant,
+}
+
 /// The mirrors of every workspace a report was asked of.
 pub(crate) struct JourneyMirrors {
     /// Off: every report reads the tables (`App::reading_tables`).
     on: bool,
-    by_ws: Mutex<HashMap<WorkspaceId, Arc<tokio::sync::Mutex<Mirror>>>>,
+    by_ws: Mutex<HashMap<WorkspaceId, Kept>>,
 }
 
 impl Default for JourneyMirrors {
@@ -393,57 +406,92 @@ impl JourneyMirrors {
         self.on && !matches!(by, Breakdown::Property(_))
     }
 
-    /// Brings the workspace's mirror up to date, then reads it.
-    async fn read<T>(
+    /// Drops the mirrors no report read for `idle`: a workspace nobody looks at gives its
+    /// memory back, and is read whole again the next time.
+    pub(crate) fn forget_idle(&self, idle: Duration) {
+        let now = Instant::now();
+        self.by_ws
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, kept| now.duration_since(kept.used) < idle);
+    }
+
+    /// How many workspaces' mirrors are kept.
+    #[cfg(test)]
+    fn kept(&self) -> usize {
+        self.by_ws
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Brings the workspace's mirror up to date, then reads it. Applying a feed and reading
+    /// a million journeys are a tenth of a second of CPU or more: they run on a blocking
+    /// thread, not on the server's two workers, which meanwhile answer other requests.
+    async fn read<T: Send + 'static>(
         &self,
         store: &dyn Store,
         ws: WorkspaceId,
         by: &Breakdown,
         deals: bool,
-        read: impl FnOnce(&Mirror, &Grouping<'_>) -> T,
+        read: impl FnOnce(&Mirror, &Grouping<'_>) -> T + Send + 'static,
     ) -> Result<T, StoreError> {
-        let mirror = self
-            .by_ws
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(ws)
-            .or_default()
-            .clone();
+        let mirror = {
+            let mut by_ws = self.by_ws.lock().unwrap_or_else(PoisonError::into_inner);
+            let kept = by_ws.entry(ws).or_insert_with(|| Kept {
+                mirror: Arc::default(),
+                used: Instant::now(),
+            });
+            kept.used = Instant::now();
+            kept.mirror.clone()
+        };
         let names = if deals || matches!(by, Breakdown::Site | Breakdown::Owner) {
             store.group_names(ws).await?
         } else {
             GroupNames::default()
         };
         // One refresh at a time per workspace; readers wait for it and then share it.
-        let mut m = mirror.lock().await;
+        let mut m = mirror.lock_owned().await;
         let started = std::time::Instant::now();
-        let whole = m.mark.is_none();
         let feed = store.journey_feed(ws, m.mark).await?;
-        m.apply(feed);
-        if whole {
-            tracing::info!(
-                workspace = %ws.0,
-                journeys = m.index.len(),
-                ms = started.elapsed().as_millis(),
-                "reports: journeys read into memory"
-            );
-        }
-        if deals {
-            let started = std::time::Instant::now();
-            let whole = m.deal_mark.is_none();
-            let feed = store.deal_feed(ws, m.deal_mark).await?;
-            m.apply_deals(feed);
+        let journeys_read = started.elapsed();
+        let deal_feed = if deals {
+            Some(store.deal_feed(ws, m.deal_mark).await?)
+        } else {
+            None
+        };
+        let deals_read = started.elapsed().saturating_sub(journeys_read);
+        let by = by.clone();
+        tokio::task::spawn_blocking(move || {
+            let applying = std::time::Instant::now();
+            let whole = m.mark.is_none();
+            m.apply(feed);
             if whole {
                 tracing::info!(
                     workspace = %ws.0,
-                    deals = m.deals.len(),
-                    ms = started.elapsed().as_millis(),
-                    "reports: deals and their stage stays read into memory"
+                    journeys = m.index.len(),
+                    ms = (journeys_read + applying.elapsed()).as_millis(),
+                    "reports: journeys read into memory"
                 );
             }
-        }
-        let grouping = Grouping::new(by, &m.numbers, &names);
-        Ok(read(&m, &grouping))
+            if let Some(feed) = deal_feed {
+                let applying = std::time::Instant::now();
+                let whole = m.deal_mark.is_none();
+                m.apply_deals(feed);
+                if whole {
+                    tracing::info!(
+                        workspace = %ws.0,
+                        deals = m.deals.len(),
+                        ms = (deals_read + applying.elapsed()).as_millis(),
+                        "reports: deals and their stage stays read into memory"
+                    );
+                }
+            }
+            let grouping = Grouping::new(&by, &m.numbers, &names);
+            read(&m, &grouping)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("reading reports' memory failed: {e}")))
     }
 
     pub(super) async fn journeys(
@@ -453,7 +501,7 @@ impl JourneyMirrors {
         period: Period,
         by: &Breakdown,
     ) -> Result<Journeys, StoreError> {
-        self.read(store, ws, by, false, |m, g| m.journeys(period, g))
+        self.read(store, ws, by, false, move |m, g| m.journeys(period, g))
             .await
     }
 
@@ -463,7 +511,7 @@ impl JourneyMirrors {
         ws: WorkspaceId,
         period: Period,
     ) -> Result<Vec<ConversionPath>, StoreError> {
-        self.read(store, ws, &Breakdown::Total, false, |m, _| {
+        self.read(store, ws, &Breakdown::Total, false, move |m, _| {
             m.lead_paths(period)
         })
         .await
@@ -476,7 +524,7 @@ impl JourneyMirrors {
         period: Period,
         by: &Breakdown,
     ) -> Result<Vec<StageStay>, StoreError> {
-        self.read(store, ws, by, true, |m, g| m.stage_stays(period, g))
+        self.read(store, ws, by, true, move |m, g| m.stage_stays(period, g))
             .await
     }
 
@@ -487,8 +535,10 @@ impl JourneyMirrors {
         period: Period,
         by: &Breakdown,
     ) -> Result<Vec<LeadResponse>, StoreError> {
-        self.read(store, ws, by, false, |m, g| m.lead_responses(period, g))
-            .await
+        self.read(store, ws, by, false, move |m, g| {
+            m.lead_responses(period, g)
+        })
+        .await
     }
 }
 
@@ -571,5 +621,43 @@ impl crate::App {
         } else {
             store.stage_stays(ws, period, by).await
         }
+    }
+}
+
+impl crate::App {
+    /// Gives back the memory of workspaces whose reports nobody read for `idle` (the server
+    /// calls it as it keeps reports warm, with `WANTED_FOR`: a workspace whose dashboards are
+    /// kept warm keeps its mirror).
+    pub fn forget_idle_report_memory(&self, idle: Duration) {
+        self.inner.mirrors.forget_idle(idle);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn mirrors_nobody_reads_are_forgotten() {
+        let mirrors = JourneyMirrors::default();
+        let (a, b) = (WorkspaceId::new(), WorkspaceId::new());
+        for ws in [a, b] {
+            mirrors.by_ws.lock().unwrap().insert(
+                ws,
+                Kept {
+                    mirror: Arc::default(),
+                    used: Instant::now(),
+                },
+            );
+        }
+        tokio::time::advance(Duration::from_hours(20)).await;
+        mirrors.by_ws.lock().unwrap().get_mut(&a).unwrap().used = Instant::now();
+        tokio::time::advance(Duration::from_hours(5)).await;
+        mirrors.forget_idle(Duration::from_hours(24));
+        assert_eq!(mirrors.kept(), 1, "b, unread for 25 hours, is gone");
+        assert!(mirrors.by_ws.lock().unwrap().contains_key(&a));
+        tokio::time::advance(Duration::from_hours(20)).await;
+        mirrors.forget_idle(Duration::from_hours(24));
+        assert_eq!(mirrors.kept(), 0);
     }
 }
