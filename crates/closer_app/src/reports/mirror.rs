@@ -6,11 +6,12 @@
 //! every report sees every write committed before it began, exactly as a read of the tables
 //! would, and several closer processes over one database each keep their own.
 //!
-//! About 115 bytes per contact, 70 per deal and 25 per stay. Breakdowns by a contact property still read
-//! the tables: the mirror holds no properties.
+//! About 115 bytes per contact, 70 per deal and 25 per stay. Breakdowns by a contact
+//! property still read the tables: the mirror holds no properties.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, WorkspaceId};
@@ -19,7 +20,6 @@ use closer_store::{
     JourneyFeed, JourneyRow, Journeys, Label, Labels, LeadResponse, PathTally, Period,
     REMOVED_STAGE_POSITION, StageStay, Store, StoreError,
 };
-use std::time::Duration;
 
 // Tokio's clock, which tests can pause and advance.
 use tokio::time::Instant;
