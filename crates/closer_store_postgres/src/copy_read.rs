@@ -197,6 +197,16 @@ pub(crate) fn micros(f: Option<&[u8]>) -> Result<Option<i64>, StoreError> {
     .transpose()
 }
 
+/// A `timestamptz` field that must be there; `what` names it in the error.
+pub(crate) fn timestamp(
+    f: Option<&[u8]>,
+    what: &str,
+) -> Result<closer_domain::Timestamp, StoreError> {
+    micros(f)?
+        .and_then(closer_domain::Timestamp::from_unix_micros)
+        .ok_or_else(|| StoreError::Corrupt(format!("{what} without its time")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

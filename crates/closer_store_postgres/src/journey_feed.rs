@@ -23,7 +23,12 @@ fn row(f: &[Option<&[u8]>], numbers: &mut FeedNumbers) -> Result<FeedRow, StoreE
     let [
         contact,
         entered,
-        times @ ..,
+        visit,
+        lead,
+        prospect,
+        opportunity,
+        customer,
+        repeat,
         first_touch,
         channel,
         source,
@@ -37,11 +42,6 @@ fn row(f: &[Option<&[u8]>], numbers: &mut FeedNumbers) -> Result<FeedRow, StoreE
             "a journey feed row of the wrong width".into(),
         ));
     };
-    if times.len() != 6 {
-        return Err(StoreError::Corrupt(
-            "a journey feed row of the wrong width".into(),
-        ));
-    }
     let contact = ContactId(
         copy_read::uuid(*contact)?
             .ok_or_else(|| StoreError::Corrupt("a journey change without its contact".into()))?,
@@ -53,7 +53,11 @@ fn row(f: &[Option<&[u8]>], numbers: &mut FeedNumbers) -> Result<FeedRow, StoreE
         });
     };
     let mut reached = [None; 6];
-    for (slot, field) in reached.iter_mut().zip(times) {
+    for (slot, field) in
+        reached
+            .iter_mut()
+            .zip([visit, lead, prospect, opportunity, customer, repeat])
+    {
         *slot = copy_read::micros(*field)?;
     }
     Ok(FeedRow {
@@ -109,6 +113,22 @@ fn deal_row(f: &[Option<&[u8]>], numbers: &mut FeedNumbers) -> Result<FeedDealRo
 }
 
 impl PostgresStore {
+    /// `(id, value)` rows of one of the workspace's small tables.
+    async fn pairs<T>(
+        &self,
+        sql: &'static str,
+        ws: WorkspaceId,
+    ) -> Result<Vec<(Uuid, T)>, StoreError>
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+    {
+        sqlx::query_as(sql)
+            .bind(ws.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
     /// The oldest transaction still running: where the next feed read starts.
     async fn feed_mark(&self) -> Result<i64, StoreError> {
         let (mark,): (String,) =
@@ -173,24 +193,19 @@ impl JourneyFeedStore for PostgresStore {
     }
 
     async fn group_names(&self, ws: WorkspaceId) -> Result<GroupNames, StoreError> {
-        let read = |sql: &'static str| async move {
-            sqlx::query_as::<_, (Uuid, String)>(sql)
-                .bind(ws.0)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)
-        };
-        let stages: Vec<(Uuid, i64)> = sqlx::query_as(
-            "select id, position::bigint from pipeline_stages where workspace_id = $1",
-        )
-        .bind(ws.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
         Ok(GroupNames {
-            sites: read("select id, domain from sites where workspace_id = $1").await?,
-            owners: read("select id, email from users where workspace_id = $1").await?,
-            stages,
+            sites: self
+                .pairs("select id, domain from sites where workspace_id = $1", ws)
+                .await?,
+            owners: self
+                .pairs("select id, email from users where workspace_id = $1", ws)
+                .await?,
+            stages: self
+                .pairs(
+                    "select id, position::bigint from pipeline_stages where workspace_id = $1",
+                    ws,
+                )
+                .await?,
         })
     }
 }

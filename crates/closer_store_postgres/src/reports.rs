@@ -229,17 +229,12 @@ impl ReportStore for PostgresStore {
             let [group, currency, amount, created, closed, touches] = f else {
                 return Err(StoreError::Corrupt("a won deal row's fields".into()));
             };
-            let time = |field| {
-                copy_read::micros(field)?
-                    .and_then(Timestamp::from_unix_micros)
-                    .ok_or_else(|| StoreError::Corrupt("a won deal's time".into()))
-            };
             Ok(WonDeal {
                 group: labels.of_opt(owners.label(*group)?),
                 currency: labels.of(copy_read::text(*currency)?.unwrap_or_default()),
                 amount_units: copy_read::int8(*amount)?.unwrap_or_default(),
-                created_at: time(*created)?,
-                closed_at: time(*closed)?,
+                created_at: copy_read::timestamp(*created, "a won deal")?,
+                closed_at: copy_read::timestamp(*closed, "a won deal")?,
                 touches: count(copy_read::int8(*touches)?.unwrap_or_default()),
             })
         })
@@ -436,9 +431,7 @@ impl ReportStore for PostgresStore {
                 let [contact, group, placed, currency, total] = f else {
                     return Err(StoreError::Corrupt("an order row's fields".into()));
                 };
-                let placed_at = copy_read::micros(*placed)?
-                    .and_then(Timestamp::from_unix_micros)
-                    .ok_or_else(|| StoreError::Corrupt("an order without its time".into()))?;
+                let placed_at = copy_read::timestamp(*placed, "an order")?;
                 Ok(OrderRow {
                     contact: ContactId(uuid(*contact)?),
                     group: owners.label(*group)?.map(str::to_owned),

@@ -59,29 +59,22 @@ fn feed(conn: &Connection, ws: WorkspaceId, since: Option<i64>) -> Result<Journe
         .prepare_cached("select coalesce(max(seq), 0) from journey_changes")
         .and_then(|mut s| s.query_row([], |r| r.get(0)))
         .map_err(rs_err)?;
+    let sql = match since {
+        None => format!(
+            "select j.contact_id, {COLUMNS} from journeys j where j.workspace_id = ?1 and ?2 is null"
+        ),
+        Some(_) => format!(
+            "select c.contact_id, {COLUMNS} from journey_changes c \
+             left join journeys j on j.contact_id = c.contact_id \
+             where c.seq > ?2 and c.workspace_id = ?1"
+        ),
+    };
     let mut numbers = FeedNumbers::default();
     let mut rows = Vec::new();
-    let mut read = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> Result<(), StoreError> {
-        let mut stmt = conn.prepare_cached(sql).map_err(rs_err)?;
-        let mut rs = stmt.query(params).map_err(rs_err)?;
-        while let Some(r) = rs.next().map_err(rs_err)? {
-            rows.push(row(r, &mut numbers)?);
-        }
-        Ok(())
-    };
-    match since {
-        None => read(
-            &format!("select j.contact_id, {COLUMNS} from journeys j where j.workspace_id = ?1"),
-            &[&ws.0],
-        )?,
-        Some(since) => read(
-            &format!(
-                "select c.contact_id, {COLUMNS} from journey_changes c \
-                 left join journeys j on j.contact_id = c.contact_id \
-                 where c.seq > ?2 and c.workspace_id = ?1"
-            ),
-            &[&ws.0, &since],
-        )?,
+    let mut stmt = conn.prepare_cached(&sql).map_err(rs_err)?;
+    let mut rs = stmt.query(rusqlite::params![ws.0, since]).map_err(rs_err)?;
+    while let Some(r) = rs.next().map_err(rs_err)? {
+        rows.push(row(r, &mut numbers)?);
     }
     Ok(numbers.into_feed(mark, rows))
 }
@@ -148,7 +141,12 @@ fn deal_feed(
     Ok(numbers.into_deal_feed(mark, rows))
 }
 
-fn names(conn: &Connection, sql: &str, ws: WorkspaceId) -> Result<Vec<(Uuid, String)>, StoreError> {
+/// `(id, value)` rows of one of the workspace's small tables.
+fn pairs<T: rusqlite::types::FromSql>(
+    conn: &Connection,
+    sql: &str,
+    ws: WorkspaceId,
+) -> Result<Vec<(Uuid, T)>, StoreError> {
     let mut stmt = conn.prepare_cached(sql).map_err(rs_err)?;
     let rows = stmt
         .query_map([ws.0], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -172,21 +170,18 @@ impl JourneyFeedStore for SqliteStore {
 
     async fn group_names(&self, ws: WorkspaceId) -> Result<GroupNames, StoreError> {
         self.report_read(move |c| {
-            let mut stmt = c
-                .prepare_cached("select id, position from pipeline_stages where workspace_id = ?1")
-                .map_err(rs_err)?;
-            let stages = stmt
-                .query_map([ws.0], |r| Ok((r.get(0)?, r.get(1)?)))
-                .and_then(Iterator::collect)
-                .map_err(rs_err)?;
             Ok(GroupNames {
-                sites: names(
+                sites: pairs(
                     c,
                     "select id, domain from sites where workspace_id = ?1",
                     ws,
                 )?,
-                owners: names(c, "select id, email from users where workspace_id = ?1", ws)?,
-                stages,
+                owners: pairs(c, "select id, email from users where workspace_id = ?1", ws)?,
+                stages: pairs(
+                    c,
+                    "select id, position from pipeline_stages where workspace_id = ?1",
+                    ws,
+                )?,
             })
         })
         .await

@@ -90,14 +90,7 @@ impl Mirror {
             self.free.clear();
             self.numbers = FeedNumbers::default();
         }
-        // The feed numbers its own names and ids; the mirror keeps its own numbering.
-        let names: Vec<u32> = feed
-            .names
-            .iter()
-            .map(|n| self.numbers.name(n.as_deref()))
-            .collect();
-        let ids: Vec<u32> = feed.ids.iter().map(|i| self.numbers.id(*i)).collect();
-        let renumber = |v: &[u32], n: u32| v.get(n as usize).copied().unwrap_or(0);
+        let (names, ids) = renumbering(&mut self.numbers, &feed.names, &feed.ids);
         for row in feed.rows {
             let Some(j) = row.journey else {
                 if let Some(i) = self.index.remove(&row.contact) {
@@ -106,7 +99,7 @@ impl Mirror {
                 }
                 continue;
             };
-            let slot = Self::slot(&j, &names, &ids, renumber);
+            let slot = Self::slot(&j, &names, &ids);
             if let Some(&i) = self.index.get(&row.contact) {
                 self.slots[i as usize] = slot;
                 continue;
@@ -123,12 +116,7 @@ impl Mirror {
         self.mark = Some(feed.mark);
     }
 
-    fn slot(
-        j: &FeedJourney,
-        names: &[u32],
-        ids: &[u32],
-        renumber: impl Fn(&[u32], u32) -> u32,
-    ) -> Slot {
+    fn slot(j: &FeedJourney, names: &[u32], ids: &[u32]) -> Slot {
         Slot {
             entered_at: j.entered_at,
             reached: j.reached.map(packed),
@@ -147,13 +135,7 @@ impl Mirror {
             self.deals.clear();
             self.deal_numbers = FeedNumbers::default();
         }
-        let names: Vec<u32> = feed
-            .names
-            .iter()
-            .map(|n| self.deal_numbers.name(n.as_deref()))
-            .collect();
-        let ids: Vec<u32> = feed.ids.iter().map(|i| self.deal_numbers.id(*i)).collect();
-        let renumber = |v: &[u32], n: u32| v.get(n as usize).copied().unwrap_or(0);
+        let (names, ids) = renumbering(&mut self.deal_numbers, &feed.names, &feed.ids);
         // A deal comes in one row per stay: the first of its rows replaces what was kept.
         let mut seen: foldhash::HashSet<Uuid> = foldhash::HashSet::default();
         for row in feed.rows {
@@ -236,6 +218,24 @@ impl Mirror {
     fn live(&self) -> impl Iterator<Item = &Slot> {
         self.slots.iter().filter(|s| s.entered_at != NOT_YET)
     }
+}
+
+/// A feed numbers its own names and ids; the mirror keeps its own numbering. Per feed
+/// number, the mirror's: names, then ids.
+fn renumbering(
+    numbers: &mut FeedNumbers,
+    names: &[Option<String>],
+    ids: &[Option<Uuid>],
+) -> (Vec<u32>, Vec<u32>) {
+    (
+        names.iter().map(|n| numbers.name(n.as_deref())).collect(),
+        ids.iter().map(|i| numbers.id(*i)).collect(),
+    )
+}
+
+/// The mirror's number for a feed's number `n` (0, "none", for a number the feed lacks).
+fn renumber(mine: &[u32], n: u32) -> u32 {
+    mine.get(n as usize).copied().unwrap_or(0)
 }
 
 /// `cache[n]`, made the first time it is asked for: each of a report's groups is named once,
