@@ -6,6 +6,7 @@ mod board;
 mod capture;
 mod ceiling;
 mod demo;
+mod fill_ceiling;
 mod http;
 mod load;
 mod pages;
@@ -54,6 +55,9 @@ enum Command {
     Reports(reports::ReportsArgs),
     /// The web app's pages at scale, signed in, one request at a time.
     Pages(pages::PagesArgs),
+    /// The ceiling for `closer demo`'s fill: the engine copying a filled database's tables
+    /// into empty twins, table by table.
+    FillCeiling(fill_ceiling::FillCeilingArgs),
     /// The ceiling server `track` starts (a bare axum endpoint); not for direct use.
     #[command(hide = true)]
     Ceiling {
@@ -84,6 +88,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Board(args) => board::run(&args).await,
         Command::Reports(args) => reports::run(&args).await,
         Command::Pages(args) => pages::run(&args).await,
+        Command::FillCeiling(args) => fill_ceiling::run(&args).await,
         Command::Ceiling { listen } => ceiling::serve(listen).await,
     }
 }
