@@ -217,6 +217,25 @@ impl Setup {
     }
 }
 
+/// Every lead's rows (`add_person`), and what they count.
+fn people_rows(setup: &Setup) -> Result<(PeopleLoad, DemoSummary), AppError> {
+    let cx = Context {
+        ws: setup.ws,
+        reps: &setup.reps,
+        pipeline: &setup.pipeline,
+        open: &setup.open,
+        reasons: &setup.reasons,
+    };
+    let mut load = PeopleLoad::default();
+    let mut summary = DemoSummary::default();
+    for (i, p) in setup.people.iter().enumerate() {
+        if let Some(lead_at) = p.lead_at {
+            add_person(&mut load, &cx, i, p, lead_at, &mut summary)?;
+        }
+    }
+    Ok((load, summary))
+}
+
 impl App {
     /// Generates the people and sets up the site, reps and pipeline they are sold through.
     pub(crate) async fn demo_setup(
@@ -340,7 +359,15 @@ impl App {
         progress: &mut impl FnMut(u64, u64),
     ) -> Result<DemoSummary, AppError> {
         let ws = setup.ws;
-        let mut summary = setup.summary;
+        let summary = setup.summary;
+        let setup = Arc::new(setup);
+        // The people's rows are built on a thread of their own while the traffic is written:
+        // the store's writing keeps one core busy (SQLite's writer, PostgreSQL's backends),
+        // building them takes the other.
+        let building = tokio::task::spawn_blocking({
+            let setup = Arc::clone(&setup);
+            move || people_rows(&setup)
+        });
         // Traffic first, so each lead's link brings its earlier visits with it; a few batches
         // are in flight so the next is built while the store writes.
         let mut writing = futures::stream::FuturesUnordered::new();
@@ -367,20 +394,12 @@ impl App {
             seconds = started.elapsed().as_secs_f64(),
             "demo: traffic written"
         );
-        let cx = Context {
-            ws,
-            reps: &setup.reps,
-            pipeline: &setup.pipeline,
-            open: &setup.open,
-            reasons: &setup.reasons,
-        };
-        let mut load = PeopleLoad::default();
-        for (i, p) in setup.people.iter().enumerate() {
-            if let Some(lead_at) = p.lead_at {
-                add_person(&mut load, &cx, i, p, lead_at, &mut summary)?;
-            }
-        }
         drop(setup);
+        let (load, people) = building
+            .await
+            .map_err(|e| AppError::Internal(format!("demo: building the people: {e}")))??;
+        let mut summary = summary;
+        summary.add(&people);
         self.store().load_people(ws, Arc::new(load)).await?;
         Ok(summary)
     }

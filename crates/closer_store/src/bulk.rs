@@ -93,3 +93,31 @@ pub const SITE_TABLES: [&str; 3] = ["traffic_events", "sessions", "visitor_days"
 
 /// The constraint a `load_people` into a workspace that already has contacts reports.
 pub const BULK_NOT_EMPTY: &str = "bulk_load_workspace_not_empty";
+
+/// Times a bulk load's steps for the log, at debug level and without any data: where a long
+/// fill spends its time (`CLOSER_LOG=info,closer_store_sqlite=debug` or `…postgres=debug`).
+pub struct LoadSteps {
+    load: &'static str,
+    last: std::time::Instant,
+}
+
+impl LoadSteps {
+    pub fn start(load: &'static str) -> Self {
+        Self {
+            load,
+            last: std::time::Instant::now(),
+        }
+    }
+
+    /// Logs the time since the last step (or the start) under `step`.
+    pub fn done(&mut self, step: &str) {
+        let now = std::time::Instant::now();
+        tracing::debug!(
+            load = self.load,
+            step,
+            seconds = now.duration_since(self.last).as_secs_f64(),
+            "bulk load step"
+        );
+        self.last = now;
+    }
+}

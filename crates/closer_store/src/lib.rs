@@ -24,7 +24,9 @@ pub mod work;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use bulk::{BULK_NOT_EMPTY, BulkStore, DealStageRow, PeopleLoad, SITE_TABLES, StageRow};
+pub use bulk::{
+    BULK_NOT_EMPTY, BulkStore, DealStageRow, LoadSteps, PeopleLoad, SITE_TABLES, StageRow,
+};
 pub use contacts::{
     Claim, ContactQuery, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT, IdentityKind,
     OwnerFilter, Page, StageMove, StageSpan, UpsertContact, Upserted, draft_identities,

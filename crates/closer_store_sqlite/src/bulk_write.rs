@@ -12,7 +12,7 @@
 use closer_domain::traffic::Hit;
 use closer_domain::traffic::SiteId;
 use closer_domain::{Timestamp, WorkspaceId};
-use closer_store::{BULK_NOT_EMPTY, BulkStore, PeopleLoad, SITE_TABLES, StoreError};
+use closer_store::{BULK_NOT_EMPTY, BulkStore, LoadSteps, PeopleLoad, SITE_TABLES, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -55,8 +55,9 @@ pub(crate) fn load_people(
         conn.execute(&format!("drop trigger \"{name}\""), [])
             .map_err(rs_err)?;
     }
-    write_rows(conn, ws, people)?;
-    derive(conn, ws)?;
+    let mut steps = LoadSteps::start("people");
+    write_rows(conn, ws, people, &mut steps)?;
+    derive(conn, ws, &mut steps)?;
     // What the feeds' dropped triggers would have said: every journey and deal changed (one
     // statement each, where the triggers cost a lookup and a write per row).
     conn.execute(
@@ -75,9 +76,11 @@ pub(crate) fn load_people(
         [ws.0],
     )
     .map_err(rs_err)?;
+    steps.done("feeds marked");
     for (_, sql) in &triggers {
         conn.execute_batch(sql).map_err(rs_err)?;
     }
+    steps.done("triggers back");
     Ok(())
 }
 
@@ -85,23 +88,21 @@ fn opt_ts(t: Option<Timestamp>) -> Option<i64> {
     t.map(Timestamp::unix_micros)
 }
 
-fn write_rows(conn: &Connection, ws: WorkspaceId, p: &PeopleLoad) -> Result<(), StoreError> {
+fn write_rows(
+    conn: &Connection,
+    ws: WorkspaceId,
+    p: &PeopleLoad,
+    steps: &mut LoadSteps,
+) -> Result<(), StoreError> {
     let first_touch = p.first_touches();
-    let mut touch = conn
-        .prepare_cached("update contacts set first_touch_at = ?2 where id = ?1")
-        .map_err(rs_err)?;
     for c in &p.contacts {
         if c.workspace_id != ws {
             return Err(StoreError::NotFound);
         }
-        crate::write::insert(conn, c)?;
+        crate::write::insert(conn, c, first_touch.get(&c.id).copied())?;
         crate::write::write_identities(conn, c, false)?;
-        if let Some(t) = first_touch.get(&c.id) {
-            touch
-                .execute(params![c.id.0, t.unix_micros()])
-                .map_err(rs_err)?;
-        }
     }
+    steps.done("contacts");
     let mut stage = conn
         .prepare_cached(
             "insert into contact_stages (id, workspace_id, contact_id, stage, entered_at, left_at, changed_by) \
@@ -121,9 +122,11 @@ fn write_rows(conn: &Connection, ws: WorkspaceId, p: &PeopleLoad) -> Result<(), 
             ])
             .map_err(rs_err)?;
     }
+    steps.done("contact stages");
     for (contact, e) in &p.events {
         crate::write::insert_event(conn, ws, *contact, e)?;
     }
+    steps.done("events");
     let mut link = conn
         .prepare_cached(
             "insert into visitor_links (workspace_id, visitor, contact_id, linked_at) values (?1, ?2, ?3, ?4)",
@@ -133,9 +136,11 @@ fn write_rows(conn: &Connection, ws: WorkspaceId, p: &PeopleLoad) -> Result<(), 
         link.execute(params![ws.0, visitor.as_str(), contact.0, at.unix_micros()])
             .map_err(rs_err)?;
     }
+    steps.done("visitor links");
     for a in &p.activities {
         crate::work::insert_activity(conn, ws, a)?;
     }
+    steps.done("activities");
     let mut deal = conn
         .prepare_cached(
             "insert into deals (id, workspace_id, pipeline_id, stage_id, status, contact_id, company, title, amount, \
@@ -166,6 +171,7 @@ fn write_rows(conn: &Connection, ws: WorkspaceId, p: &PeopleLoad) -> Result<(), 
         ])
         .map_err(rs_err)?;
     }
+    steps.done("deals");
     let mut span = conn
         .prepare_cached(
             "insert into deal_stages (id, workspace_id, deal_id, stage_id, stage_name, entered_at, left_at, changed_by) \
@@ -185,27 +191,34 @@ fn write_rows(conn: &Connection, ws: WorkspaceId, p: &PeopleLoad) -> Result<(), 
         ])
         .map_err(rs_err)?;
     }
+    steps.done("deal stages");
     for o in &p.orders {
         crate::deals::insert_order(conn, ws, o)?;
     }
+    steps.done("orders");
     Ok(())
 }
 
 /// What the dropped triggers would have written, set-based: the migrations' backfill of
 /// `journeys` and deals' paths (0006, 0009), limited to the workspace and folded so each row
 /// is written once. The conformance suite checks the result against the triggers' own.
-fn derive(conn: &Connection, ws: WorkspaceId) -> Result<(), StoreError> {
-    const STATEMENTS: [&str; 4] = [
+fn derive(conn: &Connection, ws: WorkspaceId, steps: &mut LoadSteps) -> Result<(), StoreError> {
+    const STATEMENTS: [(&str, &str); 4] = [
         // Contacts' own copies of their linked visitors' events.
-        "insert into contact_traffic (contact_id, occurred_at, id, workspace_id, name, path, props) \
+        (
+            "contacts' traffic",
+            "insert into contact_traffic (contact_id, occurred_at, id, workspace_id, name, path, props) \
          select l.contact_id, t.occurred_at, t.id, t.workspace_id, t.name, t.path, t.props \
          from visitor_links l join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
          join traffic_events t on t.session_id = s.id \
          where l.workspace_id = ?1 on conflict do nothing",
+        ),
         // Each journey written once and in key order (entry time): the migrations' backfill
         // (an insert, then an update per source, moving rows to earlier entry times) left
         // the clustered table's pages split and half full.
-        "with st as ( \
+        (
+            "journeys",
+            "with st as ( \
              select contact_id, \
                     min(entered_at) as first_at, \
                     min(case when stage = 'lead' then entered_at end) as lead_at, \
@@ -249,14 +262,20 @@ fn derive(conn: &Connection, ws: WorkspaceId) -> Result<(), StoreError> {
                      where l.contact_id = b.id and s.started_at <= coalesce(b.lead_at, b.entered_at) \
                      order by s.started_at) as p) \
          from base b order by b.entered_at, b.id",
-        "update deals set created_path = ( \
+        ),
+        (
+            "deals' created paths",
+            "update deals set created_path = ( \
              select group_concat(p.touch, char(30)) from ( \
                  select s.channel || char(31) || coalesce(s.utm_campaign, '') as touch \
                  from visitor_links l join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
                  where l.contact_id = deals.contact_id and s.started_at <= deals.created_at \
                  order by s.started_at) as p) \
          where workspace_id = ?1",
-        "update deals set \
+        ),
+        (
+            "won deals' paths",
+            "update deals set \
              won_path = ( \
                  select group_concat(p.touch, char(30)) from ( \
                      select s.channel || char(31) || coalesce(s.utm_campaign, '') as touch \
@@ -270,9 +289,11 @@ fn derive(conn: &Connection, ws: WorkspaceId) -> Result<(), StoreError> {
                       on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
                     where l.contact_id = deals.contact_id and s.started_at <= deals.closed_at) \
          where workspace_id = ?1 and status = 'won' and closed_at is not null",
+        ),
     ];
-    for sql in STATEMENTS {
+    for (step, sql) in STATEMENTS {
         conn.execute(sql, params![ws.0]).map_err(rs_err)?;
+        steps.done(step);
     }
     Ok(())
 }
@@ -298,11 +319,17 @@ fn with_large_cache<T>(
 #[async_trait::async_trait]
 impl BulkStore for SqliteStore {
     async fn record_new_traffic(&self, hits: std::sync::Arc<[Hit]>) -> Result<(), StoreError> {
-        self.writer
+        // Placed here, and freed here after the write: the writer's thread only writes.
+        let new = std::sync::Arc::new(crate::traffic_write::NewTraffic::place(hits));
+        let writing = std::sync::Arc::clone(&new);
+        let out = self
+            .writer
             .write(move |conn| {
-                with_large_cache(conn, |c| crate::traffic_write::record_new(c, &hits))
+                with_large_cache(conn, |c| crate::traffic_write::record_new(c, &writing))
             })
-            .await
+            .await;
+        drop(new);
+        out
     }
 
     async fn load_people(

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use closer_domain::traffic::{
-    Hit, SessionId, SessionKey, SessionState, SessionWrite, VisitorKey, sessionize,
+    Hit, SessionId, SessionKey, SessionState, SessionWrite, Sessionized, VisitorKey, sessionize,
 };
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{Link, Recorded, StoreError};
@@ -165,10 +165,27 @@ pub(crate) fn record(conn: &Connection, hits: &[Hit]) -> Result<Recorded, StoreE
     store_placed(conn, hits, &stored, identified)
 }
 
-/// `record` for visitors with no stored session and no link (`BulkStore::record_new_traffic`):
-/// the same rows, without the two lookups per visitor.
-pub(crate) fn record_new(conn: &Connection, hits: &[Hit]) -> Result<(), StoreError> {
-    store_placed(conn, hits, &HashMap::new(), Vec::new()).map(|_| ())
+/// Hits of visitors with no stored session and no link (`BulkStore::record_new_traffic`),
+/// placed in sessions among themselves, with their new-visitor counts: worked out before
+/// the write, off the writer's thread.
+pub(crate) struct NewTraffic {
+    pub hits: std::sync::Arc<[Hit]>,
+    placed: Sessionized,
+    days: Vec<(closer_store::VisitorDay, i64)>,
+}
+
+impl NewTraffic {
+    pub(crate) fn place(hits: std::sync::Arc<[Hit]>) -> Self {
+        let placed = sessionize(&hits, &HashMap::new());
+        let days = closer_store::new_visitor_days(&placed.sessions, |_| false);
+        Self { hits, placed, days }
+    }
+}
+
+/// `record` for new visitors' placed hits: the same rows, without the two lookups per visitor.
+pub(crate) fn record_new(conn: &Connection, new: &NewTraffic) -> Result<(), StoreError> {
+    let stored = HashMap::new();
+    write_placed(conn, &new.hits, &new.placed, &new.days, &stored, Vec::new()).map(|_| ())
 }
 
 /// Places the hits in sessions (after `stored`) and writes events, sessions, the linked
@@ -180,6 +197,20 @@ fn store_placed(
     identified: Vec<(usize, ContactId)>,
 ) -> Result<Recorded, StoreError> {
     let placed = sessionize(hits, stored);
+    let days = closer_store::new_visitor_days(&placed.sessions, |k| stored.contains_key(k));
+    write_placed(conn, hits, &placed, &days, stored, identified)
+}
+
+/// Writes placed hits: events, sessions, the linked contacts' copies (`identified`) and
+/// new-visitor counts (`days`).
+fn write_placed(
+    conn: &Connection,
+    hits: &[Hit],
+    placed: &Sessionized,
+    days: &[(closer_store::VisitorDay, i64)],
+    stored: &HashMap<SessionKey, SessionState>,
+    identified: Vec<(usize, ContactId)>,
+) -> Result<Recorded, StoreError> {
     let contact_of: HashMap<usize, ContactId> = identified.iter().copied().collect();
     let mut insert = conn
         .prepare_cached(
@@ -230,7 +261,6 @@ fn store_placed(
             .is_some_and(|st| st.id == s.id && s.started_at < st.started_at);
         write_session(conn, s, moves_start)?;
     }
-    let days = closer_store::new_visitor_days(&placed.sessions, |k| stored.contains_key(k));
     if !days.is_empty() {
         let mut add = conn
             .prepare_cached(
@@ -240,6 +270,7 @@ fn store_placed(
             )
             .map_err(rs_err)?;
         for (d, n) in days {
+            let n = *n;
             add.execute(params![
                 d.workspace_id.0,
                 d.day,

@@ -75,7 +75,13 @@ fn load(conn: &Connection, ws: WorkspaceId, id: ContactId) -> Result<Contact, St
     }
 }
 
-pub(crate) fn insert(conn: &Connection, c: &Contact) -> Result<(), StoreError> {
+/// Inserts a new contact; `first_touch` is its earliest touching activity's time, which a
+/// contact created by the row paths does not have yet (bulk loads know it).
+pub(crate) fn insert(
+    conn: &Connection,
+    c: &Contact,
+    first_touch: Option<closer_domain::Timestamp>,
+) -> Result<(), StoreError> {
     conn.prepare_cached(include_str!("../queries/insert_contact.sql"))
         .and_then(|mut s| {
             s.execute(params![
@@ -95,6 +101,7 @@ pub(crate) fn insert(conn: &Connection, c: &Contact) -> Result<(), StoreError> {
                 search_text(c),
                 c.created_at.unix_micros(),
                 c.updated_at.unix_micros(),
+                first_touch.map(closer_domain::Timestamp::unix_micros),
             ])
         })
         .map_err(rs_err_fk(OWNER_FK))?;
@@ -253,7 +260,7 @@ pub(crate) fn upsert(
         (c, false)
     } else {
         let c = Contact::from_draft(ContactId::new(), ws, draft, req.now);
-        insert(conn, &c)?;
+        insert(conn, &c, None)?;
         write_identities(conn, &c, false)?;
         move_stage(conn, &c, None, &req.actor, req.now)?;
         (c, true)
