@@ -6,13 +6,24 @@
 //! them, each a few indexed lookups in PL/pgSQL — more time than copying the rows. `ALTER
 //! TABLE … DISABLE TRIGGER USER` is transactional: a failure brings the triggers back with
 //! the rollback. It locks each table until the commit, so other processes' writes (and reads)
-//! of those tables wait for the load, but never run without the triggers. Foreign keys are
-//! system triggers and stay on.
+//! of those tables wait for the load, but never run without the triggers.
+//!
+//! Why foreign keys are not checked row by row when the role may say so: each checked row
+//! looks its parent up and locks it (`FOR KEY SHARE`), which writes to the parent's row — half
+//! of a million-lead load's time. A superuser's load sets `session_replication_role =
+//! replica` for its own transaction, which skips every trigger of this session and only
+//! this session, foreign keys' included. Every row here is built from one in-memory history
+//! whose parents are in the same load or looked up before it (the workspace, its pipeline,
+//! its users); a test checks every foreign key after a fill, and another that the tables
+//! written here have no triggers but `TRIGGERED`'s, whose work the load does itself. Another
+//! role's load keeps the checks and takes longer.
 
 use closer_domain::WorkspaceId;
 use closer_domain::traffic::Hit;
 use closer_domain::traffic::SiteId;
-use closer_store::{BULK_NOT_EMPTY, BulkStore, PeopleLoad, SITE_TABLES, StoreError, search_text};
+use closer_store::{
+    BULK_NOT_EMPTY, BulkStore, LoadSteps, PeopleLoad, SITE_TABLES, StoreError, search_text,
+};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -20,8 +31,8 @@ use crate::PostgresStore;
 use crate::copy_write::CopyIn;
 use crate::error::db_err;
 
-/// Tables whose triggers keep journeys, deals' paths and the deal feed.
-const TRIGGERED: [&str; 7] = [
+/// Tables whose triggers keep journeys, deals' paths and the journey and deal feeds.
+pub const TRIGGERED: [&str; 8] = [
     "contacts",
     "contact_stages",
     "orders",
@@ -29,6 +40,25 @@ const TRIGGERED: [&str; 7] = [
     "deals",
     "deal_stages",
     "activities",
+    "journeys",
+];
+
+/// Every table `load_people` writes.
+pub const LOADED: [&str; 14] = [
+    "contacts",
+    "contact_identities",
+    "contact_stages",
+    "events",
+    "visitor_links",
+    "activities",
+    "deals",
+    "deal_stages",
+    "orders",
+    "order_lines",
+    "contact_traffic",
+    "journeys",
+    "journey_changes",
+    "deal_changes",
 ];
 
 fn json(v: &impl serde::Serialize) -> String {
@@ -277,18 +307,27 @@ async fn copy_sales(
 /// What the disabled triggers would have written, set-based: the migrations' backfill of
 /// `journeys` and deals' paths (0006, 0009), limited to the workspace and folded so each row
 /// is written once. The conformance suite checks the result against the triggers' own.
-async fn derive(conn: &mut PgConnection, ws: WorkspaceId) -> Result<(), StoreError> {
-    const STATEMENTS: [&str; 3] = [
+async fn derive(
+    conn: &mut PgConnection,
+    ws: WorkspaceId,
+    steps: &mut LoadSteps,
+) -> Result<(), StoreError> {
+    const STATEMENTS: [(&str, &str); 3] = [
         // Contacts' own copies of their linked visitors' events.
-        "insert into contact_traffic (contact_id, occurred_at, id, workspace_id, name, path, props) \
+        (
+            "contacts' traffic",
+            "insert into contact_traffic (contact_id, occurred_at, id, workspace_id, name, path, props) \
          select l.contact_id, t.occurred_at, t.id, t.workspace_id, t.name, t.path, t.props \
          from visitor_links l join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
          join traffic_events t on t.session_id = s.id \
          where l.workspace_id = $1 on conflict do nothing",
+        ),
         // Each journey written once: the migrations' backfill (an insert, then an update per
         // source) left five versions of every row, and a year's funnel read the bloated
         // table in twice the time.
-        "with st as ( \
+        (
+            "journeys",
+            "with st as ( \
              select contact_id, \
                     min(entered_at) as first_at, \
                     min(entered_at) filter (where stage = 'lead') as lead_at, \
@@ -330,9 +369,12 @@ async fn derive(conn: &mut PgConnection, ws: WorkspaceId) -> Result<(), StoreErr
                 b.opportunity_at, b.customer_at, b.repeat_at, b.first_touch_at, b.channel, b.source, \
                 b.campaign, b.site_id, b.owner_id, p.path \
          from base b left join p on p.id = b.id",
+        ),
         // `deal_path` and `deal_touches` (migration 0009) row by row took 2.5 ms a deal; one
         // update also leaves one version of each deal instead of three.
-        "with touches as ( \
+        (
+            "deals' paths",
+            "with touches as ( \
              select l.contact_id, s.started_at, s.channel, s.utm_campaign \
              from visitor_links l join sessions s on s.visitor = l.visitor and s.workspace_id = l.workspace_id \
              where l.workspace_id = $1), \
@@ -359,6 +401,7 @@ async fn derive(conn: &mut PgConnection, ws: WorkspaceId) -> Result<(), StoreErr
          from d left join created on created.id = d.id left join won on won.id = d.id \
              left join acts on acts.id = d.id \
          where deals.id = d.id",
+        ),
     ];
     // The copied rows are new to the planner; its statistics are what the joins below are
     // planned with (`analyze` runs inside the transaction and sees them).
@@ -368,12 +411,14 @@ async fn derive(conn: &mut PgConnection, ws: WorkspaceId) -> Result<(), StoreErr
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
-    for sql in STATEMENTS {
+    steps.done("analyze");
+    for (step, sql) in STATEMENTS {
         sqlx::query(sql)
             .bind(ws.0)
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
+        steps.done(step);
     }
     Ok(())
 }
@@ -420,22 +465,44 @@ impl BulkStore for PostgresStore {
                 constraint: BULK_NOT_EMPTY.into(),
             });
         }
+        let superuser: String = sqlx::query_scalar("select current_setting('is_superuser')")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if superuser == "on" {
+            sqlx::query("set local session_replication_role = replica")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let mut steps = LoadSteps::start("people");
         copy_contacts(&mut tx, ws, &people).await?;
+        steps.done("contacts");
         copy_history(&mut tx, ws, &people).await?;
+        steps.done("contact stages and events");
         copy_sales(&mut tx, ws, &people).await?;
-        derive(&mut tx, ws).await?;
-        // What the deal feed's disabled triggers would have said: every deal changed.
-        sqlx::query(
+        steps.done("links, activities, deals and orders");
+        derive(&mut tx, ws, &mut steps).await?;
+        // What the feeds' disabled triggers would have said: every journey and deal changed.
+        for sql in [
+            "insert into journey_changes (contact_id, workspace_id, xid) \
+             select contact_id, workspace_id, pg_current_xact_id() from journeys where workspace_id = $1 \
+             on conflict (contact_id) do update set xid = excluded.xid",
             "insert into deal_changes (deal_id, workspace_id, xid) \
              select id, workspace_id, pg_current_xact_id() from deals where workspace_id = $1 \
              on conflict (deal_id) do update set xid = excluded.xid",
-        )
-        .bind(ws.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        ] {
+            sqlx::query(sql)
+                .bind(ws.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        steps.done("feeds marked");
         set_triggers(&mut tx, true).await?;
-        tx.commit().await.map_err(db_err)
+        tx.commit().await.map_err(db_err)?;
+        steps.done("committed");
+        Ok(())
     }
 
     async fn discard_site(&self, ws: WorkspaceId, site: SiteId) -> Result<(), StoreError> {

@@ -26,6 +26,10 @@ mod traffic_read;
 mod traffic_write;
 mod work;
 
+/// The tables a bulk load writes, and those of them whose triggers it turns off and does the
+/// work of itself (for the checks in this crate's tests).
+pub use bulk_write::{LOADED as BULK_LOADED, TRIGGERED as BULK_TRIGGERED};
+
 use std::str::FromStr;
 use std::time::Duration;
 
