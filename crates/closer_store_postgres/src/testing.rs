@@ -18,10 +18,12 @@ pub fn url() -> String {
     std::env::var("CLOSER_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
 }
 
-/// Drops the test schema when dropped (on its own thread: Drop cannot await).
+/// Drops the test schema (and its role, if it has one of its own) when dropped (on its own
+/// thread: Drop cannot await).
 pub struct TestSchema {
     url: String,
     schema: String,
+    role: Option<String>,
 }
 
 impl TestSchema {
@@ -36,7 +38,10 @@ impl TestSchema {
 impl Drop for TestSchema {
     fn drop(&mut self) {
         let url = self.url.clone();
-        let sql = format!("drop schema if exists {} cascade", self.schema);
+        let mut sql = format!("drop schema if exists {} cascade;", self.schema);
+        if let Some(role) = &self.role {
+            sql.push_str(&format!(" drop role if exists {role};"));
+        }
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -68,7 +73,11 @@ pub async fn schema() -> Option<TestSchema> {
         .execute(&mut conn)
         .await
         .expect("create test schema");
-    Some(TestSchema { url, schema })
+    Some(TestSchema {
+        url,
+        schema,
+        role: None,
+    })
 }
 
 /// A migrated store in a fresh schema.
@@ -77,6 +86,32 @@ pub async fn test_store() -> Option<(PostgresStore, TestSchema)> {
     let store = PostgresStore::connect_in_schema(schema.url(), schema.schema())
         .await
         .expect("connect to the test schema");
+    Some((store, schema))
+}
+
+/// A migrated store in a fresh schema, connected as a new role that owns the schema and is
+/// not a superuser, as a team's deployment usually runs; the role goes with the schema.
+pub async fn test_store_as_owner() -> Option<(PostgresStore, TestSchema)> {
+    let mut schema = schema().await?;
+    let role = format!("{}_owner", schema.schema);
+    let mut conn = PgConnection::connect(&schema.url)
+        .await
+        .expect("connect as the admin");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "create role {role} login nosuperuser; alter schema {} owner to {role}",
+        schema.schema
+    )))
+    .execute(&mut conn)
+    .await
+    .expect("create the schema's owner");
+    schema.role = Some(role.clone());
+    let options = PostgresStore::options(&schema.url)
+        .expect("the test URL")
+        .username(&role)
+        .options([("search_path", schema.schema.as_str())]);
+    let store = PostgresStore::connect_with(options, 4)
+        .await
+        .expect("connect as the schema's owner");
     Some((store, schema))
 }
 

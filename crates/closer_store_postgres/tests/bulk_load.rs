@@ -1,7 +1,8 @@
 //! A bulk load on PostgreSQL skips foreign-key checks and triggers when its role may
 //! (`session_replication_role = replica`), so what those would have guaranteed is checked
 //! here: after a load every foreign key holds, and no table the load writes has a trigger the
-//! load does not turn off and do the work of itself.
+//! load does not turn off and do the work of itself. A role that is not a superuser loads the
+//! same story with the checks on.
 
 use std::sync::Arc;
 
@@ -144,4 +145,35 @@ async fn the_tables_a_load_writes_have_no_trigger_it_leaves_on() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn a_role_that_is_not_superuser_loads_with_its_foreign_keys_checked() {
+    let Some((store, schema)) = closer_store_postgres::testing::test_store_as_owner().await else {
+        return;
+    };
+    let mut owner = PgConnection::connect_with(
+        &schema
+            .url()
+            .parse::<sqlx::postgres::PgConnectOptions>()
+            .unwrap()
+            .username(&format!("{}_owner", schema.schema())),
+    )
+    .await
+    .unwrap();
+    let superuser: String = sqlx::query_scalar("select current_setting('is_superuser')")
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+    assert_eq!(superuser, "off");
+    // The same story as a superuser's: the load disables its triggers as the tables' owner and
+    // keeps the foreign-key checks.
+    closer_store::conformance::a_bulk_load_leaves_what_the_row_paths_leave(Arc::new(store)).await;
+    let mut conn = connect(&schema).await;
+    let broken: Vec<_> = dangling(&mut conn, schema.schema())
+        .await
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert!(broken.is_empty(), "rows pointing nowhere: {broken:?}");
 }
