@@ -38,10 +38,12 @@ impl TestSchema {
 impl Drop for TestSchema {
     fn drop(&mut self) {
         let url = self.url.clone();
-        let mut sql = format!("drop schema if exists {} cascade;", self.schema);
-        if let Some(role) = &self.role {
-            sql.push_str(&format!(" drop role if exists {role};"));
-        }
+        let drop_role = self
+            .role
+            .as_ref()
+            .map(|role| format!(" drop role if exists {role};"))
+            .unwrap_or_default();
+        let sql = format!("drop schema if exists {} cascade;{drop_role}", self.schema);
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
