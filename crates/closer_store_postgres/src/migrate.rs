@@ -58,6 +58,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "deal_feed",
         include_str!("../migrations/0012_deal_feed.sql"),
     ),
+    (
+        13,
+        "order_indexes",
+        include_str!("../migrations/0013_order_indexes.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {

@@ -118,19 +118,22 @@ fn customers(rows: Vec<OrderRow>, q: &ReportQuery) -> Customers {
         .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
         .map(|(c, _)| (*c).to_owned());
     let mut orders: BTreeMap<ContactId, History> = BTreeMap::new();
-    let mut first: BTreeMap<ContactId, closer_domain::Timestamp> = BTreeMap::new();
+    // Rows come oldest first, so a customer's first row is their first order: those who
+    // first bought before the period are not its customers.
+    let mut earlier = std::collections::HashSet::new();
     for o in rows
         .into_iter()
         .filter(|o| Some(&o.currency) == currency.as_ref())
     {
-        first.entry(o.contact).or_insert(o.placed_at);
-        orders
-            .entry(o.contact)
-            .or_insert_with(|| (o.group.clone(), Vec::new()))
-            .1
-            .push((o.placed_at.get().date(), o.total_units));
+        let (_, history) = orders.entry(o.contact).or_insert_with(|| {
+            if o.placed_at < q.period.from {
+                earlier.insert(o.contact);
+            }
+            (o.group.clone(), Vec::new())
+        });
+        history.push((o.placed_at.get().date(), o.total_units));
     }
-    orders.retain(|c, _| first.get(c).is_some_and(|t| *t >= q.period.from));
+    orders.retain(|c, _| !earlier.contains(c));
     Customers { currency, orders }
 }
 
