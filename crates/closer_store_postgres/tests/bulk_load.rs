@@ -26,8 +26,8 @@ async fn connect(schema: &closer_store_postgres::testing::TestSchema) -> PgConne
 /// A foreign key: its name, the child and parent tables, and their columns in order.
 type ForeignKey = (String, String, String, Vec<String>, Vec<String>);
 
-/// Rows whose foreign key points at no row, per constraint (`MATCH SIMPLE`: a key with a null
-/// column is not checked), for every foreign key of the schema.
+/// The schema's foreign keys with rows pointing at no row, and how many (`MATCH SIMPLE`: a
+/// key with a null column is not checked).
 async fn dangling(conn: &mut PgConnection, schema: &str) -> Vec<(String, i64)> {
     let keys: Vec<ForeignKey> = sqlx::query_as(
         "select c.conname, child.relname, parent.relname, \
@@ -66,7 +66,9 @@ async fn dangling(conn: &mut PgConnection, schema: &str) -> Vec<(String, i64)> {
         .fetch_one(&mut *conn)
         .await
         .unwrap();
-        out.push((name, n));
+        if n > 0 {
+            out.push((name, n));
+        }
     }
     out
 }
@@ -84,11 +86,7 @@ async fn after_a_bulk_load_every_foreign_key_holds() {
         .await
         .unwrap();
     assert!(loaded > 0, "the story loads contacts' traffic");
-    let broken: Vec<_> = dangling(&mut conn, schema.schema())
-        .await
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .collect();
+    let broken = dangling(&mut conn, schema.schema()).await;
     assert!(broken.is_empty(), "rows pointing nowhere: {broken:?}");
 }
 
@@ -109,11 +107,7 @@ async fn the_check_finds_a_row_pointing_nowhere() {
     .execute(&mut conn)
     .await
     .unwrap();
-    let broken: Vec<_> = dangling(&mut conn, schema.schema())
-        .await
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .collect();
+    let broken = dangling(&mut conn, schema.schema()).await;
     assert_eq!(broken.len(), 1, "{broken:?}");
 }
 
@@ -170,10 +164,6 @@ async fn a_role_that_is_not_superuser_loads_with_its_foreign_keys_checked() {
     // keeps the foreign-key checks.
     closer_store::conformance::a_bulk_load_leaves_what_the_row_paths_leave(Arc::new(store)).await;
     let mut conn = connect(&schema).await;
-    let broken: Vec<_> = dangling(&mut conn, schema.schema())
-        .await
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .collect();
+    let broken = dangling(&mut conn, schema.schema()).await;
     assert!(broken.is_empty(), "rows pointing nowhere: {broken:?}");
 }
