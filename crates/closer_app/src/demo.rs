@@ -359,7 +359,7 @@ impl App {
         progress: &mut impl FnMut(u64, u64),
     ) -> Result<DemoSummary, AppError> {
         let ws = setup.ws;
-        let summary = setup.summary;
+        let mut summary = setup.summary;
         let setup = Arc::new(setup);
         // The people's rows are built on a thread of their own while the traffic is written:
         // the store's writing keeps one core busy (SQLite's writer, PostgreSQL's backends),
@@ -398,7 +398,6 @@ impl App {
         let (load, people) = building
             .await
             .map_err(|e| AppError::Internal(format!("demo: building the people: {e}")))??;
-        let mut summary = summary;
         summary.add(&people);
         self.store().load_people(ws, Arc::new(load)).await?;
         Ok(summary)

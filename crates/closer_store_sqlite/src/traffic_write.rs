@@ -169,7 +169,7 @@ pub(crate) fn record(conn: &Connection, hits: &[Hit]) -> Result<Recorded, StoreE
 /// placed in sessions among themselves, with their new-visitor counts: worked out before
 /// the write, off the writer's thread.
 pub(crate) struct NewTraffic {
-    pub hits: std::sync::Arc<[Hit]>,
+    hits: std::sync::Arc<[Hit]>,
     placed: Sessionized,
     days: Vec<(closer_store::VisitorDay, i64)>,
 }
