@@ -9,8 +9,8 @@
 //! of those tables wait for the load, but never run without the triggers.
 //!
 //! Why foreign keys are not checked row by row when the role may say so: each checked row
-//! looks its parent up and locks it (`FOR KEY SHARE`), which writes to the parent's row — half
-//! of a million-lead load's time. A superuser's load sets `session_replication_role =
+//! looks its parent up and locks it (`FOR KEY SHARE`), which writes to the parent's row: at
+//! 200,000 leads, the people took 39 s with the checks and 19 s without. A superuser's load sets `session_replication_role =
 //! replica` for its own transaction, which skips every trigger of this session and only
 //! this session, foreign keys' included. Every row here is built from one in-memory history
 //! whose parents are in the same load or looked up before it (the workspace, its pipeline,

@@ -33,6 +33,10 @@ impl TestSchema {
     pub fn schema(&self) -> &str {
         &self.schema
     }
+    /// The role the store connects as, when it is not the URL's own (`test_store_as_owner`).
+    pub fn role(&self) -> Option<&str> {
+        self.role.as_deref()
+    }
 }
 
 impl Drop for TestSchema {

@@ -151,7 +151,7 @@ async fn a_role_that_is_not_superuser_loads_with_its_foreign_keys_checked() {
             .url()
             .parse::<sqlx::postgres::PgConnectOptions>()
             .unwrap()
-            .username(&format!("{}_owner", schema.schema())),
+            .username(schema.role().expect("the schema's own role")),
     )
     .await
     .unwrap();
