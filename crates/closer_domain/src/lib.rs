@@ -5,6 +5,7 @@
 //! code past the edge never holds an unchecked email, phone, slug or stage.
 
 pub mod contact;
+pub mod csv_cell;
 pub mod demo;
 pub mod email;
 pub mod event;

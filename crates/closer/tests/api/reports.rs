@@ -9,7 +9,7 @@ use closer_domain::demo::{
 use closer_domain::{Role, Timestamp};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, closer, fields, problem, spawn_app};
+use crate::helpers::{BROWSER, Backend, TestApp, closer, fields, problem, spawn_app};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -18,6 +18,7 @@ on_both_backends!(
     a_demo_that_fails_takes_its_traffic_back,
     a_dashboard_shows_each_channel_as_the_reports_count_it,
     reports_from_memory_agree_with_the_tables_after_every_kind_of_write,
+    downloaded_reports_hold_no_live_formulas,
 );
 
 const LEADS: u64 = 2_500;
@@ -755,4 +756,60 @@ async fn reports_from_memory_agree_with_the_tables_after_every_kind_of_write(app
     );
     // …and the kept journeys followed every one.
     same(after);
+}
+
+/// A tracked campaign value that a spreadsheet would run (`=HYPERLINK(…)`) reaches a report's
+/// CSV as text: the cell starts with `'`.
+async fn downloaded_reports_hold_no_live_formulas(app: TestApp) {
+    app.site("formula.example").await;
+    let vid = "0192f0a17c3e7a108d2b1f2e3d4c5b6b";
+    let formula = "=HYPERLINK(\"https://evil.example\",\"Click\")";
+    let url = format!(
+        "https://formula.example/?utm_source={}&utm_medium=%2Bcpc&utm_campaign=%40sum",
+        crate::helpers::urlencoded(&[("x", formula)]).trim_start_matches("x=")
+    );
+    let visit = json!([{"type": "pageview", "url": url, "visitor_id": vid}]);
+    let res = app
+        .track_raw("/api/v1/track", visit.to_string(), "203.0.113.71", BROWSER)
+        .await;
+    assert_eq!(res.status(), 202);
+    app.traffic_when("site=formula.example", 1).await;
+    let form = app.form("Formula", None).await;
+    let res = app
+        .client
+        .post(app.url(&format!("/f/{}", form["key"].as_str().unwrap())))
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(crate::helpers::urlencoded(&[
+            ("email", "formula@example.com"),
+            ("_closer_vid", vid),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+
+    let db = app.database_url();
+    for (by, neutralised) in [("source", "'=hyperlink("), ("campaign", "'@sum")] {
+        let out = closer(&db, &["report", "funnel", "--by", by, "--format", "csv"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.to_lowercase().contains(neutralised), "{by}: {text}");
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        for record in reader.records() {
+            for cell in &record.unwrap() {
+                assert!(
+                    !cell.starts_with(['=', '+', '@', '\t', '\r']),
+                    "{by}: a live formula {cell:?} in\n{text}"
+                );
+            }
+        }
+    }
 }

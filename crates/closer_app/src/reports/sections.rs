@@ -3,6 +3,8 @@
 //! pages and their CSV export. Values are whole (no cutting to fit); money sits in a column of
 //! its own next to its currency, so a spreadsheet can sum it.
 
+use closer_domain::csv_cell::neutralise;
+
 use crate::{
     AppError, AttributionReport, BottleneckReport, FunnelReport, LtvReport, MeasuresReport,
     RetentionReport, View,
@@ -49,7 +51,8 @@ fn duration(seconds: Option<i64>) -> String {
     }
 }
 
-/// The sections as one CSV text, a `section` column first.
+/// The sections as one CSV text, a `section` column first; no cell is a live formula
+/// (`closer_domain::csv_cell`).
 pub fn csv_text(sections: &[Section]) -> Result<String, AppError> {
     let fail = |e: &dyn std::fmt::Display| AppError::Internal(format!("writing CSV: {e}"));
     let mut w = csv::WriterBuilder::new()
@@ -60,9 +63,11 @@ pub fn csv_text(sections: &[Section]) -> Result<String, AppError> {
         header.extend(&s.header);
         w.write_record(&header).map_err(|e| fail(&e))?;
         for r in &s.rows {
-            let mut row = vec![s.title.as_str()];
-            row.extend(r.iter().map(String::as_str));
-            w.write_record(&row).map_err(|e| fail(&e))?;
+            let row = std::iter::once(s.title.as_str())
+                .chain(r.iter().map(String::as_str))
+                .map(neutralise);
+            w.write_record(row.map(std::borrow::Cow::into_owned))
+                .map_err(|e| fail(&e))?;
         }
     }
     let bytes = w.into_inner().map_err(|e| fail(&e))?;
