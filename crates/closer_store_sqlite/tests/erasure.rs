@@ -1,5 +1,6 @@
 //! Erasure really erases: after `erase_contact`, the person's email, phone and name are in
-//! neither the database file nor its WAL, not even in free space.
+//! neither the database file nor its WAL, not even in free space — large records' overflow
+//! pages included.
 
 use closer_domain::{
     ContactDraft, Email, EventId, EventKind, NewEvent, Phone, Slug, Timestamp, WorkspaceId,
@@ -48,10 +49,18 @@ async fn erased_personal_data_leaves_no_bytes_behind() {
             .await
             .unwrap();
     }
+    // Fourteen custom fields of 4 KB: the row spills onto overflow pages, which a delete
+    // frees whole (SQLite's `secure_delete = fast` leaves those unzeroed).
+    let mut properties = serde_json::Map::new();
+    for i in 0..14 {
+        let text = format!("field {i} of {marker} ").repeat(4_096 / 50);
+        properties.insert(format!("notes_{i}"), text.into());
+    }
     let draft = ContactDraft {
         name: Some(name.clone()),
         emails: vec![Email::parse(&email).unwrap()],
         phones: vec![Phone::parse("+1 650 253 0000", None).unwrap()],
+        properties,
         ..ContactDraft::default()
     };
     let event = NewEvent {
@@ -95,6 +104,14 @@ async fn erased_personal_data_leaves_no_bytes_behind() {
         assert!(
             !file_contains(file, b"+16502530000"),
             "{file} still holds the erased phone"
+        );
+        assert!(
+            !file_contains(file, email.as_bytes()),
+            "{file} still holds the erased email"
+        );
+        assert!(
+            !file_contains(file, b"field 3 of "),
+            "{file} still holds the erased custom fields"
         );
     }
     assert!(
