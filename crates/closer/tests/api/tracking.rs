@@ -82,6 +82,16 @@ async fn plausible_events_land_in_the_traffic_report(app: TestApp) {
         "every day of the default range"
     );
 
+    // One site named three ways in `d` (Plausible's roll-up list) is one event, not three.
+    app.site("twice.example").await;
+    let repeated = json!({"n": "pageview", "u": "https://twice.example/", "d": "twice.example,twice.example, www.Twice.example"});
+    assert_eq!(app.plausible(&repeated, "203.0.113.12").await.status(), 202);
+    let sentinel =
+        json!({"n": "pageview", "u": "https://twice.example/after", "d": "twice.example"});
+    assert_eq!(app.plausible(&sentinel, "203.0.113.12").await.status(), 202);
+    let twice = app.traffic_when("site=twice.example", 2).await;
+    assert_eq!(twice["pageviews"], 2, "{twice}");
+
     // Another workspace sees none of it, and cannot name the site.
     let res = app
         .get("/api/v1/traffic?site=acme.example", &app.other)

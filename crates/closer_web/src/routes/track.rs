@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::client::{client_ip, peer, user_agent};
+use crate::client::{peer, user_agent};
 use crate::error::{ApiError, PROBLEM_JSON, Problem};
 use crate::extract::RawBody;
 use crate::ratelimit::refused;
@@ -37,7 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The client's IP (see `client::client_ip`) and user agent.
 fn client<'a>(state: &AppState, parts: &'a Parts) -> (Option<std::net::IpAddr>, &'a str) {
     (
-        client_ip(&parts.headers, peer(parts), &state.trusted_proxies),
+        state.proxies.client_ip(&parts.headers, peer(parts)),
         user_agent(&parts.headers),
     )
 }
@@ -200,18 +200,22 @@ async fn plausible_event(
             format!("at most {MAX_DOMAINS} domains"),
         )]);
     }
-    let bad: Vec<FieldError> = domains
+    let (sites, bad): (Vec<_>, Vec<_>) = domains
         .iter()
-        .filter_map(|d| SiteDomain::parse(d).err())
-        .collect();
+        .map(|d| SiteDomain::parse(d))
+        .partition(Result::is_ok);
     if !bad.is_empty() {
-        return plausible_errors(&bad);
+        return plausible_errors(&bad.into_iter().filter_map(Result::err).collect::<Vec<_>>());
     }
+    // One event per site: `site.example,www.site.example` names one site twice.
+    let mut sites: Vec<SiteDomain> = sites.into_iter().filter_map(Result::ok).collect();
+    let mut seen = std::collections::HashSet::new();
+    sites.retain(|s| seen.insert(s.as_str().to_owned()));
     let client = Client { ip, user_agent: ua };
     let mut outcome = None;
-    for domain in domains {
+    for site in &sites {
         let input = TrackInput {
-            site: Some(domain),
+            site: Some(site.as_str()),
             hit: HitInput {
                 name,
                 url,
