@@ -22,7 +22,7 @@ use crate::{Actor, App, AppError, Principal, hex};
 pub const MIN_PASSWORD: usize = 10;
 /// Longest, in bytes: argon2 hashes anything, but nobody types more and a huge body costs.
 pub const MAX_PASSWORD: usize = 1024;
-/// Failed sign-ins in a row that lock a user…
+/// Password checks a user gets in a row without signing in; the last of them locks the user…
 pub const LOCK_AFTER: u32 = 5;
 /// …for this long.
 pub const LOCK_FOR: Duration = Duration::from_mins(15);
@@ -79,6 +79,13 @@ fn check_password(password: &str) -> Result<(), AppError> {
 }
 
 /// Argon2 takes tens of milliseconds of CPU: off the async workers.
+/// The answer to a sign-in that may not check the password, after as long as a check takes.
+async fn refused(password: &str) -> Result<SignedIn, AppError> {
+    let password = password.to_owned();
+    blocking(move || verify_password(&password, &DECOY)).await?;
+    Err(AppError::Unauthorized)
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
@@ -200,26 +207,25 @@ impl App {
                 "this email signs in to several workspaces: name the one you want",
             ));
         }
+        // An unknown email, a locked account and a wrong password get one answer in about
+        // one argon2 check's time: nothing tells which accounts exist or are locked.
         let Some(c) = candidates.into_iter().next() else {
-            let password = password.to_owned();
-            blocking(move || verify_password(&password, &DECOY)).await?;
-            return Err(AppError::Unauthorized);
+            return refused(password).await;
         };
-        if let Some(until) = c.locked_until.filter(|t| *t > now) {
-            let minutes = (until.unix_micros() - now.unix_micros()).div_euclid(60_000_000) + 1;
-            return Err(AppError::Forbidden(format!(
-                "too many failed sign-ins: this account is locked for {minutes} more minute{}",
-                if minutes == 1 { "" } else { "s" }
-            )));
+        // The attempt is counted before the password is checked, so guesses sent at once
+        // can never check more than `LOCK_AFTER` passwords per lock period.
+        let until = Timestamp::new(now.get() + LOCK_FOR);
+        let reserved = self
+            .store()
+            .reserve_sign_in(c.user.workspace_id, c.user.id, LOCK_AFTER, now, until)
+            .await?;
+        if !reserved {
+            return refused(password).await;
         }
         let hash = c.password_hash.clone().unwrap_or_else(|| DECOY.clone());
         let typed = password.to_owned();
         let matches = blocking(move || verify_password(&typed, &hash)).await?;
         if !matches || c.password_hash.is_none() {
-            let until = Timestamp::new(now.get() + LOCK_FOR);
-            self.store()
-                .sign_in_failed(c.user.workspace_id, c.user.id, LOCK_AFTER, until)
-                .await?;
             return Err(AppError::Unauthorized);
         }
         UserRole::parse(&c.user.role)

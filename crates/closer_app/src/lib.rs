@@ -23,7 +23,7 @@ use std::sync::Arc;
 use closer_store::Store;
 
 pub use access::{Actor, NewToken, Principal};
-pub use auth::{INVITE_FOR, LOCK_AFTER, MIN_PASSWORD, SESSION_FOR, SignedIn, WebUser};
+pub use auth::{INVITE_FOR, LOCK_AFTER, LOCK_FOR, MIN_PASSWORD, SESSION_FOR, SignedIn, WebUser};
 pub use capture::{CaptureOutcome, FormPayload, VISITOR_FIELD};
 pub use demo::DemoSummary;
 pub use error::AppError;

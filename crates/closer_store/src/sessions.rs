@@ -13,7 +13,7 @@ pub struct Credentials {
     pub user: User,
     /// `None`: no password set yet (the user cannot sign in).
     pub password_hash: Option<String>,
-    /// Refused attempts since the last success or lock.
+    /// Password checks reserved since the last success or lock.
     pub failed_sign_ins: u32,
     /// Sign-in is refused until then, whatever the password.
     pub locked_until: Option<Timestamp>,
@@ -45,16 +45,20 @@ pub trait SessionStore {
     ) -> Result<(), StoreError>;
     /// Every user with this email, in any workspace, oldest first.
     async fn credentials(&self, email: &Email) -> Result<Vec<Credentials>, StoreError>;
-    /// Counts a refused attempt in one statement (concurrent attempts all count). The
-    /// `lock_after`-th in a row locks the user until `lock_until` and starts a new count.
-    async fn sign_in_failed(
+    /// Reserves one password check for the user, in one statement: `false` while the user
+    /// is locked at `now` (nothing is counted, no password may be checked). The
+    /// `lock_after`-th reservation in a row locks the user until `lock_until` and starts a new
+    /// count, so concurrent attempts can never check more than `lock_after` passwords.
+    async fn reserve_sign_in(
         &self,
         ws: WorkspaceId,
         user: UserId,
         lock_after: u32,
+        now: Timestamp,
         lock_until: Timestamp,
-    ) -> Result<(), StoreError>;
-    /// Stores the session and clears the user's failed attempts.
+    ) -> Result<bool, StoreError>;
+    /// Stores the session and clears the user's attempts and any lock (the right password
+    /// was given within the reserved checks).
     async fn create_session(&self, session: &WebSession) -> Result<(), StoreError>;
     /// The session with this id and its user, unless it expired by `now`.
     async fn session(

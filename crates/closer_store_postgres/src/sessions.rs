@@ -57,27 +57,32 @@ impl SessionStore for PostgresStore {
             .collect()
     }
 
-    async fn sign_in_failed(
+    async fn reserve_sign_in(
         &self,
         ws: WorkspaceId,
         user: UserId,
         lock_after: u32,
+        now: Timestamp,
         lock_until: Timestamp,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+    ) -> Result<bool, StoreError> {
+        // One statement: concurrent reservations queue on the row's lock and each sees the
+        // count (and lock) the one before left.
+        let reserved = sqlx::query(
             "update users set \
                locked_until = case when failed_sign_ins + 1 >= $1 then $2 else locked_until end, \
                failed_sign_ins = case when failed_sign_ins + 1 >= $1 then 0 else failed_sign_ins + 1 end \
-             where workspace_id = $3 and id = $4",
+             where workspace_id = $3 and id = $4 and (locked_until is null or locked_until <= $5)",
         )
         .bind(i32::try_from(lock_after).unwrap_or(i32::MAX))
         .bind(lock_until.get())
         .bind(ws.0)
         .bind(user.0)
+        .bind(now.get())
         .execute(&self.pool)
         .await
-        .map_err(db_err)?;
-        Ok(())
+        .map_err(db_err)?
+        .rows_affected();
+        Ok(reserved == 1)
     }
 
     async fn create_session(&self, s: &WebSession) -> Result<(), StoreError> {
@@ -95,12 +100,15 @@ impl SessionStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        sqlx::query("update users set failed_sign_ins = 0 where workspace_id = $1 and id = $2")
-            .bind(s.workspace_id.0)
-            .bind(s.user_id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "update users set failed_sign_ins = 0, locked_until = null \
+             where workspace_id = $1 and id = $2",
+        )
+        .bind(s.workspace_id.0)
+        .bind(s.user_id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)
     }
 

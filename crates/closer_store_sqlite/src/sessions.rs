@@ -62,26 +62,34 @@ impl SessionStore for SqliteStore {
             .collect()
     }
 
-    async fn sign_in_failed(
+    async fn reserve_sign_in(
         &self,
         ws: WorkspaceId,
         user: UserId,
         lock_after: u32,
+        now: Timestamp,
         lock_until: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.writer
             .write(move |conn| {
-                conn.prepare_cached(
-                    "update users set \
-                       locked_until = case when failed_sign_ins + 1 >= ?1 then ?2 else locked_until end, \
-                       failed_sign_ins = case when failed_sign_ins + 1 >= ?1 then 0 else failed_sign_ins + 1 end \
-                     where workspace_id = ?3 and id = ?4",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![lock_after, lock_until.unix_micros(), ws.0, user.0])
-                })
-                .map_err(rs_err)?;
-                Ok(())
+                let reserved = conn
+                    .prepare_cached(
+                        "update users set \
+                           locked_until = case when failed_sign_ins + 1 >= ?1 then ?2 else locked_until end, \
+                           failed_sign_ins = case when failed_sign_ins + 1 >= ?1 then 0 else failed_sign_ins + 1 end \
+                         where workspace_id = ?3 and id = ?4 and (locked_until is null or locked_until <= ?5)",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            lock_after,
+                            lock_until.unix_micros(),
+                            ws.0,
+                            user.0,
+                            now.unix_micros()
+                        ])
+                    })
+                    .map_err(rs_err)?;
+                Ok(reserved == 1)
             })
             .await
     }
@@ -106,7 +114,8 @@ impl SessionStore for SqliteStore {
                 })
                 .map_err(rs_err)?;
                 conn.prepare_cached(
-                    "update users set failed_sign_ins = 0 where workspace_id = ?1 and id = ?2",
+                    "update users set failed_sign_ins = 0, locked_until = null \
+                     where workspace_id = ?1 and id = ?2",
                 )
                 .and_then(|mut st| st.execute(params![s.workspace_id.0, s.user_id.0]))
                 .map_err(rs_err)?;

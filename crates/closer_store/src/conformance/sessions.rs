@@ -69,26 +69,55 @@ pub async fn sign_in_state_and_sessions_round_trip(store: Arc<dyn Store>) {
     let them = found.iter().find(|c| c.user.id == theirs.id).unwrap();
     assert!(them.password_hash.is_none(), "only that workspace's user");
 
-    // Failures count concurrently; the third locks and starts a new count.
+    // Reservations count concurrently; the third locks and starts a new count, and a locked
+    // user gets no reservation at all until the lock ends.
     let lock = later(now, 900);
-    let attempts = (0..2).map(|_| store.sign_in_failed(ws, mine.id, 3, lock));
+    let reserve = |at| store.reserve_sign_in(ws, mine.id, 3, at, lock);
+    let attempts = (0..2).map(|_| reserve(now));
     for r in futures::future::join_all(attempts).await {
-        r.unwrap();
+        assert!(r.unwrap());
     }
     let me = |cs: Vec<crate::Credentials>| cs.into_iter().find(|c| c.user.id == mine.id).unwrap();
     let c = me(store.credentials(&email).await.unwrap());
     assert_eq!((c.failed_sign_ins, c.locked_until), (2, None));
-    store.sign_in_failed(ws, mine.id, 3, lock).await.unwrap();
+    assert!(
+        reserve(now).await.unwrap(),
+        "the third check is still allowed"
+    );
     let c = me(store.credentials(&email).await.unwrap());
     assert_eq!((c.failed_sign_ins, c.locked_until), (0, Some(lock)));
+    assert!(!reserve(now).await.unwrap(), "locked: nothing to check");
+    assert!(!reserve(later(now, 899)).await.unwrap());
+    let c = me(store.credentials(&email).await.unwrap());
+    assert_eq!(
+        (c.failed_sign_ins, c.locked_until),
+        (0, Some(lock)),
+        "refusals count nothing"
+    );
+    // Ten at once against a fresh count of three: exactly three are reserved.
+    let after = later(now, 900);
+    let burst = (0..10).map(|_| store.reserve_sign_in(ws, mine.id, 3, after, later(now, 1800)));
+    let reserved = futures::future::join_all(burst)
+        .await
+        .into_iter()
+        .filter(|r| *r.as_ref().unwrap())
+        .count();
+    assert_eq!(
+        reserved, 3,
+        "concurrent reservations past the limit are refused"
+    );
 
-    // Sessions: found until they expire, with their user; a success clears failures.
-    store.sign_in_failed(ws, mine.id, 3, lock).await.unwrap();
+    // Sessions: found until they expire, with their user; a success clears the count and
+    // the lock.
     let s = session(ws, mine.id, "a".repeat(64).as_str(), now);
     store.create_session(&s).await.unwrap();
-    assert_eq!(
-        me(store.credentials(&email).await.unwrap()).failed_sign_ins,
-        0
+    let c = me(store.credentials(&email).await.unwrap());
+    assert_eq!((c.failed_sign_ins, c.locked_until), (0, None));
+    assert!(
+        store
+            .reserve_sign_in(ws, mine.id, 3, now, lock)
+            .await
+            .unwrap()
     );
     let (got, user) = store.session(&s.id, now).await.unwrap().unwrap();
     assert_eq!((got, user), (s.clone(), mine.clone()));

@@ -1,5 +1,5 @@
 //! Signing in and out. A refused sign-in says so in one sentence that does not tell which
-//! part was wrong; a locked account says for how long.
+//! part was wrong, nor whether the account exists or is locked; it states the lock rule.
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
@@ -141,11 +141,7 @@ async fn sign_in(
         }
         Err(e) => {
             let (status, message) = match e {
-                AppError::Unauthorized => (
-                    StatusCode::UNAUTHORIZED,
-                    "The email or password is not right.".to_owned(),
-                ),
-                AppError::Forbidden(m) => (StatusCode::FORBIDDEN, format!("{m}.")),
+                AppError::Unauthorized => (StatusCode::UNAUTHORIZED, refused_sentence()),
                 AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, sentences(&errors)),
                 other => return Err(other.into()),
             };
@@ -153,6 +149,16 @@ async fn sign_in(
             Ok((status, page).into_response())
         }
     }
+}
+
+/// One sentence for every refused sign-in.
+fn refused_sentence() -> String {
+    format!(
+        "The email or password is not right. After {} failed sign-ins an account is locked for \
+         {} minutes; an admin can lift the lock by setting a new password.",
+        closer_app::LOCK_AFTER,
+        closer_app::LOCK_FOR.as_secs() / 60
+    )
 }
 
 async fn sign_out(

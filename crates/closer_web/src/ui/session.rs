@@ -51,11 +51,21 @@ pub fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// A local path to come back to after signing in; anything else (another host, `//evil`)
-/// is the dashboard.
+/// A local path to come back to after signing in; anything else is the dashboard.
+///
+/// Only visible ASCII is kept: browsers drop tabs and newlines from a `Location` (so
+/// `/\t/evil.example` reads as `//evil.example`, another host), read `\` as `/`, and a control
+/// character cannot be sent in a header at all. closer's own links are percent-encoded, so a
+/// real local path never needs anything else.
 pub fn local_path(next: Option<&str>) -> &str {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && p.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            p
+        }
         _ => "/",
     }
 }
@@ -70,11 +80,11 @@ impl FromRequestParts<AppState> for ClientIp {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(crate::client::client_ip(
-            &parts.headers,
-            crate::client::peer(parts),
-            &state.trusted_proxies,
-        )))
+        Ok(ClientIp(
+            state
+                .proxies
+                .client_ip(&parts.headers, crate::client::peer(parts)),
+        ))
     }
 }
 
@@ -160,7 +170,19 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(local_path(Some("/queue?x=1")), "/queue?x=1");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", ""] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "",
+            "/\t/evil.example",
+            "/\n/x",
+            "/\r/x",
+            "/\u{b}/x",
+            "/\u{c}/x",
+            "/ /evil.example",
+            "/caf\u{e9}",
+        ] {
             assert_eq!(local_path(Some(bad)), "/", "{bad}");
         }
         assert_eq!(local_path(None), "/");
