@@ -81,8 +81,8 @@ pub async fn report(app: &App, which: Business, args: BusinessArgs) -> anyhow::R
         }
     };
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&json)?),
-        Format::Csv => print!("{}", sections::csv_text(&sections)?),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&json)?),
+        Format::Csv => out!("{}", sections::csv_text(&sections)?),
         Format::Table => {
             let day =
                 |t: closer_domain::Timestamp| t.to_string().get(..10).unwrap_or("").to_owned();
@@ -110,7 +110,7 @@ pub async fn report(app: &App, which: Business, args: BusinessArgs) -> anyhow::R
                 }
                 let _ = write!(out, "{}\n{t}\n\n", s.title);
             }
-            print!("{out}");
+            out!("{out}");
         }
     }
     Ok(())

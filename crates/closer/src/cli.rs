@@ -83,6 +83,13 @@ pub enum Command {
     /// Orders: import a shop's order history.
     #[command(subcommand)]
     Order(OrderCommand),
+    /// Copy a live SQLite database to a new file, consistent while `closer serve` keeps
+    /// writing (SQLite's online backup). To restore, point --database-url at the copy. On
+    /// PostgreSQL use pg_dump.
+    Backup {
+        /// The new file (it must not exist yet).
+        path: std::path::PathBuf,
+    },
     /// Recompute every contact's scores from their timelines under the rules in force (run it
     /// after `closer rules apply`).
     Rescore {
@@ -353,6 +360,10 @@ pub struct ServeArgs {
     /// visitor; comma-separated CIDRs. Default: loopback and private ranges.
     #[arg(long, env = "CLOSER_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<ipnet::IpNet>>,
+    /// The header your proxies set to the visitor's address (`CF-Connecting-IP`,
+    /// `X-Real-IP`, `True-Client-IP`, `Forwarded`), believed instead of X-Forwarded-For.
+    #[arg(long, env = "CLOSER_CLIENT_IP_HEADER", value_parser = parse_header_name)]
+    pub client_ip_header: Option<closer_web::HeaderName>,
     /// Events and form posts a second, sustained, per visitor IP, on the public routes.
     #[arg(long, env = "CLOSER_RATE_LIMIT", default_value_t = closer_web::ratelimit::DEFAULT_PER_SECOND)]
     pub rate_limit: u32,
@@ -500,4 +511,10 @@ pub enum FormCommand {
         )]
         public_url: String,
     },
+}
+
+/// A header name as HTTP spells it (letters, digits and `-`), lowercased.
+fn parse_header_name(raw: &str) -> Result<closer_web::HeaderName, String> {
+    closer_web::HeaderName::from_bytes(raw.trim().as_bytes())
+        .map_err(|_| format!("{raw:?} is not a header name"))
 }

@@ -46,7 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(&url, args).await,
         Command::Migrate => {
             open_app(&url).await?;
-            println!("migrations applied to {}", store::redacted(&url));
+            outln!("migrations applied to {}", store::redacted(&url));
             Ok(())
         }
         Command::Workspace(cmd) => workspace(open_app(&url).await?, cmd).await,
@@ -81,6 +81,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let ws = app.workspace_by_slug(&workspace).await?.id;
             crate::import::orders(&app, ws, &file).await
         }
+        Command::Backup { path } => crate::store::backup(&url, &path).await,
         Command::Rescore { workspace, quiet } => {
             qualify::rescore(open_app(&url).await?, &workspace, quiet).await
         }
@@ -96,6 +97,7 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(trusted) = args.trusted_proxies {
         config.trusted_proxies = trusted;
     }
+    config.client_ip_header = args.client_ip_header;
     let nonzero = |name: &str, v: u32| {
         std::num::NonZeroU32::new(v).with_context(|| format!("{name} must be at least 1"))
     };
@@ -112,8 +114,8 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     if let Some((email, password)) = login {
-        println!("closer is running at http://{}", server.local_addr());
-        println!("sign in as {email} with the password {password} (workspace demo)");
+        outln!("closer is running at http://{}", server.local_addr());
+        outln!("sign in as {email} with the password {password} (workspace demo)");
     }
     tracing::info!(address = %server.local_addr(), engine, "closer is ready at http://{}", server.local_addr());
     // The dashboards and report pages people open, computed while nobody waits for them.
@@ -159,11 +161,11 @@ async fn workspace(app: App, cmd: WorkspaceCommand) -> anyhow::Result<()> {
             let ws = app
                 .create_workspace(&slug, name.as_deref(), country.as_deref())
                 .await?;
-            println!("created workspace {} ({})", ws.slug, ws.id);
+            outln!("created workspace {} ({})", ws.slug, ws.id);
         }
         WorkspaceCommand::List => {
             for ws in app.list_workspaces().await? {
-                println!(
+                outln!(
                     "{}\t{}\t{}",
                     ws.slug,
                     ws.name,
@@ -191,11 +193,11 @@ async fn token(app: App, cmd: TokenCommand) -> anyhow::Result<()> {
                 "{} token for workspace {workspace}; it is shown only this once:",
                 role.as_str()
             );
-            println!("{}", token.secret);
+            outln!("{}", token.secret);
         }
         TokenCommand::List { workspace } => {
             for t in app.list_tokens(&workspace).await? {
-                println!(
+                outln!(
                     "{}\t{}\t{}\t{}",
                     t.id,
                     t.role.as_str(),
@@ -206,7 +208,7 @@ async fn token(app: App, cmd: TokenCommand) -> anyhow::Result<()> {
         }
         TokenCommand::Revoke { id, workspace } => {
             app.revoke_token(&workspace, &id).await?;
-            println!("token {id} revoked");
+            outln!("token {id} revoked");
         }
     }
     Ok(())
@@ -221,11 +223,11 @@ async fn user(app: App, cmd: UserCommand) -> anyhow::Result<()> {
             workspace,
         } => {
             let user = app.add_user(&workspace, &email, &name, &role).await?;
-            println!("{}", user.id);
+            outln!("{}", user.id);
         }
         UserCommand::List { workspace } => {
             for u in app.list_users_in(&workspace).await? {
-                println!("{}\t{}\t{}\t{}", u.id, u.email, u.name, u.role);
+                outln!("{}\t{}\t{}\t{}", u.id, u.email, u.name, u.role);
             }
         }
         UserCommand::Invite {
@@ -245,7 +247,7 @@ async fn user(app: App, cmd: UserCommand) -> anyhow::Result<()> {
                     format!("no user of \"{workspace}\" has this email (closer user add)")
                 })?;
             let secret = app.invite_user(ws.id, user.id).await?;
-            println!("{}/invite/{secret}", public_url.trim_end_matches('/'));
+            outln!("{}/invite/{secret}", public_url.trim_end_matches('/'));
             eprintln!("valid for 7 days, once; send it to {}", user.email);
         }
         UserCommand::Passwd { email, workspace } => {
@@ -263,7 +265,7 @@ async fn user(app: App, cmd: UserCommand) -> anyhow::Result<()> {
                 .context("reading the password from standard input")?;
             let password = line.trim_end_matches(['\r', '\n']);
             let user = app.set_password(&workspace, &email, password).await?;
-            println!("password set for {} ({})", user.email, user.role);
+            outln!("password set for {} ({})", user.email, user.role);
         }
     }
     Ok(())
@@ -281,18 +283,18 @@ async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
             let form = app
                 .create_form_in(ws.id, &name, redirect.as_deref())
                 .await?;
-            println!("form {:?} created", form.name);
-            println!("id:     {}", form.id);
-            println!("key:    {}", form.key);
-            println!("action: {}", snippet::action_url(&form, &public_url));
-            println!("snippet: closer form snippet {}", form.key);
+            outln!("form {:?} created", form.name);
+            outln!("id:     {}", form.id);
+            outln!("key:    {}", form.key);
+            outln!("action: {}", snippet::action_url(&form, &public_url));
+            outln!("snippet: closer form snippet {}", form.key);
         }
         FormCommand::List {
             workspace,
             public_url,
         } => {
             for f in app.list_forms_in(&workspace).await? {
-                println!(
+                outln!(
                     "{}\t{}\t{}\t{}",
                     f.id,
                     f.key,
@@ -311,7 +313,7 @@ async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
                 AppError::NotFound => anyhow::anyhow!("no form {form:?} in workspace {workspace}"),
                 other => other.into(),
             })?;
-            print!("{}", snippet::form_snippet(&form, &public_url));
+            out!("{}", snippet::form_snippet(&form, &public_url));
         }
     }
     Ok(())
@@ -362,7 +364,7 @@ async fn demo(
         })
         .await?;
     bar.finish_and_clear();
-    println!(
+    outln!(
         "workspace {workspace}: {} visitors ({} page views), {} leads, {} deals ({} won, {} lost), {} orders, in {:.0} s",
         s.visitors,
         s.page_views,

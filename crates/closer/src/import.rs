@@ -217,7 +217,7 @@ pub async fn orders(app: &App, ws: WorkspaceId, path: &std::path::Path) -> anyho
         )
         .await?;
     }
-    println!(
+    outln!(
         "imported {} orders of {} customers",
         orders.len(),
         customers.len()

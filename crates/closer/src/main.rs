@@ -1,5 +1,9 @@
 //! `closer`: the binary. Parses the command line, sets up logging, runs the command.
 
+// First, so every module below can use `out!` and `outln!`.
+#[macro_use]
+mod out;
+
 mod business;
 mod cli;
 mod commands;
@@ -20,6 +24,8 @@ async fn main() -> ExitCode {
     telemetry::init();
     match commands::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output stopped reading (`| head -1`): nothing more to say.
+        Err(e) if out::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", commands::describe(&e));
             ExitCode::FAILURE

@@ -15,19 +15,19 @@ pub async fn rules(app: App, cmd: RulesCommand) -> anyhow::Result<()> {
     match cmd {
         RulesCommand::Show { workspace } => {
             let ws = app.workspace_by_slug(&workspace).await?;
-            print!("{}", app.workspace_rules(ws.id).await?.source);
+            out!("{}", app.workspace_rules(ws.id).await?.source);
         }
         RulesCommand::Apply { file, workspace } => {
             let ws = app.workspace_by_slug(&workspace).await?;
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let rules = app.apply_rules(ws.id, &text).await?;
-            println!(
+            outln!(
                 "rules applied to workspace {workspace}: {} engagement and {} fit rules",
                 rules.engagement.len(),
                 rules.fit.len()
             );
-            println!("run `closer rescore --workspace {workspace}` to recompute every contact");
+            outln!("run `closer rescore --workspace {workspace}` to recompute every contact");
         }
     }
     Ok(())
@@ -48,8 +48,8 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             );
             let q = app.explain_contact(ws.id, id).await?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&q)?),
-                Format::Table => print!("{}", explain_text(&q)),
+                Format::Json => outln!("{}", serde_json::to_string_pretty(&q)?),
+                Format::Table => out!("{}", explain_text(&q)),
             }
         }
     }
@@ -210,7 +210,7 @@ pub async fn rescore(app: App, workspace: &str, quiet: bool) -> anyhow::Result<(
         })
         .await?;
     bar.finish_and_clear();
-    println!(
+    outln!(
         "rescored {} contacts ({} events) in {:.1} s; {} became prospects",
         done.contacts,
         done.events,

@@ -18,11 +18,12 @@ pub async fn site(app: App, cmd: SiteCommand) -> anyhow::Result<()> {
         } => {
             let ws = app.workspace_by_slug(&workspace).await?;
             let site = app.add_site(ws.id, &domain).await?;
-            println!(
+            outln!(
                 "tracking {} in workspace {workspace} ({})",
-                site.domain, site.id
+                site.domain,
+                site.id
             );
-            println!(
+            outln!(
                 "put this on every page: {}",
                 closer_web::tracking_snippet(&public_url)
             );
@@ -30,7 +31,7 @@ pub async fn site(app: App, cmd: SiteCommand) -> anyhow::Result<()> {
         SiteCommand::List { workspace } => {
             let ws = app.workspace_by_slug(&workspace).await?;
             for s in app.list_sites(ws.id).await? {
-                println!("{}\t{}\t{}", s.id, s.domain, s.created_at);
+                outln!("{}\t{}\t{}", s.id, s.domain, s.created_at);
             }
         }
     }
@@ -51,8 +52,8 @@ pub async fn report(app: App, cmd: ReportCommand) -> anyhow::Result<()> {
                 .map_err(closer_app::AppError::Invalid)?;
             let report = app.traffic_report(ws.id, site.as_deref(), range).await?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Format::Table => print!("{}", traffic_tables(&report)),
+                Format::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
+                Format::Table => out!("{}", traffic_tables(&report)),
             }
         }
         ReportCommand::Funnel(a) => crate::business::report(&app, Business::Funnel, a).await?,

@@ -45,7 +45,7 @@ fn line(raw: &str) -> anyhow::Result<LineInput> {
 async fn move_to(app: &App, ws: WorkspaceId, id: &str, req: MoveRequest) -> anyhow::Result<()> {
     let id = DealId(uuid("deal", id)?);
     let moved = app.move_deal(ws, id, ACTOR, req).await?;
-    println!("{}", summary(app, ws, &moved).await?);
+    outln!("{}", summary(app, ws, &moved).await?);
     Ok(())
 }
 
@@ -108,7 +108,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
                 source: None,
             };
             let created = app.create_deal(ws, ACTOR, req).await?;
-            println!("{}", summary(&app, ws, &created).await?);
+            outln!("{}", summary(&app, ws, &created).await?);
         }
         DealCommand::Move {
             id,
@@ -210,12 +210,12 @@ async fn show(app: &App, ws: WorkspaceId, id: DealId, format: Format) -> anyhow:
             })).collect::<Vec<_>>(),
             "order": order,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
-    println!("{}", summary(app, ws, &d).await?);
+    outln!("{}", summary(app, ws, &d).await?);
     if let Some(loss) = d.loss.as_ref().and_then(|l| l.objection.as_deref()) {
-        println!("objection: {loss}");
+        outln!("objection: {loss}");
     }
     let mut table = Table::new();
     table
@@ -233,11 +233,11 @@ async fn show(app: &App, ws: WorkspaceId, id: DealId, format: Format) -> anyhow:
             h.changed_by.clone(),
         ]);
     }
-    println!("{table}");
+    outln!("{table}");
     if let Some(o) = order {
-        println!("order {}: {} {}", o.id, o.total, o.currency);
+        outln!("order {}: {} {}", o.id, o.total, o.currency);
         for l in &o.lines {
-            println!("  {} x {} at {}", l.quantity, l.product, l.unit_price);
+            outln!("  {} x {} at {}", l.quantity, l.product, l.unit_price);
         }
     }
     Ok(())
@@ -245,7 +245,7 @@ async fn show(app: &App, ws: WorkspaceId, id: DealId, format: Format) -> anyhow:
 
 async fn list(app: &App, ws: WorkspaceId, deals: &[Deal], format: Format) -> anyhow::Result<()> {
     if format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(deals)?);
+        outln!("{}", serde_json::to_string_pretty(deals)?);
         return Ok(());
     }
     let pipelines = app.pipelines(ws).await?;
@@ -271,7 +271,7 @@ async fn list(app: &App, ws: WorkspaceId, deals: &[Deal], format: Format) -> any
             stage(d),
         ]);
     }
-    println!("{table}");
+    outln!("{table}");
     Ok(())
 }
 
@@ -280,18 +280,18 @@ pub async fn pipeline(app: App, cmd: PipelineCommand) -> anyhow::Result<()> {
         PipelineCommand::List { workspace } => {
             let ws = app.workspace_by_slug(&workspace).await?.id;
             for p in app.pipelines(ws).await? {
-                print_pipeline(&p);
+                print_pipeline(&p)?;
             }
         }
     }
     Ok(())
 }
 
-fn print_pipeline(p: &Pipeline) {
+fn print_pipeline(p: &Pipeline) -> anyhow::Result<()> {
     let default = if p.is_default { " (default)" } else { "" };
-    println!("{}{default}  {}", p.name, p.id);
+    outln!("{}{default}  {}", p.name, p.id);
     for s in &p.stages {
-        println!(
+        outln!(
             "  {:<16} {:>3}%  {:<9}  {}",
             s.name,
             s.probability,
@@ -299,6 +299,7 @@ fn print_pipeline(p: &Pipeline) {
             s.id
         );
     }
+    Ok(())
 }
 
 pub async fn task(app: App, cmd: TaskCommand) -> anyhow::Result<()> {
@@ -336,7 +337,7 @@ pub async fn task(app: App, cmd: TaskCommand) -> anyhow::Result<()> {
             };
             let tasks = app.list_tasks(ws, query).await?;
             if tasks.is_empty() {
-                println!("no {}tasks", if overdue { "overdue " } else { "open " });
+                outln!("no {}tasks", if overdue { "overdue " } else { "open " });
                 return Ok(());
             }
             let name = |id: Option<UserId>| {
@@ -355,7 +356,7 @@ pub async fn task(app: App, cmd: TaskCommand) -> anyhow::Result<()> {
                 let late = if t.overdue(now) { " (late)" } else { "" };
                 table.add_row([format!("{due}{late}"), t.title.clone(), name(t.assignee_id)]);
             }
-            println!("{table}");
+            outln!("{table}");
         }
     }
     Ok(())

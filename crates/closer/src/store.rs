@@ -39,6 +39,32 @@ pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// `closer backup PATH`: SQLite's online backup of a live database to a new file.
+pub async fn backup(url: &str, to: &std::path::Path) -> anyhow::Result<()> {
+    if !url.starts_with("sqlite:") {
+        bail!(
+            "closer backup copies SQLite databases; for PostgreSQL use pg_dump \
+             (pg_dump --format=custom --file=closer.dump DATABASE_URL)"
+        );
+    }
+    let (from, path) = (url.to_owned(), to.to_owned());
+    let done = tokio::task::spawn_blocking(move || closer_store_sqlite::backup(&from, &path))
+        .await
+        .context("the backup task failed")?
+        .with_context(|| format!("backing up {}", redacted(url)))?;
+    outln!(
+        "backed up {} pages ({} bytes) to {}",
+        done.pages,
+        done.bytes,
+        to.display()
+    );
+    outln!(
+        "to use it: closer serve --database-url sqlite://{}",
+        to.display()
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::redacted;

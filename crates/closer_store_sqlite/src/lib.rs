@@ -7,6 +7,7 @@
 //! migrations use sqlx: a separate read-only pool that, thanks to WAL, never blocks on the
 //! writer.
 
+mod backup;
 mod bulk_read;
 mod bulk_write;
 mod contacts;
@@ -38,6 +39,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use backup::{BackupDone, backup};
 pub use migrate::MIGRATIONS;
 
 use error::db_err;

@@ -9,10 +9,13 @@ pub mod error;
 pub mod extract;
 pub mod ratelimit;
 mod routes;
+mod security;
+pub mod serve;
 pub mod snippet;
 mod tracker;
 pub mod ui;
 
+pub use axum::http::HeaderName;
 pub use ratelimit::RateLimit;
 pub use routes::tracking_snippet;
 
@@ -37,8 +40,8 @@ pub struct AppState {
     pub app: App,
     /// The address landing pages reach this server at (form snippets use it).
     pub public_url: Arc<str>,
-    /// Peers whose forwarding headers (`X-Forwarded-For`…) are believed.
-    pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// Peers whose forwarding header is believed, and which header that is.
+    pub proxies: client::Proxies,
     /// Per-client-IP limit on the public routes.
     pub limiter: ratelimit::Limiter,
     /// Per-client-IP limit on sign-in and invite posts.
@@ -60,6 +63,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// All routes, with their layers.
 pub fn router(state: AppState) -> Router {
+    let https = state.public_url.starts_with("https://");
     let (api, _) = routes::api().split_for_parts();
     let (capture, _) = routes::public_capture().split_for_parts();
     let (meta, _) = routes::meta().split_for_parts();
@@ -82,6 +86,19 @@ pub fn router(state: AppState) -> Router {
                 "this route does not take that method; see /api/openapi.json",
             )
         })
+        .layer(axum::middleware::map_response(move |res| async move {
+            security::add(res, https)
+        }))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            serve::BODY_TIMEOUT,
+        ))
+        // gzip or brotli, as the client accepts: pages, JSON, closer.js, the app's assets.
+        // Level 5 of either is a few milliseconds for Chart.js and within a few percent of
+        // the best size; answers under 32 bytes (the tracking endpoints' `ok`) go as they are.
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .quality(tower_http::CompressionLevel::Precise(5)),
+        )
         .layer(public_cors())
         .layer(
             // Spans name the route template, never the raw URI: query strings can hold emails.
@@ -119,9 +136,12 @@ pub struct WebConfig {
     pub listen: SocketAddr,
     /// Defaults to `http://{bound address}`.
     pub public_url: Option<String>,
-    /// Proxies whose `X-Forwarded-For` (and similar) headers name the client; defaults to
-    /// loopback and private ranges (`client::DEFAULT_TRUSTED`).
+    /// Proxies whose `X-Forwarded-For` names the client; defaults to loopback and private
+    /// ranges (`client::DEFAULT_TRUSTED`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The header those proxies set to the client's address, believed instead of
+    /// `X-Forwarded-For` (`CF-Connecting-IP`, `X-Real-IP`, `Forwarded`…).
+    pub client_ip_header: Option<axum::http::HeaderName>,
     pub rate_limit: RateLimit,
     /// How long a dashboard or report page waits for figures nobody has computed yet: past
     /// it, the page answers at once, saying they are being computed, and shows them when
@@ -140,6 +160,7 @@ impl WebConfig {
             listen,
             public_url: None,
             trusted_proxies: client::default_trusted(),
+            client_ip_header: None,
             rate_limit: RateLimit::default(),
             page_wait: PAGE_WAIT,
         }
@@ -170,7 +191,7 @@ impl Application {
         let state = AppState {
             app: app.clone(),
             public_url: public_url.clone().into(),
-            trusted_proxies: config.trusted_proxies.into(),
+            proxies: client::Proxies::new(config.trusted_proxies, config.client_ip_header),
             limiter,
             sign_ins: {
                 let l = ratelimit::Limiter::sign_ins();
@@ -228,19 +249,13 @@ impl Application {
         &self.public_url
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests and writes every
-    /// tracked event it accepted.
+    /// Serves until `shutdown` completes, then finishes in-flight requests (for at most
+    /// `serve::SHUTDOWN_GRACE`) and writes every tracked event it accepted.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let served = serve::serve(self.listener, self.router, shutdown).await;
         self.app.stop_ingest().await;
         served
     }

@@ -504,3 +504,250 @@ async fn rules_explain_and_rescore_from_the_terminal() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A reader that stops reading (`closer report retention | head -1`) ends the command quietly:
+/// no panic, no error message, success.
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let db = temp_db();
+    let url = db.url();
+    assert!(closer(&url, &["migrate"]).status.success());
+    for args in [
+        &["report", "retention"][..],
+        &["report", "funnel", "--format", "csv"][..],
+        &["workspace", "list"][..],
+        &["pipeline", "list"][..],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        // Nobody will ever read: every write fails with a broken pipe.
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_closer"))
+            .args(args)
+            .env("CLOSER_DATABASE_URL", &url)
+            .env("CLOSER_LOG", "warn")
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
+
+/// `closer serve` on `url` at a free port, once it answers `/healthz`.
+fn serve_healthy(url: &str) -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_closer"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("CLOSER_DATABASE_URL", url)
+        .env("CLOSER_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !http(
+        port,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .starts_with("HTTP/1.1 200")
+    {
+        assert!(Instant::now() < deadline, "closer serve became healthy");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, port)
+}
+
+/// Sends `partial` and waits (at most `wait`) for the server to answer or close: the answer,
+/// and how long that took.
+fn stall(port: u16, partial: &str, wait: Duration) -> (String, Duration) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(wait)).unwrap();
+    let start = Instant::now();
+    s.write_all(partial.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        start.elapsed(),
+    )
+}
+
+/// Half-sent headers are dropped after 10 s, a stalled body is refused, and neither keeps
+/// SIGTERM from stopping the server within its 10 s grace.
+#[test]
+fn stalled_clients_are_dropped_and_do_not_hold_shutdown() {
+    let db = temp_db();
+    let (mut child, port) = serve_healthy(&db.url());
+    let headers = std::thread::spawn(move || {
+        stall(
+            port,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\n",
+            Duration::from_secs(30),
+        )
+    });
+    let body = std::thread::spawn(move || {
+        stall(
+            port,
+            "POST /api/v1/track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n[{\"type\":",
+            Duration::from_secs(30),
+        )
+    });
+    let (answer, took) = headers.join().unwrap();
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+    assert!(
+        took >= Duration::from_secs(9) && took < Duration::from_secs(15),
+        "half-sent headers dropped after {took:?}"
+    );
+    let (answer, took) = body.join().unwrap();
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
+        "{answer}"
+    );
+    assert!(
+        took < Duration::from_secs(15),
+        "stalled body ended after {took:?}"
+    );
+
+    // A client stalls mid-request as SIGTERM arrives: the server still stops in time.
+    let stalled = std::thread::spawn(move || {
+        stall(
+            port,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\n",
+            Duration::from_mins(1),
+        )
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let start = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(13),
+            "closer did not stop within its grace period"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    stalled.join().unwrap();
+}
+
+/// `closer backup` copies a live database while `closer serve` keeps capturing: the copy is
+/// whole (`integrity_check`, no dangling keys), holds what was committed when it was taken,
+/// and closer runs on it as it is.
+#[test]
+fn backups_are_consistent_under_write_load() {
+    let db = temp_db();
+    let url = db.url();
+    assert!(closer(&url, &["migrate"]).status.success());
+    let token = closer(&url, &["token", "create", "--role", "member"]);
+    assert!(token.status.success(), "{}", text(&token.stderr));
+    let token = text(&token.stdout).trim().to_owned();
+    let (mut child, port) = serve_healthy(&url);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut created = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let body = format!(
+                    r#"{{"email":"load{created}@example.com","name":"Load {created}","properties":{{"notes":"{}"}}}}"#,
+                    "x".repeat(2_000)
+                );
+                let answer = http(
+                    port,
+                    &format!(
+                        "POST /api/v1/contacts HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    ),
+                );
+                assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+                created += 1;
+            }
+            created
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let dir = std::env::temp_dir().join(format!("closer-backup-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("copy.db");
+    let out = closer(&url, &["backup", copy.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("backed up"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A second backup to the same file is refused: nothing is overwritten.
+    let again = closer(&url, &["backup", copy.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("already exists"),
+        "{}",
+        text(&again.stderr)
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let created = writer.join().unwrap();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    child.wait().unwrap();
+
+    let conn = rusqlite::Connection::open(&copy).unwrap();
+    let check: String = conn
+        .query_row("pragma integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let dangling: i64 = conn
+        .query_row("select count(*) from pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(dangling, 0);
+    let copied: i64 = conn
+        .query_row(
+            "select count(*) from contacts where name like 'Load %'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        copied > 0 && copied < i64::from(created),
+        "the copy holds {copied} of {created} contacts: those committed before it was taken"
+    );
+    drop(conn);
+    let copy_url = format!("sqlite://{}", copy.display());
+    let out = closer(&copy_url, &["report", "funnel", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // On PostgreSQL the command says what to use instead.
+    let out = closer("postgres://postgres@127.0.0.1/test", &["backup", "x.dump"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("pg_dump"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -116,3 +116,37 @@ fn migrations_match_across_engines() {
         names(closer_store_postgres::MIGRATIONS)
     );
 }
+
+/// closer.js, pages, assets and JSON travel compressed when the client accepts it (brotli
+/// preferred), and plain when it does not. Engine-independent: SQLite only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_compressed_when_accepted() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite)
+        .await
+        .unwrap();
+    let get = |path: &str, accept: &str| {
+        app.client
+            .get(app.url(path))
+            .header("accept-encoding", accept)
+            .header("authorization", format!("Bearer {}", app.token))
+            .send()
+    };
+    let plain = get("/js/closer.js", "identity").await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_len = plain.bytes().await.unwrap().len();
+    for (accept, encoding, most) in [("br", "br", 1_600), ("gzip", "gzip", 1_700)] {
+        let res = get("/js/closer.js", accept).await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-encoding"], encoding);
+        let len = res.bytes().await.unwrap().len();
+        assert!(
+            len <= most && len < plain_len,
+            "closer.js as {encoding}: {len} bytes of {plain_len}"
+        );
+    }
+    for path in ["/login", "/api/openapi.json", "/api/v1/pipelines"] {
+        let res = get(path, "gzip, deflate, br").await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["content-encoding"], "br", "{path}");
+    }
+}

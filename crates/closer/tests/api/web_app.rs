@@ -65,6 +65,7 @@ impl<'a> Session<'a> {
                 self.cookies.insert(k.to_owned(), val.to_owned());
             }
         }
+        security_headers(res.headers(), false);
         let status = res.status();
         let location = res
             .headers()
@@ -128,6 +129,33 @@ impl<'a> Session<'a> {
         )
         .await
     }
+}
+
+/// Every answer of the web app: no inline or foreign script, no framing, no sniffing, no
+/// address leaked to other sites; HSTS exactly when closer is served over HTTPS.
+pub fn security_headers(h: &reqwest::header::HeaderMap, https: bool) {
+    let value = |name: &str| h.get(name).map(|v| v.to_str().unwrap().to_owned());
+    let csp = value("content-security-policy").expect("a Content-Security-Policy");
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    assert_eq!(value("x-frame-options").as_deref(), Some("DENY"));
+    assert_eq!(value("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(value("referrer-policy").as_deref(), Some("same-origin"));
+    assert_eq!(
+        value("strict-transport-security").is_some(),
+        https,
+        "HSTS only over HTTPS"
+    );
 }
 
 /// The value of the first hidden input named `name` on a page.
@@ -230,6 +258,34 @@ async fn signing_in_and_out(app: TestApp) {
     let mut t = Session::new(&app);
     let login = t.get("/login?next=//evil.example").await;
     assert!(login.body.contains("name=\"next\" value=\"/\""));
+    // Browsers drop tabs and newlines from a location: `/\t/evil.example` is another host.
+    for next in [
+        "/%09/evil.example",
+        "/%0A/x",
+        "/%0D/x",
+        "/%0B/x",
+        "/%0C/x",
+        "/%5C/evil",
+    ] {
+        let login = t.get(&format!("/login?next={next}")).await;
+        assert_eq!(login.status, StatusCode::OK, "{next}");
+        assert!(
+            login.body.contains("name=\"next\" value=\"/\""),
+            "{next}: {}",
+            login.body
+        );
+    }
+    // Signed in, the same addresses send the user home, not to a broken header.
+    let mut u = Session::new(&app);
+    assert_eq!(
+        u.sign_in("owner@acme.example", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    for next in ["/%09/evil.example", "/%0A/x", "/%0D/x"] {
+        let p = u.get(&format!("/login?next={next}")).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(p.location.as_deref(), Some("/"), "{next}");
+    }
     // A broken address is still the sign-in form.
     let login = t.get("/login?next=%ff%fe&x").await;
     assert_eq!(login.status, StatusCode::OK);
@@ -249,10 +305,18 @@ async fn repeated_failures_lock_the_account(app: TestApp) {
     let p = s.sign_in("rita@acme.example", PASSWORD).await;
     assert_eq!(
         p.status,
-        StatusCode::FORBIDDEN,
+        StatusCode::UNAUTHORIZED,
         "locked even with the right password"
     );
-    assert!(p.body.contains("locked for 15 more minutes"), "{}", p.body);
+    // A locked account answers as an unknown email does: nothing tells it exists.
+    let unknown = s.sign_in("nobody@acme.example", PASSWORD).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    let sentence = |body: &str| {
+        let at = body.find("The email or password").unwrap();
+        body[at..at + body[at..].find('<').unwrap()].to_owned()
+    };
+    assert_eq!(sentence(&p.body), sentence(&unknown.body));
+    assert!(p.body.contains("locked for 15 minutes"), "{}", p.body);
     // The operator lifts the lock by setting a new password.
     app.app
         .set_password("default", "rita@acme.example", PASSWORD)
@@ -262,6 +326,35 @@ async fn repeated_failures_lock_the_account(app: TestApp) {
         s.sign_in("rita@acme.example", PASSWORD).await.status,
         StatusCode::SEE_OTHER
     );
+
+    // Guesses sent at once: the attempt is counted before the password is checked, so only
+    // `LOCK_AFTER` of them are checked and the rest wait out the lock unchecked. (Counted
+    // after the check, all 29 were checked: the count would be 29 mod 5 = 4.)
+    let email = closer_domain::Email::parse("rita@acme.example").unwrap();
+    let guesses = (0..29).map(|i| {
+        let app = app.app.clone();
+        async move {
+            app.sign_in(None, "rita@acme.example", &format!("guess {i}"))
+                .await
+        }
+    });
+    for r in futures::future::join_all(guesses).await {
+        assert!(
+            matches!(r, Err(closer_app::AppError::Unauthorized)),
+            "{:?}",
+            r.err()
+        );
+    }
+    let stored = app.app.store().credentials(&email).await.unwrap();
+    assert_eq!(
+        stored[0].failed_sign_ins, 0,
+        "exactly one lock's worth was checked"
+    );
+    assert!(stored[0].locked_until.is_some());
+    assert!(matches!(
+        app.app.sign_in(None, "rita@acme.example", PASSWORD).await,
+        Err(closer_app::AppError::Unauthorized)
+    ));
 }
 
 async fn one_address_cannot_guess_on(app: TestApp) {
@@ -1422,4 +1515,24 @@ async fn two_reps_race_for_one_lead(app: TestApp) {
         Some(1),
         "one follow-up task: {tasks}"
     );
+}
+
+/// Served at an `https://` address, every answer tells browsers to use nothing else. The
+/// headers do not depend on the engine: SQLite only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_pages_ask_for_https_only() {
+    let app = spawn_app_with(Backend::Sqlite, |c| {
+        c.public_url = Some("https://closer.acme.example".into());
+    })
+    .await
+    .unwrap();
+    for path in ["/login", "/", "/api/v1/contacts", "/nowhere"] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        security_headers(res.headers(), true);
+        assert_eq!(
+            res.headers()["strict-transport-security"],
+            "max-age=31536000",
+            "{path}"
+        );
+    }
 }

@@ -73,11 +73,9 @@ fn wants_html(headers: &HeaderMap) -> bool {
     ))]
 async fn submit(State(state): State<AppState>, Path(key): Path<String>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let ip = crate::client::client_ip(
-        &parts.headers,
-        crate::client::peer(&parts),
-        &state.trusted_proxies,
-    );
+    let ip = state
+        .proxies
+        .client_ip(&parts.headers, crate::client::peer(&parts));
     let user_agent = crate::client::user_agent(&parts.headers).to_owned();
     let req = Request::from_parts(parts, body);
     if !state.limiter.check(ip) {
