@@ -120,6 +120,8 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(address = %server.local_addr(), engine, "closer is ready at http://{}", server.local_addr());
     // The dashboards and report pages people open, computed while nobody waits for them.
     server.spawn_report_warming();
+    // Scoring jobs live in memory: those a crash lost are found and run again.
+    server.spawn_stale_rescore();
     server
         .run_until(shutdown_signal())
         .await

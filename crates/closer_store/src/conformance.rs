@@ -72,6 +72,7 @@ macro_rules! conformance_tests {
             list_sorts_by_updated, sites_round_trip, hits_become_sessions_and_aggregates,
             a_visitor_becomes_a_contact_with_their_history, daily_salts_are_shared_and_rotated,
             a_late_hit_moves_the_session_start, rules_and_scores_round_trip,
+            stale_scores_are_those_missing_events,
             tracked_hits_of_contacts_are_reported_and_timelines_read_in_bulk,
             rule_moves_apply_only_from_the_expected_stage,
             pipelines_default_once_and_edits_keep_deals,

@@ -95,6 +95,19 @@ pub trait QualificationStore {
         limit: u32,
     ) -> Result<Vec<ContactId>, StoreError>;
 
+    /// Contacts whose stored score may miss some of their timeline, in id order after
+    /// `after`, at most `limit`: those with no score record, and those with an event or
+    /// tracked event that happened after their record was saved (and by `now`: a clock ahead
+    /// of ours does not make a contact stale for ever). A score is saved after the events it
+    /// took in, so this is what a crash between storing an event and scoring it leaves.
+    async fn stale_scores(
+        &self,
+        workspace: WorkspaceId,
+        after: Option<ContactId>,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ContactId>, StoreError>;
+
     /// The score records of these contacts (those that have one), in no particular order.
     async fn scores(
         &self,

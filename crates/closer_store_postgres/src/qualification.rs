@@ -88,6 +88,32 @@ impl QualificationStore for PostgresStore {
         row.as_ref().map(record).transpose()
     }
 
+    async fn stale_scores(
+        &self,
+        ws: WorkspaceId,
+        after: Option<ContactId>,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ContactId>, StoreError> {
+        let rows: Vec<(Uuid,)> = sqlx::query_as(
+            "select c.id from contacts c left join contact_scores s on s.contact_id = c.id \
+             where c.workspace_id = $1 and c.id > $2 and (s.contact_id is null \
+               or exists (select 1 from events e where e.contact_id = c.id \
+                          and e.occurred_at > s.updated_at and e.occurred_at <= $3) \
+               or exists (select 1 from contact_traffic t where t.contact_id = c.id \
+                          and t.occurred_at > s.updated_at and t.occurred_at <= $3)) \
+             order by c.id limit $4",
+        )
+        .bind(ws.0)
+        .bind(after.map_or(Uuid::nil(), |c| c.0))
+        .bind(now.get())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(|(id,)| ContactId(id)).collect())
+    }
+
     async fn stored_hot(
         &self,
         ws: WorkspaceId,

@@ -169,6 +169,34 @@ impl QualificationStore for SqliteStore {
         row.as_ref().map(record).transpose()
     }
 
+    async fn stale_scores(
+        &self,
+        ws: WorkspaceId,
+        after: Option<ContactId>,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ContactId>, StoreError> {
+        // Along the primary key, as `scoring_page` reads (`+workspace_id` keeps the planner
+        // off the workspace indexes); each contact costs two index probes.
+        let rows: Vec<(uuid::Uuid,)> = sqlx::query_as(
+            "select c.id from contacts c left join contact_scores s on s.contact_id = c.id \
+             where c.id > ?2 and +c.workspace_id = ?1 and (s.contact_id is null \
+               or exists (select 1 from events e where e.contact_id = c.id \
+                          and e.occurred_at > s.updated_at and e.occurred_at <= ?3) \
+               or exists (select 1 from contact_traffic t where t.contact_id = c.id \
+                          and t.occurred_at > s.updated_at and t.occurred_at <= ?3)) \
+             order by c.id limit ?4",
+        )
+        .bind(ws.0)
+        .bind(after.map_or(uuid::Uuid::nil(), |c| c.0))
+        .bind(now.unix_micros())
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(|(id,)| ContactId(id)).collect())
+    }
+
     async fn stored_hot(
         &self,
         ws: WorkspaceId,

@@ -237,6 +237,12 @@ impl Application {
         })
     }
 
+    /// Rescores, in the background, the contacts whose scoring the last stop interrupted
+    /// (`App::rescore_stale`). `closer serve` starts it.
+    pub fn spawn_stale_rescore(&self) -> tokio::task::JoinHandle<()> {
+        self.app.spawn_stale_rescore()
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }

@@ -751,3 +751,89 @@ fn backups_are_consistent_under_write_load() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Contacts of `url`'s database that have no score record.
+fn unscored(url: &str) -> (i64, i64) {
+    let conn = rusqlite::Connection::open(url.trim_start_matches("sqlite://")).unwrap();
+    conn.query_row(
+        "select count(*), sum(s.contact_id is null) from contacts c \
+         left join contact_scores s on s.contact_id = c.id",
+        [],
+        |r| Ok((r.get(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0))),
+    )
+    .unwrap()
+}
+
+/// A lead captured just before `kill -9` is stored, but its scoring job lived in memory: the
+/// next start finds every such contact and scores it.
+#[test]
+fn leads_whose_scoring_a_crash_interrupted_are_scored_at_the_next_start() {
+    let db = temp_db();
+    let url = db.url();
+    let form = closer(&url, &["form", "create", "--name", "Crash"]);
+    assert!(form.status.success(), "{}", text(&form.stderr));
+    let out = text(&form.stdout);
+    let key = out
+        .lines()
+        .find_map(|l| l.strip_prefix("key:"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    // Captures as fast as they come, then SIGKILL at once; until a kill lands while some
+    // scoring is still queued (the test proves nothing otherwise), again.
+    let mut interrupted = false;
+    for round in 0..5 {
+        let (mut child, port) = serve_healthy(&url);
+        let posts: Vec<_> = (0..4)
+            .map(|t| {
+                let key = key.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let body = format!("email=crash{round}-{t}-{i}%40example.com&name=Crash");
+                        let answer = http(
+                            port,
+                            &format!(
+                                "POST /f/{key} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                                body.len()
+                            ),
+                        );
+                        assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+                    }
+                })
+            })
+            .collect();
+        for p in posts {
+            p.join().unwrap();
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let (contacts, waiting) = unscored(&url);
+        assert_eq!(
+            contacts,
+            200 * (round + 1),
+            "every answered capture is stored"
+        );
+        if waiting > 0 {
+            interrupted = true;
+            break;
+        }
+    }
+    assert!(interrupted, "no kill landed while scoring was queued");
+
+    let (mut child, _port) = serve_healthy(&url);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (contacts, waiting) = unscored(&url);
+        if waiting == 0 {
+            assert!(contacts > 0);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{waiting} of {contacts} contacts still unscored after the restart"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

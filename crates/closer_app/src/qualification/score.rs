@@ -314,7 +314,11 @@ impl App {
     /// check) and the rules' stage moves applied in another. Contacts scored for the first time
     /// or asked to rescan are replayed from their timelines, read together; a contact whose
     /// save lost a race goes through `score_contact` on its own.
-    async fn score_batch(&self, ws: WorkspaceId, pending: Vec<Pending>) -> Result<(), AppError> {
+    pub(super) async fn score_batch(
+        &self,
+        ws: WorkspaceId,
+        pending: Vec<Pending>,
+    ) -> Result<(), AppError> {
         let rules = self.workspace_rules(ws).await?;
         let ids: Vec<ContactId> = pending.iter().map(|p| p.contact).collect();
         let contacts: HashMap<ContactId, Contact> = self
@@ -422,10 +426,10 @@ impl App {
 }
 
 /// A contact waiting to be scored, its jobs merged.
-struct Pending {
-    contact: ContactId,
-    signals: Vec<Signal>,
-    rescan: bool,
+pub(super) struct Pending {
+    pub contact: ContactId,
+    pub signals: Vec<Signal>,
+    pub rescan: bool,
 }
 
 /// For the ingest writer: jobs for the stored hits that belong to contacts.

@@ -505,3 +505,72 @@ pub async fn a_hit_racing_its_visitor_link_still_reaches_the_contact(store: Arc<
         );
     }
 }
+
+/// What a start-up sweep rescores: contacts with no score, or with an event after their
+/// score was saved — not those up to date, not another workspace's, not for an event dated
+/// after `now`; in id order, page by page.
+pub async fn stale_scores_are_those_missing_events(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "stale").await;
+    let other = workspace(&*store, "stale-other").await;
+    let now = Timestamp::now();
+    let hour = std::time::Duration::from_hours(1);
+    let new = |mail: &'static str, ws| {
+        let store = store.clone();
+        async move {
+            store
+                .upsert_contact(ws, upsert(draft(mail)))
+                .await
+                .unwrap()
+                .contact
+                .id
+        }
+    };
+    let unscored = new("unscored@example.com", ws).await;
+    let fresh = new("fresh@example.com", ws).await;
+    store
+        .save_score(ws, &record(fresh, 1, 10.0), None)
+        .await
+        .unwrap();
+    let behind = new("behind@example.com", ws).await;
+    let old = ScoreRecord {
+        updated_at: Timestamp::new(now.get() - hour),
+        ..record(behind, 1, 10.0)
+    };
+    store.save_score(ws, &old, None).await.unwrap();
+    let ahead = {
+        let mut req = upsert(draft("ahead@example.com"));
+        let mut event = form_event();
+        event.occurred_at = Timestamp::new(now.get() + 24 * hour);
+        req.event = Some(event);
+        store.upsert_contact(ws, req).await.unwrap().contact.id
+    };
+    store
+        .save_score(ws, &record(ahead, 1, 10.0), None)
+        .await
+        .unwrap();
+    new("elsewhere@example.com", other).await;
+
+    let at = Timestamp::now();
+    let mut expected = vec![unscored, behind];
+    expected.sort_by_key(|c| c.0);
+    assert_eq!(
+        store.stale_scores(ws, None, at, 10).await.unwrap(),
+        expected
+    );
+    let first = store.stale_scores(ws, None, at, 1).await.unwrap();
+    assert_eq!(first, expected[..1]);
+    assert_eq!(
+        store
+            .stale_scores(ws, Some(first[0]), at, 10)
+            .await
+            .unwrap(),
+        expected[1..]
+    );
+    // Once its time has come, the event dated ahead makes its contact stale too.
+    let later = Timestamp::new(now.get() + 48 * hour);
+    let stale = store.stale_scores(ws, None, later, 10).await.unwrap();
+    assert!(
+        stale.contains(&ahead) && !stale.contains(&fresh),
+        "{stale:?}"
+    );
+}
