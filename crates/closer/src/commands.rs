@@ -335,7 +335,15 @@ async fn demo_login(app: &App) -> anyhow::Result<(String, String)> {
         app.fill_demo(ws.id, 2_000, 1, closer_domain::Timestamp::now(), |_, _| {})
             .await?;
     }
-    match app.add_user_to(ws.id, OWNER, "Demo Owner", "admin").await {
+    match app
+        .add_user_to(
+            &closer_app::Principal::operator(ws.id),
+            OWNER,
+            "Demo Owner",
+            "admin",
+        )
+        .await
+    {
         Ok(_) | Err(AppError::Conflict(_)) => {}
         Err(e) => return Err(e.into()),
     }

@@ -205,8 +205,7 @@ pub async fn orders(app: &App, ws: WorkspaceId, path: &std::path::Path) -> anyho
             .contact;
         customers.insert(contact.id);
         app.place_order(
-            ws,
-            ACTOR,
+            &closer_app::Principal::operator(ws),
             OrderRequest {
                 contact_id: contact.id,
                 currency: order.currency,

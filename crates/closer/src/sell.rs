@@ -13,9 +13,6 @@ use time::macros::format_description;
 
 use crate::cli::{DealCommand, Format, PipelineCommand, TaskCommand};
 
-/// How CLI moves are signed in stage history.
-const ACTOR: &str = "cli";
-
 fn uuid(what: &str, raw: &str) -> anyhow::Result<uuid::Uuid> {
     raw.trim()
         .parse()
@@ -44,7 +41,9 @@ fn line(raw: &str) -> anyhow::Result<LineInput> {
 
 async fn move_to(app: &App, ws: WorkspaceId, id: &str, req: MoveRequest) -> anyhow::Result<()> {
     let id = DealId(uuid("deal", id)?);
-    let moved = app.move_deal(ws, id, ACTOR, req).await?;
+    let moved = app
+        .move_deal(&closer_app::Principal::operator(ws), id, req)
+        .await?;
     outln!("{}", summary(app, ws, &moved).await?);
     Ok(())
 }
@@ -107,7 +106,9 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
                 company: None,
                 source: None,
             };
-            let created = app.create_deal(ws, ACTOR, req).await?;
+            let created = app
+                .create_deal(&closer_app::Principal::operator(ws), req)
+                .await?;
             outln!("{}", summary(&app, ws, &created).await?);
         }
         DealCommand::Move {
@@ -190,7 +191,9 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
                 limit,
                 ..DealQuery::default()
             };
-            let deals = app.list_deals(ws, query).await?;
+            let deals = app
+                .list_deals(&closer_app::Principal::operator(ws), query)
+                .await?;
             list(&app, ws, &deals, format).await?;
         }
     }
@@ -198,9 +201,13 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
 }
 
 async fn show(app: &App, ws: WorkspaceId, id: DealId, format: Format) -> anyhow::Result<()> {
-    let d = app.deal(ws, id).await?;
-    let history = app.deal_history(ws, id).await?;
-    let order = app.deal_order(ws, id).await?;
+    let d = app.deal(&closer_app::Principal::operator(ws), id).await?;
+    let history = app
+        .deal_history(&closer_app::Principal::operator(ws), id)
+        .await?;
+    let order = app
+        .deal_order(&closer_app::Principal::operator(ws), id)
+        .await?;
     if format == Format::Json {
         let value = json!({
             "deal": d,
@@ -335,7 +342,9 @@ pub async fn task(app: App, cmd: TaskCommand) -> anyhow::Result<()> {
                 limit,
                 ..closer_store::TaskQuery::default()
             };
-            let tasks = app.list_tasks(ws, query).await?;
+            let tasks = app
+                .list_tasks(&closer_app::Principal::operator(ws), query)
+                .await?;
             if tasks.is_empty() {
                 outln!("no {}tasks", if overdue { "overdue " } else { "open " });
                 return Ok(());

@@ -4,7 +4,8 @@
 //! SHA-256 is stored: a fast hash is right for a high-entropy secret (no dictionary to guess
 //! from), and it keeps per-request authentication to one indexed lookup.
 
-use closer_domain::{Region, Role, Slug, Timestamp, TokenId, UserId, WorkspaceId};
+use closer_domain::access::{Action, Reach, allows, reach};
+use closer_domain::{Region, Role, Slug, Timestamp, TokenId, UserId, UserRole, WorkspaceId};
 use closer_store::{TokenRecord, User, Workspace};
 use sha2::{Digest, Sha256};
 
@@ -12,11 +13,12 @@ use crate::{App, AppError, hex};
 
 const TOKEN_PREFIX: &str = "clsr_";
 
-/// Who a request acts as: a token's or a signed-in user's workspace and role.
+/// Who a request acts as: a workspace, a role from the one role table
+/// (`closer_domain::access`), and whose credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Principal {
     pub workspace_id: WorkspaceId,
-    pub role: Role,
+    pub role: UserRole,
     pub by: Actor,
 }
 
@@ -27,14 +29,61 @@ pub enum Actor {
     Token(TokenId),
     /// A user signed in to the web app.
     User(UserId),
+    /// The `closer` command on the server's host.
+    Operator,
 }
 
 impl Principal {
-    pub fn require_admin(&self) -> Result<(), AppError> {
-        match self.role {
-            Role::Admin => Ok(()),
-            Role::Member => Err(AppError::Forbidden("this needs an admin token".into())),
+    /// The CLI acting on a workspace: an admin.
+    pub fn operator(workspace_id: WorkspaceId) -> Self {
+        Self {
+            workspace_id,
+            role: UserRole::Admin,
+            by: Actor::Operator,
         }
+    }
+
+    /// The signed-in user, if a user (not a token or the CLI) acts.
+    pub fn user(&self) -> Option<UserId> {
+        match self.by {
+            Actor::User(id) => Some(id),
+            Actor::Token(_) | Actor::Operator => None,
+        }
+    }
+
+    /// Whether the role table lets this principal do `action` on a record owned by `owner`.
+    pub fn may(&self, action: Action, owner: Option<UserId>) -> bool {
+        allows(self.role, self.user(), action, owner)
+    }
+
+    /// `may`, as the error a use case returns: `Forbidden` naming the action.
+    pub fn check(&self, action: Action, owner: Option<UserId>) -> Result<(), AppError> {
+        if self.may(action, owner) {
+            Ok(())
+        } else {
+            let who = match self.by {
+                Actor::Token(_) => "a member token".to_owned(),
+                Actor::User(_) | Actor::Operator => format!("a {}", self.role.as_str()),
+            };
+            Err(AppError::Forbidden(format!(
+                "{who} may not {}",
+                action.describe()
+            )))
+        }
+    }
+
+    /// `check` for a stored record: one the principal could see others of but not this one
+    /// (a rep and a colleague's deal) is not found, so its existence is not given away.
+    pub fn check_record(
+        &self,
+        read: Action,
+        action: Action,
+        owner: Option<UserId>,
+    ) -> Result<(), AppError> {
+        if reach(self.role, read) != Reach::Nobody && !self.may(read, owner) {
+            return Err(AppError::NotFound);
+        }
+        self.check(action, owner)
     }
 
     /// How this principal is named in stage history.
@@ -42,6 +91,7 @@ impl Principal {
         match self.by {
             Actor::Token(id) => format!("token:{id}"),
             Actor::User(id) => format!("user:{id}"),
+            Actor::Operator => "cli".to_owned(),
         }
     }
 }
@@ -50,6 +100,15 @@ impl Principal {
 pub struct NewToken {
     pub secret: String,
     pub record: TokenRecord,
+}
+
+/// The row of the role table an API token acts as: an admin token as an admin, a member token
+/// as a manager (every contact and deal, no settings).
+pub fn token_role(role: Role) -> UserRole {
+    match role {
+        Role::Admin => UserRole::Admin,
+        Role::Member => UserRole::Manager,
+    }
 }
 
 fn hash_secret(secret: &str) -> String {
@@ -183,7 +242,7 @@ impl App {
             .ok_or(AppError::Unauthorized)?;
         Ok(Principal {
             workspace_id: token.workspace_id,
-            role: token.role,
+            role: token_role(token.role),
             by: Actor::Token(token.id),
         })
     }
@@ -197,17 +256,21 @@ impl App {
         role: &str,
     ) -> Result<User, AppError> {
         let ws = self.workspace_by_slug(workspace).await?;
-        self.add_user_to(ws.id, email, name, role).await
+        self.add_user_to(&Principal::operator(ws.id), email, name, role)
+            .await
     }
 
-    /// Adds a user (sales rep, manager…) to a workspace by its id (the API's way in).
+    /// Adds a user (sales rep, manager…) to the principal's workspace (the API's and the
+    /// web app's way in).
     pub async fn add_user_to(
         &self,
-        ws: WorkspaceId,
+        principal: &Principal,
         email: &str,
         name: &str,
         role: &str,
     ) -> Result<User, AppError> {
+        principal.check(Action::Configure, None)?;
+        let ws = principal.workspace_id;
         let email = closer_domain::Email::parse(email)?;
         let name = closer_domain::text::clean("name", name)?
             .ok_or_else(|| AppError::invalid("name", "must not be empty"))?;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use closer_domain::access::Action;
 use closer_domain::{Email, Timestamp, UserRole};
 use closer_store::{Credentials, User, WebSession};
 use sha2::{Digest, Sha256};
@@ -113,28 +114,28 @@ pub struct WebUser {
 }
 
 impl WebUser {
-    /// Whether the user may open a contact with this owner: anyone's for managers, admins
-    /// and marketers; for a rep, their own and the unassigned ones (the queue's).
+    /// Whether the user may open a contact with this owner (the role table's
+    /// `ReadContacts`: a rep's own and the unassigned ones of the queue).
     pub fn may_see_contact(&self, owner: Option<closer_domain::UserId>) -> bool {
-        self.role.sees_everyone() || owner.is_none_or(|o| o == self.user.id)
+        self.principal().may(Action::ReadContacts, owner)
     }
 
-    /// Whether the user may work a deal or task with this owner or assignee: anyone's for
-    /// those who see everyone, a rep's own only.
+    /// Whether the user may work a deal or task with this owner or assignee (the role
+    /// table's `WorkDeals` and `WorkTasks`, which no role tells apart).
     pub fn may_work(&self, owner: Option<closer_domain::UserId>) -> bool {
-        self.role.sees_everyone() || owner == Some(self.user.id)
+        self.principal().may(Action::WorkDeals, owner)
     }
 
     /// Whether the user hands contacts out in bulk (managers and admins).
     pub fn may_assign(&self) -> bool {
-        self.role.sees_everyone() && self.role.sells()
+        self.principal().may(Action::AssignContacts, None)
     }
 
     /// What the user's requests act as in the use cases.
     pub fn principal(&self) -> Principal {
         Principal {
             workspace_id: self.user.workspace_id,
-            role: self.role.api_role(),
+            role: self.role,
             by: Actor::User(self.user.id),
         }
     }
@@ -382,11 +383,8 @@ mod tests {
         );
         let marketer = web_user(UserRole::Marketer);
         assert!(marketer.may_see_contact(someone) && !marketer.may_assign());
-        assert_eq!(manager.principal().role, closer_domain::Role::Member);
-        assert_eq!(
-            web_user(UserRole::Admin).principal().role,
-            closer_domain::Role::Admin
-        );
+        assert!(!marketer.may_work(Some(marketer.user.id)) && !marketer.may_work(someone));
+        assert_eq!(manager.principal().role, UserRole::Manager);
     }
 
     #[test]

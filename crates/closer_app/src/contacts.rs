@@ -1,8 +1,9 @@
 //! Contact use cases: upsert, read, edit, erase, list, history and timeline — always within the
-//! principal's workspace.
+//! principal's workspace, and as far as the role table lets the principal reach.
 
+use closer_domain::access::{Action, Reach, reach};
 use closer_domain::{Contact, ContactDraft, ContactId, ContactPatch, Event, Timestamp, UserId};
-use closer_store::{ContactQuery, Page, StageSpan, UpsertContact, Upserted};
+use closer_store::{ContactQuery, OwnerFilter, Page, StageSpan, UpsertContact, Upserted};
 
 use crate::qualification::ScoreJob;
 use crate::{App, AppError, Principal};
@@ -31,12 +32,26 @@ impl App {
         }
     }
 
+    /// The contact, if the principal may do `action` on it (one it may not even see is not
+    /// found).
+    pub(crate) async fn contact_for(
+        &self,
+        principal: &Principal,
+        action: Action,
+        id: ContactId,
+    ) -> Result<Contact, AppError> {
+        let contact = self.store().contact(principal.workspace_id, id).await?;
+        principal.check_record(Action::ReadContacts, action, contact.owner_id)?;
+        Ok(contact)
+    }
+
     pub async fn upsert_contact(
         &self,
         principal: &Principal,
         draft: ContactDraft,
         overwrite: bool,
     ) -> Result<Upserted, AppError> {
+        principal.check(Action::EditContacts, draft.owner_id)?;
         self.check_owner(principal, draft.owner_id).await?;
         let request = UpsertContact {
             draft,
@@ -66,7 +81,7 @@ impl App {
     }
 
     pub async fn contact(&self, principal: &Principal, id: ContactId) -> Result<Contact, AppError> {
-        Ok(self.store().contact(principal.workspace_id, id).await?)
+        self.contact_for(principal, Action::ReadContacts, id).await
     }
 
     pub async fn patch_contact(
@@ -75,6 +90,12 @@ impl App {
         id: ContactId,
         patch: &ContactPatch,
     ) -> Result<Contact, AppError> {
+        self.contact_for(principal, Action::EditContacts, id)
+            .await?;
+        if let Some(owner) = patch.owner_id {
+            // Handing a contact to someone else is an edit of theirs too.
+            principal.check(Action::EditContacts, owner)?;
+        }
         self.check_owner(principal, patch.owner_id.flatten())
             .await?;
         let contact = self
@@ -99,6 +120,7 @@ impl App {
         ids: &[ContactId],
         owner: Option<closer_domain::UserId>,
     ) -> Result<(), AppError> {
+        principal.check(Action::AssignContacts, owner)?;
         if ids.len() > MAX_BULK {
             return Err(AppError::invalid(
                 "id",
@@ -131,6 +153,7 @@ impl App {
         principal: &Principal,
         id: ContactId,
     ) -> Result<(), AppError> {
+        principal.check(Action::EraseContacts, None)?;
         self.store()
             .erase_contact(principal.workspace_id, id, Timestamp::now())
             .await?;
@@ -138,11 +161,26 @@ impl App {
         Ok(())
     }
 
+    /// The page of contacts the query names, narrowed to what the principal may see: a rep
+    /// lists their own contacts, or the unassigned ones when asking for those.
     pub async fn list_contacts(
         &self,
         principal: &Principal,
         query: &ContactQuery,
     ) -> Result<Page<Contact>, AppError> {
+        principal.check(Action::ReadContacts, principal.user())?;
+        let mut narrowed;
+        let query = match (
+            reach(principal.role, Action::ReadContacts),
+            principal.user(),
+        ) {
+            (Reach::Own, Some(me)) if query.owner != Some(OwnerFilter::Unassigned) => {
+                narrowed = query.clone();
+                narrowed.owner = Some(OwnerFilter::User(me));
+                &narrowed
+            }
+            _ => query,
+        };
         if !(1..=MAX_PAGE).contains(&query.limit) {
             return Err(AppError::invalid(
                 "limit",
@@ -168,6 +206,8 @@ impl App {
         principal: &Principal,
         id: ContactId,
     ) -> Result<Vec<StageSpan>, AppError> {
+        self.contact_for(principal, Action::ReadContacts, id)
+            .await?;
         Ok(self
             .store()
             .stage_history(principal.workspace_id, id)
@@ -187,6 +227,8 @@ impl App {
                 format!("must be between 1 and {MAX_PAGE}"),
             ));
         }
+        self.contact_for(principal, Action::ReadContacts, id)
+            .await?;
         let mut events = self
             .store()
             .contact_events(principal.workspace_id, id, limit, before)

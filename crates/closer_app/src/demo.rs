@@ -411,7 +411,10 @@ impl App {
             ("ben.rep@demo.example", "Ben Demo"),
             ("chloe.rep@demo.example", "Chloé Demo"),
         ] {
-            match self.add_user_to(ws, email, name, "rep").await {
+            match self
+                .add_user_to(&crate::Principal::operator(ws), email, name, "rep")
+                .await
+            {
                 Ok(u) => ids.push(u.id),
                 Err(AppError::Conflict(_)) => {}
                 Err(e) => return Err(e),

@@ -79,7 +79,7 @@ impl App {
         name: &str,
         redirect: Option<&str>,
     ) -> Result<Form, AppError> {
-        principal.require_admin()?;
+        principal.check(closer_domain::access::Action::Configure, None)?;
         self.create_form_in(principal.workspace_id, name, redirect)
             .await
     }

@@ -4,6 +4,7 @@
 //! Every type that crosses a crate boundary is built through a `parse`/`new` constructor, so
 //! code past the edge never holds an unchecked email, phone, slug or stage.
 
+pub mod access;
 pub mod contact;
 pub mod csv_cell;
 pub mod demo;

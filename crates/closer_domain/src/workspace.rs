@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
+use crate::access::{Action, Reach, reach};
 
 /// A workspace's URL-safe name: 2–40 of `a-z 0-9 -`, starting with a letter or digit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -131,28 +132,17 @@ impl UserRole {
 
     /// Whether every deal and contact shows, not only the user's own and unassigned ones.
     pub fn sees_everyone(self) -> bool {
-        matches!(
-            self,
-            UserRole::Admin | UserRole::Manager | UserRole::Marketer
-        )
+        reach(self, Action::ReadContacts) == Reach::Everyone
     }
 
     /// Whether the user works leads and deals (logs calls, moves deals, takes leads).
     pub fn sells(self) -> bool {
-        !matches!(self, UserRole::Marketer)
+        reach(self, Action::ReadPipeline) != Reach::Nobody
     }
 
     /// Whether the user changes settings: sites, forms, rules, pipelines, users, tokens.
     pub fn configures(self) -> bool {
-        matches!(self, UserRole::Admin)
-    }
-
-    /// The API role the user's requests carry.
-    pub fn api_role(self) -> Role {
-        match self {
-            UserRole::Admin => Role::Admin,
-            _ => Role::Member,
-        }
+        reach(self, Action::Configure) == Reach::Everyone
     }
 }
 

@@ -16,6 +16,7 @@ mod meta;
 mod pipeline;
 mod qualification;
 mod reports;
+mod roles;
 mod stitching;
 mod tracking;
 mod tracking_input;

@@ -2,6 +2,7 @@
 //! workspace and the contact), edited, moved (the domain's `plan_move` decides), listed, and
 //! shown on the board.
 
+use closer_domain::access::{Action, Reach, reach};
 use closer_domain::pipeline::{
     Amount, Currency, Deal, DealId, DealPatch, DealRefusal, DealStatus, LineInput, Order, OrderId,
     OrderLine, OrderSource, Pipeline, PipelineId, PipelineStage, PipelineStageId, StageKind,
@@ -12,7 +13,7 @@ use closer_store::{BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, Stor
 use time::Date;
 
 use crate::qualification::ScoreJob;
-use crate::{App, AppError};
+use crate::{App, AppError, Principal};
 
 /// Largest page of deals a list returns, and most cards per board column.
 pub const MAX_DEALS: u32 = 500;
@@ -131,21 +132,27 @@ impl App {
         .await;
     }
 
+    /// Opens a deal on a contact the principal may work; a rep's deals are their own.
     pub async fn create_deal(
         &self,
-        ws: WorkspaceId,
-        actor: &str,
+        principal: &Principal,
         req: DealRequest,
     ) -> Result<Deal, AppError> {
-        let contact = match self.store().contact(ws, req.contact_id).await {
+        let ws = principal.workspace_id;
+        let actor = principal.actor();
+        let actor = actor.as_str();
+        let contact = match self
+            .contact_for(principal, Action::WorkContacts, req.contact_id)
+            .await
+        {
             Ok(c) => c,
-            Err(StoreError::NotFound) => {
+            Err(AppError::NotFound) => {
                 return Err(AppError::invalid(
                     "contact_id",
                     "is not a contact of this workspace",
                 ));
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         };
         let pipelines = self.pipelines(ws).await?;
         let pipeline = match req.pipeline {
@@ -179,7 +186,8 @@ impl App {
                 s
             }
         };
-        let owner = req.owner_id.or(contact.owner_id);
+        let owner = req.owner_id.or(contact.owner_id).or(principal.user());
+        principal.check(Action::WorkDeals, owner)?;
         self.user_of(ws, owner).await?;
         let source = match req.source {
             Some(s) => Some(s),
@@ -237,28 +245,52 @@ impl App {
         }))
     }
 
-    pub async fn deal(&self, ws: WorkspaceId, id: DealId) -> Result<Deal, AppError> {
-        Ok(self.store().deal(ws, id).await?)
+    /// The deal, if the principal may do `action` on it (one it may not even see is not
+    /// found).
+    async fn deal_for(
+        &self,
+        principal: &Principal,
+        action: Action,
+        id: DealId,
+    ) -> Result<Deal, AppError> {
+        let deal = self.store().deal(principal.workspace_id, id).await?;
+        principal.check_record(Action::ReadPipeline, action, deal.owner_id)?;
+        Ok(deal)
     }
 
+    pub async fn deal(&self, principal: &Principal, id: DealId) -> Result<Deal, AppError> {
+        self.deal_for(principal, Action::ReadPipeline, id).await
+    }
+
+    /// Deals the query names; a rep's are always their own.
     pub async fn list_deals(
         &self,
-        ws: WorkspaceId,
+        principal: &Principal,
         mut query: DealQuery,
     ) -> Result<Vec<Deal>, AppError> {
+        principal.check(Action::ReadPipeline, principal.user())?;
+        if reach(principal.role, Action::ReadPipeline) == Reach::Own {
+            query.owner = principal.user();
+        }
         query.limit = query.limit.clamp(1, MAX_DEALS);
-        Ok(self.store().list_deals(ws, &query).await?)
+        Ok(self
+            .store()
+            .list_deals(principal.workspace_id, &query)
+            .await?)
     }
 
     pub async fn patch_deal(
         &self,
-        ws: WorkspaceId,
+        principal: &Principal,
         id: DealId,
         patch: &DealPatch,
     ) -> Result<Deal, AppError> {
-        let deal = self.store().deal(ws, id).await?;
+        let ws = principal.workspace_id;
+        let deal = self.deal_for(principal, Action::WorkDeals, id).await?;
         patch.check(&deal).map_err(refusal)?;
         if let Some(owner) = patch.owner_id {
+            // Handing a deal to someone else is work on theirs too.
+            principal.check(Action::WorkDeals, owner)?;
             self.user_of(ws, owner).await?;
         }
         if patch.is_empty() {
@@ -274,12 +306,13 @@ impl App {
     /// makes the contact a customer; lost needs a reason from the catalogue.
     pub async fn move_deal(
         &self,
-        ws: WorkspaceId,
+        principal: &Principal,
         id: DealId,
-        actor: &str,
         req: MoveRequest,
     ) -> Result<Deal, AppError> {
-        let deal = self.store().deal(ws, id).await?;
+        let ws = principal.workspace_id;
+        let actor = principal.actor();
+        let deal = self.deal_for(principal, Action::WorkDeals, id).await?;
         let pipeline = self.pipeline(ws, deal.pipeline_id).await?;
         let stage = req.stage.find(&pipeline).ok_or_else(|| {
             AppError::invalid(
@@ -354,7 +387,7 @@ impl App {
             deal: id,
             plan,
             stage_name: stage.name.clone(),
-            actor: actor.to_owned(),
+            actor,
             order,
             amount,
         };
@@ -371,24 +404,34 @@ impl App {
 
     pub async fn deal_history(
         &self,
-        ws: WorkspaceId,
+        principal: &Principal,
         id: DealId,
     ) -> Result<Vec<DealSpan>, AppError> {
-        Ok(self.store().deal_history(ws, id).await?)
+        self.deal_for(principal, Action::ReadPipeline, id).await?;
+        Ok(self
+            .store()
+            .deal_history(principal.workspace_id, id)
+            .await?)
     }
 
-    pub async fn deal_order(&self, ws: WorkspaceId, id: DealId) -> Result<Option<Order>, AppError> {
-        self.store().deal(ws, id).await?;
-        Ok(self.store().deal_order(ws, id).await?)
+    pub async fn deal_order(
+        &self,
+        principal: &Principal,
+        id: DealId,
+    ) -> Result<Option<Order>, AppError> {
+        self.deal_for(principal, Action::ReadPipeline, id).await?;
+        Ok(self.store().deal_order(principal.workspace_id, id).await?)
     }
 
     /// A pipeline's open deals by stage, every stage listed (empty ones too), in board order.
     pub async fn board(
         &self,
-        ws: WorkspaceId,
+        principal: &Principal,
         pipeline: PipelineId,
         per_stage: u32,
     ) -> Result<(Pipeline, Vec<BoardColumn>), AppError> {
+        principal.check(Action::ReadPipeline, principal.user())?;
+        let ws = principal.workspace_id;
         let p = self.pipeline(ws, pipeline).await?;
         let mut found = self
             .store()

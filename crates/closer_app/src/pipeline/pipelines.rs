@@ -51,9 +51,11 @@ impl App {
 
     pub async fn create_pipeline(
         &self,
-        ws: WorkspaceId,
+        principal: &crate::Principal,
         input: &PipelineInput,
     ) -> Result<Pipeline, AppError> {
+        principal.check(closer_domain::access::Action::Configure, None)?;
+        let ws = principal.workspace_id;
         let mut draft = input.parse().map_err(AppError::Invalid)?;
         // A new pipeline's stages are new, whatever ids the input carried.
         for s in &mut draft.stages {
@@ -73,10 +75,12 @@ impl App {
     /// deals); those left out are deleted, unless they hold deals.
     pub async fn replace_pipeline(
         &self,
-        ws: WorkspaceId,
+        principal: &crate::Principal,
         id: PipelineId,
         input: &PipelineInput,
     ) -> Result<Pipeline, AppError> {
+        principal.check(closer_domain::access::Action::Configure, None)?;
+        let ws = principal.workspace_id;
         let draft = input.parse().map_err(AppError::Invalid)?;
         self.pipeline(ws, id).await?;
         self.store()
@@ -95,9 +99,11 @@ impl App {
     /// Replaces the catalogue. Deals lost for a reason no longer listed keep it.
     pub async fn put_loss_reasons(
         &self,
-        ws: WorkspaceId,
+        principal: &crate::Principal,
         input: &[LossReason],
     ) -> Result<Vec<LossReason>, AppError> {
+        principal.check(closer_domain::access::Action::Configure, None)?;
+        let ws = principal.workspace_id;
         let reasons = parse_loss_reasons(input).map_err(AppError::Invalid)?;
         self.pipelines(ws).await?;
         self.store().put_loss_reasons(ws, &reasons).await?;

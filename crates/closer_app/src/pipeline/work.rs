@@ -1,6 +1,7 @@
 //! Activities, tasks and direct orders: what a rep logs and schedules, what a customer buys
 //! again. Times in the future are refused for activities (they happened) and orders.
 
+use closer_domain::access::{Action, Reach, reach};
 use closer_domain::pipeline::{
     Activity, ActivityId, ActivityKind, Currency, DealId, LineInput, Order, OrderId, OrderSource,
     Task, TaskId, TaskKind, TaskStatus, parse_lines,
@@ -8,7 +9,7 @@ use closer_domain::pipeline::{
 use closer_domain::{ContactId, FieldError, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, TaskQuery};
 
-use crate::{App, AppError};
+use crate::{App, AppError, Principal};
 
 /// Largest page of activities, tasks or orders a list returns.
 pub const MAX_ITEMS: u32 = 500;
@@ -74,9 +75,17 @@ fn refs(e: StoreError, what: &str) -> AppError {
 impl App {
     pub async fn log_activity(
         &self,
-        ws: WorkspaceId,
+        principal: &Principal,
         req: ActivityRequest,
     ) -> Result<Activity, AppError> {
+        let ws = principal.workspace_id;
+        match self
+            .contact_for(principal, Action::WorkContacts, req.contact_id)
+            .await
+        {
+            Err(AppError::NotFound) => return Err(refs(StoreError::NotFound, "contact_id")),
+            other => other?,
+        };
         let now = Timestamp::now();
         let occurred_at = req.occurred_at.unwrap_or(now);
         not_future("occurred_at", occurred_at, now)?;
@@ -125,7 +134,14 @@ impl App {
             .await?)
     }
 
-    pub async fn create_task(&self, ws: WorkspaceId, req: TaskRequest) -> Result<Task, AppError> {
+    /// A rep's tasks are their own: one for someone else (or for nobody) is refused.
+    pub async fn create_task(
+        &self,
+        principal: &Principal,
+        req: TaskRequest,
+    ) -> Result<Task, AppError> {
+        let ws = principal.workspace_id;
+        principal.check(Action::WorkTasks, req.assignee_id)?;
         let task = Task {
             id: TaskId::new(),
             kind: TaskKind::FollowUp,
@@ -146,39 +162,73 @@ impl App {
         Ok(task)
     }
 
-    pub async fn task(&self, ws: WorkspaceId, id: TaskId) -> Result<Task, AppError> {
-        Ok(self.store().task(ws, id).await?)
+    /// The task, if the principal may do `action` on it (one it may not even see is not
+    /// found).
+    async fn task_for(
+        &self,
+        principal: &Principal,
+        action: Action,
+        id: TaskId,
+    ) -> Result<Task, AppError> {
+        let task = self.store().task(principal.workspace_id, id).await?;
+        principal.check_record(Action::ReadPipeline, action, task.assignee_id)?;
+        Ok(task)
     }
 
+    pub async fn task(&self, principal: &Principal, id: TaskId) -> Result<Task, AppError> {
+        self.task_for(principal, Action::ReadPipeline, id).await
+    }
+
+    /// Completes, reopens, reschedules or reassigns a task the principal may work; handing
+    /// it to someone else needs the right to work theirs too.
     pub async fn patch_task(
         &self,
-        ws: WorkspaceId,
+        principal: &Principal,
         id: TaskId,
         patch: &TaskPatch,
     ) -> Result<Task, AppError> {
-        self.store().task(ws, id).await?;
+        let ws = principal.workspace_id;
+        self.task_for(principal, Action::WorkTasks, id).await?;
+        if let Some(assignee) = patch.assignee_id {
+            principal.check(Action::WorkTasks, assignee)?;
+        }
         self.store()
             .patch_task(ws, id, patch, Timestamp::now())
             .await
             .map_err(|e| refs(e, "assignee_id"))
     }
 
+    /// Tasks the query names; a rep's are always their own.
     pub async fn list_tasks(
         &self,
-        ws: WorkspaceId,
+        principal: &Principal,
         mut query: TaskQuery,
     ) -> Result<Vec<Task>, AppError> {
+        principal.check(Action::ReadPipeline, principal.user())?;
+        if reach(principal.role, Action::ReadPipeline) == Reach::Own {
+            query.assignee = principal.user();
+        }
         query.limit = query.limit.clamp(1, MAX_ITEMS);
-        Ok(self.store().list_tasks(ws, &query).await?)
+        Ok(self
+            .store()
+            .list_tasks(principal.workspace_id, &query)
+            .await?)
     }
 
     /// An order placed directly (a repeat purchase, an import): the contact becomes a customer.
     pub async fn place_order(
         &self,
-        ws: WorkspaceId,
-        actor: &str,
+        principal: &Principal,
         req: OrderRequest,
     ) -> Result<Order, AppError> {
+        let ws = principal.workspace_id;
+        let actor = principal.actor();
+        let actor = actor.as_str();
+        match self.store().contact(ws, req.contact_id).await {
+            Ok(c) => principal.check(Action::WorkDeals, c.owner_id)?,
+            Err(StoreError::NotFound) => return Err(refs(StoreError::NotFound, "contact_id")),
+            Err(e) => return Err(e.into()),
+        }
         let now = Timestamp::now();
         let placed_at = req.placed_at.unwrap_or(now);
         not_future("placed_at", placed_at, now)?;
@@ -222,10 +272,12 @@ impl App {
 
     pub async fn orders(
         &self,
-        ws: WorkspaceId,
+        principal: &Principal,
         contact: Option<ContactId>,
         limit: u32,
     ) -> Result<Vec<Order>, AppError> {
+        let ws = principal.workspace_id;
+        principal.check(Action::ReadContacts, None)?;
         if let Some(c) = contact {
             self.store().contact(ws, c).await.map_err(|e| match e {
                 StoreError::NotFound => AppError::Invalid(vec![FieldError::new(

@@ -183,7 +183,7 @@ impl App {
         };
         let principal = Principal {
             workspace_id: ws,
-            role: closer_domain::Role::Admin,
+            role: closer_domain::UserRole::Admin,
             by: Actor::User(user.id),
         };
         let q = QueueQuery {
@@ -204,24 +204,31 @@ impl App {
     /// "I'm on it": the user takes an open lead or prospect — it becomes theirs, and a
     /// follow-up task due within the hour starts the clock. Taking a contact one already owns
     /// changes nothing (a double click makes one task). A rep may take only unassigned
-    /// contacts; a manager or admin may take anyone's. Of two people taking the same
-    /// unassigned lead at once, one gets it and the other is told it is taken.
+    /// contacts; whoever may assign contacts (a manager, an admin) may take anyone's. Of two
+    /// people taking the same unassigned lead at once, one gets it and the other is told it
+    /// is taken. Only a signed-in user takes leads: a token has nobody to give them to.
     pub async fn take_lead(
         &self,
         principal: &Principal,
-        user: &closer_store::User,
-        may_take_others: bool,
         contact: closer_domain::ContactId,
     ) -> Result<Contact, AppError> {
+        use closer_domain::access::Action;
         let ws = principal.workspace_id;
+        principal.check(Action::TakeLeads, None)?;
+        let Some(me) = principal.user() else {
+            return Err(AppError::Forbidden(
+                "leads are taken by a person signed in to the web app".into(),
+            ));
+        };
+        // Read as it is: a rep pressing on a lead someone just took hears that it is taken.
         let current = self.store().contact(ws, contact).await?;
-        if current.owner_id == Some(user.id) {
+        if current.owner_id == Some(me) {
             return Ok(current);
         }
-        let taken = if current.owner_id.is_some() && may_take_others {
+        let taken = if current.owner_id.is_some() && principal.may(Action::AssignContacts, None) {
             // A manager takes it over from whoever has it.
             let patch = closer_domain::ContactPatch {
-                owner_id: Some(Some(user.id)),
+                owner_id: Some(Some(me)),
                 ..closer_domain::ContactPatch::default()
             };
             self.patch_contact(principal, contact, &patch).await?
@@ -229,7 +236,7 @@ impl App {
             // One conditional write: of two people pressing at once, one gets the lead.
             match self
                 .store()
-                .claim_contact(ws, contact, user.id, Timestamp::now())
+                .claim_contact(ws, contact, me, Timestamp::now())
                 .await?
             {
                 closer_store::Claim::Taken => self.store().contact(ws, contact).await?,
@@ -247,13 +254,13 @@ impl App {
             .or_else(|| taken.emails.first().map(|e| e.as_str().to_owned()))
             .unwrap_or_else(|| "the new lead".into());
         self.create_task(
-            ws,
+            principal,
             crate::pipeline::TaskRequest {
                 title: format!("Call {name}"),
                 text: Some("Taken from the queue: call within the hour.".into()),
                 contact_id: Some(contact),
                 deal_id: None,
-                assignee_id: Some(user.id),
+                assignee_id: Some(me),
                 due_at: Timestamp::new(Timestamp::now().get() + TAKE_DUE),
             },
         )

@@ -89,7 +89,7 @@ impl App {
         principal: &Principal,
         source: &str,
     ) -> Result<Arc<Rules>, AppError> {
-        principal.require_admin()?;
+        principal.check(closer_domain::access::Action::Configure, None)?;
         self.apply_rules(principal.workspace_id, source).await
     }
 

@@ -69,7 +69,7 @@ impl App {
     }
 
     pub async fn create_site(&self, principal: &Principal, domain: &str) -> Result<Site, AppError> {
-        principal.require_admin()?;
+        principal.check(closer_domain::access::Action::Configure, None)?;
         self.add_site(principal.workspace_id, domain).await
     }
 

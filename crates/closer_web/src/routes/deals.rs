@@ -49,14 +49,14 @@ async fn detail(
     id: DealId,
 ) -> Result<DealDetail, ApiError> {
     let ws = principal.workspace_id;
-    let deal = state.app.deal(ws, id).await?;
+    let deal = state.app.deal(principal, id).await?;
     let pipeline = state.app.pipeline(ws, deal.pipeline_id).await?;
     let stage_name = pipeline
         .stage(deal.stage_id)
         .map(|s| s.name.clone())
         .unwrap_or_default();
-    let history = state.app.deal_history(ws, id).await?;
-    let order = state.app.deal_order(ws, id).await?;
+    let history = state.app.deal_history(principal, id).await?;
+    let order = state.app.deal_order(principal, id).await?;
     Ok(DealDetail {
         deal: deal.into(),
         stage: stage_name,
@@ -77,10 +77,7 @@ async fn create_deal(
     ApiJson(input): ApiJson<DealInput>,
 ) -> Result<Response, ApiError> {
     let req = input.parse().map_err(ApiError::invalid)?;
-    let deal = state
-        .app
-        .create_deal(principal.workspace_id, &principal.actor(), req)
-        .await?;
+    let deal = state.app.create_deal(&principal, req).await?;
     let body = detail(&state, &principal, deal.id).await?;
     Ok((
         StatusCode::CREATED,
@@ -120,10 +117,7 @@ async fn patch_deal(
 ) -> Result<Json<DealView>, ApiError> {
     let id = deal_id(&id)?;
     let patch = input.parse().map_err(ApiError::invalid)?;
-    let deal = state
-        .app
-        .patch_deal(principal.workspace_id, id, &patch)
-        .await?;
+    let deal = state.app.patch_deal(&principal, id, &patch).await?;
     Ok(Json(deal.into()))
 }
 
@@ -144,14 +138,12 @@ async fn move_deal(
 ) -> Result<Json<DealDetail>, ApiError> {
     let id = deal_id(&id)?;
     let req = input.parse().map_err(ApiError::invalid)?;
-    state
-        .app
-        .move_deal(principal.workspace_id, id, &principal.actor(), req)
-        .await?;
+    state.app.move_deal(&principal, id, req).await?;
     Ok(Json(detail(&state, &principal, id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DealParams {
     pipeline_id: Option<String>,
@@ -195,11 +187,12 @@ async fn list_deals(
         before: uuid_param("before", p.before.as_deref())?.map(DealId),
         limit: p.limit.unwrap_or(50),
     };
-    let deals = state.app.list_deals(principal.workspace_id, query).await?;
+    let deals = state.app.list_deals(&principal, query).await?;
     Ok(Json(deals.into_iter().map(DealView::from).collect()))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BoardParams {
     /// Cards per stage, 0–500 (default 50); counts and totals always cover every open deal.
@@ -222,9 +215,6 @@ async fn board(
     if per_stage > 500 {
         return Err(bad("per_stage", "must be from 0 to 500"));
     }
-    let (pipeline, columns) = state
-        .app
-        .board(principal.workspace_id, id, per_stage)
-        .await?;
+    let (pipeline, columns) = state.app.board(&principal, id, per_stage).await?;
     Ok(Json(BoardView::new(&pipeline, columns)))
 }

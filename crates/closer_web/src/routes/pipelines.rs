@@ -55,10 +55,9 @@ async fn create_pipeline(
     principal: Principal,
     ApiJson(input): ApiJson<PipelineInputDto>,
 ) -> Result<Response, ApiError> {
-    principal.require_admin()?;
     let p = state
         .app
-        .create_pipeline(principal.workspace_id, &input.into_domain())
+        .create_pipeline(&principal, &input.into_domain())
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -100,11 +99,10 @@ async fn replace_pipeline(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<PipelineInputDto>,
 ) -> Result<Json<PipelineView>, ApiError> {
-    principal.require_admin()?;
     let id = pipeline_id(&id)?;
     let p = state
         .app
-        .replace_pipeline(principal.workspace_id, id, &input.into_domain())
+        .replace_pipeline(&principal, id, &input.into_domain())
         .await?;
     Ok(Json(PipelineView::from(&p)))
 }
@@ -131,11 +129,7 @@ async fn put_loss_reasons(
     principal: Principal,
     ApiJson(input): ApiJson<LossReasonsDto>,
 ) -> Result<Json<LossReasonsDto>, ApiError> {
-    principal.require_admin()?;
     let input: Vec<LossReason> = input.reasons.into_iter().map(LossReason::from).collect();
-    let reasons = state
-        .app
-        .put_loss_reasons(principal.workspace_id, &input)
-        .await?;
+    let reasons = state.app.put_loss_reasons(&principal, &input).await?;
     Ok(Json(reasons.into()))
 }

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The query every report takes. `view` and `model` are read by the funnel and attribution
 /// and checked everywhere, so a typo is an error wherever it is made.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportParams {
     /// Start: a date (`2026-01-01`, midnight UTC) or an RFC 3339 time. Default: 90 days

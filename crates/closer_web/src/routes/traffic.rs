@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TrafficParams {
     /// Start: a date (`2026-11-01`, midnight UTC) or an RFC 3339 time. Default: 30 days ago.

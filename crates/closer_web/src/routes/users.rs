@@ -78,11 +78,10 @@ async fn add_user(
     principal: Principal,
     ApiJson(input): ApiJson<UserInput>,
 ) -> Result<Response, ApiError> {
-    principal.require_admin()?;
     let user = state
         .app
         .add_user_to(
-            principal.workspace_id,
+            &principal,
             &input.email,
             &input.name,
             input.role.as_deref().unwrap_or("rep"),

@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LimitParams {
     /// 1–500, default 100.
@@ -54,7 +55,7 @@ async fn log_activity(
     let contact = contact_id(&id)?;
     state.app.contact(&principal, contact).await?;
     let req = input.parse(contact).map_err(ApiError::invalid)?;
-    let a = state.app.log_activity(principal.workspace_id, req).await?;
+    let a = state.app.log_activity(&principal, req).await?;
     Ok((StatusCode::CREATED, Json(ActivityView::from(a))).into_response())
 }
 
@@ -90,7 +91,7 @@ async fn create_task(
     ApiJson(input): ApiJson<TaskInput>,
 ) -> Result<Response, ApiError> {
     let req = input.parse().map_err(ApiError::invalid)?;
-    let t = state.app.create_task(principal.workspace_id, req).await?;
+    let t = state.app.create_task(&principal, req).await?;
     let id = t.id;
     Ok((
         StatusCode::CREATED,
@@ -101,6 +102,7 @@ async fn create_task(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TaskParams {
     /// A user id: that rep's tasks.
@@ -151,7 +153,7 @@ async fn list_tasks(
         due_before,
         limit: p.limit.unwrap_or(100),
     };
-    let tasks = state.app.list_tasks(principal.workspace_id, query).await?;
+    let tasks = state.app.list_tasks(&principal, query).await?;
     Ok(Json(
         tasks.into_iter().map(|t| TaskView::new(t, now)).collect(),
     ))
@@ -178,10 +180,7 @@ async fn patch_task(
         )
     })?);
     let patch = input.parse().map_err(ApiError::invalid)?;
-    let t = state
-        .app
-        .patch_task(principal.workspace_id, id, &patch)
-        .await?;
+    let t = state.app.patch_task(&principal, id, &patch).await?;
     Ok(Json(TaskView::new(t, Timestamp::now())))
 }
 
@@ -196,14 +195,12 @@ async fn place_order(
     ApiJson(input): ApiJson<OrderInput>,
 ) -> Result<Response, ApiError> {
     let req = input.parse().map_err(ApiError::invalid)?;
-    let o = state
-        .app
-        .place_order(principal.workspace_id, &principal.actor(), req)
-        .await?;
+    let o = state.app.place_order(&principal, req).await?;
     Ok((StatusCode::CREATED, Json(OrderView::from(o))).into_response())
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrderParams {
     contact_id: Option<String>,
@@ -223,7 +220,7 @@ async fn list_orders(
     let contact = uuid_param("contact_id", p.contact_id.as_deref())?.map(ContactId);
     let orders = state
         .app
-        .orders(principal.workspace_id, contact, p.limit.unwrap_or(100))
+        .orders(&principal, contact, p.limit.unwrap_or(100))
         .await?;
     Ok(Json(orders.into_iter().map(OrderView::from).collect()))
 }

@@ -78,7 +78,10 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
         .cloned()
         .collect();
     let columns: Vec<Column> = if user.0.role.sees_everyone() {
-        let (_, cols) = st.app.board(ws, pipeline.id, PER_STAGE).await?;
+        let (_, cols) = st
+            .app
+            .board(&user.0.principal(), pipeline.id, PER_STAGE)
+            .await?;
         cols.into_iter()
             .filter_map(|c| {
                 Some(Column {
@@ -94,7 +97,7 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
         let mine = st
             .app
             .list_deals(
-                ws,
+                &user.0.principal(),
                 DealQuery {
                     pipeline: Some(pipeline.id),
                     status: Some(DealStatus::Open),
@@ -182,15 +185,8 @@ async fn move_deal(
     UiForm(f): UiForm<MoveForm>,
 ) -> Result<Response, Failure> {
     user.check_csrf(&f.csrf)?;
-    if !user.0.role.sells() {
-        return Err(Failure::forbidden("Only people who sell move deals."));
-    }
     let id = DealId(super::id(&id)?);
-    let ws = user.0.user.workspace_id;
-    let deal = st.app.deal(ws, id).await?;
-    if !user.0.may_work(deal.owner_id) {
-        return Err(Failure::not_found());
-    }
+    let deal = st.app.deal(&user.0.principal(), id).await?;
     let target = uuid::Uuid::parse_str(f.stage.trim()).map_or_else(
         |_| StageRef::Name(f.stage.trim().to_owned()),
         |u| StageRef::Id(PipelineStageId(u)),
@@ -206,11 +202,7 @@ async fn move_deal(
         lines: None,
         currency: None,
     };
-    match st
-        .app
-        .move_deal(ws, id, &user.0.principal().actor(), req)
-        .await
-    {
+    match st.app.move_deal(&user.0.principal(), id, req).await {
         Ok(_) => Ok(Redirect::to("/board").into_response()),
         // Lost without a reason (or another refused field): the move page again, saying why.
         Err(closer_app::AppError::Invalid(errors)) => {
@@ -271,7 +263,7 @@ async fn show_move(
         return Err(Failure::forbidden("Only people who sell move deals."));
     }
     let id = DealId(super::id(&id)?);
-    let deal = st.app.deal(user.0.user.workspace_id, id).await?;
+    let deal = st.app.deal(&user.0.principal(), id).await?;
     if !user.0.may_work(deal.owner_id) {
         return Err(Failure::not_found());
     }

@@ -104,28 +104,34 @@ async fn show(
     let ws = principal.workspace_id;
     let q = state.app.qualification(&principal, id).await?;
     let events = state.app.contact_events(&principal, id, 100, None).await?;
-    let deals = state
-        .app
-        .list_deals(
-            ws,
-            DealQuery {
-                contact: Some(id),
-                limit: 50,
-                ..DealQuery::default()
-            },
-        )
-        .await?;
-    let tasks = state
-        .app
-        .list_tasks(
-            ws,
-            TaskQuery {
-                contact: Some(id),
-                limit: 50,
-                ..TaskQuery::default()
-            },
-        )
-        .await?;
+    // Deals and tasks for those who see the pipeline (a rep: their own).
+    let (deals, tasks) = if user.0.role.sells() {
+        let deals = state
+            .app
+            .list_deals(
+                &principal,
+                DealQuery {
+                    contact: Some(id),
+                    limit: 50,
+                    ..DealQuery::default()
+                },
+            )
+            .await?;
+        let tasks = state
+            .app
+            .list_tasks(
+                &principal,
+                TaskQuery {
+                    contact: Some(id),
+                    limit: 50,
+                    ..TaskQuery::default()
+                },
+            )
+            .await?;
+        (deals, tasks)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let stages: Vec<_> = state
         .app
         .pipelines(ws)
@@ -266,10 +272,7 @@ async fn log(
         outcome: nonempty(&f.outcome),
         text: nonempty(&f.text),
     };
-    state
-        .app
-        .log_activity(user.0.user.workspace_id, req)
-        .await?;
+    state.app.log_activity(&user.0.principal(), req).await?;
     Ok(Redirect::to(&format!("/contacts/{}", id.0)).into_response())
 }
 
@@ -309,9 +312,6 @@ async fn open_deal(
         company: None,
         source: None,
     };
-    state
-        .app
-        .create_deal(user.0.user.workspace_id, &user.0.principal().actor(), req)
-        .await?;
+    state.app.create_deal(&user.0.principal(), req).await?;
     Ok(Redirect::to(&format!("/contacts/{}", id.0)).into_response())
 }

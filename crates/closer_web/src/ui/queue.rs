@@ -119,18 +119,10 @@ async fn take(
     UiForm(f): UiForm<CsrfForm>,
 ) -> Result<Response, Failure> {
     user.check_csrf(&f.csrf)?;
-    if !user.0.role.sells() {
-        return Err(Failure::forbidden("Only people who sell take leads."));
-    }
     let id = super::id(&id)?;
     state
         .app
-        .take_lead(
-            &user.0.principal(),
-            &user.0.user,
-            user.0.role.sees_everyone(),
-            ContactId(id),
-        )
+        .take_lead(&user.0.principal(), ContactId(id))
         .await?;
     Ok(Redirect::to(&format!("/contacts/{id}")).into_response())
 }

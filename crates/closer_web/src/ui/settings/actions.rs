@@ -104,7 +104,7 @@ pub(super) async fn add_user(
 ) -> Result<Response, Failure> {
     checked(&user, &f.csrf)?;
     st.app
-        .add_user_to(user.0.user.workspace_id, &f.email, &f.name, &f.role)
+        .add_user_to(&user.0.principal(), &f.email, &f.name, &f.role)
         .await?;
     Ok(back("users"))
 }
@@ -256,7 +256,7 @@ pub(super) async fn put_pipeline(
     };
     let id = PipelineId(super::super::id(&id)?);
     st.app
-        .replace_pipeline(user.0.user.workspace_id, id, &input)
+        .replace_pipeline(&user.0.principal(), id, &input)
         .await?;
     Ok(back("pipelines"))
 }

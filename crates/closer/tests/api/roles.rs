@@ -1,0 +1,274 @@
+//! The role table (`closer_domain::access`) walked whole: every role of the web app and both
+//! kinds of API token try each kind of action on someone else's records, and get exactly
+//! what the table gives them. The expectations are written out here, not read from the
+//! table, so a change to either shows.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::web_app::{PASSWORD, Session, field, user};
+
+crate::on_both_backends!(the_role_table_over_the_web_app, the_role_table_over_the_api);
+
+/// Someone else's records: a rep's contact with a deal and a task, and an unassigned lead.
+struct Theirs {
+    contact: String,
+    deal: String,
+    task: String,
+    unassigned: String,
+    won_stage: String,
+}
+
+async fn theirs(app: &TestApp, owner: &closer_store::User, tag: &str) -> Theirs {
+    let made = |path: &'static str, body: Value| async move {
+        let res = app.post_json(path, &app.token, &body).await;
+        assert_eq!(res.status(), 201, "{path}");
+        res.json::<Value>().await.unwrap()
+    };
+    let contact = made(
+        "/api/v1/contacts",
+        json!({"email": format!("oscar-lead-{tag}@example.com"), "owner_id": owner.id.0}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deal = made(
+        "/api/v1/deals",
+        json!({"contact_id": contact, "title": format!("Deal {tag}"), "owner_id": owner.id.0}),
+    )
+    .await;
+    let task = made(
+        "/api/v1/tasks",
+        json!({"title": format!("Call {tag}"), "due_at": "2030-01-01T09:00:00Z",
+               "contact_id": contact, "assignee_id": owner.id.0}),
+    )
+    .await;
+    let unassigned = made(
+        "/api/v1/contacts",
+        json!({"email": format!("queue-{tag}@example.com")}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pipelines: Value = app
+        .get("/api/v1/pipelines", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let won_stage = pipelines[0]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "won")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Theirs {
+        contact,
+        deal: deal["id"].as_str().unwrap().to_owned(),
+        task: task["id"].as_str().unwrap().to_owned(),
+        unassigned,
+        won_stage,
+    }
+}
+
+/// What a person tries, where, with which form fields, and what each role gets (admin,
+/// manager, rep, marketer).
+type WebCase = (&'static str, String, Vec<(&'static str, String)>, [StatusCode; 4]);
+
+async fn the_role_table_over_the_web_app(app: TestApp) {
+    let oscar = user(&app, "oscar@acme.example", "rep").await;
+    for role in ["admin", "manager", "rep", "marketer"] {
+        let email = format!("{role}@acme.example");
+        user(&app, &email, role).await;
+        let t = theirs(&app, &oscar, role).await;
+        let mut s = Session::new(&app);
+        assert_eq!(
+            s.sign_in(&email, PASSWORD).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let csrf = field(&s.get("/").await.body, "csrf");
+        let once = || uuid::Uuid::new_v4().to_string();
+        let (ok, hidden, refused) = (
+            StatusCode::SEE_OTHER,
+            StatusCode::NOT_FOUND,
+            StatusCode::FORBIDDEN,
+        );
+        // (what, path, form, admin, manager, rep, marketer)
+        let cases: Vec<WebCase> = vec![
+            (
+                "open their contact",
+                format!("/contacts/{}", t.contact),
+                vec![],
+                [StatusCode::OK, StatusCode::OK, hidden, StatusCode::OK],
+            ),
+            (
+                "log a call on their contact",
+                format!("/contacts/{}/activities", t.contact),
+                vec![("once", once()), ("kind", "call".into())],
+                [ok, ok, hidden, refused],
+            ),
+            (
+                "open a deal on their contact",
+                format!("/contacts/{}/deals", t.contact),
+                vec![("once", once()), ("title", "Upsell".into())],
+                [ok, ok, hidden, refused],
+            ),
+            (
+                "complete their task",
+                format!("/tasks/{}/done", t.task),
+                vec![],
+                [ok, ok, hidden, refused],
+            ),
+            (
+                "win their deal",
+                format!("/deals/{}/move", t.deal),
+                vec![("stage", t.won_stage.clone())],
+                [ok, ok, hidden, refused],
+            ),
+            (
+                "hand their contact to someone",
+                "/contacts/assign".to_owned(),
+                vec![("id", t.contact.clone()), ("owner", oscar.id.0.to_string())],
+                [ok, ok, refused, refused],
+            ),
+            (
+                "take a lead from the queue",
+                format!("/queue/{}/take", t.unassigned),
+                vec![],
+                [ok, ok, ok, refused],
+            ),
+            (
+                "add a site",
+                "/settings/sites".to_owned(),
+                vec![("domain", format!("{role}.example"))],
+                [ok, refused, refused, refused],
+            ),
+        ];
+        let column = ["admin", "manager", "rep", "marketer"]
+            .iter()
+            .position(|r| *r == role)
+            .unwrap();
+        for (what, path, mut form, expected) in cases {
+            let page = if form.is_empty() && !path.ends_with("done") && !path.ends_with("take") {
+                s.get(&path).await
+            } else {
+                form.push(("csrf", csrf.clone()));
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                s.post(&path, &form).await
+            };
+            assert_eq!(
+                page.status,
+                expected[column],
+                "as {role}, {}{what}: {}",
+                if expected[column] == ok || expected[column] == StatusCode::OK {
+                    "may "
+                } else {
+                    "may not "
+                },
+                page.body
+            );
+        }
+    }
+}
+
+async fn the_role_table_over_the_api(app: TestApp) {
+    let oscar = user(&app, "oscar@acme.example", "rep").await;
+    for (who, token) in [("admin", app.token.clone()), ("member", app.member.clone())] {
+        let t = theirs(&app, &oscar, who).await;
+        let admin_only = |status: u16| if who == "admin" { status } else { 403 };
+        let cases: Vec<(&str, reqwest::Method, String, Value, u16)> = vec![
+            (
+                "add a site",
+                reqwest::Method::POST,
+                "/api/v1/sites".into(),
+                json!({"domain": format!("{who}.example")}),
+                admin_only(201),
+            ),
+            (
+                "add a form",
+                reqwest::Method::POST,
+                "/api/v1/forms".into(),
+                json!({"name": format!("Form {who}")}),
+                admin_only(201),
+            ),
+            (
+                "add a user",
+                reqwest::Method::POST,
+                "/api/v1/users".into(),
+                json!({"email": format!("new-{who}@acme.example"), "name": "New"}),
+                admin_only(201),
+            ),
+            (
+                "add a pipeline",
+                reqwest::Method::POST,
+                "/api/v1/pipelines".into(),
+                json!({"name": format!("P {who}"), "stages": [{"name": "Talk"}, {"name": "Won", "kind": "won"}, {"name": "Lost", "kind": "lost"}]}),
+                admin_only(201),
+            ),
+            (
+                "create a contact",
+                reqwest::Method::POST,
+                "/api/v1/contacts".into(),
+                json!({"email": format!("api-{who}@example.com")}),
+                201,
+            ),
+            (
+                "open a deal",
+                reqwest::Method::POST,
+                "/api/v1/deals".into(),
+                json!({"contact_id": t.contact, "title": "API deal"}),
+                201,
+            ),
+            (
+                "complete a rep's task",
+                reqwest::Method::PATCH,
+                format!("/api/v1/tasks/{}", t.task),
+                json!({"status": "done"}),
+                200,
+            ),
+            (
+                "log a call",
+                reqwest::Method::POST,
+                format!("/api/v1/contacts/{}/activities", t.contact),
+                json!({"kind": "call"}),
+                201,
+            ),
+            (
+                "read a report",
+                reqwest::Method::GET,
+                "/api/v1/reports/funnel".into(),
+                Value::Null,
+                200,
+            ),
+            (
+                "erase a contact",
+                reqwest::Method::DELETE,
+                format!("/api/v1/contacts/{}", t.unassigned),
+                Value::Null,
+                admin_only(204),
+            ),
+        ];
+        for (what, method, path, body, expected) in cases {
+            let mut req = app
+                .client
+                .request(method, app.url(&path))
+                .bearer_auth(&token);
+            if !body.is_null() {
+                req = req.json(&body);
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            let text = res.text().await.unwrap();
+            assert_eq!(status, expected, "a {who} token: {what}: {text}");
+            if expected == 403 {
+                assert!(text.contains("may not"), "{who}: {what}: {text}");
+            }
+        }
+    }
+}
