@@ -5,6 +5,7 @@
 //! No SQL and no business rules here.
 
 pub mod client;
+mod contract;
 pub mod error;
 pub mod extract;
 pub mod ratelimit;
@@ -53,11 +54,14 @@ pub struct AppState {
     pub page_wait: std::time::Duration,
 }
 
-/// The full OpenAPI document: every route of `router`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+/// The full OpenAPI document: every route of `router`, with the statuses every route of its
+/// kind answers (`contract`).
+pub fn openapi() -> serde_json::Value {
     let (_, mut doc) = routes::api().split_for_parts();
     doc.merge(routes::public_capture().split_for_parts().1);
     doc.merge(routes::meta().split_for_parts().1);
+    let mut doc = serde_json::to_value(&doc).expect("the OpenAPI document serialises");
+    contract::complete(&mut doc);
     doc
 }
 

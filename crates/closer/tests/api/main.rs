@@ -10,6 +10,7 @@ mod capture;
 mod cli;
 mod contacts;
 mod contacts_list;
+mod contract;
 mod errors;
 mod forms;
 mod meta;

@@ -79,7 +79,12 @@ async fn theirs(app: &TestApp, owner: &closer_store::User, tag: &str) -> Theirs 
 
 /// What a person tries, where, with which form fields, and what each role gets (admin,
 /// manager, rep, marketer).
-type WebCase = (&'static str, String, Vec<(&'static str, String)>, [StatusCode; 4]);
+type WebCase = (
+    &'static str,
+    String,
+    Vec<(&'static str, String)>,
+    [StatusCode; 4],
+);
 
 async fn the_role_table_over_the_web_app(app: TestApp) {
     let oscar = user(&app, "oscar@acme.example", "rep").await;

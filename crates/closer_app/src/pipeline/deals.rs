@@ -272,7 +272,7 @@ impl App {
         if reach(principal.role, Action::ReadPipeline) == Reach::Own {
             query.owner = principal.user();
         }
-        query.limit = query.limit.clamp(1, MAX_DEALS);
+        crate::pipeline::page_limit(query.limit, MAX_DEALS)?;
         Ok(self
             .store()
             .list_deals(principal.workspace_id, &query)
@@ -431,12 +431,15 @@ impl App {
         per_stage: u32,
     ) -> Result<(Pipeline, Vec<BoardColumn>), AppError> {
         principal.check(Action::ReadPipeline, principal.user())?;
+        if per_stage > MAX_DEALS {
+            return Err(AppError::invalid(
+                "per_stage",
+                format!("must be between 0 and {MAX_DEALS}"),
+            ));
+        }
         let ws = principal.workspace_id;
         let p = self.pipeline(ws, pipeline).await?;
-        let mut found = self
-            .store()
-            .board(ws, pipeline, per_stage.min(MAX_DEALS))
-            .await?;
+        let mut found = self.store().board(ws, pipeline, per_stage).await?;
         let columns = p
             .stages
             .iter()

@@ -130,7 +130,7 @@ impl App {
         self.store().contact(ws, contact).await?;
         Ok(self
             .store()
-            .activities(ws, contact, limit.clamp(1, MAX_ITEMS))
+            .activities(ws, contact, crate::pipeline::page_limit(limit, MAX_ITEMS)?)
             .await?)
     }
 
@@ -208,7 +208,7 @@ impl App {
         if reach(principal.role, Action::ReadPipeline) == Reach::Own {
             query.assignee = principal.user();
         }
-        query.limit = query.limit.clamp(1, MAX_ITEMS);
+        crate::pipeline::page_limit(query.limit, MAX_ITEMS)?;
         Ok(self
             .store()
             .list_tasks(principal.workspace_id, &query)
@@ -289,7 +289,7 @@ impl App {
         }
         Ok(self
             .store()
-            .orders(ws, contact, limit.clamp(1, MAX_ITEMS))
+            .orders(ws, contact, crate::pipeline::page_limit(limit, MAX_ITEMS)?)
             .await?)
     }
 }

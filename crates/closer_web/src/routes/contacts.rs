@@ -146,24 +146,37 @@ async fn delete_contact(
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// lead, prospect, opportunity, customer or disqualified.
+    #[param(pattern = "^(lead|prospect|opportunity|customer|disqualified)$")]
     stage: Option<String>,
     /// A user id, or `none` for unassigned contacts.
+    #[param(
+        pattern = "^(none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     owner: Option<String>,
     /// RFC 3339; created at or after.
+    #[param(format = DateTime)]
     created_from: Option<String>,
     /// RFC 3339; created before.
+    #[param(format = DateTime)]
     created_to: Option<String>,
     /// Case-insensitive text in name, email or company.
     q: Option<String>,
     /// cold, warm or hot (as last scored).
+    #[param(pattern = "^(cold|warm|hot)$")]
     temperature: Option<String>,
     /// The channel of the first tracked visit: direct, organic_search, paid_search…
+    #[param(
+        pattern = "^(affiliates|ai_assistants|direct|display|email|organic_search|organic_social|organic_video|other|paid_search|paid_social|paid_video|referral)$"
+    )]
     channel: Option<String>,
     /// `created`, `-created` (default), `updated` or `-updated`.
+    #[param(pattern = "^-?(created|updated)$")]
     sort: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// `next_cursor` from the previous page.
+    #[param(pattern = "^[0-9]{1,16}\\.[0-9a-fA-F]{32}$")]
     cursor: Option<String>,
 }
 
@@ -271,8 +284,10 @@ async fn list_contacts(
 #[into_params(parameter_in = Query)]
 pub struct EventParams {
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// `next_before` from the previous page.
+    #[param(pattern = "^[0-9]{1,16}\\.[0-9a-fA-F]{32}$")]
     before: Option<String>,
 }
 

@@ -267,7 +267,9 @@ impl From<Contact> for ContactView {
     }
 }
 
+/// One span of a contact's lifecycle stage history.
 #[derive(Serialize, ToSchema)]
+#[schema(as = LifecycleSpanView)]
 pub struct StageView {
     pub stage: String,
     pub entered_at: String,

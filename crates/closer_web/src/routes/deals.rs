@@ -146,15 +146,22 @@ async fn move_deal(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DealParams {
+    #[param(format = Uuid)]
     pipeline_id: Option<String>,
+    #[param(format = Uuid)]
     stage_id: Option<String>,
     /// open, won or lost.
+    #[param(pattern = "^(open|won|lost)$")]
     status: Option<String>,
+    #[param(format = Uuid)]
     owner_id: Option<String>,
+    #[param(format = Uuid)]
     contact_id: Option<String>,
     /// The last id of the previous page (newest first).
+    #[param(format = Uuid)]
     before: Option<String>,
     /// 1–500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -196,6 +203,7 @@ async fn list_deals(
 #[serde(deny_unknown_fields)]
 pub struct BoardParams {
     /// Cards per stage, 0–500 (default 50); counts and totals always cover every open deal.
+    #[param(minimum = 0, maximum = 500)]
     per_stage: Option<u32>,
 }
 

@@ -18,9 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn openapi_json() -> impl IntoResponse {
     static DOC: OnceLock<String> = OnceLock::new();
     let body = DOC.get_or_init(|| {
-        crate::openapi()
-            .to_pretty_json()
-            .expect("OpenAPI document serialises")
+        serde_json::to_string_pretty(&crate::openapi()).expect("OpenAPI document serialises")
     });
     ([(header::CONTENT_TYPE, "application/json")], body.as_str())
 }

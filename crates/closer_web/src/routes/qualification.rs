@@ -92,10 +92,15 @@ async fn qualification(
 #[into_params(parameter_in = Query)]
 pub struct QueueParams {
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// `lead` or `prospect`; both by default.
+    #[param(pattern = "^(lead|prospect)$")]
     stage: Option<String>,
     /// A user id, or `none` for unassigned contacts.
+    #[param(
+        pattern = "^(none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     owner: Option<String>,
 }
 

@@ -102,6 +102,19 @@ fn truthy(v: Option<&Value>) -> bool {
 }
 
 /// Plausible's error body: `{"errors": {field: [message]}}`, here inside a problem document.
+/// A refused Plausible event: a problem document whose `errors` is Plausible's
+/// `{field: [message]}` map, so clients written for Plausible read it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the shape `plausible_errors` writes
+pub struct PlausibleProblem {
+    #[schema(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    detail: String,
+    errors: std::collections::BTreeMap<String, Vec<String>>,
+}
+
 fn plausible_errors(errors: &[FieldError]) -> Response {
     let mut map = serde_json::Map::new();
     for e in errors {
@@ -151,7 +164,7 @@ fn required<'a>(field: &str, value: Option<&'a str>, errors: &mut Vec<FieldError
     request_body(content((PlausibleEvent = "text/plain"), (PlausibleEvent = "application/json"))),
     responses(
         (status = 202, description = "Accepted (or dropped: see `x-closer-dropped`)", body = String, content_type = "text/plain"),
-        (status = 400, description = "`{\"errors\": {field: [message]}}`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid, in Plausible's shape: `errors` maps each field to its messages", body = PlausibleProblem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The queue is full; retry", body = Problem, content_type = "application/problem+json"),

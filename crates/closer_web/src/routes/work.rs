@@ -37,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct LimitParams {
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -106,15 +107,20 @@ async fn create_task(
 #[serde(deny_unknown_fields)]
 pub struct TaskParams {
     /// A user id: that rep's tasks.
+    #[param(format = Uuid)]
     assignee_id: Option<String>,
+    #[param(format = Uuid)]
     contact_id: Option<String>,
     /// open (default), done, cancelled, or all.
+    #[param(pattern = "^(open|done|cancelled|all)$")]
     status: Option<String>,
     /// Only open tasks already past due.
     overdue: Option<bool>,
     /// Only tasks due before this RFC 3339 time (today's: the end of today).
+    #[param(format = DateTime)]
     due_before: Option<String>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -142,7 +148,11 @@ async fn list_tasks(
         .transpose()?;
     if p.overdue == Some(true) {
         if status != Some(TaskStatus::Open) {
-            return Err(bad("overdue", "only open tasks are overdue"));
+            // Each value is well-formed; together they ask for nothing: a rule, so 422.
+            return Err(ApiError::invalid(vec![closer_domain::FieldError::new(
+                "overdue",
+                "only open tasks are overdue",
+            )]));
         }
         due_before = Some(due_before.map_or(now, |d| d.min(now)));
     }
@@ -203,8 +213,10 @@ async fn place_order(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrderParams {
+    #[param(format = Uuid)]
     contact_id: Option<String>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
