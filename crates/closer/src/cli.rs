@@ -370,6 +370,10 @@ pub struct ServeArgs {
     /// Requests a visitor IP may send at once before the sustained rate applies.
     #[arg(long, env = "CLOSER_RATE_BURST", default_value_t = closer_web::ratelimit::DEFAULT_BURST)]
     pub rate_burst: u32,
+    /// Serve Prometheus metrics at http://ADDR/metrics (off by default; keep it off the
+    /// public network).
+    #[arg(long, env = "CLOSER_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Minutes a new hot lead's first-contact task is due in (speed-to-lead).
     #[arg(long, env = "CLOSER_FIRST_CONTACT_MINUTES", default_value_t = 15)]
     pub first_contact_minutes: u32,

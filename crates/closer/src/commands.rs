@@ -110,6 +110,12 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    if let Some(addr) = args.metrics_listen {
+        let bound = closer_web::metrics::spawn(addr, app.clone())
+            .await
+            .with_context(|| format!("serving metrics on {addr}"))?;
+        tracing::info!(address = %bound, "metrics at http://{bound}/metrics");
+    }
     let server = Application::build(config, app)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

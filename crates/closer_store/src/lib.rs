@@ -97,6 +97,15 @@ pub trait UserStore {
     async fn list_users(&self, workspace: WorkspaceId) -> Result<Vec<User>, StoreError>;
 }
 
+/// A connection pool at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections open.
+    pub open: u32,
+    /// Of those, waiting for work.
+    pub idle: u32,
+}
+
 /// Everything closer stores, behind one object the app holds as `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
@@ -120,6 +129,8 @@ pub trait Store:
     async fn ping(&self) -> Result<(), StoreError>;
     /// Which engine this is, for logs and `/healthz`.
     fn engine(&self) -> &'static str;
+    /// The connection pool's connections, open and idle, for metrics.
+    fn pool_use(&self) -> PoolUse;
     /// Brings the planner's statistics up to date after a bulk fill (`closer demo`, an
     /// import), before queries that depend on them run against the new rows.
     async fn refresh_statistics(&self) -> Result<(), StoreError>;

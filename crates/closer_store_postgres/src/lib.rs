@@ -130,4 +130,11 @@ impl Store for PostgresStore {
     fn engine(&self) -> &'static str {
         "postgres"
     }
+
+    fn pool_use(&self) -> closer_store::PoolUse {
+        closer_store::PoolUse {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+        }
+    }
 }

@@ -123,4 +123,12 @@ impl Store for SqliteStore {
     fn engine(&self) -> &'static str {
         "sqlite"
     }
+
+    /// The read pool's (writes go through the one writer connection).
+    fn pool_use(&self) -> closer_store::PoolUse {
+        closer_store::PoolUse {
+            open: self.reader.size(),
+            idle: u32::try_from(self.reader.num_idle()).unwrap_or(u32::MAX),
+        }
+    }
 }

@@ -8,6 +8,7 @@ pub mod client;
 mod contract;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod ratelimit;
 mod routes;
 mod security;
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
                 "this route does not take that method; see /api/openapi.json",
             )
         })
+        .layer(axum::middleware::from_fn(metrics::record))
         .layer(axum::middleware::map_response(move |res| async move {
             security::add(res, https)
         }))

@@ -837,3 +837,106 @@ fn leads_whose_scoring_a_crash_interrupted_are_scored_at_the_next_start() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// `--metrics-listen` serves Prometheus text: requests by route and status with latency
+/// histograms, events by outcome and reason, queues, the ingestion writer's batches and the
+/// database pool. Off by default: the main port has no `/metrics`.
+#[test]
+fn metrics_are_served_when_asked_for() {
+    let db = temp_db();
+    let url = db.url();
+    assert!(
+        closer(&url, &["site", "add", "metrics.example"])
+            .status
+            .success()
+    );
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (port, metrics) = (free(), free());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_closer"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--metrics-listen", &format!("127.0.0.1:{metrics}")])
+        .env("CLOSER_DATABASE_URL", &url)
+        .env("CLOSER_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !http(
+        port,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .starts_with("HTTP/1.1 200")
+    {
+        assert!(Instant::now() < deadline, "closer serve became healthy");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for (domain, ua) in [
+        (
+            "metrics.example",
+            "Mozilla/5.0 (Windows NT 10.0) Firefox/128.0",
+        ),
+        (
+            "nobody.example",
+            "Mozilla/5.0 (Windows NT 10.0) Firefox/128.0",
+        ),
+        (
+            "metrics.example",
+            "Googlebot/2.1 (+http://www.google.com/bot.html)",
+        ),
+    ] {
+        let body = format!(r#"{{"n":"pageview","u":"https://{domain}/","d":"{domain}"}}"#);
+        let answer = http(
+            port,
+            &format!(
+                "POST /api/event HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nUser-Agent: {ua}\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    }
+    assert!(
+        http(
+            port,
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .starts_with("HTTP/1.1 404")
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let text = loop {
+        let text = http(
+            metrics,
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        if text.contains("closer_events_stored_total 1") {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the event was never counted stored:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    for line in [
+        r#"closer_http_requests_total{route="/api/event",method="POST",status="202"} 3"#,
+        r#"closer_http_request_duration_seconds_bucket{route="/api/event",method="POST",le="#,
+        "closer_events_accepted_total 1",
+        r#"closer_events_dropped_total{reason="bot"} 1"#,
+        r#"closer_events_dropped_total{reason="unknown_site"} 1"#,
+        "closer_ingest_queue_events 0",
+        "closer_scoring_backlog ",
+        "closer_ingest_batch_events_bucket{",
+        "closer_ingest_commit_seconds_bucket{",
+        r#"closer_db_pool_connections{state="open"}"#,
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -109,6 +109,21 @@ pub(crate) fn due_move(
 }
 
 impl App {
+    /// Scoring jobs waiting for the worker, and those dropped because the queue was full.
+    pub fn scoring_backlog(&self) -> (usize, u64) {
+        self.inner.scorer.get().map_or((0, 0), |s| {
+            (
+                s.tx.max_capacity() - s.tx.capacity(),
+                s.dropped.load(Ordering::Relaxed),
+            )
+        })
+    }
+
+    /// The store's connection pool at this moment.
+    pub fn pool_use(&self) -> closer_store::PoolUse {
+        self.store().pool_use()
+    }
+
     /// The worker's queue, for the ingest writer.
     pub(crate) fn scoring_sender(&self) -> Option<mpsc::Sender<ScoreJob>> {
         self.inner.scorer.get().map(|s| s.tx.clone())

@@ -170,8 +170,13 @@ async fn write_batch(
     let n = batch.len() as u64;
     let batch: Arc<[Hit]> = batch.into();
     for attempt in 1..=WRITE_ATTEMPTS {
+        let started = std::time::Instant::now();
         match store.record_hits(batch.clone()).await {
             Ok(recorded) => {
+                #[allow(clippy::cast_precision_loss)] // batches are far below 2^52 events
+                metrics::histogram!("closer_ingest_batch_events").record(n as f64);
+                metrics::histogram!("closer_ingest_commit_seconds")
+                    .record(started.elapsed().as_secs_f64());
                 IngestStats::bump(&stats.stored, n);
                 // Hits of known contacts go on to incremental scoring; a full scoring queue
                 // never holds up ingestion (the job is dropped and counted).
@@ -309,6 +314,16 @@ impl App {
 
     pub fn ingest_stats(&self) -> Option<&IngestStats> {
         self.inner.ingest.get().map(|i| &*i.stats)
+    }
+
+    /// Events waiting in the ingestion queue, and their approximate bytes.
+    pub fn ingest_queue(&self) -> (usize, usize) {
+        self.inner.ingest.get().map_or((0, 0), |i| {
+            (
+                i.tx.max_capacity() - i.tx.capacity(),
+                i.queued_bytes.load(Ordering::Relaxed),
+            )
+        })
     }
 
     /// Counts a request refused before it reached `track` (the web layer's rate limit).
