@@ -18,6 +18,7 @@ mod pipeline;
 mod qualification;
 mod reports;
 mod roles;
+mod scale_out;
 mod stitching;
 mod tracking;
 mod tracking_input;
