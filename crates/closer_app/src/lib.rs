@@ -13,6 +13,7 @@ mod demo_rows;
 mod demo_stepwise;
 mod error;
 mod forms;
+pub mod orders_csv;
 mod pipeline;
 mod qualification;
 mod reports;

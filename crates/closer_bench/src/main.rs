@@ -13,6 +13,7 @@ mod pages;
 mod reports;
 mod rescore;
 mod server;
+mod soak;
 mod stats;
 mod track;
 
@@ -58,6 +59,9 @@ enum Command {
     /// The ceiling for `closer demo`'s fill: the engine copying a filled database's tables
     /// into empty twins, table by table.
     FillCeiling(fill_ceiling::FillCeilingArgs),
+    /// Mixed traffic (events, captures, API reads, web pages) at its measured peak, then for
+    /// minutes at half of it: no failures, flat memory, every accepted write stored.
+    Soak(soak::SoakArgs),
     /// The ceiling server `track` starts (a bare axum endpoint); not for direct use.
     #[command(hide = true)]
     Ceiling {
@@ -89,6 +93,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Reports(args) => reports::run(&args).await,
         Command::Pages(args) => pages::run(&args).await,
         Command::FillCeiling(args) => fill_ceiling::run(&args).await,
+        Command::Soak(args) => soak::run(args).await,
         Command::Ceiling { listen } => ceiling::serve(listen).await,
     }
 }

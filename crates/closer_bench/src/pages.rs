@@ -31,9 +31,15 @@ pub struct PagesArgs {
 }
 
 /// `closer user passwd`, which reads the password from standard input.
-fn set_password(args: &ServerArgs, url: &str, email: &str, password: &str) -> anyhow::Result<()> {
+pub(crate) fn set_password(
+    args: &ServerArgs,
+    url: &str,
+    workspace: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<()> {
     let mut child = Command::new(&args.closer)
-        .args(["user", "passwd", email, "--workspace", "demo"])
+        .args(["user", "passwd", email, "--workspace", workspace])
         .env("CLOSER_DATABASE_URL", url)
         .env("CLOSER_LOG", "warn")
         .stdin(Stdio::piped())
@@ -57,9 +63,10 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 /// Signs in through the form; the session's `Cookie` header.
-async fn sign_in(
+pub(crate) async fn sign_in(
     client: &reqwest::Client,
     base: &str,
+    workspace: &str,
     email: &str,
     password: &str,
 ) -> anyhow::Result<String> {
@@ -80,7 +87,7 @@ async fn sign_in(
             ("csrf", csrf.as_str()),
             ("email", email),
             ("password", password),
-            ("workspace", "demo"),
+            ("workspace", workspace),
             ("next", "/"),
         ])?)
         .send()
@@ -112,11 +119,11 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
             "demo",
         ],
     )?;
-    set_password(&args.server, &url, &email, &password)?;
+    set_password(&args.server, &url, "demo", &email, &password)?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let cookie = sign_in(&client, &server.base, &email, &password).await?;
+    let cookie = sign_in(&client, &server.base, "demo", &email, &password).await?;
     if args.settle > 0 {
         eprintln!("waiting {} s for the server's report warmer", args.settle);
         tokio::time::sleep(std::time::Duration::from_secs(args.settle)).await;

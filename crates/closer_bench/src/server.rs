@@ -192,8 +192,12 @@ impl Server {
             .map(|kb| kb / 1024.0)
     }
 
-    /// SIGTERM, wait, and drop the database.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    /// SIGTERM, and wait until the server has exited (having written what it accepted);
+    /// the database stays, to be counted.
+    pub async fn terminate(&mut self) -> anyhow::Result<()> {
+        if self.child.try_wait()?.is_some() {
+            return Ok(());
+        }
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
@@ -205,6 +209,12 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        Ok(())
+    }
+
+    /// SIGTERM, wait, and drop the database.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.terminate().await?;
         if let Some(path) = &self.cleanup {
             for suffix in ["", "-wal", "-shm"] {
                 let mut p = path.clone().into_os_string();

@@ -17,6 +17,13 @@ pub mod snippet;
 mod tracker;
 pub mod ui;
 
+/// Entry points for the fuzz targets (`fuzz/`): the request parsing of the public routes.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::routes::capture::fuzzing::form;
+    pub use crate::routes::track::fuzzing::{plausible, track};
+}
+
 pub use axum::http::HeaderName;
 pub use ratelimit::RateLimit;
 pub use routes::tracking_snippet;

@@ -185,3 +185,29 @@ async fn read_multipart(req: Request, state: &AppState) -> Result<Vec<(String, V
     }
     Ok(fields)
 }
+
+/// The parsing a form post goes through before the app, for the fuzz targets (`fuzz/`): an
+/// urlencoded or JSON body read into fields, then the submission parsed from them.
+pub mod fuzzing {
+    use serde_json::Value;
+
+    /// `body` as an HTML form post (`json == false`) or a JSON one.
+    pub fn form(body: &[u8], json: bool) {
+        let pairs: Vec<(String, Value)> = if json {
+            match crate::extract::parse_json::<serde_json::Map<String, Value>>(body) {
+                Ok(map) => map.into_iter().collect(),
+                Err(_) => return,
+            }
+        } else {
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect()
+        };
+        let _ = closer_domain::form::parse_submission(
+            pairs,
+            None,
+            "fuzz",
+            closer_domain::Timestamp::now(),
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! One route table: each feature's `router()` merged here, which also yields the OpenAPI
 //! document (so every route is in it by construction).
 
-mod capture;
+pub(crate) mod capture;
 pub(crate) mod contacts;
 mod contacts_dto;
 mod deals;
@@ -13,7 +13,7 @@ mod pipelines;
 mod qualification;
 mod reports;
 mod sites;
-mod track;
+pub(crate) mod track;
 mod traffic;
 mod users;
 mod work;

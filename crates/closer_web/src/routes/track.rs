@@ -457,3 +457,65 @@ async fn script() -> Response {
     )
         .into_response()
 }
+
+/// The parsing the two ingestion routes do before anything reaches the app, for the fuzz
+/// targets (`fuzz/`): the same decoding and checks, minus the queue.
+pub mod fuzzing {
+    use super::{Batch, HitInput, PlausibleEvent, SiteDomain, TrackEvent, parse_timestamp, truthy};
+
+    /// `POST /api/event`'s body: the payload, its required fields, each named site, the hit.
+    pub fn plausible(body: &[u8]) {
+        let Ok(event) = serde_json::from_slice::<PlausibleEvent>(body) else {
+            return;
+        };
+        let (Some(name), Some(url), Some(domains)) = (&event.name, &event.url, &event.domain)
+        else {
+            return;
+        };
+        for d in domains.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            let _ = SiteDomain::parse(d);
+        }
+        let _ = HitInput {
+            name,
+            url,
+            referrer: event.referrer.as_deref(),
+            props: event.props.as_ref(),
+            revenue: event.revenue.as_ref(),
+            hash_routing: truthy(event.hash_mode.as_ref()),
+            interactive: event.interactive.unwrap_or(true),
+        }
+        .parse();
+    }
+
+    /// `POST /api/v1/track`'s body: one event or a batch, each event, its time, its hit.
+    pub fn track(body: &[u8]) {
+        let Ok(batch) = serde_json::from_slice::<Batch>(body) else {
+            return;
+        };
+        let values = match batch {
+            Batch::Many(v) => v,
+            Batch::One(v) => vec![*v],
+        };
+        for value in values.into_iter().take(super::MAX_BATCH) {
+            let Ok(event) = serde_json::from_value::<TrackEvent>(value) else {
+                continue;
+            };
+            if let Some(t) = &event.timestamp {
+                let _ = parse_timestamp(t);
+            }
+            if let Some(site) = &event.site {
+                let _ = SiteDomain::parse(site);
+            }
+            let _ = HitInput {
+                name: &event.kind,
+                url: &event.url,
+                referrer: event.referrer.as_deref(),
+                props: event.properties.as_ref(),
+                revenue: event.revenue.as_ref(),
+                hash_routing: event.hash,
+                interactive: event.interactive.unwrap_or(true),
+            }
+            .parse();
+        }
+    }
+}
