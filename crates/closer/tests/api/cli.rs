@@ -537,19 +537,7 @@ fn a_closed_pipe_ends_output_quietly() {
 
 /// `closer serve` on `url` at a free port, once it answers `/healthz`.
 fn serve_healthy(url: &str) -> (std::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_closer"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("CLOSER_DATABASE_URL", url)
-        .env("CLOSER_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (child, port) = crate::helpers::serve_process(url, &[]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while !http(
         port,

@@ -6,9 +6,8 @@
 //! `tests/contract/schemathesis.toml`.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, serve_process, spawn_app};
 
 /// Generated requests per operation: enough to find a loose schema, little enough for CI.
 const EXAMPLES: &str = "30";
@@ -30,33 +29,6 @@ fn tool(name: &str) -> bool {
     found
 }
 
-/// `closer serve` on the test app's database, once it answers.
-fn serve(app: &TestApp) -> (std::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_closer"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("CLOSER_DATABASE_URL", app.database_url())
-        .env("CLOSER_LOG", "warn")
-        // Generated requests come fast from one address: the public routes' limit would
-        // answer 429 to most of them and hide what they test.
-        .env("CLOSER_RATE_LIMIT", "100000")
-        .env("CLOSER_RATE_BURST", "100000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "closer serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (child, port)
-}
-
 async fn the_document_is_valid_and_true(backend: Backend) {
     if !tool("openapi-spec-validator") || !tool("st") {
         return;
@@ -64,7 +36,15 @@ async fn the_document_is_valid_and_true(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let (mut child, port) = serve(&app);
+    // Generated requests come fast from one address: the public routes' limit would answer
+    // 429 to most of them and hide what they test.
+    let (mut child, port) = serve_process(
+        &app.database_url(),
+        &[
+            ("CLOSER_RATE_LIMIT", "100000"),
+            ("CLOSER_RATE_BURST", "100000"),
+        ],
+    );
     let base = format!("http://127.0.0.1:{port}");
     let doc = reqwest::get(format!("{base}/api/openapi.json"))
         .await

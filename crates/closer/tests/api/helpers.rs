@@ -349,3 +349,31 @@ pub fn closer(db: &str, args: &[&str]) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// The real `closer serve` on `database_url` at a free port, with `env` added, once it
+/// accepts connections.
+pub fn serve_process(database_url: &str, env: &[(&str, &str)]) -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_closer"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("CLOSER_DATABASE_URL", database_url)
+        .env("CLOSER_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "closer serve did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    (child, port)
+}

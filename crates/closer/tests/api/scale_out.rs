@@ -3,34 +3,17 @@
 //! both, deals moved through both, reports read from both. One contact per email, every
 //! accepted event stored exactly once, and both nodes' reports equal once the writes are in.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::{BROWSER, Backend, spawn_app};
+use crate::helpers::{BROWSER, Backend, serve_process, spawn_app};
 
 /// A `closer serve` node on `url`, once it answers.
 fn node(url: &str) -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_closer"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("CLOSER_DATABASE_URL", url)
-        .env("CLOSER_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "a node did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (child, port) = serve_process(url, &[]);
     (child, format!("http://127.0.0.1:{port}"))
 }
 

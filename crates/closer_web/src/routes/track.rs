@@ -92,6 +92,21 @@ pub struct PlausibleEvent {
     _engagement_time: Option<Value>,
 }
 
+impl PlausibleEvent {
+    /// The hit this event describes, once its name and URL are known to be there.
+    fn hit<'a>(&'a self, name: &'a str, url: &'a str) -> HitInput<'a> {
+        HitInput {
+            name,
+            url,
+            referrer: self.referrer.as_deref(),
+            props: self.props.as_ref(),
+            revenue: self.revenue.as_ref(),
+            hash_routing: truthy(self.hash_mode.as_ref()),
+            interactive: self.interactive.unwrap_or(true),
+        }
+    }
+}
+
 fn truthy(v: Option<&Value>) -> bool {
     match v {
         Some(Value::Bool(b)) => *b,
@@ -229,15 +244,7 @@ async fn plausible_event(
     for site in &sites {
         let input = TrackInput {
             site: Some(site.as_str()),
-            hit: HitInput {
-                name,
-                url,
-                referrer: event.referrer.as_deref(),
-                props: event.props.as_ref(),
-                revenue: event.revenue.as_ref(),
-                hash_routing: truthy(event.hash_mode.as_ref()),
-                interactive: event.interactive.unwrap_or(true),
-            },
+            hit: event.hit(name, url),
             visitor_id: None,
             occurred_at: None,
         };
@@ -291,6 +298,21 @@ pub struct TrackEvent {
     hash: bool,
     /// `false`: the event does not stop the visit counting as a bounce.
     interactive: Option<bool>,
+}
+
+impl TrackEvent {
+    /// The hit this event describes.
+    fn hit(&self) -> HitInput<'_> {
+        HitInput {
+            name: &self.kind,
+            url: &self.url,
+            referrer: self.referrer.as_deref(),
+            props: self.properties.as_ref(),
+            revenue: self.revenue.as_ref(),
+            hash_routing: self.hash,
+            interactive: self.interactive.unwrap_or(true),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -408,15 +430,7 @@ async fn track_batch(
         };
         let input = TrackInput {
             site: event.site.as_deref(),
-            hit: HitInput {
-                name: &event.kind,
-                url: &event.url,
-                referrer: event.referrer.as_deref(),
-                props: event.properties.as_ref(),
-                revenue: event.revenue.as_ref(),
-                hash_routing: event.hash,
-                interactive: event.interactive.unwrap_or(true),
-            },
+            hit: event.hit(),
             visitor_id: event.visitor_id.as_deref(),
             occurred_at,
         };
@@ -461,7 +475,7 @@ async fn script() -> Response {
 /// The parsing the two ingestion routes do before anything reaches the app, for the fuzz
 /// targets (`fuzz/`): the same decoding and checks, minus the queue.
 pub mod fuzzing {
-    use super::{Batch, HitInput, PlausibleEvent, SiteDomain, TrackEvent, parse_timestamp, truthy};
+    use super::{Batch, PlausibleEvent, SiteDomain, TrackEvent, parse_timestamp};
 
     /// `POST /api/event`'s body: the payload, its required fields, each named site, the hit.
     pub fn plausible(body: &[u8]) {
@@ -475,16 +489,7 @@ pub mod fuzzing {
         for d in domains.split(',').map(str::trim).filter(|d| !d.is_empty()) {
             let _ = SiteDomain::parse(d);
         }
-        let _ = HitInput {
-            name,
-            url,
-            referrer: event.referrer.as_deref(),
-            props: event.props.as_ref(),
-            revenue: event.revenue.as_ref(),
-            hash_routing: truthy(event.hash_mode.as_ref()),
-            interactive: event.interactive.unwrap_or(true),
-        }
-        .parse();
+        let _ = event.hit(name, url).parse();
     }
 
     /// `POST /api/v1/track`'s body: one event or a batch, each event, its time, its hit.
@@ -506,16 +511,7 @@ pub mod fuzzing {
             if let Some(site) = &event.site {
                 let _ = SiteDomain::parse(site);
             }
-            let _ = HitInput {
-                name: &event.kind,
-                url: &event.url,
-                referrer: event.referrer.as_deref(),
-                props: event.properties.as_ref(),
-                revenue: event.revenue.as_ref(),
-                hash_routing: event.hash,
-                interactive: event.interactive.unwrap_or(true),
-            }
-            .parse();
+            let _ = event.hit().parse();
         }
     }
 }
