@@ -61,6 +61,9 @@ struct Tally {
     failed: [AtomicU64; 4],
     events_accepted: AtomicU64,
     captured: AtomicU64,
+    /// What the failures were: a status (with `x-closer-dropped` where set), or the
+    /// client's error.
+    why: std::sync::Mutex<BTreeMap<String, u64>>,
 }
 
 struct Target {
@@ -129,10 +132,14 @@ impl Target {
                     .await
             }
         };
-        let ok = match res {
+        let (ok, why) = match res {
             Ok(r) => {
                 let status = r.status().as_u16();
                 let dropped = r.headers().contains_key("x-closer-dropped");
+                let why = match r.headers().get("x-closer-dropped") {
+                    Some(reason) => format!("{status} {}", reason.to_str().unwrap_or("?")),
+                    None => status.to_string(),
+                };
                 let good = match k {
                     Kind::Event => status == 202 && !dropped,
                     Kind::Capture => status == 201,
@@ -146,12 +153,23 @@ impl Target {
                 if good && k == Kind::Capture {
                     self.tally.captured.fetch_add(1, Ordering::Relaxed);
                 }
-                good
+                (good, why)
             }
-            Err(_) => false,
+            Err(e) => {
+                let why = if e.is_timeout() {
+                    "timeout"
+                } else if e.is_connect() {
+                    "connect"
+                } else {
+                    "client error"
+                };
+                (false, why.to_owned())
+            }
         };
         if !ok {
             self.tally.failed[k as usize].fetch_add(1, Ordering::Relaxed);
+            let why = format!("{k:?} {why}");
+            *self.tally.why.lock().expect("lock").entry(why).or_default() += 1;
         }
         ok
     }
@@ -223,6 +241,7 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     for f in &target.tally.failed {
         f.store(0, Ordering::Relaxed);
     }
+    target.tally.why.lock().expect("lock").clear();
 
     // Memory, sampled every 5 s through the soak.
     let pid = server.pid();
@@ -296,8 +315,12 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         soak.dropped
     );
     println!(
-        "failed: events {}, captures {}, API reads {}, pages {}",
-        failed[0], failed[1], failed[2], failed[3]
+        "failed: events {}, captures {}, API reads {}, pages {} {:?}",
+        failed[0],
+        failed[1],
+        failed[2],
+        failed[3],
+        target.tally.why.lock().expect("lock")
     );
     println!(
         "stored: {stored_events} events of {accepted} accepted; {contacts} contacts of {captured} captured"
