@@ -537,7 +537,12 @@ fn a_closed_pipe_ends_output_quietly() {
 
 /// `closer serve` on `url` at a free port, once it answers `/healthz`.
 fn serve_healthy(url: &str) -> (std::process::Child, u16) {
-    let (child, port) = crate::helpers::serve_process(url, &[]);
+    serve_healthy_with(url, &[])
+}
+
+/// `serve_healthy` with settings from the environment.
+fn serve_healthy_with(url: &str, env: &[(&str, &str)]) -> (std::process::Child, u16) {
+    let (child, port) = crate::helpers::serve_process(url, env);
     let deadline = Instant::now() + Duration::from_secs(20);
     while !http(
         port,
@@ -845,26 +850,11 @@ fn metrics_are_served_when_asked_for() {
             .unwrap()
             .port()
     };
-    let (port, metrics) = (free(), free());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_closer"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--metrics-listen", &format!("127.0.0.1:{metrics}")])
-        .env("CLOSER_DATABASE_URL", &url)
-        .env("CLOSER_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !http(
-        port,
-        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    )
-    .starts_with("HTTP/1.1 200")
-    {
-        assert!(Instant::now() < deadline, "closer serve became healthy");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let metrics = free();
+    let (mut child, port) = serve_healthy_with(
+        &url,
+        &[("CLOSER_METRICS_LISTEN", &format!("127.0.0.1:{metrics}"))],
+    );
     for (domain, ua) in [
         (
             "metrics.example",
