@@ -11,6 +11,9 @@ use crate::helpers::{Backend, serve_process, spawn_app};
 
 /// Generated requests per operation: enough to find a loose schema, little enough for CI.
 const EXAMPLES: &str = "30";
+/// A fixed seed: CI answers for the document as it is, not for the luck of a draw. Run `st`
+/// without it (README, "The API") to explore further.
+const SEED: &str = "22";
 
 fn tool(name: &str) -> bool {
     let found = Command::new(name)
@@ -68,7 +71,15 @@ async fn the_document_is_valid_and_true(backend: Backend) {
         let fuzzed = Command::new("st")
             .args(["--config-file", config, "run"])
             .arg(format!("{base}/api/openapi.json"))
-            .args(["--checks", "all", "--max-examples", EXAMPLES, "--no-color"])
+            .args([
+                "--checks",
+                "all",
+                "--max-examples",
+                EXAMPLES,
+                "--seed",
+                SEED,
+            ])
+            .arg("--no-color")
             .args(["--header", &format!("Authorization: Bearer {token}")])
             .output()
             .unwrap();
