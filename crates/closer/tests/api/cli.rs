@@ -781,7 +781,7 @@ fn leads_whose_scoring_a_crash_interrupted_are_scored_at_the_next_start() {
             .map(|t| {
                 let key = key.clone();
                 std::thread::spawn(move || {
-                    for i in 0..50 {
+                    for i in 0..100 {
                         let body = format!("email=crash{round}-{t}-{i}%40example.com&name=Crash");
                         let answer = http(
                             port,
@@ -803,7 +803,7 @@ fn leads_whose_scoring_a_crash_interrupted_are_scored_at_the_next_start() {
         let (contacts, waiting) = unscored(&url);
         assert_eq!(
             contacts,
-            200 * (round + 1),
+            400 * (round + 1),
             "every answered capture is stored"
         );
         if waiting > 0 {
