@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, ensure};
 
 use crate::demo::DemoArgs;
-use crate::server::cli;
+use crate::server::{Server, cli};
 use crate::stats::{Auth, ms, summarize, time_requests};
 use crate::{Engine, ServerArgs};
 
@@ -31,7 +31,7 @@ pub struct PagesArgs {
 }
 
 /// `closer user passwd`, which reads the password from standard input.
-pub(crate) fn set_password(
+fn set_password(
     args: &ServerArgs,
     url: &str,
     workspace: &str,
@@ -63,7 +63,7 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 /// Signs in through the form; the session's `Cookie` header.
-pub(crate) async fn sign_in(
+async fn sign_in(
     client: &reqwest::Client,
     base: &str,
     workspace: &str,
@@ -96,16 +96,22 @@ pub(crate) async fn sign_in(
     Ok(format!("closer_session={session}"))
 }
 
-pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
-    let (server, _) = args.demo.start(&args.server, None).await?;
+/// A new admin of `workspace` with a password, signed in through the form: the session's
+/// `Cookie` header.
+pub(crate) async fn signed_in_admin(
+    args: &ServerArgs,
+    server: &Server,
+    client: &reqwest::Client,
+    workspace: &str,
+) -> anyhow::Result<String> {
     let url = server.database_url().to_owned();
     let email = format!(
-        "bench-{}@demo.example",
+        "bench-{}@bench.example",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     let password = uuid::Uuid::new_v4().simple().to_string();
     cli(
-        &args.server.closer,
+        &args.closer,
         &url,
         &[
             "user",
@@ -116,14 +122,19 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
             "--role",
             "admin",
             "--workspace",
-            "demo",
+            workspace,
         ],
     )?;
-    set_password(&args.server, &url, "demo", &email, &password)?;
+    set_password(args, &url, workspace, &email, &password)?;
+    sign_in(client, &server.base, workspace, &email, &password).await
+}
+
+pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
+    let (server, _) = args.demo.start(&args.server, None).await?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let cookie = sign_in(&client, &server.base, "demo", &email, &password).await?;
+    let cookie = signed_in_admin(&args.server, &server, &client, "demo").await?;
     if args.settle > 0 {
         eprintln!("waiting {} s for the server's report warmer", args.settle);
         tokio::time::sleep(std::time::Duration::from_secs(args.settle)).await;

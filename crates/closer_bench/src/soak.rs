@@ -17,8 +17,8 @@ use anyhow::{Context, ensure};
 
 use crate::ServerArgs;
 use crate::load::{closed_loop, open_loop};
-use crate::pages::{set_password, sign_in};
-use crate::server::{Server, cli};
+use crate::pages::signed_in_admin;
+use crate::server::Server;
 use crate::stats::{ms, summarize};
 
 #[derive(clap::Args)]
@@ -196,24 +196,7 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         .json()
         .await?;
     let form_key = form["key"].as_str().context("a form key")?.to_owned();
-    let url = server.database_url().to_owned();
-    let email = "soak-owner@bench.example";
-    let password = uuid::Uuid::new_v4().simple().to_string();
-    cli(
-        &args.server.closer,
-        &url,
-        &[
-            "user",
-            "add",
-            email,
-            "--name",
-            "Soak Owner",
-            "--role",
-            "admin",
-        ],
-    )?;
-    set_password(&args.server, &url, "default", email, &password)?;
-    let cookie = sign_in(&client, &server.base, "", email, &password).await?;
+    let cookie = signed_in_admin(&args.server, &server, &client, "default").await?;
     let target = Arc::new(Target {
         client,
         base: server.base.clone(),

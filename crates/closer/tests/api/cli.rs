@@ -240,6 +240,19 @@ fn serve_answers_health_and_stops_on_sigterm() {
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
 }
 
+const FIREFOX: &str = "Mozilla/5.0 (Windows NT 10.0) Firefox/128.0";
+
+/// Posts a Plausible event body as a browser behind a proxy would; returns the whole answer.
+fn plausible(port: u16, body: &str, user_agent: &str, client_ip: &str) -> String {
+    http(
+        port,
+        &format!(
+            "POST /api/event HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nUser-Agent: {user_agent}\r\nX-Forwarded-For: {client_ip}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
 /// Sends one HTTP/1.1 request to the server; returns the whole answer.
 fn http(port: u16, request: &str) -> String {
     use std::io::{Read, Write};
@@ -309,13 +322,7 @@ fn sites_events_through_sigterm_and_the_traffic_report() {
         let body = format!(
             r#"{{"n":"pageview","u":"https://shop.example{path}","d":"shop.example","r":"https://www.bing.com/"}}"#
         );
-        let answer = http(
-            port,
-            &format!(
-                "POST /api/event HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nUser-Agent: Mozilla/5.0 (Windows NT 10.0) Firefox/128.0\r\nX-Forwarded-For: 203.0.113.{i}\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            ),
-        );
+        let answer = plausible(port, &body, FIREFOX, &format!("203.0.113.{i}"));
         assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
     }
     // SIGTERM right away: the events are still queued, and must be written before exit.
@@ -856,27 +863,15 @@ fn metrics_are_served_when_asked_for() {
         &[("CLOSER_METRICS_LISTEN", &format!("127.0.0.1:{metrics}"))],
     );
     for (domain, ua) in [
-        (
-            "metrics.example",
-            "Mozilla/5.0 (Windows NT 10.0) Firefox/128.0",
-        ),
-        (
-            "nobody.example",
-            "Mozilla/5.0 (Windows NT 10.0) Firefox/128.0",
-        ),
+        ("metrics.example", FIREFOX),
+        ("nobody.example", FIREFOX),
         (
             "metrics.example",
             "Googlebot/2.1 (+http://www.google.com/bot.html)",
         ),
     ] {
         let body = format!(r#"{{"n":"pageview","u":"https://{domain}/","d":"{domain}"}}"#);
-        let answer = http(
-            port,
-            &format!(
-                "POST /api/event HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nUser-Agent: {ua}\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            ),
-        );
+        let answer = plausible(port, &body, ua, "203.0.113.99");
         assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
     }
     assert!(
