@@ -25,8 +25,9 @@ use crate::stats::{ms, summarize};
 pub struct SoakArgs {
     #[command(flatten)]
     server: ServerArgs,
-    /// Minutes of traffic at the soak rate.
-    #[arg(long, default_value_t = 10)]
+    /// Minutes of traffic at the soak rate (at least 3: memory is compared between the
+    /// second and the last minute).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(3..))]
     minutes: u64,
     /// Seconds of the peak phase that measures the rate to soak at.
     #[arg(long, default_value_t = 20)]
