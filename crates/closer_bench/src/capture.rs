@@ -32,6 +32,10 @@ pub struct CaptureArgs {
     /// Percentage of posts that repeat an earlier person's email.
     #[arg(long, default_value_t = 20)]
     repeat_percent: u64,
+    /// `closer serve` processes on the one database (PostgreSQL, the engine teams scale out
+    /// on), posts taking turns between them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
+    nodes: u64,
 }
 
 /// A cheap, deterministic mix of `n` (splitmix64), so runs are repeatable.
@@ -64,7 +68,7 @@ type Seen = Arc<Mutex<HashSet<u64>>>;
 
 fn sender(
     client: reqwest::Client,
-    url: String,
+    urls: Arc<Vec<String>>,
     offset: u64,
     repeat: u64,
     seen: Seen,
@@ -74,11 +78,12 @@ fn sender(
 + Sync
 + 'static {
     move |n| {
-        let (client, url, seen) = (client.clone(), url.clone(), seen.clone());
+        let (client, urls, seen) = (client.clone(), urls.clone(), seen.clone());
         Box::pin(async move {
             let who = person(n, offset, repeat);
+            let node = usize::try_from(n % urls.len() as u64).unwrap_or(0);
             let res = client
-                .post(&url)
+                .post(&urls[node])
                 .header("content-type", "application/x-www-form-urlencoded")
                 .header("accept", "application/json")
                 // Each lead from their own address, as behind a reverse proxy: the server's
@@ -142,12 +147,30 @@ pub async fn run(args: CaptureArgs) -> anyhow::Result<()> {
         .as_str()
         .context("action_url")?
         .to_owned();
+    ensure!(
+        args.nodes == 1 || args.server.engine == Engine::Postgres,
+        "--nodes above 1 needs --engine postgres (SQLite is one process's file)"
+    );
+    let mut others = Vec::new();
+    for _ in 1..args.nodes {
+        others.push(Server::start_on(&args.server, Some(server.database_url())).await?);
+    }
+    let url = Arc::new(
+        std::iter::once(url.clone())
+            .chain(
+                others
+                    .iter()
+                    .map(|o| url.replacen(&server.base, &o.base, 1)),
+            )
+            .collect::<Vec<_>>(),
+    );
     let seen: Seen = Arc::default();
     eprintln!(
-        "closer pid {} on {} ({:?})",
+        "closer pid {} on {} ({:?}), {} node(s)",
         server.pid(),
         server.base,
-        args.server.engine
+        args.server.engine,
+        args.nodes
     );
 
     // Warm up connections and caches.
@@ -205,7 +228,12 @@ pub async fn run(args: CaptureArgs) -> anyhow::Result<()> {
         Engine::Sqlite => "SQLite",
         Engine::Postgres => "PostgreSQL",
     };
-    println!("### Lead capture on {engine}");
+    let nodes = if args.nodes == 1 {
+        String::new()
+    } else {
+        format!(", {} nodes", args.nodes)
+    };
+    println!("### Lead capture on {engine}{nodes}");
     println!();
     println!("| measure | value |");
     println!("|---|---|");
@@ -256,6 +284,9 @@ pub async fn run(args: CaptureArgs) -> anyhow::Result<()> {
             .next_back()
             .unwrap_or_default()
     );
+    for other in others {
+        other.stop().await?;
+    }
     server.stop().await?;
     ensure!(
         stored == expected,

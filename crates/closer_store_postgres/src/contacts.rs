@@ -1,5 +1,5 @@
-//! Contact writes on PostgreSQL: upsert with dedupe, patch, erase. Rows are locked
-//! `FOR UPDATE`; a lost race on a new identity is retried (see `upsert_contact`).
+//! Contact writes on PostgreSQL: upsert with dedupe (written by `capture.rs`; a lost race is
+//! retried here), patch, erase. Patches lock the row `FOR UPDATE`.
 
 use async_trait::async_trait;
 use closer_domain::{
@@ -7,7 +7,7 @@ use closer_domain::{
 };
 use closer_store::{
     ContactQuery, ContactStore, IDENTITY_CONSTRAINT, IdentityKind, Page, StageMove, StageSpan,
-    StoreError, UpsertContact, Upserted, draft_identities, plan_upsert, search_text, stage_event,
+    StoreError, UpsertContact, Upserted, search_text, stage_event,
 };
 use sqlx::PgConnection;
 use sqlx::types::Json;
@@ -18,8 +18,11 @@ use crate::PostgresStore;
 use crate::error::db_err;
 use crate::rows::{self, CONTACT_COLUMNS};
 
-/// How often an upsert that lost an identity race starts over (it then finds the winner).
-const UPSERT_ATTEMPTS: usize = 5;
+/// How often an upsert that lost a race starts over (it then finds the winner's result).
+const UPSERT_ATTEMPTS: usize = 8;
+/// Attempts without a transaction; later ones lock the row they read, so they cannot lose again
+/// to a change of the contact (only to a new identity's owner).
+const OPTIMISTIC_ATTEMPTS: usize = 2;
 
 fn select_sql(lock: bool) -> &'static str {
     static PLAIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -50,30 +53,6 @@ pub(crate) async fn load(
         .map_err(db_err)?
         .ok_or(StoreError::NotFound)?;
     rows::contact(&row)
-}
-
-async fn insert(conn: &mut PgConnection, c: &Contact) -> Result<(), StoreError> {
-    sqlx::query(include_str!("../queries/insert_contact.sql"))
-        .bind(c.id.0)
-        .bind(c.workspace_id.0)
-        .bind(&c.name)
-        .bind(Json(&c.emails))
-        .bind(Json(&c.phones))
-        .bind(&c.company)
-        .bind(&c.job_title)
-        .bind(Json(&c.properties))
-        .bind(c.stage.as_str())
-        .bind(c.owner_id.map(|o| o.0))
-        .bind(c.consent.as_ref().map(|x| x.granted))
-        .bind(c.consent.as_ref().map(|x| x.at.get()))
-        .bind(c.consent.as_ref().and_then(|x| x.source.clone()))
-        .bind(search_text(c))
-        .bind(c.created_at.get())
-        .bind(c.updated_at.get())
-        .execute(conn)
-        .await
-        .map_err(db_err)?;
-    Ok(())
 }
 
 async fn update(conn: &mut PgConnection, c: &Contact) -> Result<(), StoreError> {
@@ -240,65 +219,6 @@ async fn move_stage(
     .await
 }
 
-impl PostgresStore {
-    async fn try_upsert(
-        &self,
-        ws: WorkspaceId,
-        req: &UpsertContact,
-    ) -> Result<Upserted, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        // One exact lookup per identity (a draft carries one or two): `value = any($n)` was
-        // planned as a filter over every identity of the workspace, and a join against
-        // `unnest(...)` as a hash join — both O(contacts) per capture.
-        let mut owners = Vec::new();
-        for (kind, value) in draft_identities(&req.draft) {
-            let owner: Option<Uuid> = sqlx::query_scalar(
-                "select contact_id from contact_identities where workspace_id = $1 and kind = $2 and value = $3",
-            )
-            .bind(ws.0)
-            .bind(kind.as_str())
-            .bind(&value)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if let Some(id) = owner {
-                owners.push((kind, value, ContactId(id)));
-            }
-        }
-        let (target, draft) = plan_upsert(req.draft.clone(), &owners);
-        let (contact, created) = if let Some(id) = target {
-            let mut c = load(&mut tx, ws, id, true).await?;
-            let identities_before = (c.emails.len(), c.phones.len());
-            let outcome = c.merge(&draft, req.overwrite, req.now);
-            if outcome.changed {
-                update(&mut tx, &c).await?;
-            }
-            if identities_before != (c.emails.len(), c.phones.len()) {
-                write_identities(&mut tx, &c, false).await?;
-            }
-            if let Some((from, _)) = outcome.stage_change {
-                move_stage(&mut tx, &c, Some(from), &req.actor, req.now).await?;
-            }
-            (c, false)
-        } else {
-            let c = Contact::from_draft(ContactId::new(), ws, draft, req.now);
-            insert(&mut tx, &c).await?;
-            write_identities(&mut tx, &c, false).await?;
-            move_stage(&mut tx, &c, None, &req.actor, req.now).await?;
-            (c, true)
-        };
-        if let Some(event) = &req.event {
-            insert_event(&mut tx, ws, contact.id, event).await?;
-        }
-        if let Some(visitor) = &req.visitor {
-            // A visitor that is already someone else's stays theirs (`Link::Other`).
-            crate::traffic_write::link(&mut tx, ws, visitor, contact.id, req.now).await?;
-        }
-        tx.commit().await.map_err(db_err)?;
-        Ok(Upserted { contact, created })
-    }
-}
-
 #[async_trait]
 impl ContactStore for PostgresStore {
     async fn upsert_contact(
@@ -308,17 +228,31 @@ impl ContactStore for PostgresStore {
     ) -> Result<Upserted, StoreError> {
         let mut attempt = 1;
         loop {
-            match self.try_upsert(ws, &req).await {
-                // Another transaction created (or erased) the person between our lookup and our
-                // write; the next attempt sees its committed result.
-                Err(e)
-                    if attempt < UPSERT_ATTEMPTS
-                        && (e.is_conflict_on(IDENTITY_CONSTRAINT)
-                            || matches!(e, StoreError::NotFound)) =>
-                {
+            let result = if attempt <= OPTIMISTIC_ATTEMPTS {
+                let mut conn = self.pool.acquire().await.map_err(db_err)?;
+                crate::capture::try_upsert(&mut conn, ws, &req, false).await
+            } else {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let done = crate::capture::try_upsert(&mut tx, ws, &req, true).await;
+                if matches!(done, Ok(Some(_))) {
+                    tx.commit().await.map_err(db_err)?;
+                }
+                done
+            };
+            match result {
+                Ok(Some(done)) => return Ok(done),
+                // Another transaction created, changed or erased the person between our lookup
+                // and our write; the next attempt sees its committed result.
+                Ok(None) if attempt < UPSERT_ATTEMPTS => attempt += 1,
+                Err(e) if attempt < UPSERT_ATTEMPTS && e.is_conflict_on(IDENTITY_CONSTRAINT) => {
                     attempt += 1;
                 }
-                result => return result,
+                Ok(None) => {
+                    return Err(StoreError::Unavailable(
+                        "the contact kept changing while it was being saved".into(),
+                    ));
+                }
+                Err(e) => return Err(e),
             }
         }
     }

@@ -6,6 +6,7 @@
 //! the loser retries and merges into the winner's contact.
 
 mod bulk_write;
+mod capture;
 mod contacts;
 mod contacts_read;
 mod copy_read;

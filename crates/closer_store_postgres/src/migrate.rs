@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "order_indexes",
         include_str!("../migrations/0013_order_indexes.sql"),
     ),
+    (
+        14,
+        "capture_write",
+        include_str!("../migrations/0014_capture_write.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {

@@ -107,7 +107,8 @@ async fn identified(
 ///
 /// Visitors are striped over 512 lock keys (class 7411): a batch of thousands of visitors then
 /// takes at most 512 locks, so concurrent batches never exhaust PostgreSQL's shared lock table
-/// ("out of shared memory"), at the price of a link waiting for the batches in flight.
+/// ("out of shared memory"), at the price of a link waiting for the batches in flight. The same
+/// expression takes the exclusive lock in `link_visitor` (migration 0014).
 const VISITOR_LOCK_BUCKET: &str = "(hashtextextended(w::text || ':' || v, 7) & 511)::int";
 
 async fn lock_visitors_shared(conn: &mut PgConnection, hits: &[Hit]) -> Result<(), StoreError> {
@@ -403,53 +404,19 @@ pub(crate) async fn link(
     contact: ContactId,
     now: Timestamp,
 ) -> Result<Link, StoreError> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "select pg_advisory_xact_lock(7411, {VISITOR_LOCK_BUCKET}) from (select $1::uuid as w, $2::text as v) k"
-    )))
-    .bind(ws.0)
-    .bind(visitor.as_str())
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    let inserted = sqlx::query(
-        "insert into visitor_links (workspace_id, visitor, contact_id, linked_at) values ($1, $2, $3, $4) \
-         on conflict (workspace_id, visitor) do nothing",
-    )
-    .bind(ws.0)
-    .bind(visitor.as_str())
-    .bind(contact.0)
-    .bind(now.get())
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    if inserted.rows_affected() == 1 {
-        // The visitor's history so far becomes the contact's. Sessions first, then their events
-        // by `traffic_events_session_idx`: written as a join, the prepared statement's generic
-        // plan scanned every tracked event (seconds a capture at a million events).
-        sqlx::query(
-            "insert into contact_traffic (contact_id, occurred_at, id, workspace_id, name, path, props) \
-             select $3, t.occurred_at, t.id, t.workspace_id, t.name, t.path, t.props \
-             from traffic_events t where t.session_id = any(array( \
-               select s.id from sessions s where s.visitor = $2 and s.workspace_id = $1)) \
-             on conflict do nothing",
-        )
-        .bind(ws.0)
-        .bind(visitor.as_str())
-        .bind(contact.0)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        return Ok(Link::Linked);
-    }
-    let owner: Uuid = sqlx::query_scalar(
-        "select contact_id from visitor_links where workspace_id = $1 and visitor = $2",
-    )
-    .bind(ws.0)
-    .bind(visitor.as_str())
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    Ok(if owner == contact.0 {
+    // The lock, the link and the copy of the visitor's history: `link_visitor` (migration 0014).
+    let (linked, owner): (bool, Uuid) =
+        sqlx::query_as("select linked, owner from link_visitor($1, $2, $3, $4)")
+            .bind(ws.0)
+            .bind(visitor.as_str())
+            .bind(contact.0)
+            .bind(now.get())
+            .fetch_one(conn)
+            .await
+            .map_err(db_err)?;
+    Ok(if linked {
+        Link::Linked
+    } else if owner == contact.0 {
         Link::Already
     } else {
         Link::Other(ContactId(owner))
