@@ -71,6 +71,7 @@ macro_rules! conformance_tests {
             workspaces_never_see_each_other, list_filters, list_pages_cover_every_row_once,
             list_sorts_by_updated, sites_round_trip, hits_become_sessions_and_aggregates,
             a_visitor_becomes_a_contact_with_their_history, daily_salts_are_shared_and_rotated,
+            every_channel_with_visitors_is_in_the_breakdown,
             a_late_hit_moves_the_session_start, rules_and_scores_round_trip,
             stale_scores_are_those_missing_events,
             tracked_hits_of_contacts_are_reported_and_timelines_read_in_bulk,

@@ -64,7 +64,7 @@ pub struct TrafficQuery {
     pub from: Timestamp,
     pub to: Timestamp,
     pub bucket: Bucket,
-    /// Rows per breakdown.
+    /// Rows per breakdown of pages, sources and campaigns (channels are all listed).
     pub limit: u32,
 }
 

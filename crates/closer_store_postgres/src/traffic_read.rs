@@ -197,7 +197,19 @@ pub(crate) async fn aggregates(
             .unwrap_or_default(),
         pages: pages(&top_pages)?,
         entry_pages: pages(&entry)?,
-        channels: breakdown(pool, "channel", ws, q).await?,
+        // Every channel with visitors: there are few, and one left out would leave a hole in
+        // a breakdown whose rows should add up to the totals.
+        channels: breakdown(
+            pool,
+            "channel",
+            ws,
+            &TrafficQuery {
+                limit: u32::try_from(closer_domain::traffic::Channel::ALL.len())
+                    .unwrap_or(u32::MAX),
+                ..q.clone()
+            },
+        )
+        .await?,
         sources: breakdown(pool, "source", ws, q).await?,
         campaigns: breakdown(pool, "utm_campaign", ws, q).await?,
         series,

@@ -1,25 +1,32 @@
-//! Channels: where a session came from, by a fixed, ordered rule table in the style of GA4's
-//! default channel grouping. The first rule that matches wins:
+//! Channels: where a session came from, by GA4's default channel group.
+//!
+//! First the session's source and medium, with GA4's precedence: an ad platform's click id
+//! (`gclid`, `gbraid`, `wbraid`, `msclkid`: medium `cpc`; `twclid`, `ttclid`, `li_fat_id`:
+//! medium `paid`), else the campaign parameters (`utm_source`, `utm_medium`), else the
+//! referrer (medium `organic` from a search engine, `email` from a webmail, `referral` from
+//! any other site). A referrer never overrides campaign parameters. Then the first rule that
+//! matches, in GA4's order:
 //!
 //! | # | channel | when |
 //! |---|---|---|
-//! | 1 | Direct | no referrer (or only the site itself), no campaign parameters, no click id |
-//! | 2 | Paid Search | a search engine source with a paid medium (`cpc`, `ppc`, `paid…`, `…cp…`, `retargeting`), or a Google Ads / Microsoft Ads click id (`gclid`, `gbraid`, `wbraid`, `msclkid`) |
-//! | 3 | Paid Social | a social network source with a paid medium, or a `twclid`, `ttclid` or `li_fat_id` click id |
-//! | 4 | Paid Video | a video site source with a paid medium |
+//! | 1 | Direct | no click id, no campaign parameters, no referrer (or only the site itself) |
+//! | 2 | Paid Search | a search engine source and a paid medium (`cpc`, `ppc`, `retargeting`, `paid…`, anything containing `cp`) |
+//! | 3 | Paid Social | a social network source and a paid medium |
+//! | 4 | Paid Video | a video site source and a paid medium |
 //! | 5 | Display | medium `display`, `banner`, `expandable`, `interstitial` or `cpm` |
 //! | 6 | Other | any other paid medium (GA4's "Paid Other") |
-//! | 7 | AI Assistants | an AI assistant source (ChatGPT, Perplexity, Claude, Gemini, Copilot…) |
-//! | 8 | Organic Social | a social network source, or medium `social`, `social-network`, `social-media`, `sm` |
+//! | 7 | AI Assistants | an AI assistant source (ChatGPT, Perplexity, Claude, Gemini, Copilot…); closer's, not GA4's |
+//! | 8 | Organic Social | a social network source, or medium `social`, `social-network`, `social-media`, `sm`, `social network`, `social media` |
 //! | 9 | Organic Video | a video site source, or a medium containing `video` |
 //! | 10 | Organic Search | a search engine source, or medium `organic` |
-//! | 11 | Email | source or medium `email`, `e-mail`, `e_mail`, `newsletter`, or a webmail referrer |
-//! | 12 | Affiliates | medium `affiliate` or `affiliates` |
-//! | 13 | Referral | any other referring site, or medium `referral`, `app`, `link` |
-//! | 14 | Other | campaign parameters that match none of the above |
+//! | 11 | Referral | medium `referral`, `app` or `link` (so every other referring site) |
+//! | 12 | Email | source or medium containing `email`, `e-mail`, `e_mail`, `e mail` or `newsletter` |
+//! | 13 | Affiliates | medium `affiliate` or `affiliates` |
+//! | 14 | Other | anything else (GA4's "Unassigned") |
 //!
 //! A source is recognised by the referrer's host or by `utm_source` (`google`, `fb`,
-//! `linkedin`…), from the `SOURCES` table below.
+//! `linkedin`…), from the `SOURCES` table below. GA4's Shopping, Audio, SMS, Mobile Push and
+//! Cross-network channels are not kept apart: their sessions fall under the rules above.
 
 use serde::{Deserialize, Serialize};
 
@@ -467,46 +474,80 @@ impl Attribution {
     }
 }
 
+/// Where a session says it came from before any channel rule runs: GA4's source and medium.
+struct Origin {
+    known: Option<&'static Source>,
+    /// The source as named: a known source's name, `utm_source` as given, or the referring host.
+    source: Option<String>,
+    /// Lower-case; empty when none was given.
+    medium: String,
+}
+
+impl Origin {
+    /// GA4's precedence: an ad platform's click id (auto-tagging) first, then campaign
+    /// parameters, then the referrer. A referrer's medium is `organic` for a search engine,
+    /// `email` for a webmail (closer's addition: GA4 says `referral`) and `referral` otherwise.
+    fn of(referrer: Option<&str>, utm: &Utm, click_id: Option<ClickId>) -> Option<Self> {
+        let named = |known: Option<&'static Source>, raw: Option<&str>, medium: &str| Self {
+            known,
+            source: known
+                .map(|s| s.name.to_owned())
+                .or_else(|| raw.map(str::to_owned)),
+            medium: medium.to_owned(),
+        };
+        if let Some(click) = click_id.filter(|c| c.paid_medium().is_some()) {
+            let medium = click.paid_medium().unwrap_or_default();
+            return Some(named(by_alias(click.source()), None, medium));
+        }
+        if !utm.is_empty() {
+            let medium = utm
+                .medium
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .unwrap_or_default();
+            let raw = utm.source.as_deref();
+            return Some(named(raw.and_then(by_alias), raw, &medium));
+        }
+        if let Some(host) = referrer {
+            let known = by_host(host);
+            let medium = match known.map(|s| s.category) {
+                Some(Search) => "organic",
+                Some(Webmail) => "email",
+                _ => "referral",
+            };
+            return Some(named(known, Some(host), medium));
+        }
+        // A click id that is no ad's (Facebook tags every outbound link) names the source of
+        // a visit that has nothing else.
+        click_id.map(|c| named(by_alias(c.source()), None, "referral"))
+    }
+}
+
 /// Classifies a landing hit. `referrer` is the referring host (already without `www.`), or
 /// `None`; pass `None` too when the referrer is the site itself (internal navigation).
 pub fn classify(referrer: Option<&str>, utm: &Utm, click_id: Option<ClickId>) -> Attribution {
-    let medium = utm
-        .medium
+    let Some(origin) = Origin::of(referrer, utm, click_id) else {
+        return Attribution {
+            utm: utm.clone(),
+            ..Attribution::direct()
+        };
+    };
+    let medium = origin.medium.as_str();
+    let category = origin.known.map(|s| s.category);
+    let source_lower = origin
+        .source
         .as_deref()
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    let utm_source = utm.source.as_deref();
-    let known = utm_source
-        .and_then(by_alias)
-        .or_else(|| referrer.and_then(by_host))
-        .or_else(|| click_id.and_then(|c| by_alias(c.source())));
-    let category = known.map(|s| s.category);
-    let source = known
-        .map(|s| s.name.to_owned())
-        .or_else(|| utm_source.map(str::to_owned))
-        .or_else(|| referrer.map(str::to_owned));
-    let paid = is_paid(&medium);
-    let source_lower = utm_source.map(str::to_ascii_lowercase).unwrap_or_default();
-    let channel = if referrer.is_none() && utm.is_empty() && click_id.is_none() {
-        Channel::Direct
-    } else if (category == Some(Search) && paid)
-        || matches!(
-            click_id,
-            Some(ClickId::Gclid | ClickId::Gbraid | ClickId::Wbraid | ClickId::Msclkid)
-        )
-    {
+    let paid = is_paid(medium);
+    // GA4's default channel group, in GA4's order (AI Assistants is closer's).
+    let channel = if category == Some(Search) && paid {
         Channel::PaidSearch
-    } else if (category == Some(Social) && paid)
-        || matches!(
-            click_id,
-            Some(ClickId::Twclid | ClickId::Ttclid | ClickId::LiFatId)
-        )
-    {
+    } else if category == Some(Social) && paid {
         Channel::PaidSocial
     } else if category == Some(Video) && paid {
         Channel::PaidVideo
-    } else if ["display", "banner", "expandable", "interstitial", "cpm"].contains(&medium.as_str())
-    {
+    } else if ["display", "banner", "expandable", "interstitial", "cpm"].contains(&medium) {
         Channel::Display
     } else if paid {
         Channel::Other
@@ -521,29 +562,25 @@ pub fn classify(referrer: Option<&str>, utm: &Utm, click_id: Option<ClickId>) ->
             "social network",
             "social media",
         ]
-        .contains(&medium.as_str())
+        .contains(&medium)
     {
         Channel::OrganicSocial
     } else if category == Some(Video) || medium.contains("video") {
         Channel::OrganicVideo
     } else if category == Some(Search) || medium == "organic" {
         Channel::OrganicSearch
-    } else if category == Some(Webmail) || is_email(&medium) || is_email(&source_lower) {
+    } else if ["referral", "app", "link"].contains(&medium) {
+        Channel::Referral
+    } else if is_email(medium) || is_email(&source_lower) {
         Channel::Email
     } else if medium == "affiliate" || medium == "affiliates" {
         Channel::Affiliates
-    } else if referrer.is_some() || ["referral", "app", "link"].contains(&medium.as_str()) {
-        Channel::Referral
     } else {
         Channel::Other
     };
     Attribution {
         channel,
-        source: if channel == Channel::Direct {
-            None
-        } else {
-            source
-        },
+        source: origin.source,
         referrer: referrer.map(str::to_owned),
         utm: utm.clone(),
         click_id,
@@ -752,6 +789,40 @@ mod tests {
                 None,
                 Channel::Other,
                 Some("flyer"),
+            ),
+            // Campaign parameters decide before the referrer (GA4's precedence).
+            (
+                Some("google.com"),
+                Some("newsletter"),
+                Some("email"),
+                None,
+                Channel::Email,
+                Some("newsletter"),
+            ),
+            (
+                Some("blog.example.org"),
+                Some("spring-promo"),
+                None,
+                None,
+                Channel::Other,
+                Some("spring-promo"),
+            ),
+            // An ad's click id decides before campaign parameters (auto-tagging).
+            (
+                None,
+                Some("newsletter"),
+                Some("email"),
+                Some(ClickId::Gclid),
+                Channel::PaidSearch,
+                Some("Google"),
+            ),
+            (
+                None,
+                None,
+                None,
+                Some(ClickId::Fbclid),
+                Channel::OrganicSocial,
+                Some("Facebook"),
             ),
         ];
         for (referrer, source, medium, click, channel, name) in cases {

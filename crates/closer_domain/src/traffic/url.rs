@@ -71,6 +71,15 @@ impl ClickId {
     }
 
     /// The platform's source name, as `utm_source` would spell it.
+    /// The medium an ad platform's auto-tagging implies (`None`: not only on ads).
+    pub fn paid_medium(self) -> Option<&'static str> {
+        match self {
+            ClickId::Gclid | ClickId::Gbraid | ClickId::Wbraid | ClickId::Msclkid => Some("cpc"),
+            ClickId::Twclid | ClickId::Ttclid | ClickId::LiFatId => Some("paid"),
+            ClickId::Fbclid => None,
+        }
+    }
+
     pub fn source(self) -> &'static str {
         match self {
             ClickId::Gclid | ClickId::Gbraid | ClickId::Wbraid => "google",

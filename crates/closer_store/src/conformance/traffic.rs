@@ -547,3 +547,37 @@ pub async fn purchases_keep_their_revenue(store: Arc<dyn Store>) {
     let totals = store.traffic(ws, &q).await.unwrap().totals;
     assert_eq!(totals.sessions, 2, "{totals:?}");
 }
+
+pub async fn every_channel_with_visitors_is_in_the_breakdown(store: Arc<dyn Store>) {
+    use closer_domain::traffic::channel::Channel;
+    let ws = workspace(&*store, "channels").await;
+    let s = site(&*store, ws).await;
+    let hits: Vec<Hit> = Channel::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, channel)| {
+            let who = visitor(channel.as_str());
+            let mut h = hit(&s, &who, HitKind::Pageview, 10, "/", None, &Utm::default());
+            h.attribution.channel = *channel;
+            h.occurred_at = at(10 + i64::try_from(i).unwrap());
+            h
+        })
+        .collect();
+    store.record_hits(hits.into()).await.unwrap();
+    // Fewer rows than channels for pages, sources and campaigns: channels are all listed.
+    let q = TrafficQuery {
+        limit: 3,
+        ..query(Some(&s))
+    };
+    let r = store.traffic(ws, &q).await.unwrap();
+    let mut listed: Vec<&str> = r.channels.iter().filter_map(|c| c.key.as_deref()).collect();
+    listed.sort_unstable();
+    let mut all: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+    all.sort_unstable();
+    assert_eq!(listed, all);
+    assert_eq!(
+        r.channels.iter().map(|c| c.totals.visitors).sum::<i64>(),
+        r.totals.visitors,
+        "the channel rows add up to the totals"
+    );
+}
