@@ -38,7 +38,11 @@ pub async fn report(app: &App, which: Business, args: BusinessArgs) -> anyhow::R
     let (json, sections, notes) = match which {
         Business::Funnel => {
             let r = app.funnel_report(ws, &q, view).await?;
-            (serde_json::to_value(&r)?, sections::funnel(&r), Vec::new())
+            (
+                serde_json::to_value(&r)?,
+                sections::funnel(&r),
+                vec![r.counting.to_owned()],
+            )
         }
         Business::Measures => {
             let r = app.measures_report(ws, &q).await?;
@@ -106,7 +110,7 @@ pub async fn report(app: &App, which: Business, args: BusinessArgs) -> anyhow::R
                     .set_width(80);
                 for r in &s.rows {
                     // Long names are cut to keep the table inside 80 columns.
-                    t.add_row(r.iter().map(|c| short(c)).collect::<Vec<_>>());
+                    t.add_row(r.iter().map(|c| short(&c.shown())).collect::<Vec<_>>());
                 }
                 let _ = write!(out, "{}\n{t}\n\n", s.title);
             }

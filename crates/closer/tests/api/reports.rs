@@ -384,6 +384,38 @@ async fn reports_from_the_terminal(app: TestApp) {
     let csv = run(&["measures", "--format", "csv"]);
     let csv = String::from_utf8(csv.stdout).unwrap();
     assert!(csv.starts_with("section,group,closed,won"), "{csv}");
+    // For spreadsheets: rates as fractions, durations in seconds (said in the header), no
+    // value as an empty cell — never "10.7%", "12 min" or "–".
+    assert!(csv.contains("median (seconds)"), "{csv}");
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(csv.as_bytes());
+    let mut rates = 0;
+    let mut header = Vec::new();
+    for record in reader.records() {
+        let record = record.unwrap();
+        if record.get(0) == Some("section") {
+            header = record.iter().map(str::to_owned).collect();
+            continue;
+        }
+        for (name, cell) in header.iter().zip(&record) {
+            assert!(
+                !cell.ends_with('%') && cell != "–" && !cell.ends_with(" min"),
+                "{name}: {cell:?} in\n{csv}"
+            );
+            if ["win rate", "share"].contains(&name.as_str()) && !cell.is_empty() {
+                let v: f64 = cell.parse().unwrap_or_else(|_| panic!("{name}: {cell:?}"));
+                assert!((0.0..=1.0).contains(&v), "{name}: {v}");
+                rates += 1;
+            }
+        }
+    }
+    // Nothing closed yet: no win rate, no cycle, no touches — empty cells.
+    assert!(
+        rates > 0 || csv.contains("Deals closed,total,0,0,,,"),
+        "{csv}"
+    );
     let json = run(&["funnel", "--format", "json", "--view", "flow"]);
     let json: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["view"], "flow");

@@ -448,6 +448,9 @@ async fn pages_hold_their_ground(app: TestApp) {
         assert!(!p.body.contains("Other Secret"));
     }
     let page = s.get(&format!("/contacts/{id}")).await;
+    // The timeline's first stage is an entry, not a move from a stage that does not exist.
+    assert!(page.body.contains("entered as lead"), "{}", page.body);
+    assert!(!page.body.contains("new →"), "{}", page.body);
     let csrf = field(&page.body, "csrf");
     let p = s
         .post(

@@ -8,7 +8,7 @@ use closer_domain::reports::Breakdown;
 use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::{Journeys, Period};
 
-use super::funnel::{Funnel, FunnelStep, View, bottleneck_of, funnel_of_journeys};
+use super::funnel::{Funnel, FunnelStep, View, bottleneck_of, funnel_of_journeys, judged_funnel};
 use super::measures::{GroupMeasures, MeasuresReport};
 use super::{NONE, ReportQuery, money};
 use crate::{App, AppError};
@@ -267,7 +267,7 @@ impl App {
         let funnel = funnel_of_journeys(&journeys, &visitors, &q, View::Cohort);
         let funnel_before = funnel_of_journeys(&journeys, &visitors_before, &before, View::Cohort);
         let whole_funnel = Funnel {
-            total: funnel.total.clone(),
+            total: judged_funnel(&journeys, &visitors, &q, Timestamp::now()).total,
             groups: Vec::new(),
         };
         let (value_currency, values) = values;

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use closer_domain::WorkspaceId;
 use closer_domain::reports::{self, Breakdown, FunnelModel, Step, StepFigures};
+use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::{Journeys, Period, VisitorCount};
 use serde::Serialize;
 
@@ -26,6 +26,18 @@ pub enum View {
 }
 
 impl View {
+    /// How the view counts, as the report says it.
+    pub fn counting(self) -> &'static str {
+        match self {
+            View::Cohort => {
+                "Cohort: the people whose first step fell in the period, followed to wherever they are now. A step's count is how many of them reached it; its conversion, the share of those at the step before who went on to it."
+            }
+            View::Flow => {
+                "Flow: the steps reached during the period, by anyone. A step's count is how many reached it in the period; its conversion counts the people who reached both it and the step before in the period, out of those who reached the step before in the period."
+            }
+        }
+    }
+
     pub fn parse(raw: Option<&str>) -> Result<Self, closer_domain::FieldError> {
         match raw.unwrap_or("cohort") {
             "cohort" => Ok(Self::Cohort),
@@ -62,6 +74,8 @@ pub struct FunnelReport {
     #[serde(flatten)]
     pub query: Echo,
     pub view: View,
+    /// How this view counts, in words (printed with the report).
+    pub counting: &'static str,
     pub total: FunnelGroup,
     /// One entry per group of the breakdown (none without a breakdown), largest first.
     pub groups: Vec<FunnelGroup>,
@@ -139,6 +153,30 @@ pub(super) fn funnel_of_journeys(
         View::Cohort => reports::cohort(&journeys.rows, from, to, split),
         View::Flow => reports::flow(&journeys.rows, from, to, split),
     };
+    funnel_from(figures, journeys, visitors, q)
+}
+
+/// The cohort funnel as the bottleneck judges it (`closer_domain::reports::judged`): each
+/// step's conversion only over the people who have had the time it typically takes by `now`.
+pub(super) fn judged_funnel(
+    journeys: &Journeys,
+    visitors: &[VisitorCount],
+    q: &ReportQuery,
+    now: Timestamp,
+) -> Funnel {
+    let (from, to) = (q.period.from.unix_micros(), q.period.to.unix_micros());
+    let split = q.by != Breakdown::Total;
+    let figures = reports::judged(&journeys.rows, from, to, now.unix_micros(), split);
+    funnel_from(figures, journeys, visitors, q)
+}
+
+fn funnel_from(
+    figures: reports::FunnelFigures<u32>,
+    journeys: &Journeys,
+    visitors: &[VisitorCount],
+    q: &ReportQuery,
+) -> Funnel {
+    let split = q.by != Breakdown::Total;
     let (untracked_by_group, untracked_total) = untracked(journeys, q.period);
     let tracked_total: u64 = visitors.iter().map(|v| v.visitors).sum();
     let total = steps(&figures.total, Some(tracked_total + untracked_total));
@@ -206,6 +244,7 @@ impl App {
         Ok(FunnelReport {
             query: Echo::of(q),
             view,
+            counting: view.counting(),
             total: FunnelGroup {
                 group: "total".into(),
                 steps: f.total,
@@ -288,12 +327,17 @@ fn lever_group(
     #[allow(clippy::cast_precision_loss)] // counts far below 2^52
     let visitors_q = visitors as f64 * scale;
     let rates: [f64; 5] = std::array::from_fn(|i| f[i + 1].conversion.unwrap_or(0.0));
+    // People reached the step before, but none has had the step's typical time since.
+    let too_young: [Option<f64>; 5] = std::array::from_fn(|i| {
+        (f[i + 1].of == 0 && f[i].count > 0).then(|| f[i + 1].median_days.unwrap_or(0.0))
+    });
     let model = FunnelModel {
         visitors: visitors_q,
         rates,
         targets,
         first_value: values.first,
         repeat_value: values.repeat,
+        too_young,
     };
     let customers = f[4].count;
     let not_enough = if visitors == 0 {
@@ -327,7 +371,7 @@ fn lever_group(
         revenue_per_quarter: as_units(if not_enough.is_some() {
             0.0
         } else {
-            model.revenue(&rates)
+            model.revenue(&model.modelled_rates())
         }),
         steps,
         not_enough_data: not_enough,
@@ -379,11 +423,14 @@ impl App {
                 "the bottleneck is shown for the whole business or by channel, source, campaign or site (it starts from visitors)",
             ));
         }
-        let (rules, f, (currency, values)) = tokio::try_join!(
+        let store = self.store();
+        let (rules, journeys, visitors, (currency, values)) = tokio::try_join!(
             self.workspace_rules(ws),
-            self.funnel_figures(ws, q, View::Cohort),
+            async { Ok(self.report_journeys(ws, q.period, &q.by).await?) },
+            async { Ok(store.new_visitors(ws, q.period, &q.by).await?) },
             self.revenue_values(ws, q)
         )?;
+        let f = judged_funnel(&journeys, &visitors, q, Timestamp::now());
         Ok(bottleneck_of(q, &f, rules.targets, currency, &values))
     }
 

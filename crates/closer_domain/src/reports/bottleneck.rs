@@ -69,6 +69,9 @@ pub struct FunnelModel {
     pub first_value: f64,
     /// Mean value a repeat customer adds.
     pub repeat_value: f64,
+    /// Steps the period is too young to judge (nobody has yet had the time the step typically
+    /// takes), with that time in days. Modelled at their target: neither a gain nor a loss.
+    pub too_young: [Option<f64>; 5],
 }
 
 /// One step's place in the ranking.
@@ -93,15 +96,37 @@ impl FunnelModel {
         finite(customers * self.first_value + customers * rates[4] * self.repeat_value)
     }
 
-    /// Every step ranked by the revenue its target would add, largest first.
+    /// The rates revenue is modelled with: a step too young to judge at its target.
+    pub fn modelled_rates(&self) -> [f64; 5] {
+        std::array::from_fn(|i| {
+            if self.too_young[i].is_some() {
+                self.targets[i]
+            } else {
+                self.rates[i]
+            }
+        })
+    }
+
+    /// Every step ranked by the revenue its target would add, largest first; the steps too
+    /// young to judge last, saying so.
     pub fn levers(&self, period: &str, currency: &str) -> Vec<Lever> {
-        let now = self.revenue(&self.rates);
+        let rates = self.modelled_rates();
+        let now = self.revenue(&rates);
         let mut out: Vec<Lever> = Conversion::ALL
             .iter()
             .enumerate()
             .map(|(i, &step)| {
                 let (rate, target) = (finite(self.rates[i]), finite(self.targets[i]));
-                let mut lifted = self.rates;
+                if let Some(days) = self.too_young[i] {
+                    return Lever {
+                        step,
+                        rate,
+                        target,
+                        gain: 0.0,
+                        sentence: too_young(step, days),
+                    };
+                }
+                let mut lifted = rates;
                 lifted[i] = rate.max(target);
                 let gain = finite(self.revenue(&lifted) - now).max(0.0);
                 Lever {
@@ -156,6 +181,14 @@ fn about(amount: f64, currency: &str) -> String {
     }
 }
 
+fn too_young(step: Conversion, days: f64) -> String {
+    format!(
+        "{} cannot be judged on this period yet: the step typically takes {} days, and nobody who entered in the period has had that long since the step before.",
+        step.label(),
+        days.round()
+    )
+}
+
 fn sentence(
     step: Conversion,
     rate: f64,
@@ -193,6 +226,7 @@ mod tests {
             targets: Conversion::ALL.map(Conversion::default_target),
             first_value: 2_000.0,
             repeat_value: 800.0,
+            too_young: [None; 5],
         }
     }
 
@@ -232,6 +266,23 @@ mod tests {
         }
         m.first_value = f64::NAN;
         assert!(m.revenue(&[1.0; 5]).abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn a_step_too_young_to_judge_says_so_and_is_modelled_at_target() {
+        let mut m = model();
+        m.rates[4] = 0.0;
+        m.too_young[4] = Some(44.6);
+        let levers = m.levers("quarter", "USD");
+        let repeat = levers.last().unwrap();
+        assert_eq!(repeat.step, Conversion::CustomerToRepeat);
+        assert!(repeat.gain.abs() < f64::EPSILON);
+        assert!(
+            repeat.sentence.contains("cannot be judged") && repeat.sentence.contains("45 days"),
+            "{}",
+            repeat.sentence
+        );
+        assert!((m.modelled_rates()[4] - 0.3).abs() < f64::EPSILON);
     }
 
     #[test]

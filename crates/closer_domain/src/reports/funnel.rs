@@ -118,13 +118,14 @@ struct Tally {
 }
 
 impl Tally {
-    /// Adds one person's filled reach times; `counted[i]`: whether step `i` counts.
-    fn add(&mut self, r: &[Option<i64>; 6], counted: [bool; 6]) {
+    /// Adds one person's filled reach times; `counted[i]`: whether step `i` counts;
+    /// `judged[i]`: whether the person counts in step `i`'s conversion.
+    fn add(&mut self, r: &[Option<i64>; 6], counted: [bool; 6], judged: [bool; 6]) {
         for i in 0..6 {
             if counted[i] {
                 self.count[i] += 1;
             }
-            if i > 0 && counted[i - 1] {
+            if i > 0 && counted[i - 1] && judged[i] {
                 self.before[i] += 1;
                 if counted[i] {
                     self.made[i] += 1;
@@ -166,19 +167,21 @@ fn tally<K: Ord + Clone>(
     journeys: &[Journey<K>],
     split: bool,
     take: impl Fn(&[Option<i64>; 6]) -> Option<[bool; 6]>,
+    judge: impl Fn(&[Option<i64>; 6]) -> [bool; 6],
 ) -> FunnelFigures<K> {
     let mut total = Tally::default();
     let mut groups: BTreeMap<K, Tally> = BTreeMap::new();
     for j in journeys {
         let r = j.filled();
         let Some(counted) = take(&r) else { continue };
-        total.add(&r, counted);
+        let judged = judge(&r);
+        total.add(&r, counted, judged);
         if split {
             if let Some(t) = groups.get_mut(&j.group) {
-                t.add(&r, counted);
+                t.add(&r, counted, judged);
             } else {
                 let mut t = Tally::default();
-                t.add(&r, counted);
+                t.add(&r, counted, judged);
                 groups.insert(j.group.clone(), t);
             }
         }
@@ -197,10 +200,56 @@ pub fn cohort<K: Ord + Clone>(
     to: i64,
     split: bool,
 ) -> FunnelFigures<K> {
-    tally(journeys, split, |r| {
-        let entered = r.iter().flatten().min().copied()?;
-        (entered >= from && entered < to).then(|| r.map(|t| t.is_some()))
-    })
+    tally(journeys, split, |r| entered_in(r, from, to), |_| [true; 6])
+}
+
+fn entered_in(r: &[Option<i64>; 6], from: i64, to: i64) -> Option<[bool; 6]> {
+    let entered = r.iter().flatten().min().copied()?;
+    (entered >= from && entered < to).then(|| r.map(|t| t.is_some()))
+}
+
+/// The cohort funnel as the bottleneck judges it: the same people and counts, but a person
+/// counts in a step's conversion only once they have had the time that step typically takes
+/// (its median over the cohort's own moves) since reaching the step before, by `now`. A
+/// cohort too young for a step then shows no conversion for it (`from_previous` of 0) rather
+/// than a rate dragged down by people who have not had time to convert.
+pub fn judged<K: Ord + Clone>(
+    journeys: &[Journey<K>],
+    from: i64,
+    to: i64,
+    now: i64,
+    split: bool,
+) -> FunnelFigures<K> {
+    let plain = cohort(journeys, from, to, split);
+    let mut typical = [0i64; 6];
+    for (t, f) in typical.iter_mut().zip(&plain.total) {
+        *t = f.median_seconds.unwrap_or(0).saturating_mul(1_000_000);
+    }
+    let mut out = tally(
+        journeys,
+        split,
+        |r| entered_in(r, from, to),
+        |r| {
+            let mut judged = [true; 6];
+            for i in 1..6 {
+                judged[i] = r[i - 1].is_some_and(|t| t.saturating_add(typical[i]) <= now);
+            }
+            judged
+        },
+    );
+    // The time a step takes is the cohort's, not only that of the people old enough to judge.
+    let keep_medians = |figures: &mut [StepFigures], from: &[StepFigures]| {
+        for (f, p) in figures.iter_mut().zip(from) {
+            f.median_seconds = p.median_seconds;
+        }
+    };
+    keep_medians(&mut out.total, &plain.total);
+    for (k, figures) in &mut out.groups {
+        if let Some(p) = plain.groups.get(k) {
+            keep_medians(figures, p);
+        }
+    }
+    out
 }
 
 /// The flow funnel: step entries made in `[from, to)`, whoever made them; a conversion counts
@@ -211,10 +260,15 @@ pub fn flow<K: Ord + Clone>(
     to: i64,
     split: bool,
 ) -> FunnelFigures<K> {
-    tally(journeys, split, |r| {
-        let within = r.map(|t| t.is_some_and(|t| t >= from && t < to));
-        within.contains(&true).then_some(within)
-    })
+    tally(
+        journeys,
+        split,
+        |r| {
+            let within = r.map(|t| t.is_some_and(|t| t >= from && t < to));
+            within.contains(&true).then_some(within)
+        },
+        |_| [true; 6],
+    )
 }
 
 #[cfg(test)]

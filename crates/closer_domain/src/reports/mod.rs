@@ -14,5 +14,5 @@ pub use attribution::{Model, WHOLE, credit};
 pub use bottleneck::{Conversion, FunnelModel, Lever};
 pub use breakdown::Breakdown;
 pub use clv::{BgNbd, CustomerSummary, GammaGamma, ModelError, summarize};
-pub use funnel::{FunnelFigures, Journey, Step, StepFigures, cohort, flow};
+pub use funnel::{FunnelFigures, Journey, Step, StepFigures, cohort, flow, judged};
 pub use retention::{Cohort, Month, cohorts, repeat_customers};

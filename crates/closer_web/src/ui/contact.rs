@@ -71,11 +71,11 @@ fn summary(e: &Event) -> String {
         "pageview" => vec![s("path").or(s("url")).unwrap_or_default()],
         "custom_event" => vec![s("name").unwrap_or_default()],
         "form_submitted" => vec![s("form_name").unwrap_or_else(|| "a form".into())],
-        "stage_changed" => vec![format!(
-            "{} → {}",
-            s("from").unwrap_or_else(|| "new".into()),
-            s("to").unwrap_or_default()
-        )],
+        // A first stage has nothing before it: "entered as lead", not a stage that never was.
+        "stage_changed" => vec![match s("from") {
+            Some(from) => format!("{from} → {}", s("to").unwrap_or_default()),
+            None => format!("entered as {}", s("to").unwrap_or_default()),
+        }],
         "activity" => [s("kind"), s("outcome"), s("text")]
             .into_iter()
             .flatten()

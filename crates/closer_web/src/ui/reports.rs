@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use closer_app::reports_view::sections::{self, Section};
+use closer_app::reports_view::sections::{self, Cell, Section};
 use closer_app::{App, ReportRequest};
 use closer_domain::WorkspaceId;
 use maud::{Markup, html};
@@ -77,7 +77,11 @@ async fn compute(
                 "labels": r.total.steps.iter().map(|s| s.step).collect::<Vec<_>>(),
                 "values": r.total.steps.iter().map(|s| s.count).collect::<Vec<_>>(),
             });
-            (sections::funnel(&r), Vec::new(), Some(chart))
+            (
+                sections::funnel(&r),
+                vec![r.counting.to_owned()],
+                Some(chart),
+            )
         }
         "measures" => (
             sections::measures(&app.measures_report(ws, q).await?),
@@ -105,8 +109,8 @@ async fn compute(
             let chart = s.first().map(|leads| {
                 json!({
                     "type": "bar", "label": "Credited",
-                    "labels": leads.rows.iter().map(|r| r.get(1).cloned().unwrap_or_default()).collect::<Vec<_>>(),
-                    "values": leads.rows.iter().map(|r| r.get(2).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)).collect::<Vec<_>>(),
+                    "labels": leads.rows.iter().map(|r| r.first().map(Cell::shown).unwrap_or_default()).collect::<Vec<_>>(),
+                    "values": leads.rows.iter().map(|r| r.get(1).map_or(0.0, Cell::value)).collect::<Vec<_>>(),
                 })
             });
             (s, Vec::new(), chart)
