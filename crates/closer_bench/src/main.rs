@@ -9,6 +9,7 @@ mod demo;
 mod fill_ceiling;
 mod http;
 mod load;
+mod ltv;
 mod pages;
 mod reports;
 mod rescore;
@@ -59,6 +60,9 @@ enum Command {
     /// The ceiling for `closer demo`'s fill: the engine copying a filled database's tables
     /// into empty twins, table by table.
     FillCeiling(fill_ceiling::FillCeilingArgs),
+    /// Lifetime value at scale, in-process: a drawn history of a million customers, both
+    /// models fitted on every customer, timed.
+    Ltv(ltv::LtvArgs),
     /// Mixed traffic (events, captures, API reads, web pages) at its measured peak, then for
     /// minutes at half of it: no failures, flat memory, every accepted write stored.
     Soak(soak::SoakArgs),
@@ -94,6 +98,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Pages(args) => pages::run(&args).await,
         Command::FillCeiling(args) => fill_ceiling::run(&args).await,
         Command::Soak(args) => soak::run(args).await,
+        Command::Ltv(args) => ltv::run(&args),
         Command::Ceiling { listen } => ceiling::serve(listen).await,
     }
 }

@@ -6,6 +6,7 @@ pub mod attribution;
 pub mod bottleneck;
 pub mod breakdown;
 pub mod clv;
+mod clv_fit;
 pub mod funnel;
 mod optimize;
 pub mod retention;
@@ -13,6 +14,9 @@ pub mod retention;
 pub use attribution::{Model, WHOLE, credit};
 pub use bottleneck::{Conversion, FunnelModel, Lever};
 pub use breakdown::Breakdown;
-pub use clv::{BgNbd, CustomerSummary, GammaGamma, ModelError, summarize};
+pub use clv::{
+    BgNbd, CustomerSummary, GammaGamma, ModelError, Prediction, ValueModel, distinct_histories,
+    simulate, summarize,
+};
 pub use funnel::{FunnelFigures, Journey, Step, StepFigures, cohort, flow, judged};
 pub use retention::{Cohort, Month, cohorts, repeat_customers};
