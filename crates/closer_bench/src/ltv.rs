@@ -6,7 +6,9 @@
 
 use std::time::Instant;
 
-use closer_domain::reports::{ValueModel, distinct_histories, simulate, summarize};
+use closer_domain::reports::{
+    ValueModel, distinct_histories, simulate, sort_histories, summarize_one,
+};
 
 use crate::stats::ms;
 
@@ -37,15 +39,15 @@ pub fn run(args: &LtvArgs) -> anyhow::Result<()> {
     let mut last = None;
     for run in 0..args.runs {
         let start = Instant::now();
-        let mut customers: Vec<_> = summarize(&orders, args.days - 1)
-            .into_iter()
-            .map(|(_, c)| c)
+        // As the report has them: each customer's orders together, in day order.
+        let mut customers: Vec<_> = orders
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter_map(|one| {
+                let days: Vec<(i64, f64)> = one.iter().map(|o| (o.1, o.2)).collect();
+                summarize_one(&days, args.days - 1)
+            })
             .collect();
-        customers.sort_by(|a, b| {
-            (a.x, a.t_x, a.t, a.mean_spend)
-                .partial_cmp(&(b.x, b.t_x, b.t, b.mean_spend))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        sort_histories(&mut customers);
         let summarized = start.elapsed();
         let model = ValueModel::fit(&customers)?;
         let fitted = start.elapsed();

@@ -1,7 +1,9 @@
 //! BG/NBD and Gamma-Gamma against the published CDNOW estimates, and the customer summaries
 //! rebuilt from the raw transactions.
 
-use closer_domain::reports::{BgNbd, CustomerSummary, GammaGamma, ModelError, simulate, summarize};
+use closer_domain::reports::{
+    BgNbd, CustomerSummary, GammaGamma, ModelError, simulate, summarize, summarize_one,
+};
 
 const SUMMARY: &str = include_str!("data/cdnow/cdnow_customers_summary_with_transactions.csv");
 const RAW: &str = include_str!("data/cdnow/CDNOW_sample.txt");
@@ -62,6 +64,17 @@ fn summaries_rebuilt_from_transactions_match_the_published_ones() {
         .collect();
     // The calibration period ends 1997-09-30.
     let ours = summarize(&purchases, day("19970930"));
+    // One customer at a time, from their orders in day order: the same summaries.
+    let mut by_customer = purchases.clone();
+    by_customer.sort_by_key(|p| (p.0, p.1));
+    let one_by_one: Vec<CustomerSummary> = by_customer
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter_map(|one| {
+            let days: Vec<(i64, f64)> = one.iter().map(|p| (p.1, p.2)).collect();
+            summarize_one(&days, day("19970930"))
+        })
+        .collect();
+    assert_eq!(one_by_one, ours.iter().map(|(_, c)| *c).collect::<Vec<_>>());
     let theirs = published();
     assert_eq!(ours.len(), theirs.len());
     for ((id, a), (their_id, b)) in ours.iter().zip(&theirs) {

@@ -67,6 +67,32 @@ const WEEK: f64 = 7.0;
 /// Summaries from purchases `(customer, day number, amount)`, observed until `end_day`
 /// (inclusive). Several purchases on one day are one purchase (their amounts added); the first
 /// purchase day is not a repeat; a customer's age runs from their first purchase to `end_day`.
+/// One customer's summary from their orders `(day, amount)` in day order, observed until
+/// `end_day` (inclusive); `None` without an order by then. As `summarize`, for a caller that
+/// has each customer's orders together already.
+pub fn summarize_one(orders: &[(i64, f64)], end_day: i64) -> Option<CustomerSummary> {
+    let mut seen = orders.iter().filter(|o| o.0 <= end_day);
+    let &(first, _) = seen.next()?;
+    let (mut last, mut x, mut repeat_sum) = (first, 0.0, 0.0);
+    for &(day, amount) in seen {
+        if day == first {
+            // The first day is not a repeat, however many orders it has.
+        } else if day == last {
+            repeat_sum += amount;
+        } else {
+            x += 1.0;
+            repeat_sum += amount;
+            last = day;
+        }
+    }
+    Some(CustomerSummary {
+        x,
+        t_x: (last - first) as f64 / WEEK,
+        t: (end_day - first) as f64 / WEEK,
+        mean_spend: if x > 0.0 { repeat_sum / x } else { 0.0 },
+    })
+}
+
 pub fn summarize<K: Ord + Clone>(
     purchases: &[(K, i64, f64)],
     end_day: i64,
@@ -162,9 +188,11 @@ impl BgNbd {
         }
         let data = BgNbdData::new(customers, merge);
         let n = data.customers();
+        // First from where shops usually are (α in the customers' time scale), then wider.
+        let mean_age = customers.iter().map(|c| c.t).sum::<f64>() / n;
         let starts = [
+            vec![0.3, (mean_age / 8.0).max(0.1), 0.8, 2.5],
             vec![1.0, 1.0, 1.0, 1.0],
-            vec![0.5, 5.0, 0.5, 2.0],
             vec![0.2, 10.0, 1.5, 4.0],
         ];
         let value_grad = |p: &[f64]| {
@@ -256,10 +284,11 @@ impl GammaGamma {
         }
         let data = GammaGammaData::new(&buyers, merge);
         let n = data.customers();
+        // Spends are divided by their mean, so E[spend] = p γ / (q - 1) = 1 at each start.
         let starts = [
-            vec![1.0, 1.0, 1.0],
-            vec![5.0, 3.0, 2.0],
+            vec![5.0, 3.0, 0.4],
             vec![2.0, 2.0, 0.5],
+            vec![1.0, 1.0, 1.0],
         ];
         let value_grad = |p: &[f64]| {
             let (ll, g) = data.eval(p);
@@ -420,28 +449,42 @@ impl ValueModel {
     }
 
     /// The mean prediction over `customers`; equal histories are computed once when they
-    /// come next to each other (sort them first).
+    /// come next to each other (sort them first). Spread over the cores for many customers.
     pub fn mean(&self, customers: &[CustomerSummary], weeks: f64) -> Prediction {
         let n = customers.len().max(1) as f64;
-        let mut sum = [0.0; 3];
-        let mut last: Option<(CustomerSummary, Prediction)> = None;
-        for c in customers {
-            let p = match last {
-                Some((seen, p)) if seen == *c => p,
-                _ => self.predict(c, weeks),
-            };
-            let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
-            sum[0] += finite(p.expected_purchases);
-            sum[1] += finite(p.probability_alive);
-            sum[2] += finite(p.expected_value);
-            last = Some((*c, p));
-        }
+        let (_, sum) = super::clv_fit::sum_over(customers, |chunk| {
+            let mut sum = [0.0; 3];
+            let mut last: Option<(CustomerSummary, Prediction)> = None;
+            for c in chunk {
+                let p = match last {
+                    Some((seen, p)) if seen == *c => p,
+                    _ => self.predict(c, weeks),
+                };
+                let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
+                sum[0] += finite(p.expected_purchases);
+                sum[1] += finite(p.probability_alive);
+                sum[2] += finite(p.expected_value);
+                last = Some((*c, p));
+            }
+            (0.0, sum)
+        });
         Prediction {
             expected_purchases: sum[0] / n,
             probability_alive: sum[1] / n,
             expected_value: sum[2] / n,
         }
     }
+}
+
+/// Customers in the order of their histories: equal ones become neighbours (computed once by
+/// `ValueModel::mean`), and sums come out the same whatever order the customers were read in.
+pub fn sort_histories(customers: &mut [CustomerSummary]) {
+    customers.sort_unstable_by(|a, b| {
+        a.x.total_cmp(&b.x)
+            .then(a.t_x.total_cmp(&b.t_x))
+            .then(a.t.total_cmp(&b.t))
+            .then(a.mean_spend.total_cmp(&b.mean_spend))
+    });
 }
 
 /// How many distinct (x, t_x, T) histories `customers` hold: the terms a BG/NBD fit sums.

@@ -67,7 +67,7 @@ const PARALLEL_FROM: usize = 20_000;
 
 /// `f` over `items` in chunks, one per core (at most 4), the partial sums added: a million
 /// customers' likelihood is summed a hundred times in a fit.
-fn sum_over<T: Sync, const N: usize>(
+pub(crate) fn sum_over<T: Sync, const N: usize>(
     items: &[T],
     f: impl Fn(&[T]) -> (f64, [f64; N]) + Sync,
 ) -> (f64, [f64; N]) {

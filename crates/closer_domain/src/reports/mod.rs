@@ -16,7 +16,7 @@ pub use bottleneck::{Conversion, FunnelModel, Lever};
 pub use breakdown::Breakdown;
 pub use clv::{
     BgNbd, CustomerSummary, GammaGamma, ModelError, Prediction, ValueModel, distinct_histories,
-    simulate, summarize,
+    simulate, sort_histories, summarize, summarize_one,
 };
 pub use funnel::{FunnelFigures, Journey, Step, StepFigures, cohort, flow, judged};
 pub use retention::{Cohort, Month, cohorts, repeat_customers};
