@@ -249,6 +249,16 @@ pub enum ContactCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// A customer's orders so far and predicted value over the next 52 weeks, from the
+    /// workspace's lifetime-value fit.
+    Value {
+        /// The contact's id.
+        id: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
 }
 
 #[derive(Subcommand)]

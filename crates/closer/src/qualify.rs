@@ -41,19 +41,65 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             format,
         } => {
             let ws = app.workspace_by_slug(&workspace).await?;
-            let id = ContactId(
-                id.trim()
-                    .parse()
-                    .map_err(|_| anyhow::anyhow!("{id:?} is not a contact id (a UUID)"))?,
-            );
+            let id = contact_id(&id)?;
             let q = app.explain_contact(ws.id, id).await?;
             match format {
                 Format::Json => outln!("{}", serde_json::to_string_pretty(&q)?),
                 Format::Table => out!("{}", explain_text(&q)),
             }
         }
+        ContactCommand::Value {
+            id,
+            workspace,
+            format,
+        } => {
+            let ws = app.workspace_by_slug(&workspace).await?;
+            let id = contact_id(&id)?;
+            let v = app
+                .customer_value(&closer_app::Principal::operator(ws.id), id)
+                .await?;
+            match format {
+                Format::Json => outln!("{}", serde_json::to_string_pretty(&v)?),
+                Format::Table => out!("{}", value_text(&v)),
+            }
+        }
     }
     Ok(())
+}
+
+fn contact_id(raw: &str) -> anyhow::Result<ContactId> {
+    Ok(ContactId(raw.trim().parse().map_err(|_| {
+        anyhow::anyhow!("{raw:?} is not a contact id (a UUID)")
+    })?))
+}
+
+fn value_text(v: &closer_app::CustomerValue) -> String {
+    use std::fmt::Write as _;
+    let currency = v.currency.as_deref().unwrap_or("");
+    let mut out = format!("Orders so far: {}", v.orders);
+    if let Some(s) = &v.spent {
+        let _ = write!(out, ", {s} {currency}");
+    }
+    out.push('\n');
+    if let (Some(e), Some(a), Some(x)) =
+        (v.expected_purchases, v.probability_alive, &v.expected_value)
+    {
+        let _ = writeln!(
+            out,
+            "Next {} weeks: {e:.2} purchases expected, worth {x} {currency}",
+            v.horizon_weeks
+        );
+        let _ = writeln!(out, "Still a customer: {:.0}% likely", a * 100.0);
+    }
+    if let Some(why) = &v.not_enough_data {
+        out.push_str(&wrap(&format!("No prediction: {why}"), ""));
+    }
+    let _ = write!(out, "Fitted on {} customers", v.fitted_on);
+    if let Some(t) = v.fitted_at {
+        let _ = write!(out, " at {t}");
+    }
+    out.push('\n');
+    out
 }
 
 /// Words wrapped to 80 columns, each line after `indent`.

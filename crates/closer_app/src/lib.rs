@@ -42,8 +42,8 @@ pub mod reports_view {
     };
 }
 pub use reports::{
-    AttributionReport, BottleneckReport, Dashboard, DashboardData, FunnelReport, FunnelStep,
-    LtvReport, MeasuresReport, ReportQuery, ReportRequest, RetentionReport, View,
+    AttributionReport, BottleneckReport, CustomerValue, Dashboard, DashboardData, FunnelReport,
+    FunnelStep, LtvReport, MeasuresReport, ReportQuery, ReportRequest, RetentionReport, View,
 };
 pub use traffic::{
     Client, ContactTraffic, DropReason, Identified, IdentifyInput, IngestStats, Prepared,
@@ -70,6 +70,8 @@ struct Inner {
     dashboards: Arc<reports::DashboardCache>,
     /// Each workspace's journeys, for the reports.
     mirrors: reports::JourneyMirrors,
+    /// Each workspace's lifetime-value fit, for customers' values.
+    value_fits: reports::ValueFits,
 }
 
 impl App {
@@ -91,6 +93,7 @@ impl App {
                     pipeline::FIRST_CONTACT_MINUTES,
                 ),
                 dashboards: Arc::default(),
+                value_fits: reports::ValueFits::default(),
                 mirrors,
             }),
         }
@@ -105,6 +108,10 @@ impl App {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
+    }
+
+    pub(crate) fn inner_value_fits(&self) -> &reports::ValueFits {
+        &self.inner.value_fits
     }
 
     /// Readiness: the database answers.

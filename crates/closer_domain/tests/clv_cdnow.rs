@@ -2,7 +2,7 @@
 //! rebuilt from the raw transactions.
 
 use closer_domain::reports::{
-    BgNbd, CustomerSummary, GammaGamma, ModelError, simulate, summarize, summarize_one,
+    BgNbd, CustomerSummary, GammaGamma, ModelError, ValueModel, simulate, summarize, summarize_one,
 };
 
 const SUMMARY: &str = include_str!("data/cdnow/cdnow_customers_summary_with_transactions.csv");
@@ -225,5 +225,51 @@ fn a_history_the_models_cannot_describe_is_refused_in_words() {
     match BgNbd::fit(&customers) {
         Err(ModelError::Unsupported(why)) => assert!(why.contains("runs off"), "{why}"),
         other => panic!("{other:?}"),
+    }
+}
+
+/// Gauss's 2F1 by its series, written apart from the library's on purpose.
+#[allow(clippy::many_single_char_names)]
+fn series_2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
+    let (mut term, mut sum): (f64, f64) = (1.0, 1.0);
+    let mut n = 0.0;
+    while term.abs() > 1e-16 * sum.abs() {
+        term *= (a + n) * (b + n) / ((c + n) * (n + 1.0)) * z;
+        sum += term;
+        n += 1.0;
+    }
+    sum
+}
+
+#[test]
+#[allow(clippy::many_single_char_names)] // the papers' names
+fn each_customers_prediction_is_the_closed_form() {
+    let customers: Vec<CustomerSummary> = published().into_iter().map(|(_, c)| c).collect();
+    let model = ValueModel::fit(&customers).unwrap();
+    let BgNbd { r, alpha, a, b, .. } = model.purchases;
+    let GammaGamma { p, q, gamma, .. } = model.spend;
+    let weeks = 52.0;
+    for c in &customers {
+        let (x, t_x, t) = (c.x, c.t_x, c.t);
+        // Fader, Hardie & Lee 2005, equations 10 and (for P(alive)) its denominator.
+        let odds = if x > 0.0 {
+            a / (b + x - 1.0) * ((alpha + t) / (alpha + t_x)).powf(r + x)
+        } else {
+            0.0
+        };
+        let alive = 1.0 / (1.0 + odds);
+        let expected = (a + b + x - 1.0) / (a - 1.0)
+            * (1.0
+                - ((alpha + t) / (alpha + t + weeks)).powf(r + x)
+                    * series_2f1(r + x, b + x, a + b + x - 1.0, weeks / (alpha + t + weeks)))
+            / (1.0 + odds);
+        // Fader & Hardie 2013, equation 5.
+        let weight = p * x / (p * x + q - 1.0);
+        let spend = (1.0 - weight) * p * gamma / (q - 1.0) + weight * c.mean_spend;
+        let got = model.predict(c, weeks);
+        let near = |g: f64, w: f64| (g - w).abs() <= 1e-9 * w.abs().max(1.0);
+        assert!(near(got.probability_alive, alive), "{c:?}: {got:?}");
+        assert!(near(got.expected_purchases, expected), "{c:?}: {got:?}");
+        assert!(near(got.expected_value, expected * spend), "{c:?}: {got:?}");
     }
 }

@@ -19,6 +19,7 @@ on_both_backends!(
     a_dashboard_shows_each_channel_as_the_reports_count_it,
     reports_from_memory_agree_with_the_tables_after_every_kind_of_write,
     downloaded_reports_hold_no_live_formulas,
+    a_customers_value_comes_from_the_workspaces_fit,
 );
 
 const LEADS: u64 = 2_500;
@@ -844,4 +845,119 @@ async fn downloaded_reports_hold_no_live_formulas(app: TestApp) {
             }
         }
     }
+}
+
+/// A year of a shop drawn from the lifetime-value models themselves: each customer's value
+/// over the API and the terminal, from one fit of the workspace.
+async fn a_customers_value_comes_from_the_workspaces_fit(app: TestApp) {
+    let day = |d: i64| {
+        Timestamp::from_unix_micros(Timestamp::now().unix_micros() - (365 - d) * 86_400_000_000)
+            .unwrap()
+            .to_string()
+    };
+    let orders = closer_domain::reports::simulate(
+        120,
+        365,
+        [0.243, 4.414, 0.793, 2.426],
+        [6.25, 3.74, 15.44],
+        3,
+    );
+    let mut ids: Vec<String> = Vec::new();
+    let mut count = vec![0u64; 120];
+    for (customer, d, amount) in orders {
+        let c = customer as usize;
+        if ids.len() <= c {
+            let res = app
+                .post_json(
+                    "/api/v1/contacts",
+                    &app.token,
+                    &json!({"email": format!("buyer{c}@shop.example")}),
+                )
+                .await;
+            ids.push(
+                res.json::<Value>().await.unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+        let res = app
+            .post_json(
+                "/api/v1/orders",
+                &app.token,
+                &json!({
+                    "contact_id": ids[c], "currency": "EUR", "placed_at": day(d),
+                    "lines": [{"product": "Box", "unit_price": format!("{amount:.2}")}],
+                }),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        count[c] += 1;
+    }
+    let value = |id: String| {
+        let app = &app;
+        async move {
+            let res = app
+                .get(&format!("/api/v1/contacts/{id}/value"), &app.token)
+                .await;
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    // The customer who ordered most, and one who ordered once.
+    let most = (0..ids.len()).max_by_key(|&c| count[c]).unwrap();
+    let once = (0..ids.len()).find(|&c| count[c] == 1).unwrap();
+    let v = value(ids[most].clone()).await;
+    assert_eq!(v["orders"], count[most], "{v}");
+    assert_eq!(v["currency"], "EUR");
+    assert_eq!(v["fitted_on"], ids.len(), "every customer: {v}");
+    assert!(v["not_enough_data"].is_null(), "{v}");
+    let e = v["expected_purchases"].as_f64().unwrap();
+    let alive = v["probability_alive"].as_f64().unwrap();
+    assert!(e > 0.0 && (0.0..=1.0).contains(&alive), "{v}");
+    assert!(
+        v["expected_value"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+            > 0.0
+    );
+    let single = value(ids[once].clone()).await;
+    assert_eq!(single["orders"], 1);
+    assert!(single["expected_purchases"].as_f64().is_some(), "{single}");
+    // A contact with no orders: words; another workspace's contact: not found.
+    let res = app
+        .post_json(
+            "/api/v1/contacts",
+            &app.token,
+            &json!({"email": "browser@shop.example"}),
+        )
+        .await;
+    let none = value(
+        res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+    .await;
+    assert_eq!(none["orders"], 0);
+    assert!(none["not_enough_data"].is_string(), "{none}");
+    let res = app
+        .get(&format!("/api/v1/contacts/{}/value", ids[most]), &app.other)
+        .await;
+    assert_eq!(res.status(), 404);
+    // The terminal says the same.
+    let out = closer(
+        &app.database_url(),
+        &["contact", "value", &ids[most], "--format", "json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cli["orders"], v["orders"]);
+    assert_eq!(cli["expected_purchases"], v["expected_purchases"]);
 }

@@ -7,6 +7,7 @@
 
 mod attribution;
 mod cache;
+mod customer_value;
 mod dashboard;
 mod funnel;
 mod measures;
@@ -22,6 +23,8 @@ use serde::Serialize;
 pub use attribution::AttributionReport;
 pub(crate) use cache::DashboardCache;
 pub use cache::{Cached, FRESH_FOR, ReportCache, SHOWN_FOR, WANTED_FOR, WARM_EVERY};
+pub use customer_value::CustomerValue;
+pub(crate) use customer_value::ValueFits;
 pub use dashboard::{Bucket, Change, ChannelRow, Dashboard, DashboardData};
 pub use funnel::{BottleneckReport, FunnelReport, FunnelStep, View};
 pub use measures::MeasuresReport;

@@ -4,6 +4,7 @@
 pub(crate) mod capture;
 pub(crate) mod contacts;
 mod contacts_dto;
+mod customer_value;
 mod deals;
 mod deals_dto;
 mod forms;
@@ -63,6 +64,7 @@ impl Modify for BearerAuth {
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(contacts::router())
+        .merge(customer_value::router())
         .merge(forms::router())
         .merge(sites::router())
         .merge(traffic::router())

@@ -143,6 +143,12 @@ async fn show(
             .find(|s| s.id == sid)
             .map_or("?", |s| s.name.as_str())
     };
+    // A customer's value, from the workspace's lifetime-value fit (kept for an hour).
+    let value = if c.stage == closer_domain::Stage::Customer {
+        Some(state.app.customer_value(&principal, id).await?)
+    } else {
+        None
+    };
     let name = display_name(&c);
     let sells = user.0.role.sells();
     let content = html! {
@@ -163,6 +169,17 @@ async fn show(
                     @for (k, v) in &c.properties {
                         dt { (k) } dd { (v.as_str().map_or_else(|| v.to_string(), str::to_owned)) }
                     }
+                }
+                @if let Some(v) = &value {
+                    h2 { "Value" }
+                    dl {
+                        dt { "Orders" } dd { (v.orders) @if let Some(s) = &v.spent { " · " (money(v.currency.as_deref().unwrap_or(""), s)) } }
+                        @if let (Some(e), Some(a), Some(x)) = (v.expected_purchases, v.probability_alive, &v.expected_value) {
+                            dt { "Next 52 weeks" } dd { (format!("{e:.2}")) " purchases expected · " (money(v.currency.as_deref().unwrap_or(""), x)) }
+                            dt { "Still a customer" } dd { (format!("{:.0}%", a * 100.0)) " likely" }
+                        }
+                    }
+                    @if let Some(why) = &v.not_enough_data { p.reason { "No prediction: " (why) } }
                 }
                 h2 { "Scores" }
                 p { "Fit " strong { (format!("{:.0}", q.fit.score)) } " · engagement " strong { (format!("{:.0}", q.engagement)) } }
