@@ -4,6 +4,7 @@
 //! domain rules. `demo_stepwise.rs` writes the same history through those operations; a test
 //! checks that both give the same reports.
 
+use closer_domain::contact::upsert::stage_event;
 use closer_domain::demo::Person;
 use closer_domain::pipeline::{
     Activity, ActivityId, ActivityKind, Amount, Currency, Deal, DealId, DealStatus, LossReason,
@@ -12,7 +13,7 @@ use closer_domain::pipeline::{
 use closer_domain::{
     Contact, ContactDraft, ContactId, ContactPatch, Stage, Timestamp, UserId, WorkspaceId,
 };
-use closer_store::{DealStageRow, PeopleLoad, StageRow, stage_event};
+use closer_store::{DealStageRow, PeopleLoad, StageRow};
 
 use crate::AppError;
 use crate::demo::{ACTOR, DemoSummary, FORM_ACTOR, RULE_ACTOR, form_event, lead_draft, visitor};

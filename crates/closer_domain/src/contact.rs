@@ -5,6 +5,8 @@
 //! names). Both are pure so they are property-tested here and every storage engine applies
 //! exactly the same rules inside its own transaction.
 
+pub mod upsert;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 

@@ -28,9 +28,8 @@ pub use bulk::{
     BULK_NOT_EMPTY, BulkStore, DealStageRow, LoadSteps, PeopleLoad, SITE_TABLES, StageRow,
 };
 pub use contacts::{
-    Claim, ContactQuery, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT, IdentityKind,
-    OwnerFilter, Page, StageMove, StageSpan, UpsertContact, Upserted, draft_identities,
-    plan_upsert, search_text, stage_event,
+    Claim, ContactQuery, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT, OwnerFilter, Page,
+    StageMove, StageSpan, UpsertContact, Upserted,
 };
 pub use error::StoreError;
 pub use forms::FormStore;
@@ -56,8 +55,7 @@ pub use reports::{
 pub use sessions::{Credentials, Invite, SessionStore, WebSession};
 pub use traffic::{
     BreakdownRow, Bucket, Link, PageRow, Recorded, SITE_DOMAIN_CONSTRAINT, SeriesRow,
-    SessionTotals, Site, Touch, TrafficAggregates, TrafficQuery, TrafficStore, VisitorDay,
-    new_visitor_days,
+    SessionTotals, Site, Touch, TrafficAggregates, TrafficQuery, TrafficStore,
 };
 pub use work::{TaskPatch, TaskQuery, Touches, WorkStore};
 

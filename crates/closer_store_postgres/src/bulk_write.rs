@@ -19,11 +19,10 @@
 //! role's load keeps the checks and takes longer.
 
 use closer_domain::WorkspaceId;
+use closer_domain::contact::upsert::search_text;
 use closer_domain::traffic::Hit;
 use closer_domain::traffic::SiteId;
-use closer_store::{
-    BULK_NOT_EMPTY, BulkStore, LoadSteps, PeopleLoad, SITE_TABLES, StoreError, search_text,
-};
+use closer_store::{BULK_NOT_EMPTY, BulkStore, LoadSteps, PeopleLoad, SITE_TABLES, StoreError};
 use sqlx::PgConnection;
 use uuid::Uuid;
 

@@ -5,10 +5,11 @@
 //! (`ContactStore::upsert_contact` retries, locking the row it reads once optimism has failed:
 //! many concurrent captures of one person then queue instead of starving).
 
-use closer_domain::{Contact, ContactId, NewEvent, Timestamp, WorkspaceId};
-use closer_store::{
-    StoreError, UpsertContact, Upserted, draft_identities, plan_upsert, search_text, stage_event,
+use closer_domain::contact::upsert::{
+    IdentityKind, draft_identities, plan_upsert, search_text, stage_event,
 };
+use closer_domain::{Contact, ContactId, NewEvent, Timestamp, WorkspaceId};
+use closer_store::{StoreError, UpsertContact, Upserted};
 use sqlx::PgConnection;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
@@ -148,18 +149,13 @@ fn created(ws: WorkspaceId, draft: closer_domain::ContactDraft, req: &UpsertCont
     let identities = contact
         .emails
         .iter()
-        .map(|e| {
-            (
-                closer_store::IdentityKind::Email.as_str(),
-                e.as_str().to_owned(),
-            )
-        })
-        .chain(contact.phones.iter().map(|p| {
-            (
-                closer_store::IdentityKind::Phone.as_str(),
-                p.as_str().to_owned(),
-            )
-        }))
+        .map(|e| (IdentityKind::Email.as_str(), e.as_str().to_owned()))
+        .chain(
+            contact
+                .phones
+                .iter()
+                .map(|p| (IdentityKind::Phone.as_str(), p.as_str().to_owned())),
+        )
         .unzip();
     let mut events = vec![stage_event(None, contact.stage, &req.actor, req.now)];
     events.extend(req.event.clone());
@@ -188,23 +184,13 @@ fn merged(
         .emails
         .iter()
         .filter(|e| !before.0.contains(e))
-        .map(|e| {
-            (
-                closer_store::IdentityKind::Email.as_str(),
-                e.as_str().to_owned(),
-            )
-        })
+        .map(|e| (IdentityKind::Email.as_str(), e.as_str().to_owned()))
         .chain(
             contact
                 .phones
                 .iter()
                 .filter(|p| !before.1.contains(p))
-                .map(|p| {
-                    (
-                        closer_store::IdentityKind::Phone.as_str(),
-                        p.as_str().to_owned(),
-                    )
-                }),
+                .map(|p| (IdentityKind::Phone.as_str(), p.as_str().to_owned())),
         )
         .unzip();
     let mut events = Vec::new();

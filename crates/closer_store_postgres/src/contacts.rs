@@ -2,12 +2,13 @@
 //! retried here), patch, erase. Patches lock the row `FOR UPDATE`.
 
 use async_trait::async_trait;
+use closer_domain::contact::upsert::{IdentityKind, search_text, stage_event};
 use closer_domain::{
     Contact, ContactId, ContactPatch, Event, NewEvent, Stage, Timestamp, WorkspaceId,
 };
 use closer_store::{
-    ContactQuery, ContactStore, IDENTITY_CONSTRAINT, IdentityKind, Page, StageMove, StageSpan,
-    StoreError, UpsertContact, Upserted, search_text, stage_event,
+    ContactQuery, ContactStore, IDENTITY_CONSTRAINT, Page, StageMove, StageSpan, StoreError,
+    UpsertContact, Upserted,
 };
 use sqlx::PgConnection;
 use sqlx::types::Json;

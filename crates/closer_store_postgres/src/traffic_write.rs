@@ -213,7 +213,7 @@ pub(crate) async fn record_new(conn: &mut PgConnection, hits: &[Hit]) -> Result<
     copy.finish().await?;
     add_visitor_days(
         conn,
-        &closer_store::new_visitor_days(&placed.sessions, |_| false),
+        &closer_domain::traffic::new_visitor_days(&placed.sessions, |_| false),
     )
     .await
 }
@@ -344,7 +344,8 @@ async fn store_placed(
         .await
         .map_err(db_err)?;
     }
-    let days = closer_store::new_visitor_days(&placed.sessions, |k| stored.contains_key(k));
+    let days =
+        closer_domain::traffic::new_visitor_days(&placed.sessions, |k| stored.contains_key(k));
     add_visitor_days(conn, &days).await?;
     Ok(Recorded {
         events,
@@ -356,7 +357,7 @@ async fn store_placed(
 /// Adds new visitors to the daily rollup.
 async fn add_visitor_days(
     conn: &mut PgConnection,
-    days: &[(closer_store::VisitorDay, i64)],
+    days: &[(closer_domain::traffic::VisitorDay, i64)],
 ) -> Result<(), StoreError> {
     if !days.is_empty() {
         // Sorted keys (new_visitor_days returns them in order): concurrent batches take the

@@ -171,13 +171,13 @@ pub(crate) fn record(conn: &Connection, hits: &[Hit]) -> Result<Recorded, StoreE
 pub(crate) struct NewTraffic {
     hits: std::sync::Arc<[Hit]>,
     placed: Sessionized,
-    days: Vec<(closer_store::VisitorDay, i64)>,
+    days: Vec<(closer_domain::traffic::VisitorDay, i64)>,
 }
 
 impl NewTraffic {
     pub(crate) fn place(hits: std::sync::Arc<[Hit]>) -> Self {
         let placed = sessionize(&hits, &HashMap::new());
-        let days = closer_store::new_visitor_days(&placed.sessions, |_| false);
+        let days = closer_domain::traffic::new_visitor_days(&placed.sessions, |_| false);
         Self { hits, placed, days }
     }
 }
@@ -197,7 +197,8 @@ fn store_placed(
     identified: Vec<(usize, ContactId)>,
 ) -> Result<Recorded, StoreError> {
     let placed = sessionize(hits, stored);
-    let days = closer_store::new_visitor_days(&placed.sessions, |k| stored.contains_key(k));
+    let days =
+        closer_domain::traffic::new_visitor_days(&placed.sessions, |k| stored.contains_key(k));
     write_placed(conn, hits, &placed, &days, stored, identified)
 }
 
@@ -207,7 +208,7 @@ fn write_placed(
     conn: &Connection,
     hits: &[Hit],
     placed: &Sessionized,
-    days: &[(closer_store::VisitorDay, i64)],
+    days: &[(closer_domain::traffic::VisitorDay, i64)],
     stored: &HashMap<SessionKey, SessionState>,
     identified: Vec<(usize, ContactId)>,
 ) -> Result<Recorded, StoreError> {

@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
+use closer_domain::contact::upsert::{
+    IdentityKind, draft_identities, plan_upsert, search_text, stage_event,
+};
 use closer_domain::{
     Consent, Contact, ContactId, ContactPatch, NewEvent, Stage, Timestamp, UserId, WorkspaceId,
 };
-use closer_store::{
-    IDENTITY_CONSTRAINT, IdentityKind, StageMove, StoreError, UpsertContact, Upserted,
-    draft_identities, plan_upsert, search_text, stage_event,
-};
+use closer_store::{IDENTITY_CONSTRAINT, StageMove, StoreError, UpsertContact, Upserted};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 

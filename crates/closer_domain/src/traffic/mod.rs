@@ -12,6 +12,7 @@ pub mod session;
 pub mod site;
 pub mod url;
 pub mod visitor;
+pub mod visitor_days;
 
 pub use channel::{Attribution, Channel};
 pub use hit::{Hit, HitInput, HitKind, Props, Revenue};
@@ -19,3 +20,4 @@ pub use session::{SessionId, SessionKey, SessionState, SessionWrite, Sessionized
 pub use site::{SiteDomain, SiteId};
 pub use url::{ClickId, PageUrl, Utm};
 pub use visitor::VisitorKey;
+pub use visitor_days::{VisitorDay, new_visitor_days};

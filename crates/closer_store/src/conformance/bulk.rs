@@ -22,8 +22,9 @@ use super::traffic::{hit, site, visitor};
 use super::workspace;
 use crate::{
     BULK_NOT_EMPTY, DealMove, DealStageRow, PeopleLoad, Period, Site, StageMove, StageRow, Store,
-    StoreError, stage_event,
+    StoreError,
 };
+use closer_domain::contact::upsert::stage_event;
 
 /// The story's moments, from its first visit.
 struct Times {
