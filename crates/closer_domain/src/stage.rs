@@ -79,3 +79,27 @@ mod tests {
         assert!(Stage::parse("visitor").is_err());
     }
 }
+
+/// When a new stay (in a contact's or a deal's stage) begins, given when the open one began:
+/// now, but never before the stay it closes — so a history stays in order when a write
+/// carries an earlier clock (another node's, or a late one).
+pub fn next_stay_start(
+    open_since: Option<crate::Timestamp>,
+    now: crate::Timestamp,
+) -> crate::Timestamp {
+    open_since.map_or(now, |open| open.max(now))
+}
+
+#[cfg(test)]
+mod stay_tests {
+    use super::*;
+    use crate::Timestamp;
+
+    #[test]
+    fn a_stay_never_begins_before_the_one_it_closes() {
+        let t = |s: i64| Timestamp::from_unix_micros(s * 1_000_000).unwrap();
+        assert_eq!(next_stay_start(None, t(10)), t(10));
+        assert_eq!(next_stay_start(Some(t(5)), t(10)), t(10));
+        assert_eq!(next_stay_start(Some(t(15)), t(10)), t(15));
+    }
+}

@@ -196,7 +196,7 @@ fn merged(
     let mut events = Vec::new();
     let stage = outcome.stage_change.map(|(from, _)| {
         // The new stay never begins before the one it closes.
-        let at = open_since.map_or(req.now, |o| o.max(req.now));
+        let at = closer_domain::stage::next_stay_start(open_since, req.now);
         events.push(stage_event(Some(from), contact.stage, &req.actor, at));
         (Uuid::now_v7(), at)
     });

@@ -185,7 +185,7 @@ async fn move_stage(
         .fetch_one(&mut *conn)
         .await
         .map_err(db_err)?;
-        let at = open.map_or(now, |o| Timestamp::new(o).max(now));
+        let at = closer_domain::stage::next_stay_start(open.map(Timestamp::new), now);
         sqlx::query(
             "update contact_stages set left_at = $1 where contact_id = $2 and left_at is null",
         )

@@ -221,7 +221,7 @@ async fn move_in(
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_err)?;
-    let at = entered.map_or(now, |e| Timestamp::new(e).max(now));
+    let at = closer_domain::stage::next_stay_start(entered.map(Timestamp::new), now);
     sqlx::query("update deal_stages set left_at = $1 where deal_id = $2 and left_at is null")
         .bind(at.get())
         .bind(mv.deal.0)

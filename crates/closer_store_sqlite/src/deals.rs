@@ -320,7 +320,6 @@ pub(crate) fn move_deal(
             constraint: "deals_stage_fk".into(),
         });
     }
-    let at = now.unix_micros();
     // Close the open span (never before it opened), then open the new one.
     let entered: Option<i64> = conn
         .query_row(
@@ -330,7 +329,11 @@ pub(crate) fn move_deal(
         )
         .optional()
         .map_err(rs_err)?;
-    let at = entered.map_or(at, |e| e.max(at));
+    let at = closer_domain::stage::next_stay_start(
+        entered.and_then(closer_domain::Timestamp::from_unix_micros),
+        now,
+    )
+    .unix_micros();
     conn.prepare_cached(
         "update deal_stages set left_at = ?1 where deal_id = ?2 and left_at is null",
     )

@@ -199,7 +199,9 @@ fn move_stage(
             .prepare_cached("select max(entered_at) from contact_stages where contact_id = ?1 and left_at is null")
             .and_then(|mut s| s.query_row(params![c.id.0], |r| r.get(0)))
             .map_err(rs_err)?;
-        let at = open.map_or(now.unix_micros(), |o| o.max(now.unix_micros()));
+        let at =
+            closer_domain::stage::next_stay_start(open.and_then(Timestamp::from_unix_micros), now)
+                .unix_micros();
         conn.prepare_cached(
             "update contact_stages set left_at = ?1 where contact_id = ?2 and left_at is null",
         )
