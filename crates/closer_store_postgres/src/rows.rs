@@ -1,16 +1,15 @@
 //! Decoding rows into records. PostgreSQL keeps timestamps as `timestamptz` and JSON as `jsonb`.
 
-use closer_domain::{Consent, Contact, ContactId, Stage, Timestamp, UserId, WorkspaceId};
+use closer_domain::{Contact, Stage, Timestamp};
 use closer_store::StoreError;
+use closer_store_sql::Columns;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The column list every contact query selects.
-pub(crate) const CONTACT_COLUMNS: &str = "id, workspace_id, name, emails, phones, company, job_title, properties, stage, \
-     owner_id, consent_granted, consent_at, consent_source, created_at, updated_at";
+pub(crate) use closer_store_sql::CONTACT_COLUMNS;
 
 pub(crate) fn get<'r, T>(row: &'r PgRow, column: &str) -> Result<T, StoreError>
 where
@@ -39,28 +38,31 @@ pub(crate) fn stage(raw: &str) -> Result<Stage, StoreError> {
     Stage::parse(raw).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// A PostgreSQL row for the shared decoders (`closer_store_sql`).
+pub(crate) struct Cols<'a>(pub(crate) &'a PgRow);
+
+impl Columns for Cols<'_> {
+    fn text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        get(self.0, column)
+    }
+
+    fn uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError> {
+        get(self.0, column)
+    }
+
+    fn boolean(&self, column: &str) -> Result<Option<bool>, StoreError> {
+        get(self.0, column)
+    }
+
+    fn timestamp(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
+        ts_opt(self.0, column)
+    }
+
+    fn json(&self, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        Ok(get::<Option<Json<serde_json::Value>>>(self.0, column)?.map(|j| j.0))
+    }
+}
+
 pub(crate) fn contact(row: &PgRow) -> Result<Contact, StoreError> {
-    let consent = match get::<Option<bool>>(row, "consent_granted")? {
-        Some(granted) => Some(Consent {
-            granted,
-            at: ts(row, "consent_at")?,
-            source: get(row, "consent_source")?,
-        }),
-        None => None,
-    };
-    Ok(Contact {
-        id: ContactId(get(row, "id")?),
-        workspace_id: WorkspaceId(get(row, "workspace_id")?),
-        name: get(row, "name")?,
-        emails: json(row, "emails")?,
-        phones: json(row, "phones")?,
-        company: get(row, "company")?,
-        job_title: get(row, "job_title")?,
-        properties: json(row, "properties")?,
-        stage: stage(&get::<String>(row, "stage")?)?,
-        owner_id: get::<Option<Uuid>>(row, "owner_id")?.map(UserId),
-        consent,
-        created_at: ts(row, "created_at")?,
-        updated_at: ts(row, "updated_at")?,
-    })
+    closer_store_sql::contact(&Cols(row))
 }

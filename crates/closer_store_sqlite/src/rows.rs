@@ -1,14 +1,13 @@
 //! Decoding rows into records. SQLite keeps timestamps as integer microseconds and JSON as text.
 
-use closer_domain::{Consent, Contact, ContactId, Stage, Timestamp, UserId, WorkspaceId};
+use closer_domain::{Contact, Stage, Timestamp};
 use closer_store::StoreError;
+use closer_store_sql::Columns;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
-/// The column list every contact query selects, in `contact` order.
-pub(crate) const CONTACT_COLUMNS: &str = "id, workspace_id, name, emails, phones, company, job_title, properties, stage, \
-     owner_id, consent_granted, consent_at, consent_source, created_at, updated_at";
+pub(crate) use closer_store_sql::CONTACT_COLUMNS;
 
 pub(crate) fn ts(micros: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_unix_micros(micros)
@@ -35,30 +34,78 @@ pub(crate) fn stage(raw: &str) -> Result<Stage, StoreError> {
     Stage::parse(raw).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// A row read through sqlx, for the shared decoders (`closer_store_sql`).
+pub(crate) struct Cols<'a>(pub(crate) &'a SqliteRow);
+
+impl Columns for Cols<'_> {
+    fn text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        get(self.0, column)
+    }
+
+    fn uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError> {
+        get(self.0, column)
+    }
+
+    fn boolean(&self, column: &str) -> Result<Option<bool>, StoreError> {
+        get(self.0, column)
+    }
+
+    fn timestamp(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
+        get::<Option<i64>>(self.0, column)?.map(ts).transpose()
+    }
+
+    fn json(&self, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        json_text(column, get(self.0, column)?)
+    }
+}
+
+/// A row read through rusqlite (the writer, the bulk reader), for the shared decoders.
+pub(crate) struct RsCols<'a, 'r>(pub(crate) &'a rusqlite::Row<'r>);
+
+fn rs_get<T: rusqlite::types::FromSql>(
+    row: &rusqlite::Row<'_>,
+    column: &str,
+) -> Result<T, StoreError> {
+    row.get(column)
+        .map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
+}
+
+impl Columns for RsCols<'_, '_> {
+    fn text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        rs_get(self.0, column)
+    }
+
+    fn uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError> {
+        rs_get(self.0, column)
+    }
+
+    fn boolean(&self, column: &str) -> Result<Option<bool>, StoreError> {
+        rs_get(self.0, column)
+    }
+
+    fn timestamp(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
+        rs_get::<Option<i64>>(self.0, column)?.map(ts).transpose()
+    }
+
+    fn json(&self, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        json_text(column, rs_get(self.0, column)?)
+    }
+}
+
+/// SQLite keeps JSON as text.
+fn json_text(column: &str, text: Option<String>) -> Result<Option<serde_json::Value>, StoreError> {
+    text.map(|t| serde_json::from_str(&t))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
+}
+
 pub(crate) fn contact(row: &SqliteRow) -> Result<Contact, StoreError> {
-    let consent = match get::<Option<bool>>(row, "consent_granted")? {
-        Some(granted) => Some(Consent {
-            granted,
-            at: ts(get(row, "consent_at")?)?,
-            source: get(row, "consent_source")?,
-        }),
-        None => None,
-    };
-    Ok(Contact {
-        id: ContactId(get(row, "id")?),
-        workspace_id: WorkspaceId(get(row, "workspace_id")?),
-        name: get(row, "name")?,
-        emails: json(row, "emails")?,
-        phones: json(row, "phones")?,
-        company: get(row, "company")?,
-        job_title: get(row, "job_title")?,
-        properties: json(row, "properties")?,
-        stage: stage(&get::<String>(row, "stage")?)?,
-        owner_id: get::<Option<Uuid>>(row, "owner_id")?.map(UserId),
-        consent,
-        created_at: ts(get(row, "created_at")?)?,
-        updated_at: ts(get(row, "updated_at")?)?,
-    })
+    closer_store_sql::contact(&Cols(row))
+}
+
+/// `contact` for a row read through rusqlite.
+pub(crate) fn contact_rs(row: &rusqlite::Row<'_>) -> Result<Contact, StoreError> {
+    closer_store_sql::contact(&RsCols(row))
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {

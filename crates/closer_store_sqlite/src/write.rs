@@ -7,9 +7,7 @@ use std::collections::HashMap;
 use closer_domain::contact::upsert::{
     IdentityKind, draft_identities, plan_upsert, search_text, stage_event,
 };
-use closer_domain::{
-    Consent, Contact, ContactId, ContactPatch, NewEvent, Stage, Timestamp, UserId, WorkspaceId,
-};
+use closer_domain::{Contact, ContactId, ContactPatch, NewEvent, Stage, Timestamp, WorkspaceId};
 use closer_store::{IDENTITY_CONSTRAINT, StageMove, StoreError, UpsertContact, Upserted};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
@@ -19,44 +17,9 @@ use crate::rows::{self, to_json};
 
 const OWNER_FK: &str = "contacts_owner_fk";
 
-fn corrupt(column: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("column {column}: {e}"))
-}
-
-fn json<T: serde::de::DeserializeOwned>(row: &Row<'_>, column: &str) -> Result<T, StoreError> {
-    let text: String = row.get(column).map_err(|e| corrupt(column, e))?;
-    serde_json::from_str(&text).map_err(|e| corrupt(column, e))
-}
-
-fn get<T: rusqlite::types::FromSql>(row: &Row<'_>, column: &str) -> Result<T, StoreError> {
-    row.get(column).map_err(|e| corrupt(column, e))
-}
-
 /// A contact from a row of `CONTACT_COLUMNS` (by name).
 pub(crate) fn contact(row: &Row<'_>) -> Result<Contact, StoreError> {
-    let consent = match get::<Option<bool>>(row, "consent_granted")? {
-        Some(granted) => Some(Consent {
-            granted,
-            at: rows::ts(get(row, "consent_at")?)?,
-            source: get(row, "consent_source")?,
-        }),
-        None => None,
-    };
-    Ok(Contact {
-        id: ContactId(get(row, "id")?),
-        workspace_id: WorkspaceId(get(row, "workspace_id")?),
-        name: get(row, "name")?,
-        emails: json(row, "emails")?,
-        phones: json(row, "phones")?,
-        company: get(row, "company")?,
-        job_title: get(row, "job_title")?,
-        properties: json(row, "properties")?,
-        stage: rows::stage(&get::<String>(row, "stage")?)?,
-        owner_id: get::<Option<Uuid>>(row, "owner_id")?.map(UserId),
-        consent,
-        created_at: rows::ts(get(row, "created_at")?)?,
-        updated_at: rows::ts(get(row, "updated_at")?)?,
-    })
+    rows::contact_rs(row)
 }
 
 fn load(conn: &Connection, ws: WorkspaceId, id: ContactId) -> Result<Contact, StoreError> {

@@ -1,0 +1,38 @@
+//! What closer's two SQL adapters share, so a record is decoded once whatever the engine:
+//! `Columns`, the few ways a row gives up a value — which each adapter implements over its
+//! driver's row type, where the engines store differently (SQLite: timestamps as integer
+//! microseconds, JSON as text; PostgreSQL: `timestamptz`, `jsonb`) — and the decoders built on
+//! it, with the column lists their queries select.
+
+mod contact;
+
+pub use contact::{CONTACT_COLUMNS, contact};
+
+use closer_domain::Timestamp;
+use closer_store::StoreError;
+use uuid::Uuid;
+
+/// A row, read by column name. Each method answers `None` for SQL NULL and `Corrupt` for a
+/// value of the wrong type; the decoders say which columns may be NULL.
+pub trait Columns {
+    fn text(&self, column: &str) -> Result<Option<String>, StoreError>;
+    fn uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError>;
+    fn boolean(&self, column: &str) -> Result<Option<bool>, StoreError>;
+    fn timestamp(&self, column: &str) -> Result<Option<Timestamp>, StoreError>;
+    /// A JSON column as its value.
+    fn json(&self, column: &str) -> Result<Option<serde_json::Value>, StoreError>;
+}
+
+/// A value a record cannot do without.
+pub fn required<T>(column: &str, value: Option<T>) -> Result<T, StoreError> {
+    value.ok_or_else(|| StoreError::Corrupt(format!("column {column}: NULL")))
+}
+
+/// A JSON column decoded into `T`.
+pub fn json_as<T: serde::de::DeserializeOwned>(
+    row: &impl Columns,
+    column: &str,
+) -> Result<T, StoreError> {
+    let value = required(column, row.json(column)?)?;
+    serde_json::from_value(value).map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
+}
