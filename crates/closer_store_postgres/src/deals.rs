@@ -2,58 +2,26 @@
 //! so concurrent moves of a deal queue up and each closes the span the previous one opened.
 
 use closer_domain::pipeline::{
-    Amount, Deal, DealId, DealPatch, DealStatus, Loss, LossReason, Order, Pipeline, PipelineDraft,
+    Amount, Deal, DealId, DealPatch, DealStatus, LossReason, Order, Pipeline, PipelineDraft,
     PipelineId, PipelineStageId,
 };
-use closer_domain::{ContactId, ContactPatch, Stage, Timestamp, UserId, WorkspaceId};
+use closer_domain::{ContactId, ContactPatch, Stage, Timestamp, WorkspaceId};
 use closer_store::{
     BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, OrderColumns, PipelineStore,
     StoreError, board_columns,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
-use time::Date;
 use uuid::Uuid;
 
 use crate::PostgresStore;
 use crate::error::db_err;
 use crate::rows::{get, ts, ts_opt};
 
-const DEAL_COLUMNS: &str = "id, pipeline_id, stage_id, status, contact_id, company, title, amount, currency, \
-     expected_close, owner_id, source, loss_reason, objection, closed_at, created_at, updated_at";
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-use closer_store::{stored_amount as amount, stored_currency as currency};
+use closer_store_sql::DEAL_COLUMNS;
 
 fn deal(row: &PgRow) -> Result<Deal, StoreError> {
-    let loss = match get::<Option<String>>(row, "loss_reason")? {
-        Some(reason) => Some(Loss {
-            reason,
-            objection: get(row, "objection")?,
-        }),
-        None => None,
-    };
-    Ok(Deal {
-        id: DealId(get(row, "id")?),
-        pipeline_id: PipelineId(get(row, "pipeline_id")?),
-        stage_id: PipelineStageId(get(row, "stage_id")?),
-        status: DealStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
-        contact_id: ContactId(get(row, "contact_id")?),
-        company: get(row, "company")?,
-        title: get(row, "title")?,
-        amount: amount(get(row, "amount")?)?,
-        currency: currency(&get::<String>(row, "currency")?)?,
-        expected_close: get::<Option<Date>>(row, "expected_close")?,
-        owner_id: get::<Option<Uuid>>(row, "owner_id")?.map(UserId),
-        source: get(row, "source")?,
-        loss,
-        closed_at: ts_opt(row, "closed_at")?,
-        created_at: ts(row, "created_at")?,
-        updated_at: ts(row, "updated_at")?,
-    })
+    closer_store_sql::deal(&crate::rows::Cols(row))
 }
 
 async fn one(conn: &mut PgConnection, ws: WorkspaceId, id: DealId) -> Result<Deal, StoreError> {

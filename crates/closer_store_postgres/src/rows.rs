@@ -54,6 +54,14 @@ impl Columns for Cols<'_> {
         get(self.0, column)
     }
 
+    fn integer(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        get(self.0, column)
+    }
+
+    fn date(&self, column: &str) -> Result<Option<time::Date>, StoreError> {
+        get(self.0, column)
+    }
+
     fn timestamp(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
         ts_opt(self.0, column)
     }

@@ -1,7 +1,7 @@
 //! Workspaces, tokens, users and forms on PostgreSQL.
 
 use async_trait::async_trait;
-use closer_domain::{Email, FormId, FormKey, Role, Slug, TokenId, UserId, WorkspaceId};
+use closer_domain::{FormId, FormKey, Slug, TokenId, UserId, WorkspaceId};
 use closer_store::{
     Form, FormStore, StoreError, TokenRecord, TokenStore, User, UserStore, Workspace,
     WorkspaceStore,
@@ -11,53 +11,21 @@ use sqlx::postgres::PgRow;
 
 use crate::PostgresStore;
 use crate::error::db_err;
-use crate::rows::{get, ts};
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
 
 fn workspace(row: &PgRow) -> Result<Workspace, StoreError> {
-    Ok(Workspace {
-        id: WorkspaceId(get(row, "id")?),
-        slug: Slug::parse(&get::<String>(row, "slug")?).map_err(corrupt)?,
-        name: get(row, "name")?,
-        default_region: get(row, "default_region")?,
-        created_at: ts(row, "created_at")?,
-    })
+    closer_store_sql::workspace(&crate::rows::Cols(row))
 }
 
 fn token(row: &PgRow) -> Result<TokenRecord, StoreError> {
-    Ok(TokenRecord {
-        id: TokenId(get(row, "id")?),
-        workspace_id: WorkspaceId(get(row, "workspace_id")?),
-        role: Role::parse(&get::<String>(row, "role")?).map_err(corrupt)?,
-        hash: get(row, "hash")?,
-        label: get(row, "label")?,
-        created_at: ts(row, "created_at")?,
-    })
+    closer_store_sql::token(&crate::rows::Cols(row))
 }
 
 pub(crate) fn user(row: &PgRow) -> Result<User, StoreError> {
-    Ok(User {
-        id: UserId(get(row, "id")?),
-        workspace_id: WorkspaceId(get(row, "workspace_id")?),
-        email: Email::parse(&get::<String>(row, "email")?).map_err(corrupt)?,
-        name: get(row, "name")?,
-        role: get(row, "role")?,
-        created_at: ts(row, "created_at")?,
-    })
+    closer_store_sql::user(&crate::rows::Cols(row))
 }
 
 fn form(row: &PgRow) -> Result<Form, StoreError> {
-    Ok(Form {
-        id: FormId(get(row, "id")?),
-        workspace_id: WorkspaceId(get(row, "workspace_id")?),
-        key: FormKey::parse(&get::<String>(row, "key")?).map_err(corrupt)?,
-        name: get(row, "name")?,
-        redirect_url: get(row, "redirect_url")?,
-        created_at: ts(row, "created_at")?,
-    })
+    closer_store_sql::form(&crate::rows::Cols(row))
 }
 
 #[async_trait]

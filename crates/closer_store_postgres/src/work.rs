@@ -1,8 +1,6 @@
 //! Activities, tasks and direct orders on PostgreSQL.
 
-use closer_domain::pipeline::{
-    Activity, ActivityId, ActivityKind, DealId, Order, Task, TaskId, TaskKind, TaskStatus,
-};
+use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId, TaskStatus};
 use closer_domain::{ContactId, Stage, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, TaskQuery, Touches, WorkStore};
 use sqlx::postgres::PgRow;
@@ -11,11 +9,7 @@ use uuid::Uuid;
 
 use crate::PostgresStore;
 use crate::error::db_err;
-use crate::rows::{get, ts, ts_opt};
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
+use crate::rows::{get, ts_opt};
 
 /// `NotFound` unless the contact is the workspace's (and the deal, if any, the contact's).
 async fn check_refs(
@@ -69,36 +63,13 @@ async fn check_user(
 }
 
 fn activity(row: &PgRow) -> Result<Activity, StoreError> {
-    Ok(Activity {
-        id: ActivityId(get(row, "id")?),
-        contact_id: ContactId(get(row, "contact_id")?),
-        deal_id: get::<Option<Uuid>>(row, "deal_id")?.map(DealId),
-        kind: ActivityKind::parse(&get::<String>(row, "kind")?).map_err(corrupt)?,
-        occurred_at: ts(row, "occurred_at")?,
-        owner_id: get::<Option<Uuid>>(row, "owner_id")?.map(UserId),
-        outcome: get(row, "outcome")?,
-        text: get(row, "body")?,
-        created_at: ts(row, "created_at")?,
-    })
+    closer_store_sql::activity(&crate::rows::Cols(row))
 }
 
-const TASK_COLUMNS: &str =
-    "id, kind, title, body, contact_id, deal_id, assignee_id, due_at, status, done_at, created_at";
+use closer_store_sql::TASK_COLUMNS;
 
 fn task(row: &PgRow) -> Result<Task, StoreError> {
-    Ok(Task {
-        id: TaskId(get(row, "id")?),
-        kind: TaskKind::parse(&get::<String>(row, "kind")?).map_err(corrupt)?,
-        title: get(row, "title")?,
-        text: get(row, "body")?,
-        contact_id: get::<Option<Uuid>>(row, "contact_id")?.map(ContactId),
-        deal_id: get::<Option<Uuid>>(row, "deal_id")?.map(DealId),
-        assignee_id: get::<Option<Uuid>>(row, "assignee_id")?.map(UserId),
-        due_at: ts(row, "due_at")?,
-        status: TaskStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
-        done_at: ts_opt(row, "done_at")?,
-        created_at: ts(row, "created_at")?,
-    })
+    closer_store_sql::task(&crate::rows::Cols(row))
 }
 
 #[async_trait::async_trait]

@@ -5,8 +5,12 @@
 //! it, with the column lists their queries select.
 
 mod contact;
+mod pipeline;
+mod setup;
 
 pub use contact::{CONTACT_COLUMNS, contact};
+pub use pipeline::{DEAL_COLUMNS, TASK_COLUMNS, activity, deal, task};
+pub use setup::{form, token, user, workspace};
 
 use closer_domain::Timestamp;
 use closer_store::StoreError;
@@ -18,6 +22,9 @@ pub trait Columns {
     fn text(&self, column: &str) -> Result<Option<String>, StoreError>;
     fn uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError>;
     fn boolean(&self, column: &str) -> Result<Option<bool>, StoreError>;
+    fn integer(&self, column: &str) -> Result<Option<i64>, StoreError>;
+    /// A calendar date (SQLite: `YYYY-MM-DD` text; PostgreSQL: `date`).
+    fn date(&self, column: &str) -> Result<Option<time::Date>, StoreError>;
     fn timestamp(&self, column: &str) -> Result<Option<Timestamp>, StoreError>;
     /// A JSON column as its value.
     fn json(&self, column: &str) -> Result<Option<serde_json::Value>, StoreError>;

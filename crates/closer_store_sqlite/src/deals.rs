@@ -2,11 +2,9 @@
 //! a won deal produces. Writes run on the writer (one transaction each); reads use the pool.
 
 use closer_domain::pipeline::{
-    Amount, Deal, DealId, DealPatch, DealStatus, Loss, Order, PipelineId, PipelineStageId,
+    Amount, Deal, DealId, DealPatch, DealStatus, Order, PipelineId, PipelineStageId,
 };
-use closer_domain::{
-    ContactId, ContactPatch, Stage, Timestamp, UserId, WorkspaceId, date_text, parse_date,
-};
+use closer_domain::{ContactId, ContactPatch, Stage, Timestamp, WorkspaceId, date_text};
 use closer_store::{
     BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, OrderColumns, StoreError,
     board_columns,
@@ -19,45 +17,10 @@ use uuid::Uuid;
 use crate::error::{db_err, rs_err};
 use crate::rows::{get, ts};
 
-pub(crate) const DEAL_COLUMNS: &str = "id, pipeline_id, stage_id, status, contact_id, company, title, amount, currency, \
-     expected_close, owner_id, source, loss_reason, objection, closed_at, created_at, updated_at";
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-use closer_store::{stored_amount as amount, stored_currency as currency};
+pub(crate) use closer_store_sql::DEAL_COLUMNS;
 
 pub(crate) fn deal(row: &SqliteRow) -> Result<Deal, StoreError> {
-    let loss = match get::<Option<String>>(row, "loss_reason")? {
-        Some(reason) => Some(Loss {
-            reason,
-            objection: get(row, "objection")?,
-        }),
-        None => None,
-    };
-    let expected_close = match get::<Option<String>>(row, "expected_close")? {
-        Some(text) => Some(parse_date("expected_close", &text).map_err(corrupt)?),
-        None => None,
-    };
-    Ok(Deal {
-        id: DealId(get(row, "id")?),
-        pipeline_id: PipelineId(get(row, "pipeline_id")?),
-        stage_id: PipelineStageId(get(row, "stage_id")?),
-        status: DealStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
-        contact_id: ContactId(get(row, "contact_id")?),
-        company: get(row, "company")?,
-        title: get(row, "title")?,
-        amount: amount(get(row, "amount")?)?,
-        currency: currency(&get::<String>(row, "currency")?)?,
-        expected_close,
-        owner_id: get::<Option<Uuid>>(row, "owner_id")?.map(UserId),
-        source: get(row, "source")?,
-        loss,
-        closed_at: get::<Option<i64>>(row, "closed_at")?.map(ts).transpose()?,
-        created_at: ts(get(row, "created_at")?)?,
-        updated_at: ts(get(row, "updated_at")?)?,
-    })
+    closer_store_sql::deal(&crate::rows::Cols(row))
 }
 
 pub(crate) async fn one(

@@ -50,6 +50,14 @@ impl Columns for Cols<'_> {
         get(self.0, column)
     }
 
+    fn integer(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        get(self.0, column)
+    }
+
+    fn date(&self, column: &str) -> Result<Option<time::Date>, StoreError> {
+        date_text(column, get(self.0, column)?)
+    }
+
     fn timestamp(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
         get::<Option<i64>>(self.0, column)?.map(ts).transpose()
     }
@@ -83,6 +91,14 @@ impl Columns for RsCols<'_, '_> {
         rs_get(self.0, column)
     }
 
+    fn integer(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        rs_get(self.0, column)
+    }
+
+    fn date(&self, column: &str) -> Result<Option<time::Date>, StoreError> {
+        date_text(column, rs_get(self.0, column)?)
+    }
+
     fn timestamp(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
         rs_get::<Option<i64>>(self.0, column)?.map(ts).transpose()
     }
@@ -90,6 +106,13 @@ impl Columns for RsCols<'_, '_> {
     fn json(&self, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
         json_text(column, rs_get(self.0, column)?)
     }
+}
+
+/// SQLite keeps dates as `YYYY-MM-DD` text.
+fn date_text(column: &str, text: Option<String>) -> Result<Option<time::Date>, StoreError> {
+    text.map(|t| closer_domain::parse_date(column, &t))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// SQLite keeps JSON as text.

@@ -1,8 +1,6 @@
 //! Activities, tasks and direct orders on SQLite.
 
-use closer_domain::pipeline::{
-    Activity, ActivityId, ActivityKind, DealId, Order, Task, TaskId, TaskKind, TaskStatus,
-};
+use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId, TaskStatus};
 use closer_domain::{ContactId, Stage, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, TaskQuery, Touches, WorkStore};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -13,10 +11,6 @@ use uuid::Uuid;
 use crate::SqliteStore;
 use crate::error::{db_err, rs_err, rs_err_fk};
 use crate::rows::{get, ts};
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
 
 /// `NotFound` unless the contact is the workspace's (and the deal, if any, the contact's).
 fn check_refs(
@@ -98,36 +92,13 @@ fn add_activity(conn: &Connection, ws: WorkspaceId, a: &Activity) -> Result<(), 
 }
 
 fn activity(row: &SqliteRow) -> Result<Activity, StoreError> {
-    Ok(Activity {
-        id: ActivityId(get(row, "id")?),
-        contact_id: ContactId(get(row, "contact_id")?),
-        deal_id: get::<Option<Uuid>>(row, "deal_id")?.map(DealId),
-        kind: ActivityKind::parse(&get::<String>(row, "kind")?).map_err(corrupt)?,
-        occurred_at: ts(get(row, "occurred_at")?)?,
-        owner_id: get::<Option<Uuid>>(row, "owner_id")?.map(UserId),
-        outcome: get(row, "outcome")?,
-        text: get(row, "body")?,
-        created_at: ts(get(row, "created_at")?)?,
-    })
+    closer_store_sql::activity(&crate::rows::Cols(row))
 }
 
-const TASK_COLUMNS: &str =
-    "id, kind, title, body, contact_id, deal_id, assignee_id, due_at, status, done_at, created_at";
+use closer_store_sql::TASK_COLUMNS;
 
 fn task(row: &SqliteRow) -> Result<Task, StoreError> {
-    Ok(Task {
-        id: TaskId(get(row, "id")?),
-        kind: TaskKind::parse(&get::<String>(row, "kind")?).map_err(corrupt)?,
-        title: get(row, "title")?,
-        text: get(row, "body")?,
-        contact_id: get::<Option<Uuid>>(row, "contact_id")?.map(ContactId),
-        deal_id: get::<Option<Uuid>>(row, "deal_id")?.map(DealId),
-        assignee_id: get::<Option<Uuid>>(row, "assignee_id")?.map(UserId),
-        due_at: ts(get(row, "due_at")?)?,
-        status: TaskStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
-        done_at: get::<Option<i64>>(row, "done_at")?.map(ts).transpose()?,
-        created_at: ts(get(row, "created_at")?)?,
-    })
+    closer_store_sql::task(&crate::rows::Cols(row))
 }
 
 /// A task's assignee must be a user of the workspace.

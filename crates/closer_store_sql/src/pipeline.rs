@@ -1,0 +1,87 @@
+//! Deals, activities and tasks, from rows of `DEAL_COLUMNS`, `ACTIVITY_COLUMNS` and
+//! `TASK_COLUMNS`.
+
+use closer_domain::pipeline::{
+    Activity, ActivityId, ActivityKind, Deal, DealId, DealStatus, Loss, PipelineId,
+    PipelineStageId, Task, TaskId, TaskKind, TaskStatus,
+};
+use closer_domain::{ContactId, UserId};
+use closer_store::{StoreError, stored_amount, stored_currency};
+
+use crate::{Columns, required};
+
+pub const DEAL_COLUMNS: &str = "id, pipeline_id, stage_id, status, contact_id, company, title, amount, currency, \
+     expected_close, owner_id, source, loss_reason, objection, closed_at, created_at, updated_at";
+
+pub const TASK_COLUMNS: &str =
+    "id, kind, title, body, contact_id, deal_id, assignee_id, due_at, status, done_at, created_at";
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn text(row: &impl Columns, column: &str) -> Result<String, StoreError> {
+    required(column, row.text(column)?)
+}
+
+fn id(row: &impl Columns, column: &str) -> Result<uuid::Uuid, StoreError> {
+    required(column, row.uuid(column)?)
+}
+
+pub fn deal(row: &impl Columns) -> Result<Deal, StoreError> {
+    let loss = match row.text("loss_reason")? {
+        Some(reason) => Some(Loss {
+            reason,
+            objection: row.text("objection")?,
+        }),
+        None => None,
+    };
+    Ok(Deal {
+        id: DealId(id(row, "id")?),
+        pipeline_id: PipelineId(id(row, "pipeline_id")?),
+        stage_id: PipelineStageId(id(row, "stage_id")?),
+        status: DealStatus::parse(&text(row, "status")?).map_err(corrupt)?,
+        contact_id: ContactId(id(row, "contact_id")?),
+        company: row.text("company")?,
+        title: text(row, "title")?,
+        amount: stored_amount(required("amount", row.integer("amount")?)?)?,
+        currency: stored_currency(&text(row, "currency")?)?,
+        expected_close: row.date("expected_close")?,
+        owner_id: row.uuid("owner_id")?.map(UserId),
+        source: row.text("source")?,
+        loss,
+        closed_at: row.timestamp("closed_at")?,
+        created_at: required("created_at", row.timestamp("created_at")?)?,
+        updated_at: required("updated_at", row.timestamp("updated_at")?)?,
+    })
+}
+
+pub fn activity(row: &impl Columns) -> Result<Activity, StoreError> {
+    Ok(Activity {
+        id: ActivityId(id(row, "id")?),
+        contact_id: ContactId(id(row, "contact_id")?),
+        deal_id: row.uuid("deal_id")?.map(DealId),
+        kind: ActivityKind::parse(&text(row, "kind")?).map_err(corrupt)?,
+        occurred_at: required("occurred_at", row.timestamp("occurred_at")?)?,
+        owner_id: row.uuid("owner_id")?.map(UserId),
+        outcome: row.text("outcome")?,
+        text: row.text("body")?,
+        created_at: required("created_at", row.timestamp("created_at")?)?,
+    })
+}
+
+pub fn task(row: &impl Columns) -> Result<Task, StoreError> {
+    Ok(Task {
+        id: TaskId(id(row, "id")?),
+        kind: TaskKind::parse(&text(row, "kind")?).map_err(corrupt)?,
+        title: text(row, "title")?,
+        text: row.text("body")?,
+        contact_id: row.uuid("contact_id")?.map(ContactId),
+        deal_id: row.uuid("deal_id")?.map(DealId),
+        assignee_id: row.uuid("assignee_id")?.map(UserId),
+        due_at: required("due_at", row.timestamp("due_at")?)?,
+        status: TaskStatus::parse(&text(row, "status")?).map_err(corrupt)?,
+        done_at: row.timestamp("done_at")?,
+        created_at: required("created_at", row.timestamp("created_at")?)?,
+    })
+}
