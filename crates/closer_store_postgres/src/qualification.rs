@@ -3,7 +3,6 @@
 //! processes) cannot both win.
 
 use async_trait::async_trait;
-use closer_domain::qualification::Temperature;
 use closer_domain::{ContactId, Event, EventId, EventKind, Timestamp, WorkspaceId};
 use closer_store::{
     QualificationStore, SCORE_VERSION, ScoreRecord, ScoringPage, StoreError, end_scoring_page,
@@ -23,21 +22,10 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 }
 
 fn record(row: &PgRow) -> Result<ScoreRecord, StoreError> {
-    let temperature: String = row.try_get("temperature").map_err(corrupt)?;
-    let state: serde_json::Value = row.try_get("state").map_err(corrupt)?;
-    let updated: OffsetDateTime = row.try_get("updated_at").map_err(corrupt)?;
-    Ok(ScoreRecord {
-        contact_id: ContactId(row.try_get("contact_id").map_err(corrupt)?),
-        state: serde_json::from_value(state).map_err(corrupt)?,
-        engagement: row.try_get("engagement").map_err(corrupt)?,
-        fit: row.try_get("fit").map_err(corrupt)?,
-        temperature: Temperature::parse(&temperature).map_err(corrupt)?,
-        version: row.try_get("version").map_err(corrupt)?,
-        updated_at: Timestamp::new(updated),
-    })
+    closer_store_sql::score_record(&crate::rows::Cols(row))
 }
 
-const SELECT: &str = "select contact_id, state, engagement, fit, temperature, version, updated_at from contact_scores";
+use closer_store_sql::SCORE_COLUMNS;
 
 fn state_json(r: &ScoreRecord) -> serde_json::Value {
     serde_json::to_value(&r.state).expect("plain data serialises")
@@ -78,7 +66,7 @@ impl QualificationStore for PostgresStore {
         contact: ContactId,
     ) -> Result<Option<ScoreRecord>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SELECT} where workspace_id = $1 and contact_id = $2"
+            "select {SCORE_COLUMNS} from contact_scores where workspace_id = $1 and contact_id = $2"
         )))
         .bind(ws.0)
         .bind(contact.0)
@@ -147,7 +135,7 @@ impl QualificationStore for PostgresStore {
     ) -> Result<Vec<ScoreRecord>, StoreError> {
         let ids: Vec<Uuid> = contacts.iter().map(|c| c.0).collect();
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SELECT} where workspace_id = $1 and contact_id = any($2)"
+            "select {SCORE_COLUMNS} from contact_scores where workspace_id = $1 and contact_id = any($2)"
         )))
         .bind(ws.0)
         .bind(&ids)

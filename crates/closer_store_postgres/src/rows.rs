@@ -58,6 +58,10 @@ impl Columns for Cols<'_> {
         get(self.0, column)
     }
 
+    fn real(&self, column: &str) -> Result<Option<f64>, StoreError> {
+        get(self.0, column)
+    }
+
     fn date(&self, column: &str) -> Result<Option<time::Date>, StoreError> {
         get(self.0, column)
     }

@@ -1,6 +1,6 @@
 //! Traffic reads on PostgreSQL: sites, a contact's touches, the report's aggregates.
 
-use closer_domain::traffic::{Channel, SiteDomain, SiteId};
+use closer_domain::traffic::{Channel, SiteDomain};
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
     BreakdownRow, PageRow, SeriesRow, SessionTotals, Site, StoreError, Touch, TrafficAggregates,
@@ -17,12 +17,7 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 }
 
 pub(crate) fn site(row: &PgRow) -> Result<Site, StoreError> {
-    Ok(Site {
-        id: SiteId(get(row, "id")?),
-        workspace_id: WorkspaceId(get(row, "workspace_id")?),
-        domain: SiteDomain::parse(&get::<String>(row, "domain")?).map_err(corrupt)?,
-        created_at: ts(row, "created_at")?,
-    })
+    closer_store_sql::site(&crate::rows::Cols(row))
 }
 
 pub(crate) async fn sites(pool: &PgPool, ws: Option<WorkspaceId>) -> Result<Vec<Site>, StoreError> {

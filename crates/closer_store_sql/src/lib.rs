@@ -6,10 +6,12 @@
 
 mod contact;
 mod pipeline;
+mod scores;
 mod setup;
 
 pub use contact::{CONTACT_COLUMNS, contact};
 pub use pipeline::{DEAL_COLUMNS, TASK_COLUMNS, activity, deal, task};
+pub use scores::{SCORE_COLUMNS, score_record, site};
 pub use setup::{form, token, user, workspace};
 
 use closer_domain::Timestamp;
@@ -23,6 +25,7 @@ pub trait Columns {
     fn uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError>;
     fn boolean(&self, column: &str) -> Result<Option<bool>, StoreError>;
     fn integer(&self, column: &str) -> Result<Option<i64>, StoreError>;
+    fn real(&self, column: &str) -> Result<Option<f64>, StoreError>;
     /// A calendar date (SQLite: `YYYY-MM-DD` text; PostgreSQL: `date`).
     fn date(&self, column: &str) -> Result<Option<time::Date>, StoreError>;
     fn timestamp(&self, column: &str) -> Result<Option<Timestamp>, StoreError>;

@@ -2,7 +2,6 @@
 //! writer thread; the version check and the write share its transaction.
 
 use async_trait::async_trait;
-use closer_domain::qualification::Temperature;
 use closer_domain::{ContactId, Event, Timestamp, WorkspaceId};
 use closer_store::{QualificationStore, SCORE_VERSION, ScoreRecord, ScoringPage, StoreError};
 use rusqlite::{OptionalExtension, params};
@@ -10,23 +9,13 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
 use crate::error::{db_err, rs_err};
-use crate::rows::{get, json, to_json, ts};
+use crate::rows::to_json;
 
 fn record(row: &SqliteRow) -> Result<ScoreRecord, StoreError> {
-    let temperature: String = get(row, "temperature")?;
-    Ok(ScoreRecord {
-        contact_id: ContactId(get(row, "contact_id")?),
-        state: json(row, "state")?,
-        engagement: get(row, "engagement")?,
-        fit: get(row, "fit")?,
-        temperature: Temperature::parse(&temperature)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        version: get(row, "version")?,
-        updated_at: ts(get(row, "updated_at")?)?,
-    })
+    closer_store_sql::score_record(&crate::rows::Cols(row))
 }
 
-const SCORE_COLUMNS: &str = "contact_id, state, engagement, fit, temperature, version, updated_at";
+use closer_store_sql::SCORE_COLUMNS;
 
 /// `?, ?, …` for `n` values after the first `offset` parameters.
 fn placeholders(offset: usize, n: usize) -> String {

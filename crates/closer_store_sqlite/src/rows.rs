@@ -54,6 +54,10 @@ impl Columns for Cols<'_> {
         get(self.0, column)
     }
 
+    fn real(&self, column: &str) -> Result<Option<f64>, StoreError> {
+        get(self.0, column)
+    }
+
     fn date(&self, column: &str) -> Result<Option<time::Date>, StoreError> {
         date_text(column, get(self.0, column)?)
     }
@@ -92,6 +96,10 @@ impl Columns for RsCols<'_, '_> {
     }
 
     fn integer(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        rs_get(self.0, column)
+    }
+
+    fn real(&self, column: &str) -> Result<Option<f64>, StoreError> {
         rs_get(self.0, column)
     }
 

@@ -1,6 +1,6 @@
 //! Traffic reads on the sqlx read pool: sites, a contact's touches, the report's aggregates.
 
-use closer_domain::traffic::{Channel, SiteDomain, SiteId};
+use closer_domain::traffic::{Channel, SiteDomain};
 use closer_domain::{ContactId, WorkspaceId};
 use closer_store::{
     BreakdownRow, PageRow, SeriesRow, SessionTotals, Site, StoreError, Touch, TrafficAggregates,
@@ -17,12 +17,7 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 }
 
 pub(crate) fn site(row: &SqliteRow) -> Result<Site, StoreError> {
-    Ok(Site {
-        id: SiteId(get(row, "id")?),
-        workspace_id: WorkspaceId(get(row, "workspace_id")?),
-        domain: SiteDomain::parse(&get::<String>(row, "domain")?).map_err(corrupt)?,
-        created_at: ts(get(row, "created_at")?)?,
-    })
+    closer_store_sql::site(&crate::rows::Cols(row))
 }
 
 pub(crate) async fn sites(
