@@ -91,7 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let app = open_server_app(url).await?;
     app.set_first_contact_minutes(args.first_contact_minutes);
-    let engine = app.store().engine();
+    let engine = app.engine();
     let mut config = WebConfig::new(args.listen);
     config.public_url = args.public_url;
     if let Some(trusted) = args.trusted_proxies {

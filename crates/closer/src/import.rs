@@ -2,16 +2,12 @@
 //! and lifetime value are measured on). Every row is checked before anything is written; a
 //! file with any bad row is refused whole, each problem named by its line.
 
+use closer_app::App;
 use closer_app::orders_csv::{PendingOrder, read_orders};
-use closer_app::{App, OrderRequest};
-use closer_domain::pipeline::OrderSource;
-use closer_domain::{ContactDraft, Timestamp, WorkspaceId};
-use closer_store::UpsertContact;
+use closer_domain::WorkspaceId;
 
 /// Largest file read, in bytes.
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
-/// How imports sign contact histories.
-const ACTOR: &str = "import";
 
 /// Reads and checks the whole file: the orders, or every problem with its line.
 fn read(path: &std::path::Path) -> anyhow::Result<Vec<PendingOrder>> {
@@ -36,52 +32,9 @@ fn read(path: &std::path::Path) -> anyhow::Result<Vec<PendingOrder>> {
 
 pub async fn orders(app: &App, ws: WorkspaceId, path: &std::path::Path) -> anyhow::Result<()> {
     let orders = read(path)?;
-    let now = Timestamp::now();
-    let mut customers = std::collections::HashSet::new();
-    for order in &orders {
-        anyhow::ensure!(
-            order.placed_at.unix_micros() <= now.unix_micros(),
-            "an order starting line {} is placed in the future; nothing was imported",
-            order.first_line
-        );
-    }
-    for order in &orders {
-        let draft = ContactDraft {
-            emails: vec![order.email.clone()],
-            ..ContactDraft::default()
-        };
-        let contact = app
-            .store()
-            .upsert_contact(
-                ws,
-                UpsertContact {
-                    draft,
-                    overwrite: false,
-                    event: None,
-                    actor: ACTOR.into(),
-                    visitor: None,
-                    now,
-                },
-            )
-            .await?
-            .contact;
-        customers.insert(contact.id);
-        app.place_order(
-            &closer_app::Principal::operator(ws),
-            OrderRequest {
-                contact_id: contact.id,
-                currency: order.currency,
-                lines: order.lines.clone(),
-                placed_at: Some(order.placed_at),
-                source: OrderSource::Import,
-            },
-        )
+    let (stored, customers) = app
+        .import_orders(&closer_app::Principal::operator(ws), &orders)
         .await?;
-    }
-    outln!(
-        "imported {} orders of {} customers",
-        orders.len(),
-        customers.len()
-    );
+    outln!("imported {stored} orders of {customers} customers");
     Ok(())
 }

@@ -318,7 +318,7 @@ pub async fn task(app: App, cmd: TaskCommand) -> anyhow::Result<()> {
             workspace,
         } => {
             let ws = app.workspace_by_slug(&workspace).await?.id;
-            let users = app.store().list_users(ws).await?;
+            let users = app.users(ws).await?;
             let assignee = match assignee {
                 None => None,
                 Some(who) => Some(

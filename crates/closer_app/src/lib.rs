@@ -106,8 +106,21 @@ impl App {
         Self::with_mirrors(store, reports::JourneyMirrors::off())
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
+    /// The storage the use cases work on; the web app and the CLI reach data only through
+    /// the use cases.
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
+    }
+
+    /// The store itself, for tests that look under the use cases (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub fn store_for_tests(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn engine(&self) -> &'static str {
+        self.inner.store.engine()
     }
 
     pub(crate) fn inner_value_fits(&self) -> &reports::ValueFits {

@@ -156,3 +156,68 @@ pub fn read_orders(input: impl std::io::Read) -> Result<Vec<PendingOrder>, Vec<S
         Err(problems)
     }
 }
+
+/// How imports sign contact histories.
+const IMPORT_ACTOR: &str = "import";
+
+impl crate::App {
+    /// Stores checked orders: each buyer found by email or created (signed "import", scored
+    /// later like any contact), then each order placed at its own time. Answers the orders and
+    /// the distinct customers stored. A future `placed_at` refuses the whole batch first.
+    pub async fn import_orders(
+        &self,
+        principal: &crate::Principal,
+        orders: &[PendingOrder],
+    ) -> Result<(usize, usize), crate::AppError> {
+        use closer_domain::pipeline::OrderSource;
+        let now = Timestamp::now();
+        if let Some(late) = orders
+            .iter()
+            .find(|o| o.placed_at.unix_micros() > now.unix_micros())
+        {
+            return Err(crate::AppError::invalid(
+                "placed_at",
+                format!(
+                    "an order starting line {} is placed in the future; nothing was imported",
+                    late.first_line
+                ),
+            ));
+        }
+        principal.check(closer_domain::access::Action::EditContacts, None)?;
+        let mut customers = std::collections::HashSet::new();
+        for order in orders {
+            let draft = closer_domain::ContactDraft {
+                emails: vec![order.email.clone()],
+                ..closer_domain::ContactDraft::default()
+            };
+            let contact = self
+                .store()
+                .upsert_contact(
+                    principal.workspace_id,
+                    closer_store::UpsertContact {
+                        draft,
+                        overwrite: false,
+                        event: None,
+                        actor: IMPORT_ACTOR.into(),
+                        visitor: None,
+                        now,
+                    },
+                )
+                .await?
+                .contact;
+            customers.insert(contact.id);
+            self.place_order(
+                principal,
+                crate::OrderRequest {
+                    contact_id: contact.id,
+                    currency: order.currency,
+                    lines: order.lines.clone(),
+                    placed_at: Some(order.placed_at),
+                    source: OrderSource::Import,
+                },
+            )
+            .await?;
+        }
+        Ok((orders.len(), customers.len()))
+    }
+}

@@ -479,7 +479,7 @@ async fn a_demo_that_fails_takes_its_traffic_back(app: TestApp) {
         .await;
     assert!(captured, "the traffic was written");
     assert!(failed.is_err(), "{failed:?}");
-    let store = app.app.store();
+    let store = app.app.store_for_tests();
     assert!(store.list_sites(Some(ws.id)).await.unwrap().is_empty());
     let year = closer_store::Period {
         from: Timestamp::parse_rfc3339("2025-01-01T00:00:00Z").unwrap(),
@@ -645,7 +645,7 @@ async fn reports_from_memory_agree_with_the_tables_after_every_kind_of_write(app
         .await
         .unwrap()
         .id;
-    let tables = closer_app::App::reading_tables(app.app.store().clone());
+    let tables = closer_app::App::reading_tables(app.app.store_for_tests().clone());
     let same = |pairs: Vec<(String, Value, Value)>| {
         for (what, kept, read) in pairs {
             assert_eq!(kept, read, "{what}");

@@ -345,7 +345,7 @@ async fn repeated_failures_lock_the_account(app: TestApp) {
             r.err()
         );
     }
-    let stored = app.app.store().credentials(&email).await.unwrap();
+    let stored = app.app.store_for_tests().credentials(&email).await.unwrap();
     assert_eq!(
         stored[0].failed_sign_ins, 0,
         "exactly one lock's worth was checked"

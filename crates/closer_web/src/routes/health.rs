@@ -26,7 +26,7 @@ pub struct Health {
 /// Readiness: the database answers.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let engine = state.app.store().engine();
+    let engine = state.app.engine();
     let version = env!("CARGO_PKG_VERSION");
     match state.app.ready().await {
         Ok(()) => (

@@ -57,12 +57,7 @@ async fn list_users(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<Vec<UserView>>, ApiError> {
-    let users = state
-        .app
-        .store()
-        .list_users(principal.workspace_id)
-        .await
-        .map_err(closer_app::AppError::from)?;
+    let users = state.app.users(principal.workspace_id).await?;
     Ok(Json(users.into_iter().map(UserView::from).collect()))
 }
 
