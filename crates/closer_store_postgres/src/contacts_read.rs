@@ -1,8 +1,8 @@
 //! Contact reads on PostgreSQL: the filtered, keyset-paged list, stage history and timeline.
 
 use closer_domain::{ContactId, Event, EventId, EventKind, WorkspaceId};
-use closer_store::{ContactQuery, Cursor, OwnerFilter, Page, StageSpan, StoreError};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use closer_store::{ContactQuery, Cursor, Page, StageSpan, StoreError};
+use sqlx::PgPool;
 
 use crate::error::db_err;
 use crate::rows::{self, CONTACT_COLUMNS, get, json, ts, ts_opt};
@@ -29,87 +29,13 @@ pub(crate) async fn list(
     ws: WorkspaceId,
     q: &ContactQuery,
 ) -> Result<Page<closer_domain::Contact>, StoreError> {
-    let column = if q.sort.by_updated() {
-        "updated_at"
-    } else {
-        "created_at"
-    };
-    let (cmp, dir) = if q.sort.descending() {
-        ("<", "desc")
-    } else {
-        (">", "asc")
-    };
-    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-        "select {CONTACT_COLUMNS} from contacts where workspace_id = "
-    ));
-    sql.push_bind(ws.0);
-    if let Some(stage) = q.stage {
-        sql.push(" and stage = ").push_bind(stage.as_str());
-    }
-    match q.owner {
-        Some(OwnerFilter::Unassigned) => {
-            sql.push(" and owner_id is null");
-        }
-        Some(OwnerFilter::User(id)) => {
-            sql.push(" and owner_id = ").push_bind(id.0);
-        }
-        None => {}
-    }
-    if let Some(from) = q.created_from {
-        sql.push(" and created_at >= ").push_bind(from.get());
-    }
-    if let Some(to) = q.created_to {
-        sql.push(" and created_at < ").push_bind(to.get());
-    }
-    if let Some(text) = &q.q {
-        // strpos, not LIKE: the user's `%` and `_` stay literal.
-        sql.push(" and strpos(search, ")
-            .push_bind(text.to_lowercase())
-            .push(") > 0");
-    }
-    if let Some(t) = q.temperature {
-        // The temperature as a literal (it is one of three words): "hot" can then use the
-        // partial index of hot scores.
-        sql.push(" and id in (select contact_id from contact_scores where workspace_id = ")
-            .push_bind(ws.0)
-            .push(format!(" and temperature = '{}')", t.as_str()));
-    }
-    if let Some(c) = q.channel {
-        sql.push(" and id in (select contact_id from journeys where workspace_id = ")
-            .push_bind(ws.0)
-            .push(" and channel = ")
-            .push_bind(c.as_str())
-            .push(")");
-    }
-    if let Some(after) = q.after {
-        sql.push(format!(" and ({column}, id) {cmp} ("))
-            .push_bind(after.at.get())
-            .push(", ")
-            .push_bind(after.id)
-            .push(")");
-    }
-    sql.push(format!(" order by {column} {dir}, id {dir} limit "))
-        .push_bind(i64::from(q.limit) + 1);
-    let found = sql.build().fetch_all(pool).await.map_err(db_err)?;
-    let mut items = found
+    let sql = closer_store_sql::contact_list(closer_store_sql::Dialect::Postgres, ws, q);
+    let found = rows::query(&sql).fetch_all(pool).await.map_err(db_err)?;
+    let items = found
         .iter()
         .map(rows::contact)
         .collect::<Result<Vec<_>, _>>()?;
-    let more = items.len() > q.limit as usize;
-    items.truncate(q.limit as usize);
-    let next = if more {
-        items.last().map(|c| Cursor {
-            at: if q.sort.by_updated() {
-                c.updated_at
-            } else {
-                c.created_at
-            },
-            id: c.id.0,
-        })
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    Ok(closer_store_sql::contact_page(items, q))
 }
 
 async fn exists(pool: &PgPool, ws: WorkspaceId, id: ContactId) -> Result<(), StoreError> {

@@ -78,3 +78,20 @@ impl Columns for Cols<'_> {
 pub(crate) fn contact(row: &PgRow) -> Result<Contact, StoreError> {
     closer_store_sql::contact(&Cols(row))
 }
+
+/// A statement built by `closer_store_sql`, with its parameters bound.
+pub(crate) fn query(
+    sql: &closer_store_sql::Sql,
+) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    use closer_store_sql::Param;
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.text.as_str()));
+    for p in &sql.params {
+        query = match p {
+            Param::Uuid(u) => query.bind(*u),
+            Param::Text(t) => query.bind(t.as_str()),
+            Param::Time(t) => query.bind(t.get()),
+            Param::Int(i) => query.bind(*i),
+        };
+    }
+    query
+}

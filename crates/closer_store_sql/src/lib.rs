@@ -2,14 +2,19 @@
 //! `Columns`, the few ways a row gives up a value — which each adapter implements over its
 //! driver's row type, where the engines store differently (SQLite: timestamps as integer
 //! microseconds, JSON as text; PostgreSQL: `timestamptz`, `jsonb`) — and the decoders built on
-//! it, with the column lists their queries select.
+//! it, with the column lists their queries select; and statements built once for both
+//! (`Sql`, in the engine's `Dialect`).
 
 mod contact;
+mod contacts_list;
+mod dialect;
 mod pipeline;
 mod scores;
 mod setup;
 
 pub use contact::{CONTACT_COLUMNS, contact};
+pub use contacts_list::{contact_list, contact_page};
+pub use dialect::{Dialect, Param, Sql};
 pub use pipeline::{DEAL_COLUMNS, TASK_COLUMNS, activity, deal, task};
 pub use scores::{SCORE_COLUMNS, score_record, site};
 pub use setup::{form, token, user, workspace};

@@ -1,7 +1,7 @@
 //! Contact reads on SQLite: the filtered, keyset-paged list, stage history and timeline.
 
 use closer_domain::{ContactId, Event, EventId, EventKind, WorkspaceId};
-use closer_store::{ContactQuery, Cursor, OwnerFilter, Page, StageSpan, StoreError};
+use closer_store::{ContactQuery, Cursor, Page, StageSpan, StoreError};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::error::db_err;
@@ -55,97 +55,13 @@ pub(crate) async fn list(
     ws: WorkspaceId,
     q: &ContactQuery,
 ) -> Result<Page<closer_domain::Contact>, StoreError> {
-    let column = if q.sort.by_updated() {
-        "updated_at"
-    } else {
-        "created_at"
-    };
-    let (cmp, dir) = if q.sort.descending() {
-        ("<", "desc")
-    } else {
-        (">", "asc")
-    };
-    // Hot contacts are few by nature (a buying signal, or engagement past 50): looked up by
-    // id from the partial index of hot scores and sorted, rather than found by walking the
-    // workspace's contacts in list order until enough of them are hot — a walk over every
-    // contact when none is (80 ms at a million). `+` keeps SQLite off the workspace index.
-    let scope = if q.temperature == Some(closer_domain::qualification::Temperature::Hot) {
-        "+workspace_id"
-    } else {
-        "workspace_id"
-    };
-    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-        "select {CONTACT_COLUMNS} from contacts where {scope} = "
-    ));
-    sql.push_bind(ws.0);
-    if let Some(stage) = q.stage {
-        sql.push(" and stage = ").push_bind(stage.as_str());
-    }
-    match q.owner {
-        Some(OwnerFilter::Unassigned) => {
-            sql.push(" and owner_id is null");
-        }
-        Some(OwnerFilter::User(id)) => {
-            sql.push(" and owner_id = ").push_bind(id.0);
-        }
-        None => {}
-    }
-    if let Some(from) = q.created_from {
-        sql.push(" and created_at >= ")
-            .push_bind(from.unix_micros());
-    }
-    if let Some(to) = q.created_to {
-        sql.push(" and created_at < ").push_bind(to.unix_micros());
-    }
-    if let Some(text) = &q.q {
-        // instr, not LIKE: the user's `%` and `_` stay literal.
-        sql.push(" and instr(search, ")
-            .push_bind(text.to_lowercase())
-            .push(") > 0");
-    }
-    if let Some(t) = q.temperature {
-        // The temperature as a literal (it is one of three words): "hot" can then use the
-        // partial index of hot scores.
-        sql.push(" and id in (select contact_id from contact_scores where workspace_id = ")
-            .push_bind(ws.0)
-            .push(format!(" and temperature = '{}')", t.as_str()));
-    }
-    if let Some(c) = q.channel {
-        sql.push(" and id in (select contact_id from journeys where workspace_id = ")
-            .push_bind(ws.0)
-            .push(" and channel = ")
-            .push_bind(c.as_str())
-            .push(")");
-    }
-    if let Some(after) = q.after {
-        sql.push(format!(" and ({column}, id) {cmp} ("))
-            .push_bind(after.at.unix_micros())
-            .push(", ")
-            .push_bind(after.id)
-            .push(")");
-    }
-    sql.push(format!(" order by {column} {dir}, id {dir} limit "))
-        .push_bind(i64::from(q.limit) + 1);
-    let found = sql.build().fetch_all(pool).await.map_err(db_err)?;
-    let mut items = found
+    let sql = closer_store_sql::contact_list(closer_store_sql::Dialect::Sqlite, ws, q);
+    let found = rows::query(&sql).fetch_all(pool).await.map_err(db_err)?;
+    let items = found
         .iter()
         .map(rows::contact)
         .collect::<Result<Vec<_>, _>>()?;
-    let more = items.len() > q.limit as usize;
-    items.truncate(q.limit as usize);
-    let next = if more {
-        items.last().map(|c| Cursor {
-            at: if q.sort.by_updated() {
-                c.updated_at
-            } else {
-                c.created_at
-            },
-            id: c.id.0,
-        })
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    Ok(closer_store_sql::contact_page(items, q))
 }
 
 async fn exists(pool: &SqlitePool, ws: WorkspaceId, id: ContactId) -> Result<(), StoreError> {

@@ -142,3 +142,21 @@ pub(crate) fn contact_rs(row: &rusqlite::Row<'_>) -> Result<Contact, StoreError>
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serialises")
 }
+
+/// A statement built by `closer_store_sql`, with its parameters bound (times as integer
+/// microseconds, as SQLite keeps them).
+pub(crate) fn query(
+    sql: &closer_store_sql::Sql,
+) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    use closer_store_sql::Param;
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.text.as_str()));
+    for p in &sql.params {
+        query = match p {
+            Param::Uuid(u) => query.bind(*u),
+            Param::Text(t) => query.bind(t.as_str()),
+            Param::Time(t) => query.bind(t.unix_micros()),
+            Param::Int(i) => query.bind(*i),
+        };
+    }
+    query
+}
