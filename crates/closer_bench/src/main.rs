@@ -102,3 +102,67 @@ async fn main() -> anyhow::Result<()> {
         Command::Ceiling { listen } => ceiling::serve(listen).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Cli;
+
+    /// Every `closer-bench` command BENCHMARKS.md names: each line of a code block that runs
+    /// it (up to a comment), and each inline code span that starts with it and closes on its
+    /// line (a span wrapped over lines of prose is shown whole in a code block).
+    fn commands(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut in_block = false;
+        for line in text.lines() {
+            if line.trim_start().starts_with("```") {
+                in_block = !in_block;
+                continue;
+            }
+            if in_block {
+                if let Some(at) = line.find("closer-bench ") {
+                    let command = &line[at..];
+                    let end = command.find('#').unwrap_or(command.len());
+                    out.push(command[..end].trim().to_owned());
+                }
+                continue;
+            }
+            let mut rest = line;
+            while let Some(at) = rest.find("`closer-bench ") {
+                let span = &rest[at + 1..];
+                let Some(end) = span.find('`') else { break };
+                out.push(span[..end].trim().to_owned());
+                rest = &span[end..];
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_command_in_benchmarks_md_parses() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../BENCHMARKS.md");
+        let text = std::fs::read_to_string(path).expect("BENCHMARKS.md");
+        let found = commands(&text);
+        assert!(found.len() > 10, "commands found: {found:?}");
+        // With `--help` appended, a command's flags and values are checked but arguments it
+        // leaves out (shown elsewhere, or named only) are not asked for.
+        let bad: Vec<String> = found
+            .iter()
+            .filter_map(|c| {
+                let args = c.split_whitespace().chain(std::iter::once("--help"));
+                match Cli::try_parse_from(args) {
+                    Err(e) if e.kind() != clap::error::ErrorKind::DisplayHelp => {
+                        Some(format!("{c}: {}", e.kind()))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "BENCHMARKS.md names commands closer-bench refuses:\n{}",
+            bad.join("\n")
+        );
+    }
+}
