@@ -489,31 +489,11 @@ impl PipelineStore for PostgresStore {
     }
 
     async fn list_deals(&self, ws: WorkspaceId, q: &DealQuery) -> Result<Vec<Deal>, StoreError> {
-        let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-            "select {DEAL_COLUMNS} from deals where workspace_id = "
-        ));
-        sql.push_bind(ws.0);
-        if let Some(p) = q.pipeline {
-            sql.push(" and pipeline_id = ").push_bind(p.0);
-        }
-        if let Some(s) = q.stage {
-            sql.push(" and stage_id = ").push_bind(s.0);
-        }
-        if let Some(s) = q.status {
-            sql.push(" and status = ").push_bind(s.as_str());
-        }
-        if let Some(o) = q.owner {
-            sql.push(" and owner_id = ").push_bind(o.0);
-        }
-        if let Some(c) = q.contact {
-            sql.push(" and contact_id = ").push_bind(c.0);
-        }
-        if let Some(b) = q.before {
-            sql.push(" and id < ").push_bind(b.0);
-        }
-        sql.push(" order by id desc limit ")
-            .push_bind(i64::from(q.limit));
-        let rows = sql.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        let sql = closer_store_sql::deal_list(closer_store_sql::Dialect::Postgres, ws, q);
+        let rows = crate::rows::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rows.iter().map(deal).collect()
     }
 

@@ -267,25 +267,11 @@ impl WorkStore for PostgresStore {
     }
 
     async fn list_tasks(&self, ws: WorkspaceId, q: &TaskQuery) -> Result<Vec<Task>, StoreError> {
-        let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-            "select {TASK_COLUMNS} from tasks where workspace_id = "
-        ));
-        sql.push_bind(ws.0);
-        if let Some(s) = q.status {
-            sql.push(" and status = ").push_bind(s.as_str());
-        }
-        if let Some(u) = q.assignee {
-            sql.push(" and assignee_id = ").push_bind(u.0);
-        }
-        if let Some(c) = q.contact {
-            sql.push(" and contact_id = ").push_bind(c.0);
-        }
-        if let Some(before) = q.due_before {
-            sql.push(" and due_at < ").push_bind(before.get());
-        }
-        sql.push(" order by due_at, id limit ")
-            .push_bind(i64::from(q.limit));
-        let rows = sql.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        let sql = closer_store_sql::task_list(closer_store_sql::Dialect::Postgres, ws, q);
+        let rows = crate::rows::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rows.iter().map(task).collect()
     }
 

@@ -15,7 +15,7 @@ mod setup;
 pub use contact::{CONTACT_COLUMNS, contact};
 pub use contacts_list::{contact_list, contact_page};
 pub use dialect::{Dialect, Param, Sql};
-pub use pipeline::{DEAL_COLUMNS, TASK_COLUMNS, activity, deal, task};
+pub use pipeline::{DEAL_COLUMNS, TASK_COLUMNS, activity, deal, deal_list, task, task_list};
 pub use scores::{SCORE_COLUMNS, score_record, site};
 pub use setup::{form, token, user, workspace};
 

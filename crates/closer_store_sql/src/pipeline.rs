@@ -1,5 +1,5 @@
-//! Deals, activities and tasks, from rows of `DEAL_COLUMNS`, `ACTIVITY_COLUMNS` and
-//! `TASK_COLUMNS`.
+//! Deals, activities and tasks from rows of their tables (`DEAL_COLUMNS`, `TASK_COLUMNS`),
+//! and the deal and task lists as statements for both engines.
 
 use closer_domain::pipeline::{
     Activity, ActivityId, ActivityKind, Deal, DealId, DealStatus, Loss, PipelineId,
@@ -84,4 +84,77 @@ pub fn task(row: &impl Columns) -> Result<Task, StoreError> {
         done_at: row.timestamp("done_at")?,
         created_at: required("created_at", row.timestamp("created_at")?)?,
     })
+}
+
+/// The deal list (`PipelineStore::list_deals`), newest first, for both engines.
+pub fn deal_list(
+    dialect: crate::Dialect,
+    ws: closer_domain::WorkspaceId,
+    q: &closer_store::DealQuery,
+) -> crate::Sql {
+    use crate::{Dialect, Param, Sql};
+    // A contact's deals are found by the contact's index; the workspace's index would walk
+    // every deal (`+` keeps SQLite from choosing it; PostgreSQL's planner needs no hint).
+    let scope = if dialect == Dialect::Sqlite && q.contact.is_some() {
+        "+workspace_id"
+    } else {
+        "workspace_id"
+    };
+    let mut sql = Sql::new(
+        dialect,
+        format!("select {DEAL_COLUMNS} from deals where {scope} = "),
+    );
+    sql.bind(Param::Uuid(ws.0));
+    if let Some(p) = q.pipeline {
+        sql.push(" and pipeline_id = ").bind(Param::Uuid(p.0));
+    }
+    if let Some(s) = q.stage {
+        sql.push(" and stage_id = ").bind(Param::Uuid(s.0));
+    }
+    if let Some(s) = q.status {
+        sql.push(" and status = ")
+            .bind(Param::Text(s.as_str().to_owned()));
+    }
+    if let Some(o) = q.owner {
+        sql.push(" and owner_id = ").bind(Param::Uuid(o.0));
+    }
+    if let Some(c) = q.contact {
+        sql.push(" and contact_id = ").bind(Param::Uuid(c.0));
+    }
+    if let Some(b) = q.before {
+        sql.push(" and id < ").bind(Param::Uuid(b.0));
+    }
+    sql.push(" order by id desc limit ")
+        .bind(Param::Int(i64::from(q.limit)));
+    sql
+}
+
+/// The task list (`WorkStore::list_tasks`), soonest due first, for both engines.
+pub fn task_list(
+    dialect: crate::Dialect,
+    ws: closer_domain::WorkspaceId,
+    q: &closer_store::TaskQuery,
+) -> crate::Sql {
+    use crate::{Param, Sql};
+    let mut sql = Sql::new(
+        dialect,
+        format!("select {TASK_COLUMNS} from tasks where workspace_id = "),
+    );
+    sql.bind(Param::Uuid(ws.0));
+    if let Some(s) = q.status {
+        sql.push(" and status = ")
+            .bind(Param::Text(s.as_str().to_owned()));
+    }
+    if let Some(u) = q.assignee {
+        sql.push(" and assignee_id = ").bind(Param::Uuid(u.0));
+    }
+    if let Some(c) = q.contact {
+        sql.push(" and contact_id = ").bind(Param::Uuid(c.0));
+    }
+    if let Some(before) = q.due_before {
+        sql.push(" and due_at < ").bind(Param::Time(before));
+    }
+    sql.push(" order by due_at, id limit ")
+        .bind(Param::Int(i64::from(q.limit)));
+    sql
 }
