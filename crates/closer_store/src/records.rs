@@ -30,7 +30,7 @@ pub struct User {
     pub workspace_id: WorkspaceId,
     pub email: closer_domain::Email,
     pub name: String,
-    /// `admin`, `manager`, `rep` or `marketer`; the pipeline issue gives roles their powers.
+    /// `admin`, `manager`, `rep` or `marketer`: what each may do is `closer_domain::access`.
     pub role: String,
     pub created_at: Timestamp,
 }
