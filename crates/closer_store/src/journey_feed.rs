@@ -1,7 +1,7 @@
 //! The journey and deal feeds: each contact's journey (`journeys`, kept by the adapters' triggers) as a
 //! report mirror keeps it in memory, and which of them changed since a mark. A mirror reads
-//! every journey once, then only the changed ones before each report: a year's funnel at a
-//! million contacts no longer scans the table.
+//! every journey once, then only the changed ones before each report, so a year's funnel at a
+//! million contacts does not scan the table.
 //!
 //! Marks are the adapter's own (SQLite: the highest change number seen; PostgreSQL: the
 //! oldest transaction still running when the read began — see migration 0011). A feed may
