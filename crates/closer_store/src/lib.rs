@@ -38,19 +38,18 @@ pub use journey_feed::{
     JourneyFeedStore,
 };
 pub use pipeline::{
-    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, OrderColumns, PIPELINE_NAME,
-    PipelineStore, STAGE_HAS_DEALS, board_columns, stored_amount, stored_currency,
+    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, PIPELINE_NAME, PipelineStore,
+    STAGE_HAS_DEALS,
 };
 pub use qualification::{
-    QualificationStore, SCORE_VERSION, ScoreRecord, ScoringInput, ScoringPage, end_scoring_page,
-    scoring_inputs,
+    QualificationStore, SCORE_VERSION, ScoreRecord, ScoringInput, ScoringPage,
 };
 pub use records::{Form, TokenRecord, User, Workspace};
 pub use reports::{
     ALL_CONVERSIONS, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label,
     Labels, LeadResponse, LostDeals, OpenDeals, OrderRow, PathTally, Period,
     REMOVED_STAGE_POSITION, RepeatTotal, ReportStore, StageStay, VisitorCount, WonDeal, WonTotal,
-    group_sql, parse_lead_path,
+    parse_lead_path,
 };
 pub use sessions::{Credentials, Invite, SessionStore, WebSession};
 pub use traffic::{

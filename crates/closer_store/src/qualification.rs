@@ -3,7 +3,6 @@
 //! optimistic version so two processes scoring the same contact never lose an update.
 
 use async_trait::async_trait;
-use std::collections::HashMap;
 
 use closer_domain::qualification::{ScoreState, Signal, Temperature};
 use closer_domain::{Contact, ContactId, Event, Timestamp, WorkspaceId};
@@ -36,35 +35,6 @@ pub struct ScoringInput {
 pub struct ScoringPage {
     pub items: Vec<ScoringInput>,
     pub next: Option<ContactId>,
-}
-
-/// Ends a page read with one contact more than `limit` (to learn whether another page
-/// follows): drops the extra one and returns the `next` to hand back, if any.
-pub fn end_scoring_page(contacts: &mut Vec<Contact>, limit: u32) -> Option<ContactId> {
-    if contacts.len() > limit as usize {
-        contacts.truncate(limit as usize);
-        contacts.last().map(|c| c.id)
-    } else {
-        None
-    }
-}
-
-/// Pairs a page of contacts with their timelines (as `timelines` returns them): for adapters
-/// whose `scoring_page` is a contact list and a `timelines` call.
-pub fn scoring_inputs(contacts: Vec<Contact>, events: &[Event]) -> Vec<ScoringInput> {
-    let mut by_contact: HashMap<ContactId, Vec<Signal>> = HashMap::new();
-    for e in events {
-        if let Some(s) = Signal::from_event(e) {
-            by_contact.entry(e.contact_id).or_default().push(s);
-        }
-    }
-    contacts
-        .into_iter()
-        .map(|contact| ScoringInput {
-            signals: by_contact.remove(&contact.id).unwrap_or_default(),
-            contact,
-        })
-        .collect()
 }
 
 #[async_trait]

@@ -7,8 +7,7 @@ use closer_domain::pipeline::{
 };
 use closer_domain::{ContactId, ContactPatch, Stage, Timestamp, WorkspaceId};
 use closer_store::{
-    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, OrderColumns, PipelineStore,
-    StoreError, board_columns,
+    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, PipelineStore, StoreError,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
@@ -18,7 +17,7 @@ use crate::PostgresStore;
 use crate::error::db_err;
 use crate::rows::{get, ts, ts_opt};
 
-use closer_store_sql::DEAL_COLUMNS;
+use closer_store_sql::{DEAL_COLUMNS, OrderColumns, board_columns};
 
 fn deal(row: &PgRow) -> Result<Deal, StoreError> {
     closer_store_sql::deal(&crate::rows::Cols(row))

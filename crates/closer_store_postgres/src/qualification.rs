@@ -4,10 +4,7 @@
 
 use async_trait::async_trait;
 use closer_domain::{ContactId, Event, EventId, EventKind, Timestamp, WorkspaceId};
-use closer_store::{
-    QualificationStore, SCORE_VERSION, ScoreRecord, ScoringPage, StoreError, end_scoring_page,
-    scoring_inputs,
-};
+use closer_store::{QualificationStore, SCORE_VERSION, ScoreRecord, ScoringPage, StoreError};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
@@ -25,7 +22,7 @@ fn record(row: &PgRow) -> Result<ScoreRecord, StoreError> {
     closer_store_sql::score_record(&crate::rows::Cols(row))
 }
 
-use closer_store_sql::SCORE_COLUMNS;
+use closer_store_sql::{SCORE_COLUMNS, end_scoring_page, scoring_inputs};
 
 fn state_json(r: &ScoreRecord) -> serde_json::Value {
     serde_json::to_value(&r.state).expect("plain data serialises")

@@ -8,7 +8,7 @@ use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
     ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels, LeadResponse,
     LostDeals, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
-    ReportStore, StageStay, StoreError, VisitorCount, WonDeal, WonTotal, group_sql,
+    ReportStore, StageStay, StoreError, VisitorCount, WonDeal, WonTotal,
 };
 use futures::TryStreamExt;
 use sqlx::postgres::PgRow;
@@ -38,7 +38,7 @@ fn group(
     owner: Option<&str>,
     journey: Option<&str>,
 ) -> (String, String) {
-    group_sql(by, contact, owner, journey, |c| {
+    closer_store_sql::group_sql(by, contact, owner, journey, |c| {
         format!("({c}.properties ->> $4::text)")
     })
 }

@@ -8,16 +8,22 @@
 mod contact;
 mod contacts_list;
 mod dialect;
+mod group;
 mod pipeline;
 mod scores;
 mod setup;
+mod stored;
 
 pub use contact::{CONTACT_COLUMNS, contact};
 pub use contacts_list::{contact_list, contact_page};
 pub use dialect::{Dialect, Param, Sql};
+pub use group::group_sql;
 pub use pipeline::{DEAL_COLUMNS, TASK_COLUMNS, activity, deal, deal_list, task, task_list};
 pub use scores::{SCORE_COLUMNS, score_record, site};
 pub use setup::{form, token, user, workspace};
+pub use stored::{
+    OrderColumns, board_columns, end_scoring_page, scoring_inputs, stored_amount, stored_currency,
+};
 
 use closer_domain::Timestamp;
 use closer_store::StoreError;

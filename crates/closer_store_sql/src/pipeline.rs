@@ -6,7 +6,9 @@ use closer_domain::pipeline::{
     PipelineStageId, Task, TaskId, TaskKind, TaskStatus,
 };
 use closer_domain::{ContactId, UserId};
-use closer_store::{StoreError, stored_amount, stored_currency};
+use closer_store::StoreError;
+
+use crate::{stored_amount, stored_currency};
 
 use crate::{Columns, required};
 

@@ -107,7 +107,7 @@ fn scoring_page(
     while let Some(r) = rows.next().map_err(rs_err)? {
         contacts.push(contact(r)?);
     }
-    let next = closer_store::end_scoring_page(&mut contacts, limit);
+    let next = closer_store_sql::end_scoring_page(&mut contacts, limit);
     let ids: Vec<ContactId> = contacts.iter().map(|c| c.id).collect();
     let mut by_contact: HashMap<ContactId, Vec<Signal>> = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(1_000) {

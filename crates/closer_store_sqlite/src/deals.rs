@@ -5,10 +5,7 @@ use closer_domain::pipeline::{
     Amount, Deal, DealId, DealPatch, DealStatus, Order, PipelineId, PipelineStageId,
 };
 use closer_domain::{ContactId, ContactPatch, Stage, Timestamp, WorkspaceId, date_text};
-use closer_store::{
-    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, OrderColumns, StoreError,
-    board_columns,
-};
+use closer_store::{BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
@@ -18,6 +15,7 @@ use crate::error::{db_err, rs_err};
 use crate::rows::{get, ts};
 
 pub(crate) use closer_store_sql::DEAL_COLUMNS;
+use closer_store_sql::{OrderColumns, board_columns};
 
 pub(crate) fn deal(row: &SqliteRow) -> Result<Deal, StoreError> {
     closer_store_sql::deal(&crate::rows::Cols(row))

@@ -11,7 +11,7 @@ use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
     ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels, LeadResponse,
     LostDeals, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
-    ReportStore, StageStay, StoreError, VisitorCount, WonDeal, WonTotal, group_sql,
+    ReportStore, StageStay, StoreError, VisitorCount, WonDeal, WonTotal,
 };
 use rusqlite::{Connection, OpenFlags, Row, Statement, ToSql};
 use uuid::Uuid;
@@ -122,7 +122,7 @@ fn rows<T>(
     Ok(out)
 }
 
-/// The SQL for a row's group (see `closer_store::group_sql`). By owner it is the owner's id,
+/// The SQL for a row's group (see `closer_store_sql::group_sql`). By owner it is the owner's id,
 /// not the joined user's email: `Names` turns ids into emails from the workspace's few users,
 /// read once, instead of a user lookup (two B-tree seeks) for each of a million rows.
 fn group(
@@ -141,7 +141,7 @@ fn group(
             ),
         };
     }
-    group_sql(by, contact, owner, journey, |c| {
+    closer_store_sql::group_sql(by, contact, owner, journey, |c| {
         format!("cast(json_extract({c}.properties, :prop) as text)")
     })
 }
