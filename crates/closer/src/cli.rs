@@ -20,6 +20,16 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub database_url: String,
+    /// PostgreSQL connections this process opens at most. Several `closer` processes on one
+    /// database must fit its `max_connections` together (100 by default).
+    #[arg(
+        long,
+        global = true,
+        env = "CLOSER_DB_POOL",
+        default_value_t = 16,
+        value_parser = clap::value_parser!(u32).range(2..=500)
+    )]
+    pub db_pool: u32,
     #[command(subcommand)]
     pub command: Command,
 }

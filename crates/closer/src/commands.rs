@@ -41,6 +41,7 @@ async fn open_server_app(url: &str) -> anyhow::Result<App> {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    store::set_pool_size(cli.db_pool);
     let url = cli.database_url;
     match cli.command {
         Command::Serve(args) => serve(&url, args).await,

@@ -22,6 +22,13 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
+/// PostgreSQL connections per process (`--db-pool`), set once from the command line.
+static POOL_SIZE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
+pub fn set_pool_size(size: u32) {
+    let _ = POOL_SIZE.set(size);
+}
+
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     let shown = redacted(url);
     if url.starts_with("sqlite:") {
@@ -30,7 +37,11 @@ pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
             .with_context(|| format!("opening {shown}"))?;
         Ok(Arc::new(store))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let store = PostgresStore::connect(url)
+        let size = POOL_SIZE
+            .get()
+            .copied()
+            .unwrap_or(PostgresStore::DEFAULT_POOL);
+        let store = PostgresStore::connect_sized(url, size)
             .await
             .with_context(|| format!("connecting to {shown}"))?;
         Ok(Arc::new(store))

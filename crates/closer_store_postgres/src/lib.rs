@@ -43,8 +43,8 @@ pub use migrate::MIGRATIONS;
 
 use error::db_err;
 
-/// Default connections per `closer` process; PostgreSQL's own default limit is 100.
-const POOL_SIZE: u32 = 16;
+/// Connections of a test store: many tests run at once against one server.
+const TEST_POOL_SIZE: u32 = 6;
 
 pub struct PostgresStore {
     pool: PgPool,
@@ -55,15 +55,24 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// Connections per `closer` process unless told otherwise; PostgreSQL's own default
+    /// limit is 100.
+    pub const DEFAULT_POOL: u32 = 16;
+
     /// Connects to `url` (`postgres://…`) and migrates.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        Self::connect_with(Self::options(url)?, POOL_SIZE).await
+        Self::connect_sized(url, Self::DEFAULT_POOL).await
+    }
+
+    /// `connect` with at most `size` connections (and two more for bulk loads).
+    pub async fn connect_sized(url: &str, size: u32) -> Result<Self, StoreError> {
+        Self::connect_with(Self::options(url)?, size.max(2)).await
     }
 
     /// Connects with every session's `search_path` set to `schema` (tests isolate that way).
     pub async fn connect_in_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
         let options = Self::options(url)?.options([("search_path", schema)]);
-        Self::connect_with(options, POOL_SIZE).await
+        Self::connect_with(options, TEST_POOL_SIZE).await
     }
 
     fn options(url: &str) -> Result<PgConnectOptions, StoreError> {

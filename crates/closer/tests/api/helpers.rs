@@ -346,6 +346,7 @@ pub fn closer(db: &str, args: &[&str]) -> std::process::Output {
         .args(args)
         .env("CLOSER_DATABASE_URL", db)
         .env("CLOSER_LOG", "warn")
+        .env("CLOSER_DB_POOL", "6")
         .output()
         .unwrap()
 }
@@ -362,6 +363,8 @@ pub fn serve_process(database_url: &str, env: &[(&str, &str)]) -> (std::process:
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("CLOSER_DATABASE_URL", database_url)
         .env("CLOSER_LOG", "warn")
+        // Many servers and test stores share one PostgreSQL in a test run.
+        .env("CLOSER_DB_POOL", "6")
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
