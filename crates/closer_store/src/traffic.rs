@@ -68,6 +68,18 @@ pub struct TrafficQuery {
     pub limit: u32,
 }
 
+impl TrafficQuery {
+    /// The query for the channel breakdown: every channel with visitors (there are few, and
+    /// one left out would leave a hole in rows that should add up to the totals).
+    #[must_use]
+    pub fn every_channel(&self) -> TrafficQuery {
+        TrafficQuery {
+            limit: u32::try_from(closer_domain::traffic::Channel::ALL.len()).unwrap_or(u32::MAX),
+            ..self.clone()
+        }
+    }
+}
+
 /// Session aggregates over a set of sessions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionTotals {

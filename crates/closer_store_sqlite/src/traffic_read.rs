@@ -190,19 +190,7 @@ pub(crate) async fn aggregates(
             .unwrap_or_default(),
         pages: pages(&top_pages)?,
         entry_pages: pages(&entry)?,
-        // Every channel with visitors: there are few, and one left out would leave a hole in
-        // a breakdown whose rows should add up to the totals.
-        channels: breakdown(
-            pool,
-            "channel",
-            ws,
-            &TrafficQuery {
-                limit: u32::try_from(closer_domain::traffic::Channel::ALL.len())
-                    .unwrap_or(u32::MAX),
-                ..q.clone()
-            },
-        )
-        .await?,
+        channels: breakdown(pool, "channel", ws, &q.every_channel()).await?,
         sources: breakdown(pool, "source", ws, q).await?,
         campaigns: breakdown(pool, "utm_campaign", ws, q).await?,
         series,

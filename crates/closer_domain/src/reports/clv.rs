@@ -47,6 +47,23 @@ pub enum ModelError {
     Unsupported(String),
 }
 
+/// The parameters maximising a log-likelihood of `n` customers (`eval`: its value and
+/// gradient), and the minimised cost (the negative log-likelihood per customer): L-BFGS on the
+/// gradient, Nelder-Mead on the value where that finds nothing.
+fn maximum_likelihood<const N: usize>(
+    eval: impl Fn(&[f64]) -> (f64, [f64; N]) + Copy,
+    n: f64,
+    starts: &[Vec<f64>],
+) -> Result<(Vec<f64>, f64), ModelError> {
+    let value_grad = move |p: &[f64]| {
+        let (ll, g) = eval(p);
+        (-ll / n, g.iter().map(|g| -g / n).collect())
+    };
+    minimize_smooth(value_grad, starts)
+        .or_else(|| minimize(move |p: &[f64]| -eval(p).0 / n, starts))
+        .ok_or(ModelError::NoFit)
+}
+
 /// Shape and scale parameters beyond these describe a limit the data only approaches (no
 /// heterogeneity, no dropout seen, a history too short): the estimates mean nothing there.
 const SUPPORTED: (f64, f64) = (1e-4, 1e4);
@@ -195,13 +212,7 @@ impl BgNbd {
             vec![1.0, 1.0, 1.0, 1.0],
             vec![0.2, 10.0, 1.5, 4.0],
         ];
-        let value_grad = |p: &[f64]| {
-            let (ll, g) = data.eval(p);
-            (-ll / n, g.iter().map(|g| -g / n).collect())
-        };
-        let (p, cost) = minimize_smooth(value_grad, &starts)
-            .or_else(|| minimize(|p: &[f64]| -data.eval(p).0 / n, &starts))
-            .ok_or(ModelError::NoFit)?;
+        let (p, cost) = maximum_likelihood(|p| data.eval(p), n, &starts)?;
         supported(&["r", "alpha", "a", "b"], &p)?;
         Ok(Self {
             r: p[0],
@@ -290,13 +301,7 @@ impl GammaGamma {
             vec![2.0, 2.0, 0.5],
             vec![1.0, 1.0, 1.0],
         ];
-        let value_grad = |p: &[f64]| {
-            let (ll, g) = data.eval(p);
-            (-ll / n, g.iter().map(|g| -g / n).collect())
-        };
-        let (p, cost) = minimize_smooth(value_grad, &starts)
-            .or_else(|| minimize(|p: &[f64]| -data.eval(p).0 / n, &starts))
-            .ok_or(ModelError::NoFit)?;
+        let (p, cost) = maximum_likelihood(|p| data.eval(p), n, &starts)?;
         supported(&["p", "q", "scale"], &p)?;
         if p[1] <= 1.0 {
             return Err(ModelError::Unsupported(format!(
