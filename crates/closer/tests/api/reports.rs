@@ -947,6 +947,17 @@ async fn a_customers_value_comes_from_the_workspaces_fit(app: TestApp) {
         .get(&format!("/api/v1/contacts/{}/value", ids[most]), &app.other)
         .await;
     assert_eq!(res.status(), 404);
+    // The contact page of a customer says it in words.
+    crate::web_app::user(&app, "owner@shop.example", "admin").await;
+    let mut s = crate::web_app::Session::new(&app);
+    s.sign_in("owner@shop.example", crate::web_app::PASSWORD)
+        .await;
+    let page = s.get(&format!("/contacts/{}", ids[most])).await;
+    assert!(
+        page.body.contains("Value") && page.body.contains("purchases expected"),
+        "{}",
+        page.body
+    );
     // The terminal says the same.
     let out = closer(
         &app.database_url(),
