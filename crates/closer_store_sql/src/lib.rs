@@ -9,6 +9,7 @@ mod contact;
 mod contacts_list;
 mod dialect;
 mod group;
+mod migrations;
 mod pipeline;
 mod scores;
 mod setup;

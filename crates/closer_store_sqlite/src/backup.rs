@@ -23,14 +23,12 @@ pub struct BackupDone {
 
 /// Copies the database at `url` (`sqlite://PATH`) to a new file at `to`, which must not exist.
 pub fn backup(url: &str, to: &Path) -> Result<BackupDone, StoreError> {
-    let from = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .map(|rest| rest.split('?').next().unwrap_or(rest))
-        .filter(|p| !p.is_empty())
-        .ok_or_else(|| StoreError::Unavailable(format!("{url} is not a sqlite://PATH URL")))?;
-    if !Path::new(from).exists() {
-        return Err(StoreError::Unavailable(format!("{from} does not exist")));
+    let from = crate::path_of(url)?;
+    if !from.exists() {
+        return Err(StoreError::Unavailable(format!(
+            "{} does not exist",
+            from.display()
+        )));
     }
     if to.exists() {
         return Err(StoreError::Unavailable(format!(

@@ -1,15 +1,13 @@
-//! Bulk reads for `closer rescore` (`scoring_page`, `timelines`), on a plain rusqlite connection in a blocking thread: a
-//! page of contacts' timelines is tens of thousands of rows, and handing each row from sqlx's
-//! connection thread to the async caller cost more than SQLite's own work.
-
-use std::path::Path;
+//! Bulk reads for `closer rescore` (`scoring_page`, `timelines`), on the store's one bulk
+//! connection (`read::BULK`): a page of contacts' timelines is tens of thousands of rows, read
+//! in order, whose pages the connection's large cache carries to the next page.
 
 use std::collections::HashMap;
 
 use closer_domain::qualification::Signal;
 use closer_domain::{ContactId, Event, EventId, EventKind, WorkspaceId};
 use closer_store::{ScoringInput, ScoringPage, StoreError};
-use rusqlite::{Connection, OpenFlags, params_from_iter, types::Value as Sql};
+use rusqlite::{Connection, params_from_iter, types::Value as Sql};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -25,65 +23,10 @@ fn parse_json(text: &str) -> Result<Value, StoreError> {
     serde_json::from_str(text).map_err(corrupt)
 }
 
-/// The timelines of `contacts`: their captures and stage moves, and their tracked events
-/// (`contact_traffic`), ordered by contact then time.
-/// One read-only connection kept for bulk reads, so its page cache carries over from one page
-/// of contacts to the next (a rescore reads them in order).
-#[derive(Default)]
-pub(crate) struct BulkReader(std::sync::Mutex<Option<Connection>>);
-
-impl BulkReader {
-    /// Runs `read` on the kept connection, opening it the first time.
-    fn with<T>(
-        &self,
-        path: &Path,
-        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut slot = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if slot.is_none() {
-            let conn = Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(rs_err)?;
-            conn.execute_batch("pragma cache_size = -65536; pragma busy_timeout = 5000;")
-                .map_err(rs_err)?;
-            *slot = Some(conn);
-        }
-        read(slot.as_ref().expect("opened above"))
-    }
-
-    pub(crate) fn timelines(
-        &self,
-        path: &Path,
-        ws: WorkspaceId,
-        contacts: &[ContactId],
-    ) -> Result<Vec<Event>, StoreError> {
-        self.with(path, |conn| timelines(conn, ws, contacts))
-    }
-
-    /// `scoring_page`: the contacts and their signals read in one read transaction, tracked
-    /// events turned into signals straight from their columns (no JSON built and read back).
-    pub(crate) fn scoring_page(
-        &self,
-        path: &Path,
-        ws: WorkspaceId,
-        after: Option<ContactId>,
-        limit: u32,
-    ) -> Result<ScoringPage, StoreError> {
-        self.with(path, |conn| {
-            conn.execute_batch("begin").map_err(rs_err)?;
-            let page = scoring_page(conn, ws, after, limit);
-            conn.execute_batch("commit").map_err(rs_err)?;
-            page
-        })
-    }
-}
-
-fn scoring_page(
+/// A page of contacts and their signals (`closer rescore`), tracked events turned into signals
+/// straight from their columns (no JSON built and read back). The caller's read transaction
+/// gives the page one snapshot.
+pub(crate) fn scoring_page(
     conn: &Connection,
     ws: WorkspaceId,
     after: Option<ContactId>,
@@ -193,7 +136,9 @@ fn event_row(r: &rusqlite::Row<'_>) -> Result<Event, StoreError> {
     })
 }
 
-fn timelines(
+/// The timelines of `contacts`: their captures and stage moves, and their tracked events
+/// (`contact_traffic`), ordered by contact then time.
+pub(crate) fn timelines(
     conn: &Connection,
     ws: WorkspaceId,
     contacts: &[ContactId],

@@ -1,4 +1,4 @@
-//! The contact port on SQLite: writes go to the writer thread (`write.rs`), reads to the sqlx
+//! The contact port on SQLite: writes go to the writer thread (`write.rs`), reads to the
 //! read pool (`contacts_read.rs`).
 
 use async_trait::async_trait;
@@ -23,7 +23,7 @@ impl ContactStore for SqliteStore {
     }
 
     async fn contact(&self, ws: WorkspaceId, id: ContactId) -> Result<Contact, StoreError> {
-        contacts_read::contact(&self.reader, ws, id).await
+        self.read(move |c| contacts_read::contact(c, ws, id)).await
     }
 
     async fn contacts_by_id(
@@ -31,7 +31,8 @@ impl ContactStore for SqliteStore {
         ws: WorkspaceId,
         ids: &[ContactId],
     ) -> Result<Vec<Contact>, StoreError> {
-        contacts_read::by_ids(&self.reader, ws, ids).await
+        let ids = ids.to_vec();
+        self.read(move |c| contacts_read::by_ids(c, ws, &ids)).await
     }
 
     async fn patch_contact(
@@ -75,7 +76,7 @@ impl ContactStore for SqliteStore {
     ) -> Result<Vec<ContactId>, StoreError> {
         let moves = moves.to_vec();
         self.writer
-            .write(move |conn| write::move_stages(conn, ws, &moves, now))
+            .write(move |conn| crate::stage_moves::move_stages(conn, ws, &moves, now))
             .await
     }
 
@@ -95,7 +96,8 @@ impl ContactStore for SqliteStore {
         ws: WorkspaceId,
         query: &ContactQuery,
     ) -> Result<Page<Contact>, StoreError> {
-        contacts_read::list(&self.reader, ws, query).await
+        let query = query.clone();
+        self.read(move |c| contacts_read::list(c, ws, &query)).await
     }
 
     async fn claim_contact(
@@ -126,22 +128,30 @@ impl ContactStore for SqliteStore {
         if taken == 1 {
             return Ok(closer_store::Claim::Taken);
         }
-        let owner: Option<Option<uuid::Uuid>> =
-            sqlx::query_scalar("select owner_id from contacts where workspace_id = ?1 and id = ?2")
-                .bind(ws.0)
-                .bind(contact.0)
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(crate::error::db_err)?;
+        let owner: Option<Option<uuid::Uuid>> = self
+            .read(move |c| {
+                crate::read::optional(
+                    c,
+                    "select owner_id from contacts where workspace_id = ?1 and id = ?2",
+                    [ws.0, contact.0],
+                    |r| crate::rows::get(r, "owner_id"),
+                )
+            })
+            .await?;
         closer_store::Claim::missed(owner.map(|o| o.map(closer_domain::UserId)), user)
     }
 
     async fn count_contacts(&self, ws: WorkspaceId) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar("select count(*) from contacts where workspace_id = ?1")
-            .bind(ws.0)
-            .fetch_one(&self.reader)
-            .await
-            .map_err(crate::error::db_err)?;
+        let n: i64 = self
+            .read(move |c| {
+                crate::read::one(
+                    c,
+                    "select count(*) from contacts where workspace_id = ?1",
+                    [ws.0],
+                    |r| r.get(0).map_err(crate::error::rs_err),
+                )
+            })
+            .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -150,7 +160,7 @@ impl ContactStore for SqliteStore {
         ws: WorkspaceId,
         id: ContactId,
     ) -> Result<Vec<StageSpan>, StoreError> {
-        contacts_read::history(&self.reader, ws, id).await
+        self.read(move |c| contacts_read::history(c, ws, id)).await
     }
 
     async fn contact_events(
@@ -160,6 +170,7 @@ impl ContactStore for SqliteStore {
         limit: u32,
         before: Option<Cursor>,
     ) -> Result<Vec<Event>, StoreError> {
-        contacts_read::events(&self.reader, ws, id, limit, before).await
+        self.read(move |c| contacts_read::events(c, ws, id, limit, before))
+            .await
     }
 }

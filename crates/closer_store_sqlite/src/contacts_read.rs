@@ -2,118 +2,94 @@
 
 use closer_domain::{ContactId, Event, EventId, EventKind, WorkspaceId};
 use closer_store::{ContactQuery, Cursor, Page, StageSpan, StoreError};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use rusqlite::{Connection, params, params_from_iter};
 
-use crate::error::db_err;
+use crate::read::{all, one, params};
 use crate::rows::{self, CONTACT_COLUMNS, get, json, ts};
 
-pub(crate) async fn contact(
-    pool: &SqlitePool,
+pub(crate) fn contact(
+    conn: &Connection,
     ws: WorkspaceId,
     id: ContactId,
 ) -> Result<closer_domain::Contact, StoreError> {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let sql = SQL.get_or_init(|| {
-        format!("select {CONTACT_COLUMNS} from contacts where workspace_id = ? and id = ?")
+        format!("select {CONTACT_COLUMNS} from contacts where workspace_id = ?1 and id = ?2")
     });
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(ws.0)
-        .bind(id.0)
-        .fetch_optional(pool)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound)?;
-    rows::contact(&row)
+    one(conn, sql, [ws.0, id.0], rows::contact)
 }
 
-pub(crate) async fn by_ids(
-    pool: &SqlitePool,
+pub(crate) fn by_ids(
+    conn: &Connection,
     ws: WorkspaceId,
     ids: &[ContactId],
 ) -> Result<Vec<closer_domain::Contact>, StoreError> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
+        let (list, mut values) = crate::read::in_list(2, chunk.iter().map(|c| c.0));
+        values.insert(0, rusqlite::types::Value::Blob(ws.0.as_bytes().to_vec()));
         // `+workspace_id`: by key, not by walking the workspace's index.
-        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "select {CONTACT_COLUMNS} from contacts where +workspace_id = "
-        ));
-        sql.push_bind(ws.0).push(" and id in (");
-        let mut list = sql.separated(", ");
-        for id in chunk {
-            list.push_bind(id.0);
-        }
-        sql.push(")");
-        for row in sql.build().fetch_all(pool).await.map_err(db_err)? {
-            out.push(rows::contact(&row)?);
-        }
+        let sql = format!(
+            "select {CONTACT_COLUMNS} from contacts where +workspace_id = ?1 and id in ({list})"
+        );
+        out.extend(all(conn, &sql, params_from_iter(values), rows::contact)?);
     }
     Ok(out)
 }
 
-pub(crate) async fn list(
-    pool: &SqlitePool,
+pub(crate) fn list(
+    conn: &Connection,
     ws: WorkspaceId,
     q: &ContactQuery,
 ) -> Result<Page<closer_domain::Contact>, StoreError> {
     let sql = closer_store_sql::contact_list(closer_store_sql::Dialect::Sqlite, ws, q);
-    let found = rows::query(&sql).fetch_all(pool).await.map_err(db_err)?;
-    let items = found
-        .iter()
-        .map(rows::contact)
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = all(conn, &sql.text, params(&sql), rows::contact)?;
     Ok(closer_store_sql::contact_page(items, q))
 }
 
-async fn exists(pool: &SqlitePool, ws: WorkspaceId, id: ContactId) -> Result<(), StoreError> {
-    let found: Option<i64> =
-        sqlx::query_scalar("select 1 from contacts where workspace_id = ? and id = ?")
-            .bind(ws.0)
-            .bind(id.0)
-            .fetch_optional(pool)
-            .await
-            .map_err(db_err)?;
-    found.map(|_| ()).ok_or(StoreError::NotFound)
+fn exists(conn: &Connection, ws: WorkspaceId, id: ContactId) -> Result<(), StoreError> {
+    one(
+        conn,
+        "select 1 from contacts where workspace_id = ?1 and id = ?2",
+        [ws.0, id.0],
+        |_| Ok(()),
+    )
 }
 
-pub(crate) async fn history(
-    pool: &SqlitePool,
+pub(crate) fn history(
+    conn: &Connection,
     ws: WorkspaceId,
     id: ContactId,
 ) -> Result<Vec<StageSpan>, StoreError> {
-    exists(pool, ws, id).await?;
-    let found = sqlx::query(
+    exists(conn, ws, id)?;
+    all(
+        conn,
         "select stage, entered_at, left_at, changed_by from contact_stages \
-         where workspace_id = ? and contact_id = ? order by entered_at, id",
-    )
-    .bind(ws.0)
-    .bind(id.0)
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
-    found
-        .iter()
-        .map(|row| {
+         where workspace_id = ?1 and contact_id = ?2 order by entered_at, id",
+        [ws.0, id.0],
+        |row| {
             Ok(StageSpan {
                 stage: rows::stage(&get::<String>(row, "stage")?)?,
                 entered_at: ts(get(row, "entered_at")?)?,
                 left_at: get::<Option<i64>>(row, "left_at")?.map(ts).transpose()?,
                 changed_by: get(row, "changed_by")?,
             })
-        })
-        .collect()
+        },
+    )
 }
 
 // `+workspace_id` on deals and orders: SQLite would otherwise pick their workspace-wide
 // indexes over the contact's (a walk over every deal or order at scale).
-pub(crate) async fn events(
-    pool: &SqlitePool,
+pub(crate) fn events(
+    conn: &Connection,
     ws: WorkspaceId,
     id: ContactId,
     limit: u32,
     before: Option<Cursor>,
 ) -> Result<Vec<Event>, StoreError> {
-    exists(pool, ws, id).await?;
-    let found = sqlx::query(
+    exists(conn, ws, id)?;
+    all(
+        conn,
         "select id, kind, occurred_at, properties from ( \
            select id, kind, occurred_at, properties from events where workspace_id = ?1 and contact_id = ?2 \
            union all \
@@ -135,18 +111,14 @@ pub(crate) async fn events(
              'currency', o.currency, 'source', o.source, 'deal_id', lower(hex(o.deal_id))) \
            from orders o where +o.workspace_id = ?1 and o.contact_id = ?2) \
          where (occurred_at, id) < (?3, ?4) order by occurred_at desc, id desc limit ?5",
-    )
-    .bind(ws.0)
-    .bind(id.0)
-    .bind(before.map_or(i64::MAX, |c| c.at.unix_micros()))
-    .bind(before.map_or(uuid::Uuid::max(), |c| c.id))
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
-    found
-        .iter()
-        .map(|row| {
+        params![
+            ws.0,
+            id.0,
+            before.map_or(i64::MAX, |c| c.at.unix_micros()),
+            before.map_or(uuid::Uuid::max(), |c| c.id),
+            i64::from(limit)
+        ],
+        |row| {
             let kind: String = get(row, "kind")?;
             Ok(Event {
                 id: EventId(get(row, "id")?),
@@ -156,6 +128,6 @@ pub(crate) async fn events(
                 occurred_at: ts(get(row, "occurred_at")?)?,
                 properties: json(row, "properties")?,
             })
-        })
-        .collect()
+        },
+    )
 }

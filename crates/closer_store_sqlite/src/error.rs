@@ -1,9 +1,8 @@
-//! Maps sqlx/SQLite errors to `StoreError`.
+//! Maps SQLite's errors (through rusqlite) to `StoreError`.
 //!
 //! SQLite's messages name columns, not constraints ("UNIQUE constraint failed: forms.key"), and
 //! say nothing about which foreign key failed; the tables below translate them to the
-//! constraint names the migrations declare, so both adapters report the same names. Reads go
-//! through sqlx and writes through rusqlite (`writer.rs`); both carry SQLite's own messages.
+//! constraint names the migrations declare, so both adapters report the same names.
 
 use closer_store::StoreError;
 
@@ -23,25 +22,7 @@ const UNIQUE: &[(&str, &str)] = &[
     ),
 ];
 
-/// Maps a read-path (sqlx) error. (By value: it is used as `map_err(db_err)`.)
-#[allow(clippy::needless_pass_by_value)]
-pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
-    map(e, "foreign_key")
-}
-
-#[allow(clippy::needless_pass_by_value)]
-fn map(e: sqlx::Error, fk: &str) -> StoreError {
-    match &e {
-        sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-            StoreError::Unavailable(e.to_string())
-        }
-        sqlx::Error::Database(db) => from_message(db.message(), fk, &e),
-        _ => StoreError::Internal(e.to_string()),
-    }
-}
-
-/// Maps a rusqlite error (the writer's) where no foreign key can fail.
+/// Maps an error where no foreign key can fail.
 #[allow(clippy::needless_pass_by_value)]
 pub(crate) fn rs_err(e: rusqlite::Error) -> StoreError {
     rs_err_fk("foreign_key")(e)
@@ -52,6 +33,16 @@ pub(crate) fn rs_err_fk(fk: &'static str) -> impl Fn(rusqlite::Error) -> StoreEr
     move |e| match &e {
         rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
         rusqlite::Error::SqliteFailure(_, Some(msg)) => from_message(msg, fk, &e),
+        rusqlite::Error::SqliteFailure(f, None)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::CannotOpen
+            ) =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
         _ => StoreError::Internal(e.to_string()),
     }
 }

@@ -51,7 +51,7 @@ fn row(r: &Row<'_>, numbers: &mut FeedNumbers) -> Result<FeedRow, StoreError> {
     })
 }
 
-/// Runs in one read transaction (`ReadPool::with`): the mark and the rows see one snapshot,
+/// Runs in one read transaction (`read::Reader`): the mark and the rows see one snapshot,
 /// and writers commit one at a time, so nothing numbered at or below the mark can appear
 /// later.
 fn feed(conn: &Connection, ws: WorkspaceId, since: Option<i64>) -> Result<JourneyFeed, StoreError> {
@@ -161,15 +161,15 @@ impl JourneyFeedStore for SqliteStore {
         ws: WorkspaceId,
         since: Option<i64>,
     ) -> Result<JourneyFeed, StoreError> {
-        self.report_read(move |c| feed(c, ws, since)).await
+        self.read(move |c| feed(c, ws, since)).await
     }
 
     async fn deal_feed(&self, ws: WorkspaceId, since: Option<i64>) -> Result<DealFeed, StoreError> {
-        self.report_read(move |c| deal_feed(c, ws, since)).await
+        self.read(move |c| deal_feed(c, ws, since)).await
     }
 
     async fn group_names(&self, ws: WorkspaceId) -> Result<GroupNames, StoreError> {
-        self.report_read(move |c| {
+        self.read(move |c| {
             Ok(GroupNames {
                 sites: pairs(
                     c,

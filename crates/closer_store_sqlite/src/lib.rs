@@ -3,9 +3,9 @@
 //! Writes go through one rusqlite connection owned by a writer thread (`writer.rs`) that
 //! group-commits them, so this process never contends with itself for SQLite's single write
 //! lock; its transactions start `BEGIN IMMEDIATE` so another process (the CLI next to a
-//! running server) waits on `busy_timeout` instead of failing mid-transaction. Reads and
-//! migrations use sqlx: a separate read-only pool that, thanks to WAL, never blocks on the
-//! writer.
+//! running server) waits on `busy_timeout` instead of failing mid-transaction. Reads use a
+//! pool of read-only connections (`read.rs`) that, thanks to WAL, never block on the writer.
+//! One driver, rusqlite, carries all of it.
 
 mod backup;
 mod bulk_read;
@@ -13,15 +13,19 @@ mod bulk_write;
 mod contacts;
 mod contacts_read;
 mod deals;
+mod deals_read;
 mod error;
 mod journey_feed;
 mod migrate;
 mod pipeline;
 mod qualification;
+mod read;
+mod report_reads;
 mod reports;
 mod rows;
 mod sessions;
 mod setup;
+mod stage_moves;
 pub mod testing;
 mod traffic;
 mod traffic_read;
@@ -30,76 +34,69 @@ mod work;
 mod write;
 mod writer;
 
-use std::str::FromStr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use closer_store::{Store, StoreError};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
 
 pub use backup::{BackupDone, backup};
 pub use migrate::MIGRATIONS;
 
-use error::db_err;
+use read::Reader;
 
 /// How long a statement waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Read connections serving requests and reports.
+const READERS: u32 = 8;
+
 pub struct SqliteStore {
     writer: writer::Writer,
-    reader: SqlitePool,
-    /// The database file, for bulk reads on a connection of their own (`bulk_read`).
-    path: std::path::PathBuf,
-    bulk: std::sync::Arc<bulk_read::BulkReader>,
-    /// Read-only connections for reports (`reports`).
-    reports: std::sync::Arc<reports::ReadPool>,
+    reader: Reader,
+    /// One connection for bulk reads (`bulk_read`), its large page cache kept between pages.
+    bulk: Reader,
+}
+
+/// The file a `sqlite://PATH` URL names (a query string, as in `?mode=rwc`, is ignored).
+pub fn path_of(url: &str) -> Result<PathBuf, StoreError> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| StoreError::Unavailable(format!("{url} is not a sqlite://PATH URL")))?;
+    if path == ":memory:" || url.contains("mode=memory") {
+        return Err(StoreError::Unavailable(
+            "in-memory SQLite is not supported: closer reads and writes on separate connections; use sqlite://PATH".into(),
+        ));
+    }
+    Ok(PathBuf::from(path))
 }
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url` (`sqlite://PATH`) and migrates it.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL: {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true)
-            .pragma("temp_store", "memory")
-            .pragma("cache_size", "-16000");
-        let path = options.get_filename().to_path_buf();
-        if path.as_os_str().is_empty()
-            || path.as_os_str() == ":memory:"
-            || url.contains("mode=memory")
-        {
-            return Err(StoreError::Unavailable(
-                "in-memory SQLite is not supported: closer reads and writes on separate connections; use sqlite://PATH".into(),
-            ));
-        }
-        // Migrate on one sqlx connection (sqlx's migrator), then hand writing to the writer.
-        let migrator = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
+        let path = path_of(url)?;
+        let migrating = path.clone();
+        tokio::task::spawn_blocking(move || migrate::run(&migrating, BUSY_TIMEOUT))
             .await
-            .map_err(db_err)?;
-        migrate::run(&migrator).await?;
-        migrator.close().await;
+            .map_err(|e| StoreError::Internal(format!("the migration task failed: {e}")))??;
         let writer = writer::Writer::start(&path, BUSY_TIMEOUT)?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(true))
-            .await
-            .map_err(db_err)?;
+        let reader = Reader::new(path.clone(), READERS, read::SERVING);
         Ok(Self {
             writer,
             reader,
-            path,
-            bulk: std::sync::Arc::default(),
-            reports: std::sync::Arc::default(),
+            bulk: Reader::new(path, 1, read::BULK),
         })
+    }
+
+    /// Runs `read` on a pooled read connection, in one read transaction.
+    pub(crate) async fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.reader.read(read).await
     }
 }
 
@@ -113,11 +110,8 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("select 1")
-            .execute(&self.reader)
+        self.read(|conn| conn.execute_batch("select 1").map_err(crate::error::rs_err))
             .await
-            .map_err(db_err)?;
-        Ok(())
     }
 
     fn engine(&self) -> &'static str {
@@ -126,9 +120,6 @@ impl Store for SqliteStore {
 
     /// The read pool's (writes go through the one writer connection).
     fn pool_use(&self) -> closer_store::PoolUse {
-        closer_store::PoolUse {
-            open: self.reader.size(),
-            idle: u32::try_from(self.reader.num_idle()).unwrap_or(u32::MAX),
-        }
+        self.reader.pool_use()
     }
 }

@@ -7,10 +7,10 @@ use closer_domain::pipeline::{
 use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::{STAGE_HAS_DEALS, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
-use sqlx::SqlitePool;
 use uuid::Uuid;
 
-use crate::error::{db_err, rs_err};
+use crate::error::rs_err;
+use crate::read::all;
 use crate::rows::get;
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -18,38 +18,37 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// The workspace's pipelines, the default first, then by name.
-pub(crate) async fn list(pool: &SqlitePool, ws: WorkspaceId) -> Result<Vec<Pipeline>, StoreError> {
-    let rows = sqlx::query(
+pub(crate) fn list(conn: &Connection, ws: WorkspaceId) -> Result<Vec<Pipeline>, StoreError> {
+    let mut out: Vec<Pipeline> = Vec::new();
+    all(
+        conn,
         "select p.id as pipeline_id, p.name as pipeline_name, p.is_default, s.id, s.name, s.position, \
            s.probability, s.forecast, s.kind \
          from pipelines p join pipeline_stages s on s.pipeline_id = p.id \
          where p.workspace_id = ?1 order by p.is_default desc, p.name, p.id, s.position",
-    )
-    .bind(ws.0)
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
-    let mut out: Vec<Pipeline> = Vec::new();
-    for row in &rows {
-        let id = PipelineId(get(row, "pipeline_id")?);
-        if out.last().is_none_or(|p| p.id != id) {
-            out.push(Pipeline {
-                id,
-                name: get(row, "pipeline_name")?,
-                is_default: get(row, "is_default")?,
-                stages: Vec::new(),
-            });
-        }
-        let stage = PipelineStage {
-            id: PipelineStageId(get(row, "id")?),
-            name: get(row, "name")?,
-            position: u16::try_from(get::<i64>(row, "position")?).map_err(corrupt)?,
-            probability: u8::try_from(get::<i64>(row, "probability")?).map_err(corrupt)?,
-            forecast: Forecast::parse(&get::<String>(row, "forecast")?).map_err(corrupt)?,
-            kind: StageKind::parse(&get::<String>(row, "kind")?).map_err(corrupt)?,
-        };
-        out.last_mut().expect("pushed above").stages.push(stage);
-    }
+        [ws.0],
+        |row| {
+            let id = PipelineId(get(row, "pipeline_id")?);
+            if out.last().is_none_or(|p| p.id != id) {
+                out.push(Pipeline {
+                    id,
+                    name: get(row, "pipeline_name")?,
+                    is_default: get(row, "is_default")?,
+                    stages: Vec::new(),
+                });
+            }
+            let stage = PipelineStage {
+                id: PipelineStageId(get(row, "id")?),
+                name: get(row, "name")?,
+                position: u16::try_from(get::<i64>(row, "position")?).map_err(corrupt)?,
+                probability: u8::try_from(get::<i64>(row, "probability")?).map_err(corrupt)?,
+                forecast: Forecast::parse(&get::<String>(row, "forecast")?).map_err(corrupt)?,
+                kind: StageKind::parse(&get::<String>(row, "kind")?).map_err(corrupt)?,
+            };
+            out.last_mut().expect("pushed above").stages.push(stage);
+            Ok(())
+        },
+    )?;
     Ok(out)
 }
 
@@ -192,25 +191,18 @@ pub(crate) fn replace(
     insert_stages(conn, ws, id, &draft.stages)
 }
 
-pub(crate) async fn reasons(
-    pool: &SqlitePool,
-    ws: WorkspaceId,
-) -> Result<Vec<LossReason>, StoreError> {
-    let rows = sqlx::query(
+pub(crate) fn reasons(conn: &Connection, ws: WorkspaceId) -> Result<Vec<LossReason>, StoreError> {
+    all(
+        conn,
         "select key, label from loss_reasons where workspace_id = ?1 order by position",
-    )
-    .bind(ws.0)
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
-    rows.iter()
-        .map(|r| {
+        [ws.0],
+        |r| {
             Ok(LossReason {
                 key: get(r, "key")?,
                 label: get(r, "label")?,
             })
-        })
-        .collect()
+        },
+    )
 }
 
 pub(crate) fn put_reasons(
@@ -249,7 +241,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         reasons: &[LossReason],
         now: Timestamp,
     ) -> Result<Vec<Pipeline>, StoreError> {
-        let found = list(&self.reader, ws).await?;
+        let found = self.read(move |c| list(c, ws)).await?;
         if !found.is_empty() {
             return Ok(found);
         }
@@ -257,7 +249,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         self.writer
             .write(move |conn| ensure_defaults(conn, ws, &defaults, &reasons, now))
             .await?;
-        list(&self.reader, ws).await
+        self.read(move |c| list(c, ws)).await
     }
 
     async fn create_pipeline(
@@ -286,7 +278,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
     }
 
     async fn loss_reasons(&self, ws: WorkspaceId) -> Result<Vec<LossReason>, StoreError> {
-        reasons(&self.reader, ws).await
+        self.read(move |c| reasons(c, ws)).await
     }
 
     async fn put_loss_reasons(
@@ -318,7 +310,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         ws: WorkspaceId,
         id: closer_domain::pipeline::DealId,
     ) -> Result<closer_domain::pipeline::Deal, StoreError> {
-        crate::deals::one(&self.reader, ws, id).await
+        self.read(move |c| crate::deals_read::one(c, ws, id)).await
     }
 
     async fn list_deals(
@@ -326,7 +318,9 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         ws: WorkspaceId,
         query: &closer_store::DealQuery,
     ) -> Result<Vec<closer_domain::pipeline::Deal>, StoreError> {
-        crate::deals::list(&self.reader, ws, query).await
+        let query = query.clone();
+        self.read(move |c| crate::deals_read::list(c, ws, &query))
+            .await
     }
 
     async fn patch_deal(
@@ -340,7 +334,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         self.writer
             .write(move |conn| crate::deals::patch(conn, ws, id, &patch, now))
             .await?;
-        crate::deals::one(&self.reader, ws, id).await
+        self.read(move |c| crate::deals_read::one(c, ws, id)).await
     }
 
     async fn move_deal(
@@ -353,7 +347,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         self.writer
             .write(move |conn| crate::deals::move_deal(conn, ws, &mv, now))
             .await?;
-        crate::deals::one(&self.reader, ws, id).await
+        self.read(move |c| crate::deals_read::one(c, ws, id)).await
     }
 
     async fn deal_history(
@@ -361,7 +355,8 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         ws: WorkspaceId,
         id: closer_domain::pipeline::DealId,
     ) -> Result<Vec<closer_store::DealSpan>, StoreError> {
-        crate::deals::history(&self.reader, ws, id).await
+        self.read(move |c| crate::deals_read::history(c, ws, id))
+            .await
     }
 
     async fn board(
@@ -370,7 +365,8 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         pipeline: PipelineId,
         per_stage: u32,
     ) -> Result<Vec<closer_store::BoardColumn>, StoreError> {
-        crate::deals::board(&self.reader, ws, pipeline, per_stage).await
+        self.read(move |c| crate::deals_read::board(c, ws, pipeline, per_stage))
+            .await
     }
 
     async fn deal_order(
@@ -378,6 +374,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         ws: WorkspaceId,
         deal: closer_domain::pipeline::DealId,
     ) -> Result<Option<closer_domain::pipeline::Order>, StoreError> {
-        crate::deals::order_of(&self.reader, ws, deal).await
+        self.read(move |c| crate::deals_read::order_of(c, ws, deal))
+            .await
     }
 }

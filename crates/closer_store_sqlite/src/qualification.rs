@@ -1,17 +1,16 @@
 //! The qualification port on SQLite: rules text and score records. Saves go through the
 //! writer thread; the version check and the write share its transaction.
 
+use crate::SqliteStore;
+use crate::error::rs_err;
+use crate::read::{all, optional};
+use crate::rows::to_json;
 use async_trait::async_trait;
 use closer_domain::{ContactId, Event, Timestamp, WorkspaceId};
 use closer_store::{QualificationStore, SCORE_VERSION, ScoreRecord, ScoringPage, StoreError};
 use rusqlite::{OptionalExtension, params};
-use sqlx::sqlite::SqliteRow;
 
-use crate::SqliteStore;
-use crate::error::{db_err, rs_err};
-use crate::rows::to_json;
-
-fn record(row: &SqliteRow) -> Result<ScoreRecord, StoreError> {
+fn record(row: &rusqlite::Row<'_>) -> Result<ScoreRecord, StoreError> {
     closer_store_sql::score_record(&crate::rows::Cols(row))
 }
 
@@ -114,11 +113,15 @@ fn upsert_many(
 #[async_trait]
 impl QualificationStore for SqliteStore {
     async fn rules_source(&self, ws: WorkspaceId) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar("select source from qualification_rules where workspace_id = ?1")
-            .bind(ws.0)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_err)
+        self.read(move |c| {
+            optional(
+                c,
+                "select source from qualification_rules where workspace_id = ?1",
+                [ws.0],
+                |r| crate::rows::get(r, "source"),
+            )
+        })
+        .await
     }
 
     async fn put_rules_source(
@@ -147,15 +150,14 @@ impl QualificationStore for SqliteStore {
         contact: ContactId,
     ) -> Result<Option<ScoreRecord>, StoreError> {
         // Only constants are formatted into these statements; values are bound.
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {SCORE_COLUMNS} from contact_scores where +workspace_id = ?1 and contact_id = ?2"
-        )))
-        .bind(ws.0)
-        .bind(contact.0)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(db_err)?;
-        row.as_ref().map(record).transpose()
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            format!(
+                "select {SCORE_COLUMNS} from contact_scores where +workspace_id = ?1 and contact_id = ?2"
+            )
+        });
+        self.read(move |c| optional(c, sql, [ws.0, contact.0], record))
+            .await
     }
 
     async fn stale_scores(
@@ -167,23 +169,23 @@ impl QualificationStore for SqliteStore {
     ) -> Result<Vec<ContactId>, StoreError> {
         // Along the primary key, as `scoring_page` reads (`+workspace_id` keeps the planner
         // off the workspace indexes); each contact costs two index probes.
-        let rows: Vec<(uuid::Uuid,)> = sqlx::query_as(
-            "select c.id from contacts c left join contact_scores s on s.contact_id = c.id \
+        let id = |r: &rusqlite::Row<'_>| r.get(0).map(ContactId).map_err(rs_err);
+        let after = after.map_or(uuid::Uuid::nil(), |c| c.0);
+        self.read(move |c| {
+            all(
+                c,
+                "select c.id from contacts c left join contact_scores s on s.contact_id = c.id \
              where c.id > ?2 and +c.workspace_id = ?1 and (s.contact_id is null \
                or exists (select 1 from events e where e.contact_id = c.id \
                           and e.occurred_at > s.updated_at and e.occurred_at <= ?3) \
                or exists (select 1 from contact_traffic t where t.contact_id = c.id \
                           and t.occurred_at > s.updated_at and t.occurred_at <= ?3)) \
              order by c.id limit ?4",
-        )
-        .bind(ws.0)
-        .bind(after.map_or(uuid::Uuid::nil(), |c| c.0))
-        .bind(now.unix_micros())
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
+                params![ws.0, after, now.unix_micros(), i64::from(limit)],
+                id,
+            )
+        })
         .await
-        .map_err(db_err)?;
-        Ok(rows.into_iter().map(|(id,)| ContactId(id)).collect())
     }
 
     async fn stored_hot(
@@ -202,14 +204,14 @@ impl QualificationStore for SqliteStore {
              where s.workspace_id = ?1 and s.temperature = 'hot' and c.stage in ('lead', 'prospect'){filter} \
              order by s.updated_at desc limit ?2"
         );
-        let rows: Vec<(uuid::Uuid,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(ws.0)
-            .bind(i64::from(limit))
-            .bind(user)
-            .fetch_all(&self.reader)
-            .await
-            .map_err(db_err)?;
-        Ok(rows.into_iter().map(|(id,)| ContactId(id)).collect())
+        self.read(move |c| {
+            let id = |r: &rusqlite::Row<'_>| r.get(0).map(ContactId).map_err(rs_err);
+            match user {
+                Some(u) => all(c, &sql, params![ws.0, i64::from(limit), u], id),
+                None => all(c, &sql, params![ws.0, i64::from(limit)], id),
+            }
+        })
+        .await
     }
 
     // `+workspace_id` throughout: scores are found by contact (the primary key); SQLite,
@@ -220,21 +222,20 @@ impl QualificationStore for SqliteStore {
         ws: WorkspaceId,
         contacts: &[ContactId],
     ) -> Result<Vec<ScoreRecord>, StoreError> {
-        let mut out = Vec::with_capacity(contacts.len());
-        for chunk in contacts.chunks(500) {
-            let sql = format!(
-                "select {SCORE_COLUMNS} from contact_scores where +workspace_id = ?1 and contact_id in ({})",
-                placeholders(1, chunk.len())
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.0);
-            for c in chunk {
-                query = query.bind(c.0);
+        let contacts = contacts.to_vec();
+        self.read(move |c| {
+            let mut out = Vec::with_capacity(contacts.len());
+            for chunk in contacts.chunks(500) {
+                let (list, mut values) = crate::read::in_list(2, chunk.iter().map(|c| c.0));
+                values.insert(0, rusqlite::types::Value::Blob(ws.0.as_bytes().to_vec()));
+                let sql = format!(
+                    "select {SCORE_COLUMNS} from contact_scores where +workspace_id = ?1 and contact_id in ({list})"
+                );
+                out.extend(all(c, &sql, rusqlite::params_from_iter(values), record)?);
             }
-            for row in query.fetch_all(&self.reader).await.map_err(db_err)? {
-                out.push(record(&row)?);
-            }
-        }
-        Ok(out)
+            Ok(out)
+        })
+        .await
     }
 
     async fn save_score(
@@ -316,11 +317,10 @@ impl QualificationStore for SqliteStore {
         ws: WorkspaceId,
         contacts: &[ContactId],
     ) -> Result<Vec<Event>, StoreError> {
-        let (path, bulk) = (self.path.clone(), self.bulk.clone());
         let contacts = contacts.to_vec();
-        tokio::task::spawn_blocking(move || bulk.timelines(&path, ws, &contacts))
+        self.bulk
+            .read(move |c| crate::bulk_read::timelines(c, ws, &contacts))
             .await
-            .map_err(|e| StoreError::Internal(format!("bulk read task failed: {e}")))?
     }
 
     async fn scoring_page(
@@ -329,9 +329,8 @@ impl QualificationStore for SqliteStore {
         after: Option<ContactId>,
         limit: u32,
     ) -> Result<ScoringPage, StoreError> {
-        let (path, bulk) = (self.path.clone(), self.bulk.clone());
-        tokio::task::spawn_blocking(move || bulk.scoring_page(&path, ws, after, limit))
+        self.bulk
+            .read(move |c| crate::bulk_read::scoring_page(c, ws, after, limit))
             .await
-            .map_err(|e| StoreError::Internal(format!("bulk read task failed: {e}")))?
     }
 }

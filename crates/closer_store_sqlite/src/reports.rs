@@ -1,80 +1,37 @@
-//! Report reads on SQLite, on plain rusqlite connections in blocking threads (a year of a
-//! large workspace is a million journey rows; handing each through sqlx's connection thread
-//! cost more than SQLite's own work). Connections are pooled so their page caches stay warm.
+//! Report reads on SQLite, on the read pool (`read.rs`): a year of a large workspace is a
+//! million journey rows, decoded where SQLite hands them over.
 
 use foldhash::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use closer_domain::reports::Breakdown;
-use closer_domain::{ContactId, Timestamp, WorkspaceId};
+use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::{
-    ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels, LeadResponse,
-    LostDeals, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
-    ReportStore, StageStay, StoreError, VisitorCount, WonDeal, WonTotal,
+    ConversionKind, ConversionPath, Journeys, LeadResponse, LostDeals, OpenDeals, OrderRow, Period,
+    RepeatTotal, ReportStore, StageStay, StoreError, VisitorCount, WonDeal, WonTotal,
 };
-use rusqlite::{Connection, OpenFlags, Row, Statement, ToSql};
+use rusqlite::{Connection, Row, Statement, ToSql};
 use uuid::Uuid;
 
 use crate::SqliteStore;
 use crate::error::rs_err;
-use crate::rows::ts;
+use crate::report_reads::{
+    conversion_paths, journeys, lead_responses, lost_deals, new_visitors, open_deals, orders_until,
+    repeat_total, stage_stays, won_deals, won_totals,
+};
 
-const DAY_MICROS: i64 = 86_400_000_000;
-
-/// Read-only connections kept between reports.
-#[derive(Default)]
-pub(crate) struct ReadPool(Mutex<Vec<Connection>>);
-
-impl ReadPool {
-    fn with<T>(
-        &self,
-        path: &Path,
-        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let conn = if let Some(c) = kept {
-            c
-        } else {
-            let c = Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(rs_err)?;
-            // The file is mapped: a year's scan reads pages straight from the operating
-            // system's cache, shared by every connection, instead of copying each into a
-            // private page cache (which a fresh connection starts empty). 256 TiB means "all
-            // of it" (the build raises SQLite's 2 GiB cap: .cargo/config.toml).
-            c.execute_batch(
-                "pragma mmap_size = 281474976710656; pragma cache_size = -16384; \
-                 pragma busy_timeout = 5000;",
-            )
-            .map_err(rs_err)?;
-            c
-        };
-        // One read transaction: the report's several queries see one snapshot.
-        conn.execute_batch("begin").map_err(rs_err)?;
-        let out = read(&conn);
-        conn.execute_batch("commit").map_err(rs_err)?;
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(conn);
-        out
-    }
-}
+pub(crate) const DAY_MICROS: i64 = 86_400_000_000;
 
 /// The query's named parameters, bound when the statement uses them.
-struct Binds<'a> {
-    ws: Uuid,
-    from: i64,
-    to: i64,
-    prop: Option<String>,
-    extra: &'a [(&'a str, &'a dyn ToSql)],
+pub(crate) struct Binds<'a> {
+    pub(crate) ws: Uuid,
+    pub(crate) from: i64,
+    pub(crate) to: i64,
+    pub(crate) prop: Option<String>,
+    pub(crate) extra: &'a [(&'a str, &'a dyn ToSql)],
 }
 
 impl Binds<'_> {
-    fn new(ws: WorkspaceId, period: Period, by: &Breakdown) -> Binds<'static> {
+    pub(crate) fn new(ws: WorkspaceId, period: Period, by: &Breakdown) -> Binds<'static> {
         Binds {
             ws: ws.0,
             from: period.from.unix_micros(),
@@ -87,7 +44,7 @@ impl Binds<'_> {
         }
     }
 
-    fn bind(&self, stmt: &mut Statement<'_>) -> Result<(), StoreError> {
+    pub(crate) fn bind(&self, stmt: &mut Statement<'_>) -> Result<(), StoreError> {
         let mut set = |name: &str, v: &dyn ToSql| -> Result<(), StoreError> {
             if let Some(i) = stmt.parameter_index(name).map_err(rs_err)? {
                 stmt.raw_bind_parameter(i, v).map_err(rs_err)?;
@@ -106,7 +63,7 @@ impl Binds<'_> {
 }
 
 /// Runs `sql` with `binds` and maps each row.
-fn rows<T>(
+pub(crate) fn rows<T>(
     conn: &Connection,
     sql: &str,
     binds: &Binds<'_>,
@@ -125,7 +82,7 @@ fn rows<T>(
 /// The SQL for a row's group (see `closer_store_sql::group_sql`). By owner it is the owner's id,
 /// not the joined user's email: `Names` turns ids into emails from the workspace's few users,
 /// read once, instead of a user lookup (two B-tree seeks) for each of a million rows.
-fn group(
+pub(crate) fn group(
     by: &Breakdown,
     contact: &str,
     owner: Option<&str>,
@@ -147,10 +104,14 @@ fn group(
 }
 
 /// Reads the group column `group()` selected.
-struct Names(Option<HashMap<Uuid, String>>);
+pub(crate) struct Names(Option<HashMap<Uuid, String>>);
 
 impl Names {
-    fn load(conn: &Connection, b: &Binds<'_>, by: &Breakdown) -> Result<Self, StoreError> {
+    pub(crate) fn load(
+        conn: &Connection,
+        b: &Binds<'_>,
+        by: &Breakdown,
+    ) -> Result<Self, StoreError> {
         if *by != Breakdown::Owner {
             return Ok(Self(None));
         }
@@ -163,7 +124,11 @@ impl Names {
         Ok(Self(Some(emails.into_iter().collect())))
     }
 
-    fn get<'r>(&'r self, r: &'r Row<'_>, i: usize) -> Result<Option<&'r str>, StoreError> {
+    pub(crate) fn get<'r>(
+        &'r self,
+        r: &'r Row<'_>,
+        i: usize,
+    ) -> Result<Option<&'r str>, StoreError> {
         match &self.0 {
             None => r
                 .get_ref(i)
@@ -177,7 +142,7 @@ impl Names {
         }
     }
 
-    fn owned(&self, r: &Row<'_>, i: usize) -> Result<Option<String>, StoreError> {
+    pub(crate) fn owned(&self, r: &Row<'_>, i: usize) -> Result<Option<String>, StoreError> {
         Ok(self.get(r, i)?.map(str::to_owned))
     }
 }
@@ -190,345 +155,15 @@ pub(crate) fn text<'r>(r: &'r Row<'_>, i: usize) -> Result<Option<&'r str>, Stor
         .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
 }
 
-fn count(v: i64) -> u64 {
+pub(crate) fn count(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
-}
-
-fn journeys(conn: &Connection, b: &Binds<'_>, by: &Breakdown) -> Result<Journeys, StoreError> {
-    let (g, joins) = group(by, "j.contact_id", None, Some("j"));
-    let sql = format!(
-        "select {g}, j.first_visit_at, j.lead_at, j.prospect_at, j.opportunity_at, j.customer_at, j.repeat_at \
-         from journeys j{joins} where j.workspace_id = :ws and j.entered_at < :to \
-         and (j.entered_at >= :from or +j.lead_at >= :from or j.prospect_at >= :from \
-              or j.opportunity_at >= :from or j.customer_at >= :from or j.repeat_at >= :from)"
-    );
-    let names = Names::load(conn, b, by)?;
-    let mut groups = GroupIndex::default();
-    let rows = rows(conn, &sql, b, |r| {
-        let mut reached = [None; 6];
-        for (i, slot) in reached.iter_mut().enumerate() {
-            *slot = r.get::<_, Option<i64>>(i + 1).map_err(rs_err)?;
-        }
-        Ok(JourneyRow {
-            group: groups.of(names.get(r, 0)?),
-            reached,
-        })
-    })?;
-    Ok(groups.into_journeys(rows))
-}
-
-fn new_visitors(
-    conn: &Connection,
-    ws: WorkspaceId,
-    period: Period,
-    by: &Breakdown,
-) -> Result<Vec<VisitorCount>, StoreError> {
-    let (g, joins) = match by {
-        Breakdown::Channel => ("v.channel", ""),
-        Breakdown::Source => ("nullif(v.source, '')", ""),
-        Breakdown::Campaign => ("nullif(v.campaign, '')", ""),
-        Breakdown::Site => ("s.domain", " left join sites s on s.id = v.site_id"),
-        _ => ("null", ""),
-    };
-    let from_day = period.from.unix_micros().div_euclid(DAY_MICROS);
-    let to_day = (period.to.unix_micros() + DAY_MICROS - 1).div_euclid(DAY_MICROS);
-    let extra: [(&str, &dyn ToSql); 2] = [(":from_day", &from_day), (":to_day", &to_day)];
-    let b = Binds {
-        extra: &extra,
-        ..Binds::new(ws, period, by)
-    };
-    let sql = format!(
-        "select {g}, sum(v.visitors) from visitor_days v{joins} \
-         where v.workspace_id = :ws and v.day >= :from_day and v.day < :to_day group by 1"
-    );
-    rows(conn, &sql, &b, |r| {
-        Ok(VisitorCount {
-            group: r.get(0).map_err(rs_err)?,
-            visitors: count(r.get(1).map_err(rs_err)?),
-        })
-    })
-}
-
-fn won_deals(conn: &Connection, b: &Binds<'_>, by: &Breakdown) -> Result<Vec<WonDeal>, StoreError> {
-    let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
-    let sql = format!(
-        "select {g}, d.currency, d.amount, d.created_at, d.closed_at, coalesce(d.won_touches, 0) \
-         from deals d{joins} where d.workspace_id = :ws and d.closed_at >= :from and d.closed_at < :to \
-         and d.status = 'won'"
-    );
-    let names = Names::load(conn, b, by)?;
-    let mut labels = Labels::default();
-    rows(conn, &sql, b, |r| {
-        Ok(WonDeal {
-            group: labels.of_opt(names.get(r, 0)?),
-            currency: labels.of(text(r, 1)?.unwrap_or_default()),
-            amount_units: r.get(2).map_err(rs_err)?,
-            created_at: ts(r.get(3).map_err(rs_err)?)?,
-            closed_at: ts(r.get(4).map_err(rs_err)?)?,
-            touches: count(r.get(5).map_err(rs_err)?),
-        })
-    })
-}
-
-fn lost_deals(
-    conn: &Connection,
-    b: &Binds<'_>,
-    by: &Breakdown,
-) -> Result<Vec<LostDeals>, StoreError> {
-    let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
-    let sql = format!(
-        "select {g}, d.loss_reason, count(*) from deals d{joins} \
-         where d.workspace_id = :ws and d.closed_at >= :from and d.closed_at < :to \
-         and d.status = 'lost' group by 1, 2"
-    );
-    let names = Names::load(conn, b, by)?;
-    rows(conn, &sql, b, |r| {
-        Ok(LostDeals {
-            group: names.owned(r, 0)?,
-            loss_reason: r.get(1).map_err(rs_err)?,
-            deals: count(r.get(2).map_err(rs_err)?),
-        })
-    })
-}
-
-fn open_deals(
-    conn: &Connection,
-    b: &Binds<'_>,
-    by: &Breakdown,
-) -> Result<Vec<OpenDeals>, StoreError> {
-    let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
-    let sql = format!(
-        "select {g}, ps.forecast, ps.probability, d.currency, count(*), sum(d.amount) \
-         from deals d join pipeline_stages ps on ps.id = d.stage_id{joins} \
-         where d.workspace_id = :ws and d.status = 'open' group by 1, 2, 3, 4"
-    );
-    let names = Names::load(conn, b, by)?;
-    rows(conn, &sql, b, |r| {
-        Ok(OpenDeals {
-            group: names.owned(r, 0)?,
-            forecast: r.get(1).map_err(rs_err)?,
-            probability: r.get(2).map_err(rs_err)?,
-            currency: r.get(3).map_err(rs_err)?,
-            deals: count(r.get(4).map_err(rs_err)?),
-            amount_units: r.get(5).map_err(rs_err)?,
-        })
-    })
-}
-
-fn stage_stays(
-    conn: &Connection,
-    b: &Binds<'_>,
-    by: &Breakdown,
-) -> Result<Vec<StageStay>, StoreError> {
-    // Stays are read from their covering index alone; each would otherwise look up its stage
-    // and, for a breakdown, its deal: two B-tree seeks apiece, over half a million stays a
-    // year in a large workspace. Stages and deals' groups are read once and matched here.
-    let positions: HashMap<Uuid, i64> = rows(
-        conn,
-        "select id, position from pipeline_stages where workspace_id = :ws",
-        b,
-        |r| Ok((r.get(0).map_err(rs_err)?, r.get(1).map_err(rs_err)?)),
-    )?
-    .into_iter()
-    .collect();
-    let mut groups = GroupIndex::default();
-    let deal_groups: HashMap<Uuid, u32> = if *by == Breakdown::Total {
-        HashMap::default()
-    } else {
-        let (g, joins) = group(by, "d.contact_id", Some("d.owner_id"), None);
-        let sql = format!("select d.id, {g} from deals d{joins} where d.workspace_id = :ws");
-        let names = Names::load(conn, b, by)?;
-        rows(conn, &sql, b, |r| {
-            Ok((r.get(0).map_err(rs_err)?, groups.of(names.get(r, 1)?)))
-        })?
-        .into_iter()
-        .collect()
-    };
-    let names: Vec<Option<Label>> = groups
-        .into_names()
-        .iter()
-        .map(|n| n.as_deref().map(Label::from))
-        .collect();
-    let mut labels = Labels::default();
-    rows(
-        conn,
-        "select ds.deal_id, ds.stage_id, ds.stage_name, ds.left_at - ds.entered_at \
-         from deal_stages ds where ds.workspace_id = :ws and ds.left_at >= :from and ds.left_at < :to",
-        b,
-        |r| {
-            let group = if *by == Breakdown::Total {
-                None
-            } else {
-                let deal: Uuid = r.get(0).map_err(rs_err)?;
-                deal_groups
-                    .get(&deal)
-                    .and_then(|i| names.get(*i as usize))
-                    .cloned()
-                    .flatten()
-            };
-            let stage: Uuid = r.get(1).map_err(rs_err)?;
-            Ok(StageStay {
-                group,
-                stage: labels.of(text(r, 2)?.unwrap_or_default()),
-                // Stages removed since sort last.
-                position: positions
-                    .get(&stage)
-                    .copied()
-                    .unwrap_or(REMOVED_STAGE_POSITION),
-                seconds: r.get::<_, i64>(3).map_err(rs_err)? / 1_000_000,
-            })
-        },
-    )
-}
-
-fn lead_responses(
-    conn: &Connection,
-    b: &Binds<'_>,
-    by: &Breakdown,
-) -> Result<Vec<LeadResponse>, StoreError> {
-    let (g, joins) = group(by, "j.contact_id", None, Some("j"));
-    // `journeys_lead_idx` covers the whole business, owners and channels. Other breakdowns
-    // need a column it lacks: through it, each lead would cost a second seek into the table,
-    // so they scan the table instead (`+` keeps SQLite off the index).
-    let covered = matches!(by, Breakdown::Total | Breakdown::Owner | Breakdown::Channel);
-    let lead_at = if covered { "j.lead_at" } else { "+j.lead_at" };
-    let sql = format!(
-        "select {g}, j.first_touch_at - j.lead_at from journeys j{joins} \
-         where j.workspace_id = :ws and {lead_at} >= :from and {lead_at} < :to \
-         and j.first_touch_at is not null"
-    );
-    let names = Names::load(conn, b, by)?;
-    let mut labels = Labels::default();
-    rows(conn, &sql, b, |r| {
-        Ok(LeadResponse {
-            group: labels.of_opt(names.get(r, 0)?),
-            seconds: r.get::<_, i64>(1).map_err(rs_err)?.max(0) / 1_000_000,
-        })
-    })
-}
-
-fn orders_until(
-    conn: &Connection,
-    b: &Binds<'_>,
-    by: &Breakdown,
-) -> Result<Vec<OrderRow>, StoreError> {
-    let (g, joins) = group(by, "o.contact_id", None, None);
-    let sql = format!(
-        "select o.contact_id, {g}, o.placed_at, o.currency, o.total from orders o{joins} \
-         where o.workspace_id = :ws and o.placed_at < :to order by o.placed_at, o.id"
-    );
-    let names = Names::load(conn, b, by)?;
-    rows(conn, &sql, b, |r| {
-        Ok(OrderRow {
-            contact: ContactId(r.get(0).map_err(rs_err)?),
-            group: names.owned(r, 1)?,
-            placed_at: ts(r.get(2).map_err(rs_err)?)?,
-            currency: r.get(3).map_err(rs_err)?,
-            total_units: r.get(4).map_err(rs_err)?,
-        })
-    })
-}
-
-fn won_totals(conn: &Connection, b: &Binds<'_>) -> Result<Vec<WonTotal>, StoreError> {
-    rows(
-        conn,
-        "select currency, count(*), sum(amount) from deals where workspace_id = :ws \
-         and status = 'won' and closed_at >= :from and closed_at < :to \
-         group by currency order by currency",
-        b,
-        |r| {
-            Ok(WonTotal {
-                currency: r.get(0).map_err(rs_err)?,
-                deals: u64::try_from(r.get::<_, i64>(1).map_err(rs_err)?).unwrap_or(0),
-                amount_units: i128::from(r.get::<_, i64>(2).map_err(rs_err)?),
-            })
-        },
-    )
-}
-
-fn repeat_total(conn: &Connection, b: &Binds<'_>) -> Result<RepeatTotal, StoreError> {
-    let totals = rows(
-        conn,
-        "select count(distinct contact_id), coalesce(sum(total), 0) from ( \
-             select contact_id, total, \
-                    row_number() over (partition by contact_id order by placed_at, id) as n \
-             from orders where workspace_id = :ws and placed_at < :to and currency = :currency) \
-         where n > 1",
-        b,
-        |r| {
-            Ok(RepeatTotal {
-                customers: u64::try_from(r.get::<_, i64>(0).map_err(rs_err)?).unwrap_or(0),
-                after_first_units: i128::from(r.get::<_, i64>(1).map_err(rs_err)?),
-            })
-        },
-    )?;
-    Ok(totals.into_iter().next().unwrap_or_default())
-}
-
-fn conversion_paths(
-    conn: &Connection,
-    b: &Binds<'_>,
-    kinds: &[ConversionKind],
-) -> Result<Vec<ConversionPath>, StoreError> {
-    // Every path was stored with its conversion (migrations 0006 and 0009). Lead paths scan
-    // the journeys table: `+` keeps SQLite off `journeys_lead_idx`, which lacks the path.
-    let queries = [
-        (
-            ConversionKind::Lead,
-            "select j.lead_path, null, null from journeys j where j.workspace_id = :ws \
-             and +j.lead_at >= :from and +j.lead_at < :to",
-        ),
-        (
-            ConversionKind::Deal,
-            "select d.created_path, null, null from deals d where d.workspace_id = :ws \
-             and d.created_at >= :from and d.created_at < :to",
-        ),
-        (
-            ConversionKind::Won,
-            "select d.won_path, d.currency, d.amount from deals d where d.workspace_id = :ws \
-             and d.status = 'won' and d.closed_at >= :from and d.closed_at < :to",
-        ),
-    ];
-    let mut tally = PathTally::default();
-    for (kind, sql) in queries.into_iter().filter(|(k, _)| kinds.contains(k)) {
-        let mut stmt = conn.prepare_cached(sql).map_err(rs_err)?;
-        b.bind(&mut stmt)?;
-        let mut rs = stmt.raw_query();
-        while let Some(r) = rs.next().map_err(rs_err)? {
-            let str_at = |i: usize| {
-                r.get_ref(i)
-                    .map_err(rs_err)?
-                    .as_str_or_null()
-                    .map_err(|e| StoreError::Corrupt(format!("a conversion path: {e}")))
-            };
-            let path = str_at(0)?;
-            let value = match str_at(1)? {
-                Some(currency) => Some((currency, r.get::<_, i64>(2).map_err(rs_err)?)),
-                None => None,
-            };
-            tally.add(kind, path, value);
-        }
-    }
-    Ok(tally.into_paths())
-}
-
-impl SqliteStore {
-    pub(crate) async fn report_read<T: Send + 'static>(
-        &self,
-        read: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        let (path, pool): (PathBuf, Arc<ReadPool>) = (self.path.clone(), self.reports.clone());
-        tokio::task::spawn_blocking(move || pool.with(&path, read))
-            .await
-            .map_err(|e| StoreError::Internal(format!("report read task failed: {e}")))?
-    }
 }
 
 #[async_trait::async_trait]
 impl ReportStore for SqliteStore {
     async fn has_property(&self, ws: WorkspaceId, name: &str) -> Result<bool, StoreError> {
         let path = format!("$.\"{name}\"");
-        self.report_read(move |conn| {
+        self.read(move |conn| {
             let found: Option<i64> = conn
                 .prepare_cached(
                     "select 1 from contacts where workspace_id = ?1 \
@@ -552,7 +187,7 @@ impl ReportStore for SqliteStore {
         by: &Breakdown,
     ) -> Result<Journeys, StoreError> {
         let by = by.clone();
-        self.report_read(move |c| journeys(c, &Binds::new(ws, period, &by), &by))
+        self.read(move |c| journeys(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -563,8 +198,7 @@ impl ReportStore for SqliteStore {
         by: &Breakdown,
     ) -> Result<Vec<VisitorCount>, StoreError> {
         let by = by.clone();
-        self.report_read(move |c| new_visitors(c, ws, period, &by))
-            .await
+        self.read(move |c| new_visitors(c, ws, period, &by)).await
     }
 
     async fn won_deals(
@@ -574,7 +208,7 @@ impl ReportStore for SqliteStore {
         by: &Breakdown,
     ) -> Result<Vec<WonDeal>, StoreError> {
         let by = by.clone();
-        self.report_read(move |c| won_deals(c, &Binds::new(ws, period, &by), &by))
+        self.read(move |c| won_deals(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -585,7 +219,7 @@ impl ReportStore for SqliteStore {
         by: &Breakdown,
     ) -> Result<Vec<LostDeals>, StoreError> {
         let by = by.clone();
-        self.report_read(move |c| lost_deals(c, &Binds::new(ws, period, &by), &by))
+        self.read(move |c| lost_deals(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -599,7 +233,7 @@ impl ReportStore for SqliteStore {
             from: Timestamp::now(),
             to: Timestamp::now(),
         };
-        self.report_read(move |c| open_deals(c, &Binds::new(ws, period, &by), &by))
+        self.read(move |c| open_deals(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -610,7 +244,7 @@ impl ReportStore for SqliteStore {
         by: &Breakdown,
     ) -> Result<Vec<StageStay>, StoreError> {
         let by = by.clone();
-        self.report_read(move |c| stage_stays(c, &Binds::new(ws, period, &by), &by))
+        self.read(move |c| stage_stays(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -621,7 +255,7 @@ impl ReportStore for SqliteStore {
         by: &Breakdown,
     ) -> Result<Vec<LeadResponse>, StoreError> {
         let by = by.clone();
-        self.report_read(move |c| lead_responses(c, &Binds::new(ws, period, &by), &by))
+        self.read(move |c| lead_responses(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -633,7 +267,7 @@ impl ReportStore for SqliteStore {
     ) -> Result<Vec<OrderRow>, StoreError> {
         let by = by.clone();
         let period = Period { from: to, to };
-        self.report_read(move |c| orders_until(c, &Binds::new(ws, period, &by), &by))
+        self.read(move |c| orders_until(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -642,7 +276,7 @@ impl ReportStore for SqliteStore {
         ws: WorkspaceId,
         period: Period,
     ) -> Result<Vec<WonTotal>, StoreError> {
-        self.report_read(move |c| won_totals(c, &Binds::new(ws, period, &Breakdown::Total)))
+        self.read(move |c| won_totals(c, &Binds::new(ws, period, &Breakdown::Total)))
             .await
     }
 
@@ -653,7 +287,7 @@ impl ReportStore for SqliteStore {
         currency: &str,
     ) -> Result<RepeatTotal, StoreError> {
         let currency = currency.to_owned();
-        self.report_read(move |c| {
+        self.read(move |c| {
             let extra: [(&str, &dyn ToSql); 1] = [(":currency", &currency)];
             let b = Binds {
                 extra: &extra,
@@ -665,7 +299,7 @@ impl ReportStore for SqliteStore {
     }
 
     async fn data_version(&self, ws: WorkspaceId) -> Result<String, StoreError> {
-        self.report_read(move |conn| {
+        self.read(move |conn| {
             conn.prepare_cached(
                 "select (select max(updated_at) from contacts where workspace_id = ?1), \
                         (select max(updated_at) from deals where workspace_id = ?1), \
@@ -693,9 +327,7 @@ impl ReportStore for SqliteStore {
         kinds: &[ConversionKind],
     ) -> Result<Vec<ConversionPath>, StoreError> {
         let kinds = kinds.to_vec();
-        self.report_read(move |c| {
-            conversion_paths(c, &Binds::new(ws, period, &Breakdown::Total), &kinds)
-        })
-        .await
+        self.read(move |c| conversion_paths(c, &Binds::new(ws, period, &Breakdown::Total), &kinds))
+            .await
     }
 }

@@ -3,8 +3,7 @@
 use closer_domain::{Contact, Stage, Timestamp};
 use closer_store::StoreError;
 use closer_store_sql::Columns;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::Row;
 use uuid::Uuid;
 
 pub(crate) use closer_store_sql::CONTACT_COLUMNS;
@@ -14,16 +13,18 @@ pub(crate) fn ts(micros: i64) -> Result<Timestamp, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("timestamp {micros} out of range")))
 }
 
-pub(crate) fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
-{
-    row.try_get(column)
+/// A column of a row, by name.
+pub(crate) fn get<T: rusqlite::types::FromSql>(
+    row: &Row<'_>,
+    column: &str,
+) -> Result<T, StoreError> {
+    row.get(column)
         .map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
 }
 
+/// A JSON column, kept as text.
 pub(crate) fn json<T: serde::de::DeserializeOwned>(
-    row: &SqliteRow,
+    row: &Row<'_>,
     column: &str,
 ) -> Result<T, StoreError> {
     let text: String = get(row, column)?;
@@ -34,10 +35,10 @@ pub(crate) fn stage(raw: &str) -> Result<Stage, StoreError> {
     Stage::parse(raw).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// A row read through sqlx, for the shared decoders (`closer_store_sql`).
-pub(crate) struct Cols<'a>(pub(crate) &'a SqliteRow);
+/// A row, for the shared decoders (`closer_store_sql`).
+pub(crate) struct Cols<'a, 'r>(pub(crate) &'a Row<'r>);
 
-impl Columns for Cols<'_> {
+impl Columns for Cols<'_, '_> {
     fn text(&self, column: &str) -> Result<Option<String>, StoreError> {
         get(self.0, column)
     }
@@ -71,51 +72,6 @@ impl Columns for Cols<'_> {
     }
 }
 
-/// A row read through rusqlite (the writer, the bulk reader), for the shared decoders.
-pub(crate) struct RsCols<'a, 'r>(pub(crate) &'a rusqlite::Row<'r>);
-
-fn rs_get<T: rusqlite::types::FromSql>(
-    row: &rusqlite::Row<'_>,
-    column: &str,
-) -> Result<T, StoreError> {
-    row.get(column)
-        .map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
-}
-
-impl Columns for RsCols<'_, '_> {
-    fn text(&self, column: &str) -> Result<Option<String>, StoreError> {
-        rs_get(self.0, column)
-    }
-
-    fn uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError> {
-        rs_get(self.0, column)
-    }
-
-    fn boolean(&self, column: &str) -> Result<Option<bool>, StoreError> {
-        rs_get(self.0, column)
-    }
-
-    fn integer(&self, column: &str) -> Result<Option<i64>, StoreError> {
-        rs_get(self.0, column)
-    }
-
-    fn real(&self, column: &str) -> Result<Option<f64>, StoreError> {
-        rs_get(self.0, column)
-    }
-
-    fn date(&self, column: &str) -> Result<Option<time::Date>, StoreError> {
-        date_text(column, rs_get(self.0, column)?)
-    }
-
-    fn timestamp(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
-        rs_get::<Option<i64>>(self.0, column)?.map(ts).transpose()
-    }
-
-    fn json(&self, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
-        json_text(column, rs_get(self.0, column)?)
-    }
-}
-
 /// SQLite keeps dates as `YYYY-MM-DD` text.
 fn date_text(column: &str, text: Option<String>) -> Result<Option<time::Date>, StoreError> {
     text.map(|t| closer_domain::parse_date(column, &t))
@@ -130,33 +86,10 @@ fn json_text(column: &str, text: Option<String>) -> Result<Option<serde_json::Va
         .map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
 }
 
-pub(crate) fn contact(row: &SqliteRow) -> Result<Contact, StoreError> {
+pub(crate) fn contact(row: &Row<'_>) -> Result<Contact, StoreError> {
     closer_store_sql::contact(&Cols(row))
-}
-
-/// `contact` for a row read through rusqlite.
-pub(crate) fn contact_rs(row: &rusqlite::Row<'_>) -> Result<Contact, StoreError> {
-    closer_store_sql::contact(&RsCols(row))
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serialises")
-}
-
-/// A statement built by `closer_store_sql`, with its parameters bound (times as integer
-/// microseconds, as SQLite keeps them).
-pub(crate) fn query(
-    sql: &closer_store_sql::Sql,
-) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-    use closer_store_sql::Param;
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.text.as_str()));
-    for p in &sql.params {
-        query = match p {
-            Param::Uuid(u) => query.bind(*u),
-            Param::Text(t) => query.bind(t.as_str()),
-            Param::Time(t) => query.bind(t.unix_micros()),
-            Param::Int(i) => query.bind(*i),
-        };
-    }
-    query
 }

@@ -1,5 +1,5 @@
 //! Passwords, sign-in attempts and browser sessions on SQLite (writes on the writer thread,
-//! reads on the sqlx pool).
+//! reads on the read pool).
 
 use async_trait::async_trait;
 use closer_domain::{Email, Timestamp, UserId, WorkspaceId};
@@ -7,7 +7,8 @@ use closer_store::{Credentials, Invite, SessionStore, StoreError, User, WebSessi
 use rusqlite::params;
 
 use crate::SqliteStore;
-use crate::error::{db_err, rs_err};
+use crate::error::rs_err;
+use crate::read::{all, one, optional};
 use crate::rows::{get, ts};
 use crate::setup::user;
 
@@ -45,21 +46,23 @@ impl SessionStore for SqliteStore {
     }
 
     async fn credentials(&self, email: &Email) -> Result<Vec<Credentials>, StoreError> {
-        let rows = sqlx::query("select * from users where email = ? order by created_at, id")
-            .bind(email.as_str())
-            .fetch_all(&self.reader)
-            .await
-            .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(Credentials {
-                    user: user(r)?,
-                    password_hash: get(r, "password_hash")?,
-                    failed_sign_ins: count(get(r, "failed_sign_ins")?),
-                    locked_until: get::<Option<i64>>(r, "locked_until")?.map(ts).transpose()?,
-                })
-            })
-            .collect()
+        let email = email.as_str().to_owned();
+        self.read(move |c| {
+            all(
+                c,
+                "select * from users where email = ?1 order by created_at, id",
+                [email],
+                |r| {
+                    Ok(Credentials {
+                        user: user(r)?,
+                        password_hash: get(r, "password_hash")?,
+                        failed_sign_ins: count(get(r, "failed_sign_ins")?),
+                        locked_until: get::<Option<i64>>(r, "locked_until")?.map(ts).transpose()?,
+                    })
+                },
+            )
+        })
+        .await
     }
 
     async fn reserve_sign_in(
@@ -129,31 +132,31 @@ impl SessionStore for SqliteStore {
         id: &str,
         now: Timestamp,
     ) -> Result<Option<(WebSession, User)>, StoreError> {
-        let row = sqlx::query(
-            "select u.*, s.id as session_id, s.csrf, s.created_at as session_created_at, s.expires_at \
-             from web_sessions s join users u on u.id = s.user_id and u.workspace_id = s.workspace_id \
-             where s.id = ? and s.expires_at > ?",
-        )
-        .bind(id)
-        .bind(now.unix_micros())
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(db_err)?;
-        row.map(|r| {
-            let u = user(&r)?;
-            Ok((
-                WebSession {
-                    id: get(&r, "session_id")?,
-                    workspace_id: u.workspace_id,
-                    user_id: u.id,
-                    csrf: get(&r, "csrf")?,
-                    created_at: ts(get(&r, "session_created_at")?)?,
-                    expires_at: ts(get(&r, "expires_at")?)?,
+        let id = id.to_owned();
+        self.read(move |c| {
+            optional(
+                c,
+                "select u.*, s.id as session_id, s.csrf, s.created_at as session_created_at, s.expires_at \
+                 from web_sessions s join users u on u.id = s.user_id and u.workspace_id = s.workspace_id \
+                 where s.id = ?1 and s.expires_at > ?2",
+                params![id, now.unix_micros()],
+                |r| {
+                    let u = user(r)?;
+                    Ok((
+                        WebSession {
+                            id: get(r, "session_id")?,
+                            workspace_id: u.workspace_id,
+                            user_id: u.id,
+                            csrf: get(r, "csrf")?,
+                            created_at: ts(get(r, "session_created_at")?)?,
+                            expires_at: ts(get(r, "expires_at")?)?,
+                        },
+                        u,
+                    ))
                 },
-                u,
-            ))
+            )
         })
-        .transpose()
+        .await
     }
 
     async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
@@ -192,16 +195,17 @@ impl SessionStore for SqliteStore {
     }
 
     async fn invite(&self, id: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(
-            "select u.* from user_invites i join users u on u.id = i.user_id \
-             and u.workspace_id = i.workspace_id where i.id = ? and i.expires_at > ?",
-        )
-        .bind(id)
-        .bind(now.unix_micros())
-        .fetch_optional(&self.reader)
+        let id = id.to_owned();
+        self.read(move |c| {
+            optional(
+                c,
+                "select u.* from user_invites i join users u on u.id = i.user_id \
+                 and u.workspace_id = i.workspace_id where i.id = ?1 and i.expires_at > ?2",
+                params![id, now.unix_micros()],
+                user,
+            )
+        })
         .await
-        .map_err(db_err)?;
-        row.as_ref().map(user).transpose()
     }
 
     async fn accept_invite(
@@ -240,13 +244,17 @@ impl SessionStore for SqliteStore {
             .await?;
         match found {
             Some((ws, u)) => {
-                let row = sqlx::query("select * from users where workspace_id = ? and id = ?")
-                    .bind(ws)
-                    .bind(u)
-                    .fetch_one(&self.reader)
-                    .await
-                    .map_err(db_err)?;
-                user(&row).map(Some)
+                let found = self
+                    .read(move |c| {
+                        one(
+                            c,
+                            "select * from users where workspace_id = ?1 and id = ?2",
+                            [ws, u],
+                            user,
+                        )
+                    })
+                    .await?;
+                Ok(Some(found))
             }
             None => Ok(None),
         }

@@ -1,5 +1,5 @@
 //! Workspaces, tokens, users and forms on SQLite: writes on the writer thread, reads on the
-//! sqlx read pool.
+//! read pool.
 
 use async_trait::async_trait;
 use closer_domain::{FormId, FormKey, Slug, TokenId, UserId, WorkspaceId};
@@ -8,26 +8,25 @@ use closer_store::{
     WorkspaceStore,
 };
 
-use sqlx::sqlite::SqliteRow;
+use rusqlite::{Row, params};
 
 use crate::SqliteStore;
-use rusqlite::params;
+use crate::error::rs_err;
+use crate::read::{all, one, optional};
 
-use crate::error::{db_err, rs_err};
-
-fn workspace(row: &SqliteRow) -> Result<Workspace, StoreError> {
+fn workspace(row: &Row<'_>) -> Result<Workspace, StoreError> {
     closer_store_sql::workspace(&crate::rows::Cols(row))
 }
 
-fn token(row: &SqliteRow) -> Result<TokenRecord, StoreError> {
+fn token(row: &Row<'_>) -> Result<TokenRecord, StoreError> {
     closer_store_sql::token(&crate::rows::Cols(row))
 }
 
-pub(crate) fn user(row: &SqliteRow) -> Result<User, StoreError> {
+pub(crate) fn user(row: &Row<'_>) -> Result<User, StoreError> {
     closer_store_sql::user(&crate::rows::Cols(row))
 }
 
-fn form(row: &SqliteRow) -> Result<Form, StoreError> {
+fn form(row: &Row<'_>) -> Result<Form, StoreError> {
     closer_store_sql::form(&crate::rows::Cols(row))
 }
 
@@ -62,31 +61,33 @@ impl WorkspaceStore for SqliteStore {
     }
 
     async fn workspace_by_slug(&self, slug: &Slug) -> Result<Workspace, StoreError> {
-        let row = sqlx::query("select * from workspaces where slug = ?")
-            .bind(slug.as_str())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound)?;
-        workspace(&row)
+        let slug = slug.as_str().to_owned();
+        self.read(move |c| {
+            one(
+                c,
+                "select * from workspaces where slug = ?1",
+                [slug],
+                workspace,
+            )
+        })
+        .await
     }
 
     async fn workspace(&self, id: WorkspaceId) -> Result<Workspace, StoreError> {
-        let row = sqlx::query("select * from workspaces where id = ?")
-            .bind(id.0)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound)?;
-        workspace(&row)
+        self.read(move |c| {
+            one(
+                c,
+                "select * from workspaces where id = ?1",
+                [id.0],
+                workspace,
+            )
+        })
+        .await
     }
 
     async fn list_workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
-        let rows = sqlx::query("select * from workspaces order by slug")
-            .fetch_all(&self.reader)
+        self.read(|c| all(c, "select * from workspaces order by slug", [], workspace))
             .await
-            .map_err(db_err)?;
-        rows.iter().map(workspace).collect()
     }
 }
 
@@ -105,13 +106,15 @@ impl TokenStore for SqliteStore {
     }
 
     async fn list_tokens(&self, ws: WorkspaceId) -> Result<Vec<TokenRecord>, StoreError> {
-        let rows =
-            sqlx::query("select * from api_tokens where workspace_id = ? order by created_at, id")
-                .bind(ws.0)
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db_err)?;
-        rows.iter().map(token).collect()
+        self.read(move |c| {
+            all(
+                c,
+                "select * from api_tokens where workspace_id = ?1 order by created_at, id",
+                [ws.0],
+                token,
+            )
+        })
+        .await
     }
 
     async fn delete_token(&self, ws: WorkspaceId, id: TokenId) -> Result<(), StoreError> {
@@ -131,12 +134,9 @@ impl TokenStore for SqliteStore {
     }
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let row = sqlx::query("select * from api_tokens where hash = ?")
-            .bind(hash)
-            .fetch_optional(&self.reader)
+        let hash = hash.to_owned();
+        self.read(move |c| optional(c, "select * from api_tokens where hash = ?1", [hash], token))
             .await
-            .map_err(db_err)?;
-        row.as_ref().map(token).transpose()
     }
 }
 
@@ -155,24 +155,27 @@ impl UserStore for SqliteStore {
     }
 
     async fn user(&self, ws: WorkspaceId, id: UserId) -> Result<User, StoreError> {
-        let row = sqlx::query("select * from users where workspace_id = ? and id = ?")
-            .bind(ws.0)
-            .bind(id.0)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound)?;
-        user(&row)
+        self.read(move |c| {
+            one(
+                c,
+                "select * from users where workspace_id = ?1 and id = ?2",
+                [ws.0, id.0],
+                user,
+            )
+        })
+        .await
     }
 
     async fn list_users(&self, ws: WorkspaceId) -> Result<Vec<User>, StoreError> {
-        let rows =
-            sqlx::query("select * from users where workspace_id = ? order by created_at, id")
-                .bind(ws.0)
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db_err)?;
-        rows.iter().map(user).collect()
+        self.read(move |c| {
+            all(
+                c,
+                "select * from users where workspace_id = ?1 order by created_at, id",
+                [ws.0],
+                user,
+            )
+        })
+        .await
     }
 }
 
@@ -191,32 +194,32 @@ impl FormStore for SqliteStore {
     }
 
     async fn form_by_key(&self, key: &FormKey) -> Result<Option<Form>, StoreError> {
-        let row = sqlx::query("select * from forms where key = ?")
-            .bind(key.as_str())
-            .fetch_optional(&self.reader)
+        let key = key.as_str().to_owned();
+        self.read(move |c| optional(c, "select * from forms where key = ?1", [key], form))
             .await
-            .map_err(db_err)?;
-        row.as_ref().map(form).transpose()
     }
 
     async fn form(&self, ws: WorkspaceId, id: FormId) -> Result<Form, StoreError> {
-        let row = sqlx::query("select * from forms where workspace_id = ? and id = ?")
-            .bind(ws.0)
-            .bind(id.0)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound)?;
-        form(&row)
+        self.read(move |c| {
+            one(
+                c,
+                "select * from forms where workspace_id = ?1 and id = ?2",
+                [ws.0, id.0],
+                form,
+            )
+        })
+        .await
     }
 
     async fn list_forms(&self, ws: WorkspaceId) -> Result<Vec<Form>, StoreError> {
-        let rows =
-            sqlx::query("select * from forms where workspace_id = ? order by created_at, id")
-                .bind(ws.0)
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db_err)?;
-        rows.iter().map(form).collect()
+        self.read(move |c| {
+            all(
+                c,
+                "select * from forms where workspace_id = ?1 order by created_at, id",
+                [ws.0],
+                form,
+            )
+        })
+        .await
     }
 }

@@ -27,7 +27,7 @@ impl TrafficStore for SqliteStore {
     }
 
     async fn list_sites(&self, ws: Option<WorkspaceId>) -> Result<Vec<Site>, StoreError> {
-        traffic_read::sites(&self.reader, ws).await
+        self.read(move |c| traffic_read::sites(c, ws)).await
     }
 
     async fn record_hits(&self, hits: std::sync::Arc<[Hit]>) -> Result<Recorded, StoreError> {
@@ -71,7 +71,8 @@ impl TrafficStore for SqliteStore {
         ws: WorkspaceId,
         contact: ContactId,
     ) -> Result<Vec<Touch>, StoreError> {
-        traffic_read::touches(&self.reader, ws, contact).await
+        self.read(move |c| traffic_read::touches(c, ws, contact))
+            .await
     }
 
     async fn traffic(
@@ -79,6 +80,8 @@ impl TrafficStore for SqliteStore {
         ws: WorkspaceId,
         query: &TrafficQuery,
     ) -> Result<TrafficAggregates, StoreError> {
-        traffic_read::aggregates(&self.reader, ws, query).await
+        let query = query.clone();
+        self.read(move |c| traffic_read::aggregates(c, ws, &query))
+            .await
     }
 }

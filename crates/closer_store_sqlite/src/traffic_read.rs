@@ -1,4 +1,4 @@
-//! Traffic reads on the sqlx read pool: sites, a contact's touches, the report's aggregates.
+//! Traffic reads on the read pool: sites, a contact's touches, the report's aggregates.
 
 use closer_domain::traffic::{Channel, SiteDomain};
 use closer_domain::{ContactId, WorkspaceId};
@@ -6,51 +6,43 @@ use closer_store::{
     BreakdownRow, PageRow, SeriesRow, SessionTotals, Site, StoreError, Touch, TrafficAggregates,
     TrafficQuery,
 };
-use sqlx::SqlitePool;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row};
 
-use crate::error::db_err;
+use crate::error::rs_err;
+use crate::read::all;
 use crate::rows::{get, ts};
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-pub(crate) fn site(row: &SqliteRow) -> Result<Site, StoreError> {
+pub(crate) fn site(row: &Row<'_>) -> Result<Site, StoreError> {
     closer_store_sql::site(&crate::rows::Cols(row))
 }
 
-pub(crate) async fn sites(
-    pool: &SqlitePool,
-    ws: Option<WorkspaceId>,
-) -> Result<Vec<Site>, StoreError> {
-    let rows =
-        sqlx::query("select * from sites where ?1 is null or workspace_id = ?1 order by domain")
-            .bind(ws.map(|w| w.0))
-            .fetch_all(pool)
-            .await
-            .map_err(db_err)?;
-    rows.iter().map(site).collect()
+pub(crate) fn sites(conn: &Connection, ws: Option<WorkspaceId>) -> Result<Vec<Site>, StoreError> {
+    all(
+        conn,
+        "select * from sites where ?1 is null or workspace_id = ?1 order by domain",
+        [ws.map(|w| w.0)],
+        site,
+    )
 }
 
-pub(crate) async fn touches(
-    pool: &SqlitePool,
+pub(crate) fn touches(
+    conn: &Connection,
     ws: WorkspaceId,
     contact: ContactId,
 ) -> Result<Vec<Touch>, StoreError> {
-    let rows = sqlx::query(
+    all(
+        conn,
         "select s.started_at, s.channel, s.source, s.utm_campaign, s.entry_page, t.domain from sessions s \
          join visitor_links l on l.workspace_id = s.workspace_id and l.visitor = s.visitor \
          join sites t on t.id = s.site_id \
          where l.workspace_id = ?1 and l.contact_id = ?2 order by s.started_at, s.id",
-    )
-    .bind(ws.0)
-    .bind(contact.0)
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
-    rows.iter()
-        .map(|r| {
+        [ws.0, contact.0],
+        |r| {
             let channel: String = get(r, "channel")?;
             Ok(Touch {
                 started_at: ts(get(r, "started_at")?)?,
@@ -61,8 +53,8 @@ pub(crate) async fn touches(
                 entry_page: get(r, "entry_page")?,
                 site: SiteDomain::parse(&get::<String>(r, "domain")?).map_err(corrupt)?,
             })
-        })
-        .collect()
+        },
+    )
 }
 
 /// Sessions of the queried sites that started in the range. `?1` workspace, `?2` site or
@@ -74,7 +66,7 @@ const TOTALS: &str = "count(distinct visitor) as visitors, count(*) as sessions,
      coalesce(sum(case when pageviews <= 1 and interactions = 0 then 1 else 0 end), 0) as bounces, \
      coalesce(sum(last_at - started_at), 0) as duration";
 
-fn totals(row: &SqliteRow) -> Result<SessionTotals, StoreError> {
+fn totals(row: &Row<'_>) -> Result<SessionTotals, StoreError> {
     Ok(SessionTotals {
         visitors: get(row, "visitors")?,
         sessions: get(row, "sessions")?,
@@ -84,25 +76,37 @@ fn totals(row: &SqliteRow) -> Result<SessionTotals, StoreError> {
     })
 }
 
-async fn fetch(
-    pool: &SqlitePool,
+/// Runs an aggregate over the query's scope: `?1` workspace, `?2` site or null, `?3`/`?4` the
+/// range, `?5` the limit, each bound where the statement uses it.
+fn fetch<T>(
+    conn: &Connection,
     sql: &str,
     ws: WorkspaceId,
     q: &TrafficQuery,
-) -> Result<Vec<SqliteRow>, StoreError> {
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(ws.0)
-        .bind(q.site.map(|s| s.0))
-        .bind(q.from.unix_micros())
-        .bind(q.to.unix_micros())
-        .bind(i64::from(q.limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db_err)
+    mut map: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let values = [
+        Value::Blob(ws.0.as_bytes().to_vec()),
+        q.site
+            .map_or(Value::Null, |s| Value::Blob(s.0.as_bytes().to_vec())),
+        Value::Integer(q.from.unix_micros()),
+        Value::Integer(q.to.unix_micros()),
+        Value::Integer(i64::from(q.limit)),
+    ];
+    let mut stmt = conn.prepare_cached(sql).map_err(rs_err)?;
+    for (i, v) in values.iter().enumerate().take(stmt.parameter_count()) {
+        stmt.raw_bind_parameter(i + 1, v).map_err(rs_err)?;
+    }
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(rs_err)? {
+        out.push(map(row)?);
+    }
+    Ok(out)
 }
 
-async fn breakdown(
-    pool: &SqlitePool,
+fn breakdown(
+    conn: &Connection,
     column: &str,
     ws: WorkspaceId,
     q: &TrafficQuery,
@@ -111,88 +115,72 @@ async fn breakdown(
         "select {column} as key, {TOTALS} from sessions where {SCOPE} group by {column} \
          order by visitors desc, sessions desc, key limit ?5"
     );
-    fetch(pool, &sql, ws, q)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(BreakdownRow {
-                key: get(r, "key")?,
-                totals: totals(r)?,
-            })
+    fetch(conn, &sql, ws, q, |r| {
+        Ok(BreakdownRow {
+            key: get(r, "key")?,
+            totals: totals(r)?,
         })
-        .collect()
+    })
 }
 
-fn pages(rows: &[SqliteRow]) -> Result<Vec<PageRow>, StoreError> {
-    rows.iter()
-        .map(|r| {
-            Ok(PageRow {
-                path: get(r, "path")?,
-                pageviews: get(r, "pageviews")?,
-                visitors: get(r, "visitors")?,
-            })
-        })
-        .collect()
+fn page(r: &Row<'_>) -> Result<PageRow, StoreError> {
+    Ok(PageRow {
+        path: get(r, "path")?,
+        pageviews: get(r, "pageviews")?,
+        visitors: get(r, "visitors")?,
+    })
 }
 
-pub(crate) async fn aggregates(
-    pool: &SqlitePool,
+pub(crate) fn aggregates(
+    conn: &Connection,
     ws: WorkspaceId,
     q: &TrafficQuery,
 ) -> Result<TrafficAggregates, StoreError> {
     let total_rows = fetch(
-        pool,
+        conn,
         &format!("select {TOTALS} from sessions where {SCOPE}"),
         ws,
         q,
-    )
-    .await?;
+        totals,
+    )?;
     let top_pages = fetch(
-        pool,
+        conn,
         "select path, count(*) as pageviews, count(distinct visitor) as visitors from traffic_events \
          where site_id in (select id from sites where workspace_id = ?1 and (?2 is null or id = ?2)) \
          and occurred_at >= ?3 and occurred_at < ?4 and name = 'pageview' \
          group by path order by pageviews desc, path limit ?5",
         ws,
         q,
-    )
-    .await?;
+        page,
+    )?;
     let entry = fetch(
-        pool,
+        conn,
         &format!(
             "select entry_page as path, count(*) as pageviews, count(distinct visitor) as visitors from sessions \
              where {SCOPE} group by entry_page order by pageviews desc, path limit ?5"
         ),
         ws,
         q,
-    )
-    .await?;
+        page,
+    )?;
     let bucket = q.bucket.micros();
     let series_sql = format!(
         "select (started_at / {bucket}) * {bucket} as bucket, {TOTALS} from sessions where {SCOPE} \
          group by 1 order by 1"
     );
-    let series = fetch(pool, &series_sql, ws, q)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(SeriesRow {
-                bucket_start: ts(get(r, "bucket")?)?,
-                totals: totals(r)?,
-            })
+    let series = fetch(conn, &series_sql, ws, q, |r| {
+        Ok(SeriesRow {
+            bucket_start: ts(get(r, "bucket")?)?,
+            totals: totals(r)?,
         })
-        .collect::<Result<_, StoreError>>()?;
+    })?;
     Ok(TrafficAggregates {
-        totals: total_rows
-            .first()
-            .map(totals)
-            .transpose()?
-            .unwrap_or_default(),
-        pages: pages(&top_pages)?,
-        entry_pages: pages(&entry)?,
-        channels: breakdown(pool, "channel", ws, &q.every_channel()).await?,
-        sources: breakdown(pool, "source", ws, q).await?,
-        campaigns: breakdown(pool, "utm_campaign", ws, q).await?,
+        totals: total_rows.into_iter().next().unwrap_or_default(),
+        pages: top_pages,
+        entry_pages: entry,
+        channels: breakdown(conn, "channel", ws, &q.every_channel())?,
+        sources: breakdown(conn, "source", ws, q)?,
+        campaigns: breakdown(conn, "utm_campaign", ws, q)?,
         series,
     })
 }

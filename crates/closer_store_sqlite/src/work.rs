@@ -3,13 +3,13 @@
 use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId, TaskStatus};
 use closer_domain::{ContactId, Stage, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, TaskQuery, Touches, WorkStore};
+use rusqlite::Row;
 use rusqlite::{Connection, OptionalExtension, params};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use crate::SqliteStore;
-use crate::error::{db_err, rs_err, rs_err_fk};
+use crate::error::{rs_err, rs_err_fk};
+use crate::read::{all, one};
 use crate::rows::{get, ts};
 
 /// `NotFound` unless the contact is the workspace's (and the deal, if any, the contact's).
@@ -91,13 +91,13 @@ fn add_activity(conn: &Connection, ws: WorkspaceId, a: &Activity) -> Result<(), 
     Ok(())
 }
 
-fn activity(row: &SqliteRow) -> Result<Activity, StoreError> {
+fn activity(row: &Row<'_>) -> Result<Activity, StoreError> {
     closer_store_sql::activity(&crate::rows::Cols(row))
 }
 
 use closer_store_sql::TASK_COLUMNS;
 
-fn task(row: &SqliteRow) -> Result<Task, StoreError> {
+fn task(row: &Row<'_>) -> Result<Task, StoreError> {
     closer_store_sql::task(&crate::rows::Cols(row))
 }
 
@@ -218,18 +218,17 @@ impl WorkStore for SqliteStore {
         contact: ContactId,
         limit: u32,
     ) -> Result<Vec<Activity>, StoreError> {
-        let rows = sqlx::query(
-            "select id, contact_id, deal_id, kind, occurred_at, owner_id, outcome, body, created_at \
-             from activities where workspace_id = ?1 and contact_id = ?2 \
-             order by occurred_at desc, id desc limit ?3",
-        )
-        .bind(ws.0)
-        .bind(contact.0)
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
+        self.read(move |c| {
+            all(
+                c,
+                "select id, contact_id, deal_id, kind, occurred_at, owner_id, outcome, body, created_at \
+                 from activities where workspace_id = ?1 and contact_id = ?2 \
+                 order by occurred_at desc, id desc limit ?3",
+                params![ws.0, contact.0, i64::from(limit)],
+                activity,
+            )
+        })
         .await
-        .map_err(db_err)?;
-        rows.iter().map(activity).collect()
     }
 
     async fn first_touch(
@@ -237,16 +236,15 @@ impl WorkStore for SqliteStore {
         ws: WorkspaceId,
         contact: ContactId,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let at: Option<i64> = sqlx::query_scalar(
-            "select first_touch_at from contacts where workspace_id = ?1 and id = ?2",
-        )
-        .bind(ws.0)
-        .bind(contact.0)
-        .fetch_optional(&self.reader)
+        self.read(move |c| {
+            one(
+                c,
+                "select first_touch_at from contacts where workspace_id = ?1 and id = ?2",
+                [ws.0, contact.0],
+                |r| get::<Option<i64>>(r, "first_touch_at")?.map(ts).transpose(),
+            )
+        })
         .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound)?;
-        at.map(ts).transpose()
     }
 
     async fn touches(
@@ -254,36 +252,41 @@ impl WorkStore for SqliteStore {
         ws: WorkspaceId,
         contacts: &[ContactId],
     ) -> Result<Vec<Touches>, StoreError> {
-        let mut out = Vec::with_capacity(contacts.len());
-        for chunk in contacts.chunks(500) {
-            // `+workspace_id`: look the ids up by key; SQLite would otherwise walk the
-            // workspace's index over every contact (seconds at a million).
-            let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "select c.id, c.first_touch_at, (select max(a.occurred_at) from activities a \
-                 where a.contact_id = c.id and a.kind <> 'note') as last_touch_at, \
-                 (select max(s.entered_at) from contact_stages s where s.contact_id = c.id \
-                 and (s.changed_by like 'token:%' or s.changed_by like 'user:%')) as moved_at \
-                 from contacts c where +c.workspace_id = ",
-            );
-            sql.push_bind(ws.0).push(" and c.id in (");
-            let mut list = sql.separated(", ");
-            for c in chunk {
-                list.push_bind(c.0);
+        let contacts = contacts.to_vec();
+        self.read(move |conn| {
+            let mut out = Vec::with_capacity(contacts.len());
+            for chunk in contacts.chunks(500) {
+                let (list, mut values) = crate::read::in_list(2, chunk.iter().map(|c| c.0));
+                values.insert(0, rusqlite::types::Value::Blob(ws.0.as_bytes().to_vec()));
+                // `+workspace_id`: look the ids up by key; SQLite would otherwise walk the
+                // workspace's index over every contact (seconds at a million).
+                let sql = format!(
+                    "select c.id, c.first_touch_at, (select max(a.occurred_at) from activities a \
+                     where a.contact_id = c.id and a.kind <> 'note') as last_touch_at, \
+                     (select max(s.entered_at) from contact_stages s where s.contact_id = c.id \
+                     and (s.changed_by like 'token:%' or s.changed_by like 'user:%')) as moved_at \
+                     from contacts c where +c.workspace_id = ?1 and c.id in ({list})"
+                );
+                out.extend(all(
+                    conn,
+                    &sql,
+                    rusqlite::params_from_iter(values),
+                    |row| {
+                        let at = |col: &str| -> Result<Option<Timestamp>, StoreError> {
+                            get::<Option<i64>>(row, col)?.map(ts).transpose()
+                        };
+                        Ok(Touches {
+                            contact: ContactId(get(row, "id")?),
+                            first_touch_at: at("first_touch_at")?,
+                            last_touch_at: at("last_touch_at")?,
+                            last_human_move_at: at("moved_at")?,
+                        })
+                    },
+                )?);
             }
-            sql.push(")");
-            for row in sql.build().fetch_all(&self.reader).await.map_err(db_err)? {
-                let at = |col: &str| -> Result<Option<Timestamp>, StoreError> {
-                    get::<Option<i64>>(&row, col)?.map(ts).transpose()
-                };
-                out.push(Touches {
-                    contact: ContactId(get(&row, "id")?),
-                    first_touch_at: at("first_touch_at")?,
-                    last_touch_at: at("last_touch_at")?,
-                    last_human_move_at: at("moved_at")?,
-                });
-            }
-        }
-        Ok(out)
+            Ok(out)
+        })
+        .await
     }
 
     async fn add_task(&self, ws: WorkspaceId, t: &Task) -> Result<(), StoreError> {
@@ -292,16 +295,11 @@ impl WorkStore for SqliteStore {
     }
 
     async fn task(&self, ws: WorkspaceId, id: TaskId) -> Result<Task, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {TASK_COLUMNS} from tasks where workspace_id = ?1 and id = ?2"
-        )))
-        .bind(ws.0)
-        .bind(id.0)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound)?;
-        task(&row)
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            format!("select {TASK_COLUMNS} from tasks where workspace_id = ?1 and id = ?2")
+        });
+        self.read(move |c| one(c, sql, [ws.0, id.0], task)).await
     }
 
     async fn patch_task(
@@ -320,26 +318,24 @@ impl WorkStore for SqliteStore {
 
     async fn list_tasks(&self, ws: WorkspaceId, q: &TaskQuery) -> Result<Vec<Task>, StoreError> {
         let sql = closer_store_sql::task_list(closer_store_sql::Dialect::Sqlite, ws, q);
-        let rows = crate::rows::query(&sql)
-            .fetch_all(&self.reader)
+        self.read(move |c| all(c, &sql.text, crate::read::params(&sql), task))
             .await
-            .map_err(db_err)?;
-        rows.iter().map(task).collect()
     }
 
     async fn first_contact_load(&self, ws: WorkspaceId) -> Result<Vec<(UserId, u64)>, StoreError> {
-        let rows: Vec<(Uuid, i64)> = sqlx::query_as(
-            "select assignee_id, count(*) from tasks where workspace_id = ?1 and status = 'open' \
-             and kind = 'first_contact' and assignee_id is not null group by assignee_id",
-        )
-        .bind(ws.0)
-        .fetch_all(&self.reader)
+        self.read(move |c| {
+            all(
+                c,
+                "select assignee_id, count(*) from tasks where workspace_id = ?1 and status = 'open' \
+                 and kind = 'first_contact' and assignee_id is not null group by assignee_id",
+                [ws.0],
+                |r| {
+                    let n: i64 = r.get(1).map_err(rs_err)?;
+                    Ok((UserId(r.get(0).map_err(rs_err)?), u64::try_from(n).unwrap_or(0)))
+                },
+            )
+        })
         .await
-        .map_err(db_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(u, n)| (UserId(u), u64::try_from(n).unwrap_or(0)))
-            .collect())
     }
 
     async fn add_order(&self, ws: WorkspaceId, o: &Order, actor: &str) -> Result<(), StoreError> {
@@ -355,6 +351,7 @@ impl WorkStore for SqliteStore {
         contact: Option<ContactId>,
         limit: u32,
     ) -> Result<Vec<Order>, StoreError> {
-        crate::deals::orders(&self.reader, ws, contact, limit).await
+        self.read(move |c| crate::deals_read::orders(c, ws, contact, limit))
+            .await
     }
 }

@@ -1,10 +1,11 @@
 //! The single writer: every write on this SQLite database runs on one OS thread that owns a
 //! rusqlite connection, group-committed.
 //!
-//! Why a thread and rusqlite rather than the sqlx pool the reads use: a write is a serial chain
-//! of ~10 statements, and sqlx's SQLite driver ships each statement to its own worker thread
-//! and back — two cross-thread wake-ups per statement, which capped lead capture near 2,000/s
-//! with the CPU half idle (see BENCHMARKS.md). Here a statement is a function call.
+//! Why one thread owning one connection rather than writes from a pool: a write is a serial
+//! chain of ~10 statements, and an async SQLite driver (sqlx's, which closer used) ships each
+//! statement to its own worker thread and back — two cross-thread wake-ups per statement,
+//! which capped lead capture near 2,000/s with the CPU half idle. Here a statement is a
+//! function call.
 //!
 //! Why group commit: SQLite writes whole pages to the WAL at each commit, so a commit per
 //! request rewrites the same hot B-tree pages (tables and indexes) — about 50 KB per capture.
