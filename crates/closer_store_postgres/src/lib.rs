@@ -5,26 +5,33 @@
 //! the unique identity constraint decides which of two concurrent inserts of a new email wins;
 //! the loser retries and merges into the winner's contact.
 
+mod bulk_derive;
 mod bulk_write;
 mod capture;
 mod contacts;
 mod contacts_read;
+mod contacts_write;
 mod copy_read;
 mod copy_write;
 mod deals;
 mod error;
 mod journey_feed;
 mod migrate;
+mod orders;
 mod pipeline;
+mod pipeline_port;
 mod qualification;
+mod report_rows;
 mod reports;
 mod rows;
 mod sessions;
 mod setup;
+mod stays;
 pub mod testing;
 mod traffic;
 mod traffic_read;
 mod traffic_write;
+mod visitor_links;
 mod work;
 
 /// The tables a bulk load writes, and those of them whose triggers it turns off and does the

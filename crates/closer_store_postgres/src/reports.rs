@@ -1,136 +1,19 @@
 //! Report reads on PostgreSQL. Parameters are always `$1` the workspace, `$2`/`$3` the
 //! period, `$4` the breakdown's property name (unused ones are still bound, typed).
 
-use foldhash::HashMap;
-
 use closer_domain::reports::Breakdown;
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{
-    ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels, LeadResponse,
-    LostDeals, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
-    ReportStore, StageStay, StoreError, VisitorCount, WonDeal, WonTotal,
+    ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Labels, LeadResponse,
+    LostDeals, OpenDeals, OrderRow, PathTally, Period, RepeatTotal, ReportStore, StageStay,
+    StoreError, VisitorCount, WonDeal, WonTotal,
 };
-use futures::TryStreamExt;
-use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::PostgresStore;
 use crate::copy_read::{self, copy_rows};
 use crate::error::db_err;
-
-fn at<'r, T>(row: &'r PgRow, i: usize) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
-{
-    row.try_get(i)
-        .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
-}
-
-fn count(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
-fn group(
-    by: &Breakdown,
-    contact: &str,
-    owner: Option<&str>,
-    journey: Option<&str>,
-) -> (String, String) {
-    closer_store_sql::group_sql(by, contact, owner, journey, |c| {
-        format!("({c}.properties ->> $4::text)")
-    })
-}
-
-/// `group()` for the binary-copy reads: by owner it is the owner's id, named afterwards from
-/// the workspace's few users (`Owners`) instead of a join to `users` for each of a year's
-/// million rows (a year's stage stays by owner streamed in 1,010 ms with the join).
-fn copy_group(
-    by: &Breakdown,
-    contact: &str,
-    owner: Option<&str>,
-    journey: Option<&str>,
-) -> (String, String) {
-    if *by != Breakdown::Owner {
-        return group(by, contact, owner, journey);
-    }
-    match (owner, journey) {
-        (Some(col), _) => (col.to_owned(), String::new()),
-        (None, Some(j)) => (format!("{j}.owner_id"), String::new()),
-        (None, None) => (
-            "gj.owner_id".to_owned(),
-            format!(" left join journeys gj on gj.contact_id = {contact}"),
-        ),
-    }
-}
-
-/// Names the group field `copy_group` selected: text as it is, or an owner's id as their email.
-struct Owners(Option<HashMap<Uuid, String>>);
-
-impl Owners {
-    async fn load(pool: &PgPool, ws: WorkspaceId, by: &Breakdown) -> Result<Self, StoreError> {
-        if *by != Breakdown::Owner {
-            return Ok(Self(None));
-        }
-        let emails: Vec<(Uuid, String)> =
-            sqlx::query_as("select id, email from users where workspace_id = $1")
-                .bind(ws.0)
-                .fetch_all(pool)
-                .await
-                .map_err(db_err)?;
-        Ok(Self(Some(emails.into_iter().collect())))
-    }
-
-    fn label<'a>(&'a self, field: Option<&'a [u8]>) -> Result<Option<&'a str>, StoreError> {
-        let Some(emails) = &self.0 else {
-            return copy_read::text(field);
-        };
-        Ok(copy_read::uuid(field)?
-            .and_then(|id| emails.get(&id))
-            .map(String::as_str))
-    }
-}
-
-/// A `uuid` field that must be there.
-fn uuid(field: Option<&[u8]>) -> Result<Uuid, StoreError> {
-    copy_read::uuid(field)?.ok_or_else(|| StoreError::Corrupt("an id field that is null".into()))
-}
-
-/// The property a breakdown names, if it does (the queries' `$4`).
-fn prop_of(by: &Breakdown) -> Option<&str> {
-    match by {
-        Breakdown::Property(p) => Some(p),
-        _ => None,
-    }
-}
-
-/// Runs `sql` with the standard parameters and maps each row.
-async fn rows<T>(
-    pool: &PgPool,
-    sql: &str,
-    ws: WorkspaceId,
-    period: Period,
-    by: &Breakdown,
-    mut map: impl FnMut(&PgRow) -> Result<T, StoreError> + Send,
-) -> Result<Vec<T>, StoreError> {
-    // Every query mentions all four parameters (`($4::text is null or true)` where one is
-    // otherwise unused) so the server knows their types. The SQL is built from fixed
-    // fragments only: values travel as parameters.
-    // Streamed: a year of a large workspace is a million rows, each mapped as it arrives
-    // instead of all of them held as raw rows first.
-    let mut fetched = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-        .bind(ws.0)
-        .bind(period.from.get())
-        .bind(period.to.get())
-        .bind(prop_of(by))
-        .fetch(pool);
-    let mut out = Vec::new();
-    while let Some(row) = fetched.try_next().await.map_err(db_err)? {
-        out.push(map(&row)?);
-    }
-    Ok(out)
-}
+use crate::report_rows::{Owners, at, copy_group, count, group, prop_of, rows, uuid};
 
 #[async_trait::async_trait]
 impl ReportStore for PostgresStore {
@@ -303,78 +186,7 @@ impl ReportStore for PostgresStore {
         period: Period,
         by: &Breakdown,
     ) -> Result<Vec<StageStay>, StoreError> {
-        // Stays are read alone and matched to their deal's group here: joined to `deals` on
-        // the server, a year's 620,000 stays by owner took 405 ms there instead of 178 ms,
-        // and a workspace has far fewer deals than stays. (SQLite reads them the same way.)
-        let mut labels = Labels::default();
-        let deal_groups: HashMap<Uuid, Option<Label>> = if *by == Breakdown::Total {
-            HashMap::default()
-        } else {
-            let (g, joins) = copy_group(by, "d.contact_id", Some("d.owner_id"), None);
-            let owners = Owners::load(&self.pool, ws, by).await?;
-            let sql = format!(
-                "select d.id, {g} from deals d{joins} where d.workspace_id = $1 \
-                 and ($2::timestamptz is null or true) and ($3::timestamptz is null or true) \
-                 and ($4::text is null or true)"
-            );
-            copy_rows(&self.pool, &sql, ws, period, prop_of(by), |f| {
-                let [id, group] = f else {
-                    return Err(StoreError::Corrupt("a deal group row's fields".into()));
-                };
-                Ok((uuid(*id)?, labels.of_opt(owners.label(*group)?)))
-            })
-            .await?
-            .into_iter()
-            .collect()
-        };
-        // The stages' places, read once rather than joined to each stay (57 of 215 ms on the
-        // server for a year of stays).
-        let positions: HashMap<Uuid, i64> = sqlx::query_as(
-            "select id, position::bigint from pipeline_stages where workspace_id = $1",
-        )
-        .bind(ws.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
-        .into_iter()
-        .collect();
-        // Times are read as they are and subtracted here: `extract(epoch …)` is numeric
-        // arithmetic on the server for each of half a million stays a year.
-        // The deal is sent only when stays are grouped by it (a tenth of the copy's time).
-        let deal = if *by == Breakdown::Total {
-            "null::uuid"
-        } else {
-            "ds.deal_id"
-        };
-        let sql = format!(
-            "select {deal}, ds.stage_name, ds.stage_id, ds.entered_at, ds.left_at \
-             from deal_stages ds \
-             where ds.workspace_id = $1 and ds.left_at >= $2 and ds.left_at < $3 \
-             and ($4::text is null or true)"
-        );
-        copy_rows(&self.pool, &sql, ws, period, prop_of(by), |f| {
-            let [deal, stage, stage_id, entered, left] = f else {
-                return Err(StoreError::Corrupt("a stage stay row's fields".into()));
-            };
-            let group = if *by == Breakdown::Total {
-                None
-            } else {
-                deal_groups.get(&uuid(*deal)?).cloned().flatten()
-            };
-            let (entered, left) = (copy_read::micros(*entered)?, copy_read::micros(*left)?);
-            Ok(StageStay {
-                group,
-                stage: labels.of(copy_read::text(*stage)?.unwrap_or_default()),
-                position: positions
-                    .get(&uuid(*stage_id)?)
-                    .copied()
-                    .unwrap_or(REMOVED_STAGE_POSITION),
-                seconds: left
-                    .zip(entered)
-                    .map_or(0, |(l, e)| (l - e).div_euclid(1_000_000)),
-            })
-        })
-        .await
+        crate::stays::stage_stays(&self.pool, ws, period, by).await
     }
 
     async fn lead_responses(

@@ -83,7 +83,7 @@ impl TrafficStore for PostgresStore {
         if !exists {
             return Err(StoreError::NotFound);
         }
-        let link = traffic_write::link(&mut tx, ws, visitor, contact, now).await?;
+        let link = crate::visitor_links::link(&mut tx, ws, visitor, contact, now).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(link)
     }

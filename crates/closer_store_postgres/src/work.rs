@@ -318,6 +318,6 @@ impl WorkStore for PostgresStore {
         contact: Option<ContactId>,
         limit: u32,
     ) -> Result<Vec<Order>, StoreError> {
-        crate::deals::orders(&self.pool, ws, contact, limit).await
+        crate::orders::orders(&self.pool, ws, contact, limit).await
     }
 }
