@@ -14,6 +14,7 @@ mod contacts_write;
 mod copy_read;
 mod copy_write;
 mod deals;
+mod engine;
 mod error;
 mod journey_feed;
 mod migrate;

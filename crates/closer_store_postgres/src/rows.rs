@@ -54,8 +54,15 @@ impl Columns for Cols<'_> {
         get(self.0, column)
     }
 
+    /// Any of PostgreSQL's integer widths (`smallint`, `integer`, `bigint`).
     fn integer(&self, column: &str) -> Result<Option<i64>, StoreError> {
-        get(self.0, column)
+        if let Ok(v) = self.0.try_get::<Option<i64>, _>(column) {
+            return Ok(v);
+        }
+        if let Ok(v) = self.0.try_get::<Option<i32>, _>(column) {
+            return Ok(v.map(i64::from));
+        }
+        Ok(get::<Option<i16>>(self.0, column)?.map(i64::from))
     }
 
     fn real(&self, column: &str) -> Result<Option<f64>, StoreError> {
@@ -91,6 +98,11 @@ pub(crate) fn query(
             Param::Text(t) => query.bind(t.as_str()),
             Param::Time(t) => query.bind(t.get()),
             Param::Int(i) => query.bind(*i),
+            Param::Bool(b) => query.bind(*b),
+            Param::MaybeUuid(u) => query.bind(*u),
+            Param::MaybeText(t) => query.bind(t.as_deref()),
+            Param::MaybeTime(t) => query.bind(t.map(Timestamp::get)),
+            Param::MaybeInt(i) => query.bind(*i),
         };
     }
     query

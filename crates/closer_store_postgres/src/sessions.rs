@@ -6,7 +6,6 @@ use closer_store::{Credentials, Invite, SessionStore, StoreError, User, WebSessi
 
 use crate::PostgresStore;
 use crate::error::db_err;
-use crate::rows::{get, ts, ts_opt};
 use crate::setup::user;
 
 #[async_trait]
@@ -40,21 +39,7 @@ impl SessionStore for PostgresStore {
     }
 
     async fn credentials(&self, email: &Email) -> Result<Vec<Credentials>, StoreError> {
-        let rows = sqlx::query("select * from users where email = $1 order by created_at, id")
-            .bind(email.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(Credentials {
-                    user: user(r)?,
-                    password_hash: get(r, "password_hash")?,
-                    failed_sign_ins: u32::try_from(get::<i32>(r, "failed_sign_ins")?).unwrap_or(0),
-                    locked_until: ts_opt(r, "locked_until")?,
-                })
-            })
-            .collect()
+        closer_store_sql::sessions_store::credentials(self, email).await
     }
 
     async fn reserve_sign_in(
@@ -65,24 +50,10 @@ impl SessionStore for PostgresStore {
         now: Timestamp,
         lock_until: Timestamp,
     ) -> Result<bool, StoreError> {
-        // One statement: concurrent reservations queue on the row's lock and each sees the
-        // count (and lock) the one before left.
-        let reserved = sqlx::query(
-            "update users set \
-               locked_until = case when failed_sign_ins + 1 >= $1 then $2 else locked_until end, \
-               failed_sign_ins = case when failed_sign_ins + 1 >= $1 then 0 else failed_sign_ins + 1 end \
-             where workspace_id = $3 and id = $4 and (locked_until is null or locked_until <= $5)",
+        closer_store_sql::sessions_store::reserve_sign_in(
+            self, ws, user, lock_after, now, lock_until,
         )
-        .bind(i32::try_from(lock_after).unwrap_or(i32::MAX))
-        .bind(lock_until.get())
-        .bind(ws.0)
-        .bind(user.0)
-        .bind(now.get())
-        .execute(&self.pool)
         .await
-        .map_err(db_err)?
-        .rows_affected();
-        Ok(reserved == 1)
     }
 
     async fn create_session(&self, s: &WebSession) -> Result<(), StoreError> {
@@ -117,69 +88,19 @@ impl SessionStore for PostgresStore {
         id: &str,
         now: Timestamp,
     ) -> Result<Option<(WebSession, User)>, StoreError> {
-        let row = sqlx::query(
-            "select u.*, s.id as session_id, s.csrf, s.created_at as session_created_at, s.expires_at \
-             from web_sessions s join users u on u.id = s.user_id and u.workspace_id = s.workspace_id \
-             where s.id = $1 and s.expires_at > $2",
-        )
-        .bind(id)
-        .bind(now.get())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
-        row.map(|r| {
-            let u = user(&r)?;
-            Ok((
-                WebSession {
-                    id: get(&r, "session_id")?,
-                    workspace_id: u.workspace_id,
-                    user_id: u.id,
-                    csrf: get(&r, "csrf")?,
-                    created_at: ts(&r, "session_created_at")?,
-                    expires_at: ts(&r, "expires_at")?,
-                },
-                u,
-            ))
-        })
-        .transpose()
+        closer_store_sql::sessions_store::session(self, id, now).await
     }
 
     async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
-        sqlx::query("delete from web_sessions where id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
+        closer_store_sql::sessions_store::delete_session(self, id).await
     }
 
     async fn create_invite(&self, inv: &Invite) -> Result<(), StoreError> {
-        sqlx::query(
-            "insert into user_invites (id, workspace_id, user_id, created_at, expires_at) \
-             values ($1, $2, $3, $4, $5)",
-        )
-        .bind(&inv.id)
-        .bind(inv.workspace_id.0)
-        .bind(inv.user_id.0)
-        .bind(inv.created_at.get())
-        .bind(inv.expires_at.get())
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(())
+        closer_store_sql::sessions_store::create_invite(self, inv).await
     }
 
     async fn invite(&self, id: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(
-            "select u.* from user_invites i join users u on u.id = i.user_id \
-             and u.workspace_id = i.workspace_id where i.id = $1 and i.expires_at > $2",
-        )
-        .bind(id)
-        .bind(now.get())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
-        row.as_ref().map(user).transpose()
+        closer_store_sql::sessions_store::invite(self, id, now).await
     }
 
     async fn accept_invite(

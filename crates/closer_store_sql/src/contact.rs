@@ -9,7 +9,7 @@ use crate::{Columns, json_as, required};
 pub const CONTACT_COLUMNS: &str = "id, workspace_id, name, emails, phones, company, job_title, properties, stage, \
      owner_id, consent_granted, consent_at, consent_source, created_at, updated_at";
 
-pub fn contact(row: &impl Columns) -> Result<Contact, StoreError> {
+pub fn contact(row: &(impl Columns + ?Sized)) -> Result<Contact, StoreError> {
     let consent = match row.boolean("consent_granted")? {
         Some(granted) => Some(Consent {
             granted,

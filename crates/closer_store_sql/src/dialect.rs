@@ -30,13 +30,85 @@ impl Dialect {
     }
 }
 
-/// A parameter's value.
+/// A parameter's value. The `Maybe…` ones may be NULL and keep their type, which PostgreSQL
+/// needs to compare them with a column.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Param {
     Uuid(Uuid),
     Text(String),
     Time(Timestamp),
     Int(i64),
+    Bool(bool),
+    MaybeUuid(Option<Uuid>),
+    MaybeText(Option<String>),
+    MaybeTime(Option<Timestamp>),
+    MaybeInt(Option<i64>),
+}
+
+impl From<Uuid> for Param {
+    fn from(v: Uuid) -> Self {
+        Param::Uuid(v)
+    }
+}
+
+impl From<String> for Param {
+    fn from(v: String) -> Self {
+        Param::Text(v)
+    }
+}
+
+impl From<&str> for Param {
+    fn from(v: &str) -> Self {
+        Param::Text(v.to_owned())
+    }
+}
+
+impl From<Timestamp> for Param {
+    fn from(v: Timestamp) -> Self {
+        Param::Time(v)
+    }
+}
+
+impl From<i64> for Param {
+    fn from(v: i64) -> Self {
+        Param::Int(v)
+    }
+}
+
+impl From<bool> for Param {
+    fn from(v: bool) -> Self {
+        Param::Bool(v)
+    }
+}
+
+impl From<Option<Uuid>> for Param {
+    fn from(v: Option<Uuid>) -> Self {
+        Param::MaybeUuid(v)
+    }
+}
+
+impl From<Option<String>> for Param {
+    fn from(v: Option<String>) -> Self {
+        Param::MaybeText(v)
+    }
+}
+
+impl From<Option<&str>> for Param {
+    fn from(v: Option<&str>) -> Self {
+        Param::MaybeText(v.map(str::to_owned))
+    }
+}
+
+impl From<Option<Timestamp>> for Param {
+    fn from(v: Option<Timestamp>) -> Self {
+        Param::MaybeTime(v)
+    }
+}
+
+impl From<Option<i64>> for Param {
+    fn from(v: Option<i64>) -> Self {
+        Param::MaybeInt(v)
+    }
 }
 
 /// A statement being built: text and parameters in step.
@@ -53,6 +125,20 @@ impl Sql {
             dialect,
             text: text.into(),
             params: Vec::new(),
+        }
+    }
+
+    /// A whole statement: `text` numbers its parameters `$1`, `$2`, … (written once, as
+    /// PostgreSQL does; SQLite's `?1`, `?2`, … are put in their place), `params` in that order.
+    pub fn of(dialect: Dialect, text: &str, params: impl IntoIterator<Item = Param>) -> Self {
+        let text = match dialect {
+            Dialect::Postgres => text.to_owned(),
+            Dialect::Sqlite => numbered_as_sqlite(text),
+        };
+        Self {
+            dialect,
+            text,
+            params: params.into_iter().collect(),
         }
     }
 
@@ -73,6 +159,20 @@ impl Sql {
     pub fn next_placeholder(&self) -> String {
         self.dialect.placeholder(self.params.len() + 1)
     }
+}
+
+/// `$n` (a `$` and digits) as `?n`; any other `$` (a JSON path's `$.`) stays.
+fn numbered_as_sqlite(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -96,5 +196,16 @@ mod tests {
             Dialect::Sqlite.contains("search", "?3"),
             "instr(search, ?3) > 0"
         );
+    }
+
+    #[test]
+    fn a_statement_is_written_once_with_numbered_parameters() {
+        let text = "select json_extract(p, '$.a') from t where a = $1 and b = $12";
+        let sqlite = Sql::of(Dialect::Sqlite, text, [Param::Int(1)]);
+        assert_eq!(
+            sqlite.text,
+            "select json_extract(p, '$.a') from t where a = ?1 and b = ?12"
+        );
+        assert_eq!(Sql::of(Dialect::Postgres, text, []).text, text);
     }
 }

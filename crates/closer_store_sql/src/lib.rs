@@ -8,16 +8,23 @@
 mod contact;
 mod contacts_list;
 mod dialect;
+mod engine;
 mod group;
 mod migrations;
 mod pipeline;
 mod scores;
+pub mod sessions_store;
 mod setup;
+pub mod setup_store;
 mod stored;
 
+/// For the port implementations the kit's macros write.
+#[doc(hidden)]
+pub use async_trait::async_trait;
 pub use contact::{CONTACT_COLUMNS, contact};
 pub use contacts_list::{contact_list, contact_page};
 pub use dialect::{Dialect, Param, Sql};
+pub use engine::{Decoder, Engine};
 pub use group::group_sql;
 pub use pipeline::{DEAL_COLUMNS, TASK_COLUMNS, activity, deal, deal_list, task, task_list};
 pub use scores::{SCORE_COLUMNS, score_record, site};
@@ -52,7 +59,7 @@ pub fn required<T>(column: &str, value: Option<T>) -> Result<T, StoreError> {
 
 /// A JSON column decoded into `T`.
 pub fn json_as<T: serde::de::DeserializeOwned>(
-    row: &impl Columns,
+    row: &(impl Columns + ?Sized),
     column: &str,
 ) -> Result<T, StoreError> {
     let value = required(column, row.json(column)?)?;

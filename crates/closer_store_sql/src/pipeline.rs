@@ -22,15 +22,15 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-fn text(row: &impl Columns, column: &str) -> Result<String, StoreError> {
+fn text(row: &(impl Columns + ?Sized), column: &str) -> Result<String, StoreError> {
     required(column, row.text(column)?)
 }
 
-fn id(row: &impl Columns, column: &str) -> Result<uuid::Uuid, StoreError> {
+fn id(row: &(impl Columns + ?Sized), column: &str) -> Result<uuid::Uuid, StoreError> {
     required(column, row.uuid(column)?)
 }
 
-pub fn deal(row: &impl Columns) -> Result<Deal, StoreError> {
+pub fn deal(row: &(impl Columns + ?Sized)) -> Result<Deal, StoreError> {
     let loss = match row.text("loss_reason")? {
         Some(reason) => Some(Loss {
             reason,
@@ -58,7 +58,7 @@ pub fn deal(row: &impl Columns) -> Result<Deal, StoreError> {
     })
 }
 
-pub fn activity(row: &impl Columns) -> Result<Activity, StoreError> {
+pub fn activity(row: &(impl Columns + ?Sized)) -> Result<Activity, StoreError> {
     Ok(Activity {
         id: ActivityId(id(row, "id")?),
         contact_id: ContactId(id(row, "contact_id")?),
@@ -72,7 +72,7 @@ pub fn activity(row: &impl Columns) -> Result<Activity, StoreError> {
     })
 }
 
-pub fn task(row: &impl Columns) -> Result<Task, StoreError> {
+pub fn task(row: &(impl Columns + ?Sized)) -> Result<Task, StoreError> {
     Ok(Task {
         id: TaskId(id(row, "id")?),
         kind: TaskKind::parse(&text(row, "kind")?).map_err(corrupt)?,

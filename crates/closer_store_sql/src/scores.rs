@@ -16,7 +16,7 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-pub fn score_record(row: &impl Columns) -> Result<ScoreRecord, StoreError> {
+pub fn score_record(row: &(impl Columns + ?Sized)) -> Result<ScoreRecord, StoreError> {
     Ok(ScoreRecord {
         contact_id: ContactId(required("contact_id", row.uuid("contact_id")?)?),
         state: json_as(row, "state")?,
@@ -29,7 +29,7 @@ pub fn score_record(row: &impl Columns) -> Result<ScoreRecord, StoreError> {
     })
 }
 
-pub fn site(row: &impl Columns) -> Result<Site, StoreError> {
+pub fn site(row: &(impl Columns + ?Sized)) -> Result<Site, StoreError> {
     Ok(Site {
         id: SiteId(required("id", row.uuid("id")?)?),
         workspace_id: WorkspaceId(required("workspace_id", row.uuid("workspace_id")?)?),

@@ -10,11 +10,11 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-fn text(row: &impl Columns, column: &str) -> Result<String, StoreError> {
+fn text(row: &(impl Columns + ?Sized), column: &str) -> Result<String, StoreError> {
     required(column, row.text(column)?)
 }
 
-pub fn workspace(row: &impl Columns) -> Result<Workspace, StoreError> {
+pub fn workspace(row: &(impl Columns + ?Sized)) -> Result<Workspace, StoreError> {
     Ok(Workspace {
         id: WorkspaceId(required("id", row.uuid("id")?)?),
         slug: Slug::parse(&text(row, "slug")?).map_err(corrupt)?,
@@ -24,7 +24,7 @@ pub fn workspace(row: &impl Columns) -> Result<Workspace, StoreError> {
     })
 }
 
-pub fn token(row: &impl Columns) -> Result<TokenRecord, StoreError> {
+pub fn token(row: &(impl Columns + ?Sized)) -> Result<TokenRecord, StoreError> {
     Ok(TokenRecord {
         id: TokenId(required("id", row.uuid("id")?)?),
         workspace_id: WorkspaceId(required("workspace_id", row.uuid("workspace_id")?)?),
@@ -35,7 +35,7 @@ pub fn token(row: &impl Columns) -> Result<TokenRecord, StoreError> {
     })
 }
 
-pub fn user(row: &impl Columns) -> Result<User, StoreError> {
+pub fn user(row: &(impl Columns + ?Sized)) -> Result<User, StoreError> {
     Ok(User {
         id: UserId(required("id", row.uuid("id")?)?),
         workspace_id: WorkspaceId(required("workspace_id", row.uuid("workspace_id")?)?),
@@ -46,7 +46,7 @@ pub fn user(row: &impl Columns) -> Result<User, StoreError> {
     })
 }
 
-pub fn form(row: &impl Columns) -> Result<Form, StoreError> {
+pub fn form(row: &(impl Columns + ?Sized)) -> Result<Form, StoreError> {
     Ok(Form {
         id: FormId(required("id", row.uuid("id")?)?),
         workspace_id: WorkspaceId(required("workspace_id", row.uuid("workspace_id")?)?),

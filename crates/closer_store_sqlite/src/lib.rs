@@ -14,6 +14,7 @@ mod contacts;
 mod contacts_read;
 mod deals;
 mod deals_read;
+mod engine;
 mod error;
 mod journey_feed;
 mod migrate;

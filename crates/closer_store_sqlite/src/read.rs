@@ -185,11 +185,17 @@ pub(crate) fn one<T>(
 /// integer microseconds, ids as 16-byte blobs).
 pub(crate) fn params(sql: &closer_store_sql::Sql) -> impl Params + '_ {
     use closer_store_sql::Param;
-    params_from_iter(sql.params.iter().map(|p| match p {
-        Param::Uuid(u) => Value::Blob(u.as_bytes().to_vec()),
+    let uuid = |u: &uuid::Uuid| Value::Blob(u.as_bytes().to_vec());
+    params_from_iter(sql.params.iter().map(move |p| match p {
+        Param::Uuid(u) => uuid(u),
         Param::Text(t) => Value::Text(t.clone()),
         Param::Time(t) => Value::Integer(t.unix_micros()),
         Param::Int(i) => Value::Integer(*i),
+        Param::Bool(b) => Value::Integer(i64::from(*b)),
+        Param::MaybeUuid(u) => u.as_ref().map_or(Value::Null, uuid),
+        Param::MaybeText(t) => t.clone().map_or(Value::Null, Value::Text),
+        Param::MaybeTime(t) => t.map_or(Value::Null, |t| Value::Integer(t.unix_micros())),
+        Param::MaybeInt(i) => i.map_or(Value::Null, Value::Integer),
     }))
 }
 

@@ -8,13 +8,8 @@ use rusqlite::params;
 
 use crate::SqliteStore;
 use crate::error::rs_err;
-use crate::read::{all, one, optional};
-use crate::rows::{get, ts};
+use crate::read::one;
 use crate::setup::user;
-
-fn count(v: i64) -> u32 {
-    u32::try_from(v).unwrap_or(u32::MAX)
-}
 
 #[async_trait]
 impl SessionStore for SqliteStore {
@@ -46,23 +41,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn credentials(&self, email: &Email) -> Result<Vec<Credentials>, StoreError> {
-        let email = email.as_str().to_owned();
-        self.read(move |c| {
-            all(
-                c,
-                "select * from users where email = ?1 order by created_at, id",
-                [email],
-                |r| {
-                    Ok(Credentials {
-                        user: user(r)?,
-                        password_hash: get(r, "password_hash")?,
-                        failed_sign_ins: count(get(r, "failed_sign_ins")?),
-                        locked_until: get::<Option<i64>>(r, "locked_until")?.map(ts).transpose()?,
-                    })
-                },
-            )
-        })
-        .await
+        closer_store_sql::sessions_store::credentials(self, email).await
     }
 
     async fn reserve_sign_in(
@@ -73,28 +52,10 @@ impl SessionStore for SqliteStore {
         now: Timestamp,
         lock_until: Timestamp,
     ) -> Result<bool, StoreError> {
-        self.writer
-            .write(move |conn| {
-                let reserved = conn
-                    .prepare_cached(
-                        "update users set \
-                           locked_until = case when failed_sign_ins + 1 >= ?1 then ?2 else locked_until end, \
-                           failed_sign_ins = case when failed_sign_ins + 1 >= ?1 then 0 else failed_sign_ins + 1 end \
-                         where workspace_id = ?3 and id = ?4 and (locked_until is null or locked_until <= ?5)",
-                    )
-                    .and_then(|mut s| {
-                        s.execute(params![
-                            lock_after,
-                            lock_until.unix_micros(),
-                            ws.0,
-                            user.0,
-                            now.unix_micros()
-                        ])
-                    })
-                    .map_err(rs_err)?;
-                Ok(reserved == 1)
-            })
-            .await
+        closer_store_sql::sessions_store::reserve_sign_in(
+            self, ws, user, lock_after, now, lock_until,
+        )
+        .await
     }
 
     async fn create_session(&self, s: &WebSession) -> Result<(), StoreError> {
@@ -132,80 +93,19 @@ impl SessionStore for SqliteStore {
         id: &str,
         now: Timestamp,
     ) -> Result<Option<(WebSession, User)>, StoreError> {
-        let id = id.to_owned();
-        self.read(move |c| {
-            optional(
-                c,
-                "select u.*, s.id as session_id, s.csrf, s.created_at as session_created_at, s.expires_at \
-                 from web_sessions s join users u on u.id = s.user_id and u.workspace_id = s.workspace_id \
-                 where s.id = ?1 and s.expires_at > ?2",
-                params![id, now.unix_micros()],
-                |r| {
-                    let u = user(r)?;
-                    Ok((
-                        WebSession {
-                            id: get(r, "session_id")?,
-                            workspace_id: u.workspace_id,
-                            user_id: u.id,
-                            csrf: get(r, "csrf")?,
-                            created_at: ts(get(r, "session_created_at")?)?,
-                            expires_at: ts(get(r, "expires_at")?)?,
-                        },
-                        u,
-                    ))
-                },
-            )
-        })
-        .await
+        closer_store_sql::sessions_store::session(self, id, now).await
     }
 
     async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
-        let id = id.to_owned();
-        self.writer
-            .write(move |conn| {
-                conn.prepare_cached("delete from web_sessions where id = ?1")
-                    .and_then(|mut s| s.execute(params![id]))
-                    .map_err(rs_err)?;
-                Ok(())
-            })
-            .await
+        closer_store_sql::sessions_store::delete_session(self, id).await
     }
 
     async fn create_invite(&self, inv: &Invite) -> Result<(), StoreError> {
-        let inv = inv.clone();
-        self.writer
-            .write(move |conn| {
-                conn.prepare_cached(
-                    "insert into user_invites (id, workspace_id, user_id, created_at, expires_at) \
-                     values (?1, ?2, ?3, ?4, ?5)",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        inv.id,
-                        inv.workspace_id.0,
-                        inv.user_id.0,
-                        inv.created_at.unix_micros(),
-                        inv.expires_at.unix_micros()
-                    ])
-                })
-                .map_err(rs_err)?;
-                Ok(())
-            })
-            .await
+        closer_store_sql::sessions_store::create_invite(self, inv).await
     }
 
     async fn invite(&self, id: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
-        let id = id.to_owned();
-        self.read(move |c| {
-            optional(
-                c,
-                "select u.* from user_invites i join users u on u.id = i.user_id \
-                 and u.workspace_id = i.workspace_id where i.id = ?1 and i.expires_at > ?2",
-                params![id, now.unix_micros()],
-                user,
-            )
-        })
-        .await
+        closer_store_sql::sessions_store::invite(self, id, now).await
     }
 
     async fn accept_invite(
