@@ -18,7 +18,6 @@ mod engine;
 mod error;
 mod journey_feed;
 mod migrate;
-mod orders;
 mod pipeline;
 mod pipeline_port;
 mod qualification;

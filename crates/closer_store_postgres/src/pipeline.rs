@@ -1,55 +1,14 @@
 //! Pipelines, their stages and the loss-reason catalogue on PostgreSQL.
 
 use closer_domain::pipeline::{
-    Forecast, LossReason, Pipeline, PipelineDraft, PipelineId, PipelineStage, PipelineStageId,
-    StageKind,
+    LossReason, PipelineDraft, PipelineId, PipelineStage, PipelineStageId,
 };
 use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::{STAGE_HAS_DEALS, StoreError};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::error::db_err;
-use crate::rows::get;
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-pub(crate) async fn list(pool: &PgPool, ws: WorkspaceId) -> Result<Vec<Pipeline>, StoreError> {
-    let rows = sqlx::query(
-        "select p.id as pipeline_id, p.name as pipeline_name, p.is_default, s.id, s.name, s.position, \
-           s.probability, s.forecast, s.kind \
-         from pipelines p join pipeline_stages s on s.pipeline_id = p.id \
-         where p.workspace_id = $1 order by p.is_default desc, p.name, p.id, s.position",
-    )
-    .bind(ws.0)
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
-    let mut out: Vec<Pipeline> = Vec::new();
-    for row in &rows {
-        let id = PipelineId(get(row, "pipeline_id")?);
-        if out.last().is_none_or(|p| p.id != id) {
-            out.push(Pipeline {
-                id,
-                name: get(row, "pipeline_name")?,
-                is_default: get(row, "is_default")?,
-                stages: Vec::new(),
-            });
-        }
-        let stage = PipelineStage {
-            id: PipelineStageId(get(row, "id")?),
-            name: get(row, "name")?,
-            position: u16::try_from(get::<i32>(row, "position")?).map_err(corrupt)?,
-            probability: u8::try_from(get::<i32>(row, "probability")?).map_err(corrupt)?,
-            forecast: Forecast::parse(&get::<String>(row, "forecast")?).map_err(corrupt)?,
-            kind: StageKind::parse(&get::<String>(row, "kind")?).map_err(corrupt)?,
-        };
-        out.last_mut().expect("pushed above").stages.push(stage);
-    }
-    Ok(out)
-}
 
 async fn upsert_stages(
     conn: &mut PgConnection,
@@ -188,24 +147,6 @@ pub(crate) async fn replace(
         .await
         .map_err(db_err)?;
     upsert_stages(conn, ws, id, &draft.stages).await
-}
-
-pub(crate) async fn reasons(pool: &PgPool, ws: WorkspaceId) -> Result<Vec<LossReason>, StoreError> {
-    let rows = sqlx::query(
-        "select key, label from loss_reasons where workspace_id = $1 order by position",
-    )
-    .bind(ws.0)
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
-    rows.iter()
-        .map(|r| {
-            Ok(LossReason {
-                key: get(r, "key")?,
-                label: get(r, "label")?,
-            })
-        })
-        .collect()
 }
 
 pub(crate) async fn put_reasons(

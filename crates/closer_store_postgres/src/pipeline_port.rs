@@ -3,19 +3,14 @@
 
 use closer_domain::pipeline::{
     Deal, DealId, DealPatch, LossReason, Order, Pipeline, PipelineDraft, PipelineId,
-    PipelineStageId,
 };
 use closer_domain::{Stage, Timestamp, WorkspaceId};
 use closer_store::{BoardColumn, DealMove, DealQuery, DealSpan, PipelineStore, StoreError};
 
 use crate::PostgresStore;
 use crate::error::db_err;
-use crate::rows::{get, ts, ts_opt};
 
-use closer_store_sql::{DEAL_COLUMNS, board_columns};
-
-use crate::deals::{advance_contact, deal, move_in, one, open_span, patch_in};
-use crate::orders::order_of;
+use crate::deals::{advance_contact, move_in, one, open_span, patch_in};
 
 #[async_trait::async_trait]
 impl PipelineStore for PostgresStore {
@@ -26,14 +21,14 @@ impl PipelineStore for PostgresStore {
         reasons: &[LossReason],
         now: Timestamp,
     ) -> Result<Vec<Pipeline>, StoreError> {
-        let found = crate::pipeline::list(&self.pool, ws).await?;
+        let found = closer_store_sql::deals_store::pipelines(self, ws).await?;
         if !found.is_empty() {
             return Ok(found);
         }
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         crate::pipeline::ensure_defaults(&mut tx, ws, defaults, reasons, now).await?;
         tx.commit().await.map_err(db_err)?;
-        crate::pipeline::list(&self.pool, ws).await
+        closer_store_sql::deals_store::pipelines(self, ws).await
     }
 
     async fn create_pipeline(
@@ -60,7 +55,7 @@ impl PipelineStore for PostgresStore {
     }
 
     async fn loss_reasons(&self, ws: WorkspaceId) -> Result<Vec<LossReason>, StoreError> {
-        crate::pipeline::reasons(&self.pool, ws).await
+        closer_store_sql::deals_store::loss_reasons(self, ws).await
     }
 
     async fn put_loss_reasons(
@@ -127,17 +122,11 @@ impl PipelineStore for PostgresStore {
     }
 
     async fn deal(&self, ws: WorkspaceId, id: DealId) -> Result<Deal, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        one(&mut conn, ws, id).await
+        closer_store_sql::deals_store::deal(self, ws, id).await
     }
 
     async fn list_deals(&self, ws: WorkspaceId, q: &DealQuery) -> Result<Vec<Deal>, StoreError> {
-        let sql = closer_store_sql::deal_list(closer_store_sql::Dialect::Postgres, ws, q);
-        let rows = crate::rows::query(&sql)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
-        rows.iter().map(deal).collect()
+        closer_store_sql::deals_store::list_deals(self, ws, q).await
     }
 
     async fn patch_deal(
@@ -168,28 +157,7 @@ impl PipelineStore for PostgresStore {
     }
 
     async fn deal_history(&self, ws: WorkspaceId, id: DealId) -> Result<Vec<DealSpan>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        one(&mut conn, ws, id).await?;
-        let rows = sqlx::query(
-            "select stage_id, stage_name, entered_at, left_at, changed_by from deal_stages \
-             where workspace_id = $1 and deal_id = $2 order by entered_at, id",
-        )
-        .bind(ws.0)
-        .bind(id.0)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(DealSpan {
-                    stage_id: PipelineStageId(get(r, "stage_id")?),
-                    stage_name: get(r, "stage_name")?,
-                    entered_at: ts(r, "entered_at")?,
-                    left_at: ts_opt(r, "left_at")?,
-                    changed_by: get(r, "changed_by")?,
-                })
-            })
-            .collect()
+        closer_store_sql::deals_store::deal_history(self, ws, id).await
     }
 
     async fn board(
@@ -198,49 +166,10 @@ impl PipelineStore for PostgresStore {
         pipeline: PipelineId,
         per_stage: u32,
     ) -> Result<Vec<BoardColumn>, StoreError> {
-        let sums = sqlx::query(
-            "select stage_id, currency, count(*) as n, sum(amount)::bigint as total from deals \
-             where workspace_id = $1 and pipeline_id = $2 and status = 'open' \
-             group by stage_id, currency order by stage_id, currency",
-        )
-        .bind(ws.0)
-        .bind(pipeline.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        let mut columns = board_columns(
-            sums.iter()
-                .map(|r| {
-                    Ok((
-                        get(r, "stage_id")?,
-                        get(r, "currency")?,
-                        get(r, "n")?,
-                        get(r, "total")?,
-                    ))
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?,
-        )?;
-        if per_stage > 0 {
-            let sql = format!(
-                "select {DEAL_COLUMNS} from deals where workspace_id = $1 and pipeline_id = $2 \
-                 and status = 'open' and stage_id = $3 order by updated_at desc, id desc limit $4"
-            );
-            for column in &mut columns {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(ws.0)
-                    .bind(pipeline.0)
-                    .bind(column.stage_id.0)
-                    .bind(i64::from(per_stage))
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(db_err)?;
-                column.deals = rows.iter().map(deal).collect::<Result<_, _>>()?;
-            }
-        }
-        Ok(columns)
+        closer_store_sql::deals_store::board(self, ws, pipeline, per_stage).await
     }
 
     async fn deal_order(&self, ws: WorkspaceId, deal: DealId) -> Result<Option<Order>, StoreError> {
-        order_of(&self.pool, ws, deal).await
+        closer_store_sql::deals_store::deal_order(self, ws, deal).await
     }
 }

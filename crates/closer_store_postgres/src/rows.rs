@@ -103,6 +103,7 @@ pub(crate) fn query(
             Param::MaybeText(t) => query.bind(t.as_deref()),
             Param::MaybeTime(t) => query.bind(t.map(Timestamp::get)),
             Param::MaybeInt(i) => query.bind(*i),
+            Param::Uuids(ids) => query.bind(ids.as_slice()),
         };
     }
     query

@@ -3,13 +3,11 @@
 use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId, TaskStatus};
 use closer_domain::{ContactId, Stage, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, TaskQuery, Touches, WorkStore};
-use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::PostgresStore;
 use crate::error::db_err;
-use crate::rows::{get, ts_opt};
 
 /// `NotFound` unless the contact is the workspace's (and the deal, if any, the contact's).
 async fn check_refs(
@@ -60,16 +58,6 @@ async fn check_user(
             })?;
     }
     Ok(())
-}
-
-fn activity(row: &PgRow) -> Result<Activity, StoreError> {
-    closer_store_sql::activity(&crate::rows::Cols(row))
-}
-
-use closer_store_sql::TASK_COLUMNS;
-
-fn task(row: &PgRow) -> Result<Task, StoreError> {
-    closer_store_sql::task(&crate::rows::Cols(row))
 }
 
 #[async_trait::async_trait]
@@ -125,18 +113,7 @@ impl WorkStore for PostgresStore {
         contact: ContactId,
         limit: u32,
     ) -> Result<Vec<Activity>, StoreError> {
-        let rows = sqlx::query(
-            "select id, contact_id, deal_id, kind, occurred_at, owner_id, outcome, body, created_at \
-             from activities where workspace_id = $1 and contact_id = $2 \
-             order by occurred_at desc, id desc limit $3",
-        )
-        .bind(ws.0)
-        .bind(contact.0)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        rows.iter().map(activity).collect()
+        closer_store_sql::work_store::activities(self, ws, contact, limit).await
     }
 
     async fn first_touch(
@@ -144,15 +121,7 @@ impl WorkStore for PostgresStore {
         ws: WorkspaceId,
         contact: ContactId,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let row =
-            sqlx::query("select first_touch_at from contacts where workspace_id = $1 and id = $2")
-                .bind(ws.0)
-                .bind(contact.0)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db_err)?
-                .ok_or(StoreError::NotFound)?;
-        ts_opt(&row, "first_touch_at")
+        closer_store_sql::work_store::first_touch(self, ws, contact).await
     }
 
     async fn touches(
@@ -160,29 +129,7 @@ impl WorkStore for PostgresStore {
         ws: WorkspaceId,
         contacts: &[ContactId],
     ) -> Result<Vec<Touches>, StoreError> {
-        let ids: Vec<Uuid> = contacts.iter().map(|c| c.0).collect();
-        let rows = sqlx::query(
-            "select c.id, c.first_touch_at, (select max(a.occurred_at) from activities a \
-             where a.contact_id = c.id and a.kind <> 'note') as last_touch_at, \
-             (select max(s.entered_at) from contact_stages s where s.contact_id = c.id \
-             and (s.changed_by like 'token:%' or s.changed_by like 'user:%')) as moved_at \
-             from contacts c where c.workspace_id = $1 and c.id = any($2)",
-        )
-        .bind(ws.0)
-        .bind(&ids)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        rows.iter()
-            .map(|row| {
-                Ok(Touches {
-                    contact: ContactId(get(row, "id")?),
-                    first_touch_at: ts_opt(row, "first_touch_at")?,
-                    last_touch_at: ts_opt(row, "last_touch_at")?,
-                    last_human_move_at: ts_opt(row, "moved_at")?,
-                })
-            })
-            .collect()
+        closer_store_sql::work_store::touches(self, ws, contacts).await
     }
 
     async fn add_task(&self, ws: WorkspaceId, t: &Task) -> Result<(), StoreError> {
@@ -212,16 +159,7 @@ impl WorkStore for PostgresStore {
     }
 
     async fn task(&self, ws: WorkspaceId, id: TaskId) -> Result<Task, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {TASK_COLUMNS} from tasks where workspace_id = $1 and id = $2"
-        )))
-        .bind(ws.0)
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound)?;
-        task(&row)
+        closer_store_sql::work_store::task(self, ws, id).await
     }
 
     async fn patch_task(
@@ -267,27 +205,11 @@ impl WorkStore for PostgresStore {
     }
 
     async fn list_tasks(&self, ws: WorkspaceId, q: &TaskQuery) -> Result<Vec<Task>, StoreError> {
-        let sql = closer_store_sql::task_list(closer_store_sql::Dialect::Postgres, ws, q);
-        let rows = crate::rows::query(&sql)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
-        rows.iter().map(task).collect()
+        closer_store_sql::work_store::list_tasks(self, ws, q).await
     }
 
     async fn first_contact_load(&self, ws: WorkspaceId) -> Result<Vec<(UserId, u64)>, StoreError> {
-        let rows: Vec<(Uuid, i64)> = sqlx::query_as(
-            "select assignee_id, count(*) from tasks where workspace_id = $1 and status = 'open' \
-             and kind = 'first_contact' and assignee_id is not null group by assignee_id",
-        )
-        .bind(ws.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(u, n)| (UserId(u), u64::try_from(n).unwrap_or(0)))
-            .collect())
+        closer_store_sql::work_store::first_contact_load(self, ws).await
     }
 
     async fn add_order(&self, ws: WorkspaceId, o: &Order, actor: &str) -> Result<(), StoreError> {
@@ -318,6 +240,6 @@ impl WorkStore for PostgresStore {
         contact: Option<ContactId>,
         limit: u32,
     ) -> Result<Vec<Order>, StoreError> {
-        crate::orders::orders(&self.pool, ws, contact, limit).await
+        closer_store_sql::deals_store::orders(self, ws, contact, limit).await
     }
 }

@@ -20,6 +20,24 @@ impl Dialect {
         }
     }
 
+    /// `column` where SQLite must not use it to pick an index (`+column`): closer runs SQLite
+    /// without statistics, and its planner would otherwise walk a workspace-wide index where
+    /// the statement's other terms find rows by key. PostgreSQL plans from statistics.
+    pub fn unindexed(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("+{column}"),
+            Dialect::Postgres => column.to_owned(),
+        }
+    }
+
+    /// The sum of an integer column as an integer (PostgreSQL sums `bigint` into `numeric`).
+    pub fn sum_int(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("sum({column})"),
+            Dialect::Postgres => format!("sum({column})::bigint"),
+        }
+    }
+
     /// A test that `text` (an expression) contains `needle` (a placeholder) literally —
     /// not LIKE, so a user's `%` and `_` stay plain characters.
     pub fn contains(self, text: &str, needle: &str) -> String {
@@ -43,6 +61,9 @@ pub enum Param {
     MaybeText(Option<String>),
     MaybeTime(Option<Timestamp>),
     MaybeInt(Option<i64>),
+    /// A list of ids: one array parameter on PostgreSQL, one parameter each on SQLite
+    /// (`Sql::bind_ids` writes the matching test).
+    Uuids(Vec<Uuid>),
 }
 
 impl From<Uuid> for Param {
@@ -153,6 +174,27 @@ impl Sql {
         let placeholder = self.dialect.placeholder(self.params.len());
         self.text.push_str(&placeholder);
         self
+    }
+
+    /// ` = any($n)` (PostgreSQL) or ` in (?n, ?n+1, …)` (SQLite) after a column: a test that
+    /// the column is one of `ids` (not empty).
+    pub fn bind_ids(&mut self, ids: &[Uuid]) -> &mut Self {
+        match self.dialect {
+            Dialect::Postgres => self
+                .push(" = any(")
+                .bind(Param::Uuids(ids.to_vec()))
+                .push(")"),
+            Dialect::Sqlite => {
+                self.push(" in (");
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.bind(Param::Uuid(*id));
+                }
+                self.push(")")
+            }
+        }
     }
 
     /// The placeholder the next `bind` will write, for expressions built around it.

@@ -7,6 +7,7 @@
 
 mod contact;
 mod contacts_list;
+pub mod deals_store;
 mod dialect;
 mod engine;
 mod group;
@@ -17,6 +18,7 @@ pub mod sessions_store;
 mod setup;
 pub mod setup_store;
 mod stored;
+pub mod work_store;
 
 /// For the port implementations the kit's macros write.
 #[doc(hidden)]

@@ -13,7 +13,6 @@ mod bulk_write;
 mod contacts;
 mod contacts_read;
 mod deals;
-mod deals_read;
 mod engine;
 mod error;
 mod journey_feed;

@@ -1,8 +1,7 @@
 //! Pipelines, their stages and the loss-reason catalogue on SQLite.
 
 use closer_domain::pipeline::{
-    Forecast, LossReason, Pipeline, PipelineDraft, PipelineId, PipelineStage, PipelineStageId,
-    StageKind,
+    LossReason, Pipeline, PipelineDraft, PipelineId, PipelineStage, PipelineStageId,
 };
 use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::{STAGE_HAS_DEALS, StoreError};
@@ -10,47 +9,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::error::rs_err;
-use crate::read::all;
-use crate::rows::get;
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-/// The workspace's pipelines, the default first, then by name.
-pub(crate) fn list(conn: &Connection, ws: WorkspaceId) -> Result<Vec<Pipeline>, StoreError> {
-    let mut out: Vec<Pipeline> = Vec::new();
-    all(
-        conn,
-        "select p.id as pipeline_id, p.name as pipeline_name, p.is_default, s.id, s.name, s.position, \
-           s.probability, s.forecast, s.kind \
-         from pipelines p join pipeline_stages s on s.pipeline_id = p.id \
-         where p.workspace_id = ?1 order by p.is_default desc, p.name, p.id, s.position",
-        [ws.0],
-        |row| {
-            let id = PipelineId(get(row, "pipeline_id")?);
-            if out.last().is_none_or(|p| p.id != id) {
-                out.push(Pipeline {
-                    id,
-                    name: get(row, "pipeline_name")?,
-                    is_default: get(row, "is_default")?,
-                    stages: Vec::new(),
-                });
-            }
-            let stage = PipelineStage {
-                id: PipelineStageId(get(row, "id")?),
-                name: get(row, "name")?,
-                position: u16::try_from(get::<i64>(row, "position")?).map_err(corrupt)?,
-                probability: u8::try_from(get::<i64>(row, "probability")?).map_err(corrupt)?,
-                forecast: Forecast::parse(&get::<String>(row, "forecast")?).map_err(corrupt)?,
-                kind: StageKind::parse(&get::<String>(row, "kind")?).map_err(corrupt)?,
-            };
-            out.last_mut().expect("pushed above").stages.push(stage);
-            Ok(())
-        },
-    )?;
-    Ok(out)
-}
 
 fn insert_stages(
     conn: &Connection,
@@ -191,20 +149,6 @@ pub(crate) fn replace(
     insert_stages(conn, ws, id, &draft.stages)
 }
 
-pub(crate) fn reasons(conn: &Connection, ws: WorkspaceId) -> Result<Vec<LossReason>, StoreError> {
-    all(
-        conn,
-        "select key, label from loss_reasons where workspace_id = ?1 order by position",
-        [ws.0],
-        |r| {
-            Ok(LossReason {
-                key: get(r, "key")?,
-                label: get(r, "label")?,
-            })
-        },
-    )
-}
-
 pub(crate) fn put_reasons(
     conn: &Connection,
     ws: WorkspaceId,
@@ -241,7 +185,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         reasons: &[LossReason],
         now: Timestamp,
     ) -> Result<Vec<Pipeline>, StoreError> {
-        let found = self.read(move |c| list(c, ws)).await?;
+        let found = closer_store_sql::deals_store::pipelines(self, ws).await?;
         if !found.is_empty() {
             return Ok(found);
         }
@@ -249,7 +193,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         self.writer
             .write(move |conn| ensure_defaults(conn, ws, &defaults, &reasons, now))
             .await?;
-        self.read(move |c| list(c, ws)).await
+        closer_store_sql::deals_store::pipelines(self, ws).await
     }
 
     async fn create_pipeline(
@@ -278,7 +222,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
     }
 
     async fn loss_reasons(&self, ws: WorkspaceId) -> Result<Vec<LossReason>, StoreError> {
-        self.read(move |c| reasons(c, ws)).await
+        closer_store_sql::deals_store::loss_reasons(self, ws).await
     }
 
     async fn put_loss_reasons(
@@ -310,7 +254,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         ws: WorkspaceId,
         id: closer_domain::pipeline::DealId,
     ) -> Result<closer_domain::pipeline::Deal, StoreError> {
-        self.read(move |c| crate::deals_read::one(c, ws, id)).await
+        closer_store_sql::deals_store::deal(self, ws, id).await
     }
 
     async fn list_deals(
@@ -318,9 +262,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         ws: WorkspaceId,
         query: &closer_store::DealQuery,
     ) -> Result<Vec<closer_domain::pipeline::Deal>, StoreError> {
-        let query = query.clone();
-        self.read(move |c| crate::deals_read::list(c, ws, &query))
-            .await
+        closer_store_sql::deals_store::list_deals(self, ws, query).await
     }
 
     async fn patch_deal(
@@ -334,7 +276,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         self.writer
             .write(move |conn| crate::deals::patch(conn, ws, id, &patch, now))
             .await?;
-        self.read(move |c| crate::deals_read::one(c, ws, id)).await
+        closer_store_sql::deals_store::deal(self, ws, id).await
     }
 
     async fn move_deal(
@@ -347,7 +289,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         self.writer
             .write(move |conn| crate::deals::move_deal(conn, ws, &mv, now))
             .await?;
-        self.read(move |c| crate::deals_read::one(c, ws, id)).await
+        closer_store_sql::deals_store::deal(self, ws, id).await
     }
 
     async fn deal_history(
@@ -355,8 +297,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         ws: WorkspaceId,
         id: closer_domain::pipeline::DealId,
     ) -> Result<Vec<closer_store::DealSpan>, StoreError> {
-        self.read(move |c| crate::deals_read::history(c, ws, id))
-            .await
+        closer_store_sql::deals_store::deal_history(self, ws, id).await
     }
 
     async fn board(
@@ -365,8 +306,7 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         pipeline: PipelineId,
         per_stage: u32,
     ) -> Result<Vec<closer_store::BoardColumn>, StoreError> {
-        self.read(move |c| crate::deals_read::board(c, ws, pipeline, per_stage))
-            .await
+        closer_store_sql::deals_store::board(self, ws, pipeline, per_stage).await
     }
 
     async fn deal_order(
@@ -374,7 +314,6 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         ws: WorkspaceId,
         deal: closer_domain::pipeline::DealId,
     ) -> Result<Option<closer_domain::pipeline::Order>, StoreError> {
-        self.read(move |c| crate::deals_read::order_of(c, ws, deal))
-            .await
+        closer_store_sql::deals_store::deal_order(self, ws, deal).await
     }
 }

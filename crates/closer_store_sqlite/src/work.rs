@@ -3,14 +3,11 @@
 use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId, TaskStatus};
 use closer_domain::{ContactId, Stage, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, TaskQuery, Touches, WorkStore};
-use rusqlite::Row;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::SqliteStore;
 use crate::error::{rs_err, rs_err_fk};
-use crate::read::{all, one};
-use crate::rows::{get, ts};
 
 /// `NotFound` unless the contact is the workspace's (and the deal, if any, the contact's).
 fn check_refs(
@@ -89,16 +86,6 @@ fn add_activity(conn: &Connection, ws: WorkspaceId, a: &Activity) -> Result<(), 
         .map_err(rs_err)?;
     }
     Ok(())
-}
-
-fn activity(row: &Row<'_>) -> Result<Activity, StoreError> {
-    closer_store_sql::activity(&crate::rows::Cols(row))
-}
-
-use closer_store_sql::TASK_COLUMNS;
-
-fn task(row: &Row<'_>) -> Result<Task, StoreError> {
-    closer_store_sql::task(&crate::rows::Cols(row))
 }
 
 /// A task's assignee must be a user of the workspace.
@@ -218,17 +205,7 @@ impl WorkStore for SqliteStore {
         contact: ContactId,
         limit: u32,
     ) -> Result<Vec<Activity>, StoreError> {
-        self.read(move |c| {
-            all(
-                c,
-                "select id, contact_id, deal_id, kind, occurred_at, owner_id, outcome, body, created_at \
-                 from activities where workspace_id = ?1 and contact_id = ?2 \
-                 order by occurred_at desc, id desc limit ?3",
-                params![ws.0, contact.0, i64::from(limit)],
-                activity,
-            )
-        })
-        .await
+        closer_store_sql::work_store::activities(self, ws, contact, limit).await
     }
 
     async fn first_touch(
@@ -236,15 +213,7 @@ impl WorkStore for SqliteStore {
         ws: WorkspaceId,
         contact: ContactId,
     ) -> Result<Option<Timestamp>, StoreError> {
-        self.read(move |c| {
-            one(
-                c,
-                "select first_touch_at from contacts where workspace_id = ?1 and id = ?2",
-                [ws.0, contact.0],
-                |r| get::<Option<i64>>(r, "first_touch_at")?.map(ts).transpose(),
-            )
-        })
-        .await
+        closer_store_sql::work_store::first_touch(self, ws, contact).await
     }
 
     async fn touches(
@@ -252,41 +221,7 @@ impl WorkStore for SqliteStore {
         ws: WorkspaceId,
         contacts: &[ContactId],
     ) -> Result<Vec<Touches>, StoreError> {
-        let contacts = contacts.to_vec();
-        self.read(move |conn| {
-            let mut out = Vec::with_capacity(contacts.len());
-            for chunk in contacts.chunks(500) {
-                let (list, mut values) = crate::read::in_list(2, chunk.iter().map(|c| c.0));
-                values.insert(0, rusqlite::types::Value::Blob(ws.0.as_bytes().to_vec()));
-                // `+workspace_id`: look the ids up by key; SQLite would otherwise walk the
-                // workspace's index over every contact (seconds at a million).
-                let sql = format!(
-                    "select c.id, c.first_touch_at, (select max(a.occurred_at) from activities a \
-                     where a.contact_id = c.id and a.kind <> 'note') as last_touch_at, \
-                     (select max(s.entered_at) from contact_stages s where s.contact_id = c.id \
-                     and (s.changed_by like 'token:%' or s.changed_by like 'user:%')) as moved_at \
-                     from contacts c where +c.workspace_id = ?1 and c.id in ({list})"
-                );
-                out.extend(all(
-                    conn,
-                    &sql,
-                    rusqlite::params_from_iter(values),
-                    |row| {
-                        let at = |col: &str| -> Result<Option<Timestamp>, StoreError> {
-                            get::<Option<i64>>(row, col)?.map(ts).transpose()
-                        };
-                        Ok(Touches {
-                            contact: ContactId(get(row, "id")?),
-                            first_touch_at: at("first_touch_at")?,
-                            last_touch_at: at("last_touch_at")?,
-                            last_human_move_at: at("moved_at")?,
-                        })
-                    },
-                )?);
-            }
-            Ok(out)
-        })
-        .await
+        closer_store_sql::work_store::touches(self, ws, contacts).await
     }
 
     async fn add_task(&self, ws: WorkspaceId, t: &Task) -> Result<(), StoreError> {
@@ -295,11 +230,7 @@ impl WorkStore for SqliteStore {
     }
 
     async fn task(&self, ws: WorkspaceId, id: TaskId) -> Result<Task, StoreError> {
-        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let sql = SQL.get_or_init(|| {
-            format!("select {TASK_COLUMNS} from tasks where workspace_id = ?1 and id = ?2")
-        });
-        self.read(move |c| one(c, sql, [ws.0, id.0], task)).await
+        closer_store_sql::work_store::task(self, ws, id).await
     }
 
     async fn patch_task(
@@ -317,25 +248,11 @@ impl WorkStore for SqliteStore {
     }
 
     async fn list_tasks(&self, ws: WorkspaceId, q: &TaskQuery) -> Result<Vec<Task>, StoreError> {
-        let sql = closer_store_sql::task_list(closer_store_sql::Dialect::Sqlite, ws, q);
-        self.read(move |c| all(c, &sql.text, crate::read::params(&sql), task))
-            .await
+        closer_store_sql::work_store::list_tasks(self, ws, q).await
     }
 
     async fn first_contact_load(&self, ws: WorkspaceId) -> Result<Vec<(UserId, u64)>, StoreError> {
-        self.read(move |c| {
-            all(
-                c,
-                "select assignee_id, count(*) from tasks where workspace_id = ?1 and status = 'open' \
-                 and kind = 'first_contact' and assignee_id is not null group by assignee_id",
-                [ws.0],
-                |r| {
-                    let n: i64 = r.get(1).map_err(rs_err)?;
-                    Ok((UserId(r.get(0).map_err(rs_err)?), u64::try_from(n).unwrap_or(0)))
-                },
-            )
-        })
-        .await
+        closer_store_sql::work_store::first_contact_load(self, ws).await
     }
 
     async fn add_order(&self, ws: WorkspaceId, o: &Order, actor: &str) -> Result<(), StoreError> {
@@ -351,7 +268,6 @@ impl WorkStore for SqliteStore {
         contact: Option<ContactId>,
         limit: u32,
     ) -> Result<Vec<Order>, StoreError> {
-        self.read(move |c| crate::deals_read::orders(c, ws, contact, limit))
-            .await
+        closer_store_sql::deals_store::orders(self, ws, contact, limit).await
     }
 }
