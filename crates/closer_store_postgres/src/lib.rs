@@ -29,7 +29,6 @@ mod setup;
 mod stays;
 pub mod testing;
 mod traffic;
-mod traffic_read;
 mod traffic_write;
 mod visitor_links;
 mod work;

@@ -9,7 +9,7 @@ use closer_store::{
 use uuid::Uuid;
 
 use crate::error::db_err;
-use crate::{PostgresStore, traffic_read, traffic_write};
+use crate::{PostgresStore, traffic_write};
 
 #[async_trait]
 impl TrafficStore for PostgresStore {
@@ -28,7 +28,7 @@ impl TrafficStore for PostgresStore {
     }
 
     async fn list_sites(&self, ws: Option<WorkspaceId>) -> Result<Vec<Site>, StoreError> {
-        traffic_read::sites(&self.pool, ws).await
+        closer_store_sql::traffic_store::sites(self, ws).await
     }
 
     async fn record_hits(&self, hits: std::sync::Arc<[Hit]>) -> Result<Recorded, StoreError> {
@@ -93,7 +93,7 @@ impl TrafficStore for PostgresStore {
         ws: WorkspaceId,
         contact: ContactId,
     ) -> Result<Vec<Touch>, StoreError> {
-        traffic_read::touches(&self.pool, ws, contact).await
+        closer_store_sql::traffic_store::touches(self, ws, contact).await
     }
 
     async fn traffic(
@@ -101,6 +101,6 @@ impl TrafficStore for PostgresStore {
         ws: WorkspaceId,
         query: &TrafficQuery,
     ) -> Result<TrafficAggregates, StoreError> {
-        traffic_read::aggregates(&self.pool, ws, query).await
+        closer_store_sql::traffic_store::aggregates(self, ws, query).await
     }
 }

@@ -38,6 +38,26 @@ impl Dialect {
         }
     }
 
+    /// The microseconds from `start` to `end` (SQLite keeps times as integer microseconds).
+    pub fn micros_between(self, start: &str, end: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("({end} - {start})"),
+            Dialect::Postgres => {
+                format!("(extract(epoch from ({end} - {start})) * 1000000)::bigint")
+            }
+        }
+    }
+
+    /// The start of the `bucket`-microsecond interval holding `time`, in microseconds.
+    pub fn time_bucket(self, time: &str, bucket: i64) -> String {
+        match self {
+            Dialect::Sqlite => format!("(({time} / {bucket}) * {bucket})"),
+            Dialect::Postgres => format!(
+                "(floor(extract(epoch from {time}) * 1000000 / {bucket}) * {bucket})::bigint"
+            ),
+        }
+    }
+
     /// A test that `text` (an expression) contains `needle` (a placeholder) literally —
     /// not LIKE, so a user's `%` and `_` stay plain characters.
     pub fn contains(self, text: &str, needle: &str) -> String {

@@ -18,6 +18,7 @@ pub mod sessions_store;
 mod setup;
 pub mod setup_store;
 mod stored;
+pub mod traffic_store;
 pub mod work_store;
 
 /// For the port implementations the kit's macros write.

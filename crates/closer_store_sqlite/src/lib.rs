@@ -28,7 +28,6 @@ mod setup;
 mod stage_moves;
 pub mod testing;
 mod traffic;
-mod traffic_read;
 mod traffic_write;
 mod work;
 mod write;

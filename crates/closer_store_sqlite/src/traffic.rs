@@ -1,5 +1,5 @@
 //! The traffic port on SQLite: writes on the writer thread (`traffic_write.rs`), reads on the
-//! read pool (`traffic_read.rs`).
+//! kit (`closer_store_sql::traffic_store`).
 
 use async_trait::async_trait;
 use closer_domain::traffic::{Hit, VisitorKey};
@@ -10,7 +10,7 @@ use closer_store::{
 use rusqlite::params;
 
 use crate::error::rs_err;
-use crate::{SqliteStore, traffic_read, traffic_write};
+use crate::{SqliteStore, traffic_write};
 
 #[async_trait]
 impl TrafficStore for SqliteStore {
@@ -27,7 +27,7 @@ impl TrafficStore for SqliteStore {
     }
 
     async fn list_sites(&self, ws: Option<WorkspaceId>) -> Result<Vec<Site>, StoreError> {
-        self.read(move |c| traffic_read::sites(c, ws)).await
+        closer_store_sql::traffic_store::sites(self, ws).await
     }
 
     async fn record_hits(&self, hits: std::sync::Arc<[Hit]>) -> Result<Recorded, StoreError> {
@@ -71,8 +71,7 @@ impl TrafficStore for SqliteStore {
         ws: WorkspaceId,
         contact: ContactId,
     ) -> Result<Vec<Touch>, StoreError> {
-        self.read(move |c| traffic_read::touches(c, ws, contact))
-            .await
+        closer_store_sql::traffic_store::touches(self, ws, contact).await
     }
 
     async fn traffic(
@@ -80,8 +79,6 @@ impl TrafficStore for SqliteStore {
         ws: WorkspaceId,
         query: &TrafficQuery,
     ) -> Result<TrafficAggregates, StoreError> {
-        let query = query.clone();
-        self.read(move |c| traffic_read::aggregates(c, ws, &query))
-            .await
+        closer_store_sql::traffic_store::aggregates(self, ws, query).await
     }
 }
