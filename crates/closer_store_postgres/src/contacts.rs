@@ -59,8 +59,7 @@ impl ContactStore for PostgresStore {
     }
 
     async fn contact(&self, ws: WorkspaceId, id: ContactId) -> Result<Contact, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        load(&mut conn, ws, id, false).await
+        closer_store_sql::contacts_store::contact(self, ws, id).await
     }
 
     async fn contacts_by_id(
@@ -68,7 +67,7 @@ impl ContactStore for PostgresStore {
         ws: WorkspaceId,
         ids: &[ContactId],
     ) -> Result<Vec<Contact>, StoreError> {
-        crate::contacts_read::by_ids(&self.pool, ws, ids).await
+        closer_store_sql::contacts_store::contacts_by_id(self, ws, ids).await
     }
 
     async fn patch_contact(
@@ -174,7 +173,7 @@ impl ContactStore for PostgresStore {
         ws: WorkspaceId,
         query: &ContactQuery,
     ) -> Result<Page<Contact>, StoreError> {
-        crate::contacts_read::list(&self.pool, ws, query).await
+        closer_store_sql::contacts_store::list_contacts(self, ws, query).await
     }
 
     async fn claim_contact(
@@ -209,12 +208,7 @@ impl ContactStore for PostgresStore {
     }
 
     async fn count_contacts(&self, ws: WorkspaceId) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar("select count(*) from contacts where workspace_id = $1")
-            .bind(ws.0)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(crate::error::db_err)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        closer_store_sql::contacts_store::count_contacts(self, ws).await
     }
 
     async fn stage_history(
@@ -222,7 +216,7 @@ impl ContactStore for PostgresStore {
         ws: WorkspaceId,
         id: ContactId,
     ) -> Result<Vec<StageSpan>, StoreError> {
-        crate::contacts_read::history(&self.pool, ws, id).await
+        closer_store_sql::contacts_store::stage_history(self, ws, id).await
     }
 
     async fn contact_events(

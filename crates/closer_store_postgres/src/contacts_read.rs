@@ -1,42 +1,12 @@
-//! Contact reads on PostgreSQL: the filtered, keyset-paged list, stage history and timeline.
+//! A contact's timeline on PostgreSQL: its events, tracked visits, activities, deal moves and
+//! orders in one keyset-paged union (the other contact reads are `closer_store_sql::contacts_store`).
 
 use closer_domain::{ContactId, Event, EventId, EventKind, WorkspaceId};
-use closer_store::{ContactQuery, Cursor, Page, StageSpan, StoreError};
+use closer_store::{Cursor, StoreError};
 use sqlx::PgPool;
 
 use crate::error::db_err;
-use crate::rows::{self, CONTACT_COLUMNS, get, json, ts, ts_opt};
-
-pub(crate) async fn by_ids(
-    pool: &PgPool,
-    ws: WorkspaceId,
-    ids: &[ContactId],
-) -> Result<Vec<closer_domain::Contact>, StoreError> {
-    let ids: Vec<uuid::Uuid> = ids.iter().map(|c| c.0).collect();
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "select {CONTACT_COLUMNS} from contacts where workspace_id = $1 and id = any($2)"
-    )))
-    .bind(ws.0)
-    .bind(&ids)
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
-    rows.iter().map(rows::contact).collect()
-}
-
-pub(crate) async fn list(
-    pool: &PgPool,
-    ws: WorkspaceId,
-    q: &ContactQuery,
-) -> Result<Page<closer_domain::Contact>, StoreError> {
-    let sql = closer_store_sql::contact_list(closer_store_sql::Dialect::Postgres, ws, q);
-    let found = rows::query(&sql).fetch_all(pool).await.map_err(db_err)?;
-    let items = found
-        .iter()
-        .map(rows::contact)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(closer_store_sql::contact_page(items, q))
-}
+use crate::rows::{get, json, ts};
 
 async fn exists(pool: &PgPool, ws: WorkspaceId, id: ContactId) -> Result<(), StoreError> {
     let found: Option<i32> =
@@ -47,34 +17,6 @@ async fn exists(pool: &PgPool, ws: WorkspaceId, id: ContactId) -> Result<(), Sto
             .await
             .map_err(db_err)?;
     found.map(|_| ()).ok_or(StoreError::NotFound)
-}
-
-pub(crate) async fn history(
-    pool: &PgPool,
-    ws: WorkspaceId,
-    id: ContactId,
-) -> Result<Vec<StageSpan>, StoreError> {
-    exists(pool, ws, id).await?;
-    let found = sqlx::query(
-        "select stage, entered_at, left_at, changed_by from contact_stages \
-         where workspace_id = $1 and contact_id = $2 order by entered_at, id",
-    )
-    .bind(ws.0)
-    .bind(id.0)
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
-    found
-        .iter()
-        .map(|row| {
-            Ok(StageSpan {
-                stage: rows::stage(&get::<String>(row, "stage")?)?,
-                entered_at: ts(row, "entered_at")?,
-                left_at: ts_opt(row, "left_at")?,
-                changed_by: get(row, "changed_by")?,
-            })
-        })
-        .collect()
 }
 
 pub(crate) async fn events(

@@ -6,7 +6,6 @@ use async_trait::async_trait;
 use closer_domain::{ContactId, Event, EventId, EventKind, Timestamp, WorkspaceId};
 use closer_store::{QualificationStore, SCORE_VERSION, ScoreRecord, ScoringPage, StoreError};
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -18,11 +17,7 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-fn record(row: &PgRow) -> Result<ScoreRecord, StoreError> {
-    closer_store_sql::score_record(&crate::rows::Cols(row))
-}
-
-use closer_store_sql::{SCORE_COLUMNS, end_scoring_page, scoring_inputs};
+use closer_store_sql::{end_scoring_page, scoring_inputs};
 
 fn state_json(r: &ScoreRecord) -> serde_json::Value {
     serde_json::to_value(&r.state).expect("plain data serialises")
@@ -31,11 +26,7 @@ fn state_json(r: &ScoreRecord) -> serde_json::Value {
 #[async_trait]
 impl QualificationStore for PostgresStore {
     async fn rules_source(&self, ws: WorkspaceId) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar("select source from qualification_rules where workspace_id = $1")
-            .bind(ws.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)
+        closer_store_sql::scores_store::rules_source(self, ws).await
     }
 
     async fn put_rules_source(
@@ -62,15 +53,7 @@ impl QualificationStore for PostgresStore {
         ws: WorkspaceId,
         contact: ContactId,
     ) -> Result<Option<ScoreRecord>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {SCORE_COLUMNS} from contact_scores where workspace_id = $1 and contact_id = $2"
-        )))
-        .bind(ws.0)
-        .bind(contact.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
-        row.as_ref().map(record).transpose()
+        closer_store_sql::scores_store::score(self, ws, contact).await
     }
 
     async fn stale_scores(
@@ -80,23 +63,7 @@ impl QualificationStore for PostgresStore {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<ContactId>, StoreError> {
-        let rows: Vec<(Uuid,)> = sqlx::query_as(
-            "select c.id from contacts c left join contact_scores s on s.contact_id = c.id \
-             where c.workspace_id = $1 and c.id > $2 and (s.contact_id is null \
-               or exists (select 1 from events e where e.contact_id = c.id \
-                          and e.occurred_at > s.updated_at and e.occurred_at <= $3) \
-               or exists (select 1 from contact_traffic t where t.contact_id = c.id \
-                          and t.occurred_at > s.updated_at and t.occurred_at <= $3)) \
-             order by c.id limit $4",
-        )
-        .bind(ws.0)
-        .bind(after.map_or(Uuid::nil(), |c| c.0))
-        .bind(now.get())
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(rows.into_iter().map(|(id,)| ContactId(id)).collect())
+        closer_store_sql::scores_store::stale_scores(self, ws, after, now, limit).await
     }
 
     async fn stored_hot(
@@ -105,24 +72,7 @@ impl QualificationStore for PostgresStore {
         owner: Option<closer_store::OwnerFilter>,
         limit: u32,
     ) -> Result<Vec<ContactId>, StoreError> {
-        let (filter, user) = match owner {
-            None => ("", None),
-            Some(closer_store::OwnerFilter::Unassigned) => (" and c.owner_id is null", None),
-            Some(closer_store::OwnerFilter::User(u)) => (" and c.owner_id = $3", Some(u.0)),
-        };
-        let sql = format!(
-            "select s.contact_id from contact_scores s join contacts c on c.id = s.contact_id \
-             where s.workspace_id = $1 and s.temperature = 'hot' and c.stage in ('lead', 'prospect'){filter} \
-             and ($3::uuid is null or true) order by s.updated_at desc limit $2"
-        );
-        let rows: Vec<(Uuid,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(ws.0)
-            .bind(i64::from(limit))
-            .bind(user)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(rows.into_iter().map(|(id,)| ContactId(id)).collect())
+        closer_store_sql::scores_store::stored_hot(self, ws, owner, limit).await
     }
 
     async fn scores(
@@ -130,16 +80,7 @@ impl QualificationStore for PostgresStore {
         ws: WorkspaceId,
         contacts: &[ContactId],
     ) -> Result<Vec<ScoreRecord>, StoreError> {
-        let ids: Vec<Uuid> = contacts.iter().map(|c| c.0).collect();
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {SCORE_COLUMNS} from contact_scores where workspace_id = $1 and contact_id = any($2)"
-        )))
-        .bind(ws.0)
-        .bind(&ids)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        rows.iter().map(record).collect()
+        closer_store_sql::scores_store::scores(self, ws, contacts).await
     }
 
     async fn save_score(

@@ -1,6 +1,6 @@
 //! Decoding rows into records. PostgreSQL keeps timestamps as `timestamptz` and JSON as `jsonb`.
 
-use closer_domain::{Contact, Stage, Timestamp};
+use closer_domain::{Contact, Timestamp};
 use closer_store::StoreError;
 use closer_store_sql::Columns;
 use sqlx::Row;
@@ -32,10 +32,6 @@ pub(crate) fn json<T: serde::de::DeserializeOwned>(
     column: &str,
 ) -> Result<T, StoreError> {
     get::<Json<T>>(row, column).map(|j| j.0)
-}
-
-pub(crate) fn stage(raw: &str) -> Result<Stage, StoreError> {
-    Stage::parse(raw).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// A PostgreSQL row for the shared decoders (`closer_store_sql`).

@@ -7,6 +7,7 @@
 
 mod contact;
 mod contacts_list;
+pub mod contacts_store;
 pub mod deals_store;
 mod dialect;
 mod engine;
@@ -14,6 +15,7 @@ mod group;
 mod migrations;
 mod pipeline;
 mod scores;
+pub mod scores_store;
 pub mod sessions_store;
 mod setup;
 pub mod setup_store;

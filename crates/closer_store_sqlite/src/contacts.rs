@@ -23,7 +23,7 @@ impl ContactStore for SqliteStore {
     }
 
     async fn contact(&self, ws: WorkspaceId, id: ContactId) -> Result<Contact, StoreError> {
-        self.read(move |c| contacts_read::contact(c, ws, id)).await
+        closer_store_sql::contacts_store::contact(self, ws, id).await
     }
 
     async fn contacts_by_id(
@@ -31,8 +31,7 @@ impl ContactStore for SqliteStore {
         ws: WorkspaceId,
         ids: &[ContactId],
     ) -> Result<Vec<Contact>, StoreError> {
-        let ids = ids.to_vec();
-        self.read(move |c| contacts_read::by_ids(c, ws, &ids)).await
+        closer_store_sql::contacts_store::contacts_by_id(self, ws, ids).await
     }
 
     async fn patch_contact(
@@ -96,8 +95,7 @@ impl ContactStore for SqliteStore {
         ws: WorkspaceId,
         query: &ContactQuery,
     ) -> Result<Page<Contact>, StoreError> {
-        let query = query.clone();
-        self.read(move |c| contacts_read::list(c, ws, &query)).await
+        closer_store_sql::contacts_store::list_contacts(self, ws, query).await
     }
 
     async fn claim_contact(
@@ -142,17 +140,7 @@ impl ContactStore for SqliteStore {
     }
 
     async fn count_contacts(&self, ws: WorkspaceId) -> Result<u64, StoreError> {
-        let n: i64 = self
-            .read(move |c| {
-                crate::read::one(
-                    c,
-                    "select count(*) from contacts where workspace_id = ?1",
-                    [ws.0],
-                    |r| r.get(0).map_err(crate::error::rs_err),
-                )
-            })
-            .await?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        closer_store_sql::contacts_store::count_contacts(self, ws).await
     }
 
     async fn stage_history(
@@ -160,7 +148,7 @@ impl ContactStore for SqliteStore {
         ws: WorkspaceId,
         id: ContactId,
     ) -> Result<Vec<StageSpan>, StoreError> {
-        self.read(move |c| contacts_read::history(c, ws, id)).await
+        closer_store_sql::contacts_store::stage_history(self, ws, id).await
     }
 
     async fn contact_events(

@@ -1,51 +1,12 @@
-//! Contact reads on SQLite: the filtered, keyset-paged list, stage history and timeline.
+//! A contact's timeline on SQLite: its events, tracked visits, activities, deal moves and
+//! orders in one keyset-paged union (the other contact reads are `closer_store_sql::contacts_store`).
 
 use closer_domain::{ContactId, Event, EventId, EventKind, WorkspaceId};
-use closer_store::{ContactQuery, Cursor, Page, StageSpan, StoreError};
-use rusqlite::{Connection, params, params_from_iter};
+use closer_store::{Cursor, StoreError};
+use rusqlite::{Connection, params};
 
-use crate::read::{all, one, params};
-use crate::rows::{self, CONTACT_COLUMNS, get, json, ts};
-
-pub(crate) fn contact(
-    conn: &Connection,
-    ws: WorkspaceId,
-    id: ContactId,
-) -> Result<closer_domain::Contact, StoreError> {
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let sql = SQL.get_or_init(|| {
-        format!("select {CONTACT_COLUMNS} from contacts where workspace_id = ?1 and id = ?2")
-    });
-    one(conn, sql, [ws.0, id.0], rows::contact)
-}
-
-pub(crate) fn by_ids(
-    conn: &Connection,
-    ws: WorkspaceId,
-    ids: &[ContactId],
-) -> Result<Vec<closer_domain::Contact>, StoreError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let (list, mut values) = crate::read::in_list(2, chunk.iter().map(|c| c.0));
-        values.insert(0, rusqlite::types::Value::Blob(ws.0.as_bytes().to_vec()));
-        // `+workspace_id`: by key, not by walking the workspace's index.
-        let sql = format!(
-            "select {CONTACT_COLUMNS} from contacts where +workspace_id = ?1 and id in ({list})"
-        );
-        out.extend(all(conn, &sql, params_from_iter(values), rows::contact)?);
-    }
-    Ok(out)
-}
-
-pub(crate) fn list(
-    conn: &Connection,
-    ws: WorkspaceId,
-    q: &ContactQuery,
-) -> Result<Page<closer_domain::Contact>, StoreError> {
-    let sql = closer_store_sql::contact_list(closer_store_sql::Dialect::Sqlite, ws, q);
-    let items = all(conn, &sql.text, params(&sql), rows::contact)?;
-    Ok(closer_store_sql::contact_page(items, q))
-}
+use crate::read::{all, one};
+use crate::rows::{get, json, ts};
 
 fn exists(conn: &Connection, ws: WorkspaceId, id: ContactId) -> Result<(), StoreError> {
     one(
@@ -53,28 +14,6 @@ fn exists(conn: &Connection, ws: WorkspaceId, id: ContactId) -> Result<(), Store
         "select 1 from contacts where workspace_id = ?1 and id = ?2",
         [ws.0, id.0],
         |_| Ok(()),
-    )
-}
-
-pub(crate) fn history(
-    conn: &Connection,
-    ws: WorkspaceId,
-    id: ContactId,
-) -> Result<Vec<StageSpan>, StoreError> {
-    exists(conn, ws, id)?;
-    all(
-        conn,
-        "select stage, entered_at, left_at, changed_by from contact_stages \
-         where workspace_id = ?1 and contact_id = ?2 order by entered_at, id",
-        [ws.0, id.0],
-        |row| {
-            Ok(StageSpan {
-                stage: rows::stage(&get::<String>(row, "stage")?)?,
-                entered_at: ts(get(row, "entered_at")?)?,
-                left_at: get::<Option<i64>>(row, "left_at")?.map(ts).transpose()?,
-                changed_by: get(row, "changed_by")?,
-            })
-        },
     )
 }
 

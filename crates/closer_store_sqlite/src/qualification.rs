@@ -3,18 +3,11 @@
 
 use crate::SqliteStore;
 use crate::error::rs_err;
-use crate::read::{all, optional};
 use crate::rows::to_json;
 use async_trait::async_trait;
 use closer_domain::{ContactId, Event, Timestamp, WorkspaceId};
 use closer_store::{QualificationStore, SCORE_VERSION, ScoreRecord, ScoringPage, StoreError};
 use rusqlite::{OptionalExtension, params};
-
-fn record(row: &rusqlite::Row<'_>) -> Result<ScoreRecord, StoreError> {
-    closer_store_sql::score_record(&crate::rows::Cols(row))
-}
-
-use closer_store_sql::SCORE_COLUMNS;
 
 /// `?, ?, …` for `n` values after the first `offset` parameters.
 fn placeholders(offset: usize, n: usize) -> String {
@@ -113,15 +106,7 @@ fn upsert_many(
 #[async_trait]
 impl QualificationStore for SqliteStore {
     async fn rules_source(&self, ws: WorkspaceId) -> Result<Option<String>, StoreError> {
-        self.read(move |c| {
-            optional(
-                c,
-                "select source from qualification_rules where workspace_id = ?1",
-                [ws.0],
-                |r| crate::rows::get(r, "source"),
-            )
-        })
-        .await
+        closer_store_sql::scores_store::rules_source(self, ws).await
     }
 
     async fn put_rules_source(
@@ -149,15 +134,7 @@ impl QualificationStore for SqliteStore {
         ws: WorkspaceId,
         contact: ContactId,
     ) -> Result<Option<ScoreRecord>, StoreError> {
-        // Only constants are formatted into these statements; values are bound.
-        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let sql = SQL.get_or_init(|| {
-            format!(
-                "select {SCORE_COLUMNS} from contact_scores where +workspace_id = ?1 and contact_id = ?2"
-            )
-        });
-        self.read(move |c| optional(c, sql, [ws.0, contact.0], record))
-            .await
+        closer_store_sql::scores_store::score(self, ws, contact).await
     }
 
     async fn stale_scores(
@@ -167,25 +144,7 @@ impl QualificationStore for SqliteStore {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<ContactId>, StoreError> {
-        // Along the primary key, as `scoring_page` reads (`+workspace_id` keeps the planner
-        // off the workspace indexes); each contact costs two index probes.
-        let id = |r: &rusqlite::Row<'_>| r.get(0).map(ContactId).map_err(rs_err);
-        let after = after.map_or(uuid::Uuid::nil(), |c| c.0);
-        self.read(move |c| {
-            all(
-                c,
-                "select c.id from contacts c left join contact_scores s on s.contact_id = c.id \
-             where c.id > ?2 and +c.workspace_id = ?1 and (s.contact_id is null \
-               or exists (select 1 from events e where e.contact_id = c.id \
-                          and e.occurred_at > s.updated_at and e.occurred_at <= ?3) \
-               or exists (select 1 from contact_traffic t where t.contact_id = c.id \
-                          and t.occurred_at > s.updated_at and t.occurred_at <= ?3)) \
-             order by c.id limit ?4",
-                params![ws.0, after, now.unix_micros(), i64::from(limit)],
-                id,
-            )
-        })
-        .await
+        closer_store_sql::scores_store::stale_scores(self, ws, after, now, limit).await
     }
 
     async fn stored_hot(
@@ -194,24 +153,7 @@ impl QualificationStore for SqliteStore {
         owner: Option<closer_store::OwnerFilter>,
         limit: u32,
     ) -> Result<Vec<ContactId>, StoreError> {
-        let (filter, user) = match owner {
-            None => ("", None),
-            Some(closer_store::OwnerFilter::Unassigned) => (" and c.owner_id is null", None),
-            Some(closer_store::OwnerFilter::User(u)) => (" and c.owner_id = ?3", Some(u.0)),
-        };
-        let sql = format!(
-            "select s.contact_id from contact_scores s join contacts c on c.id = s.contact_id \
-             where s.workspace_id = ?1 and s.temperature = 'hot' and c.stage in ('lead', 'prospect'){filter} \
-             order by s.updated_at desc limit ?2"
-        );
-        self.read(move |c| {
-            let id = |r: &rusqlite::Row<'_>| r.get(0).map(ContactId).map_err(rs_err);
-            match user {
-                Some(u) => all(c, &sql, params![ws.0, i64::from(limit), u], id),
-                None => all(c, &sql, params![ws.0, i64::from(limit)], id),
-            }
-        })
-        .await
+        closer_store_sql::scores_store::stored_hot(self, ws, owner, limit).await
     }
 
     // `+workspace_id` throughout: scores are found by contact (the primary key); SQLite,
@@ -222,20 +164,7 @@ impl QualificationStore for SqliteStore {
         ws: WorkspaceId,
         contacts: &[ContactId],
     ) -> Result<Vec<ScoreRecord>, StoreError> {
-        let contacts = contacts.to_vec();
-        self.read(move |c| {
-            let mut out = Vec::with_capacity(contacts.len());
-            for chunk in contacts.chunks(500) {
-                let (list, mut values) = crate::read::in_list(2, chunk.iter().map(|c| c.0));
-                values.insert(0, rusqlite::types::Value::Blob(ws.0.as_bytes().to_vec()));
-                let sql = format!(
-                    "select {SCORE_COLUMNS} from contact_scores where +workspace_id = ?1 and contact_id in ({list})"
-                );
-                out.extend(all(c, &sql, rusqlite::params_from_iter(values), record)?);
-            }
-            Ok(out)
-        })
-        .await
+        closer_store_sql::scores_store::scores(self, ws, contacts).await
     }
 
     async fn save_score(

@@ -200,14 +200,3 @@ pub(crate) fn params(sql: &closer_store_sql::Sql) -> impl Params + '_ {
         Param::Uuids(_) => Value::Null,
     }))
 }
-
-/// `?1, ?2, …` for `ids` after `first - 1` other parameters, and the ids as values: an `in`
-/// list bound by position.
-pub(crate) fn in_list(first: usize, ids: impl Iterator<Item = uuid::Uuid>) -> (String, Vec<Value>) {
-    let values: Vec<Value> = ids.map(|u| Value::Blob(u.as_bytes().to_vec())).collect();
-    let list = (first..first + values.len())
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    (list, values)
-}

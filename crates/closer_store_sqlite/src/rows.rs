@@ -1,6 +1,6 @@
 //! Decoding rows into records. SQLite keeps timestamps as integer microseconds and JSON as text.
 
-use closer_domain::{Contact, Stage, Timestamp};
+use closer_domain::{Contact, Timestamp};
 use closer_store::StoreError;
 use closer_store_sql::Columns;
 use rusqlite::Row;
@@ -29,10 +29,6 @@ pub(crate) fn json<T: serde::de::DeserializeOwned>(
 ) -> Result<T, StoreError> {
     let text: String = get(row, column)?;
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
-}
-
-pub(crate) fn stage(raw: &str) -> Result<Stage, StoreError> {
-    Stage::parse(raw).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// A row, for the shared decoders (`closer_store_sql`).
