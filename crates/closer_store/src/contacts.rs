@@ -152,15 +152,6 @@ pub trait ContactStore {
         request: UpsertContact,
     ) -> Result<Upserted, StoreError>;
 
-    async fn contact(&self, workspace: WorkspaceId, id: ContactId) -> Result<Contact, StoreError>;
-
-    /// The workspace's contacts among `ids` (missing ones left out), in no particular order.
-    async fn contacts_by_id(
-        &self,
-        workspace: WorkspaceId,
-        ids: &[ContactId],
-    ) -> Result<Vec<Contact>, StoreError>;
-
     /// `Conflict { constraint: "contact_identities_value_key" }` when a new email or phone
     /// belongs to another contact.
     async fn patch_contact(
@@ -192,12 +183,6 @@ pub trait ContactStore {
         now: Timestamp,
     ) -> Result<(), StoreError>;
 
-    async fn list_contacts(
-        &self,
-        workspace: WorkspaceId,
-        query: &ContactQuery,
-    ) -> Result<Page<Contact>, StoreError>;
-
     /// Applies the moves whose contact is still at `from`, with their history rows and
     /// `stage_changed` events, in one transaction; returns the contacts that moved. Contacts
     /// gone or elsewhere are skipped.
@@ -207,9 +192,6 @@ pub trait ContactStore {
         moves: &[StageMove],
         now: Timestamp,
     ) -> Result<Vec<ContactId>, StoreError>;
-
-    /// How many contacts the workspace has (for progress bars).
-    async fn count_contacts(&self, workspace: WorkspaceId) -> Result<u64, StoreError>;
 
     /// Makes `user` the owner of a contact nobody owns, in one conditional write: of several
     /// people claiming the same contact at once, exactly one gets it. `NotFound` for another
@@ -222,13 +204,6 @@ pub trait ContactStore {
         now: Timestamp,
     ) -> Result<Claim, StoreError>;
 
-    /// Oldest first.
-    async fn stage_history(
-        &self,
-        workspace: WorkspaceId,
-        id: ContactId,
-    ) -> Result<Vec<StageSpan>, StoreError>;
-
     /// Newest first, at most `limit`, strictly before `before` (time, then id) when given.
     async fn contact_events(
         &self,
@@ -237,6 +212,36 @@ pub trait ContactStore {
         limit: u32,
         before: Option<Cursor>,
     ) -> Result<Vec<Event>, StoreError>;
+}
+
+/// Contact reads. Their statements are the same on every SQL engine: they are written once
+/// (`closer_store_sql`), while `ContactStore`'s writes run in each engine's own transactions.
+#[async_trait]
+pub trait ContactReads {
+    async fn contact(&self, workspace: WorkspaceId, id: ContactId) -> Result<Contact, StoreError>;
+
+    /// The workspace's contacts among `ids` (missing ones left out), in no particular order.
+    async fn contacts_by_id(
+        &self,
+        workspace: WorkspaceId,
+        ids: &[ContactId],
+    ) -> Result<Vec<Contact>, StoreError>;
+
+    async fn list_contacts(
+        &self,
+        workspace: WorkspaceId,
+        query: &ContactQuery,
+    ) -> Result<Page<Contact>, StoreError>;
+
+    /// How many contacts the workspace has (for progress bars).
+    async fn count_contacts(&self, workspace: WorkspaceId) -> Result<u64, StoreError>;
+
+    /// Oldest first.
+    async fn stage_history(
+        &self,
+        workspace: WorkspaceId,
+        id: ContactId,
+    ) -> Result<Vec<StageSpan>, StoreError>;
 }
 
 /// The identity constraint name, shared so the app can recognise it.

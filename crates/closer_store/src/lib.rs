@@ -28,8 +28,8 @@ pub use bulk::{
     BULK_NOT_EMPTY, BulkStore, DealStageRow, LoadSteps, PeopleLoad, SITE_TABLES, StageRow,
 };
 pub use contacts::{
-    Claim, ContactQuery, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT, OwnerFilter, Page,
-    StageMove, StageSpan, UpsertContact, Upserted,
+    Claim, ContactQuery, ContactReads, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT,
+    OwnerFilter, Page, StageMove, StageSpan, UpsertContact, Upserted,
 };
 pub use error::StoreError;
 pub use forms::FormStore;
@@ -38,11 +38,11 @@ pub use journey_feed::{
     JourneyFeedStore,
 };
 pub use pipeline::{
-    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, PIPELINE_NAME, PipelineStore,
-    STAGE_HAS_DEALS,
+    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealReads, DealSpan, PIPELINE_NAME,
+    PipelineStore, STAGE_HAS_DEALS,
 };
 pub use qualification::{
-    QualificationStore, SCORE_VERSION, ScoreRecord, ScoringInput, ScoringPage,
+    QualificationStore, SCORE_VERSION, ScoreReads, ScoreRecord, ScoringInput, ScoringPage,
 };
 pub use records::{Form, TokenRecord, User, Workspace};
 pub use reports::{
@@ -54,9 +54,9 @@ pub use reports::{
 pub use sessions::{Credentials, Invite, SessionStore, WebSession};
 pub use traffic::{
     BreakdownRow, Bucket, Link, PageRow, Recorded, SITE_DOMAIN_CONSTRAINT, SeriesRow,
-    SessionTotals, Site, Touch, TrafficAggregates, TrafficQuery, TrafficStore,
+    SessionTotals, Site, Touch, TrafficAggregates, TrafficQuery, TrafficReads, TrafficStore,
 };
-pub use work::{TaskPatch, TaskQuery, Touches, WorkStore};
+pub use work::{TaskPatch, TaskQuery, Touches, WorkReads, WorkStore};
 
 use async_trait::async_trait;
 use closer_domain::{Slug, TokenId, UserId, WorkspaceId};
@@ -110,11 +110,16 @@ pub trait Store:
     + TokenStore
     + UserStore
     + ContactStore
+    + ContactReads
     + FormStore
     + TrafficStore
+    + TrafficReads
     + QualificationStore
+    + ScoreReads
     + PipelineStore
+    + DealReads
     + WorkStore
+    + WorkReads
     + ReportStore
     + JourneyFeedStore
     + SessionStore

@@ -98,8 +98,6 @@ pub trait PipelineStore {
         draft: &PipelineDraft,
     ) -> Result<(), StoreError>;
 
-    async fn loss_reasons(&self, workspace: WorkspaceId) -> Result<Vec<LossReason>, StoreError>;
-
     async fn put_loss_reasons(
         &self,
         workspace: WorkspaceId,
@@ -116,14 +114,6 @@ pub trait PipelineStore {
         stage_name: &str,
         actor: &str,
     ) -> Result<(), StoreError>;
-
-    async fn deal(&self, workspace: WorkspaceId, id: DealId) -> Result<Deal, StoreError>;
-
-    async fn list_deals(
-        &self,
-        workspace: WorkspaceId,
-        query: &DealQuery,
-    ) -> Result<Vec<Deal>, StoreError>;
 
     /// Applies a checked patch; returns the deal as stored.
     async fn patch_deal(
@@ -143,6 +133,20 @@ pub trait PipelineStore {
         mv: &DealMove,
         now: Timestamp,
     ) -> Result<Deal, StoreError>;
+}
+
+/// Pipeline reads, the same on every SQL engine (written once in `closer_store_sql`).
+#[async_trait]
+pub trait DealReads {
+    async fn loss_reasons(&self, workspace: WorkspaceId) -> Result<Vec<LossReason>, StoreError>;
+
+    async fn deal(&self, workspace: WorkspaceId, id: DealId) -> Result<Deal, StoreError>;
+
+    async fn list_deals(
+        &self,
+        workspace: WorkspaceId,
+        query: &DealQuery,
+    ) -> Result<Vec<Deal>, StoreError>;
 
     /// The deal's stage history, oldest first.
     async fn deal_history(

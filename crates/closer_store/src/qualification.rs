@@ -39,51 +39,12 @@ pub struct ScoringPage {
 
 #[async_trait]
 pub trait QualificationStore {
-    /// The workspace's rules file, if it has replaced the defaults.
-    async fn rules_source(&self, workspace: WorkspaceId) -> Result<Option<String>, StoreError>;
-
     async fn put_rules_source(
         &self,
         workspace: WorkspaceId,
         source: &str,
         now: Timestamp,
     ) -> Result<(), StoreError>;
-
-    async fn score(
-        &self,
-        workspace: WorkspaceId,
-        contact: ContactId,
-    ) -> Result<Option<ScoreRecord>, StoreError>;
-
-    /// Open contacts (leads and prospects) whose stored temperature is hot, at most `limit`,
-    /// newest score first; `owner` narrows them as in contact lists. Temperatures only cool
-    /// with time, so every contact hot now is among them.
-    async fn stored_hot(
-        &self,
-        workspace: WorkspaceId,
-        owner: Option<crate::OwnerFilter>,
-        limit: u32,
-    ) -> Result<Vec<ContactId>, StoreError>;
-
-    /// Contacts whose stored score may miss some of their timeline, in id order after
-    /// `after`, at most `limit`: those with no score record, and those with an event or
-    /// tracked event that happened after their record was saved (and by `now`: a clock ahead
-    /// of ours does not make a contact stale for ever). A score is saved after the events it
-    /// took in, so this is what a crash between storing an event and scoring it leaves.
-    async fn stale_scores(
-        &self,
-        workspace: WorkspaceId,
-        after: Option<ContactId>,
-        now: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<ContactId>, StoreError>;
-
-    /// The score records of these contacts (those that have one), in no particular order.
-    async fn scores(
-        &self,
-        workspace: WorkspaceId,
-        contacts: &[ContactId],
-    ) -> Result<Vec<ScoreRecord>, StoreError>;
 
     /// Stores `record` (its `version` is the new one) if the stored version is still
     /// `expected` (`None`: no record yet). `Conflict { constraint: SCORE_VERSION }` when
@@ -136,6 +97,49 @@ pub trait QualificationStore {
         after: Option<ContactId>,
         limit: u32,
     ) -> Result<ScoringPage, StoreError>;
+}
+
+/// Qualification reads, the same on every SQL engine (written once in `closer_store_sql`).
+#[async_trait]
+pub trait ScoreReads {
+    /// The workspace's rules file, if it has replaced the defaults.
+    async fn rules_source(&self, workspace: WorkspaceId) -> Result<Option<String>, StoreError>;
+
+    async fn score(
+        &self,
+        workspace: WorkspaceId,
+        contact: ContactId,
+    ) -> Result<Option<ScoreRecord>, StoreError>;
+
+    /// Open contacts (leads and prospects) whose stored temperature is hot, at most `limit`,
+    /// newest score first; `owner` narrows them as in contact lists. Temperatures only cool
+    /// with time, so every contact hot now is among them.
+    async fn stored_hot(
+        &self,
+        workspace: WorkspaceId,
+        owner: Option<crate::OwnerFilter>,
+        limit: u32,
+    ) -> Result<Vec<ContactId>, StoreError>;
+
+    /// Contacts whose stored score may miss some of their timeline, in id order after
+    /// `after`, at most `limit`: those with no score record, and those with an event or
+    /// tracked event that happened after their record was saved (and by `now`: a clock ahead
+    /// of ours does not make a contact stale for ever). A score is saved after the events it
+    /// took in, so this is what a crash between storing an event and scoring it leaves.
+    async fn stale_scores(
+        &self,
+        workspace: WorkspaceId,
+        after: Option<ContactId>,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ContactId>, StoreError>;
+
+    /// The score records of these contacts (those that have one), in no particular order.
+    async fn scores(
+        &self,
+        workspace: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<Vec<ScoreRecord>, StoreError>;
 }
 
 /// The name `save_score` reports a lost race under.

@@ -139,8 +139,6 @@ pub struct Touch {
 pub trait TrafficStore {
     /// `Conflict { constraint: "sites_domain_key" }` when any workspace tracks the domain.
     async fn create_site(&self, site: &Site) -> Result<(), StoreError>;
-    /// A workspace's sites, or every site when `workspace` is `None` (the ingest cache).
-    async fn list_sites(&self, workspace: Option<WorkspaceId>) -> Result<Vec<Site>, StoreError>;
 
     /// Places the hits in sessions (`closer_domain::traffic::sessionize` against the latest
     /// stored session of each visitor) and stores events and sessions in one transaction.
@@ -158,6 +156,13 @@ pub trait TrafficStore {
         contact: ContactId,
         now: Timestamp,
     ) -> Result<Link, StoreError>;
+}
+
+/// Traffic reads, the same on every SQL engine (written once in `closer_store_sql`).
+#[async_trait]
+pub trait TrafficReads {
+    /// A workspace's sites, or every site when `workspace` is `None` (the ingest cache).
+    async fn list_sites(&self, workspace: Option<WorkspaceId>) -> Result<Vec<Site>, StoreError>;
 
     /// Every session of the contact's linked visitors, oldest first.
     async fn contact_touches(

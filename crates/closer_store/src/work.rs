@@ -47,6 +47,31 @@ pub trait WorkStore {
         activity: &Activity,
     ) -> Result<(), StoreError>;
 
+    /// `NotFound` if the contact or deal named is not the workspace's.
+    async fn add_task(&self, workspace: WorkspaceId, task: &Task) -> Result<(), StoreError>;
+
+    async fn patch_task(
+        &self,
+        workspace: WorkspaceId,
+        id: TaskId,
+        patch: &TaskPatch,
+        now: Timestamp,
+    ) -> Result<Task, StoreError>;
+
+    /// Stores an order placed directly (`source` api or import) and makes its contact a
+    /// customer (`actor` in the history). `NotFound` if the contact is not the workspace's.
+    async fn add_order(
+        &self,
+        workspace: WorkspaceId,
+        order: &Order,
+        actor: &str,
+    ) -> Result<(), StoreError>;
+}
+
+/// Activity, task and order reads, the same on every SQL engine (written once in
+/// `closer_store_sql`).
+#[async_trait]
+pub trait WorkReads {
     /// The contact's activities, newest first.
     async fn activities(
         &self,
@@ -71,18 +96,7 @@ pub trait WorkStore {
         contacts: &[ContactId],
     ) -> Result<Vec<Touches>, StoreError>;
 
-    /// `NotFound` if the contact or deal named is not the workspace's.
-    async fn add_task(&self, workspace: WorkspaceId, task: &Task) -> Result<(), StoreError>;
-
     async fn task(&self, workspace: WorkspaceId, id: TaskId) -> Result<Task, StoreError>;
-
-    async fn patch_task(
-        &self,
-        workspace: WorkspaceId,
-        id: TaskId,
-        patch: &TaskPatch,
-        now: Timestamp,
-    ) -> Result<Task, StoreError>;
 
     async fn list_tasks(
         &self,
@@ -96,15 +110,6 @@ pub trait WorkStore {
         &self,
         workspace: WorkspaceId,
     ) -> Result<Vec<(UserId, u64)>, StoreError>;
-
-    /// Stores an order placed directly (`source` api or import) and makes its contact a
-    /// customer (`actor` in the history). `NotFound` if the contact is not the workspace's.
-    async fn add_order(
-        &self,
-        workspace: WorkspaceId,
-        order: &Order,
-        actor: &str,
-    ) -> Result<(), StoreError>;
 
     /// The contact's orders (or all the workspace's when `None`), newest first.
     async fn orders(

@@ -5,8 +5,7 @@
 use async_trait::async_trait;
 use closer_domain::{Contact, ContactId, ContactPatch, Event, Timestamp, WorkspaceId};
 use closer_store::{
-    ContactQuery, ContactStore, IDENTITY_CONSTRAINT, Page, StageMove, StageSpan, StoreError,
-    UpsertContact, Upserted,
+    ContactStore, IDENTITY_CONSTRAINT, StageMove, StoreError, UpsertContact, Upserted,
 };
 use uuid::Uuid;
 
@@ -56,18 +55,6 @@ impl ContactStore for PostgresStore {
                 Err(e) => return Err(e),
             }
         }
-    }
-
-    async fn contact(&self, ws: WorkspaceId, id: ContactId) -> Result<Contact, StoreError> {
-        closer_store_sql::contacts_store::contact(self, ws, id).await
-    }
-
-    async fn contacts_by_id(
-        &self,
-        ws: WorkspaceId,
-        ids: &[ContactId],
-    ) -> Result<Vec<Contact>, StoreError> {
-        closer_store_sql::contacts_store::contacts_by_id(self, ws, ids).await
     }
 
     async fn patch_contact(
@@ -168,14 +155,6 @@ impl ContactStore for PostgresStore {
         Ok(())
     }
 
-    async fn list_contacts(
-        &self,
-        ws: WorkspaceId,
-        query: &ContactQuery,
-    ) -> Result<Page<Contact>, StoreError> {
-        closer_store_sql::contacts_store::list_contacts(self, ws, query).await
-    }
-
     async fn claim_contact(
         &self,
         ws: WorkspaceId,
@@ -205,18 +184,6 @@ impl ContactStore for PostgresStore {
                 .await
                 .map_err(crate::error::db_err)?;
         closer_store::Claim::missed(owner.map(|o| o.map(closer_domain::UserId)), user)
-    }
-
-    async fn count_contacts(&self, ws: WorkspaceId) -> Result<u64, StoreError> {
-        closer_store_sql::contacts_store::count_contacts(self, ws).await
-    }
-
-    async fn stage_history(
-        &self,
-        ws: WorkspaceId,
-        id: ContactId,
-    ) -> Result<Vec<StageSpan>, StoreError> {
-        closer_store_sql::contacts_store::stage_history(self, ws, id).await
     }
 
     async fn contact_events(

@@ -24,8 +24,6 @@ mod qualification;
 mod report_rows;
 mod reports;
 mod rows;
-mod sessions;
-mod setup;
 mod stays;
 pub mod testing;
 mod traffic;

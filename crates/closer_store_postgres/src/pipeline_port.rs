@@ -2,10 +2,10 @@
 //! and their orders, over `pipeline.rs`, `deals.rs` and `orders.rs`.
 
 use closer_domain::pipeline::{
-    Deal, DealId, DealPatch, LossReason, Order, Pipeline, PipelineDraft, PipelineId,
+    Deal, DealId, DealPatch, LossReason, Pipeline, PipelineDraft, PipelineId,
 };
 use closer_domain::{Stage, Timestamp, WorkspaceId};
-use closer_store::{BoardColumn, DealMove, DealQuery, DealSpan, PipelineStore, StoreError};
+use closer_store::{DealMove, PipelineStore, StoreError};
 
 use crate::PostgresStore;
 use crate::error::db_err;
@@ -52,10 +52,6 @@ impl PipelineStore for PostgresStore {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         crate::pipeline::replace(&mut tx, ws, id, draft).await?;
         tx.commit().await.map_err(db_err)
-    }
-
-    async fn loss_reasons(&self, ws: WorkspaceId) -> Result<Vec<LossReason>, StoreError> {
-        closer_store_sql::deals_store::loss_reasons(self, ws).await
     }
 
     async fn put_loss_reasons(
@@ -121,14 +117,6 @@ impl PipelineStore for PostgresStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn deal(&self, ws: WorkspaceId, id: DealId) -> Result<Deal, StoreError> {
-        closer_store_sql::deals_store::deal(self, ws, id).await
-    }
-
-    async fn list_deals(&self, ws: WorkspaceId, q: &DealQuery) -> Result<Vec<Deal>, StoreError> {
-        closer_store_sql::deals_store::list_deals(self, ws, q).await
-    }
-
     async fn patch_deal(
         &self,
         ws: WorkspaceId,
@@ -154,22 +142,5 @@ impl PipelineStore for PostgresStore {
         let d = one(&mut tx, ws, mv.deal).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(d)
-    }
-
-    async fn deal_history(&self, ws: WorkspaceId, id: DealId) -> Result<Vec<DealSpan>, StoreError> {
-        closer_store_sql::deals_store::deal_history(self, ws, id).await
-    }
-
-    async fn board(
-        &self,
-        ws: WorkspaceId,
-        pipeline: PipelineId,
-        per_stage: u32,
-    ) -> Result<Vec<BoardColumn>, StoreError> {
-        closer_store_sql::deals_store::board(self, ws, pipeline, per_stage).await
-    }
-
-    async fn deal_order(&self, ws: WorkspaceId, deal: DealId) -> Result<Option<Order>, StoreError> {
-        closer_store_sql::deals_store::deal_order(self, ws, deal).await
     }
 }

@@ -25,10 +25,6 @@ fn state_json(r: &ScoreRecord) -> serde_json::Value {
 
 #[async_trait]
 impl QualificationStore for PostgresStore {
-    async fn rules_source(&self, ws: WorkspaceId) -> Result<Option<String>, StoreError> {
-        closer_store_sql::scores_store::rules_source(self, ws).await
-    }
-
     async fn put_rules_source(
         &self,
         ws: WorkspaceId,
@@ -46,41 +42,6 @@ impl QualificationStore for PostgresStore {
         .await
         .map_err(db_err)?;
         Ok(())
-    }
-
-    async fn score(
-        &self,
-        ws: WorkspaceId,
-        contact: ContactId,
-    ) -> Result<Option<ScoreRecord>, StoreError> {
-        closer_store_sql::scores_store::score(self, ws, contact).await
-    }
-
-    async fn stale_scores(
-        &self,
-        ws: WorkspaceId,
-        after: Option<ContactId>,
-        now: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<ContactId>, StoreError> {
-        closer_store_sql::scores_store::stale_scores(self, ws, after, now, limit).await
-    }
-
-    async fn stored_hot(
-        &self,
-        ws: WorkspaceId,
-        owner: Option<closer_store::OwnerFilter>,
-        limit: u32,
-    ) -> Result<Vec<ContactId>, StoreError> {
-        closer_store_sql::scores_store::stored_hot(self, ws, owner, limit).await
-    }
-
-    async fn scores(
-        &self,
-        ws: WorkspaceId,
-        contacts: &[ContactId],
-    ) -> Result<Vec<ScoreRecord>, StoreError> {
-        closer_store_sql::scores_store::scores(self, ws, contacts).await
     }
 
     async fn save_score(

@@ -3,9 +3,7 @@
 use async_trait::async_trait;
 use closer_domain::traffic::{Hit, VisitorKey};
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
-use closer_store::{
-    Link, Recorded, Site, StoreError, Touch, TrafficAggregates, TrafficQuery, TrafficStore,
-};
+use closer_store::{Link, Recorded, Site, StoreError, TrafficStore};
 use uuid::Uuid;
 
 use crate::error::db_err;
@@ -25,10 +23,6 @@ impl TrafficStore for PostgresStore {
         .await
         .map_err(db_err)?;
         Ok(())
-    }
-
-    async fn list_sites(&self, ws: Option<WorkspaceId>) -> Result<Vec<Site>, StoreError> {
-        closer_store_sql::traffic_store::sites(self, ws).await
     }
 
     async fn record_hits(&self, hits: std::sync::Arc<[Hit]>) -> Result<Recorded, StoreError> {
@@ -86,21 +80,5 @@ impl TrafficStore for PostgresStore {
         let link = crate::visitor_links::link(&mut tx, ws, visitor, contact, now).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(link)
-    }
-
-    async fn contact_touches(
-        &self,
-        ws: WorkspaceId,
-        contact: ContactId,
-    ) -> Result<Vec<Touch>, StoreError> {
-        closer_store_sql::traffic_store::touches(self, ws, contact).await
-    }
-
-    async fn traffic(
-        &self,
-        ws: WorkspaceId,
-        query: &TrafficQuery,
-    ) -> Result<TrafficAggregates, StoreError> {
-        closer_store_sql::traffic_store::aggregates(self, ws, query).await
     }
 }

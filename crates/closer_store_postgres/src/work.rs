@@ -2,7 +2,7 @@
 
 use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId, TaskStatus};
 use closer_domain::{ContactId, Stage, Timestamp, UserId, WorkspaceId};
-use closer_store::{StoreError, TaskPatch, TaskQuery, Touches, WorkStore};
+use closer_store::{StoreError, TaskPatch, WorkStore};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -107,31 +107,6 @@ impl WorkStore for PostgresStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn activities(
-        &self,
-        ws: WorkspaceId,
-        contact: ContactId,
-        limit: u32,
-    ) -> Result<Vec<Activity>, StoreError> {
-        closer_store_sql::work_store::activities(self, ws, contact, limit).await
-    }
-
-    async fn first_touch(
-        &self,
-        ws: WorkspaceId,
-        contact: ContactId,
-    ) -> Result<Option<Timestamp>, StoreError> {
-        closer_store_sql::work_store::first_touch(self, ws, contact).await
-    }
-
-    async fn touches(
-        &self,
-        ws: WorkspaceId,
-        contacts: &[ContactId],
-    ) -> Result<Vec<Touches>, StoreError> {
-        closer_store_sql::work_store::touches(self, ws, contacts).await
-    }
-
     async fn add_task(&self, ws: WorkspaceId, t: &Task) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         check_refs(&mut tx, ws, t.contact_id, t.deal_id).await?;
@@ -156,10 +131,6 @@ impl WorkStore for PostgresStore {
         .await
         .map_err(db_err)?;
         tx.commit().await.map_err(db_err)
-    }
-
-    async fn task(&self, ws: WorkspaceId, id: TaskId) -> Result<Task, StoreError> {
-        closer_store_sql::work_store::task(self, ws, id).await
     }
 
     async fn patch_task(
@@ -201,15 +172,7 @@ impl WorkStore for PostgresStore {
             .push_bind(id.0);
         sql.build().execute(&mut *tx).await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
-        self.task(ws, id).await
-    }
-
-    async fn list_tasks(&self, ws: WorkspaceId, q: &TaskQuery) -> Result<Vec<Task>, StoreError> {
-        closer_store_sql::work_store::list_tasks(self, ws, q).await
-    }
-
-    async fn first_contact_load(&self, ws: WorkspaceId) -> Result<Vec<(UserId, u64)>, StoreError> {
-        closer_store_sql::work_store::first_contact_load(self, ws).await
+        closer_store_sql::work_store::task(self, ws, id).await
     }
 
     async fn add_order(&self, ws: WorkspaceId, o: &Order, actor: &str) -> Result<(), StoreError> {
@@ -232,14 +195,5 @@ impl WorkStore for PostgresStore {
         .await?;
         crate::deals::insert_order(&mut tx, ws, o).await?;
         tx.commit().await.map_err(db_err)
-    }
-
-    async fn orders(
-        &self,
-        ws: WorkspaceId,
-        contact: Option<ContactId>,
-        limit: u32,
-    ) -> Result<Vec<Order>, StoreError> {
-        closer_store_sql::deals_store::orders(self, ws, contact, limit).await
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use closer_domain::traffic::VisitorKey;
 use closer_domain::{ContactDraft, Email, EventId, EventKind, NewEvent, Phone, Timestamp};
 use closer_store::conformance::workspace;
-use closer_store::{ContactStore, UpsertContact};
+use closer_store::{ContactReads, ContactStore, UpsertContact};
 use closer_store_postgres::testing::test_store;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 

@@ -12,6 +12,30 @@ use closer_store::StoreError;
 
 use crate::{Columns, Dialect, Sql};
 
+/// One statement of a `transaction`.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub sql: Sql,
+    /// The transaction is rolled back (`NotFound`) unless this statement changes a row.
+    pub must_change: bool,
+}
+
+impl Step {
+    pub fn any(sql: Sql) -> Self {
+        Self {
+            sql,
+            must_change: false,
+        }
+    }
+
+    pub fn must_change(sql: Sql) -> Self {
+        Self {
+            sql,
+            must_change: true,
+        }
+    }
+}
+
 /// Decodes one row (the kit's decoders, `workspace`, `deal`, …, fit).
 pub type Decoder<T> = fn(&dyn Columns) -> Result<T, StoreError>;
 
@@ -28,6 +52,10 @@ pub trait Engine: Send + Sync {
 
     /// Runs `sql` as one write (its own transaction); how many rows it changed.
     async fn execute(&self, sql: Sql) -> Result<u64, StoreError>;
+
+    /// Runs `steps` in order as one transaction. `NotFound`, with nothing written, when a
+    /// step that must change a row changes none.
+    async fn transaction(&self, steps: Vec<Step>) -> Result<(), StoreError>;
 
     /// `Sql::of` in this engine's dialect.
     fn sql(&self, text: &str, params: impl IntoIterator<Item = crate::Param> + Send) -> Sql

@@ -1,11 +1,9 @@
-//! Sign-in, browser sessions and invites: the statements that stand alone, written once over
-//! `Engine`. The three that change several tables together (a new password, a new session, an
-//! accepted invite) run in each adapter's own transaction.
+//! Passwords, sign-in attempts, browser sessions and invites, written once over `Engine`.
 
 use closer_domain::{Email, Timestamp, UserId, WorkspaceId};
 use closer_store::{Credentials, Invite, StoreError, User, WebSession};
 
-use crate::{Columns, Engine, required};
+use crate::{Columns, Engine, Sql, Step, required};
 
 fn credentials_row(r: &dyn Columns) -> Result<Credentials, StoreError> {
     Ok(Credentials {
@@ -107,4 +105,86 @@ pub async fn invite(e: &impl Engine, id: &str, now: Timestamp) -> Result<Option<
         [id.into(), now.into()],
     );
     e.fetch_optional(sql, |r| crate::user(r)).await
+}
+
+/// Sets the user's password, clears failed sign-ins and ends their sessions; `NotFound` for a
+/// user not in the workspace.
+pub async fn set_password(
+    e: &impl Engine,
+    ws: WorkspaceId,
+    user: UserId,
+    hash: &str,
+) -> Result<(), StoreError> {
+    e.transaction(vec![
+        Step::must_change(new_password(e, ws, user, hash)),
+        Step::any(end_sessions(e, ws, user)),
+    ])
+    .await
+}
+
+fn new_password(e: &impl Engine, ws: WorkspaceId, user: UserId, hash: &str) -> Sql {
+    e.sql(
+        "update users set password_hash = $1, failed_sign_ins = 0, locked_until = null \
+         where workspace_id = $2 and id = $3",
+        [hash.into(), ws.0.into(), user.0.into()],
+    )
+}
+
+fn end_sessions(e: &impl Engine, ws: WorkspaceId, user: UserId) -> Sql {
+    e.sql(
+        "delete from web_sessions where workspace_id = $1 and user_id = $2",
+        [ws.0.into(), user.0.into()],
+    )
+}
+
+/// Stores the session and clears the user's failed sign-ins, together.
+pub async fn create_session(e: &impl Engine, s: &WebSession) -> Result<(), StoreError> {
+    e.transaction(vec![
+        Step::any(e.sql(
+            "insert into web_sessions (id, workspace_id, user_id, csrf, created_at, expires_at) \
+             values ($1, $2, $3, $4, $5, $6)",
+            [
+                s.id.as_str().into(),
+                s.workspace_id.0.into(),
+                s.user_id.0.into(),
+                s.csrf.as_str().into(),
+                s.created_at.into(),
+                s.expires_at.into(),
+            ],
+        )),
+        Step::any(e.sql(
+            "update users set failed_sign_ins = 0, locked_until = null \
+             where workspace_id = $1 and id = $2",
+            [s.workspace_id.0.into(), s.user_id.0.into()],
+        )),
+    ])
+    .await
+}
+
+/// Uses the invite once: sets the password, ends the user's sessions; `None` if the invite is
+/// unknown, expired or taken meanwhile (its deletion must be this transaction's).
+pub async fn accept_invite(
+    e: &impl Engine,
+    id: &str,
+    password_hash: &str,
+    now: Timestamp,
+) -> Result<Option<User>, StoreError> {
+    let Some(user) = invite(e, id, now).await? else {
+        return Ok(None);
+    };
+    let taken = e
+        .transaction(vec![
+            Step::must_change(e.sql(
+                "delete from user_invites where id = $1 and expires_at > $2",
+                [id.into(), now.into()],
+            )),
+            Step::any(new_password(e, user.workspace_id, user.id, password_hash)),
+            Step::any(end_sessions(e, user.workspace_id, user.id)),
+        ])
+        .await;
+    match taken {
+        Ok(()) => Ok(Some(user)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(other) => Err(other),
+    }
 }

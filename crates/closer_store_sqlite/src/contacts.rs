@@ -3,10 +3,7 @@
 
 use async_trait::async_trait;
 use closer_domain::{Contact, ContactId, ContactPatch, Event, Timestamp, WorkspaceId};
-use closer_store::{
-    ContactQuery, ContactStore, Cursor, Page, StageMove, StageSpan, StoreError, UpsertContact,
-    Upserted,
-};
+use closer_store::{ContactStore, Cursor, StageMove, StoreError, UpsertContact, Upserted};
 
 use crate::{SqliteStore, contacts_read, write};
 
@@ -20,18 +17,6 @@ impl ContactStore for SqliteStore {
         self.writer
             .write(move |conn| write::upsert(conn, ws, req))
             .await
-    }
-
-    async fn contact(&self, ws: WorkspaceId, id: ContactId) -> Result<Contact, StoreError> {
-        closer_store_sql::contacts_store::contact(self, ws, id).await
-    }
-
-    async fn contacts_by_id(
-        &self,
-        ws: WorkspaceId,
-        ids: &[ContactId],
-    ) -> Result<Vec<Contact>, StoreError> {
-        closer_store_sql::contacts_store::contacts_by_id(self, ws, ids).await
     }
 
     async fn patch_contact(
@@ -90,14 +75,6 @@ impl ContactStore for SqliteStore {
             .await
     }
 
-    async fn list_contacts(
-        &self,
-        ws: WorkspaceId,
-        query: &ContactQuery,
-    ) -> Result<Page<Contact>, StoreError> {
-        closer_store_sql::contacts_store::list_contacts(self, ws, query).await
-    }
-
     async fn claim_contact(
         &self,
         ws: WorkspaceId,
@@ -137,18 +114,6 @@ impl ContactStore for SqliteStore {
             })
             .await?;
         closer_store::Claim::missed(owner.map(|o| o.map(closer_domain::UserId)), user)
-    }
-
-    async fn count_contacts(&self, ws: WorkspaceId) -> Result<u64, StoreError> {
-        closer_store_sql::contacts_store::count_contacts(self, ws).await
-    }
-
-    async fn stage_history(
-        &self,
-        ws: WorkspaceId,
-        id: ContactId,
-    ) -> Result<Vec<StageSpan>, StoreError> {
-        closer_store_sql::contacts_store::stage_history(self, ws, id).await
     }
 
     async fn contact_events(

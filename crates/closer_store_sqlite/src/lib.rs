@@ -23,8 +23,6 @@ mod read;
 mod report_reads;
 mod reports;
 mod rows;
-mod sessions;
-mod setup;
 mod stage_moves;
 pub mod testing;
 mod traffic;

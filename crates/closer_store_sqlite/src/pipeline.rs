@@ -221,10 +221,6 @@ impl closer_store::PipelineStore for crate::SqliteStore {
             .await
     }
 
-    async fn loss_reasons(&self, ws: WorkspaceId) -> Result<Vec<LossReason>, StoreError> {
-        closer_store_sql::deals_store::loss_reasons(self, ws).await
-    }
-
     async fn put_loss_reasons(
         &self,
         ws: WorkspaceId,
@@ -247,22 +243,6 @@ impl closer_store::PipelineStore for crate::SqliteStore {
         self.writer
             .write(move |conn| crate::deals::create(conn, ws, &deal, &stage_name, &actor))
             .await
-    }
-
-    async fn deal(
-        &self,
-        ws: WorkspaceId,
-        id: closer_domain::pipeline::DealId,
-    ) -> Result<closer_domain::pipeline::Deal, StoreError> {
-        closer_store_sql::deals_store::deal(self, ws, id).await
-    }
-
-    async fn list_deals(
-        &self,
-        ws: WorkspaceId,
-        query: &closer_store::DealQuery,
-    ) -> Result<Vec<closer_domain::pipeline::Deal>, StoreError> {
-        closer_store_sql::deals_store::list_deals(self, ws, query).await
     }
 
     async fn patch_deal(
@@ -290,30 +270,5 @@ impl closer_store::PipelineStore for crate::SqliteStore {
             .write(move |conn| crate::deals::move_deal(conn, ws, &mv, now))
             .await?;
         closer_store_sql::deals_store::deal(self, ws, id).await
-    }
-
-    async fn deal_history(
-        &self,
-        ws: WorkspaceId,
-        id: closer_domain::pipeline::DealId,
-    ) -> Result<Vec<closer_store::DealSpan>, StoreError> {
-        closer_store_sql::deals_store::deal_history(self, ws, id).await
-    }
-
-    async fn board(
-        &self,
-        ws: WorkspaceId,
-        pipeline: PipelineId,
-        per_stage: u32,
-    ) -> Result<Vec<closer_store::BoardColumn>, StoreError> {
-        closer_store_sql::deals_store::board(self, ws, pipeline, per_stage).await
-    }
-
-    async fn deal_order(
-        &self,
-        ws: WorkspaceId,
-        deal: closer_domain::pipeline::DealId,
-    ) -> Result<Option<closer_domain::pipeline::Order>, StoreError> {
-        closer_store_sql::deals_store::deal_order(self, ws, deal).await
     }
 }

@@ -105,10 +105,6 @@ fn upsert_many(
 
 #[async_trait]
 impl QualificationStore for SqliteStore {
-    async fn rules_source(&self, ws: WorkspaceId) -> Result<Option<String>, StoreError> {
-        closer_store_sql::scores_store::rules_source(self, ws).await
-    }
-
     async fn put_rules_source(
         &self,
         ws: WorkspaceId,
@@ -127,44 +123,6 @@ impl QualificationStore for SqliteStore {
                 Ok(())
             })
             .await
-    }
-
-    async fn score(
-        &self,
-        ws: WorkspaceId,
-        contact: ContactId,
-    ) -> Result<Option<ScoreRecord>, StoreError> {
-        closer_store_sql::scores_store::score(self, ws, contact).await
-    }
-
-    async fn stale_scores(
-        &self,
-        ws: WorkspaceId,
-        after: Option<ContactId>,
-        now: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<ContactId>, StoreError> {
-        closer_store_sql::scores_store::stale_scores(self, ws, after, now, limit).await
-    }
-
-    async fn stored_hot(
-        &self,
-        ws: WorkspaceId,
-        owner: Option<closer_store::OwnerFilter>,
-        limit: u32,
-    ) -> Result<Vec<ContactId>, StoreError> {
-        closer_store_sql::scores_store::stored_hot(self, ws, owner, limit).await
-    }
-
-    // `+workspace_id` throughout: scores are found by contact (the primary key); SQLite,
-    // without statistics, would otherwise take the (workspace, temperature) index and walk
-    // every score of the workspace.
-    async fn scores(
-        &self,
-        ws: WorkspaceId,
-        contacts: &[ContactId],
-    ) -> Result<Vec<ScoreRecord>, StoreError> {
-        closer_store_sql::scores_store::scores(self, ws, contacts).await
     }
 
     async fn save_score(

@@ -4,9 +4,7 @@
 use async_trait::async_trait;
 use closer_domain::traffic::{Hit, VisitorKey};
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
-use closer_store::{
-    Link, Recorded, Site, StoreError, Touch, TrafficAggregates, TrafficQuery, TrafficStore,
-};
+use closer_store::{Link, Recorded, Site, StoreError, TrafficStore};
 use rusqlite::params;
 
 use crate::error::rs_err;
@@ -24,10 +22,6 @@ impl TrafficStore for SqliteStore {
                 Ok(())
             })
             .await
-    }
-
-    async fn list_sites(&self, ws: Option<WorkspaceId>) -> Result<Vec<Site>, StoreError> {
-        closer_store_sql::traffic_store::sites(self, ws).await
     }
 
     async fn record_hits(&self, hits: std::sync::Arc<[Hit]>) -> Result<Recorded, StoreError> {
@@ -64,21 +58,5 @@ impl TrafficStore for SqliteStore {
                 traffic_write::link(conn, ws, &visitor, contact, now)
             })
             .await
-    }
-
-    async fn contact_touches(
-        &self,
-        ws: WorkspaceId,
-        contact: ContactId,
-    ) -> Result<Vec<Touch>, StoreError> {
-        closer_store_sql::traffic_store::touches(self, ws, contact).await
-    }
-
-    async fn traffic(
-        &self,
-        ws: WorkspaceId,
-        query: &TrafficQuery,
-    ) -> Result<TrafficAggregates, StoreError> {
-        closer_store_sql::traffic_store::aggregates(self, ws, query).await
     }
 }

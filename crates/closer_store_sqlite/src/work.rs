@@ -2,7 +2,7 @@
 
 use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId, TaskStatus};
 use closer_domain::{ContactId, Stage, Timestamp, UserId, WorkspaceId};
-use closer_store::{StoreError, TaskPatch, TaskQuery, Touches, WorkStore};
+use closer_store::{StoreError, TaskPatch, WorkStore};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -199,38 +199,9 @@ impl WorkStore for SqliteStore {
             .await
     }
 
-    async fn activities(
-        &self,
-        ws: WorkspaceId,
-        contact: ContactId,
-        limit: u32,
-    ) -> Result<Vec<Activity>, StoreError> {
-        closer_store_sql::work_store::activities(self, ws, contact, limit).await
-    }
-
-    async fn first_touch(
-        &self,
-        ws: WorkspaceId,
-        contact: ContactId,
-    ) -> Result<Option<Timestamp>, StoreError> {
-        closer_store_sql::work_store::first_touch(self, ws, contact).await
-    }
-
-    async fn touches(
-        &self,
-        ws: WorkspaceId,
-        contacts: &[ContactId],
-    ) -> Result<Vec<Touches>, StoreError> {
-        closer_store_sql::work_store::touches(self, ws, contacts).await
-    }
-
     async fn add_task(&self, ws: WorkspaceId, t: &Task) -> Result<(), StoreError> {
         let t = t.clone();
         self.writer.write(move |conn| add_task(conn, ws, &t)).await
-    }
-
-    async fn task(&self, ws: WorkspaceId, id: TaskId) -> Result<Task, StoreError> {
-        closer_store_sql::work_store::task(self, ws, id).await
     }
 
     async fn patch_task(
@@ -244,15 +215,7 @@ impl WorkStore for SqliteStore {
         self.writer
             .write(move |conn| patch_task(conn, ws, id, &patch, now))
             .await?;
-        self.task(ws, id).await
-    }
-
-    async fn list_tasks(&self, ws: WorkspaceId, q: &TaskQuery) -> Result<Vec<Task>, StoreError> {
-        closer_store_sql::work_store::list_tasks(self, ws, q).await
-    }
-
-    async fn first_contact_load(&self, ws: WorkspaceId) -> Result<Vec<(UserId, u64)>, StoreError> {
-        closer_store_sql::work_store::first_contact_load(self, ws).await
+        closer_store_sql::work_store::task(self, ws, id).await
     }
 
     async fn add_order(&self, ws: WorkspaceId, o: &Order, actor: &str) -> Result<(), StoreError> {
@@ -260,14 +223,5 @@ impl WorkStore for SqliteStore {
         self.writer
             .write(move |conn| add_order(conn, ws, &o, &actor))
             .await
-    }
-
-    async fn orders(
-        &self,
-        ws: WorkspaceId,
-        contact: Option<ContactId>,
-        limit: u32,
-    ) -> Result<Vec<Order>, StoreError> {
-        closer_store_sql::deals_store::orders(self, ws, contact, limit).await
     }
 }

@@ -1,0 +1,375 @@
+//! The ports whose statements are the same on every SQL engine, implemented once for an
+//! adapter's store by `shared_ports!` over its `Engine`: workspaces, tokens, users, forms,
+//! sessions, and the reads of contacts, scores, deals, work and traffic (`*_store.rs`).
+
+/// The names the ports' signatures use, for `shared_ports!`.
+#[doc(hidden)]
+pub mod names {
+    pub use closer_domain::pipeline::{
+        Activity, Deal, DealId, LossReason, Order, PipelineId, Task, TaskId,
+    };
+    pub use closer_domain::{
+        Contact, ContactId, Email, FormId, FormKey, Slug, Timestamp, TokenId, UserId, WorkspaceId,
+    };
+    pub use closer_store::*;
+}
+
+/// Implements the shared ports for `$store`, which implements `Engine`.
+#[macro_export]
+macro_rules! shared_ports {
+    ($store:ty) => {
+        const _: () = {
+            use $crate::ports::names::*;
+
+            #[$crate::async_trait]
+            impl ContactReads for $store {
+                async fn contact(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: ContactId,
+                ) -> Result<Contact, StoreError> {
+                    $crate::contacts_store::contact(self, workspace, id).await
+                }
+                async fn contacts_by_id(
+                    &self,
+                    workspace: WorkspaceId,
+                    ids: &[ContactId],
+                ) -> Result<Vec<Contact>, StoreError> {
+                    $crate::contacts_store::contacts_by_id(self, workspace, ids).await
+                }
+                async fn list_contacts(
+                    &self,
+                    workspace: WorkspaceId,
+                    query: &ContactQuery,
+                ) -> Result<Page<Contact>, StoreError> {
+                    $crate::contacts_store::list_contacts(self, workspace, query).await
+                }
+                async fn count_contacts(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {
+                    $crate::contacts_store::count_contacts(self, workspace).await
+                }
+                async fn stage_history(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: ContactId,
+                ) -> Result<Vec<StageSpan>, StoreError> {
+                    $crate::contacts_store::stage_history(self, workspace, id).await
+                }
+            }
+
+            #[$crate::async_trait]
+            impl ScoreReads for $store {
+                async fn rules_source(
+                    &self,
+                    workspace: WorkspaceId,
+                ) -> Result<Option<String>, StoreError> {
+                    $crate::scores_store::rules_source(self, workspace).await
+                }
+                async fn score(
+                    &self,
+                    workspace: WorkspaceId,
+                    contact: ContactId,
+                ) -> Result<Option<ScoreRecord>, StoreError> {
+                    $crate::scores_store::score(self, workspace, contact).await
+                }
+                async fn stored_hot(
+                    &self,
+                    workspace: WorkspaceId,
+                    owner: Option<OwnerFilter>,
+                    limit: u32,
+                ) -> Result<Vec<ContactId>, StoreError> {
+                    $crate::scores_store::stored_hot(self, workspace, owner, limit).await
+                }
+                async fn stale_scores(
+                    &self,
+                    workspace: WorkspaceId,
+                    after: Option<ContactId>,
+                    now: Timestamp,
+                    limit: u32,
+                ) -> Result<Vec<ContactId>, StoreError> {
+                    $crate::scores_store::stale_scores(self, workspace, after, now, limit).await
+                }
+                async fn scores(
+                    &self,
+                    workspace: WorkspaceId,
+                    contacts: &[ContactId],
+                ) -> Result<Vec<ScoreRecord>, StoreError> {
+                    $crate::scores_store::scores(self, workspace, contacts).await
+                }
+            }
+
+            #[$crate::async_trait]
+            impl DealReads for $store {
+                async fn loss_reasons(
+                    &self,
+                    workspace: WorkspaceId,
+                ) -> Result<Vec<LossReason>, StoreError> {
+                    $crate::deals_store::loss_reasons(self, workspace).await
+                }
+                async fn deal(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: DealId,
+                ) -> Result<Deal, StoreError> {
+                    $crate::deals_store::deal(self, workspace, id).await
+                }
+                async fn list_deals(
+                    &self,
+                    workspace: WorkspaceId,
+                    query: &DealQuery,
+                ) -> Result<Vec<Deal>, StoreError> {
+                    $crate::deals_store::list_deals(self, workspace, query).await
+                }
+                async fn deal_history(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: DealId,
+                ) -> Result<Vec<DealSpan>, StoreError> {
+                    $crate::deals_store::deal_history(self, workspace, id).await
+                }
+                async fn board(
+                    &self,
+                    workspace: WorkspaceId,
+                    pipeline: PipelineId,
+                    per_stage: u32,
+                ) -> Result<Vec<BoardColumn>, StoreError> {
+                    $crate::deals_store::board(self, workspace, pipeline, per_stage).await
+                }
+                async fn deal_order(
+                    &self,
+                    workspace: WorkspaceId,
+                    deal: DealId,
+                ) -> Result<Option<Order>, StoreError> {
+                    $crate::deals_store::deal_order(self, workspace, deal).await
+                }
+            }
+
+            #[$crate::async_trait]
+            impl WorkReads for $store {
+                async fn activities(
+                    &self,
+                    workspace: WorkspaceId,
+                    contact: ContactId,
+                    limit: u32,
+                ) -> Result<Vec<Activity>, StoreError> {
+                    $crate::work_store::activities(self, workspace, contact, limit).await
+                }
+                async fn first_touch(
+                    &self,
+                    workspace: WorkspaceId,
+                    contact: ContactId,
+                ) -> Result<Option<Timestamp>, StoreError> {
+                    $crate::work_store::first_touch(self, workspace, contact).await
+                }
+                async fn touches(
+                    &self,
+                    workspace: WorkspaceId,
+                    contacts: &[ContactId],
+                ) -> Result<Vec<Touches>, StoreError> {
+                    $crate::work_store::touches(self, workspace, contacts).await
+                }
+                async fn task(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: TaskId,
+                ) -> Result<Task, StoreError> {
+                    $crate::work_store::task(self, workspace, id).await
+                }
+                async fn list_tasks(
+                    &self,
+                    workspace: WorkspaceId,
+                    query: &TaskQuery,
+                ) -> Result<Vec<Task>, StoreError> {
+                    $crate::work_store::list_tasks(self, workspace, query).await
+                }
+                async fn first_contact_load(
+                    &self,
+                    workspace: WorkspaceId,
+                ) -> Result<Vec<(UserId, u64)>, StoreError> {
+                    $crate::work_store::first_contact_load(self, workspace).await
+                }
+                async fn orders(
+                    &self,
+                    workspace: WorkspaceId,
+                    contact: Option<ContactId>,
+                    limit: u32,
+                ) -> Result<Vec<Order>, StoreError> {
+                    $crate::deals_store::orders(self, workspace, contact, limit).await
+                }
+            }
+
+            #[$crate::async_trait]
+            impl TrafficReads for $store {
+                async fn list_sites(
+                    &self,
+                    workspace: Option<WorkspaceId>,
+                ) -> Result<Vec<Site>, StoreError> {
+                    $crate::traffic_store::sites(self, workspace).await
+                }
+                async fn contact_touches(
+                    &self,
+                    workspace: WorkspaceId,
+                    contact: ContactId,
+                ) -> Result<Vec<Touch>, StoreError> {
+                    $crate::traffic_store::touches(self, workspace, contact).await
+                }
+                async fn traffic(
+                    &self,
+                    workspace: WorkspaceId,
+                    query: &TrafficQuery,
+                ) -> Result<TrafficAggregates, StoreError> {
+                    $crate::traffic_store::aggregates(self, workspace, query).await
+                }
+            }
+
+            #[$crate::async_trait]
+            impl SessionStore for $store {
+                async fn set_password(
+                    &self,
+                    ws: WorkspaceId,
+                    user: UserId,
+                    hash: &str,
+                ) -> Result<(), StoreError> {
+                    $crate::sessions_store::set_password(self, ws, user, hash).await
+                }
+                async fn credentials(&self, email: &Email) -> Result<Vec<Credentials>, StoreError> {
+                    $crate::sessions_store::credentials(self, email).await
+                }
+                async fn reserve_sign_in(
+                    &self,
+                    ws: WorkspaceId,
+                    user: UserId,
+                    lock_after: u32,
+                    now: Timestamp,
+                    lock_until: Timestamp,
+                ) -> Result<bool, StoreError> {
+                    $crate::sessions_store::reserve_sign_in(
+                        self, ws, user, lock_after, now, lock_until,
+                    )
+                    .await
+                }
+                async fn create_session(&self, session: &WebSession) -> Result<(), StoreError> {
+                    $crate::sessions_store::create_session(self, session).await
+                }
+                async fn session(
+                    &self,
+                    id: &str,
+                    now: Timestamp,
+                ) -> Result<Option<(WebSession, User)>, StoreError> {
+                    $crate::sessions_store::session(self, id, now).await
+                }
+                async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
+                    $crate::sessions_store::delete_session(self, id).await
+                }
+                async fn create_invite(&self, invite: &Invite) -> Result<(), StoreError> {
+                    $crate::sessions_store::create_invite(self, invite).await
+                }
+                async fn invite(
+                    &self,
+                    id: &str,
+                    now: Timestamp,
+                ) -> Result<Option<User>, StoreError> {
+                    $crate::sessions_store::invite(self, id, now).await
+                }
+                async fn accept_invite(
+                    &self,
+                    id: &str,
+                    password_hash: &str,
+                    now: Timestamp,
+                ) -> Result<Option<User>, StoreError> {
+                    $crate::sessions_store::accept_invite(self, id, password_hash, now).await
+                }
+            }
+
+            #[$crate::async_trait]
+            impl FormStore for $store {
+                async fn create_form(&self, form: &Form) -> Result<(), StoreError> {
+                    $crate::setup_store::create_form(self, form).await
+                }
+                async fn form_by_key(&self, key: &FormKey) -> Result<Option<Form>, StoreError> {
+                    $crate::setup_store::form_by_key(self, key).await
+                }
+                async fn form(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: FormId,
+                ) -> Result<Form, StoreError> {
+                    $crate::setup_store::form(self, workspace, id).await
+                }
+                async fn list_forms(
+                    &self,
+                    workspace: WorkspaceId,
+                ) -> Result<Vec<Form>, StoreError> {
+                    $crate::setup_store::list_forms(self, workspace).await
+                }
+            }
+
+            #[$crate::async_trait]
+            impl WorkspaceStore for $store {
+                async fn create_workspace(&self, workspace: &Workspace) -> Result<(), StoreError> {
+                    $crate::setup_store::create_workspace(self, workspace).await
+                }
+                async fn ensure_workspace(
+                    &self,
+                    workspace: &Workspace,
+                ) -> Result<Workspace, StoreError> {
+                    $crate::setup_store::ensure_workspace(self, workspace).await
+                }
+                async fn workspace_by_slug(&self, slug: &Slug) -> Result<Workspace, StoreError> {
+                    $crate::setup_store::workspace_by_slug(self, slug).await
+                }
+                async fn workspace(&self, id: WorkspaceId) -> Result<Workspace, StoreError> {
+                    $crate::setup_store::workspace(self, id).await
+                }
+                async fn list_workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
+                    $crate::setup_store::list_workspaces(self).await
+                }
+            }
+
+            #[$crate::async_trait]
+            impl TokenStore for $store {
+                async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+                    $crate::setup_store::create_token(self, token).await
+                }
+                async fn token_by_hash(
+                    &self,
+                    hash: &str,
+                ) -> Result<Option<TokenRecord>, StoreError> {
+                    $crate::setup_store::token_by_hash(self, hash).await
+                }
+                async fn list_tokens(
+                    &self,
+                    workspace: WorkspaceId,
+                ) -> Result<Vec<TokenRecord>, StoreError> {
+                    $crate::setup_store::list_tokens(self, workspace).await
+                }
+                async fn delete_token(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: TokenId,
+                ) -> Result<(), StoreError> {
+                    $crate::setup_store::delete_token(self, workspace, id).await
+                }
+            }
+
+            #[$crate::async_trait]
+            impl UserStore for $store {
+                async fn create_user(&self, user: &User) -> Result<(), StoreError> {
+                    $crate::setup_store::create_user(self, user).await
+                }
+                async fn user(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: UserId,
+                ) -> Result<User, StoreError> {
+                    $crate::setup_store::user(self, workspace, id).await
+                }
+                async fn list_users(
+                    &self,
+                    workspace: WorkspaceId,
+                ) -> Result<Vec<User>, StoreError> {
+                    $crate::setup_store::list_users(self, workspace).await
+                }
+            }
+        };
+    };
+}
