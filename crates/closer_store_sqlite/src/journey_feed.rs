@@ -161,15 +161,15 @@ impl JourneyFeedStore for SqliteStore {
         ws: WorkspaceId,
         since: Option<i64>,
     ) -> Result<JourneyFeed, StoreError> {
-        self.read(move |c| feed(c, ws, since)).await
+        self.report_read(move |c| feed(c, ws, since)).await
     }
 
     async fn deal_feed(&self, ws: WorkspaceId, since: Option<i64>) -> Result<DealFeed, StoreError> {
-        self.read(move |c| deal_feed(c, ws, since)).await
+        self.report_read(move |c| deal_feed(c, ws, since)).await
     }
 
     async fn group_names(&self, ws: WorkspaceId) -> Result<GroupNames, StoreError> {
-        self.read(move |c| {
+        self.report_read(move |c| {
             Ok(GroupNames {
                 sites: pairs(
                     c,

@@ -45,12 +45,15 @@ use read::Reader;
 /// How long a statement waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Read connections serving requests and reports.
+/// Read connections serving requests, and reports.
 const READERS: u32 = 8;
+const REPORT_READERS: u32 = 4;
 
 pub struct SqliteStore {
     writer: writer::Writer,
     reader: Reader,
+    /// Read connections for reports (`reports.rs`, `journey_feed.rs`), on the mapped file.
+    reports: Reader,
     /// One connection for bulk reads (`bulk_read`), its large page cache kept between pages.
     bulk: Reader,
 }
@@ -84,6 +87,7 @@ impl SqliteStore {
         Ok(Self {
             writer,
             reader,
+            reports: Reader::new(path.clone(), REPORT_READERS, read::REPORTS),
             bulk: Reader::new(path, 1, read::BULK),
         })
     }
@@ -94,6 +98,14 @@ impl SqliteStore {
         read: impl FnOnce(&rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.reader.read(read).await
+    }
+
+    /// `read` on a report connection (the mapped file).
+    pub(crate) async fn report_read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.reports.read(read).await
     }
 }
 

@@ -36,11 +36,17 @@ struct Pool {
     open: AtomicU32,
 }
 
-/// The pragmas of the request-serving pool. The file is mapped: a report's scan reads pages
-/// straight from the operating system's cache, shared by every connection, instead of copying
-/// each into a private page cache (which a fresh connection starts empty). 256 TiB means "all
-/// of it" (the build raises SQLite's 2 GiB cap: .cargo/config.toml).
-pub(crate) const SERVING: &str = "pragma mmap_size = 281474976710656; pragma cache_size = -16384; \
+/// The pragmas of the pool serving requests: a page cache per connection, as the writer's.
+pub(crate) const SERVING: &str =
+    "pragma cache_size = -16000; pragma temp_store = memory; pragma busy_timeout = 5000;";
+
+/// The pragmas of the report pool. The file is mapped: a report's scan reads pages straight
+/// from the operating system's cache, shared by every connection, instead of copying each into
+/// a private page cache (which a fresh connection starts empty). 256 TiB means "all of it"
+/// (the build raises SQLite's 2 GiB cap: .cargo/config.toml). Only reports map it: mapped pages
+/// count as the process's resident memory, and a rescore or a day of requests touching the
+/// whole file would show it all.
+pub(crate) const REPORTS: &str = "pragma mmap_size = 281474976710656; pragma cache_size = -16384; \
      pragma temp_store = memory; pragma busy_timeout = 5000;";
 
 /// The pragmas of the one bulk connection (`closer rescore` reads every contact in order): a

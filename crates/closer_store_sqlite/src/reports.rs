@@ -163,7 +163,7 @@ pub(crate) fn count(v: i64) -> u64 {
 impl ReportStore for SqliteStore {
     async fn has_property(&self, ws: WorkspaceId, name: &str) -> Result<bool, StoreError> {
         let path = format!("$.\"{name}\"");
-        self.read(move |conn| {
+        self.report_read(move |conn| {
             let found: Option<i64> = conn
                 .prepare_cached(
                     "select 1 from contacts where workspace_id = ?1 \
@@ -187,7 +187,7 @@ impl ReportStore for SqliteStore {
         by: &Breakdown,
     ) -> Result<Journeys, StoreError> {
         let by = by.clone();
-        self.read(move |c| journeys(c, &Binds::new(ws, period, &by), &by))
+        self.report_read(move |c| journeys(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -198,7 +198,8 @@ impl ReportStore for SqliteStore {
         by: &Breakdown,
     ) -> Result<Vec<VisitorCount>, StoreError> {
         let by = by.clone();
-        self.read(move |c| new_visitors(c, ws, period, &by)).await
+        self.report_read(move |c| new_visitors(c, ws, period, &by))
+            .await
     }
 
     async fn won_deals(
@@ -208,7 +209,7 @@ impl ReportStore for SqliteStore {
         by: &Breakdown,
     ) -> Result<Vec<WonDeal>, StoreError> {
         let by = by.clone();
-        self.read(move |c| won_deals(c, &Binds::new(ws, period, &by), &by))
+        self.report_read(move |c| won_deals(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -219,7 +220,7 @@ impl ReportStore for SqliteStore {
         by: &Breakdown,
     ) -> Result<Vec<LostDeals>, StoreError> {
         let by = by.clone();
-        self.read(move |c| lost_deals(c, &Binds::new(ws, period, &by), &by))
+        self.report_read(move |c| lost_deals(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -233,7 +234,7 @@ impl ReportStore for SqliteStore {
             from: Timestamp::now(),
             to: Timestamp::now(),
         };
-        self.read(move |c| open_deals(c, &Binds::new(ws, period, &by), &by))
+        self.report_read(move |c| open_deals(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -244,7 +245,7 @@ impl ReportStore for SqliteStore {
         by: &Breakdown,
     ) -> Result<Vec<StageStay>, StoreError> {
         let by = by.clone();
-        self.read(move |c| stage_stays(c, &Binds::new(ws, period, &by), &by))
+        self.report_read(move |c| stage_stays(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -255,7 +256,7 @@ impl ReportStore for SqliteStore {
         by: &Breakdown,
     ) -> Result<Vec<LeadResponse>, StoreError> {
         let by = by.clone();
-        self.read(move |c| lead_responses(c, &Binds::new(ws, period, &by), &by))
+        self.report_read(move |c| lead_responses(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -267,7 +268,7 @@ impl ReportStore for SqliteStore {
     ) -> Result<Vec<OrderRow>, StoreError> {
         let by = by.clone();
         let period = Period { from: to, to };
-        self.read(move |c| orders_until(c, &Binds::new(ws, period, &by), &by))
+        self.report_read(move |c| orders_until(c, &Binds::new(ws, period, &by), &by))
             .await
     }
 
@@ -276,7 +277,7 @@ impl ReportStore for SqliteStore {
         ws: WorkspaceId,
         period: Period,
     ) -> Result<Vec<WonTotal>, StoreError> {
-        self.read(move |c| won_totals(c, &Binds::new(ws, period, &Breakdown::Total)))
+        self.report_read(move |c| won_totals(c, &Binds::new(ws, period, &Breakdown::Total)))
             .await
     }
 
@@ -287,7 +288,7 @@ impl ReportStore for SqliteStore {
         currency: &str,
     ) -> Result<RepeatTotal, StoreError> {
         let currency = currency.to_owned();
-        self.read(move |c| {
+        self.report_read(move |c| {
             let extra: [(&str, &dyn ToSql); 1] = [(":currency", &currency)];
             let b = Binds {
                 extra: &extra,
@@ -299,7 +300,7 @@ impl ReportStore for SqliteStore {
     }
 
     async fn data_version(&self, ws: WorkspaceId) -> Result<String, StoreError> {
-        self.read(move |conn| {
+        self.report_read(move |conn| {
             conn.prepare_cached(
                 "select (select max(updated_at) from contacts where workspace_id = ?1), \
                         (select max(updated_at) from deals where workspace_id = ?1), \
@@ -327,7 +328,9 @@ impl ReportStore for SqliteStore {
         kinds: &[ConversionKind],
     ) -> Result<Vec<ConversionPath>, StoreError> {
         let kinds = kinds.to_vec();
-        self.read(move |c| conversion_paths(c, &Binds::new(ws, period, &Breakdown::Total), &kinds))
-            .await
+        self.report_read(move |c| {
+            conversion_paths(c, &Binds::new(ws, period, &Breakdown::Total), &kinds)
+        })
+        .await
     }
 }
