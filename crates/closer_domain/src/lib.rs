@@ -28,7 +28,7 @@ pub use event::{Event, EventKind, NewEvent};
 pub use form::{FormKey, FormSubmission};
 pub use ids::{ContactId, EventId, FormId, TokenId, UserId, WorkspaceId};
 pub use phone::{Phone, Region};
-pub use stage::Stage;
+pub use stage::{Advance, Stage};
 pub use timestamp::{Timestamp, date_text, parse_date};
 pub use workspace::{Role, Slug, UserRole};
 

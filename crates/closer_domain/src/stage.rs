@@ -80,6 +80,54 @@ mod tests {
     }
 }
 
+/// The move a sales event makes on its contact's stage: from any stage in `from` to `to`. From
+/// any other stage the contact stays where a person (or a later event) put them; nobody is
+/// moved back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Advance {
+    pub from: &'static [Stage],
+    pub to: Stage,
+}
+
+impl Advance {
+    /// A deal opened for the contact: they are in a sales conversation.
+    pub const DEAL_OPENED: Advance = Advance {
+        from: &[Stage::Lead, Stage::Prospect, Stage::Disqualified],
+        to: Stage::Opportunity,
+    };
+
+    /// A deal won, or an order placed: they bought.
+    pub const BOUGHT: Advance = Advance {
+        from: &[
+            Stage::Lead,
+            Stage::Prospect,
+            Stage::Opportunity,
+            Stage::Disqualified,
+        ],
+        to: Stage::Customer,
+    };
+
+    /// Whether a contact at `current` moves.
+    pub fn moves(self, current: Stage) -> bool {
+        self.from.contains(&current)
+    }
+}
+
+#[cfg(test)]
+mod advance_tests {
+    use super::*;
+
+    #[test]
+    fn sales_events_move_contacts_forward_only() {
+        assert!(Advance::DEAL_OPENED.moves(Stage::Lead));
+        assert!(Advance::DEAL_OPENED.moves(Stage::Disqualified));
+        assert!(!Advance::DEAL_OPENED.moves(Stage::Customer));
+        assert!(Advance::BOUGHT.moves(Stage::Opportunity));
+        // A repeat purchase keeps a customer a customer.
+        assert!(!Advance::BOUGHT.moves(Stage::Customer));
+    }
+}
+
 /// When a new stay (in a contact's or a deal's stage) begins, given when the open one began:
 /// now, but never before the stay it closes — so a history stays in order when a write
 /// carries an earlier clock (another node's, or a late one).

@@ -4,7 +4,7 @@
 use closer_domain::pipeline::{
     Amount, Deal, DealId, DealPatch, DealStatus, Order, PipelineStageId,
 };
-use closer_domain::{ContactId, ContactPatch, Stage, Timestamp, WorkspaceId};
+use closer_domain::{Advance, ContactId, ContactPatch, Stage, Timestamp, WorkspaceId};
 use closer_store::{DEAL_CLOSED, DealMove, StoreError};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -92,8 +92,7 @@ pub(crate) async fn advance_contact(
     conn: &mut PgConnection,
     ws: WorkspaceId,
     contact: ContactId,
-    from: &[Stage],
-    to: Stage,
+    advance: Advance,
     actor: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
@@ -108,9 +107,9 @@ pub(crate) async fn advance_contact(
     let Some(stage) = stage else {
         return Err(StoreError::NotFound);
     };
-    if from.iter().any(|s| s.as_str() == stage) {
+    if Stage::parse(&stage).is_ok_and(|s| advance.moves(s)) {
         let patch = ContactPatch {
-            stage: Some(to),
+            stage: Some(advance.to),
             ..ContactPatch::default()
         };
         crate::contacts_write::patch_in(conn, ws, contact, &patch, actor, now).await?;
@@ -218,13 +217,7 @@ pub(crate) async fn move_in(
             conn,
             ws,
             ContactId(contact),
-            &[
-                Stage::Lead,
-                Stage::Prospect,
-                Stage::Opportunity,
-                Stage::Disqualified,
-            ],
-            Stage::Customer,
+            Advance::BOUGHT,
             &mv.actor,
             now,
         )

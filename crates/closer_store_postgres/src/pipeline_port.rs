@@ -4,7 +4,7 @@
 use closer_domain::pipeline::{
     Deal, DealId, DealPatch, LossReason, Pipeline, PipelineDraft, PipelineId,
 };
-use closer_domain::{Stage, Timestamp, WorkspaceId};
+use closer_domain::{Advance, Timestamp, WorkspaceId};
 use closer_store::{DealMove, PipelineStore, StoreError};
 
 use crate::PostgresStore;
@@ -76,8 +76,7 @@ impl PipelineStore for PostgresStore {
             &mut tx,
             ws,
             d.contact_id,
-            &[Stage::Lead, Stage::Prospect, Stage::Disqualified],
-            Stage::Opportunity,
+            Advance::DEAL_OPENED,
             actor,
             d.created_at,
         )

@@ -1,7 +1,7 @@
 //! Activities, tasks and direct orders on PostgreSQL.
 
 use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId, TaskStatus};
-use closer_domain::{ContactId, Stage, Timestamp, UserId, WorkspaceId};
+use closer_domain::{Advance, ContactId, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, WorkStore};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -182,13 +182,7 @@ impl WorkStore for PostgresStore {
             &mut tx,
             ws,
             o.contact_id,
-            &[
-                Stage::Lead,
-                Stage::Prospect,
-                Stage::Opportunity,
-                Stage::Disqualified,
-            ],
-            Stage::Customer,
+            Advance::BOUGHT,
             actor,
             o.created_at,
         )

@@ -4,7 +4,7 @@
 use closer_domain::pipeline::{
     Amount, Deal, DealId, DealPatch, DealStatus, Order, PipelineStageId,
 };
-use closer_domain::{ContactId, ContactPatch, Stage, Timestamp, WorkspaceId, date_text};
+use closer_domain::{Advance, ContactId, ContactPatch, Stage, Timestamp, WorkspaceId, date_text};
 use closer_store::{DEAL_CLOSED, DealMove, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -34,8 +34,7 @@ pub(crate) fn advance_contact(
     conn: &Connection,
     ws: WorkspaceId,
     contact: ContactId,
-    from: &[Stage],
-    to: Stage,
+    advance: Advance,
     actor: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
@@ -50,9 +49,9 @@ pub(crate) fn advance_contact(
     let Some(stage) = stage else {
         return Err(StoreError::NotFound);
     };
-    if from.iter().any(|s| s.as_str() == stage) {
+    if Stage::parse(&stage).is_ok_and(|s| advance.moves(s)) {
         let patch = ContactPatch {
-            stage: Some(to),
+            stage: Some(advance.to),
             ..ContactPatch::default()
         };
         crate::write::patch(conn, ws, contact, &patch, actor, now)?;
@@ -71,8 +70,7 @@ pub(crate) fn create(
         conn,
         ws,
         d.contact_id,
-        &[Stage::Lead, Stage::Prospect, Stage::Disqualified],
-        Stage::Opportunity,
+        Advance::DEAL_OPENED,
         actor,
         d.created_at,
     )?;
@@ -257,13 +255,7 @@ pub(crate) fn move_deal(
             conn,
             ws,
             ContactId(contact),
-            &[
-                Stage::Lead,
-                Stage::Prospect,
-                Stage::Opportunity,
-                Stage::Disqualified,
-            ],
-            Stage::Customer,
+            Advance::BOUGHT,
             &mv.actor,
             now,
         )?;

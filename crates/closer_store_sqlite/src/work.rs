@@ -1,7 +1,7 @@
 //! Activities, tasks and direct orders on SQLite.
 
 use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId, TaskStatus};
-use closer_domain::{ContactId, Stage, Timestamp, UserId, WorkspaceId};
+use closer_domain::{Advance, ContactId, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, WorkStore};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -173,20 +173,7 @@ fn patch_task(
 
 fn add_order(conn: &Connection, ws: WorkspaceId, o: &Order, actor: &str) -> Result<(), StoreError> {
     check_refs(conn, ws, Some(o.contact_id), None)?;
-    crate::deals::advance_contact(
-        conn,
-        ws,
-        o.contact_id,
-        &[
-            Stage::Lead,
-            Stage::Prospect,
-            Stage::Opportunity,
-            Stage::Disqualified,
-        ],
-        Stage::Customer,
-        actor,
-        o.created_at,
-    )?;
+    crate::deals::advance_contact(conn, ws, o.contact_id, Advance::BOUGHT, actor, o.created_at)?;
     crate::deals::insert_order(conn, ws, o)
 }
 
