@@ -203,15 +203,6 @@ pub trait ContactStore {
         user: UserId,
         now: Timestamp,
     ) -> Result<Claim, StoreError>;
-
-    /// Newest first, at most `limit`, strictly before `before` (time, then id) when given.
-    async fn contact_events(
-        &self,
-        workspace: WorkspaceId,
-        id: ContactId,
-        limit: u32,
-        before: Option<Cursor>,
-    ) -> Result<Vec<Event>, StoreError>;
 }
 
 /// Contact reads. Their statements are the same on every SQL engine: they are written once
@@ -242,6 +233,15 @@ pub trait ContactReads {
         workspace: WorkspaceId,
         id: ContactId,
     ) -> Result<Vec<StageSpan>, StoreError>;
+
+    /// Newest first, at most `limit`, strictly before `before` (time, then id) when given.
+    async fn contact_events(
+        &self,
+        workspace: WorkspaceId,
+        id: ContactId,
+        limit: u32,
+        before: Option<Cursor>,
+    ) -> Result<Vec<Event>, StoreError>;
 }
 
 /// The identity constraint name, shared so the app can recognise it.

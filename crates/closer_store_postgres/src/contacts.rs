@@ -1,9 +1,10 @@
-//! The contact port on PostgreSQL: upsert with dedupe (written by `capture.rs`; a lost race is
-//! retried here), patch, erase, and the reads (`contacts_read.rs`). Patches lock the row
-//! `FOR UPDATE` (`contacts_write.rs`).
+//! The contact port's writes on PostgreSQL: upsert with dedupe (written by `capture.rs`; a
+//! lost race is retried here), patch, erase. Patches lock the row `FOR UPDATE`
+//! (`contacts_write.rs`). The reads are the kit's (`closer_store_sql::contacts_store`,
+//! `timeline`).
 
 use async_trait::async_trait;
-use closer_domain::{Contact, ContactId, ContactPatch, Event, Timestamp, WorkspaceId};
+use closer_domain::{Contact, ContactId, ContactPatch, Timestamp, WorkspaceId};
 use closer_store::{
     ContactStore, IDENTITY_CONSTRAINT, StageMove, StoreError, UpsertContact, Upserted,
 };
@@ -184,15 +185,5 @@ impl ContactStore for PostgresStore {
                 .await
                 .map_err(crate::error::db_err)?;
         closer_store::Claim::missed(owner.map(|o| o.map(closer_domain::UserId)), user)
-    }
-
-    async fn contact_events(
-        &self,
-        ws: WorkspaceId,
-        id: ContactId,
-        limit: u32,
-        before: Option<closer_store::Cursor>,
-    ) -> Result<Vec<Event>, StoreError> {
-        crate::contacts_read::events(&self.pool, ws, id, limit, before).await
     }
 }

@@ -9,7 +9,6 @@ mod bulk_derive;
 mod bulk_write;
 mod capture;
 mod contacts;
-mod contacts_read;
 mod contacts_write;
 mod copy_read;
 mod copy_write;

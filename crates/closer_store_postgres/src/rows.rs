@@ -19,19 +19,8 @@ where
         .map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
 }
 
-pub(crate) fn ts(row: &PgRow, column: &str) -> Result<Timestamp, StoreError> {
-    get::<OffsetDateTime>(row, column).map(Timestamp::new)
-}
-
 pub(crate) fn ts_opt(row: &PgRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
     Ok(get::<Option<OffsetDateTime>>(row, column)?.map(Timestamp::new))
-}
-
-pub(crate) fn json<T: serde::de::DeserializeOwned>(
-    row: &PgRow,
-    column: &str,
-) -> Result<T, StoreError> {
-    get::<Json<T>>(row, column).map(|j| j.0)
 }
 
 /// A PostgreSQL row for the shared decoders (`closer_store_sql`).

@@ -9,7 +9,8 @@ pub mod names {
         Activity, Deal, DealId, LossReason, Order, PipelineId, Task, TaskId,
     };
     pub use closer_domain::{
-        Contact, ContactId, Email, FormId, FormKey, Slug, Timestamp, TokenId, UserId, WorkspaceId,
+        Contact, ContactId, Email, Event, FormId, FormKey, Slug, Timestamp, TokenId, UserId,
+        WorkspaceId,
     };
     pub use closer_store::*;
 }
@@ -23,6 +24,15 @@ macro_rules! shared_ports {
 
             #[$crate::async_trait]
             impl ContactReads for $store {
+                async fn contact_events(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: ContactId,
+                    limit: u32,
+                    before: Option<Cursor>,
+                ) -> Result<Vec<Event>, StoreError> {
+                    $crate::timeline::contact_events(self, workspace, id, limit, before).await
+                }
                 async fn contact(
                     &self,
                     workspace: WorkspaceId,

@@ -1,11 +1,11 @@
-//! The contact port on SQLite: writes go to the writer thread (`write.rs`), reads to the
-//! read pool (`contacts_read.rs`).
+//! The contact port's writes on SQLite, on the writer thread (`write.rs`); the reads are the
+//! kit's (`closer_store_sql::contacts_store`, `timeline`).
 
 use async_trait::async_trait;
-use closer_domain::{Contact, ContactId, ContactPatch, Event, Timestamp, WorkspaceId};
-use closer_store::{ContactStore, Cursor, StageMove, StoreError, UpsertContact, Upserted};
+use closer_domain::{Contact, ContactId, ContactPatch, Timestamp, WorkspaceId};
+use closer_store::{ContactStore, StageMove, StoreError, UpsertContact, Upserted};
 
-use crate::{SqliteStore, contacts_read, write};
+use crate::{SqliteStore, write};
 
 #[async_trait]
 impl ContactStore for SqliteStore {
@@ -114,16 +114,5 @@ impl ContactStore for SqliteStore {
             })
             .await?;
         closer_store::Claim::missed(owner.map(|o| o.map(closer_domain::UserId)), user)
-    }
-
-    async fn contact_events(
-        &self,
-        ws: WorkspaceId,
-        id: ContactId,
-        limit: u32,
-        before: Option<Cursor>,
-    ) -> Result<Vec<Event>, StoreError> {
-        self.read(move |c| contacts_read::events(c, ws, id, limit, before))
-            .await
     }
 }

@@ -11,7 +11,6 @@ mod backup;
 mod bulk_read;
 mod bulk_write;
 mod contacts;
-mod contacts_read;
 mod deals;
 mod engine;
 mod error;

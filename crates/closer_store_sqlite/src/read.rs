@@ -177,16 +177,6 @@ pub(crate) fn optional<T>(
     rows.next().map_err(rs_err)?.map(map).transpose()
 }
 
-/// The first row of `sql` mapped by `map`; `NotFound` when there is none.
-pub(crate) fn one<T>(
-    conn: &Connection,
-    sql: &str,
-    params: impl Params,
-    map: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    optional(conn, sql, params, map)?.ok_or(StoreError::NotFound)
-}
-
 /// The parameters of a statement built by `closer_store_sql`, as SQLite keeps them (times as
 /// integer microseconds, ids as 16-byte blobs).
 pub(crate) fn params(sql: &closer_store_sql::Sql) -> impl Params + '_ {

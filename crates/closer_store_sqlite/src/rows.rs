@@ -22,15 +22,6 @@ pub(crate) fn get<T: rusqlite::types::FromSql>(
         .map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
 }
 
-/// A JSON column, kept as text.
-pub(crate) fn json<T: serde::de::DeserializeOwned>(
-    row: &Row<'_>,
-    column: &str,
-) -> Result<T, StoreError> {
-    let text: String = get(row, column)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
-}
-
 /// A row, for the shared decoders (`closer_store_sql`).
 pub(crate) struct Cols<'a, 'r>(pub(crate) &'a Row<'r>);
 
