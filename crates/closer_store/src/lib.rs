@@ -42,7 +42,8 @@ pub use pipeline::{
     PipelineStore, STAGE_HAS_DEALS,
 };
 pub use qualification::{
-    QualificationStore, SCORE_VERSION, ScoreReads, ScoreRecord, ScoringInput, ScoringPage,
+    QualificationStore, RulesStore, SCORE_VERSION, ScoreReads, ScoreRecord, ScoringInput,
+    ScoringPage,
 };
 pub use records::{Form, TokenRecord, User, Workspace};
 pub use reports::{
@@ -116,6 +117,7 @@ pub trait Store:
     + TrafficReads
     + QualificationStore
     + ScoreReads
+    + RulesStore
     + PipelineStore
     + DealReads
     + WorkStore

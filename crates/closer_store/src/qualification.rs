@@ -39,13 +39,6 @@ pub struct ScoringPage {
 
 #[async_trait]
 pub trait QualificationStore {
-    async fn put_rules_source(
-        &self,
-        workspace: WorkspaceId,
-        source: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError>;
-
     /// Stores `record` (its `version` is the new one) if the stored version is still
     /// `expected` (`None`: no record yet). `Conflict { constraint: SCORE_VERSION }` when
     /// another writer got there first; `NotFound` when the contact is gone.
@@ -102,9 +95,6 @@ pub trait QualificationStore {
 /// Qualification reads, the same on every SQL engine (written once in `closer_store_sql`).
 #[async_trait]
 pub trait ScoreReads {
-    /// The workspace's rules file, if it has replaced the defaults.
-    async fn rules_source(&self, workspace: WorkspaceId) -> Result<Option<String>, StoreError>;
-
     async fn score(
         &self,
         workspace: WorkspaceId,
@@ -144,3 +134,18 @@ pub trait ScoreReads {
 
 /// The name `save_score` reports a lost race under.
 pub const SCORE_VERSION: &str = "contact_scores_version";
+
+/// The workspace's rules file, the same statements on every SQL engine (written once in
+/// `closer_store_sql`).
+#[async_trait]
+pub trait RulesStore {
+    /// The workspace's rules file, if it has replaced the defaults.
+    async fn rules_source(&self, workspace: WorkspaceId) -> Result<Option<String>, StoreError>;
+
+    async fn put_rules_source(
+        &self,
+        workspace: WorkspaceId,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+}

@@ -25,25 +25,6 @@ fn state_json(r: &ScoreRecord) -> serde_json::Value {
 
 #[async_trait]
 impl QualificationStore for PostgresStore {
-    async fn put_rules_source(
-        &self,
-        ws: WorkspaceId,
-        source: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "insert into qualification_rules (workspace_id, source, updated_at) values ($1, $2, $3) \
-             on conflict (workspace_id) do update set source = excluded.source, updated_at = excluded.updated_at",
-        )
-        .bind(ws.0)
-        .bind(source)
-        .bind(now.get())
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(())
-    }
-
     async fn save_score(
         &self,
         ws: WorkspaceId,

@@ -67,13 +67,25 @@ macro_rules! shared_ports {
             }
 
             #[$crate::async_trait]
-            impl ScoreReads for $store {
+            impl RulesStore for $store {
                 async fn rules_source(
                     &self,
                     workspace: WorkspaceId,
                 ) -> Result<Option<String>, StoreError> {
                     $crate::scores_store::rules_source(self, workspace).await
                 }
+                async fn put_rules_source(
+                    &self,
+                    workspace: WorkspaceId,
+                    source: &str,
+                    now: Timestamp,
+                ) -> Result<(), StoreError> {
+                    $crate::scores_store::put_rules_source(self, workspace, source, now).await
+                }
+            }
+
+            #[$crate::async_trait]
+            impl ScoreReads for $store {
                 async fn score(
                     &self,
                     workspace: WorkspaceId,

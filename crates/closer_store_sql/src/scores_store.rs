@@ -1,6 +1,6 @@
-//! Qualification reads written once over `Engine`: the rules' text, stored scores, the hot
-//! contacts and the contacts whose score is stale. Saving scores checks versions inside each
-//! adapter's transaction.
+//! Qualification statements written once over `Engine`: the rules' text (read and saved),
+//! stored scores, the hot contacts and the contacts whose score is stale. Saving scores checks
+//! versions inside each adapter's transaction.
 
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::{OwnerFilter, ScoreRecord, StoreError};
@@ -19,6 +19,21 @@ pub async fn rules_source(e: &impl Engine, ws: WorkspaceId) -> Result<Option<Str
     );
     e.fetch_optional(sql, |r| required("source", r.text("source")?))
         .await
+}
+
+pub async fn put_rules_source(
+    e: &impl Engine,
+    ws: WorkspaceId,
+    source: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let sql = e.sql(
+        "insert into qualification_rules (workspace_id, source, updated_at) values ($1, $2, $3) \
+         on conflict (workspace_id) do update set source = excluded.source, \
+         updated_at = excluded.updated_at",
+        [ws.0.into(), source.into(), now.into()],
+    );
+    e.execute(sql).await.map(drop)
 }
 
 // Scores are found by contact (the primary key); SQLite, without statistics, would otherwise

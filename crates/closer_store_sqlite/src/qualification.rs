@@ -5,7 +5,7 @@ use crate::SqliteStore;
 use crate::error::rs_err;
 use crate::rows::to_json;
 use async_trait::async_trait;
-use closer_domain::{ContactId, Event, Timestamp, WorkspaceId};
+use closer_domain::{ContactId, Event, WorkspaceId};
 use closer_store::{QualificationStore, SCORE_VERSION, ScoreRecord, ScoringPage, StoreError};
 use rusqlite::{OptionalExtension, params};
 
@@ -105,26 +105,6 @@ fn upsert_many(
 
 #[async_trait]
 impl QualificationStore for SqliteStore {
-    async fn put_rules_source(
-        &self,
-        ws: WorkspaceId,
-        source: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let source = source.to_owned();
-        self.writer
-            .write(move |conn| {
-                conn.prepare_cached(
-                    "insert into qualification_rules (workspace_id, source, updated_at) values (?1, ?2, ?3) \
-                     on conflict (workspace_id) do update set source = excluded.source, updated_at = excluded.updated_at",
-                )
-                .and_then(|mut s| s.execute(params![ws.0, source, now.unix_micros()]))
-                .map_err(rs_err)?;
-                Ok(())
-            })
-            .await
-    }
-
     async fn save_score(
         &self,
         ws: WorkspaceId,
