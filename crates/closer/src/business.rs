@@ -37,7 +37,7 @@ pub async fn report(app: &App, which: Business, args: BusinessArgs) -> anyhow::R
     .map_err(closer_app::AppError::Invalid)?;
     let (json, sections, notes) = match which {
         Business::Funnel => {
-            let r = app.funnel_report(ws, &q, view).await?;
+            let r = app.reports().funnel_report(ws, &q, view).await?;
             (
                 serde_json::to_value(&r)?,
                 sections::funnel(&r),
@@ -45,7 +45,7 @@ pub async fn report(app: &App, which: Business, args: BusinessArgs) -> anyhow::R
             )
         }
         Business::Measures => {
-            let r = app.measures_report(ws, &q).await?;
+            let r = app.reports().measures_report(ws, &q).await?;
             (
                 serde_json::to_value(&r)?,
                 sections::measures(&r),
@@ -53,7 +53,7 @@ pub async fn report(app: &App, which: Business, args: BusinessArgs) -> anyhow::R
             )
         }
         Business::Retention => {
-            let r = app.retention_report(ws, &q).await?;
+            let r = app.reports().retention_report(ws, &q).await?;
             (
                 serde_json::to_value(&r)?,
                 sections::retention(&r),
@@ -61,7 +61,7 @@ pub async fn report(app: &App, which: Business, args: BusinessArgs) -> anyhow::R
             )
         }
         Business::Ltv => {
-            let r = app.ltv_report(ws, &q).await?;
+            let r = app.reports().ltv_report(ws, &q).await?;
             let notes = r
                 .not_enough_data
                 .iter()
@@ -70,7 +70,7 @@ pub async fn report(app: &App, which: Business, args: BusinessArgs) -> anyhow::R
             (serde_json::to_value(&r)?, sections::ltv(&r), notes)
         }
         Business::Attribution => {
-            let r = app.attribution_report(ws, &q, model).await?;
+            let r = app.reports().attribution_report(ws, &q, model).await?;
             (
                 serde_json::to_value(&r)?,
                 sections::attribution(&r),
@@ -78,7 +78,7 @@ pub async fn report(app: &App, which: Business, args: BusinessArgs) -> anyhow::R
             )
         }
         Business::Bottleneck => {
-            let r = app.bottleneck_report(ws, &q).await?;
+            let r = app.reports().bottleneck_report(ws, &q).await?;
             let mut notes: Vec<String> = r.total.steps.iter().map(|l| l.sentence.clone()).collect();
             notes.extend(r.total.not_enough_data.clone());
             (serde_json::to_value(&r)?, sections::bottleneck(&r), notes)

@@ -2,7 +2,9 @@
 //! lead capture. No HTTP here: the web crate and the CLI both call these.
 //!
 //! `App` is cheap to clone (an `Arc` inside) and holds the store as `Arc<dyn Store>`; it is
-//! the only door to data for every interface.
+//! the only door to data for every interface. Use cases are becoming services of their own,
+//! each holding only what it needs and composed here: the reports (`App::reports`, over the
+//! store and `WorkspaceRules`) are one; the others are still methods of `App`.
 
 mod access;
 mod auth;
@@ -37,7 +39,7 @@ pub use qualification::{
 /// The dashboard's parts and the reports as sections of rows, for the interfaces.
 pub mod reports_view {
     pub use crate::reports::{
-        Bucket, Cached, Change, ChannelRow, FRESH_FOR, ReportCache, SHOWN_FOR, WANTED_FOR,
+        Bucket, Cached, Change, ChannelRow, FRESH_FOR, ReportCache, Reports, SHOWN_FOR, WANTED_FOR,
         WARM_EVERY, sections,
     };
 }
@@ -61,17 +63,13 @@ struct Inner {
     sites: traffic::SiteIndex,
     /// Started by `start_ingest` (the server), not by CLI commands that never track.
     ingest: std::sync::OnceLock<traffic::Ingest>,
-    rules: qualification::RulesCache,
+    rules: qualification::WorkspaceRules,
     /// Started by `start_scoring` (the server); CLI commands score inline.
     scorer: std::sync::OnceLock<qualification::Scorer>,
     scoring_stop: tokio::sync::Notify,
     /// Minutes a new hot lead's first-contact task is due in.
     first_contact_minutes: std::sync::atomic::AtomicU32,
-    dashboards: Arc<reports::DashboardCache>,
-    /// Each workspace's journeys, for the reports.
-    mirrors: reports::JourneyMirrors,
-    /// Each workspace's lifetime-value fit, for customers' values.
-    value_fits: reports::ValueFits,
+    reports: reports::Reports,
 }
 
 impl App {
@@ -80,21 +78,20 @@ impl App {
     }
 
     fn with_mirrors(store: Arc<dyn Store>, mirrors: reports::JourneyMirrors) -> Self {
+        let rules = qualification::WorkspaceRules::new(store.clone());
         Self {
             inner: Arc::new(Inner {
+                reports: reports::Reports::new(store.clone(), rules.clone(), mirrors),
+                rules,
                 store,
                 forms: forms::FormCache::default(),
                 sites: traffic::SiteIndex::default(),
                 ingest: std::sync::OnceLock::new(),
-                rules: qualification::RulesCache::default(),
                 scorer: std::sync::OnceLock::new(),
                 scoring_stop: tokio::sync::Notify::new(),
                 first_contact_minutes: std::sync::atomic::AtomicU32::new(
                     pipeline::FIRST_CONTACT_MINUTES,
                 ),
-                dashboards: Arc::default(),
-                value_fits: reports::ValueFits::default(),
-                mirrors,
             }),
         }
     }
@@ -123,8 +120,9 @@ impl App {
         self.inner.store.engine()
     }
 
-    pub(crate) fn inner_value_fits(&self) -> &reports::ValueFits {
-        &self.inner.value_fits
+    /// The reports use case.
+    pub fn reports(&self) -> &reports::Reports {
+        &self.inner.reports
     }
 
     /// Readiness: the database answers.

@@ -233,8 +233,11 @@ impl Application {
     pub fn spawn_report_warming(&self) -> tokio::task::JoinHandle<()> {
         let st = self.state.clone();
         tokio::spawn(async move {
-            for ws in st.app.workspaces_with_users().await {
-                st.app.warm_dashboards(ws, &ui::dashboard::PERIODS).await;
+            for ws in st.app.reports().workspaces_with_users().await {
+                st.app
+                    .reports()
+                    .warm_dashboards(ws, &ui::dashboard::PERIODS)
+                    .await;
                 ui::reports::warm(&st, ws).await;
                 st.app.warm_queue(ws).await;
             }
@@ -242,9 +245,10 @@ impl Application {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                st.app.keep_dashboards_warm().await;
-                st.report_pages.keep_warm(&st.app).await;
+                st.app.reports().keep_dashboards_warm().await;
+                st.report_pages.keep_warm(st.app.reports()).await;
                 st.app
+                    .reports()
                     .forget_idle_report_memory(closer_app::reports_view::WANTED_FOR);
             }
         })

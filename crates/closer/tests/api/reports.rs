@@ -526,13 +526,18 @@ async fn a_dashboard_shows_each_channel_as_the_reports_count_it(app: TestApp) {
         from: Timestamp::parse_rfc3339("2025-12-01T00:00:00Z").unwrap(),
         to: Timestamp::parse_rfc3339(UNTIL).unwrap(),
     };
-    let data = app.app.dashboard_data(ws, period).await.unwrap();
+    let data = app.app.reports().dashboard_data(ws, period).await.unwrap();
     let q = ReportQuery {
         period,
         by: Breakdown::Channel,
     };
-    let funnel = app.app.funnel_report(ws, &q, View::Cohort).await.unwrap();
-    let measures = app.app.measures_report(ws, &q).await.unwrap();
+    let funnel = app
+        .app
+        .reports()
+        .funnel_report(ws, &q, View::Cohort)
+        .await
+        .unwrap();
+    let measures = app.app.reports().measures_report(ws, &q).await.unwrap();
     let whole = data.view(None);
     assert!(whole.funnel[1].count > 100, "{:?}", whole.funnel);
     assert_eq!(whole.channels.len(), funnel.groups.len());
@@ -592,16 +597,24 @@ async fn kept_and_read(
     let mut out = Vec::new();
     for by in ["total", "channel", "source", "campaign", "site", "owner"] {
         for view in [View::Cohort, View::Flow] {
-            let a = kept.funnel_report(ws, &q(by), view).await.unwrap();
-            let b = tables.funnel_report(ws, &q(by), view).await.unwrap();
+            let a = kept
+                .reports()
+                .funnel_report(ws, &q(by), view)
+                .await
+                .unwrap();
+            let b = tables
+                .reports()
+                .funnel_report(ws, &q(by), view)
+                .await
+                .unwrap();
             out.push((
                 format!("funnel {by} {view:?}"),
                 serde_json::to_value(a).unwrap(),
                 serde_json::to_value(b).unwrap(),
             ));
         }
-        let a = kept.measures_report(ws, &q(by)).await.unwrap();
-        let b = tables.measures_report(ws, &q(by)).await.unwrap();
+        let a = kept.reports().measures_report(ws, &q(by)).await.unwrap();
+        let b = tables.reports().measures_report(ws, &q(by)).await.unwrap();
         out.push((
             format!("measures {by}"),
             serde_json::to_value(a).unwrap(),
@@ -612,8 +625,16 @@ async fn kept_and_read(
         ("channel", Model::Linear),
         ("campaign", Model::PositionBased),
     ] {
-        let a = kept.attribution_report(ws, &q(by), model).await.unwrap();
-        let b = tables.attribution_report(ws, &q(by), model).await.unwrap();
+        let a = kept
+            .reports()
+            .attribution_report(ws, &q(by), model)
+            .await
+            .unwrap();
+        let b = tables
+            .reports()
+            .attribution_report(ws, &q(by), model)
+            .await
+            .unwrap();
         out.push((
             format!("attribution {by} {model:?}"),
             serde_json::to_value(a).unwrap(),
@@ -624,8 +645,8 @@ async fn kept_and_read(
         by: Breakdown::Channel,
         ..q("total")
     };
-    let a = kept.bottleneck_report(ws, &q).await.unwrap();
-    let b = tables.bottleneck_report(ws, &q).await.unwrap();
+    let a = kept.reports().bottleneck_report(ws, &q).await.unwrap();
+    let b = tables.reports().bottleneck_report(ws, &q).await.unwrap();
     out.push((
         "bottleneck channel".into(),
         serde_json::to_value(a).unwrap(),

@@ -1270,7 +1270,8 @@ async fn dashboards_are_kept_until_something_changes(app: TestApp) {
         .await
         .unwrap();
     // Eight people at once: one computation, the same dashboard for all.
-    let views = futures::future::join_all((0..8).map(|_| app.app.dashboard_for(ws, 90))).await;
+    let views =
+        futures::future::join_all((0..8).map(|_| app.app.reports().dashboard_for(ws, 90))).await;
     let shown: Vec<_> = views
         .into_iter()
         .map(|v| match v.unwrap() {
@@ -1282,10 +1283,10 @@ async fn dashboards_are_kept_until_something_changes(app: TestApp) {
         shown.iter().all(|d| std::sync::Arc::ptr_eq(d, &shown[0])),
         "computed once"
     );
-    let Cached::Fresh(first) = app.app.dashboard_for(ws, 90).await.unwrap() else {
+    let Cached::Fresh(first) = app.app.reports().dashboard_for(ws, 90).await.unwrap() else {
         panic!("the first view computes");
     };
-    let Cached::Fresh(again) = app.app.dashboard_for(ws, 90).await.unwrap() else {
+    let Cached::Fresh(again) = app.app.reports().dashboard_for(ws, 90).await.unwrap() else {
         panic!("nothing changed");
     };
     assert!(
@@ -1294,13 +1295,13 @@ async fn dashboards_are_kept_until_something_changes(app: TestApp) {
     );
     // A change: the kept dashboard is shown while the new one is computed, then the new one.
     lead(&app, "late@acme.example", "Late Lead").await;
-    match app.app.dashboard_for(ws, 90).await.unwrap() {
+    match app.app.reports().dashboard_for(ws, 90).await.unwrap() {
         Cached::Refreshing(kept) => assert!(std::sync::Arc::ptr_eq(&kept, &first)),
         Cached::Fresh(_) => panic!("a changed workspace is not fresh"),
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        if let Cached::Fresh(new) = app.app.dashboard_for(ws, 90).await.unwrap() {
+        if let Cached::Fresh(new) = app.app.reports().dashboard_for(ws, 90).await.unwrap() {
             assert!(!std::sync::Arc::ptr_eq(&new, &first));
             assert!(
                 (new.view(None).leads.now - first.view(None).leads.now - 1.0).abs() < 1e-9,

@@ -18,5 +18,5 @@ mod sweep;
 pub use explain::{EngagementLine, Qualification, RecentLine, StageTouches};
 pub use queue::{QueueItem, QueueQuery};
 pub use rescore::RescoreProgress;
-pub(crate) use rules::RulesCache;
+pub(crate) use rules::WorkspaceRules;
 pub(crate) use score::{ScoreJob, Scorer, jobs_for_hits};

@@ -12,8 +12,46 @@ use crate::{App, AppError, Principal};
 
 const REFRESH: Duration = Duration::from_secs(5);
 
+/// Each workspace's rules, read from the store and kept a few seconds: the one place every use
+/// case (scoring, the queue, reports' targets) gets them from.
+#[derive(Clone)]
+pub(crate) struct WorkspaceRules {
+    store: Arc<dyn closer_store::Store>,
+    cache: Arc<RulesCache>,
+}
+
+impl WorkspaceRules {
+    pub(crate) fn new(store: Arc<dyn closer_store::Store>) -> Self {
+        Self {
+            store,
+            cache: Arc::default(),
+        }
+    }
+
+    /// The workspace's rules: its own file, or the defaults.
+    pub(crate) async fn get(&self, ws: WorkspaceId) -> Result<Arc<Rules>, AppError> {
+        if let Some(rules) = self.cache.cached(ws) {
+            return Ok(rules);
+        }
+        let rules =
+            match self.store.rules_source(ws).await? {
+                None => self.cache.defaults(),
+                Some(source) => Arc::new(Rules::parse(&source).map_err(|e| {
+                    AppError::Internal(format!("stored rules no longer parse: {e:?}"))
+                })?),
+            };
+        self.cache.put(ws, rules.clone());
+        Ok(rules)
+    }
+
+    /// Keeps `rules`, just saved, as the workspace's.
+    pub(crate) fn saved(&self, ws: WorkspaceId, rules: Arc<Rules>) {
+        self.cache.put(ws, rules);
+    }
+}
+
 #[derive(Default)]
-pub(crate) struct RulesCache {
+struct RulesCache {
     rules: RwLock<HashMap<WorkspaceId, (Arc<Rules>, Instant)>>,
     defaults: std::sync::OnceLock<Arc<Rules>>,
 }
@@ -63,19 +101,7 @@ fn rule_errors(errors: Vec<closer_domain::qualification::RuleError>) -> AppError
 impl App {
     /// The rules in force for a workspace.
     pub async fn workspace_rules(&self, ws: WorkspaceId) -> Result<Arc<Rules>, AppError> {
-        let cache = &self.inner.rules;
-        if let Some(rules) = cache.cached(ws) {
-            return Ok(rules);
-        }
-        let rules =
-            match self.store().rules_source(ws).await? {
-                None => cache.defaults(),
-                Some(source) => Arc::new(Rules::parse(&source).map_err(|e| {
-                    AppError::Internal(format!("stored rules no longer parse: {e:?}"))
-                })?),
-            };
-        cache.put(ws, rules.clone());
-        Ok(rules)
+        self.inner.rules.get(ws).await
     }
 
     pub async fn rules(&self, principal: &Principal) -> Result<Arc<Rules>, AppError> {
@@ -115,7 +141,7 @@ impl App {
         self.store()
             .put_rules_source(ws, source, Timestamp::now())
             .await?;
-        self.inner.rules.put(ws, rules.clone());
+        self.inner.rules.saved(ws, rules.clone());
         tracing::info!(workspace.id = %ws, "qualification rules replaced");
         Ok(rules)
     }

@@ -11,8 +11,9 @@ use closer_domain::reports::{self, Breakdown, Model, WHOLE};
 use closer_store::ConversionKind;
 use serde::Serialize;
 
+use super::Reports;
 use super::{Echo, ReportQuery, money, round};
-use crate::{App, AppError};
+use crate::AppError;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CreditedRevenue {
@@ -71,7 +72,7 @@ fn row(group: String, c: &Credit) -> AttributionRow {
     }
 }
 
-impl App {
+impl Reports {
     pub async fn attribution_report(
         &self,
         ws: WorkspaceId,

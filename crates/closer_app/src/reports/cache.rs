@@ -36,7 +36,8 @@ use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::Period;
 
 use super::DashboardData;
-use crate::{App, AppError};
+use super::Reports;
+use crate::AppError;
 
 /// How long a computed report is shown without recomputing, if nothing it counts changed.
 pub const FRESH_FOR: Duration = Duration::from_mins(5);
@@ -242,10 +243,10 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
     /// `FRESH_FOR` and either counts data that changed since or would soon outlive
     /// `SHOWN_FOR`. One at a time: the warmer must not take both cores from the people using
     /// the server. Entries a viewer is already refreshing are left to that viewer.
-    pub async fn keep_warm(self: &Arc<Self>, app: &App) {
+    pub async fn keep_warm(self: &Arc<Self>, reports: &Reports) {
         self.keep_warm_with(|ws| {
-            let app = app.clone();
-            async move { app.data_version(ws).await }
+            let reports = reports.clone();
+            async move { reports.data_version(ws).await }
         })
         .await;
     }
@@ -436,14 +437,14 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static, V: Send + Sync + 'static> Rep
 /// What dashboards show, by workspace and days: one entry serves every channel.
 pub(crate) type DashboardCache = ReportCache<(WorkspaceId, u32), DashboardData>;
 
-impl App {
+impl Reports {
     /// What the dashboard of the last `days` days shows, for every channel
     /// (`DashboardData::view` picks one): from the cache while nothing it counts has
     /// changed, the kept one while a newer one is computed, or computed now.
     pub async fn dashboard_for(&self, ws: WorkspaceId, days: u32) -> Result<Cached, AppError> {
         let version = self.store().data_version(ws).await?;
         let app = self.clone();
-        self.inner
+        self.inner()
             .dashboards
             .fetch(ws, (ws, days), version, move || {
                 let app = app.clone();
@@ -462,7 +463,7 @@ impl App {
     ) -> Result<Option<Cached>, AppError> {
         let version = self.store().data_version(ws).await?;
         let app = self.clone();
-        self.inner
+        self.inner()
             .dashboards
             .fetch_within(ws, (ws, days), version, wait, move || {
                 let app = app.clone();
@@ -481,7 +482,7 @@ impl App {
     /// Recomputes the dashboards people use before they are asked for again
     /// (`ReportCache::keep_warm`); the server runs it every `WARM_EVERY`.
     pub async fn keep_dashboards_warm(&self) {
-        self.inner.dashboards.keep_warm(self).await;
+        self.inner().dashboards.keep_warm(self).await;
     }
 
     /// The workspace's data version (`ReportStore::data_version`): what a cache of computed
@@ -492,12 +493,17 @@ impl App {
 
     /// The workspaces someone can sign in to: those whose reports are worth warming.
     pub async fn workspaces_with_users(&self) -> Vec<WorkspaceId> {
-        let Ok(workspaces) = self.list_workspaces().await else {
+        let Ok(workspaces) = self.store().list_workspaces().await else {
             return Vec::new();
         };
         let mut with_users = Vec::new();
         for ws in workspaces {
-            if self.users(ws.id).await.is_ok_and(|u| !u.is_empty()) {
+            if self
+                .store()
+                .list_users(ws.id)
+                .await
+                .is_ok_and(|u| !u.is_empty())
+            {
                 with_users.push(ws.id);
             }
         }

@@ -10,6 +10,7 @@ use closer_domain::reports::{self, Breakdown, CustomerSummary, ValueModel};
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use serde::Serialize;
 
+use super::Reports;
 use super::money;
 use crate::{App, AppError, Principal};
 
@@ -63,12 +64,13 @@ fn amount(units: i64) -> f64 {
     units as f64 / 10_000.0
 }
 
-impl App {
+impl Reports {
     /// The workspace's fit, made again when it is over an hour old and the orders changed.
     async fn value_fit(&self, ws: WorkspaceId) -> Result<Fit, AppError> {
         let now = Timestamp::now();
         let kept = self
-            .inner_value_fits()
+            .inner()
+            .value_fits
             .0
             .lock()
             .ok()
@@ -92,24 +94,21 @@ impl App {
                     .map_err(|e| AppError::Internal(format!("fitting lifetime value: {e}")))?
             }
         };
-        if let Ok(mut fits) = self.inner_value_fits().0.lock() {
+        if let Ok(mut fits) = self.inner().value_fits.0.lock() {
             fits.insert(ws, fit.clone());
         }
         Ok(fit)
     }
 
-    /// One contact's value (404 for a contact this principal may not read).
+    /// One contact's value; the caller has checked the contact may be read
+    /// (`App::customer_value`).
     pub async fn customer_value(
         &self,
-        principal: &Principal,
+        ws: WorkspaceId,
         id: ContactId,
     ) -> Result<CustomerValue, AppError> {
-        self.contact(principal, id).await?;
-        let fit = self.value_fit(principal.workspace_id).await?;
-        let mut orders = self
-            .store()
-            .orders(principal.workspace_id, Some(id), u32::MAX)
-            .await?;
+        let fit = self.value_fit(ws).await?;
+        let mut orders = self.store().orders(ws, Some(id), u32::MAX).await?;
         orders.retain(|o| Some(o.currency.as_str()) == fit.currency.as_deref());
         orders.sort_by_key(|o| o.placed_at);
         let history: Vec<(i64, f64)> = orders
@@ -187,5 +186,19 @@ fn fit_orders(
         currency,
         customers: customers.len() as u64,
         model: ValueModel::fit(&customers).map_err(|e| e.to_string()),
+    }
+}
+
+impl App {
+    /// One contact's value (404 for a contact this principal may not read).
+    pub async fn customer_value(
+        &self,
+        principal: &Principal,
+        id: ContactId,
+    ) -> Result<CustomerValue, AppError> {
+        self.contact(principal, id).await?;
+        self.reports()
+            .customer_value(principal.workspace_id, id)
+            .await
     }
 }

@@ -8,10 +8,11 @@ use closer_domain::reports::Breakdown;
 use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::{Journeys, Period};
 
+use super::Reports;
 use super::funnel::{Funnel, FunnelStep, View, bottleneck_of, funnel_of_journeys, judged_funnel};
 use super::measures::{GroupMeasures, MeasuresReport};
 use super::{NONE, ReportQuery, money};
-use crate::{App, AppError};
+use crate::AppError;
 
 const DAY_MICROS: i64 = 86_400_000_000;
 
@@ -214,7 +215,7 @@ impl DashboardData {
     }
 }
 
-impl App {
+impl Reports {
     /// What the dashboard shows for `period`, for every channel.
     pub async fn dashboard_data(
         &self,

@@ -12,8 +12,9 @@ use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::{Journeys, Period, VisitorCount};
 use serde::Serialize;
 
+use super::Reports;
 use super::{Echo, ReportQuery, days, label, money, rate, round};
-use crate::{App, AppError};
+use crate::AppError;
 
 /// Which way the funnel counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -218,7 +219,7 @@ fn funnel_from(
     Funnel { total, groups }
 }
 
-impl App {
+impl Reports {
     pub(super) async fn funnel_figures(
         &self,
         ws: WorkspaceId,
@@ -403,7 +404,7 @@ pub(super) fn bottleneck_of(
     }
 }
 
-impl App {
+impl Reports {
     pub async fn bottleneck_report(
         &self,
         ws: WorkspaceId,

@@ -8,8 +8,9 @@ use closer_domain::WorkspaceId;
 use closer_store::{LeadResponse, LostDeals, OpenDeals, StageStay, WonDeal};
 use serde::Serialize;
 
+use super::Reports;
 use super::{Echo, NONE, ReportQuery, days, money, quantile, rate};
-use crate::{App, AppError};
+use crate::AppError;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Revenue {
@@ -218,7 +219,7 @@ fn measure(group: String, rows: &Rows<'_>) -> GroupMeasures {
     }
 }
 
-impl App {
+impl Reports {
     pub async fn measures_report(
         &self,
         ws: WorkspaceId,

@@ -542,7 +542,7 @@ impl JourneyMirrors {
     }
 }
 
-impl crate::App {
+impl super::Reports {
     /// The journeys of a period (`ReportStore::journeys`), from the workspace's mirror where
     /// the breakdown allows.
     pub(super) async fn report_journeys(
@@ -552,8 +552,8 @@ impl crate::App {
         by: &Breakdown,
     ) -> Result<Journeys, StoreError> {
         let store = self.store();
-        if self.inner.mirrors.answers(by) {
-            self.inner
+        if self.inner().mirrors.answers(by) {
+            self.inner()
                 .mirrors
                 .journeys(store.as_ref(), ws, period, by)
                 .await
@@ -571,8 +571,8 @@ impl crate::App {
         by: &Breakdown,
     ) -> Result<Vec<LeadResponse>, StoreError> {
         let store = self.store();
-        if self.inner.mirrors.answers(by) {
-            self.inner
+        if self.inner().mirrors.answers(by) {
+            self.inner()
                 .mirrors
                 .lead_responses(store.as_ref(), ws, period, by)
                 .await
@@ -589,14 +589,14 @@ impl crate::App {
         period: Period,
     ) -> Result<Vec<ConversionPath>, StoreError> {
         let store = self.store();
-        if !self.inner.mirrors.on {
+        if !self.inner().mirrors.on {
             return store
                 .conversion_paths(ws, period, &closer_store::ALL_CONVERSIONS)
                 .await;
         }
         let deals = [ConversionKind::Deal, ConversionKind::Won];
         let (mut paths, deals) = tokio::try_join!(
-            self.inner.mirrors.lead_paths(store.as_ref(), ws, period),
+            self.inner().mirrors.lead_paths(store.as_ref(), ws, period),
             store.conversion_paths(ws, period, &deals)
         )?;
         // Both come sorted by kind first, and leads are the first kind.
@@ -613,8 +613,8 @@ impl crate::App {
         by: &Breakdown,
     ) -> Result<Vec<StageStay>, StoreError> {
         let store = self.store();
-        if self.inner.mirrors.answers(by) {
-            self.inner
+        if self.inner().mirrors.answers(by) {
+            self.inner()
                 .mirrors
                 .stage_stays(store.as_ref(), ws, period, by)
                 .await
@@ -624,12 +624,12 @@ impl crate::App {
     }
 }
 
-impl crate::App {
+impl super::Reports {
     /// Gives back the memory of workspaces whose reports nobody read for `idle` (the server
     /// calls it as it keeps reports warm, with `WANTED_FOR`: a workspace whose dashboards are
     /// kept warm keeps its mirror).
     pub fn forget_idle_report_memory(&self, idle: Duration) {
-        self.inner.mirrors.forget_idle(idle);
+        self.inner().mirrors.forget_idle(idle);
     }
 }
 

@@ -13,6 +13,7 @@ mod funnel;
 mod measures;
 mod mirror;
 pub mod sections;
+mod service;
 mod value;
 
 use closer_domain::reports::Breakdown;
@@ -29,9 +30,10 @@ pub use dashboard::{Bucket, Change, ChannelRow, Dashboard, DashboardData};
 pub use funnel::{BottleneckReport, FunnelReport, FunnelStep, View};
 pub use measures::MeasuresReport;
 pub(crate) use mirror::JourneyMirrors;
+pub use service::Reports;
 pub use value::{LtvReport, RetentionReport};
 
-use crate::{App, AppError};
+use crate::AppError;
 
 const DAY_MICROS: i64 = 86_400_000_000;
 /// The longest period a report covers.
@@ -222,7 +224,7 @@ fn money(units: i128) -> String {
     format!("{sign}{}.{:02}", c / 100, c % 100)
 }
 
-impl App {
+impl Reports {
     /// Checks what the query needs from stored data: a property breakdown must name a
     /// property some contact has.
     /// Refuses a breakdown by a property no contact of the workspace has: a mistake worth

@@ -12,8 +12,9 @@ use closer_domain::{ContactId, WorkspaceId};
 use closer_store::OrderRow;
 use serde::Serialize;
 
+use super::Reports;
 use super::{Echo, ReportQuery, label, money, rate, round};
-use crate::{App, AppError};
+use crate::AppError;
 
 /// How far ahead predicted value looks.
 const HORIZON_WEEKS: f64 = 52.0;
@@ -144,7 +145,7 @@ fn repeat_figures(group: String, orders: &[(ContactId, time::Date)]) -> RepeatFi
     }
 }
 
-impl App {
+impl Reports {
     pub async fn retention_report(
         &self,
         ws: WorkspaceId,

@@ -81,6 +81,7 @@ async fn funnel(
     Ok(Json(
         state
             .app
+            .reports()
             .funnel_report(principal.workspace_id, &p.query, p.view)
             .await?,
     ))
@@ -106,6 +107,7 @@ async fn measures(
     Ok(Json(
         state
             .app
+            .reports()
             .measures_report(principal.workspace_id, &p.query)
             .await?,
     ))
@@ -130,6 +132,7 @@ async fn retention(
     Ok(Json(
         state
             .app
+            .reports()
             .retention_report(principal.workspace_id, &p.query)
             .await?,
     ))
@@ -155,6 +158,7 @@ async fn ltv(
     Ok(Json(
         state
             .app
+            .reports()
             .ltv_report(principal.workspace_id, &p.query)
             .await?,
     ))
@@ -180,6 +184,7 @@ async fn attribution(
     Ok(Json(
         state
             .app
+            .reports()
             .attribution_report(principal.workspace_id, &p.query, p.model)
             .await?,
     ))
@@ -205,6 +210,7 @@ async fn bottleneck(
     Ok(Json(
         state
             .app
+            .reports()
             .bottleneck_report(principal.workspace_id, &p.query)
             .await?,
     ))

@@ -185,6 +185,7 @@ async fn show(
     let channel = super::param(&pairs, "channel");
     let Some(cached) = state
         .app
+        .reports()
         .dashboard_within(user.0.user.workspace_id, chosen, state.page_wait)
         .await?
     else {

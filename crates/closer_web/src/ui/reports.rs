@@ -71,7 +71,7 @@ async fn compute(
     let q = &req.query;
     let (sections, notes, chart) = match name {
         "funnel" => {
-            let r = app.funnel_report(ws, q, req.view).await?;
+            let r = app.reports().funnel_report(ws, q, req.view).await?;
             let chart = json!({
                 "type": "bar", "label": "People",
                 "labels": r.total.steps.iter().map(|s| s.step).collect::<Vec<_>>(),
@@ -84,17 +84,17 @@ async fn compute(
             )
         }
         "measures" => (
-            sections::measures(&app.measures_report(ws, q).await?),
+            sections::measures(&app.reports().measures_report(ws, q).await?),
             Vec::new(),
             None,
         ),
         "retention" => (
-            sections::retention(&app.retention_report(ws, q).await?),
+            sections::retention(&app.reports().retention_report(ws, q).await?),
             Vec::new(),
             None,
         ),
         "ltv" => {
-            let r = app.ltv_report(ws, q).await?;
+            let r = app.reports().ltv_report(ws, q).await?;
             let notes = r
                 .not_enough_data
                 .iter()
@@ -103,7 +103,7 @@ async fn compute(
             (sections::ltv(&r), notes, None)
         }
         "attribution" => {
-            let r = app.attribution_report(ws, q, req.model).await?;
+            let r = app.reports().attribution_report(ws, q, req.model).await?;
             let s = sections::attribution(&r);
             // The leads credited to each channel or campaign, as bars.
             let chart = s.first().map(|leads| {
@@ -116,7 +116,7 @@ async fn compute(
             (s, Vec::new(), chart)
         }
         "bottleneck" => {
-            let r = app.bottleneck_report(ws, q).await?;
+            let r = app.reports().bottleneck_report(ws, q).await?;
             let mut notes: Vec<String> = r.total.steps.iter().map(|l| l.sentence.clone()).collect();
             notes.extend(r.total.not_enough_data.clone());
             (sections::bottleneck(&r), notes, None)
@@ -174,7 +174,7 @@ async fn cached(
 /// views after a start do not wait. Run by the server's warmer.
 pub async fn warm(st: &AppState, ws: WorkspaceId) {
     for (name, _) in REPORTS {
-        let version = match st.app.data_version(ws).await {
+        let version = match st.app.reports().data_version(ws).await {
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!(error = %e, "warming report pages failed");
@@ -262,7 +262,7 @@ async fn show(
     let req = request_of(&p)?;
     let ws = user.0.user.workspace_id;
     // Refused at once, not left to a computation the page may not wait for.
-    st.app.check_query(ws, &req.query).await?;
+    st.app.reports().check_query(ws, &req.query).await?;
     let query = serde_urlencoded::to_string(&p).unwrap_or_default();
     if csv {
         // A download is always computed now: a file is not marked as being refreshed.
@@ -284,7 +284,7 @@ async fn show(
         )
             .into_response());
     }
-    let version = st.app.data_version(ws).await?;
+    let version = st.app.reports().data_version(ws).await?;
     let Some(computed) = cached(&st, ws, &name, p.clone(), version, st.page_wait).await? else {
         let content = html! {
             h1 { (title) }
