@@ -255,7 +255,7 @@ async fn user(app: App, cmd: UserCommand) -> anyhow::Result<()> {
                 .with_context(|| {
                     format!("no user of \"{workspace}\" has this email (closer user add)")
                 })?;
-            let secret = app.invite_user(ws.id, user.id).await?;
+            let secret = app.auth().invite_user(ws.id, user.id).await?;
             outln!("{}/invite/{secret}", public_url.trim_end_matches('/'));
             eprintln!("valid for 7 days, once; send it to {}", user.email);
         }
@@ -273,7 +273,10 @@ async fn user(app: App, cmd: UserCommand) -> anyhow::Result<()> {
                 .read_line(&mut line)
                 .context("reading the password from standard input")?;
             let password = line.trim_end_matches(['\r', '\n']);
-            let user = app.set_password(&workspace, &email, password).await?;
+            let user = app
+                .auth()
+                .set_password(&workspace, &email, password)
+                .await?;
             outln!("password set for {} ({})", user.email, user.role);
         }
     }
@@ -355,7 +358,7 @@ async fn demo_login(app: &App) -> anyhow::Result<(String, String)> {
         Err(e) => return Err(e.into()),
     }
     let password = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
-    app.set_password("demo", OWNER, &password).await?;
+    app.auth().set_password("demo", OWNER, &password).await?;
     Ok((OWNER.to_owned(), password))
 }
 

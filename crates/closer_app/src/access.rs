@@ -153,16 +153,7 @@ impl App {
     }
 
     pub async fn workspace_by_slug(&self, slug: &str) -> Result<Workspace, AppError> {
-        let slug = Slug::parse(slug)?;
-        self.store()
-            .workspace_by_slug(&slug)
-            .await
-            .map_err(|e| match e {
-                closer_store::StoreError::NotFound => {
-                    AppError::invalid("workspace", format!("no workspace is called \"{slug}\""))
-                }
-                other => other.into(),
-            })
+        workspace_by_slug(self.store().as_ref(), slug).await
     }
 
     pub async fn workspace(&self, id: WorkspaceId) -> Result<Workspace, AppError> {
@@ -313,6 +304,20 @@ impl App {
             .as_deref()
             .and_then(|r| Region::parse(r).ok()))
     }
+}
+
+/// The workspace called `slug`; an unknown one is a mistake in the `workspace` field.
+pub(crate) async fn workspace_by_slug(
+    store: &dyn closer_store::Store,
+    slug: &str,
+) -> Result<Workspace, AppError> {
+    let slug = Slug::parse(slug)?;
+    store.workspace_by_slug(&slug).await.map_err(|e| match e {
+        closer_store::StoreError::NotFound => {
+            AppError::invalid("workspace", format!("no workspace is called \"{slug}\""))
+        }
+        other => other.into(),
+    })
 }
 
 #[cfg(test)]

@@ -7,17 +7,17 @@
 //! answer, and an unknown email still costs an argon2 verification, so neither the message nor
 //! the time tells which emails are users.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use closer_domain::access::Action;
 use closer_domain::{Email, Timestamp, UserRole};
-use closer_store::{Credentials, User, WebSession};
+use closer_store::{Credentials, Store, User, WebSession};
 use sha2::{Digest, Sha256};
 
-use crate::{Actor, App, AppError, Principal, hex};
+use crate::{Actor, AppError, Principal, hex};
 
 /// Shortest password accepted, in characters.
 pub const MIN_PASSWORD: usize = 10;
@@ -129,7 +129,26 @@ impl WebUser {
     }
 }
 
-impl App {
+/// Signing in as a service of its own: passwords, sessions and invites over the store, and
+/// nothing else of the app. `App` composes it (`App::auth`).
+#[derive(Clone)]
+pub struct Auth {
+    store: Arc<dyn Store>,
+}
+
+impl Auth {
+    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    async fn workspace_by_slug(&self, slug: &str) -> Result<closer_store::Workspace, AppError> {
+        crate::access::workspace_by_slug(self.store.as_ref(), slug).await
+    }
+
     /// Sets a user's password (the operator's `closer user passwd`); every session the user
     /// had ends.
     pub async fn set_password(

@@ -4,7 +4,8 @@
 //! `App` is cheap to clone (an `Arc` inside) and holds the store as `Arc<dyn Store>`; it is
 //! the only door to data for every interface. Use cases are becoming services of their own,
 //! each holding only what it needs and composed here: the reports (`App::reports`, over the
-//! store and `WorkspaceRules`) are one; the others are still methods of `App`.
+//! store and `WorkspaceRules`) and signing in (`App::auth`, over the store) are two; the others
+//! are still methods of `App`.
 
 mod access;
 mod auth;
@@ -26,7 +27,9 @@ use std::sync::Arc;
 use closer_store::Store;
 
 pub use access::{Actor, NewToken, Principal};
-pub use auth::{INVITE_FOR, LOCK_AFTER, LOCK_FOR, MIN_PASSWORD, SESSION_FOR, SignedIn, WebUser};
+pub use auth::{
+    Auth, INVITE_FOR, LOCK_AFTER, LOCK_FOR, MIN_PASSWORD, SESSION_FOR, SignedIn, WebUser,
+};
 pub use capture::{CaptureOutcome, FormPayload, VISITOR_FIELD};
 pub use demo::DemoSummary;
 pub use error::AppError;
@@ -70,6 +73,7 @@ struct Inner {
     /// Minutes a new hot lead's first-contact task is due in.
     first_contact_minutes: std::sync::atomic::AtomicU32,
     reports: reports::Reports,
+    auth: auth::Auth,
 }
 
 impl App {
@@ -82,6 +86,7 @@ impl App {
         Self {
             inner: Arc::new(Inner {
                 reports: reports::Reports::new(store.clone(), rules.clone(), mirrors),
+                auth: auth::Auth::new(store.clone()),
                 rules,
                 store,
                 forms: forms::FormCache::default(),
@@ -123,6 +128,11 @@ impl App {
     /// The reports use case.
     pub fn reports(&self) -> &reports::Reports {
         &self.inner.reports
+    }
+
+    /// Signing in: passwords, sessions, invites.
+    pub fn auth(&self) -> &auth::Auth {
+        &self.inner.auth
     }
 
     /// Readiness: the database answers.

@@ -176,6 +176,7 @@ pub async fn user(app: &TestApp, email: &str, role: &str) -> closer_store::User 
         .await
         .unwrap();
     app.app
+        .auth()
         .set_password("default", email, PASSWORD)
         .await
         .unwrap();
@@ -319,6 +320,7 @@ async fn repeated_failures_lock_the_account(app: TestApp) {
     assert!(p.body.contains("locked for 15 minutes"), "{}", p.body);
     // The operator lifts the lock by setting a new password.
     app.app
+        .auth()
         .set_password("default", "rita@acme.example", PASSWORD)
         .await
         .unwrap();
@@ -334,7 +336,8 @@ async fn repeated_failures_lock_the_account(app: TestApp) {
     let guesses = (0..29).map(|i| {
         let app = app.app.clone();
         async move {
-            app.sign_in(None, "rita@acme.example", &format!("guess {i}"))
+            app.auth()
+                .sign_in(None, "rita@acme.example", &format!("guess {i}"))
                 .await
         }
     });
@@ -352,7 +355,10 @@ async fn repeated_failures_lock_the_account(app: TestApp) {
     );
     assert!(stored[0].locked_until.is_some());
     assert!(matches!(
-        app.app.sign_in(None, "rita@acme.example", PASSWORD).await,
+        app.app
+            .auth()
+            .sign_in(None, "rita@acme.example", PASSWORD)
+            .await,
         Err(closer_app::AppError::Unauthorized)
     ));
 }

@@ -93,7 +93,7 @@ async fn show(
     let next = local_path(super::param(&pairs, "next"));
     // Already signed in: straight on.
     if let Some(secret) = cookie(&headers, SESSION_COOKIE)
-        && let Ok(Some(_)) = state.app.web_user(secret).await
+        && let Ok(Some(_)) = state.app.auth().web_user(secret).await
     {
         return Redirect::to(next).into_response();
     }
@@ -124,7 +124,12 @@ async fn sign_in(
     }
     let next = local_path(Some(&f.next)).to_owned();
     let workspace = Some(f.workspace.as_str());
-    match state.app.sign_in(workspace, &f.email, &f.password).await {
+    match state
+        .app
+        .auth()
+        .sign_in(workspace, &f.email, &f.password)
+        .await
+    {
         Ok(signed) => {
             let mut res = Redirect::to(&next).into_response();
             let h = res.headers_mut();
@@ -169,7 +174,7 @@ async fn sign_out(
 ) -> Result<Response, Failure> {
     user.check_csrf(&f.csrf)?;
     if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
-        state.app.sign_out(secret).await?;
+        state.app.auth().sign_out(secret).await?;
     }
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().append(
@@ -224,7 +229,7 @@ async fn show_invite(
     headers: HeaderMap,
     Path(secret): Path<String>,
 ) -> Result<Response, Failure> {
-    let user = state.app.invitee(&secret).await?.ok_or_else(gone)?;
+    let user = state.app.auth().invitee(&secret).await?.ok_or_else(gone)?;
     let (token, fresh) = sign_in_token(&headers);
     let mut res = invite_form(&token, &secret, &user.name, None).into_response();
     if fresh {
@@ -250,7 +255,7 @@ async fn accept_invite(
             "This form expired or came from another site. Open the invite link again.",
         ));
     }
-    let user = state.app.invitee(&secret).await?.ok_or_else(gone)?;
+    let user = state.app.auth().invitee(&secret).await?.ok_or_else(gone)?;
     let refuse = |message: String| {
         let page = invite_form(expected, &secret, &user.name, Some(&message));
         Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
@@ -258,7 +263,7 @@ async fn accept_invite(
     if f.password != f.repeat {
         return refuse("The two passwords differ.".into());
     }
-    match state.app.accept_invite(&secret, &f.password).await {
+    match state.app.auth().accept_invite(&secret, &f.password).await {
         Ok(signed) => {
             let mut res = Redirect::to("/").into_response();
             let h = res.headers_mut();

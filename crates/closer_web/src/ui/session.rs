@@ -132,6 +132,7 @@ impl FromRequestParts<AppState> for Signed {
         let user = match secret {
             Some(s) => state
                 .app
+                .auth()
                 .web_user(s)
                 .await
                 .map_err(|e| Failure::from(e).into_response())?,

@@ -118,7 +118,7 @@ pub(super) async fn invite(
     checked(&user, &f.csrf)?;
     let id = UserId(super::super::id(&id)?);
     let ws = user.0.user.workspace_id;
-    let secret = st.app.invite_user(ws, id).await?;
+    let secret = st.app.auth().invite_user(ws, id).await?;
     let link = format!("{}/invite/{secret}", st.public_url.trim_end_matches('/'));
     Ok(shown_once(
         &user,
