@@ -22,7 +22,7 @@ pub enum Business {
 }
 
 pub async fn report(app: &App, which: Business, args: BusinessArgs) -> anyhow::Result<()> {
-    let ws = app.workspace_by_slug(&args.workspace).await?.id;
+    let ws = app.access().workspace_by_slug(&args.workspace).await?.id;
     let ReportRequest {
         query: q,
         view,

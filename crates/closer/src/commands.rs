@@ -29,14 +29,14 @@ pub fn describe(e: &anyhow::Error) -> String {
 /// memory pays off over a server's many reports, not for one.
 async fn open_app(url: &str) -> anyhow::Result<App> {
     let app = App::reading_tables(store::open(url).await?);
-    app.ensure_default_workspace().await?;
+    app.access().ensure_default_workspace().await?;
     Ok(app)
 }
 
 /// The server's app: reports keep journeys and stage stays in memory between them.
 async fn open_server_app(url: &str) -> anyhow::Result<App> {
     let app = App::new(store::open(url).await?);
-    app.ensure_default_workspace().await?;
+    app.access().ensure_default_workspace().await?;
     Ok(app)
 }
 
@@ -79,7 +79,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Order(crate::cli::OrderCommand::Import { file, workspace }) => {
             let app = open_app(&url).await?;
-            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let ws = app.access().workspace_by_slug(&workspace).await?.id;
             crate::import::orders(&app, ws, &file).await
         }
         Command::Backup { path } => crate::store::backup(&url, &path).await,
@@ -168,12 +168,13 @@ async fn workspace(app: App, cmd: WorkspaceCommand) -> anyhow::Result<()> {
             country,
         } => {
             let ws = app
+                .access()
                 .create_workspace(&slug, name.as_deref(), country.as_deref())
                 .await?;
             outln!("created workspace {} ({})", ws.slug, ws.id);
         }
         WorkspaceCommand::List => {
-            for ws in app.list_workspaces().await? {
+            for ws in app.access().list_workspaces().await? {
                 outln!(
                     "{}\t{}\t{}",
                     ws.slug,
@@ -197,7 +198,7 @@ async fn token(app: App, cmd: TokenCommand) -> anyhow::Result<()> {
                 RoleArg::Admin => Role::Admin,
                 RoleArg::Member => Role::Member,
             };
-            let token = app.create_token(&workspace, role, label).await?;
+            let token = app.access().create_token(&workspace, role, label).await?;
             eprintln!(
                 "{} token for workspace {workspace}; it is shown only this once:",
                 role.as_str()
@@ -205,7 +206,7 @@ async fn token(app: App, cmd: TokenCommand) -> anyhow::Result<()> {
             outln!("{}", token.secret);
         }
         TokenCommand::List { workspace } => {
-            for t in app.list_tokens(&workspace).await? {
+            for t in app.access().list_tokens(&workspace).await? {
                 outln!(
                     "{}\t{}\t{}\t{}",
                     t.id,
@@ -216,7 +217,7 @@ async fn token(app: App, cmd: TokenCommand) -> anyhow::Result<()> {
             }
         }
         TokenCommand::Revoke { id, workspace } => {
-            app.revoke_token(&workspace, &id).await?;
+            app.access().revoke_token(&workspace, &id).await?;
             outln!("token {id} revoked");
         }
     }
@@ -231,11 +232,14 @@ async fn user(app: App, cmd: UserCommand) -> anyhow::Result<()> {
             role,
             workspace,
         } => {
-            let user = app.add_user(&workspace, &email, &name, &role).await?;
+            let user = app
+                .access()
+                .add_user(&workspace, &email, &name, &role)
+                .await?;
             outln!("{}", user.id);
         }
         UserCommand::List { workspace } => {
-            for u in app.list_users_in(&workspace).await? {
+            for u in app.access().list_users_in(&workspace).await? {
                 outln!("{}\t{}\t{}\t{}", u.id, u.email, u.name, u.role);
             }
         }
@@ -244,10 +248,11 @@ async fn user(app: App, cmd: UserCommand) -> anyhow::Result<()> {
             workspace,
             public_url,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?;
+            let ws = app.access().workspace_by_slug(&workspace).await?;
             let wanted = closer_domain::Email::parse(&email)
                 .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
             let user = app
+                .access()
                 .users(ws.id)
                 .await?
                 .into_iter()
@@ -291,7 +296,7 @@ async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
             workspace,
             public_url,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?;
+            let ws = app.access().workspace_by_slug(&workspace).await?;
             let form = app
                 .create_form_in(ws.id, &name, redirect.as_deref())
                 .await?;
@@ -320,7 +325,7 @@ async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
             workspace,
             public_url,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?;
+            let ws = app.access().workspace_by_slug(&workspace).await?;
             let form = app.find_form(ws.id, &form).await.map_err(|e| match e {
                 AppError::NotFound => anyhow::anyhow!("no form {form:?} in workspace {workspace}"),
                 other => other.into(),
@@ -335,9 +340,13 @@ async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
 /// password.
 async fn demo_login(app: &App) -> anyhow::Result<(String, String)> {
     const OWNER: &str = "owner@demo.example";
-    let ws = match app.create_workspace("demo", Some("Demo"), None).await {
+    let ws = match app
+        .access()
+        .create_workspace("demo", Some("Demo"), None)
+        .await
+    {
         Ok(ws) => ws,
-        Err(AppError::Conflict(_)) => app.workspace_by_slug("demo").await?,
+        Err(AppError::Conflict(_)) => app.access().workspace_by_slug("demo").await?,
         Err(e) => return Err(e.into()),
     };
     if app.count_contacts(ws.id).await? == 0 {
@@ -346,6 +355,7 @@ async fn demo_login(app: &App) -> anyhow::Result<(String, String)> {
             .await?;
     }
     match app
+        .access()
         .add_user_to(
             &closer_app::Principal::operator(ws.id),
             OWNER,
@@ -370,9 +380,13 @@ async fn demo(
     until: closer_domain::Timestamp,
 ) -> anyhow::Result<()> {
     // A new workspace, or an existing one that is still empty.
-    let ws = match app.create_workspace(workspace, Some("Demo"), None).await {
+    let ws = match app
+        .access()
+        .create_workspace(workspace, Some("Demo"), None)
+        .await
+    {
         Ok(ws) => ws,
-        Err(AppError::Conflict(_)) => app.workspace_by_slug(workspace).await?,
+        Err(AppError::Conflict(_)) => app.access().workspace_by_slug(workspace).await?,
         Err(e) => return Err(e.into()),
     };
     let started = std::time::Instant::now();

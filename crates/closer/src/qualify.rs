@@ -14,11 +14,11 @@ use crate::cli::{ContactCommand, Format, RulesCommand};
 pub async fn rules(app: App, cmd: RulesCommand) -> anyhow::Result<()> {
     match cmd {
         RulesCommand::Show { workspace } => {
-            let ws = app.workspace_by_slug(&workspace).await?;
+            let ws = app.access().workspace_by_slug(&workspace).await?;
             out!("{}", app.workspace_rules(ws.id).await?.source);
         }
         RulesCommand::Apply { file, workspace } => {
-            let ws = app.workspace_by_slug(&workspace).await?;
+            let ws = app.access().workspace_by_slug(&workspace).await?;
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let rules = app.apply_rules(ws.id, &text).await?;
@@ -40,7 +40,7 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             workspace,
             format,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?;
+            let ws = app.access().workspace_by_slug(&workspace).await?;
             let id = contact_id(&id)?;
             let q = app.explain_contact(ws.id, id).await?;
             match format {
@@ -53,7 +53,7 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             workspace,
             format,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?;
+            let ws = app.access().workspace_by_slug(&workspace).await?;
             let id = contact_id(&id)?;
             let v = app
                 .customer_value(&closer_app::Principal::operator(ws.id), id)
@@ -235,7 +235,7 @@ fn explain_text(q: &Qualification) -> String {
 }
 
 pub async fn rescore(app: App, workspace: &str, quiet: bool) -> anyhow::Result<()> {
-    let ws = app.workspace_by_slug(workspace).await?;
+    let ws = app.access().workspace_by_slug(workspace).await?;
     let total = app.count_contacts(ws.id).await?;
     let bar = if quiet {
         ProgressBar::hidden()

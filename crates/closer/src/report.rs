@@ -16,7 +16,7 @@ pub async fn site(app: App, cmd: SiteCommand) -> anyhow::Result<()> {
             workspace,
             public_url,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?;
+            let ws = app.access().workspace_by_slug(&workspace).await?;
             let site = app.add_site(ws.id, &domain).await?;
             outln!(
                 "tracking {} in workspace {workspace} ({})",
@@ -29,7 +29,7 @@ pub async fn site(app: App, cmd: SiteCommand) -> anyhow::Result<()> {
             );
         }
         SiteCommand::List { workspace } => {
-            let ws = app.workspace_by_slug(&workspace).await?;
+            let ws = app.access().workspace_by_slug(&workspace).await?;
             for s in app.list_sites(ws.id).await? {
                 outln!("{}\t{}\t{}", s.id, s.domain, s.created_at);
             }
@@ -47,7 +47,7 @@ pub async fn report(app: App, cmd: ReportCommand) -> anyhow::Result<()> {
             workspace,
             format,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?;
+            let ws = app.access().workspace_by_slug(&workspace).await?;
             let range = ReportRange::parse(from.as_deref(), to.as_deref())
                 .map_err(closer_app::AppError::Invalid)?;
             let report = app.traffic_report(ws.id, site.as_deref(), range).await?;

@@ -86,7 +86,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
             owner,
             workspace,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let ws = app.access().workspace_by_slug(&workspace).await?.id;
             let req = DealRequest {
                 id: None,
                 contact_id: ContactId(uuid("contact", &contact)?),
@@ -116,7 +116,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
             stage,
             workspace,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let ws = app.access().workspace_by_slug(&workspace).await?.id;
             let req = MoveRequest {
                 stage: StageRef::parse(&stage),
                 loss_reason: None,
@@ -131,7 +131,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
             lines,
             workspace,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let ws = app.access().workspace_by_slug(&workspace).await?.id;
             let lines = if lines.is_empty() {
                 None
             } else {
@@ -157,7 +157,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
             objection,
             workspace,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let ws = app.access().workspace_by_slug(&workspace).await?.id;
             let req = MoveRequest {
                 stage: StageRef::Name("lost".into()),
                 loss_reason: Some(reason),
@@ -176,7 +176,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
             workspace,
             format,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let ws = app.access().workspace_by_slug(&workspace).await?.id;
             show(&app, ws, DealId(uuid("deal", &id)?), format).await?;
         }
         DealCommand::List {
@@ -185,7 +185,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
             workspace,
             format,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let ws = app.access().workspace_by_slug(&workspace).await?.id;
             let query = DealQuery {
                 status: status.as_deref().map(DealStatus::parse).transpose()?,
                 limit,
@@ -285,7 +285,7 @@ async fn list(app: &App, ws: WorkspaceId, deals: &[Deal], format: Format) -> any
 pub async fn pipeline(app: App, cmd: PipelineCommand) -> anyhow::Result<()> {
     match cmd {
         PipelineCommand::List { workspace } => {
-            let ws = app.workspace_by_slug(&workspace).await?.id;
+            let ws = app.access().workspace_by_slug(&workspace).await?.id;
             for p in app.pipelines(ws).await? {
                 print_pipeline(&p)?;
             }
@@ -317,8 +317,8 @@ pub async fn task(app: App, cmd: TaskCommand) -> anyhow::Result<()> {
             limit,
             workspace,
         } => {
-            let ws = app.workspace_by_slug(&workspace).await?.id;
-            let users = app.users(ws).await?;
+            let ws = app.access().workspace_by_slug(&workspace).await?.id;
+            let users = app.access().users(ws).await?;
             let assignee = match assignee {
                 None => None,
                 Some(who) => Some(

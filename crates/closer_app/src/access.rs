@@ -6,7 +6,9 @@
 
 use closer_domain::access::{Action, Reach, allows, reach};
 use closer_domain::{Region, Role, Slug, Timestamp, TokenId, UserId, UserRole, WorkspaceId};
-use closer_store::{TokenRecord, User, Workspace};
+use std::sync::Arc;
+
+use closer_store::{Store, TokenRecord, User, Workspace};
 use sha2::{Digest, Sha256};
 
 use crate::{App, AppError, hex};
@@ -115,7 +117,22 @@ fn hash_secret(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 
-impl App {
+/// Workspaces, API tokens and users, and who a token's secret is, as a service of its own
+/// over the store. `App` composes it (`App::access`).
+#[derive(Clone)]
+pub struct Access {
+    store: Arc<dyn Store>,
+}
+
+impl Access {
+    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     /// Creates the `default` workspace unless it exists. Run at every start.
     pub async fn ensure_default_workspace(&self) -> Result<Workspace, AppError> {
         let ws = Workspace {

@@ -412,6 +412,7 @@ impl App {
             ("chloe.rep@demo.example", "Chloé Demo"),
         ] {
             match self
+                .access()
                 .add_user_to(&crate::Principal::operator(ws), email, name, "rep")
                 .await
             {

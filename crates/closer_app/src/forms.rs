@@ -110,7 +110,7 @@ impl App {
 
     /// A workspace's forms, for the operator's CLI.
     pub async fn list_forms_in(&self, workspace: &str) -> Result<Vec<Form>, AppError> {
-        let ws = self.workspace_by_slug(workspace).await?;
+        let ws = crate::access::workspace_by_slug(self.store().as_ref(), workspace).await?;
         Ok(self.store().list_forms(ws.id).await?)
     }
 

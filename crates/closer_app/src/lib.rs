@@ -4,8 +4,8 @@
 //! `App` is cheap to clone (an `Arc` inside) and holds the store as `Arc<dyn Store>`; it is
 //! the only door to data for every interface. Use cases are becoming services of their own,
 //! each holding only what it needs and composed here: the reports (`App::reports`, over the
-//! store and `WorkspaceRules`) and signing in (`App::auth`, over the store) are two; the others
-//! are still methods of `App`.
+//! store and `WorkspaceRules`), signing in (`App::auth`) and access (`App::access`: workspaces,
+//! tokens, users) are; the others are still methods of `App`.
 
 mod access;
 mod auth;
@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use closer_store::Store;
 
-pub use access::{Actor, NewToken, Principal};
+pub use access::{Access, Actor, NewToken, Principal};
 pub use auth::{
     Auth, INVITE_FOR, LOCK_AFTER, LOCK_FOR, MIN_PASSWORD, SESSION_FOR, SignedIn, WebUser,
 };
@@ -74,6 +74,7 @@ struct Inner {
     first_contact_minutes: std::sync::atomic::AtomicU32,
     reports: reports::Reports,
     auth: auth::Auth,
+    access: access::Access,
 }
 
 impl App {
@@ -87,6 +88,7 @@ impl App {
             inner: Arc::new(Inner {
                 reports: reports::Reports::new(store.clone(), rules.clone(), mirrors),
                 auth: auth::Auth::new(store.clone()),
+                access: access::Access::new(store.clone()),
                 rules,
                 store,
                 forms: forms::FormCache::default(),
@@ -133,6 +135,11 @@ impl App {
     /// Signing in: passwords, sessions, invites.
     pub fn auth(&self) -> &auth::Auth {
         &self.inner.auth
+    }
+
+    /// Workspaces, API tokens, users; who a token is.
+    pub fn access(&self) -> &access::Access {
+        &self.inner.access
     }
 
     /// Readiness: the database answers.

@@ -158,6 +158,6 @@ impl FromRequestParts<AppState> for Principal {
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(closer_app::AppError::Unauthorized.into());
         }
-        Ok(state.app.authenticate(secret.trim()).await?)
+        Ok(state.app.access().authenticate(secret.trim()).await?)
     }
 }

@@ -14,6 +14,7 @@ crate::on_both_backends!(
 async fn revoked_tokens_stop_working_at_once(app: TestApp) {
     let token = app
         .app
+        .access()
         .create_token(
             "default",
             closer_domain::Role::Member,
@@ -25,7 +26,7 @@ async fn revoked_tokens_stop_working_at_once(app: TestApp) {
         app.get("/api/v1/contacts", &token.secret).await.status(),
         200
     );
-    let listed = app.app.list_tokens("default").await.unwrap();
+    let listed = app.app.access().list_tokens("default").await.unwrap();
     assert!(
         listed
             .iter()
@@ -33,12 +34,14 @@ async fn revoked_tokens_stop_working_at_once(app: TestApp) {
     );
     assert!(
         app.app
+            .access()
             .revoke_token("other", &token.record.id.to_string())
             .await
             .is_err(),
         "not from another workspace"
     );
     app.app
+        .access()
         .revoke_token("default", &token.record.id.to_string())
         .await
         .unwrap();

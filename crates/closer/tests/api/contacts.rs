@@ -168,6 +168,7 @@ async fn patch_sets_clears_and_records_stage_moves(app: TestApp) {
     assert_eq!(crate::helpers::fields(&p), ["owner_id"]);
     let user = app
         .app
+        .access()
         .add_user("default", "rep@acme.example.com", "Rita", "rep")
         .await
         .unwrap();

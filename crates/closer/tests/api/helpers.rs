@@ -55,19 +55,25 @@ pub async fn spawn_app_with(
 ) -> Option<TestApp> {
     let (store, guard) = store(backend).await?;
     let app = App::new(store);
-    app.ensure_default_workspace().await.unwrap();
-    app.create_workspace("other", None, None).await.unwrap();
+    app.access().ensure_default_workspace().await.unwrap();
+    app.access()
+        .create_workspace("other", None, None)
+        .await
+        .unwrap();
     let token = app
+        .access()
         .create_token("default", Role::Admin, None)
         .await
         .unwrap()
         .secret;
     let member = app
+        .access()
         .create_token("default", Role::Member, None)
         .await
         .unwrap()
         .secret;
     let other = app
+        .access()
         .create_token("other", Role::Admin, None)
         .await
         .unwrap()

@@ -843,11 +843,13 @@ async fn first_contact_task(app: &TestApp, contact: &str) -> Value {
 async fn hot_leads_get_an_owner_a_first_contact_task_and_orders(app: TestApp) {
     let rita = app
         .app
+        .access()
         .add_user("default", "rita@closer.test", "Rita", "rep")
         .await
         .unwrap();
     let sam = app
         .app
+        .access()
         .add_user("default", "sam@closer.test", "Sam", "rep")
         .await
         .unwrap();

@@ -32,13 +32,19 @@ const EARLY: &str = "from=2025-06-01&to=2025-11-30";
 
 /// A demo workspace filled with the same history on each engine, and an admin token for it.
 async fn demo(app: &TestApp) -> String {
-    let ws = app.app.create_workspace("demo", None, None).await.unwrap();
+    let ws = app
+        .app
+        .access()
+        .create_workspace("demo", None, None)
+        .await
+        .unwrap();
     let until = Timestamp::parse_rfc3339(UNTIL).unwrap();
     app.app
         .fill_demo(ws.id, LEADS, SEED, until, |_, _| {})
         .await
         .unwrap();
     app.app
+        .access()
         .create_token("demo", Role::Admin, None)
         .await
         .unwrap()
@@ -240,6 +246,7 @@ async fn reports_recover_the_generated_rates_on_both_engines() {
     let stepwise = spawn_app(Backend::Sqlite).await.unwrap();
     let ws = stepwise
         .app
+        .access()
         .create_workspace("demo", None, None)
         .await
         .unwrap();
@@ -251,6 +258,7 @@ async fn reports_recover_the_generated_rates_on_both_engines() {
         .unwrap();
     let token = stepwise
         .app
+        .access()
         .create_token("demo", Role::Admin, None)
         .await
         .unwrap()
@@ -449,11 +457,13 @@ async fn reports_from_the_terminal(app: TestApp) {
 async fn a_demo_that_fails_takes_its_traffic_back(app: TestApp) {
     let ws = app
         .app
+        .access()
         .create_workspace("halfway", None, None)
         .await
         .unwrap();
     let token = app
         .app
+        .access()
         .create_token("halfway", Role::Admin, None)
         .await
         .unwrap()
@@ -521,7 +531,7 @@ async fn a_dashboard_shows_each_channel_as_the_reports_count_it(app: TestApp) {
     use closer_domain::reports::Breakdown;
     use closer_store::Period;
     demo(&app).await;
-    let ws = app.app.workspace_by_slug("demo").await.unwrap().id;
+    let ws = app.app.access().workspace_by_slug("demo").await.unwrap().id;
     let period = Period {
         from: Timestamp::parse_rfc3339("2025-12-01T00:00:00Z").unwrap(),
         to: Timestamp::parse_rfc3339(UNTIL).unwrap(),
@@ -662,6 +672,7 @@ async fn kept_and_read(
 async fn reports_from_memory_agree_with_the_tables_after_every_kind_of_write(app: TestApp) {
     let ws = app
         .app
+        .access()
         .create_workspace("demo", None, None)
         .await
         .unwrap()
@@ -682,6 +693,7 @@ async fn reports_from_memory_agree_with_the_tables_after_every_kind_of_write(app
         .unwrap();
     let token = app
         .app
+        .access()
         .create_token("demo", Role::Admin, None)
         .await
         .unwrap()
@@ -704,6 +716,7 @@ async fn reports_from_memory_agree_with_the_tables_after_every_kind_of_write(app
     assert_eq!(ids.len(), 3);
     let rep = app
         .app
+        .access()
         .add_user("demo", "kept@demo.example.com", "Kim", "rep")
         .await
         .unwrap();

@@ -322,7 +322,7 @@ async fn shutdown_writes_every_accepted_event() {
             sent,
             "{backend:?}: every accepted event stored by the time the server stopped"
         );
-        let ws = app.app.workspace_by_slug("default").await.unwrap();
+        let ws = app.app.access().workspace_by_slug("default").await.unwrap();
         let range = closer_app::ReportRange::parse(None, None).unwrap();
         let report = app
             .app
@@ -373,7 +373,7 @@ async fn a_full_queue_refuses_with_retry_after_and_loses_nothing() {
         return;
     };
     app.site("full.example").await;
-    let ws = app.app.workspace_by_slug("default").await.unwrap();
+    let ws = app.app.access().workspace_by_slug("default").await.unwrap();
     let site = app.app.list_sites(ws.id).await.unwrap().remove(0);
     let event = json!({"n": "pageview", "u": "https://full.example/", "d": "full.example"});
     // One event first: the day's salt for cookieless visitors is fetched (through the writer)

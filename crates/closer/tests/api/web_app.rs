@@ -172,6 +172,7 @@ pub fn field(html: &str, name: &str) -> String {
 pub async fn user(app: &TestApp, email: &str, role: &str) -> closer_store::User {
     let u = app
         .app
+        .access()
         .add_user("default", email, "Test User", role)
         .await
         .unwrap();
@@ -818,7 +819,13 @@ async fn contacts_tasks_and_bulk_assignment(app: TestApp) {
 }
 
 async fn report_pages(app: TestApp) {
-    let ws = app.app.workspace_by_slug("default").await.unwrap().id;
+    let ws = app
+        .app
+        .access()
+        .workspace_by_slug("default")
+        .await
+        .unwrap()
+        .id;
     app.app
         .fill_demo(ws, 200, 3, closer_domain::Timestamp::now(), |_, _| {})
         .await
@@ -1039,7 +1046,15 @@ async fn settings(app: TestApp) {
     );
     let users = app
         .app
-        .users(app.app.workspace_by_slug("default").await.unwrap().id)
+        .access()
+        .users(
+            app.app
+                .access()
+                .workspace_by_slug("default")
+                .await
+                .unwrap()
+                .id,
+        )
         .await
         .unwrap();
     let ned = users
@@ -1159,7 +1174,13 @@ async fn settings(app: TestApp) {
     );
 
     // Rules: a bad file is refused with the text kept, the rules in force unchanged.
-    let ws = app.app.workspace_by_slug("default").await.unwrap().id;
+    let ws = app
+        .app
+        .access()
+        .workspace_by_slug("default")
+        .await
+        .unwrap()
+        .id;
     let before = app.app.workspace_rules(ws).await.unwrap().source.clone();
     let p = admin
         .post(
@@ -1270,7 +1291,13 @@ async fn settings(app: TestApp) {
 
 async fn dashboards_are_kept_until_something_changes(app: TestApp) {
     use closer_app::reports_view::Cached;
-    let ws = app.app.workspace_by_slug("default").await.unwrap().id;
+    let ws = app
+        .app
+        .access()
+        .workspace_by_slug("default")
+        .await
+        .unwrap()
+        .id;
     app.app
         .fill_demo(ws, 150, 5, closer_domain::Timestamp::now(), |_, _| {})
         .await
@@ -1335,7 +1362,13 @@ async fn pages_answer_while_their_figures_are_computed() {
 }
 
 async fn figures_being_computed(app: &TestApp) {
-    let ws = app.app.workspace_by_slug("default").await.unwrap().id;
+    let ws = app
+        .app
+        .access()
+        .workspace_by_slug("default")
+        .await
+        .unwrap()
+        .id;
     app.app
         .fill_demo(ws, 150, 5, closer_domain::Timestamp::now(), |_, _| {})
         .await
@@ -1406,6 +1439,7 @@ fn passwd(app: &TestApp, email: &str, stdin: &str) -> std::process::Output {
 
 async fn passwords_from_the_terminal(app: TestApp) {
     app.app
+        .access()
         .add_user("default", "tess@acme.example", "Tess Terminal", "manager")
         .await
         .unwrap();
@@ -1438,6 +1472,7 @@ async fn passwords_from_the_terminal(app: TestApp) {
     );
     // An invite link from the terminal, for a user who chooses their own password.
     app.app
+        .access()
         .add_user("default", "ivan@acme.example", "Ivan Invited", "rep")
         .await
         .unwrap();

@@ -175,7 +175,7 @@ impl App {
     /// after a start does not wait for that (about 230 ms instead of 50 at a million leads).
     /// It only reads, so it asks as the workspace's first user with every contact in view.
     pub async fn warm_queue(&self, ws: closer_domain::WorkspaceId) {
-        let Ok(users) = self.users(ws).await else {
+        let Ok(users) = self.access().users(ws).await else {
             return;
         };
         let Some(user) = users.first() else {

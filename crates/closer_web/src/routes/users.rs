@@ -57,7 +57,7 @@ async fn list_users(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<Vec<UserView>>, ApiError> {
-    let users = state.app.users(principal.workspace_id).await?;
+    let users = state.app.access().users(principal.workspace_id).await?;
     Ok(Json(users.into_iter().map(UserView::from).collect()))
 }
 
@@ -75,6 +75,7 @@ async fn add_user(
 ) -> Result<Response, ApiError> {
     let user = state
         .app
+        .access()
         .add_user_to(
             &principal,
             &input.email,

@@ -78,7 +78,7 @@ async fn show(
     query.limit = PAGE;
     let ws = user.0.user.workspace_id;
     let found = st.app.list_contacts(&user.0.principal(), &query).await?;
-    let users = st.app.users(ws).await?;
+    let users = st.app.access().users(ws).await?;
     let bulk = user.0.may_assign();
 
     let stages: Vec<(String, String)> = Stage::ALL

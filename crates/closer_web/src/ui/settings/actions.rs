@@ -104,6 +104,7 @@ pub(super) async fn add_user(
 ) -> Result<Response, Failure> {
     checked(&user, &f.csrf)?;
     st.app
+        .access()
         .add_user_to(&user.0.principal(), &f.email, &f.name, &f.role)
         .await?;
     Ok(back("users"))
@@ -135,9 +136,18 @@ pub(super) async fn add_token(
 ) -> Result<Response, Failure> {
     checked(&user, &f.csrf)?;
     let role = Role::parse(&f.role).map_err(AppError::from)?;
-    let slug = st.app.workspace(user.0.user.workspace_id).await?.slug;
+    let slug = st
+        .app
+        .access()
+        .workspace(user.0.user.workspace_id)
+        .await?
+        .slug;
     let label = Some(f.label.trim().to_owned()).filter(|l| !l.is_empty());
-    let token = st.app.create_token(&slug.to_string(), role, label).await?;
+    let token = st
+        .app
+        .access()
+        .create_token(&slug.to_string(), role, label)
+        .await?;
     Ok(shown_once(
         &user,
         "New API token",
@@ -153,8 +163,13 @@ pub(super) async fn revoke_token(
     UiForm(f): UiForm<CsrfForm>,
 ) -> Result<Response, Failure> {
     checked(&user, &f.csrf)?;
-    let slug = st.app.workspace(user.0.user.workspace_id).await?.slug;
-    st.app.revoke_token(&slug.to_string(), &id).await?;
+    let slug = st
+        .app
+        .access()
+        .workspace(user.0.user.workspace_id)
+        .await?
+        .slug;
+    st.app.access().revoke_token(&slug.to_string(), &id).await?;
     Ok(back("tokens"))
 }
 

@@ -59,9 +59,9 @@ pub(super) async fn render(
     let app = &st.app;
     let sites = app.list_sites(ws).await?;
     let forms = app.list_forms(&principal).await?;
-    let users = app.users(ws).await?;
-    let slug = app.workspace(ws).await?.slug.to_string();
-    let tokens = app.list_tokens(&slug).await?;
+    let users = app.access().users(ws).await?;
+    let slug = app.access().workspace(ws).await?.slug.to_string();
+    let tokens = app.access().list_tokens(&slug).await?;
     let pipelines = app.pipelines(ws).await?;
     let rules = app.rules(&principal).await?;
     let (source, errors) = match draft {
