@@ -164,7 +164,7 @@ pub async fn run(args: &BoardArgs) -> anyhow::Result<()> {
             ms(s.p90),
             ms(s.p99),
             ms(s.max),
-            bytes / 1024
+            crate::stats::kib(bytes)
         );
     }
     let board: Value = client

@@ -188,7 +188,7 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
             ms(s.p50),
             ms(s.p90),
             ms(s.max),
-            bytes / 1024
+            crate::stats::kib(bytes)
         );
     }
     // Report pages nobody asked for before: the first view answers at once (the figures
@@ -250,7 +250,7 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
     }
     println!(
         "\ndashboard weight with its assets: {} KiB (uncached)",
-        weight / 1024
+        crate::stats::kib(weight)
     );
     server.stop().await
 }

@@ -97,7 +97,7 @@ pub async fn run(args: &ReportsArgs) -> anyhow::Result<()> {
             ms(s.p50),
             ms(s.p90),
             ms(s.max),
-            bytes / 1024
+            crate::stats::kib(bytes)
         );
     }
     if let (Some((rss, peak)), Some(heap)) = (server.memory_mib(), server.heap_mib()) {

@@ -72,9 +72,22 @@ pub async fn time_requests(
     Ok((samples, bytes))
 }
 
+/// A body's size in KiB, one decimal: "0.4" for a small JSON answer rather than "0".
+#[allow(clippy::cast_precision_loss)] // bodies far below 2^52 bytes
+pub fn kib(bytes: usize) -> String {
+    format!("{:.1}", bytes as f64 / 1024.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_bodies_are_not_shown_as_nothing() {
+        assert_eq!(kib(600), "0.6");
+        assert_eq!(kib(0), "0.0");
+        assert_eq!(kib(125_000), "122.1");
+    }
 
     #[test]
     fn nearest_rank() {
