@@ -298,6 +298,7 @@ async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
         } => {
             let ws = app.access().workspace_by_slug(&workspace).await?;
             let form = app
+                .forms()
                 .create_form_in(ws.id, &name, redirect.as_deref())
                 .await?;
             outln!("form {:?} created", form.name);
@@ -310,7 +311,7 @@ async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
             workspace,
             public_url,
         } => {
-            for f in app.list_forms_in(&workspace).await? {
+            for f in app.forms().list_forms_in(&workspace).await? {
                 outln!(
                     "{}\t{}\t{}\t{}",
                     f.id,
@@ -326,10 +327,16 @@ async fn form(app: App, cmd: FormCommand) -> anyhow::Result<()> {
             public_url,
         } => {
             let ws = app.access().workspace_by_slug(&workspace).await?;
-            let form = app.find_form(ws.id, &form).await.map_err(|e| match e {
-                AppError::NotFound => anyhow::anyhow!("no form {form:?} in workspace {workspace}"),
-                other => other.into(),
-            })?;
+            let form = app
+                .forms()
+                .find_form(ws.id, &form)
+                .await
+                .map_err(|e| match e {
+                    AppError::NotFound => {
+                        anyhow::anyhow!("no form {form:?} in workspace {workspace}")
+                    }
+                    other => other.into(),
+                })?;
             out!("{}", snippet::form_snippet(&form, &public_url));
         }
     }

@@ -75,7 +75,7 @@ impl App {
         payload: FormPayload,
     ) -> Result<CaptureOutcome, AppError> {
         let key = FormKey::parse(key).map_err(|_| AppError::NotFound)?;
-        let cached = self.form_for_capture(&key).await?;
+        let cached = self.forms().form_for_capture(&key).await?;
         let now = Timestamp::now();
         let visitor_field = payload
             .fields

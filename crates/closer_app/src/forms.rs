@@ -5,13 +5,13 @@
 //! how long another `closer` process's change takes to be seen.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use closer_domain::{FormId, FormKey, Region, Timestamp, text};
-use closer_store::Form;
+use closer_store::{Form, Store};
 
-use crate::{App, AppError, Principal, hex};
+use crate::{AppError, Principal, hex};
 
 const CACHE_TTL: Duration = Duration::from_secs(30);
 /// A form's public key: 20 hex characters (80 random bits).
@@ -26,7 +26,7 @@ pub(crate) struct CachedForm {
 }
 
 #[derive(Default)]
-pub(crate) struct FormCache {
+struct FormCache {
     entries: RwLock<HashMap<String, CachedForm>>,
 }
 
@@ -72,7 +72,26 @@ fn parse_redirect(raw: &str) -> Result<String, AppError> {
     }
 }
 
-impl App {
+/// Forms as a service of their own: the store and the cache of forms by key that every
+/// capture reads. `App` composes it (`App::forms`).
+#[derive(Clone)]
+pub struct Forms {
+    store: Arc<dyn Store>,
+    cache: Arc<FormCache>,
+}
+
+impl Forms {
+    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            cache: Arc::default(),
+        }
+    }
+
+    fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     pub async fn create_form(
         &self,
         principal: &Principal,
@@ -140,7 +159,7 @@ impl App {
 
     /// The form behind a public key, from the cache when fresh.
     pub(crate) async fn form_for_capture(&self, key: &FormKey) -> Result<CachedForm, AppError> {
-        if let Some(hit) = self.inner.forms.get(key) {
+        if let Some(hit) = self.cache.get(key) {
             return Ok(hit);
         }
         let form = self
@@ -158,7 +177,7 @@ impl App {
             region,
             fetched: Instant::now(),
         };
-        self.inner.forms.put(entry.clone());
+        self.cache.put(entry.clone());
         Ok(entry)
     }
 }

@@ -4,8 +4,8 @@
 //! `App` is cheap to clone (an `Arc` inside) and holds the store as `Arc<dyn Store>`; it is
 //! the only door to data for every interface. Use cases are becoming services of their own,
 //! each holding only what it needs and composed here: the reports (`App::reports`, over the
-//! store and `WorkspaceRules`), signing in (`App::auth`) and access (`App::access`: workspaces,
-//! tokens, users) are; the others are still methods of `App`.
+//! store and `WorkspaceRules`), signing in (`App::auth`), access (`App::access`: workspaces,
+//! tokens, users) and forms (`App::forms`) are; the others are still methods of `App`.
 
 mod access;
 mod auth;
@@ -33,6 +33,7 @@ pub use auth::{
 pub use capture::{CaptureOutcome, FormPayload, VISITOR_FIELD};
 pub use demo::DemoSummary;
 pub use error::AppError;
+pub use forms::Forms;
 pub use pipeline::{
     ActivityRequest, DealRequest, MoveRequest, OrderRequest, StageRef, TaskRequest,
 };
@@ -62,7 +63,7 @@ pub struct App {
 
 struct Inner {
     store: Arc<dyn Store>,
-    forms: forms::FormCache,
+    forms: forms::Forms,
     sites: traffic::SiteIndex,
     /// Started by `start_ingest` (the server), not by CLI commands that never track.
     ingest: std::sync::OnceLock<traffic::Ingest>,
@@ -90,8 +91,8 @@ impl App {
                 auth: auth::Auth::new(store.clone()),
                 access: access::Access::new(store.clone()),
                 rules,
+                forms: forms::Forms::new(store.clone()),
                 store,
-                forms: forms::FormCache::default(),
                 sites: traffic::SiteIndex::default(),
                 ingest: std::sync::OnceLock::new(),
                 scorer: std::sync::OnceLock::new(),
@@ -140,6 +141,11 @@ impl App {
     /// Workspaces, API tokens, users; who a token is.
     pub fn access(&self) -> &access::Access {
         &self.inner.access
+    }
+
+    /// Forms, and the cache of forms by key that captures read.
+    pub fn forms(&self) -> &forms::Forms {
+        &self.inner.forms
     }
 
     /// Readiness: the database answers.

@@ -70,6 +70,7 @@ async fn create_form(
 ) -> Result<Response, ApiError> {
     let form = state
         .app
+        .forms()
         .create_form(&principal, &input.name, input.redirect_url.as_deref())
         .await?;
     let location = format!("/api/v1/forms/{}", form.id);
@@ -87,7 +88,7 @@ async fn list_forms(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<Vec<FormView>>, ApiError> {
-    let forms = state.app.list_forms(&principal).await?;
+    let forms = state.app.forms().list_forms(&principal).await?;
     Ok(Json(
         forms
             .into_iter()
@@ -114,7 +115,7 @@ async fn get_form(
         )
     })?;
     Ok(Json(view(
-        state.app.form(&principal, id).await?,
+        state.app.forms().form(&principal, id).await?,
         &state.public_url,
     )))
 }

@@ -92,6 +92,7 @@ pub(super) async fn add_form(
     checked(&user, &f.csrf)?;
     let redirect = Some(f.redirect.trim()).filter(|r| !r.is_empty());
     st.app
+        .forms()
         .create_form(&user.0.principal(), &f.name, redirect)
         .await?;
     Ok(back("forms"))

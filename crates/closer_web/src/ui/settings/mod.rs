@@ -58,7 +58,7 @@ pub(super) async fn render(
     let principal = user.0.principal();
     let app = &st.app;
     let sites = app.list_sites(ws).await?;
-    let forms = app.list_forms(&principal).await?;
+    let forms = app.forms().list_forms(&principal).await?;
     let users = app.access().users(ws).await?;
     let slug = app.access().workspace(ws).await?.slug.to_string();
     let tokens = app.access().list_tokens(&slug).await?;
