@@ -59,11 +59,18 @@ const POSTGRES: &str = "select id, kind, occurred_at, properties from ( \
      where ($3::timestamptz is null or (occurred_at, id) < ($3, $4)) \
      order by occurred_at desc, id desc limit $5";
 
-fn event(r: &dyn Columns) -> Result<Event, StoreError> {
+/// A timeline row: everything of an `Event` but whose it is, which the caller knows.
+struct Row {
+    id: EventId,
+    kind: EventKind,
+    occurred_at: closer_domain::Timestamp,
+    properties: serde_json::Value,
+}
+
+fn row(r: &dyn Columns) -> Result<Row, StoreError> {
     let kind = required("kind", r.text("kind")?)?;
-    Ok(Event {
+    Ok(Row {
         id: EventId(required("id", r.uuid("id")?)?),
-        contact_id: ContactId(uuid::Uuid::nil()),
         kind: EventKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("event kind {kind}")))?,
         occurred_at: required("occurred_at", r.timestamp("occurred_at")?)?,
@@ -99,9 +106,15 @@ pub async fn contact_events(
             i64::from(limit).into(),
         ],
     );
-    let mut events = e.fetch(sql, event).await?;
-    for event in &mut events {
-        event.contact_id = id;
-    }
-    Ok(events)
+    let rows = e.fetch(sql, row).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Event {
+            id: r.id,
+            contact_id: id,
+            kind: r.kind,
+            occurred_at: r.occurred_at,
+            properties: r.properties,
+        })
+        .collect())
 }

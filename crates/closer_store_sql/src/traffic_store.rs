@@ -78,16 +78,23 @@ fn page(r: &dyn Columns) -> Result<PageRow, StoreError> {
     })
 }
 
+/// Whether a statement over the scope ends with `limit $5`.
+#[derive(Clone, Copy, PartialEq)]
+enum Limit {
+    None,
+    Rows,
+}
+
 /// A statement over the query's scope: `$1` the workspace, `$2` the site or NULL, `$3`/`$4`
-/// the range, and `$5` the row limit where `text` has one.
-fn scoped(e: &impl Engine, text: &str, ws: WorkspaceId, q: &TrafficQuery) -> Sql {
+/// the range, and `$5` the row limit when `limit` says the statement has one.
+fn scoped(e: &impl Engine, text: &str, limit: Limit, ws: WorkspaceId, q: &TrafficQuery) -> Sql {
     let mut params: Vec<Param> = vec![
         ws.0.into(),
         q.site.map(|s| s.0).into(),
         q.from.into(),
         q.to.into(),
     ];
-    if text.contains("$5") {
+    if limit == Limit::Rows {
         params.push(i64::from(q.limit).into());
     }
     e.sql(text, params)
@@ -120,7 +127,7 @@ async fn breakdown(
          order by visitors desc, sessions desc, key limit $5",
         session_totals(e)
     );
-    e.fetch(scoped(e, &sql, ws, q), |r| {
+    e.fetch(scoped(e, &sql, Limit::Rows, ws, q), |r| {
         Ok(BreakdownRow {
             key: r.text("key")?,
             totals: totals(r)?,
@@ -135,25 +142,27 @@ pub async fn aggregates(
     q: &TrafficQuery,
 ) -> Result<TrafficAggregates, StoreError> {
     let all = format!("select {} from sessions where {SCOPE}", session_totals(e));
-    let total = e.fetch(scoped(e, &all, ws, q), totals).await?;
+    let total = e.fetch(scoped(e, &all, Limit::None, ws, q), totals).await?;
     let top_pages = "select path, count(*) as pageviews, count(distinct visitor) as visitors \
          from traffic_events \
          where site_id in (select id from sites where workspace_id = $1 and ($2 is null or id = $2)) \
          and occurred_at >= $3 and occurred_at < $4 and name = 'pageview' \
          group by path order by pageviews desc, path limit $5";
-    let pages = e.fetch(scoped(e, top_pages, ws, q), page).await?;
+    let pages = e
+        .fetch(scoped(e, top_pages, Limit::Rows, ws, q), page)
+        .await?;
     let entry = format!(
         "select entry_page as path, count(*) as pageviews, count(distinct visitor) as visitors \
          from sessions where {SCOPE} group by entry_page order by pageviews desc, path limit $5"
     );
-    let entry_pages = e.fetch(scoped(e, &entry, ws, q), page).await?;
+    let entry_pages = e.fetch(scoped(e, &entry, Limit::Rows, ws, q), page).await?;
     let series = format!(
         "select {} as bucket, {} from sessions where {SCOPE} group by 1 order by 1",
         e.dialect().time_bucket("started_at", q.bucket.micros()),
         session_totals(e)
     );
     let series = e
-        .fetch(scoped(e, &series, ws, q), |r| {
+        .fetch(scoped(e, &series, Limit::None, ws, q), |r| {
             let micros = required("bucket", r.integer("bucket")?)?;
             Ok(SeriesRow {
                 bucket_start: Timestamp::from_unix_micros(micros)

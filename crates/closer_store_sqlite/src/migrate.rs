@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use closer_store::StoreError;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 use sha2::{Digest, Sha384};
 
 use crate::error::rs_err;
@@ -66,7 +66,21 @@ pub(crate) fn run(path: &Path, busy: Duration) -> Result<(), StoreError> {
             continue;
         }
         let started = Instant::now();
-        let tx = conn.transaction().map_err(rs_err)?;
+        // Immediate: another process starting at the same time (the CLI beside a server)
+        // waits here, then finds the migration applied instead of applying it twice.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(rs_err)?;
+        let done: bool = tx
+            .query_row(
+                "select exists (select 1 from _sqlx_migrations where version = ?1)",
+                [version],
+                |r| r.get(0),
+            )
+            .map_err(rs_err)?;
+        if done {
+            continue;
+        }
         tx.execute_batch(sql)
             .map_err(|e| failed(format_args!("migration {version} ({name}): {e}")))?;
         tx.execute(
@@ -127,6 +141,32 @@ mod tests {
         }
         // Opening again applies nothing and accepts what it recorded.
         run(&path, Duration::from_secs(1)).expect("migrates again");
+    }
+
+    /// Two processes starting on one new file at once: one applies, the other waits and
+    /// finds it done.
+    #[test]
+    fn two_starts_at_once_both_open_the_file() {
+        let db = crate::testing::TempDb::new();
+        let path = crate::path_of(&db.url()).expect("a sqlite URL");
+        // The file and its WAL mode first, as the first start leaves them.
+        Connection::open(&path)
+            .and_then(|c| c.execute_batch("pragma journal_mode = wal"))
+            .expect("creates");
+        let starts: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || run(&path, Duration::from_secs(10)))
+            })
+            .collect();
+        for start in starts {
+            start.join().expect("no panic").expect("migrates");
+        }
+        let conn = Connection::open(&path).expect("opens");
+        let n: i64 = conn
+            .query_row("select count(*) from _sqlx_migrations", [], |r| r.get(0))
+            .expect("counts");
+        assert_eq!(n, i64::try_from(MIGRATIONS.len()).unwrap());
     }
 
     #[test]

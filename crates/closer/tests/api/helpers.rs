@@ -198,6 +198,16 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// The default workspace's id.
+    pub async fn default_workspace(&self) -> closer_domain::WorkspaceId {
+        self.app
+            .access()
+            .workspace_by_slug("default")
+            .await
+            .unwrap()
+            .id
+    }
+
     /// How many contacts the default workspace holds.
     pub async fn contact_count(&self) -> usize {
         let mut count = 0;

@@ -819,13 +819,7 @@ async fn contacts_tasks_and_bulk_assignment(app: TestApp) {
 }
 
 async fn report_pages(app: TestApp) {
-    let ws = app
-        .app
-        .access()
-        .workspace_by_slug("default")
-        .await
-        .unwrap()
-        .id;
+    let ws = app.default_workspace().await;
     app.app
         .fill_demo(ws, 200, 3, closer_domain::Timestamp::now(), |_, _| {})
         .await
@@ -1047,14 +1041,7 @@ async fn settings(app: TestApp) {
     let users = app
         .app
         .access()
-        .users(
-            app.app
-                .access()
-                .workspace_by_slug("default")
-                .await
-                .unwrap()
-                .id,
-        )
+        .users(app.default_workspace().await)
         .await
         .unwrap();
     let ned = users
@@ -1174,13 +1161,7 @@ async fn settings(app: TestApp) {
     );
 
     // Rules: a bad file is refused with the text kept, the rules in force unchanged.
-    let ws = app
-        .app
-        .access()
-        .workspace_by_slug("default")
-        .await
-        .unwrap()
-        .id;
+    let ws = app.default_workspace().await;
     let before = app.app.workspace_rules(ws).await.unwrap().source.clone();
     let p = admin
         .post(
@@ -1291,13 +1272,7 @@ async fn settings(app: TestApp) {
 
 async fn dashboards_are_kept_until_something_changes(app: TestApp) {
     use closer_app::reports_view::Cached;
-    let ws = app
-        .app
-        .access()
-        .workspace_by_slug("default")
-        .await
-        .unwrap()
-        .id;
+    let ws = app.default_workspace().await;
     app.app
         .fill_demo(ws, 150, 5, closer_domain::Timestamp::now(), |_, _| {})
         .await
@@ -1362,13 +1337,7 @@ async fn pages_answer_while_their_figures_are_computed() {
 }
 
 async fn figures_being_computed(app: &TestApp) {
-    let ws = app
-        .app
-        .access()
-        .workspace_by_slug("default")
-        .await
-        .unwrap()
-        .id;
+    let ws = app.default_workspace().await;
     app.app
         .fill_demo(ws, 150, 5, closer_domain::Timestamp::now(), |_, _| {})
         .await
