@@ -91,7 +91,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let app = open_server_app(url).await?;
-    app.set_first_contact_minutes(args.first_contact_minutes);
+    app.assign()
+        .set_first_contact_minutes(args.first_contact_minutes);
     let engine = app.engine();
     let mut config = WebConfig::new(args.listen);
     config.public_url = args.public_url;
@@ -356,9 +357,10 @@ async fn demo_login(app: &App) -> anyhow::Result<(String, String)> {
         Err(AppError::Conflict(_)) => app.access().workspace_by_slug("demo").await?,
         Err(e) => return Err(e.into()),
     };
-    if app.count_contacts(ws.id).await? == 0 {
+    if app.scoring().count_contacts(ws.id).await? == 0 {
         eprintln!("filling the demo workspace with a year of history (a few seconds)…");
-        app.fill_demo(ws.id, 2_000, 1, closer_domain::Timestamp::now(), |_, _| {})
+        app.demo()
+            .fill_demo(ws.id, 2_000, 1, closer_domain::Timestamp::now(), |_, _| {})
             .await?;
     }
     match app
@@ -399,6 +401,7 @@ async fn demo(
     let started = std::time::Instant::now();
     let bar = indicatif::ProgressBar::new(0);
     let s = app
+        .demo()
         .fill_demo(ws.id, contacts, seed, until, |done, total| {
             bar.set_length(total);
             bar.set_position(done);

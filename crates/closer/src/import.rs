@@ -33,6 +33,7 @@ fn read(path: &std::path::Path) -> anyhow::Result<Vec<PendingOrder>> {
 pub async fn orders(app: &App, ws: WorkspaceId, path: &std::path::Path) -> anyhow::Result<()> {
     let orders = read(path)?;
     let (stored, customers) = app
+        .sales()
         .import_orders(&closer_app::Principal::operator(ws), &orders)
         .await?;
     outln!("imported {stored} orders of {customers} customers");

@@ -15,13 +15,13 @@ pub async fn rules(app: App, cmd: RulesCommand) -> anyhow::Result<()> {
     match cmd {
         RulesCommand::Show { workspace } => {
             let ws = app.access().workspace_by_slug(&workspace).await?;
-            out!("{}", app.workspace_rules(ws.id).await?.source);
+            out!("{}", app.scoring().workspace_rules(ws.id).await?.source);
         }
         RulesCommand::Apply { file, workspace } => {
             let ws = app.access().workspace_by_slug(&workspace).await?;
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let rules = app.apply_rules(ws.id, &text).await?;
+            let rules = app.scoring().apply_rules(ws.id, &text).await?;
             outln!(
                 "rules applied to workspace {workspace}: {} engagement and {} fit rules",
                 rules.engagement.len(),
@@ -42,7 +42,7 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
         } => {
             let ws = app.access().workspace_by_slug(&workspace).await?;
             let id = contact_id(&id)?;
-            let q = app.explain_contact(ws.id, id).await?;
+            let q = app.scoring().explain_contact(ws.id, id).await?;
             match format {
                 Format::Json => outln!("{}", serde_json::to_string_pretty(&q)?),
                 Format::Table => out!("{}", explain_text(&q)),
@@ -56,6 +56,7 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             let ws = app.access().workspace_by_slug(&workspace).await?;
             let id = contact_id(&id)?;
             let v = app
+                .reports()
                 .customer_value(&closer_app::Principal::operator(ws.id), id)
                 .await?;
             match format {
@@ -236,7 +237,7 @@ fn explain_text(q: &Qualification) -> String {
 
 pub async fn rescore(app: App, workspace: &str, quiet: bool) -> anyhow::Result<()> {
     let ws = app.access().workspace_by_slug(workspace).await?;
-    let total = app.count_contacts(ws.id).await?;
+    let total = app.scoring().count_contacts(ws.id).await?;
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -250,6 +251,7 @@ pub async fn rescore(app: App, workspace: &str, quiet: bool) -> anyhow::Result<(
     );
     let started = std::time::Instant::now();
     let done = app
+        .scoring()
         .rescore(ws.id, |p| {
             bar.set_position(p.contacts);
             bar.set_message(format!("{} events", p.events));

@@ -17,7 +17,7 @@ pub async fn site(app: App, cmd: SiteCommand) -> anyhow::Result<()> {
             public_url,
         } => {
             let ws = app.access().workspace_by_slug(&workspace).await?;
-            let site = app.add_site(ws.id, &domain).await?;
+            let site = app.traffic().add_site(ws.id, &domain).await?;
             outln!(
                 "tracking {} in workspace {workspace} ({})",
                 site.domain,
@@ -30,7 +30,7 @@ pub async fn site(app: App, cmd: SiteCommand) -> anyhow::Result<()> {
         }
         SiteCommand::List { workspace } => {
             let ws = app.access().workspace_by_slug(&workspace).await?;
-            for s in app.list_sites(ws.id).await? {
+            for s in app.traffic().list_sites(ws.id).await? {
                 outln!("{}\t{}\t{}", s.id, s.domain, s.created_at);
             }
         }
@@ -50,7 +50,10 @@ pub async fn report(app: App, cmd: ReportCommand) -> anyhow::Result<()> {
             let ws = app.access().workspace_by_slug(&workspace).await?;
             let range = ReportRange::parse(from.as_deref(), to.as_deref())
                 .map_err(closer_app::AppError::Invalid)?;
-            let report = app.traffic_report(ws.id, site.as_deref(), range).await?;
+            let report = app
+                .traffic()
+                .traffic_report(ws.id, site.as_deref(), range)
+                .await?;
             match format {
                 Format::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
                 Format::Table => out!("{}", traffic_tables(&report)),

@@ -42,6 +42,7 @@ fn line(raw: &str) -> anyhow::Result<LineInput> {
 async fn move_to(app: &App, ws: WorkspaceId, id: &str, req: MoveRequest) -> anyhow::Result<()> {
     let id = DealId(uuid("deal", id)?);
     let moved = app
+        .sales()
         .move_deal(&closer_app::Principal::operator(ws), id, req)
         .await?;
     outln!("{}", summary(app, ws, &moved).await?);
@@ -49,7 +50,7 @@ async fn move_to(app: &App, ws: WorkspaceId, id: &str, req: MoveRequest) -> anyh
 }
 
 async fn stage_name(app: &App, ws: WorkspaceId, d: &Deal) -> anyhow::Result<String> {
-    let p = app.pipeline(ws, d.pipeline_id).await?;
+    let p = app.sales().pipeline(ws, d.pipeline_id).await?;
     Ok(p.stage(d.stage_id)
         .map(|s| s.name.clone())
         .unwrap_or_default())
@@ -107,6 +108,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
                 source: None,
             };
             let created = app
+                .sales()
                 .create_deal(&closer_app::Principal::operator(ws), req)
                 .await?;
             outln!("{}", summary(&app, ws, &created).await?);
@@ -192,6 +194,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
                 ..DealQuery::default()
             };
             let deals = app
+                .sales()
                 .list_deals(&closer_app::Principal::operator(ws), query)
                 .await?;
             list(&app, ws, &deals, format).await?;
@@ -201,11 +204,16 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
 }
 
 async fn show(app: &App, ws: WorkspaceId, id: DealId, format: Format) -> anyhow::Result<()> {
-    let d = app.deal(&closer_app::Principal::operator(ws), id).await?;
+    let d = app
+        .sales()
+        .deal(&closer_app::Principal::operator(ws), id)
+        .await?;
     let history = app
+        .sales()
         .deal_history(&closer_app::Principal::operator(ws), id)
         .await?;
     let order = app
+        .sales()
         .deal_order(&closer_app::Principal::operator(ws), id)
         .await?;
     if format == Format::Json {
@@ -255,7 +263,7 @@ async fn list(app: &App, ws: WorkspaceId, deals: &[Deal], format: Format) -> any
         outln!("{}", serde_json::to_string_pretty(deals)?);
         return Ok(());
     }
-    let pipelines = app.pipelines(ws).await?;
+    let pipelines = app.sales().pipelines(ws).await?;
     let stage = |d: &Deal| {
         pipelines
             .iter()
@@ -286,7 +294,7 @@ pub async fn pipeline(app: App, cmd: PipelineCommand) -> anyhow::Result<()> {
     match cmd {
         PipelineCommand::List { workspace } => {
             let ws = app.access().workspace_by_slug(&workspace).await?.id;
-            for p in app.pipelines(ws).await? {
+            for p in app.sales().pipelines(ws).await? {
                 print_pipeline(&p)?;
             }
         }
@@ -343,6 +351,7 @@ pub async fn task(app: App, cmd: TaskCommand) -> anyhow::Result<()> {
                 ..closer_store::TaskQuery::default()
             };
             let tasks = app
+                .sales()
                 .list_tasks(&closer_app::Principal::operator(ws), query)
                 .await?;
             if tasks.is_empty() {

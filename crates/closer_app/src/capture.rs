@@ -9,7 +9,14 @@ use closer_store::{Form, UpsertContact};
 use serde_json::{Value, json};
 
 use crate::qualification::ScoreJob;
-use crate::{App, AppError};
+use std::sync::Arc;
+
+use closer_store::Store;
+
+use crate::AppError;
+use crate::forms::Forms;
+use crate::qualification::Scoring;
+use crate::traffic::Traffic;
 
 /// A submission as an interface received it, flattened to name/value pairs.
 pub struct FormPayload {
@@ -37,7 +44,31 @@ pub struct CaptureOutcome {
 /// Longest `Referer` kept on the event.
 const MAX_PAGE_URL: usize = 2_000;
 
-impl App {
+/// Lead capture from forms: the form (from `Forms`' cache), the visitor (from `Traffic`:
+/// the site and today's cookieless key) and scoring afterwards.
+#[derive(Clone)]
+pub struct Capture {
+    store: Arc<dyn Store>,
+    forms: Forms,
+    traffic: Traffic,
+    scoring: Scoring,
+}
+
+impl Capture {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        forms: Forms,
+        traffic: Traffic,
+        scoring: Scoring,
+    ) -> Self {
+        Self {
+            store,
+            forms,
+            traffic,
+            scoring,
+        }
+    }
+
     /// The visitor behind a submission's `_closer_vid`: a first-party id, or `auto` for the
     /// cookieless key of this browser on the page's site (which must be the form's
     /// workspace's). Anything unusable means no stitching; the lead is captured regardless.
@@ -58,12 +89,13 @@ impl App {
             .ok()?
             .host_str()?
             .to_ascii_lowercase();
-        let site = self.site_for_host(&host).await.ok()??;
+        let site = self.traffic.site_for_host(&host).await.ok()??;
         if site.workspace_id != form.workspace_id {
             return None;
         }
         let client = crate::Client { ip, user_agent };
-        self.cookieless_visitor(&site.domain, &client, now)
+        self.traffic
+            .cookieless_visitor(&site.domain, &client, now)
             .await
             .ok()
     }
@@ -75,7 +107,7 @@ impl App {
         payload: FormPayload,
     ) -> Result<CaptureOutcome, AppError> {
         let key = FormKey::parse(key).map_err(|_| AppError::NotFound)?;
-        let cached = self.forms().form_for_capture(&key).await?;
+        let cached = self.forms.form_for_capture(&key).await?;
         let now = Timestamp::now();
         let visitor_field = payload
             .fields
@@ -127,7 +159,7 @@ impl App {
             now,
         };
         let out = self
-            .store()
+            .store
             .upsert_contact(cached.form.workspace_id, request)
             .await?;
         tracing::info!(form.id = %cached.form.id, contact.id = %out.contact.id, created = out.created, "lead captured");
@@ -138,13 +170,14 @@ impl App {
             occurred_at: signal_event.occurred_at,
             properties: signal_event.properties,
         };
-        self.queue_scoring(ScoreJob {
-            workspace: cached.form.workspace_id,
-            contact: out.contact.id,
-            signals: Signal::from_event(&stored).into_iter().collect(),
-            rescan: linked_visitor,
-        })
-        .await;
+        self.scoring
+            .queue_scoring(ScoreJob {
+                workspace: cached.form.workspace_id,
+                contact: out.contact.id,
+                signals: Signal::from_event(&stored).into_iter().collect(),
+                rescan: linked_visitor,
+            })
+            .await;
         Ok(CaptureOutcome {
             form: cached.form,
             contact_id: out.contact.id,

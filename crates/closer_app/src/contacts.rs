@@ -5,8 +5,12 @@ use closer_domain::access::{Action, Reach, reach};
 use closer_domain::{Contact, ContactDraft, ContactId, ContactPatch, Event, Timestamp, UserId};
 use closer_store::{ContactQuery, OwnerFilter, Page, StageSpan, UpsertContact, Upserted};
 
-use crate::qualification::ScoreJob;
-use crate::{App, AppError, Principal};
+use std::sync::Arc;
+
+use closer_store::Store;
+
+use crate::qualification::{ScoreJob, Scoring};
+use crate::{AppError, Principal};
 
 /// Largest page a list returns.
 pub const MAX_PAGE: u32 = 200;
@@ -14,7 +18,31 @@ pub const MAX_PAGE: u32 = 200;
 /// Most contacts one bulk assignment changes.
 pub const MAX_BULK: usize = 200;
 
-impl App {
+/// Contacts: each change is scored afterwards (fit and temperature follow the fields).
+#[derive(Clone)]
+pub struct Contacts {
+    store: Arc<dyn Store>,
+    scoring: Scoring,
+}
+
+/// The contact, if the principal may do `action` on it (one it may not even see is not
+/// found).
+pub(crate) async fn readable_contact(
+    store: &dyn Store,
+    principal: &Principal,
+    action: Action,
+    id: ContactId,
+) -> Result<Contact, AppError> {
+    let contact = store.contact(principal.workspace_id, id).await?;
+    principal.check_record(Action::ReadContacts, action, contact.owner_id)?;
+    Ok(contact)
+}
+
+impl Contacts {
+    pub(crate) fn new(store: Arc<dyn Store>, scoring: Scoring) -> Self {
+        Self { store, scoring }
+    }
+
     /// The owner, if one is named, must be a user of the principal's workspace.
     async fn check_owner(
         &self,
@@ -22,7 +50,7 @@ impl App {
         owner: Option<UserId>,
     ) -> Result<(), AppError> {
         let Some(owner) = owner else { return Ok(()) };
-        match self.store().user(principal.workspace_id, owner).await {
+        match self.store.user(principal.workspace_id, owner).await {
             Ok(_) => Ok(()),
             Err(closer_store::StoreError::NotFound) => Err(AppError::invalid(
                 "owner_id",
@@ -32,17 +60,13 @@ impl App {
         }
     }
 
-    /// The contact, if the principal may do `action` on it (one it may not even see is not
-    /// found).
-    pub(crate) async fn contact_for(
+    async fn contact_for(
         &self,
         principal: &Principal,
         action: Action,
         id: ContactId,
     ) -> Result<Contact, AppError> {
-        let contact = self.store().contact(principal.workspace_id, id).await?;
-        principal.check_record(Action::ReadContacts, action, contact.owner_id)?;
-        Ok(contact)
+        readable_contact(self.store.as_ref(), principal, action, id).await
     }
 
     pub async fn upsert_contact(
@@ -62,7 +86,7 @@ impl App {
             now: Timestamp::now(),
         };
         let out = self
-            .store()
+            .store
             .upsert_contact(principal.workspace_id, request)
             .await?;
         self.rescore_later(principal, out.contact.id).await;
@@ -71,13 +95,14 @@ impl App {
 
     /// Fields changed: fit and temperature (a customer is never hot) are recomputed.
     async fn rescore_later(&self, principal: &Principal, id: ContactId) {
-        self.queue_scoring(ScoreJob {
-            workspace: principal.workspace_id,
-            contact: id,
-            signals: Vec::new(),
-            rescan: false,
-        })
-        .await;
+        self.scoring
+            .queue_scoring(ScoreJob {
+                workspace: principal.workspace_id,
+                contact: id,
+                signals: Vec::new(),
+                rescan: false,
+            })
+            .await;
     }
 
     pub async fn contact(&self, principal: &Principal, id: ContactId) -> Result<Contact, AppError> {
@@ -99,7 +124,7 @@ impl App {
         self.check_owner(principal, patch.owner_id.flatten())
             .await?;
         let contact = self
-            .store()
+            .store
             .patch_contact(
                 principal.workspace_id,
                 id,
@@ -132,7 +157,7 @@ impl App {
             owner_id: Some(owner),
             ..ContactPatch::default()
         };
-        self.store()
+        self.store
             .patch_contacts(
                 principal.workspace_id,
                 ids,
@@ -154,7 +179,7 @@ impl App {
         id: ContactId,
     ) -> Result<(), AppError> {
         principal.check(Action::EraseContacts, None)?;
-        self.store()
+        self.store
             .erase_contact(principal.workspace_id, id, Timestamp::now())
             .await?;
         tracing::info!(contact.id = %id, "contact erased");
@@ -196,7 +221,7 @@ impl App {
             ));
         }
         Ok(self
-            .store()
+            .store
             .list_contacts(principal.workspace_id, query)
             .await?)
     }
@@ -208,10 +233,7 @@ impl App {
     ) -> Result<Vec<StageSpan>, AppError> {
         self.contact_for(principal, Action::ReadContacts, id)
             .await?;
-        Ok(self
-            .store()
-            .stage_history(principal.workspace_id, id)
-            .await?)
+        Ok(self.store.stage_history(principal.workspace_id, id).await?)
     }
 
     pub async fn contact_events(
@@ -230,7 +252,7 @@ impl App {
         self.contact_for(principal, Action::ReadContacts, id)
             .await?;
         let mut events = self
-            .store()
+            .store
             .contact_events(principal.workspace_id, id, limit, before)
             .await?;
         for e in &mut events {

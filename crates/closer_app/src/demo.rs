@@ -24,8 +24,8 @@ use closer_store::{PeopleLoad, Site};
 use futures::StreamExt;
 use serde_json::json;
 
+use crate::AppError;
 use crate::demo_rows::{Context, add_person};
-use crate::{App, AppError};
 
 /// Who the demo's deal moves and stage edits are by.
 pub(crate) const ACTOR: &str = "demo";
@@ -236,7 +236,30 @@ fn people_rows(setup: &Setup) -> Result<(PeopleLoad, DemoSummary), AppError> {
     Ok((load, summary))
 }
 
-impl App {
+/// The demo workspace's history: people, visits, deals, orders, then a rescore.
+#[derive(Clone)]
+pub struct Demo {
+    pub(crate) store: Arc<dyn closer_store::Store>,
+    pub(crate) scoring: crate::qualification::Scoring,
+    pub(crate) sales: crate::pipeline::Sales,
+    pub(crate) access: crate::Access,
+}
+
+impl Demo {
+    pub(crate) fn new(
+        store: Arc<dyn closer_store::Store>,
+        scoring: crate::qualification::Scoring,
+        sales: crate::pipeline::Sales,
+        access: crate::Access,
+    ) -> Self {
+        Self {
+            store,
+            scoring,
+            sales,
+            access,
+        }
+    }
+
     /// Generates the people and sets up the site, reps and pipeline they are sold through.
     pub(crate) async fn demo_setup(
         &self,
@@ -248,7 +271,7 @@ impl App {
         if !(1..=2_000_000).contains(&contacts) {
             return Err(AppError::invalid("contacts", "must be from 1 to 2000000"));
         }
-        if self.store().count_contacts(ws).await? > 0 {
+        if self.store.count_contacts(ws).await? > 0 {
             return Err(AppError::Conflict(
                 "the workspace already has contacts: the demo fills a new one (closer demo --workspace NEW-SLUG)".into(),
             ));
@@ -268,9 +291,10 @@ impl App {
             ))?,
             created_at: start,
         };
-        self.store().create_site(&site).await?;
+        self.store.create_site(&site).await?;
         let reps = self.demo_reps(ws).await?;
         let pipeline = self
+            .sales
             .pipelines(ws)
             .await?
             .into_iter()
@@ -330,7 +354,7 @@ impl App {
                 // that failed. Take the traffic back with the demo's own site, so a failed
                 // demo leaves the workspace as it found it (its reps aside: a retry reuses
                 // them).
-                if let Err(undo) = self.store().discard_site(ws, site).await {
+                if let Err(undo) = self.store.discard_site(ws, site).await {
                     tracing::error!(error = %undo, "demo: the failed fill's traffic stays");
                 }
                 return Err(e);
@@ -341,13 +365,13 @@ impl App {
             "demo: people written"
         );
         // A million new contacts and their histories: the same for them.
-        self.store().refresh_statistics().await?;
-        self.rescore(ws, |_| {}).await?;
+        self.store.refresh_statistics().await?;
+        self.scoring.rescore(ws, |_| {}).await?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
             "demo: leads scored"
         );
-        self.store().refresh_statistics().await?;
+        self.store.refresh_statistics().await?;
         Ok(summary)
     }
 
@@ -375,7 +399,7 @@ impl App {
         for batch in setup.hit_batches() {
             let batch = batch?;
             sent += batch.len() as u64;
-            writing.push(self.store().record_new_traffic(batch));
+            writing.push(self.store.record_new_traffic(batch));
             if writing.len() >= BATCHES_IN_FLIGHT
                 && let Some(done) = writing.next().await
             {
@@ -389,7 +413,7 @@ impl App {
         progress(summary.page_views, summary.page_views);
         // Ten million new sessions and events: plans made before the statistics (PostgreSQL)
         // know them would scan them all for each lead.
-        self.store().refresh_statistics().await?;
+        self.store.refresh_statistics().await?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
             "demo: traffic written"
@@ -399,7 +423,7 @@ impl App {
             .await
             .map_err(|e| AppError::Internal(format!("demo: building the people: {e}")))??;
         summary.add(&people);
-        self.store().load_people(ws, Arc::new(load)).await?;
+        self.store.load_people(ws, Arc::new(load)).await?;
         Ok(summary)
     }
 
@@ -412,7 +436,7 @@ impl App {
             ("chloe.rep@demo.example", "Chloé Demo"),
         ] {
             match self
-                .access()
+                .access
                 .add_user_to(&crate::Principal::operator(ws), email, name, "rep")
                 .await
             {
@@ -423,7 +447,7 @@ impl App {
         }
         if ids.is_empty() {
             ids = self
-                .store()
+                .store
                 .list_users(ws)
                 .await?
                 .into_iter()

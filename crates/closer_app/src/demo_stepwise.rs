@@ -9,11 +9,11 @@ use closer_domain::{Stage, Timestamp, UserId, WorkspaceId};
 use closer_store::{DealMove, StageMove, StoreError, UpsertContact};
 use futures::StreamExt;
 
+use crate::AppError;
 use crate::demo::{
     ACTOR, DemoSummary, FORM_ACTOR, RULE_ACTOR, Setup, form_event, lead_draft, visitor,
 };
 use crate::demo_rows::{deal_order, demo_deal, repeat_order};
-use crate::{App, AppError};
 
 /// People being written at once on SQLite: its one writer commits whatever is queued in one
 /// transaction, so more in flight means larger commits.
@@ -23,7 +23,7 @@ const IN_FLIGHT: usize = 64;
 /// timeout (a million-lead demo failed that way).
 const IN_FLIGHT_POOLED: usize = 12;
 
-impl App {
+impl crate::demo::Demo {
     /// `fill_demo`'s history, written person by person through the row-at-a-time operations.
     pub async fn fill_demo_stepwise(
         &self,
@@ -35,9 +35,9 @@ impl App {
         let setup = self.demo_setup(ws, contacts, seed, now).await?;
         let mut summary = setup.summary;
         for batch in setup.hit_batches() {
-            self.store().record_hits(batch?).await?;
+            self.store.record_hits(batch?).await?;
         }
-        self.store().refresh_statistics().await?;
+        self.store.refresh_statistics().await?;
         let Setup {
             people,
             reps,
@@ -58,7 +58,7 @@ impl App {
                 .await
                 .map(|()| s)
         })
-        .buffer_unordered(if self.store().engine() == "postgres" {
+        .buffer_unordered(if self.store.engine() == "postgres" {
             IN_FLIGHT_POOLED
         } else {
             IN_FLIGHT
@@ -67,8 +67,8 @@ impl App {
             summary.add(&s?);
         }
         drop(written);
-        self.rescore(ws, |_| {}).await?;
-        self.store().refresh_statistics().await?;
+        self.scoring.rescore(ws, |_| {}).await?;
+        self.store.refresh_statistics().await?;
         Ok(summary)
     }
 
@@ -90,7 +90,7 @@ impl App {
         let draft = lead_draft(i, owner)?;
         let event = form_event(lead_at);
         let contact = self
-            .store()
+            .store
             .upsert_contact(
                 ws,
                 UpsertContact {
@@ -117,7 +117,7 @@ impl App {
                 text: None,
                 created_at: at,
             };
-            self.store().add_activity(ws, &call).await?;
+            self.store.add_activity(ws, &call).await?;
         }
         let Some(prospect_at) = p.prospect_at else {
             return Ok(());
@@ -128,11 +128,11 @@ impl App {
             to: Stage::Prospect,
             actor: RULE_ACTOR.into(),
         };
-        self.store().move_stages(ws, &[moved], prospect_at).await?;
+        self.store.move_stages(ws, &[moved], prospect_at).await?;
         let Some(d) = &p.deal else { return Ok(()) };
         let first = &open[0];
         let mut deal = demo_deal(pipeline, first, &contact, i, p, d, owner);
-        self.store()
+        self.store
             .create_deal(ws, &deal, &first.name, ACTOR)
             .await
             .map_err(|e| match e {
@@ -153,12 +153,12 @@ impl App {
                 order,
                 amount: None,
             };
-            deal = self.store().move_deal(ws, &mv, t).await?;
+            deal = self.store.move_deal(ws, &mv, t).await?;
         }
         summary.deal_ended(deal.status);
         for (t, value) in &p.repeat_orders {
             let order = repeat_order(contact.id, *t, *value);
-            self.store().add_order(ws, &order, ACTOR).await?;
+            self.store.add_order(ws, &order, ACTOR).await?;
             summary.orders += 1;
         }
         Ok(())

@@ -1,11 +1,21 @@
 //! closer's use cases over the storage ports: access (workspaces, tokens, users), contacts and
 //! lead capture. No HTTP here: the web crate and the CLI both call these.
 //!
-//! `App` is cheap to clone (an `Arc` inside) and holds the store as `Arc<dyn Store>`; it is
-//! the only door to data for every interface. Use cases are becoming services of their own,
-//! each holding only what it needs and composed here: the reports (`App::reports`, over the
-//! store and `WorkspaceRules`), signing in (`App::auth`), access (`App::access`: workspaces,
-//! tokens, users) and forms (`App::forms`) are; the others are still methods of `App`.
+//! Each use case is a service of its own holding only what it needs, and `App` composes them;
+//! it is the only door to data for every interface. Who depends on whom (each arrow a field):
+//!
+//! ```text
+//! access, auth, forms, WorkspaceRules          over the store only
+//! Assign      → rules                          hot leads get an owner and a task
+//! Scoring     → rules, Assign                  the scorer, rescore, rules file, explain
+//! Reports     → rules                          dashboard, reports, lifetime value
+//! Contacts    → Scoring
+//! Sales       → Scoring                        pipelines, deals, activities, tasks, orders
+//! Traffic     → Scoring                        sites, ingestion, identify, traffic report
+//! Capture     → Forms, Traffic, Scoring
+//! Queue       → rules, Access, Contacts, Sales
+//! Demo        → Scoring, Sales, Access
+//! ```
 
 mod access;
 mod auth;
@@ -30,15 +40,17 @@ pub use access::{Access, Actor, NewToken, Principal};
 pub use auth::{
     Auth, INVITE_FOR, LOCK_AFTER, LOCK_FOR, MIN_PASSWORD, SESSION_FOR, SignedIn, WebUser,
 };
-pub use capture::{CaptureOutcome, FormPayload, VISITOR_FIELD};
-pub use demo::DemoSummary;
+pub use capture::{Capture, CaptureOutcome, FormPayload, VISITOR_FIELD};
+pub use contacts::Contacts;
+pub use demo::{Demo, DemoSummary};
 pub use error::AppError;
 pub use forms::Forms;
 pub use pipeline::{
-    ActivityRequest, DealRequest, MoveRequest, OrderRequest, StageRef, TaskRequest,
+    ActivityRequest, Assign, DealRequest, MoveRequest, OrderRequest, Sales, StageRef, TaskRequest,
 };
 pub use qualification::{
-    EngagementLine, Qualification, QueueItem, QueueQuery, RecentLine, RescoreProgress, StageTouches,
+    EngagementLine, Qualification, Queue, QueueItem, QueueQuery, RecentLine, RescoreProgress,
+    Scoring, StageTouches,
 };
 /// The dashboard's parts and the reports as sections of rows, for the interfaces.
 pub mod reports_view {
@@ -53,7 +65,7 @@ pub use reports::{
 };
 pub use traffic::{
     Client, ContactTraffic, DropReason, Identified, IdentifyInput, IngestStats, Prepared,
-    ReportRange, TrackInput, Tracked, TrafficReport,
+    ReportRange, TrackInput, Tracked, Traffic, TrafficReport,
 };
 
 #[derive(Clone)]
@@ -63,19 +75,18 @@ pub struct App {
 
 struct Inner {
     store: Arc<dyn Store>,
-    forms: forms::Forms,
-    sites: traffic::SiteIndex,
-    /// Started by `start_ingest` (the server), not by CLI commands that never track.
-    ingest: std::sync::OnceLock<traffic::Ingest>,
-    rules: qualification::WorkspaceRules,
-    /// Started by `start_scoring` (the server); CLI commands score inline.
-    scorer: std::sync::OnceLock<qualification::Scorer>,
-    scoring_stop: tokio::sync::Notify,
-    /// Minutes a new hot lead's first-contact task is due in.
-    first_contact_minutes: std::sync::atomic::AtomicU32,
-    reports: reports::Reports,
-    auth: auth::Auth,
     access: access::Access,
+    auth: auth::Auth,
+    forms: forms::Forms,
+    assign: pipeline::Assign,
+    scoring: qualification::Scoring,
+    reports: reports::Reports,
+    contacts: contacts::Contacts,
+    sales: pipeline::Sales,
+    traffic: traffic::Traffic,
+    capture: capture::Capture,
+    queue: qualification::Queue,
+    demo: demo::Demo,
 }
 
 impl App {
@@ -85,21 +96,44 @@ impl App {
 
     fn with_mirrors(store: Arc<dyn Store>, mirrors: reports::JourneyMirrors) -> Self {
         let rules = qualification::WorkspaceRules::new(store.clone());
+        let access = access::Access::new(store.clone());
+        let forms = forms::Forms::new(store.clone());
+        let assign = pipeline::Assign::new(store.clone(), rules.clone());
+        let scoring = qualification::Scoring::new(store.clone(), rules.clone(), assign.clone());
+        let contacts = contacts::Contacts::new(store.clone(), scoring.clone());
+        let sales = pipeline::Sales::new(store.clone(), scoring.clone());
+        let traffic = traffic::Traffic::new(store.clone(), scoring.clone());
         Self {
             inner: Arc::new(Inner {
                 reports: reports::Reports::new(store.clone(), rules.clone(), mirrors),
                 auth: auth::Auth::new(store.clone()),
-                access: access::Access::new(store.clone()),
-                rules,
-                forms: forms::Forms::new(store.clone()),
-                store,
-                sites: traffic::SiteIndex::default(),
-                ingest: std::sync::OnceLock::new(),
-                scorer: std::sync::OnceLock::new(),
-                scoring_stop: tokio::sync::Notify::new(),
-                first_contact_minutes: std::sync::atomic::AtomicU32::new(
-                    pipeline::FIRST_CONTACT_MINUTES,
+                capture: capture::Capture::new(
+                    store.clone(),
+                    forms.clone(),
+                    traffic.clone(),
+                    scoring.clone(),
                 ),
+                queue: qualification::Queue::new(
+                    store.clone(),
+                    rules,
+                    access.clone(),
+                    contacts.clone(),
+                    sales.clone(),
+                ),
+                demo: demo::Demo::new(
+                    store.clone(),
+                    scoring.clone(),
+                    sales.clone(),
+                    access.clone(),
+                ),
+                access,
+                forms,
+                assign,
+                scoring,
+                contacts,
+                sales,
+                traffic,
+                store,
             }),
         }
     }
@@ -146,6 +180,51 @@ impl App {
     /// Forms, and the cache of forms by key that captures read.
     pub fn forms(&self) -> &forms::Forms {
         &self.inner.forms
+    }
+
+    /// Giving hot leads an owner and a first-contact task.
+    pub fn assign(&self) -> &pipeline::Assign {
+        &self.inner.assign
+    }
+
+    /// Scoring contacts, `closer rescore`, the rules file and why a contact scores as it does.
+    pub fn scoring(&self) -> &qualification::Scoring {
+        &self.inner.scoring
+    }
+
+    /// Contacts: upsert, read, edit, assign, erase, list, history.
+    pub fn contacts(&self) -> &contacts::Contacts {
+        &self.inner.contacts
+    }
+
+    /// Pipelines, deals, activities, tasks and orders.
+    pub fn sales(&self) -> &pipeline::Sales {
+        &self.inner.sales
+    }
+
+    /// Tracked sites, event ingestion, identity stitching, the traffic report.
+    pub fn traffic(&self) -> &traffic::Traffic {
+        &self.inner.traffic
+    }
+
+    /// Lead capture from forms.
+    pub fn capture(&self) -> &capture::Capture {
+        &self.inner.capture
+    }
+
+    /// The sales queue and taking leads from it.
+    pub fn queue(&self) -> &qualification::Queue {
+        &self.inner.queue
+    }
+
+    /// The demo workspace's generated history.
+    pub fn demo(&self) -> &demo::Demo {
+        &self.inner.demo
+    }
+
+    /// The store's connection pool at this moment.
+    pub fn pool_use(&self) -> closer_store::PoolUse {
+        self.inner.store.pool_use()
     }
 
     /// Readiness: the database answers.

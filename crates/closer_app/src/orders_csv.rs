@@ -160,7 +160,7 @@ pub fn read_orders(input: impl std::io::Read) -> Result<Vec<PendingOrder>, Vec<S
 /// How imports sign contact histories.
 const IMPORT_ACTOR: &str = "import";
 
-impl crate::App {
+impl crate::pipeline::Sales {
     /// Stores checked orders: each buyer found by email or created (signed "import", scored
     /// later like any contact), then each order placed at its own time. Answers the orders and
     /// the distinct customers stored. A future `placed_at` refuses the whole batch first.

@@ -198,7 +198,7 @@ impl Application {
         let public_url = config
             .public_url
             .unwrap_or_else(|| format!("http://{addr}"));
-        app.start_ingest();
+        app.traffic().start_ingest();
         let limiter = ratelimit::Limiter::new(config.rate_limit);
         limiter.spawn_pruning();
         let state = AppState {
@@ -239,7 +239,7 @@ impl Application {
                     .warm_dashboards(ws, &ui::dashboard::PERIODS)
                     .await;
                 ui::reports::warm(&st, ws).await;
-                st.app.warm_queue(ws).await;
+                st.app.queue().warm_queue(ws).await;
             }
             let mut tick = tokio::time::interval(closer_app::reports_view::WARM_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -257,7 +257,7 @@ impl Application {
     /// Rescores, in the background, the contacts whose scoring the last stop interrupted
     /// (`App::rescore_stale`). `closer serve` starts it.
     pub fn spawn_stale_rescore(&self) -> tokio::task::JoinHandle<()> {
-        self.app.spawn_stale_rescore()
+        self.app.scoring().spawn_stale_rescore()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -279,7 +279,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let served = serve::serve(self.listener, self.router, shutdown).await;
-        self.app.stop_ingest().await;
+        self.app.traffic().stop_ingest().await;
         served
     }
 }

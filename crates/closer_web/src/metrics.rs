@@ -74,7 +74,7 @@ async fn scrape(State((handle, app)): State<(PrometheusHandle, App)>) -> String 
 
 /// Copies the counters and queue depths closer keeps into the recorder.
 fn refresh(app: &App) {
-    if let Some(s) = app.ingest_stats() {
+    if let Some(s) = app.traffic().ingest_stats() {
         metrics::counter!("closer_events_accepted_total").absolute(IngestStats::get(&s.accepted));
         metrics::counter!("closer_events_stored_total").absolute(IngestStats::get(&s.stored));
         for (reason, counter) in [
@@ -92,12 +92,12 @@ fn refresh(app: &App) {
         metrics::counter!("closer_scoring_dropped_total", "from" => "tracking")
             .absolute(IngestStats::get(&s.scoring_dropped));
     }
-    let (events, bytes) = app.ingest_queue();
+    let (events, bytes) = app.traffic().ingest_queue();
     #[allow(clippy::cast_precision_loss)] // queue sizes are far below 2^52
     {
         metrics::gauge!("closer_ingest_queue_events").set(events as f64);
         metrics::gauge!("closer_ingest_queue_bytes").set(bytes as f64);
-        let (backlog, dropped) = app.scoring_backlog();
+        let (backlog, dropped) = app.scoring().scoring_backlog();
         metrics::gauge!("closer_scoring_backlog").set(backlog as f64);
         metrics::counter!("closer_scoring_dropped_total", "from" => "scorer").absolute(dropped);
     }

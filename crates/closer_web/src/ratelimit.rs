@@ -85,7 +85,7 @@ pub(crate) fn refused(state: &crate::AppState, detail: &'static str) -> axum::re
     use axum::http::{HeaderValue, StatusCode, header};
     use axum::response::IntoResponse;
 
-    state.app.count_rate_limited();
+    state.app.traffic().count_rate_limited();
     let mut res =
         crate::error::ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", detail)
             .into_response();

@@ -205,6 +205,7 @@ async fn body_text(c: &Client) -> String {
 async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
     let ws = app.default_workspace().await;
     app.app
+        .demo()
         .fill_demo(ws, 300, 7, closer_domain::Timestamp::now(), |_, _| {})
         .await
         .unwrap();

@@ -40,6 +40,7 @@ async fn demo(app: &TestApp) -> String {
         .unwrap();
     let until = Timestamp::parse_rfc3339(UNTIL).unwrap();
     app.app
+        .demo()
         .fill_demo(ws.id, LEADS, SEED, until, |_, _| {})
         .await
         .unwrap();
@@ -253,6 +254,7 @@ async fn reports_recover_the_generated_rates_on_both_engines() {
     let until = Timestamp::parse_rfc3339(UNTIL).unwrap();
     stepwise
         .app
+        .demo()
         .fill_demo_stepwise(ws.id, LEADS, SEED, until)
         .await
         .unwrap();
@@ -472,6 +474,7 @@ async fn a_demo_that_fails_takes_its_traffic_back(app: TestApp) {
     let mut captured = false;
     let failed = app
         .app
+        .demo()
         .fill_demo(ws.id, 50, SEED, until, |sent, total| {
             if sent == total && !captured {
                 captured = true;
@@ -688,6 +691,7 @@ async fn reports_from_memory_agree_with_the_tables_after_every_kind_of_write(app
     same(kept_and_read(&app.app, &tables, ws).await);
     let until = Timestamp::parse_rfc3339(UNTIL).unwrap();
     app.app
+        .demo()
         .fill_demo(ws, LEADS, SEED, until, |_, _| {})
         .await
         .unwrap();

@@ -140,7 +140,7 @@ async fn drops_are_answered_202_with_a_reason(app: TestApp) {
         assert_eq!(res.headers()["x-plausible-dropped"], "1", "{reason}");
         assert_eq!(res.headers()["x-closer-dropped"], reason);
     }
-    let stats = app.app.ingest_stats().unwrap();
+    let stats = app.app.traffic().ingest_stats().unwrap();
     let get = closer_app::IngestStats::get;
     assert_eq!(
         (
@@ -175,7 +175,7 @@ async fn batches_are_checked_whole(app: TestApp) {
     let p = problem(res, 422, "a batch with bad events").await;
     assert_eq!(fields(&p), ["[1].url", "[1].visitor_id", "[2]"]);
     assert_eq!(
-        closer_app::IngestStats::get(&app.app.ingest_stats().unwrap().accepted),
+        closer_app::IngestStats::get(&app.app.traffic().ingest_stats().unwrap().accepted),
         0,
         "nothing queued"
     );
@@ -316,7 +316,7 @@ async fn shutdown_writes_every_accepted_event() {
             sent += 100;
         }
         app.shut_down().await;
-        let stats = app.app.ingest_stats().unwrap();
+        let stats = app.app.traffic().ingest_stats().unwrap();
         assert_eq!(
             closer_app::IngestStats::get(&stats.stored),
             sent,
@@ -326,6 +326,7 @@ async fn shutdown_writes_every_accepted_event() {
         let range = closer_app::ReportRange::parse(None, None).unwrap();
         let report = app
             .app
+            .traffic()
             .traffic_report(ws.id, Some("flush.example"), range)
             .await
             .unwrap();
@@ -374,7 +375,7 @@ async fn a_full_queue_refuses_with_retry_after_and_loses_nothing() {
     };
     app.site("full.example").await;
     let ws = app.app.access().workspace_by_slug("default").await.unwrap();
-    let site = app.app.list_sites(ws.id).await.unwrap().remove(0);
+    let site = app.app.traffic().list_sites(ws.id).await.unwrap().remove(0);
     let event = json!({"n": "pageview", "u": "https://full.example/", "d": "full.example"});
     // One event first: the day's salt for cookieless visitors is fetched (through the writer)
     // and kept, so the refusal below is the queue's.
@@ -405,7 +406,7 @@ async fn a_full_queue_refuses_with_retry_after_and_loses_nothing() {
     let mut accepted = 0;
     for chunk in 0..100 {
         let hits: Vec<Hit> = (0..1_000).map(|i| hit(chunk * 1_000 + i)).collect();
-        match app.app.enqueue(hits).await {
+        match app.app.traffic().enqueue(hits).await {
             Ok(n) => accepted += n,
             Err(closer_app::AppError::Busy(_)) => break,
             Err(e) => panic!("{e}"),
@@ -416,7 +417,7 @@ async fn a_full_queue_refuses_with_retry_after_and_loses_nothing() {
         "the queue holds 50,000 events: {accepted} accepted"
     );
     // A chunk was refused with a few slots still free: fill them one event at a time.
-    while app.app.enqueue(vec![hit(accepted)]).await.is_ok() {
+    while app.app.traffic().enqueue(vec![hit(accepted)]).await.is_ok() {
         accepted += 1;
     }
     let started = std::time::Instant::now();
@@ -427,7 +428,7 @@ async fn a_full_queue_refuses_with_retry_after_and_loses_nothing() {
     );
     assert_eq!(res.headers()["retry-after"], "1");
     problem(res, 503, "a full queue").await;
-    let stats = app.app.ingest_stats().unwrap();
+    let stats = app.app.traffic().ingest_stats().unwrap();
     assert_eq!(
         closer_app::IngestStats::get(&stats.queue_full),
         1_000 + 1 + 1,
@@ -447,6 +448,7 @@ async fn a_full_queue_refuses_with_retry_after_and_loses_nothing() {
     let range = closer_app::ReportRange::parse(None, None).unwrap();
     let report = app
         .app
+        .traffic()
         .traffic_report(ws.id, Some("full.example"), range)
         .await
         .unwrap();

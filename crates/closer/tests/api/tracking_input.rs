@@ -82,7 +82,7 @@ async fn bad_events_are_refused_and_nothing_is_stored(app: TestApp) {
             .await;
         problem(res, status, what).await;
     }
-    let stats = app.app.ingest_stats().unwrap();
+    let stats = app.app.traffic().ingest_stats().unwrap();
     assert_eq!(
         closer_app::IngestStats::get(&stats.accepted),
         0,

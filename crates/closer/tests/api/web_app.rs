@@ -821,6 +821,7 @@ async fn contacts_tasks_and_bulk_assignment(app: TestApp) {
 async fn report_pages(app: TestApp) {
     let ws = app.default_workspace().await;
     app.app
+        .demo()
         .fill_demo(ws, 200, 3, closer_domain::Timestamp::now(), |_, _| {})
         .await
         .unwrap();
@@ -1162,7 +1163,14 @@ async fn settings(app: TestApp) {
 
     // Rules: a bad file is refused with the text kept, the rules in force unchanged.
     let ws = app.default_workspace().await;
-    let before = app.app.workspace_rules(ws).await.unwrap().source.clone();
+    let before = app
+        .app
+        .scoring()
+        .workspace_rules(ws)
+        .await
+        .unwrap()
+        .source
+        .clone();
     let p = admin
         .post(
             "/settings/rules",
@@ -1178,7 +1186,10 @@ async fn settings(app: TestApp) {
         "{}",
         p.body
     );
-    assert_eq!(app.app.workspace_rules(ws).await.unwrap().source, before);
+    assert_eq!(
+        app.app.scoring().workspace_rules(ws).await.unwrap().source,
+        before
+    );
     let edited = before.replace("hot_within_days = 14", "hot_within_days = 10");
     assert_ne!(edited, before);
     assert_eq!(
@@ -1190,6 +1201,7 @@ async fn settings(app: TestApp) {
     );
     assert!(
         app.app
+            .scoring()
             .workspace_rules(ws)
             .await
             .unwrap()
@@ -1263,7 +1275,7 @@ async fn settings(app: TestApp) {
         .post(&format!("/settings/pipelines/{action}"), &refs)
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let pipelines = app.app.pipelines(ws).await.unwrap();
+    let pipelines = app.app.sales().pipelines(ws).await.unwrap();
     assert!(
         pipelines[0].stages.iter().any(|s| s.name == "Trial"),
         "{pipelines:?}"
@@ -1274,6 +1286,7 @@ async fn dashboards_are_kept_until_something_changes(app: TestApp) {
     use closer_app::reports_view::Cached;
     let ws = app.default_workspace().await;
     app.app
+        .demo()
         .fill_demo(ws, 150, 5, closer_domain::Timestamp::now(), |_, _| {})
         .await
         .unwrap();
@@ -1339,6 +1352,7 @@ async fn pages_answer_while_their_figures_are_computed() {
 async fn figures_being_computed(app: &TestApp) {
     let ws = app.default_workspace().await;
     app.app
+        .demo()
         .fill_demo(ws, 150, 5, closer_domain::Timestamp::now(), |_, _| {})
         .await
         .unwrap();

@@ -4,28 +4,51 @@
 //! source or country — and a first-contact task due within minutes. The first call,
 //! email, meeting or demo logged on it completes the task and stores the time to first touch.
 
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use closer_domain::pipeline::{Task, TaskId, TaskKind, TaskStatus};
 use closer_domain::qualification::AssignmentRules;
 use closer_domain::{Contact, ContactPatch, Stage, Timestamp, UserId, WorkspaceId};
-use closer_store::TaskQuery;
+use closer_store::{Store, TaskQuery};
 
-use crate::{App, AppError};
+use crate::AppError;
+use crate::qualification::WorkspaceRules;
 
 /// Default minutes to the first contact with a new hot lead.
 pub const FIRST_CONTACT_MINUTES: u32 = 15;
 /// How the assignment is signed in the contact's history.
 const ACTOR: &str = "rule:hot-lead";
 
-impl App {
+/// Gives hot leads an owner and a first-contact task; the scorer calls it when a lead turns
+/// hot. Needs only the store and the rules, so scoring can hold it without reaching the
+/// pipeline's other use cases.
+#[derive(Clone)]
+pub struct Assign {
+    store: Arc<dyn Store>,
+    rules: WorkspaceRules,
+    /// Minutes a new hot lead's first-contact task is due in (unless the rules say).
+    first_contact_minutes: Arc<AtomicU32>,
+}
+
+impl Assign {
+    pub(crate) fn new(store: Arc<dyn Store>, rules: WorkspaceRules) -> Self {
+        Self {
+            store,
+            rules,
+            first_contact_minutes: Arc::new(AtomicU32::new(FIRST_CONTACT_MINUTES)),
+        }
+    }
+
+    fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     /// Minutes a new hot lead's first-contact task is due in (`closer serve
     /// --first-contact-minutes`).
     pub fn set_first_contact_minutes(&self, minutes: u32) {
-        self.inner
-            .first_contact_minutes
-            .store(minutes, Ordering::Relaxed);
+        self.first_contact_minutes.store(minutes, Ordering::Relaxed);
     }
 
     /// The rep to give a new hot lead: the one with the fewest open first-contact tasks
@@ -61,7 +84,7 @@ impl App {
             return Ok(None);
         }
         let ws = contact.workspace_id;
-        let source = self.original_source(ws, contact.id).await?;
+        let source = super::original_source(self.store().as_ref(), ws, contact.id).await?;
         let country = contact
             .properties
             .get("country")
@@ -100,7 +123,7 @@ impl App {
             return Ok(());
         }
         let now = Timestamp::now();
-        let rules = self.workspace_rules(ws).await?;
+        let rules = self.rules.get(ws).await?;
         let owner = if let Some(owner) = contact.owner_id {
             Some(owner)
         } else {
@@ -122,7 +145,7 @@ impl App {
         let minutes = rules
             .assignment
             .first_contact_minutes
-            .unwrap_or_else(|| self.inner.first_contact_minutes.load(Ordering::Relaxed));
+            .unwrap_or_else(|| self.first_contact_minutes.load(Ordering::Relaxed));
         let who = contact
             .name
             .clone()

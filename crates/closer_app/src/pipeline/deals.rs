@@ -13,7 +13,7 @@ use closer_store::{BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealSpan, Stor
 use time::Date;
 
 use crate::qualification::ScoreJob;
-use crate::{App, AppError, Principal};
+use crate::{AppError, Principal};
 
 /// Largest page of deals a list returns, and most cards per board column.
 pub const MAX_DEALS: u32 = 500;
@@ -108,10 +108,10 @@ fn store_refusal(e: StoreError) -> AppError {
     }
 }
 
-impl App {
+impl super::Sales {
     async fn user_of(&self, ws: WorkspaceId, owner: Option<UserId>) -> Result<(), AppError> {
         let Some(owner) = owner else { return Ok(()) };
-        match self.store().user(ws, owner).await {
+        match self.store.user(ws, owner).await {
             Ok(_) => Ok(()),
             Err(StoreError::NotFound) => Err(AppError::invalid(
                 "owner_id",
@@ -123,13 +123,14 @@ impl App {
 
     /// The contact's lifecycle stage changed: its temperature follows (a customer is never hot).
     async fn rescore_contact(&self, ws: WorkspaceId, contact: ContactId) {
-        self.queue_scoring(ScoreJob {
-            workspace: ws,
-            contact,
-            signals: Vec::new(),
-            rescan: false,
-        })
-        .await;
+        self.scoring
+            .queue_scoring(ScoreJob {
+                workspace: ws,
+                contact,
+                signals: Vec::new(),
+                rescan: false,
+            })
+            .await;
     }
 
     /// Opens a deal on a contact the principal may work; a rep's deals are their own.
@@ -141,9 +142,13 @@ impl App {
         let ws = principal.workspace_id;
         let actor = principal.actor();
         let actor = actor.as_str();
-        let contact = match self
-            .contact_for(principal, Action::WorkContacts, req.contact_id)
-            .await
+        let contact = match crate::contacts::readable_contact(
+            self.store.as_ref(),
+            principal,
+            Action::WorkContacts,
+            req.contact_id,
+        )
+        .await
         {
             Ok(c) => c,
             Err(AppError::NotFound) => {
@@ -191,7 +196,7 @@ impl App {
         self.user_of(ws, owner).await?;
         let source = match req.source {
             Some(s) => Some(s),
-            None => self.original_source(ws, contact.id).await?,
+            None => original_source(self.store.as_ref(), ws, contact.id).await?,
         };
         let now = Timestamp::now();
         let deal = Deal {
@@ -212,15 +217,11 @@ impl App {
             created_at: now,
             updated_at: now,
         };
-        match self
-            .store()
-            .create_deal(ws, &deal, &stage.name, actor)
-            .await
-        {
+        match self.store.create_deal(ws, &deal, &stage.name, actor).await {
             Ok(()) => {}
             // The same request again: the deal the first one made, if it is this contact's.
             Err(StoreError::Conflict { .. }) if req.id.is_some() => {
-                return match self.store().deal(ws, deal.id).await {
+                return match self.store.deal(ws, deal.id).await {
                     Ok(d) if d.contact_id == deal.contact_id => Ok(d),
                     _ => Err(AppError::Conflict("this deal id is taken".into())),
                 };
@@ -228,21 +229,7 @@ impl App {
             Err(e) => return Err(store_refusal(e)),
         }
         self.rescore_contact(ws, contact.id).await;
-        Ok(self.store().deal(ws, deal.id).await?)
-    }
-
-    /// Where the contact first came from: its first tracked visit's source, else its channel.
-    pub(crate) async fn original_source(
-        &self,
-        ws: WorkspaceId,
-        contact: ContactId,
-    ) -> Result<Option<String>, AppError> {
-        let touches = self.store().contact_touches(ws, contact).await?;
-        Ok(touches.first().map(|t| {
-            t.source
-                .clone()
-                .unwrap_or_else(|| t.channel.as_str().to_owned())
-        }))
+        Ok(self.store.deal(ws, deal.id).await?)
     }
 
     /// The deal, if the principal may do `action` on it (one it may not even see is not
@@ -253,7 +240,7 @@ impl App {
         action: Action,
         id: DealId,
     ) -> Result<Deal, AppError> {
-        let deal = self.store().deal(principal.workspace_id, id).await?;
+        let deal = self.store.deal(principal.workspace_id, id).await?;
         principal.check_record(Action::ReadPipeline, action, deal.owner_id)?;
         Ok(deal)
     }
@@ -274,7 +261,7 @@ impl App {
         }
         crate::pipeline::page_limit(query.limit, MAX_DEALS)?;
         Ok(self
-            .store()
+            .store
             .list_deals(principal.workspace_id, &query)
             .await?)
     }
@@ -296,7 +283,7 @@ impl App {
         if patch.is_empty() {
             return Ok(deal);
         }
-        self.store()
+        self.store
             .patch_deal(ws, id, patch, Timestamp::now())
             .await
             .map_err(store_refusal)
@@ -324,7 +311,7 @@ impl App {
                 ),
             )
         })?;
-        let reasons = self.store().loss_reasons(ws).await?;
+        let reasons = self.store.loss_reasons(ws).await?;
         let now = Timestamp::now();
         let plan = plan_move(
             &deal,
@@ -392,7 +379,7 @@ impl App {
             amount,
         };
         let moved = self
-            .store()
+            .store
             .move_deal(ws, &mv, now)
             .await
             .map_err(store_refusal)?;
@@ -408,10 +395,7 @@ impl App {
         id: DealId,
     ) -> Result<Vec<DealSpan>, AppError> {
         self.deal_for(principal, Action::ReadPipeline, id).await?;
-        Ok(self
-            .store()
-            .deal_history(principal.workspace_id, id)
-            .await?)
+        Ok(self.store.deal_history(principal.workspace_id, id).await?)
     }
 
     pub async fn deal_order(
@@ -420,7 +404,7 @@ impl App {
         id: DealId,
     ) -> Result<Option<Order>, AppError> {
         self.deal_for(principal, Action::ReadPipeline, id).await?;
-        Ok(self.store().deal_order(principal.workspace_id, id).await?)
+        Ok(self.store.deal_order(principal.workspace_id, id).await?)
     }
 
     /// A pipeline's open deals by stage, every stage listed (empty ones too), in board order.
@@ -439,7 +423,7 @@ impl App {
         }
         let ws = principal.workspace_id;
         let p = self.pipeline(ws, pipeline).await?;
-        let mut found = self.store().board(ws, pipeline, per_stage).await?;
+        let mut found = self.store.board(ws, pipeline, per_stage).await?;
         let columns = p
             .stages
             .iter()
@@ -456,4 +440,18 @@ impl App {
             .collect();
         Ok((p, columns))
     }
+}
+
+/// Where the contact first came from: its first tracked visit's source, else its channel.
+pub(crate) async fn original_source(
+    store: &dyn closer_store::Store,
+    ws: WorkspaceId,
+    contact: ContactId,
+) -> Result<Option<String>, AppError> {
+    let touches = store.contact_touches(ws, contact).await?;
+    Ok(touches.first().map(|t| {
+        t.source
+            .clone()
+            .unwrap_or_else(|| t.channel.as_str().to_owned())
+    }))
 }

@@ -7,9 +7,35 @@ mod deals;
 mod pipelines;
 mod work;
 
-pub use assign::FIRST_CONTACT_MINUTES;
+pub use assign::Assign;
+pub(crate) use deals::original_source;
 pub use deals::{DealRequest, MoveRequest, StageRef};
 pub use work::{ActivityRequest, OrderRequest, TaskRequest};
+
+use std::sync::Arc;
+
+use closer_store::Store;
+
+use crate::qualification::Scoring;
+
+/// Selling: pipelines and loss reasons, deals, activities, tasks and orders. A change to a
+/// contact's stage or purchases is scored afterwards.
+#[derive(Clone)]
+pub struct Sales {
+    store: Arc<dyn Store>,
+    scoring: Scoring,
+}
+
+impl Sales {
+    pub(crate) fn new(store: Arc<dyn Store>, scoring: Scoring) -> Self {
+        Self { store, scoring }
+    }
+
+    /// The store, for the orders import beside this module.
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}
 
 /// A page size the caller asked for, if it is 1 to `max`: a precise 422 instead of a quietly
 /// different page.

@@ -8,7 +8,7 @@ use closer_domain::pipeline::{
 use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::{PIPELINE_NAME, STAGE_HAS_DEALS, StoreError};
 
-use crate::{App, AppError};
+use crate::AppError;
 
 fn refused(e: StoreError) -> AppError {
     match e {
@@ -27,11 +27,11 @@ fn refused(e: StoreError) -> AppError {
     }
 }
 
-impl App {
+impl super::Sales {
     /// The workspace's pipelines, the default first.
     pub async fn pipelines(&self, ws: WorkspaceId) -> Result<Vec<Pipeline>, AppError> {
         Ok(self
-            .store()
+            .store
             .pipelines(
                 ws,
                 &default_pipeline(),
@@ -64,7 +64,7 @@ impl App {
         // The defaults first, so a workspace's first own pipeline does not become its default.
         self.pipelines(ws).await?;
         let id = PipelineId::new();
-        self.store()
+        self.store
             .create_pipeline(ws, id, &draft, Timestamp::now())
             .await
             .map_err(refused)?;
@@ -83,7 +83,7 @@ impl App {
         let ws = principal.workspace_id;
         let draft = input.parse().map_err(AppError::Invalid)?;
         self.pipeline(ws, id).await?;
-        self.store()
+        self.store
             .replace_pipeline(ws, id, &draft)
             .await
             .map_err(refused)?;
@@ -93,7 +93,7 @@ impl App {
     pub async fn loss_reasons(&self, ws: WorkspaceId) -> Result<Vec<LossReason>, AppError> {
         // The catalogue is created with the default pipeline.
         self.pipelines(ws).await?;
-        Ok(self.store().loss_reasons(ws).await?)
+        Ok(self.store.loss_reasons(ws).await?)
     }
 
     /// Replaces the catalogue. Deals lost for a reason no longer listed keep it.
@@ -106,7 +106,7 @@ impl App {
         let ws = principal.workspace_id;
         let reasons = parse_loss_reasons(input).map_err(AppError::Invalid)?;
         self.pipelines(ws).await?;
-        self.store().put_loss_reasons(ws, &reasons).await?;
+        self.store.put_loss_reasons(ws, &reasons).await?;
         Ok(reasons)
     }
 }

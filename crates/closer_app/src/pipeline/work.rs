@@ -9,7 +9,7 @@ use closer_domain::pipeline::{
 use closer_domain::{ContactId, FieldError, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, TaskQuery};
 
-use crate::{App, AppError, Principal};
+use crate::{AppError, Principal};
 
 /// Largest page of activities, tasks or orders a list returns.
 pub const MAX_ITEMS: u32 = 500;
@@ -72,16 +72,20 @@ fn refs(e: StoreError, what: &str) -> AppError {
     }
 }
 
-impl App {
+impl super::Sales {
     pub async fn log_activity(
         &self,
         principal: &Principal,
         req: ActivityRequest,
     ) -> Result<Activity, AppError> {
         let ws = principal.workspace_id;
-        match self
-            .contact_for(principal, Action::WorkContacts, req.contact_id)
-            .await
+        match crate::contacts::readable_contact(
+            self.store.as_ref(),
+            principal,
+            Action::WorkContacts,
+            req.contact_id,
+        )
+        .await
         {
             Err(AppError::NotFound) => return Err(refs(StoreError::NotFound, "contact_id")),
             other => other?,
@@ -90,7 +94,7 @@ impl App {
         let occurred_at = req.occurred_at.unwrap_or(now);
         not_future("occurred_at", occurred_at, now)?;
         if let Some(owner) = req.owner_id {
-            self.store().user(ws, owner).await.map_err(|e| match e {
+            self.store.user(ws, owner).await.map_err(|e| match e {
                 StoreError::NotFound => {
                     AppError::invalid("owner_id", "is not a user of this workspace")
                 }
@@ -108,7 +112,7 @@ impl App {
             text: req.text,
             created_at: now,
         };
-        match self.store().add_activity(ws, &activity).await {
+        match self.store.add_activity(ws, &activity).await {
             Ok(()) => Ok(activity),
             // The same request again: what the first one logged.
             Err(StoreError::Conflict { .. }) if req.id.is_some() => self
@@ -127,9 +131,9 @@ impl App {
         contact: ContactId,
         limit: u32,
     ) -> Result<Vec<Activity>, AppError> {
-        self.store().contact(ws, contact).await?;
+        self.store.contact(ws, contact).await?;
         Ok(self
-            .store()
+            .store
             .activities(ws, contact, crate::pipeline::page_limit(limit, MAX_ITEMS)?)
             .await?)
     }
@@ -155,7 +159,7 @@ impl App {
             done_at: None,
             created_at: Timestamp::now(),
         };
-        self.store()
+        self.store
             .add_task(ws, &task)
             .await
             .map_err(|e| refs(e, "contact_id"))?;
@@ -170,7 +174,7 @@ impl App {
         action: Action,
         id: TaskId,
     ) -> Result<Task, AppError> {
-        let task = self.store().task(principal.workspace_id, id).await?;
+        let task = self.store.task(principal.workspace_id, id).await?;
         principal.check_record(Action::ReadPipeline, action, task.assignee_id)?;
         Ok(task)
     }
@@ -192,7 +196,7 @@ impl App {
         if let Some(assignee) = patch.assignee_id {
             principal.check(Action::WorkTasks, assignee)?;
         }
-        self.store()
+        self.store
             .patch_task(ws, id, patch, Timestamp::now())
             .await
             .map_err(|e| refs(e, "assignee_id"))
@@ -210,7 +214,7 @@ impl App {
         }
         crate::pipeline::page_limit(query.limit, MAX_ITEMS)?;
         Ok(self
-            .store()
+            .store
             .list_tasks(principal.workspace_id, &query)
             .await?)
     }
@@ -224,7 +228,7 @@ impl App {
         let ws = principal.workspace_id;
         let actor = principal.actor();
         let actor = actor.as_str();
-        match self.store().contact(ws, req.contact_id).await {
+        match self.store.contact(ws, req.contact_id).await {
             Ok(c) => principal.check(Action::WorkDeals, c.owner_id)?,
             Err(StoreError::NotFound) => return Err(refs(StoreError::NotFound, "contact_id")),
             Err(e) => return Err(e.into()),
@@ -244,17 +248,18 @@ impl App {
             placed_at,
             created_at: now,
         };
-        self.store()
+        self.store
             .add_order(ws, &order, actor)
             .await
             .map_err(|e| refs(e, "contact_id"))?;
-        self.queue_scoring(crate::qualification::ScoreJob {
-            workspace: ws,
-            contact: order.contact_id,
-            signals: Vec::new(),
-            rescan: false,
-        })
-        .await;
+        self.scoring
+            .queue_scoring(crate::qualification::ScoreJob {
+                workspace: ws,
+                contact: order.contact_id,
+                signals: Vec::new(),
+                rescan: false,
+            })
+            .await;
         Ok(order)
     }
 
@@ -265,7 +270,7 @@ impl App {
         contact: ContactId,
     ) -> Result<Option<Timestamp>, AppError> {
         Ok(self
-            .store()
+            .store
             .first_touch(principal.workspace_id, contact)
             .await?)
     }
@@ -279,7 +284,7 @@ impl App {
         let ws = principal.workspace_id;
         principal.check(Action::ReadContacts, None)?;
         if let Some(c) = contact {
-            self.store().contact(ws, c).await.map_err(|e| match e {
+            self.store.contact(ws, c).await.map_err(|e| match e {
                 StoreError::NotFound => AppError::Invalid(vec![FieldError::new(
                     "contact_id",
                     "is not a contact of this workspace",
@@ -288,7 +293,7 @@ impl App {
             })?;
         }
         Ok(self
-            .store()
+            .store
             .orders(ws, contact, crate::pipeline::page_limit(limit, MAX_ITEMS)?)
             .await?)
     }

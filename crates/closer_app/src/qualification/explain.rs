@@ -13,7 +13,8 @@ use super::score::replay;
 use closer_domain::{ContactId, Stage, Timestamp, WorkspaceId};
 use serde::Serialize;
 
-use crate::{App, AppError, Principal};
+use super::Scoring;
+use crate::{AppError, Principal};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EngagementLine {
@@ -103,7 +104,7 @@ pub struct Qualification {
     pub half_life_days: f64,
 }
 
-impl App {
+impl Scoring {
     pub async fn qualification(
         &self,
         principal: &Principal,
@@ -118,7 +119,7 @@ impl App {
         id: ContactId,
     ) -> Result<Qualification, AppError> {
         let contact = self.store().contact(ws, id).await?;
-        let rules = self.workspace_rules(ws).await?;
+        let rules = self.workspace_rules_cache().get(ws).await?;
         // Replayed from the timeline, so every number below is exact under the rules in force;
         // the stored record (what the queue reads) is reported beside it.
         let stored = self.store().score(ws, id).await?;

@@ -16,7 +16,8 @@ mod score;
 mod sweep;
 
 pub use explain::{EngagementLine, Qualification, RecentLine, StageTouches};
-pub use queue::{QueueItem, QueueQuery};
+pub use queue::{Queue, QueueItem, QueueQuery};
 pub use rescore::RescoreProgress;
 pub(crate) use rules::WorkspaceRules;
-pub(crate) use score::{ScoreJob, Scorer, jobs_for_hits};
+pub use score::Scoring;
+pub(crate) use score::{ScoreJob, jobs_for_hits};

@@ -12,7 +12,14 @@ use closer_domain::{Contact, Stage, Timestamp};
 use closer_store::{ContactQuery, ContactSort, OwnerFilter};
 use serde::Serialize;
 
-use crate::{Actor, App, AppError, Principal};
+use std::sync::Arc;
+
+use closer_store::Store;
+
+use super::WorkspaceRules;
+use crate::contacts::Contacts;
+use crate::pipeline::Sales;
+use crate::{Access, Actor, AppError, Principal};
 
 /// Newest open contacts the queue orders besides the hot ones.
 pub const MAX_SCAN: usize = 2_000;
@@ -70,7 +77,33 @@ fn seconds(from: Timestamp, to: Timestamp) -> i64 {
     (to.unix_micros() - from.unix_micros()) / 1_000_000
 }
 
-impl App {
+/// The sales queue and taking a lead from it (which edits the contact and opens a task).
+#[derive(Clone)]
+pub struct Queue {
+    store: Arc<dyn Store>,
+    rules: WorkspaceRules,
+    access: Access,
+    contacts: Contacts,
+    sales: Sales,
+}
+
+impl Queue {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        rules: WorkspaceRules,
+        access: Access,
+        contacts: Contacts,
+        sales: Sales,
+    ) -> Self {
+        Self {
+            store,
+            rules,
+            access,
+            contacts,
+            sales,
+        }
+    }
+
     pub async fn queue(
         &self,
         principal: &Principal,
@@ -88,7 +121,7 @@ impl App {
             ));
         }
         let ws = principal.workspace_id;
-        let rules = self.workspace_rules(ws).await?;
+        let rules = self.rules.get(ws).await?;
         let now = Timestamp::now();
         let stages = query
             .stage
@@ -98,9 +131,9 @@ impl App {
         let mut seen = std::collections::HashSet::new();
         // Whoever is stored hot, first: old leads that came back are the queue's best news.
         if query.stage.is_none() {
-            let hot = self.store().stored_hot(ws, query.owner, MAX_HOT).await?;
-            let contacts = self.store().contacts_by_id(ws, &hot).await?;
-            let scores = self.store().scores(ws, &hot).await?;
+            let hot = self.store.stored_hot(ws, query.owner, MAX_HOT).await?;
+            let contacts = self.store.contacts_by_id(ws, &hot).await?;
+            let scores = self.store.scores(ws, &hot).await?;
             for contact in contacts {
                 let state = scores
                     .iter()
@@ -121,9 +154,9 @@ impl App {
                 ..ContactQuery::default()
             };
             loop {
-                let page = self.store().list_contacts(ws, &list).await?;
+                let page = self.store.list_contacts(ws, &list).await?;
                 let ids: Vec<_> = page.items.iter().map(|c| c.id).collect();
-                let scores = self.store().scores(ws, &ids).await?;
+                let scores = self.store.scores(ws, &ids).await?;
                 for contact in page.items {
                     if !seen.insert(contact.id) {
                         continue;
@@ -154,7 +187,7 @@ impl App {
         });
         items.truncate(query.limit as usize);
         let ids: Vec<_> = items.iter().map(|i| i.contact.id).collect();
-        let touches = self.store().touches(ws, &ids).await?;
+        let touches = self.store.touches(ws, &ids).await?;
         for item in &mut items {
             let (first, latest, moved) = touches
                 .iter()
@@ -175,7 +208,7 @@ impl App {
     /// after a start does not wait for that (about 230 ms instead of 50 at a million leads).
     /// It only reads, so it asks as the workspace's first user with every contact in view.
     pub async fn warm_queue(&self, ws: closer_domain::WorkspaceId) {
-        let Ok(users) = self.access().users(ws).await else {
+        let Ok(users) = self.access.users(ws).await else {
             return;
         };
         let Some(user) = users.first() else {
@@ -200,7 +233,7 @@ impl App {
 /// How soon after "I'm on it" the follow-up task falls due.
 const TAKE_DUE: std::time::Duration = std::time::Duration::from_hours(1);
 
-impl App {
+impl Queue {
     /// "I'm on it": the user takes an open lead or prospect — it becomes theirs, and a
     /// follow-up task due within the hour starts the clock. Taking a contact one already owns
     /// changes nothing (a double click makes one task). A rep may take only unassigned
@@ -221,7 +254,7 @@ impl App {
             ));
         };
         // Read as it is: a rep pressing on a lead someone just took hears that it is taken.
-        let current = self.store().contact(ws, contact).await?;
+        let current = self.store.contact(ws, contact).await?;
         if current.owner_id == Some(me) {
             return Ok(current);
         }
@@ -231,15 +264,17 @@ impl App {
                 owner_id: Some(Some(me)),
                 ..closer_domain::ContactPatch::default()
             };
-            self.patch_contact(principal, contact, &patch).await?
+            self.contacts
+                .patch_contact(principal, contact, &patch)
+                .await?
         } else {
             // One conditional write: of two people pressing at once, one gets the lead.
             match self
-                .store()
+                .store
                 .claim_contact(ws, contact, me, Timestamp::now())
                 .await?
             {
-                closer_store::Claim::Taken => self.store().contact(ws, contact).await?,
+                closer_store::Claim::Taken => self.store.contact(ws, contact).await?,
                 closer_store::Claim::AlreadyOwned => return Ok(current),
                 closer_store::Claim::OwnedByOther => {
                     return Err(AppError::Conflict(
@@ -253,18 +288,19 @@ impl App {
             .clone()
             .or_else(|| taken.emails.first().map(|e| e.as_str().to_owned()))
             .unwrap_or_else(|| "the new lead".into());
-        self.create_task(
-            principal,
-            crate::pipeline::TaskRequest {
-                title: format!("Call {name}"),
-                text: Some("Taken from the queue: call within the hour.".into()),
-                contact_id: Some(contact),
-                deal_id: None,
-                assignee_id: Some(me),
-                due_at: Timestamp::new(Timestamp::now().get() + TAKE_DUE),
-            },
-        )
-        .await?;
+        self.sales
+            .create_task(
+                principal,
+                crate::pipeline::TaskRequest {
+                    title: format!("Call {name}"),
+                    text: Some("Taken from the queue: call within the hour.".into()),
+                    contact_id: Some(contact),
+                    deal_id: None,
+                    assignee_id: Some(me),
+                    due_at: Timestamp::new(Timestamp::now().get() + TAKE_DUE),
+                },
+            )
+            .await?;
         Ok(taken)
     }
 }

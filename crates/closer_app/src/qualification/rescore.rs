@@ -6,8 +6,9 @@ use closer_domain::{ContactId, Timestamp, WorkspaceId};
 use closer_store::ScoringPage;
 use tokio::task::JoinHandle;
 
+use super::Scoring;
 use super::score::{due_move, record_for, replay_signals};
-use crate::{App, AppError};
+use crate::AppError;
 
 const PAGE: u32 = 1000;
 
@@ -19,7 +20,7 @@ pub struct RescoreProgress {
     pub promoted: u64,
 }
 
-impl App {
+impl Scoring {
     pub async fn count_contacts(&self, ws: WorkspaceId) -> Result<u64, AppError> {
         Ok(self.store().count_contacts(ws).await?)
     }
@@ -30,7 +31,7 @@ impl App {
         ws: WorkspaceId,
         mut progress: impl FnMut(RescoreProgress),
     ) -> Result<RescoreProgress, AppError> {
-        let rules = self.workspace_rules(ws).await?;
+        let rules = self.workspace_rules_cache().get(ws).await?;
         let mut done = RescoreProgress::default();
         // Three stages overlap: reading the next page, scoring this one, and writing the last
         // one (one transaction, then any stage moves).

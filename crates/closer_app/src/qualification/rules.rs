@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use closer_domain::qualification::Rules;
 use closer_domain::{FieldError, Timestamp, WorkspaceId};
 
-use crate::{App, AppError, Principal};
+use crate::{AppError, Principal};
 
 const REFRESH: Duration = Duration::from_secs(5);
 
@@ -98,10 +98,10 @@ fn rule_errors(errors: Vec<closer_domain::qualification::RuleError>) -> AppError
     )
 }
 
-impl App {
+impl super::Scoring {
     /// The rules in force for a workspace.
     pub async fn workspace_rules(&self, ws: WorkspaceId) -> Result<Arc<Rules>, AppError> {
-        self.inner.rules.get(ws).await
+        self.workspace_rules_cache().get(ws).await
     }
 
     pub async fn rules(&self, principal: &Principal) -> Result<Arc<Rules>, AppError> {
@@ -141,7 +141,7 @@ impl App {
         self.store()
             .put_rules_source(ws, source, Timestamp::now())
             .await?;
-        self.inner.rules.saved(ws, rules.clone());
+        self.workspace_rules_cache().saved(ws, rules.clone());
         tracing::info!(workspace.id = %ws, "qualification rules replaced");
         Ok(rules)
     }

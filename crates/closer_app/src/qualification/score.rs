@@ -14,7 +14,14 @@ use closer_store::{SCORE_VERSION, ScoreRecord, StageMove, StoreError};
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::{App, AppError};
+use std::sync::Arc;
+
+use closer_store::Store;
+use tokio::sync::Notify;
+
+use super::WorkspaceRules;
+use crate::AppError;
+use crate::pipeline::Assign;
 
 /// Jobs waiting for the worker; beyond this a job is dropped and counted.
 const QUEUE: usize = 10_000;
@@ -108,10 +115,43 @@ pub(crate) fn due_move(
     })
 }
 
-impl App {
+/// Scoring: jobs queued to the background worker (or run at once when none runs), batches,
+/// `closer rescore`, the start-up sweep, the rules file and the explanation of a verdict.
+/// Holds the store, the rules and `Assign` (a lead turning hot gets an owner and a task).
+#[derive(Clone)]
+pub struct Scoring(Arc<Inner>);
+
+struct Inner {
+    store: Arc<dyn Store>,
+    rules: WorkspaceRules,
+    assign: Assign,
+    /// Started by `start_scoring` (the server); CLI commands score inline.
+    scorer: std::sync::OnceLock<Scorer>,
+    scoring_stop: Notify,
+}
+
+impl Scoring {
+    pub(crate) fn new(store: Arc<dyn Store>, rules: WorkspaceRules, assign: Assign) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            rules,
+            assign,
+            scorer: std::sync::OnceLock::new(),
+            scoring_stop: Notify::new(),
+        }))
+    }
+
+    pub(super) fn store(&self) -> &Arc<dyn Store> {
+        &self.0.store
+    }
+
+    pub(super) fn workspace_rules_cache(&self) -> &WorkspaceRules {
+        &self.0.rules
+    }
+
     /// Scoring jobs waiting for the worker, and those dropped because the queue was full.
     pub fn scoring_backlog(&self) -> (usize, u64) {
-        self.inner.scorer.get().map_or((0, 0), |s| {
+        self.0.scorer.get().map_or((0, 0), |s| {
             (
                 s.tx.max_capacity() - s.tx.capacity(),
                 s.dropped.load(Ordering::Relaxed),
@@ -119,19 +159,14 @@ impl App {
         })
     }
 
-    /// The store's connection pool at this moment.
-    pub fn pool_use(&self) -> closer_store::PoolUse {
-        self.store().pool_use()
-    }
-
     /// The worker's queue, for the ingest writer.
     pub(crate) fn scoring_sender(&self) -> Option<mpsc::Sender<ScoreJob>> {
-        self.inner.scorer.get().map(|s| s.tx.clone())
+        self.0.scorer.get().map(|s| s.tx.clone())
     }
 
     /// Hands a job to the worker, or scores at once when no worker runs (CLI commands).
     pub(crate) async fn queue_scoring(&self, job: ScoreJob) {
-        if let Some(scorer) = self.inner.scorer.get() {
+        if let Some(scorer) = self.0.scorer.get() {
             if scorer.tx.try_send(job).is_err() {
                 scorer.dropped.fetch_add(1, Ordering::Relaxed);
             }
@@ -167,7 +202,7 @@ impl App {
         signals: &[Signal],
         rescan: bool,
     ) -> Result<Option<ScoreRecord>, AppError> {
-        let rules = self.workspace_rules(ws).await?;
+        let rules = self.0.rules.get(ws).await?;
         for _ in 0..ATTEMPTS {
             let contact = match self.store().contact(ws, id).await {
                 Ok(c) => c,
@@ -198,7 +233,7 @@ impl App {
                 Ok(()) => {
                     self.advance_stage(&rules, &contact, &record, now).await?;
                     if !was_hot && record.temperature == Temperature::Hot {
-                        self.on_hot(&contact).await?;
+                        self.0.assign.on_hot(&contact).await?;
                     }
                     return Ok(Some(record));
                 }
@@ -243,12 +278,12 @@ impl App {
             worker: Mutex::new(None),
             dropped: AtomicU64::new(0),
         };
-        if self.inner.scorer.set(scorer).is_err() {
+        if self.0.scorer.set(scorer).is_err() {
             return;
         }
         let app = self.clone();
         let handle = tokio::spawn(async move { app.score_loop(rx).await });
-        if let Some(scorer) = self.inner.scorer.get()
+        if let Some(scorer) = self.0.scorer.get()
             && let Ok(mut slot) = scorer.worker.try_lock()
         {
             *slot = Some(handle);
@@ -257,13 +292,13 @@ impl App {
 
     /// Scores what is queued, then stops (on shutdown, after ingestion has drained).
     pub async fn stop_scoring(&self) {
-        let Some(scorer) = self.inner.scorer.get() else {
+        let Some(scorer) = self.0.scorer.get() else {
             return;
         };
         let handle = scorer.worker.lock().await.take();
         if let Some(handle) = handle {
             // A stored permit if the worker is busy: it drains the queue and ends.
-            self.inner.scoring_stop.notify_one();
+            self.0.scoring_stop.notify_one();
             let _ = handle.await;
         }
         let dropped = scorer.dropped.load(Ordering::Relaxed);
@@ -283,7 +318,7 @@ impl App {
                     if n == 0 { break; }
                     self.run_jobs(std::mem::take(&mut jobs)).await;
                 }
-                () = self.inner.scoring_stop.notified() => {
+                () = self.0.scoring_stop.notified() => {
                     rx.close();
                     while rx.recv_many(&mut jobs, 1_024).await > 0 {
                         self.run_jobs(std::mem::take(&mut jobs)).await;
@@ -334,7 +369,7 @@ impl App {
         ws: WorkspaceId,
         pending: Vec<Pending>,
     ) -> Result<(), AppError> {
-        let rules = self.workspace_rules(ws).await?;
+        let rules = self.0.rules.get(ws).await?;
         let ids: Vec<ContactId> = pending.iter().map(|p| p.contact).collect();
         let contacts: HashMap<ContactId, Contact> = self
             .store()
@@ -414,7 +449,7 @@ impl App {
                     && !was_hot.contains(&r.contact_id)
                     && !lost.contains(&r.contact_id)
                     && let Some(contact) = contacts.get(&r.contact_id)
-                    && let Err(e) = self.on_hot(contact).await
+                    && let Err(e) = self.0.assign.on_hot(contact).await
                 {
                     tracing::warn!(contact.id = %r.contact_id, error = %e, "assigning a hot lead failed");
                 }

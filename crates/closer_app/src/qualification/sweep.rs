@@ -6,13 +6,14 @@
 
 use closer_domain::{ContactId, Timestamp};
 
+use super::Scoring;
 use super::score::Pending;
-use crate::{App, AppError};
+use crate::AppError;
 
 /// Contacts read and rescored at a time.
 const PAGE: u32 = 500;
 
-impl App {
+impl Scoring {
     /// Rescores every contact the last run left stale; returns how many. The server runs it
     /// in the background at start, after the scorer is up.
     pub async fn rescore_stale(&self) -> Result<u64, AppError> {

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::Reports;
 use super::money;
-use crate::{App, AppError, Principal};
+use crate::{AppError, Principal};
 
 /// How long a fit is used before the orders are looked at again.
 const REFIT_AFTER_MICROS: i64 = 3_600_000_000;
@@ -100,13 +100,8 @@ impl Reports {
         Ok(fit)
     }
 
-    /// One contact's value; the caller has checked the contact may be read
-    /// (`App::customer_value`).
-    pub async fn customer_value(
-        &self,
-        ws: WorkspaceId,
-        id: ContactId,
-    ) -> Result<CustomerValue, AppError> {
+    /// One contact's value; the caller has checked the contact may be read.
+    async fn value_of(&self, ws: WorkspaceId, id: ContactId) -> Result<CustomerValue, AppError> {
         let fit = self.value_fit(ws).await?;
         let mut orders = self.store().orders(ws, Some(id), u32::MAX).await?;
         orders.retain(|o| Some(o.currency.as_str()) == fit.currency.as_deref());
@@ -189,16 +184,20 @@ fn fit_orders(
     }
 }
 
-impl App {
+impl Reports {
     /// One contact's value (404 for a contact this principal may not read).
     pub async fn customer_value(
         &self,
         principal: &Principal,
         id: ContactId,
     ) -> Result<CustomerValue, AppError> {
-        self.contact(principal, id).await?;
-        self.reports()
-            .customer_value(principal.workspace_id, id)
-            .await
+        crate::contacts::readable_contact(
+            self.store().as_ref(),
+            principal,
+            closer_domain::access::Action::ReadContacts,
+            id,
+        )
+        .await?;
+        self.value_of(principal.workspace_id, id).await
     }
 }

@@ -8,7 +8,7 @@ use closer_domain::{ContactDraft, ContactId, Timestamp};
 use closer_store::{Link, Touch, UpsertContact};
 
 use crate::qualification::ScoreJob;
-use crate::{App, AppError, Principal};
+use crate::{AppError, Principal};
 
 /// Who a visitor is: an existing contact, or the details of a person (upserted as a lead,
 /// deduplicated by email and phone like every capture).
@@ -32,7 +32,7 @@ pub struct ContactTraffic {
     pub sessions: u64,
 }
 
-impl App {
+impl super::Traffic {
     /// Links a first-party visitor id to a contact. A visitor already linked to someone else
     /// stays with them (`Link::Other`): people are never merged automatically.
     pub async fn identify(
@@ -81,13 +81,15 @@ impl App {
             }
         }?;
         // The visitor's history now belongs to the contact: score it from the whole timeline.
-        self.queue_scoring(ScoreJob {
-            workspace: ws,
-            contact: identified.contact_id,
-            signals: Vec::new(),
-            rescan: true,
-        })
-        .await;
+        self.0
+            .scoring
+            .queue_scoring(ScoreJob {
+                workspace: ws,
+                contact: identified.contact_id,
+                signals: Vec::new(),
+                rescan: true,
+            })
+            .await;
         Ok(identified)
     }
 

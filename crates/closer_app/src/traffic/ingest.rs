@@ -27,8 +27,8 @@ use closer_store::Store;
 use tokio::sync::{Mutex, Notify, RwLock, mpsc};
 use tokio::task::JoinHandle;
 
+use crate::AppError;
 use crate::qualification::{ScoreJob, jobs_for_hits};
-use crate::{App, AppError};
 
 /// Hits waiting for the writer, at most: by count…
 pub(crate) const QUEUE: usize = 50_000;
@@ -283,9 +283,9 @@ fn check_time(at: Timestamp, now: Timestamp) -> Result<Timestamp, FieldError> {
     Ok(at)
 }
 
-impl App {
+impl super::Traffic {
     fn ingest(&self) -> Result<&Ingest, AppError> {
-        self.inner
+        self.0
             .ingest
             .get()
             .ok_or_else(|| AppError::Unavailable("event ingestion is not running".into()))
@@ -293,15 +293,15 @@ impl App {
 
     /// Starts the queue's writer. Idempotent; `serve` calls it.
     pub fn start_ingest(&self) {
-        let _ = self.inner.ingest.get_or_init(|| {
-            self.start_scoring();
-            Ingest::start(self.store().clone(), self.scoring_sender())
+        let _ = self.0.ingest.get_or_init(|| {
+            self.0.scoring.start_scoring();
+            Ingest::start(self.store().clone(), self.0.scoring.scoring_sender())
         });
     }
 
     /// Stops taking events and waits until everything accepted is written.
     pub async fn stop_ingest(&self) {
-        let Some(ingest) = self.inner.ingest.get() else {
+        let Some(ingest) = self.0.ingest.get() else {
             return;
         };
         ingest.stop.notify_one();
@@ -309,16 +309,16 @@ impl App {
             let _ = writer.await;
         }
         // The writer's last batches queued scoring jobs: let the scorer finish them.
-        self.stop_scoring().await;
+        self.0.scoring.stop_scoring().await;
     }
 
     pub fn ingest_stats(&self) -> Option<&IngestStats> {
-        self.inner.ingest.get().map(|i| &*i.stats)
+        self.0.ingest.get().map(|i| &*i.stats)
     }
 
     /// Events waiting in the ingestion queue, and their approximate bytes.
     pub fn ingest_queue(&self) -> (usize, usize) {
-        self.inner.ingest.get().map_or((0, 0), |i| {
+        self.0.ingest.get().map_or((0, 0), |i| {
             (
                 i.tx.max_capacity() - i.tx.capacity(),
                 i.queued_bytes.load(Ordering::Relaxed),

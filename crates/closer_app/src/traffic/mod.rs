@@ -7,8 +7,43 @@ mod report;
 mod sites;
 
 pub use identify::{ContactTraffic, Identified, IdentifyInput};
-pub(crate) use ingest::Ingest;
+use ingest::Ingest;
 pub use ingest::{Client, DropReason, IngestStats, Prepared, TrackInput, Tracked};
 pub(crate) use report::parse_when;
 pub use report::{ReportRange, TrafficReport};
-pub(crate) use sites::SiteIndex;
+use sites::SiteIndex;
+
+use std::sync::{Arc, OnceLock};
+
+use closer_store::Store;
+
+use crate::qualification::Scoring;
+
+/// Traffic: tracked sites, ingestion (a queue and its writer, started by the server),
+/// identity stitching and the traffic report. Stored hits and stitched visitors are scored
+/// afterwards.
+#[derive(Clone)]
+pub struct Traffic(Arc<Inner>);
+
+struct Inner {
+    store: Arc<dyn Store>,
+    sites: SiteIndex,
+    /// Started by `start_ingest` (the server), not by CLI commands that never track.
+    ingest: OnceLock<Ingest>,
+    scoring: Scoring,
+}
+
+impl Traffic {
+    pub(crate) fn new(store: Arc<dyn Store>, scoring: Scoring) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            sites: SiteIndex::default(),
+            ingest: OnceLock::new(),
+            scoring,
+        }))
+    }
+
+    fn store(&self) -> &Arc<dyn Store> {
+        &self.0.store
+    }
+}

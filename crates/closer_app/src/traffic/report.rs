@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use closer_domain::WorkspaceId;
 
-use crate::{App, AppError};
+use crate::AppError;
 
 /// Longest range one report covers.
 const MAX_RANGE_DAYS: i64 = 731;
@@ -161,7 +161,7 @@ fn breakdown(rows: Vec<BreakdownRow>, channels: bool) -> Vec<Breakdown> {
         .collect()
 }
 
-impl App {
+impl super::Traffic {
     /// `site`: a domain of the workspace, or `None` for all its sites. The caller has checked
     /// that whoever asks may read the workspace.
     pub async fn traffic_report(

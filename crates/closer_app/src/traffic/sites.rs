@@ -14,7 +14,7 @@ use closer_domain::traffic::{SiteDomain, SiteId};
 use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::Site;
 
-use crate::{App, AppError, Principal};
+use crate::{AppError, Principal};
 
 pub(crate) const REFRESH: Duration = Duration::from_secs(5);
 
@@ -54,7 +54,7 @@ impl SiteIndex {
     }
 }
 
-impl App {
+impl super::Traffic {
     /// Adds a tracked site to a workspace. A domain is tracked by one workspace only.
     pub async fn add_site(&self, workspace: WorkspaceId, domain: &str) -> Result<Site, AppError> {
         let site = Site {
@@ -64,7 +64,7 @@ impl App {
             created_at: Timestamp::now(),
         };
         self.store().create_site(&site).await?;
-        self.inner.sites.insert(site.clone());
+        self.0.sites.insert(site.clone());
         Ok(site)
     }
 
@@ -79,7 +79,7 @@ impl App {
 
     /// The site tracking `domain` (exactly, after normalisation), from the index.
     pub(crate) async fn site_for(&self, domain: &str) -> Result<Option<Site>, AppError> {
-        let index = &self.inner.sites;
+        let index = &self.0.sites;
         let (found, fresh) = index.lookup(domain);
         if fresh {
             return Ok(found);

@@ -94,6 +94,7 @@ async fn submit(State(state): State<AppState>, Path(key): Path<String>, req: Req
         let fields = read_fields(req, &state).await?;
         let outcome = state
             .app
+            .capture()
             .capture(
                 &key,
                 FormPayload {

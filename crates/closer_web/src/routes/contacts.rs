@@ -60,6 +60,7 @@ async fn create_contact(
     let (draft, overwrite) = input.parse(region).map_err(ApiError::invalid)?;
     let out = state
         .app
+        .contacts()
         .upsert_contact(&principal, draft, overwrite)
         .await?;
     let id = out.contact.id;
@@ -87,9 +88,9 @@ async fn get_contact(
     Path(id): Path<String>,
 ) -> Result<Json<ContactDetail>, ApiError> {
     let id = contact_id(&id)?;
-    let contact = state.app.contact(&principal, id).await?;
-    let history = state.app.stage_history(&principal, id).await?;
-    let first_touch = state.app.first_touch(&principal, id).await?;
+    let contact = state.app.contacts().contact(&principal, id).await?;
+    let history = state.app.contacts().stage_history(&principal, id).await?;
+    let first_touch = state.app.sales().first_touch(&principal, id).await?;
     let speed = first_touch
         .map(|t| (t.unix_micros() - contact.created_at.unix_micros()).max(0) / 1_000_000);
     Ok(Json(ContactDetail {
@@ -118,6 +119,7 @@ async fn patch_contact(
     Ok(Json(
         state
             .app
+            .contacts()
             .patch_contact(&principal, id, &patch)
             .await?
             .into(),
@@ -136,6 +138,7 @@ async fn delete_contact(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
+        .contacts()
         .erase_contact(&principal, contact_id(&id)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -272,7 +275,11 @@ async fn list_contacts(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ContactPage>, ApiError> {
     let query = params.parse()?;
-    let page = state.app.list_contacts(&principal, &query).await?;
+    let page = state
+        .app
+        .contacts()
+        .list_contacts(&principal, &query)
+        .await?;
     Ok(Json(ContactPage {
         items: page.items.into_iter().map(ContactView::from).collect(),
         next_cursor: page.next.map(|c| c.encode()),
@@ -310,6 +317,7 @@ async fn contact_events(
         .transpose()?;
     let events = state
         .app
+        .contacts()
         .contact_events(&principal, id, limit, before)
         .await?;
     let next_before = (events.len() == limit as usize)

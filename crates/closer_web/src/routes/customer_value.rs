@@ -72,5 +72,12 @@ async fn customer_value(
     Path(id): Path<String>,
 ) -> Result<Json<CustomerValueView>, ApiError> {
     let id = super::contacts::contact_id(&id)?;
-    Ok(Json(state.app.customer_value(&principal, id).await?.into()))
+    Ok(Json(
+        state
+            .app
+            .reports()
+            .customer_value(&principal, id)
+            .await?
+            .into(),
+    ))
 }

@@ -49,14 +49,14 @@ async fn detail(
     id: DealId,
 ) -> Result<DealDetail, ApiError> {
     let ws = principal.workspace_id;
-    let deal = state.app.deal(principal, id).await?;
-    let pipeline = state.app.pipeline(ws, deal.pipeline_id).await?;
+    let deal = state.app.sales().deal(principal, id).await?;
+    let pipeline = state.app.sales().pipeline(ws, deal.pipeline_id).await?;
     let stage_name = pipeline
         .stage(deal.stage_id)
         .map(|s| s.name.clone())
         .unwrap_or_default();
-    let history = state.app.deal_history(principal, id).await?;
-    let order = state.app.deal_order(principal, id).await?;
+    let history = state.app.sales().deal_history(principal, id).await?;
+    let order = state.app.sales().deal_order(principal, id).await?;
     Ok(DealDetail {
         deal: deal.into(),
         stage: stage_name,
@@ -77,7 +77,7 @@ async fn create_deal(
     ApiJson(input): ApiJson<DealInput>,
 ) -> Result<Response, ApiError> {
     let req = input.parse().map_err(ApiError::invalid)?;
-    let deal = state.app.create_deal(&principal, req).await?;
+    let deal = state.app.sales().create_deal(&principal, req).await?;
     let body = detail(&state, &principal, deal.id).await?;
     Ok((
         StatusCode::CREATED,
@@ -117,7 +117,7 @@ async fn patch_deal(
 ) -> Result<Json<DealView>, ApiError> {
     let id = deal_id(&id)?;
     let patch = input.parse().map_err(ApiError::invalid)?;
-    let deal = state.app.patch_deal(&principal, id, &patch).await?;
+    let deal = state.app.sales().patch_deal(&principal, id, &patch).await?;
     Ok(Json(deal.into()))
 }
 
@@ -138,7 +138,7 @@ async fn move_deal(
 ) -> Result<Json<DealDetail>, ApiError> {
     let id = deal_id(&id)?;
     let req = input.parse().map_err(ApiError::invalid)?;
-    state.app.move_deal(&principal, id, req).await?;
+    state.app.sales().move_deal(&principal, id, req).await?;
     Ok(Json(detail(&state, &principal, id).await?))
 }
 
@@ -194,7 +194,7 @@ async fn list_deals(
         before: uuid_param("before", p.before.as_deref())?.map(DealId),
         limit: p.limit.unwrap_or(50),
     };
-    let deals = state.app.list_deals(&principal, query).await?;
+    let deals = state.app.sales().list_deals(&principal, query).await?;
     Ok(Json(deals.into_iter().map(DealView::from).collect()))
 }
 
@@ -223,6 +223,6 @@ async fn board(
     if per_stage > 500 {
         return Err(bad("per_stage", "must be from 0 to 500"));
     }
-    let (pipeline, columns) = state.app.board(&principal, id, per_stage).await?;
+    let (pipeline, columns) = state.app.sales().board(&principal, id, per_stage).await?;
     Ok(Json(BoardView::new(&pipeline, columns)))
 }

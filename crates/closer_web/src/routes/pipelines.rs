@@ -39,7 +39,7 @@ async fn list_pipelines(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<Vec<PipelineView>>, ApiError> {
-    let all = state.app.pipelines(principal.workspace_id).await?;
+    let all = state.app.sales().pipelines(principal.workspace_id).await?;
     Ok(Json(all.iter().map(PipelineView::from).collect()))
 }
 
@@ -57,6 +57,7 @@ async fn create_pipeline(
 ) -> Result<Response, ApiError> {
     let p = state
         .app
+        .sales()
         .create_pipeline(&principal, &input.into_domain())
         .await?;
     Ok((
@@ -78,6 +79,7 @@ async fn get_pipeline(
 ) -> Result<Json<PipelineView>, ApiError> {
     let p = state
         .app
+        .sales()
         .pipeline(principal.workspace_id, pipeline_id(&id)?)
         .await?;
     Ok(Json(PipelineView::from(&p)))
@@ -102,6 +104,7 @@ async fn replace_pipeline(
     let id = pipeline_id(&id)?;
     let p = state
         .app
+        .sales()
         .replace_pipeline(&principal, id, &input.into_domain())
         .await?;
     Ok(Json(PipelineView::from(&p)))
@@ -114,7 +117,11 @@ async fn get_loss_reasons(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<LossReasonsDto>, ApiError> {
-    let reasons = state.app.loss_reasons(principal.workspace_id).await?;
+    let reasons = state
+        .app
+        .sales()
+        .loss_reasons(principal.workspace_id)
+        .await?;
     Ok(Json(reasons.into()))
 }
 
@@ -130,6 +137,10 @@ async fn put_loss_reasons(
     ApiJson(input): ApiJson<LossReasonsDto>,
 ) -> Result<Json<LossReasonsDto>, ApiError> {
     let input: Vec<LossReason> = input.reasons.into_iter().map(LossReason::from).collect();
-    let reasons = state.app.put_loss_reasons(&principal, &input).await?;
+    let reasons = state
+        .app
+        .sales()
+        .put_loss_reasons(&principal, &input)
+        .await?;
     Ok(Json(reasons.into()))
 }

@@ -32,7 +32,7 @@ async fn get_rules(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Response, ApiError> {
-    let rules = state.app.rules(&principal).await?;
+    let rules = state.app.scoring().rules(&principal).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/toml; charset=utf-8")],
         rules.source.clone(),
@@ -64,7 +64,7 @@ async fn put_rules(
 ) -> Result<Json<RulesApplied>, ApiError> {
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("the rules file must be UTF-8 text"))?;
-    let rules = state.app.put_rules(&principal, text).await?;
+    let rules = state.app.scoring().put_rules(&principal, text).await?;
     Ok(Json(RulesApplied {
         engagement_rules: rules.engagement.len(),
         fit_rules: rules.fit.len(),
@@ -84,7 +84,9 @@ async fn qualification(
     Path(id): Path<String>,
 ) -> Result<Json<closer_app::Qualification>, ApiError> {
     let id = contact_id(&id)?;
-    Ok(Json(state.app.qualification(&principal, id).await?))
+    Ok(Json(
+        state.app.scoring().qualification(&principal, id).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -132,6 +134,6 @@ async fn queue(
         stage: only,
         owner,
     };
-    let (items, truncated) = state.app.queue(&principal, &query).await?;
+    let (items, truncated) = state.app.queue().queue(&principal, &query).await?;
     Ok(Json(QueueView { items, truncated }))
 }

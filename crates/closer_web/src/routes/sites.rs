@@ -66,7 +66,11 @@ async fn create_site(
     principal: Principal,
     ApiJson(input): ApiJson<SiteInput>,
 ) -> Result<Response, ApiError> {
-    let site = state.app.create_site(&principal, &input.domain).await?;
+    let site = state
+        .app
+        .traffic()
+        .create_site(&principal, &input.domain)
+        .await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/sites/{}", site.id))],
@@ -83,7 +87,11 @@ async fn list_sites(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<Vec<SiteView>>, ApiError> {
-    let sites = state.app.list_sites(principal.workspace_id).await?;
+    let sites = state
+        .app
+        .traffic()
+        .list_sites(principal.workspace_id)
+        .await?;
     Ok(Json(
         sites
             .into_iter()

@@ -248,7 +248,7 @@ async fn plausible_event(
             visitor_id: None,
             occurred_at: None,
         };
-        match state.app.track(input, &client).await {
+        match state.app.traffic().track(input, &client).await {
             Ok(Tracked::Accepted) => outcome = Some(Tracked::Accepted),
             Ok(dropped) => {
                 outcome.get_or_insert(dropped);
@@ -434,7 +434,7 @@ async fn track_batch(
             visitor_id: event.visitor_id.as_deref(),
             occurred_at,
         };
-        match state.app.prepare_hit(input, &client).await {
+        match state.app.traffic().prepare_hit(input, &client).await {
             Ok(Prepared::Hit(hit)) => hits.push(*hit),
             Ok(Prepared::Dropped(reason)) => dropped.push(DroppedEvent {
                 index,
@@ -447,7 +447,7 @@ async fn track_batch(
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
-    let accepted = state.app.enqueue(hits).await?;
+    let accepted = state.app.traffic().enqueue(hits).await?;
     Ok(TrackResult { accepted, dropped })
 }
 

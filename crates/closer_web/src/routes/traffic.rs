@@ -58,6 +58,7 @@ async fn report(
     Ok(Json(
         state
             .app
+            .traffic()
             .traffic_report(principal.workspace_id, params.site.as_deref(), range)
             .await?,
     ))
@@ -124,6 +125,7 @@ async fn identify(
     };
     let out = state
         .app
+        .traffic()
         .identify(&principal, &input.visitor_id, who)
         .await?;
     let (link, linked) = match out.link {
@@ -193,7 +195,7 @@ async fn contact_traffic(
     Path(id): Path<String>,
 ) -> Result<Json<ContactTrafficView>, ApiError> {
     let id = super::contacts::contact_id(&id)?;
-    let t = state.app.contact_traffic(&principal, id).await?;
+    let t = state.app.traffic().contact_traffic(&principal, id).await?;
     Ok(Json(ContactTrafficView {
         first_touch: t.first_touch.map(Into::into),
         last_touch: t.last_touch.map(Into::into),

@@ -54,9 +54,9 @@ async fn log_activity(
     ApiJson(input): ApiJson<ActivityInput>,
 ) -> Result<Response, ApiError> {
     let contact = contact_id(&id)?;
-    state.app.contact(&principal, contact).await?;
+    state.app.contacts().contact(&principal, contact).await?;
     let req = input.parse(contact).map_err(ApiError::invalid)?;
-    let a = state.app.log_activity(&principal, req).await?;
+    let a = state.app.sales().log_activity(&principal, req).await?;
     Ok((StatusCode::CREATED, Json(ActivityView::from(a))).into_response())
 }
 
@@ -73,6 +73,7 @@ async fn list_activities(
 ) -> Result<Json<Vec<ActivityView>>, ApiError> {
     let all = state
         .app
+        .sales()
         .activities(
             principal.workspace_id,
             contact_id(&id)?,
@@ -92,7 +93,7 @@ async fn create_task(
     ApiJson(input): ApiJson<TaskInput>,
 ) -> Result<Response, ApiError> {
     let req = input.parse().map_err(ApiError::invalid)?;
-    let t = state.app.create_task(&principal, req).await?;
+    let t = state.app.sales().create_task(&principal, req).await?;
     let id = t.id;
     Ok((
         StatusCode::CREATED,
@@ -163,7 +164,7 @@ async fn list_tasks(
         due_before,
         limit: p.limit.unwrap_or(100),
     };
-    let tasks = state.app.list_tasks(&principal, query).await?;
+    let tasks = state.app.sales().list_tasks(&principal, query).await?;
     Ok(Json(
         tasks.into_iter().map(|t| TaskView::new(t, now)).collect(),
     ))
@@ -190,7 +191,7 @@ async fn patch_task(
         )
     })?);
     let patch = input.parse().map_err(ApiError::invalid)?;
-    let t = state.app.patch_task(&principal, id, &patch).await?;
+    let t = state.app.sales().patch_task(&principal, id, &patch).await?;
     Ok(Json(TaskView::new(t, Timestamp::now())))
 }
 
@@ -205,7 +206,7 @@ async fn place_order(
     ApiJson(input): ApiJson<OrderInput>,
 ) -> Result<Response, ApiError> {
     let req = input.parse().map_err(ApiError::invalid)?;
-    let o = state.app.place_order(&principal, req).await?;
+    let o = state.app.sales().place_order(&principal, req).await?;
     Ok((StatusCode::CREATED, Json(OrderView::from(o))).into_response())
 }
 
@@ -232,6 +233,7 @@ async fn list_orders(
     let contact = uuid_param("contact_id", p.contact_id.as_deref())?.map(ContactId);
     let orders = state
         .app
+        .sales()
         .orders(&principal, contact, p.limit.unwrap_or(100))
         .await?;
     Ok(Json(orders.into_iter().map(OrderView::from).collect()))

@@ -66,6 +66,7 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
     let ws = user.0.user.workspace_id;
     let pipeline = st
         .app
+        .sales()
         .pipelines(ws)
         .await?
         .into_iter()
@@ -80,6 +81,7 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
     let columns: Vec<Column> = if user.0.role.sees_everyone() {
         let (_, cols) = st
             .app
+            .sales()
             .board(&user.0.principal(), pipeline.id, PER_STAGE)
             .await?;
         cols.into_iter()
@@ -96,6 +98,7 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
         // A rep's own open deals, grouped here.
         let mine = st
             .app
+            .sales()
             .list_deals(
                 &user.0.principal(),
                 DealQuery {
@@ -128,7 +131,7 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
             })
             .collect()
     };
-    let reasons = st.app.loss_reasons(ws).await?;
+    let reasons = st.app.sales().loss_reasons(ws).await?;
     let closing: Vec<&PipelineStage> = pipeline
         .stages
         .iter()
@@ -186,7 +189,7 @@ async fn move_deal(
 ) -> Result<Response, Failure> {
     user.check_csrf(&f.csrf)?;
     let id = DealId(super::id(&id)?);
-    let deal = st.app.deal(&user.0.principal(), id).await?;
+    let deal = st.app.sales().deal(&user.0.principal(), id).await?;
     let target = uuid::Uuid::parse_str(f.stage.trim()).map_or_else(
         |_| StageRef::Name(f.stage.trim().to_owned()),
         |u| StageRef::Id(PipelineStageId(u)),
@@ -202,7 +205,7 @@ async fn move_deal(
         lines: None,
         currency: None,
     };
-    match st.app.move_deal(&user.0.principal(), id, req).await {
+    match st.app.sales().move_deal(&user.0.principal(), id, req).await {
         Ok(_) => Ok(Redirect::to("/board").into_response()),
         // Lost without a reason (or another refused field): the move page again, saying why.
         Err(closer_app::AppError::Invalid(errors)) => {
@@ -227,8 +230,8 @@ async fn move_page(
     error: Option<&str>,
 ) -> Result<Markup, Failure> {
     let ws = user.0.user.workspace_id;
-    let pipeline = st.app.pipeline(ws, deal.pipeline_id).await?;
-    let reasons = st.app.loss_reasons(ws).await?;
+    let pipeline = st.app.sales().pipeline(ws, deal.pipeline_id).await?;
+    let reasons = st.app.sales().loss_reasons(ws).await?;
     let current = deal.stage_id.0.to_string();
     let chosen = chosen.unwrap_or(&current);
     let content = html! {
@@ -261,6 +264,6 @@ async fn show_move(
 ) -> Result<Markup, Failure> {
     let id = DealId(super::id(&id)?);
     // Whose deal it is, and whether this user may see it, is the use case's to decide.
-    let deal = st.app.deal(&user.0.principal(), id).await?;
+    let deal = st.app.sales().deal(&user.0.principal(), id).await?;
     move_page(&st, &user, &deal, None, None).await
 }

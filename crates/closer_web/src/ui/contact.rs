@@ -60,7 +60,11 @@ fn nonempty(s: &str) -> Option<String> {
 /// The contact, if this user may open it (the role table, in the use case): a page about
 /// someone else's contact is not found.
 async fn visible(state: &AppState, user: &Signed, id: ContactId) -> Result<Contact, Failure> {
-    Ok(state.app.contact(&user.0.principal(), id).await?)
+    Ok(state
+        .app
+        .contacts()
+        .contact(&user.0.principal(), id)
+        .await?)
 }
 
 /// One line of the timeline: what happened, in words, from the event's properties.
@@ -100,12 +104,17 @@ async fn show(
     let c = visible(&state, &user, id).await?;
     let principal = user.0.principal();
     let ws = principal.workspace_id;
-    let q = state.app.qualification(&principal, id).await?;
-    let events = state.app.contact_events(&principal, id, 100, None).await?;
+    let q = state.app.scoring().qualification(&principal, id).await?;
+    let events = state
+        .app
+        .contacts()
+        .contact_events(&principal, id, 100, None)
+        .await?;
     // Deals and tasks for those who see the pipeline (a rep: their own).
     let (deals, tasks) = if user.0.role.sells() {
         let deals = state
             .app
+            .sales()
             .list_deals(
                 &principal,
                 DealQuery {
@@ -117,6 +126,7 @@ async fn show(
             .await?;
         let tasks = state
             .app
+            .sales()
             .list_tasks(
                 &principal,
                 TaskQuery {
@@ -132,6 +142,7 @@ async fn show(
     };
     let stages: Vec<_> = state
         .app
+        .sales()
         .pipelines(ws)
         .await?
         .into_iter()
@@ -145,7 +156,7 @@ async fn show(
     };
     // A customer's value, from the workspace's lifetime-value fit (kept for an hour).
     let value = if c.stage == closer_domain::Stage::Customer {
-        Some(state.app.customer_value(&principal, id).await?)
+        Some(state.app.reports().customer_value(&principal, id).await?)
     } else {
         None
     };
@@ -284,7 +295,11 @@ async fn log(
         outcome: nonempty(&f.outcome),
         text: nonempty(&f.text),
     };
-    state.app.log_activity(&user.0.principal(), req).await?;
+    state
+        .app
+        .sales()
+        .log_activity(&user.0.principal(), req)
+        .await?;
     Ok(Redirect::to(&format!("/contacts/{}", id.0)).into_response())
 }
 
@@ -321,6 +336,10 @@ async fn open_deal(
         company: None,
         source: None,
     };
-    state.app.create_deal(&user.0.principal(), req).await?;
+    state
+        .app
+        .sales()
+        .create_deal(&user.0.principal(), req)
+        .await?;
     Ok(Redirect::to(&format!("/contacts/{}", id.0)).into_response())
 }

@@ -77,7 +77,11 @@ async fn show(
     let mut query = params.parse().map_err(Failure::from)?;
     query.limit = PAGE;
     let ws = user.0.user.workspace_id;
-    let found = st.app.list_contacts(&user.0.principal(), &query).await?;
+    let found = st
+        .app
+        .contacts()
+        .list_contacts(&user.0.principal(), &query)
+        .await?;
     let users = st.app.access().users(ws).await?;
     let bulk = user.0.may_assign();
 
@@ -219,6 +223,7 @@ async fn assign(
         ids.push(ContactId(super::id(raw)?));
     }
     st.app
+        .contacts()
         .assign_contacts(&user.0.principal(), &ids, owner)
         .await?;
     Ok(Redirect::to("/contacts").into_response())

@@ -82,7 +82,7 @@ async fn queue(
         stage: None,
         owner,
     };
-    Ok(state.app.queue(&user.0.principal(), &q).await?.0)
+    Ok(state.app.queue().queue(&user.0.principal(), &q).await?.0)
 }
 
 async fn show(State(state): State<AppState>, user: Signed) -> Result<Markup, Failure> {
@@ -122,6 +122,7 @@ async fn take(
     let id = super::id(&id)?;
     state
         .app
+        .queue()
         .take_lead(&user.0.principal(), ContactId(id))
         .await?;
     Ok(Redirect::to(&format!("/contacts/{id}")).into_response())

@@ -53,6 +53,7 @@ fn list(user: &Signed, tasks: &[&Task], empty: &str) -> Markup {
 async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failure> {
     let tasks = st
         .app
+        .sales()
         .list_tasks(
             &user.0.principal(),
             TaskQuery {
@@ -99,6 +100,9 @@ async fn done(
         ..TaskPatch::default()
     };
     // Whose task it is, and whether this user may close it, is the use case's to decide.
-    st.app.patch_task(&user.0.principal(), id, &patch).await?;
+    st.app
+        .sales()
+        .patch_task(&user.0.principal(), id, &patch)
+        .await?;
     Ok(Redirect::to("/tasks").into_response())
 }

@@ -80,7 +80,10 @@ pub(super) async fn add_site(
     UiForm(f): UiForm<SiteForm>,
 ) -> Result<Response, Failure> {
     checked(&user, &f.csrf)?;
-    st.app.add_site(user.0.user.workspace_id, &f.domain).await?;
+    st.app
+        .traffic()
+        .add_site(user.0.user.workspace_id, &f.domain)
+        .await?;
     Ok(back("sites"))
 }
 
@@ -180,7 +183,12 @@ pub(super) async fn put_rules(
     UiForm(f): UiForm<RulesForm>,
 ) -> Result<Response, Failure> {
     checked(&user, &f.csrf)?;
-    match st.app.put_rules(&user.0.principal(), &f.source).await {
+    match st
+        .app
+        .scoring()
+        .put_rules(&user.0.principal(), &f.source)
+        .await
+    {
         Ok(_) => Ok(back("rules")),
         // Refused: the page again, the text kept, each problem listed.
         Err(AppError::Invalid(errors)) => {
@@ -272,6 +280,7 @@ pub(super) async fn put_pipeline(
     };
     let id = PipelineId(super::super::id(&id)?);
     st.app
+        .sales()
         .replace_pipeline(&user.0.principal(), id, &input)
         .await?;
     Ok(back("pipelines"))

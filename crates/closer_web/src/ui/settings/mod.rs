@@ -57,13 +57,13 @@ pub(super) async fn render(
     let ws = user.0.user.workspace_id;
     let principal = user.0.principal();
     let app = &st.app;
-    let sites = app.list_sites(ws).await?;
+    let sites = app.traffic().list_sites(ws).await?;
     let forms = app.forms().list_forms(&principal).await?;
     let users = app.access().users(ws).await?;
     let slug = app.access().workspace(ws).await?.slug.to_string();
     let tokens = app.access().list_tokens(&slug).await?;
-    let pipelines = app.pipelines(ws).await?;
-    let rules = app.rules(&principal).await?;
+    let pipelines = app.sales().pipelines(ws).await?;
+    let rules = app.scoring().rules(&principal).await?;
     let (source, errors) = match draft {
         Some(d) => (d.source, d.errors),
         None => (rules.source.clone(), Vec::new()),
