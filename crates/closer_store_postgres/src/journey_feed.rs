@@ -76,10 +76,6 @@ fn row(f: &[Option<&[u8]>], numbers: &mut FeedNumbers) -> Result<FeedRow, StoreE
     })
 }
 
-/// A deal's contact and owner and one finished stay, after the deal's id.
-const DEAL_COLUMNS: &str =
-    "d.contact_id, d.owner_id, s.stage_name, s.stage_id, s.entered_at, s.left_at";
-
 fn deal_row(f: &[Option<&[u8]>], numbers: &mut FeedNumbers) -> Result<FeedDealRow, StoreError> {
     let [id, contact, owner, stage, stage_id, entered, left] = f else {
         return Err(StoreError::Corrupt(
@@ -146,17 +142,11 @@ impl JourneyFeedStore for PostgresStore {
     async fn deal_feed(&self, ws: WorkspaceId, since: Option<i64>) -> Result<DealFeed, StoreError> {
         // Taken before the read, as for journeys.
         let mark = self.feed_mark().await?;
-        let stays = "left join deal_stages s on s.deal_id = d.id and s.left_at is not null";
-        let sql = match since {
-            None => format!(
-                "select d.id, {DEAL_COLUMNS} from deals d {stays} where d.workspace_id = $1"
-            ),
-            Some(since) => format!(
-                "select c.deal_id, {DEAL_COLUMNS} from deal_changes c \
-                 left join deals d on d.id = c.deal_id {stays} \
-                 where c.workspace_id = $1 and c.xid >= '{since}'::xid8"
-            ),
-        };
+        let changed = since.map(|since| format!("c.xid >= '{since}'::xid8"));
+        let sql = closer_store_sql::deal_feed_sql(
+            closer_store_sql::Dialect::Postgres,
+            changed.as_deref(),
+        );
         let mut numbers = FeedNumbers::default();
         let now = Timestamp::now();
         let period = Period { from: now, to: now };

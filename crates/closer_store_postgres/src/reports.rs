@@ -69,27 +69,7 @@ impl ReportStore for PostgresStore {
         period: Period,
         by: &Breakdown,
     ) -> Result<Vec<VisitorCount>, StoreError> {
-        let (g, joins) = match by {
-            Breakdown::Channel => ("v.channel", ""),
-            Breakdown::Source => ("nullif(v.source, '')", ""),
-            Breakdown::Campaign => ("nullif(v.campaign, '')", ""),
-            Breakdown::Site => ("s.domain", " left join sites s on s.id = v.site_id"),
-            _ => ("null::text", ""),
-        };
-        let sql = format!(
-            "select {g}, sum(v.visitors)::bigint from visitor_days v{joins} \
-             where v.workspace_id = $1 \
-             and v.day >= floor(extract(epoch from $2::timestamptz) / 86400) \
-             and v.day < ceil(extract(epoch from $3::timestamptz) / 86400) \
-             and ($4::text is null or true) group by 1"
-        );
-        rows(&self.pool, &sql, ws, period, by, |r| {
-            Ok(VisitorCount {
-                group: at(r, 0)?,
-                visitors: count(at(r, 1)?),
-            })
-        })
-        .await
+        closer_store_sql::reports_store::new_visitors(self, ws, period, by).await
     }
 
     // The visits are counted through the contact's visitors by index (`= any(array(…))`): as a

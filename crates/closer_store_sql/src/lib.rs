@@ -15,6 +15,7 @@ mod group;
 mod migrations;
 mod pipeline;
 pub mod ports;
+pub mod reports_store;
 mod scores;
 pub mod scores_store;
 pub mod sessions_store;
@@ -33,7 +34,9 @@ pub use contacts_list::{contact_list, contact_page};
 pub use dialect::{Dialect, Param, Sql};
 pub use engine::{Decoder, Engine, Step};
 pub use group::group_sql;
-pub use pipeline::{DEAL_COLUMNS, TASK_COLUMNS, activity, deal, deal_list, task, task_list};
+pub use pipeline::{
+    DEAL_COLUMNS, TASK_COLUMNS, activity, deal, deal_feed_sql, deal_list, task, task_list,
+};
 pub use scores::{SCORE_COLUMNS, score_record, site};
 pub use setup::{form, token, user, workspace};
 pub use stored::{

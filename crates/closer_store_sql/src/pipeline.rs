@@ -160,3 +160,25 @@ pub fn task_list(
         .bind(Param::Int(i64::from(q.limit)));
     sql
 }
+
+/// The journey mirror's deal feed (`$1` the workspace): every deal when `changed` is `None`,
+/// else the deals whose change rows pass `changed` — the engine's own mark, a sequence number
+/// on SQLite and a transaction id on PostgreSQL — each with its closed stage stays. A row is
+/// the deal's id, its contact and owner, and one finished stay (stage name and id, entered and
+/// left).
+pub fn deal_feed_sql(dialect: crate::Dialect, changed: Option<&str>) -> String {
+    const FEED_COLUMNS: &str =
+        "d.contact_id, d.owner_id, s.stage_name, s.stage_id, s.entered_at, s.left_at";
+    let stays = "left join deal_stages s on s.deal_id = d.id and s.left_at is not null";
+    let text = match changed {
+        None => {
+            format!("select d.id, {FEED_COLUMNS} from deals d {stays} where d.workspace_id = $1")
+        }
+        Some(filter) => format!(
+            "select c.deal_id, {FEED_COLUMNS} from deal_changes c \
+             left join deals d on d.id = c.deal_id {stays} \
+             where c.workspace_id = $1 and {filter}"
+        ),
+    };
+    crate::Sql::of(dialect, &text, []).text
+}

@@ -79,10 +79,6 @@ fn feed(conn: &Connection, ws: WorkspaceId, since: Option<i64>) -> Result<Journe
     Ok(numbers.into_feed(mark, rows))
 }
 
-/// A deal's contact and owner and one finished stay, after the deal's id.
-const DEAL_COLUMNS: &str =
-    "d.contact_id, d.owner_id, s.stage_name, s.stage_id, s.entered_at, s.left_at";
-
 fn deal_row(r: &Row<'_>, numbers: &mut FeedNumbers) -> Result<FeedDealRow, StoreError> {
     let id: Uuid = r.get(0).map_err(rs_err)?;
     let Some(contact) = uuid(r, 1)? else {
@@ -120,21 +116,18 @@ fn deal_feed(
         .prepare_cached("select coalesce(max(seq), 0) from deal_changes")
         .and_then(|mut s| s.query_row([], |r| r.get(0)))
         .map_err(rs_err)?;
-    let stays = "left join deal_stages s on s.deal_id = d.id and s.left_at is not null";
-    let sql = match since {
-        None => format!(
-            "select d.id, {DEAL_COLUMNS} from deals d {stays} where d.workspace_id = ?1 and ?2 is null"
-        ),
-        Some(_) => format!(
-            "select c.deal_id, {DEAL_COLUMNS} from deal_changes c \
-             left join deals d on d.id = c.deal_id {stays} \
-             where c.seq > ?2 and c.workspace_id = ?1"
-        ),
-    };
+    let sql = closer_store_sql::deal_feed_sql(
+        closer_store_sql::Dialect::Sqlite,
+        since.map(|_| "c.seq > $2"),
+    );
     let mut numbers = FeedNumbers::default();
     let mut rows = Vec::new();
     let mut stmt = conn.prepare_cached(&sql).map_err(rs_err)?;
-    let mut rs = stmt.query(rusqlite::params![ws.0, since]).map_err(rs_err)?;
+    let mut rs = match since {
+        None => stmt.query(rusqlite::params![ws.0]),
+        Some(since) => stmt.query(rusqlite::params![ws.0, since]),
+    }
+    .map_err(rs_err)?;
     while let Some(r) = rs.next().map_err(rs_err)? {
         rows.push(deal_row(r, &mut numbers)?);
     }

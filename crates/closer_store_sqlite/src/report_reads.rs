@@ -3,20 +3,20 @@
 
 use foldhash::HashMap;
 
+use closer_domain::ContactId;
 use closer_domain::reports::Breakdown;
-use closer_domain::{ContactId, WorkspaceId};
 use closer_store::{
     ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label, Labels, LeadResponse,
-    LostDeals, OpenDeals, OrderRow, PathTally, Period, REMOVED_STAGE_POSITION, RepeatTotal,
-    StageStay, StoreError, VisitorCount, WonDeal, WonTotal,
+    LostDeals, OpenDeals, OrderRow, PathTally, REMOVED_STAGE_POSITION, RepeatTotal, StageStay,
+    StoreError, WonDeal, WonTotal,
 };
-use rusqlite::{Connection, ToSql};
+use rusqlite::Connection;
 use uuid::Uuid;
 
 use crate::error::rs_err;
 use crate::rows::ts;
 
-use crate::reports::{Binds, DAY_MICROS, Names, count, group, rows, text};
+use crate::reports::{Binds, Names, count, group, rows, text};
 
 pub(crate) fn journeys(
     conn: &Connection,
@@ -43,38 +43,6 @@ pub(crate) fn journeys(
         })
     })?;
     Ok(groups.into_journeys(rows))
-}
-
-pub(crate) fn new_visitors(
-    conn: &Connection,
-    ws: WorkspaceId,
-    period: Period,
-    by: &Breakdown,
-) -> Result<Vec<VisitorCount>, StoreError> {
-    let (g, joins) = match by {
-        Breakdown::Channel => ("v.channel", ""),
-        Breakdown::Source => ("nullif(v.source, '')", ""),
-        Breakdown::Campaign => ("nullif(v.campaign, '')", ""),
-        Breakdown::Site => ("s.domain", " left join sites s on s.id = v.site_id"),
-        _ => ("null", ""),
-    };
-    let from_day = period.from.unix_micros().div_euclid(DAY_MICROS);
-    let to_day = (period.to.unix_micros() + DAY_MICROS - 1).div_euclid(DAY_MICROS);
-    let extra: [(&str, &dyn ToSql); 2] = [(":from_day", &from_day), (":to_day", &to_day)];
-    let b = Binds {
-        extra: &extra,
-        ..Binds::new(ws, period, by)
-    };
-    let sql = format!(
-        "select {g}, sum(v.visitors) from visitor_days v{joins} \
-         where v.workspace_id = :ws and v.day >= :from_day and v.day < :to_day group by 1"
-    );
-    rows(conn, &sql, &b, |r| {
-        Ok(VisitorCount {
-            group: r.get(0).map_err(rs_err)?,
-            visitors: count(r.get(1).map_err(rs_err)?),
-        })
-    })
 }
 
 pub(crate) fn won_deals(

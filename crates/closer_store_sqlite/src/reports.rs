@@ -15,11 +15,9 @@ use uuid::Uuid;
 use crate::SqliteStore;
 use crate::error::rs_err;
 use crate::report_reads::{
-    conversion_paths, journeys, lead_responses, lost_deals, new_visitors, open_deals, orders_until,
-    repeat_total, stage_stays, won_deals, won_totals,
+    conversion_paths, journeys, lead_responses, lost_deals, open_deals, orders_until, repeat_total,
+    stage_stays, won_deals, won_totals,
 };
-
-pub(crate) const DAY_MICROS: i64 = 86_400_000_000;
 
 /// The query's named parameters, bound when the statement uses them.
 pub(crate) struct Binds<'a> {
@@ -197,9 +195,7 @@ impl ReportStore for SqliteStore {
         period: Period,
         by: &Breakdown,
     ) -> Result<Vec<VisitorCount>, StoreError> {
-        let by = by.clone();
-        self.report_read(move |c| new_visitors(c, ws, period, &by))
-            .await
+        closer_store_sql::reports_store::new_visitors(self, ws, period, by).await
     }
 
     async fn won_deals(
