@@ -61,9 +61,22 @@ pub enum Command {
     /// Qualification rules: scores, temperature and lifecycle.
     #[command(subcommand)]
     Rules(RulesCommand),
-    /// Look into one contact.
+    /// List contacts, or look into one.
     #[command(subcommand)]
     Contact(ContactCommand),
+    /// The sales queue: open leads and prospects, hottest first (or by customer value).
+    Queue {
+        /// `priority` (hottest first) or `value` (highest predicted customer value first).
+        #[arg(long, value_enum, default_value = "priority")]
+        sort: QueueOrder,
+        /// 1–200.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Work deals: create, move, win, lose, show, list.
     #[command(subcommand)]
     Deal(DealCommand),
@@ -250,6 +263,25 @@ pub enum PipelineCommand {
 
 #[derive(Subcommand)]
 pub enum ContactCommand {
+    /// Contacts, newest first (or by customer value), filtered like the web app's list.
+    List {
+        /// lead, prospect, opportunity, customer or repeat_customer.
+        #[arg(long)]
+        stage: Option<String>,
+        /// hot, warm or cold.
+        #[arg(long)]
+        temperature: Option<String>,
+        /// `newest` or `value` (highest predicted customer value first: customers only).
+        #[arg(long, value_enum, default_value = "newest")]
+        sort: ContactOrder,
+        /// 1–200.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Explain a contact's fit and engagement scores, temperature and stage.
     Explain {
         /// The contact's id.
@@ -298,6 +330,18 @@ pub enum SiteCommand {
 pub enum Format {
     Table,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ContactOrder {
+    Newest,
+    Value,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum QueueOrder {
+    Priority,
+    Value,
 }
 
 /// The business reports print as CSV too.

@@ -58,6 +58,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(cmd) => report::report(open_app(&url).await?, cmd).await,
         Command::Rules(cmd) => qualify::rules(open_app(&url).await?, cmd).await,
         Command::Contact(cmd) => qualify::contact(open_app(&url).await?, cmd).await,
+        Command::Queue {
+            sort,
+            limit,
+            workspace,
+            format,
+        } => crate::lists::queue(open_app(&url).await?, sort, limit, &workspace, format).await,
         Command::Deal(cmd) => sell::deal(open_app(&url).await?, cmd).await,
         Command::Pipeline(cmd) => sell::pipeline(open_app(&url).await?, cmd).await,
         Command::Task(cmd) => sell::task(open_app(&url).await?, cmd).await,

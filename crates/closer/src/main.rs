@@ -8,6 +8,7 @@ mod business;
 mod cli;
 mod commands;
 mod import;
+mod lists;
 mod qualify;
 mod report;
 mod sell;

@@ -35,6 +35,22 @@ pub async fn rules(app: App, cmd: RulesCommand) -> anyhow::Result<()> {
 
 pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
     match cmd {
+        ContactCommand::List {
+            stage,
+            temperature,
+            sort,
+            limit,
+            workspace,
+            format,
+        } => {
+            let filters = crate::lists::ContactFilters {
+                stage,
+                temperature,
+                sort,
+                limit,
+            };
+            crate::lists::contacts(&app, &workspace, filters, format).await?;
+        }
         ContactCommand::Explain {
             id,
             workspace,

@@ -3,13 +3,16 @@
 
 use closer_domain::access::{Action, Reach, reach};
 use closer_domain::{Contact, ContactDraft, ContactId, ContactPatch, Event, Timestamp, UserId};
-use closer_store::{ContactQuery, OwnerFilter, Page, StageSpan, UpsertContact, Upserted};
+use closer_store::{
+    ContactQuery, ContactSort, OwnerFilter, Page, StageSpan, UpsertContact, Upserted,
+};
 
 use std::sync::Arc;
 
 use closer_store::Store;
 
 use crate::qualification::{ScoreJob, Scoring};
+use crate::reports::Reports;
 use crate::{AppError, Principal};
 
 /// Largest page a list returns.
@@ -18,11 +21,13 @@ pub const MAX_PAGE: u32 = 200;
 /// Most contacts one bulk assignment changes.
 pub const MAX_BULK: usize = 200;
 
-/// Contacts: each change is scored afterwards (fit and temperature follow the fields).
+/// Contacts: each change is scored afterwards (fit and temperature follow the fields); a list
+/// sorted by value asks the reports for each customer's value first.
 #[derive(Clone)]
 pub struct Contacts {
     store: Arc<dyn Store>,
     scoring: Scoring,
+    reports: Reports,
 }
 
 /// The contact, if the principal may do `action` on it (one it may not even see is not
@@ -39,8 +44,12 @@ pub(crate) async fn readable_contact(
 }
 
 impl Contacts {
-    pub(crate) fn new(store: Arc<dyn Store>, scoring: Scoring) -> Self {
-        Self { store, scoring }
+    pub(crate) fn new(store: Arc<dyn Store>, scoring: Scoring, reports: Reports) -> Self {
+        Self {
+            store,
+            scoring,
+            reports,
+        }
     }
 
     /// The owner, if one is named, must be a user of the principal's workspace.
@@ -188,6 +197,35 @@ impl Contacts {
 
     /// The page of contacts the query names, narrowed to what the principal may see: a rep
     /// lists their own contacts, or the unassigned ones when asking for those.
+    /// The stored predicted values (52 weeks, in the fit's currency) of those of `ids` the
+    /// principal may read and that have one, as money text — for a list sorted by value.
+    pub async fn values(
+        &self,
+        principal: &Principal,
+        ids: &[ContactId],
+    ) -> Result<std::collections::HashMap<ContactId, String>, AppError> {
+        principal.check(Action::ReadContacts, principal.user())?;
+        let readable: Vec<ContactId> = self
+            .store
+            .contacts_by_id(principal.workspace_id, ids)
+            .await?
+            .into_iter()
+            .filter(|c| {
+                principal
+                    .check_record(Action::ReadContacts, Action::ReadContacts, c.owner_id)
+                    .is_ok()
+            })
+            .map(|c| c.id)
+            .collect();
+        Ok(self
+            .store
+            .contact_values(principal.workspace_id, &readable)
+            .await?
+            .into_iter()
+            .map(|(id, v)| (id, crate::reports::money(i128::from(v))))
+            .collect())
+    }
+
     pub async fn list_contacts(
         &self,
         principal: &Principal,
@@ -219,6 +257,9 @@ impl Contacts {
                 "created_from",
                 "must not be after created_to",
             ));
+        }
+        if query.sort == ContactSort::ValueDesc {
+            self.reports.refresh_values(principal.workspace_id).await?;
         }
         Ok(self
             .store

@@ -9,11 +9,11 @@
 //! Assign      → rules                          hot leads get an owner and a task
 //! Scoring     → rules, Assign                  the scorer, rescore, rules file, explain
 //! Reports     → rules                          dashboard, reports, lifetime value
-//! Contacts    → Scoring
+//! Contacts    → Scoring, Reports               a list sorted by customer value
 //! Sales       → Scoring                        pipelines, deals, activities, tasks, orders
 //! Traffic     → Scoring                        sites, ingestion, identify, traffic report
 //! Capture     → Forms, Traffic, Scoring
-//! Queue       → rules, Access, Contacts, Sales
+//! Queue       → rules, Access, Contacts, Sales, Reports
 //! Demo        → Scoring, Sales, Access
 //! ```
 
@@ -100,12 +100,12 @@ impl App {
         let forms = forms::Forms::new(store.clone());
         let assign = pipeline::Assign::new(store.clone(), rules.clone());
         let scoring = qualification::Scoring::new(store.clone(), rules.clone(), assign.clone());
-        let contacts = contacts::Contacts::new(store.clone(), scoring.clone());
+        let reports = reports::Reports::new(store.clone(), rules.clone(), mirrors);
+        let contacts = contacts::Contacts::new(store.clone(), scoring.clone(), reports.clone());
         let sales = pipeline::Sales::new(store.clone(), scoring.clone());
         let traffic = traffic::Traffic::new(store.clone(), scoring.clone());
         Self {
             inner: Arc::new(Inner {
-                reports: reports::Reports::new(store.clone(), rules.clone(), mirrors),
                 auth: auth::Auth::new(store.clone()),
                 capture: capture::Capture::new(
                     store.clone(),
@@ -119,6 +119,7 @@ impl App {
                     access.clone(),
                     contacts.clone(),
                     sales.clone(),
+                    reports.clone(),
                 ),
                 demo: demo::Demo::new(
                     store.clone(),
@@ -127,6 +128,7 @@ impl App {
                     access.clone(),
                 ),
                 access,
+                reports,
                 forms,
                 assign,
                 scoring,

@@ -15,6 +15,7 @@ mod reports;
 mod sessions;
 mod setup;
 mod traffic;
+mod values;
 mod work;
 
 pub use bulk::*;
@@ -27,6 +28,7 @@ pub use reports::*;
 pub use sessions::*;
 pub use setup::*;
 pub use traffic::*;
+pub use values::*;
 pub use work::*;
 
 use std::any::Any;
@@ -84,7 +86,8 @@ macro_rules! conformance_tests {
             journeys_follow_every_write_and_reports_read_them, deal_paths_follow_late_links_and_activities,
             the_journey_feed_brings_every_change_since_its_mark,
             sign_in_state_and_sessions_round_trip, concurrent_claims_give_a_contact_one_owner,
-            a_bulk_load_leaves_what_the_row_paths_leave, purchases_keep_their_revenue);
+            a_bulk_load_leaves_what_the_row_paths_leave, purchases_keep_their_revenue,
+            customer_values_sort_lists_and_stay_in_their_workspace);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -56,6 +56,8 @@ pub enum ContactSort {
     CreatedAsc,
     UpdatedDesc,
     UpdatedAsc,
+    /// Highest predicted customer value first (`ValueStore`); only contacts with a value.
+    ValueDesc,
 }
 
 impl ContactSort {
@@ -102,20 +104,41 @@ pub struct Cursor {
     pub at: Timestamp,
     /// The row's id (a contact or an event): breaks ties between equal times.
     pub id: uuid::Uuid,
+    /// The last row's value, when the list is sorted by value (`at` is then unused).
+    pub value: Option<i64>,
 }
 
 impl Cursor {
-    /// Opaque to clients: `<micros>.<uuid>`.
+    pub fn new(at: Timestamp, id: uuid::Uuid) -> Self {
+        Self {
+            at,
+            id,
+            value: None,
+        }
+    }
+
+    /// Opaque to clients: `<micros>.<uuid>`, or `v<value>.<uuid>` in a list sorted by value.
     pub fn encode(&self) -> String {
-        format!("{}.{}", self.at.unix_micros(), self.id.simple())
+        match self.value {
+            Some(v) => format!("v{v}.{}", self.id.simple()),
+            None => format!("{}.{}", self.at.unix_micros(), self.id.simple()),
+        }
     }
 
     pub fn decode(raw: &str) -> Option<Self> {
-        let (micros, id) = raw.split_once('.')?;
-        Some(Self {
-            at: Timestamp::from_unix_micros(micros.parse().ok()?)?,
-            id: id.parse().ok()?,
-        })
+        let (key, id) = raw.split_once('.')?;
+        let id = id.parse().ok()?;
+        match key.strip_prefix('v') {
+            Some(value) => Some(Self {
+                at: Timestamp::from_unix_micros(0)?,
+                id,
+                value: Some(value.parse().ok()?),
+            }),
+            None => Some(Self::new(
+                Timestamp::from_unix_micros(key.parse().ok()?)?,
+                id,
+            )),
+        }
     }
 }
 

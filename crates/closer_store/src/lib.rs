@@ -49,8 +49,8 @@ pub use records::{Form, TokenRecord, User, Workspace};
 pub use reports::{
     ALL_CONVERSIONS, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label,
     Labels, LeadResponse, LostDeals, OpenDeals, OrderRow, PathTally, Period,
-    REMOVED_STAGE_POSITION, RepeatTotal, ReportStore, StageStay, VisitorCount, WonDeal, WonTotal,
-    parse_lead_path,
+    REMOVED_STAGE_POSITION, RepeatTotal, ReportStore, StageStay, ValueStore, VisitorCount, WonDeal,
+    WonTotal, parse_lead_path,
 };
 pub use sessions::{Credentials, Invite, SessionStore, WebSession};
 pub use traffic::{
@@ -123,6 +123,7 @@ pub trait Store:
     + WorkStore
     + WorkReads
     + ReportStore
+    + ValueStore
     + JourneyFeedStore
     + SessionStore
     + BulkStore

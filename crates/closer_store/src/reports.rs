@@ -400,3 +400,25 @@ pub fn parse_lead_path(text: Option<&str>) -> Vec<(String, Option<String>)> {
         })
         .unwrap_or_default()
 }
+
+/// Each customer's predicted value, kept where lists can sort by it. The lifetime-value fit
+/// writes it; the same on every SQL engine (written once in `closer_store_sql`).
+#[async_trait]
+pub trait ValueStore {
+    /// Replaces the workspace's values with `values` (contact, value in 1/10,000 of
+    /// `currency`). Contacts erased meanwhile are skipped.
+    async fn put_contact_values(
+        &self,
+        ws: WorkspaceId,
+        currency: &str,
+        values: &[(ContactId, i64)],
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The stored values of these contacts; those without one are left out.
+    async fn contact_values(
+        &self,
+        ws: WorkspaceId,
+        ids: &[ContactId],
+    ) -> Result<Vec<(ContactId, i64)>, StoreError>;
+}

@@ -3,7 +3,7 @@
 
 use closer_domain::qualification::Temperature;
 use closer_domain::{Contact, WorkspaceId};
-use closer_store::{ContactQuery, Cursor, OwnerFilter, Page};
+use closer_store::{ContactQuery, ContactSort, Cursor, OwnerFilter, Page};
 
 use crate::{CONTACT_COLUMNS, Dialect, Param, Sql};
 
@@ -29,10 +29,27 @@ pub fn contact_list(dialect: Dialect, ws: WorkspaceId, q: &ContactQuery) -> Sql 
     } else {
         "workspace_id"
     };
-    let mut sql = Sql::new(
-        dialect,
-        format!("select {CONTACT_COLUMNS} from contacts where {scope} = "),
-    );
+    let by_value = q.sort == ContactSort::ValueDesc;
+    let mut sql = if by_value {
+        // Customers with a value only, each row with it: the derived table keeps the name
+        // `contacts`, so the filters below read the same.
+        let mut sql = Sql::new(
+            dialect,
+            format!(
+                "select {CONTACT_COLUMNS}, sort_value from (select c.*, v.value as sort_value \
+                 from contacts c join contact_values v on v.contact_id = c.id \
+                 where v.workspace_id = "
+            ),
+        );
+        sql.bind(Param::Uuid(ws.0))
+            .push(&format!(") contacts where {scope} = "));
+        sql
+    } else {
+        Sql::new(
+            dialect,
+            format!("select {CONTACT_COLUMNS} from contacts where {scope} = "),
+        )
+    };
     sql.bind(Param::Uuid(ws.0));
     if let Some(stage) = q.stage {
         sql.push(" and stage = ")
@@ -72,6 +89,18 @@ pub fn contact_list(dialect: Dialect, ws: WorkspaceId, q: &ContactQuery) -> Sql 
             .bind(Param::Text(c.as_str().to_owned()))
             .push(")");
     }
+    if by_value {
+        if let Some(after) = q.after {
+            sql.push(" and (sort_value, id) < (")
+                .bind(Param::Int(after.value.unwrap_or(i64::MAX)))
+                .push(", ")
+                .bind(Param::Uuid(after.id))
+                .push(")");
+        }
+        sql.push(" order by sort_value desc, id desc limit ")
+            .bind(Param::Int(i64::from(q.limit) + 1));
+        return sql;
+    }
     if let Some(after) = q.after {
         sql.push(&format!(" and ({column}, id) {cmp} ("))
             .bind(Param::Time(after.at))
@@ -90,16 +119,35 @@ pub fn contact_page(mut items: Vec<Contact>, q: &ContactQuery) -> Page<Contact> 
     let more = items.len() > q.limit as usize;
     items.truncate(q.limit as usize);
     let next = if more {
-        items.last().map(|c| Cursor {
-            at: if q.sort.by_updated() {
+        items.last().map(|c| {
+            let at = if q.sort.by_updated() {
                 c.updated_at
             } else {
                 c.created_at
-            },
-            id: c.id.0,
+            };
+            Cursor::new(at, c.id.0)
         })
     } else {
         None
     };
     Page { items, next }
+}
+
+/// The page of a list sorted by value (`contact_list`'s rows with their values): the cursor
+/// carries the last row's value.
+pub fn contact_value_page(mut rows: Vec<(Contact, i64)>, q: &ContactQuery) -> Page<Contact> {
+    let more = rows.len() > q.limit as usize;
+    rows.truncate(q.limit as usize);
+    let next = if more {
+        rows.last().map(|(c, value)| Cursor {
+            value: Some(*value),
+            ..Cursor::new(c.created_at, c.id.0)
+        })
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(|(c, _)| c).collect(),
+        next,
+    }
 }

@@ -47,11 +47,19 @@ pub async fn list_contacts(
     ws: WorkspaceId,
     q: &ContactQuery,
 ) -> Result<Page<Contact>, StoreError> {
-    let items = e
-        .fetch(crate::contact_list(e.dialect(), ws, q), |r| {
-            crate::contact(r)
-        })
-        .await?;
+    let sql = crate::contact_list(e.dialect(), ws, q);
+    if q.sort == closer_store::ContactSort::ValueDesc {
+        let rows = e
+            .fetch(sql, |r| {
+                Ok((
+                    crate::contact(r)?,
+                    crate::required("sort_value", r.integer("sort_value")?)?,
+                ))
+            })
+            .await?;
+        return Ok(crate::contact_value_page(rows, q));
+    }
+    let items = e.fetch(sql, |r| crate::contact(r)).await?;
     Ok(crate::contact_page(items, q))
 }
 

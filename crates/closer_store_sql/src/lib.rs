@@ -30,7 +30,7 @@ pub mod work_store;
 #[doc(hidden)]
 pub use async_trait::async_trait;
 pub use contact::{CONTACT_COLUMNS, contact};
-pub use contacts_list::{contact_list, contact_page};
+pub use contacts_list::{contact_list, contact_page, contact_value_page};
 pub use dialect::{Dialect, Param, Sql};
 pub use engine::{Decoder, Engine, Step};
 pub use group::group_sql;

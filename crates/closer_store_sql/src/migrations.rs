@@ -68,6 +68,11 @@ macro_rules! migrations {
                 "capture_write",
                 include_str!("../migrations/0014_capture_write.sql"),
             ),
+            (
+                15,
+                "contact_values",
+                include_str!("../migrations/0015_contact_values.sql"),
+            ),
         ]
     };
 }

@@ -85,6 +85,27 @@ macro_rules! shared_ports {
             }
 
             #[$crate::async_trait]
+            impl ValueStore for $store {
+                async fn put_contact_values(
+                    &self,
+                    workspace: WorkspaceId,
+                    currency: &str,
+                    values: &[(ContactId, i64)],
+                    at: Timestamp,
+                ) -> Result<(), StoreError> {
+                    $crate::reports_store::put_contact_values(self, workspace, currency, values, at)
+                        .await
+                }
+                async fn contact_values(
+                    &self,
+                    workspace: WorkspaceId,
+                    ids: &[ContactId],
+                ) -> Result<Vec<(ContactId, i64)>, StoreError> {
+                    $crate::reports_store::contact_values(self, workspace, ids).await
+                }
+            }
+
+            #[$crate::async_trait]
             impl ScoreReads for $store {
                 async fn score(
                     &self,

@@ -209,6 +209,9 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
         .fill_demo(ws, 300, 7, closer_domain::Timestamp::now(), |_, _| {})
         .await
         .unwrap();
+    // A year of a shop's orders besides the demo's, in the currency most orders are then in:
+    // enough customers for a value fit.
+    crate::contacts_list::shop_year(&app, 120, "EUR").await;
     user(&app, "owner@acme.example", "admin").await;
     app.site("landing.test").await;
     let form = app.form("Pricing page", None).await;
@@ -355,6 +358,35 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
     .await;
     assert!(after > before);
     shot(&c, backend, "6-dashboard-after").await;
+
+    // The shop's customers have a predicted value: the contacts page orders by it when a rep
+    // picks that order and submits the filter form.
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    click(&c, Locator::Css("#sort option[value='-value']")).await;
+    click(&c, Locator::XPath("//button[text()='Filter']")).await;
+    c.wait()
+        .for_element(Locator::XPath("//th[text()='Expected value (52 weeks)']"))
+        .await
+        .unwrap();
+    let top: Value = c
+        .execute(
+            "const row = document.querySelector('table.contacts tbody tr');
+             return row ? row.lastElementChild.textContent.trim() : null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let top = top.as_str().expect("a first row").parse::<f64>();
+    assert!(top.is_ok_and(|v| v > 0.0), "the first row shows its value");
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .query()
+            .unwrap_or("")
+            .contains("sort=-value")
+    );
+    shot(&c, backend, "7-contacts-by-value").await;
 
     // Every other page: drawn, every field labelled, a screenshot each.
     for (path, name) in [

@@ -888,50 +888,7 @@ async fn downloaded_reports_hold_no_live_formulas(app: TestApp) {
 /// A year of a shop drawn from the lifetime-value models themselves: each customer's value
 /// over the API and the terminal, from one fit of the workspace.
 async fn a_customers_value_comes_from_the_workspaces_fit(app: TestApp) {
-    let day = |d: i64| {
-        Timestamp::from_unix_micros(Timestamp::now().unix_micros() - (365 - d) * 86_400_000_000)
-            .unwrap()
-            .to_string()
-    };
-    let orders = closer_domain::reports::simulate(
-        120,
-        365,
-        [0.243, 4.414, 0.793, 2.426],
-        [6.25, 3.74, 15.44],
-        3,
-    );
-    let mut ids: Vec<String> = Vec::new();
-    let mut count = vec![0u64; 120];
-    for (customer, d, amount) in orders {
-        let c = customer as usize;
-        if ids.len() <= c {
-            let res = app
-                .post_json(
-                    "/api/v1/contacts",
-                    &app.token,
-                    &json!({"email": format!("buyer{c}@shop.example")}),
-                )
-                .await;
-            ids.push(
-                res.json::<Value>().await.unwrap()["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-            );
-        }
-        let res = app
-            .post_json(
-                "/api/v1/orders",
-                &app.token,
-                &json!({
-                    "contact_id": ids[c], "currency": "EUR", "placed_at": day(d),
-                    "lines": [{"product": "Box", "unit_price": format!("{amount:.2}")}],
-                }),
-            )
-            .await;
-        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-        count[c] += 1;
-    }
+    let (ids, count) = crate::contacts_list::shop_year(&app, 120, "EUR").await;
     let value = |id: String| {
         let app = &app;
         async move {
@@ -1009,4 +966,23 @@ async fn a_customers_value_comes_from_the_workspaces_fit(app: TestApp) {
     let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(cli["orders"], v["orders"]);
     assert_eq!(cli["expected_purchases"], v["expected_purchases"]);
+    let by_value = crate::contacts_list::lists_sort_by_customer_value(&app, &ids).await;
+    // The contacts page orders by value when asked, and shows it.
+    let page = s.get("/contacts?sort=-value").await;
+    let body = &page.body;
+    assert!(body.contains("Expected value (52 weeks)"), "{body}");
+    let top = ids
+        .iter()
+        .filter_map(|id| Some((body.find(id.as_str())?, id)))
+        .min()
+        .map(|(_, id)| id);
+    assert_eq!(top, Some(&by_value[0]), "the page's first row is the API's");
+    let queue = s.get("/queue?sort=-value").await;
+    assert!(
+        queue
+            .body
+            .contains("highest predicted customer value first"),
+        "{}",
+        queue.body
+    );
 }

@@ -19,6 +19,7 @@ use closer_store::Store;
 use super::WorkspaceRules;
 use crate::contacts::Contacts;
 use crate::pipeline::Sales;
+use crate::reports::Reports;
 use crate::{Access, Actor, AppError, Principal};
 
 /// Newest open contacts the queue orders besides the hot ones.
@@ -34,6 +35,8 @@ pub struct QueueQuery {
     /// Lead or prospect; both when absent.
     pub stage: Option<Stage>,
     pub owner: Option<OwnerFilter>,
+    /// Highest predicted customer value first (contacts without one after), then as usual.
+    pub by_value: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +54,9 @@ pub struct QueueItem {
     /// The first call, email, meeting or demo (speed-to-lead), if any yet.
     pub first_touch_at: Option<Timestamp>,
     pub speed_to_lead_seconds: Option<i64>,
+    /// The contact's predicted value over the next 52 weeks (a past customer's), when the
+    /// queue is sorted by value and it has one.
+    pub expected_value: Option<String>,
 }
 
 /// One contact's queue line from its stored state, as of `now` (touches filled later).
@@ -69,6 +75,7 @@ fn queue_item(
         since_human_touch_seconds: None,
         first_touch_at: None,
         speed_to_lead_seconds: None,
+        expected_value: None,
         contact,
     }
 }
@@ -85,6 +92,7 @@ pub struct Queue {
     access: Access,
     contacts: Contacts,
     sales: Sales,
+    reports: Reports,
 }
 
 impl Queue {
@@ -94,6 +102,7 @@ impl Queue {
         access: Access,
         contacts: Contacts,
         sales: Sales,
+        reports: Reports,
     ) -> Self {
         Self {
             store,
@@ -101,6 +110,7 @@ impl Queue {
             access,
             contacts,
             sales,
+            reports,
         }
     }
 
@@ -178,14 +188,33 @@ impl Queue {
                 }
             }
         }
+        let values: std::collections::HashMap<_, _> = if query.by_value {
+            self.reports.refresh_values(ws).await?;
+            let ids: Vec<_> = items.iter().map(|i| i.contact.id).collect();
+            self.store
+                .contact_values(ws, &ids)
+                .await?
+                .into_iter()
+                .collect()
+        } else {
+            std::collections::HashMap::new()
+        };
         items.sort_by(|a, b| {
-            b.temperature
-                .cmp(&a.temperature)
+            let value = |i: &QueueItem| values.get(&i.contact.id).copied();
+            // `None` sorts before any value, so comparing b with a puts it last.
+            value(b)
+                .cmp(&value(a))
+                .then(b.temperature.cmp(&a.temperature))
                 .then(b.engagement.total_cmp(&a.engagement))
                 .then(b.fit.total_cmp(&a.fit))
                 .then(b.waiting_seconds.cmp(&a.waiting_seconds))
         });
         items.truncate(query.limit as usize);
+        for item in &mut items {
+            item.expected_value = values
+                .get(&item.contact.id)
+                .map(|v| crate::reports::money(i128::from(*v)));
+        }
         let ids: Vec<_> = items.iter().map(|i| i.contact.id).collect();
         let touches = self.store.touches(ws, &ids).await?;
         for item in &mut items {
@@ -223,6 +252,7 @@ impl Queue {
             limit: 50,
             stage: None,
             owner: None,
+            by_value: false,
         };
         if let Err(e) = self.queue(&principal, &q).await {
             tracing::warn!(error = %e, "warming the queue failed");

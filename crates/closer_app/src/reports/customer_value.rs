@@ -4,7 +4,8 @@
 //! and then fitted again only if the orders changed.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use closer_domain::reports::{self, Breakdown, CustomerSummary, ValueModel};
 use closer_domain::{ContactId, Timestamp, WorkspaceId};
@@ -29,6 +30,8 @@ struct Fit {
     customers: u64,
     /// The models, or why there are none, in words.
     model: Result<ValueModel, String>,
+    /// Whether each customer's value under this fit is stored for sorting (`refresh_values`).
+    values_stored: Arc<AtomicBool>,
 }
 
 /// Each workspace's current fit.
@@ -100,6 +103,38 @@ impl Reports {
         Ok(fit)
     }
 
+    /// Stores each customer's value under the workspace's current fit, where contact lists
+    /// sort by it (`sort=-value`); once per fit, so at most hourly and only after orders
+    /// changed. Without a fit (too little data) no contact has a value.
+    pub(crate) async fn refresh_values(&self, ws: WorkspaceId) -> Result<(), AppError> {
+        let fit = self.value_fit(ws).await?;
+        if fit.values_stored.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let values = match (&fit.model, &fit.currency) {
+            (Ok(model), Some(currency)) => {
+                let rows = self
+                    .store()
+                    .orders_until(ws, fit.at, &Breakdown::Total)
+                    .await?;
+                let (model, currency) = (*model, currency.clone());
+                let end_day = day(fit.at);
+                tokio::task::spawn_blocking(move || {
+                    customer_values(&rows, &currency, end_day, &model)
+                })
+                .await
+                .map_err(|e| AppError::Internal(format!("predicting customer values: {e}")))?
+            }
+            _ => Vec::new(),
+        };
+        let currency = fit.currency.clone().unwrap_or_default();
+        self.store()
+            .put_contact_values(ws, &currency, &values, fit.at)
+            .await?;
+        fit.values_stored.store(true, Ordering::Release);
+        Ok(())
+    }
+
     /// One contact's value; the caller has checked the contact may be read.
     async fn value_of(&self, ws: WorkspaceId, id: ContactId) -> Result<CustomerValue, AppError> {
         let fit = self.value_fit(ws).await?;
@@ -159,17 +194,7 @@ fn fit_orders(
         .iter()
         .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
         .map(|(c, _)| (*c).to_owned());
-    // Rows come oldest first, so each customer's history is in day order.
-    let mut histories: BTreeMap<ContactId, Vec<(i64, f64)>> = BTreeMap::new();
-    for o in rows
-        .iter()
-        .filter(|o| Some(&o.currency) == currency.as_ref())
-    {
-        histories
-            .entry(o.contact)
-            .or_default()
-            .push((day(o.placed_at), amount(o.total_units)));
-    }
+    let histories = histories(rows, currency.as_deref());
     let mut customers: Vec<CustomerSummary> = histories
         .values()
         .filter_map(|h| reports::summarize_one(h, end_day))
@@ -181,7 +206,45 @@ fn fit_orders(
         currency,
         customers: customers.len() as u64,
         model: ValueModel::fit(&customers).map_err(|e| e.to_string()),
+        values_stored: Arc::default(),
     }
+}
+
+/// Each customer's orders in `currency` as (day, amount), in day order (rows come oldest
+/// first).
+fn histories(
+    rows: &[closer_store::OrderRow],
+    currency: Option<&str>,
+) -> BTreeMap<ContactId, Vec<(i64, f64)>> {
+    let mut histories: BTreeMap<ContactId, Vec<(i64, f64)>> = BTreeMap::new();
+    for o in rows
+        .iter()
+        .filter(|o| Some(o.currency.as_str()) == currency)
+    {
+        histories
+            .entry(o.contact)
+            .or_default()
+            .push((day(o.placed_at), amount(o.total_units)));
+    }
+    histories
+}
+
+/// Each customer's expected value over the horizon under `model`, in 1/10,000 units.
+fn customer_values(
+    rows: &[closer_store::OrderRow],
+    currency: &str,
+    end_day: i64,
+    model: &ValueModel,
+) -> Vec<(ContactId, i64)> {
+    histories(rows, Some(currency))
+        .into_iter()
+        .filter_map(|(id, h)| {
+            let summary = reports::summarize_one(&h, end_day)?;
+            let v = model.predict(&summary, HORIZON_WEEKS).expected_value;
+            #[allow(clippy::cast_possible_truncation)] // money far below i64's range
+            v.is_finite().then(|| (id, (v * 10_000.0).round() as i64))
+        })
+        .collect()
 }
 
 impl Reports {

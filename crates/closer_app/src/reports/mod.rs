@@ -213,7 +213,7 @@ fn quantile(values: &mut [i64], q: f64) -> Option<i64> {
 }
 
 /// Stored ten-thousandths as a decimal string with two places ("1234.50").
-fn money(units: i128) -> String {
+pub(crate) fn money(units: i128) -> String {
     let cents = if units >= 0 {
         (units + 50) / 100
     } else {

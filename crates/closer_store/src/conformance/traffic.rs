@@ -312,10 +312,7 @@ pub async fn a_visitor_becomes_a_contact_with_their_history(store: Arc<dyn Store
     assert_eq!(demo.properties["site"], s.domain.as_str());
     // Timeline pages cover every row once.
     let first = store.contact_events(ws, contact.id, 2, None).await.unwrap();
-    let cursor = crate::Cursor {
-        at: first[1].occurred_at,
-        id: first[1].id.0,
-    };
+    let cursor = crate::Cursor::new(first[1].occurred_at, first[1].id.0);
     let rest = store
         .contact_events(ws, contact.id, 50, Some(cursor))
         .await

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use closer_app::Principal;
-use closer_domain::{ContactId, Stage, Timestamp, UserId};
+use closer_domain::{ContactId, FieldError, Stage, Timestamp, UserId};
 use closer_store::{ContactQuery, ContactSort, Cursor, OwnerFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -172,14 +172,15 @@ pub struct ListParams {
         pattern = "^(affiliates|ai_assistants|direct|display|email|organic_search|organic_social|organic_video|other|paid_search|paid_social|paid_video|referral)$"
     )]
     channel: Option<String>,
-    /// `created`, `-created` (default), `updated` or `-updated`.
-    #[param(pattern = "^-?(created|updated)$")]
+    /// `created`, `-created` (default), `updated`, `-updated`, or `-value`: highest predicted
+    /// customer value first (the lifetime-value fit's 52 weeks), customers with a value only.
+    #[param(pattern = "^(-?(created|updated)|-value)$")]
     sort: Option<String>,
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// `next_cursor` from the previous page.
-    #[param(pattern = "^[0-9]{1,16}\\.[0-9a-fA-F]{32}$")]
+    #[param(pattern = "^(v[0-9]{1,18}|[0-9]{1,16})\\.[0-9a-fA-F]{32}$")]
     cursor: Option<String>,
 }
 
@@ -214,10 +215,11 @@ impl ListParams {
             Some("created") => ContactSort::CreatedAsc,
             Some("-updated") => ContactSort::UpdatedDesc,
             Some("updated") => ContactSort::UpdatedAsc,
+            Some("-value") => ContactSort::ValueDesc,
             Some(_) => {
                 return Err(bad(
                     "sort",
-                    "must be created, -created, updated or -updated",
+                    "must be created, -created, updated, -updated or -value",
                 ));
             }
         };
@@ -258,7 +260,17 @@ impl ListParams {
             after: self
                 .cursor
                 .map(|c| {
-                    Cursor::decode(&c).ok_or_else(|| bad("cursor", "is not a cursor from this API"))
+                    let cursor = Cursor::decode(&c)
+                        .ok_or_else(|| bad("cursor", "is not a cursor from this API"))?;
+                    // A cursor names a place in one order: one from another is refused.
+                    if cursor.value.is_some() == (sort == ContactSort::ValueDesc) {
+                        Ok(cursor)
+                    } else {
+                        Err(ApiError::invalid(vec![FieldError::new(
+                            "cursor",
+                            "comes from a list in another order: start again without it",
+                        )]))
+                    }
                 })
                 .transpose()?,
         })
@@ -267,7 +279,7 @@ impl ListParams {
 
 /// List contacts, newest first by default, a page at a time.
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ListParams),
-    responses((status = 200, body = ContactPage), (status = 400, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = ContactPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn list_contacts(
     State(state): State<AppState>,
@@ -322,13 +334,9 @@ async fn contact_events(
         .await?;
     let next_before = (events.len() == limit as usize)
         .then(|| {
-            events.last().map(|e| {
-                Cursor {
-                    at: e.occurred_at,
-                    id: e.id.0,
-                }
-                .encode()
-            })
+            events
+                .last()
+                .map(|e| Cursor::new(e.occurred_at, e.id.0).encode())
         })
         .flatten();
     Ok(Json(EventPage {

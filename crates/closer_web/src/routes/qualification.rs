@@ -104,6 +104,10 @@ pub struct QueueParams {
         pattern = "^(none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
     )]
     owner: Option<String>,
+    /// `priority` (default: hottest first) or `-value` (highest predicted customer value
+    /// first, from the lifetime-value fit; each item then carries `expected_value`).
+    #[param(pattern = "^(priority|-value)$")]
+    sort: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -129,10 +133,16 @@ async fn queue(
         .map(|s| Stage::parse(s).map_err(|e| bad("stage", &e.message)))
         .transpose()?;
     let owner = owner_filter(params.owner.as_deref())?;
+    let by_value = match params.sort.as_deref() {
+        None | Some("priority") => false,
+        Some("-value") => true,
+        Some(_) => return Err(bad("sort", "must be priority or -value")),
+    };
     let query = QueueQuery {
         limit: params.limit.unwrap_or(50),
         stage: only,
         owner,
+        by_value,
     };
     let (items, truncated) = state.app.queue().queue(&principal, &query).await?;
     Ok(Json(QueueView { items, truncated }))

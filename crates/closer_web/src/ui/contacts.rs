@@ -66,7 +66,9 @@ async fn show(
         let mine = me.0.to_string();
         pairs.push(("owner".into(), if owner == "none" { owner } else { mine }));
     }
-    pairs.retain(|(k, _)| k != "limit" && k != "sort");
+    pairs.retain(|(k, _)| k != "limit");
+    // The page offers newest first or highest value first; "" is the form's default.
+    pairs.retain(|(k, v)| k != "sort" || v == "-value");
     let encoded = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     let params: ListParams = serde_urlencoded::from_str(&encoded).map_err(|e| {
         Failure::new(
@@ -83,6 +85,13 @@ async fn show(
         .list_contacts(&user.0.principal(), &query)
         .await?;
     let users = st.app.access().users(ws).await?;
+    let by_value = query.sort == closer_store::ContactSort::ValueDesc;
+    let values = if by_value {
+        let ids: Vec<ContactId> = found.items.iter().map(|c| c.id).collect();
+        st.app.contacts().values(&user.0.principal(), &ids).await?
+    } else {
+        std::collections::HashMap::new()
+    };
     let bulk = user.0.may_assign();
 
     let stages: Vec<(String, String)> = Stage::ALL
@@ -124,6 +133,11 @@ async fn show(
             (select("temperature", "Temperature", &temps, super::param(&pairs, "temperature").unwrap_or("")))
             (select("owner", "Owner", &owners, super::param(&pairs, "owner").unwrap_or("")))
             (select("channel", "Channel", &channels, super::param(&pairs, "channel").unwrap_or("")))
+            label for="sort" { "Order" }
+            select #sort name="sort" {
+                option value="" selected[!by_value] { "Newest first" }
+                option value="-value" selected[by_value] { "Highest customer value first" }
+            }
             button type="submit" { "Filter" }
         }
         form method="post" action="/contacts/assign" {
@@ -135,6 +149,7 @@ async fn show(
                     thead { tr {
                         @if bulk { th { span.visually-hidden { "Select" } } }
                         th { "Name" } th { "Company" } th { "Stage" } th { "Owner" } th { "Arrived" }
+                        @if by_value { th.num { "Expected value (52 weeks)" } }
                     } }
                     tbody {
                         @for c in &found.items {
@@ -147,6 +162,7 @@ async fn show(
                                 td { (c.stage.as_str()) }
                                 td { (owner_name(&users, c.owner_id)) }
                                 td { (when(c.created_at)) }
+                                @if by_value { td.num { (values.get(&c.id).map_or("–", String::as_str)) } }
                             }
                         }
                     }

@@ -1,9 +1,10 @@
 //! The sales queue: hot leads first, with how long each has waited and how long since a
 //! person touched it; "I'm on it" takes a lead and starts a follow-up clock. A rep sees the
-//! unassigned leads and their own; managers and admins see everyone's.
+//! unassigned leads and their own; managers and admins see everyone's. `?sort=-value` puts
+//! the highest predicted customer value first and shows it.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use closer_app::{QueueItem, QueueQuery};
@@ -31,7 +32,7 @@ pub fn display_name(c: &closer_domain::Contact) -> String {
         .unwrap_or_else(|| "(no name)".into())
 }
 
-fn rows(user: &Signed, items: &[QueueItem], empty: &str) -> Markup {
+fn rows(user: &Signed, items: &[QueueItem], by_value: bool, empty: &str) -> Markup {
     let me = user.0.user.id;
     html! {
         @if items.is_empty() {
@@ -39,7 +40,9 @@ fn rows(user: &Signed, items: &[QueueItem], empty: &str) -> Markup {
         } @else {
             table.queue {
                 thead { tr {
-                    th { "Contact" } th { "Temperature" } th.num { "Engagement" } th.num { "Fit" }
+                    th { "Contact" }
+                    @if by_value { th.num { "Expected value (52 weeks)" } }
+                    th { "Temperature" } th.num { "Engagement" } th.num { "Fit" }
                     th.num { "Waiting" } th.num { "Since a person touched it" } th { "" }
                 } }
                 tbody {
@@ -49,6 +52,7 @@ fn rows(user: &Signed, items: &[QueueItem], empty: &str) -> Markup {
                                 a href=(format!("/contacts/{}", i.contact.id.0)) { (display_name(&i.contact)) }
                                 @if let Some(c) = &i.contact.company { span.sub { (c) } }
                             }
+                            @if by_value { td.num { (i.expected_value.as_deref().unwrap_or("–")) } }
                             td { span class=(format!("temp {}", i.temperature.as_str())) { (i.temperature.as_str()) } }
                             td.num { (format!("{:.0}", i.engagement)) }
                             td.num { (format!("{:.0}", i.fit)) }
@@ -76,37 +80,70 @@ async fn queue(
     state: &AppState,
     user: &Signed,
     owner: Option<OwnerFilter>,
+    by_value: bool,
 ) -> Result<Vec<QueueItem>, Failure> {
     let q = QueueQuery {
         limit: 50,
         stage: None,
         owner,
+        by_value,
     };
     Ok(state.app.queue().queue(&user.0.principal(), &q).await?.0)
 }
 
-async fn show(State(state): State<AppState>, user: Signed) -> Result<Markup, Failure> {
+/// The order chooser: a plain GET form, so it works without JavaScript.
+fn order_form(by_value: bool) -> Markup {
+    html! {
+        form.filters method="get" action="/queue" {
+            label for="sort" { "Order" }
+            select id="sort" name="sort" {
+                option value="priority" selected[!by_value] { "Hottest first" }
+                option value="-value" selected[by_value] { "Highest customer value first" }
+            }
+            button type="submit" { "Apply" }
+        }
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: Signed,
+    RawQuery(raw): RawQuery,
+) -> Result<Markup, Failure> {
     if !user.0.role.sells() {
         return Err(Failure::forbidden(
             "The sales queue is for people who sell.",
         ));
     }
+    let pairs = super::query_pairs(raw.as_deref());
+    let by_value = super::param(&pairs, "sort") == Some("-value");
     let content = if user.0.role.sees_everyone() {
-        let all = queue(&state, &user, None).await?;
+        let all = queue(&state, &user, None, by_value).await?;
         html! {
             h1 { "Sales queue" }
-            p.lede { "Open leads and prospects, hottest first." }
-            (rows(&user, &all, "No open leads. New ones appear here as they arrive."))
+            p.lede {
+                @if by_value { "Open leads and prospects, highest predicted customer value first." }
+                @else { "Open leads and prospects, hottest first." }
+            }
+            (order_form(by_value))
+            (rows(&user, &all, by_value, "No open leads. New ones appear here as they arrive."))
         }
     } else {
-        let free = queue(&state, &user, Some(OwnerFilter::Unassigned)).await?;
-        let mine = queue(&state, &user, Some(OwnerFilter::User(user.0.user.id))).await?;
+        let free = queue(&state, &user, Some(OwnerFilter::Unassigned), by_value).await?;
+        let mine = queue(
+            &state,
+            &user,
+            Some(OwnerFilter::User(user.0.user.id)),
+            by_value,
+        )
+        .await?;
         html! {
             h1 { "Sales queue" }
+            (order_form(by_value))
             h2 { "Waiting for someone" }
-            (rows(&user, &free, "No unassigned leads."))
+            (rows(&user, &free, by_value, "No unassigned leads."))
             h2 { "Yours" }
-            (rows(&user, &mine, "None yet: take one above."))
+            (rows(&user, &mine, by_value, "None yet: take one above."))
         }
     };
     Ok(page(&user.0, "Queue", "/queue", false, &content))
