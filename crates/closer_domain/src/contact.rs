@@ -10,7 +10,9 @@ pub mod upsert;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{ContactId, Email, FieldError, Phone, Stage, Timestamp, UserId, WorkspaceId};
+use crate::{
+    CompanyId, ContactId, Email, FieldError, Phone, Stage, Timestamp, UserId, WorkspaceId,
+};
 
 /// Most email addresses or phone numbers one contact keeps.
 pub const MAX_IDENTITIES: usize = 10;
@@ -40,6 +42,8 @@ pub struct Contact {
     /// E.164; first is primary.
     pub phones: Vec<Phone>,
     pub company: Option<String>,
+    /// The company record the person belongs to (by their email's domain, or set).
+    pub company_id: Option<CompanyId>,
     pub job_title: Option<String>,
     pub properties: Map<String, Value>,
     pub stage: Stage,
@@ -108,6 +112,7 @@ impl Contact {
             emails: dedup(draft.emails),
             phones: dedup(draft.phones),
             company: draft.company,
+            company_id: None,
             job_title: draft.job_title,
             properties: draft.properties,
             stage: draft.stage.unwrap_or(Stage::Lead),

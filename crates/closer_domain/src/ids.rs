@@ -47,6 +47,10 @@ id_type!(
     ContactId
 );
 id_type!(
+    /// A company (account) people work for.
+    CompanyId
+);
+id_type!(
     /// A user of a workspace (rep, manager, owner).
     UserId
 );

@@ -5,6 +5,7 @@
 //! code past the edge never holds an unchecked email, phone, slug or stage.
 
 pub mod access;
+pub mod company;
 pub mod contact;
 pub mod csv_cell;
 pub mod demo;
@@ -22,11 +23,12 @@ pub mod timestamp;
 pub mod traffic;
 pub mod workspace;
 
+pub use company::{Company, CompanyDraft, CompanyPatch, Domain};
 pub use contact::{Consent, Contact, ContactDraft, ContactPatch, MergeOutcome};
 pub use email::Email;
 pub use event::{Event, EventKind, NewEvent};
 pub use form::{FormKey, FormSubmission};
-pub use ids::{ContactId, EventId, FormId, TokenId, UserId, WorkspaceId};
+pub use ids::{CompanyId, ContactId, EventId, FormId, TokenId, UserId, WorkspaceId};
 pub use phone::{Phone, Region};
 pub use stage::{Advance, Stage};
 pub use timestamp::{Timestamp, date_text, parse_date};

@@ -6,6 +6,7 @@
 //! here on every engine.
 
 mod bulk;
+mod companies;
 mod contacts;
 mod contacts_list;
 mod journey_feed;
@@ -19,6 +20,7 @@ mod values;
 mod work;
 
 pub use bulk::*;
+pub use companies::*;
 pub use contacts::*;
 pub use contacts_list::*;
 pub use journey_feed::*;
@@ -87,7 +89,9 @@ macro_rules! conformance_tests {
             the_journey_feed_brings_every_change_since_its_mark,
             sign_in_state_and_sessions_round_trip, concurrent_claims_give_a_contact_one_owner,
             a_bulk_load_leaves_what_the_row_paths_leave, purchases_keep_their_revenue,
-            customer_values_sort_lists_and_stay_in_their_workspace);
+            customer_values_sort_lists_and_stay_in_their_workspace,
+            companies_hold_their_domains_and_their_people,
+            concurrent_creations_naming_one_domain_make_one_company);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -9,6 +9,7 @@
 //! - named constraints map to `StoreError::Conflict { constraint }`.
 
 pub mod bulk;
+pub mod companies;
 pub mod contacts;
 pub mod error;
 pub mod forms;
@@ -27,6 +28,7 @@ pub mod conformance;
 pub use bulk::{
     BULK_NOT_EMPTY, BulkStore, DealStageRow, LoadSteps, PeopleLoad, SITE_TABLES, StageRow,
 };
+pub use companies::{COMPANY_DOMAIN, CompanyQuery, CompanyStore};
 pub use contacts::{
     Claim, ContactQuery, ContactReads, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT,
     OwnerFilter, Page, StageMove, StageSpan, UpsertContact, Upserted,
@@ -111,6 +113,7 @@ pub trait Store:
     + TokenStore
     + UserStore
     + ContactStore
+    + CompanyStore
     + ContactReads
     + FormStore
     + TrafficStore

@@ -6,7 +6,7 @@ use closer_store::StoreError;
 use crate::{Columns, json_as, required};
 
 /// The column list every contact query selects.
-pub const CONTACT_COLUMNS: &str = "id, workspace_id, name, emails, phones, company, job_title, properties, stage, \
+pub const CONTACT_COLUMNS: &str = "id, workspace_id, name, emails, phones, company, company_id, job_title, properties, stage, \
      owner_id, consent_granted, consent_at, consent_source, created_at, updated_at";
 
 pub fn contact(row: &(impl Columns + ?Sized)) -> Result<Contact, StoreError> {
@@ -26,6 +26,7 @@ pub fn contact(row: &(impl Columns + ?Sized)) -> Result<Contact, StoreError> {
         emails: json_as(row, "emails")?,
         phones: json_as(row, "phones")?,
         company: row.text("company")?,
+        company_id: row.uuid("company_id")?.map(closer_domain::CompanyId),
         job_title: row.text("job_title")?,
         properties: json_as(row, "properties")?,
         stage: Stage::parse(&stage).map_err(|e| StoreError::Corrupt(e.to_string()))?,

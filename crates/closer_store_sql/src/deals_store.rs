@@ -266,3 +266,22 @@ async fn with_lines(
     }
     rows.into_iter().map(OrderColumns::into_order).collect()
 }
+
+/// Orders of a company's people, newest first.
+pub async fn company_orders(
+    e: &impl Engine,
+    ws: WorkspaceId,
+    company: closer_domain::CompanyId,
+    limit: u32,
+) -> Result<Vec<Order>, StoreError> {
+    let sql = e.sql(
+        &format!(
+            "select {ORDER_COLUMNS} from orders where workspace_id = $1 and contact_id in \
+             (select id from contacts where workspace_id = $1 and company_id = $2) \
+             order by placed_at desc, id desc limit $3"
+        ),
+        [ws.0.into(), company.0.into(), Param::Int(i64::from(limit))],
+    );
+    let rows = e.fetch(sql, order_row).await?;
+    with_lines(e, rows).await
+}

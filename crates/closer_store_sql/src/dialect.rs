@@ -60,6 +60,24 @@ impl Dialect {
 
     /// A test that `text` (an expression) contains `needle` (a placeholder) literally —
     /// not LIKE, so a user's `%` and `_` stay plain characters.
+    /// A JSON value written from a text parameter: PostgreSQL casts it to `jsonb`, SQLite
+    /// keeps JSON as text.
+    pub fn json_text(self, placeholder: &str) -> String {
+        match self {
+            Dialect::Sqlite => placeholder.to_owned(),
+            Dialect::Postgres => format!("{placeholder}::jsonb"),
+        }
+    }
+
+    /// The domain of an email address held in `column` (what follows the `@`), as the
+    /// identities' domain index is built.
+    pub fn email_domain(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("substr({column}, instr({column}, '@') + 1)"),
+            Dialect::Postgres => format!("split_part({column}, '@', 2)"),
+        }
+    }
+
     pub fn contains(self, text: &str, needle: &str) -> String {
         match self {
             Dialect::Sqlite => format!("instr({text}, {needle}) > 0"),

@@ -5,6 +5,7 @@
 //! it, with the column lists their queries select; and statements built once for both
 //! (`Sql`, in the engine's `Dialect`).
 
+pub mod companies_store;
 mod contact;
 mod contacts_list;
 pub mod contacts_store;

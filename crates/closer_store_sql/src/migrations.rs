@@ -73,6 +73,11 @@ macro_rules! migrations {
                 "contact_values",
                 include_str!("../migrations/0015_contact_values.sql"),
             ),
+            (
+                16,
+                "companies",
+                include_str!("../migrations/0016_companies.sql"),
+            ),
         ]
     };
 }

@@ -9,8 +9,8 @@ pub mod names {
         Activity, Deal, DealId, LossReason, Order, PipelineId, Task, TaskId,
     };
     pub use closer_domain::{
-        Contact, ContactId, Email, Event, FormId, FormKey, Slug, Timestamp, TokenId, UserId,
-        WorkspaceId,
+        Company, CompanyId, Contact, ContactId, Domain, Email, Event, FormId, FormKey, Slug,
+        Timestamp, TokenId, UserId, WorkspaceId,
     };
     pub use closer_store::*;
 }
@@ -81,6 +81,91 @@ macro_rules! shared_ports {
                     now: Timestamp,
                 ) -> Result<(), StoreError> {
                     $crate::scores_store::put_rules_source(self, workspace, source, now).await
+                }
+            }
+
+            #[$crate::async_trait]
+            impl CompanyStore for $store {
+                async fn create_company(
+                    &self,
+                    workspace: WorkspaceId,
+                    company: &Company,
+                ) -> Result<(), StoreError> {
+                    $crate::companies_store::create_company(self, workspace, company).await
+                }
+                async fn company(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: CompanyId,
+                ) -> Result<Company, StoreError> {
+                    $crate::companies_store::company(self, workspace, id).await
+                }
+                async fn list_companies(
+                    &self,
+                    workspace: WorkspaceId,
+                    query: &CompanyQuery,
+                ) -> Result<Page<Company>, StoreError> {
+                    $crate::companies_store::list_companies(self, workspace, query).await
+                }
+                async fn save_company(
+                    &self,
+                    workspace: WorkspaceId,
+                    company: &Company,
+                ) -> Result<(), StoreError> {
+                    $crate::companies_store::save_company(self, workspace, company).await
+                }
+                async fn delete_company(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: CompanyId,
+                ) -> Result<(), StoreError> {
+                    $crate::companies_store::delete_company(self, workspace, id).await
+                }
+                async fn company_by_domains(
+                    &self,
+                    workspace: WorkspaceId,
+                    domains: &[Domain],
+                ) -> Result<Option<CompanyId>, StoreError> {
+                    $crate::companies_store::company_by_domains(self, workspace, domains).await
+                }
+                async fn link_contact(
+                    &self,
+                    workspace: WorkspaceId,
+                    contact: ContactId,
+                    company: CompanyId,
+                ) -> Result<bool, StoreError> {
+                    $crate::companies_store::link_contact(self, workspace, contact, company).await
+                }
+                async fn company_of(
+                    &self,
+                    workspace: WorkspaceId,
+                    contact: ContactId,
+                ) -> Result<Option<CompanyId>, StoreError> {
+                    $crate::companies_store::company_of(self, workspace, contact).await
+                }
+                async fn company_contacts(
+                    &self,
+                    workspace: WorkspaceId,
+                    company: CompanyId,
+                    limit: u32,
+                ) -> Result<Vec<Contact>, StoreError> {
+                    $crate::companies_store::company_contacts(self, workspace, company, limit).await
+                }
+                async fn company_deals(
+                    &self,
+                    workspace: WorkspaceId,
+                    company: CompanyId,
+                    limit: u32,
+                ) -> Result<Vec<Deal>, StoreError> {
+                    $crate::companies_store::company_deals(self, workspace, company, limit).await
+                }
+                async fn company_orders(
+                    &self,
+                    workspace: WorkspaceId,
+                    company: CompanyId,
+                    limit: u32,
+                ) -> Result<Vec<Order>, StoreError> {
+                    $crate::deals_store::company_orders(self, workspace, company, limit).await
                 }
             }
 

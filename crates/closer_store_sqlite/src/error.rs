@@ -17,6 +17,10 @@ const UNIQUE: &[(&str, &str)] = &[
     ("forms.key", "forms_key_key"),
     ("sites.domain", "sites_domain_key"),
     (
+        "company_domains.workspace_id, company_domains.domain",
+        "company_domains_domain_key",
+    ),
+    (
         "pipelines.workspace_id, pipelines.name",
         "pipelines_name_key",
     ),
