@@ -292,7 +292,7 @@ pub async fn company_of(
         "select company_id from contacts where workspace_id = $1 and id = $2",
         [ws.0.into(), contact.0.into()],
     );
-    Ok(e.fetch_one(sql, |r| Ok(r.uuid("company_id")?))
+    Ok(e.fetch_one(sql, |r| r.uuid("company_id"))
         .await?
         .map(CompanyId))
 }
