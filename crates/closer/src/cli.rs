@@ -64,6 +64,9 @@ pub enum Command {
     /// List contacts, or look into one.
     #[command(subcommand)]
     Contact(ContactCommand),
+    /// Companies: add, list, show (with people, deals, orders), delete.
+    #[command(subcommand)]
+    Company(CompanyCommand),
     /// The sales queue: open leads and prospects, hottest first (or by customer value).
     Queue {
         /// `priority` (hottest first) or `value` (highest predicted customer value first).
@@ -300,6 +303,55 @@ pub enum ContactCommand {
         workspace: String,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CompanyCommand {
+    /// Add a company, or show the one already holding one of its domains. People whose email
+    /// is at one of its domains join it.
+    Add {
+        name: String,
+        /// A web domain (acme.com); repeat for more.
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+        #[arg(long)]
+        employees: Option<u32>,
+        #[arg(long)]
+        industry: Option<String>,
+        #[arg(long)]
+        country: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Companies, newest first.
+    List {
+        /// Text in the name or a domain.
+        #[arg(long)]
+        search: Option<String>,
+        /// 1–200.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// A company with its people, deals and orders.
+    Show {
+        id: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Delete a company: its people and deals stay, without a company.
+    Delete {
+        id: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
     },
 }
 

@@ -58,6 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(cmd) => report::report(open_app(&url).await?, cmd).await,
         Command::Rules(cmd) => qualify::rules(open_app(&url).await?, cmd).await,
         Command::Contact(cmd) => qualify::contact(open_app(&url).await?, cmd).await,
+        Command::Company(cmd) => crate::companies::company(open_app(&url).await?, cmd).await,
         Command::Queue {
             sort,
             limit,

@@ -7,6 +7,7 @@ mod out;
 mod business;
 mod cli;
 mod commands;
+mod companies;
 mod import;
 mod lists;
 mod qualify;

@@ -337,6 +337,24 @@ pub(crate) async fn workspace_by_slug(
     })
 }
 
+/// The owner a request names, if any, must be a user of the workspace: a precise 422 on
+/// `owner_id` otherwise.
+pub(crate) async fn workspace_user(
+    store: &dyn Store,
+    ws: WorkspaceId,
+    owner: Option<UserId>,
+) -> Result<(), AppError> {
+    let Some(owner) = owner else { return Ok(()) };
+    match store.user(ws, owner).await {
+        Ok(_) => Ok(()),
+        Err(closer_store::StoreError::NotFound) => Err(AppError::invalid(
+            "owner_id",
+            "is not a user of this workspace",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

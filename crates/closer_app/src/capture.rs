@@ -163,6 +163,10 @@ impl Capture {
             .upsert_contact(cached.form.workspace_id, request)
             .await?;
         tracing::info!(form.id = %cached.form.id, contact.id = %out.contact.id, created = out.created, "lead captured");
+        // The lead is stored: a failure to link its company is logged, not the capture's.
+        if let Err(e) = crate::companies::link_by_email(self.store.as_ref(), &out.contact).await {
+            tracing::warn!(contact.id = %out.contact.id, error = %e, "linking a company failed");
+        }
         let stored = Event {
             id: signal_event.id,
             contact_id: out.contact.id,

@@ -2,7 +2,7 @@
 //! principal's workspace, and as far as the role table lets the principal reach.
 
 use closer_domain::access::{Action, Reach, reach};
-use closer_domain::{Contact, ContactDraft, ContactId, ContactPatch, Event, Timestamp, UserId};
+use closer_domain::{Contact, ContactDraft, ContactId, ContactPatch, Event, Timestamp};
 use closer_store::{
     ContactQuery, ContactSort, OwnerFilter, Page, StageSpan, UpsertContact, Upserted,
 };
@@ -52,23 +52,6 @@ impl Contacts {
         }
     }
 
-    /// The owner, if one is named, must be a user of the principal's workspace.
-    async fn check_owner(
-        &self,
-        principal: &Principal,
-        owner: Option<UserId>,
-    ) -> Result<(), AppError> {
-        let Some(owner) = owner else { return Ok(()) };
-        match self.store.user(principal.workspace_id, owner).await {
-            Ok(_) => Ok(()),
-            Err(closer_store::StoreError::NotFound) => Err(AppError::invalid(
-                "owner_id",
-                "is not a user of this workspace",
-            )),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     async fn contact_for(
         &self,
         principal: &Principal,
@@ -85,7 +68,8 @@ impl Contacts {
         overwrite: bool,
     ) -> Result<Upserted, AppError> {
         principal.check(Action::EditContacts, draft.owner_id)?;
-        self.check_owner(principal, draft.owner_id).await?;
+        crate::access::workspace_user(self.store.as_ref(), principal.workspace_id, draft.owner_id)
+            .await?;
         let request = UpsertContact {
             draft,
             overwrite,
@@ -94,10 +78,12 @@ impl Contacts {
             visitor: None,
             now: Timestamp::now(),
         };
-        let out = self
+        let mut out = self
             .store
             .upsert_contact(principal.workspace_id, request)
             .await?;
+        out.contact.company_id =
+            crate::companies::link_by_email(self.store.as_ref(), &out.contact).await?;
         self.rescore_later(principal, out.contact.id).await;
         Ok(out)
     }
@@ -130,9 +116,13 @@ impl Contacts {
             // Handing a contact to someone else is an edit of theirs too.
             principal.check(Action::EditContacts, owner)?;
         }
-        self.check_owner(principal, patch.owner_id.flatten())
-            .await?;
-        let contact = self
+        crate::access::workspace_user(
+            self.store.as_ref(),
+            principal.workspace_id,
+            patch.owner_id.flatten(),
+        )
+        .await?;
+        let mut contact = self
             .store
             .patch_contact(
                 principal.workspace_id,
@@ -142,6 +132,10 @@ impl Contacts {
                 Timestamp::now(),
             )
             .await?;
+        if patch.emails.is_some() {
+            contact.company_id =
+                crate::companies::link_by_email(self.store.as_ref(), &contact).await?;
+        }
         self.rescore_later(principal, id).await;
         Ok(contact)
     }
@@ -161,7 +155,7 @@ impl Contacts {
                 format!("assign at most {MAX_BULK} contacts at once"),
             ));
         }
-        self.check_owner(principal, owner).await?;
+        crate::access::workspace_user(self.store.as_ref(), principal.workspace_id, owner).await?;
         let patch = ContactPatch {
             owner_id: Some(owner),
             ..ContactPatch::default()

@@ -5,7 +5,7 @@
 //! it is the only door to data for every interface. Who depends on whom (each arrow a field):
 //!
 //! ```text
-//! access, auth, forms, WorkspaceRules          over the store only
+//! access, auth, forms, companies, rules        over the store only
 //! Assign      → rules                          hot leads get an owner and a task
 //! Scoring     → rules, Assign                  the scorer, rescore, rules file, explain
 //! Reports     → rules                          dashboard, reports, lifetime value
@@ -20,6 +20,7 @@
 mod access;
 mod auth;
 mod capture;
+mod companies;
 mod contacts;
 mod demo;
 mod demo_rows;
@@ -41,6 +42,7 @@ pub use auth::{
     Auth, INVITE_FOR, LOCK_AFTER, LOCK_FOR, MIN_PASSWORD, SESSION_FOR, SignedIn, WebUser,
 };
 pub use capture::{Capture, CaptureOutcome, FormPayload, VISITOR_FIELD};
+pub use companies::{Companies, CompanyOverview};
 pub use contacts::Contacts;
 pub use demo::{Demo, DemoSummary};
 pub use error::AppError;
@@ -78,6 +80,7 @@ struct Inner {
     access: access::Access,
     auth: auth::Auth,
     forms: forms::Forms,
+    companies: companies::Companies,
     assign: pipeline::Assign,
     scoring: qualification::Scoring,
     reports: reports::Reports,
@@ -127,6 +130,7 @@ impl App {
                     sales.clone(),
                     access.clone(),
                 ),
+                companies: companies::Companies::new(store.clone()),
                 access,
                 reports,
                 forms,
@@ -192,6 +196,11 @@ impl App {
     /// Scoring contacts, `closer rescore`, the rules file and why a contact scores as it does.
     pub fn scoring(&self) -> &qualification::Scoring {
         &self.inner.scoring
+    }
+
+    /// Companies: create (deduped by domain), read, list, edit, delete, their people.
+    pub fn companies(&self) -> &companies::Companies {
+        &self.inner.companies
     }
 
     /// Contacts: upsert, read, edit, assign, erase, list, history.

@@ -359,6 +359,33 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
     assert!(after > before);
     shot(&c, backend, "6-dashboard-after").await;
 
+    // A company for Grace's employer: she joins it by her email's domain, and her page links
+    // to it.
+    c.goto(&format!("{}/companies", app.base)).await.unwrap();
+    fill(&c, "#co-name", "US Navy").await;
+    fill(&c, "#co-domains", "navy.example").await;
+    fill(&c, "#co-employees", "300000").await;
+    click(&c, Locator::XPath("//button[text()='Save']")).await;
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='US Navy']"))
+        .await
+        .unwrap();
+    assert!(
+        body_text(&c).await.contains("Grace Hopper"),
+        "she is among its people"
+    );
+    shot(&c, backend, "7-company").await;
+    click(&c, Locator::LinkText("Grace Hopper")).await;
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='Grace Hopper']"))
+        .await
+        .unwrap();
+    click(&c, Locator::LinkText("US Navy")).await;
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='US Navy']"))
+        .await
+        .unwrap();
+
     // The shop's customers have a predicted value: the contacts page orders by it when a rep
     // picks that order and submits the filter form.
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
@@ -391,6 +418,7 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
     // Every other page: drawn, every field labelled, a screenshot each.
     for (path, name) in [
         ("/contacts", "8-contacts"),
+        ("/companies", "8-companies"),
         ("/tasks", "9-tasks"),
         ("/reports/funnel?by=channel", "10-report-funnel"),
         ("/reports/attribution", "11-report-attribution"),

@@ -8,6 +8,7 @@ mod browser;
 mod browser_app;
 mod capture;
 mod cli;
+mod companies;
 mod contacts;
 mod contacts_list;
 mod contract;

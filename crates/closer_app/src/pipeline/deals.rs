@@ -109,18 +109,6 @@ fn store_refusal(e: StoreError) -> AppError {
 }
 
 impl super::Sales {
-    async fn user_of(&self, ws: WorkspaceId, owner: Option<UserId>) -> Result<(), AppError> {
-        let Some(owner) = owner else { return Ok(()) };
-        match self.store.user(ws, owner).await {
-            Ok(_) => Ok(()),
-            Err(StoreError::NotFound) => Err(AppError::invalid(
-                "owner_id",
-                "is not a user of this workspace",
-            )),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// The contact's lifecycle stage changed: its temperature follows (a customer is never hot).
     async fn rescore_contact(&self, ws: WorkspaceId, contact: ContactId) {
         self.scoring
@@ -193,7 +181,7 @@ impl super::Sales {
         };
         let owner = req.owner_id.or(contact.owner_id).or(principal.user());
         principal.check(Action::WorkDeals, owner)?;
-        self.user_of(ws, owner).await?;
+        crate::access::workspace_user(self.store.as_ref(), ws, owner).await?;
         let source = match req.source {
             Some(s) => Some(s),
             None => original_source(self.store.as_ref(), ws, contact.id).await?,
@@ -278,7 +266,7 @@ impl super::Sales {
         if let Some(owner) = patch.owner_id {
             // Handing a deal to someone else is work on theirs too.
             principal.check(Action::WorkDeals, owner)?;
-            self.user_of(ws, owner).await?;
+            crate::access::workspace_user(self.store.as_ref(), ws, owner).await?;
         }
         if patch.is_empty() {
             return Ok(deal);

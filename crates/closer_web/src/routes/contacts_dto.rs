@@ -231,7 +231,11 @@ pub struct ContactView {
     /// The primary phone (first of `phones`), E.164.
     pub phone: Option<String>,
     pub phones: Vec<String>,
+    /// The company's name as given (free text).
     pub company: Option<String>,
+    /// The company record the person belongs to (`/api/v1/companies/{id}`), by their email's
+    /// domain.
+    pub company_id: Option<Uuid>,
     pub job_title: Option<String>,
     #[schema(value_type = Object)]
     pub properties: Value,
@@ -252,6 +256,7 @@ impl From<Contact> for ContactView {
             phone: c.phones.first().map(ToString::to_string),
             phones: c.phones.into_iter().map(String::from).collect(),
             company: c.company,
+            company_id: c.company_id.map(|id| id.0),
             job_title: c.job_title,
             properties: Value::Object(c.properties),
             stage: c.stage.as_str().to_owned(),

@@ -2,6 +2,7 @@
 //! document (so every route is in it by construction).
 
 pub(crate) mod capture;
+pub(crate) mod companies;
 pub(crate) mod contacts;
 mod contacts_dto;
 mod customer_value;
@@ -31,7 +32,7 @@ use crate::AppState;
     info(title = "closer", description = "closer's REST API: contacts, lead capture, traffic, qualification, the sales pipeline and reports. Every `/api/v1` route needs `Authorization: Bearer <token>`; errors are `application/problem+json` (RFC 9457)."),
     modifiers(&BearerAuth),
     tags(
-        (name = "contacts", description = "People, from lead to customer"),
+        (name = "contacts", description = "People, from lead to customer, and the companies they work for"),
         (name = "forms", description = "Lead-capture forms"),
         (name = "capture", description = "Public form posts from landing pages"),
         (name = "tracking", description = "Sites, event ingestion (Plausible-compatible and closer's own), identity stitching, the traffic report"),
@@ -64,6 +65,7 @@ impl Modify for BearerAuth {
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(contacts::router())
+        .merge(companies::router())
         .merge(customer_value::router())
         .merge(forms::router())
         .merge(sites::router())

@@ -160,6 +160,10 @@ async fn show(
     } else {
         None
     };
+    let company = match c.company_id {
+        Some(cid) => Some(state.app.companies().get(&principal, cid).await?),
+        None => None,
+    };
     let name = display_name(&c);
     let sells = user.0.role.sells();
     let content = html! {
@@ -176,6 +180,9 @@ async fn show(
                 dl {
                     dt { "Email" } dd { @for e in &c.emails { (e.as_str()) br; } }
                     dt { "Phone" } dd { @for p in &c.phones { (p.as_str()) br; } }
+                    @if let Some(co) = &company {
+                        dt { "Company" } dd { a href=(format!("/companies/{}", co.id.0)) { (co.name) } }
+                    }
                     dt { "Arrived" } dd { (when(c.created_at)) }
                     @for (k, v) in &c.properties {
                         dt { (k) } dd { (v.as_str().map_or_else(|| v.to_string(), str::to_owned)) }

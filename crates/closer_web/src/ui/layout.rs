@@ -14,6 +14,7 @@ fn nav(user: &WebUser) -> Vec<(&'static str, &'static str)> {
         items.push(("/board", "Board"));
     }
     items.push(("/contacts", "Contacts"));
+    items.push(("/companies", "Companies"));
     if user.role.sells() {
         items.push(("/tasks", "Tasks"));
     }

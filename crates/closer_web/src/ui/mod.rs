@@ -6,6 +6,7 @@
 
 mod assets;
 mod board;
+mod companies;
 mod contact;
 mod contacts;
 pub(crate) mod dashboard;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(queue::router())
         .merge(contacts::router())
         .merge(contact::router())
+        .merge(companies::router())
         .merge(board::router())
         .merge(tasks::router())
         .merge(reports::router())

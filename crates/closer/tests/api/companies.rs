@@ -1,0 +1,230 @@
+//! Companies through the API, the capture path, the terminal and the web app: created and
+//! deduped by domain, people joining by their email's domain (never a free-mail one), edits,
+//! deletion that keeps the people, and workspaces kept apart.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, closer, fields, problem};
+
+crate::on_both_backends!(companies_gather_their_people_deals_and_orders);
+
+async fn contact(app: &TestApp, email: &str) -> Value {
+    let res = app
+        .post_json("/api/v1/contacts", &app.token, &json!({ "email": email }))
+        .await;
+    assert!(res.status().is_success());
+    res.json().await.unwrap()
+}
+
+async fn companies_gather_their_people_deals_and_orders(app: TestApp) {
+    // Someone who arrived before the company did.
+    let ada = contact(&app, "ada@acme.com").await;
+    let gmail = contact(&app, "bob@gmail.com").await;
+    let res = app
+        .post_json(
+            "/api/v1/companies",
+            &app.token,
+            &json!({"name": " Acme ", "domains": ["https://www.Acme.com/about", "acme.io"],
+                    "employees": 40, "industry": "Tools", "properties": {"tier": "gold"}}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let acme: Value = res.json().await.unwrap();
+    let id = acme["id"].as_str().unwrap().to_owned();
+    assert_eq!(location, format!("/api/v1/companies/{id}"));
+    assert_eq!(acme["name"], "Acme");
+    assert_eq!(acme["domains"], json!(["acme.com", "acme.io"]));
+    // The same domain again finds it: 200, nothing new.
+    let res = app
+        .post_json(
+            "/api/v1/companies",
+            &app.token,
+            &json!({"name": "ACME Corp", "domains": ["acme.io"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["id"], acme["id"]);
+    // Refused, each field named: a free-mail domain, a bad domain, no name.
+    let res = app
+        .post_json(
+            "/api/v1/companies",
+            &app.token,
+            &json!({"name": "Gmail", "domains": ["gmail.com"]}),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "free mail").await),
+        vec!["domains"]
+    );
+    let res = app
+        .post_json(
+            "/api/v1/companies",
+            &app.token,
+            &json!({"name": "  ", "domains": ["not a domain"]}),
+        )
+        .await;
+    let mut named = fields(&problem(res, 422, "no name, bad domain").await);
+    named.sort();
+    assert_eq!(named, vec!["domains", "name"]);
+
+    // People join by their email's domain: the one there before, one added by the API, one
+    // from a form; never the free-mail one.
+    let get = |path: String| {
+        let app = &app;
+        async move {
+            let res = app.get(&path, &app.token).await;
+            assert_eq!(res.status(), 200, "{path}");
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let ada_id = ada["id"].as_str().unwrap();
+    assert_eq!(
+        get(format!("/api/v1/contacts/{ada_id}")).await["company_id"],
+        acme["id"]
+    );
+    let cy = contact(&app, "cy@ACME.io").await;
+    assert_eq!(cy["company_id"], acme["id"], "linked as it is stored");
+    let form = app.form("Demo", None).await;
+    let res = app
+        .client
+        .post(form["action_url"].as_str().unwrap())
+        .json(&json!({"email": "dee@acme.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let gmail_id = gmail["id"].as_str().unwrap();
+    assert!(get(format!("/api/v1/contacts/{gmail_id}")).await["company_id"].is_null());
+
+    // A deal and an order on one of its people show on the company.
+    let res = app
+        .post_json(
+            "/api/v1/deals",
+            &app.token,
+            &json!({"contact_id": ada_id, "title": "40 seats", "amount": "4800", "currency": "EUR"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let res = app
+        .post_json(
+            "/api/v1/orders",
+            &app.token,
+            &json!({"contact_id": cy["id"], "currency": "EUR",
+                    "lines": [{"product": "Box", "unit_price": "99.00"}]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let detail = get(format!("/api/v1/companies/{id}")).await;
+    let mut people: Vec<&str> = detail["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["email"].as_str().unwrap())
+        .collect();
+    people.sort_unstable();
+    assert_eq!(people, vec!["ada@acme.com", "cy@acme.io", "dee@acme.com"]);
+    assert_eq!(detail["deals"][0]["title"], "40 seats");
+    assert_eq!(detail["orders"][0]["total"], "99.00");
+    assert_eq!(detail["properties"]["tier"], "gold");
+
+    // Lists and search.
+    let page = get("/api/v1/companies?q=ACME.IO".into()).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert!(
+        get("/api/v1/companies?q=zzz".into()).await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Edits: set, clear, merge properties; a domain another company holds is a 409.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/companies/{id}"),
+            &app.token,
+            &json!({"industry": null, "employees": 45, "properties": {"tier": null, "plan": "pro"}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let edited: Value = res.json().await.unwrap();
+    assert!(edited["industry"].is_null());
+    assert_eq!(edited["employees"], 45);
+    assert_eq!(edited["properties"], json!({"plan": "pro"}));
+    let res = app
+        .post_json(
+            "/api/v1/companies",
+            &app.token,
+            &json!({"name": "Globex", "domains": ["globex.example"]}),
+        )
+        .await;
+    let globex: Value = res.json().await.unwrap();
+    let res = app
+        .patch_json(
+            &format!("/api/v1/companies/{}", globex["id"].as_str().unwrap()),
+            &app.token,
+            &json!({"domains": ["globex.example", "acme.com"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+
+    // Another workspace sees none of it.
+    let res = app
+        .get(&format!("/api/v1/companies/{id}"), &app.other)
+        .await;
+    assert_eq!(res.status(), 404);
+    let theirs: Value = app
+        .get("/api/v1/companies", &app.other)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(theirs["items"].as_array().unwrap().is_empty());
+
+    // The terminal lists and shows the same.
+    let out = closer(
+        &app.database_url(),
+        &["company", "show", &id, "--format", "json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["people"].as_array().unwrap().len(), 3);
+    let out = closer(
+        &app.database_url(),
+        &[
+            "company",
+            "add",
+            "Initech",
+            "--domain",
+            "initech.example",
+            "--domain",
+            "gmail.com",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("free-mail"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = closer(
+        &app.database_url(),
+        &["company", "list", "--search", "acme"],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Acme"));
+
+    // Deleting keeps the people, without a company.
+    let res = app
+        .delete(&format!("/api/v1/companies/{id}"), &app.token)
+        .await;
+    assert_eq!(res.status(), 204);
+    assert!(get(format!("/api/v1/contacts/{ada_id}")).await["company_id"].is_null());
+    let res = app
+        .get(&format!("/api/v1/companies/{id}"), &app.token)
+        .await;
+    assert_eq!(res.status(), 404);
+}

@@ -1,0 +1,226 @@
+//! Companies (accounts): create — or find, when one of the domains already names a company —
+//! read, list, edit, delete, and a company's people, deals and orders. A company is a shared
+//! record of the workspace: whoever reads contacts reads companies, whoever may edit a
+//! contact with the company's owner may edit the company, and deleting one is erasure's.
+//! `link_by_email` gives a new or changed contact the company its email's domain names.
+
+use std::sync::Arc;
+
+use closer_domain::access::Action;
+use closer_domain::company::employer_domains;
+use closer_domain::pipeline::{Deal, Order};
+use closer_domain::{Company, CompanyDraft, CompanyId, CompanyPatch, Contact, Timestamp};
+use closer_store::{COMPANY_DOMAIN, CompanyQuery, Page, Store, StoreError};
+use serde::Serialize;
+
+use crate::{AppError, Principal};
+
+/// Largest page a list returns, and most people, deals and orders a company page shows.
+pub const MAX_PAGE: u32 = 200;
+
+#[derive(Clone)]
+pub struct Companies {
+    store: Arc<dyn Store>,
+}
+
+/// A company with what hangs from it, as far as the principal may see.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompanyOverview {
+    pub company: Company,
+    pub people: Vec<Contact>,
+    pub deals: Vec<Deal>,
+    pub orders: Vec<Order>,
+}
+
+/// Gives the contact the company its email's domain names, if it has none yet (free-mail
+/// domains name nobody). The company the contact belongs to afterwards.
+pub(crate) async fn link_by_email(
+    store: &dyn Store,
+    contact: &Contact,
+) -> Result<Option<CompanyId>, AppError> {
+    if contact.company_id.is_some() {
+        return Ok(contact.company_id);
+    }
+    let domains = employer_domains(&contact.emails);
+    if domains.is_empty() {
+        return Ok(None);
+    }
+    let ws = contact.workspace_id;
+    let Some(company) = store.company_by_domains(ws, &domains).await? else {
+        return Ok(None);
+    };
+    if store.link_contact(ws, contact.id, company).await? {
+        return Ok(Some(company));
+    }
+    // Linked meanwhile (by a company's creation, say): whatever it is now.
+    Ok(store.company_of(ws, contact.id).await?)
+}
+
+fn domain_taken(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict { constraint } if constraint == COMPANY_DOMAIN => AppError::Conflict(
+            "one of these domains already belongs to another company of this workspace".into(),
+        ),
+        StoreError::Conflict { constraint } if constraint == "companies_owner_fk" => {
+            AppError::invalid("owner_id", "is not a user of this workspace")
+        }
+        other => other.into(),
+    }
+}
+
+impl Companies {
+    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    fn refuse_free_mail(domains: &[closer_domain::Domain]) -> Result<(), AppError> {
+        match domains.iter().find(|d| d.is_free_mail()) {
+            Some(d) => Err(AppError::invalid(
+                "domains",
+                format!("{d} is a free-mail domain: it names no company"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Creates a company, or — when one of its domains already names a company — returns
+    /// that one untouched (`false`: not created), as contacts dedupe by email.
+    pub async fn create(
+        &self,
+        principal: &Principal,
+        draft: CompanyDraft,
+    ) -> Result<(Company, bool), AppError> {
+        principal.check(Action::EditContacts, draft.owner_id)?;
+        Self::refuse_free_mail(&draft.domains)?;
+        crate::access::workspace_user(self.store.as_ref(), principal.workspace_id, draft.owner_id)
+            .await?;
+        let ws = principal.workspace_id;
+        let domains = draft.domains.clone();
+        for _ in 0..3 {
+            if let Some(id) = self.store.company_by_domains(ws, &domains).await? {
+                match self.store.company(ws, id).await {
+                    Ok(existing) => return Ok((existing, false)),
+                    Err(StoreError::NotFound) => {} // deleted meanwhile: try again
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let company =
+                Company::from_draft(CompanyId::new(), ws, draft.clone(), Timestamp::now());
+            match self.store.create_company(ws, &company).await {
+                Ok(()) => {
+                    tracing::info!(company.id = %company.id, "company created");
+                    return Ok((company, true));
+                }
+                // Created meanwhile by someone else: that one, on the next turn.
+                Err(StoreError::Conflict { constraint }) if constraint == COMPANY_DOMAIN => {}
+                Err(e) => return Err(domain_taken(e)),
+            }
+        }
+        Err(AppError::Unavailable(
+            "the company's domains kept changing under this request".into(),
+        ))
+    }
+
+    /// The company, if the principal reads contacts at all.
+    pub async fn get(&self, principal: &Principal, id: CompanyId) -> Result<Company, AppError> {
+        principal.check(Action::ReadContacts, principal.user())?;
+        Ok(self.store.company(principal.workspace_id, id).await?)
+    }
+
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        query: &CompanyQuery,
+    ) -> Result<Page<Company>, AppError> {
+        principal.check(Action::ReadContacts, principal.user())?;
+        crate::pipeline::page_limit(query.limit, MAX_PAGE)?;
+        Ok(self
+            .store
+            .list_companies(principal.workspace_id, query)
+            .await?)
+    }
+
+    pub async fn patch(
+        &self,
+        principal: &Principal,
+        id: CompanyId,
+        patch: &CompanyPatch,
+    ) -> Result<Company, AppError> {
+        let mut company = self.get(principal, id).await?;
+        principal.check(Action::EditContacts, company.owner_id)?;
+        if let Some(domains) = &patch.domains {
+            Self::refuse_free_mail(domains)?;
+        }
+        if let Some(owner) = patch.owner_id {
+            principal.check(Action::EditContacts, owner)?;
+            crate::access::workspace_user(self.store.as_ref(), principal.workspace_id, owner)
+                .await?;
+        }
+        if company.apply(patch, Timestamp::now()) {
+            self.store
+                .save_company(principal.workspace_id, &company)
+                .await
+                .map_err(domain_taken)?;
+        }
+        Ok(company)
+    }
+
+    /// Deletes the company; its people and deals stay, without a company.
+    pub async fn delete(&self, principal: &Principal, id: CompanyId) -> Result<(), AppError> {
+        principal.check(Action::EraseContacts, None)?;
+        self.store
+            .delete_company(principal.workspace_id, id)
+            .await?;
+        tracing::info!(company.id = %id, "company deleted");
+        Ok(())
+    }
+
+    /// The company with its people (those the principal may see), deals and orders.
+    pub async fn overview(
+        &self,
+        principal: &Principal,
+        id: CompanyId,
+    ) -> Result<CompanyOverview, AppError> {
+        let company = self.get(principal, id).await?;
+        let ws = principal.workspace_id;
+        let people: Vec<Contact> = self
+            .store
+            .company_contacts(ws, id, MAX_PAGE)
+            .await?
+            .into_iter()
+            .filter(|c| {
+                principal
+                    .check_record(Action::ReadContacts, Action::ReadContacts, c.owner_id)
+                    .is_ok()
+            })
+            .collect();
+        let deals = if principal.may(Action::ReadPipeline, principal.user()) {
+            self.store
+                .company_deals(ws, id, MAX_PAGE)
+                .await?
+                .into_iter()
+                .filter(|d| {
+                    principal
+                        .check_record(Action::ReadPipeline, Action::ReadPipeline, d.owner_id)
+                        .is_ok()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let seen: std::collections::HashSet<_> = people.iter().map(|c| c.id).collect();
+        let orders = self
+            .store
+            .company_orders(ws, id, MAX_PAGE)
+            .await?
+            .into_iter()
+            .filter(|o| seen.contains(&o.contact_id))
+            .collect();
+        Ok(CompanyOverview {
+            company,
+            people,
+            deals,
+            orders,
+        })
+    }
+}
