@@ -9,10 +9,13 @@ use std::sync::Arc;
 use closer_domain::access::Action;
 use closer_domain::company::employer_domains;
 use closer_domain::pipeline::{Deal, Order};
-use closer_domain::{Company, CompanyDraft, CompanyId, CompanyPatch, Contact, Timestamp};
+use closer_domain::{
+    Company, CompanyDraft, CompanyId, CompanyPatch, Contact, ContactId, Timestamp,
+};
 use closer_store::{COMPANY_DOMAIN, CompanyQuery, Page, Store, StoreError};
 use serde::Serialize;
 
+use crate::qualification::{ScoreJob, Scoring, WorkspaceRules};
 use crate::{AppError, Principal};
 
 /// Largest page a list returns, and most people, deals and orders a company page shows.
@@ -21,7 +24,15 @@ pub const MAX_PAGE: u32 = 200;
 #[derive(Clone)]
 pub struct Companies {
     store: Arc<dyn Store>,
+    /// A company's fields count in its people's fit when a rule reads them: they are
+    /// rescored when the company changes.
+    rules: WorkspaceRules,
+    scoring: Scoring,
 }
+
+/// Most of a company's people rescored after it changes; the rest follow at their next
+/// event or `closer rescore`.
+const RESCORE_AT_MOST: u32 = 10_000;
 
 /// A company with what hangs from it, as far as the principal may see.
 #[derive(Debug, Clone, Serialize)]
@@ -69,8 +80,44 @@ fn domain_taken(e: StoreError) -> AppError {
 }
 
 impl Companies {
-    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    pub(crate) fn new(store: Arc<dyn Store>, rules: WorkspaceRules, scoring: Scoring) -> Self {
+        Self {
+            store,
+            rules,
+            scoring,
+        }
+    }
+
+    /// The company's people, rescored when some fit rule reads their company.
+    async fn rescore_people(&self, ws: closer_domain::WorkspaceId, people: &[ContactId]) {
+        match self.rules.get(ws).await {
+            Ok(rules) if rules.reads_company() => {}
+            _ => return,
+        }
+        for id in people {
+            self.scoring
+                .queue_scoring(ScoreJob {
+                    workspace: ws,
+                    contact: *id,
+                    signals: Vec::new(),
+                    rescan: false,
+                })
+                .await;
+        }
+    }
+
+    async fn people(
+        &self,
+        ws: closer_domain::WorkspaceId,
+        id: CompanyId,
+    ) -> Result<Vec<ContactId>, AppError> {
+        Ok(self
+            .store
+            .company_contacts(ws, id, RESCORE_AT_MOST)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect())
     }
 
     fn refuse_free_mail(domains: &[closer_domain::Domain]) -> Result<(), AppError> {
@@ -109,6 +156,8 @@ impl Companies {
             match self.store.create_company(ws, &company).await {
                 Ok(()) => {
                     tracing::info!(company.id = %company.id, "company created");
+                    let people = self.people(ws, company.id).await?;
+                    self.rescore_people(ws, &people).await;
                     return Ok((company, true));
                 }
                 // Created meanwhile by someone else: that one, on the next turn.
@@ -161,6 +210,8 @@ impl Companies {
                 .save_company(principal.workspace_id, &company)
                 .await
                 .map_err(domain_taken)?;
+            let people = self.people(principal.workspace_id, id).await?;
+            self.rescore_people(principal.workspace_id, &people).await;
         }
         Ok(company)
     }
@@ -168,9 +219,11 @@ impl Companies {
     /// Deletes the company; its people and deals stay, without a company.
     pub async fn delete(&self, principal: &Principal, id: CompanyId) -> Result<(), AppError> {
         principal.check(Action::EraseContacts, None)?;
+        let people = self.people(principal.workspace_id, id).await?;
         self.store
             .delete_company(principal.workspace_id, id)
             .await?;
+        self.rescore_people(principal.workspace_id, &people).await;
         tracing::info!(company.id = %id, "company deleted");
         Ok(())
     }

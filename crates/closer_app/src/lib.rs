@@ -5,11 +5,12 @@
 //! it is the only door to data for every interface. Who depends on whom (each arrow a field):
 //!
 //! ```text
-//! access, auth, forms, companies, rules        over the store only
+//! access, auth, forms, WorkspaceRules          over the store only
 //! Assign      → rules                          hot leads get an owner and a task
 //! Scoring     → rules, Assign                  the scorer, rescore, rules file, explain
 //! Reports     → rules                          dashboard, reports, lifetime value
 //! Contacts    → Scoring, Reports               a list sorted by customer value
+//! Companies   → rules, Scoring                 people rescored when company fit rules apply
 //! Sales       → Scoring                        pipelines, deals, activities, tasks, orders
 //! Traffic     → Scoring                        sites, ingestion, identify, traffic report
 //! Capture     → Forms, Traffic, Scoring
@@ -118,7 +119,7 @@ impl App {
                 ),
                 queue: qualification::Queue::new(
                     store.clone(),
-                    rules,
+                    rules.clone(),
                     access.clone(),
                     contacts.clone(),
                     sales.clone(),
@@ -130,7 +131,7 @@ impl App {
                     sales.clone(),
                     access.clone(),
                 ),
-                companies: companies::Companies::new(store.clone()),
+                companies: companies::Companies::new(store.clone(), rules.clone(), scoring.clone()),
                 access,
                 reports,
                 forms,

@@ -31,6 +31,13 @@ pub trait CompanyStore {
 
     async fn company(&self, ws: WorkspaceId, id: CompanyId) -> Result<Company, StoreError>;
 
+    /// These of the workspace's companies (the gone ones left out), in no set order.
+    async fn companies_by_id(
+        &self,
+        ws: WorkspaceId,
+        ids: &[CompanyId],
+    ) -> Result<Vec<Company>, StoreError>;
+
     async fn list_companies(
         &self,
         ws: WorkspaceId,

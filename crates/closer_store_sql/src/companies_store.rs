@@ -201,6 +201,25 @@ pub async fn company(
     Ok(with_domains(e, ws, vec![one]).await?.remove(0))
 }
 
+pub async fn companies_by_id(
+    e: &impl Engine,
+    ws: WorkspaceId,
+    ids: &[CompanyId],
+) -> Result<Vec<Company>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|c| c.0).collect();
+    let mut sql = Sql::new(
+        e.dialect(),
+        format!("select {COMPANY_COLUMNS} from companies where workspace_id = "),
+    );
+    sql.bind(Param::Uuid(ws.0)).push(" and id");
+    sql.bind_ids(&ids);
+    let found = e.fetch(sql, company_row).await?;
+    with_domains(e, ws, found).await
+}
+
 pub async fn list_companies(
     e: &impl Engine,
     ws: WorkspaceId,

@@ -100,6 +100,13 @@ macro_rules! shared_ports {
                 ) -> Result<Company, StoreError> {
                     $crate::companies_store::company(self, workspace, id).await
                 }
+                async fn companies_by_id(
+                    &self,
+                    workspace: WorkspaceId,
+                    ids: &[CompanyId],
+                ) -> Result<Vec<Company>, StoreError> {
+                    $crate::companies_store::companies_by_id(self, workspace, ids).await
+                }
                 async fn list_companies(
                     &self,
                     workspace: WorkspaceId,

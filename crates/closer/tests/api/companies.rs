@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, closer, fields, problem};
 
-crate::on_both_backends!(companies_gather_their_people_deals_and_orders);
+crate::on_both_backends!(
+    companies_gather_their_people_deals_and_orders,
+    fit_rules_read_the_company
+);
 
 async fn contact(app: &TestApp, email: &str) -> Value {
     let res = app
@@ -227,4 +230,81 @@ async fn companies_gather_their_people_deals_and_orders(app: TestApp) {
         .get(&format!("/api/v1/companies/{id}"), &app.token)
         .await;
     assert_eq!(res.status(), 404);
+}
+
+async fn qualification(app: &TestApp, id: &str) -> Value {
+    app.get(&format!("/api/v1/contacts/{id}/qualification"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Whether the contact's fit counts the company-size rule.
+async fn account_rule(app: &TestApp, id: &str) -> bool {
+    qualification(app, id).await["fit"]["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["rule"] == "mid-size account")
+}
+
+/// A fit rule on the company's size scores its people once they belong to a company of that
+/// size, and again when the company changes.
+async fn fit_rules_read_the_company(app: TestApp) {
+    let defaults = app
+        .get("/api/v1/rules", &app.token)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rules = format!(
+        "{defaults}\n[[fit.rules]]\nname = \"mid-size account\"\nfield = \"company.employees\"\nmin = 50\nmax = 1000\npoints = 30\n"
+    );
+    let res = app
+        .client
+        .put(app.url("/api/v1/rules"))
+        .bearer_auth(&app.token)
+        .header("content-type", "application/toml")
+        .body(rules)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let ann = contact(&app, "ann@initech.example").await;
+    let id = ann["id"].as_str().unwrap().to_owned();
+    assert!(!account_rule(&app, &id).await, "no company yet");
+    let res = app
+        .post_json(
+            "/api/v1/companies",
+            &app.token,
+            &json!({"name": "Initech", "domains": ["initech.example"], "employees": 120}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let company: Value = res.json().await.unwrap();
+    assert!(account_rule(&app, &id).await, "the company's size counts");
+    // The stored score (what the queue and lists read) follows, off the request path.
+    let want = qualification(&app, &id).await["fit"]["score"]
+        .as_f64()
+        .unwrap();
+    let mut stored = None;
+    for _ in 0..100 {
+        stored = qualification(&app, &id).await["stored"]["fit"].as_f64();
+        if stored == Some(want) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(stored, Some(want), "rescored after the company was made");
+    // Shrinking the company takes the points away.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/companies/{}", company["id"].as_str().unwrap()),
+            &app.token,
+            &json!({"employees": 10}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(!account_rule(&app, &id).await);
 }

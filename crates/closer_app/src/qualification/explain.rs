@@ -120,6 +120,7 @@ impl Scoring {
     ) -> Result<Qualification, AppError> {
         let contact = self.store().contact(ws, id).await?;
         let rules = self.workspace_rules_cache().get(ws).await?;
+        let companies = super::companies_for(self.store().as_ref(), &rules, ws, [&contact]).await?;
         // Replayed from the timeline, so every number below is exact under the rules in force;
         // the stored record (what the queue reads) is reported beside it.
         let stored = self.store().score(ws, id).await?;
@@ -178,7 +179,7 @@ impl Scoring {
             stage: contact.stage,
             stage_set_by: history.last().map(|s| s.changed_by.clone()),
             prospect_reason: prospect_reason(&rules, &state, engagement),
-            fit: fit(&rules, &contact),
+            fit: fit(&rules, &contact, super::company_of(&companies, &contact)),
             engagement,
             engagement_rules,
             recent,

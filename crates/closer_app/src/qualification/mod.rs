@@ -21,3 +21,39 @@ pub use rescore::RescoreProgress;
 pub(crate) use rules::WorkspaceRules;
 pub use score::Scoring;
 pub(crate) use score::{ScoreJob, jobs_for_hits};
+
+use std::collections::HashMap;
+
+use closer_domain::qualification::Rules;
+use closer_domain::{Company, CompanyId, Contact, WorkspaceId};
+use closer_store::Store;
+
+/// The companies of these contacts, read only when some fit rule reads a company (so a
+/// workspace without such rules scores as fast as before).
+pub(crate) async fn companies_for<'a>(
+    store: &dyn Store,
+    rules: &Rules,
+    ws: WorkspaceId,
+    contacts: impl IntoIterator<Item = &'a Contact>,
+) -> Result<HashMap<CompanyId, Company>, crate::AppError> {
+    if !rules.reads_company() {
+        return Ok(HashMap::new());
+    }
+    let mut ids: Vec<CompanyId> = contacts.into_iter().filter_map(|c| c.company_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(store
+        .companies_by_id(ws, &ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect())
+}
+
+/// The contact's company among those read.
+pub(crate) fn company_of<'a>(
+    companies: &'a HashMap<CompanyId, Company>,
+    contact: &Contact,
+) -> Option<&'a Company> {
+    companies.get(&contact.company_id?)
+}

@@ -62,6 +62,7 @@ pub struct QueueItem {
 /// One contact's queue line from its stored state, as of `now` (touches filled later).
 fn queue_item(
     rules: &closer_domain::qualification::Rules,
+    company: Option<&closer_domain::Company>,
     contact: Contact,
     state: &closer_domain::qualification::ScoreState,
     now: Timestamp,
@@ -69,7 +70,7 @@ fn queue_item(
     QueueItem {
         temperature: temperature(rules, state, contact.stage, now).temperature,
         engagement: state.engagement(rules, now),
-        fit: fit(rules, &contact).score,
+        fit: fit(rules, &contact, company).score,
         waiting_seconds: seconds(contact.created_at, now),
         last_human_touch_at: None,
         since_human_touch_seconds: None,
@@ -144,6 +145,8 @@ impl Queue {
             let hot = self.store.stored_hot(ws, query.owner, MAX_HOT).await?;
             let contacts = self.store.contacts_by_id(ws, &hot).await?;
             let scores = self.store.scores(ws, &hot).await?;
+            let companies =
+                super::companies_for(self.store.as_ref(), &rules, ws, &contacts).await?;
             for contact in contacts {
                 let state = scores
                     .iter()
@@ -151,7 +154,8 @@ impl Queue {
                     .map(|r| r.state.clone())
                     .unwrap_or_default();
                 seen.insert(contact.id);
-                items.push(queue_item(&rules, contact, &state, now));
+                let company = super::company_of(&companies, &contact);
+                items.push(queue_item(&rules, company, contact, &state, now));
             }
         }
         let hot_count = items.len();
@@ -167,6 +171,8 @@ impl Queue {
                 let page = self.store.list_contacts(ws, &list).await?;
                 let ids: Vec<_> = page.items.iter().map(|c| c.id).collect();
                 let scores = self.store.scores(ws, &ids).await?;
+                let companies =
+                    super::companies_for(self.store.as_ref(), &rules, ws, &page.items).await?;
                 for contact in page.items {
                     if !seen.insert(contact.id) {
                         continue;
@@ -176,7 +182,8 @@ impl Queue {
                         .find(|r| r.contact_id == contact.id)
                         .map(|r| r.state.clone())
                         .unwrap_or_default();
-                    items.push(queue_item(&rules, contact, &state, now));
+                    let company = super::company_of(&companies, &contact);
+                    items.push(queue_item(&rules, company, contact, &state, now));
                 }
                 if items.len() - hot_count >= MAX_SCAN {
                     truncated = true;

@@ -42,6 +42,13 @@ impl Scoring {
             if let Some(next) = page.next {
                 reading = Some(self.read_page(ws, Some(next)));
             }
+            let companies = super::companies_for(
+                self.store().as_ref(),
+                &rules,
+                ws,
+                page.items.iter().map(|i| &i.contact),
+            )
+            .await?;
             let now = Timestamp::now();
             let mut records = Vec::with_capacity(page.items.len());
             let mut moves = Vec::new();
@@ -49,7 +56,8 @@ impl Scoring {
                 done.events += input.signals.len() as u64;
                 let (state, _) = replay_signals(&rules, &input.contact, input.signals);
                 // The store numbers versions on this bulk path.
-                let record = record_for(&rules, &input.contact, state, 0, now);
+                let company = super::company_of(&companies, &input.contact);
+                let record = record_for(&rules, &input.contact, company, state, 0, now);
                 moves.extend(due_move(&rules, &input.contact, &record));
                 records.push(record);
             }

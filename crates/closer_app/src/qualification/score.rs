@@ -48,6 +48,7 @@ pub(crate) struct Scorer {
 pub(crate) fn record_for(
     rules: &Rules,
     contact: &Contact,
+    company: Option<&closer_domain::Company>,
     state: ScoreState,
     version: i64,
     now: Timestamp,
@@ -55,7 +56,7 @@ pub(crate) fn record_for(
     ScoreRecord {
         contact_id: contact.id,
         engagement: state.engagement(rules, now),
-        fit: fit(rules, contact).score,
+        fit: fit(rules, contact, company).score,
         temperature: temperature(rules, &state, contact.stage, now).temperature,
         state,
         version,
@@ -228,7 +229,17 @@ impl Scoring {
                 None => (self.rescan(&rules, &contact).await?, None),
             };
             let now = Timestamp::now();
-            let record = record_for(&rules, &contact, state, expected.unwrap_or(0) + 1, now);
+            let companies =
+                super::companies_for(self.store().as_ref(), &rules, ws, [&contact]).await?;
+            let company = super::company_of(&companies, &contact);
+            let record = record_for(
+                &rules,
+                &contact,
+                company,
+                state,
+                expected.unwrap_or(0) + 1,
+                now,
+            );
             match self.store().save_score(ws, &record, expected).await {
                 Ok(()) => {
                     self.advance_stage(&rules, &contact, &record, now).await?;
@@ -385,6 +396,8 @@ impl Scoring {
             .into_iter()
             .map(|r| (r.contact_id, r))
             .collect();
+        let companies =
+            super::companies_for(self.store().as_ref(), &rules, ws, contacts.values()).await?;
         let now = Timestamp::now();
         let mut records = Vec::new();
         let mut one_by_one = Vec::new();
@@ -407,7 +420,8 @@ impl Scoring {
                     for s in &p.signals {
                         state.apply(&rules, s, contact.created_at);
                     }
-                    let next = record_for(&rules, contact, state, record.version + 1, now);
+                    let company = super::company_of(&companies, contact);
+                    let next = record_for(&rules, contact, company, state, record.version + 1, now);
                     records.push((next, Some(record.version)));
                 }
                 // First scoring, or history just attached: the whole timeline, read for all
@@ -429,7 +443,14 @@ impl Scoring {
                 let events = timelines.remove(&id).unwrap_or_default();
                 let state = state_from(&rules, contact, &events);
                 records.push((
-                    record_for(&rules, contact, state, version.unwrap_or(0) + 1, now),
+                    record_for(
+                        &rules,
+                        contact,
+                        super::company_of(&companies, contact),
+                        state,
+                        version.unwrap_or(0) + 1,
+                        now,
+                    ),
                     version,
                 ));
             }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::rules::{FieldTest, FitRule, Rules};
-use crate::Contact;
+use crate::{Company, Contact};
 
 const FREE_MAIL: &str = include_str!("free_mail.txt");
 
@@ -36,8 +36,30 @@ pub struct Fit {
     pub contributions: Vec<FitContribution>,
 }
 
-/// The field's value as text, if the contact has one.
-fn field(contact: &Contact, name: &str) -> Option<String> {
+/// What a company field rule reads: `company.name`, `company.domain` (the primary one),
+/// `company.employees`, `company.industry`, `company.country`, or a custom property.
+fn company_field(company: &Company, name: &str) -> Option<String> {
+    match name {
+        "name" => Some(company.name.clone()),
+        "domain" => company.domains.first().map(ToString::to_string),
+        "employees" => company.employees.map(|e| e.to_string()),
+        "industry" => company.industry.clone(),
+        "country" => company.country.clone(),
+        other => match company.properties.get(other)? {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            v => Some(v.to_string()),
+        },
+    }
+}
+
+/// The field's value as text, if the contact (or, for `company.…`, its company) has one.
+fn field(contact: &Contact, company: Option<&Company>, name: &str) -> Option<String> {
+    if let Some(rest) = name.strip_prefix("company.") {
+        return company
+            .and_then(|c| company_field(c, rest))
+            .filter(|v| !v.trim().is_empty());
+    }
     let primary_email = contact.emails.first();
     match name {
         "name" => contact.name.clone(),
@@ -90,12 +112,14 @@ fn holds(rule: &FitRule, value: Option<&str>) -> bool {
     }
 }
 
-pub fn fit(rules: &Rules, contact: &Contact) -> Fit {
+/// The contact's fit under the rules; `company` is the contact's company, which the rules'
+/// `company.…` fields read (`None`: those rules do not hold).
+pub fn fit(rules: &Rules, contact: &Contact, company: Option<&Company>) -> Fit {
     let contributions: Vec<FitContribution> = rules
         .fit
         .iter()
         .filter_map(|rule| {
-            let value = field(contact, &rule.field);
+            let value = field(contact, company, &rule.field);
             holds(rule, value.as_deref()).then(|| FitContribution {
                 rule: rule.name.clone(),
                 field: rule.field.clone(),

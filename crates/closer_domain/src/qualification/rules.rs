@@ -325,6 +325,12 @@ impl Check<'_> {
 }
 
 impl Rules {
+    /// Whether some fit rule reads the contact's company (`company.…`): only then does scoring
+    /// need the company.
+    pub fn reads_company(&self) -> bool {
+        self.fit.iter().any(|r| r.field.starts_with("company."))
+    }
+
     /// Parses and checks a rules file; every problem found is reported, not only the first.
     pub fn parse(text: &str) -> Result<Self, Vec<RuleError>> {
         if text.len() > MAX_RULES_BYTES {

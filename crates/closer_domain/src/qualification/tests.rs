@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::rules::{FieldTest, FitRule};
 use super::*;
 use crate::{Contact, ContactDraft, ContactId, Email, Stage, Timestamp, WorkspaceId};
 
@@ -295,7 +296,7 @@ fn fit_reads_fields_and_properties() {
         .properties
         .insert("company_size".into(), json!("50-200"));
     let contact = Contact::from_draft(ContactId::new(), WorkspaceId::new(), draft, at(LEAD_AT));
-    let f = fit(&rules, &contact);
+    let f = fit(&rules, &contact, None);
     let names: Vec<&str> = f.contributions.iter().map(|c| c.rule.as_str()).collect();
     assert_eq!(
         names,
@@ -317,12 +318,74 @@ fn fit_reads_fields_and_properties() {
         },
         at(LEAD_AT),
     );
-    let f = fit(&rules, &gmail);
+    let f = fit(&rules, &gmail, None);
     assert!(
         f.score.abs() < 1e-9,
         "free mail alone scores nothing (clamped at 0): {f:?}"
     );
     assert_eq!(f.contributions[0].value, "free");
+}
+
+#[test]
+fn fit_reads_the_contacts_company() {
+    let rule = |name: &str, field: &str, test: FieldTest, points: f64| FitRule {
+        name: name.into(),
+        field: field.into(),
+        test,
+        points,
+    };
+    let mut rules = Rules::defaults();
+    rules.fit = vec![
+        rule(
+            "mid-size company",
+            "company.employees",
+            FieldTest::Range {
+                min: Some(50.0),
+                max: Some(1000.0),
+            },
+            30.0,
+        ),
+        rule(
+            "software",
+            "company.industry",
+            FieldTest::Equals(vec!["software".into()]),
+            20.0,
+        ),
+        rule(
+            "gold account",
+            "company.tier",
+            FieldTest::Equals(vec!["gold".into()]),
+            10.0,
+        ),
+    ];
+    assert!(rules.reads_company());
+    assert!(!Rules::defaults().reads_company());
+    let contact = Contact::from_draft(
+        ContactId::new(),
+        WorkspaceId::new(),
+        ContactDraft {
+            emails: vec![Email::parse("ann@acme.io").unwrap()],
+            ..ContactDraft::default()
+        },
+        at(LEAD_AT),
+    );
+    let company = crate::Company::from_draft(
+        crate::CompanyId::new(),
+        contact.workspace_id,
+        crate::CompanyDraft {
+            name: "Acme".into(),
+            employees: Some(120),
+            industry: Some("Software".into()),
+            properties: json!({"tier": "gold"}).as_object().unwrap().clone(),
+            ..crate::CompanyDraft::default()
+        },
+        at(LEAD_AT),
+    );
+    let f = fit(&rules, &contact, Some(&company));
+    assert!((f.score - 60.0).abs() < 1e-9, "{f:?}");
+    assert_eq!(f.contributions[0].value, "120");
+    // Without a company, company rules do not hold.
+    assert!(fit(&rules, &contact, None).score.abs() < 1e-9);
 }
 
 #[test]

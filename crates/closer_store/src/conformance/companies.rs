@@ -123,6 +123,24 @@ pub async fn companies_hold_their_domains_and_their_people(store: Arc<dyn Store>
     // acme.io is free again.
     let io_co = company(ws, "IO", &["acme.io"]);
     store.create_company(ws, &io_co).await.unwrap();
+    let mut both: Vec<_> = store
+        .companies_by_id(ws, &[io_co.id, acme.id, CompanyId::new()])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.id, c.domains.len()))
+        .collect();
+    both.sort();
+    let mut want = vec![(io_co.id, 1), (acme.id, 2)];
+    want.sort();
+    assert_eq!(both, want, "the known ones, with their domains");
+    assert!(
+        store
+            .companies_by_id(other, &[acme.id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Taking a domain another company holds fails whole.
     let mut grab = store.company(ws, io_co.id).await.unwrap();
     grab.domains = domains(["acme.io", "acme.com"]).unwrap();
