@@ -294,6 +294,15 @@ pub enum ContactCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Put a contact in a company by hand, or (`none`) in none.
+    Company {
+        /// The contact's id.
+        id: String,
+        /// A company id, or `none`.
+        company: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
     /// A customer's orders so far and predicted value over the next 52 weeks, from the
     /// workspace's lifetime-value fit.
     Value {

@@ -51,6 +51,31 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             };
             crate::lists::contacts(&app, &workspace, filters, format).await?;
         }
+        ContactCommand::Company {
+            id,
+            company,
+            workspace,
+        } => {
+            let ws = app.access().workspace_by_slug(&workspace).await?;
+            let company = match company.trim() {
+                "none" => None,
+                raw => Some(raw.parse().map_err(|_| {
+                    anyhow::anyhow!("{raw:?} is not a company id (a UUID) or none")
+                })?),
+            };
+            let c = app
+                .companies()
+                .set_contact_company(
+                    &closer_app::Principal::operator(ws.id),
+                    contact_id(&id)?,
+                    company,
+                )
+                .await?;
+            match c.company_id {
+                Some(co) => outln!("contact {} is now in company {co}", c.id),
+                None => outln!("contact {} is in no company", c.id),
+            }
+        }
         ContactCommand::Explain {
             id,
             workspace,

@@ -216,6 +216,53 @@ impl Companies {
         Ok(company)
     }
 
+    /// Puts a contact in a company by hand (`None`: takes them out): for people whose email
+    /// names no company, or names the wrong one. An edit of the contact.
+    pub async fn set_contact_company(
+        &self,
+        principal: &Principal,
+        contact: ContactId,
+        company: Option<CompanyId>,
+    ) -> Result<Contact, AppError> {
+        let ws = principal.workspace_id;
+        let person = crate::contacts::readable_contact(
+            self.store.as_ref(),
+            principal,
+            Action::EditContacts,
+            contact,
+        )
+        .await?;
+        if let Some(id) = company {
+            // The workspace's company, or a field error (not a missing page).
+            match self.store.company(ws, id).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound) => {
+                    return Err(AppError::invalid(
+                        "company_id",
+                        "is not a company of this workspace",
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match self.store.set_contact_company(ws, contact, company).await {
+            Ok(()) => {}
+            // Deleted between the check and the write.
+            Err(StoreError::Conflict { .. }) => {
+                return Err(AppError::invalid(
+                    "company_id",
+                    "is not a company of this workspace",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.rescore_people(ws, &[contact]).await;
+        Ok(Contact {
+            company_id: company,
+            ..person
+        })
+    }
+
     /// Deletes the company; its people and deals stay, without a company.
     pub async fn delete(&self, principal: &Principal, id: CompanyId) -> Result<(), AppError> {
         principal.check(Action::EraseContacts, None)?;

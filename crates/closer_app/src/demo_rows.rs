@@ -219,6 +219,7 @@ pub(crate) fn demo_deal(
         status: DealStatus::Open,
         contact_id: contact.id,
         company: contact.company.clone(),
+        company_id: None,
         title: format!("Demo deal {i}"),
         amount: demo_amount(d.amount),
         currency: Currency::USD,

@@ -66,6 +66,15 @@ pub trait CompanyStore {
         company: CompanyId,
     ) -> Result<bool, StoreError>;
 
+    /// Puts the contact in the company (`None`: in none), whatever it had; `NotFound` for a
+    /// contact not in the workspace. The caller checks the company is the workspace's.
+    async fn set_contact_company(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        company: Option<CompanyId>,
+    ) -> Result<(), StoreError>;
+
     /// The company a contact belongs to, if any.
     async fn company_of(
         &self,

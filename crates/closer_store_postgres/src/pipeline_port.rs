@@ -82,9 +82,12 @@ impl PipelineStore for PostgresStore {
         )
         .await?;
         sqlx::query(
+            // The deal belongs to its contact's company, as the contact does when it opens.
             "insert into deals (id, workspace_id, pipeline_id, stage_id, status, contact_id, company, title, amount, \
-               currency, expected_close, owner_id, source, loss_reason, objection, closed_at, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, null, null, null, $14, $14)",
+               currency, expected_close, owner_id, source, loss_reason, objection, closed_at, created_at, updated_at, \
+               company_id) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, null, null, null, $14, $14, \
+               (select company_id from contacts where id = $6))",
         )
         .bind(d.id.0)
         .bind(ws.0)

@@ -302,6 +302,23 @@ pub async fn link_contact(
     Ok(e.execute(sql).await? > 0)
 }
 
+pub async fn set_contact_company(
+    e: &impl Engine,
+    ws: WorkspaceId,
+    contact: ContactId,
+    company: Option<CompanyId>,
+) -> Result<(), StoreError> {
+    e.transaction(vec![Step::must_change(e.sql(
+        "update contacts set company_id = $3 where workspace_id = $1 and id = $2",
+        [
+            ws.0.into(),
+            contact.0.into(),
+            Param::MaybeUuid(company.map(|c| c.0)),
+        ],
+    ))])
+    .await
+}
+
 pub async fn company_of(
     e: &impl Engine,
     ws: WorkspaceId,

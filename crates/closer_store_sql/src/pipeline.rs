@@ -12,7 +12,7 @@ use crate::{stored_amount, stored_currency};
 
 use crate::{Columns, required};
 
-pub const DEAL_COLUMNS: &str = "id, pipeline_id, stage_id, status, contact_id, company, title, amount, currency, \
+pub const DEAL_COLUMNS: &str = "id, pipeline_id, stage_id, status, contact_id, company, company_id, title, amount, currency, \
      expected_close, owner_id, source, loss_reason, objection, closed_at, created_at, updated_at";
 
 pub const TASK_COLUMNS: &str =
@@ -45,6 +45,7 @@ pub fn deal(row: &(impl Columns + ?Sized)) -> Result<Deal, StoreError> {
         status: DealStatus::parse(&text(row, "status")?).map_err(corrupt)?,
         contact_id: ContactId(id(row, "contact_id")?),
         company: row.text("company")?,
+        company_id: row.uuid("company_id")?.map(closer_domain::CompanyId),
         title: text(row, "title")?,
         amount: stored_amount(required("amount", row.integer("amount")?)?)?,
         currency: stored_currency(&text(row, "currency")?)?,

@@ -143,6 +143,15 @@ macro_rules! shared_ports {
                 ) -> Result<bool, StoreError> {
                     $crate::companies_store::link_contact(self, workspace, contact, company).await
                 }
+                async fn set_contact_company(
+                    &self,
+                    workspace: WorkspaceId,
+                    contact: ContactId,
+                    company: Option<CompanyId>,
+                ) -> Result<(), StoreError> {
+                    $crate::companies_store::set_contact_company(self, workspace, contact, company)
+                        .await
+                }
                 async fn company_of(
                     &self,
                     workspace: WorkspaceId,

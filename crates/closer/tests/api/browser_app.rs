@@ -375,6 +375,25 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
         "she is among its people"
     );
     shot(&c, backend, "7-company").await;
+    // Someone whose email names no company joins by hand, and leaves.
+    fill(&c, "#person-email", "buyer0@shop.example").await;
+    click(&c, Locator::XPath("//button[text()='Add']")).await;
+    eventually("the buyer among the company's people", || async {
+        body_text(&c)
+            .await
+            .contains("buyer0@shop.example")
+            .then_some(())
+    })
+    .await;
+    click(
+        &c,
+        Locator::Css("button[aria-label^='Remove buyer0@shop.example']"),
+    )
+    .await;
+    eventually("the buyer gone again", || async {
+        (!body_text(&c).await.contains("buyer0@shop.example")).then_some(())
+    })
+    .await;
     click(&c, Locator::LinkText("Grace Hopper")).await;
     c.wait()
         .for_element(Locator::XPath("//h1[text()='Grace Hopper']"))

@@ -109,6 +109,11 @@ async fn companies_gather_their_people_deals_and_orders(app: TestApp) {
         )
         .await;
     assert_eq!(res.status(), 201);
+    let deal: Value = res.json().await.unwrap();
+    assert_eq!(
+        deal["company_id"], acme["id"],
+        "a deal belongs to its contact's company"
+    );
     let res = app
         .post_json(
             "/api/v1/orders",
@@ -130,6 +135,42 @@ async fn companies_gather_their_people_deals_and_orders(app: TestApp) {
     assert_eq!(detail["deals"][0]["title"], "40 seats");
     assert_eq!(detail["orders"][0]["total"], "99.00");
     assert_eq!(detail["properties"]["tier"], "gold");
+
+    // A free-mail person joins by hand, and leaves; another workspace's company is refused.
+    let put_company = |body: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .put(app.url(&format!("/api/v1/contacts/{gmail_id}/company")))
+                .bearer_auth(&app.token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = put_company(json!({ "company_id": acme["id"] })).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["company_id"], acme["id"]);
+    let detail = get(format!("/api/v1/companies/{id}")).await;
+    assert_eq!(detail["people"].as_array().unwrap().len(), 4);
+    let res = put_company(json!({ "company_id": null })).await;
+    assert!(res.json::<Value>().await.unwrap()["company_id"].is_null());
+    let theirs: Value = app
+        .post_json(
+            "/api/v1/companies",
+            &app.other,
+            &json!({"name": "Theirs", "domains": ["theirs.example"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = put_company(json!({ "company_id": theirs["id"] })).await;
+    assert_eq!(
+        fields(&problem(res, 422, "another workspace's company").await),
+        vec!["company_id"]
+    );
 
     // Lists and search.
     let page = get("/api/v1/companies?q=ACME.IO".into()).await;
@@ -177,7 +218,7 @@ async fn companies_gather_their_people_deals_and_orders(app: TestApp) {
         .await;
     assert_eq!(res.status(), 404);
     let theirs: Value = app
-        .get("/api/v1/companies", &app.other)
+        .get("/api/v1/companies?q=acme", &app.other)
         .await
         .json()
         .await

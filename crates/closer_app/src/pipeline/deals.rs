@@ -194,6 +194,7 @@ impl super::Sales {
             status: DealStatus::Open,
             contact_id: contact.id,
             company: req.company.or(contact.company),
+            company_id: None,
             title: req.title,
             amount: req.amount.unwrap_or(Amount::ZERO),
             currency: req.currency.unwrap_or(Currency::USD),

@@ -66,6 +66,8 @@ pub struct Deal {
     pub status: DealStatus,
     pub contact_id: ContactId,
     pub company: Option<String>,
+    /// The contact's company when the deal was opened (set by the store).
+    pub company_id: Option<crate::CompanyId>,
     pub title: String,
     pub amount: Amount,
     pub currency: Currency,

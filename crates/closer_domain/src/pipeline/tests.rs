@@ -22,6 +22,7 @@ fn deal(p: &Pipeline) -> Deal {
         status: DealStatus::Open,
         contact_id: ContactId::new(),
         company: None,
+        company_id: None,
         title: "Website".into(),
         amount: Amount::parse("amount", "5000").unwrap(),
         currency: Currency::USD,

@@ -109,6 +109,7 @@ fn deal(p: &Pipeline, contact: ContactId, at: Timestamp) -> Deal {
         status: DealStatus::Open,
         contact_id: contact,
         company: None,
+        company_id: None,
         title: "Plan".into(),
         amount: Amount::parse("amount", "1200").unwrap(),
         currency: Currency::USD,

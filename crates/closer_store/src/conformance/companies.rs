@@ -89,6 +89,20 @@ pub async fn companies_hold_their_domains_and_their_people(store: Arc<dyn Store>
         Err(StoreError::NotFound)
     ));
 
+    // A person can be put in a company by hand (a free-mail address names none), and out.
+    store
+        .set_contact_company(ws, bob.id, Some(acme.id))
+        .await
+        .unwrap();
+    assert_eq!(store.company_of(ws, bob.id).await.unwrap(), Some(acme.id));
+    store.set_contact_company(ws, bob.id, None).await.unwrap();
+    assert_eq!(store.company_of(ws, bob.id).await.unwrap(), None);
+    assert!(matches!(
+        store
+            .set_contact_company(other, bob.id, Some(acme.id))
+            .await,
+        Err(StoreError::NotFound)
+    ));
     // A later person links by one call; a person with a company keeps it.
     let cy = store
         .upsert_contact(ws, upsert(draft("cy@acme.io")))

@@ -35,6 +35,7 @@ pub(super) fn new_deal(p: &Pipeline, contact: ContactId, amount: &str) -> Deal {
         status: DealStatus::Open,
         contact_id: contact,
         company: Some("Acme".into()),
+        company_id: None,
         title: "Website rebuild".into(),
         amount: Amount::parse("amount", amount).unwrap(),
         currency: Currency::USD,

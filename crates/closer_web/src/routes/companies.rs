@@ -28,6 +28,37 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_company, list_companies))
         .routes(routes!(get_company, patch_company, delete_company))
+        .routes(routes!(set_contact_company))
+}
+
+/// Which company a contact belongs to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactCompanyInput {
+    /// A company of the workspace, or `null` for none.
+    pub company_id: Option<Uuid>,
+}
+
+/// Put a contact in a company by hand (or, with `null`, in none): for people whose email
+/// names no company, or the wrong one. Automatic linking never undoes it.
+#[utoipa::path(put, path = "/api/v1/contacts/{id}/company", tag = "contacts", request_body = ContactCompanyInput,
+    params(("id" = Uuid, Path, description = "Contact id")),
+    responses((status = 200, body = ContactView), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn set_contact_company(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ContactCompanyInput>,
+) -> Result<Json<ContactView>, ApiError> {
+    let id = super::contacts::contact_id(&id)?;
+    let contact = state
+        .app
+        .companies()
+        .set_contact_company(&principal, id, input.company_id.map(CompanyId))
+        .await?;
+    Ok(Json(contact.into()))
 }
 
 fn company_id(raw: &str) -> Result<CompanyId, ApiError> {

@@ -356,6 +356,8 @@ pub struct DealView {
     pub status: &'static str,
     pub contact_id: Uuid,
     pub company: Option<String>,
+    /// The company of the deal's contact when it was opened.
+    pub company_id: Option<Uuid>,
     pub title: String,
     /// Exact decimal, as a string.
     pub amount: String,
@@ -383,6 +385,7 @@ impl From<Deal> for DealView {
             status: d.status.as_str(),
             contact_id: d.contact_id.0,
             company: d.company,
+            company_id: d.company_id.map(|c| c.0),
             title: d.title,
             amount: d.amount.to_string(),
             currency: d.currency.to_string(),

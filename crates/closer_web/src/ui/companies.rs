@@ -27,6 +27,17 @@ pub fn router() -> Router<AppState> {
         .route("/companies", get(list).post(create))
         .route("/companies/{id}", get(show).post(edit))
         .route("/companies/{id}/delete", post(delete))
+        .route("/companies/{id}/people", post(add_person))
+        .route(
+            "/companies/{id}/people/{contact}/remove",
+            post(remove_person),
+        )
+}
+
+#[derive(Deserialize)]
+struct PersonForm {
+    csrf: String,
+    email: String,
 }
 
 /// The add and edit forms' fields, as typed.
@@ -216,17 +227,29 @@ async fn show(
                     p.empty { "Nobody yet: people join when their email is at one of the company's domains." }
                 } @else {
                     table.people {
-                        thead { tr { th { "Name" } th { "Email" } th { "Stage" } } }
+                        thead { tr { th { "Name" } th { "Email" } th { "Stage" } th { span.visually-hidden { "Remove" } } } }
                         tbody {
                             @for p in &o.people {
                                 tr {
                                     td { a href=(format!("/contacts/{}", p.id.0)) { (display_name(p)) } }
                                     td { (p.emails.first().map(|e| e.as_str().to_owned()).unwrap_or_default()) }
                                     td { (p.stage.as_str()) }
+                                    td {
+                                        form method="post" action=(format!("/companies/{}/people/{}/remove", c.id.0, p.id.0)) {
+                                            input type="hidden" name="csrf" value=(user.csrf());
+                                            button type="submit" aria-label=(format!("Remove {} from {}", display_name(p), c.name)) { "Remove" }
+                                        }
+                                    }
                                 }
                             }
                         }
                     }
+                }
+                form.inline method="post" action=(format!("/companies/{}/people", c.id.0)) {
+                    input type="hidden" name="csrf" value=(user.csrf());
+                    label for="person-email" { "Add a person by email" }
+                    input #person-email type="email" name="email" required;
+                    button type="submit" { "Add" }
                 }
                 h2 { "Deals" }
                 @if o.deals.is_empty() { p.empty { "No deals." } } @else {
@@ -319,4 +342,65 @@ async fn delete(
     let id = CompanyId(super::id(&id)?);
     st.app.companies().delete(&user.0.principal(), id).await?;
     Ok(Redirect::to("/companies").into_response())
+}
+
+/// Puts the contact with this email in the company.
+async fn add_person(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<PersonForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    let id = CompanyId(super::id(&id)?);
+    let email = closer_domain::Email::parse(&f.email).map_err(|e| {
+        Failure::from(ApiError::invalid(vec![closer_domain::FieldError::new(
+            "email", e.message,
+        )]))
+    })?;
+    let principal = user.0.principal();
+    let found = st
+        .app
+        .contacts()
+        .list_contacts(
+            &principal,
+            &closer_store::ContactQuery {
+                q: Some(email.as_str().to_owned()),
+                limit: 20,
+                ..closer_store::ContactQuery::default()
+            },
+        )
+        .await?;
+    let person = found
+        .items
+        .into_iter()
+        .find(|c| c.emails.contains(&email))
+        .ok_or_else(|| {
+            Failure::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Nobody you can see has the email {email}: add them as a contact first."),
+            )
+        })?;
+    st.app
+        .companies()
+        .set_contact_company(&principal, person.id, Some(id))
+        .await?;
+    Ok(Redirect::to(&format!("/companies/{}", id.0)).into_response())
+}
+
+/// Takes the contact out of the company.
+async fn remove_person(
+    State(st): State<AppState>,
+    user: Signed,
+    Path((id, contact)): Path<(String, String)>,
+    UiForm(f): UiForm<super::CsrfForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    let id = CompanyId(super::id(&id)?);
+    let contact = closer_domain::ContactId(super::id(&contact)?);
+    st.app
+        .companies()
+        .set_contact_company(&user.0.principal(), contact, None)
+        .await?;
+    Ok(Redirect::to(&format!("/companies/{}", id.0)).into_response())
 }
