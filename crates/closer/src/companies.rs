@@ -57,7 +57,7 @@ pub async fn company(app: App, cmd: CompanyCommand) -> anyhow::Result<()> {
             let draft = CompanyDraft {
                 name: field(company_name(&name))?,
                 domains: field(domains(raw.iter().map(String::as_str)))?,
-                employees,
+                employees: field(closer_domain::company::employees(employees))?,
                 industry: field(optional_text("industry", industry.as_deref()))?,
                 country: field(optional_text("country", country.as_deref()))?,
                 ..CompanyDraft::default()

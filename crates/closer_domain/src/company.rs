@@ -12,6 +12,8 @@ use crate::{CompanyId, FieldError, Timestamp, UserId, WorkspaceId};
 pub const MAX_DOMAINS: usize = 20;
 /// Longest company name, industry or country.
 pub const MAX_TEXT: usize = 200;
+/// Most employees a company is said to have (the largest employers have about two million).
+pub const MAX_EMPLOYEES: u32 = 10_000_000;
 
 /// A normalised web domain: lower case, no scheme, path, port or leading `www.`, at least one
 /// dot, labels of letters, digits and hyphens. `https://www.Acme.com/about` is `acme.com`.
@@ -129,6 +131,7 @@ pub fn optional_text(field: &str, raw: Option<&str>) -> Result<Option<String>, F
     }
 }
 
+/// Shorter than `MAX_TEXT`, and no control characters (as every text field).
 fn short(field: &str, text: &str) -> Result<String, FieldError> {
     if text.chars().count() > MAX_TEXT {
         return Err(FieldError::new(
@@ -136,7 +139,18 @@ fn short(field: &str, text: &str) -> Result<String, FieldError> {
             format!("must be at most {MAX_TEXT} characters"),
         ));
     }
-    Ok(text.to_owned())
+    Ok(crate::text::clean(field, text)?.unwrap_or_default())
+}
+
+/// A number of employees, at most `MAX_EMPLOYEES`.
+pub fn employees(raw: Option<u32>) -> Result<Option<u32>, FieldError> {
+    match raw {
+        Some(n) if n > MAX_EMPLOYEES => Err(FieldError::new(
+            "employees",
+            format!("must be at most {MAX_EMPLOYEES}"),
+        )),
+        other => Ok(other),
+    }
 }
 
 /// Domains as given: each parsed, duplicates dropped (first kept), at most `MAX_DOMAINS`.
@@ -322,6 +336,9 @@ mod tests {
                 .unwrap()
         );
         assert!(company_name("  ").is_err());
+        assert!(company_name("Acme\u{9e}").is_err(), "control characters");
+        assert!(employees(Some(MAX_EMPLOYEES + 1)).is_err());
+        assert_eq!(employees(Some(40)).unwrap(), Some(40));
         assert_eq!(optional_text("industry", Some("  ")).unwrap(), None);
     }
 }

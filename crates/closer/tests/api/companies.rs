@@ -70,6 +70,16 @@ async fn companies_gather_their_people_deals_and_orders(app: TestApp) {
     let mut named = fields(&problem(res, 422, "no name, bad domain").await);
     named.sort();
     assert_eq!(named, vec!["domains", "name"]);
+    let res = app
+        .post_json(
+            "/api/v1/companies",
+            &app.token,
+            &json!({"name": "Big\u{9e}", "employees": 2_147_483_648u64}),
+        )
+        .await;
+    let mut named = fields(&problem(res, 422, "a control character, too many employees").await);
+    named.sort();
+    assert_eq!(named, vec!["employees", "name"]);
 
     // People join by their email's domain: the one there before, one added by the API, one
     // from a form; never the free-mail one.

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use closer_app::Principal;
-use closer_domain::company::{company_name, domains, optional_text};
+use closer_domain::company::{company_name, domains, employees, optional_text};
 use closer_domain::contact::parse_properties;
 use closer_domain::{Company, CompanyDraft, CompanyId, CompanyPatch, FieldError, UserId};
 use closer_store::{CompanyQuery, Cursor};
@@ -83,6 +83,7 @@ pub struct CompanyInput {
     #[serde(default)]
     pub domains: Vec<String>,
     /// Number of employees.
+    #[schema(maximum = 10_000_000)]
     pub employees: Option<u32>,
     pub industry: Option<String>,
     pub country: Option<String>,
@@ -99,7 +100,7 @@ pub struct CompanyPatchInput {
     pub name: Option<String>,
     pub domains: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, maximum = 10_000_000)]
     pub employees: Option<Option<u32>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
@@ -126,7 +127,7 @@ impl CompanyInput {
             name: collect(&mut errs, company_name(&self.name)).unwrap_or_default(),
             domains: collect(&mut errs, domains(self.domains.iter().map(String::as_str)))
                 .unwrap_or_default(),
-            employees: self.employees,
+            employees: collect(&mut errs, employees(self.employees)).flatten(),
             industry: collect(
                 &mut errs,
                 optional_text("industry", self.industry.as_deref()),
@@ -169,7 +170,9 @@ impl CompanyPatchInput {
             domains: self
                 .domains
                 .and_then(|d| collect(&mut errs, domains(d.iter().map(String::as_str)))),
-            employees: self.employees,
+            employees: self
+                .employees
+                .map(|e| collect(&mut errs, employees(e)).flatten()),
             owner_id: self.owner_id.map(|o| o.map(UserId)),
             properties: self.properties.and_then(|p| {
                 collect(
