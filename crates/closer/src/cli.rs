@@ -294,6 +294,14 @@ pub enum ContactCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Everything closer holds about a person, as one JSON document (access and portability
+    /// requests).
+    Export {
+        /// The contact's id.
+        id: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
     /// Put a contact in a company by hand, or (`none`) in none.
     Company {
         /// The contact's id.

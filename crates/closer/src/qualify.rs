@@ -51,6 +51,14 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             };
             crate::lists::contacts(&app, &workspace, filters, format).await?;
         }
+        ContactCommand::Export { id, workspace } => {
+            let ws = app.access().workspace_by_slug(&workspace).await?;
+            let export = app
+                .contacts()
+                .export(&closer_app::Principal::operator(ws.id), contact_id(&id)?)
+                .await?;
+            outln!("{}", serde_json::to_string_pretty(&export)?);
+        }
         ContactCommand::Company {
             id,
             company,

@@ -44,6 +44,10 @@ pub(crate) async fn readable_contact(
 }
 
 impl Contacts {
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     pub(crate) fn new(store: Arc<dyn Store>, scoring: Scoring, reports: Reports) -> Self {
         Self {
             store,

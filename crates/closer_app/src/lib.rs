@@ -29,6 +29,7 @@ mod demo_stepwise;
 mod error;
 mod forms;
 pub mod orders_csv;
+mod person_export;
 mod pipeline;
 mod qualification;
 mod reports;
@@ -48,6 +49,7 @@ pub use contacts::Contacts;
 pub use demo::{Demo, DemoSummary};
 pub use error::AppError;
 pub use forms::Forms;
+pub use person_export::PersonExport;
 pub use pipeline::{
     ActivityRequest, Assign, DealRequest, MoveRequest, OrderRequest, Sales, StageRef, TaskRequest,
 };

@@ -10,6 +10,7 @@ mod companies;
 mod contacts;
 mod contacts_list;
 mod journey_feed;
+mod person;
 mod pipeline;
 mod qualification;
 mod reports;
@@ -24,6 +25,7 @@ pub use companies::*;
 pub use contacts::*;
 pub use contacts_list::*;
 pub use journey_feed::*;
+pub use person::*;
 pub use pipeline::*;
 pub use qualification::*;
 pub use reports::*;
@@ -91,7 +93,8 @@ macro_rules! conformance_tests {
             a_bulk_load_leaves_what_the_row_paths_leave, purchases_keep_their_revenue,
             customer_values_sort_lists_and_stay_in_their_workspace,
             companies_hold_their_domains_and_their_people,
-            concurrent_creations_naming_one_domain_make_one_company);
+            concurrent_creations_naming_one_domain_make_one_company,
+            every_table_of_contact_data_is_in_the_export_list);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -41,7 +41,7 @@ pub struct StageMove {
 }
 
 /// One row of a contact's stage history.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StageSpan {
     pub stage: Stage,
     pub entered_at: Timestamp,

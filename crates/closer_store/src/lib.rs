@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod error;
 pub mod forms;
 pub mod journey_feed;
+pub mod person;
 pub mod pipeline;
 pub mod qualification;
 pub mod records;
@@ -39,6 +40,7 @@ pub use journey_feed::{
     DealFeed, FeedDealRow, FeedJourney, FeedNumbers, FeedRow, FeedStay, GroupNames, JourneyFeed,
     JourneyFeedStore,
 };
+pub use person::{CONTACT_TABLES, PersonReads, VisitorLink};
 pub use pipeline::{
     BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealReads, DealSpan, PIPELINE_NAME,
     PipelineStore, STAGE_HAS_DEALS,
@@ -114,6 +116,7 @@ pub trait Store:
     + UserStore
     + ContactStore
     + CompanyStore
+    + PersonReads
     + ContactReads
     + FormStore
     + TrafficStore

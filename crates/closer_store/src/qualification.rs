@@ -9,7 +9,7 @@ use closer_domain::{Contact, ContactId, Event, Timestamp, WorkspaceId};
 
 use crate::StoreError;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ScoreRecord {
     pub contact_id: ContactId,
     pub state: ScoreState,

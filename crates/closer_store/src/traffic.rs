@@ -125,7 +125,7 @@ pub struct TrafficAggregates {
 }
 
 /// One session as a contact's history shows it: where that visit came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Touch {
     pub started_at: Timestamp,
     pub channel: Channel,

@@ -14,6 +14,7 @@ mod dialect;
 mod engine;
 mod group;
 mod migrations;
+pub mod person_store;
 mod pipeline;
 pub mod ports;
 pub mod reports_store;

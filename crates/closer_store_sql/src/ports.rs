@@ -186,6 +186,20 @@ macro_rules! shared_ports {
             }
 
             #[$crate::async_trait]
+            impl PersonReads for $store {
+                async fn contact_visitors(
+                    &self,
+                    workspace: WorkspaceId,
+                    contact: ContactId,
+                ) -> Result<Vec<VisitorLink>, StoreError> {
+                    $crate::person_store::contact_visitors(self, workspace, contact).await
+                }
+                async fn tables_with_contact_column(&self) -> Result<Vec<String>, StoreError> {
+                    $crate::person_store::tables_with_contact_column(self).await
+                }
+            }
+
+            #[$crate::async_trait]
             impl ValueStore for $store {
                 async fn put_contact_values(
                     &self,

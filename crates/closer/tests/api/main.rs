@@ -15,6 +15,7 @@ mod contract;
 mod errors;
 mod forms;
 mod meta;
+mod person_export;
 mod pipeline;
 mod qualification;
 mod reports;

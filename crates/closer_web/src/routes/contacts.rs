@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_contact, list_contacts))
         .routes(routes!(get_contact, patch_contact, delete_contact))
         .routes(routes!(contact_events))
+        .routes(routes!(export_contact))
 }
 
 pub(super) fn contact_id(raw: &str) -> Result<ContactId, ApiError> {
@@ -124,6 +125,32 @@ async fn patch_contact(
             .await?
             .into(),
     ))
+}
+
+/// Everything closer holds about the person, as one JSON document (an access or
+/// portability request): fields, identities, consent, company, stage history, scores, value,
+/// linked visitors and sessions, the whole timeline, deals, activities, tasks, orders.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/export", tag = "contacts",
+    params(("id" = Uuid, Path, description = "Contact id")),
+    responses((status = 200, body = Object, description = "The person's export"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn export_contact(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = contact_id(&id)?;
+    let export = state.app.contacts().export(&principal, id).await?;
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"contact-{}.json\"", id.0),
+        )],
+        Json(export),
+    )
+        .into_response())
 }
 
 /// Erase a contact: its personal data is deleted everywhere (an erasure request).

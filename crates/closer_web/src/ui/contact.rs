@@ -27,6 +27,26 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/{id}", get(show))
         .route("/contacts/{id}/activities", post(log))
         .route("/contacts/{id}/deals", post(open_deal))
+        .route("/contacts/{id}/export", get(export))
+}
+
+/// Everything closer holds about the person, as a JSON download (an access or portability
+/// request); the API's `GET /api/v1/contacts/{id}/export`.
+async fn export(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let id = ContactId(super::id(&id)?);
+    let export = state.app.contacts().export(&user.0.principal(), id).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"contact-{}.json\"", id.0),
+        )],
+        axum::Json(export),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -199,6 +219,7 @@ async fn show(
                     }
                     @if let Some(why) = &v.not_enough_data { p.reason { "No prediction: " (why) } }
                 }
+                p { a href=(format!("/contacts/{}/export", c.id.0)) download { "Download everything about this person (JSON)" } }
                 h2 { "Scores" }
                 p { "Fit " strong { (format!("{:.0}", q.fit.score)) } " · engagement " strong { (format!("{:.0}", q.engagement)) } }
                 p.reason { (q.temperature.reason) }
