@@ -52,6 +52,7 @@ pub struct Capture {
     forms: Forms,
     traffic: Traffic,
     scoring: Scoring,
+    domains_seen: crate::companies::DomainCache,
 }
 
 impl Capture {
@@ -60,12 +61,14 @@ impl Capture {
         forms: Forms,
         traffic: Traffic,
         scoring: Scoring,
+        domains_seen: crate::companies::DomainCache,
     ) -> Self {
         Self {
             store,
             forms,
             traffic,
             scoring,
+            domains_seen,
         }
     }
 
@@ -164,7 +167,10 @@ impl Capture {
             .await?;
         tracing::info!(form.id = %cached.form.id, contact.id = %out.contact.id, created = out.created, "lead captured");
         // The lead is stored: a failure to link its company is logged, not the capture's.
-        if let Err(e) = crate::companies::link_by_email(self.store.as_ref(), &out.contact).await {
+        if let Err(e) =
+            crate::companies::link_by_email(self.store.as_ref(), &self.domains_seen, &out.contact)
+                .await
+        {
             tracing::warn!(contact.id = %out.contact.id, error = %e, "linking a company failed");
         }
         let stored = Event {

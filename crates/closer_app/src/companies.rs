@@ -4,13 +4,16 @@
 //! contact with the company's owner may edit the company, and deleting one is erasure's.
 //! `link_by_email` gives a new or changed contact the company its email's domain names.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use closer_domain::access::Action;
 use closer_domain::company::employer_domains;
 use closer_domain::pipeline::{Deal, Order};
 use closer_domain::{
-    Company, CompanyDraft, CompanyId, CompanyPatch, Contact, ContactId, Timestamp,
+    Company, CompanyDraft, CompanyId, CompanyPatch, Contact, ContactId, Domain, Timestamp,
+    WorkspaceId,
 };
 use closer_store::{COMPANY_DOMAIN, CompanyQuery, Page, Store, StoreError};
 use serde::Serialize;
@@ -28,6 +31,7 @@ pub struct Companies {
     /// rescored when the company changes.
     rules: WorkspaceRules,
     scoring: Scoring,
+    domains_seen: DomainCache,
 }
 
 /// Most of a company's people rescored after it changes; the rest follow at their next
@@ -43,25 +47,84 @@ pub struct CompanyOverview {
     pub orders: Vec<Order>,
 }
 
+/// How long this process trusts what it read about a domain. Lead capture asks for every
+/// lead, mostly about domains that name no company; a company made in another process is
+/// seen within this time, and the process that made it links again after it
+/// (`RELINK_AFTER`), so nobody captured meanwhile is left out.
+const DOMAIN_FOR: Duration = Duration::from_secs(5);
+/// When a new or changed company links its domains' people a second time.
+const RELINK_AFTER: Duration = Duration::from_secs(6);
+/// Domains remembered before the memory starts afresh.
+const DOMAINS_KEPT: usize = 50_000;
+
+/// Which company each recently asked-about domain names (or that none does), per process.
+#[derive(Clone, Default)]
+pub(crate) struct DomainCache(Arc<Mutex<HashMap<(WorkspaceId, Domain), Seen>>>);
+
+/// What a domain named when it was last read, and when.
+type Seen = (Option<CompanyId>, Instant);
+
+impl DomainCache {
+    async fn company(
+        &self,
+        store: &dyn Store,
+        ws: WorkspaceId,
+        domain: &Domain,
+    ) -> Result<Option<CompanyId>, AppError> {
+        let key = (ws, domain.clone());
+        if let Ok(kept) = self.0.lock()
+            && let Some((company, at)) = kept.get(&key)
+            && at.elapsed() < DOMAIN_FOR
+        {
+            return Ok(*company);
+        }
+        let company = store
+            .company_by_domains(ws, std::slice::from_ref(domain))
+            .await?;
+        if let Ok(mut kept) = self.0.lock() {
+            if kept.len() >= DOMAINS_KEPT {
+                kept.clear();
+            }
+            kept.insert(key, (company, Instant::now()));
+        }
+        Ok(company)
+    }
+
+    /// What this process knows of the workspace's domains is stale (a company changed here).
+    fn forget(&self, ws: WorkspaceId) {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.retain(|(w, _), _| *w != ws);
+        }
+    }
+}
+
 /// Gives the contact the company its email's domain names, if it has none yet (free-mail
 /// domains name nobody). The company the contact belongs to afterwards.
 pub(crate) async fn link_by_email(
     store: &dyn Store,
+    domains_seen: &DomainCache,
     contact: &Contact,
 ) -> Result<Option<CompanyId>, AppError> {
     if contact.company_id.is_some() {
         return Ok(contact.company_id);
     }
-    let domains = employer_domains(&contact.emails);
-    if domains.is_empty() {
-        return Ok(None);
-    }
     let ws = contact.workspace_id;
-    let Some(company) = store.company_by_domains(ws, &domains).await? else {
+    let mut found = None;
+    for domain in employer_domains(&contact.emails) {
+        if let Some(c) = domains_seen.company(store, ws, &domain).await? {
+            found = Some(c);
+            break;
+        }
+    }
+    let Some(company) = found else {
         return Ok(None);
     };
-    if store.link_contact(ws, contact.id, company).await? {
-        return Ok(Some(company));
+    match store.link_contact(ws, contact.id, company).await {
+        Ok(true) => return Ok(Some(company)),
+        Ok(false) => {}
+        // The company was deleted since it was read: no company, as it is now.
+        Err(StoreError::Conflict { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
     }
     // Linked meanwhile (by a company's creation, say): whatever it is now.
     Ok(store.company_of(ws, contact.id).await?)
@@ -80,12 +143,35 @@ fn domain_taken(e: StoreError) -> AppError {
 }
 
 impl Companies {
-    pub(crate) fn new(store: Arc<dyn Store>, rules: WorkspaceRules, scoring: Scoring) -> Self {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        rules: WorkspaceRules,
+        scoring: Scoring,
+        domains_seen: DomainCache,
+    ) -> Self {
         Self {
             store,
             rules,
             scoring,
+            domains_seen,
         }
+    }
+
+    /// The company's domains changed: this process asks again, and after `RELINK_AFTER`
+    /// links the people other processes captured while they still trusted what they had
+    /// read.
+    fn domains_changed(&self, company: &Company) {
+        self.domains_seen.forget(company.workspace_id);
+        let store = self.store.clone();
+        let (ws, id, domains) = (company.workspace_id, company.id, company.domains.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(RELINK_AFTER).await;
+            for d in &domains {
+                if let Err(e) = store.link_domain(ws, d, id).await {
+                    tracing::warn!(company.id = %id, error = %e, "linking a company's people again failed");
+                }
+            }
+        });
     }
 
     /// The company's people, rescored when some fit rule reads their company.
@@ -156,6 +242,7 @@ impl Companies {
             match self.store.create_company(ws, &company).await {
                 Ok(()) => {
                     tracing::info!(company.id = %company.id, "company created");
+                    self.domains_changed(&company);
                     let people = self.people(ws, company.id).await?;
                     self.rescore_people(ws, &people).await;
                     return Ok((company, true));
@@ -210,6 +297,7 @@ impl Companies {
                 .save_company(principal.workspace_id, &company)
                 .await
                 .map_err(domain_taken)?;
+            self.domains_changed(&company);
             let people = self.people(principal.workspace_id, id).await?;
             self.rescore_people(principal.workspace_id, &people).await;
         }
@@ -270,6 +358,7 @@ impl Companies {
         self.store
             .delete_company(principal.workspace_id, id)
             .await?;
+        self.domains_seen.forget(principal.workspace_id);
         self.rescore_people(principal.workspace_id, &people).await;
         tracing::info!(company.id = %id, "company deleted");
         Ok(())

@@ -28,6 +28,7 @@ pub struct Contacts {
     store: Arc<dyn Store>,
     scoring: Scoring,
     reports: Reports,
+    domains_seen: crate::companies::DomainCache,
 }
 
 /// The contact, if the principal may do `action` on it (one it may not even see is not
@@ -48,11 +49,17 @@ impl Contacts {
         &self.store
     }
 
-    pub(crate) fn new(store: Arc<dyn Store>, scoring: Scoring, reports: Reports) -> Self {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        scoring: Scoring,
+        reports: Reports,
+        domains_seen: crate::companies::DomainCache,
+    ) -> Self {
         Self {
             store,
             scoring,
             reports,
+            domains_seen,
         }
     }
 
@@ -87,7 +94,8 @@ impl Contacts {
             .upsert_contact(principal.workspace_id, request)
             .await?;
         out.contact.company_id =
-            crate::companies::link_by_email(self.store.as_ref(), &out.contact).await?;
+            crate::companies::link_by_email(self.store.as_ref(), &self.domains_seen, &out.contact)
+                .await?;
         self.rescore_later(principal, out.contact.id).await;
         Ok(out)
     }
@@ -138,7 +146,8 @@ impl Contacts {
             .await?;
         if patch.emails.is_some() {
             contact.company_id =
-                crate::companies::link_by_email(self.store.as_ref(), &contact).await?;
+                crate::companies::link_by_email(self.store.as_ref(), &self.domains_seen, &contact)
+                    .await?;
         }
         self.rescore_later(principal, id).await;
         Ok(contact)

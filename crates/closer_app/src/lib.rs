@@ -107,9 +107,16 @@ impl App {
         let assign = pipeline::Assign::new(store.clone(), rules.clone());
         let scoring = qualification::Scoring::new(store.clone(), rules.clone(), assign.clone());
         let reports = reports::Reports::new(store.clone(), rules.clone(), mirrors);
-        let contacts = contacts::Contacts::new(store.clone(), scoring.clone(), reports.clone());
+        // What each recently asked-about email domain names, shared by every write path.
+        let domains_seen = companies::DomainCache::default();
+        let contacts = contacts::Contacts::new(
+            store.clone(),
+            scoring.clone(),
+            reports.clone(),
+            domains_seen.clone(),
+        );
         let sales = pipeline::Sales::new(store.clone(), scoring.clone());
-        let traffic = traffic::Traffic::new(store.clone(), scoring.clone());
+        let traffic = traffic::Traffic::new(store.clone(), scoring.clone(), domains_seen.clone());
         Self {
             inner: Arc::new(Inner {
                 auth: auth::Auth::new(store.clone()),
@@ -118,6 +125,7 @@ impl App {
                     forms.clone(),
                     traffic.clone(),
                     scoring.clone(),
+                    domains_seen.clone(),
                 ),
                 queue: qualification::Queue::new(
                     store.clone(),
@@ -133,7 +141,12 @@ impl App {
                     sales.clone(),
                     access.clone(),
                 ),
-                companies: companies::Companies::new(store.clone(), rules.clone(), scoring.clone()),
+                companies: companies::Companies::new(
+                    store.clone(),
+                    rules.clone(),
+                    scoring.clone(),
+                    domains_seen,
+                ),
                 access,
                 reports,
                 forms,

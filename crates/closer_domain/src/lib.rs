@@ -13,6 +13,7 @@ pub mod email;
 pub mod event;
 pub mod form;
 pub mod ids;
+pub mod import;
 pub mod phone;
 pub mod pipeline;
 pub mod qualification;

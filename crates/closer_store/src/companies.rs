@@ -58,6 +58,15 @@ pub trait CompanyStore {
         domains: &[Domain],
     ) -> Result<Option<CompanyId>, StoreError>;
 
+    /// Links the workspace's contacts without a company whose email is at `domain` to the
+    /// company; how many it linked.
+    async fn link_domain(
+        &self,
+        ws: WorkspaceId,
+        domain: &Domain,
+        company: CompanyId,
+    ) -> Result<u64, StoreError>;
+
     /// Links the contact to the company if it has none yet; whether it did.
     async fn link_contact(
         &self,

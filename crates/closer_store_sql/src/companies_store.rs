@@ -95,18 +95,36 @@ fn domain_steps(e: &impl Engine, ws: WorkspaceId, c: &Company) -> Vec<Step> {
                 Param::Int(i64::try_from(i).unwrap_or(i64::MAX)),
             ],
         )));
-        steps.push(Step::any(e.sql(
-            &format!(
-                "update contacts set company_id = $1 \
-                 where workspace_id = $2 and company_id is null and id in \
-                 (select contact_id from contact_identities where workspace_id = $2 \
-                  and kind = 'email' and {} = $3)",
-                e.dialect().email_domain("value")
-            ),
-            [c.id.0.into(), ws.0.into(), d.as_str().to_owned().into()],
-        )));
+        steps.push(Step::any(link_domain_sql(e, ws, d, c.id)));
     }
     steps
+}
+
+/// Links the workspace's contacts without a company whose email is at `domain`.
+fn link_domain_sql(e: &impl Engine, ws: WorkspaceId, domain: &Domain, company: CompanyId) -> Sql {
+    e.sql(
+        &format!(
+            "update contacts set company_id = $1 \
+             where workspace_id = $2 and company_id is null and id in \
+             (select contact_id from contact_identities where workspace_id = $2 \
+              and kind = 'email' and {} = $3)",
+            e.dialect().email_domain("value")
+        ),
+        [
+            company.0.into(),
+            ws.0.into(),
+            domain.as_str().to_owned().into(),
+        ],
+    )
+}
+
+pub async fn link_domain(
+    e: &impl Engine,
+    ws: WorkspaceId,
+    domain: &Domain,
+    company: CompanyId,
+) -> Result<u64, StoreError> {
+    e.execute(link_domain_sql(e, ws, domain, company)).await
 }
 
 fn properties_text(c: &Company) -> String {

@@ -135,6 +135,14 @@ macro_rules! shared_ports {
                 ) -> Result<Option<CompanyId>, StoreError> {
                     $crate::companies_store::company_by_domains(self, workspace, domains).await
                 }
+                async fn link_domain(
+                    &self,
+                    workspace: WorkspaceId,
+                    domain: &Domain,
+                    company: CompanyId,
+                ) -> Result<u64, StoreError> {
+                    $crate::companies_store::link_domain(self, workspace, domain, company).await
+                }
                 async fn link_contact(
                     &self,
                     workspace: WorkspaceId,

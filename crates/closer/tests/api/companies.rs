@@ -8,7 +8,8 @@ use crate::helpers::{TestApp, closer, fields, problem};
 
 crate::on_both_backends!(
     companies_gather_their_people_deals_and_orders,
-    fit_rules_read_the_company
+    fit_rules_read_the_company,
+    a_process_that_read_a_domain_before_its_company_still_links_its_people
 );
 
 async fn contact(app: &TestApp, email: &str) -> Value {
@@ -358,4 +359,60 @@ async fn fit_rules_read_the_company(app: TestApp) {
         .await;
     assert_eq!(res.status(), 200);
     assert!(!account_rule(&app, &id).await);
+}
+
+/// Each process trusts what it read about a domain for a few seconds (capture asks for every
+/// lead). A second process that read "no company" just before a company was made elsewhere
+/// stores a lead of that domain without one for that moment; the process that made the
+/// company links its people again once that moment is over, so nobody is left out.
+async fn a_process_that_read_a_domain_before_its_company_still_links_its_people(app: TestApp) {
+    let ws = app.default_workspace().await;
+    let other_node = closer_app::App::new(app.app.store_for_tests().clone());
+    let operator = closer_app::Principal::operator(ws);
+    let lead = |email: &str| closer_domain::ContactDraft {
+        emails: vec![closer_domain::Email::parse(email).unwrap()],
+        ..closer_domain::ContactDraft::default()
+    };
+    let first = other_node
+        .contacts()
+        .upsert_contact(&operator, lead("first@late.example"), false)
+        .await
+        .unwrap();
+    assert!(first.contact.company_id.is_none(), "no company yet");
+    let res = app
+        .post_json(
+            "/api/v1/companies",
+            &app.token,
+            &json!({"name": "Late", "domains": ["late.example"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let company: Value = res.json().await.unwrap();
+    let second = other_node
+        .contacts()
+        .upsert_contact(&operator, lead("second@late.example"), false)
+        .await
+        .unwrap();
+    let company_of = |id: closer_domain::ContactId| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/contacts/{id}"), &app.token)
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()["company_id"]
+                .clone()
+        }
+    };
+    // The first was there when the company was made; the second arrives at the other
+    // process while it still trusts its "no company", and is linked a moment later.
+    assert_eq!(company_of(first.contact.id).await, company["id"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while company_of(second.contact.id).await != company["id"] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lead captured meanwhile was never linked"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

@@ -69,7 +69,12 @@ impl super::Traffic {
                     now,
                 };
                 let out = self.store().upsert_contact(ws, request).await?;
-                crate::companies::link_by_email(self.store().as_ref(), &out.contact).await?;
+                crate::companies::link_by_email(
+                    self.store().as_ref(),
+                    &self.0.domains_seen,
+                    &out.contact,
+                )
+                .await?;
                 let link = self
                     .store()
                     .link_visitor(ws, &visitor, out.contact.id, now)

@@ -31,15 +31,21 @@ struct Inner {
     /// Started by `start_ingest` (the server), not by CLI commands that never track.
     ingest: OnceLock<Ingest>,
     scoring: Scoring,
+    domains_seen: crate::companies::DomainCache,
 }
 
 impl Traffic {
-    pub(crate) fn new(store: Arc<dyn Store>, scoring: Scoring) -> Self {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        scoring: Scoring,
+        domains_seen: crate::companies::DomainCache,
+    ) -> Self {
         Self(Arc::new(Inner {
             store,
             sites: SiteIndex::default(),
             ingest: OnceLock::new(),
             scoring,
+            domains_seen,
         }))
     }
 

@@ -1,0 +1,465 @@
+//! Reading the contact files other tools export: which column is which field, recognised by
+//! its header as HubSpot, Pipedrive and closer write it (case and spacing aside), changed or
+//! added by a mapping file, unknown columns kept as custom properties; and one row read into
+//! a contact draft, every problem named by its column. Pure: the importer streams rows through
+//! it, so memory does not grow with the file.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::contact::MAX_PROPERTY_KEY;
+use crate::{ContactDraft, Email, FieldError, Phone, Region, Stage, Timestamp, text};
+
+/// What one column of a contact file holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactField {
+    /// The record's id in the tool it comes from (HubSpot `Record ID`, Pipedrive `ID`): what
+    /// makes importing the same file twice change nothing.
+    ExternalId,
+    FirstName,
+    LastName,
+    /// A whole name (Pipedrive `Person - Name`, closer's `name`).
+    Name,
+    Email,
+    Phone,
+    Company,
+    JobTitle,
+    /// A lifecycle stage, HubSpot's or closer's.
+    Stage,
+    /// The owner's email (or name) in the source tool.
+    Owner,
+    /// When the record was created there: kept as the contact's creation time.
+    CreatedAt,
+    /// Kept as a custom property of this name.
+    Property(String),
+    /// Read past.
+    Skip,
+}
+
+/// The built-in header names, normalised (`normalise`), for each field.
+const KNOWN: &[(&str, ContactField)] = &[
+    ("record id", ContactField::ExternalId),
+    ("id", ContactField::ExternalId),
+    ("person - id", ContactField::ExternalId),
+    ("external id", ContactField::ExternalId),
+    ("first name", ContactField::FirstName),
+    ("firstname", ContactField::FirstName),
+    ("person - first name", ContactField::FirstName),
+    ("last name", ContactField::LastName),
+    ("lastname", ContactField::LastName),
+    ("person - last name", ContactField::LastName),
+    ("name", ContactField::Name),
+    ("full name", ContactField::Name),
+    ("person - name", ContactField::Name),
+    ("email", ContactField::Email),
+    ("email address", ContactField::Email),
+    ("e-mail", ContactField::Email),
+    ("emails", ContactField::Email),
+    ("person - email", ContactField::Email),
+    ("phone", ContactField::Phone),
+    ("phone number", ContactField::Phone),
+    ("mobile phone number", ContactField::Phone),
+    ("phones", ContactField::Phone),
+    ("person - phone", ContactField::Phone),
+    ("company", ContactField::Company),
+    ("company name", ContactField::Company),
+    ("organization - name", ContactField::Company),
+    ("person - organization", ContactField::Company),
+    ("job title", ContactField::JobTitle),
+    ("job_title", ContactField::JobTitle),
+    ("person - job title", ContactField::JobTitle),
+    ("lifecycle stage", ContactField::Stage),
+    ("stage", ContactField::Stage),
+    ("contact owner", ContactField::Owner),
+    ("owner", ContactField::Owner),
+    ("person - owner", ContactField::Owner),
+    ("create date", ContactField::CreatedAt),
+    ("created at", ContactField::CreatedAt),
+    ("created_at", ContactField::CreatedAt),
+    ("person - person created", ContactField::CreatedAt),
+];
+
+/// Columns kept as properties under closer's names (the ones the shipped fit rules read).
+const PROPERTIES: &[(&str, &str)] = &[
+    ("country/region", "country"),
+    ("country", "country"),
+    ("city", "city"),
+    ("lead status", "lead_status"),
+    ("original source", "original_source"),
+    ("number of employees", "company_size"),
+    ("company size", "company_size"),
+    ("industry", "industry"),
+];
+
+/// A header as compared: trimmed, lower case, inner white space single.
+pub fn normalise(header: &str) -> String {
+    header
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The property name an unknown column is kept under: lower case, letters and digits, the
+/// rest as single underscores (`Country/Region` → `country_region`, `Lead Status` →
+/// `lead_status`).
+pub fn property_name(header: &str) -> String {
+    let mut out = String::new();
+    for c in normalise(header).chars() {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_matches('_');
+    out.chars().take(MAX_PROPERTY_KEY).collect()
+}
+
+/// A mapping file's overrides: header (as in the file) → field, and the id column.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mapping {
+    columns: BTreeMap<String, ContactField>,
+    id_column: Option<String>,
+}
+
+impl Mapping {
+    /// Reads a mapping file:
+    ///
+    /// ```toml
+    /// id_column = "Legacy ID"
+    /// [columns]
+    /// "Work Email" = "email"
+    /// "Segment" = "property:segment"
+    /// "Notes" = "skip"
+    /// ```
+    ///
+    /// Fields: `external_id`, `first_name`, `last_name`, `name`, `email`, `phone`,
+    /// `company`, `job_title`, `stage`, `owner`, `created_at`, `property:NAME`, `skip`.
+    pub fn parse(source: &str) -> Result<Self, FieldError> {
+        let table: toml::Table = source
+            .parse()
+            .map_err(|e: toml::de::Error| FieldError::new("mapping", e.message().to_owned()))?;
+        let mut mapping = Mapping::default();
+        for (key, value) in &table {
+            match (key.as_str(), value) {
+                ("id_column", toml::Value::String(c)) => mapping.id_column = Some(normalise(c)),
+                ("columns", toml::Value::Table(columns)) => {
+                    for (header, field) in columns {
+                        let toml::Value::String(field) = field else {
+                            return Err(FieldError::new(
+                                format!("columns.{header}"),
+                                "must be a field name in quotes",
+                            ));
+                        };
+                        mapping
+                            .columns
+                            .insert(normalise(header), field_named(header, field)?);
+                    }
+                }
+                (other, _) => {
+                    return Err(FieldError::new(
+                        other,
+                        "is not a mapping setting (id_column, columns)",
+                    ));
+                }
+            }
+        }
+        Ok(mapping)
+    }
+
+    /// `--id-column`: this column's values are the records' ids.
+    #[must_use]
+    pub fn with_id_column(mut self, header: &str) -> Self {
+        self.id_column = Some(normalise(header));
+        self
+    }
+}
+
+fn field_named(header: &str, name: &str) -> Result<ContactField, FieldError> {
+    Ok(match name.trim() {
+        "external_id" => ContactField::ExternalId,
+        "first_name" => ContactField::FirstName,
+        "last_name" => ContactField::LastName,
+        "name" => ContactField::Name,
+        "email" => ContactField::Email,
+        "phone" => ContactField::Phone,
+        "company" => ContactField::Company,
+        "job_title" => ContactField::JobTitle,
+        "stage" => ContactField::Stage,
+        "owner" => ContactField::Owner,
+        "created_at" => ContactField::CreatedAt,
+        "skip" => ContactField::Skip,
+        other => match other.strip_prefix("property:") {
+            Some(p) if !property_name(p).is_empty() => ContactField::Property(property_name(p)),
+            _ => {
+                return Err(FieldError::new(
+                    format!("columns.{header}"),
+                    format!("{other:?} is not a field (email, name, property:NAME, skip…)"),
+                ));
+            }
+        },
+    })
+}
+
+/// Which field each column of a file holds, in the file's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactColumns {
+    pub fields: Vec<ContactField>,
+    pub headers: Vec<String>,
+}
+
+impl ContactColumns {
+    /// Recognises a header row. The mapping wins over the built-in names; the first column
+    /// named as an id is the id (others are kept as properties); unknown columns become
+    /// properties. A file without an email or phone column is refused: no row of it could
+    /// be found or deduped.
+    pub fn recognise(headers: &[&str], mapping: &Mapping) -> Result<Self, FieldError> {
+        let mut fields = Vec::with_capacity(headers.len());
+        let mut have_id = false;
+        for raw in headers {
+            let key = normalise(raw);
+            let mut field = if let Some(f) = mapping.columns.get(&key) {
+                f.clone()
+            } else if mapping.id_column.as_deref() == Some(key.as_str()) {
+                ContactField::ExternalId
+            } else if mapping.id_column.is_some() && is_id(&key) {
+                // An id column was named: the built-in id names are ordinary columns.
+                ContactField::Property(property_name(raw))
+            } else {
+                builtin(&key).unwrap_or_else(|| ContactField::Property(property_name(raw)))
+            };
+            if field == ContactField::ExternalId {
+                if have_id {
+                    field = ContactField::Property(property_name(raw));
+                }
+                have_id = true;
+            }
+            fields.push(field);
+        }
+        if let Some(id) = &mapping.id_column
+            && !fields.contains(&ContactField::ExternalId)
+        {
+            return Err(FieldError::new(
+                "id_column",
+                format!("the file has no column {id:?}"),
+            ));
+        }
+        if !fields
+            .iter()
+            .any(|f| matches!(f, ContactField::Email | ContactField::Phone))
+        {
+            return Err(FieldError::new(
+                "header",
+                "no column holds an email or a phone (Email, Phone Number…): a contact is found and deduped by them",
+            ));
+        }
+        Ok(Self {
+            fields,
+            headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+        })
+    }
+}
+
+fn is_id(key: &str) -> bool {
+    KNOWN
+        .iter()
+        .any(|(k, f)| *k == key && *f == ContactField::ExternalId)
+}
+
+fn builtin(key: &str) -> Option<ContactField> {
+    // Pipedrive adds a label to some columns: "Person - Email - Work".
+    let base = key.split(" - ").take(2).collect::<Vec<_>>().join(" - ");
+    KNOWN
+        .iter()
+        .find(|(k, _)| *k == key || *k == base)
+        .map(|(_, f)| f.clone())
+        .or_else(|| {
+            PROPERTIES
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, p)| ContactField::Property((*p).to_owned()))
+        })
+}
+
+/// A lifecycle stage as HubSpot or closer writes it: subscriber, lead and marketing-qualified
+/// lead are leads; sales-qualified leads are prospects; evangelists are customers; "other" is
+/// a lead.
+pub fn stage(raw: &str) -> Result<Stage, FieldError> {
+    let key: String = raw
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect::<String>()
+        .to_lowercase();
+    Ok(match key.as_str() {
+        "subscriber" | "lead" | "marketingqualifiedlead" | "mql" | "other" => Stage::Lead,
+        "salesqualifiedlead" | "sql" | "prospect" => Stage::Prospect,
+        "opportunity" => Stage::Opportunity,
+        "customer" | "evangelist" => Stage::Customer,
+        "disqualified" => Stage::Disqualified,
+        _ => {
+            return Err(FieldError::new(
+                "stage",
+                format!(
+                    "{raw:?} is not a lifecycle stage (lead, marketing qualified lead, sales qualified lead, opportunity, customer…)"
+                ),
+            ));
+        }
+    })
+}
+
+/// A creation time as the tools write it: RFC 3339, `YYYY-MM-DD HH:MM[:SS]` (UTC), or a date.
+pub fn created_at(raw: &str) -> Result<Timestamp, FieldError> {
+    let raw = raw.trim();
+    if let Some(t) = Timestamp::parse_rfc3339(raw) {
+        return Ok(t);
+    }
+    let with_t = raw.replacen(' ', "T", 1);
+    for candidate in [format!("{with_t}Z"), format!("{with_t}:00Z")] {
+        if let Some(t) = Timestamp::parse_rfc3339(&candidate) {
+            return Ok(t);
+        }
+    }
+    if let Ok(d) = crate::parse_date("created_at", raw) {
+        return Ok(Timestamp::new(d.midnight().assume_utc()));
+    }
+    Err(FieldError::new(
+        "created_at",
+        format!("{raw:?} is not a date or time (2026-03-01, 2026-03-01 14:05, RFC 3339)"),
+    ))
+}
+
+/// One row read into a contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactRow {
+    pub external_id: Option<String>,
+    pub draft: ContactDraft,
+    /// The owner as the file names them (an email or a name), to match with the users.
+    pub owner: Option<String>,
+    pub created_at: Option<Timestamp>,
+}
+
+impl ContactColumns {
+    /// Reads one row (its cells in the header's order). Every problem is returned, each
+    /// named by its column's header; a row without an email or phone is one.
+    pub fn read(
+        &self,
+        cells: &[&str],
+        region: Option<Region>,
+    ) -> Result<ContactRow, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut row = ContactRow {
+            external_id: None,
+            draft: ContactDraft::default(),
+            owner: None,
+            created_at: None,
+        };
+        let (mut first, mut last) = (None::<String>, None::<String>);
+        let mut properties = Map::new();
+        for (i, field) in self.fields.iter().enumerate() {
+            let cell = cells.get(i).map_or("", |c| c.trim());
+            if cell.is_empty() {
+                continue;
+            }
+            let header = &self.headers[i];
+            let mut fail = |e: FieldError| errors.push(FieldError::new(header, e.message));
+            let text = |field: &str| text::clean(field, cell);
+            match field {
+                ContactField::ExternalId => row.external_id = Some(cell.to_owned()),
+                ContactField::FirstName => match text("first_name") {
+                    Ok(v) => first = v,
+                    Err(e) => fail(e),
+                },
+                ContactField::LastName => match text("last_name") {
+                    Ok(v) => last = v,
+                    Err(e) => fail(e),
+                },
+                ContactField::Name => match text("name") {
+                    Ok(v) => row.draft.name = v,
+                    Err(e) => fail(e),
+                },
+                ContactField::Email => {
+                    for part in cell
+                        .split([';', ','])
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                    {
+                        match Email::parse(part) {
+                            Ok(e) if !row.draft.emails.contains(&e) => row.draft.emails.push(e),
+                            Ok(_) => {}
+                            Err(e) => fail(e),
+                        }
+                    }
+                }
+                ContactField::Phone => {
+                    for part in cell
+                        .split([';', ','])
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                    {
+                        match Phone::parse(part, region) {
+                            Ok(p) if !row.draft.phones.contains(&p) => row.draft.phones.push(p),
+                            Ok(_) => {}
+                            Err(e) => fail(e),
+                        }
+                    }
+                }
+                ContactField::Company => match text("company") {
+                    Ok(v) => row.draft.company = v,
+                    Err(e) => fail(e),
+                },
+                ContactField::JobTitle => match text("job_title") {
+                    Ok(v) => row.draft.job_title = v,
+                    Err(e) => fail(e),
+                },
+                ContactField::Stage => match stage(cell) {
+                    Ok(s) => row.draft.stage = Some(s),
+                    Err(e) => fail(e),
+                },
+                ContactField::Owner => row.owner = Some(cell.to_owned()),
+                ContactField::CreatedAt => match created_at(cell) {
+                    Ok(t) => row.created_at = Some(t),
+                    Err(e) => fail(e),
+                },
+                ContactField::Property(name) => match text(name) {
+                    Ok(Some(v)) => {
+                        properties.insert(name.clone(), Value::String(v));
+                    }
+                    Ok(None) => {}
+                    Err(e) => fail(e),
+                },
+                ContactField::Skip => {}
+            }
+        }
+        if row.draft.name.is_none() {
+            row.draft.name = match (first, last) {
+                (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                (Some(f), None) => Some(f),
+                (None, Some(l)) => Some(l),
+                (None, None) => None,
+            };
+        }
+        if let Err(e) = crate::contact::check_identity_count("emails", &row.draft.emails) {
+            errors.push(e);
+        }
+        match crate::contact::parse_properties(Value::Object(properties), false) {
+            Ok(p) => row.draft.properties = p,
+            Err(e) => errors.push(e),
+        }
+        if !row.draft.has_identity() {
+            errors.push(FieldError::new(
+                "row",
+                "has no email or phone: nothing to find or make the contact by",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(row)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

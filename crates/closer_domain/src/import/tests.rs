@@ -1,0 +1,206 @@
+//! Header recognition and row reading on the exact headers HubSpot and Pipedrive write.
+
+use super::ContactField::{
+    Company, CreatedAt, Email, ExternalId, FirstName, JobTitle, LastName, Name, Owner, Phone,
+    Property, Skip,
+};
+use super::*;
+
+/// HubSpot's contact export (Contacts → Export, "All properties" trimmed to the usual ones).
+const HUBSPOT: &[&str] = &[
+    "Record ID",
+    "First Name",
+    "Last Name",
+    "Email",
+    "Phone Number",
+    "Mobile Phone Number",
+    "Company Name",
+    "Job Title",
+    "Lifecycle Stage",
+    "Lead Status",
+    "Contact owner",
+    "Create Date",
+    "City",
+    "Country/Region",
+    "Original Source",
+    "Favourite Colour",
+];
+
+/// Pipedrive's people export.
+const PIPEDRIVE: &[&str] = &[
+    "Person - ID",
+    "Person - Name",
+    "Person - Email - Work",
+    "Person - Phone - Mobile",
+    "Person - Organization",
+    "Person - Owner",
+    "Person - Person created",
+];
+
+#[test]
+fn hubspot_headers_are_recognised() {
+    let cols = ContactColumns::recognise(HUBSPOT, &Mapping::default()).unwrap();
+    assert_eq!(
+        cols.fields,
+        vec![
+            ExternalId,
+            FirstName,
+            LastName,
+            Email,
+            Phone,
+            Phone,
+            Company,
+            JobTitle,
+            ContactField::Stage,
+            Property("lead_status".into()),
+            Owner,
+            CreatedAt,
+            Property("city".into()),
+            Property("country".into()),
+            Property("original_source".into()),
+            Property("favourite_colour".into()),
+        ]
+    );
+    let row = cols
+        .read(
+            &[
+                "101",
+                "Ada",
+                "Lovelace",
+                "ADA@Example.com",
+                "+44 20 7946 0000",
+                "+44 7911 123456",
+                "Analytical Engines",
+                "Founder",
+                "Marketing Qualified Lead",
+                "Open",
+                "rep@acme.example",
+                "2025-03-01 14:05",
+                "London",
+                "United Kingdom",
+                "Organic Search",
+                "",
+            ],
+            None,
+        )
+        .unwrap();
+    assert_eq!(row.external_id.as_deref(), Some("101"));
+    assert_eq!(row.draft.name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(row.draft.emails[0].as_str(), "ada@example.com");
+    assert_eq!(row.draft.phones.len(), 2);
+    assert_eq!(row.draft.stage, Some(crate::Stage::Lead));
+    assert_eq!(row.owner.as_deref(), Some("rep@acme.example"));
+    assert_eq!(
+        row.created_at,
+        Timestamp::parse_rfc3339("2025-03-01T14:05:00Z")
+    );
+    assert_eq!(row.draft.properties["country"], "United Kingdom");
+    assert!(
+        !row.draft.properties.contains_key("favourite_colour"),
+        "an empty cell is no value"
+    );
+}
+
+#[test]
+fn pipedrive_headers_are_recognised() {
+    let cols = ContactColumns::recognise(PIPEDRIVE, &Mapping::default()).unwrap();
+    assert_eq!(
+        cols.fields,
+        vec![ExternalId, Name, Email, Phone, Company, Owner, CreatedAt]
+    );
+    let row = cols
+        .read(
+            &[
+                "7",
+                "Grace Hopper",
+                "grace@navy.example",
+                "",
+                "US Navy",
+                "Rep",
+                "2024-12-01",
+            ],
+            None,
+        )
+        .unwrap();
+    assert_eq!(row.draft.name.as_deref(), Some("Grace Hopper"));
+    assert_eq!(row.draft.company.as_deref(), Some("US Navy"));
+}
+
+#[test]
+fn hubspot_lifecycle_stages_map_to_closers() {
+    for (raw, want) in [
+        ("subscriber", Stage::Lead),
+        ("Lead", Stage::Lead),
+        ("Marketing Qualified Lead", Stage::Lead),
+        ("marketingqualifiedlead", Stage::Lead),
+        ("Sales Qualified Lead", Stage::Prospect),
+        ("Opportunity", Stage::Opportunity),
+        ("Customer", Stage::Customer),
+        ("Evangelist", Stage::Customer),
+        ("Other", Stage::Lead),
+    ] {
+        assert_eq!(stage(raw).unwrap(), want, "{raw}");
+    }
+    assert!(stage("Champion").is_err());
+}
+
+#[test]
+fn a_mapping_file_overrides_and_adds() {
+    let mapping = Mapping::parse(
+        r#"
+id_column = "Legacy Key"
+[columns]
+"Work Email" = "email"
+"Segment" = "property:Customer Segment"
+"Notes" = "skip"
+"#,
+    )
+    .unwrap();
+    let cols = ContactColumns::recognise(
+        &["Legacy Key", "Record ID", "Work Email", "Segment", "Notes"],
+        &mapping,
+    )
+    .unwrap();
+    assert_eq!(
+        cols.fields,
+        vec![
+            ExternalId,
+            Property("record_id".into()),
+            Email,
+            Property("customer_segment".into()),
+            Skip
+        ]
+    );
+    assert!(Mapping::parse("[columns]\n\"A\" = \"nonsense\"").is_err());
+    assert!(Mapping::parse("colour = 1").is_err());
+    let missing = ContactColumns::recognise(&["Email"], &Mapping::default().with_id_column("Key"));
+    assert_eq!(missing.unwrap_err().field, "id_column");
+}
+
+#[test]
+fn a_file_without_email_or_phone_is_refused() {
+    let err = ContactColumns::recognise(&["First Name", "Company"], &Mapping::default());
+    assert_eq!(err.unwrap_err().field, "header");
+}
+
+#[test]
+fn every_problem_of_a_row_is_named_by_its_column() {
+    let cols = ContactColumns::recognise(HUBSPOT, &Mapping::default()).unwrap();
+    let mut cells = vec![""; HUBSPOT.len()];
+    cells[3] = "not-an-email";
+    cells[8] = "Champion";
+    cells[11] = "yesterday";
+    let errors = cols.read(&cells, None).unwrap_err();
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        vec!["Email", "Lifecycle Stage", "Create Date", "row"]
+    );
+}
+
+#[test]
+fn property_names_are_tidy() {
+    assert_eq!(property_name(" Country/Region "), "country_region");
+    assert_eq!(property_name("Lead  Status"), "lead_status");
+    assert_eq!(normalise("  Record   ID "), "record id");
+}
