@@ -64,6 +64,17 @@ pub enum Command {
     /// List contacts, or look into one.
     #[command(subcommand)]
     Contact(ContactCommand),
+    /// Write a workspace's contacts, companies or deals to standard output, as CSV (the
+    /// default) or JSON lines.
+    Export {
+        /// contacts, companies or deals.
+        #[arg(value_enum)]
+        entity: ExportEntity,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
     /// Companies: add, list, show (with people, deals, orders), delete.
     #[command(subcommand)]
     Company(CompanyCommand),
@@ -399,6 +410,19 @@ pub enum SiteCommand {
 pub enum Format {
     Table,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExportEntity {
+    Contacts,
+    Companies,
+    Deals,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

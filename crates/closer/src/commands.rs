@@ -58,6 +58,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(cmd) => report::report(open_app(&url).await?, cmd).await,
         Command::Rules(cmd) => qualify::rules(open_app(&url).await?, cmd).await,
         Command::Contact(cmd) => qualify::contact(open_app(&url).await?, cmd).await,
+        Command::Export {
+            entity,
+            format,
+            workspace,
+        } => crate::companies::export(open_app(&url).await?, entity, format, &workspace).await,
         Command::Company(cmd) => crate::companies::company(open_app(&url).await?, cmd).await,
         Command::Queue {
             sort,

@@ -146,3 +146,44 @@ pub async fn company(app: App, cmd: CompanyCommand) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `closer export ENTITY`: the records to standard output, a page at a time.
+pub async fn export(
+    app: App,
+    entity: crate::cli::ExportEntity,
+    format: crate::cli::ExportFormat,
+    workspace: &str,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+
+    use closer_app::export::{Entity, Format as Out};
+    let ws = app.access().workspace_by_slug(workspace).await?.id;
+    let entity = match entity {
+        crate::cli::ExportEntity::Contacts => Entity::Contacts,
+        crate::cli::ExportEntity::Companies => Entity::Companies,
+        crate::cli::ExportEntity::Deals => Entity::Deals,
+    };
+    let format = match format {
+        crate::cli::ExportFormat::Csv => Out::Csv,
+        crate::cli::ExportFormat::Jsonl => Out::Jsonl,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(4);
+    let writer = tokio::spawn(async move {
+        app.exports()
+            .write(&Principal::operator(ws), entity, format, tx)
+            .await
+    });
+    let mut stdout = std::io::stdout().lock();
+    while let Some(chunk) = rx.recv().await {
+        if stdout.write_all(chunk.as_bytes()).is_err() {
+            // The reader went away (`| head`): stop asking for more.
+            break;
+        }
+    }
+    drop(rx);
+    let _ = stdout.flush();
+    writer
+        .await
+        .map_err(|e| anyhow::anyhow!("the export stopped: {e}"))??;
+    Ok(())
+}

@@ -16,6 +16,7 @@
 //! Capture     → Forms, Traffic, Scoring
 //! Queue       → rules, Access, Contacts, Sales, Reports
 //! Demo        → Scoring, Sales, Access
+//! Exports     → (the store)                    contacts, companies, deals as files
 //! ```
 
 mod access;
@@ -27,6 +28,7 @@ mod demo;
 mod demo_rows;
 mod demo_stepwise;
 mod error;
+pub mod export;
 mod forms;
 pub mod orders_csv;
 mod person_export;
@@ -84,6 +86,7 @@ struct Inner {
     auth: auth::Auth,
     forms: forms::Forms,
     companies: companies::Companies,
+    exports: export::Exports,
     assign: pipeline::Assign,
     scoring: qualification::Scoring,
     reports: reports::Reports,
@@ -147,6 +150,7 @@ impl App {
                     scoring.clone(),
                     domains_seen,
                 ),
+                exports: export::Exports::new(store.clone()),
                 access,
                 reports,
                 forms,
@@ -217,6 +221,11 @@ impl App {
     /// Companies: create (deduped by domain), read, list, edit, delete, their people.
     pub fn companies(&self) -> &companies::Companies {
         &self.inner.companies
+    }
+
+    /// The workspace's contacts, companies and deals as CSV or JSON lines.
+    pub fn exports(&self) -> &export::Exports {
+        &self.inner.exports
     }
 
     /// Contacts: upsert, read, edit, assign, erase, list, history.

@@ -13,6 +13,7 @@ mod contacts;
 mod contacts_list;
 mod contract;
 mod errors;
+mod export;
 mod forms;
 mod meta;
 mod person_export;

@@ -67,6 +67,7 @@ async fn openapi_covers_every_route(app: TestApp) {
         ("/api/v1/companies/{id}", &["delete", "get", "patch"]),
         ("/api/v1/contacts/{id}/company", &["put"]),
         ("/api/v1/contacts/{id}/export", &["get"]),
+        ("/api/v1/export/{entity}", &["get"]),
         ("/api/v1/users", &["get", "post"]),
         ("/api/v1/reports/funnel", &["get"]),
         ("/api/v1/reports/measures", &["get"]),

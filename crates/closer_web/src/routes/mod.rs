@@ -8,6 +8,7 @@ mod contacts_dto;
 mod customer_value;
 mod deals;
 mod deals_dto;
+mod export;
 mod forms;
 mod health;
 mod openapi;
@@ -66,6 +67,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(contacts::router())
         .merge(companies::router())
+        .merge(export::router())
         .merge(customer_value::router())
         .merge(forms::router())
         .merge(sites::router())

@@ -1,0 +1,335 @@
+//! A workspace's records out, as CSV or JSON lines, a page at a time so memory stays flat
+//! however many there are: contacts, companies and deals. The columns are documented in the
+//! README and named as `closer_domain::import` reads them back. CSV cells never hold a live
+//! spreadsheet formula (`csv_cell::neutralise`).
+
+use closer_domain::access::Action;
+use closer_domain::csv_cell::neutralise;
+use closer_domain::pipeline::Deal;
+use closer_domain::{Company, Contact};
+use std::sync::Arc;
+
+use closer_store::{CompanyQuery, ContactQuery, ContactSort, DealQuery, Store};
+use serde_json::json;
+
+use crate::{AppError, Principal};
+
+/// Records read at a time.
+const PAGE: u32 = 1_000;
+
+/// What can be exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Contacts,
+    Companies,
+    Deals,
+}
+
+impl Entity {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "contacts" => Some(Self::Contacts),
+            "companies" => Some(Self::Companies),
+            "deals" => Some(Self::Deals),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Jsonl,
+}
+
+const CONTACT_HEADER: &[&str] = &[
+    "id",
+    "name",
+    "emails",
+    "phones",
+    "company",
+    "company_id",
+    "job_title",
+    "stage",
+    "owner_id",
+    "consent",
+    "consent_at",
+    "consent_source",
+    "created_at",
+    "updated_at",
+    "properties",
+];
+const COMPANY_HEADER: &[&str] = &[
+    "id",
+    "name",
+    "domains",
+    "employees",
+    "industry",
+    "country",
+    "owner_id",
+    "created_at",
+    "updated_at",
+    "properties",
+];
+const DEAL_HEADER: &[&str] = &[
+    "id",
+    "title",
+    "contact_id",
+    "company_id",
+    "pipeline_id",
+    "stage_id",
+    "status",
+    "amount",
+    "currency",
+    "expected_close",
+    "owner_id",
+    "source",
+    "loss_reason",
+    "objection",
+    "closed_at",
+    "created_at",
+];
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn contact_cells(c: &Contact) -> Vec<String> {
+    vec![
+        c.id.to_string(),
+        c.name.clone().unwrap_or_default(),
+        c.emails
+            .iter()
+            .map(closer_domain::Email::as_str)
+            .collect::<Vec<_>>()
+            .join(";"),
+        c.phones
+            .iter()
+            .map(closer_domain::Phone::as_str)
+            .collect::<Vec<_>>()
+            .join(";"),
+        c.company.clone().unwrap_or_default(),
+        opt(c.company_id),
+        c.job_title.clone().unwrap_or_default(),
+        c.stage.as_str().to_owned(),
+        opt(c.owner_id),
+        opt(c
+            .consent
+            .as_ref()
+            .map(|k| if k.granted { "granted" } else { "refused" })),
+        opt(c.consent.as_ref().map(|k| k.at)),
+        c.consent
+            .as_ref()
+            .and_then(|k| k.source.clone())
+            .unwrap_or_default(),
+        c.created_at.to_string(),
+        c.updated_at.to_string(),
+        serde_json::Value::Object(c.properties.clone()).to_string(),
+    ]
+}
+
+fn company_cells(c: &Company) -> Vec<String> {
+    vec![
+        c.id.to_string(),
+        c.name.clone(),
+        c.domains
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(";"),
+        opt(c.employees),
+        c.industry.clone().unwrap_or_default(),
+        c.country.clone().unwrap_or_default(),
+        opt(c.owner_id),
+        c.created_at.to_string(),
+        c.updated_at.to_string(),
+        serde_json::Value::Object(c.properties.clone()).to_string(),
+    ]
+}
+
+fn deal_cells(d: &Deal) -> Vec<String> {
+    vec![
+        d.id.to_string(),
+        d.title.clone(),
+        d.contact_id.to_string(),
+        opt(d.company_id),
+        d.pipeline_id.to_string(),
+        d.stage_id.to_string(),
+        d.status.as_str().to_owned(),
+        d.amount.to_string(),
+        d.currency.to_string(),
+        opt(d.expected_close.map(closer_domain::date_text)),
+        opt(d.owner_id),
+        d.source.clone().unwrap_or_default(),
+        opt(d.loss.as_ref().map(|l| l.reason.clone())),
+        opt(d.loss.as_ref().and_then(|l| l.objection.clone())),
+        opt(d.closed_at),
+        d.created_at.to_string(),
+    ]
+}
+
+/// Turns records into the format's text, one page at a time.
+struct Writer {
+    format: Format,
+}
+
+impl Writer {
+    fn header(&self, header: &[&str]) -> Result<String, AppError> {
+        match self.format {
+            Format::Csv => Self::csv_rows(std::iter::once(
+                header.iter().map(|h| (*h).to_owned()).collect(),
+            )),
+            Format::Jsonl => Ok(String::new()),
+        }
+    }
+
+    fn csv_rows(rows: impl Iterator<Item = Vec<String>>) -> Result<String, AppError> {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        for row in rows {
+            out.write_record(row.iter().map(|c| neutralise(c).into_owned()))
+                .map_err(|e| AppError::Internal(format!("writing CSV: {e}")))?;
+        }
+        let bytes = out
+            .into_inner()
+            .map_err(|e| AppError::Internal(format!("writing CSV: {e}")))?;
+        String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("writing CSV: {e}")))
+    }
+
+    fn page<T: serde::Serialize>(
+        &self,
+        items: &[T],
+        cells: fn(&T) -> Vec<String>,
+    ) -> Result<String, AppError> {
+        match self.format {
+            Format::Csv => Self::csv_rows(items.iter().map(cells)),
+            Format::Jsonl => {
+                let mut out = String::new();
+                for item in items {
+                    out.push_str(
+                        &serde_json::to_string(&json!(item))
+                            .map_err(|e| AppError::Internal(format!("writing JSON: {e}")))?,
+                    );
+                    out.push('\n');
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// Exports: the workspace's records as files.
+#[derive(Clone)]
+pub struct Exports {
+    store: Arc<dyn Store>,
+}
+
+impl Exports {
+    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    /// Sends every record of `entity` the principal may read to `out`, a page at a time: a
+    /// header line (CSV), then the records, oldest first for contacts, newest first for
+    /// companies and deals. The channel's bound keeps memory flat; its reader going away ends
+    /// the export. Answers how many records were sent.
+    pub async fn write(
+        &self,
+        principal: &Principal,
+        entity: Entity,
+        format: Format,
+        out: tokio::sync::mpsc::Sender<String>,
+    ) -> Result<u64, AppError> {
+        export(self.store.as_ref(), principal, entity, format, out).await
+    }
+}
+
+async fn export(
+    store: &dyn Store,
+    principal: &Principal,
+    entity: Entity,
+    format: Format,
+    out: tokio::sync::mpsc::Sender<String>,
+) -> Result<u64, AppError> {
+    let sink = |chunk: String| {
+        let out = out.clone();
+        async move { out.send(chunk).await.is_ok() }
+    };
+    let ws = principal.workspace_id;
+    let w = Writer { format };
+    let mut written = 0u64;
+    match entity {
+        Entity::Contacts => {
+            principal.check(Action::ReadContacts, principal.user())?;
+            if !sink(w.header(CONTACT_HEADER)?).await {
+                return Ok(0);
+            }
+            let mut q = ContactQuery {
+                sort: ContactSort::CreatedAsc,
+                limit: PAGE,
+                owner: match closer_domain::access::reach(principal.role, Action::ReadContacts) {
+                    closer_domain::access::Reach::Own => {
+                        principal.user().map(closer_store::OwnerFilter::User)
+                    }
+                    _ => None,
+                },
+                ..ContactQuery::default()
+            };
+            loop {
+                let page = store.list_contacts(ws, &q).await?;
+                written += page.items.len() as u64;
+                if !sink(w.page(&page.items, contact_cells)?).await {
+                    break;
+                }
+                match page.next {
+                    Some(next) => q.after = Some(next),
+                    None => break,
+                }
+            }
+        }
+        Entity::Companies => {
+            principal.check(Action::ReadContacts, principal.user())?;
+            if !sink(w.header(COMPANY_HEADER)?).await {
+                return Ok(0);
+            }
+            let mut q = CompanyQuery {
+                limit: PAGE,
+                ..CompanyQuery::default()
+            };
+            loop {
+                let page = store.list_companies(ws, &q).await?;
+                written += page.items.len() as u64;
+                if !sink(w.page(&page.items, company_cells)?).await {
+                    break;
+                }
+                match page.next {
+                    Some(next) => q.after = Some(next),
+                    None => break,
+                }
+            }
+        }
+        Entity::Deals => {
+            principal.check(Action::ReadPipeline, principal.user())?;
+            if !sink(w.header(DEAL_HEADER)?).await {
+                return Ok(0);
+            }
+            let mut q = DealQuery {
+                limit: PAGE,
+                owner: match closer_domain::access::reach(principal.role, Action::ReadPipeline) {
+                    closer_domain::access::Reach::Own => principal.user(),
+                    _ => None,
+                },
+                ..DealQuery::default()
+            };
+            loop {
+                let page = store.list_deals(ws, &q).await?;
+                let full = page.len() == PAGE as usize;
+                written += page.len() as u64;
+                q.before = page.last().map(|d| d.id);
+                if !sink(w.page(&page, deal_cells)?).await || !full {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(written)
+}
