@@ -64,10 +64,10 @@ pub enum Command {
     /// List contacts, or look into one.
     #[command(subcommand)]
     Contact(ContactCommand),
-    /// Write a workspace's contacts, companies or deals to standard output, as CSV (the
-    /// default) or JSON lines.
+    /// Write a workspace's contacts, companies, deals, activities, tasks or orders to
+    /// standard output, as CSV (the default) or JSON lines.
     Export {
-        /// contacts, companies or deals.
+        /// contacts, companies, deals, activities, tasks or orders.
         #[arg(value_enum)]
         entity: ExportEntity,
         #[arg(long, value_enum, default_value = "csv")]
@@ -417,6 +417,9 @@ pub enum ExportEntity {
     Contacts,
     Companies,
     Deals,
+    Activities,
+    Tasks,
+    Orders,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -162,6 +162,9 @@ pub async fn export(
         crate::cli::ExportEntity::Contacts => Entity::Contacts,
         crate::cli::ExportEntity::Companies => Entity::Companies,
         crate::cli::ExportEntity::Deals => Entity::Deals,
+        crate::cli::ExportEntity::Activities => Entity::Activities,
+        crate::cli::ExportEntity::Tasks => Entity::Tasks,
+        crate::cli::ExportEntity::Orders => Entity::Orders,
     };
     let format = match format {
         crate::cli::ExportFormat::Csv => Out::Csv,

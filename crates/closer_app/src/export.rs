@@ -1,11 +1,11 @@
 //! A workspace's records out, as CSV or JSON lines, a page at a time so memory stays flat
-//! however many there are: contacts, companies and deals. The columns are documented in the
+//! however many there are: contacts, companies, deals, activities, tasks and orders. The columns are documented in the
 //! README and named as `closer_domain::import` reads them back. CSV cells never hold a live
 //! spreadsheet formula (`csv_cell::neutralise`).
 
 use closer_domain::access::Action;
 use closer_domain::csv_cell::neutralise;
-use closer_domain::pipeline::Deal;
+use closer_domain::pipeline::{Activity, Deal, Order, Task};
 use closer_domain::{Company, Contact};
 use std::sync::Arc;
 
@@ -23,16 +23,34 @@ pub enum Entity {
     Contacts,
     Companies,
     Deals,
+    Activities,
+    Tasks,
+    Orders,
 }
 
 impl Entity {
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "contacts" => Some(Self::Contacts),
-            "companies" => Some(Self::Companies),
-            "deals" => Some(Self::Deals),
-            _ => None,
+    pub const ALL: [Entity; 6] = [
+        Entity::Contacts,
+        Entity::Companies,
+        Entity::Deals,
+        Entity::Activities,
+        Entity::Tasks,
+        Entity::Orders,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Contacts => "contacts",
+            Self::Companies => "companies",
+            Self::Deals => "deals",
+            Self::Activities => "activities",
+            Self::Tasks => "tasks",
+            Self::Orders => "orders",
         }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == raw)
     }
 }
 
@@ -89,6 +107,91 @@ const DEAL_HEADER: &[&str] = &[
     "closed_at",
     "created_at",
 ];
+
+const ACTIVITY_HEADER: &[&str] = &[
+    "id",
+    "contact_id",
+    "deal_id",
+    "kind",
+    "occurred_at",
+    "owner_id",
+    "outcome",
+    "text",
+    "created_at",
+];
+const TASK_HEADER: &[&str] = &[
+    "id",
+    "kind",
+    "title",
+    "text",
+    "contact_id",
+    "deal_id",
+    "assignee_id",
+    "due_at",
+    "status",
+    "done_at",
+    "created_at",
+];
+const ORDER_HEADER: &[&str] = &[
+    "id",
+    "contact_id",
+    "deal_id",
+    "currency",
+    "total",
+    "source",
+    "placed_at",
+    "created_at",
+    "lines",
+];
+
+fn activity_cells(a: &Activity) -> Vec<String> {
+    vec![
+        a.id.to_string(),
+        a.contact_id.to_string(),
+        opt(a.deal_id),
+        a.kind.as_str().to_owned(),
+        a.occurred_at.to_string(),
+        opt(a.owner_id),
+        a.outcome.clone().unwrap_or_default(),
+        a.text.clone().unwrap_or_default(),
+        a.created_at.to_string(),
+    ]
+}
+
+fn task_cells(t: &Task) -> Vec<String> {
+    vec![
+        t.id.to_string(),
+        t.kind.as_str().to_owned(),
+        t.title.clone(),
+        t.text.clone().unwrap_or_default(),
+        opt(t.contact_id),
+        opt(t.deal_id),
+        opt(t.assignee_id),
+        t.due_at.to_string(),
+        t.status.as_str().to_owned(),
+        opt(t.done_at),
+        t.created_at.to_string(),
+    ]
+}
+
+fn order_cells(o: &Order) -> Vec<String> {
+    let lines: Vec<_> = o
+        .lines
+        .iter()
+        .map(|l| json!({"product": l.product, "quantity": l.quantity, "unit_price": l.unit_price.to_string()}))
+        .collect();
+    vec![
+        o.id.to_string(),
+        o.contact_id.to_string(),
+        opt(o.deal_id),
+        o.currency.to_string(),
+        o.total.to_string(),
+        o.source.as_str().to_owned(),
+        o.placed_at.to_string(),
+        o.created_at.to_string(),
+        serde_json::Value::Array(lines).to_string(),
+    ]
+}
 
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
@@ -328,6 +431,56 @@ async fn export(
                 if !sink(w.page(&page, deal_cells)?).await || !full {
                     break;
                 }
+            }
+        }
+        Entity::Activities | Entity::Tasks | Entity::Orders => {
+            // The whole workspace's work: for those who see everyone's.
+            if closer_domain::access::reach(principal.role, Action::ReadPipeline)
+                != closer_domain::access::Reach::Everyone
+            {
+                return Err(AppError::Forbidden(format!(
+                    "exporting every {} is for managers and admins",
+                    entity.as_str().trim_end_matches('s')
+                )));
+            }
+            let header = match entity {
+                Entity::Activities => ACTIVITY_HEADER,
+                Entity::Tasks => TASK_HEADER,
+                _ => ORDER_HEADER,
+            };
+            if !sink(w.header(header)?).await {
+                return Ok(0);
+            }
+            let mut after: Option<closer_store::Cursor> = None;
+            loop {
+                let (chunk, n, last) = match entity {
+                    Entity::Activities => {
+                        let page = store.activities_after(ws, after, PAGE).await?;
+                        let last = page
+                            .last()
+                            .map(|a| closer_store::Cursor::new(a.created_at, a.id.0));
+                        (w.page(&page, activity_cells)?, page.len(), last)
+                    }
+                    Entity::Tasks => {
+                        let page = store.tasks_after(ws, after, PAGE).await?;
+                        let last = page
+                            .last()
+                            .map(|t| closer_store::Cursor::new(t.created_at, t.id.0));
+                        (w.page(&page, task_cells)?, page.len(), last)
+                    }
+                    _ => {
+                        let page = store.orders_after(ws, after, PAGE).await?;
+                        let last = page
+                            .last()
+                            .map(|o| closer_store::Cursor::new(o.created_at, o.id.0));
+                        (w.page(&page, order_cells)?, page.len(), last)
+                    }
+                };
+                written += n as u64;
+                if !sink(chunk).await || n < PAGE as usize {
+                    break;
+                }
+                after = last;
             }
         }
     }

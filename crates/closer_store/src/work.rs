@@ -118,4 +118,25 @@ pub trait WorkReads {
         contact: Option<ContactId>,
         limit: u32,
     ) -> Result<Vec<Order>, StoreError>;
+
+    /// A page of the workspace's orders, activities or tasks for an export: oldest first by
+    /// creation, after `after` (the last one's creation time and id).
+    async fn orders_after(
+        &self,
+        workspace: WorkspaceId,
+        after: Option<crate::Cursor>,
+        limit: u32,
+    ) -> Result<Vec<Order>, StoreError>;
+    async fn activities_after(
+        &self,
+        workspace: WorkspaceId,
+        after: Option<crate::Cursor>,
+        limit: u32,
+    ) -> Result<Vec<Activity>, StoreError>;
+    async fn tasks_after(
+        &self,
+        workspace: WorkspaceId,
+        after: Option<crate::Cursor>,
+        limit: u32,
+    ) -> Result<Vec<Task>, StoreError>;
 }

@@ -285,3 +285,28 @@ pub async fn company_orders(
     let rows = e.fetch(sql, order_row).await?;
     with_lines(e, rows).await
 }
+
+/// A page of the workspace's orders, oldest first by creation, after `after`.
+pub async fn orders_after(
+    e: &impl Engine,
+    ws: WorkspaceId,
+    after: Option<closer_store::Cursor>,
+    limit: u32,
+) -> Result<Vec<Order>, StoreError> {
+    let sql = e.sql(
+        &format!(
+            "select {ORDER_COLUMNS} from orders where workspace_id = $1 \
+             and ($2 is null or (created_at, id) > ($3, $4)) \
+             order by created_at, id limit $5"
+        ),
+        [
+            ws.0.into(),
+            Param::MaybeUuid(after.map(|c| c.id)),
+            Param::Time(after.map_or(closer_domain::Timestamp::now(), |c| c.at)),
+            Param::Uuid(after.map_or(uuid::Uuid::nil(), |c| c.id)),
+            Param::Int(i64::from(limit)),
+        ],
+    );
+    let rows = e.fetch(sql, order_row).await?;
+    with_lines(e, rows).await
+}

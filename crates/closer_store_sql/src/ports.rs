@@ -361,6 +361,30 @@ macro_rules! shared_ports {
                 ) -> Result<Vec<Order>, StoreError> {
                     $crate::deals_store::orders(self, workspace, contact, limit).await
                 }
+                async fn orders_after(
+                    &self,
+                    workspace: WorkspaceId,
+                    after: Option<Cursor>,
+                    limit: u32,
+                ) -> Result<Vec<Order>, StoreError> {
+                    $crate::deals_store::orders_after(self, workspace, after, limit).await
+                }
+                async fn activities_after(
+                    &self,
+                    workspace: WorkspaceId,
+                    after: Option<Cursor>,
+                    limit: u32,
+                ) -> Result<Vec<Activity>, StoreError> {
+                    $crate::work_store::activities_after(self, workspace, after, limit).await
+                }
+                async fn tasks_after(
+                    &self,
+                    workspace: WorkspaceId,
+                    after: Option<Cursor>,
+                    limit: u32,
+                ) -> Result<Vec<Task>, StoreError> {
+                    $crate::work_store::tasks_after(self, workspace, after, limit).await
+                }
             }
 
             #[$crate::async_trait]

@@ -106,3 +106,53 @@ pub async fn first_contact_load(
     })
     .await
 }
+
+/// A page of the workspace's activities, oldest first by creation, after `after`.
+pub async fn activities_after(
+    e: &impl Engine,
+    ws: WorkspaceId,
+    after: Option<closer_store::Cursor>,
+    limit: u32,
+) -> Result<Vec<Activity>, StoreError> {
+    let sql = e.sql(
+        "select id, contact_id, deal_id, kind, occurred_at, owner_id, outcome, body, created_at \
+         from activities where workspace_id = $1 \
+         and ($2 is null or (created_at, id) > ($3, $4)) order by created_at, id limit $5",
+        page_params(ws, after, limit),
+    );
+    e.fetch(sql, |r| crate::activity(r)).await
+}
+
+/// A page of the workspace's tasks, oldest first by creation, after `after`.
+pub async fn tasks_after(
+    e: &impl Engine,
+    ws: WorkspaceId,
+    after: Option<closer_store::Cursor>,
+    limit: u32,
+) -> Result<Vec<closer_domain::pipeline::Task>, StoreError> {
+    let sql = e.sql(
+        &format!(
+            "select {} from tasks where workspace_id = $1 \
+             and ($2 is null or (created_at, id) > ($3, $4)) order by created_at, id limit $5",
+            crate::TASK_COLUMNS
+        ),
+        page_params(ws, after, limit),
+    );
+    e.fetch(sql, |r| crate::task(r)).await
+}
+
+/// `$1` the workspace, `$2`–`$4` the page's start (NULL for the first), `$5` its size.
+fn page_params(
+    ws: WorkspaceId,
+    after: Option<closer_store::Cursor>,
+    limit: u32,
+) -> [crate::Param; 5] {
+    use crate::Param;
+    [
+        ws.0.into(),
+        Param::MaybeUuid(after.map(|c| c.id)),
+        Param::Time(after.map_or(closer_domain::Timestamp::now(), |c| c.at)),
+        Param::Uuid(after.map_or(uuid::Uuid::nil(), |c| c.id)),
+        Param::Int(i64::from(limit)),
+    ]
+}

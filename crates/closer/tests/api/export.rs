@@ -126,6 +126,83 @@ async fn a_workspace_exports_its_records(app: TestApp) {
     assert_eq!(res.status(), 200);
     assert!(!res.bytes().await.expect("a whole body").is_empty());
 
+    // The work around them: one order, the deal's activities none, a task.
+    let res = app
+        .post_json(
+            "/api/v1/orders",
+            &app.token,
+            &json!({"contact_id": evil["id"], "currency": "EUR",
+                    "lines": [{"product": "Box", "quantity": 2, "unit_price": "9.50"}]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let res = app
+        .post_json(
+            &format!(
+                "/api/v1/contacts/{}/activities",
+                evil["id"].as_str().unwrap()
+            ),
+            &app.token,
+            &json!({"kind": "call", "text": "Left a message"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let orders = app
+        .get("/api/v1/export/orders", &app.token)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(orders.as_bytes());
+    let order: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(order.len(), 1);
+    assert_eq!(order[0].get(4), Some("19.00"), "the total");
+    assert!(order[0].get(8).unwrap().contains("\"product\":\"Box\""));
+    let activities = app
+        .get("/api/v1/export/activities?format=jsonl", &app.token)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(activities.contains("Left a message"));
+    // The web app offers the same downloads.
+    crate::web_app::user(&app, "owner@acme.example", "admin").await;
+    let mut web = crate::web_app::Session::new(&app);
+    web.sign_in("owner@acme.example", crate::web_app::PASSWORD)
+        .await;
+    let settings = web.get("/settings").await;
+    assert!(settings.body.contains("/export/orders?format=jsonl"));
+    let download = web.get("/export/contacts").await;
+    assert_eq!(download.status, 200);
+    assert_eq!(
+        download.body.lines().count(),
+        1_007,
+        "the header and every contact"
+    );
+
+    // A rep sees only their own work: the workspace's orders are not theirs to export.
+    let rep = crate::web_app::user(&app, "rep@acme.example", "rep").await;
+    let as_rep = closer_app::Principal {
+        workspace_id: app.default_workspace().await,
+        role: closer_domain::UserRole::Rep,
+        by: closer_app::Actor::User(rep.id),
+    };
+    let (tx, _rx) = tokio::sync::mpsc::channel(4);
+    let refused = app
+        .app
+        .exports()
+        .write(
+            &as_rep,
+            closer_app::export::Entity::Orders,
+            closer_app::export::Format::Csv,
+            tx,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(closer_app::AppError::Forbidden(_))),
+        "{refused:?}"
+    );
+
     let res = app.get("/api/v1/export/pets", &app.token).await;
     assert_eq!(res.status(), 404);
     let res = app

@@ -1,4 +1,5 @@
-//! `/api/v1/export/{entity}`: a workspace's contacts, companies or deals as one CSV or JSON
+//! `/api/v1/export/{entity}`: a workspace's contacts, companies, deals, activities, tasks or
+//! orders as one CSV or JSON
 //! lines download, streamed a page at a time (memory stays flat however many there are).
 
 use axum::body::Body;
@@ -32,7 +33,7 @@ pub struct ExportParams {
 /// Export a workspace's contacts, companies or deals (CSV with a header row, or one JSON
 /// object per line). The columns are listed in the README.
 #[utoipa::path(get, path = "/api/v1/export/{entity}", tag = "contacts", params(
-        ("entity" = String, Path, description = "contacts, companies or deals", pattern = "^(contacts|companies|deals)$"),
+        ("entity" = String, Path, description = "contacts, companies, deals, activities, tasks or orders", pattern = "^(contacts|companies|deals|activities|tasks|orders)$"),
         ExportParams),
     responses((status = 200, description = "The records, streamed", content((String = "text/csv"), (String = "application/x-ndjson"))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -50,7 +51,7 @@ async fn export(
             StatusCode::NOT_FOUND,
             "not-found",
             "entity",
-            "is not contacts, companies or deals",
+            "is not contacts, companies, deals, activities, tasks or orders",
         ));
     };
     let (format, mime, ext) = match params.format.as_deref() {
@@ -65,6 +66,18 @@ async fn export(
             ));
         }
     };
+    download(&state, principal, entity, format, mime, ext).await
+}
+
+/// The export as a streamed download (the API's and the web app's).
+pub(crate) async fn download(
+    state: &AppState,
+    principal: Principal,
+    entity: Entity,
+    format: Format,
+    mime: &'static str,
+    ext: &'static str,
+) -> Result<Response, ApiError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(4);
     let exports = state.app.exports().clone();
     // The first chunk is awaited here, so a refusal (the role table) is a proper status
@@ -93,18 +106,10 @@ async fn export(
             (header::CONTENT_TYPE, mime.to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}.{ext}\"", entity_name(entity)),
+                format!("attachment; filename=\"{}.{ext}\"", entity.as_str()),
             ),
         ],
         Body::from_stream(body),
     )
         .into_response())
-}
-
-fn entity_name(e: Entity) -> &'static str {
-    match e {
-        Entity::Contacts => "contacts",
-        Entity::Companies => "companies",
-        Entity::Deals => "deals",
-    }
 }

@@ -8,7 +8,7 @@ mod contacts_dto;
 mod customer_value;
 mod deals;
 mod deals_dto;
-mod export;
+pub(crate) mod export;
 mod forms;
 mod health;
 mod openapi;

@@ -32,6 +32,25 @@ pub fn router() -> Router<AppState> {
             "/companies/{id}/people/{contact}/remove",
             post(remove_person),
         )
+        .route("/export/{entity}", get(export))
+}
+
+/// A workspace export as a download (Settings lists them; the Contacts and Companies pages
+/// link theirs): the API's, under the signed-in user's role.
+async fn export(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(entity): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Failure> {
+    use closer_app::export::{Entity, Format};
+    let entity = Entity::parse(&entity).ok_or_else(Failure::not_found)?;
+    let pairs = super::query_pairs(raw.as_deref());
+    let (format, mime, ext) = match super::param(&pairs, "format") {
+        Some("jsonl") => (Format::Jsonl, "application/x-ndjson", "jsonl"),
+        _ => (Format::Csv, "text/csv; charset=utf-8", "csv"),
+    };
+    Ok(crate::routes::export::download(&st, user.0.principal(), entity, format, mime, ext).await?)
 }
 
 #[derive(Deserialize)]
@@ -162,6 +181,7 @@ async fn list(
             }
         }
         @if let Some(next) = next { p { a href=(next) rel="next" { "Next page" } } }
+        p { "Download every company: " a href="/export/companies" download { "CSV" } " · " a href="/export/companies?format=jsonl" download { "JSON lines" } }
         section aria-labelledby="new-h" {
             h2 #new-h { "Add a company" }
             form.stack method="post" action="/companies" {

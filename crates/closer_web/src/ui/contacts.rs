@@ -182,6 +182,7 @@ async fn show(
         @if let Some(next) = next {
             p { a href=(next) rel="next" { "Next page" } }
         }
+        p { "Download every contact you can see: " a href="/export/contacts" download { "CSV" } " · " a href="/export/contacts?format=jsonl" download { "JSON lines" } }
     };
     Ok(page(&user.0, "Contacts", "/contacts", false, &content))
 }

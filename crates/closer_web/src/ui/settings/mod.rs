@@ -76,6 +76,20 @@ pub(super) async fn render(
             a href="#sites" { "Sites" } a href="#forms" { "Forms" } a href="#rules" { "Scoring rules" }
             a href="#pipelines" { "Pipelines" } a href="#users" { "Users" } a href="#tokens" { "API tokens" }
         }
+        section #export aria-labelledby="export-h" {
+            h2 #export-h { "Export" }
+            p { "Everything in this workspace, to keep or to take elsewhere. The columns are listed in the README." }
+            ul {
+                @for e in closer_app::export::Entity::ALL {
+                    li {
+                        (e.as_str()) ": "
+                        a href=(format!("/export/{}", e.as_str())) download { "CSV" }
+                        " · "
+                        a href=(format!("/export/{}?format=jsonl", e.as_str())) download { "JSON lines" }
+                    }
+                }
+            }
+        }
         section #sites aria-labelledby="sites-h" {
             h2 #sites-h { "Sites" }
             p { "Put this tag on every page of a tracked site:" }
