@@ -6,6 +6,7 @@ mod board;
 mod capture;
 mod ceiling;
 mod demo;
+mod export;
 mod fill_ceiling;
 mod http;
 mod load;
@@ -63,6 +64,8 @@ enum Command {
     /// Lifetime value at scale, in-process: a drawn history of a million customers, both
     /// models fitted on every customer, timed.
     Ltv(ltv::LtvArgs),
+    /// `closer export` on a filled database: rows, wall time, rows a second, memory.
+    Export(export::ExportArgs),
     /// Mixed traffic (events, captures, API reads, web pages) at its measured peak, then for
     /// minutes at half of it: no failures, flat memory, every accepted write stored.
     Soak(soak::SoakArgs),
@@ -99,6 +102,7 @@ async fn main() -> anyhow::Result<()> {
         Command::FillCeiling(args) => fill_ceiling::run(&args).await,
         Command::Soak(args) => soak::run(args).await,
         Command::Ltv(args) => ltv::run(&args),
+        Command::Export(args) => export::run(&args),
         Command::Ceiling { listen } => ceiling::serve(listen).await,
     }
 }
