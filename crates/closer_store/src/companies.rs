@@ -75,8 +75,9 @@ pub trait CompanyStore {
         company: CompanyId,
     ) -> Result<bool, StoreError>;
 
-    /// Puts the contact in the company (`None`: in none), whatever it had; `NotFound` for a
-    /// contact not in the workspace. The caller checks the company is the workspace's.
+    /// Puts the contact in the company (`None`: in none), whatever it had, for good: linking
+    /// by domain leaves it alone afterwards. `NotFound` for a contact not in the workspace.
+    /// The caller checks the company is the workspace's.
     async fn set_contact_company(
         &self,
         ws: WorkspaceId,

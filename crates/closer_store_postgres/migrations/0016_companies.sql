@@ -29,6 +29,8 @@ create table company_domains (
 create index company_domains_company_idx on company_domains (company_id);
 
 alter table contacts add column company_id uuid references companies (id) on delete set null;
+-- Set by hand (in or out of a company): automatic linking by domain leaves the contact alone.
+alter table contacts add column company_manual boolean not null default false;
 create index contacts_company_idx on contacts (company_id);
 alter table deals add column company_id uuid references companies (id) on delete set null;
 create index deals_company_idx on deals (company_id);

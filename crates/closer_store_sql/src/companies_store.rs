@@ -105,7 +105,7 @@ fn link_domain_sql(e: &impl Engine, ws: WorkspaceId, domain: &Domain, company: C
     e.sql(
         &format!(
             "update contacts set company_id = $1 \
-             where workspace_id = $2 and company_id is null and id in \
+             where workspace_id = $2 and company_id is null and company_manual = false and id in \
              (select contact_id from contact_identities where workspace_id = $2 \
               and kind = 'email' and {} = $3)",
             e.dialect().email_domain("value")
@@ -314,7 +314,7 @@ pub async fn link_contact(
 ) -> Result<bool, StoreError> {
     let sql = e.sql(
         "update contacts set company_id = $3 \
-         where workspace_id = $1 and id = $2 and company_id is null",
+         where workspace_id = $1 and id = $2 and company_id is null and company_manual = false",
         [ws.0.into(), contact.0.into(), company.0.into()],
     );
     Ok(e.execute(sql).await? > 0)
@@ -327,7 +327,8 @@ pub async fn set_contact_company(
     company: Option<CompanyId>,
 ) -> Result<(), StoreError> {
     e.transaction(vec![Step::must_change(e.sql(
-        "update contacts set company_id = $3 where workspace_id = $1 and id = $2",
+        "update contacts set company_id = $3, company_manual = true \
+         where workspace_id = $1 and id = $2",
         [
             ws.0.into(),
             contact.0.into(),

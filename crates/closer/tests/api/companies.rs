@@ -183,6 +183,36 @@ async fn companies_gather_their_people_deals_and_orders(app: TestApp) {
         vec!["company_id"]
     );
 
+    // Taken out by hand, a person stays out, even when the company's domains are saved
+    // again (which links everyone else at them).
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/contacts/{ada_id}/company")))
+        .bearer_auth(&app.token)
+        .json(&json!({ "company_id": null }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app
+        .patch_json(
+            &format!("/api/v1/companies/{id}"),
+            &app.token,
+            &json!({"domains": ["acme.com", "acme.io", "acme.dev"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(get(format!("/api/v1/contacts/{ada_id}")).await["company_id"].is_null());
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/contacts/{ada_id}/company")))
+        .bearer_auth(&app.token)
+        .json(&json!({ "company_id": acme["id"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
     // Lists and search.
     let page = get("/api/v1/companies?q=ACME.IO".into()).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
