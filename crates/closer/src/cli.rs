@@ -117,6 +117,9 @@ pub enum Command {
         #[arg(long)]
         until: Option<String>,
     },
+    /// Import contacts from a CSV file (HubSpot's, Pipedrive's or closer's own columns).
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Orders: import a shop's order history.
     #[command(subcommand)]
     Order(OrderCommand),
@@ -250,6 +253,40 @@ pub enum TaskCommand {
         limit: u32,
         #[arg(long, default_value = "default")]
         workspace: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Contacts from a CSV file with a header row. Columns are recognised as HubSpot,
+    /// Pipedrive and closer's export name them (Email, First Name, Phone Number, Lifecycle
+    /// Stage, Contact owner, Create Date, Record ID…); others become custom properties.
+    /// People are found by the file's record id, else by email and phone, as captures are:
+    /// importing a file again changes nothing. A file with an invalid row imports nothing
+    /// unless --continue-on-error is given.
+    Contacts {
+        file: std::path::PathBuf,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        /// A TOML file that names columns: `id_column = "…"` and a `[columns]` table of
+        /// header = "email" | "name" | "property:NAME" | "skip" | ….
+        #[arg(long)]
+        mapping: Option<std::path::PathBuf>,
+        /// The column holding each record's id in the tool the file comes from.
+        #[arg(long)]
+        id_column: Option<String>,
+        /// Read and check everything, print what would happen, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the valid rows and write the invalid ones to an error file.
+        #[arg(long)]
+        continue_on_error: bool,
+        /// Where --continue-on-error writes the rejected rows (default: FILE.errors.csv).
+        #[arg(long)]
+        errors: Option<std::path::PathBuf>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
     },
 }
 

@@ -89,6 +89,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             demo(open_app(&url).await?, contacts, &workspace, seed, until).await
         }
+        Command::Import(cmd) => crate::import::run(open_app(&url).await?, cmd).await,
         Command::Order(crate::cli::OrderCommand::Import { file, workspace }) => {
             let app = open_app(&url).await?;
             let ws = app.access().workspace_by_slug(&workspace).await?.id;

@@ -17,6 +17,7 @@
 //! Queue       → rules, Access, Contacts, Sales, Reports
 //! Demo        → Scoring, Sales, Access
 //! Exports     → (the store)                    contacts, companies, deals as files
+//! Imports     → Scoring                        contact files from HubSpot, Pipedrive, closer
 //! ```
 
 mod access;
@@ -30,6 +31,7 @@ mod demo_stepwise;
 mod error;
 pub mod export;
 mod forms;
+pub mod imports;
 pub mod orders_csv;
 mod person_export;
 mod pipeline;
@@ -87,6 +89,7 @@ struct Inner {
     forms: forms::Forms,
     companies: companies::Companies,
     exports: export::Exports,
+    imports: imports::Imports,
     assign: pipeline::Assign,
     scoring: qualification::Scoring,
     reports: reports::Reports,
@@ -151,6 +154,7 @@ impl App {
                     domains_seen,
                 ),
                 exports: export::Exports::new(store.clone()),
+                imports: imports::Imports::new(store.clone(), scoring.clone()),
                 access,
                 reports,
                 forms,
@@ -226,6 +230,10 @@ impl App {
     /// The workspace's contacts, companies and deals as CSV or JSON lines.
     pub fn exports(&self) -> &export::Exports {
         &self.inner.exports
+    }
+
+    pub fn imports(&self) -> &imports::Imports {
+        &self.inner.imports
     }
 
     /// Contacts: upsert, read, edit, assign, erase, list, history.

@@ -25,6 +25,8 @@ pub struct PersonExport {
     pub contact: Contact,
     pub company: Option<Company>,
     pub stage_history: Vec<StageSpan>,
+    /// The record's ids in the tools it was imported from.
+    pub external_ids: Vec<String>,
     /// Scores and temperature as last stored, with the state they were computed from.
     pub score: Option<ScoreRecord>,
     /// Predicted value over the next 52 weeks, in 1/10,000 of the workspace's value currency
@@ -99,6 +101,7 @@ impl Contacts {
                 .first()
                 .map(|(_, v)| *v),
             visitors: store.contact_visitors(ws, id).await?,
+            external_ids: store.contact_external_ids(ws, id).await?,
             sessions: store.contact_touches(ws, id).await?,
             timeline,
             deals,

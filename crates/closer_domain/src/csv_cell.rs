@@ -20,6 +20,16 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// A cell as written before `neutralise`: the `'` it adds is taken off again, so a file
+/// closer exported imports as it was (`'+44 20 7946 0018` is a phone again). A `'` before
+/// anything `neutralise` would not have quoted is the file's own and stays.
+pub fn restore(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if matches!(neutralise(rest), Cow::Owned(_)) => rest,
+        _ => cell,
+    }
+}
+
 /// A sign, digits, and at most one decimal point with digits after it.
 fn plain_number(cell: &str) -> bool {
     let digits = cell.strip_prefix(['+', '-']).unwrap_or(cell);
@@ -33,6 +43,21 @@ fn plain_number(cell: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn restoring_takes_back_only_the_quote_neutralise_added() {
+        for cell in [
+            "+44 20 7946 0018",
+            "=SUM(A1)",
+            "@handle",
+            "plain",
+            "-12.5",
+            "'quoted",
+        ] {
+            assert_eq!(restore(&neutralise(cell)), cell);
+        }
+        assert_eq!(restore("'tis"), "'tis");
+    }
 
     #[test]
     fn formulas_become_text() {

@@ -4,6 +4,8 @@
 //! a contact draft, every problem named by its column. Pure: the importer streams rows through
 //! it, so memory does not grow with the file.
 
+pub mod plan;
+
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
@@ -31,14 +33,25 @@ pub enum ContactField {
     Owner,
     /// When the record was created there: kept as the contact's creation time.
     CreatedAt,
+    /// Marketing consent: `granted` or `refused` (closer's export), with when and where.
+    Consent,
+    ConsentAt,
+    ConsentSource,
+    /// A JSON object of custom properties (closer's export).
+    Properties,
     /// Kept as a custom property of this name.
     Property(String),
     /// Read past.
     Skip,
 }
 
+/// The last column of the file `closer import` writes the rejected rows to: why each was
+/// rejected. Importing that file again reads past it.
+pub const ERROR_COLUMN: &str = "Import error";
+
 /// The built-in header names, normalised (`normalise`), for each field.
 const KNOWN: &[(&str, ContactField)] = &[
+    ("import error", ContactField::Skip),
     ("record id", ContactField::ExternalId),
     ("id", ContactField::ExternalId),
     ("person - id", ContactField::ExternalId),
@@ -78,6 +91,15 @@ const KNOWN: &[(&str, ContactField)] = &[
     ("created at", ContactField::CreatedAt),
     ("created_at", ContactField::CreatedAt),
     ("person - person created", ContactField::CreatedAt),
+    ("consent", ContactField::Consent),
+    ("consent_at", ContactField::ConsentAt),
+    ("consent_source", ContactField::ConsentSource),
+    ("properties", ContactField::Properties),
+    ("owner_id", ContactField::Owner),
+    // closer's export: the company follows from the email's domain; times of change are
+    // the importing workspace's own.
+    ("company_id", ContactField::Skip),
+    ("updated_at", ContactField::Skip),
 ];
 
 /// Columns kept as properties under closer's names (the ones the shipped fit rules read).
@@ -190,6 +212,10 @@ fn field_named(header: &str, name: &str) -> Result<ContactField, FieldError> {
         "stage" => ContactField::Stage,
         "owner" => ContactField::Owner,
         "created_at" => ContactField::CreatedAt,
+        "consent" => ContactField::Consent,
+        "consent_at" => ContactField::ConsentAt,
+        "consent_source" => ContactField::ConsentSource,
+        "properties" => ContactField::Properties,
         "skip" => ContactField::Skip,
         other => match other.strip_prefix("property:") {
             Some(p) if !property_name(p).is_empty() => ContactField::Property(property_name(p)),
@@ -309,6 +335,18 @@ pub fn stage(raw: &str) -> Result<Stage, FieldError> {
     })
 }
 
+/// A consent cell: `granted` or `refused` (closer's export), or yes/no, true/false.
+fn consent_word(raw: &str) -> Result<bool, FieldError> {
+    match raw.trim().to_lowercase().as_str() {
+        "granted" | "yes" | "true" | "1" | "opted in" => Ok(true),
+        "refused" | "no" | "false" | "0" | "opted out" => Ok(false),
+        _ => Err(FieldError::new(
+            "consent",
+            format!("{raw:?} is not a consent (granted or refused)"),
+        )),
+    }
+}
+
 /// A creation time as the tools write it: RFC 3339, `YYYY-MM-DD HH:MM[:SS]` (UTC), or a date.
 pub fn created_at(raw: &str) -> Result<Timestamp, FieldError> {
     let raw = raw.trim();
@@ -357,6 +395,7 @@ impl ContactColumns {
         };
         let (mut first, mut last) = (None::<String>, None::<String>);
         let mut properties = Map::new();
+        let (mut consent, mut consent_at, mut consent_source) = (None, None, None);
         for (i, field) in self.fields.iter().enumerate() {
             let cell = cells.get(i).map_or("", |c| c.trim());
             if cell.is_empty() {
@@ -422,6 +461,26 @@ impl ContactColumns {
                     Ok(t) => row.created_at = Some(t),
                     Err(e) => fail(e),
                 },
+                ContactField::Consent => match consent_word(cell) {
+                    Ok(v) => consent = Some(v),
+                    Err(e) => fail(e),
+                },
+                ContactField::ConsentAt => match created_at(cell) {
+                    Ok(t) => consent_at = Some(t),
+                    Err(e) => fail(e),
+                },
+                ContactField::ConsentSource => match text("consent_source") {
+                    Ok(v) => consent_source = v,
+                    Err(e) => fail(e),
+                },
+                ContactField::Properties => match serde_json::from_str::<Value>(cell) {
+                    Ok(Value::Object(map)) => {
+                        for (k, v) in map {
+                            properties.entry(k).or_insert(v);
+                        }
+                    }
+                    _ => fail(FieldError::new("properties", "must be a JSON object")),
+                },
                 ContactField::Property(name) => match text(name) {
                     Ok(Some(v)) => {
                         properties.insert(name.clone(), Value::String(v));
@@ -440,6 +499,20 @@ impl ContactColumns {
                 (None, None) => None,
             };
         }
+        match (consent, consent_at) {
+            (Some(granted), Some(at)) => {
+                row.draft.consent = Some(crate::contact::Consent {
+                    granted,
+                    at,
+                    source: consent_source,
+                });
+            }
+            (Some(_), None) => errors.push(FieldError::new(
+                "consent_at",
+                "is needed with consent: when the person said so",
+            )),
+            (None, _) => {}
+        }
         if let Err(e) = crate::contact::check_identity_count("emails", &row.draft.emails) {
             errors.push(e);
         }
@@ -447,7 +520,7 @@ impl ContactColumns {
             Ok(p) => row.draft.properties = p,
             Err(e) => errors.push(e),
         }
-        if !row.draft.has_identity() {
+        if !row.draft.has_identity() && errors.is_empty() {
             errors.push(FieldError::new(
                 "row",
                 "has no email or phone: nothing to find or make the contact by",

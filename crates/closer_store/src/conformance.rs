@@ -9,6 +9,7 @@ mod bulk;
 mod companies;
 mod contacts;
 mod contacts_list;
+mod imports;
 mod journey_feed;
 mod person;
 mod pipeline;
@@ -24,6 +25,7 @@ pub use bulk::*;
 pub use companies::*;
 pub use contacts::*;
 pub use contacts_list::*;
+pub use imports::*;
 pub use journey_feed::*;
 pub use person::*;
 pub use pipeline::*;
@@ -94,6 +96,7 @@ macro_rules! conformance_tests {
             customer_values_sort_lists_and_stay_in_their_workspace,
             companies_hold_their_domains_and_their_people,
             concurrent_creations_naming_one_domain_make_one_company,
+            an_import_batch_is_written_whole_or_not_at_all,
             every_table_of_contact_data_is_in_the_export_list);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {

@@ -13,6 +13,7 @@ pub mod companies;
 pub mod contacts;
 pub mod error;
 pub mod forms;
+pub mod imports;
 pub mod journey_feed;
 pub mod person;
 pub mod pipeline;
@@ -36,6 +37,7 @@ pub use contacts::{
 };
 pub use error::StoreError;
 pub use forms::FormStore;
+pub use imports::{BatchKeys, ImportStore};
 pub use journey_feed::{
     DealFeed, FeedDealRow, FeedJourney, FeedNumbers, FeedRow, FeedStay, GroupNames, JourneyFeed,
     JourneyFeedStore,
@@ -116,6 +118,7 @@ pub trait Store:
     + UserStore
     + ContactStore
     + CompanyStore
+    + ImportStore
     + PersonReads
     + ContactReads
     + FormStore

@@ -18,6 +18,7 @@ pub const CONTACT_TABLES: &[(&str, &str)] = &[
         "contact (its emails and phones are the identities)",
     ),
     ("contact_stages", "stage_history"),
+    ("contact_external_ids", "external_ids"),
     ("contact_scores", "score"),
     ("contact_values", "value"),
     ("contact_traffic", "timeline (tracked events)"),
@@ -56,6 +57,13 @@ pub trait PersonReads {
         ws: WorkspaceId,
         contact: ContactId,
     ) -> Result<Vec<VisitorLink>, StoreError>;
+
+    /// The ids the contact has in the tools it was imported from (`closer import`).
+    async fn contact_external_ids(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+    ) -> Result<Vec<String>, StoreError>;
 
     /// The database's tables that have a `contact_id` column, by name.
     async fn tables_with_contact_column(&self) -> Result<Vec<String>, StoreError>;

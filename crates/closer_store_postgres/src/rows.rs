@@ -88,7 +88,9 @@ pub(crate) fn query(
             Param::MaybeText(t) => query.bind(t.as_deref()),
             Param::MaybeTime(t) => query.bind(t.map(Timestamp::get)),
             Param::MaybeInt(i) => query.bind(*i),
+            Param::MaybeBool(b) => query.bind(*b),
             Param::Uuids(ids) => query.bind(ids.as_slice()),
+            Param::Texts(values) => query.bind(values.as_slice()),
         };
     }
     query

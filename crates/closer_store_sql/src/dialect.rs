@@ -99,9 +99,12 @@ pub enum Param {
     MaybeText(Option<String>),
     MaybeTime(Option<Timestamp>),
     MaybeInt(Option<i64>),
+    MaybeBool(Option<bool>),
     /// A list of ids: one array parameter on PostgreSQL, one parameter each on SQLite
     /// (`Sql::bind_ids` writes the matching test).
     Uuids(Vec<Uuid>),
+    /// A list of texts, bound as `Uuids` are (`Sql::bind_texts`).
+    Texts(Vec<String>),
 }
 
 impl From<Uuid> for Param {
@@ -161,6 +164,12 @@ impl From<Option<&str>> for Param {
 impl From<Option<Timestamp>> for Param {
     fn from(v: Option<Timestamp>) -> Self {
         Param::MaybeTime(v)
+    }
+}
+
+impl From<Option<bool>> for Param {
+    fn from(v: Option<bool>) -> Self {
+        Param::MaybeBool(v)
     }
 }
 
@@ -229,6 +238,26 @@ impl Sql {
                         self.push(", ");
                     }
                     self.bind(Param::Uuid(*id));
+                }
+                self.push(")")
+            }
+        }
+    }
+
+    /// As `bind_ids`, for texts: ` = any($n)` or ` in (?n, …)` (not empty).
+    pub fn bind_texts(&mut self, values: &[String]) -> &mut Self {
+        match self.dialect {
+            Dialect::Postgres => self
+                .push(" = any(")
+                .bind(Param::Texts(values.to_vec()))
+                .push(")"),
+            Dialect::Sqlite => {
+                self.push(" in (");
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.bind(Param::Text(v.clone()));
                 }
                 self.push(")")
             }

@@ -78,6 +78,11 @@ macro_rules! migrations {
                 "companies",
                 include_str!("../migrations/0016_companies.sql"),
             ),
+            (
+                17,
+                "external_ids",
+                include_str!("../migrations/0017_external_ids.sql"),
+            ),
         ]
     };
 }

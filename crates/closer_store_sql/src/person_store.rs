@@ -27,6 +27,21 @@ pub async fn contact_visitors(
     .await
 }
 
+/// The ids the contact has in the tools it was imported from.
+pub async fn contact_external_ids(
+    e: &impl Engine,
+    ws: WorkspaceId,
+    contact: ContactId,
+) -> Result<Vec<String>, StoreError> {
+    let sql = e.sql(
+        "select external_id from contact_external_ids \
+         where workspace_id = $1 and contact_id = $2 order by external_id",
+        [ws.0.into(), contact.0.into()],
+    );
+    e.fetch(sql, |r| required("external_id", r.text("external_id")?))
+        .await
+}
+
 pub async fn tables_with_contact_column(e: &impl Engine) -> Result<Vec<String>, StoreError> {
     let text = match e.dialect() {
         Dialect::Sqlite => {

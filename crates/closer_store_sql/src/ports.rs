@@ -85,6 +85,23 @@ macro_rules! shared_ports {
             }
 
             #[$crate::async_trait]
+            impl ImportStore for $store {
+                async fn import_known(
+                    &self,
+                    workspace: WorkspaceId,
+                    keys: &BatchKeys,
+                ) -> Result<closer_domain::import::plan::Known, StoreError> {
+                    $crate::import_store::import_known(self, workspace, keys).await
+                }
+                async fn write_contact_import(
+                    &self,
+                    writes: &closer_domain::import::plan::ContactWrites,
+                ) -> Result<(), StoreError> {
+                    $crate::import_store::write_contact_import(self, writes).await
+                }
+            }
+
+            #[$crate::async_trait]
             impl CompanyStore for $store {
                 async fn create_company(
                     &self,
@@ -201,6 +218,13 @@ macro_rules! shared_ports {
                     contact: ContactId,
                 ) -> Result<Vec<VisitorLink>, StoreError> {
                     $crate::person_store::contact_visitors(self, workspace, contact).await
+                }
+                async fn contact_external_ids(
+                    &self,
+                    workspace: WorkspaceId,
+                    contact: ContactId,
+                ) -> Result<Vec<String>, StoreError> {
+                    $crate::person_store::contact_external_ids(self, workspace, contact).await
                 }
                 async fn tables_with_contact_column(&self) -> Result<Vec<String>, StoreError> {
                     $crate::person_store::tables_with_contact_column(self).await

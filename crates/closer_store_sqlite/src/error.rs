@@ -24,6 +24,10 @@ const UNIQUE: &[(&str, &str)] = &[
         "pipelines.workspace_id, pipelines.name",
         "pipelines_name_key",
     ),
+    (
+        "contact_external_ids.workspace_id, contact_external_ids.external_id",
+        "contact_external_ids_key",
+    ),
 ];
 
 /// Maps an error where no foreign key can fail.

@@ -192,7 +192,8 @@ pub(crate) fn params(sql: &closer_store_sql::Sql) -> impl Params + '_ {
         Param::MaybeText(t) => t.clone().map_or(Value::Null, Value::Text),
         Param::MaybeTime(t) => t.map_or(Value::Null, |t| Value::Integer(t.unix_micros())),
         Param::MaybeInt(i) => i.map_or(Value::Null, Value::Integer),
+        Param::MaybeBool(b) => b.map_or(Value::Null, |b| Value::Integer(i64::from(b))),
         // `Sql::bind_ids` binds ids one by one on SQLite; a list never reaches it.
-        Param::Uuids(_) => Value::Null,
+        Param::Uuids(_) | Param::Texts(_) => Value::Null,
     }))
 }

@@ -48,6 +48,27 @@ impl Scoring {
         Ok(done)
     }
 
+    /// Scores the contacts an import made or changed, from their whole timelines (which also
+    /// hands the hot ones to the queue).
+    pub(crate) async fn score_imported(
+        &self,
+        ws: closer_domain::WorkspaceId,
+        ids: Vec<ContactId>,
+    ) -> Result<(), AppError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let pending = ids
+            .into_iter()
+            .map(|contact| Pending {
+                contact,
+                signals: Vec::new(),
+                rescan: true,
+            })
+            .collect();
+        self.score_batch(ws, pending).await
+    }
+
     /// `rescore_stale` on a task of its own; failures are logged (the next start retries).
     pub fn spawn_stale_rescore(&self) -> tokio::task::JoinHandle<()> {
         let app = self.clone();

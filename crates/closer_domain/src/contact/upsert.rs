@@ -6,7 +6,7 @@
 use crate::{Contact, ContactDraft, ContactId, NewEvent, Stage, Timestamp};
 
 /// Which kind of identity a normalised value is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IdentityKind {
     Email,
     Phone,

@@ -192,10 +192,62 @@ fn every_problem_of_a_row_is_named_by_its_column() {
     cells[11] = "yesterday";
     let errors = cols.read(&cells, None).unwrap_err();
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-    assert_eq!(
-        fields,
-        vec!["Email", "Lifecycle Stage", "Create Date", "row"]
-    );
+    assert_eq!(fields, vec!["Email", "Lifecycle Stage", "Create Date"]);
+    let mut named_only = vec![""; HUBSPOT.len()];
+    named_only[1] = "Ada";
+    let errors = cols.read(&named_only, None).unwrap_err();
+    assert_eq!(errors[0].field, "row", "{errors:?}");
+}
+
+#[test]
+fn closers_own_export_reads_back() {
+    let header = [
+        "id",
+        "name",
+        "emails",
+        "phones",
+        "company",
+        "company_id",
+        "job_title",
+        "stage",
+        "owner_id",
+        "consent",
+        "consent_at",
+        "consent_source",
+        "created_at",
+        "updated_at",
+        "properties",
+    ];
+    let cols = ContactColumns::recognise(&header, &Mapping::default()).unwrap();
+    let cells = [
+        "0190f0a0-0000-7000-8000-000000000001",
+        "Ada Lovelace",
+        "ada@example.com;ada@work.example",
+        "+442079460018",
+        "Analytical",
+        "",
+        "CEO",
+        "customer",
+        "",
+        "granted",
+        "2026-01-02T03:04:05Z",
+        "form:landing",
+        "2025-12-01T00:00:00Z",
+        "2026-01-05T00:00:00Z",
+        r#"{"tier":"gold","seats":12}"#,
+    ];
+    let row = cols.read(&cells, None).unwrap();
+    assert_eq!(row.external_id.as_deref(), Some(cells[0]));
+    assert_eq!(row.draft.emails.len(), 2);
+    let consent = row.draft.consent.unwrap();
+    assert!(consent.granted);
+    assert_eq!(consent.source.as_deref(), Some("form:landing"));
+    assert_eq!(row.draft.properties["seats"], 12);
+    assert_eq!(row.created_at.unwrap().to_string(), "2025-12-01T00:00:00Z");
+    let mut no_time = cells;
+    no_time[10] = "";
+    let errors = cols.read(&no_time, None).unwrap_err();
+    assert_eq!(errors[0].field, "consent_at");
 }
 
 #[test]

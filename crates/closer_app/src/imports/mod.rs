@@ -1,0 +1,93 @@
+//! Importing the files other tools export (`closer import contacts`, `POST /api/v1/imports`):
+//! a file is read a batch at a time on a thread of its own, each batch looked up, planned
+//! (`closer_domain::import::plan`) and written in one transaction, and its people scored.
+//!
+//! A file with an invalid row imports nothing unless the caller accepts losing those rows
+//! (`continue_on_error`), so the file is read twice then: once to check every row, once to
+//! write. A dry run reads it once and writes nothing.
+
+mod contacts;
+mod read;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use closer_domain::import::Mapping;
+use closer_store::Store;
+
+pub use read::Rejected;
+
+use crate::Scoring;
+
+/// How a file is imported.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Read, look up and plan everything; write nothing.
+    pub dry_run: bool,
+    /// Import the valid rows even when others are invalid (those are reported).
+    pub continue_on_error: bool,
+    pub mapping: Mapping,
+    /// Named in the stage history of the records it makes ("import:NAME").
+    pub source_name: Option<String>,
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    /// Rows read, valid or not.
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Rows for a person an earlier row of the file made or updated.
+    pub merged: u64,
+    pub rejected: u64,
+    /// Whether anything was written (false in a dry run and when invalid rows stopped it).
+    pub written: bool,
+    /// Owners the file names that are not users of the workspace (their records are left
+    /// unassigned), with how many rows name each; or that the importer may not assign.
+    pub owners_not_set: BTreeMap<String, u64>,
+}
+
+/// Where an import reports as it goes.
+pub trait ImportReport: Send {
+    /// The file's header row, before any rejected row.
+    fn header(&mut self, _headers: &[String]) {}
+    /// After every batch: the summary so far and the bytes of the file read.
+    fn progress(&mut self, _summary: &ImportSummary, _bytes: u64) {}
+    /// A row that cannot be imported, in the file's order.
+    fn rejected(&mut self, row: &Rejected);
+}
+
+/// A file to import: opened as often as the import needs to read it.
+pub trait Source: Send + Sync {
+    fn open(&self) -> std::io::Result<Box<dyn std::io::Read + Send>>;
+}
+
+impl Source for std::path::PathBuf {
+    fn open(&self) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+        Ok(Box::new(std::io::BufReader::with_capacity(
+            256 * 1024,
+            std::fs::File::open(self)?,
+        )))
+    }
+}
+
+/// Bytes held in memory (a request's body, a test's file).
+impl Source for Arc<[u8]> {
+    fn open(&self) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+        Ok(Box::new(std::io::Cursor::new(self.clone())))
+    }
+}
+
+#[derive(Clone)]
+pub struct Imports {
+    store: Arc<dyn Store>,
+    scoring: Scoring,
+}
+
+impl Imports {
+    pub(crate) fn new(store: Arc<dyn Store>, scoring: Scoring) -> Self {
+        Self { store, scoring }
+    }
+}

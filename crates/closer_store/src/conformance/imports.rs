@@ -1,0 +1,190 @@
+//! Conformance: imports — a batch's lookups find people by external id, email and phone in
+//! their own workspace only; its plan is written whole (new people with their history at
+//! their original time, changes, ids, company links) or, when someone got there first, not
+//! at all.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use closer_domain::company::domains;
+use closer_domain::import::plan::{ImportRow, RowOutcome, plan_contacts};
+use closer_domain::{
+    Company, CompanyDraft, CompanyId, ContactDraft, ContactPatch, Stage, Timestamp, WorkspaceId,
+};
+
+use super::contacts::{draft, email, upsert};
+use super::workspace;
+use crate::{BatchKeys, Store, StoreError};
+
+fn row(line: u64, mail: &str, name: &str, id: Option<&str>) -> ImportRow {
+    ImportRow {
+        line,
+        external_id: id.map(str::to_owned),
+        draft: ContactDraft {
+            name: Some(name.to_owned()),
+            ..draft(mail)
+        },
+        created_at: None,
+    }
+}
+
+fn keys(mails: &[&str], ids: &[&str]) -> BatchKeys {
+    BatchKeys {
+        external_ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+        emails: mails.iter().map(|m| email(m).as_str().to_owned()).collect(),
+        phones: Vec::new(),
+    }
+}
+
+async fn plan(
+    store: &dyn Store,
+    ws: WorkspaceId,
+    rows: Vec<ImportRow>,
+) -> closer_domain::import::plan::ContactPlan {
+    let mut mails = Vec::new();
+    let mut ids = Vec::new();
+    for r in &rows {
+        mails.extend(r.draft.emails.iter().map(|e| e.as_str().to_owned()));
+        ids.extend(r.external_id.clone());
+    }
+    let mail_refs: Vec<&str> = mails.iter().map(String::as_str).collect();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let known = store
+        .import_known(ws, &keys(&mail_refs, &id_refs))
+        .await
+        .unwrap();
+    plan_contacts(
+        ws,
+        "import:test.csv",
+        rows,
+        known,
+        &HashSet::new(),
+        Timestamp::now(),
+    )
+}
+
+pub async fn an_import_batch_is_written_whole_or_not_at_all(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "import").await;
+    let other = workspace(&*store, "import-other").await;
+    let ada = store
+        .upsert_contact(ws, upsert(draft("ada@example.com")))
+        .await
+        .unwrap()
+        .contact;
+    let newco = Company::from_draft(
+        CompanyId::new(),
+        ws,
+        CompanyDraft {
+            name: "Newco".into(),
+            domains: domains(["newco.example"]).unwrap(),
+            ..CompanyDraft::default()
+        },
+        Timestamp::now(),
+    );
+    store.create_company(ws, &newco).await.unwrap();
+
+    let mut grace = row(3, "grace@newco.example", "Grace", Some("hs-1"));
+    let long_ago = Timestamp::parse_rfc3339("2024-02-03T14:05:00Z").unwrap();
+    grace.created_at = Some(long_ago);
+    grace.draft.stage = Some(Stage::Prospect);
+    let p = plan(
+        &*store,
+        ws,
+        vec![row(2, "ada@example.com", "Ada Lovelace", None), grace],
+    )
+    .await;
+    assert_eq!(p.outcomes[0], RowOutcome::Updated(ada.id));
+    let grace_id = p.outcomes[1].contact();
+    store.write_contact_import(&p.writes).await.unwrap();
+
+    assert_eq!(
+        store.contact(ws, ada.id).await.unwrap().name.as_deref(),
+        Some("Ada Lovelace")
+    );
+    let g = store.contact(ws, grace_id).await.unwrap();
+    assert_eq!((g.created_at, g.stage), (long_ago, Stage::Prospect));
+    assert_eq!(g.company_id, Some(newco.id), "linked by the email's domain");
+    let history = store.stage_history(ws, grace_id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        (history[0].entered_at, history[0].changed_by.as_str()),
+        (long_ago, "import:test.csv")
+    );
+    let events = store.contact_events(ws, grace_id, 10, None).await.unwrap();
+    assert_eq!(events.len(), 1, "the stage event: {events:?}");
+    assert_eq!(events[0].occurred_at, long_ago);
+
+    let found = store
+        .import_known(ws, &keys(&["grace@newco.example"], &["hs-1"]))
+        .await
+        .unwrap();
+    assert_eq!(found.external["hs-1"], grace_id);
+    assert_eq!(found.contacts[&grace_id], g);
+    let theirs = store
+        .import_known(
+            other,
+            &keys(&["grace@newco.example", "ada@example.com"], &["hs-1"]),
+        )
+        .await
+        .unwrap();
+    assert!(
+        theirs.external.is_empty() && theirs.identities.is_empty() && theirs.contacts.is_empty(),
+        "another workspace finds nothing"
+    );
+
+    // Someone edits Ada between the lookup and the write: nothing of the batch is written.
+    let stale = plan(
+        &*store,
+        ws,
+        vec![
+            row(2, "ada@example.com", "Ada King", None),
+            row(3, "new@example.com", "New", Some("hs-2")),
+        ],
+    )
+    .await;
+    store
+        .patch_contact(
+            ws,
+            ada.id,
+            &ContactPatch {
+                job_title: Some(Some("Countess".into())),
+                ..ContactPatch::default()
+            },
+            "test",
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.write_contact_import(&stale.writes).await,
+        Err(StoreError::NotFound)
+    ));
+    let after = store
+        .import_known(ws, &keys(&["new@example.com"], &["hs-2"]))
+        .await
+        .unwrap();
+    assert!(
+        after.contacts.is_empty(),
+        "the new row was not written either"
+    );
+
+    // Someone captures the new email between the lookup and the write.
+    let raced = plan(&*store, ws, vec![row(2, "race@example.com", "Race", None)]).await;
+    store
+        .upsert_contact(ws, upsert(draft("race@example.com")))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.write_contact_import(&raced.writes).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(store.count_contacts(ws).await.unwrap(), 3);
+
+    // Erasing a person takes their external id with them.
+    store
+        .erase_contact(ws, grace_id, Timestamp::now())
+        .await
+        .unwrap();
+    let gone = store.import_known(ws, &keys(&[], &["hs-1"])).await.unwrap();
+    assert!(gone.external.is_empty());
+}
