@@ -15,6 +15,7 @@ mod contract;
 mod errors;
 mod export;
 mod forms;
+mod import;
 mod meta;
 mod person_export;
 mod pipeline;
