@@ -55,9 +55,9 @@ pub async fn run(args: &FillCeilingArgs) -> anyhow::Result<()> {
                 .strip_prefix("sqlite://")
                 .context("--database must be sqlite:///path for --engine sqlite")?;
             let path = PathBuf::from(path);
-            tokio::task::spawn_blocking(move || sqlite(&path)).await??
+            tokio::task::spawn_blocking(move || sqlite(&path, &TABLES)).await??
         }
-        Engine::Postgres => postgres(&args.database).await?,
+        Engine::Postgres => postgres(&args.database, &TABLES).await?,
     };
     println!("| table | rows | seconds | rows a second |");
     println!("|---|---|---|---|");
@@ -84,7 +84,10 @@ pub async fn run(args: &FillCeilingArgs) -> anyhow::Result<()> {
 
 /// Copies into a scratch file with the writer's settings for bulk loads (WAL, a 512 MiB
 /// cache), each table in its own transaction.
-fn sqlite(source: &Path) -> anyhow::Result<Vec<(&'static str, i64, Duration)>> {
+pub(crate) fn sqlite(
+    source: &Path,
+    tables: &[&'static str],
+) -> anyhow::Result<Vec<(&'static str, i64, Duration)>> {
     let scratch = source.with_extension("ceiling.db");
     for end in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{end}", scratch.display()));
@@ -97,7 +100,7 @@ fn sqlite(source: &Path) -> anyhow::Result<Vec<(&'static str, i64, Duration)>> {
         )?;
         conn.execute("attach database ?1 as src", [source.display().to_string()])?;
         let mut copies = Vec::new();
-        for table in TABLES {
+        for &table in tables {
             // The table's and its indexes' own SQL, without its triggers.
             let schema: Vec<String> = conn
                 .prepare(
@@ -135,14 +138,17 @@ fn sqlite(source: &Path) -> anyhow::Result<Vec<(&'static str, i64, Duration)>> {
 
 /// Copies into tables `like … including all` (columns, defaults, indexes; no triggers or
 /// foreign keys) in a scratch schema, each in its own transaction.
-async fn postgres(url: &str) -> anyhow::Result<Vec<(&'static str, i64, Duration)>> {
+pub(crate) async fn postgres(
+    url: &str,
+    tables: &[&'static str],
+) -> anyhow::Result<Vec<(&'static str, i64, Duration)>> {
     let mut conn = sqlx::PgConnection::connect(url).await?;
     sqlx::raw_sql("drop schema if exists fill_ceiling cascade; create schema fill_ceiling")
         .execute(&mut conn)
         .await?;
     let mut copies = Vec::new();
     let mut out = Ok(());
-    for table in TABLES {
+    for &table in tables {
         let step = async {
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                 "create table fill_ceiling.{table} (like public.{table} including all)"

@@ -9,6 +9,7 @@ mod demo;
 mod export;
 mod fill_ceiling;
 mod http;
+mod import;
 mod load;
 mod ltv;
 mod pages;
@@ -66,6 +67,9 @@ enum Command {
     Ltv(ltv::LtvArgs),
     /// `closer export` on a filled database: rows, wall time, rows a second, memory.
     Export(export::ExportArgs),
+    /// `closer import contacts` of a HubSpot-format file into a fresh database, then the same
+    /// file again, then the engine's ceiling for the rows it wrote.
+    Import(import::ImportArgs),
     /// Mixed traffic (events, captures, API reads, web pages) at its measured peak, then for
     /// minutes at half of it: no failures, flat memory, every accepted write stored.
     Soak(soak::SoakArgs),
@@ -103,6 +107,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Soak(args) => soak::run(args).await,
         Command::Ltv(args) => ltv::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Import(args) => import::run(&args).await,
         Command::Ceiling { listen } => ceiling::serve(listen).await,
     }
 }

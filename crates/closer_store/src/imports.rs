@@ -13,6 +13,8 @@ pub struct BatchKeys {
     pub external_ids: Vec<String>,
     pub emails: Vec<String>,
     pub phones: Vec<String>,
+    /// The domains of the emails, for the companies they name.
+    pub domains: Vec<String>,
 }
 
 #[async_trait]

@@ -4,11 +4,11 @@
 
 use closer_domain::contact::upsert::{IdentityKind, search_text, stage_event};
 use closer_domain::import::plan::{ContactWrites, Known};
-use closer_domain::{Contact, ContactId, NewEvent, WorkspaceId};
+use closer_domain::{CompanyId, Contact, ContactId, NewEvent, WorkspaceId};
 use closer_store::{BatchKeys, StoreError};
 use uuid::Uuid;
 
-use crate::{Engine, Param, Sql, Step, required};
+use crate::{Dialect, Engine, Param, Sql, Step, required};
 
 /// Rows per multi-row statement: well under both engines' limits on parameters (SQLite
 /// 32,766; PostgreSQL 65,535) at the widest row (16 columns).
@@ -45,14 +45,32 @@ pub async fn import_known(
         (IdentityKind::Phone, &keys.phones),
     ] {
         for chunk in values.chunks(ROWS) {
-            let mut sql = Sql::new(
-                e.dialect(),
-                "select value, contact_id from contact_identities where workspace_id = ",
-            );
-            sql.bind(Param::Uuid(ws.0)).push(" and kind = ");
-            sql.bind(Param::Text(kind.as_str().to_owned()))
-                .push(" and value");
-            sql.bind_texts(chunk);
+            let sql = match e.dialect() {
+                Dialect::Sqlite => {
+                    let mut sql = Sql::new(
+                        e.dialect(),
+                        "select value, contact_id from contact_identities where workspace_id = ",
+                    );
+                    sql.bind(Param::Uuid(ws.0)).push(" and kind = ");
+                    sql.bind(Param::Text(kind.as_str().to_owned()))
+                        .push(" and value");
+                    sql.bind_texts(chunk);
+                    sql
+                }
+                // One index lookup a value: as `value = any($3)`, a planner with stale
+                // statistics (a table an import is filling) scans the workspace's identities
+                // and compares each with the whole list.
+                Dialect::Postgres => e.sql(
+                    "select i.value, i.contact_id from unnest($3::text[]) as v(value) \
+                     join contact_identities i on i.workspace_id = $1 and i.kind = $2 \
+                     and i.value = v.value",
+                    [
+                        Param::Uuid(ws.0),
+                        Param::Text(kind.as_str().to_owned()),
+                        Param::Texts(chunk.to_vec()),
+                    ],
+                ),
+            };
             for (value, id) in e
                 .fetch(sql, |r| {
                     Ok((
@@ -76,6 +94,25 @@ pub async fn import_known(
     ids.dedup();
     for c in crate::contacts_store::contacts_by_id(e, ws, &ids).await? {
         known.contacts.insert(c.id, c);
+    }
+    for chunk in keys.domains.chunks(ROWS) {
+        let mut sql = Sql::new(
+            e.dialect(),
+            "select domain, company_id from company_domains where workspace_id = ",
+        );
+        sql.bind(Param::Uuid(ws.0)).push(" and domain");
+        sql.bind_texts(chunk);
+        for (domain, company) in e
+            .fetch(sql, |r| {
+                Ok((
+                    required("domain", r.text("domain")?)?,
+                    CompanyId(required("company_id", r.uuid("company_id")?)?),
+                ))
+            })
+            .await?
+        {
+            known.company_domains.insert(domain, company);
+        }
     }
     // An id or identity whose contact was not read (erased between the reads) names nobody.
     known
@@ -182,9 +219,15 @@ pub async fn write_contact_import(e: &impl Engine, w: &ContactWrites) -> Result<
         }
         steps.push(Step::any(sql));
     }
-    let written = w.written();
-    for chunk in written.chunks(ROWS) {
-        steps.push(Step::any(link_companies(e, ws, chunk)));
+    let mut by_company: std::collections::BTreeMap<CompanyId, Vec<uuid::Uuid>> =
+        std::collections::BTreeMap::new();
+    for (contact, company) in &w.links {
+        by_company.entry(*company).or_default().push(contact.0);
+    }
+    for (company, contacts) in by_company {
+        for chunk in contacts.chunks(ROWS) {
+            steps.push(Step::any(link_company(e, ws, company, chunk)));
+        }
     }
     e.transaction(steps).await
 }
@@ -272,24 +315,20 @@ fn update_contact(e: &impl Engine, c: &Contact, read_updated_at: closer_domain::
     sql
 }
 
-/// Links the contacts (those without a company, not set by hand) to the company one of their
-/// email domains names.
-fn link_companies(e: &impl Engine, ws: WorkspaceId, ids: &[ContactId]) -> Sql {
+/// Links the contacts to the company their email's domain names, unless they have one or
+/// someone set theirs by hand.
+fn link_company(e: &impl Engine, ws: WorkspaceId, company: CompanyId, ids: &[Uuid]) -> Sql {
     let d = e.dialect();
-    let found = format!(
-        "select dm.company_id from contact_identities i join company_domains dm \
-         on dm.workspace_id = i.workspace_id and dm.domain = {} \
-         where i.workspace_id = $1 and i.contact_id = contacts.id and i.kind = 'email'",
-        d.email_domain("i.value")
-    );
     let mut sql = e.sql(
         &format!(
-            "update contacts set company_id = ({found} limit 1) \
-             where workspace_id = $1 and company_id is null and company_manual = false \
-             and exists ({found}) and id"
+            // By key: SQLite would otherwise walk an index of the workspace's contacts.
+            "update contacts set company_id = $1 where {} = $2 and {} is null \
+             and company_manual = false and id",
+            d.unindexed("workspace_id"),
+            d.unindexed("company_id")
         ),
-        [Param::Uuid(ws.0)],
+        [Param::Uuid(company.0), Param::Uuid(ws.0)],
     );
-    sql.bind_ids(&ids.iter().map(|c| c.0).collect::<Vec<_>>());
+    sql.bind_ids(ids);
     sql
 }

@@ -1,3 +1,5 @@
+-- External ids, and the email-domain index led by its domain.
+--
 -- The ids records have in the tool they were imported from (HubSpot's Record ID, Pipedrive's
 -- ID): importing the same file again finds each record by it, so nothing is made twice and a
 -- changed row updates its record. Erasing or merging a contact takes its ids with it.
@@ -8,3 +10,11 @@ create table contact_external_ids (
     constraint contact_external_ids_key primary key (workspace_id, external_id)
 );
 create index contact_external_ids_contact_idx on contact_external_ids (contact_id);
+
+-- The email-domain index of 0016 leads with the domain, not the workspace, so that it only
+-- ever serves lookups by domain (as on PostgreSQL, where a planner with stale statistics took
+-- the workspace-led index for lookups by email).
+drop index contact_identities_domain_idx;
+create index contact_identities_domain_idx
+    on contact_identities (substr(value, instr(value, '@') + 1), workspace_id)
+    where kind = 'email';

@@ -59,6 +59,32 @@ async fn a_persons_export_holds_everything_about_them(app: TestApp) {
         )
         .await;
     assert_eq!(res.status(), 201);
+    // The record's id in the tool it came from.
+    let person: Value = app
+        .get(&format!("/api/v1/contacts/{id}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let file = std::env::temp_dir().join(format!("closer-person-{id}.csv"));
+    std::fs::write(
+        &file,
+        format!(
+            "Record ID,Email\nhs-77,{}\n",
+            person["emails"][0].as_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let out = closer(
+        &app.database_url(),
+        &["import", "contacts", file.to_str().unwrap()],
+    );
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let res = app
         .get(&format!("/api/v1/contacts/{id}/export"), &app.token)
@@ -87,6 +113,7 @@ async fn a_persons_export_holds_everything_about_them(app: TestApp) {
         assert!(filled, "{table} → {key} is empty: {export:#}");
     }
     assert_eq!(export["contact"]["id"], json!(id));
+    assert_eq!(export["external_ids"], json!(["hs-77"]));
     assert_eq!(export["company"]["name"], "Shop");
     assert!(!export["orders"].as_array().unwrap().is_empty());
     assert!(

@@ -11,16 +11,14 @@ use closer_domain::contact::upsert::IdentityKind;
 use closer_domain::import::ContactRow;
 use closer_domain::import::plan::{ContactPlan, ImportRow, Known, RowOutcome, plan_contacts};
 use closer_domain::{ContactId, FieldError, Timestamp, UserId, WorkspaceId};
-use closer_store::{BatchKeys, StoreError};
+use closer_store::BatchKeys;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 use super::read::{Batch, Sent, read_contacts};
+use super::writing::Writing;
 use super::{ImportOptions, ImportReport, ImportSummary, Imports, Source};
 use crate::{AppError, Principal};
 
-/// Times a batch is read and planned again when its people changed meanwhile.
-const ATTEMPTS: u32 = 5;
 /// Most distinct unmatched owners listed in a summary.
 const MOST_OWNERS_LISTED: usize = 50;
 
@@ -122,7 +120,12 @@ impl Run<'_> {
         let mut summary = ImportSummary::default();
         let mut touched: HashSet<ContactId> = HashSet::new();
         let mut would_make = WouldMake::default();
-        let mut scoring: Option<JoinHandle<Result<(), AppError>>> = None;
+        let mut writing = Writing::new(
+            self.imports.store.clone(),
+            self.imports.scoring.clone(),
+            self.ws,
+            self.actor.clone(),
+        );
         let result = async {
             while let Some(sent) = rx.recv().await {
                 let batch = match sent {
@@ -138,36 +141,35 @@ impl Run<'_> {
                 };
                 let bytes = batch.bytes;
                 let rows = self.take(batch, mode, &mut summary);
-                if mode != Mode::Check && !rows.is_empty() {
-                    let plan = match mode {
-                        Mode::Write => self.write(rows, &touched).await?,
-                        _ => self.plan_dry(rows, &touched, &mut would_make).await?,
-                    };
-                    tally(&mut summary, &plan.outcomes);
-                    touched.extend(plan.outcomes.iter().map(|o| o.contact()));
-                    if mode == Mode::Write {
-                        summary.written |= !plan.writes.is_empty();
-                        if let Some(previous) = scoring.take() {
-                            join(previous).await?;
+                if !rows.is_empty() {
+                    match mode {
+                        Mode::Check => {}
+                        Mode::DryRun => {
+                            let plan = self.plan_dry(rows, &touched, &mut would_make).await?;
+                            tally(&mut summary, &plan.outcomes);
+                            touched.extend(plan.outcomes.iter().map(|o| o.contact()));
                         }
-                        let (scorer, ws) = (self.imports.scoring.clone(), self.ws);
-                        let ids = plan.writes.written();
-                        scoring =
-                            Some(tokio::spawn(
-                                async move { scorer.score_imported(ws, ids).await },
-                            ));
+                        // The batch before is written by now: its rows are counted.
+                        Mode::Write => {
+                            if let Some((outcomes, wrote)) = writing.push(rows).await? {
+                                tally(&mut summary, &outcomes);
+                                summary.written |= wrote;
+                            }
+                        }
                     }
                 }
                 self.report.progress(&summary, bytes);
+            }
+            if let Some((outcomes, wrote)) = writing.finish().await? {
+                tally(&mut summary, &outcomes);
+                summary.written |= wrote;
             }
             Ok(())
         }
         .await;
         drop(rx);
         let _ = reader.await;
-        if let Some(last) = scoring.take() {
-            join(last).await?;
-        }
+        // A failure leaves the batch in flight and the scoring to finish on their own.
         result.map(|()| summary)
     }
 
@@ -189,43 +191,7 @@ impl Run<'_> {
             .collect()
     }
 
-    async fn write(
-        &self,
-        rows: Vec<ImportRow>,
-        touched: &HashSet<ContactId>,
-    ) -> Result<ContactPlan, AppError> {
-        let keys = keys_of(&rows);
-        let store = &self.imports.store;
-        for attempt in 1..=ATTEMPTS {
-            let known = store.import_known(self.ws, &keys).await?;
-            let plan = plan_contacts(
-                self.ws,
-                &self.actor,
-                rows.clone(),
-                known,
-                touched,
-                Timestamp::now(),
-            );
-            match store.write_contact_import(&plan.writes).await {
-                Ok(()) => return Ok(plan),
-                // An email, phone or id taken, or a record changed, since the lookup.
-                Err(StoreError::Conflict { .. } | StoreError::NotFound) if attempt < ATTEMPTS => {}
-                Err(StoreError::Conflict { .. } | StoreError::NotFound) => {
-                    let lines = (rows.first().map(|r| r.line), rows.last().map(|r| r.line));
-                    return Err(AppError::Conflict(format!(
-                        "the records of lines {}–{} kept changing while they were imported; \
-                         run the import again (rows already imported are found, not made twice)",
-                        lines.0.unwrap_or(0),
-                        lines.1.unwrap_or(0)
-                    )));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        unreachable!("the last attempt returns")
-    }
-
-    /// Plans as `write` would, without writing: the people earlier batches would have made
+    /// Plans as the write pass would, without writing: the people earlier batches would have made
     /// are remembered (`WouldMake`), so their later rows count as merged, not created.
     async fn plan_dry(
         &self,
@@ -253,13 +219,8 @@ fn tally(summary: &mut ImportSummary, outcomes: &[RowOutcome]) {
     }
 }
 
-async fn join(task: JoinHandle<Result<(), AppError>>) -> Result<(), AppError> {
-    task.await
-        .map_err(|e| AppError::Unavailable(format!("scoring imported contacts stopped: {e}")))?
-}
-
 /// The external ids, emails and phones a batch names, each once.
-fn keys_of(rows: &[ImportRow]) -> BatchKeys {
+pub(super) fn keys_of(rows: &[ImportRow]) -> BatchKeys {
     let mut keys = BatchKeys::default();
     for r in rows {
         keys.external_ids.extend(r.external_id.iter().cloned());
@@ -268,7 +229,17 @@ fn keys_of(rows: &[ImportRow]) -> BatchKeys {
         keys.phones
             .extend(r.draft.phones.iter().map(|p| p.as_str().to_owned()));
     }
-    for list in [&mut keys.external_ids, &mut keys.emails, &mut keys.phones] {
+    keys.domains = keys
+        .emails
+        .iter()
+        .filter_map(|e| e.split_once('@').map(|(_, d)| d.to_owned()))
+        .collect();
+    for list in [
+        &mut keys.external_ids,
+        &mut keys.emails,
+        &mut keys.phones,
+        &mut keys.domains,
+    ] {
         list.sort_unstable();
         list.dedup();
     }

@@ -8,6 +8,7 @@
 
 mod contacts;
 mod read;
+mod writing;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -10,7 +10,7 @@ use closer_domain::{FieldError, Region, csv_cell};
 use tokio::sync::mpsc;
 
 /// Rows a batch holds: one lookup and one transaction each.
-pub(super) const BATCH: usize = 1000;
+pub(super) const BATCH: usize = 5000;
 
 /// A row the file cannot import, with its line and every reason.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::contact::upsert::{IdentityKind, draft_identities};
-use crate::{Contact, ContactDraft, ContactId, Stage, Timestamp, WorkspaceId};
+use crate::{CompanyId, Contact, ContactDraft, ContactId, Stage, Timestamp, WorkspaceId};
 
 /// One row to import, read and with its owner resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +33,8 @@ pub struct Known {
     pub identities: HashMap<(IdentityKind, String), ContactId>,
     /// The contacts either of the above names, as stored.
     pub contacts: HashMap<ContactId, Contact>,
+    /// The companies the batch's email domains name.
+    pub company_domains: HashMap<String, CompanyId>,
 }
 
 /// What became of one row.
@@ -80,6 +82,9 @@ pub struct ContactWrites {
     pub identities: Vec<(ContactId, IdentityKind, String)>,
     /// External ids seen for the first time.
     pub external_ids: Vec<(String, ContactId)>,
+    /// Contacts written without a company whose email's domain names one: linked to it,
+    /// unless someone set their company by hand.
+    pub links: Vec<(ContactId, CompanyId)>,
 }
 
 impl ContactWrites {
@@ -88,6 +93,7 @@ impl ContactWrites {
             && self.updates.is_empty()
             && self.identities.is_empty()
             && self.external_ids.is_empty()
+            && self.links.is_empty()
     }
 
     /// The contacts made or changed: the ones to score.
@@ -226,6 +232,7 @@ pub fn plan_contacts<S: std::hash::BuildHasher>(
         inserts: Vec::new(),
         updates: Vec::new(),
         identities: Vec::new(),
+        links: Vec::new(),
     };
     for id in order {
         let w = working
@@ -234,6 +241,16 @@ pub fn plan_contacts<S: std::hash::BuildHasher>(
         for (k, v) in identities_of(&w.contact) {
             if !w.identities_before.contains(&(k, v.clone())) {
                 writes.identities.push((id, k, v));
+            }
+        }
+        if (w.changed || w.stored.is_none()) && w.contact.company_id.is_none() {
+            let company = w
+                .contact
+                .emails
+                .iter()
+                .find_map(|e| known.company_domains.get(e.domain()));
+            if let Some(company) = company {
+                writes.links.push((id, *company));
             }
         }
         match w.stored {

@@ -33,6 +33,10 @@ fn keys(mails: &[&str], ids: &[&str]) -> BatchKeys {
         external_ids: ids.iter().map(|s| (*s).to_owned()).collect(),
         emails: mails.iter().map(|m| email(m).as_str().to_owned()).collect(),
         phones: Vec::new(),
+        domains: mails
+            .iter()
+            .filter_map(|m| m.split_once('@').map(|(_, d)| d.to_owned()))
+            .collect(),
     }
 }
 
