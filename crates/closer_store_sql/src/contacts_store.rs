@@ -27,16 +27,32 @@ pub async fn contacts_by_id(
     let d = e.dialect();
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        // By key, not by walking the workspace's index.
-        let mut sql = Sql::new(
-            d,
-            format!(
-                "select {CONTACT_COLUMNS} from contacts where {} = ",
-                d.unindexed("workspace_id")
+        let chunk: Vec<uuid::Uuid> = chunk.iter().map(|c| c.0).collect();
+        // By key, not by walking the workspace's index: SQLite plans without statistics, and
+        // PostgreSQL with stale ones (a table an import is filling) would combine the
+        // workspace's whole owner index with the keys.
+        let sql = match d {
+            crate::Dialect::Sqlite => {
+                let mut sql = Sql::new(
+                    d,
+                    format!(
+                        "select {CONTACT_COLUMNS} from contacts where {} = ",
+                        d.unindexed("workspace_id")
+                    ),
+                );
+                sql.bind(Param::Uuid(ws.0)).push(" and id");
+                sql.bind_ids(&chunk);
+                sql
+            }
+            crate::Dialect::Postgres => Sql::of(
+                d,
+                &format!(
+                    "select {CONTACT_COLUMNS} from unnest($2::uuid[]) as k(wanted) \
+                     join contacts on contacts.id = k.wanted where workspace_id = $1"
+                ),
+                [Param::Uuid(ws.0), Param::Uuids(chunk)],
             ),
-        );
-        sql.bind(Param::Uuid(ws.0)).push(" and id");
-        sql.bind_ids(&chunk.iter().map(|c| c.0).collect::<Vec<_>>());
+        };
         out.extend(e.fetch(sql, |r| crate::contact(r)).await?);
     }
     Ok(out)
