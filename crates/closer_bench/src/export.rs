@@ -30,18 +30,6 @@ pub struct ExportArgs {
     pub runs: usize,
 }
 
-fn vm_hwm_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
-}
-
 /// One export: (lines written, bytes, wall time, memory high-water in MiB).
 fn once(args: &ExportArgs, format: &str) -> anyhow::Result<(u64, u64, Duration, f64)> {
     let started = Instant::now();
@@ -59,7 +47,6 @@ fn once(args: &ExportArgs, format: &str) -> anyhow::Result<(u64, u64, Duration, 
         .stdout(Stdio::piped())
         .spawn()
         .with_context(|| format!("running {}", args.closer.display()))?;
-    let pid = child.id();
     let mut stdout = child.stdout.take().context("the export's output")?;
     // Read in a thread while this one samples the memory.
     let reader = std::thread::spawn(move || -> std::io::Result<(u64, u64)> {
@@ -77,16 +64,7 @@ fn once(args: &ExportArgs, format: &str) -> anyhow::Result<(u64, u64, Duration, 
             lines += newlines as u64;
         }
     });
-    let mut peak = 0.0_f64;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if let Some(m) = vm_hwm_mib(pid) {
-            peak = peak.max(m);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let (status, peak) = crate::memory::wait_sampling(&mut child, Duration::from_millis(20))?;
     let elapsed = started.elapsed();
     ensure!(status.success(), "closer export failed");
     let (lines, bytes) = reader

@@ -13,7 +13,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
-use sqlx::Connection;
 
 use crate::Engine;
 use crate::server::cli;
@@ -128,18 +127,6 @@ fn write_file(path: &Path, rows: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn vm_hwm_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
-}
-
 /// One import: (its summary line, wall time, memory high-water in MiB).
 fn import(closer: &Path, url: &str, file: &Path) -> anyhow::Result<(String, Duration, f64)> {
     let started = Instant::now();
@@ -150,17 +137,7 @@ fn import(closer: &Path, url: &str, file: &Path) -> anyhow::Result<(String, Dura
         .stdout(Stdio::piped())
         .spawn()
         .with_context(|| format!("running {}", closer.display()))?;
-    let pid = child.id();
-    let mut peak = 0.0_f64;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if let Some(m) = vm_hwm_mib(pid) {
-            peak = peak.max(m);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let (status, peak) = crate::memory::wait_sampling(&mut child, Duration::from_millis(20))?;
     let elapsed = started.elapsed();
     let mut out = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().context("output")?, &mut out)?;
@@ -186,17 +163,10 @@ pub async fn run(args: &ImportArgs) -> anyhow::Result<()> {
             let path = std::env::temp_dir().join(format!("{name}.db"));
             (format!("sqlite://{}", path.display()), Some(path))
         }
-        Engine::Postgres => {
-            let mut admin = sqlx::PgConnection::connect(&args.postgres_url).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
-                .execute(&mut admin)
-                .await?;
-            let base = args
-                .postgres_url
-                .rsplit_once('/')
-                .map_or(args.postgres_url.as_str(), |(b, _)| b);
-            (format!("{base}/{name}"), None)
-        }
+        Engine::Postgres => (
+            crate::server::create_database(&args.postgres_url, &name).await?,
+            None,
+        ),
     };
     let result = async {
         cli(&args.closer, &url, &["migrate"])?;
@@ -219,12 +189,7 @@ pub async fn run(args: &ImportArgs) -> anyhow::Result<()> {
             let _ = std::fs::remove_file(format!("{}{end}", path.display()));
         }
     } else {
-        let mut admin = sqlx::PgConnection::connect(&args.postgres_url).await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "drop database if exists {name} with (force)"
-        )))
-        .execute(&mut admin)
-        .await?;
+        crate::server::drop_database(&args.postgres_url, &name).await?;
     }
     let (first, again, copies) = result?;
     let ceiling: Duration = copies.iter().map(|c| c.2).sum();

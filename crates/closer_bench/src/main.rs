@@ -12,6 +12,7 @@ mod http;
 mod import;
 mod load;
 mod ltv;
+mod memory;
 mod pages;
 mod reports;
 mod rescore;

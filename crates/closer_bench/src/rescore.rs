@@ -202,18 +202,6 @@ fn count_events(path: &std::path::Path) -> anyhow::Result<u64> {
     Ok(n as u64)
 }
 
-fn vm_hwm_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
-}
-
 pub fn run(args: &RescoreArgs) -> anyhow::Result<()> {
     let path = std::env::temp_dir().join(format!("closer-rescore-{}.db", Uuid::new_v4().simple()));
     let url = format!("sqlite://{}", path.display());
@@ -256,17 +244,7 @@ pub fn run(args: &RescoreArgs) -> anyhow::Result<()> {
         .env("CLOSER_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()?;
-    let pid = child.id();
-    let mut peak = 0.0_f64;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if let Some(m) = vm_hwm_mib(pid) {
-            peak = peak.max(m);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let (status, peak) = crate::memory::wait_sampling(&mut child, Duration::from_millis(50))?;
     let elapsed = started.elapsed();
     let mut said = String::new();
     if let Some(mut stdout) = child.stdout.take() {

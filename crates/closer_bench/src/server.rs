@@ -36,6 +36,31 @@ pub fn cli(closer: &PathBuf, url: &str, args: &[&str]) -> anyhow::Result<String>
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Creates the database `name` on the server `postgres_url` names; its URL.
+pub async fn create_database(postgres_url: &str, name: &str) -> anyhow::Result<String> {
+    let mut admin = sqlx::PgConnection::connect(postgres_url)
+        .await
+        .context("connecting to PostgreSQL")?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
+        .execute(&mut admin)
+        .await?;
+    let base = postgres_url
+        .rsplit_once('/')
+        .map_or(postgres_url, |(b, _)| b);
+    Ok(format!("{base}/{name}"))
+}
+
+/// Drops the database `create_database` made.
+pub async fn drop_database(postgres_url: &str, name: &str) -> anyhow::Result<()> {
+    let mut admin = sqlx::PgConnection::connect(postgres_url).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "drop database if exists {name}"
+    )))
+    .execute(&mut admin)
+    .await?;
+    Ok(())
+}
+
 impl Server {
     pub async fn start(args: &ServerArgs) -> anyhow::Result<Self> {
         Self::start_on(args, None).await
@@ -52,19 +77,7 @@ impl Server {
                     let path = std::env::temp_dir().join(format!("{db_name}.db"));
                     (format!("sqlite://{}", path.display()), Some(path))
                 }
-                Engine::Postgres => {
-                    let mut admin = sqlx::PgConnection::connect(&args.postgres_url)
-                        .await
-                        .context("connecting to PostgreSQL")?;
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {db_name}")))
-                        .execute(&mut admin)
-                        .await?;
-                    let base = args
-                        .postgres_url
-                        .rsplit_once('/')
-                        .map_or(args.postgres_url.as_str(), |(b, _)| b);
-                    (format!("{base}/{db_name}"), None)
-                }
+                Engine::Postgres => (create_database(&args.postgres_url, &db_name).await?, None),
             },
         };
         cli(&args.closer, &database_url, &["migrate"])?;
@@ -223,13 +236,7 @@ impl Server {
             }
         }
         if self.engine == Engine::Postgres && !self.db_name.is_empty() {
-            let mut admin = sqlx::PgConnection::connect(&self.admin_url).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "drop database if exists {}",
-                self.db_name
-            )))
-            .execute(&mut admin)
-            .await?;
+            drop_database(&self.admin_url, &self.db_name).await?;
         }
         Ok(())
     }

@@ -7,8 +7,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use closer_domain::ContactId;
-use closer_domain::contact::upsert::IdentityKind;
-use closer_domain::import::plan::{ContactWrites, ImportRow, Known, RowOutcome, plan_contacts};
+use closer_domain::import::plan::{
+    ContactPlan, ContactWrites, ImportRow, Known, RowOutcome, plan_contacts,
+};
 use closer_domain::{Timestamp, WorkspaceId};
 use closer_store::{Store, StoreError};
 use tokio::task::JoinHandle;
@@ -66,16 +67,10 @@ impl Writing {
         let keys = super::contacts::keys_of(&rows);
         let mut known = self.store.import_known(self.ws, &keys).await?;
         if let Some(f) = &self.in_flight {
-            overlay(&mut known, &f.writes);
+            // What it holds, as the store will once it commits.
+            known.add_written(&f.writes);
         }
-        let mut plan = plan_contacts(
-            self.ws,
-            &self.actor,
-            rows.clone(),
-            known,
-            &self.touched,
-            Timestamp::now(),
-        );
+        let mut plan = self.plan(rows.clone(), known);
         let settled = match self.in_flight.take() {
             None => None,
             Some(f) => Some(match self.settle(f).await? {
@@ -83,14 +78,7 @@ impl Writing {
                 Settled::Redone(done) => {
                     // Planned against a batch that was then planned anew: plan again.
                     let known = self.store.import_known(self.ws, &keys).await?;
-                    plan = plan_contacts(
-                        self.ws,
-                        &self.actor,
-                        rows.clone(),
-                        known,
-                        &self.touched,
-                        Timestamp::now(),
-                    );
+                    plan = self.plan(rows.clone(), known);
                     done
                 }
             }),
@@ -111,6 +99,19 @@ impl Writing {
             task: tokio::spawn(async move { store.write_contact_import(&w).await }),
         });
         Ok(settled)
+    }
+
+    /// Plans a batch against what is known of its people and the contacts earlier batches
+    /// touched.
+    fn plan(&self, rows: Vec<ImportRow>, known: Known) -> ContactPlan {
+        plan_contacts(
+            self.ws,
+            &self.actor,
+            rows,
+            known,
+            &self.touched,
+            Timestamp::now(),
+        )
     }
 
     /// Waits for the batch in flight and the scoring; its outcomes.
@@ -169,14 +170,7 @@ impl Writing {
         let keys = super::contacts::keys_of(&rows);
         for attempt in 1..=ATTEMPTS {
             let known = self.store.import_known(self.ws, &keys).await?;
-            let plan = plan_contacts(
-                self.ws,
-                &self.actor,
-                rows.clone(),
-                known,
-                &self.touched,
-                Timestamp::now(),
-            );
+            let plan = self.plan(rows.clone(), known);
             match self.store.write_contact_import(&plan.writes).await {
                 Ok(()) => {
                     self.touched
@@ -204,30 +198,6 @@ enum Settled {
     Written((Vec<RowOutcome>, bool)),
     /// Planned and written again after a lost race.
     Redone((Vec<RowOutcome>, bool)),
-}
-
-/// What the batch in flight holds, as the store will once it commits.
-fn overlay(known: &mut Known, writes: &ContactWrites) {
-    for c in writes
-        .inserts
-        .iter()
-        .chain(writes.updates.iter().map(|u| &u.contact))
-    {
-        for e in &c.emails {
-            known
-                .identities
-                .insert((IdentityKind::Email, e.as_str().to_owned()), c.id);
-        }
-        for p in &c.phones {
-            known
-                .identities
-                .insert((IdentityKind::Phone, p.as_str().to_owned()), c.id);
-        }
-        known.contacts.insert(c.id, c.clone());
-    }
-    for (x, id) in &writes.external_ids {
-        known.external.insert(x.clone(), *id);
-    }
 }
 
 async fn join_scoring(task: JoinHandle<Result<(), AppError>>) -> Result<(), AppError> {

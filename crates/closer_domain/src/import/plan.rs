@@ -37,6 +37,25 @@ pub struct Known {
     pub company_domains: HashMap<String, CompanyId>,
 }
 
+impl Known {
+    /// Adds what `writes` make: the contacts written, their emails, phones and external ids.
+    pub fn add_written(&mut self, writes: &ContactWrites) {
+        for c in writes
+            .inserts
+            .iter()
+            .chain(writes.updates.iter().map(|u| &u.contact))
+        {
+            for (kind, value) in identities_of(c) {
+                self.identities.insert((kind, value), c.id);
+            }
+            self.contacts.insert(c.id, c.clone());
+        }
+        for (x, id) in &writes.external_ids {
+            self.external.insert(x.clone(), *id);
+        }
+    }
+}
+
 /// What became of one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowOutcome {

@@ -24,26 +24,7 @@ fn row(line: u64, email: &str, name: &str) -> ImportRow {
 
 /// What a store would answer after writing `writes` over `stored`.
 fn stored_after(mut stored: Known, writes: &ContactWrites) -> Known {
-    for c in writes
-        .inserts
-        .iter()
-        .chain(writes.updates.iter().map(|u| &u.contact))
-    {
-        for e in &c.emails {
-            stored
-                .identities
-                .insert((IdentityKind::Email, e.as_str().to_owned()), c.id);
-        }
-        for p in &c.phones {
-            stored
-                .identities
-                .insert((IdentityKind::Phone, p.as_str().to_owned()), c.id);
-        }
-        stored.contacts.insert(c.id, c.clone());
-    }
-    for (x, id) in &writes.external_ids {
-        stored.external.insert(x.clone(), *id);
-    }
+    stored.add_written(writes);
     stored
 }
 
