@@ -90,3 +90,7 @@ id_type!(
     /// An order a customer placed.
     OrderId
 );
+id_type!(
+    /// An import of a file (`POST /api/v1/imports`), with its progress and outcome.
+    ImportJobId
+);

@@ -4,6 +4,7 @@
 //! a contact draft, every problem named by its column. Pure: the importer streams rows through
 //! it, so memory does not grow with the file.
 
+pub mod job;
 pub mod plan;
 
 use std::collections::BTreeMap;

@@ -29,7 +29,7 @@ pub use contact::{Consent, Contact, ContactDraft, ContactPatch, MergeOutcome};
 pub use email::Email;
 pub use event::{Event, EventKind, NewEvent};
 pub use form::{FormKey, FormSubmission};
-pub use ids::{CompanyId, ContactId, EventId, FormId, TokenId, UserId, WorkspaceId};
+pub use ids::{CompanyId, ContactId, EventId, FormId, ImportJobId, TokenId, UserId, WorkspaceId};
 pub use phone::{Phone, Region};
 pub use stage::{Advance, Stage};
 pub use timestamp::{Timestamp, date_text, parse_date};

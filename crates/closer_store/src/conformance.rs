@@ -97,6 +97,7 @@ macro_rules! conformance_tests {
             companies_hold_their_domains_and_their_people,
             concurrent_creations_naming_one_domain_make_one_company,
             an_import_batch_is_written_whole_or_not_at_all,
+            import_jobs_report_their_progress_and_keep_their_rejected_rows,
             every_table_of_contact_data_is_in_the_export_list);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {

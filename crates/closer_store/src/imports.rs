@@ -1,9 +1,11 @@
-//! The import port: what the store holds of the people a batch of imported rows names, and
-//! the batch's planned writes (`closer_domain::import::plan`) in one transaction.
+//! The import port: what the store holds of the people a batch of imported rows names, the
+//! batch's planned writes (`closer_domain::import::plan`) in one transaction, and import jobs
+//! with the rows they set aside.
 
 use async_trait::async_trait;
-use closer_domain::WorkspaceId;
+use closer_domain::import::job::{ImportJob, Rejected};
 use closer_domain::import::plan::{ContactWrites, Known};
+use closer_domain::{ImportJobId, Timestamp, WorkspaceId};
 
 use crate::StoreError;
 
@@ -29,4 +31,35 @@ pub trait ImportStore {
     /// domains. `Conflict` (nothing written) when an email, phone or external id was taken
     /// meanwhile: the caller reads and plans the batch again.
     async fn write_contact_import(&self, writes: &ContactWrites) -> Result<(), StoreError>;
+
+    async fn create_import_job(&self, job: &ImportJob) -> Result<(), StoreError>;
+
+    /// Stores how far the job got: bytes read, headers, summary, status, error and times.
+    async fn report_import_job(&self, job: &ImportJob) -> Result<(), StoreError>;
+
+    /// The job's set-aside rows (a line already stored is left as it is).
+    async fn add_import_rejects(
+        &self,
+        ws: WorkspaceId,
+        job: ImportJobId,
+        rows: &[Rejected],
+    ) -> Result<(), StoreError>;
+
+    /// `NotFound` for a job of another workspace.
+    async fn import_job(&self, ws: WorkspaceId, id: ImportJobId) -> Result<ImportJob, StoreError>;
+
+    /// The workspace's latest jobs, newest first.
+    async fn import_jobs(&self, ws: WorkspaceId, limit: u32) -> Result<Vec<ImportJob>, StoreError>;
+
+    /// A job's set-aside rows after `after_line`, in line order.
+    async fn import_rejects(
+        &self,
+        ws: WorkspaceId,
+        job: ImportJobId,
+        after_line: u64,
+        limit: u32,
+    ) -> Result<Vec<Rejected>, StoreError>;
+
+    /// Deletes every workspace's jobs (and their rows) last heard of before `before`.
+    async fn forget_import_jobs(&self, before: Timestamp) -> Result<u64, StoreError>;
 }

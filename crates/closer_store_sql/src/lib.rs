@@ -13,6 +13,7 @@ pub mod deals_store;
 mod dialect;
 mod engine;
 mod group;
+pub mod import_jobs_store;
 pub mod import_store;
 mod migrations;
 pub mod person_store;

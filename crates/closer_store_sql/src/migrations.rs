@@ -83,6 +83,11 @@ macro_rules! migrations {
                 "external_ids",
                 include_str!("../migrations/0017_external_ids.sql"),
             ),
+            (
+                18,
+                "import_jobs",
+                include_str!("../migrations/0018_import_jobs.sql"),
+            ),
         ]
     };
 }

@@ -99,6 +99,55 @@ macro_rules! shared_ports {
                 ) -> Result<(), StoreError> {
                     $crate::import_store::write_contact_import(self, writes).await
                 }
+                async fn create_import_job(
+                    &self,
+                    job: &closer_domain::import::job::ImportJob,
+                ) -> Result<(), StoreError> {
+                    $crate::import_jobs_store::create_import_job(self, job).await
+                }
+                async fn report_import_job(
+                    &self,
+                    job: &closer_domain::import::job::ImportJob,
+                ) -> Result<(), StoreError> {
+                    $crate::import_jobs_store::report_import_job(self, job).await
+                }
+                async fn add_import_rejects(
+                    &self,
+                    workspace: WorkspaceId,
+                    job: closer_domain::ImportJobId,
+                    rows: &[closer_domain::import::job::Rejected],
+                ) -> Result<(), StoreError> {
+                    $crate::import_jobs_store::add_import_rejects(self, workspace, job, rows).await
+                }
+                async fn import_job(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: closer_domain::ImportJobId,
+                ) -> Result<closer_domain::import::job::ImportJob, StoreError> {
+                    $crate::import_jobs_store::import_job(self, workspace, id).await
+                }
+                async fn import_jobs(
+                    &self,
+                    workspace: WorkspaceId,
+                    limit: u32,
+                ) -> Result<Vec<closer_domain::import::job::ImportJob>, StoreError> {
+                    $crate::import_jobs_store::import_jobs(self, workspace, limit).await
+                }
+                async fn import_rejects(
+                    &self,
+                    workspace: WorkspaceId,
+                    job: closer_domain::ImportJobId,
+                    after_line: u64,
+                    limit: u32,
+                ) -> Result<Vec<closer_domain::import::job::Rejected>, StoreError> {
+                    $crate::import_jobs_store::import_rejects(
+                        self, workspace, job, after_line, limit,
+                    )
+                    .await
+                }
+                async fn forget_import_jobs(&self, before: Timestamp) -> Result<u64, StoreError> {
+                    $crate::import_jobs_store::forget_import_jobs(self, before).await
+                }
             }
 
             #[$crate::async_trait]

@@ -10,13 +10,12 @@ mod contacts;
 mod read;
 mod writing;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use closer_domain::import::Mapping;
 use closer_store::Store;
 
-pub use read::Rejected;
+pub use closer_domain::import::job::{ImportSummary, Rejected};
 
 use crate::Scoring;
 
@@ -30,24 +29,6 @@ pub struct ImportOptions {
     pub mapping: Mapping,
     /// Named in the stage history of the records it makes ("import:NAME").
     pub source_name: Option<String>,
-}
-
-/// What an import did (or, in a dry run, would do).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ImportSummary {
-    /// Rows read, valid or not.
-    pub rows: u64,
-    pub created: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    /// Rows for a person an earlier row of the file made or updated.
-    pub merged: u64,
-    pub rejected: u64,
-    /// Whether anything was written (false in a dry run and when invalid rows stopped it).
-    pub written: bool,
-    /// Owners the file names that are not users of the workspace (their records are left
-    /// unassigned), with how many rows name each; or that the importer may not assign.
-    pub owners_not_set: BTreeMap<String, u64>,
 }
 
 /// Where an import reports as it goes.

@@ -5,21 +5,13 @@
 
 use std::io::Read;
 
+use closer_domain::import::job::Rejected;
 use closer_domain::import::{ContactColumns, ContactRow, Mapping};
 use closer_domain::{FieldError, Region, csv_cell};
 use tokio::sync::mpsc;
 
 /// Rows a batch holds: one lookup and one transaction each.
 pub(super) const BATCH: usize = 5000;
-
-/// A row the file cannot import, with its line and every reason.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Rejected {
-    pub line: u64,
-    /// The row's cells as the file has them, for the error file.
-    pub cells: Vec<String>,
-    pub reasons: Vec<String>,
-}
 
 /// Consecutive rows of the file.
 #[derive(Debug, Default)]

@@ -192,3 +192,108 @@ pub async fn an_import_batch_is_written_whole_or_not_at_all(store: Arc<dyn Store
     let gone = store.import_known(ws, &keys(&[], &["hs-1"])).await.unwrap();
     assert!(gone.external.is_empty());
 }
+
+pub async fn import_jobs_report_their_progress_and_keep_their_rejected_rows(store: Arc<dyn Store>) {
+    use closer_domain::ImportJobId;
+    use closer_domain::import::job::{ImportEntity, ImportJob, ImportSummary, JobStatus, Rejected};
+
+    let ws = workspace(&*store, "import-jobs").await;
+    let other = workspace(&*store, "import-jobs-other").await;
+    let start = Timestamp::now();
+    let mut job = ImportJob {
+        id: ImportJobId::new(),
+        workspace_id: ws,
+        entity: ImportEntity::Contacts,
+        dry_run: true,
+        continue_on_error: false,
+        file_name: Some("hubspot.csv".into()),
+        bytes: 1000,
+        bytes_read: 0,
+        headers: Vec::new(),
+        summary: ImportSummary::default(),
+        status: JobStatus::Running,
+        error: None,
+        created_by: None,
+        created_at: start,
+        updated_at: start,
+        finished_at: None,
+    };
+    store.create_import_job(&job).await.unwrap();
+    assert_eq!(store.import_job(ws, job.id).await.unwrap(), job);
+    assert!(matches!(
+        store.import_job(other, job.id).await,
+        Err(StoreError::NotFound)
+    ));
+
+    let rejected: Vec<Rejected> = (0..1200u64)
+        .map(|i| Rejected {
+            line: i + 2,
+            cells: vec![format!("row {i}"), "not-an-email".into()],
+            reasons: vec!["email: is not an email address".into()],
+        })
+        .collect();
+    store
+        .add_import_rejects(ws, job.id, &rejected)
+        .await
+        .unwrap();
+    // Reported twice (a retried report): each line is kept once.
+    store
+        .add_import_rejects(ws, job.id, &rejected[..10])
+        .await
+        .unwrap();
+    let first = store.import_rejects(ws, job.id, 0, 1000).await.unwrap();
+    assert_eq!(first.len(), 1000);
+    assert_eq!(first[0], rejected[0]);
+    let rest = store
+        .import_rejects(ws, job.id, first[999].line, 1000)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 200);
+    assert_eq!(rest.last(), rejected.last());
+    assert!(
+        store
+            .import_rejects(other, job.id, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    job.bytes_read = 1000;
+    job.headers = vec!["Email".into(), "First Name".into()];
+    job.summary.rows = 1300;
+    job.summary.created = 100;
+    job.summary.rejected = 1200;
+    job.summary
+        .owners_not_set
+        .insert("bob@example.com".into(), 3);
+    job.status = JobStatus::Done;
+    job.updated_at = Timestamp::now();
+    job.finished_at = Some(job.updated_at);
+    store.report_import_job(&job).await.unwrap();
+    assert_eq!(store.import_job(ws, job.id).await.unwrap(), job);
+    let mut foreign = job.clone();
+    foreign.workspace_id = other;
+    assert!(matches!(
+        store.report_import_job(&foreign).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.import_jobs(ws, 10).await.unwrap(), vec![job.clone()]);
+    assert!(store.import_jobs(other, 10).await.unwrap().is_empty());
+
+    // Forgetting takes jobs last heard of before the mark, with their rows.
+    store.forget_import_jobs(start).await.unwrap();
+    assert!(store.import_job(ws, job.id).await.is_ok());
+    let later = Timestamp::from_unix_micros(job.updated_at.unix_micros() + 1).unwrap();
+    assert!(store.forget_import_jobs(later).await.unwrap() >= 1);
+    assert!(matches!(
+        store.import_job(ws, job.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        store
+            .import_rejects(ws, job.id, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
