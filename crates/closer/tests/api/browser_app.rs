@@ -507,6 +507,128 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
     c.close().await.unwrap();
 }
 
+/// An owner moving in: uploads a HubSpot export on Settings → Import as a dry run, reads what
+/// would happen, uploads it for real, and finds the people in the database.
+async fn import_flow(app: TestApp, backend: Backend, driver: u16) {
+    user(&app, "mover@acme.example", "admin").await;
+    let file = format!(
+        "{}/tests/fixtures/hubspot-contacts.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let rows = std::fs::read_to_string(&file).unwrap().lines().count() - 1;
+    let before = app.contact_count().await;
+    let c = browser(driver).await;
+    c.goto(&format!("{}/login", app.base)).await.unwrap();
+    fill(&c, "#email", "mover@acme.example").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, Locator::Css("button[type=submit]")).await;
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='Dashboard']"))
+        .await
+        .unwrap();
+    c.goto(&format!("{}/settings", app.base)).await.unwrap();
+    click(&c, Locator::LinkText("Import contacts from a CSV file")).await;
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='Import']"))
+        .await
+        .unwrap();
+    // The dry run is ticked by default.
+    let dry = c.find(Locator::Css("input[name=dry_run]")).await.unwrap();
+    assert_eq!(dry.prop("checked").await.unwrap().as_deref(), Some("true"));
+    c.find(Locator::Css("#import-file"))
+        .await
+        .unwrap()
+        .send_keys(&file)
+        .await
+        .unwrap();
+    click(&c, Locator::XPath("//button[text()='Upload']")).await;
+    let done = |c: &Client| {
+        let c = c.clone();
+        async move {
+            let text = body_text(&c).await;
+            (text.contains("dry run done") || text.contains("\ndone")).then_some(text)
+        }
+    };
+    let text = eventually("the dry run finishes", || done(&c)).await;
+    assert!(text.contains("Would be new"), "{text}");
+    let created = c
+        .find(Locator::Css("#created"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(created.parse::<usize>().unwrap() > 0, "{text}");
+    shot(&c, backend, "20-import-dry-run").await;
+    assert_eq!(
+        app.contact_count().await,
+        before,
+        "a dry run writes nothing"
+    );
+
+    c.goto(&format!("{}/settings/import", app.base))
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=dry_run]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#import-file"))
+        .await
+        .unwrap()
+        .send_keys(&file)
+        .await
+        .unwrap();
+    click(&c, Locator::XPath("//button[text()='Upload']")).await;
+    eventually("the import finishes", || {
+        let c = c.clone();
+        async move {
+            let status = c
+                .find(Locator::Css("#import-status"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            status.starts_with("done").then_some(())
+        }
+    })
+    .await;
+    let made = c
+        .find(Locator::Css("#created"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(made, created, "the import did what the dry run said");
+    let read = c
+        .find(Locator::Css("#rows"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(read.parse::<usize>().unwrap(), rows);
+    shot(&c, backend, "21-import-done").await;
+    assert_eq!(
+        app.contact_count().await,
+        before + created.parse::<usize>().unwrap()
+    );
+    // The latest imports list both.
+    c.goto(&format!("{}/settings/import", app.base))
+        .await
+        .unwrap();
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("Latest imports") && text.contains("hubspot-contacts.csv"),
+        "{text}"
+    );
+    c.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_flow_in_headless_chromium() {
     for need in [CHROMIUM, CHROMEDRIVER] {
@@ -518,6 +640,9 @@ async fn the_whole_flow_in_headless_chromium() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         if let Some(app) = spawn_app(backend).await {
             whole_flow(app, backend, port).await;
+        }
+        if let Some(app) = spawn_app(backend).await {
+            import_flow(app, backend, port).await;
         }
     }
 }

@@ -16,6 +16,7 @@ mod errors;
 mod export;
 mod forms;
 mod import;
+mod import_jobs;
 mod meta;
 mod person_export;
 mod pipeline;

@@ -149,6 +149,12 @@ async fn the_role_table_over_the_web_app(app: TestApp) {
                 [ok, ok, ok, refused],
             ),
             (
+                "open the import page",
+                "/settings/import".to_owned(),
+                vec![],
+                [StatusCode::OK, StatusCode::OK, refused, StatusCode::OK],
+            ),
+            (
                 "add a site",
                 "/settings/sites".to_owned(),
                 vec![("domain", format!("{role}.example"))],

@@ -32,12 +32,7 @@ impl Imports {
         options: ImportOptions,
         report: &mut dyn ImportReport,
     ) -> Result<ImportSummary, AppError> {
-        if reach(principal.role, Action::EditContacts) != Reach::Everyone {
-            return Err(AppError::Forbidden(
-                "importing needs a role that may edit every contact (admin, manager, marketer)"
-                    .into(),
-            ));
-        }
+        super::may_import(principal)?;
         let ws = principal.workspace_id;
         let owners = Owners::load(
             self,

@@ -7,6 +7,7 @@
 //! write. A dry run reads it once and writes nothing.
 
 mod contacts;
+mod jobs;
 mod read;
 mod writing;
 
@@ -16,8 +17,11 @@ use closer_domain::import::Mapping;
 use closer_store::Store;
 
 pub use closer_domain::import::job::{ImportSummary, Rejected};
+pub use jobs::Spooled;
 
-use crate::Scoring;
+use closer_domain::access::{Action, Reach, reach};
+
+use crate::{AppError, Principal, Scoring};
 
 /// How a file is imported.
 #[derive(Debug, Clone, Default)]
@@ -32,7 +36,7 @@ pub struct ImportOptions {
 }
 
 /// Where an import reports as it goes.
-pub trait ImportReport: Send {
+pub trait ImportReport: Send + Sync {
     /// The file's header row, before any rejected row.
     fn header(&mut self, _headers: &[String]) {}
     /// After every batch: the summary so far and the bytes of the file read.
@@ -71,5 +75,16 @@ pub struct Imports {
 impl Imports {
     pub(crate) fn new(store: Arc<dyn Store>, scoring: Scoring) -> Self {
         Self { store, scoring }
+    }
+}
+
+/// Importing needs a role that may edit every contact; the same role follows its jobs.
+pub fn may_import(principal: &Principal) -> Result<(), AppError> {
+    if reach(principal.role, Action::EditContacts) == Reach::Everyone {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "importing needs a role that may edit every contact (admin, manager, marketer)".into(),
+        ))
     }
 }

@@ -143,6 +143,7 @@ impl ImportJob {
 
     /// The share of the file read, 0 to 1 (a file read twice — checked, then written — is
     /// read from the start again).
+    #[allow(clippy::cast_precision_loss)] // file sizes are far below 2^52 bytes
     pub fn progress(&self) -> f64 {
         if self.status == JobStatus::Done {
             1.0

@@ -11,6 +11,7 @@ mod deals_dto;
 pub(crate) mod export;
 mod forms;
 mod health;
+pub(crate) mod imports;
 mod openapi;
 mod pipelines;
 mod qualification;
@@ -68,6 +69,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(contacts::router())
         .merge(companies::router())
         .merge(export::router())
+        .merge(imports::router())
         .merge(customer_value::router())
         .merge(forms::router())
         .merge(sites::router())

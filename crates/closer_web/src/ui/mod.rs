@@ -11,6 +11,7 @@ mod contact;
 mod contacts;
 pub(crate) mod dashboard;
 mod format;
+mod imports;
 mod layout;
 mod login;
 mod queue;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(tasks::router())
         .merge(reports::router())
         .merge(settings::router())
+        .merge(imports::router())
         .merge(assets::router())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

@@ -77,7 +77,8 @@ pub(super) async fn render(
             a href="#pipelines" { "Pipelines" } a href="#users" { "Users" } a href="#tokens" { "API tokens" }
         }
         section #export aria-labelledby="export-h" {
-            h2 #export-h { "Export" }
+            h2 #export-h { "Import and export" }
+            p { a href="/settings/import" { "Import contacts from a CSV file" } " (HubSpot, Pipedrive or closer exports)." }
             p { "Everything in this workspace, to keep or to take elsewhere. The columns are listed in the README." }
             ul {
                 @for e in closer_app::export::Entity::ALL {
