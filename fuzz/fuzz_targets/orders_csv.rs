@@ -2,5 +2,9 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = closer_app::orders_csv::read_orders(data);
+    let _ = closer_app::orders_csv::read_orders(
+        data,
+        closer_domain::WorkspaceId(uuid::Uuid::nil()),
+        closer_domain::Timestamp::now(),
+    );
 });

@@ -288,14 +288,33 @@ pub enum ImportCommand {
         #[arg(long)]
         quiet: bool,
     },
+    /// A shop's orders from a CSV file with a header row: email, placed_at (YYYY-MM-DD or RFC
+    /// 3339), currency, product, quantity (default 1), unit_price, and optionally order (rows
+    /// with the same value are one order); Shopify's order export is read as it is. Unknown
+    /// emails become contacts; every buyer becomes a customer. Importing a file again adds
+    /// nothing. A file with an invalid row imports nothing unless --continue-on-error is given.
+    Orders {
+        file: std::path::PathBuf,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        /// Read and check everything, print what would happen, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the valid orders and write the invalid rows to an error file.
+        #[arg(long)]
+        continue_on_error: bool,
+        /// Where --continue-on-error writes the rejected rows (default: FILE.errors.csv).
+        #[arg(long)]
+        errors: Option<std::path::PathBuf>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum OrderCommand {
-    /// Import orders from a CSV file with a header row: email, placed_at (YYYY-MM-DD or RFC
-    /// 3339), currency, product, quantity (default 1), unit_price, and optionally order (rows
-    /// with the same value are one order). Unknown emails become contacts; every buyer
-    /// becomes a customer. A file with any bad row is refused whole.
+    /// The same as `closer import orders FILE` (kept for scripts written before it).
     Import {
         file: std::path::PathBuf,
         #[arg(long, default_value = "default")]

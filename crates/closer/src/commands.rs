@@ -91,9 +91,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import(cmd) => crate::import::run(open_app(&url).await?, cmd).await,
         Command::Order(crate::cli::OrderCommand::Import { file, workspace }) => {
-            let app = open_app(&url).await?;
-            let ws = app.access().workspace_by_slug(&workspace).await?.id;
-            crate::import::orders(&app, ws, &file).await
+            let cmd = crate::cli::ImportCommand::Orders {
+                file,
+                workspace,
+                dry_run: false,
+                continue_on_error: false,
+                errors: None,
+                quiet: false,
+            };
+            crate::import::run(open_app(&url).await?, cmd).await
         }
         Command::Backup { path } => crate::store::backup(&url, &path).await,
         Command::Rescore { workspace, quiet } => {

@@ -1,7 +1,6 @@
-//! `closer import contacts FILE.csv`: a contact file from HubSpot, Pipedrive or closer, with
-//! a dry run, an error file for the rows it rejects, and a progress bar; and `closer order
-//! import FILE.csv`: a shop's order history (repeat purchases are what retention and lifetime
-//! value are measured on), every row checked before anything is written.
+//! `closer import contacts|orders FILE.csv`: a contact file from HubSpot, Pipedrive or closer,
+//! or a shop's order history (repeat purchases are what retention and lifetime value are
+//! measured on), with a dry run, an error file for the rows it rejects, and a progress bar.
 
 use std::sync::Arc;
 
@@ -12,54 +11,50 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::ImportCommand;
 
 use closer_app::App;
-use closer_app::orders_csv::{PendingOrder, read_orders};
-use closer_domain::WorkspaceId;
-
-/// Largest file read, in bytes.
-const MAX_BYTES: u64 = 64 * 1024 * 1024;
-
-/// Reads and checks the whole file: the orders, or every problem with its line.
-fn read(path: &std::path::Path) -> anyhow::Result<Vec<PendingOrder>> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?
-        .len();
-    anyhow::ensure!(
-        size <= MAX_BYTES,
-        "{} is larger than {} MiB; split it",
-        path.display(),
-        MAX_BYTES / 1024 / 1024
-    );
-    let file = std::fs::File::open(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    read_orders(std::io::BufReader::new(file)).map_err(|problems| {
-        anyhow::anyhow!(
-            "nothing was imported; fix these and run it again:\n{}",
-            problems.join("\n")
-        )
-    })
-}
-
-pub async fn orders(app: &App, ws: WorkspaceId, path: &std::path::Path) -> anyhow::Result<()> {
-    let orders = read(path)?;
-    let (stored, customers) = app
-        .sales()
-        .import_orders(&closer_app::Principal::operator(ws), &orders)
-        .await?;
-    outln!("imported {stored} orders of {customers} customers");
-    Ok(())
-}
+use closer_domain::import::job::ImportEntity;
 
 pub async fn run(app: App, cmd: ImportCommand) -> anyhow::Result<()> {
-    let ImportCommand::Contacts {
-        file,
-        workspace,
-        mapping,
-        id_column,
-        dry_run,
-        continue_on_error,
-        errors,
-        quiet,
-    } = cmd;
+    let (entity, file, workspace, mapping, id_column, dry_run, continue_on_error, errors, quiet) =
+        match cmd {
+            ImportCommand::Contacts {
+                file,
+                workspace,
+                mapping,
+                id_column,
+                dry_run,
+                continue_on_error,
+                errors,
+                quiet,
+            } => (
+                ImportEntity::Contacts,
+                file,
+                workspace,
+                mapping,
+                id_column,
+                dry_run,
+                continue_on_error,
+                errors,
+                quiet,
+            ),
+            ImportCommand::Orders {
+                file,
+                workspace,
+                dry_run,
+                continue_on_error,
+                errors,
+                quiet,
+            } => (
+                ImportEntity::Orders,
+                file,
+                workspace,
+                None,
+                None,
+                dry_run,
+                continue_on_error,
+                errors,
+                quiet,
+            ),
+        };
     let ws = app.access().workspace_by_slug(&workspace).await?.id;
     let mut map = match &mapping {
         Some(path) => {
@@ -103,15 +98,20 @@ pub async fn run(app: App, cmd: ImportCommand) -> anyhow::Result<()> {
         source_name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
     };
     let started = std::time::Instant::now();
-    let summary = app
-        .imports()
-        .contacts(
-            &closer_app::Principal::operator(ws),
-            Arc::new(file.clone()),
-            options,
-            &mut report,
-        )
-        .await;
+    let principal = closer_app::Principal::operator(ws);
+    let source = Arc::new(file.clone());
+    let summary = match entity {
+        ImportEntity::Contacts => {
+            app.imports()
+                .contacts(&principal, source, options, &mut report)
+                .await
+        }
+        ImportEntity::Orders => {
+            app.imports()
+                .orders(&principal, source, options, &mut report)
+                .await
+        }
+    };
     report.bar.finish_and_clear();
     if let Some(e) = report.failed.take() {
         anyhow::bail!("cannot write {}: {e}", errors_path.display());
@@ -130,7 +130,12 @@ pub async fn run(app: App, cmd: ImportCommand) -> anyhow::Result<()> {
         ),
         other => other.into(),
     })?;
-    print_summary(&summary, dry_run, started.elapsed().as_secs_f64())?;
+    match entity {
+        ImportEntity::Contacts => {
+            print_summary(&summary, dry_run, started.elapsed().as_secs_f64())?;
+        }
+        ImportEntity::Orders => print_orders(&summary, dry_run, started.elapsed().as_secs_f64())?,
+    }
     if summary.rejected > 0 {
         if report.error_file {
             outln!(
@@ -178,6 +183,28 @@ fn print_summary(s: &ImportSummary, dry_run: bool, seconds: f64) -> anyhow::Resu
     }
     for (owner, rows) in &s.owners_not_set {
         outln!("owner {owner:?} ({rows} rows) is not a user of this workspace: left unassigned");
+    }
+    Ok(())
+}
+
+fn print_orders(s: &ImportSummary, dry_run: bool, seconds: f64) -> anyhow::Result<()> {
+    if dry_run {
+        outln!("dry run: nothing was written");
+        outln!(
+            "{} rows: {} new orders, {} imported before; {} invalid rows",
+            s.rows,
+            s.created,
+            s.unchanged,
+            s.rejected
+        );
+    } else if s.written || s.rejected == 0 {
+        outln!(
+            "{} rows in {seconds:.1} s: imported {} orders, {} were imported before; {} rows rejected",
+            s.rows,
+            s.created,
+            s.unchanged,
+            s.rejected
+        );
     }
     Ok(())
 }

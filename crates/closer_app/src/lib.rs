@@ -154,7 +154,7 @@ impl App {
                     domains_seen,
                 ),
                 exports: export::Exports::new(store.clone()),
-                imports: imports::Imports::new(store.clone(), scoring.clone()),
+                imports: imports::Imports::new(store.clone(), scoring.clone(), sales.clone()),
                 access,
                 reports,
                 forms,

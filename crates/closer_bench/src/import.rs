@@ -1,8 +1,10 @@
 //! `closer-bench import`: `closer import contacts` of a HubSpot-format file (a tenth of its
-//! rows repeat an earlier row's email) into a fresh database: wall time, rows a second and
-//! the resident-memory high-water; then the same file again (nothing changes); then the
-//! engine's ceiling on the same machine in the same run — the tables the import wrote copied
-//! by the engine into empty twins with the same indexes (`fill_ceiling`).
+//! rows repeat an earlier row's email), or with `--entity orders` `closer import orders` of a
+//! shop's order history (two to three line items an order, customers buying again), into a
+//! fresh database: wall time, rows a second and the resident-memory high-water; then the same
+//! file again (nothing changes); then the engine's ceiling on the same machine in the same run
+//! — the tables the import wrote copied by the engine into empty twins with the same indexes
+//! (`fill_ceiling`).
 
 // Counts and times here are far from the float types' limits.
 #![allow(clippy::cast_precision_loss)]
@@ -16,6 +18,18 @@ use anyhow::{Context, ensure};
 
 use crate::Engine;
 use crate::server::cli;
+
+/// The tables an import of orders writes (directly or by trigger).
+const ORDER_TABLES: [&str; 8] = [
+    "orders",
+    "order_lines",
+    "contacts",
+    "contact_identities",
+    "contact_stages",
+    "events",
+    "journeys",
+    "contact_values",
+];
 
 /// The tables an import of contacts writes (directly or by trigger).
 const TABLES: [&str; 7] = [
@@ -41,6 +55,57 @@ pub struct ImportArgs {
     /// Rows in the file.
     #[arg(long, default_value_t = 1_000_000)]
     pub rows: u64,
+    /// What the file holds.
+    #[arg(long, value_enum, default_value = "contacts")]
+    pub entity: Entity,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Entity {
+    Contacts,
+    Orders,
+}
+
+impl Entity {
+    fn as_str(self) -> &'static str {
+        match self {
+            Entity::Contacts => "contacts",
+            Entity::Orders => "orders",
+        }
+    }
+}
+
+/// Writes a shop's order history: closer's order columns, one row per line item, two or
+/// three items an order, a customer in every three orders buying again.
+fn write_orders(path: &Path, rows: u64) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    writeln!(out, "order,email,placed_at,currency,product,quantity,unit_price")?;
+    let mut written = 0;
+    let mut order = 0u64;
+    while written < rows {
+        let customer = order - order / 3;
+        let day = 1 + order % 28;
+        let month = 1 + order / 28 % 12;
+        let items = 2 + order % 2;
+        for item in 0..items.min(rows - written) {
+            writeln!(
+                out,
+                "#{},{}.{customer}@shop.example,2025-{month:02}-{day:02}T{:02}:{:02}:00Z,EUR,{},{},{}.{:02}",
+                10_000 + order,
+                FIRST[(customer % 10) as usize].to_lowercase(),
+                order % 24,
+                order % 60,
+                ["Tea", "Cup", "Kettle", "Filter"][((order + item) % 4) as usize],
+                1 + item,
+                3 + (order + item) % 40,
+                (order * 7) % 100,
+            )?;
+            written += 1;
+        }
+        order += 1;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 const FIRST: [&str; 10] = [
@@ -128,10 +193,15 @@ fn write_file(path: &Path, rows: u64) -> anyhow::Result<()> {
 }
 
 /// One import: (its summary line, wall time, memory high-water in MiB).
-fn import(closer: &Path, url: &str, file: &Path) -> anyhow::Result<(String, Duration, f64)> {
+fn import(
+    closer: &Path,
+    url: &str,
+    entity: Entity,
+    file: &Path,
+) -> anyhow::Result<(String, Duration, f64)> {
     let started = Instant::now();
     let mut child = Command::new(closer)
-        .args(["import", "contacts", &file.display().to_string(), "--quiet"])
+        .args(["import", entity.as_str(), &file.display().to_string(), "--quiet"])
         .env("CLOSER_DATABASE_URL", url)
         .env("CLOSER_LOG", "warn")
         .stdout(Stdio::piped())
@@ -151,7 +221,10 @@ pub async fn run(args: &ImportArgs) -> anyhow::Result<()> {
     let name = format!("closer_bench_{}", &id[..12]);
     let file = std::env::temp_dir().join(format!("{name}.csv"));
     let generating = Instant::now();
-    write_file(&file, args.rows)?;
+    match args.entity {
+        Entity::Contacts => write_file(&file, args.rows)?,
+        Entity::Orders => write_orders(&file, args.rows)?,
+    }
     eprintln!(
         "wrote {} rows ({:.0} MiB) in {:.1} s",
         args.rows,
@@ -170,15 +243,19 @@ pub async fn run(args: &ImportArgs) -> anyhow::Result<()> {
     };
     let result = async {
         cli(&args.closer, &url, &["migrate"])?;
-        let first = import(&args.closer, &url, &file)?;
-        let again = import(&args.closer, &url, &file)?;
+        let first = import(&args.closer, &url, args.entity, &file)?;
+        let again = import(&args.closer, &url, args.entity, &file)?;
+        let tables: &'static [&'static str] = match args.entity {
+            Entity::Contacts => &TABLES,
+            Entity::Orders => &ORDER_TABLES,
+        };
         let copies = match &sqlite_path {
             Some(path) => {
                 let path = path.clone();
-                tokio::task::spawn_blocking(move || crate::fill_ceiling::sqlite(&path, &TABLES))
+                tokio::task::spawn_blocking(move || crate::fill_ceiling::sqlite(&path, tables))
                     .await??
             }
-            None => crate::fill_ceiling::postgres(&url, &TABLES).await?,
+            None => crate::fill_ceiling::postgres(&url, tables).await?,
         };
         anyhow::Ok((first, again, copies))
     }
@@ -198,7 +275,8 @@ pub async fn run(args: &ImportArgs) -> anyhow::Result<()> {
         Engine::Postgres => "postgres",
     };
     println!(
-        "### `closer import contacts`, {} HubSpot rows, {engine}\n",
+        "### `closer import {}`, {} rows, {engine}\n",
+        args.entity.as_str(),
         args.rows
     );
     println!("| run | wall time | rows/s | memory high-water | closer's summary |");
@@ -221,8 +299,12 @@ pub async fn run(args: &ImportArgs) -> anyhow::Result<()> {
             .join(", ")
     );
     println!(
-        "\nreproduce: target/release/closer-bench import --engine {engine} --rows {}",
-        args.rows
+        "\nreproduce: target/release/closer-bench import --engine {engine} --rows {}{}",
+        args.rows,
+        match args.entity {
+            Entity::Contacts => "",
+            Entity::Orders => " --entity orders",
+        }
     );
     Ok(())
 }

@@ -32,6 +32,14 @@ pub trait ImportStore {
     /// meanwhile: the caller reads and plans the batch again.
     async fn write_contact_import(&self, writes: &ContactWrites) -> Result<(), StoreError>;
 
+    /// Which of these orders are stored (an imported order's id is derived from its key, so
+    /// an order imported before is found by it).
+    async fn existing_orders(
+        &self,
+        ws: WorkspaceId,
+        ids: &[closer_domain::pipeline::OrderId],
+    ) -> Result<Vec<closer_domain::pipeline::OrderId>, StoreError>;
+
     async fn create_import_job(&self, job: &ImportJob) -> Result<(), StoreError>;
 
     /// Stores how far the job got: bytes read, headers, summary, status, error and times.

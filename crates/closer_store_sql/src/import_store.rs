@@ -332,3 +332,27 @@ fn link_company(e: &impl Engine, ws: WorkspaceId, company: CompanyId, ids: &[Uui
     sql.bind_ids(ids);
     sql
 }
+
+pub async fn existing_orders(
+    e: &impl Engine,
+    ws: WorkspaceId,
+    ids: &[closer_domain::pipeline::OrderId],
+) -> Result<Vec<closer_domain::pipeline::OrderId>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(ROWS) {
+        let keys: Vec<Uuid> = chunk.iter().map(|o| o.0).collect();
+        let mut sql = Sql::new(e.dialect(), "select id from orders where workspace_id = ");
+        sql.bind(Param::Uuid(ws.0)).push(" and id");
+        sql.bind_ids(&keys);
+        found.extend(
+            e.fetch(sql, |r| {
+                Ok(closer_domain::pipeline::OrderId(required(
+                    "id",
+                    r.uuid("id")?,
+                )?))
+            })
+            .await?,
+        );
+    }
+    Ok(found)
+}

@@ -99,6 +99,13 @@ macro_rules! shared_ports {
                 ) -> Result<(), StoreError> {
                     $crate::import_store::write_contact_import(self, writes).await
                 }
+                async fn existing_orders(
+                    &self,
+                    workspace: WorkspaceId,
+                    ids: &[closer_domain::pipeline::OrderId],
+                ) -> Result<Vec<closer_domain::pipeline::OrderId>, StoreError> {
+                    $crate::import_store::existing_orders(self, workspace, ids).await
+                }
                 async fn create_import_job(
                     &self,
                     job: &closer_domain::import::job::ImportJob,

@@ -54,6 +54,7 @@ async fn import(app: &TestApp, query: &str, body: Vec<u8>) -> Value {
 }
 
 crate::on_both_backends!(
+    a_shops_orders_import_over_the_api_once_however_often_they_are_sent,
     a_file_posted_to_the_api_imports_as_a_job_after_a_dry_run,
     invalid_rows_stop_an_api_import_or_come_back_as_an_error_file,
     api_imports_refuse_what_they_cannot_read
@@ -235,4 +236,94 @@ async fn api_imports_refuse_what_they_cannot_read(app: TestApp) {
     .await;
     let unknown = format!("/api/v1/imports/{}", uuid::Uuid::now_v7());
     problem(app.get(&unknown, &app.token).await, 404, "an unknown job").await;
+}
+
+async fn a_shops_orders_import_over_the_api_once_however_often_they_are_sent(app: TestApp) {
+    // Shopify's order export, as it comes: one row per line item.
+    let shopify = "Name,Email,Financial Status,Created at,Currency,Lineitem quantity,Lineitem name,Lineitem price\n\
+                   #1001,ada@shop.example,paid,2025-03-01 10:15:00 +0100,EUR,2,Tea,4.50\n\
+                   #1001,ada@shop.example,paid,2025-03-01 10:15:00 +0100,EUR,1,Cup,12.00\n\
+                   #1002,bob@shop.example,paid,2025-03-02 09:00:00 +0100,EUR,1,Tea,4.50\n\
+                   #1003,,paid,2025-03-03 09:00:00 +0100,EUR,1,Tea,4.50\n";
+    let before = order_count(&app).await;
+    let strict = import(&app, "entity=orders", shopify.as_bytes().to_vec()).await;
+    assert_eq!(strict["summary"]["rejected"], 1, "{strict}");
+    assert_eq!(strict["summary"]["written"], false);
+    assert_eq!(order_count(&app).await, before);
+
+    let dry = import(
+        &app,
+        "entity=orders&dry_run=true&continue_on_error=true",
+        shopify.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(dry["summary"]["created"], 2, "{dry}");
+    assert_eq!(order_count(&app).await, before);
+
+    let done = import(
+        &app,
+        "entity=orders&continue_on_error=true",
+        shopify.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(done["summary"]["created"], 2, "{done}");
+    assert_eq!(done["summary"]["rejected"], 1);
+    assert_eq!(order_count(&app).await, before + 2);
+    let list: Value = app
+        .get("/api/v1/orders", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["total"] == "21.00"),
+        "#1001: 2 x 4.50 + 12.00: {list}"
+    );
+
+    let again = import(
+        &app,
+        "entity=orders&continue_on_error=true",
+        shopify.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(again["summary"]["created"], 0, "{again}");
+    assert_eq!(again["summary"]["unchanged"], 2);
+    assert_eq!(
+        order_count(&app).await,
+        before + 2,
+        "importing again doubles nothing"
+    );
+
+    // Another workspace importing the same file gets its own orders.
+    let res = post(
+        &app,
+        "entity=orders&continue_on_error=true",
+        &app.other,
+        shopify.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(res.status(), 202);
+
+    let res = post(
+        &app,
+        "entity=orders",
+        &app.token,
+        b"Email,Total\nada@shop.example,3\n".to_vec(),
+    )
+    .await;
+    let p = problem(res, 422, "an orders file without its columns").await;
+    assert!(p.to_string().contains("placed_at"), "{p}");
+}
+
+async fn order_count(app: &TestApp) -> usize {
+    let list: Value = app
+        .get("/api/v1/orders?limit=500", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    list.as_array().unwrap().len()
 }

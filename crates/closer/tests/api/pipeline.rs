@@ -718,7 +718,8 @@ async fn deals_from_the_terminal(app: TestApp) {
     let out = ok(&closer(&db, &["pipeline", "list"]));
     assert!(out.starts_with("Sales (default)"), "{out}");
 
-    // An order history import: checked whole first, then written.
+    // An order history import: checked whole first, then written, and not doubled when run
+    // again.
     let dir = std::env::temp_dir().join(format!("closer-orders-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.csv");
@@ -732,7 +733,11 @@ async fn deals_from_the_terminal(app: TestApp) {
     .unwrap();
     let out = closer(&db, &["order", "import", bad.to_str().unwrap()]);
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         err.contains("nothing was imported")
             && err.contains("line 3:")
@@ -755,8 +760,22 @@ async fn deals_from_the_terminal(app: TestApp) {
          shop@new.example,2026-02-01T10:00:00Z,EUR,Refill,1,9.90,A-2\n",
     )
     .unwrap();
+    let out = ok(&closer(
+        &db,
+        &["import", "orders", good.to_str().unwrap(), "--dry-run"],
+    ));
+    assert!(out.contains("2 new orders, 0 imported before"), "{out}");
+    let out = ok(&closer(&db, &["import", "orders", good.to_str().unwrap()]));
+    assert!(
+        out.contains("imported 2 orders, 0 were imported before"),
+        "{out}"
+    );
+    // The same file again (by the old spelling, kept): nothing is doubled.
     let out = ok(&closer(&db, &["order", "import", good.to_str().unwrap()]));
-    assert!(out.contains("imported 2 orders of 2 customers"), "{out}");
+    assert!(
+        out.contains("imported 0 orders, 2 were imported before"),
+        "{out}"
+    );
     let orders: Value = app
         .get("/api/v1/orders", &app.member)
         .await

@@ -75,7 +75,10 @@ impl Imports {
         file_name: Option<String>,
         options: ImportOptions,
     ) -> Result<ImportJob, AppError> {
-        super::may_import(principal)?;
+        match entity {
+            ImportEntity::Contacts => super::may_import(principal)?,
+            ImportEntity::Orders => super::orders::may_import_orders(principal)?,
+        }
         check_header(entity, &file, &options.mapping)?;
         let now = Timestamp::now();
         // Old jobs go as new ones come: their set-aside rows hold personal data.
@@ -132,7 +135,10 @@ impl Imports {
                 self.contacts(&principal, source.clone(), options, &mut notes)
                     .await
             }
-            ImportEntity::Orders => Err(orders_not_yet()),
+            ImportEntity::Orders => {
+                self.orders(&principal, source.clone(), options, &mut notes)
+                    .await
+            }
         };
         drop(notes);
         let Ok(mut job) = recorder.await else {
@@ -245,7 +251,9 @@ fn check_header(entity: ImportEntity, file: &Spooled, mapping: &Mapping) -> Resu
         ImportEntity::Contacts => {
             ContactColumns::recognise(&refs, mapping)?;
         }
-        ImportEntity::Orders => return Err(orders_not_yet()),
+        ImportEntity::Orders => {
+            crate::orders_csv::read_header(&refs).map_err(|e| AppError::invalid("file", e))?;
+        }
     }
     Ok(())
 }
@@ -315,11 +323,4 @@ async fn store_rejects(
         tracing::warn!(job = %job, error = %e, "an import's set-aside rows could not be stored");
     }
     rows.clear();
-}
-
-fn orders_not_yet() -> AppError {
-    AppError::invalid(
-        "entity",
-        "orders are imported with `closer import orders FILE.csv` (not over the API yet)",
-    )
 }

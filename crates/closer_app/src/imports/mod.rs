@@ -8,6 +8,7 @@
 
 mod contacts;
 mod jobs;
+mod orders;
 mod read;
 mod writing;
 
@@ -70,11 +71,21 @@ impl Source for Arc<[u8]> {
 pub struct Imports {
     store: Arc<dyn Store>,
     scoring: Scoring,
+    /// Orders are placed as any order is (the buyer becomes a customer, report rows follow).
+    sales: crate::pipeline::Sales,
 }
 
 impl Imports {
-    pub(crate) fn new(store: Arc<dyn Store>, scoring: Scoring) -> Self {
-        Self { store, scoring }
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        scoring: Scoring,
+        sales: crate::pipeline::Sales,
+    ) -> Self {
+        Self {
+            store,
+            scoring,
+            sales,
+        }
     }
 }
 

@@ -30,11 +30,6 @@ impl Sales {
     pub(crate) fn new(store: Arc<dyn Store>, scoring: Scoring) -> Self {
         Self { store, scoring }
     }
-
-    /// The store, for the orders import beside this module.
-    pub(crate) fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
 }
 
 /// A page size the caller asked for, if it is 1 to `max`: a precise 422 instead of a quietly

@@ -43,6 +43,9 @@ pub struct TaskRequest {
 
 #[derive(Debug, Clone)]
 pub struct OrderRequest {
+    /// An imported order's id (derived from its key, so importing it again finds it); a new
+    /// one otherwise.
+    pub id: Option<OrderId>,
     pub contact_id: ContactId,
     pub currency: Currency,
     pub lines: Vec<LineInput>,
@@ -238,7 +241,7 @@ impl super::Sales {
         not_future("placed_at", placed_at, now)?;
         let (lines, total) = parse_lines(&req.lines).map_err(AppError::Invalid)?;
         let order = Order {
-            id: OrderId::new(),
+            id: req.id.unwrap_or_default(),
             contact_id: req.contact_id,
             deal_id: None,
             currency: req.currency,

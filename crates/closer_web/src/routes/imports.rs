@@ -41,7 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
-    /// What the file holds: `contacts`.
+    /// What the file holds: `contacts` or `orders`.
     #[param(pattern = "^(contacts|orders)$")]
     entity: String,
     /// Check and count everything; write nothing.
@@ -205,7 +205,9 @@ pub(crate) async fn spool<E: std::fmt::Display>(
         })?;
         bytes += chunk.len() as u64;
         if bytes > IMPORT_LIMIT {
-            return Err(ApiError::too_large(usize::try_from(IMPORT_LIMIT).unwrap_or(usize::MAX)));
+            return Err(ApiError::too_large(
+                usize::try_from(IMPORT_LIMIT).unwrap_or(usize::MAX),
+            ));
         }
         out.write_all(&chunk).await.map_err(internal)?;
     }

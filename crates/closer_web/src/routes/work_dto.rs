@@ -243,6 +243,7 @@ impl OrderInput {
         }
         match currency {
             Some(currency) if e.is_empty() => Ok(OrderRequest {
+                id: None,
                 contact_id: ContactId(self.contact_id),
                 currency,
                 lines,
