@@ -79,7 +79,10 @@ impl Entity {
 /// three items an order, a customer in every three orders buying again.
 fn write_orders(path: &Path, rows: u64) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    writeln!(out, "order,email,placed_at,currency,product,quantity,unit_price")?;
+    writeln!(
+        out,
+        "order,email,placed_at,currency,product,quantity,unit_price"
+    )?;
     let mut written = 0;
     let mut order = 0u64;
     while written < rows {
@@ -201,7 +204,12 @@ fn import(
 ) -> anyhow::Result<(String, Duration, f64)> {
     let started = Instant::now();
     let mut child = Command::new(closer)
-        .args(["import", entity.as_str(), &file.display().to_string(), "--quiet"])
+        .args([
+            "import",
+            entity.as_str(),
+            &file.display().to_string(),
+            "--quiet",
+        ])
         .env("CLOSER_DATABASE_URL", url)
         .env("CLOSER_LOG", "warn")
         .stdout(Stdio::piped())
