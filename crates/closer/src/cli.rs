@@ -256,6 +256,26 @@ pub enum TaskCommand {
     },
 }
 
+/// What every import takes: the file, the workspace, and how to treat invalid rows.
+#[derive(clap::Args)]
+pub struct ImportRun {
+    pub file: std::path::PathBuf,
+    #[arg(long, default_value = "default")]
+    pub workspace: String,
+    /// Read and check everything, print what would happen, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import the valid rows and write the invalid ones to an error file.
+    #[arg(long)]
+    pub continue_on_error: bool,
+    /// Where --continue-on-error writes the rejected rows (default: FILE.errors.csv).
+    #[arg(long)]
+    pub errors: Option<std::path::PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
 #[derive(Subcommand)]
 pub enum ImportCommand {
     /// Contacts from a CSV file with a header row. Columns are recognised as HubSpot,
@@ -265,9 +285,8 @@ pub enum ImportCommand {
     /// importing a file again changes nothing. A file with an invalid row imports nothing
     /// unless --continue-on-error is given.
     Contacts {
-        file: std::path::PathBuf,
-        #[arg(long, default_value = "default")]
-        workspace: String,
+        #[command(flatten)]
+        run: ImportRun,
         /// A TOML file that names columns: `id_column = "…"` and a `[columns]` table of
         /// header = "email" | "name" | "property:NAME" | "skip" | ….
         #[arg(long)]
@@ -275,18 +294,6 @@ pub enum ImportCommand {
         /// The column holding each record's id in the tool the file comes from.
         #[arg(long)]
         id_column: Option<String>,
-        /// Read and check everything, print what would happen, write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Import the valid rows and write the invalid ones to an error file.
-        #[arg(long)]
-        continue_on_error: bool,
-        /// Where --continue-on-error writes the rejected rows (default: FILE.errors.csv).
-        #[arg(long)]
-        errors: Option<std::path::PathBuf>,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
     },
     /// A shop's orders from a CSV file with a header row: email, placed_at (YYYY-MM-DD or RFC
     /// 3339), currency, product, quantity (default 1), unit_price, and optionally order (rows
@@ -294,21 +301,8 @@ pub enum ImportCommand {
     /// emails become contacts; every buyer becomes a customer. Importing a file again adds
     /// nothing. A file with an invalid row imports nothing unless --continue-on-error is given.
     Orders {
-        file: std::path::PathBuf,
-        #[arg(long, default_value = "default")]
-        workspace: String,
-        /// Read and check everything, print what would happen, write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Import the valid orders and write the invalid rows to an error file.
-        #[arg(long)]
-        continue_on_error: bool,
-        /// Where --continue-on-error writes the rejected rows (default: FILE.errors.csv).
-        #[arg(long)]
-        errors: Option<std::path::PathBuf>,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        run: ImportRun,
     },
 }
 

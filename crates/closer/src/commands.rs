@@ -92,12 +92,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(cmd) => crate::import::run(open_app(&url).await?, cmd).await,
         Command::Order(crate::cli::OrderCommand::Import { file, workspace }) => {
             let cmd = crate::cli::ImportCommand::Orders {
-                file,
-                workspace,
-                dry_run: false,
-                continue_on_error: false,
-                errors: None,
-                quiet: false,
+                run: crate::cli::ImportRun {
+                    file,
+                    workspace,
+                    dry_run: false,
+                    continue_on_error: false,
+                    errors: None,
+                    quiet: false,
+                },
             };
             crate::import::run(open_app(&url).await?, cmd).await
         }

@@ -8,53 +8,28 @@ use closer_app::imports::{ImportOptions, ImportReport, ImportSummary, Rejected};
 use closer_domain::import::Mapping;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::ImportCommand;
+use crate::cli::{ImportCommand, ImportRun};
 
 use closer_app::App;
 use closer_domain::import::job::ImportEntity;
 
 pub async fn run(app: App, cmd: ImportCommand) -> anyhow::Result<()> {
-    let (entity, file, workspace, mapping, id_column, dry_run, continue_on_error, errors, quiet) =
-        match cmd {
-            ImportCommand::Contacts {
-                file,
-                workspace,
-                mapping,
-                id_column,
-                dry_run,
-                continue_on_error,
-                errors,
-                quiet,
-            } => (
-                ImportEntity::Contacts,
-                file,
-                workspace,
-                mapping,
-                id_column,
-                dry_run,
-                continue_on_error,
-                errors,
-                quiet,
-            ),
-            ImportCommand::Orders {
-                file,
-                workspace,
-                dry_run,
-                continue_on_error,
-                errors,
-                quiet,
-            } => (
-                ImportEntity::Orders,
-                file,
-                workspace,
-                None,
-                None,
-                dry_run,
-                continue_on_error,
-                errors,
-                quiet,
-            ),
-        };
+    let (entity, run, mapping, id_column) = match cmd {
+        ImportCommand::Contacts {
+            run,
+            mapping,
+            id_column,
+        } => (ImportEntity::Contacts, run, mapping, id_column),
+        ImportCommand::Orders { run } => (ImportEntity::Orders, run, None, None),
+    };
+    let ImportRun {
+        file,
+        workspace,
+        dry_run,
+        continue_on_error,
+        errors,
+        quiet,
+    } = run;
     let ws = app.access().workspace_by_slug(&workspace).await?.id;
     let mut map = match &mapping {
         Some(path) => {

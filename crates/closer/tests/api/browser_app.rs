@@ -190,6 +190,17 @@ async fn fill(c: &Client, css: &str, text: &str) {
     el.send_keys(text).await.unwrap();
 }
 
+/// Signs in on the login page the browser is at, and waits for the dashboard.
+async fn sign_in(c: &Client, email: &str) {
+    fill(c, "#email", email).await;
+    fill(c, "#password", PASSWORD).await;
+    click(c, Locator::Css("button[type=submit]")).await;
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='Dashboard']"))
+        .await
+        .unwrap();
+}
+
 /// The page's text; empty while a navigation is under way.
 async fn body_text(c: &Client) -> String {
     c.execute(
@@ -233,13 +244,7 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
     // Sign in.
     c.goto(&format!("{}/", app.base)).await.unwrap();
     assert!(c.current_url().await.unwrap().path().starts_with("/login"));
-    fill(&c, "#email", "owner@acme.example").await;
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, Locator::Css("button[type=submit]")).await;
-    c.wait()
-        .for_element(Locator::XPath("//h1[text()='Dashboard']"))
-        .await
-        .unwrap();
+    sign_in(&c, "owner@acme.example").await;
     // Demo data on the dashboard, charts drawn by the embedded Chart.js.
     let charts = c
         .execute(
@@ -519,13 +524,7 @@ async fn import_flow(app: TestApp, backend: Backend, driver: u16) {
     let before = app.contact_count().await;
     let c = browser(driver).await;
     c.goto(&format!("{}/login", app.base)).await.unwrap();
-    fill(&c, "#email", "mover@acme.example").await;
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, Locator::Css("button[type=submit]")).await;
-    c.wait()
-        .for_element(Locator::XPath("//h1[text()='Dashboard']"))
-        .await
-        .unwrap();
+    sign_in(&c, "mover@acme.example").await;
     c.goto(&format!("{}/settings", app.base)).await.unwrap();
     click(&c, Locator::LinkText("Import contacts from a CSV file")).await;
     c.wait()

@@ -165,6 +165,21 @@ async fn invalid_rows_stop_an_api_import_or_come_back_as_an_error_file(app: Test
         .expect("the bad email row");
     assert!(line[header.len() - 1].contains("email"), "{line:?}");
     assert!(app.get(&url, &app.other).await.status() == 404);
+    // A file name with a line break and quotes (the uploader's) still downloads.
+    let odd = import(
+        &app,
+        "entity=contacts&dry_run=true&file_name=bad%0D%0Aname%22.csv",
+        fixture("hubspot-contacts-invalid.csv"),
+    )
+    .await;
+    let res = app
+        .get(odd["errors_url"].as_str().unwrap(), &app.token)
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["content-disposition"],
+        "attachment; filename=\"badname.errors.csv\""
+    );
 
     // Fixed (every row given an address), the error file imports.
     let mut fixed = csv::Writer::from_writer(Vec::new());

@@ -319,9 +319,20 @@ pub(crate) async fn error_file(
         }
     });
     let body = futures::stream::once(async move { Ok::<_, std::io::Error>(first) }).chain(rest);
-    let name = job.file_name.as_deref().map_or("import".to_owned(), |n| {
-        n.trim_end_matches(".csv").replace('"', "")
-    });
+    // The uploader named the file: only plain characters go into the header.
+    let name: String = job
+        .file_name
+        .as_deref()
+        .unwrap_or_default()
+        .trim_end_matches(".csv")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' '))
+        .collect();
+    let name = if name.trim().is_empty() {
+        "import".to_owned()
+    } else {
+        name
+    };
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
