@@ -25,6 +25,8 @@ pub enum EventKind {
     DealMoved,
     /// The contact placed an order (from `orders`, merged in).
     OrderPlaced,
+    /// Other records of the same person were merged into this contact.
+    Merged,
 }
 
 impl EventKind {
@@ -37,6 +39,7 @@ impl EventKind {
             EventKind::Activity => "activity",
             EventKind::DealMoved => "deal_moved",
             EventKind::OrderPlaced => "order_placed",
+            EventKind::Merged => "merged",
         }
     }
 
@@ -49,6 +52,7 @@ impl EventKind {
             "activity" => Some(EventKind::Activity),
             "deal_moved" => Some(EventKind::DealMoved),
             "order_placed" => Some(EventKind::OrderPlaced),
+            "merged" => Some(EventKind::Merged),
             _ => None,
         }
     }

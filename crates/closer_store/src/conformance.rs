@@ -11,6 +11,7 @@ mod contacts;
 mod contacts_list;
 mod imports;
 mod journey_feed;
+mod merge;
 mod person;
 mod pipeline;
 mod qualification;
@@ -27,6 +28,7 @@ pub use contacts::*;
 pub use contacts_list::*;
 pub use imports::*;
 pub use journey_feed::*;
+pub use merge::*;
 pub use person::*;
 pub use pipeline::*;
 pub use qualification::*;
@@ -98,7 +100,9 @@ macro_rules! conformance_tests {
             concurrent_creations_naming_one_domain_make_one_company,
             an_import_batch_is_written_whole_or_not_at_all,
             import_jobs_report_their_progress_and_keep_their_rejected_rows,
-            every_table_of_contact_data_is_in_the_export_list);
+            every_table_of_contact_data_is_in_the_export_list,
+            every_table_of_contact_data_is_merged_or_left,
+            merging_moves_everything_to_the_kept_record);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

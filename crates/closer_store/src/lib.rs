@@ -15,6 +15,7 @@ pub mod error;
 pub mod forms;
 pub mod imports;
 pub mod journey_feed;
+pub mod merge;
 pub mod person;
 pub mod pipeline;
 pub mod qualification;
@@ -42,6 +43,7 @@ pub use journey_feed::{
     DealFeed, FeedDealRow, FeedJourney, FeedNumbers, FeedRow, FeedStay, GroupNames, JourneyFeed,
     JourneyFeedStore,
 };
+pub use merge::{ContactMerge, MERGE_LEAVES, MERGE_MOVES, MergeStore};
 pub use person::{CONTACT_TABLES, PersonReads, VisitorLink};
 pub use pipeline::{
     BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealReads, DealSpan, PIPELINE_NAME,
@@ -119,6 +121,7 @@ pub trait Store:
     + ContactStore
     + CompanyStore
     + ImportStore
+    + MergeStore
     + PersonReads
     + ContactReads
     + FormStore

@@ -144,6 +144,13 @@ impl ContactStore for PostgresStore {
         if gone.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        // The ids merged into the erased contact would still lead to it.
+        sqlx::query("delete from contact_merges where workspace_id = $1 and into_id = $2")
+            .bind(ws.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         sqlx::query("insert into erasures (id, workspace_id, contact_id, erased_at) values ($1, $2, $3, $4)")
             .bind(Uuid::now_v7())
             .bind(ws.0)

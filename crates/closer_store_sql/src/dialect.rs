@@ -58,8 +58,6 @@ impl Dialect {
         }
     }
 
-    /// A test that `text` (an expression) contains `needle` (a placeholder) literally —
-    /// not LIKE, so a user's `%` and `_` stay plain characters.
     /// A JSON value written from a text parameter: PostgreSQL casts it to `jsonb`, SQLite
     /// keeps JSON as text.
     pub fn json_text(self, placeholder: &str) -> String {
@@ -78,11 +76,25 @@ impl Dialect {
         }
     }
 
+    /// A test that `text` (an expression) contains `needle` (a placeholder) literally —
+    /// not LIKE, so a user's `%` and `_` stay plain characters.
     pub fn contains(self, text: &str, needle: &str) -> String {
         match self {
             Dialect::Sqlite => format!("instr({text}, {needle}) > 0"),
             Dialect::Postgres => format!("strpos({text}, {needle}) > 0"),
         }
+    }
+
+    /// The visits of an aggregated set of sessions as the journeys and deals keep them: each
+    /// `channel 0x1F campaign`, joined by 0x1E in the order of `order`.
+    pub fn touch_path(self, channel: &str, campaign: &str, order: &str) -> String {
+        let (agg, chr) = match self {
+            Dialect::Sqlite => ("group_concat", "char"),
+            Dialect::Postgres => ("string_agg", "chr"),
+        };
+        format!(
+            "{agg}({channel} || {chr}(31) || coalesce({campaign}, ''), {chr}(30) order by {order})"
+        )
     }
 }
 

@@ -233,7 +233,7 @@ pub async fn write_contact_import(e: &impl Engine, w: &ContactWrites) -> Result<
 }
 
 /// A JSON value as a placeholder (text on SQLite, `jsonb` on PostgreSQL).
-fn bind_json(sql: &mut Sql, value: String) {
+pub(crate) fn bind_json(sql: &mut Sql, value: String) {
     let json = sql.dialect.json_text(&sql.next_placeholder());
     sql.push(&json);
     sql.params.push(Param::Text(value));
@@ -286,7 +286,11 @@ fn insert_contacts(e: &impl Engine, chunk: &[Contact]) -> Sql {
     sql
 }
 
-fn update_contact(e: &impl Engine, c: &Contact, read_updated_at: closer_domain::Timestamp) -> Sql {
+pub(crate) fn update_contact(
+    e: &impl Engine,
+    c: &Contact,
+    read_updated_at: closer_domain::Timestamp,
+) -> Sql {
     let mut sql = Sql::new(e.dialect(), "update contacts set ");
     bind_fields(
         &mut sql,

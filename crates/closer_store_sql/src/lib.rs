@@ -15,6 +15,7 @@ mod engine;
 mod group;
 pub mod import_jobs_store;
 pub mod import_store;
+pub mod merge_store;
 mod migrations;
 pub mod person_store;
 mod pipeline;

@@ -88,6 +88,11 @@ macro_rules! migrations {
                 "import_jobs",
                 include_str!("../migrations/0018_import_jobs.sql"),
             ),
+            (
+                19,
+                "contact_merges",
+                include_str!("../migrations/0019_contact_merges.sql"),
+            ),
         ]
     };
 }

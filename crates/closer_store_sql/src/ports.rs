@@ -85,6 +85,27 @@ macro_rules! shared_ports {
             }
 
             #[$crate::async_trait]
+            impl MergeStore for $store {
+                async fn merge_moves(
+                    &self,
+                    workspace: WorkspaceId,
+                    others: &[ContactId],
+                ) -> Result<closer_domain::contact::merge::Moves, StoreError> {
+                    $crate::merge_store::merge_moves(self, workspace, others).await
+                }
+                async fn merge_contacts(&self, merge: &ContactMerge) -> Result<(), StoreError> {
+                    $crate::merge_store::merge_contacts(self, merge).await
+                }
+                async fn merged_into(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: ContactId,
+                ) -> Result<Option<ContactId>, StoreError> {
+                    $crate::merge_store::merged_into(self, workspace, id).await
+                }
+            }
+
+            #[$crate::async_trait]
             impl ImportStore for $store {
                 async fn import_known(
                     &self,

@@ -276,6 +276,10 @@ pub(crate) fn erase(
     if gone == 0 {
         return Err(StoreError::NotFound);
     }
+    // The ids merged into the erased contact would still lead to it.
+    conn.prepare_cached("delete from contact_merges where workspace_id = ?1 and into_id = ?2")
+        .and_then(|mut s| s.execute(params![ws.0, id.0]))
+        .map_err(rs_err)?;
     conn.prepare_cached(
         "insert into erasures (id, workspace_id, contact_id, erased_at) values (?1, ?2, ?3, ?4)",
     )

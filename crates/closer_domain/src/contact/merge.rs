@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Contact;
-use crate::{ContactId, FieldError};
+use crate::{ContactId, FieldError, NewEvent, Timestamp};
 
 /// Why a field has its merged value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -46,6 +46,50 @@ pub struct FieldChoice {
 pub struct MergePlan {
     pub merged: Contact,
     pub fields: Vec<FieldChoice>,
+}
+
+impl MergePlan {
+    /// The record the merged stage came from: its open stage row stays open, the others'
+    /// close at the merge.
+    pub fn stage_from(&self) -> ContactId {
+        self.fields
+            .iter()
+            .find(|f| f.field == "stage")
+            .map_or(self.merged.id, |f| f.from)
+    }
+
+    /// The `merged` event the kept contact's timeline records.
+    pub fn event(&self, others: &[ContactId], actor: &str, now: Timestamp) -> NewEvent {
+        NewEvent {
+            id: crate::EventId::new(),
+            kind: crate::EventKind::Merged,
+            occurred_at: now,
+            properties: serde_json::json!({
+                "from": others.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "by": actor,
+            }),
+        }
+    }
+}
+
+/// What a merge moves to the kept record: how many rows of the merged-away records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Moves {
+    /// Emails and phones.
+    pub identities: u64,
+    /// Ids in the tools the records were imported from.
+    pub external_ids: u64,
+    /// Tracked visitors (browsers) linked to the person.
+    pub visitors: u64,
+    /// Timeline events (captures, stage changes…).
+    pub timeline: u64,
+    /// Tracked page views and events of their visitors.
+    pub traffic: u64,
+    pub stage_history: u64,
+    pub deals: u64,
+    pub activities: u64,
+    pub tasks: u64,
+    pub orders: u64,
 }
 
 /// Plans merging `others` into `keep`. Refuses merging a record into itself, an empty list,

@@ -58,7 +58,8 @@ impl Signal {
             EventKind::StageChanged
             | EventKind::Activity
             | EventKind::DealMoved
-            | EventKind::OrderPlaced => return None,
+            | EventKind::OrderPlaced
+            | EventKind::Merged => return None,
         };
         let path = text("page").and_then(|u| url::Url::parse(&u).ok().map(|u| u.path().to_owned()));
         Some(Self {

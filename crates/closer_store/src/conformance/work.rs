@@ -32,7 +32,7 @@ fn activity(contact: ContactId, kind: ActivityKind, when: Timestamp) -> Activity
     }
 }
 
-fn task(contact: Option<ContactId>, kind: TaskKind, due: Timestamp) -> Task {
+pub(super) fn task(contact: Option<ContactId>, kind: TaskKind, due: Timestamp) -> Task {
     Task {
         id: TaskId::new(),
         kind,
