@@ -234,7 +234,7 @@ pub async fn merging_moves_everything_to_the_kept_record(store: Arc<dyn Store>) 
     assert_eq!(open[0].stage, Stage::Customer);
     let events = store.contact_events(ws, work.id, 100, None).await.unwrap();
     assert!(events.iter().any(|e| e.kind == EventKind::Merged));
-    assert!(events.len() >= moves.timeline as usize + 2, "{events:?}");
+    assert!(events.len() as u64 >= moves.timeline + 2, "{events:?}");
     assert_eq!(store.contact_visitors(ws, work.id).await.unwrap().len(), 2);
     let deals = store
         .list_deals(
