@@ -363,6 +363,23 @@ pub enum ContactCommand {
         #[arg(long, default_value = "default")]
         workspace: String,
     },
+    /// Merge other records of the same person into the contact KEEP: the preview lists each
+    /// field's surviving value and why, and what moves (identities, visitors, timeline,
+    /// traffic, deals, activities, tasks, orders). The others are gone afterwards.
+    Merge {
+        /// The contact kept.
+        keep: String,
+        /// The contacts merged into it (up to 20).
+        #[arg(required = true)]
+        others: Vec<String>,
+        /// Show what the merge would do; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Put a contact in a company by hand, or (`none`) in none.
     Company {
         /// The contact's id.

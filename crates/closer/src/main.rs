@@ -10,6 +10,7 @@ mod commands;
 mod companies;
 mod import;
 mod lists;
+mod merge;
 mod qualify;
 mod report;
 mod sell;

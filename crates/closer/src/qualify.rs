@@ -59,6 +59,28 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
                 .await?;
             outln!("{}", serde_json::to_string_pretty(&export)?);
         }
+        ContactCommand::Merge {
+            keep,
+            others,
+            dry_run,
+            workspace,
+            format,
+        } => {
+            let ws = app.access().workspace_by_slug(&workspace).await?;
+            let principal = closer_app::Principal::operator(ws.id);
+            let keep = contact_id(&keep)?;
+            let others = others
+                .iter()
+                .map(|o| contact_id(o))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let contacts = app.contacts();
+            let preview = if dry_run {
+                contacts.merge_preview(&principal, keep, &others).await?
+            } else {
+                contacts.merge_contacts(&principal, keep, &others).await?
+            };
+            crate::merge::print(&preview, dry_run, format)?;
+        }
         ContactCommand::Company {
             id,
             company,

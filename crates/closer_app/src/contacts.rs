@@ -39,7 +39,15 @@ pub(crate) async fn readable_contact(
     action: Action,
     id: ContactId,
 ) -> Result<Contact, AppError> {
-    let contact = store.contact(principal.workspace_id, id).await?;
+    let contact = match store.contact(principal.workspace_id, id).await {
+        Err(closer_store::StoreError::NotFound) => {
+            return Err(match store.merged_into(principal.workspace_id, id).await? {
+                Some(into) => AppError::Merged(into),
+                None => AppError::NotFound,
+            });
+        }
+        other => other?,
+    };
     principal.check_record(Action::ReadContacts, action, contact.owner_id)?;
     Ok(contact)
 }
@@ -102,12 +110,17 @@ impl Contacts {
 
     /// Fields changed: fit and temperature (a customer is never hot) are recomputed.
     async fn rescore_later(&self, principal: &Principal, id: ContactId) {
+        self.queue_scoring(principal, id, false).await;
+    }
+
+    /// `rescan`: engagement too, from the whole timeline (after a merge brought events in).
+    pub(crate) async fn queue_scoring(&self, principal: &Principal, id: ContactId, rescan: bool) {
         self.scoring
             .queue_scoring(ScoreJob {
                 workspace: principal.workspace_id,
                 contact: id,
                 signals: Vec::new(),
-                rescan: false,
+                rescan,
             })
             .await;
     }

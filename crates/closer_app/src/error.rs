@@ -14,6 +14,9 @@ pub enum AppError {
     Invalid(Vec<FieldError>),
     #[error("not found")]
     NotFound,
+    /// The contact was merged into another one: it is not here, the person is there.
+    #[error("merged into contact {0}")]
+    Merged(closer_domain::ContactId),
     /// The request is valid but clashes with stored state; the message says how.
     #[error("{0}")]
     Conflict(String),

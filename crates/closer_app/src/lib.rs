@@ -32,6 +32,7 @@ mod error;
 pub mod export;
 mod forms;
 pub mod imports;
+pub mod merge;
 pub mod orders_csv;
 mod person_export;
 mod pipeline;

@@ -20,6 +20,8 @@ pub struct ApiError {
     pub kind: &'static str,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// A merged contact's survivor, for a 404 about the merged-away id.
+    pub merged_into: Option<String>,
 }
 
 /// The problem document (RFC 9457) with closer's `errors` extension.
@@ -33,6 +35,9 @@ pub struct Problem {
     pub detail: String,
     /// One entry per offending input field; empty when the problem is not about a field.
     pub errors: Vec<ProblemField>,
+    /// On a 404 for a contact merged into another: the contact the person is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -48,6 +53,7 @@ impl ApiError {
             kind,
             detail: detail.into(),
             errors: Vec::new(),
+            merged_into: None,
         }
     }
 
@@ -65,6 +71,7 @@ impl ApiError {
             kind: "validation",
             detail,
             errors,
+            merged_into: None,
         }
     }
 
@@ -80,6 +87,7 @@ impl ApiError {
             kind,
             detail: e.to_string(),
             errors: vec![e],
+            merged_into: None,
         }
     }
 
@@ -121,6 +129,7 @@ impl ApiError {
                     message: e.message.clone(),
                 })
                 .collect(),
+            merged_into: self.merged_into.clone(),
         }
     }
 }
@@ -130,6 +139,14 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Invalid(errors) => ApiError::invalid(errors),
             AppError::NotFound => ApiError::not_found("such record"),
+            AppError::Merged(into) => ApiError {
+                merged_into: Some(into.to_string()),
+                ..ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "merged",
+                    format!("this contact was merged into contact {into}"),
+                )
+            },
             AppError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             AppError::Unauthorized => ApiError::new(
                 StatusCode::UNAUTHORIZED,

@@ -5,6 +5,7 @@ pub(crate) mod capture;
 pub(crate) mod companies;
 pub(crate) mod contacts;
 mod contacts_dto;
+mod contacts_merge;
 mod customer_value;
 mod deals;
 mod deals_dto;
@@ -67,6 +68,7 @@ impl Modify for BearerAuth {
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(contacts::router())
+        .merge(contacts_merge::router())
         .merge(companies::router())
         .merge(export::router())
         .merge(imports::router())

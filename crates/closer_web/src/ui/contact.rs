@@ -11,7 +11,7 @@ use closer_app::{ActivityRequest, DealRequest};
 use closer_domain::pipeline::{ActivityId, ActivityKind, Amount, Currency, DealId};
 use closer_domain::{Contact, ContactId, Event};
 use closer_store::{DealQuery, TaskQuery};
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -106,6 +106,14 @@ fn summary(e: &Event) -> String {
             .collect(),
         "deal_moved" => [s("title"), s("stage")].into_iter().flatten().collect(),
         "order_placed" => [s("currency"), s("total")].into_iter().flatten().collect(),
+        "merged" => {
+            let n = p.get("from").and_then(Value::as_array).map_or(0, Vec::len);
+            vec![if n == 1 {
+                "another record of this person merged in".to_owned()
+            } else {
+                format!("{n} other records of this person merged in")
+            }]
+        }
         _ => Vec::new(),
     };
     parts
@@ -119,10 +127,16 @@ async fn show(
     State(state): State<AppState>,
     user: Signed,
     Path(id): Path<String>,
-) -> Result<Markup, Failure> {
+) -> Result<Response, Failure> {
     let id = ContactId(super::id(&id)?);
-    let c = visible(&state, &user, id).await?;
     let principal = user.0.principal();
+    // A record merged into another leads to it.
+    let c = match state.app.contacts().contact(&principal, id).await {
+        Err(closer_app::AppError::Merged(into)) => {
+            return Ok(Redirect::to(&format!("/contacts/{}", into.0)).into_response());
+        }
+        other => other?,
+    };
     let ws = principal.workspace_id;
     let q = state.app.scoring().qualification(&principal, id).await?;
     let events = state
@@ -220,6 +234,7 @@ async fn show(
                     @if let Some(why) = &v.not_enough_data { p.reason { "No prediction: " (why) } }
                 }
                 p { a href=(format!("/contacts/{}/export", c.id.0)) download { "Download everything about this person (JSON)" } }
+                p { a href=(format!("/contacts/{}/merge", c.id.0)) { "Merge another record of this person into this one" } }
                 h2 { "Scores" }
                 p { "Fit " strong { (format!("{:.0}", q.fit.score)) } " · engagement " strong { (format!("{:.0}", q.engagement)) } }
                 p.reason { (q.temperature.reason) }
@@ -300,7 +315,7 @@ async fn show(
             }
         }
     };
-    Ok(page(&user.0, &name, "", false, &content))
+    Ok(page(&user.0, &name, "", false, &content).into_response())
 }
 
 async fn log(

@@ -14,6 +14,7 @@ mod format;
 mod imports;
 mod layout;
 mod login;
+mod merge;
 mod queue;
 pub(crate) mod reports;
 pub mod session;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(queue::router())
         .merge(contacts::router())
         .merge(contact::router())
+        .merge(merge::router())
         .merge(companies::router())
         .merge(board::router())
         .merge(tasks::router())
