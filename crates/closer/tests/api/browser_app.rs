@@ -628,6 +628,102 @@ async fn import_flow(app: TestApp, backend: Backend, driver: u16) {
     c.close().await.unwrap();
 }
 
+/// Two records of one person merged from the contact page: find the other by its email,
+/// read the preview, merge, and land on the survivor, which the old record's page leads to.
+async fn merge_flow(app: TestApp, backend: Backend, driver: u16) {
+    user(&app, "tidy@acme.example", "admin").await;
+    let made = |body: Value| {
+        let app = &app;
+        async move {
+            let res = app.post_json("/api/v1/contacts", &app.token, &body).await;
+            assert_eq!(res.status(), 201);
+            res.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let keep = made(json!({"email": "grace@navy.example", "name": "Grace Hopper"})).await;
+    let other = made(
+        json!({"email": "grace.hopper@home.example", "phone": "+1 202 555 0143",
+                            "job_title": "Rear Admiral"}),
+    )
+    .await;
+    let res = app
+        .post_json(
+            &format!("/api/v1/contacts/{other}/activities"),
+            &app.token,
+            &json!({"kind": "call", "outcome": "reached"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let before = app.contact_count().await;
+
+    let c = browser(driver).await;
+    c.goto(&format!("{}/login", app.base)).await.unwrap();
+    sign_in(&c, "tidy@acme.example").await;
+    c.goto(&format!("{}/contacts/{keep}", app.base))
+        .await
+        .unwrap();
+    click(
+        &c,
+        Locator::LinkText("Merge another record of this person into this one"),
+    )
+    .await;
+    fill(&c, "#merge-other", "grace.hopper@home.example").await;
+    click(&c, Locator::XPath("//button[text()='Preview']")).await;
+    let text = eventually("the preview shows", || {
+        let c = c.clone();
+        async move {
+            let text = body_text(&c).await;
+            text.contains("What moves to this record").then_some(text)
+        }
+    })
+    .await;
+    assert!(
+        text.contains("Rear Admiral") && text.contains("filled from the other record"),
+        "{text}"
+    );
+    assert!(text.contains("1 activities"), "{text}");
+    assert_eq!(
+        app.contact_count().await,
+        before,
+        "a preview writes nothing"
+    );
+    shot(&c, backend, "22-merge-preview").await;
+    click(&c, Locator::XPath("//button[text()='Merge']")).await;
+    let text = eventually("the merged contact's page", || {
+        let c = c.clone();
+        async move {
+            let text = body_text(&c).await;
+            text.contains("another record of this person merged in")
+                .then_some(text)
+        }
+    })
+    .await;
+    assert!(text.contains("grace.hopper@home.example"), "{text}");
+    shot(&c, backend, "23-merged").await;
+    // In the database: one record fewer, the survivor holds the call and the job title.
+    assert_eq!(app.contact_count().await, before - 1);
+    let kept: Value = app
+        .get(&format!("/api/v1/contacts/{keep}/export"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept["contact"]["job_title"], "Rear Admiral", "{kept}");
+    assert_eq!(kept["activities"].as_array().unwrap().len(), 1);
+    // The old record's page leads to the survivor.
+    c.goto(&format!("{}/contacts/{other}", app.base))
+        .await
+        .unwrap();
+    assert!(
+        c.current_url().await.unwrap().path().ends_with(&keep),
+        "redirected to the survivor"
+    );
+    c.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_flow_in_headless_chromium() {
     for need in [CHROMIUM, CHROMEDRIVER] {
@@ -642,6 +738,9 @@ async fn the_whole_flow_in_headless_chromium() {
         }
         if let Some(app) = spawn_app(backend).await {
             import_flow(app, backend, port).await;
+        }
+        if let Some(app) = spawn_app(backend).await {
+            merge_flow(app, backend, port).await;
         }
     }
 }

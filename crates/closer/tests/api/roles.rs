@@ -160,6 +160,18 @@ async fn the_role_table_over_the_web_app(app: TestApp) {
                 vec![("domain", format!("{role}.example"))],
                 [ok, refused, refused, refused],
             ),
+            (
+                "preview merging a lead into their contact",
+                format!("/contacts/{}/merge?other={}", t.contact, t.unassigned),
+                vec![],
+                [StatusCode::OK, StatusCode::OK, hidden, StatusCode::OK],
+            ),
+            (
+                "merge a lead into their contact",
+                format!("/contacts/{}/merge", t.contact),
+                vec![("from", t.unassigned.clone())],
+                [ok, ok, hidden, ok],
+            ),
         ];
         let column = ["admin", "manager", "rep", "marketer"]
             .iter()
@@ -192,6 +204,17 @@ async fn the_role_table_over_the_api(app: TestApp) {
     let oscar = user(&app, "oscar@acme.example", "rep").await;
     for (who, token) in [("admin", app.token.clone()), ("member", app.member.clone())] {
         let t = theirs(&app, &oscar, who).await;
+        let spare: Value = app
+            .post_json(
+                "/api/v1/contacts",
+                &app.token,
+                &json!({"email": format!("spare-{who}@example.com")}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let spare = spare["id"].as_str().unwrap().to_owned();
         let admin_only = |status: u16| if who == "admin" { status } else { 403 };
         let cases: Vec<(&str, reqwest::Method, String, Value, u16)> = vec![
             (
@@ -255,6 +278,13 @@ async fn the_role_table_over_the_api(app: TestApp) {
                 reqwest::Method::GET,
                 "/api/v1/reports/funnel".into(),
                 Value::Null,
+                200,
+            ),
+            (
+                "merge a lead into a rep's contact",
+                reqwest::Method::POST,
+                format!("/api/v1/contacts/{}/merge", t.contact),
+                json!({"from": [spare]}),
                 200,
             ),
             (

@@ -81,7 +81,9 @@ fn why(w: Why, from: ContactId, keep: ContactId) -> String {
 
 fn shown(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => closer_domain::Timestamp::parse_rfc3339(s)
+            .map_or_else(|| s.clone(), super::format::when),
+        Value::Object(o) if o.is_empty() => "—".to_owned(),
         Value::Null => "—".to_owned(),
         Value::Array(items) => items
             .iter()
