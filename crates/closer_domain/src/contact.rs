@@ -5,6 +5,7 @@
 //! names). Both are pure so they are property-tested here and every storage engine applies
 //! exactly the same rules inside its own transaction.
 
+pub mod duplicates;
 pub mod merge;
 pub mod upsert;
 

@@ -9,6 +9,7 @@ mod bulk;
 mod companies;
 mod contacts;
 mod contacts_list;
+mod duplicates;
 mod imports;
 mod journey_feed;
 mod merge;
@@ -26,6 +27,7 @@ pub use bulk::*;
 pub use companies::*;
 pub use contacts::*;
 pub use contacts_list::*;
+pub use duplicates::*;
 pub use imports::*;
 pub use journey_feed::*;
 pub use merge::*;
@@ -102,7 +104,8 @@ macro_rules! conformance_tests {
             import_jobs_report_their_progress_and_keep_their_rejected_rows,
             every_table_of_contact_data_is_in_the_export_list,
             every_table_of_contact_data_is_merged_or_left,
-            merging_moves_everything_to_the_kept_record);
+            merging_moves_everything_to_the_kept_record,
+            possible_duplicates_are_recorded_found_and_dismissed);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

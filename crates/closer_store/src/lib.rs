@@ -11,6 +11,7 @@
 pub mod bulk;
 pub mod companies;
 pub mod contacts;
+pub mod duplicates;
 pub mod error;
 pub mod forms;
 pub mod imports;
@@ -36,6 +37,7 @@ pub use contacts::{
     Claim, ContactQuery, ContactReads, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT,
     OwnerFilter, Page, StageMove, StageSpan, UpsertContact, Upserted,
 };
+pub use duplicates::DuplicateStore;
 pub use error::StoreError;
 pub use forms::FormStore;
 pub use imports::{BatchKeys, ImportStore};
@@ -122,6 +124,7 @@ pub trait Store:
     + CompanyStore
     + ImportStore
     + MergeStore
+    + DuplicateStore
     + PersonReads
     + ContactReads
     + FormStore

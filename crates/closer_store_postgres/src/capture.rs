@@ -5,6 +5,7 @@
 //! (`ContactStore::upsert_contact` retries, locking the row it reads once optimism has failed:
 //! many concurrent captures of one person then queue instead of starving).
 
+use closer_domain::contact::duplicates::{DuplicateReason, pairs_with};
 use closer_domain::contact::upsert::{
     IdentityKind, draft_identities, plan_upsert, search_text, stage_event,
 };
@@ -62,14 +63,24 @@ struct Write {
     events: Vec<NewEvent>,
 }
 
-/// One attempt: `Ok(None)` when the contact changed or went between read and write. With
-/// `lock`, the owner's row is locked as it is read (the caller holds a transaction).
+/// How one attempt ended.
+pub(crate) enum Attempt {
+    Written(Upserted),
+    /// The contact changed or went between read and write: try again.
+    Changed,
+    /// The draft names identities of other contacts too: the write and the possible
+    /// duplicates it records must go in one transaction, which the caller holds next time.
+    NeedsTransaction,
+}
+
+/// One attempt. With `lock`, the owner's row is locked as it is read (the caller holds a
+/// transaction).
 pub(crate) async fn try_upsert(
     conn: &mut PgConnection,
     ws: WorkspaceId,
     req: &UpsertContact,
     lock: bool,
-) -> Result<Option<Upserted>, StoreError> {
+) -> Result<Attempt, StoreError> {
     let identities = draft_identities(&req.draft);
     let (kinds, values): (Vec<&str>, Vec<&str>) = identities
         .iter()
@@ -91,7 +102,10 @@ pub(crate) async fn try_upsert(
             .ok_or_else(|| StoreError::Corrupt(format!("identity lookup answered position {n}")))?;
         owners.push((*kind, value.clone(), ContactId(rows::get(row, "id")?)));
     }
-    let (target, draft) = plan_upsert(req.draft.clone(), &owners);
+    let (target, draft, others) = plan_upsert(req.draft.clone(), &owners);
+    if !others.is_empty() && !lock {
+        return Ok(Attempt::NeedsTransaction);
+    }
     let write = match target {
         None => created(ws, draft, req),
         // The target is the first owner, so its row is the first row read.
@@ -134,10 +148,26 @@ pub(crate) async fn try_upsert(
                 .map(closer_domain::traffic::VisitorKey::as_str),
         )
         .bind(req.now.get())
-        .fetch_one(conn)
+        .fetch_one(&mut *conn)
         .await
         .map_err(db_err)?;
-    Ok(written.then_some(Upserted {
+    if !written {
+        return Ok(Attempt::Changed);
+    }
+    // The other holders of the draft's identities may be the same person.
+    if let Some(sql) = closer_store_sql::duplicates_store::record_sql(
+        closer_store_sql::Dialect::Postgres,
+        ws,
+        &pairs_with(write.contact.id, &others),
+        DuplicateReason::SharedIdentity,
+        req.now,
+    ) {
+        crate::rows::query(&sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(Attempt::Written(Upserted {
         contact: write.contact,
         created: write.created,
     }))

@@ -27,28 +27,31 @@ impl ContactStore for PostgresStore {
         ws: WorkspaceId,
         req: UpsertContact,
     ) -> Result<Upserted, StoreError> {
+        use crate::capture::Attempt;
         let mut attempt = 1;
+        let mut in_transaction = false;
         loop {
-            let result = if attempt <= OPTIMISTIC_ATTEMPTS {
+            let result = if attempt <= OPTIMISTIC_ATTEMPTS && !in_transaction {
                 let mut conn = self.pool.acquire().await.map_err(db_err)?;
                 crate::capture::try_upsert(&mut conn, ws, &req, false).await
             } else {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 let done = crate::capture::try_upsert(&mut tx, ws, &req, true).await;
-                if matches!(done, Ok(Some(_))) {
+                if matches!(done, Ok(Attempt::Written(_))) {
                     tx.commit().await.map_err(db_err)?;
                 }
                 done
             };
             match result {
-                Ok(Some(done)) => return Ok(done),
+                Ok(Attempt::Written(done)) => return Ok(done),
+                Ok(Attempt::NeedsTransaction) => in_transaction = true,
                 // Another transaction created, changed or erased the person between our lookup
                 // and our write; the next attempt sees its committed result.
-                Ok(None) if attempt < UPSERT_ATTEMPTS => attempt += 1,
+                Ok(Attempt::Changed) if attempt < UPSERT_ATTEMPTS => attempt += 1,
                 Err(e) if attempt < UPSERT_ATTEMPTS && e.is_conflict_on(IDENTITY_CONSTRAINT) => {
                     attempt += 1;
                 }
-                Ok(None) => {
+                Ok(Attempt::Changed) => {
                     return Err(StoreError::Unavailable(
                         "the contact kept changing while it was being saved".into(),
                     ));

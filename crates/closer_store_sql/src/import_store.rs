@@ -229,6 +229,16 @@ pub async fn write_contact_import(e: &impl Engine, w: &ContactWrites) -> Result<
             steps.push(Step::any(link_company(e, ws, company, chunk)));
         }
     }
+    steps.extend(
+        crate::duplicates_store::record_sql(
+            d,
+            ws,
+            &w.duplicates,
+            closer_domain::contact::duplicates::DuplicateReason::SharedIdentity,
+            w.now,
+        )
+        .map(Step::any),
+    );
     e.transaction(steps).await
 }
 

@@ -11,6 +11,7 @@ mod contacts_list;
 pub mod contacts_store;
 pub mod deals_store;
 mod dialect;
+pub mod duplicates_store;
 mod engine;
 mod group;
 pub mod import_jobs_store;

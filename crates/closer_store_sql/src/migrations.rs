@@ -93,6 +93,11 @@ macro_rules! migrations {
                 "contact_merges",
                 include_str!("../migrations/0019_contact_merges.sql"),
             ),
+            (
+                20,
+                "possible_duplicates",
+                include_str!("../migrations/0020_possible_duplicates.sql"),
+            ),
         ]
     };
 }

@@ -85,6 +85,33 @@ macro_rules! shared_ports {
             }
 
             #[$crate::async_trait]
+            impl DuplicateStore for $store {
+                async fn scan_duplicates(
+                    &self,
+                    workspace: WorkspaceId,
+                    now: Timestamp,
+                ) -> Result<(), StoreError> {
+                    $crate::duplicates_store::scan_duplicates(self, workspace, now).await
+                }
+                async fn possible_duplicates(
+                    &self,
+                    workspace: WorkspaceId,
+                    limit: u32,
+                ) -> Result<Vec<closer_domain::contact::duplicates::PossibleDuplicate>, StoreError>
+                {
+                    $crate::duplicates_store::possible_duplicates(self, workspace, limit).await
+                }
+                async fn dismiss_duplicate(
+                    &self,
+                    workspace: WorkspaceId,
+                    pair: (ContactId, ContactId),
+                    now: Timestamp,
+                ) -> Result<(), StoreError> {
+                    $crate::duplicates_store::dismiss_duplicate(self, workspace, pair, now).await
+                }
+            }
+
+            #[$crate::async_trait]
             impl MergeStore for $store {
                 async fn merge_moves(
                     &self,

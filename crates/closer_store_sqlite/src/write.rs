@@ -2,6 +2,7 @@
 //! the write's own savepoint: upsert with dedupe, patch, erase. Writes never interleave, so
 //! dedupe needs no retry here.
 
+use closer_domain::contact::duplicates::{DuplicateReason, pairs_with};
 use closer_domain::contact::upsert::{
     IdentityKind, draft_identities, plan_upsert, search_text, stage_event,
 };
@@ -206,7 +207,7 @@ pub(crate) fn upsert(
             }
         }
     }
-    let (target, draft) = plan_upsert(req.draft, &owners);
+    let (target, draft, others) = plan_upsert(req.draft, &owners);
     let (contact, created) = if let Some(id) = target {
         let mut c = load(conn, ws, id)?;
         let identities_before = (c.emails.len(), c.phones.len());
@@ -230,6 +231,18 @@ pub(crate) fn upsert(
     };
     if let Some(event) = &req.event {
         insert_event(conn, ws, contact.id, event)?;
+    }
+    // The other holders of the draft's identities may be the same person.
+    if let Some(sql) = closer_store_sql::duplicates_store::record_sql(
+        closer_store_sql::Dialect::Sqlite,
+        ws,
+        &pairs_with(contact.id, &others),
+        DuplicateReason::SharedIdentity,
+        req.now,
+    ) {
+        conn.prepare_cached(&sql.text)
+            .and_then(|mut s| s.execute(crate::read::params(&sql)))
+            .map_err(rs_err)?;
     }
     if let Some(visitor) = &req.visitor {
         // A visitor that is already someone else's stays theirs (`Link::Other`).

@@ -40,13 +40,22 @@ pub fn draft_identities(draft: &ContactDraft) -> Vec<(IdentityKind, String)> {
 /// what it may add. The first identity with an owner wins (emails before phones); identities
 /// owned by a *different* contact are dropped from the draft, since one person's email must
 /// never be moved onto another record silently (merging two contacts is an explicit act).
+/// Those other holders come back as the third value: each may be the same person as the
+/// target (a possible duplicate).
 pub fn plan_upsert(
     mut draft: ContactDraft,
     owners: &[(IdentityKind, String, ContactId)],
-) -> (Option<ContactId>, ContactDraft) {
+) -> (Option<ContactId>, ContactDraft, Vec<ContactId>) {
     let Some(target) = owners.first().map(|(_, _, id)| *id) else {
-        return (None, draft);
+        return (None, draft, Vec::new());
     };
+    let mut others: Vec<ContactId> = owners
+        .iter()
+        .map(|(_, _, id)| *id)
+        .filter(|id| *id != target)
+        .collect();
+    others.sort_unstable_by_key(|c| c.0);
+    others.dedup();
     let foreign = |kind: IdentityKind, value: &str| {
         owners
             .iter()
@@ -58,7 +67,7 @@ pub fn plan_upsert(
     draft
         .phones
         .retain(|p| !foreign(IdentityKind::Phone, p.as_str()));
-    (Some(target), draft)
+    (Some(target), draft, others)
 }
 
 /// The `stage_changed` event recorded with every stage move.
@@ -118,16 +127,17 @@ mod tests {
     #[test]
     fn the_first_owner_wins_and_foreign_identities_are_dropped() {
         let d = draft(&["ada@example.com"], &["+1 650 253 0000"]);
-        assert_eq!(plan_upsert(d.clone(), &[]), (None, d.clone()));
+        assert_eq!(plan_upsert(d.clone(), &[]), (None, d.clone(), Vec::new()));
         let (a, b) = (ContactId::new(), ContactId::new());
         let owners = [
             (IdentityKind::Email, "ada@example.com".to_owned(), a),
             (IdentityKind::Phone, "+16502530000".to_owned(), b),
         ];
-        let (target, kept) = plan_upsert(d, &owners);
+        let (target, kept, others) = plan_upsert(d, &owners);
         assert_eq!(target, Some(a));
         assert_eq!(kept.emails.len(), 1);
         assert!(kept.phones.is_empty(), "B's phone is not moved onto A");
+        assert_eq!(others, vec![b], "B may be the same person");
     }
 
     #[test]

@@ -104,6 +104,9 @@ pub struct ContactWrites {
     /// Contacts written without a company whose email's domain names one: linked to it,
     /// unless someone set their company by hand.
     pub links: Vec<(ContactId, CompanyId)>,
+    /// Pairs of contacts that may be one person: a row named an email or phone of each
+    /// (the row went to the first, the other kept its own), in stored order.
+    pub duplicates: Vec<(ContactId, ContactId)>,
 }
 
 impl ContactWrites {
@@ -113,6 +116,7 @@ impl ContactWrites {
             && self.identities.is_empty()
             && self.external_ids.is_empty()
             && self.links.is_empty()
+            && self.duplicates.is_empty()
     }
 
     /// The contacts made or changed: the ones to score.
@@ -156,6 +160,7 @@ pub fn plan_contacts<S: std::hash::BuildHasher>(
     let mut order: Vec<ContactId> = Vec::new();
     let mut outcomes = Vec::with_capacity(rows.len());
     let mut external_ids = Vec::new();
+    let mut duplicates = Vec::new();
     for row in rows {
         let identities = draft_identities(&row.draft);
         let target = row
@@ -189,7 +194,15 @@ pub fn plan_contacts<S: std::hash::BuildHasher>(
                 RowOutcome::Created(id)
             }
             Some(id) => {
-                // One person's email or phone is never moved onto another record.
+                // One person's email or phone is never moved onto another record; whoever
+                // holds it may be the same person.
+                for (k, v) in &identities {
+                    if let Some(holder) = known.identities.get(&(*k, v.clone()))
+                        && let Some(pair) = crate::contact::duplicates::pair(id, *holder)
+                    {
+                        duplicates.push(pair);
+                    }
+                }
                 draft
                     .emails
                     .retain(|e| free_for(&known, IdentityKind::Email, e.as_str(), id));
@@ -252,7 +265,10 @@ pub fn plan_contacts<S: std::hash::BuildHasher>(
         updates: Vec::new(),
         identities: Vec::new(),
         links: Vec::new(),
+        duplicates,
     };
+    writes.duplicates.sort_unstable_by_key(|(a, b)| (a.0, b.0));
+    writes.duplicates.dedup();
     for id in order {
         let w = working
             .remove(&id)
