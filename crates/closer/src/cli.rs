@@ -380,6 +380,27 @@ pub enum ContactCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Possible duplicates to merge or dismiss: pairs one submission named an email or
+    /// phone of each, and people of the same name at the same company.
+    Duplicates {
+        /// 1–200.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Two contacts are not the same person: the pair is no longer listed as a possible
+    /// duplicate, nor found again.
+    NotDuplicates {
+        /// One contact's id.
+        a: String,
+        /// The other's.
+        b: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
     /// Put a contact in a company by hand, or (`none`) in none.
     Company {
         /// The contact's id.

@@ -1,6 +1,7 @@
-//! `closer contact merge`: a merge (or its preview) as a table of fields and the rows that
-//! move, or as JSON.
+//! `closer contact merge` and `closer contact duplicates`: a merge (or its preview) as a
+//! table of fields and the rows that move, possible duplicates as a table; or as JSON.
 
+use closer_app::duplicates::DuplicatePair;
 use closer_app::merge::MergePreview;
 use closer_domain::contact::merge::Why;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
@@ -76,5 +77,53 @@ pub fn print(p: &MergePreview, dry_run: bool, format: Format) -> anyhow::Result<
     outln!("{table}");
     let verb = if dry_run { "would move" } else { "moved" };
     outln!("{verb} to contact {}: {moves}", p.keep.id);
+    Ok(())
+}
+
+fn who(c: &closer_domain::Contact) -> String {
+    let mail = c.emails.first().map(closer_domain::Email::as_str);
+    let phone = c.phones.first().map(closer_domain::Phone::as_str);
+    match (&c.name, mail.or(phone)) {
+        (Some(n), Some(m)) => format!("{n} <{m}>"),
+        (Some(n), None) => n.clone(),
+        (None, Some(m)) => m.to_owned(),
+        (None, None) => "(no name)".to_owned(),
+    }
+}
+
+pub fn print_duplicates(pairs: &[DuplicatePair], format: Format) -> anyhow::Result<()> {
+    if format == Format::Json {
+        let doc: Vec<Value> = pairs
+            .iter()
+            .map(|p| {
+                json!({
+                    "keep": p.keep.id.to_string(),
+                    "other": p.other.id.to_string(),
+                    "reason": p.reason.as_str(),
+                    "found_at": p.found_at.to_string(),
+                })
+            })
+            .collect();
+        outln!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    if pairs.is_empty() {
+        outln!("no possible duplicates");
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(["keep", "other", "why", "merge with"]);
+    for p in pairs {
+        table.add_row([
+            format!("{}\n{}", who(&p.keep), p.keep.id),
+            format!("{}\n{}", who(&p.other), p.other.id),
+            p.reason.describe().to_owned(),
+            format!("closer contact merge {} {}", p.keep.id, p.other.id),
+        ]);
+    }
+    outln!("{table}");
     Ok(())
 }

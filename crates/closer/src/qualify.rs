@@ -81,6 +81,29 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             };
             crate::merge::print(&preview, dry_run, format)?;
         }
+        ContactCommand::Duplicates {
+            limit,
+            workspace,
+            format,
+        } => {
+            let ws = app.access().workspace_by_slug(&workspace).await?;
+            let pairs = app
+                .contacts()
+                .duplicates(&closer_app::Principal::operator(ws.id), limit)
+                .await?;
+            crate::merge::print_duplicates(&pairs, format)?;
+        }
+        ContactCommand::NotDuplicates { a, b, workspace } => {
+            let ws = app.access().workspace_by_slug(&workspace).await?;
+            app.contacts()
+                .dismiss_duplicate(
+                    &closer_app::Principal::operator(ws.id),
+                    contact_id(&a)?,
+                    contact_id(&b)?,
+                )
+                .await?;
+            outln!("contacts {a} and {b} are no longer listed as possible duplicates");
+        }
         ContactCommand::Company {
             id,
             company,

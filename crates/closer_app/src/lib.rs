@@ -28,6 +28,7 @@ mod contacts;
 mod demo;
 mod demo_rows;
 mod demo_stepwise;
+pub mod duplicates;
 mod error;
 pub mod export;
 mod forms;

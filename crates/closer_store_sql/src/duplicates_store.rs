@@ -10,7 +10,7 @@ use crate::{Dialect, Engine, Param, Sql, Step, required};
 
 /// How far before the last scan's mark the next one starts: a contact written by a
 /// transaction that began before the mark and committed after it is still seen.
-const MARGIN: std::time::Duration = std::time::Duration::from_secs(600);
+const MARGIN: std::time::Duration = std::time::Duration::from_mins(10);
 
 /// Records `pairs` (in stored order) as possible duplicates for `reason`; a pair already
 /// recorded, or dismissed, stays as it is. `None` when there is nothing to record.
@@ -61,7 +61,7 @@ pub async fn scan_duplicates(
     // company, or a new domain, takes in the people its domains name without changing them).
     // Both sides of a pair may have changed: each finds it, the second insert does nothing.
     let scan = e.sql(
-        "insert into possible_duplicates (workspace_id, contact_a, contact_b, reason, found_at) \
+        &format!("insert into possible_duplicates (workspace_id, contact_a, contact_b, reason, found_at) \
          select $1, \
                 case when a.id < b.id then a.id else b.id end, \
                 case when a.id < b.id then b.id else a.id end, \
@@ -75,8 +75,11 @@ pub async fn scan_duplicates(
                where co.workspace_id = $1 and co.updated_at >= $3 and c.name is not null) a \
          join contacts b on b.company_id = a.company_id and b.id <> a.id \
          where b.workspace_id = $1 and b.name is not null \
-           and lower(trim(b.name)) = lower(trim(a.name)) \
+           and {key_b} = {key_a} \
          on conflict do nothing",
+            key_a = name_key("a.name"),
+            key_b = name_key("b.name"),
+        ),
         [ws.0.into(), Param::Time(now), Param::Time(since)],
     );
     let marked = e.sql(
@@ -86,6 +89,12 @@ pub async fn scan_duplicates(
     );
     e.transaction(vec![Step::any(scan), Step::any(marked)])
         .await
+}
+
+/// A name as compared: lower case, without spaces around it, and runs of up to eight spaces
+/// inside as one ("Ada  Lovelace " is "ada lovelace").
+fn name_key(column: &str) -> String {
+    format!("lower(trim(replace(replace(replace({column}, '  ', ' '), '  ', ' '), '  ', ' ')))")
 }
 
 pub async fn possible_duplicates(

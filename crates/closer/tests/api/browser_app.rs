@@ -628,8 +628,9 @@ async fn import_flow(app: TestApp, backend: Backend, driver: u16) {
     c.close().await.unwrap();
 }
 
-/// Two records of one person merged from the contact page: find the other by its email,
-/// read the preview, merge, and land on the survivor, which the old record's page leads to.
+/// Two records of one person merged: the other found from the contact page by its email;
+/// the list of possible duplicates, one dismissed, the other's preview opened from it and
+/// merged; the survivor, which the old record's page leads to.
 async fn merge_flow(app: TestApp, backend: Backend, driver: u16) {
     user(&app, "tidy@acme.example", "admin").await;
     let made = |body: Value| {
@@ -657,11 +658,23 @@ async fn merge_flow(app: TestApp, backend: Backend, driver: u16) {
         )
         .await;
     assert_eq!(res.status(), 201);
+    // A form names Grace's work address and her home record's phone: a possible duplicate.
+    // Another names someone else's address and a stranger's phone: one to dismiss.
+    let stranger = made(json!({"phone": "+1 202 555 0199"})).await;
+    made(json!({"email": "hopper@other.example"})).await;
+    for body in [
+        json!({"email": "grace@navy.example", "phone": "+1 202 555 0143"}),
+        json!({"email": "hopper@other.example", "phone": "+1 202 555 0199"}),
+    ] {
+        let res = app.post_json("/api/v1/contacts", &app.token, &body).await;
+        assert_eq!(res.status(), 200);
+    }
     let before = app.contact_count().await;
 
     let c = browser(driver).await;
     c.goto(&format!("{}/login", app.base)).await.unwrap();
     sign_in(&c, "tidy@acme.example").await;
+    // Finding the other record from the contact's page.
     c.goto(&format!("{}/contacts/{keep}", app.base))
         .await
         .unwrap();
@@ -672,6 +685,51 @@ async fn merge_flow(app: TestApp, backend: Backend, driver: u16) {
     .await;
     fill(&c, "#merge-other", "grace.hopper@home.example").await;
     click(&c, Locator::XPath("//button[text()='Preview']")).await;
+    eventually("the preview shows", || {
+        let c = c.clone();
+        async move {
+            let text = body_text(&c).await;
+            text.contains("What moves to this record").then_some(())
+        }
+    })
+    .await;
+    // The list of possible duplicates: dismiss the stranger, preview Grace's pair.
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    click(&c, Locator::LinkText("Possible duplicates")).await;
+    let text = eventually("the possible duplicates", || {
+        let c = c.clone();
+        async move {
+            let text = body_text(&c).await;
+            text.contains("one submission named an email or phone of each")
+                .then_some(text)
+        }
+    })
+    .await;
+    assert!(text.contains("+12025550199"), "{text}");
+    shot(&c, backend, "22-duplicates").await;
+    click(
+        &c,
+        Locator::XPath("//tr[contains(., '+12025550199')]//button[text()='Not the same person']"),
+    )
+    .await;
+    eventually("the stranger's pair is dismissed", || {
+        let c = c.clone();
+        async move {
+            let text = body_text(&c).await;
+            (text.contains("Possible duplicates") && !text.contains("+12025550199")).then_some(())
+        }
+    })
+    .await;
+    let listed: Value = app
+        .get("/api/v1/duplicates", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = listed["items"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_ne!(listed[0]["other"]["id"], stranger.as_str());
+    click(&c, Locator::LinkText("Preview merge")).await;
     let text = eventually("the preview shows", || {
         let c = c.clone();
         async move {
@@ -690,7 +748,7 @@ async fn merge_flow(app: TestApp, backend: Backend, driver: u16) {
         before,
         "a preview writes nothing"
     );
-    shot(&c, backend, "22-merge-preview").await;
+    shot(&c, backend, "23-merge-preview").await;
     click(&c, Locator::XPath("//button[text()='Merge']")).await;
     let text = eventually("the merged contact's page", || {
         let c = c.clone();
@@ -702,7 +760,7 @@ async fn merge_flow(app: TestApp, backend: Backend, driver: u16) {
     })
     .await;
     assert!(text.contains("grace.hopper@home.example"), "{text}");
-    shot(&c, backend, "23-merged").await;
+    shot(&c, backend, "24-merged").await;
     // In the database: one record fewer, the survivor holds the call and the job title.
     assert_eq!(app.contact_count().await, before - 1);
     let kept: Value = app

@@ -1,8 +1,8 @@
 //! Merging records of one person, over the API and the terminal: a dry run that writes
 //! nothing, the merge that keeps the best of each field and moves the other record's deals,
 //! activities and tasks, the merged-away id answering 404 with `merged_into`; and what a
-//! merge refuses (itself, an unknown or already merged record, another workspace's) — on
-//! both engines.
+//! merge refuses (itself, an unknown or already merged record, another workspace's); and
+//! possible duplicates listed, merged or dismissed — on both engines.
 
 use serde_json::{Value, json};
 
@@ -10,7 +10,8 @@ use crate::helpers::{TestApp, closer, problem};
 
 crate::on_both_backends!(
     two_records_of_one_person_merge_into_one,
-    merges_refuse_what_they_cannot_do
+    merges_refuse_what_they_cannot_do,
+    possible_duplicates_are_listed_merged_or_dismissed
 );
 
 async fn create(app: &TestApp, body: Value) -> String {
@@ -256,4 +257,171 @@ async fn merges_refuse_what_they_cannot_do(app: TestApp) {
             200
         );
     }
+}
+
+async fn duplicates(app: &TestApp) -> Vec<Value> {
+    let res = app.get("/api/v1/duplicates", &app.token).await;
+    assert_eq!(res.status(), 200);
+    let list: Value = res.json().await.unwrap();
+    list["items"].as_array().unwrap().clone()
+}
+
+async fn possible_duplicates_are_listed_merged_or_dismissed(app: TestApp) {
+    let ada = create(
+        &app,
+        json!({"email": "ada@work.example", "name": "Ada Lovelace"}),
+    )
+    .await;
+    let phone_only = create(&app, json!({"phone": "+44 20 7946 0000"})).await;
+    // A form names Ada's email and the other record's phone: stored on Ada, the phone stays.
+    let res = app
+        .post_json(
+            "/api/v1/contacts",
+            &app.token,
+            &json!({"email": "ada@work.example", "phone": "+44 20 7946 0000"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let stored: Value = res.json().await.unwrap();
+    assert_eq!(stored["id"], ada.as_str());
+    assert_eq!(stored["phones"], json!([]));
+    let listed = duplicates(&app).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["keep"]["id"], ada.as_str(), "the older is kept");
+    assert_eq!(listed[0]["other"]["id"], phone_only.as_str());
+    assert_eq!(listed[0]["reason"], "shared_identity");
+
+    // The same name at the same company.
+    let res = app
+        .post_json(
+            "/api/v1/companies",
+            &app.token,
+            &json!({"name": "Engines", "domains": ["engines.example"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let charles = create(
+        &app,
+        json!({"email": "charles@engines.example", "name": "Charles Babbage"}),
+    )
+    .await;
+    let again = create(
+        &app,
+        json!({"email": "cb@engines.example", "name": "C. Babbage"}),
+    )
+    .await;
+    let listed = duplicates(&app).await;
+    assert!(
+        !listed.iter().any(|d| d["reason"] == "name_at_company"),
+        "{listed:?}"
+    );
+    // Renamed: found by the next scan, spaces and case aside.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/contacts/{again}"),
+            &app.token,
+            &json!({"name": " charles   BABBAGE"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let listed = duplicates(&app).await;
+    let by_name: Vec<&Value> = listed
+        .iter()
+        .filter(|d| d["reason"] == "name_at_company")
+        .collect();
+    assert_eq!(by_name.len(), 1, "{listed:?}");
+    assert_eq!(by_name[0]["keep"]["id"], charles.as_str());
+    assert_eq!(by_name[0]["other"]["id"], again.as_str());
+
+    // Not the same person: dismissed for good, in either order.
+    let res = app
+        .delete(&format!("/api/v1/duplicates/{again}/{charles}"), &app.token)
+        .await;
+    assert_eq!(res.status(), 204);
+    assert!(
+        !duplicates(&app)
+            .await
+            .iter()
+            .any(|d| d["reason"] == "name_at_company")
+    );
+    problem(
+        app.delete(&format!("/api/v1/duplicates/{again}/{charles}"), &app.token)
+            .await,
+        404,
+        "a pair dismissed already",
+    )
+    .await;
+    problem(
+        app.delete(&format!("/api/v1/duplicates/{ada}/{ada}"), &app.token)
+            .await,
+        422,
+        "one contact twice",
+    )
+    .await;
+    problem(
+        app.delete(&format!("/api/v1/duplicates/{ada}/nope"), &app.token)
+            .await,
+        400,
+        "a malformed id",
+    )
+    .await;
+    problem(
+        app.delete(
+            &format!("/api/v1/duplicates/{ada}/{phone_only}"),
+            &app.other,
+        )
+        .await,
+        404,
+        "another workspace's contacts",
+    )
+    .await;
+    problem(
+        app.get("/api/v1/duplicates?limit=0", &app.token).await,
+        422,
+        "a limit of 0",
+    )
+    .await;
+    problem(
+        app.get("/api/v1/duplicates?limit=many", &app.token).await,
+        400,
+        "a limit that is no number",
+    )
+    .await;
+    let theirs: Value = app
+        .get("/api/v1/duplicates", &app.other)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["items"], json!([]));
+
+    // From the terminal: listed, then merged; the pair goes with the merged record.
+    let db = app.database_url();
+    let out = closer(&db, &["contact", "duplicates", "--format", "json"]);
+    assert!(out.status.success(), "{out:?}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc[0]["keep"], ada.as_str());
+    let out = closer(&db, &["contact", "duplicates"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!("closer contact merge {ada} {phone_only}")),
+        "{text}"
+    );
+    let out = closer(&db, &["contact", "merge", &ada, &phone_only]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(duplicates(&app).await.is_empty());
+    // A new pair dismissed from the terminal.
+    let other_phone = create(&app, json!({"phone": "+1 202 555 0143"})).await;
+    let res = app
+        .post_json(
+            "/api/v1/contacts",
+            &app.token,
+            &json!({"email": "charles@engines.example", "phone": "+1 202 555 0143"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(duplicates(&app).await.len(), 1);
+    let out = closer(&db, &["contact", "not-duplicates", &charles, &other_phone]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(duplicates(&app).await.is_empty());
 }

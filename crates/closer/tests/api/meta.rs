@@ -68,6 +68,8 @@ async fn openapi_covers_every_route(app: TestApp) {
         ("/api/v1/contacts/{id}/company", &["put"]),
         ("/api/v1/contacts/{id}/export", &["get"]),
         ("/api/v1/contacts/{id}/merge", &["post"]),
+        ("/api/v1/duplicates", &["get"]),
+        ("/api/v1/duplicates/{a}/{b}", &["delete"]),
         ("/api/v1/export/{entity}", &["get"]),
         ("/api/v1/imports", &["get", "post"]),
         ("/api/v1/imports/{id}", &["get"]),

@@ -161,6 +161,12 @@ async fn the_role_table_over_the_web_app(app: TestApp) {
                 [ok, refused, refused, refused],
             ),
             (
+                "open the possible duplicates",
+                "/contacts/duplicates".to_owned(),
+                vec![],
+                [StatusCode::OK; 4],
+            ),
+            (
                 "preview merging a lead into their contact",
                 format!("/contacts/{}/merge?other={}", t.contact, t.unassigned),
                 vec![],

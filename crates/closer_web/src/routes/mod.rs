@@ -9,6 +9,7 @@ mod contacts_merge;
 mod customer_value;
 mod deals;
 mod deals_dto;
+mod duplicates;
 pub(crate) mod export;
 mod forms;
 mod health;
@@ -69,6 +70,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(contacts::router())
         .merge(contacts_merge::router())
+        .merge(duplicates::router())
         .merge(companies::router())
         .merge(export::router())
         .merge(imports::router())

@@ -183,6 +183,7 @@ async fn show(
             p { a href=(next) rel="next" { "Next page" } }
         }
         p { "Download every contact you can see: " a href="/export/contacts" download { "CSV" } " · " a href="/export/contacts?format=jsonl" download { "JSON lines" } }
+        p { a href="/contacts/duplicates" { "Possible duplicates" } ": records that may be one person, to merge or dismiss" }
     };
     Ok(page(&user.0, "Contacts", "/contacts", false, &content))
 }

@@ -1,11 +1,12 @@
 //! Merging another record of the same person into a contact, from its page: find the other
 //! record (by email, name or id), read the preview — every field's surviving value and why,
 //! and what moves — and merge. The merged-away record's page then leads to the survivor.
+//! And the possible duplicates, each with its merge preview a click away, or dismissed.
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use closer_app::merge::MergePreview;
 use closer_domain::contact::merge::Why;
 use closer_domain::{Contact, ContactId};
@@ -21,7 +22,83 @@ use super::{Failure, UiForm, param, query_pairs};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/contacts/{id}/merge", get(show).post(merge))
+    Router::new()
+        .route("/contacts/{id}/merge", get(show).post(merge))
+        .route("/contacts/duplicates", get(duplicates))
+        .route("/contacts/duplicates/dismiss", post(dismiss))
+}
+
+#[derive(Deserialize)]
+struct DismissForm {
+    csrf: String,
+    a: String,
+    b: String,
+}
+
+async fn duplicates(State(state): State<AppState>, user: Signed) -> Result<Markup, Failure> {
+    let pairs = state
+        .app
+        .contacts()
+        .duplicates(&user.0.principal(), 100)
+        .await?;
+    let person = |c: &Contact| {
+        html! {
+            a href=(format!("/contacts/{}", c.id.0)) { (display_name(c)) }
+            @if let Some(e) = c.emails.first() { br; small { (e.as_str()) } }
+            @if let Some(p) = c.phones.first() { br; small { (p.as_str()) } }
+        }
+    };
+    let content = html! {
+        h1 { "Possible duplicates" }
+        p.lede { "Records that may be one person: one form or import row named an email or phone of each, or the same name at the same company. Merging keeps the older record and moves the other's history to it." }
+        @if pairs.is_empty() { p.empty { "No possible duplicates." } }
+        @else {
+            table {
+                thead { tr { th { "Keep" } th { "Other" } th { "Why" } th { "Found" } th { "" } } }
+                tbody {
+                    @for p in &pairs {
+                        tr {
+                            td { (person(&p.keep)) }
+                            td { (person(&p.other)) }
+                            td { (p.reason.describe()) }
+                            td { (super::format::when(p.found_at)) }
+                            td {
+                                a href=(format!("/contacts/{}/merge?other={}", p.keep.id.0, p.other.id.0)) { "Preview merge" }
+                                form.inline method="post" action="/contacts/duplicates/dismiss" {
+                                    input type="hidden" name="csrf" value=(user.csrf());
+                                    input type="hidden" name="a" value=(p.keep.id.0);
+                                    input type="hidden" name="b" value=(p.other.id.0);
+                                    button type="submit" { "Not the same person" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(
+        &user.0,
+        "Possible duplicates",
+        "/contacts",
+        false,
+        &content,
+    ))
+}
+
+async fn dismiss(
+    State(state): State<AppState>,
+    user: Signed,
+    UiForm(f): UiForm<DismissForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    let (a, b) = (ContactId(super::id(&f.a)?), ContactId(super::id(&f.b)?));
+    state
+        .app
+        .contacts()
+        .dismiss_duplicate(&user.0.principal(), a, b)
+        .await?;
+    Ok(Redirect::to("/contacts/duplicates").into_response())
 }
 
 #[derive(Deserialize)]
