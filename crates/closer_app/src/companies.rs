@@ -223,6 +223,19 @@ impl Companies {
         principal: &Principal,
         draft: CompanyDraft,
     ) -> Result<(Company, bool), AppError> {
+        self.create_as(principal, CompanyId::new(), draft, Timestamp::now())
+            .await
+    }
+
+    /// `create` with the id and creation time chosen by the caller (an import: derived from
+    /// the file's record, so importing it again finds the company).
+    pub(crate) async fn create_as(
+        &self,
+        principal: &Principal,
+        id: CompanyId,
+        draft: CompanyDraft,
+        created_at: Timestamp,
+    ) -> Result<(Company, bool), AppError> {
         principal.check(Action::EditContacts, draft.owner_id)?;
         Self::refuse_free_mail(&draft.domains)?;
         crate::access::workspace_user(self.store.as_ref(), principal.workspace_id, draft.owner_id)
@@ -237,8 +250,8 @@ impl Companies {
                     Err(e) => return Err(e.into()),
                 }
             }
-            let company =
-                Company::from_draft(CompanyId::new(), ws, draft.clone(), Timestamp::now());
+            let mut company = Company::from_draft(id, ws, draft.clone(), created_at);
+            company.updated_at = Timestamp::now().max(created_at);
             match self.store.create_company(ws, &company).await {
                 Ok(()) => {
                     tracing::info!(company.id = %company.id, "company created");

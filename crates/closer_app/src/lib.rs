@@ -125,6 +125,12 @@ impl App {
         );
         let sales = pipeline::Sales::new(store.clone(), scoring.clone());
         let traffic = traffic::Traffic::new(store.clone(), scoring.clone(), domains_seen.clone());
+        let companies = companies::Companies::new(
+            store.clone(),
+            rules.clone(),
+            scoring.clone(),
+            domains_seen.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 auth: auth::Auth::new(store.clone()),
@@ -149,14 +155,14 @@ impl App {
                     sales.clone(),
                     access.clone(),
                 ),
-                companies: companies::Companies::new(
-                    store.clone(),
-                    rules.clone(),
-                    scoring.clone(),
-                    domains_seen,
-                ),
+                companies: companies.clone(),
                 exports: export::Exports::new(store.clone()),
-                imports: imports::Imports::new(store.clone(), scoring.clone(), sales.clone()),
+                imports: imports::Imports::new(
+                    store.clone(),
+                    scoring.clone(),
+                    sales.clone(),
+                    companies,
+                ),
                 access,
                 reports,
                 forms,

@@ -4,6 +4,8 @@
 //! a contact draft, every problem named by its column. Pure: the importer streams rows through
 //! it, so memory does not grow with the file.
 
+pub mod companies;
+pub mod deals;
 pub mod job;
 pub mod plan;
 

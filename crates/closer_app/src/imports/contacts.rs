@@ -242,13 +242,17 @@ pub(super) fn keys_of(rows: &[ImportRow]) -> BatchKeys {
 }
 
 /// The workspace's users by lower-case email and name, to match a file's owner column.
-struct Owners {
+pub(super) struct Owners {
     by_key: HashMap<String, UserId>,
     may_assign: bool,
 }
 
 impl Owners {
-    async fn load(imports: &Imports, ws: WorkspaceId, may_assign: bool) -> Result<Self, AppError> {
+    pub(super) async fn load(
+        imports: &Imports,
+        ws: WorkspaceId,
+        may_assign: bool,
+    ) -> Result<Self, AppError> {
         let mut by_key = HashMap::new();
         for u in imports.store.list_users(ws).await? {
             by_key.insert(u.email.as_str().to_lowercase(), u.id);
@@ -259,20 +263,27 @@ impl Owners {
         Ok(Self { by_key, may_assign })
     }
 
+    /// The user a file's owner cell names, if the importer may assign them; otherwise the
+    /// owner is counted among those not set.
+    pub(super) fn find(&self, owner: String, summary: &mut ImportSummary) -> Option<UserId> {
+        match self.by_key.get(&owner.trim().to_lowercase()) {
+            Some(id) if self.may_assign => Some(*id),
+            _ => {
+                let listed = summary.owners_not_set.len() < MOST_OWNERS_LISTED;
+                if let Some(n) = summary.owners_not_set.get_mut(&owner) {
+                    *n += 1;
+                } else if listed {
+                    summary.owners_not_set.insert(owner, 1);
+                }
+                None
+            }
+        }
+    }
+
     fn row(&self, line: u64, row: ContactRow, summary: &mut ImportSummary) -> ImportRow {
         let mut draft = row.draft;
         if let Some(owner) = row.owner {
-            match self.by_key.get(&owner.trim().to_lowercase()) {
-                Some(id) if self.may_assign => draft.owner_id = Some(*id),
-                _ => {
-                    let listed = summary.owners_not_set.len() < MOST_OWNERS_LISTED;
-                    if let Some(n) = summary.owners_not_set.get_mut(&owner) {
-                        *n += 1;
-                    } else if listed {
-                        summary.owners_not_set.insert(owner, 1);
-                    }
-                }
-            }
+            draft.owner_id = self.find(owner, summary);
         }
         ImportRow {
             line,

@@ -6,10 +6,12 @@
 //! (`continue_on_error`), so the file is read twice then: once to check every row, once to
 //! write. A dry run reads it once and writes nothing.
 
+mod companies;
 mod contacts;
 mod jobs;
 mod orders;
 mod read;
+mod table;
 mod writing;
 
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use closer_domain::import::Mapping;
 use closer_store::Store;
 
 pub use closer_domain::import::job::{ImportSummary, Rejected};
+pub use companies::company_id;
 pub use jobs::Spooled;
 
 use closer_domain::access::{Action, Reach, reach};
@@ -73,6 +76,8 @@ pub struct Imports {
     scoring: Scoring,
     /// Orders are placed as any order is (the buyer becomes a customer, report rows follow).
     sales: crate::pipeline::Sales,
+    /// Companies are made and changed as any company is (people linked, rescored).
+    companies: crate::Companies,
 }
 
 impl Imports {
@@ -80,13 +85,37 @@ impl Imports {
         store: Arc<dyn Store>,
         scoring: Scoring,
         sales: crate::pipeline::Sales,
+        companies: crate::Companies,
     ) -> Self {
         Self {
             store,
             scoring,
             sales,
+            companies,
         }
     }
+}
+
+/// The id an imported record gets: time-ordered by `at` (the epoch without one) as every id
+/// is, the rest from the workspace, the kind of record and its key — so importing the same
+/// record again finds it.
+pub fn derived_id(
+    ws: closer_domain::WorkspaceId,
+    kind: &str,
+    key: &str,
+    at: Option<closer_domain::Timestamp>,
+) -> uuid::Uuid {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(ws.0.as_bytes())
+        .chain_update(kind.as_bytes())
+        .chain_update([0u8])
+        .chain_update(key.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 10];
+    bytes.copy_from_slice(&digest[..10]);
+    let millis = at.map_or(0, |t| u64::try_from(t.unix_micros() / 1000).unwrap_or(0));
+    uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid()
 }
 
 /// Importing needs a role that may edit every contact; the same role follows its jobs.

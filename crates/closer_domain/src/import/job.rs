@@ -60,6 +60,20 @@ pub struct Rejected {
     pub reasons: Vec<String>,
 }
 
+impl Rejected {
+    /// A row set aside for `problems`, each named by its column.
+    pub fn of(line: u64, cells: &[String], problems: &[crate::FieldError]) -> Self {
+        Self {
+            line,
+            cells: cells.to_vec(),
+            reasons: problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect(),
+        }
+    }
+}
+
 /// Where a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

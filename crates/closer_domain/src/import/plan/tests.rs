@@ -150,7 +150,14 @@ fn another_persons_phone_is_not_moved_and_the_stage_never_goes_back() {
         plan.outcomes,
         vec![RowOutcome::Unchanged(a.id), RowOutcome::Unchanged(b.id)]
     );
-    assert!(plan.writes.is_empty());
+    // Nothing changes but the pair, recorded as a possible duplicate.
+    assert_eq!(
+        plan.writes.duplicates,
+        vec![crate::contact::duplicates::pair(a.id, b.id).unwrap()]
+    );
+    let mut rest = plan.writes.clone();
+    rest.duplicates.clear();
+    assert!(rest.is_empty());
 }
 
 #[test]
