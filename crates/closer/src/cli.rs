@@ -295,6 +295,24 @@ pub enum ImportCommand {
         #[arg(long)]
         id_column: Option<String>,
     },
+    /// Companies (accounts) from a CSV file with a header row: HubSpot's companies export
+    /// (Record ID, Company name, Company Domain Name, Number of Employees, Industry,
+    /// Country/Region, Company owner, Create Date…), Pipedrive's organizations or closer's
+    /// export; other columns become custom properties. A company is found again by its record
+    /// id, else by one of its domains, and its people are linked by their email's domain.
+    Companies {
+        #[command(flatten)]
+        run: ImportRun,
+    },
+    /// Deals from a CSV file with a header row: Pipedrive's deals export (Deal - Title,
+    /// Deal - Value, Deal - Currency, Deal - Pipeline, Deal - Stage, Deal - Status, Deal - Won
+    /// time, Deal - Lost reason, Person - Email…), HubSpot's or closer's. The person is found
+    /// by contact id (or the id their contact file gave them), email or phone, or made; the
+    /// pipeline and stage by name. Won and lost deals close at their own time.
+    Deals {
+        #[command(flatten)]
+        run: ImportRun,
+    },
     /// A shop's orders from a CSV file with a header row: email, placed_at (YYYY-MM-DD or RFC
     /// 3339), currency, product, quantity (default 1), unit_price, and optionally order (rows
     /// with the same value are one order); Shopify's order export is read as it is. Unknown

@@ -1,5 +1,5 @@
-//! `closer import contacts|orders FILE.csv`: a contact file from HubSpot, Pipedrive or closer,
-//! or a shop's order history (repeat purchases are what retention and lifetime value are
+//! `closer import contacts|companies|deals|orders FILE.csv`: a file from HubSpot, Pipedrive
+//! or closer, or a shop's order history (repeat purchases are what retention and lifetime value are
 //! measured on), with a dry run, an error file for the rows it rejects, and a progress bar.
 
 use std::sync::Arc;
@@ -20,6 +20,8 @@ pub async fn run(app: App, cmd: ImportCommand) -> anyhow::Result<()> {
             mapping,
             id_column,
         } => (ImportEntity::Contacts, run, mapping, id_column),
+        ImportCommand::Companies { run } => (ImportEntity::Companies, run, None, None),
+        ImportCommand::Deals { run } => (ImportEntity::Deals, run, None, None),
         ImportCommand::Orders { run } => (ImportEntity::Orders, run, None, None),
     };
     let ImportRun {
@@ -75,18 +77,10 @@ pub async fn run(app: App, cmd: ImportCommand) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let principal = closer_app::Principal::operator(ws);
     let source = Arc::new(file.clone());
-    let summary = match entity {
-        ImportEntity::Contacts => {
-            app.imports()
-                .contacts(&principal, source, options, &mut report)
-                .await
-        }
-        ImportEntity::Orders => {
-            app.imports()
-                .orders(&principal, source, options, &mut report)
-                .await
-        }
-    };
+    let summary = app
+        .imports()
+        .import(entity, &principal, source, options, &mut report)
+        .await;
     report.bar.finish_and_clear();
     if let Some(e) = report.failed.take() {
         anyhow::bail!("cannot write {}: {e}", errors_path.display());
@@ -106,10 +100,19 @@ pub async fn run(app: App, cmd: ImportCommand) -> anyhow::Result<()> {
         other => other.into(),
     })?;
     match entity {
-        ImportEntity::Contacts => {
-            print_summary(&summary, dry_run, started.elapsed().as_secs_f64())?;
-        }
         ImportEntity::Orders => print_orders(&summary, dry_run, started.elapsed().as_secs_f64())?,
+        ImportEntity::Contacts => print_summary(
+            &summary,
+            ("people", "a person"),
+            dry_run,
+            started.elapsed().as_secs_f64(),
+        )?,
+        _ => print_summary(
+            &summary,
+            ("records", "a record"),
+            dry_run,
+            started.elapsed().as_secs_f64(),
+        )?,
     }
     if summary.rejected > 0 {
         if report.error_file {
@@ -133,11 +136,19 @@ pub async fn run(app: App, cmd: ImportCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_summary(s: &ImportSummary, dry_run: bool, seconds: f64) -> anyhow::Result<()> {
+/// `what` is what an earlier row holds, plural and singular: people and a person (contacts),
+/// records and a record.
+fn print_summary(
+    s: &ImportSummary,
+    what: (&str, &str),
+    dry_run: bool,
+    seconds: f64,
+) -> anyhow::Result<()> {
+    let (many, one) = what;
     if dry_run {
         outln!("dry run: nothing was written");
         outln!(
-            "{} rows: would create {}, update {}, leave {} unchanged; {} rows are people an earlier row holds; {} invalid",
+            "{} rows: would create {}, update {}, leave {} unchanged; {} rows are {many} an earlier row holds; {} invalid",
             s.rows,
             s.created,
             s.updated,
@@ -147,7 +158,7 @@ fn print_summary(s: &ImportSummary, dry_run: bool, seconds: f64) -> anyhow::Resu
         );
     } else if s.written || s.rejected == 0 {
         outln!(
-            "{} rows in {seconds:.1} s: created {}, updated {}, unchanged {}; {} rows merged into a person an earlier row holds; {} rejected",
+            "{} rows in {seconds:.1} s: created {}, updated {}, unchanged {}; {} rows merged into {one} an earlier row holds; {} rejected",
             s.rows,
             s.created,
             s.updated,

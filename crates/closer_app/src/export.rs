@@ -106,6 +106,9 @@ const DEAL_HEADER: &[&str] = &[
     "objection",
     "closed_at",
     "created_at",
+    // Names, so the deals import into another workspace whose pipelines have other ids.
+    "pipeline",
+    "stage",
 ];
 
 const ACTIVITY_HEADER: &[&str] = &[
@@ -250,7 +253,11 @@ fn company_cells(c: &Company) -> Vec<String> {
     ]
 }
 
-fn deal_cells(d: &Deal) -> Vec<String> {
+/// Each pipeline's and stage's name by id.
+struct Names(std::collections::HashMap<uuid::Uuid, String>);
+
+fn deal_cells(d: &Deal, names: &Names) -> Vec<String> {
+    let name = |id: uuid::Uuid| names.0.get(&id).cloned().unwrap_or_default();
     vec![
         d.id.to_string(),
         d.title.clone(),
@@ -268,6 +275,8 @@ fn deal_cells(d: &Deal) -> Vec<String> {
         opt(d.loss.as_ref().and_then(|l| l.objection.clone())),
         opt(d.closed_at),
         d.created_at.to_string(),
+        name(d.pipeline_id.0),
+        name(d.stage_id.0),
     ]
 }
 
@@ -301,7 +310,7 @@ impl Writer {
     fn page<T: serde::Serialize>(
         &self,
         items: &[T],
-        cells: fn(&T) -> Vec<String>,
+        cells: impl Fn(&T) -> Vec<String>,
     ) -> Result<String, AppError> {
         match self.format {
             Format::Csv => Self::csv_rows(items.iter().map(cells)),
@@ -415,6 +424,23 @@ async fn export(
             if !sink(w.header(DEAL_HEADER)?).await {
                 return Ok(0);
             }
+            let names = Names(
+                store
+                    .pipelines(
+                        ws,
+                        &closer_domain::pipeline::default_pipeline(),
+                        &closer_domain::pipeline::default_loss_reasons(),
+                        closer_domain::Timestamp::now(),
+                    )
+                    .await?
+                    .into_iter()
+                    .flat_map(|p| {
+                        let stages: Vec<_> =
+                            p.stages.into_iter().map(|s| (s.id.0, s.name)).collect();
+                        std::iter::once((p.id.0, p.name)).chain(stages)
+                    })
+                    .collect(),
+            );
             let mut q = DealQuery {
                 limit: PAGE,
                 owner: match closer_domain::access::reach(principal.role, Action::ReadPipeline) {
@@ -428,7 +454,7 @@ async fn export(
                 let full = page.len() == PAGE as usize;
                 written += page.len() as u64;
                 q.before = page.last().map(|d| d.id);
-                if !sink(w.page(&page, deal_cells)?).await || !full {
+                if !sink(w.page(&page, |d| deal_cells(d, &names))?).await || !full {
                     break;
                 }
             }

@@ -625,6 +625,51 @@ async fn import_flow(app: TestApp, backend: Backend, driver: u16) {
         text.contains("Latest imports") && text.contains("hubspot-contacts.csv"),
         "{text}"
     );
+    // Their companies next, for real this time.
+    let companies = format!(
+        "{}/tests/fixtures/hubspot-companies.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    c.find(Locator::Css("#import-entity"))
+        .await
+        .unwrap()
+        .select_by_value("companies")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=dry_run]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#import-file"))
+        .await
+        .unwrap()
+        .send_keys(&companies)
+        .await
+        .unwrap();
+    click(&c, Locator::XPath("//button[text()='Upload']")).await;
+    eventually("the companies import finishes", || {
+        let c = c.clone();
+        async move {
+            let status = c
+                .find(Locator::Css("#import-status"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            status.starts_with("done").then_some(())
+        }
+    })
+    .await;
+    let listed: Value = app
+        .get("/api/v1/companies?limit=200", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 7);
     c.close().await.unwrap();
 }
 

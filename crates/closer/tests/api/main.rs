@@ -17,6 +17,7 @@ mod export;
 mod forms;
 mod import;
 mod import_jobs;
+mod import_records;
 mod merge;
 mod meta;
 mod person_export;

@@ -75,10 +75,7 @@ impl Imports {
         file_name: Option<String>,
         options: ImportOptions,
     ) -> Result<ImportJob, AppError> {
-        match entity {
-            ImportEntity::Contacts => super::may_import(principal)?,
-            ImportEntity::Orders => super::orders::may_import_orders(principal)?,
-        }
+        super::may_import_entity(entity, principal)?;
         check_header(entity, &file, &options.mapping)?;
         let now = Timestamp::now();
         // Old jobs go as new ones come: their set-aside rows hold personal data.
@@ -130,16 +127,9 @@ impl Imports {
         let recorder = tokio::spawn(record(self.clone(), job, rx));
         let mut notes = Notes(tx);
         let source: Arc<dyn Source> = Arc::new(file);
-        let result = match entity {
-            ImportEntity::Contacts => {
-                self.contacts(&principal, source.clone(), options, &mut notes)
-                    .await
-            }
-            ImportEntity::Orders => {
-                self.orders(&principal, source.clone(), options, &mut notes)
-                    .await
-            }
-        };
+        let result = self
+            .import(entity, &principal, source.clone(), options, &mut notes)
+            .await;
         drop(notes);
         let Ok(mut job) = recorder.await else {
             tracing::error!("the import's recorder stopped");
@@ -250,6 +240,12 @@ fn check_header(entity: ImportEntity, file: &Spooled, mapping: &Mapping) -> Resu
     match entity {
         ImportEntity::Contacts => {
             ContactColumns::recognise(&refs, mapping)?;
+        }
+        ImportEntity::Companies => {
+            closer_domain::import::companies::CompanyColumns::recognise(&refs)?;
+        }
+        ImportEntity::Deals => {
+            closer_domain::import::deals::DealColumns::recognise(&refs)?;
         }
         ImportEntity::Orders => {
             crate::orders_csv::read_header(&refs).map_err(|e| AppError::invalid("file", e))?;

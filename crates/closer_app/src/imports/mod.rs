@@ -8,6 +8,7 @@
 
 mod companies;
 mod contacts;
+mod deals;
 mod jobs;
 mod orders;
 mod read;
@@ -116,6 +117,39 @@ pub fn derived_id(
     bytes.copy_from_slice(&digest[..10]);
     let millis = at.map_or(0, |t| u64::try_from(t.unix_micros() / 1000).unwrap_or(0));
     uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid()
+}
+
+impl Imports {
+    /// Imports a file of `entity`'s records (`contacts`, `companies`, …).
+    pub async fn import(
+        &self,
+        entity: closer_domain::import::job::ImportEntity,
+        principal: &Principal,
+        source: Arc<dyn Source>,
+        options: ImportOptions,
+        report: &mut dyn ImportReport,
+    ) -> Result<ImportSummary, AppError> {
+        use closer_domain::import::job::ImportEntity;
+        match entity {
+            ImportEntity::Contacts => self.contacts(principal, source, options, report).await,
+            ImportEntity::Companies => self.companies(principal, source, options, report).await,
+            ImportEntity::Deals => self.deals(principal, source, options, report).await,
+            ImportEntity::Orders => self.orders(principal, source, options, report).await,
+        }
+    }
+}
+
+/// Who may import `entity`'s records: the role table's answer for what the import does.
+pub fn may_import_entity(
+    entity: closer_domain::import::job::ImportEntity,
+    principal: &Principal,
+) -> Result<(), AppError> {
+    use closer_domain::import::job::ImportEntity;
+    match entity {
+        ImportEntity::Contacts | ImportEntity::Companies => may_import(principal),
+        ImportEntity::Deals => deals::may_import_deals(principal),
+        ImportEntity::Orders => orders::may_import_orders(principal),
+    }
 }
 
 /// Importing needs a role that may edit every contact; the same role follows its jobs.

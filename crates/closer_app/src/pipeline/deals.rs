@@ -110,6 +110,11 @@ fn store_refusal(e: StoreError) -> AppError {
 
 impl super::Sales {
     /// The contact's lifecycle stage changed: its temperature follows (a customer is never hot).
+    /// After an import changed the contact's deals: scored again.
+    pub(crate) async fn rescored(&self, ws: WorkspaceId, contact: ContactId) {
+        self.rescore_contact(ws, contact).await;
+    }
+
     async fn rescore_contact(&self, ws: WorkspaceId, contact: ContactId) {
         self.scoring
             .queue_scoring(ScoreJob {

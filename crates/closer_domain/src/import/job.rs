@@ -14,11 +14,18 @@ use crate::{ImportJobId, Timestamp, UserId, WorkspaceId};
 #[serde(rename_all = "lowercase")]
 pub enum ImportEntity {
     Contacts,
+    Companies,
+    Deals,
     Orders,
 }
 
 impl ImportEntity {
-    pub const ALL: [ImportEntity; 2] = [ImportEntity::Contacts, ImportEntity::Orders];
+    pub const ALL: [ImportEntity; 4] = [
+        ImportEntity::Contacts,
+        ImportEntity::Companies,
+        ImportEntity::Deals,
+        ImportEntity::Orders,
+    ];
 
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|e| e.as_str() == raw.trim())
@@ -27,6 +34,8 @@ impl ImportEntity {
     pub fn as_str(self) -> &'static str {
         match self {
             ImportEntity::Contacts => "contacts",
+            ImportEntity::Companies => "companies",
+            ImportEntity::Deals => "deals",
             ImportEntity::Orders => "orders",
         }
     }

@@ -41,12 +41,14 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
     let csrf = user.csrf();
     let content = html! {
         h1 { "Import" }
-        p.lede { "Bring your contacts from HubSpot, Pipedrive or another closer, or a shop's order history (closer's columns or Shopify's order export): export them there as CSV and upload the file here. Columns are recognised by their names; unknown contact columns become custom properties. Importing the same file again changes nothing." }
+        p.lede { "Bring your contacts, companies and deals from HubSpot, Pipedrive or another closer, or a shop's order history (closer's columns or Shopify's order export): export them there as CSV and upload the file here. Columns are recognised by their names; unknown contact columns become custom properties. Importing the same file again changes nothing." }
         form.stack method="post" action="/settings/import" enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(csrf);
             label for="import-entity" { "What the file holds" }
             select #import-entity name="entity" {
                 option value="contacts" selected { "Contacts" }
+                option value="companies" { "Companies" }
+                option value="deals" { "Deals" }
                 option value="orders" { "Orders (a shop's order history)" }
             }
             label for="import-file" { "CSV file" }

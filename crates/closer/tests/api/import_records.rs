@@ -1,0 +1,381 @@
+//! Companies and deals from the tools teams leave: a HubSpot companies export and a Pipedrive
+//! deals export imported with `closer import companies|deals`, a dry run first, a second
+//! import that changes nothing; the people linked to their companies and the deals closed at
+//! their own times with their loss reasons; a file naming what the workspace lacks refused;
+//! and a workspace's companies and deals exported and read back into a new workspace
+//! unchanged — on both engines.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, closer};
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(app: &TestApp, args: &[&str]) -> (String, String, bool) {
+    let out = closer(&app.database_url(), args);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
+}
+
+/// Pipedrive's default pipeline, which the deals file names.
+async fn pipedrive_pipeline(app: &TestApp, workspace: &str) {
+    let ws = app
+        .app
+        .access()
+        .workspace_by_slug(workspace)
+        .await
+        .unwrap()
+        .id;
+    let input = serde_json::from_value(json!({
+        "name": "Pipedrive",
+        "stages": [
+            {"name": "Lead In"}, {"name": "Contact Made"}, {"name": "Needs Defined"},
+            {"name": "Proposal Made"}, {"name": "Negotiations Started"},
+            {"name": "Won", "kind": "won"}, {"name": "Lost", "kind": "lost"}
+        ]
+    }))
+    .unwrap();
+    app.app
+        .sales()
+        .create_pipeline(&closer_app::Principal::operator(ws), &input)
+        .await
+        .unwrap();
+}
+
+async fn list(app: &TestApp, path: &str) -> Vec<Value> {
+    let res = app.get(path, &app.token).await;
+    assert_eq!(res.status(), 200, "{path}");
+    let body: Value = res.json().await.unwrap();
+    match body.get("items") {
+        Some(items) => items.as_array().unwrap().clone(),
+        None => body.as_array().unwrap().clone(),
+    }
+}
+
+/// A CSV export's rows as (column, value) pairs, sorted, without the columns named.
+fn rows(text: &str, without: &[&str]) -> Vec<Vec<(String, String)>> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut rows: Vec<Vec<(String, String)>> = reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .zip(r.unwrap().iter())
+                .filter(|(h, _)| !without.contains(&h.as_str()))
+                .map(|(h, v)| (h.clone(), v.to_owned()))
+                .collect()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+crate::on_both_backends!(
+    hubspot_companies_and_pipedrive_deals_import_once_and_move_workspaces,
+    company_and_deal_files_name_every_problem
+);
+
+#[allow(clippy::too_many_lines)]
+async fn hubspot_companies_and_pipedrive_deals_import_once_and_move_workspaces(app: TestApp) {
+    let (_, err, ok) = run(
+        &app,
+        &["import", "contacts", &fixture("hubspot-contacts.csv")],
+    );
+    assert!(ok, "{err}");
+    let people = list(&app, "/api/v1/contacts?limit=200").await.len();
+
+    // Companies: a dry run, the import, and again.
+    let companies = fixture("hubspot-companies.csv");
+    let (out, err, ok) = run(&app, &["import", "companies", &companies, "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("would create 7, update 0, leave 0 unchanged"),
+        "{out}"
+    );
+    assert!(
+        list(&app, "/api/v1/companies").await.is_empty(),
+        "a dry run writes nothing"
+    );
+    let (out, err, ok) = run(&app, &["import", "companies", &companies]);
+    assert!(ok, "{err}");
+    assert!(out.contains("created 7, updated 0, unchanged 0"), "{out}");
+    let (out, err, ok) = run(&app, &["import", "companies", &companies]);
+    assert!(ok, "{err}");
+    assert!(out.contains("created 0, updated 0, unchanged 7"), "{out}");
+    let all = list(&app, "/api/v1/companies?limit=200").await;
+    assert_eq!(all.len(), 7);
+    let mit = all.iter().find(|c| c["name"] == "MIT").unwrap();
+    assert_eq!(mit["domains"], json!(["mit.example", "web.mit.example"]));
+    assert_eq!(mit["employees"], 13000);
+    assert_eq!(mit["industry"], "Higher Education");
+    assert_eq!(mit["created_at"], "2024-04-05T08:30:00Z");
+    assert_eq!(mit["properties"]["city"], "Cambridge");
+    assert!(mit["properties"].get("last_modified_date").is_none());
+    // Its people, linked by their email's domain.
+    let detail: Value = app
+        .get(
+            &format!("/api/v1/companies/{}", mit["id"].as_str().unwrap()),
+            &app.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = detail["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Barbara Liskov", "Margaret Hamilton"], "{detail}");
+    // A changed row updates its company.
+    let dir = std::env::temp_dir().join(format!("closer-records-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let changed = dir.join("companies.csv");
+    std::fs::write(
+        &changed,
+        std::fs::read_to_string(&companies)
+            .unwrap()
+            .replace("\"13000\"", "\"14000\""),
+    )
+    .unwrap();
+    let (out, err, ok) = run(&app, &["import", "companies", changed.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("created 0, updated 1, unchanged 6"), "{out}");
+
+    // Deals: the file names Pipedrive's pipeline.
+    let deals = fixture("pipedrive-deals.csv");
+    let (out, err, ok) = run(&app, &["import", "deals", &deals, "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("8 invalid"),
+        "the pipeline is not there yet: {out}"
+    );
+    assert!(
+        out.contains("\"Pipedrive\" is not a pipeline of this workspace (Sales)"),
+        "{out}"
+    );
+    pipedrive_pipeline(&app, "default").await;
+    let (out, err, ok) = run(&app, &["import", "deals", &deals, "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("would create 8, update 0, leave 0 unchanged"),
+        "{out}"
+    );
+    assert!(list(&app, "/api/v1/deals").await.is_empty());
+    let (out, err, ok) = run(&app, &["import", "deals", &deals]);
+    assert!(ok, "{err}");
+    assert!(out.contains("created 8, updated 0, unchanged 0"), "{out}");
+    let (out, err, ok) = run(&app, &["import", "deals", &deals]);
+    assert!(ok, "{err}");
+    assert!(out.contains("created 0, updated 0, unchanged 8"), "{out}");
+    let all = list(&app, "/api/v1/deals?limit=100").await;
+    assert_eq!(all.len(), 8);
+    let deal = |title: &str| all.iter().find(|d| d["title"] == title).unwrap().clone();
+    let won = deal("Analytical Engine licence");
+    assert_eq!(won["status"], "won");
+    assert_eq!(won["amount"], "12500.00");
+    assert_eq!(won["currency"], "GBP");
+    assert_eq!(won["created_at"], "2024-01-20T09:00:00Z");
+    assert_eq!(won["closed_at"], "2024-03-28T16:30:00Z");
+    let lost = deal("Codebreaking consultancy");
+    assert_eq!(lost["status"], "lost");
+    assert_eq!(lost["loss_reason"], "competitor", "{lost}");
+    assert_eq!(lost["closed_at"], "2024-04-18T09:45:00Z");
+    let in_house = deal("Trajectory audit");
+    assert_eq!(in_house["loss_reason"], "other");
+    assert_eq!(in_house["objection"], "They built it in-house");
+    let open = deal("Compiler training");
+    assert_eq!(open["status"], "open");
+    assert_eq!(open["amount"], "4800.50");
+    assert_eq!(open["expected_close"], "2024-09-30");
+    // Charles was nobody's contact yet: the deal made him.
+    assert_eq!(
+        list(&app, "/api/v1/contacts?limit=200").await.len(),
+        people + 1
+    );
+    let orders = list(&app, "/api/v1/orders?limit=100").await;
+    assert_eq!(
+        orders.len(),
+        2,
+        "each won deal placed its order once: {orders:?}"
+    );
+
+    // Exported and read into a new workspace: the same companies and deals.
+    let (_, err, ok) = run(&app, &["workspace", "create", "copy"]);
+    assert!(ok, "{err}");
+    pipedrive_pipeline(&app, "copy").await;
+    let mut exported = Vec::new();
+    for entity in ["contacts", "companies", "deals"] {
+        let (out, err, ok) = run(&app, &["export", entity]);
+        assert!(ok, "{err}");
+        let path = dir.join(format!("{entity}-export.csv"));
+        std::fs::write(&path, &out).unwrap();
+        let (report, err, ok) = run(
+            &app,
+            &[
+                "import",
+                entity,
+                path.to_str().unwrap(),
+                "--workspace",
+                "copy",
+            ],
+        );
+        assert!(ok, "{entity}: {err}");
+        assert!(
+            report.contains("updated 0, unchanged 0"),
+            "{entity}: {report}"
+        );
+        exported.push(out);
+    }
+    let copied = |entity: &str| {
+        let (out, err, ok) = run(&app, &["export", entity, "--workspace", "copy"]);
+        assert!(ok, "{err}");
+        out
+    };
+    // Ids are the new workspace's own, and so are its users (the owners are not there).
+    let without = [
+        "id",
+        "updated_at",
+        "owner_id",
+        "company_id",
+        "contact_id",
+        "pipeline_id",
+        "stage_id",
+    ];
+    assert_eq!(
+        rows(&exported[1], &without),
+        rows(&copied("companies"), &without)
+    );
+    let (before, after) = (
+        rows(&exported[2], &without),
+        rows(&copied("deals"), &without),
+    );
+    assert_eq!(before.len(), 8);
+    assert_eq!(before, after);
+    // And once more: nothing changes.
+    for entity in ["companies", "deals"] {
+        let path = dir.join(format!("{entity}-export.csv"));
+        let (report, err, ok) = run(
+            &app,
+            &[
+                "import",
+                entity,
+                path.to_str().unwrap(),
+                "--workspace",
+                "copy",
+            ],
+        );
+        assert!(ok, "{err}");
+        assert!(
+            report.contains("created 0, updated 0"),
+            "{entity}: {report}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn company_and_deal_files_name_every_problem(app: TestApp) {
+    let dir = std::env::temp_dir().join(format!("closer-records-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let companies = file(
+        "companies.csv",
+        "Company name,Company Domain Name,Number of Employees\n\
+         Good Co,good.example,10\n\
+         ,gmail.com,many\n",
+    );
+    let (out, err, ok) = run(&app, &["import", "companies", &companies]);
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("nothing was imported: 1 invalid rows"),
+        "{err}"
+    );
+    assert!(
+        out.contains("line 3: Company Domain Name: gmail.com is a free-mail domain")
+            && out.contains("Number of Employees: \"many\" is not a whole number")
+            && out.contains("name: is needed"),
+        "{out}"
+    );
+    assert!(
+        list(&app, "/api/v1/companies").await.is_empty(),
+        "nothing imported"
+    );
+    let (out, err, ok) = run(
+        &app,
+        &[
+            "import",
+            "companies",
+            &companies,
+            "--continue-on-error",
+            "--errors",
+            dir.join("errors.csv").to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("created 1,"), "{out}");
+
+    let deals = file(
+        "deals.csv",
+        "Deal - Title,Person - Email,Deal - Stage,Deal - Status,Deal - Lost reason\n\
+         Fine,fine@example.com,Demo,open,\n\
+         Nowhere,nowhere@example.com,Lead In,open,\n\
+         ,,,,\n\
+         Contradiction,c@example.com,Won,open,\n",
+    );
+    let (out, _, ok) = run(&app, &["import", "deals", &deals]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("\"Lead In\" is not a stage of the pipeline \"Sales\"")
+            && out.contains("status: is open, but the stage \"Won\" closes deals"),
+        "{out}"
+    );
+    assert!(list(&app, "/api/v1/deals").await.is_empty());
+    for (header, why) in [
+        ("Deal - Title,Deal - Value\n", "names the deal's person"),
+        ("Person - Email\n", "holds the deal's title"),
+    ] {
+        let path = file("bad-header.csv", header);
+        let (_, err, ok) = run(&app, &["import", "deals", &path]);
+        assert!(!ok);
+        assert!(err.contains(why), "{err}");
+    }
+    // Over the API: the same entity names, and a header refused before a job exists.
+    let res = app
+        .client
+        .post(app.url("/api/v1/imports?entity=deals"))
+        .bearer_auth(&app.token)
+        .header("content-type", "text/csv")
+        .body("Deal - Value\n10\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let res = app
+        .client
+        .post(app.url("/api/v1/imports?entity=companies&dry_run=true"))
+        .bearer_auth(&app.token)
+        .header("content-type", "text/csv")
+        .body("Company name,Company Domain Name\nApi Co,api.example\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let _ = std::fs::remove_dir_all(&dir);
+}
