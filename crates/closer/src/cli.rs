@@ -313,6 +313,14 @@ pub enum ImportCommand {
         #[command(flatten)]
         run: ImportRun,
     },
+    /// Activities from a CSV file with a header row: Pipedrive's activities export (Activity -
+    /// Subject, Activity - Type, Activity - Done, Activity - Due date, Activity - Note, Person -
+    /// Email, Deal - Title…) or closer's. Done ones are logged calls, emails, meetings and
+    /// notes at their time; those not done yet become follow-up tasks due then.
+    Activities {
+        #[command(flatten)]
+        run: ImportRun,
+    },
     /// A shop's orders from a CSV file with a header row: email, placed_at (YYYY-MM-DD or RFC
     /// 3339), currency, product, quantity (default 1), unit_price, and optionally order (rows
     /// with the same value are one order); Shopify's order export is read as it is. Unknown

@@ -22,6 +22,7 @@ pub async fn run(app: App, cmd: ImportCommand) -> anyhow::Result<()> {
         } => (ImportEntity::Contacts, run, mapping, id_column),
         ImportCommand::Companies { run } => (ImportEntity::Companies, run, None, None),
         ImportCommand::Deals { run } => (ImportEntity::Deals, run, None, None),
+        ImportCommand::Activities { run } => (ImportEntity::Activities, run, None, None),
         ImportCommand::Orders { run } => (ImportEntity::Orders, run, None, None),
     };
     let ImportRun {

@@ -5,7 +5,7 @@
 
 use closer_domain::access::Action;
 use closer_domain::csv_cell::neutralise;
-use closer_domain::pipeline::{Activity, Deal, Order, Task};
+use closer_domain::pipeline::{Activity, Deal, DealId, Order, Task};
 use closer_domain::{Company, Contact};
 use std::sync::Arc;
 
@@ -121,6 +121,8 @@ const ACTIVITY_HEADER: &[&str] = &[
     "outcome",
     "text",
     "created_at",
+    // The deal's title, so activities find their deal in another workspace.
+    "deal",
 ];
 const TASK_HEADER: &[&str] = &[
     "id",
@@ -147,7 +149,7 @@ const ORDER_HEADER: &[&str] = &[
     "lines",
 ];
 
-fn activity_cells(a: &Activity) -> Vec<String> {
+fn activity_cells(a: &Activity, deals: &std::collections::HashMap<DealId, String>) -> Vec<String> {
     vec![
         a.id.to_string(),
         a.contact_id.to_string(),
@@ -158,6 +160,9 @@ fn activity_cells(a: &Activity) -> Vec<String> {
         a.outcome.clone().unwrap_or_default(),
         a.text.clone().unwrap_or_default(),
         a.created_at.to_string(),
+        a.deal_id
+            .and_then(|d| deals.get(&d).cloned())
+            .unwrap_or_default(),
     ]
 }
 
@@ -478,6 +483,9 @@ async fn export(
                 return Ok(0);
             }
             let mut after: Option<closer_store::Cursor> = None;
+            // The titles of the deals activities name, read once each.
+            let mut titles: std::collections::HashMap<DealId, String> =
+                std::collections::HashMap::new();
             loop {
                 let (chunk, n, last) = match entity {
                     Entity::Activities => {
@@ -485,7 +493,23 @@ async fn export(
                         let last = page
                             .last()
                             .map(|a| closer_store::Cursor::new(a.created_at, a.id.0));
-                        (w.page(&page, activity_cells)?, page.len(), last)
+                        for d in page.iter().filter_map(|a| a.deal_id) {
+                            if let std::collections::hash_map::Entry::Vacant(slot) = titles.entry(d)
+                            {
+                                match store.deal(ws, d).await {
+                                    Ok(deal) => {
+                                        slot.insert(deal.title);
+                                    }
+                                    Err(closer_store::StoreError::NotFound) => {}
+                                    Err(e) => return Err(e.into()),
+                                }
+                            }
+                        }
+                        (
+                            w.page(&page, |a| activity_cells(a, &titles))?,
+                            page.len(),
+                            last,
+                        )
                     }
                     Entity::Tasks => {
                         let page = store.tasks_after(ws, after, PAGE).await?;

@@ -4,6 +4,7 @@
 //! a contact draft, every problem named by its column. Pure: the importer streams rows through
 //! it, so memory does not grow with the file.
 
+pub mod activities;
 pub mod companies;
 pub mod deals;
 pub mod job;

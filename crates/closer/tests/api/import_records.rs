@@ -213,12 +213,52 @@ async fn hubspot_companies_and_pipedrive_deals_import_once_and_move_workspaces(a
         "each won deal placed its order once: {orders:?}"
     );
 
+    // Activities: done ones logged on their deals at their time, the rest as tasks.
+    let activities = fixture("pipedrive-activities.csv");
+    let (out, err, ok) = run(&app, &["import", "activities", &activities, "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("would create 6, update 0, leave 0 unchanged"),
+        "{out}"
+    );
+    let (out, err, ok) = run(&app, &["import", "activities", &activities]);
+    assert!(ok, "{err}");
+    assert!(out.contains("created 6, updated 0, unchanged 0"), "{out}");
+    let (out, err, ok) = run(&app, &["import", "activities", &activities]);
+    assert!(ok, "{err}");
+    assert!(out.contains("created 0, updated 0, unchanged 6"), "{out}");
+    let ada = list(&app, "/api/v1/contacts?q=ada%40analytical.example").await;
+    let logged = list(
+        &app,
+        &format!(
+            "/api/v1/contacts/{}/activities",
+            ada[0]["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(logged[0]["kind"], "call");
+    assert_eq!(logged[0]["occurred_at"], "2024-01-22T10:35:00Z");
+    assert_eq!(
+        logged[0]["text"],
+        "Discovery call\n\nWants the licence before Q2"
+    );
+    assert_eq!(logged[0]["deal_id"], won["id"]);
+    let tasks = list(&app, "/api/v1/tasks?status=open&limit=100").await;
+    let quote = tasks
+        .iter()
+        .find(|t| t["title"] == "Send revised quote")
+        .unwrap_or_else(|| panic!("{tasks:?}"));
+    assert_eq!(quote["due_at"], "2030-03-02T00:00:00Z");
+    assert_eq!(quote["deal_id"], open["id"]);
+    assert!(tasks.iter().any(|t| t["title"] == "Call back about budget"));
+
     // Exported and read into a new workspace: the same companies and deals.
     let (_, err, ok) = run(&app, &["workspace", "create", "copy"]);
     assert!(ok, "{err}");
     pipedrive_pipeline(&app, "copy").await;
     let mut exported = Vec::new();
-    for entity in ["contacts", "companies", "deals"] {
+    for entity in ["contacts", "companies", "deals", "activities"] {
         let (out, err, ok) = run(&app, &["export", entity]);
         assert!(ok, "{err}");
         let path = dir.join(format!("{entity}-export.csv"));
@@ -265,8 +305,15 @@ async fn hubspot_companies_and_pipedrive_deals_import_once_and_move_workspaces(a
     );
     assert_eq!(before.len(), 8);
     assert_eq!(before, after);
+    let without = ["id", "owner_id", "contact_id", "deal_id"];
+    let (before, after) = (
+        rows(&exported[3], &without),
+        rows(&copied("activities"), &without),
+    );
+    assert_eq!(before.len(), 4);
+    assert_eq!(before, after);
     // And once more: nothing changes.
-    for entity in ["companies", "deals"] {
+    for entity in ["companies", "deals", "activities"] {
         let path = dir.join(format!("{entity}-export.csv"));
         let (report, err, ok) = run(
             &app,

@@ -17,7 +17,9 @@ use closer_domain::pipeline::{
     Amount, Currency, Deal, DealId, DealPatch, DealStatus, LossReason, Order, OrderId, OrderLine,
     OrderSource, Pipeline, PipelineStage, StageKind, plan_move,
 };
-use closer_domain::{ContactDraft, ContactId, FieldError, Timestamp, UserId, WorkspaceId};
+use closer_domain::{
+    ContactDraft, ContactId, Email, FieldError, Phone, Timestamp, UserId, WorkspaceId,
+};
 use closer_store::{BatchKeys, DealMove, StoreError, UpsertContact};
 
 use super::companies::read_whole;
@@ -181,7 +183,13 @@ impl Imports {
                 }
             }
         }
-        let people = self.people(ws, read.iter().map(|(_, _, r)| r)).await?;
+        let people = self
+            .people(
+                ws,
+                read.iter()
+                    .map(|(_, _, r)| (r.contact_id.as_deref(), r.email.as_ref(), r.phone.as_ref())),
+            )
+            .await?;
         let mut planned = Vec::new();
         for (line, raw, mut row) in read {
             let mut problems = Vec::new();
@@ -192,7 +200,11 @@ impl Imports {
                 }
                 _ => None,
             };
-            let contact = people.find(&row);
+            let contact = people.find(
+                row.contact_id.as_deref(),
+                row.email.as_ref(),
+                row.phone.as_ref(),
+            );
             if contact.is_none() && row.email.is_none() && row.phone.is_none() {
                 problems.push(FieldError::new(
                     "contact_id",
@@ -267,20 +279,20 @@ impl Imports {
 
     /// Who the rows' people are: by contact id, the id a contact import recorded, email or
     /// phone — read at once.
-    async fn people(
+    pub(super) async fn people<'a>(
         &self,
         ws: WorkspaceId,
-        rows: impl Iterator<Item = &DealRow>,
+        rows: impl Iterator<Item = (Option<&'a str>, Option<&'a Email>, Option<&'a Phone>)>,
     ) -> Result<People, AppError> {
         let mut keys = BatchKeys::default();
-        for r in rows {
-            if let Some(c) = &r.contact_id {
-                keys.external_ids.push(c.clone());
+        for (contact, email, phone) in rows {
+            if let Some(c) = contact {
+                keys.external_ids.push(c.to_owned());
             }
-            if let Some(e) = &r.email {
+            if let Some(e) = email {
                 keys.emails.push(e.as_str().to_owned());
             }
-            if let Some(p) = &r.phone {
+            if let Some(p) = phone {
                 keys.phones.push(p.as_str().to_owned());
             }
         }
@@ -309,6 +321,25 @@ impl Imports {
         })
     }
 
+    /// The contact of a row's person nobody holds yet (or, made meanwhile, the one that does).
+    pub(super) async fn make_person(
+        &self,
+        ws: WorkspaceId,
+        draft: ContactDraft,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<ContactId, AppError> {
+        let req = UpsertContact {
+            draft,
+            overwrite: false,
+            event: None,
+            actor: actor.to_owned(),
+            visitor: None,
+            now,
+        };
+        Ok(self.store.upsert_contact(ws, req).await?.contact.id)
+    }
+
     async fn create_deal(
         &self,
         ws: WorkspaceId,
@@ -329,15 +360,7 @@ impl Imports {
                 company: row.company.clone(),
                 ..ContactDraft::default()
             };
-            let req = UpsertContact {
-                draft,
-                overwrite: false,
-                event: None,
-                actor: actor.to_owned(),
-                visitor: None,
-                now,
-            };
-            self.store.upsert_contact(ws, req).await?.contact.id
+            self.make_person(ws, draft, actor, now).await?
         };
         let row = &p.row;
         let created_at = row.created_at.unwrap_or(now);
@@ -485,17 +508,23 @@ impl Imports {
     }
 }
 
-/// The people a file's deals name, as the store knows them.
-struct People {
+/// The people a file's rows name, as the store knows them.
+pub(super) struct People {
     direct: HashSet<ContactId>,
     external: HashMap<String, ContactId>,
     identities: HashMap<(IdentityKind, String), ContactId>,
 }
 
 impl People {
-    fn find(&self, row: &DealRow) -> Option<ContactId> {
-        row.contact_id
-            .as_deref()
+    /// The contact a row's contact id (or the id a contact file gave them), email or phone
+    /// names.
+    pub(super) fn find(
+        &self,
+        contact: Option<&str>,
+        email: Option<&Email>,
+        phone: Option<&Phone>,
+    ) -> Option<ContactId> {
+        contact
             .and_then(|c| {
                 c.parse::<ContactId>()
                     .ok()
@@ -503,14 +532,14 @@ impl People {
                     .or_else(|| self.external.get(c).copied())
             })
             .or_else(|| {
-                row.email.as_ref().and_then(|e| {
+                email.and_then(|e| {
                     self.identities
                         .get(&(IdentityKind::Email, e.as_str().to_owned()))
                         .copied()
                 })
             })
             .or_else(|| {
-                row.phone.as_ref().and_then(|p| {
+                phone.and_then(|p| {
                     self.identities
                         .get(&(IdentityKind::Phone, p.as_str().to_owned()))
                         .copied()

@@ -247,6 +247,9 @@ fn check_header(entity: ImportEntity, file: &Spooled, mapping: &Mapping) -> Resu
         ImportEntity::Deals => {
             closer_domain::import::deals::DealColumns::recognise(&refs)?;
         }
+        ImportEntity::Activities => {
+            closer_domain::import::activities::ActivityColumns::recognise(&refs)?;
+        }
         ImportEntity::Orders => {
             crate::orders_csv::read_header(&refs).map_err(|e| AppError::invalid("file", e))?;
         }

@@ -6,6 +6,7 @@
 //! (`continue_on_error`), so the file is read twice then: once to check every row, once to
 //! write. A dry run reads it once and writes nothing.
 
+mod activities;
 mod companies;
 mod contacts;
 mod deals;
@@ -134,6 +135,7 @@ impl Imports {
             ImportEntity::Contacts => self.contacts(principal, source, options, report).await,
             ImportEntity::Companies => self.companies(principal, source, options, report).await,
             ImportEntity::Deals => self.deals(principal, source, options, report).await,
+            ImportEntity::Activities => self.activities(principal, source, options, report).await,
             ImportEntity::Orders => self.orders(principal, source, options, report).await,
         }
     }
@@ -148,6 +150,7 @@ pub fn may_import_entity(
     match entity {
         ImportEntity::Contacts | ImportEntity::Companies => may_import(principal),
         ImportEntity::Deals => deals::may_import_deals(principal),
+        ImportEntity::Activities => activities::may_import_activities(principal),
         ImportEntity::Orders => orders::may_import_orders(principal),
     }
 }

@@ -16,14 +16,16 @@ pub enum ImportEntity {
     Contacts,
     Companies,
     Deals,
+    Activities,
     Orders,
 }
 
 impl ImportEntity {
-    pub const ALL: [ImportEntity; 4] = [
+    pub const ALL: [ImportEntity; 5] = [
         ImportEntity::Contacts,
         ImportEntity::Companies,
         ImportEntity::Deals,
+        ImportEntity::Activities,
         ImportEntity::Orders,
     ];
 
@@ -36,6 +38,7 @@ impl ImportEntity {
             ImportEntity::Contacts => "contacts",
             ImportEntity::Companies => "companies",
             ImportEntity::Deals => "deals",
+            ImportEntity::Activities => "activities",
             ImportEntity::Orders => "orders",
         }
     }

@@ -41,8 +41,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
-    /// What the file holds: `contacts`, `companies`, `deals` or `orders`.
-    #[param(pattern = "^(contacts|companies|deals|orders)$")]
+    /// What the file holds: `contacts`, `companies`, `deals`, `activities` or `orders`.
+    #[param(pattern = "^(contacts|companies|deals|activities|orders)$")]
     entity: String,
     /// Check and count everything; write nothing.
     dry_run: Option<bool>,
@@ -150,7 +150,7 @@ async fn start_import(
             StatusCode::BAD_REQUEST,
             "bad-query",
             "entity",
-            "must be contacts, companies, deals or orders",
+            "must be contacts, companies, deals, activities or orders",
         )
     })?;
     let mut mapping = Mapping::default();

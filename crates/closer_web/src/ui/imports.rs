@@ -49,6 +49,7 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
                 option value="contacts" selected { "Contacts" }
                 option value="companies" { "Companies" }
                 option value="deals" { "Deals" }
+                option value="activities" { "Activities (done ones are logged, the rest become tasks)" }
                 option value="orders" { "Orders (a shop's order history)" }
             }
             label for="import-file" { "CSV file" }
