@@ -66,6 +66,16 @@ pub trait WorkStore {
         order: &Order,
         actor: &str,
     ) -> Result<(), StoreError>;
+
+    /// `add_order` for many orders in one transaction (an import's batch); an order stored
+    /// already (by id) is left as it is. How many were new. All or nothing on a failure
+    /// (`NotFound`: a contact that is not the workspace's).
+    async fn add_orders(
+        &self,
+        workspace: WorkspaceId,
+        orders: &[Order],
+        actor: &str,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Activity, task and order reads, the same on every SQL engine (written once in

@@ -117,11 +117,12 @@ pub(crate) async fn advance_contact(
     Ok(())
 }
 
+/// Whether the order is new (one stored already is left as it is).
 pub(crate) async fn insert_order(
     conn: &mut PgConnection,
     ws: WorkspaceId,
     o: &Order,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let n = sqlx::query(
         "insert into orders (id, workspace_id, contact_id, deal_id, currency, total, source, placed_at, created_at) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing",
@@ -140,7 +141,7 @@ pub(crate) async fn insert_order(
     .map_err(db_err)?
     .rows_affected();
     if n == 0 {
-        return Ok(());
+        return Ok(false);
     }
     for (i, l) in o.lines.iter().enumerate() {
         sqlx::query(
@@ -155,7 +156,7 @@ pub(crate) async fn insert_order(
         .await
         .map_err(db_err)?;
     }
-    Ok(())
+    Ok(true)
 }
 
 pub(crate) async fn move_in(

@@ -190,4 +190,31 @@ impl WorkStore for PostgresStore {
         crate::deals::insert_order(&mut tx, ws, o).await?;
         tx.commit().await.map_err(db_err)
     }
+
+    async fn add_orders(
+        &self,
+        ws: WorkspaceId,
+        orders: &[Order],
+        actor: &str,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut new = 0;
+        for o in orders {
+            check_refs(&mut tx, ws, Some(o.contact_id), None).await?;
+            if crate::deals::insert_order(&mut tx, ws, o).await? {
+                crate::deals::advance_contact(
+                    &mut tx,
+                    ws,
+                    o.contact_id,
+                    Advance::BOUGHT,
+                    actor,
+                    o.created_at,
+                )
+                .await?;
+                new += 1;
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(new)
+    }
 }

@@ -277,11 +277,12 @@ pub(crate) fn move_deal(
 }
 
 /// Stores an order and its lines; a deal's second order is skipped (one per deal).
+/// Whether the order is new (one stored already is left as it is).
 pub(crate) fn insert_order(
     conn: &Connection,
     ws: WorkspaceId,
     o: &Order,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let n = conn
         .prepare_cached(
             "insert into orders (id, workspace_id, contact_id, deal_id, currency, total, source, placed_at, created_at) \
@@ -302,7 +303,7 @@ pub(crate) fn insert_order(
         })
         .map_err(rs_err)?;
     if n == 0 {
-        return Ok(());
+        return Ok(false);
     }
     let mut stmt = conn
         .prepare_cached(
@@ -319,5 +320,5 @@ pub(crate) fn insert_order(
         ])
         .map_err(rs_err)?;
     }
-    Ok(())
+    Ok(true)
 }

@@ -174,7 +174,7 @@ fn patch_task(
 fn add_order(conn: &Connection, ws: WorkspaceId, o: &Order, actor: &str) -> Result<(), StoreError> {
     check_refs(conn, ws, Some(o.contact_id), None)?;
     crate::deals::advance_contact(conn, ws, o.contact_id, Advance::BOUGHT, actor, o.created_at)?;
-    crate::deals::insert_order(conn, ws, o)
+    crate::deals::insert_order(conn, ws, o).map(|_| ())
 }
 
 #[async_trait::async_trait]
@@ -209,6 +209,36 @@ impl WorkStore for SqliteStore {
         let (o, actor) = (o.clone(), actor.to_owned());
         self.writer
             .write(move |conn| add_order(conn, ws, &o, &actor))
+            .await
+    }
+
+    async fn add_orders(
+        &self,
+        ws: WorkspaceId,
+        orders: &[Order],
+        actor: &str,
+    ) -> Result<u64, StoreError> {
+        let (orders, actor) = (orders.to_vec(), actor.to_owned());
+        // One writer job: its savepoint takes the whole batch back on a failure.
+        self.writer
+            .write(move |conn| {
+                let mut new = 0;
+                for o in &orders {
+                    check_refs(conn, ws, Some(o.contact_id), None)?;
+                    if crate::deals::insert_order(conn, ws, o)? {
+                        crate::deals::advance_contact(
+                            conn,
+                            ws,
+                            o.contact_id,
+                            Advance::BOUGHT,
+                            &actor,
+                            o.created_at,
+                        )?;
+                        new += 1;
+                    }
+                }
+                Ok(new)
+            })
             .await
     }
 }

@@ -3,20 +3,25 @@
 //! imported twice changes nothing), and each new order placed as any order is — its buyer
 //! found by email or made, and made a customer.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use closer_domain::access::{Action, Reach, reach};
-use closer_domain::pipeline::{OrderId, OrderSource};
-use closer_domain::{ContactDraft, Timestamp};
-use closer_store::UpsertContact;
+use closer_domain::contact::upsert::IdentityKind;
+use closer_domain::import::plan::{ImportRow, plan_contacts};
+use closer_domain::pipeline::{Order, OrderId, OrderSource, parse_lines};
+use closer_domain::{ContactDraft, ContactId, Email, Timestamp, WorkspaceId};
+use closer_store::{BatchKeys, StoreError, UpsertContact};
 
 use super::{ImportOptions, ImportReport, ImportSummary, Imports, Source};
-use crate::orders_csv::read_orders;
-use crate::{AppError, OrderRequest, Principal};
+use crate::orders_csv::{PendingOrder, read_orders};
+use crate::{AppError, Principal};
 
-/// Orders placed between progress reports.
-const REPORT_EVERY: usize = 500;
+/// Orders written in one transaction.
+const ORDERS_PER_BATCH: usize = 500;
+
+/// Buyers made in one transaction.
+const BUYERS_PER_BATCH: usize = 5000;
 
 /// Placing orders makes their buyers customers: a role that works every deal.
 pub(super) fn may_import_orders(principal: &Principal) -> Result<(), AppError> {
@@ -87,54 +92,119 @@ impl Imports {
             Some(name) => format!("import:{name}"),
             None => "import".to_owned(),
         };
+        let buyers = self.buyers(ws, &new, &actor, now).await?;
         let total = new.len().max(1) as u64;
-        for (i, order) in new.into_iter().enumerate() {
-            let contact = self
-                .store
-                .upsert_contact(
-                    ws,
-                    UpsertContact {
-                        draft: ContactDraft {
-                            emails: vec![order.email.clone()],
-                            ..ContactDraft::default()
-                        },
-                        overwrite: false,
-                        event: None,
-                        actor: actor.clone(),
-                        visitor: None,
-                        now,
-                    },
-                )
-                .await?
-                .contact;
-            let placed = self
-                .sales
-                .place_order(
-                    principal,
-                    OrderRequest {
-                        id: Some(order.id),
-                        contact_id: contact.id,
-                        currency: order.currency,
-                        lines: order.lines,
-                        placed_at: Some(order.placed_at),
-                        source: OrderSource::Import,
-                    },
-                )
-                .await;
-            match placed {
-                Ok(_) => {
-                    summary.created += 1;
-                    summary.written = true;
-                }
-                // Imported meanwhile (the same file twice at once): the order is there.
-                Err(AppError::Conflict(_)) => summary.unchanged += 1,
-                Err(e) => return Err(e),
+        let mut done = 0u64;
+        let mut scored = Vec::new();
+        for chunk in new.chunks(ORDERS_PER_BATCH) {
+            let mut orders = Vec::with_capacity(chunk.len());
+            for o in chunk {
+                let (lines, order_total) = parse_lines(&o.lines).map_err(AppError::Invalid)?;
+                let contact_id = *buyers.get(o.email.as_str()).ok_or_else(|| {
+                    AppError::Internal("an order's buyer was neither found nor made".into())
+                })?;
+                orders.push(Order {
+                    id: o.id,
+                    contact_id,
+                    deal_id: None,
+                    currency: o.currency,
+                    lines,
+                    total: order_total,
+                    source: OrderSource::Import,
+                    placed_at: o.placed_at,
+                    created_at: now,
+                });
             }
-            if (i + 1) % REPORT_EVERY == 0 {
-                report.progress(&summary, file.bytes * (i as u64 + 1) / total);
-            }
+            // One imported meanwhile (the same file twice at once) is left as it is.
+            let added = self.store.add_orders(ws, &orders, &actor).await?;
+            summary.created += added;
+            summary.unchanged += orders.len() as u64 - added;
+            summary.written |= summary.created > 0;
+            scored.extend(orders.iter().map(|o| o.contact_id));
+            done += chunk.len() as u64;
+            report.progress(&summary, file.bytes * done / total);
         }
+        scored.sort_unstable_by_key(|c| c.0);
+        scored.dedup();
+        self.scoring.score_imported(ws, scored).await?;
         report.progress(&summary, file.bytes);
         Ok(summary)
+    }
+}
+
+impl Imports {
+    /// Each buyer's contact by email: found, or made a batch at a time (as a contact file's
+    /// new people are) for the emails nobody holds.
+    async fn buyers(
+        &self,
+        ws: WorkspaceId,
+        orders: &[PendingOrder],
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, ContactId>, AppError> {
+        let mut emails: Vec<String> = orders.iter().map(|o| o.email.as_str().to_owned()).collect();
+        emails.sort_unstable();
+        emails.dedup();
+        let mut found: HashMap<String, ContactId> = HashMap::new();
+        for chunk in emails.chunks(BUYERS_PER_BATCH) {
+            let keys = BatchKeys {
+                emails: chunk.to_vec(),
+                ..BatchKeys::default()
+            };
+            let known = self.store.import_known(ws, &keys).await?;
+            for ((kind, value), id) in &known.identities {
+                if *kind == IdentityKind::Email {
+                    found.insert(value.clone(), *id);
+                }
+            }
+            let missing: Vec<ImportRow> = chunk
+                .iter()
+                .filter(|e| !found.contains_key(*e))
+                .filter_map(|e| Email::parse(e).ok())
+                .map(|e| ImportRow {
+                    line: 0,
+                    external_id: None,
+                    draft: ContactDraft {
+                        emails: vec![e],
+                        ..ContactDraft::default()
+                    },
+                    created_at: None,
+                })
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let plan = plan_contacts(ws, actor, missing, known, &HashSet::new(), now);
+            match self.store.write_contact_import(&plan.writes).await {
+                Ok(()) => {
+                    for c in &plan.writes.inserts {
+                        if let Some(e) = c.emails.first() {
+                            found.insert(e.as_str().to_owned(), c.id);
+                        }
+                    }
+                }
+                // Someone made one of them meanwhile: each found or made alone.
+                Err(StoreError::Conflict { .. }) => {
+                    for c in &plan.writes.inserts {
+                        let Some(e) = c.emails.first() else { continue };
+                        let req = UpsertContact {
+                            draft: ContactDraft {
+                                emails: vec![e.clone()],
+                                ..ContactDraft::default()
+                            },
+                            overwrite: false,
+                            event: None,
+                            actor: actor.to_owned(),
+                            visitor: None,
+                            now,
+                        };
+                        let id = self.store.upsert_contact(ws, req).await?.contact.id;
+                        found.insert(e.as_str().to_owned(), id);
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(found)
     }
 }

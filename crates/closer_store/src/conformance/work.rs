@@ -273,6 +273,36 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
         store.orders(ws, None, 1).await.unwrap(),
         vec![newer.clone()]
     );
+    // A batch of orders: those stored already are left alone; a batch naming another
+    // workspace's contact writes nothing.
+    let batch = [placed_order(at(30), "3"), placed_order(at(20), "4")];
+    assert_eq!(store.add_orders(ws, &batch, "test").await.unwrap(), 2);
+    assert_eq!(store.orders(ws, Some(c), 10).await.unwrap().len(), 4);
+    let again = [placed_order(at(10), "5"), batch[1].clone()];
+    assert_eq!(store.add_orders(ws, &again, "test").await.unwrap(), 1);
+    assert_eq!(store.orders(ws, Some(c), 10).await.unwrap().len(), 5);
+    let theirs = store
+        .upsert_contact(other, upsert(draft("theirs@example.com")))
+        .await
+        .unwrap()
+        .contact
+        .id;
+    let mixed = [
+        placed_order(at(5), "6"),
+        Order {
+            contact_id: theirs,
+            ..placed_order(at(4), "7")
+        },
+    ];
+    assert!(matches!(
+        store.add_orders(ws, &mixed, "test").await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.orders(ws, Some(c), 10).await.unwrap().len(),
+        5,
+        "nothing of a refused batch"
+    );
     assert!(store.orders(other, None, 10).await.unwrap().is_empty());
     let err = store
         .add_order(other, &placed_order(at(0), "1"), "test")
