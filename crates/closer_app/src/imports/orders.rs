@@ -95,7 +95,7 @@ impl Imports {
         let buyers = self.buyers(ws, &new, &actor, now).await?;
         let total = new.len().max(1) as u64;
         let mut done = 0u64;
-        let mut scored = Vec::new();
+        let mut buyers_seen = Vec::new();
         for chunk in new.chunks(ORDERS_PER_BATCH) {
             let mut orders = Vec::with_capacity(chunk.len());
             for o in chunk {
@@ -120,13 +120,13 @@ impl Imports {
             summary.created += added;
             summary.unchanged += orders.len() as u64 - added;
             summary.written |= summary.created > 0;
-            scored.extend(orders.iter().map(|o| o.contact_id));
+            buyers_seen.extend(orders.iter().map(|o| o.contact_id));
             done += chunk.len() as u64;
             report.progress(&summary, file.bytes * done / total);
         }
-        scored.sort_unstable_by_key(|c| c.0);
-        scored.dedup();
-        self.scoring.score_imported(ws, scored).await?;
+        buyers_seen.sort_unstable_by_key(|c| c.0);
+        buyers_seen.dedup();
+        self.scoring.score_imported(ws, buyers_seen).await?;
         report.progress(&summary, file.bytes);
         Ok(summary)
     }
