@@ -17,8 +17,11 @@ use super::{ImportOptions, ImportReport, ImportSummary, Imports, Source};
 use crate::orders_csv::{PendingOrder, read_orders};
 use crate::{AppError, Principal};
 
-/// Orders written in one transaction.
-const ORDERS_PER_BATCH: usize = 500;
+/// Orders written in one transaction. Each order is still a handful of statements, and on
+/// SQLite each statement inside a large transaction pays for its statement journal in
+/// proportion to what the transaction has written: 70,000 rows took 8.3 s in batches of 500
+/// orders, 6.0 s in batches of 50.
+const ORDERS_PER_BATCH: usize = 50;
 
 /// Buyers made in one transaction.
 const BUYERS_PER_BATCH: usize = 5000;
