@@ -118,6 +118,34 @@ const PROPERTIES: &[(&str, &str)] = &[
     ("industry", "industry"),
 ];
 
+/// Which field each header names, for the files whose fields are one per column (companies,
+/// deals, activities): the first column holding `id` is the id, a later one is `extra`'s; a
+/// header none of `known` names is `extra`'s too.
+pub(crate) fn recognise_fields<F: Clone + PartialEq>(
+    headers: &[&str],
+    known: &[(&str, F)],
+    id: &F,
+    extra: impl Fn(&str) -> F,
+) -> Vec<F> {
+    let mut fields = Vec::with_capacity(headers.len());
+    let mut have_id = false;
+    for raw in headers {
+        let key = normalise(raw);
+        let mut field = known
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or_else(|| extra(raw), |(_, f)| f.clone());
+        if field == *id {
+            if have_id {
+                field = extra(raw);
+            }
+            have_id = true;
+        }
+        fields.push(field);
+    }
+    fields
+}
+
 /// A header as compared: trimmed, lower case, inner white space single.
 pub fn normalise(header: &str) -> String {
     header

@@ -60,13 +60,7 @@ impl Imports {
         report.header(&table.headers);
         let refs: Vec<&str> = table.headers.iter().map(String::as_str).collect();
         let columns = ActivityColumns::recognise(&refs)?;
-        let region = self
-            .store
-            .workspace(ws)
-            .await?
-            .default_region
-            .as_deref()
-            .and_then(|r| closer_domain::Region::parse(r).ok());
+        let region = self.region(ws).await?;
         let owners = Owners::load(self, ws, true).await?;
         let mut summary = ImportSummary {
             rows: table.rows.len() as u64,

@@ -93,14 +93,7 @@ impl Run<'_> {
         source: Arc<dyn Source>,
         mode: Mode,
     ) -> Result<ImportSummary, AppError> {
-        let region = self
-            .imports
-            .store
-            .workspace(self.ws)
-            .await?
-            .default_region
-            .as_deref()
-            .and_then(|r| closer_domain::Region::parse(r).ok());
+        let region = self.imports.region(self.ws).await?;
         let (tx, mut rx) = mpsc::channel::<Sent>(2);
         let mapping = self.options.mapping.clone();
         let reader = tokio::task::spawn_blocking(move || match source.open() {

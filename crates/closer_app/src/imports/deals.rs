@@ -159,13 +159,7 @@ impl Imports {
         report.header(&table.headers);
         let refs: Vec<&str> = table.headers.iter().map(String::as_str).collect();
         let columns = DealColumns::recognise(&refs)?;
-        let region = self
-            .store
-            .workspace(ws)
-            .await?
-            .default_region
-            .as_deref()
-            .and_then(|r| closer_domain::Region::parse(r).ok());
+        let region = self.region(ws).await?;
         let owners = Owners::load(self, ws, true).await?;
         let pipelines = self.sales.pipelines(ws).await?;
         let reasons = self.store.loss_reasons(ws).await?;

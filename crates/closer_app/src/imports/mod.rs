@@ -121,6 +121,20 @@ pub fn derived_id(
 }
 
 impl Imports {
+    /// The region national phone numbers of the workspace's files are read in.
+    pub(super) async fn region(
+        &self,
+        ws: closer_domain::WorkspaceId,
+    ) -> Result<Option<closer_domain::Region>, AppError> {
+        Ok(self
+            .store
+            .workspace(ws)
+            .await?
+            .default_region
+            .as_deref()
+            .and_then(|r| closer_domain::Region::parse(r).ok()))
+    }
+
     /// Imports a file of `entity`'s records (`contacts`, `companies`, …).
     pub async fn import(
         &self,

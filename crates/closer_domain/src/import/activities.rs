@@ -2,7 +2,7 @@
 //! is a call, email, meeting, demo or note that happened; one not done yet is a follow-up
 //! task due when the file says. Every problem of a row is named by its column.
 
-use super::{created_at, normalise};
+use super::{created_at, recognise_fields};
 use crate::pipeline::ActivityKind;
 use crate::pipeline::work::{body, label};
 use crate::{Email, FieldError, Phone, Region, Timestamp, text};
@@ -173,22 +173,9 @@ impl ActivityColumns {
     /// Recognises a header row; unknown columns are read past. A file naming no person, or
     /// with no date to place the activities at, is refused.
     pub fn recognise(headers: &[&str]) -> Result<Self, FieldError> {
-        let mut fields = Vec::with_capacity(headers.len());
-        let mut have_id = false;
-        for raw in headers {
-            let key = normalise(raw);
-            let mut field = KNOWN
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map_or(ActivityField::Skip, |(_, f)| *f);
-            if field == ActivityField::ExternalId {
-                if have_id {
-                    field = ActivityField::Skip;
-                }
-                have_id = true;
-            }
-            fields.push(field);
-        }
+        let fields = recognise_fields(headers, KNOWN, &ActivityField::ExternalId, |_| {
+            ActivityField::Skip
+        });
         if !fields.iter().any(|f| {
             matches!(
                 f,

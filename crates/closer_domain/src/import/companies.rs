@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{created_at, normalise, property_name};
+use super::{created_at, property_name, recognise_fields};
 use crate::company::{
     CompanyDraft, Domain, company_name, domains as parse_domains, employees, optional_text,
 };
@@ -111,25 +111,16 @@ impl CompanyColumns {
     /// Recognises a header row: the first id column is the id, unknown columns are kept as
     /// properties. A file without a name column is refused.
     pub fn recognise(headers: &[&str]) -> Result<Self, FieldError> {
-        let mut fields = Vec::with_capacity(headers.len());
-        let mut have_id = false;
-        for raw in headers {
-            let key = normalise(raw);
-            let mut field = KNOWN.iter().find(|(k, _)| *k == key).map_or_else(
-                || CompanyField::Property(property_name(raw)),
-                |(_, f)| f.clone(),
+        let fields =
+            recognise_fields(
+                headers,
+                KNOWN,
+                &CompanyField::ExternalId,
+                |raw| match property_name(raw) {
+                    p if p.is_empty() => CompanyField::Skip,
+                    p => CompanyField::Property(p),
+                },
             );
-            if field == CompanyField::ExternalId {
-                if have_id {
-                    field = CompanyField::Property(property_name(raw));
-                }
-                have_id = true;
-            }
-            if field == CompanyField::Property(String::new()) {
-                field = CompanyField::Skip;
-            }
-            fields.push(field);
-        }
         if !fields.contains(&CompanyField::Name) {
             return Err(FieldError::new(
                 "header",

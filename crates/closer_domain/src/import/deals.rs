@@ -3,7 +3,7 @@
 //! row read into what the importer resolves against the workspace (the person, pipeline and
 //! stage are named, not known yet), every problem named by its column.
 
-use super::{created_at, normalise};
+use super::{created_at, recognise_fields};
 use crate::pipeline::{Amount, Currency, DealStatus};
 use crate::{Email, FieldError, Phone, Region, Timestamp, text};
 
@@ -162,22 +162,7 @@ impl DealColumns {
     /// properties yet). A file without a title column, or naming no person (a contact id,
     /// email or phone), is refused.
     pub fn recognise(headers: &[&str]) -> Result<Self, FieldError> {
-        let mut fields = Vec::with_capacity(headers.len());
-        let mut have_id = false;
-        for raw in headers {
-            let key = normalise(raw);
-            let mut field = KNOWN
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map_or(DealField::Skip, |(_, f)| *f);
-            if field == DealField::ExternalId {
-                if have_id {
-                    field = DealField::Skip;
-                }
-                have_id = true;
-            }
-            fields.push(field);
-        }
+        let fields = recognise_fields(headers, KNOWN, &DealField::ExternalId, |_| DealField::Skip);
         if !fields.contains(&DealField::Title) {
             return Err(FieldError::new(
                 "header",

@@ -229,6 +229,7 @@ mod tests {
             ImportEntity::parse(" contacts"),
             Some(ImportEntity::Contacts)
         );
-        assert_eq!(ImportEntity::parse("deals"), None);
+        assert_eq!(ImportEntity::parse("deals"), Some(ImportEntity::Deals));
+        assert_eq!(ImportEntity::parse("tasks"), None);
     }
 }
