@@ -39,12 +39,25 @@ pub struct Captured {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct Submission {
-    email: Option<String>,
-    phone: Option<String>,
-    name: Option<String>,
-    company: Option<String>,
-    consent: Option<String>,
-    _gotcha: Option<String>,
+    email: Option<FormValue>,
+    phone: Option<FormValue>,
+    name: Option<FormValue>,
+    company: Option<FormValue>,
+    /// A tick: `on`, `yes`, `true`, `1` (or JSON `true`) grant consent; any other value does
+    /// not.
+    consent: Option<FormValue>,
+    _gotcha: Option<FormValue>,
+}
+
+/// A field's value: text as a form posts it, or a JSON number or boolean read as its text
+/// (a page's script may post `{"consent": true}`); lists and objects are refused.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum FormValue {
+    Text(String),
+    Number(f64),
+    Flag(bool),
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
