@@ -349,6 +349,24 @@ pub enum PipelineCommand {
         #[arg(long, default_value = "default")]
         workspace: String,
     },
+    /// Add a pipeline: its open stages in board order, then a won and a lost stage (before
+    /// importing deals from a tool whose stages are named otherwise). Each open stage's
+    /// chance of winning rises along the board; change it in Settings → Pipelines.
+    Create {
+        /// The pipeline's name, unique in the workspace.
+        name: String,
+        /// The open stages, in order.
+        #[arg(required = true)]
+        stages: Vec<String>,
+        /// The won stage's name.
+        #[arg(long, default_value = "Won")]
+        won: String,
+        /// The lost stage's name.
+        #[arg(long, default_value = "Lost")]
+        lost: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
 }
 
 #[derive(Subcommand)]

@@ -22,29 +22,29 @@ fn run(app: &TestApp, args: &[&str]) -> (String, String, bool) {
     )
 }
 
-/// Pipedrive's default pipeline, which the deals file names.
-async fn pipedrive_pipeline(app: &TestApp, workspace: &str) {
-    let ws = app
-        .app
-        .access()
-        .workspace_by_slug(workspace)
-        .await
-        .unwrap()
-        .id;
-    let input = serde_json::from_value(json!({
-        "name": "Pipedrive",
-        "stages": [
-            {"name": "Lead In"}, {"name": "Contact Made"}, {"name": "Needs Defined"},
-            {"name": "Proposal Made"}, {"name": "Negotiations Started"},
-            {"name": "Won", "kind": "won"}, {"name": "Lost", "kind": "lost"}
-        ]
-    }))
-    .unwrap();
-    app.app
-        .sales()
-        .create_pipeline(&closer_app::Principal::operator(ws), &input)
-        .await
-        .unwrap();
+/// Pipedrive's default pipeline, which the deals file names, made from the terminal.
+fn pipedrive_pipeline(app: &TestApp, workspace: &str) {
+    let (out, err, ok) = run(
+        app,
+        &[
+            "pipeline",
+            "create",
+            "Pipedrive",
+            "Lead In",
+            "Contact Made",
+            "Needs Defined",
+            "Proposal Made",
+            "Negotiations Started",
+            "--workspace",
+            workspace,
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.starts_with("Pipedrive"), "{out}");
+    assert!(
+        out.contains("Negotiations Started") && out.contains("83%"),
+        "{out}"
+    );
 }
 
 async fn list(app: &TestApp, path: &str) -> Vec<Value> {
@@ -167,7 +167,10 @@ async fn hubspot_companies_and_pipedrive_deals_import_once_and_move_workspaces(a
         out.contains("\"Pipedrive\" is not a pipeline of this workspace (Sales)"),
         "{out}"
     );
-    pipedrive_pipeline(&app, "default").await;
+    pipedrive_pipeline(&app, "default");
+    let (_, err, ok) = run(&app, &["pipeline", "create", "Pipedrive", "Other"]);
+    assert!(!ok, "a second pipeline of that name");
+    assert!(err.contains("name"), "{err}");
     let (out, err, ok) = run(&app, &["import", "deals", &deals, "--dry-run"]);
     assert!(ok, "{err}");
     assert!(
@@ -256,7 +259,7 @@ async fn hubspot_companies_and_pipedrive_deals_import_once_and_move_workspaces(a
     // Exported and read into a new workspace: the same companies and deals.
     let (_, err, ok) = run(&app, &["workspace", "create", "copy"]);
     assert!(ok, "{err}");
-    pipedrive_pipeline(&app, "copy").await;
+    pipedrive_pipeline(&app, "copy");
     let mut exported = Vec::new();
     for entity in ["contacts", "companies", "deals", "activities"] {
         let (out, err, ok) = run(&app, &["export", entity]);
