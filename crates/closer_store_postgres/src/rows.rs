@@ -76,8 +76,7 @@ pub(crate) fn query(
     sql: &closer_store_sql::Sql,
 ) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
     use closer_store_sql::Param;
-    let mut query =
-        sqlx::query(sqlx::AssertSqlSafe(sql.text.as_str())).persistent(!sql.plan_each_time);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.text.as_str()));
     for p in &sql.params {
         query = match p {
             Param::Uuid(u) => query.bind(*u),

@@ -53,9 +53,6 @@ pub async fn contacts_by_id(
                 [Param::Uuid(ws.0), Param::Uuids(chunk)],
             ),
         };
-        // Kept as a prepared statement on PostgreSQL: planned for each batch's keys, it
-        // joined the whole workspace's contacts (200 ms a batch of 500, measured); the plan
-        // kept probes the primary key.
         out.extend(e.fetch(sql, |r| crate::contact(r)).await?);
     }
     Ok(out)

@@ -197,11 +197,6 @@ pub struct Sql {
     pub dialect: Dialect,
     pub text: String,
     pub params: Vec<Param>,
-    /// Planned for its parameters at every run instead of once for all (PostgreSQL: not a
-    /// prepared statement kept on the connection). For lookups into tables an import is
-    /// filling: a plan kept from the import's first batches — made when the tables were
-    /// nearly empty — scans what has since grown to millions of rows.
-    pub plan_each_time: bool,
 }
 
 impl Sql {
@@ -210,15 +205,7 @@ impl Sql {
             dialect,
             text: text.into(),
             params: Vec::new(),
-            plan_each_time: false,
         }
-    }
-
-    /// See `plan_each_time`.
-    #[must_use]
-    pub fn planned_each_time(mut self) -> Self {
-        self.plan_each_time = true;
-        self
     }
 
     /// A whole statement: `text` numbers its parameters `$1`, `$2`, … (written once, as
@@ -232,7 +219,6 @@ impl Sql {
             dialect,
             text,
             params: params.into_iter().collect(),
-            plan_each_time: false,
         }
     }
 

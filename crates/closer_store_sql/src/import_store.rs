@@ -41,7 +41,7 @@ pub async fn import_known(
             ),
         };
         for (x, id) in e
-            .fetch(sql.planned_each_time(), |r| {
+            .fetch(sql, |r| {
                 Ok((
                     required("external_id", r.text("external_id")?)?,
                     ContactId(required("contact_id", r.uuid("contact_id")?)?),
@@ -87,7 +87,7 @@ pub async fn import_known(
                 ),
             };
             for (value, id) in e
-                .fetch(sql.planned_each_time(), |r| {
+                .fetch(sql, |r| {
                     Ok((
                         required("value", r.text("value")?)?,
                         ContactId(required("contact_id", r.uuid("contact_id")?)?),
@@ -118,7 +118,7 @@ pub async fn import_known(
         sql.bind(Param::Uuid(ws.0)).push(" and domain");
         sql.bind_texts(chunk);
         for (domain, company) in e
-            .fetch(sql.planned_each_time(), |r| {
+            .fetch(sql, |r| {
                 Ok((
                     required("domain", r.text("domain")?)?,
                     CompanyId(required("company_id", r.uuid("company_id")?)?),
@@ -374,7 +374,7 @@ pub async fn existing_orders(
         sql.bind(Param::Uuid(ws.0)).push(" and id");
         sql.bind_ids(&keys);
         found.extend(
-            e.fetch(sql.planned_each_time(), |r| {
+            e.fetch(sql, |r| {
                 Ok(closer_domain::pipeline::OrderId(required(
                     "id",
                     r.uuid("id")?,

@@ -514,6 +514,40 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
 
 /// An owner moving in: uploads a HubSpot export on Settings → Import as a dry run, reads what
 /// would happen, uploads it for real, and finds the people in the database.
+/// On the import page: chooses `file` and uploads it.
+async fn upload(c: &Client, file: &str) {
+    c.find(Locator::Css("#import-file"))
+        .await
+        .unwrap()
+        .send_keys(file)
+        .await
+        .unwrap();
+    click(c, Locator::XPath("//button[text()='Upload']")).await;
+}
+
+/// On the import page: the next upload imports for real.
+async fn untick_dry_run(c: &Client) {
+    click(c, Locator::Css("input[name=dry_run]")).await;
+}
+
+/// On an import's page: waits until it says it is done.
+async fn import_done(c: &Client, what: &str) {
+    eventually(what, || {
+        let c = c.clone();
+        async move {
+            let status = c
+                .find(Locator::Css("#import-status"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            status.starts_with("done").then_some(())
+        }
+    })
+    .await;
+}
+
 async fn import_flow(app: TestApp, backend: Backend, driver: u16) {
     user(&app, "mover@acme.example", "admin").await;
     let file = format!(
@@ -534,13 +568,7 @@ async fn import_flow(app: TestApp, backend: Backend, driver: u16) {
     // The dry run is ticked by default.
     let dry = c.find(Locator::Css("input[name=dry_run]")).await.unwrap();
     assert_eq!(dry.prop("checked").await.unwrap().as_deref(), Some("true"));
-    c.find(Locator::Css("#import-file"))
-        .await
-        .unwrap()
-        .send_keys(&file)
-        .await
-        .unwrap();
-    click(&c, Locator::XPath("//button[text()='Upload']")).await;
+    upload(&c, &file).await;
     let done = |c: &Client| {
         let c = c.clone();
         async move {
@@ -568,33 +596,9 @@ async fn import_flow(app: TestApp, backend: Backend, driver: u16) {
     c.goto(&format!("{}/settings/import", app.base))
         .await
         .unwrap();
-    c.find(Locator::Css("input[name=dry_run]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("#import-file"))
-        .await
-        .unwrap()
-        .send_keys(&file)
-        .await
-        .unwrap();
-    click(&c, Locator::XPath("//button[text()='Upload']")).await;
-    eventually("the import finishes", || {
-        let c = c.clone();
-        async move {
-            let status = c
-                .find(Locator::Css("#import-status"))
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
-            status.starts_with("done").then_some(())
-        }
-    })
-    .await;
+    untick_dry_run(&c).await;
+    upload(&c, &file).await;
+    import_done(&c, "the import finishes").await;
     let made = c
         .find(Locator::Css("#created"))
         .await
@@ -636,33 +640,9 @@ async fn import_flow(app: TestApp, backend: Backend, driver: u16) {
         .select_by_value("companies")
         .await
         .unwrap();
-    c.find(Locator::Css("input[name=dry_run]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("#import-file"))
-        .await
-        .unwrap()
-        .send_keys(&companies)
-        .await
-        .unwrap();
-    click(&c, Locator::XPath("//button[text()='Upload']")).await;
-    eventually("the companies import finishes", || {
-        let c = c.clone();
-        async move {
-            let status = c
-                .find(Locator::Css("#import-status"))
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
-            status.starts_with("done").then_some(())
-        }
-    })
-    .await;
+    untick_dry_run(&c).await;
+    upload(&c, &companies).await;
+    import_done(&c, "the companies import finishes").await;
     let listed: Value = app
         .get("/api/v1/companies?limit=200", &app.token)
         .await

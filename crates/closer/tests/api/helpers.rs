@@ -396,3 +396,43 @@ pub fn serve_process(database_url: &str, env: &[(&str, &str)]) -> (std::process:
     }
     (child, port)
 }
+
+/// A fixture file's path (`tests/fixtures/NAME`).
+pub fn fixture_path(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `closer` on the app's database; stdout, stderr and success.
+pub fn closer_on(app: &TestApp, args: &[&str]) -> (String, String, bool) {
+    let out = closer(&app.database_url(), args);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
+}
+
+/// A CSV export's records as (column, value) pairs, sorted, without the columns named: what
+/// two workspaces' exports are compared on.
+pub fn export_rows(text: &str, without: &[&str]) -> Vec<Vec<(String, String)>> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut rows: Vec<Vec<(String, String)>> = reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .zip(r.unwrap().iter())
+                .filter(|(h, _)| !without.contains(&h.as_str()))
+                .map(|(h, v)| (h.clone(), v.to_owned()))
+                .collect()
+        })
+        .collect();
+    rows.sort();
+    rows
+}

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::{TestApp, closer};
+use crate::helpers::{TestApp, closer_on as run, fixture_path as fixture};
 
 /// A directory of its own under the system's, removed afterwards.
 struct TempDir(std::path::PathBuf);
@@ -26,20 +26,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs `closer` on the app's database; stdout, stderr and success.
-fn run(app: &TestApp, args: &[&str]) -> (String, String, bool) {
-    let out = closer(&app.database_url(), args);
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.success(),
-    )
 }
 
 async fn contacts(app: &TestApp, query: &str) -> Vec<Value> {
@@ -295,28 +281,7 @@ async fn a_workspaces_export_imports_into_a_new_workspace_unchanged(app: TestApp
     assert!(ok, "{err}");
 
     // Every column compares equal but the record's own id and its time of last change.
-    let rows = |text: &str| {
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let header: Vec<String> = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .map(str::to_owned)
-            .collect();
-        let mut rows: Vec<Vec<(String, String)>> = reader
-            .records()
-            .map(|r| {
-                header
-                    .iter()
-                    .zip(r.unwrap().iter())
-                    .filter(|(h, _)| !matches!(h.as_str(), "id" | "updated_at"))
-                    .map(|(h, v)| (h.clone(), v.to_owned()))
-                    .collect()
-            })
-            .collect();
-        rows.sort();
-        rows
-    };
+    let rows = |text: &str| crate::helpers::export_rows(text, &["id", "updated_at"]);
     let (before, after) = (rows(&out), rows(&copied));
     assert_eq!(before.len(), 8);
     assert_eq!(before, after);

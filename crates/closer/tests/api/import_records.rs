@@ -7,20 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, closer};
-
-fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn run(app: &TestApp, args: &[&str]) -> (String, String, bool) {
-    let out = closer(&app.database_url(), args);
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.success(),
-    )
-}
+use crate::helpers::{TestApp, closer_on as run, export_rows as rows, fixture_path as fixture};
 
 /// Pipedrive's default pipeline, which the deals file names, made from the terminal.
 fn pipedrive_pipeline(app: &TestApp, workspace: &str) {
@@ -55,30 +42,6 @@ async fn list(app: &TestApp, path: &str) -> Vec<Value> {
         Some(items) => items.as_array().unwrap().clone(),
         None => body.as_array().unwrap().clone(),
     }
-}
-
-/// A CSV export's rows as (column, value) pairs, sorted, without the columns named.
-fn rows(text: &str, without: &[&str]) -> Vec<Vec<(String, String)>> {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let mut rows: Vec<Vec<(String, String)>> = reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .zip(r.unwrap().iter())
-                .filter(|(h, _)| !without.contains(&h.as_str()))
-                .map(|(h, v)| (h.clone(), v.to_owned()))
-                .collect()
-        })
-        .collect();
-    rows.sort();
-    rows
 }
 
 crate::on_both_backends!(

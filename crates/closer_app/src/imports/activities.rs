@@ -10,14 +10,13 @@ use std::sync::Arc;
 use closer_domain::access::{Action, Reach, reach};
 use closer_domain::import::activities::{ActivityColumns, ActivityRow};
 use closer_domain::pipeline::{
-    Activity, ActivityId, ActivityKind, DealId, Task, TaskId, TaskKind, TaskStatus,
+    Activity, ActivityId, ActivityKind, Deal, DealId, Task, TaskId, TaskKind, TaskStatus,
 };
 use closer_domain::{ContactDraft, ContactId, FieldError, Timestamp, UserId, WorkspaceId};
 use closer_store::{DealQuery, StoreError};
 
-use super::companies::read_whole;
 use super::contacts::Owners;
-use super::table::Table;
+use super::table::read_whole;
 use super::{ImportOptions, ImportReport, ImportSummary, Imports, Rejected, Source};
 use crate::{AppError, Principal};
 
@@ -67,16 +66,7 @@ impl Imports {
             ..ImportSummary::default()
         };
         let now = Timestamp::now();
-        let mut read = Vec::new();
-        for (line, raw) in &table.rows {
-            match columns.read(&Table::cells(raw), region) {
-                Ok(row) => read.push((*line, raw, row)),
-                Err(problems) => {
-                    summary.rejected += 1;
-                    report.rejected(&Rejected::of(*line, raw, &problems));
-                }
-            }
-        }
+        let read = table.read_rows(&mut summary, report, |cells| columns.read(cells, region));
         let people = self
             .people(
                 ws,
@@ -128,6 +118,7 @@ impl Imports {
         };
         // The activities already logged on each contact, read once each.
         let mut logged: HashMap<ContactId, HashSet<ActivityId>> = HashMap::new();
+        let mut deals = HashMap::new();
         let mut seen = HashSet::new();
         let total = planned.len().max(1) as u64;
         for (i, p) in planned.into_iter().enumerate() {
@@ -173,7 +164,7 @@ impl Imports {
                         let activity = Activity {
                             id,
                             contact_id: c,
-                            deal_id: self.deal_of(ws, c, &p.row).await?,
+                            deal_id: self.deal_of(ws, c, &p.row, &mut deals).await?,
                             kind: p.row.kind.unwrap_or(ActivityKind::Note),
                             occurred_at: p.when,
                             owner_id: p.owner,
@@ -205,7 +196,7 @@ impl Imports {
                                     .unwrap_or_else(|| "Follow up".to_owned()),
                                 text: p.row.note.clone(),
                                 contact_id: Some(c),
-                                deal_id: self.deal_of(ws, c, &p.row).await?,
+                                deal_id: self.deal_of(ws, c, &p.row, &mut deals).await?,
                                 assignee_id: p.owner,
                                 due_at: p.when,
                                 status: TaskStatus::Open,
@@ -239,26 +230,26 @@ impl Imports {
     }
 
     /// The deal a row names: closer's id of one of the contact's deals, or the title of one.
+    /// Each contact's deals are read once (`deals`).
     async fn deal_of(
         &self,
         ws: WorkspaceId,
         contact: ContactId,
         row: &ActivityRow,
+        deals: &mut HashMap<ContactId, Vec<Deal>>,
     ) -> Result<Option<DealId>, AppError> {
         if row.deal_id.is_none() && row.deal_title.is_none() {
             return Ok(None);
         }
-        let deals = self
-            .store
-            .list_deals(
-                ws,
-                &DealQuery {
-                    contact: Some(contact),
-                    limit: 200,
-                    ..DealQuery::default()
-                },
-            )
-            .await?;
+        if let std::collections::hash_map::Entry::Vacant(slot) = deals.entry(contact) {
+            let query = DealQuery {
+                contact: Some(contact),
+                limit: 200,
+                ..DealQuery::default()
+            };
+            slot.insert(self.store.list_deals(ws, &query).await?);
+        }
+        let deals = &deals[&contact];
         Ok(deals
             .iter()
             .find(|d| row.deal_id.as_deref() == Some(d.id.0.to_string().as_str()))

@@ -14,8 +14,8 @@ use closer_domain::{CompanyId, Timestamp, WorkspaceId};
 use closer_store::StoreError;
 
 use super::contacts::Owners;
-use super::table::{Table, read_table};
-use super::{ImportOptions, ImportReport, ImportSummary, Imports, Rejected, Source};
+use super::table::read_whole;
+use super::{ImportOptions, ImportReport, ImportSummary, Imports, Source};
 use crate::{AppError, Principal};
 
 /// The id an imported company gets: from the workspace and the record's key, time-ordered by
@@ -72,19 +72,11 @@ impl Imports {
             ..ImportSummary::default()
         };
         let mut valid = Vec::new();
-        for (line, raw) in &table.rows {
-            match columns.read(&Table::cells(raw)) {
-                Ok(mut row) => {
-                    if let Some(owner) = row.owner.take() {
-                        row.draft.owner_id = owners.find(owner, &mut summary);
-                    }
-                    valid.push(row);
-                }
-                Err(problems) => {
-                    summary.rejected += 1;
-                    report.rejected(&Rejected::of(*line, raw, &problems));
-                }
+        for (_, _, mut row) in table.read_rows(&mut summary, report, |cells| columns.read(cells)) {
+            if let Some(owner) = row.owner.take() {
+                row.draft.owner_id = owners.find(owner, &mut summary);
             }
+            valid.push(row);
         }
         if summary.rejected > 0 && !options.continue_on_error && !options.dry_run {
             report.progress(&summary, table.bytes);
@@ -141,16 +133,4 @@ impl Imports {
         report.progress(&summary, table.bytes);
         Ok(summary)
     }
-}
-
-/// Reads a whole file on a blocking thread.
-pub(super) async fn read_whole(source: Arc<dyn Source>) -> Result<Table, AppError> {
-    tokio::task::spawn_blocking(move || {
-        let input = source
-            .open()
-            .map_err(|e| AppError::invalid("file", format!("cannot be read: {e}")))?;
-        read_table(input).map_err(AppError::from)
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("the file reader stopped: {e}")))?
 }

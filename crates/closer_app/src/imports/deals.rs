@@ -7,24 +7,20 @@
 //! their original time and moved to won or lost at theirs (a win places its order), known
 //! ones take what the file changed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use closer_domain::access::{Action, Reach, reach};
-use closer_domain::contact::upsert::IdentityKind;
 use closer_domain::import::deals::{DealColumns, DealRow};
 use closer_domain::pipeline::{
     Amount, Currency, Deal, DealId, DealPatch, DealStatus, LossReason, Order, OrderId, OrderLine,
     OrderSource, Pipeline, PipelineStage, StageKind, plan_move,
 };
-use closer_domain::{
-    ContactDraft, ContactId, Email, FieldError, Phone, Timestamp, UserId, WorkspaceId,
-};
-use closer_store::{BatchKeys, DealMove, StoreError, UpsertContact};
+use closer_domain::{ContactDraft, ContactId, FieldError, Timestamp, UserId, WorkspaceId};
+use closer_store::{DealMove, StoreError};
 
-use super::companies::read_whole;
 use super::contacts::Owners;
-use super::table::Table;
+use super::table::read_whole;
 use super::{ImportOptions, ImportReport, ImportSummary, Imports, Rejected, Source};
 use crate::{AppError, Principal};
 
@@ -167,16 +163,7 @@ impl Imports {
             rows: table.rows.len() as u64,
             ..ImportSummary::default()
         };
-        let mut read = Vec::new();
-        for (line, raw) in &table.rows {
-            match columns.read(&Table::cells(raw), region) {
-                Ok(row) => read.push((*line, raw, row)),
-                Err(problems) => {
-                    summary.rejected += 1;
-                    report.rejected(&Rejected::of(*line, raw, &problems));
-                }
-            }
-        }
+        let read = table.read_rows(&mut summary, report, |cells| columns.read(cells, region));
         let people = self
             .people(
                 ws,
@@ -269,69 +256,6 @@ impl Imports {
         summary.written = !options.dry_run && summary.created + summary.updated > 0;
         report.progress(&summary, table.bytes);
         Ok(summary)
-    }
-
-    /// Who the rows' people are: by contact id, the id a contact import recorded, email or
-    /// phone — read at once.
-    pub(super) async fn people<'a>(
-        &self,
-        ws: WorkspaceId,
-        rows: impl Iterator<Item = (Option<&'a str>, Option<&'a Email>, Option<&'a Phone>)>,
-    ) -> Result<People, AppError> {
-        let mut keys = BatchKeys::default();
-        for (contact, email, phone) in rows {
-            if let Some(c) = contact {
-                keys.external_ids.push(c.to_owned());
-            }
-            if let Some(e) = email {
-                keys.emails.push(e.as_str().to_owned());
-            }
-            if let Some(p) = phone {
-                keys.phones.push(p.as_str().to_owned());
-            }
-        }
-        for list in [&mut keys.external_ids, &mut keys.emails, &mut keys.phones] {
-            list.sort_unstable();
-            list.dedup();
-        }
-        let known = self.store.import_known(ws, &keys).await?;
-        // A contact id of this workspace names its contact directly.
-        let ids: Vec<ContactId> = keys
-            .external_ids
-            .iter()
-            .filter_map(|x| x.parse().ok())
-            .collect();
-        let direct: HashSet<ContactId> = self
-            .store
-            .contacts_by_id(ws, &ids)
-            .await?
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
-        Ok(People {
-            direct,
-            external: known.external,
-            identities: known.identities,
-        })
-    }
-
-    /// The contact of a row's person nobody holds yet (or, made meanwhile, the one that does).
-    pub(super) async fn make_person(
-        &self,
-        ws: WorkspaceId,
-        draft: ContactDraft,
-        actor: &str,
-        now: Timestamp,
-    ) -> Result<ContactId, AppError> {
-        let req = UpsertContact {
-            draft,
-            overwrite: false,
-            event: None,
-            actor: actor.to_owned(),
-            visitor: None,
-            now,
-        };
-        Ok(self.store.upsert_contact(ws, req).await?.contact.id)
     }
 
     async fn create_deal(
@@ -499,45 +423,5 @@ impl Imports {
         }
         self.sales.rescored(ws, deal.contact_id).await;
         Ok(true)
-    }
-}
-
-/// The people a file's rows name, as the store knows them.
-pub(super) struct People {
-    direct: HashSet<ContactId>,
-    external: HashMap<String, ContactId>,
-    identities: HashMap<(IdentityKind, String), ContactId>,
-}
-
-impl People {
-    /// The contact a row's contact id (or the id a contact file gave them), email or phone
-    /// names.
-    pub(super) fn find(
-        &self,
-        contact: Option<&str>,
-        email: Option<&Email>,
-        phone: Option<&Phone>,
-    ) -> Option<ContactId> {
-        contact
-            .and_then(|c| {
-                c.parse::<ContactId>()
-                    .ok()
-                    .filter(|id| self.direct.contains(id))
-                    .or_else(|| self.external.get(c).copied())
-            })
-            .or_else(|| {
-                email.and_then(|e| {
-                    self.identities
-                        .get(&(IdentityKind::Email, e.as_str().to_owned()))
-                        .copied()
-                })
-            })
-            .or_else(|| {
-                phone.and_then(|p| {
-                    self.identities
-                        .get(&(IdentityKind::Phone, p.as_str().to_owned()))
-                        .copied()
-                })
-            })
     }
 }

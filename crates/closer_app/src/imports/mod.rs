@@ -12,6 +12,7 @@ mod contacts;
 mod deals;
 mod jobs;
 mod orders;
+mod people;
 mod read;
 mod table;
 mod writing;

@@ -11,7 +11,7 @@ use closer_domain::contact::upsert::IdentityKind;
 use closer_domain::import::plan::{ImportRow, plan_contacts};
 use closer_domain::pipeline::{Order, OrderId, OrderSource, parse_lines};
 use closer_domain::{ContactDraft, ContactId, Email, Timestamp, WorkspaceId};
-use closer_store::{BatchKeys, StoreError, UpsertContact};
+use closer_store::{BatchKeys, StoreError};
 
 use super::{ImportOptions, ImportReport, ImportSummary, Imports, Source};
 use crate::orders_csv::{PendingOrder, read_orders};
@@ -190,18 +190,11 @@ impl Imports {
                 Err(StoreError::Conflict { .. }) => {
                     for c in &plan.writes.inserts {
                         let Some(e) = c.emails.first() else { continue };
-                        let req = UpsertContact {
-                            draft: ContactDraft {
-                                emails: vec![e.clone()],
-                                ..ContactDraft::default()
-                            },
-                            overwrite: false,
-                            event: None,
-                            actor: actor.to_owned(),
-                            visitor: None,
-                            now,
+                        let draft = ContactDraft {
+                            emails: vec![e.clone()],
+                            ..ContactDraft::default()
                         };
-                        let id = self.store.upsert_contact(ws, req).await?.contact.id;
+                        let id = self.make_person(ws, draft, actor, now).await?;
                         found.insert(e.as_str().to_owned(), id);
                     }
                 }

@@ -81,14 +81,10 @@ fn read_into(
         let cells: Vec<&str> = record.iter().map(csv_cell::restore).collect();
         match columns.read(&cells, region) {
             Ok(row) => batch.rows.push((line, row)),
-            Err(problems) => batch.rejected.push(Rejected {
-                line,
-                cells: record.iter().map(str::to_owned).collect(),
-                reasons: problems
-                    .into_iter()
-                    .map(|p| format!("{}: {}", p.field, p.message))
-                    .collect(),
-            }),
+            Err(problems) => {
+                let raw: Vec<String> = record.iter().map(str::to_owned).collect();
+                batch.rejected.push(Rejected::of(line, &raw, &problems));
+            }
         }
         if batch.rows.len() + batch.rejected.len() >= BATCH {
             batch.bytes = reader.position().byte();
@@ -105,7 +101,7 @@ fn read_into(
     Ok(())
 }
 
-fn csv_problem(e: &csv::Error) -> String {
+pub(super) fn csv_problem(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text (save the file as CSV UTF-8)".into(),
         other => format!("{other:?}"),

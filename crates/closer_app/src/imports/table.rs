@@ -3,8 +3,12 @@
 //! cells as the file has them, so every row can be checked before anything is written.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use closer_domain::{FieldError, csv_cell};
+
+use super::{ImportReport, ImportSummary, Rejected, Source};
+use crate::AppError;
 
 /// Most rows such a file may hold.
 pub(super) const MAX_ROWS: usize = 500_000;
@@ -49,12 +53,7 @@ pub(super) fn read_table(input: impl Read) -> Result<Table, FieldError> {
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map_or(0, csv::Position::line);
-                let why = match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => {
-                        "is not UTF-8 text (save the file as CSV UTF-8)".to_owned()
-                    }
-                    other => format!("{other:?}"),
-                };
+                let why = super::read::csv_problem(&e);
                 return Err(FieldError::new("file", format!("line {line}: {why}")));
             }
         }
@@ -75,4 +74,39 @@ pub(super) fn read_table(input: impl Read) -> Result<Table, FieldError> {
         bytes: reader.position().byte(),
         rows,
     })
+}
+
+/// Reads a whole file on a blocking thread.
+pub(super) async fn read_whole(source: Arc<dyn Source>) -> Result<Table, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let input = source
+            .open()
+            .map_err(|e| AppError::invalid("file", format!("cannot be read: {e}")))?;
+        read_table(input).map_err(AppError::from)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("the file reader stopped: {e}")))?
+}
+
+impl Table {
+    /// Every row read by `read`, in the file's order; a row it refuses is counted and
+    /// reported with every problem.
+    pub fn read_rows<R>(
+        &self,
+        summary: &mut ImportSummary,
+        report: &mut dyn ImportReport,
+        read: impl Fn(&[&str]) -> Result<R, Vec<FieldError>>,
+    ) -> Vec<(u64, &[String], R)> {
+        let mut rows = Vec::with_capacity(self.rows.len());
+        for (line, raw) in &self.rows {
+            match read(&Self::cells(raw)) {
+                Ok(row) => rows.push((*line, raw.as_slice(), row)),
+                Err(problems) => {
+                    summary.rejected += 1;
+                    report.rejected(&Rejected::of(*line, raw, &problems));
+                }
+            }
+        }
+        rows
+    }
 }

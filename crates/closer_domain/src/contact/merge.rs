@@ -31,6 +31,20 @@ pub enum Why {
     Earliest,
 }
 
+impl Why {
+    /// As the API and exports write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Why::Kept => "kept",
+            Why::FilledFromOther => "filled_from_other",
+            Why::Combined => "combined",
+            Why::Furthest => "furthest",
+            Why::Newer => "newer",
+            Why::Earliest => "earliest",
+        }
+    }
+}
+
 /// One field of the merged record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldChoice {
@@ -280,6 +294,20 @@ mod tests {
 
     fn choice<'a>(plan: &'a MergePlan, field: &str) -> &'a FieldChoice {
         plan.fields.iter().find(|f| f.field == field).unwrap()
+    }
+
+    #[test]
+    fn why_is_written_as_it_serialises() {
+        for why in [
+            Why::Kept,
+            Why::FilledFromOther,
+            Why::Combined,
+            Why::Furthest,
+            Why::Newer,
+            Why::Earliest,
+        ] {
+            assert_eq!(serde_json::to_value(why).unwrap(), why.as_str());
+        }
     }
 
     #[test]

@@ -99,10 +99,7 @@ impl MergeView {
                 .map(|f| MergeFieldView {
                     field: f.field.to_owned(),
                     value: f.value,
-                    why: serde_json::to_value(f.why)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
+                    why: f.why.as_str().to_owned(),
                     from: f.from.0,
                 })
                 .collect(),
