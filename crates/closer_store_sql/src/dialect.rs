@@ -58,6 +58,20 @@ impl Dialect {
         }
     }
 
+    /// Sets aside (or brings back) the triggers that keep a new contact's journey row, for
+    /// the rest of the transaction: a write that makes many people writes their journeys
+    /// itself (migration 0021). Either way it ends with the transaction.
+    pub fn pause_journeys(self, paused: bool) -> &'static str {
+        match (self, paused) {
+            (Dialect::Sqlite, true) => "insert into journeys_paused (paused) values (1)",
+            (Dialect::Sqlite, false) => "delete from journeys_paused",
+            (Dialect::Postgres, true) => "select set_config('closer.journeys_paused', 'on', true)",
+            (Dialect::Postgres, false) => {
+                "select set_config('closer.journeys_paused', 'off', true)"
+            }
+        }
+    }
+
     /// A JSON value written from a text parameter: PostgreSQL casts it to `jsonb`, SQLite
     /// keeps JSON as text.
     pub fn json_text(self, placeholder: &str) -> String {

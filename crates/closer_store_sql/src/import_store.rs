@@ -4,7 +4,7 @@
 
 use closer_domain::contact::upsert::{IdentityKind, search_text, stage_event};
 use closer_domain::import::plan::{ContactWrites, Known};
-use closer_domain::{CompanyId, Contact, ContactId, NewEvent, WorkspaceId};
+use closer_domain::{CompanyId, Contact, ContactId, NewEvent, Stage, Timestamp, WorkspaceId};
 use closer_store::{BatchKeys, StoreError};
 use uuid::Uuid;
 
@@ -146,15 +146,34 @@ pub async fn write_contact_import(e: &impl Engine, w: &ContactWrites) -> Result<
     let d = e.dialect();
     let ws = w.workspace;
     let mut steps = Vec::new();
-    let mut stage_rows = Vec::new();
     let mut events: Vec<(ContactId, NewEvent)> = Vec::new();
-    for chunk in w.inserts.chunks(ROWS) {
-        steps.push(Step::any(insert_contacts(e, chunk)));
+    if !w.inserts.is_empty() {
+        // New people's journeys are written here, a row each, with the triggers that would
+        // write them row by row (an insert and an update each) set aside meanwhile.
+        steps.push(Step::any(e.sql(d.pause_journeys(true), [])));
+        for chunk in w.inserts.chunks(ROWS) {
+            steps.push(Step::any(insert_contacts(e, chunk)));
+        }
+        let first_stages: Vec<_> = w
+            .inserts
+            .iter()
+            .map(|c| (c.id, c.stage, c.created_at))
+            .collect();
+        for chunk in first_stages.chunks(ROWS) {
+            steps.push(Step::any(insert_stage_rows(d, ws, &w.actor, chunk)));
+        }
+        // In the order of the journeys' key (SQLite clusters them by entry time).
+        let mut by_entry: Vec<&Contact> = w.inserts.iter().collect();
+        by_entry.sort_unstable_by_key(|c| (c.created_at, c.id.0));
+        for chunk in by_entry.chunks(ROWS) {
+            steps.push(Step::any(insert_journeys(d, chunk)));
+        }
+        steps.push(Step::any(e.sql(d.pause_journeys(false), [])));
+        for c in &w.inserts {
+            events.push((c.id, stage_event(None, c.stage, &w.actor, c.created_at)));
+        }
     }
-    for c in &w.inserts {
-        stage_rows.push((c.id, c.stage, c.created_at));
-        events.push((c.id, stage_event(None, c.stage, &w.actor, c.created_at)));
-    }
+    let mut stage_rows = Vec::new();
     for u in &w.updates {
         steps.push(Step::must_change(update_contact(
             e,
@@ -188,20 +207,7 @@ pub async fn write_contact_import(e: &impl Engine, w: &ContactWrites) -> Result<
         steps.push(Step::any(sql));
     }
     for chunk in stage_rows.chunks(ROWS) {
-        let mut sql = Sql::new(
-            d,
-            "insert into contact_stages (id, workspace_id, contact_id, stage, entered_at, left_at, changed_by) values ",
-        );
-        for (i, (id, stage, at)) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind(Param::Uuid(Uuid::now_v7())).push(", ");
-            sql.bind(Param::Uuid(ws.0)).push(", ");
-            sql.bind(Param::Uuid(id.0)).push(", ");
-            sql.bind(Param::Text(stage.as_str().to_owned())).push(", ");
-            sql.bind(Param::Time(*at)).push(", null, ");
-            sql.bind(Param::Text(w.actor.clone())).push(")");
-        }
-        steps.push(Step::any(sql));
+        steps.push(Step::any(insert_stage_rows(d, ws, &w.actor, chunk)));
     }
     for chunk in events.chunks(ROWS) {
         let mut sql = Sql::new(
@@ -255,6 +261,54 @@ pub async fn write_contact_import(e: &impl Engine, w: &ContactWrites) -> Result<
         .map(Step::any),
     );
     e.transaction(steps).await
+}
+
+/// Open stage rows: (contact, stage, entered at).
+fn insert_stage_rows(
+    d: Dialect,
+    ws: WorkspaceId,
+    actor: &str,
+    rows: &[(ContactId, Stage, Timestamp)],
+) -> Sql {
+    let mut sql = Sql::new(
+        d,
+        "insert into contact_stages (id, workspace_id, contact_id, stage, entered_at, left_at, changed_by) values ",
+    );
+    for (i, (id, stage, at)) in rows.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(Param::Uuid(Uuid::now_v7())).push(", ");
+        sql.bind(Param::Uuid(ws.0)).push(", ");
+        sql.bind(Param::Uuid(id.0)).push(", ");
+        sql.bind(Param::Text(stage.as_str().to_owned())).push(", ");
+        sql.bind(Param::Time(*at)).push(", null, ");
+        sql.bind(Param::Text(actor.to_owned())).push(")");
+    }
+    sql
+}
+
+/// New people's journeys, as the triggers make them from a contact and its first stage row
+/// (migrations 0006, 0008): in the funnel since their creation, at their stage since then.
+fn insert_journeys(d: Dialect, contacts: &[&Contact]) -> Sql {
+    let mut sql = Sql::new(
+        d,
+        "insert into journeys (contact_id, workspace_id, entered_at, owner_id, lead_at, \
+         prospect_at, opportunity_at, customer_at) values ",
+    );
+    for (i, c) in contacts.iter().enumerate() {
+        let at = |stage: Stage| (c.stage == stage).then_some(c.created_at);
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(Param::Uuid(c.id.0)).push(", ");
+        sql.bind(Param::Uuid(c.workspace_id.0)).push(", ");
+        sql.bind(Param::Time(c.created_at)).push(", ");
+        sql.bind(Param::MaybeUuid(c.owner_id.map(|o| o.0)))
+            .push(", ");
+        sql.bind(Param::MaybeTime(at(Stage::Lead))).push(", ");
+        sql.bind(Param::MaybeTime(at(Stage::Prospect))).push(", ");
+        sql.bind(Param::MaybeTime(at(Stage::Opportunity)))
+            .push(", ");
+        sql.bind(Param::MaybeTime(at(Stage::Customer))).push(")");
+    }
+    sql
 }
 
 /// A JSON value as a placeholder (text on SQLite, `jsonb` on PostgreSQL).

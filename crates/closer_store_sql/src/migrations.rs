@@ -98,6 +98,11 @@ macro_rules! migrations {
                 "possible_duplicates",
                 include_str!("../migrations/0020_possible_duplicates.sql"),
             ),
+            (
+                21,
+                "import_journeys",
+                include_str!("../migrations/0021_import_journeys.sql"),
+            ),
         ]
     };
 }

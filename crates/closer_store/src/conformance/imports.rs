@@ -5,9 +5,11 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use closer_domain::company::domains;
 use closer_domain::import::plan::{ImportRow, RowOutcome, plan_contacts};
+use closer_domain::reports::Breakdown;
 use closer_domain::{
     Company, CompanyDraft, CompanyId, ContactDraft, ContactPatch, Stage, Timestamp, WorkspaceId,
 };
@@ -67,6 +69,24 @@ async fn plan(
     )
 }
 
+/// The reach times of the workspace's journeys since a day before `since`, sorted.
+async fn reached(store: &dyn Store, ws: WorkspaceId, since: Timestamp) -> Vec<[Option<i64>; 6]> {
+    let period = crate::Period {
+        from: Timestamp::new(since.get() - Duration::from_hours(24)),
+        to: Timestamp::new(Timestamp::now().get() + Duration::from_mins(1)),
+    };
+    let mut rows: Vec<_> = store
+        .journeys(ws, period, &Breakdown::Channel)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|j| j.reached)
+        .collect();
+    rows.sort_unstable();
+    rows
+}
+
 pub async fn an_import_batch_is_written_whole_or_not_at_all(store: Arc<dyn Store>) {
     let ws = workspace(&*store, "import").await;
     let other = workspace(&*store, "import-other").await;
@@ -117,6 +137,12 @@ pub async fn an_import_batch_is_written_whole_or_not_at_all(store: Arc<dyn Store
     let events = store.contact_events(ws, grace_id, 10, None).await.unwrap();
     assert_eq!(events.len(), 1, "the stage event: {events:?}");
     assert_eq!(events[0].occurred_at, long_ago);
+    // Grace's journey, written with the batch as the triggers write one from a contact and
+    // its first stage row: in the funnel, and a prospect, since her original creation.
+    let grace_journey = [None, None, Some(long_ago.unix_micros()), None, None, None];
+    let journeys = reached(&*store, ws, long_ago).await;
+    assert_eq!(journeys.len(), 2, "Ada's and Grace's: {journeys:?}");
+    assert!(journeys.contains(&grace_journey), "{journeys:?}");
 
     let found = store
         .import_known(ws, &keys(&["grace@newco.example"], &["hs-1"]))
@@ -183,6 +209,10 @@ pub async fn an_import_batch_is_written_whole_or_not_at_all(store: Arc<dyn Store
         Err(StoreError::Conflict { .. })
     ));
     assert_eq!(store.count_contacts(ws).await.unwrap(), 3);
+    // The failed writes set nothing aside: a contact made since has its journey.
+    let journeys = reached(&*store, ws, long_ago).await;
+    assert_eq!(journeys.len(), 3, "{journeys:?}");
+    assert!(journeys.contains(&grace_journey), "{journeys:?}");
 
     // Erasing a person takes their external id with them.
     store
