@@ -86,10 +86,25 @@ impl Phone {
 
 impl TryFrom<String> for Phone {
     type Error = FieldError;
-    /// Deserialising only ever sees stored, already-normalised values.
+    /// Deserialising sees stored values, which `parse` wrote in E.164: one in that shape is
+    /// taken as it is (a full parse checks the number against its country's plan, which
+    /// costs as much as the rest of reading a contact); anything else is parsed.
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s, None)
+        if is_e164(&s) {
+            Ok(Self(s))
+        } else {
+            Self::parse(&s, None)
+        }
     }
+}
+
+/// `+`, a country code not starting with 0, up to 15 digits in all.
+fn is_e164(s: &str) -> bool {
+    s.strip_prefix('+').is_some_and(|digits| {
+        (7..=15).contains(&digits.len())
+            && !digits.starts_with('0')
+            && digits.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 impl From<Phone> for String {
@@ -108,6 +123,27 @@ impl std::fmt::Display for Phone {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn stored_values_are_read_without_a_full_parse_unless_they_are_not_e164() {
+        let stored: Phone = serde_json::from_str("\"+16502530000\"").unwrap();
+        assert_eq!(stored.as_str(), "+16502530000");
+        // Not in E.164's shape: parsed (and normalised) as any input is.
+        let spaced: Phone = serde_json::from_str("\"+1 650 253 0000\"").unwrap();
+        assert_eq!(spaced.as_str(), "+16502530000");
+        assert!(serde_json::from_str::<Phone>("\"650 253 0000\"").is_err());
+        assert!(serde_json::from_str::<Phone>("\"+0123456789\"").is_err());
+        for (raw, shape) in [
+            ("+4930901820", true),
+            ("+2901234", true),
+            ("+123456", false),
+            ("+1234567890123456", false),
+            ("+1650253000a", false),
+            ("16502530000", false),
+        ] {
+            assert_eq!(is_e164(raw), shape, "{raw}");
+        }
+    }
 
     #[test]
     fn notations_normalise_to_e164() {
