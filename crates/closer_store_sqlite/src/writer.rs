@@ -170,17 +170,17 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Job>) {
         let alone = batch.len() == 1;
         let mut roll_back = false;
         for job in batch.drain(..) {
-            let savepoint = if alone {
-                Ok(())
-            } else {
-                exec(conn, "savepoint job")
-            };
+            if alone {
+                let (failed, deliver) = (job.run)(conn);
+                scrub = job.scrub && !failed;
+                roll_back = failed;
+                delivers.push((deliver, Ok(())));
+                continue;
+            }
+            let savepoint = exec(conn, "savepoint job");
             let (failed, deliver) = (job.run)(conn);
             scrub |= job.scrub && !failed;
-            let release = if alone {
-                roll_back = failed;
-                Ok(())
-            } else if failed || savepoint.is_err() {
+            let release = if failed || savepoint.is_err() {
                 exec(conn, "rollback to job; release job")
             } else {
                 exec(conn, "release job")

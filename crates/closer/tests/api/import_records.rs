@@ -223,13 +223,9 @@ async fn hubspot_companies_and_pipedrive_deals_import_once_and_move_workspaces(a
     let (_, err, ok) = run(&app, &["workspace", "create", "copy"]);
     assert!(ok, "{err}");
     pipedrive_pipeline(&app, "copy");
-    let mut exported = Vec::new();
-    for entity in ["contacts", "companies", "deals", "activities"] {
-        let (out, err, ok) = run(&app, &["export", entity]);
-        assert!(ok, "{err}");
+    let into_copy = |entity: &str| {
         let path = dir.join(format!("{entity}-export.csv"));
-        std::fs::write(&path, &out).unwrap();
-        let (report, err, ok) = run(
+        run(
             &app,
             &[
                 "import",
@@ -238,7 +234,14 @@ async fn hubspot_companies_and_pipedrive_deals_import_once_and_move_workspaces(a
                 "--workspace",
                 "copy",
             ],
-        );
+        )
+    };
+    let mut exported = Vec::new();
+    for entity in ["contacts", "companies", "deals", "activities"] {
+        let (out, err, ok) = run(&app, &["export", entity]);
+        assert!(ok, "{err}");
+        std::fs::write(dir.join(format!("{entity}-export.csv")), &out).unwrap();
+        let (report, err, ok) = into_copy(entity);
         assert!(ok, "{entity}: {err}");
         assert!(
             report.contains("updated 0, unchanged 0"),
@@ -280,17 +283,7 @@ async fn hubspot_companies_and_pipedrive_deals_import_once_and_move_workspaces(a
     assert_eq!(before, after);
     // And once more: nothing changes.
     for entity in ["companies", "deals", "activities"] {
-        let path = dir.join(format!("{entity}-export.csv"));
-        let (report, err, ok) = run(
-            &app,
-            &[
-                "import",
-                entity,
-                path.to_str().unwrap(),
-                "--workspace",
-                "copy",
-            ],
-        );
+        let (report, err, ok) = into_copy(entity);
         assert!(ok, "{err}");
         assert!(
             report.contains("created 0, updated 0"),
@@ -369,6 +362,17 @@ async fn company_and_deal_files_name_every_problem(app: TestApp) {
         assert!(!ok);
         assert!(err.contains(why), "{err}");
     }
+    // A contact id nobody in this workspace has, and no email or phone to make them by.
+    let ghost = file(
+        "ghost.csv",
+        &format!("title,contact_id\nGhost deal,{}\n", uuid::Uuid::now_v7()),
+    );
+    let (out, _, ok) = run(&app, &["import", "deals", &ghost]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("contact_id: names no contact of this workspace"),
+        "{out}"
+    );
     // Over the API: the same entity names, and a header refused before a job exists.
     let res = app
         .client

@@ -76,18 +76,17 @@ impl Imports {
             .await?;
         let mut planned = Vec::new();
         for (line, raw, mut row) in read {
-            let contact = people.find(
-                row.contact_id.as_deref(),
-                row.email.as_ref(),
-                row.phone.as_ref(),
-            );
             let mut problems = Vec::new();
-            if contact.is_none() && row.email.is_none() && row.phone.is_none() {
-                problems.push(FieldError::new(
-                    "contact_id",
-                    "names no contact of this workspace (import the contacts first, or add the person's email)",
-                ));
-            }
+            let contact = people
+                .of_row(
+                    row.contact_id.as_deref(),
+                    row.email.as_ref(),
+                    row.phone.as_ref(),
+                )
+                .unwrap_or_else(|e| {
+                    problems.push(e);
+                    None
+                });
             let when = row.when().unwrap_or(now);
             if row.done && when > now {
                 problems.push(FieldError::new(

@@ -181,17 +181,16 @@ impl Imports {
                 }
                 _ => None,
             };
-            let contact = people.find(
-                row.contact_id.as_deref(),
-                row.email.as_ref(),
-                row.phone.as_ref(),
-            );
-            if contact.is_none() && row.email.is_none() && row.phone.is_none() {
-                problems.push(FieldError::new(
-                    "contact_id",
-                    "names no contact of this workspace (import the contacts first, or add the person's email)",
-                ));
-            }
+            let contact = people
+                .of_row(
+                    row.contact_id.as_deref(),
+                    row.email.as_ref(),
+                    row.phone.as_ref(),
+                )
+                .unwrap_or_else(|e| {
+                    problems.push(e);
+                    None
+                });
             if !problems.is_empty() {
                 summary.rejected += 1;
                 report.rejected(&Rejected::of(line, raw, &problems));

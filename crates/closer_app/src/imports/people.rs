@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use closer_domain::contact::upsert::IdentityKind;
-use closer_domain::{ContactDraft, ContactId, Email, Phone, Timestamp, WorkspaceId};
+use closer_domain::{ContactDraft, ContactId, Email, FieldError, Phone, Timestamp, WorkspaceId};
 use closer_store::{BatchKeys, UpsertContact};
 
 use super::Imports;
@@ -83,9 +83,26 @@ pub(super) struct People {
 }
 
 impl People {
+    /// The contact a row's person is, `None` when nobody holds them yet but the row has an
+    /// email or phone to make them by; a row naming only an unknown contact id is refused.
+    pub(super) fn of_row(
+        &self,
+        contact: Option<&str>,
+        email: Option<&Email>,
+        phone: Option<&Phone>,
+    ) -> Result<Option<ContactId>, FieldError> {
+        match self.find(contact, email, phone) {
+            None if email.is_none() && phone.is_none() => Err(FieldError::new(
+                "contact_id",
+                "names no contact of this workspace (import the contacts first, or add the person's email)",
+            )),
+            found => Ok(found),
+        }
+    }
+
     /// The contact a row's contact id (or the id a contact file gave them), email or phone
     /// names.
-    pub(super) fn find(
+    fn find(
         &self,
         contact: Option<&str>,
         email: Option<&Email>,
