@@ -274,6 +274,14 @@ pub struct ImportRun {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// A TOML file that names columns: `id_column = "…"` and a `[columns]` table of
+    /// header = a field as closer's export names its column ("email", "domains", "title"…),
+    /// "property:NAME" or "skip".
+    #[arg(long)]
+    pub mapping: Option<std::path::PathBuf>,
+    /// The column holding each record's id in the tool the file comes from.
+    #[arg(long)]
+    pub id_column: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -287,13 +295,6 @@ pub enum ImportCommand {
     Contacts {
         #[command(flatten)]
         run: ImportRun,
-        /// A TOML file that names columns: `id_column = "…"` and a `[columns]` table of
-        /// header = "email" | "name" | "property:NAME" | "skip" | ….
-        #[arg(long)]
-        mapping: Option<std::path::PathBuf>,
-        /// The column holding each record's id in the tool the file comes from.
-        #[arg(long)]
-        id_column: Option<String>,
     },
     /// Companies (accounts) from a CSV file with a header row: HubSpot's companies export
     /// (Record ID, Company name, Company Domain Name, Number of Employees, Industry,
@@ -318,6 +319,14 @@ pub enum ImportCommand {
     /// Email, Deal - Title…) or closer's. Done ones are logged calls, emails, meetings and
     /// notes at their time; those not done yet become follow-up tasks due then.
     Activities {
+        #[command(flatten)]
+        run: ImportRun,
+    },
+    /// Tasks from a CSV file with a header row: closer's tasks export, or a to-do list (Task
+    /// Title, Due Date, Status, Assigned to, Contact email, deal…). The person is found as
+    /// for activities (a task may name no one), the assignee among the users. Importing a
+    /// file again adds nothing; a changed status, due date or assignee updates the task.
+    Tasks {
         #[command(flatten)]
         run: ImportRun,
     },

@@ -99,6 +99,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     continue_on_error: false,
                     errors: None,
                     quiet: false,
+                    mapping: None,
+                    id_column: None,
                 },
             };
             crate::import::run(open_app(&url).await?, cmd).await

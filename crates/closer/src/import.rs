@@ -14,16 +14,13 @@ use closer_app::App;
 use closer_domain::import::job::ImportEntity;
 
 pub async fn run(app: App, cmd: ImportCommand) -> anyhow::Result<()> {
-    let (entity, run, mapping, id_column) = match cmd {
-        ImportCommand::Contacts {
-            run,
-            mapping,
-            id_column,
-        } => (ImportEntity::Contacts, run, mapping, id_column),
-        ImportCommand::Companies { run } => (ImportEntity::Companies, run, None, None),
-        ImportCommand::Deals { run } => (ImportEntity::Deals, run, None, None),
-        ImportCommand::Activities { run } => (ImportEntity::Activities, run, None, None),
-        ImportCommand::Orders { run } => (ImportEntity::Orders, run, None, None),
+    let (entity, run) = match cmd {
+        ImportCommand::Contacts { run } => (ImportEntity::Contacts, run),
+        ImportCommand::Companies { run } => (ImportEntity::Companies, run),
+        ImportCommand::Deals { run } => (ImportEntity::Deals, run),
+        ImportCommand::Activities { run } => (ImportEntity::Activities, run),
+        ImportCommand::Tasks { run } => (ImportEntity::Tasks, run),
+        ImportCommand::Orders { run } => (ImportEntity::Orders, run),
     };
     let ImportRun {
         file,
@@ -32,6 +29,8 @@ pub async fn run(app: App, cmd: ImportCommand) -> anyhow::Result<()> {
         continue_on_error,
         errors,
         quiet,
+        mapping,
+        id_column,
     } = run;
     let ws = app.access().workspace_by_slug(&workspace).await?.id;
     let mut map = match &mapping {

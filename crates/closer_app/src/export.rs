@@ -136,6 +136,8 @@ const TASK_HEADER: &[&str] = &[
     "status",
     "done_at",
     "created_at",
+    // The deal's title, so tasks find their deal in another workspace.
+    "deal",
 ];
 const ORDER_HEADER: &[&str] = &[
     "id",
@@ -166,7 +168,28 @@ fn activity_cells(a: &Activity, deals: &std::collections::HashMap<DealId, String
     ]
 }
 
-fn task_cells(t: &Task) -> Vec<String> {
+/// The titles of `deals` not in `titles` yet, read once each (a deal gone meanwhile has none).
+async fn deal_titles(
+    store: &dyn closer_store::Store,
+    ws: closer_domain::WorkspaceId,
+    deals: impl Iterator<Item = DealId>,
+    titles: &mut std::collections::HashMap<DealId, String>,
+) -> Result<(), AppError> {
+    for d in deals {
+        if let std::collections::hash_map::Entry::Vacant(slot) = titles.entry(d) {
+            match store.deal(ws, d).await {
+                Ok(deal) => {
+                    slot.insert(deal.title);
+                }
+                Err(closer_store::StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn task_cells(t: &Task, deals: &std::collections::HashMap<DealId, String>) -> Vec<String> {
     vec![
         t.id.to_string(),
         t.kind.as_str().to_owned(),
@@ -179,6 +202,9 @@ fn task_cells(t: &Task) -> Vec<String> {
         t.status.as_str().to_owned(),
         opt(t.done_at),
         t.created_at.to_string(),
+        t.deal_id
+            .and_then(|d| deals.get(&d).cloned())
+            .unwrap_or_default(),
     ]
 }
 
@@ -493,18 +519,13 @@ async fn export(
                         let last = page
                             .last()
                             .map(|a| closer_store::Cursor::new(a.created_at, a.id.0));
-                        for d in page.iter().filter_map(|a| a.deal_id) {
-                            if let std::collections::hash_map::Entry::Vacant(slot) = titles.entry(d)
-                            {
-                                match store.deal(ws, d).await {
-                                    Ok(deal) => {
-                                        slot.insert(deal.title);
-                                    }
-                                    Err(closer_store::StoreError::NotFound) => {}
-                                    Err(e) => return Err(e.into()),
-                                }
-                            }
-                        }
+                        deal_titles(
+                            store,
+                            ws,
+                            page.iter().filter_map(|a| a.deal_id),
+                            &mut titles,
+                        )
+                        .await?;
                         (
                             w.page(&page, |a| activity_cells(a, &titles))?,
                             page.len(),
@@ -516,7 +537,14 @@ async fn export(
                         let last = page
                             .last()
                             .map(|t| closer_store::Cursor::new(t.created_at, t.id.0));
-                        (w.page(&page, task_cells)?, page.len(), last)
+                        deal_titles(
+                            store,
+                            ws,
+                            page.iter().filter_map(|t| t.deal_id),
+                            &mut titles,
+                        )
+                        .await?;
+                        (w.page(&page, |t| task_cells(t, &titles))?, page.len(), last)
                     }
                     _ => {
                         let page = store.orders_after(ws, after, PAGE).await?;

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use closer_domain::import::job::Rejected;
+use closer_domain::import::{Mapping, normalise};
 use closer_domain::pipeline::{Amount, Currency, LineInput, OrderId};
 use closer_domain::{Email, Timestamp, WorkspaceId, csv_cell};
 use sha2::{Digest, Sha256};
@@ -61,13 +62,30 @@ fn recognise(header: &str) -> Option<Col> {
         .map(|(_, c)| *c)
 }
 
-/// Which column holds what; `Err` names the columns a file needs and lacks.
-fn columns(headers: &[&str]) -> Result<BTreeMap<Col, usize>, String> {
+/// Which column holds what: the mapping's field where it names one (`skip` reads past; the id
+/// column is the order's), else the built-in names. `Err` names a field the mapping gets
+/// wrong, or the columns a file needs and lacks.
+fn columns(headers: &[&str], mapping: &Mapping) -> Result<BTreeMap<Col, usize>, String> {
     let mut at = BTreeMap::new();
     for (i, h) in headers.iter().enumerate() {
-        if let Some(c) = recognise(h) {
+        let col = match mapping.column(h) {
+            Some("skip") => None,
+            Some(name) => Some(recognise(name).ok_or_else(|| {
+                format!(
+                    "columns.{h}: {name:?} is not a field of an order file (email, placed_at, currency, product, quantity, unit_price, order, skip)"
+                )
+            })?),
+            None if mapping.id_column() == Some(normalise(h).as_str()) => Some(Col::Order),
+            None => recognise(h),
+        };
+        if let Some(c) = col {
             at.entry(c).or_insert(i);
         }
+    }
+    if let Some(id) = mapping.id_column()
+        && !headers.iter().any(|h| normalise(h) == id)
+    {
+        return Err(format!("id_column: the file has no column {id:?}"));
     }
     let missing: Vec<&str> = [
         (Col::Email, "email"),
@@ -91,8 +109,8 @@ fn columns(headers: &[&str]) -> Result<BTreeMap<Col, usize>, String> {
 }
 
 /// Checks a header row, as `read_orders` would.
-pub fn read_header(headers: &[&str]) -> Result<(), String> {
-    columns(headers).map(|_| ())
+pub fn read_header(headers: &[&str], mapping: &Mapping) -> Result<(), String> {
+    columns(headers, mapping).map(|_| ())
 }
 
 /// An order assembled from its rows.
@@ -235,6 +253,7 @@ pub fn read_orders(
     input: impl std::io::Read,
     ws: WorkspaceId,
     now: Timestamp,
+    mapping: &Mapping,
 ) -> Result<OrdersFile, String> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers: Vec<String> = reader
@@ -244,7 +263,7 @@ pub fn read_orders(
         .map(str::to_owned)
         .collect();
     let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
-    let at = columns(&refs)?;
+    let at = columns(&refs, mapping)?;
     let mut file = OrdersFile {
         headers,
         ..OrdersFile::default()
@@ -344,6 +363,7 @@ mod tests {
             text.as_bytes(),
             WorkspaceId(uuid::Uuid::nil()),
             Timestamp::now(),
+            &Mapping::default(),
         )
         .unwrap()
     }
@@ -370,6 +390,7 @@ mod tests {
             text.as_bytes(),
             WorkspaceId(uuid::Uuid::max()),
             Timestamp::now(),
+            &Mapping::default(),
         )
         .unwrap();
         assert_ne!(
@@ -420,6 +441,7 @@ mod tests {
             "Email,Total\nada@example.com,3\n".as_bytes(),
             WorkspaceId::new(),
             Timestamp::now(),
+            &Mapping::default(),
         )
         .unwrap_err();
         assert!(

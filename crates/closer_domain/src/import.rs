@@ -8,9 +8,12 @@ pub mod activities;
 pub mod companies;
 pub mod deals;
 pub mod job;
+mod mapping;
 pub mod plan;
+pub mod tasks;
 
-use std::collections::BTreeMap;
+pub use mapping::Mapping;
+pub(crate) use mapping::{Fields, recognise_fields};
 
 use serde_json::{Map, Value};
 
@@ -118,32 +121,54 @@ const PROPERTIES: &[(&str, &str)] = &[
     ("industry", "industry"),
 ];
 
-/// Which field each header names, for the files whose fields are one per column (companies,
-/// deals, activities): the first column holding `id` is the id, a later one is `extra`'s; a
-/// header none of `known` names is `extra`'s too.
-pub(crate) fn recognise_fields<F: Clone + PartialEq>(
-    headers: &[&str],
-    known: &[(&str, F)],
-    id: &F,
-    extra: impl Fn(&str) -> F,
-) -> Vec<F> {
-    let mut fields = Vec::with_capacity(headers.len());
-    let mut have_id = false;
-    for raw in headers {
-        let key = normalise(raw);
-        let mut field = known
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map_or_else(|| extra(raw), |(_, f)| f.clone());
-        if field == *id {
-            if have_id {
-                field = extra(raw);
-            }
-            have_id = true;
+/// The person a row of a deal, activity or task file is about, as its cells name them.
+pub trait NamesPerson {
+    /// closer's contact id, or the id a contact file gave them.
+    fn contact_id(&self) -> Option<&str>;
+    fn email(&self) -> Option<&Email>;
+    fn phone(&self) -> Option<&Phone>;
+    fn person_name(&self) -> Option<&str>;
+
+    /// The person as a new contact, for when nobody holds them.
+    fn person_draft(&self) -> ContactDraft {
+        ContactDraft {
+            name: self.person_name().map(str::to_owned),
+            emails: self.email().cloned().into_iter().collect(),
+            phones: self.phone().cloned().into_iter().collect(),
+            ..ContactDraft::default()
         }
-        fields.push(field);
     }
-    fields
+}
+
+/// Implements `NamesPerson` for a row with `contact_id`, `email`, `phone` and `person_name`.
+macro_rules! names_person {
+    ($row:ty) => {
+        impl $crate::import::NamesPerson for $row {
+            fn contact_id(&self) -> Option<&str> {
+                self.contact_id.as_deref()
+            }
+            fn email(&self) -> Option<&$crate::Email> {
+                self.email.as_ref()
+            }
+            fn phone(&self) -> Option<&$crate::Phone> {
+                self.phone.as_ref()
+            }
+            fn person_name(&self) -> Option<&str> {
+                self.person_name.as_deref()
+            }
+        }
+    };
+}
+pub(crate) use names_person;
+
+/// The first of a cell's emails (the tools list several with `;` or `,`).
+pub(crate) fn first_email(cell: &str) -> Result<Email, FieldError> {
+    Email::parse(cell.split([';', ',']).next().unwrap_or(""))
+}
+
+/// The first of a cell's phone numbers.
+pub(crate) fn first_phone(cell: &str, region: Option<Region>) -> Result<Phone, FieldError> {
+    Phone::parse(cell.split([';', ',']).next().unwrap_or(""), region)
 }
 
 /// A header as compared: trimmed, lower case, inner white space single.
@@ -171,96 +196,6 @@ pub fn property_name(header: &str) -> String {
     out.chars().take(MAX_PROPERTY_KEY).collect()
 }
 
-/// A mapping file's overrides: header (as in the file) → field, and the id column.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Mapping {
-    columns: BTreeMap<String, ContactField>,
-    id_column: Option<String>,
-}
-
-impl Mapping {
-    /// Reads a mapping file:
-    ///
-    /// ```toml
-    /// id_column = "Legacy ID"
-    /// [columns]
-    /// "Work Email" = "email"
-    /// "Segment" = "property:segment"
-    /// "Notes" = "skip"
-    /// ```
-    ///
-    /// Fields: `external_id`, `first_name`, `last_name`, `name`, `email`, `phone`,
-    /// `company`, `job_title`, `stage`, `owner`, `created_at`, `property:NAME`, `skip`.
-    pub fn parse(source: &str) -> Result<Self, FieldError> {
-        let table: toml::Table = source
-            .parse()
-            .map_err(|e: toml::de::Error| FieldError::new("mapping", e.message().to_owned()))?;
-        let mut mapping = Mapping::default();
-        for (key, value) in &table {
-            match (key.as_str(), value) {
-                ("id_column", toml::Value::String(c)) => mapping.id_column = Some(normalise(c)),
-                ("columns", toml::Value::Table(columns)) => {
-                    for (header, field) in columns {
-                        let toml::Value::String(field) = field else {
-                            return Err(FieldError::new(
-                                format!("columns.{header}"),
-                                "must be a field name in quotes",
-                            ));
-                        };
-                        mapping
-                            .columns
-                            .insert(normalise(header), field_named(header, field)?);
-                    }
-                }
-                (other, _) => {
-                    return Err(FieldError::new(
-                        other,
-                        "is not a mapping setting (id_column, columns)",
-                    ));
-                }
-            }
-        }
-        Ok(mapping)
-    }
-
-    /// `--id-column`: this column's values are the records' ids.
-    #[must_use]
-    pub fn with_id_column(mut self, header: &str) -> Self {
-        self.id_column = Some(normalise(header));
-        self
-    }
-}
-
-fn field_named(header: &str, name: &str) -> Result<ContactField, FieldError> {
-    Ok(match name.trim() {
-        "external_id" => ContactField::ExternalId,
-        "first_name" => ContactField::FirstName,
-        "last_name" => ContactField::LastName,
-        "name" => ContactField::Name,
-        "email" => ContactField::Email,
-        "phone" => ContactField::Phone,
-        "company" => ContactField::Company,
-        "job_title" => ContactField::JobTitle,
-        "stage" => ContactField::Stage,
-        "owner" => ContactField::Owner,
-        "created_at" => ContactField::CreatedAt,
-        "consent" => ContactField::Consent,
-        "consent_at" => ContactField::ConsentAt,
-        "consent_source" => ContactField::ConsentSource,
-        "properties" => ContactField::Properties,
-        "skip" => ContactField::Skip,
-        other => match other.strip_prefix("property:") {
-            Some(p) if !property_name(p).is_empty() => ContactField::Property(property_name(p)),
-            _ => {
-                return Err(FieldError::new(
-                    format!("columns.{header}"),
-                    format!("{other:?} is not a field (email, name, property:NAME, skip…)"),
-                ));
-            }
-        },
-    })
-}
-
 /// Which field each column of a file holds, in the file's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactColumns {
@@ -274,36 +209,7 @@ impl ContactColumns {
     /// properties. A file without an email or phone column is refused: no row of it could
     /// be found or deduped.
     pub fn recognise(headers: &[&str], mapping: &Mapping) -> Result<Self, FieldError> {
-        let mut fields = Vec::with_capacity(headers.len());
-        let mut have_id = false;
-        for raw in headers {
-            let key = normalise(raw);
-            let mut field = if let Some(f) = mapping.columns.get(&key) {
-                f.clone()
-            } else if mapping.id_column.as_deref() == Some(key.as_str()) {
-                ContactField::ExternalId
-            } else if mapping.id_column.is_some() && is_id(&key) {
-                // An id column was named: the built-in id names are ordinary columns.
-                ContactField::Property(property_name(raw))
-            } else {
-                builtin(&key).unwrap_or_else(|| ContactField::Property(property_name(raw)))
-            };
-            if field == ContactField::ExternalId {
-                if have_id {
-                    field = ContactField::Property(property_name(raw));
-                }
-                have_id = true;
-            }
-            fields.push(field);
-        }
-        if let Some(id) = &mapping.id_column
-            && !fields.contains(&ContactField::ExternalId)
-        {
-            return Err(FieldError::new(
-                "id_column",
-                format!("the file has no column {id:?}"),
-            ));
-        }
+        let fields = recognise_fields(headers, &FIELDS, mapping)?;
         if !fields
             .iter()
             .any(|f| matches!(f, ContactField::Email | ContactField::Phone))
@@ -320,11 +226,15 @@ impl ContactColumns {
     }
 }
 
-fn is_id(key: &str) -> bool {
-    KNOWN
-        .iter()
-        .any(|(k, f)| *k == key && *f == ContactField::ExternalId)
-}
+const FIELDS: Fields<ContactField> = Fields {
+    kind: "contact",
+    id: ContactField::ExternalId,
+    skip: ContactField::Skip,
+    builtin,
+    extra: |raw| ContactField::Property(property_name(raw)),
+    property: Some(ContactField::Property),
+    names: "name, first_name, last_name, email, phone, company, job_title, stage, owner, created_at, consent, consent_at, consent_source, properties, property:NAME, external_id, skip",
+};
 
 fn builtin(key: &str) -> Option<ContactField> {
     // Pipedrive adds a label to some columns: "Person - Email - Work".

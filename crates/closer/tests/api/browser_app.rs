@@ -650,6 +650,53 @@ async fn import_flow(app: TestApp, backend: Backend, driver: u16) {
         .await
         .unwrap();
     assert_eq!(listed["items"].as_array().unwrap().len(), 7);
+    // A to-do list whose columns another tool named: the mapping typed on the page.
+    let todo = std::env::temp_dir().join(format!("aufgaben-{}.csv", uuid::Uuid::new_v4()));
+    std::fs::write(
+        &todo,
+        "Aufgabe,Fällig,Kontakt\nAngebot nachfassen,2030-04-01,ada@analytical.example\n",
+    )
+    .unwrap();
+    c.goto(&format!("{}/settings/import", app.base))
+        .await
+        .unwrap();
+    c.find(Locator::Css("#import-entity"))
+        .await
+        .unwrap()
+        .select_by_value("tasks")
+        .await
+        .unwrap();
+    click(
+        &c,
+        Locator::XPath("//summary[text()='Columns named otherwise']"),
+    )
+    .await;
+    c.find(Locator::Css("#import-mapping"))
+        .await
+        .unwrap()
+        .send_keys("[columns]\nAufgabe = \"title\"\n\"Fällig\" = \"due_at\"\nKontakt = \"email\"\n")
+        .await
+        .unwrap();
+    untick_dry_run(&c).await;
+    upload(&c, todo.to_str().unwrap()).await;
+    import_done(&c, "the task import finishes").await;
+    let tasks: Value = app
+        .get("/api/v1/tasks?status=open&limit=100", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        tasks
+            .get("items")
+            .unwrap_or(&tasks)
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["title"] == "Angebot nachfassen" && t["due_at"] == "2030-04-01T00:00:00Z"),
+        "{tasks}"
+    );
+    let _ = std::fs::remove_file(&todo);
     c.close().await.unwrap();
 }
 

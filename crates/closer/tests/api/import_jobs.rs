@@ -31,7 +31,7 @@ async fn post(app: &TestApp, query: &str, token: &str, body: Vec<u8>) -> reqwest
 }
 
 /// Starts an import and waits for its job to finish; the finished job.
-async fn import(app: &TestApp, query: &str, body: Vec<u8>) -> Value {
+pub(crate) async fn import(app: &TestApp, query: &str, body: Vec<u8>) -> Value {
     let res = post(app, query, &app.token, body).await;
     assert_eq!(res.status(), 202, "{:?}", res.text().await);
     let location = res.headers()["location"].to_str().unwrap().to_owned();

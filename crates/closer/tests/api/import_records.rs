@@ -46,7 +46,10 @@ async fn list(app: &TestApp, path: &str) -> Vec<Value> {
 
 crate::on_both_backends!(
     hubspot_companies_and_pipedrive_deals_import_once_and_move_workspaces,
-    company_and_deal_files_name_every_problem
+    company_and_deal_files_name_every_problem,
+    files_named_otherwise_import_through_one_mapping_format,
+    a_company_file_is_read_a_chunk_at_a_time_and_checked_whole,
+    a_to_do_list_imports_as_tasks_and_updates_them
 );
 
 #[allow(clippy::too_many_lines)]
@@ -237,7 +240,7 @@ async fn hubspot_companies_and_pipedrive_deals_import_once_and_move_workspaces(a
         )
     };
     let mut exported = Vec::new();
-    for entity in ["contacts", "companies", "deals", "activities"] {
+    for entity in ["contacts", "companies", "deals", "activities", "tasks"] {
         let (out, err, ok) = run(&app, &["export", entity]);
         assert!(ok, "{err}");
         std::fs::write(dir.join(format!("{entity}-export.csv")), &out).unwrap();
@@ -281,14 +284,35 @@ async fn hubspot_companies_and_pipedrive_deals_import_once_and_move_workspaces(a
     );
     assert_eq!(before.len(), 4);
     assert_eq!(before, after);
+    let without = ["id", "contact_id", "deal_id", "assignee_id"];
+    let (before, after) = (
+        rows(&exported[4], &without),
+        rows(&copied("tasks"), &without),
+    );
+    assert_eq!(before.len(), 2, "the activity file's two open ones");
+    assert_eq!(before, after);
+    assert!(
+        before
+            .iter()
+            .any(|t| t.contains(&("deal".into(), "Compiler training".into()))),
+        "a task keeps its deal: {before:?}"
+    );
     // And once more: nothing changes.
-    for entity in ["companies", "deals", "activities"] {
+    for entity in ["companies", "deals", "activities", "tasks"] {
         let (report, err, ok) = into_copy(entity);
         assert!(ok, "{err}");
         assert!(
             report.contains("created 0, updated 0"),
             "{entity}: {report}"
         );
+    }
+    // The export read back into the workspace it came from (edited in a spreadsheet, say)
+    // finds its own records by their ids: nothing is doubled.
+    for entity in ["contacts", "companies", "deals", "activities", "tasks"] {
+        let path = dir.join(format!("{entity}-export.csv"));
+        let (report, err, ok) = run(&app, &["import", entity, path.to_str().unwrap()]);
+        assert!(ok, "{entity}: {err}");
+        assert!(report.contains("created 0,"), "{entity}: {report}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -394,5 +418,247 @@ async fn company_and_deal_files_name_every_problem(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status(), 202);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A team whose tool names columns in German: one mapping file per file, the same format for
+/// companies, deals, activities and orders, from the terminal and over the API.
+#[allow(clippy::too_many_lines)]
+async fn files_named_otherwise_import_through_one_mapping_format(app: TestApp) {
+    let dir = std::env::temp_dir().join(format!("closer-mapping-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let companies = file(
+        "firmen.csv",
+        "Nummer,Firma,Webseite,Branche,Notiz\n\
+         F-1,Müller GmbH,mueller.example,Maschinenbau,intern\n\
+         F-2,Schmidt AG,schmidt.example,Handel,\n",
+    );
+    let company_map = file(
+        "firmen.toml",
+        "id_column = \"Nummer\"\n[columns]\nFirma = \"name\"\nWebseite = \"domains\"\nBranche = \"industry\"\nNotiz = \"skip\"\n",
+    );
+    let (out, err, ok) = run(
+        &app,
+        &["import", "companies", &companies, "--mapping", &company_map],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("created 2, updated 0, unchanged 0"), "{out}");
+    let (out, err, ok) = run(
+        &app,
+        &["import", "companies", &companies, "--mapping", &company_map],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("created 0, updated 0, unchanged 2"), "{out}");
+    let all = list(&app, "/api/v1/companies").await;
+    let mueller = all.iter().find(|c| c["name"] == "Müller GmbH").unwrap();
+    assert_eq!(mueller["domains"], json!(["mueller.example"]));
+    assert_eq!(mueller["industry"], "Maschinenbau");
+    assert!(mueller["properties"].get("notiz").is_none(), "{mueller}");
+
+    let deals = file(
+        "geschaefte.csv",
+        "Titel,Wert,Kontakt,Phase\n\
+         Fräsmaschine,12000,anna@mueller.example,Demo\n",
+    );
+    let deal_map = file(
+        "geschaefte.toml",
+        "[columns]\nTitel = \"title\"\nWert = \"amount\"\nKontakt = \"email\"\nPhase = \"stage\"\n",
+    );
+    let (out, err, ok) = run(&app, &["import", "deals", &deals, "--mapping", &deal_map]);
+    assert!(ok, "{err}");
+    assert!(out.contains("created 1,"), "{out}");
+    let deal = &list(&app, "/api/v1/deals").await[0];
+    assert_eq!(deal["title"], "Fräsmaschine");
+    assert_eq!(deal["amount"], "12000.00");
+    // A deal file keeps no custom properties: the mapping says so by column.
+    let wrong = file("wrong.toml", "[columns]\nPhase = \"property:phase\"\n");
+    let (_, err, ok) = run(&app, &["import", "deals", &deals, "--mapping", &wrong]);
+    assert!(!ok);
+    assert!(
+        err.contains("columns.Phase: a deal file keeps no custom properties"),
+        "{err}"
+    );
+
+    // Activities over the API: the mapping's text as a parameter.
+    let activities =
+        "Betreff,Erledigt,Datum,Kontakt\nErstgespräch,yes,2026-01-05,anna@mueller.example\n";
+    let activity_map = "[columns]\nBetreff = \"subject\"\nErledigt = \"done\"\nDatum = \"occurred_at\"\nKontakt = \"email\"\n";
+    let post = |query: String, body: &'static str| {
+        app.client
+            .post(app.url(&format!("/api/v1/imports?{query}")))
+            .bearer_auth(&app.token)
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+    };
+    let encoded = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let done = crate::import_jobs::import(
+        &app,
+        &format!("entity=activities&mapping={}", encoded(activity_map)),
+        activities.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(done["summary"]["created"], 1, "{done}");
+    let timeline: Value = app
+        .get(
+            &format!("/api/v1/deals/{}", deal["id"].as_str().unwrap()),
+            &app.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let contact = timeline["contact_id"].as_str().unwrap().to_owned();
+    let logged = list(&app, &format!("/api/v1/contacts/{contact}/activities")).await;
+    assert!(
+        logged.iter().any(|a| a["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Erstgespräch")),
+        "{logged:?}"
+    );
+    // A mapping that is not TOML, or names what an activity file lacks: 422, by name.
+    for (mapping, field) in [
+        ("[columns", "mapping"),
+        ("[columns]\nBetreff = \"domains\"\n", "columns.Betreff"),
+    ] {
+        let res = post(
+            format!("entity=activities&mapping={}", encoded(mapping)),
+            activities,
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.status(), 422, "{mapping}");
+        let problem: Value = res.json().await.unwrap();
+        assert!(problem.to_string().contains(field), "{problem}");
+    }
+
+    // Orders: a shop export with its own names, the order number as the id column.
+    let orders = file(
+        "bestellungen.csv",
+        "Bestellung,Kunde,Datum,Währung,Artikel,Preis\n\
+         B-1,anna@mueller.example,2026-02-01,EUR,Ersatzteil,99.00\n",
+    );
+    let order_map = file(
+        "bestellungen.toml",
+        "id_column = \"Bestellung\"\n[columns]\nKunde = \"email\"\nDatum = \"placed_at\"\n\"Währung\" = \"currency\"\nArtikel = \"product\"\nPreis = \"unit_price\"\n",
+    );
+    for _ in 0..2 {
+        let (_, err, ok) = run(
+            &app,
+            &["import", "orders", &orders, "--mapping", &order_map],
+        );
+        assert!(ok, "{err}");
+    }
+    let person: Value = app
+        .get(&format!("/api/v1/contacts/{contact}/export"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let placed = person["orders"].as_array().unwrap();
+    assert_eq!(placed.len(), 1, "imported once: {person}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// More companies than one chunk holds: an invalid row at the end of the file stops the whole
+/// import (the file is checked whole before anything is written), and the valid file imports
+/// every row once.
+async fn a_company_file_is_read_a_chunk_at_a_time_and_checked_whole(app: TestApp) {
+    let dir = std::env::temp_dir().join(format!("closer-chunks-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text: String = std::iter::once("Record ID,Company name,Company Domain Name\n".to_owned())
+        .chain((0..2_300).map(|i| format!("{i},Company {i},company-{i}.example\n")))
+        .collect();
+    let valid = dir.join("companies.csv");
+    std::fs::write(&valid, &text).unwrap();
+    let invalid = dir.join("invalid.csv");
+    std::fs::write(&invalid, format!("{text}9999,Last,gmail.com\n")).unwrap();
+    let (out, err, ok) = run(&app, &["import", "companies", invalid.to_str().unwrap()]);
+    assert!(!ok, "{out}");
+    assert!(err.contains("1 invalid rows"), "{err}");
+    assert!(out.contains("line 2302:"), "{out}");
+    assert!(
+        list(&app, "/api/v1/companies").await.is_empty(),
+        "nothing imported"
+    );
+    let (out, err, ok) = run(&app, &["import", "companies", valid.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("2300 rows"), "{out}");
+    assert!(
+        out.contains("created 2300, updated 0, unchanged 0"),
+        "{out}"
+    );
+    let (out, err, ok) = run(
+        &app,
+        &["import", "companies", valid.to_str().unwrap(), "--dry-run"],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("would create 0, update 0, leave 2300 unchanged"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A to-do list from another tool: tasks with and without a person, imported once; the same
+/// file with a task completed updates that task and nothing else.
+async fn a_to_do_list_imports_as_tasks_and_updates_them(app: TestApp) {
+    let dir = std::env::temp_dir().join(format!("closer-tasks-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("todo.csv");
+    let todo = "Task ID,Task Title,Due Date,Status,Contact email,Notes\n\
+                T1,Call back about pricing,2030-05-02 09:30,Not started,lin@acme.example,Asked for the annual plan\n\
+                T2,Renew the domain,2030-06-01,Not started,,\n";
+    std::fs::write(&path, todo).unwrap();
+    let file = path.to_str().unwrap();
+    let (out, err, ok) = run(&app, &["import", "tasks", file, "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("would create 2, update 0, leave 0 unchanged"),
+        "{out}"
+    );
+    let (out, err, ok) = run(&app, &["import", "tasks", file]);
+    assert!(ok, "{err}");
+    assert!(out.contains("created 2, updated 0, unchanged 0"), "{out}");
+    let tasks = list(&app, "/api/v1/tasks?status=open&limit=100").await;
+    let call = tasks
+        .iter()
+        .find(|t| t["title"] == "Call back about pricing")
+        .unwrap_or_else(|| panic!("{tasks:?}"));
+    assert_eq!(call["due_at"], "2030-05-02T09:30:00Z");
+    assert!(!call["contact_id"].is_null(), "the person was made: {call}");
+    let domain = tasks
+        .iter()
+        .find(|t| t["title"] == "Renew the domain")
+        .unwrap();
+    assert!(domain["contact_id"].is_null(), "{domain}");
+    std::fs::write(
+        &path,
+        todo.replace(
+            "pricing,2030-05-02 09:30,Not started",
+            "pricing,2030-05-02 09:30,Completed",
+        ),
+    )
+    .unwrap();
+    let (out, err, ok) = run(&app, &["import", "tasks", file]);
+    assert!(ok, "{err}");
+    assert!(out.contains("created 0, updated 1, unchanged 1"), "{out}");
+    let done = list(&app, "/api/v1/tasks?status=done&limit=100").await;
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0]["title"], "Call back about pricing");
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "Task Title,Due Date\nNo date,\n,2030-01-01\n").unwrap();
+    let (out, _, ok) = run(&app, &["import", "tasks", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        out.contains("line 2: due_at: is needed") && out.contains("line 3: title: is needed"),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

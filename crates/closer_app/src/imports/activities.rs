@@ -8,15 +8,16 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use closer_domain::access::{Action, Reach, reach};
+use closer_domain::import::NamesPerson;
 use closer_domain::import::activities::{ActivityColumns, ActivityRow};
 use closer_domain::pipeline::{
     Activity, ActivityId, ActivityKind, Deal, DealId, Task, TaskId, TaskKind, TaskStatus,
 };
-use closer_domain::{ContactDraft, ContactId, FieldError, Timestamp, UserId, WorkspaceId};
+use closer_domain::{ContactId, FieldError, Region, Timestamp, UserId, WorkspaceId};
 use closer_store::{DealQuery, StoreError};
 
 use super::contacts::Owners;
-use super::table::read_whole;
+use super::table::{Chunks, Pass};
 use super::{ImportOptions, ImportReport, ImportSummary, Imports, Rejected, Source};
 use crate::{AppError, Principal};
 
@@ -55,189 +56,224 @@ impl Imports {
     ) -> Result<ImportSummary, AppError> {
         may_import_activities(principal)?;
         let ws = principal.workspace_id;
-        let table = read_whole(source).await?;
-        report.header(&table.headers);
-        let refs: Vec<&str> = table.headers.iter().map(String::as_str).collect();
-        let columns = ActivityColumns::recognise(&refs)?;
         let region = self.region(ws).await?;
         let owners = Owners::load(self, ws, true).await?;
-        let mut summary = ImportSummary {
-            rows: table.rows.len() as u64,
-            ..ImportSummary::default()
-        };
-        let now = Timestamp::now();
-        let read = table.read_rows(&mut summary, report, |cells| columns.read(cells, region));
-        let people = self
-            .people(
-                ws,
-                read.iter()
-                    .map(|(_, _, r)| (r.contact_id.as_deref(), r.email.as_ref(), r.phone.as_ref())),
-            )
-            .await?;
-        let mut planned = Vec::new();
-        for (line, raw, mut row) in read {
-            let mut problems = Vec::new();
-            let contact = people
-                .of_row(
-                    row.contact_id.as_deref(),
-                    row.email.as_ref(),
-                    row.phone.as_ref(),
+        for &pass in Pass::for_options(&options) {
+            let summary = self
+                .activities_pass(
+                    ws,
+                    source.clone(),
+                    &options,
+                    (region, &owners),
+                    pass,
+                    report,
                 )
-                .unwrap_or_else(|e| {
+                .await?;
+            if let Some(done) = pass.finish(summary) {
+                return Ok(done);
+            }
+        }
+        unreachable!("the last pass finishes the import")
+    }
+
+    /// One reading of an activity file: every row resolved and counted, and in a writing
+    /// pass its activity logged or its task added.
+    async fn activities_pass(
+        &self,
+        ws: WorkspaceId,
+        source: Arc<dyn Source>,
+        options: &ImportOptions,
+        (region, owners): (Option<Region>, &Owners),
+        pass: Pass,
+        report: &mut dyn ImportReport,
+    ) -> Result<ImportSummary, AppError> {
+        let mut file = Chunks::open(source).await?;
+        if pass.reports_header() {
+            report.header(&file.headers);
+        }
+        let columns = ActivityColumns::recognise(&file.header_refs(), &options.mapping)?;
+        let actor = options.actor();
+        let now = Timestamp::now();
+        let mut summary = ImportSummary::default();
+        let mut seen = HashSet::new();
+        while let Some(chunk) = file.next().await? {
+            let read = chunk.read_rows(&mut summary, report, |cells| columns.read(cells, region));
+            let people = self.people(ws, read.iter().map(|(_, _, r)| r)).await?;
+            // The activities logged on each contact and each contact's deals, read once a
+            // chunk.
+            let mut logged: HashMap<ContactId, HashSet<ActivityId>> = HashMap::new();
+            let mut deals = HashMap::new();
+            for (line, raw, mut row) in read {
+                let mut problems = Vec::new();
+                let contact = people.of_row(&row).unwrap_or_else(|e| {
                     problems.push(e);
                     None
                 });
-            let when = row.when().unwrap_or(now);
-            if row.done && when > now {
-                problems.push(FieldError::new(
-                    "occurred_at",
-                    "is in the future: a done activity has happened",
-                ));
+                let when = row.when().unwrap_or(now);
+                if row.done && when > now {
+                    problems.push(FieldError::new(
+                        "occurred_at",
+                        "is in the future: a done activity has happened",
+                    ));
+                }
+                if !problems.is_empty() {
+                    summary.rejected += 1;
+                    report.rejected(&Rejected::of(line, raw, &problems));
+                    continue;
+                }
+                let owner = row.owner.take().and_then(|o| owners.find(o, &mut summary));
+                let p = Planned {
+                    row,
+                    contact,
+                    owner,
+                    when,
+                };
+                let key = p.row.key();
+                if !seen.insert(key.clone()) {
+                    summary.merged += 1;
+                    continue;
+                }
+                let added = self
+                    .add(ws, &p, &key, &actor, pass, now, (&mut logged, &mut deals))
+                    .await?;
+                if added {
+                    summary.created += 1;
+                } else {
+                    summary.unchanged += 1;
+                }
             }
-            if !problems.is_empty() {
-                summary.rejected += 1;
-                report.rejected(&Rejected::of(line, raw, &problems));
-                continue;
+            report.progress(&summary, chunk.bytes);
+        }
+        summary.written = !pass.dry() && summary.created > 0;
+        Ok(summary)
+    }
+
+    /// Logs a row's activity or adds its task, unless it is there: whether it was (or in a
+    /// dry pass would be) added.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    async fn add(
+        &self,
+        ws: WorkspaceId,
+        p: &Planned,
+        key: &str,
+        actor: &str,
+        pass: Pass,
+        now: Timestamp,
+        (logged, deals): (
+            &mut HashMap<ContactId, HashSet<ActivityId>>,
+            &mut HashMap<ContactId, Vec<Deal>>,
+        ),
+    ) -> Result<bool, AppError> {
+        let contact = match p.contact {
+            Some(c) => Some(c),
+            None if pass.dry() => None,
+            None => {
+                let draft = p.row.person_draft();
+                Some(self.make_person(ws, draft, actor, now).await?)
             }
-            let owner = row.owner.take().and_then(|o| owners.find(o, &mut summary));
-            planned.push(Planned {
-                row,
-                contact,
-                owner,
-                when,
+        };
+        if p.row.done {
+            let id = ActivityId(super::derived_id(ws, "activity", key, Some(p.when)));
+            let known = match contact {
+                Some(c) => {
+                    if let std::collections::hash_map::Entry::Vacant(slot) = logged.entry(c) {
+                        let ids = self
+                            .store
+                            .activities(ws, c, u32::MAX)
+                            .await?
+                            .into_iter()
+                            .map(|a| a.id)
+                            .collect();
+                        slot.insert(ids);
+                    }
+                    // closer's export read back where it came from names the activity itself.
+                    let own = p.row.external_id.as_deref().and_then(|x| x.parse().ok());
+                    logged[&c].contains(&id)
+                        || own.is_some_and(|o| logged[&c].contains(&ActivityId(o)))
+                }
+                None => false,
+            };
+            return Ok(match (known, contact) {
+                (true, _) => false,
+                (false, Some(c)) if !pass.dry() => {
+                    let activity = Activity {
+                        id,
+                        contact_id: c,
+                        deal_id: self
+                            .deal_of(
+                                ws,
+                                c,
+                                (p.row.deal_id.as_deref(), p.row.deal_title.as_deref()),
+                                deals,
+                            )
+                            .await?,
+                        kind: p.row.kind.unwrap_or(ActivityKind::Note),
+                        occurred_at: p.when,
+                        owner_id: p.owner,
+                        outcome: p.row.outcome.clone(),
+                        text: p.row.text(),
+                        created_at: p.row.created_at.unwrap_or(p.when),
+                    };
+                    match self.store.add_activity(ws, &activity).await {
+                        Ok(()) => true,
+                        Err(StoreError::Conflict { .. }) => false,
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                (false, _) => true,
             });
         }
-        if summary.rejected > 0 && !options.continue_on_error && !options.dry_run {
-            report.progress(&summary, table.bytes);
-            return Ok(summary);
-        }
-        let actor = match &options.source_name {
-            Some(name) => format!("import:{name}"),
-            None => "import".to_owned(),
-        };
-        // The activities already logged on each contact, read once each.
-        let mut logged: HashMap<ContactId, HashSet<ActivityId>> = HashMap::new();
-        let mut deals = HashMap::new();
-        let mut seen = HashSet::new();
-        let total = planned.len().max(1) as u64;
-        for (i, p) in planned.into_iter().enumerate() {
-            let key = p.row.key();
-            if !seen.insert(key.clone()) {
-                summary.merged += 1;
-                continue;
-            }
-            let contact = match p.contact {
-                Some(c) => Some(c),
-                None if options.dry_run => None,
-                None => {
-                    let draft = ContactDraft {
-                        name: p.row.person_name.clone(),
-                        emails: p.row.email.clone().into_iter().collect(),
-                        phones: p.row.phone.clone().into_iter().collect(),
-                        ..ContactDraft::default()
-                    };
-                    Some(self.make_person(ws, draft, &actor, now).await?)
-                }
-            };
-            let added = if p.row.done {
-                let id = ActivityId(super::derived_id(ws, "activity", &key, Some(p.when)));
-                let known = match contact {
-                    Some(c) => {
-                        if let std::collections::hash_map::Entry::Vacant(slot) = logged.entry(c) {
-                            let ids = self
-                                .store
-                                .activities(ws, c, u32::MAX)
-                                .await?
-                                .into_iter()
-                                .map(|a| a.id)
-                                .collect();
-                            slot.insert(ids);
-                        }
-                        logged[&c].contains(&id)
-                    }
-                    None => false,
+        let id = TaskId(super::derived_id(ws, "task", key, Some(p.when)));
+        match self.store.task(ws, id).await {
+            Ok(_) => Ok(false),
+            Err(StoreError::NotFound) => {
+                let (false, Some(c)) = (pass.dry(), contact) else {
+                    return Ok(true);
                 };
-                match (known, contact) {
-                    (true, _) => false,
-                    (false, Some(c)) if !options.dry_run => {
-                        let activity = Activity {
-                            id,
-                            contact_id: c,
-                            deal_id: self.deal_of(ws, c, &p.row, &mut deals).await?,
-                            kind: p.row.kind.unwrap_or(ActivityKind::Note),
-                            occurred_at: p.when,
-                            owner_id: p.owner,
-                            outcome: p.row.outcome.clone(),
-                            text: p.row.text(),
-                            created_at: p.row.created_at.unwrap_or(p.when),
-                        };
-                        match self.store.add_activity(ws, &activity).await {
-                            Ok(()) => true,
-                            Err(StoreError::Conflict { .. }) => false,
-                            Err(e) => return Err(e.into()),
-                        }
-                    }
-                    (false, _) => true,
+                let task = Task {
+                    id,
+                    kind: TaskKind::FollowUp,
+                    title: p
+                        .row
+                        .subject
+                        .clone()
+                        .unwrap_or_else(|| "Follow up".to_owned()),
+                    text: p.row.note.clone(),
+                    contact_id: Some(c),
+                    deal_id: self
+                        .deal_of(
+                            ws,
+                            c,
+                            (p.row.deal_id.as_deref(), p.row.deal_title.as_deref()),
+                            deals,
+                        )
+                        .await?,
+                    assignee_id: p.owner,
+                    due_at: p.when,
+                    status: TaskStatus::Open,
+                    done_at: None,
+                    created_at: p.row.created_at.unwrap_or(now),
+                };
+                match self.store.add_task(ws, &task).await {
+                    Ok(()) => Ok(true),
+                    Err(StoreError::Conflict { .. }) => Ok(false),
+                    Err(e) => Err(e.into()),
                 }
-            } else {
-                let id = TaskId(super::derived_id(ws, "task", &key, Some(p.when)));
-                match self.store.task(ws, id).await {
-                    Ok(_) => false,
-                    Err(StoreError::NotFound) => {
-                        if let (false, Some(c)) = (options.dry_run, contact) {
-                            let task = Task {
-                                id,
-                                kind: TaskKind::FollowUp,
-                                title: p
-                                    .row
-                                    .subject
-                                    .clone()
-                                    .unwrap_or_else(|| "Follow up".to_owned()),
-                                text: p.row.note.clone(),
-                                contact_id: Some(c),
-                                deal_id: self.deal_of(ws, c, &p.row, &mut deals).await?,
-                                assignee_id: p.owner,
-                                due_at: p.when,
-                                status: TaskStatus::Open,
-                                done_at: None,
-                                created_at: p.row.created_at.unwrap_or(now),
-                            };
-                            match self.store.add_task(ws, &task).await {
-                                Ok(()) => true,
-                                Err(StoreError::Conflict { .. }) => false,
-                                Err(e) => return Err(e.into()),
-                            }
-                        } else {
-                            true
-                        }
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            };
-            if added {
-                summary.created += 1;
-            } else {
-                summary.unchanged += 1;
             }
-            if (i + 1) % 500 == 0 {
-                report.progress(&summary, table.bytes * (i as u64 + 1) / total);
-            }
+            Err(e) => Err(e.into()),
         }
-        summary.written = !options.dry_run && summary.created > 0;
-        report.progress(&summary, table.bytes);
-        Ok(summary)
     }
 
     /// The deal a row names: closer's id of one of the contact's deals, or the title of one.
     /// Each contact's deals are read once (`deals`).
-    async fn deal_of(
+    pub(super) async fn deal_of(
         &self,
         ws: WorkspaceId,
         contact: ContactId,
-        row: &ActivityRow,
+        (deal_id, deal_title): (Option<&str>, Option<&str>),
         deals: &mut HashMap<ContactId, Vec<Deal>>,
     ) -> Result<Option<DealId>, AppError> {
-        if row.deal_id.is_none() && row.deal_title.is_none() {
+        if deal_id.is_none() && deal_title.is_none() {
             return Ok(None);
         }
         if let std::collections::hash_map::Entry::Vacant(slot) = deals.entry(contact) {
@@ -251,11 +287,9 @@ impl Imports {
         let deals = &deals[&contact];
         Ok(deals
             .iter()
-            .find(|d| row.deal_id.as_deref() == Some(d.id.0.to_string().as_str()))
+            .find(|d| deal_id == Some(d.id.0.to_string().as_str()))
             .or_else(|| {
-                row.deal_title
-                    .as_deref()
-                    .and_then(|t| deals.iter().find(|d| d.title.eq_ignore_ascii_case(t)))
+                deal_title.and_then(|t| deals.iter().find(|d| d.title.eq_ignore_ascii_case(t)))
             })
             .map(|d| d.id))
     }

@@ -9,12 +9,13 @@ use std::sync::Arc;
 
 use closer_domain::access::{Action, Reach, reach};
 use closer_domain::company::{Company, CompanyPatch, Domain};
+use closer_domain::import::Mapping;
 use closer_domain::import::companies::{CompanyColumns, CompanyRow};
 use closer_domain::{CompanyId, Timestamp, WorkspaceId};
 use closer_store::StoreError;
 
 use super::contacts::Owners;
-use super::table::read_whole;
+use super::table::{Chunks, Pass};
 use super::{ImportOptions, ImportReport, ImportSummary, Imports, Source};
 use crate::{AppError, Principal};
 
@@ -56,81 +57,114 @@ impl Imports {
         report: &mut dyn ImportReport,
     ) -> Result<ImportSummary, AppError> {
         super::may_import(principal)?;
-        let ws = principal.workspace_id;
-        let table = read_whole(source).await?;
-        report.header(&table.headers);
-        let refs: Vec<&str> = table.headers.iter().map(String::as_str).collect();
-        let columns = CompanyColumns::recognise(&refs)?;
         let owners = Owners::load(
             self,
-            ws,
+            principal.workspace_id,
             reach(principal.role, Action::AssignContacts) == Reach::Everyone,
         )
         .await?;
-        let mut summary = ImportSummary {
-            rows: table.rows.len() as u64,
-            ..ImportSummary::default()
-        };
-        let mut valid = Vec::new();
-        for (_, _, mut row) in table.read_rows(&mut summary, report, |cells| columns.read(cells)) {
-            if let Some(owner) = row.owner.take() {
-                row.draft.owner_id = owners.find(owner, &mut summary);
+        for &pass in Pass::for_options(&options) {
+            let summary = self
+                .companies_pass(
+                    principal,
+                    source.clone(),
+                    &options.mapping,
+                    &owners,
+                    pass,
+                    report,
+                )
+                .await?;
+            if let Some(done) = pass.finish(summary) {
+                return Ok(done);
             }
-            valid.push(row);
         }
-        if summary.rejected > 0 && !options.continue_on_error && !options.dry_run {
-            report.progress(&summary, table.bytes);
-            return Ok(summary);
+        unreachable!("the last pass finishes the import")
+    }
+
+    /// One reading of a company file: every row checked and counted, and in a writing pass
+    /// its company made or changed.
+    #[allow(clippy::too_many_arguments)]
+    async fn companies_pass(
+        &self,
+        principal: &Principal,
+        source: Arc<dyn Source>,
+        mapping: &Mapping,
+        owners: &Owners,
+        pass: Pass,
+        report: &mut dyn ImportReport,
+    ) -> Result<ImportSummary, AppError> {
+        let ws = principal.workspace_id;
+        let mut file = Chunks::open(source).await?;
+        if pass.reports_header() {
+            report.header(&file.headers);
         }
+        let columns = CompanyColumns::recognise(&file.header_refs(), mapping)?;
+        let mut summary = ImportSummary::default();
         let now = Timestamp::now();
         let mut seen: HashSet<String> = HashSet::new();
-        for (i, row) in valid.into_iter().enumerate() {
-            let key = row.key();
-            if !seen.insert(key.clone()) {
-                // A later row for a company an earlier row made or changed: the first wins.
-                summary.merged += 1;
-                continue;
-            }
-            let id = company_id(ws, &key, row.created_at);
-            let stored = match self.store.company(ws, id).await {
-                Ok(c) => Some(c),
-                Err(StoreError::NotFound) => match self
-                    .store
-                    .company_by_domains(ws, &row.draft.domains)
-                    .await?
-                {
-                    Some(other) => Some(self.store.company(ws, other).await?),
-                    None => None,
-                },
-                Err(e) => return Err(e.into()),
-            };
-            match stored {
-                None => {
-                    summary.created += 1;
-                    if !options.dry_run {
-                        self.companies
-                            .create_as(principal, id, row.draft, row.created_at.unwrap_or(now))
-                            .await?;
-                    }
+        while let Some(chunk) = file.next().await? {
+            let rows = chunk.read_rows(&mut summary, report, |cells| columns.read(cells));
+            for (_, _, mut row) in rows {
+                if let Some(owner) = row.owner.take() {
+                    row.draft.owner_id = owners.find(owner, &mut summary);
                 }
-                Some(stored) => {
-                    let patch = patch_for(&stored, &row);
-                    if stored.clone().apply(&patch, now) {
-                        summary.updated += 1;
-                        if !options.dry_run {
-                            self.companies.patch(principal, stored.id, &patch).await?;
+                let key = row.key();
+                if !seen.insert(key.clone()) {
+                    // A later row for a company an earlier row made or changed: the first wins.
+                    summary.merged += 1;
+                    continue;
+                }
+                // closer's export read back where it came from: its id names the company.
+                let own = row
+                    .external_id
+                    .as_deref()
+                    .and_then(|x| x.parse().ok())
+                    .map(CompanyId);
+                let id = match own {
+                    Some(own) => match self.store.company(ws, own).await {
+                        Ok(_) => own,
+                        Err(StoreError::NotFound) => company_id(ws, &key, row.created_at),
+                        Err(e) => return Err(e.into()),
+                    },
+                    None => company_id(ws, &key, row.created_at),
+                };
+                let stored = match self.store.company(ws, id).await {
+                    Ok(c) => Some(c),
+                    Err(StoreError::NotFound) => match self
+                        .store
+                        .company_by_domains(ws, &row.draft.domains)
+                        .await?
+                    {
+                        Some(other) => Some(self.store.company(ws, other).await?),
+                        None => None,
+                    },
+                    Err(e) => return Err(e.into()),
+                };
+                match stored {
+                    None => {
+                        summary.created += 1;
+                        if !pass.dry() {
+                            self.companies
+                                .create_as(principal, id, row.draft, row.created_at.unwrap_or(now))
+                                .await?;
                         }
-                    } else {
-                        summary.unchanged += 1;
+                    }
+                    Some(stored) => {
+                        let patch = patch_for(&stored, &row);
+                        if stored.clone().apply(&patch, now) {
+                            summary.updated += 1;
+                            if !pass.dry() {
+                                self.companies.patch(principal, stored.id, &patch).await?;
+                            }
+                        } else {
+                            summary.unchanged += 1;
+                        }
                     }
                 }
             }
-            if (i + 1) % 500 == 0 {
-                report.progress(&summary, table.bytes * (i as u64 + 1) / summary.rows.max(1));
-            }
+            report.progress(&summary, chunk.bytes);
         }
-        summary.written = !options.dry_run && summary.created + summary.updated > 0;
-        report.progress(&summary, table.bytes);
+        summary.written = !pass.dry() && summary.created + summary.updated > 0;
         Ok(summary)
     }
 }

@@ -40,10 +40,7 @@ impl Imports {
             reach(principal.role, Action::AssignContacts) == Reach::Everyone,
         )
         .await?;
-        let actor = match &options.source_name {
-            Some(name) => format!("import:{name}"),
-            None => "import".to_owned(),
-        };
+        let actor = options.actor();
         let mut run = Run {
             imports: self,
             ws,

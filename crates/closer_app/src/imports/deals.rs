@@ -11,16 +11,18 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use closer_domain::access::{Action, Reach, reach};
+use closer_domain::import::NamesPerson;
 use closer_domain::import::deals::{DealColumns, DealRow};
 use closer_domain::pipeline::{
     Amount, Currency, Deal, DealId, DealPatch, DealStatus, LossReason, Order, OrderId, OrderLine,
     OrderSource, Pipeline, PipelineStage, StageKind, plan_move,
 };
-use closer_domain::{ContactDraft, ContactId, FieldError, Timestamp, UserId, WorkspaceId};
+use closer_domain::{ContactDraft, ContactId, FieldError, Region, Timestamp, UserId, WorkspaceId};
 use closer_store::{DealMove, StoreError};
 
 use super::contacts::Owners;
-use super::table::read_whole;
+use super::people::People;
+use super::table::{Chunks, Pass};
 use super::{ImportOptions, ImportReport, ImportSummary, Imports, Rejected, Source};
 use crate::{AppError, Principal};
 
@@ -138,6 +140,53 @@ fn place(row: &DealRow, pipelines: &[Pipeline]) -> Result<(usize, PipelineStage)
     Ok((p, stage.clone()))
 }
 
+/// What a deal file is read against, read once for the import.
+struct Workspace {
+    region: Option<Region>,
+    owners: Owners,
+    pipelines: Vec<Pipeline>,
+    reasons: Vec<LossReason>,
+}
+
+/// A read row resolved against the workspace — its pipeline and stage, loss reason and
+/// person — or every problem with it.
+fn plan(
+    ws: WorkspaceId,
+    mut row: DealRow,
+    the: &Workspace,
+    people: &People,
+    summary: &mut ImportSummary,
+) -> Result<Planned, Vec<FieldError>> {
+    let mut problems = Vec::new();
+    let placed = place(&row, &the.pipelines)
+        .map_err(|e| problems.push(e))
+        .ok();
+    let loss = match placed.as_ref().map(|(_, s)| s.kind) {
+        Some(StageKind::Lost) => loss_for(&row, &the.reasons)
+            .map_err(|e| problems.push(e))
+            .ok(),
+        _ => None,
+    };
+    let contact = people.of_row(&row).unwrap_or_else(|e| {
+        problems.push(e);
+        None
+    });
+    let Some((pipeline, stage)) = placed.filter(|_| problems.is_empty()) else {
+        return Err(problems);
+    };
+    let owner = row.owner.take().and_then(|o| the.owners.find(o, summary));
+    let id = DealId(super::derived_id(ws, "deal", &row.key(), row.created_at));
+    Ok(Planned {
+        row,
+        id,
+        pipeline,
+        stage,
+        loss,
+        owner,
+        contact,
+    })
+}
+
 impl Imports {
     /// Imports a deal file. A file with an invalid row imports nothing unless
     /// `continue_on_error`; a dry run counts what would be made, changed and left alone.
@@ -151,109 +200,103 @@ impl Imports {
     ) -> Result<ImportSummary, AppError> {
         may_import_deals(principal)?;
         let ws = principal.workspace_id;
-        let table = read_whole(source).await?;
-        report.header(&table.headers);
-        let refs: Vec<&str> = table.headers.iter().map(String::as_str).collect();
-        let columns = DealColumns::recognise(&refs)?;
-        let region = self.region(ws).await?;
-        let owners = Owners::load(self, ws, true).await?;
-        let pipelines = self.sales.pipelines(ws).await?;
-        let reasons = self.store.loss_reasons(ws).await?;
-        let mut summary = ImportSummary {
-            rows: table.rows.len() as u64,
-            ..ImportSummary::default()
+        let the = Workspace {
+            region: self.region(ws).await?,
+            owners: Owners::load(self, ws, true).await?,
+            pipelines: self.sales.pipelines(ws).await?,
+            reasons: self.store.loss_reasons(ws).await?,
         };
-        let read = table.read_rows(&mut summary, report, |cells| columns.read(cells, region));
-        let people = self
-            .people(
-                ws,
-                read.iter()
-                    .map(|(_, _, r)| (r.contact_id.as_deref(), r.email.as_ref(), r.phone.as_ref())),
-            )
-            .await?;
-        let mut planned = Vec::new();
-        for (line, raw, mut row) in read {
-            let mut problems = Vec::new();
-            let placed = place(&row, &pipelines).map_err(|e| problems.push(e)).ok();
-            let loss = match placed.as_ref().map(|(_, s)| s.kind) {
-                Some(StageKind::Lost) => {
-                    loss_for(&row, &reasons).map_err(|e| problems.push(e)).ok()
-                }
-                _ => None,
-            };
-            let contact = people
-                .of_row(
-                    row.contact_id.as_deref(),
-                    row.email.as_ref(),
-                    row.phone.as_ref(),
-                )
-                .unwrap_or_else(|e| {
-                    problems.push(e);
-                    None
-                });
-            if !problems.is_empty() {
-                summary.rejected += 1;
-                report.rejected(&Rejected::of(line, raw, &problems));
-                continue;
+        for &pass in Pass::for_options(&options) {
+            let summary = self
+                .deals_pass(ws, source.clone(), &options, &the, pass, report)
+                .await?;
+            if let Some(done) = pass.finish(summary) {
+                return Ok(done);
             }
-            let Some((pipeline, stage)) = placed else {
-                continue;
-            };
-            let owner = row.owner.take().and_then(|o| owners.find(o, &mut summary));
-            let id = DealId(super::derived_id(ws, "deal", &row.key(), row.created_at));
-            planned.push(Planned {
-                row,
-                id,
-                pipeline,
-                stage,
-                loss,
-                owner,
-                contact,
-            });
         }
-        if summary.rejected > 0 && !options.continue_on_error && !options.dry_run {
-            report.progress(&summary, table.bytes);
-            return Ok(summary);
+        unreachable!("the last pass finishes the import")
+    }
+
+    /// One reading of a deal file: every row resolved and counted, and in a writing pass its
+    /// deal opened or changed.
+    async fn deals_pass(
+        &self,
+        ws: WorkspaceId,
+        source: Arc<dyn Source>,
+        options: &ImportOptions,
+        the: &Workspace,
+        pass: Pass,
+        report: &mut dyn ImportReport,
+    ) -> Result<ImportSummary, AppError> {
+        let mut file = Chunks::open(source).await?;
+        if pass.reports_header() {
+            report.header(&file.headers);
         }
-        let actor = match &options.source_name {
-            Some(name) => format!("import:{name}"),
-            None => "import".to_owned(),
-        };
+        let columns = DealColumns::recognise(&file.header_refs(), &options.mapping)?;
+        let actor = options.actor();
         let now = Timestamp::now();
+        let mut summary = ImportSummary::default();
         let mut seen = HashSet::new();
-        let total = planned.len().max(1) as u64;
-        for (i, p) in planned.into_iter().enumerate() {
-            if !seen.insert(p.id) {
-                summary.merged += 1;
-                continue;
-            }
-            let pipeline = &pipelines[p.pipeline];
-            match self.store.deal(ws, p.id).await {
-                Ok(stored) => {
-                    let changed = self
-                        .update_deal(ws, &stored, &p, pipeline, &reasons, &actor, options.dry_run)
-                        .await?;
-                    if changed {
-                        summary.updated += 1;
-                    } else {
-                        summary.unchanged += 1;
+        while let Some(chunk) = file.next().await? {
+            let read = chunk.read_rows(&mut summary, report, |cells| {
+                columns.read(cells, the.region)
+            });
+            let people = self.people(ws, read.iter().map(|(_, _, r)| r)).await?;
+            for (line, raw, row) in read {
+                let mut p = match plan(ws, row, the, &people, &mut summary) {
+                    Ok(p) => p,
+                    Err(problems) => {
+                        summary.rejected += 1;
+                        report.rejected(&Rejected::of(line, raw, &problems));
+                        continue;
+                    }
+                };
+                // closer's export read back where it came from (edited in a spreadsheet, say):
+                // its id names the deal itself.
+                if let Some(own) = p.row.external_id.as_deref().and_then(|x| x.parse().ok()) {
+                    match self.store.deal(ws, DealId(own)).await {
+                        Ok(_) => p.id = DealId(own),
+                        Err(StoreError::NotFound) => {}
+                        Err(e) => return Err(e.into()),
                     }
                 }
-                Err(StoreError::NotFound) => {
-                    summary.created += 1;
-                    if !options.dry_run {
-                        self.create_deal(ws, &p, pipeline, &reasons, &actor, now)
+                if !seen.insert(p.id) {
+                    summary.merged += 1;
+                    continue;
+                }
+                let pipeline = &the.pipelines[p.pipeline];
+                match self.store.deal(ws, p.id).await {
+                    Ok(stored) => {
+                        let changed = self
+                            .update_deal(
+                                ws,
+                                &stored,
+                                &p,
+                                pipeline,
+                                &the.reasons,
+                                &actor,
+                                pass.dry(),
+                            )
                             .await?;
+                        if changed {
+                            summary.updated += 1;
+                        } else {
+                            summary.unchanged += 1;
+                        }
                     }
+                    Err(StoreError::NotFound) => {
+                        summary.created += 1;
+                        if !pass.dry() {
+                            self.create_deal(ws, &p, pipeline, &the.reasons, &actor, now)
+                                .await?;
+                        }
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                Err(e) => return Err(e.into()),
             }
-            if (i + 1) % 200 == 0 {
-                report.progress(&summary, table.bytes * (i as u64 + 1) / total);
-            }
+            report.progress(&summary, chunk.bytes);
         }
-        summary.written = !options.dry_run && summary.created + summary.updated > 0;
-        report.progress(&summary, table.bytes);
+        summary.written = !pass.dry() && summary.created + summary.updated > 0;
         Ok(summary)
     }
 
@@ -271,11 +314,8 @@ impl Imports {
         } else {
             let row = &p.row;
             let draft = ContactDraft {
-                name: row.person_name.clone(),
-                emails: row.email.clone().into_iter().collect(),
-                phones: row.phone.clone().into_iter().collect(),
                 company: row.company.clone(),
-                ..ContactDraft::default()
+                ..row.person_draft()
             };
             self.make_person(ws, draft, actor, now).await?
         };

@@ -242,16 +242,20 @@ fn check_header(entity: ImportEntity, file: &Spooled, mapping: &Mapping) -> Resu
             ContactColumns::recognise(&refs, mapping)?;
         }
         ImportEntity::Companies => {
-            closer_domain::import::companies::CompanyColumns::recognise(&refs)?;
+            closer_domain::import::companies::CompanyColumns::recognise(&refs, mapping)?;
         }
         ImportEntity::Deals => {
-            closer_domain::import::deals::DealColumns::recognise(&refs)?;
+            closer_domain::import::deals::DealColumns::recognise(&refs, mapping)?;
         }
         ImportEntity::Activities => {
-            closer_domain::import::activities::ActivityColumns::recognise(&refs)?;
+            closer_domain::import::activities::ActivityColumns::recognise(&refs, mapping)?;
+        }
+        ImportEntity::Tasks => {
+            closer_domain::import::tasks::TaskColumns::recognise(&refs, mapping)?;
         }
         ImportEntity::Orders => {
-            crate::orders_csv::read_header(&refs).map_err(|e| AppError::invalid("file", e))?;
+            crate::orders_csv::read_header(&refs, mapping)
+                .map_err(|e| AppError::invalid("file", e))?;
         }
     }
     Ok(())

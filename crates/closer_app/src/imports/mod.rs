@@ -15,6 +15,7 @@ mod orders;
 mod people;
 mod read;
 mod table;
+mod tasks;
 mod writing;
 
 use std::sync::Arc;
@@ -40,6 +41,16 @@ pub struct ImportOptions {
     pub mapping: Mapping,
     /// Named in the stage history of the records it makes ("import:NAME").
     pub source_name: Option<String>,
+}
+
+impl ImportOptions {
+    /// Who the records' history says made them: `import:FILE`, or `import`.
+    pub fn actor(&self) -> String {
+        match &self.source_name {
+            Some(name) => format!("import:{name}"),
+            None => "import".to_owned(),
+        }
+    }
 }
 
 /// Where an import reports as it goes.
@@ -151,6 +162,7 @@ impl Imports {
             ImportEntity::Companies => self.companies(principal, source, options, report).await,
             ImportEntity::Deals => self.deals(principal, source, options, report).await,
             ImportEntity::Activities => self.activities(principal, source, options, report).await,
+            ImportEntity::Tasks => self.tasks(principal, source, options, report).await,
             ImportEntity::Orders => self.orders(principal, source, options, report).await,
         }
     }
@@ -165,7 +177,9 @@ pub fn may_import_entity(
     match entity {
         ImportEntity::Contacts | ImportEntity::Companies => may_import(principal),
         ImportEntity::Deals => deals::may_import_deals(principal),
-        ImportEntity::Activities => activities::may_import_activities(principal),
+        ImportEntity::Activities | ImportEntity::Tasks => {
+            activities::may_import_activities(principal)
+        }
         ImportEntity::Orders => orders::may_import_orders(principal),
     }
 }

@@ -52,11 +52,12 @@ impl Imports {
         may_import_orders(principal)?;
         let ws = principal.workspace_id;
         let now = Timestamp::now();
+        let mapping = options.mapping.clone();
         let file = tokio::task::spawn_blocking(move || {
             let input = source
                 .open()
                 .map_err(|e| AppError::invalid("file", format!("cannot be read: {e}")))?;
-            read_orders(input, ws, now).map_err(|e| AppError::invalid("file", e))
+            read_orders(input, ws, now, &mapping).map_err(|e| AppError::invalid("file", e))
         })
         .await
         .map_err(|e| AppError::Internal(format!("the orders reader stopped: {e}")))??;
@@ -91,10 +92,7 @@ impl Imports {
             report.progress(&summary, file.bytes);
             return Ok(summary);
         }
-        let actor = match &options.source_name {
-            Some(name) => format!("import:{name}"),
-            None => "import".to_owned(),
-        };
+        let actor = options.actor();
         let buyers = self.buyers(ws, &new, &actor, now).await?;
         let total = new.len().max(1) as u64;
         let mut done = 0u64;

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use closer_domain::contact::upsert::IdentityKind;
+use closer_domain::import::NamesPerson;
 use closer_domain::{ContactDraft, ContactId, Email, FieldError, Phone, Timestamp, WorkspaceId};
 use closer_store::{BatchKeys, UpsertContact};
 
@@ -13,13 +14,14 @@ use crate::AppError;
 impl Imports {
     /// Who the rows' people are: by contact id, the id a contact import recorded, email or
     /// phone — read at once.
-    pub(super) async fn people<'a>(
+    pub(super) async fn people<'a, R: NamesPerson + 'a>(
         &self,
         ws: WorkspaceId,
-        rows: impl Iterator<Item = (Option<&'a str>, Option<&'a Email>, Option<&'a Phone>)>,
+        rows: impl Iterator<Item = &'a R>,
     ) -> Result<People, AppError> {
         let mut keys = BatchKeys::default();
-        for (contact, email, phone) in rows {
+        for row in rows {
+            let (contact, email, phone) = (row.contact_id(), row.email(), row.phone());
             if let Some(c) = contact {
                 keys.external_ids.push(c.to_owned());
             }
@@ -85,13 +87,9 @@ pub(super) struct People {
 impl People {
     /// The contact a row's person is, `None` when nobody holds them yet but the row has an
     /// email or phone to make them by; a row naming only an unknown contact id is refused.
-    pub(super) fn of_row(
-        &self,
-        contact: Option<&str>,
-        email: Option<&Email>,
-        phone: Option<&Phone>,
-    ) -> Result<Option<ContactId>, FieldError> {
-        match self.find(contact, email, phone) {
+    pub(super) fn of_row(&self, row: &impl NamesPerson) -> Result<Option<ContactId>, FieldError> {
+        let (email, phone) = (row.email(), row.phone());
+        match self.find(row.contact_id(), email, phone) {
             None if email.is_none() && phone.is_none() => Err(FieldError::new(
                 "contact_id",
                 "names no contact of this workspace (import the contacts first, or add the person's email)",

@@ -2,7 +2,7 @@
 //! is a call, email, meeting, demo or note that happened; one not done yet is a follow-up
 //! task due when the file says. Every problem of a row is named by its column.
 
-use super::{created_at, recognise_fields};
+use super::{Fields, Mapping, created_at, recognise_fields};
 use crate::pipeline::ActivityKind;
 use crate::pipeline::work::{body, label};
 use crate::{Email, FieldError, Phone, Region, Timestamp, text};
@@ -76,11 +76,22 @@ const KNOWN: &[(&str, ActivityField)] = &[
     ("phone", ActivityField::Phone),
     ("person - name", ActivityField::PersonName),
     ("activity - contact person", ActivityField::PersonName),
+    ("person", ActivityField::PersonName),
     ("deal_id", ActivityField::DealId),
     ("deal - title", ActivityField::DealTitle),
     ("deal", ActivityField::DealTitle),
     ("activity - deal", ActivityField::DealTitle),
 ];
+
+const FIELDS: Fields<ActivityField> = Fields {
+    kind: "activity",
+    id: ActivityField::ExternalId,
+    skip: ActivityField::Skip,
+    builtin: |key| KNOWN.iter().find(|(k, _)| *k == key).map(|(_, f)| *f),
+    extra: |_| ActivityField::Skip,
+    property: None,
+    names: "kind, subject, note, outcome, done, due_date, due_time, occurred_at, created_at, owner, contact_id, email, phone, person, deal_id, deal, external_id, skip",
+};
 
 /// Which field each column of an activity file holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +121,8 @@ pub struct ActivityRow {
     pub deal_id: Option<String>,
     pub deal_title: Option<String>,
 }
+
+super::names_person!(ActivityRow);
 
 impl ActivityRow {
     /// What finds the record again when the file is imported twice.
@@ -172,10 +185,8 @@ fn done(raw: &str) -> Result<bool, FieldError> {
 impl ActivityColumns {
     /// Recognises a header row; unknown columns are read past. A file naming no person, or
     /// with no date to place the activities at, is refused.
-    pub fn recognise(headers: &[&str]) -> Result<Self, FieldError> {
-        let fields = recognise_fields(headers, KNOWN, &ActivityField::ExternalId, |_| {
-            ActivityField::Skip
-        });
+    pub fn recognise(headers: &[&str], mapping: &Mapping) -> Result<Self, FieldError> {
+        let fields = recognise_fields(headers, &FIELDS, mapping)?;
         if !fields.iter().any(|f| {
             matches!(
                 f,
@@ -264,18 +275,14 @@ impl ActivityColumns {
                     Ok(v) => row.person_name = v,
                     Err(e) => fail(e),
                 },
-                ActivityField::Email => {
-                    match Email::parse(cell.split([';', ',']).next().unwrap_or("")) {
-                        Ok(e) => row.email = Some(e),
-                        Err(e) => fail(e),
-                    }
-                }
-                ActivityField::Phone => {
-                    match Phone::parse(cell.split([';', ',']).next().unwrap_or(""), region) {
-                        Ok(p) => row.phone = Some(p),
-                        Err(e) => fail(e),
-                    }
-                }
+                ActivityField::Email => match super::first_email(cell) {
+                    Ok(e) => row.email = Some(e),
+                    Err(e) => fail(e),
+                },
+                ActivityField::Phone => match super::first_phone(cell, region) {
+                    Ok(p) => row.phone = Some(p),
+                    Err(e) => fail(e),
+                },
                 ActivityField::Skip => {}
             }
         }
@@ -315,18 +322,21 @@ mod tests {
 
     #[test]
     fn pipedrive_activities_are_done_or_to_do() {
-        let cols = ActivityColumns::recognise(&[
-            "Activity - ID",
-            "Activity - Subject",
-            "Activity - Type",
-            "Activity - Done",
-            "Activity - Due date",
-            "Activity - Due time",
-            "Activity - Note",
-            "Activity - Marked as done time",
-            "Person - Email",
-            "Deal - Title",
-        ])
+        let cols = ActivityColumns::recognise(
+            &[
+                "Activity - ID",
+                "Activity - Subject",
+                "Activity - Type",
+                "Activity - Done",
+                "Activity - Due date",
+                "Activity - Due time",
+                "Activity - Note",
+                "Activity - Marked as done time",
+                "Person - Email",
+                "Deal - Title",
+            ],
+            &Mapping::default(),
+        )
         .unwrap();
         let done = cols
             .read(

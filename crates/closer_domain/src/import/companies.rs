@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{created_at, property_name, recognise_fields};
+use super::{Fields, Mapping, created_at, property_name, recognise_fields};
 use crate::company::{
     CompanyDraft, Domain, company_name, domains as parse_domains, employees, optional_text,
 };
@@ -79,6 +79,24 @@ const KNOWN: &[(&str, CompanyField)] = &[
     ("organization - update time", CompanyField::Skip),
 ];
 
+const FIELDS: Fields<CompanyField> = Fields {
+    kind: "company",
+    id: CompanyField::ExternalId,
+    skip: CompanyField::Skip,
+    builtin: |key| {
+        KNOWN
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, f)| f.clone())
+    },
+    extra: |raw| match property_name(raw) {
+        p if p.is_empty() => CompanyField::Skip,
+        p => CompanyField::Property(p),
+    },
+    property: Some(CompanyField::Property),
+    names: "name, domains, website, employees, industry, country, owner, created_at, properties, property:NAME, external_id, skip",
+};
+
 /// Which field each column of a company file holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompanyColumns {
@@ -110,17 +128,8 @@ impl CompanyRow {
 impl CompanyColumns {
     /// Recognises a header row: the first id column is the id, unknown columns are kept as
     /// properties. A file without a name column is refused.
-    pub fn recognise(headers: &[&str]) -> Result<Self, FieldError> {
-        let fields =
-            recognise_fields(
-                headers,
-                KNOWN,
-                &CompanyField::ExternalId,
-                |raw| match property_name(raw) {
-                    p if p.is_empty() => CompanyField::Skip,
-                    p => CompanyField::Property(p),
-                },
-            );
+    pub fn recognise(headers: &[&str], mapping: &Mapping) -> Result<Self, FieldError> {
+        let fields = recognise_fields(headers, &FIELDS, mapping)?;
         if !fields.contains(&CompanyField::Name) {
             return Err(FieldError::new(
                 "header",
@@ -271,7 +280,7 @@ mod tests {
                 "Organization - Label",
             ][..],
         ] {
-            let cols = CompanyColumns::recognise(headers).unwrap();
+            let cols = CompanyColumns::recognise(headers, &Mapping::default()).unwrap();
             let row = cols
                 .read(&[
                     "42",
@@ -299,7 +308,9 @@ mod tests {
 
     #[test]
     fn every_problem_of_a_row_is_named_and_a_name_is_needed() {
-        let cols = CompanyColumns::recognise(&["name", "domains", "employees"]).unwrap();
+        let cols =
+            CompanyColumns::recognise(&["name", "domains", "employees"], &Mapping::default())
+                .unwrap();
         let errs = cols
             .read(&["", "gmail.com;not a domain", "many"])
             .unwrap_err();
@@ -309,7 +320,7 @@ mod tests {
             ["domains", "domains", "employees", "name"],
             "{errs:?}"
         );
-        assert!(CompanyColumns::recognise(&["Company Domain Name"]).is_err());
+        assert!(CompanyColumns::recognise(&["Company Domain Name"], &Mapping::default()).is_err());
         let row = cols.read(&["Nameless Co", "", ""]).unwrap();
         assert_eq!(row.key(), "name:nameless co");
     }

@@ -3,7 +3,7 @@
 //! row read into what the importer resolves against the workspace (the person, pipeline and
 //! stage are named, not known yet), every problem named by its column.
 
-use super::{created_at, recognise_fields};
+use super::{Fields, Mapping, created_at, recognise_fields};
 use crate::pipeline::{Amount, Currency, DealStatus};
 use crate::{Email, FieldError, Phone, Region, Timestamp, text};
 
@@ -89,11 +89,22 @@ const KNOWN: &[(&str, DealField)] = &[
     ("person - name", DealField::PersonName),
     ("deal - contact person", DealField::PersonName),
     ("contact name", DealField::PersonName),
+    ("person", DealField::PersonName),
     ("organization - name", DealField::Company),
     ("deal - organization", DealField::Company),
     ("company", DealField::Company),
     ("company name", DealField::Company),
 ];
+
+const FIELDS: Fields<DealField> = Fields {
+    kind: "deal",
+    id: DealField::ExternalId,
+    skip: DealField::Skip,
+    builtin: |key| KNOWN.iter().find(|(k, _)| *k == key).map(|(_, f)| *f),
+    extra: |_| DealField::Skip,
+    property: None,
+    names: "title, amount, currency, pipeline, stage, status, owner, expected_close, created_at, closed_at, loss_reason, objection, source, contact_id, email, phone, person, company, external_id, skip",
+};
 
 /// Which field each column of a deal file holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +136,8 @@ pub struct DealRow {
     pub person_name: Option<String>,
     pub company: Option<String>,
 }
+
+super::names_person!(DealRow);
 
 impl DealRow {
     /// What finds the deal again when the file is imported twice: its id in the source tool,
@@ -161,8 +174,8 @@ impl DealColumns {
     /// Recognises a header row; unknown columns are read past (deals have no custom
     /// properties yet). A file without a title column, or naming no person (a contact id,
     /// email or phone), is refused.
-    pub fn recognise(headers: &[&str]) -> Result<Self, FieldError> {
-        let fields = recognise_fields(headers, KNOWN, &DealField::ExternalId, |_| DealField::Skip);
+    pub fn recognise(headers: &[&str], mapping: &Mapping) -> Result<Self, FieldError> {
+        let fields = recognise_fields(headers, &FIELDS, mapping)?;
         if !fields.contains(&DealField::Title) {
             return Err(FieldError::new(
                 "header",
@@ -243,17 +256,14 @@ impl DealColumns {
                     Ok(t) => row.closed_at = Some(t),
                     Err(e) => fail(FieldError::new("closed_at", e.message)),
                 },
-                DealField::Email => match Email::parse(cell.split([';', ',']).next().unwrap_or(""))
-                {
+                DealField::Email => match super::first_email(cell) {
                     Ok(e) => row.email = Some(e),
                     Err(e) => fail(e),
                 },
-                DealField::Phone => {
-                    match Phone::parse(cell.split([';', ',']).next().unwrap_or(""), region) {
-                        Ok(p) => row.phone = Some(p),
-                        Err(e) => fail(e),
-                    }
-                }
+                DealField::Phone => match super::first_phone(cell, region) {
+                    Ok(p) => row.phone = Some(p),
+                    Err(e) => fail(e),
+                },
                 DealField::Skip => {}
             }
         }
@@ -281,24 +291,27 @@ mod tests {
 
     #[test]
     fn a_pipedrive_deal_row_is_read() {
-        let cols = DealColumns::recognise(&[
-            "Deal - ID",
-            "Deal - Title",
-            "Deal - Value",
-            "Deal - Currency",
-            "Deal - Pipeline",
-            "Deal - Stage",
-            "Deal - Status",
-            "Deal - Owner",
-            "Deal - Expected close date",
-            "Deal - Deal created",
-            "Deal - Won time",
-            "Deal - Lost reason",
-            "Person - Name",
-            "Person - Email",
-            "Organization - Name",
-            "Deal - Probability",
-        ])
+        let cols = DealColumns::recognise(
+            &[
+                "Deal - ID",
+                "Deal - Title",
+                "Deal - Value",
+                "Deal - Currency",
+                "Deal - Pipeline",
+                "Deal - Stage",
+                "Deal - Status",
+                "Deal - Owner",
+                "Deal - Expected close date",
+                "Deal - Deal created",
+                "Deal - Won time",
+                "Deal - Lost reason",
+                "Person - Name",
+                "Person - Email",
+                "Organization - Name",
+                "Deal - Probability",
+            ],
+            &Mapping::default(),
+        )
         .unwrap();
         let row = cols
             .read(
@@ -335,10 +348,13 @@ mod tests {
 
     #[test]
     fn a_deal_needs_a_title_and_a_person() {
-        assert!(DealColumns::recognise(&["Deal - Title"]).is_err());
-        assert!(DealColumns::recognise(&["Person - Email"]).is_err());
-        let cols =
-            DealColumns::recognise(&["Deal - Title", "Person - Email", "Deal - Value"]).unwrap();
+        assert!(DealColumns::recognise(&["Deal - Title"], &Mapping::default()).is_err());
+        assert!(DealColumns::recognise(&["Person - Email"], &Mapping::default()).is_err());
+        let cols = DealColumns::recognise(
+            &["Deal - Title", "Person - Email", "Deal - Value"],
+            &Mapping::default(),
+        )
+        .unwrap();
         let errs = cols.read(&["", "", "a lot"], None).unwrap_err();
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["Deal - Value", "title", "person"], "{errs:?}");

@@ -17,15 +17,17 @@ pub enum ImportEntity {
     Companies,
     Deals,
     Activities,
+    Tasks,
     Orders,
 }
 
 impl ImportEntity {
-    pub const ALL: [ImportEntity; 5] = [
+    pub const ALL: [ImportEntity; 6] = [
         ImportEntity::Contacts,
         ImportEntity::Companies,
         ImportEntity::Deals,
         ImportEntity::Activities,
+        ImportEntity::Tasks,
         ImportEntity::Orders,
     ];
 
@@ -39,6 +41,7 @@ impl ImportEntity {
             ImportEntity::Companies => "companies",
             ImportEntity::Deals => "deals",
             ImportEntity::Activities => "activities",
+            ImportEntity::Tasks => "tasks",
             ImportEntity::Orders => "orders",
         }
     }
@@ -230,6 +233,7 @@ mod tests {
             Some(ImportEntity::Contacts)
         );
         assert_eq!(ImportEntity::parse("deals"), Some(ImportEntity::Deals));
-        assert_eq!(ImportEntity::parse("tasks"), None);
+        assert_eq!(ImportEntity::parse("tasks"), Some(ImportEntity::Tasks));
+        assert_eq!(ImportEntity::parse("pets"), None);
     }
 }

@@ -171,8 +171,17 @@ id_column = "Legacy Key"
             Skip
         ]
     );
-    assert!(Mapping::parse("[columns]\n\"A\" = \"nonsense\"").is_err());
+    // A field name is checked against the kind of file it maps.
+    let nonsense = Mapping::parse("[columns]\n\"A\" = \"nonsense\"").unwrap();
+    let wrong = ContactColumns::recognise(&["A", "Email"], &nonsense).unwrap_err();
+    assert_eq!(wrong.field, "columns.A");
+    assert!(
+        wrong.message.contains("not a field of a contact file"),
+        "{}",
+        wrong.message
+    );
     assert!(Mapping::parse("colour = 1").is_err());
+    assert!(Mapping::parse("[columns]\n\"A\" = 3").is_err());
     let missing = ContactColumns::recognise(&["Email"], &Mapping::default().with_id_column("Key"));
     assert_eq!(missing.unwrap_err().field, "id_column");
 }
@@ -255,4 +264,80 @@ fn property_names_are_tidy() {
     assert_eq!(property_name(" Country/Region "), "country_region");
     assert_eq!(property_name("Lead  Status"), "lead_status");
     assert_eq!(normalise("  Record   ID "), "record id");
+}
+
+#[test]
+fn one_mapping_format_names_the_fields_of_every_kind_of_file() {
+    use super::activities::{ActivityColumns, ActivityField};
+    use super::companies::{CompanyColumns, CompanyField};
+    use super::deals::{DealColumns, DealField};
+    let mapping = Mapping::parse(
+        r#"
+id_column = "Legacy"
+[columns]
+"Firma" = "name"
+"Web" = "domains"
+"Branche" = "property:sector"
+"Abschluss" = "expected_close"
+"Kontakt" = "email"
+"Betreff" = "subject"
+"Fällig" = "due_date"
+"Lärm" = "skip"
+"#,
+    )
+    .unwrap();
+    let companies = CompanyColumns::recognise(
+        &["Legacy", "Firma", "Web", "Branche", "Lärm", "ID"],
+        &mapping,
+    )
+    .unwrap();
+    assert_eq!(
+        companies.fields,
+        vec![
+            CompanyField::ExternalId,
+            CompanyField::Name,
+            CompanyField::Domains,
+            CompanyField::Property("sector".into()),
+            CompanyField::Skip,
+            // With an id column named, the built-in id names are ordinary columns.
+            CompanyField::Property("id".into()),
+        ]
+    );
+    let deals =
+        DealColumns::recognise(&["Legacy", "Title", "Abschluss", "Kontakt"], &mapping).unwrap();
+    assert_eq!(
+        deals.fields,
+        vec![
+            DealField::ExternalId,
+            DealField::Title,
+            DealField::ExpectedClose,
+            DealField::Email
+        ]
+    );
+    let activities = ActivityColumns::recognise(
+        &["Legacy", "Betreff", "Fällig", "Kontakt", "Lärm"],
+        &mapping,
+    )
+    .unwrap();
+    assert_eq!(
+        activities.fields,
+        vec![
+            ActivityField::ExternalId,
+            ActivityField::Subject,
+            ActivityField::DueDate,
+            ActivityField::Email,
+            ActivityField::Skip
+        ]
+    );
+    // A deal file keeps no custom properties: mapping a column to one is refused by name.
+    let refused =
+        DealColumns::recognise(&["Legacy", "Title", "Branche", "Kontakt"], &mapping).unwrap_err();
+    assert_eq!(refused.field, "columns.Branche");
+    // A field of another kind of file is refused naming the kind's own fields.
+    let other = CompanyColumns::recognise(&["Legacy", "Firma", "Abschluss"], &mapping).unwrap_err();
+    assert_eq!(other.field, "columns.Abschluss");
+    assert!(other.message.contains("domains"), "{}", other.message);
+    // The id column the mapping names must be there.
+    let missing = CompanyColumns::recognise(&["Firma"], &mapping).unwrap_err();
+    assert_eq!(missing.field, "id_column");
 }

@@ -41,8 +41,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
-    /// What the file holds: `contacts`, `companies`, `deals`, `activities` or `orders`.
-    #[param(pattern = "^(contacts|companies|deals|activities|orders)$")]
+    /// What the file holds: `contacts`, `companies`, `deals`, `activities`, `tasks` or
+    /// `orders`.
+    #[param(pattern = "^(contacts|companies|deals|activities|tasks|orders)$")]
     entity: String,
     /// Check and count everything; write nothing.
     dry_run: Option<bool>,
@@ -51,10 +52,21 @@ pub struct ImportParams {
     continue_on_error: Option<bool>,
     /// The column that holds the records' ids in the tool the file comes from (HubSpot's
     /// `Record ID` and Pipedrive's `ID` are recognised without it).
+    #[param(max_length = 200)]
     id_column: Option<String>,
+    /// A mapping file's text (TOML): `id_column = "…"` and a `[columns]` table of header =
+    /// a field as closer's export names its column (`"email"`, `"domains"`, `"title"`…),
+    /// `"property:NAME"` or `"skip"`. Send it with `curl --url-query mapping@mapping.toml`.
+    /// (A request's address holds at most 64 KiB, so the text is kept short.)
+    #[param(max_length = 4096)]
+    mapping: Option<String>,
     /// The file's name, shown with the job and in the records' stage history.
+    #[param(max_length = 255)]
     file_name: Option<String>,
 }
+
+/// Most characters a mapping sent with an import may hold.
+const MAX_MAPPING: usize = 4096;
 
 /// What an import did, or in a dry run would do.
 #[derive(Debug, Serialize, ToSchema)]
@@ -150,10 +162,32 @@ async fn start_import(
             StatusCode::BAD_REQUEST,
             "bad-query",
             "entity",
-            "must be contacts, companies, deals, activities or orders",
+            "must be contacts, companies, deals, activities, tasks or orders",
         )
     })?;
-    let mut mapping = Mapping::default();
+    for (field, value, most) in [
+        ("id_column", &params.id_column, 200),
+        ("file_name", &params.file_name, 255),
+    ] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > most) {
+            return Err(closer_app::AppError::invalid(
+                field,
+                format!("is longer than {most} characters"),
+            )
+            .into());
+        }
+    }
+    let mut mapping = match params.mapping.as_deref() {
+        Some(text) if text.chars().count() > MAX_MAPPING => {
+            return Err(closer_app::AppError::invalid(
+                "mapping",
+                format!("is longer than {MAX_MAPPING} characters"),
+            )
+            .into());
+        }
+        Some(text) => Mapping::parse(text).map_err(closer_app::AppError::from)?,
+        None => Mapping::default(),
+    };
     if let Some(column) = params.id_column.as_deref().filter(|c| !c.trim().is_empty()) {
         mapping = mapping.with_id_column(column);
     }

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use closer_app::imports::ImportOptions;
 use closer_domain::ImportJobId;
+use closer_domain::import::Mapping;
 use closer_domain::import::job::{ImportEntity, ImportJob, JobStatus};
 use maud::{Markup, html};
 
@@ -50,10 +51,17 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
                 option value="companies" { "Companies" }
                 option value="deals" { "Deals" }
                 option value="activities" { "Activities (done ones are logged, the rest become tasks)" }
+                option value="tasks" { "Tasks" }
                 option value="orders" { "Orders (a shop's order history)" }
             }
             label for="import-file" { "CSV file" }
             input #import-file type="file" name="file" accept=".csv,text/csv" required;
+            details {
+                summary { "Columns named otherwise" }
+                label for="import-mapping" { "Column mapping (optional)" }
+                textarea #import-mapping name="mapping" rows="5" placeholder="id_column = \"Legacy ID\"\n[columns]\n\"Work Email\" = \"email\"\n\"Segment\" = \"property:segment\"" {}
+                p.hint { "One line per column the file names otherwise: its header = the field, as closer's export names its column (email, name, domains, title, due_date…), \"property:NAME\", or \"skip\"." }
+            }
             label.check {
                 input type="checkbox" name="dry_run" value="true" checked;
                 " Dry run: check the file and count what would change, write nothing"
@@ -140,6 +148,14 @@ async fn start(st: &AppState, user: &Signed, req: Request) -> Result<ImportJobId
                     "entity" => entity = ImportEntity::parse(&value),
                     "dry_run" => options.dry_run = value == "true",
                     "continue_on_error" => options.continue_on_error = value == "true",
+                    "mapping" if !value.trim().is_empty() => {
+                        options.mapping = Mapping::parse(&value).map_err(|e| {
+                            Failure::new(
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                format!("The column mapping: {}: {}", e.field, e.message),
+                            )
+                        })?;
+                    }
                     _ => {}
                 }
             }
