@@ -197,23 +197,22 @@ impl WorkStore for PostgresStore {
         orders: &[Order],
         actor: &str,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let mut new = 0;
-        for o in orders {
-            check_refs(&mut tx, ws, Some(o.contact_id), None).await?;
-            if crate::deals::insert_order(&mut tx, ws, o).await? {
-                crate::deals::advance_contact(
-                    &mut tx,
-                    ws,
-                    o.contact_id,
-                    Advance::BOUGHT,
-                    actor,
-                    o.created_at,
-                )
-                .await?;
-                new += 1;
-            }
+        let batch = closer_store_sql::order_batch::plan_orders(self, ws, orders).await?;
+        if batch.new == 0 {
+            return Ok(0);
         }
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for sql in &batch.statements {
+            crate::rows::query(sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for (contact, at) in &batch.to_advance {
+            crate::deals::advance_contact(&mut tx, ws, *contact, Advance::BOUGHT, actor, *at)
+                .await?;
+        }
+        let new = batch.new;
         tx.commit().await.map_err(db_err)?;
         Ok(new)
     }

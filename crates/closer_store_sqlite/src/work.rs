@@ -218,26 +218,30 @@ impl WorkStore for SqliteStore {
         orders: &[Order],
         actor: &str,
     ) -> Result<u64, StoreError> {
-        let (orders, actor) = (orders.to_vec(), actor.to_owned());
-        // One writer job: its savepoint takes the whole batch back on a failure.
+        let batch = closer_store_sql::order_batch::plan_orders(self, ws, orders).await?;
+        if batch.new == 0 {
+            return Ok(0);
+        }
+        let actor = actor.to_owned();
+        // One writer job: the orders, their lines and the buyers' moves, or nothing.
         self.writer
             .write(move |conn| {
-                let mut new = 0;
-                for o in &orders {
-                    check_refs(conn, ws, Some(o.contact_id), None)?;
-                    if crate::deals::insert_order(conn, ws, o)? {
-                        crate::deals::advance_contact(
-                            conn,
-                            ws,
-                            o.contact_id,
-                            Advance::BOUGHT,
-                            &actor,
-                            o.created_at,
-                        )?;
-                        new += 1;
-                    }
+                for sql in &batch.statements {
+                    conn.prepare_cached(&sql.text)
+                        .and_then(|mut s| s.execute(crate::read::params(sql)))
+                        .map_err(rs_err)?;
                 }
-                Ok(new)
+                for (contact, at) in &batch.to_advance {
+                    crate::deals::advance_contact(
+                        conn,
+                        ws,
+                        *contact,
+                        Advance::BOUGHT,
+                        &actor,
+                        *at,
+                    )?;
+                }
+                Ok(batch.new)
             })
             .await
     }

@@ -304,6 +304,31 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
         "nothing of a refused batch"
     );
     assert!(store.orders(other, None, 10).await.unwrap().is_empty());
+    // A batch's buyer who was not a customer yet becomes one, once, with the batch.
+    let lead = store
+        .upsert_contact(ws, upsert(draft("batch-lead@example.com")))
+        .await
+        .unwrap()
+        .contact
+        .id;
+    let theirs_first = [
+        Order {
+            contact_id: lead,
+            ..placed_order(at(3), "8")
+        },
+        Order {
+            contact_id: lead,
+            ..placed_order(at(2), "9")
+        },
+    ];
+    assert_eq!(store.add_orders(ws, &theirs_first, "test").await.unwrap(), 2);
+    assert_eq!(store.contact(ws, lead).await.unwrap().stage, Stage::Customer);
+    assert_eq!(store.orders(ws, Some(lead), 10).await.unwrap().len(), 2);
+    assert_eq!(
+        store.orders(ws, Some(lead), 10).await.unwrap()[0].lines,
+        theirs_first[1].lines,
+        "the lines with their order (the newest first)"
+    );
     let err = store
         .add_order(other, &placed_order(at(0), "1"), "test")
         .await
