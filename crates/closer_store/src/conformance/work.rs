@@ -321,8 +321,14 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
             ..placed_order(at(2), "9")
         },
     ];
-    assert_eq!(store.add_orders(ws, &theirs_first, "test").await.unwrap(), 2);
-    assert_eq!(store.contact(ws, lead).await.unwrap().stage, Stage::Customer);
+    assert_eq!(
+        store.add_orders(ws, &theirs_first, "test").await.unwrap(),
+        2
+    );
+    assert_eq!(
+        store.contact(ws, lead).await.unwrap().stage,
+        Stage::Customer
+    );
     assert_eq!(store.orders(ws, Some(lead), 10).await.unwrap().len(), 2);
     assert_eq!(
         store.orders(ws, Some(lead), 10).await.unwrap()[0].lines,
