@@ -155,12 +155,14 @@ pub trait DealReads {
         id: DealId,
     ) -> Result<Vec<DealSpan>, StoreError>;
 
-    /// The open deals of a pipeline, one column per stage that has any.
+    /// The open deals of a pipeline (of one owner's, when `owner` names them), one column
+    /// per stage that has any.
     async fn board(
         &self,
         workspace: WorkspaceId,
         pipeline: PipelineId,
         per_stage: u32,
+        owner: Option<UserId>,
     ) -> Result<Vec<BoardColumn>, StoreError>;
 
     /// The deal's order, if it was won.

@@ -128,16 +128,29 @@ pub async fn board(
     ws: WorkspaceId,
     pipeline: PipelineId,
     per_stage: u32,
+    owner: Option<closer_domain::UserId>,
 ) -> Result<Vec<BoardColumn>, StoreError> {
     let d = e.dialect();
+    // One owner's board: the same statements, their deals only.
+    let of_owner = if owner.is_some() {
+        " and owner_id = $3"
+    } else {
+        ""
+    };
+    let with_owner = |mut params: Vec<Param>| {
+        if let Some(o) = owner {
+            params.insert(2, Param::Uuid(o.0));
+        }
+        params
+    };
     let sums = e.sql(
         &format!(
             "select stage_id, currency, count(*) as n, {} as total from deals \
-             where workspace_id = $1 and pipeline_id = $2 and status = 'open' \
+             where workspace_id = $1 and pipeline_id = $2 and status = 'open'{of_owner} \
              group by stage_id, currency order by stage_id, currency",
             d.sum_int("amount")
         ),
-        [ws.0.into(), pipeline.0.into()],
+        with_owner(vec![ws.0.into(), pipeline.0.into()]),
     );
     let sums = e
         .fetch(sums, |r| {
@@ -151,23 +164,28 @@ pub async fn board(
         .await?;
     let mut columns = board_columns(sums)?;
     if per_stage > 0 {
+        let (stage, limit) = if owner.is_some() {
+            ("$4", "$5")
+        } else {
+            ("$3", "$4")
+        };
         // SQLite is kept off the totals index (more equalities, but no order): the cards
         // index reads a stage's newest cards in order and stops at the limit.
         let cards = format!(
-            "select {DEAL_COLUMNS} from deals where {} = $1 and {} = $2 \
-             and status = 'open' and stage_id = $3 order by updated_at desc, id desc limit $4",
+            "select {DEAL_COLUMNS} from deals where {} = $1 and {} = $2{of_owner} \
+             and status = 'open' and stage_id = {stage} order by updated_at desc, id desc limit {limit}",
             d.unindexed("workspace_id"),
             d.unindexed("pipeline_id"),
         );
         for column in &mut columns {
             let sql = e.sql(
                 &cards,
-                [
+                with_owner(vec![
                     ws.0.into(),
                     pipeline.0.into(),
                     column.stage_id.0.into(),
                     i64::from(per_stage).into(),
-                ],
+                ]),
             );
             column.deals = e.fetch(sql, |r| crate::deal(r)).await?;
         }

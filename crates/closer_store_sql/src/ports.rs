@@ -425,8 +425,9 @@ macro_rules! shared_ports {
                     workspace: WorkspaceId,
                     pipeline: PipelineId,
                     per_stage: u32,
+                    owner: Option<UserId>,
                 ) -> Result<Vec<BoardColumn>, StoreError> {
-                    $crate::deals_store::board(self, workspace, pipeline, per_stage).await
+                    $crate::deals_store::board(self, workspace, pipeline, per_stage, owner).await
                 }
                 async fn deal_order(
                     &self,

@@ -223,7 +223,7 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
     // A year of a shop's orders besides the demo's, in the currency most orders are then in:
     // enough customers for a value fit.
     crate::contacts_list::shop_year(&app, 120, "EUR").await;
-    user(&app, "owner@acme.example", "admin").await;
+    let owner = user(&app, "owner@acme.example", "admin").await;
     app.site("landing.test").await;
     let form = app.form("Pricing page", None).await;
     let landing = serve_landing(format!(
@@ -350,6 +350,81 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
             .await
             .ok()?;
         (d["status"] == "won").then_some(())
+    })
+    .await;
+
+    // Another pipeline's board, chosen on the board; then one owner's deals only.
+    let out = crate::helpers::closer(
+        &app.database_url(),
+        &["pipeline", "create", "Partners", "Intro", "Trial"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pipelines: Value = app
+        .get("/api/v1/pipelines", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let partners = pipelines
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Partners")
+        .unwrap()["id"]
+        .clone();
+    let grace: Value = app
+        .get(&format!("/api/v1/deals/{deal}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = app
+        .post_json(
+            "/api/v1/deals",
+            &app.token,
+            &json!({"contact_id": grace["contact_id"], "title": "Partner trial",
+                    "amount": "1000", "currency": "USD", "pipeline_id": partners, "stage": "Trial"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    c.goto(&format!("{}/board", app.base)).await.unwrap();
+    c.find(Locator::Css("#board-pipeline"))
+        .await
+        .unwrap()
+        .select_by_label("Partners")
+        .await
+        .unwrap();
+    click(&c, Locator::XPath("//button[text()='Show']")).await;
+    eventually("the Partners board", || async {
+        let text = body_text(&c).await;
+        (text.contains("Partner trial") && text.contains("Trial")).then_some(text)
+    })
+    .await;
+    let weighted = c
+        .find(Locator::Css(".column .weighted"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(weighted.starts_with("Weighted "), "{weighted}");
+    shot(&c, backend, "5b-board-partners").await;
+    c.find(Locator::Css("#board-owner"))
+        .await
+        .unwrap()
+        .select_by_value(&owner.id.0.to_string())
+        .await
+        .unwrap();
+    click(&c, Locator::XPath("//button[text()='Show']")).await;
+    eventually("the owner's own Partners board", || async {
+        let url = c.current_url().await.ok()?;
+        let text = body_text(&c).await;
+        (url.query().is_some_and(|q| q.contains("owner=")) && !text.contains("Partner trial"))
+            .then_some(())
     })
     .await;
 

@@ -98,6 +98,19 @@ async fn the_role_table_over_the_web_app(app: TestApp) {
             StatusCode::SEE_OTHER
         );
         let csrf = field(&s.get("/").await.body, "csrf");
+        // The board of their deals: a rep's board is their own whoever's they ask for; a
+        // marketer has none.
+        let board = s.get(&format!("/board?owner={}", oscar.id.0)).await;
+        if role == "marketer" {
+            assert_eq!(board.status, StatusCode::FORBIDDEN);
+        } else {
+            assert_eq!(board.status, StatusCode::OK, "{role}");
+            assert_eq!(
+                board.body.contains(&format!("data-deal=\"{}\"", t.deal)),
+                role != "rep",
+                "{role}'s board and their deal"
+            );
+        }
         let once = || uuid::Uuid::new_v4().to_string();
         let (ok, hidden, refused) = (
             StatusCode::SEE_OTHER,

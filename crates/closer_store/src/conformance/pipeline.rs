@@ -275,7 +275,19 @@ pub async fn a_deal_goes_from_open_to_won_with_an_order_and_history(store: Arc<d
     assert_eq!(history.last().unwrap().left_at, None);
 
     // Lists and the board see open deals only where asked.
-    let open = new_deal(&p, c, "10");
+    let seller = crate::User {
+        id: closer_domain::UserId::new(),
+        workspace_id: ws,
+        email: closer_domain::Email::parse("seller@example.com").unwrap(),
+        name: "Seller".into(),
+        role: "rep".into(),
+        created_at: Timestamp::now(),
+    };
+    store.create_user(&seller).await.unwrap();
+    let open = Deal {
+        owner_id: Some(seller.id),
+        ..new_deal(&p, c, "10")
+    };
     store
         .create_deal(ws, &open, "Qualification", "test")
         .await
@@ -295,12 +307,25 @@ pub async fn a_deal_goes_from_open_to_won_with_an_order_and_history(store: Arc<d
         listed.iter().map(|d| d.id).collect::<Vec<_>>(),
         [open.id, won.id]
     );
-    let board = store.board(ws, p.id, 10).await.unwrap();
+    let board = store.board(ws, p.id, 10, None).await.unwrap();
     assert_eq!(board.len(), 1);
     assert_eq!(board[0].stage_id, p.first_open().id);
     assert_eq!(board[0].count, 1);
     assert_eq!(board[0].totals, vec![(Currency::USD, open.amount)]);
     assert_eq!(board[0].deals[0].id, open.id);
+    // One owner's board: their deals, counted and totalled alone.
+    let theirs = store.board(ws, p.id, 10, Some(seller.id)).await.unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].count, 1);
+    assert_eq!(theirs[0].deals[0].id, open.id);
+    let nobody = closer_domain::UserId::new();
+    assert!(
+        store
+            .board(ws, p.id, 10, Some(nobody))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn concurrent_moves_of_a_deal_keep_every_history_row(store: Arc<dyn Store>) {

@@ -205,6 +205,8 @@ pub struct BoardParams {
     /// Cards per stage, 0–500 (default 50); counts and totals always cover every open deal.
     #[param(minimum = 0, maximum = 500)]
     per_stage: Option<u32>,
+    /// One owner's deals only (a user id). A rep's board is always their own.
+    owner: Option<Uuid>,
 }
 
 /// The pipeline board: each open stage with its deal count, totals per currency, the totals
@@ -223,6 +225,11 @@ async fn board(
     if per_stage > 500 {
         return Err(bad("per_stage", "must be from 0 to 500"));
     }
-    let (pipeline, columns) = state.app.sales().board(&principal, id, per_stage).await?;
+    let owner = p.owner.map(closer_domain::UserId);
+    let (pipeline, columns) = state
+        .app
+        .sales()
+        .board(&principal, id, per_stage, owner)
+        .await?;
     Ok(Json(BoardView::new(&pipeline, columns)))
 }

@@ -1,19 +1,18 @@
-//! The pipeline board: a column per open stage with its count and totals, and Won and Lost
-//! to drop on. Every card has a plain form (stage, and a reason for Lost) that works from the
-//! keyboard and without JavaScript; `app.js` adds dragging, and asks for the reason when a
-//! card is dropped on Lost. Reps see their own deals; managers and admins see all.
-
-use std::collections::BTreeMap;
+//! The pipeline board: any pipeline (the default one first), everyone's deals or one owner's
+//! (a rep's are always their own), a column per open stage with its count, totals and the
+//! totals weighted by the stage's chance of winning, and Won and Lost to drop on. Every card
+//! has a plain form (stage, and a reason for Lost) that works from the keyboard and without
+//! JavaScript; `app.js` adds dragging, and asks for the reason when a card is dropped on Lost.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use closer_app::{MoveRequest, StageRef};
+use closer_domain::UserId;
 use closer_domain::pipeline::{
-    Amount, Currency, Deal, DealId, DealStatus, PipelineStage, PipelineStageId, StageKind,
+    Amount, Currency, Deal, DealId, PipelineStage, PipelineStageId, StageKind,
 };
-use closer_store::DealQuery;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -59,78 +58,61 @@ fn card(d: &Deal) -> Markup {
     }
 }
 
-async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failure> {
+/// Which board: a pipeline (the default one without), and one owner's deals or everyone's.
+#[derive(Deserialize, Default)]
+struct BoardChoice {
+    #[serde(default)]
+    pipeline: String,
+    #[serde(default)]
+    owner: String,
+}
+
+async fn show(
+    State(st): State<AppState>,
+    user: Signed,
+    Query(choice): Query<BoardChoice>,
+) -> Result<Markup, Failure> {
     if !user.0.role.sells() {
         return Err(Failure::forbidden("The board is for people who sell."));
     }
     let ws = user.0.user.workspace_id;
-    let pipeline = st
+    let pipelines = st.app.sales().pipelines(ws).await?;
+    let pipeline = if choice.pipeline.trim().is_empty() {
+        pipelines.iter().find(|p| p.is_default)
+    } else {
+        let id = super::id(&choice.pipeline)?;
+        pipelines.iter().find(|p| p.id.0 == id)
+    }
+    .ok_or_else(Failure::not_found)?
+    .clone();
+    let everyone = user.0.role.sees_everyone();
+    let users = if everyone {
+        st.app.access().users(ws).await?
+    } else {
+        Vec::new()
+    };
+    // A rep's board is their own deals whatever is asked (the use case says so too).
+    let owner = if choice.owner.trim().is_empty() || !everyone {
+        None
+    } else {
+        Some(UserId(super::id(&choice.owner)?))
+    };
+    let (_, found) = st
         .app
         .sales()
-        .pipelines(ws)
-        .await?
+        .board(&user.0.principal(), pipeline.id, PER_STAGE, owner)
+        .await?;
+    let columns: Vec<Column> = found
         .into_iter()
-        .find(|p| p.is_default)
-        .ok_or_else(Failure::not_found)?;
-    let open: Vec<PipelineStage> = pipeline
-        .stages
-        .iter()
-        .filter(|s| s.kind == StageKind::Open)
-        .cloned()
+        .filter_map(|c| {
+            Some(Column {
+                stage: pipeline.stage(c.stage_id)?.clone(),
+                count: c.count,
+                totals: c.totals,
+                deals: c.deals,
+            })
+        })
         .collect();
-    let columns: Vec<Column> = if user.0.role.sees_everyone() {
-        let (_, cols) = st
-            .app
-            .sales()
-            .board(&user.0.principal(), pipeline.id, PER_STAGE)
-            .await?;
-        cols.into_iter()
-            .filter_map(|c| {
-                Some(Column {
-                    stage: pipeline.stage(c.stage_id)?.clone(),
-                    count: c.count,
-                    totals: c.totals,
-                    deals: c.deals,
-                })
-            })
-            .collect()
-    } else {
-        // A rep's own open deals, grouped here.
-        let mine = st
-            .app
-            .sales()
-            .list_deals(
-                &user.0.principal(),
-                DealQuery {
-                    pipeline: Some(pipeline.id),
-                    status: Some(DealStatus::Open),
-                    owner: Some(user.0.user.id),
-                    limit: 500,
-                    ..DealQuery::default()
-                },
-            )
-            .await?;
-        let mut by_stage: BTreeMap<PipelineStageId, Vec<Deal>> = BTreeMap::new();
-        for d in mine {
-            by_stage.entry(d.stage_id).or_default().push(d);
-        }
-        open.iter()
-            .map(|s| {
-                let deals = by_stage.remove(&s.id).unwrap_or_default();
-                let mut totals: BTreeMap<Currency, Amount> = BTreeMap::new();
-                for d in &deals {
-                    let t = totals.entry(d.currency).or_insert(Amount::ZERO);
-                    *t = t.plus(d.amount).unwrap_or(*t);
-                }
-                Column {
-                    stage: s.clone(),
-                    count: deals.len() as u64,
-                    totals: totals.into_iter().collect(),
-                    deals: deals.into_iter().take(PER_STAGE as usize).collect(),
-                }
-            })
-            .collect()
-    };
     let reasons = st.app.sales().loss_reasons(ws).await?;
     let closing: Vec<&PipelineStage> = pipeline
         .stages
@@ -139,6 +121,24 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
         .collect();
     let content = html! {
         h1 { (pipeline.name) }
+        form.filters method="get" action="/board" {
+            label for="board-pipeline" { "Pipeline" }
+            select #board-pipeline name="pipeline" {
+                @for p in &pipelines {
+                    option value=(p.id.0) selected[p.id == pipeline.id] { (p.name) }
+                }
+            }
+            @if everyone {
+                label for="board-owner" { "Owner" }
+                select #board-owner name="owner" {
+                    option value="" { "Everyone" }
+                    @for u in &users {
+                        option value=(u.id.0) selected[Some(u.id) == owner] { (u.name) }
+                    }
+                }
+            }
+            button type="submit" { "Show" }
+        }
         p.lede { "Drag a card to another column, or open its Move… link to choose the stage." }
         div.board {
             @for c in &columns {
@@ -146,6 +146,12 @@ async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failur
                     h2 id=(format!("col-{}", c.stage.id.0)) { (c.stage.name) " " span.count { (count(c.count)) } }
                     p.totals {
                         @for (cur, amount) in &c.totals { (money(cur.as_str(), &amount.to_string())) " " }
+                    }
+                    @if !c.totals.is_empty() {
+                        p.weighted title=(format!("The totals at the stage's {}% chance of winning", c.stage.probability)) {
+                            "Weighted " (c.stage.probability) "%: "
+                            @for (cur, amount) in &c.totals { (money(cur.as_str(), &amount.share(c.stage.probability).to_string())) " " }
+                        }
                     }
                     ul.cards {
                         @for d in &c.deals { (card(d)) }
@@ -194,9 +200,10 @@ async fn move_deal(
         |_| StageRef::Name(f.stage.trim().to_owned()),
         |u| StageRef::Id(PipelineStageId(u)),
     );
+    let back = format!("/board?pipeline={}", deal.pipeline_id.0);
     // The same move posted twice: the deal is already there.
     if matches!(target, StageRef::Id(s) if s == deal.stage_id) {
-        return Ok(Redirect::to("/board").into_response());
+        return Ok(Redirect::to(&back).into_response());
     }
     let req = MoveRequest {
         stage: target,
@@ -206,7 +213,7 @@ async fn move_deal(
         currency: None,
     };
     match st.app.sales().move_deal(&user.0.principal(), id, req).await {
-        Ok(_) => Ok(Redirect::to("/board").into_response()),
+        Ok(_) => Ok(Redirect::to(&back).into_response()),
         // Lost without a reason (or another refused field): the move page again, saying why.
         Err(closer_app::AppError::Invalid(errors)) => {
             let why = errors
@@ -252,7 +259,7 @@ async fn move_page(
             }
             button type="submit" { "Move" }
         }
-        p { a href="/board" { "Back to the board" } }
+        p { a href=(format!("/board?pipeline={}", deal.pipeline_id.0)) { "Back to the board" } }
     };
     Ok(page(&user.0, "Move a deal", "/board", false, &content))
 }
