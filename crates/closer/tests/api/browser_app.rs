@@ -542,8 +542,8 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
         shot(&c, backend, name).await;
     }
 
-    // At phone width the dashboard still fits: nothing scrolls sideways.
-    c.set_window_size(390, 844).await.unwrap();
+    // At a small phone's width (375 px) the dashboard still fits: nothing scrolls sideways.
+    c.set_window_size(375, 812).await.unwrap();
     let overflow = c
         .execute(
             "const d = document.documentElement; return d.scrollWidth > d.clientWidth + 1",
@@ -553,12 +553,15 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
         .unwrap();
     shot(&c, backend, "7-dashboard-phone").await;
     // The other pages fit too (the board's columns scroll inside the board, not the page).
+    let grace_page = format!("/contacts/{}", grace["contact_id"].as_str().unwrap());
     for (path, name) in [
         ("/queue", "15-queue-phone"),
         ("/contacts", "16-contacts-phone"),
         ("/board", "17-board-phone"),
         ("/settings", "18-settings-phone"),
         ("/reports/measures", "19-measures-phone"),
+        (grace_page.as_str(), "25-contact-phone"),
+        ("/tasks", "26-tasks-phone"),
     ] {
         c.goto(&format!("{}{path}", app.base)).await.unwrap();
         c.wait().for_element(Locator::Css("main h1")).await.unwrap();
