@@ -408,6 +408,30 @@ pub enum ContactCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Change a contact's details: only the options given change. `--email` and `--phone`
+    /// (repeatable) replace the lists; an empty value clears a text field; `--owner` takes a
+    /// user's email, or `none`. Every mistake is named by its field.
+    Edit {
+        /// The contact's id.
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long = "email")]
+        emails: Vec<String>,
+        #[arg(long = "phone")]
+        phones: Vec<String>,
+        #[arg(long)]
+        company: Option<String>,
+        #[arg(long)]
+        job_title: Option<String>,
+        /// lead, prospect, opportunity, customer or disqualified.
+        #[arg(long)]
+        stage: Option<String>,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
     /// Everything closer holds about a person, as one JSON document (access and portability
     /// requests).
     Export {

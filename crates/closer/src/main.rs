@@ -8,6 +8,7 @@ mod business;
 mod cli;
 mod commands;
 mod companies;
+mod contact_edit;
 mod import;
 mod lists;
 mod merge;

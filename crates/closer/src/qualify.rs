@@ -81,6 +81,33 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             };
             crate::merge::print(&preview, dry_run, format)?;
         }
+        ContactCommand::Edit {
+            id,
+            name,
+            emails,
+            phones,
+            company,
+            job_title,
+            stage,
+            owner,
+            workspace,
+        } => {
+            let ws = app.access().workspace_by_slug(&workspace).await?;
+            let principal = closer_app::Principal::operator(ws.id);
+            let id = contact_id(&id)?;
+            let edit = crate::contact_edit::Edit {
+                name,
+                emails,
+                phones,
+                company,
+                job_title,
+                stage,
+                owner,
+            };
+            let patch = edit.patch(&app, &principal).await?;
+            let c = app.contacts().patch_contact(&principal, id, &patch).await?;
+            crate::contact_edit::print(&c)?;
+        }
         ContactCommand::Duplicates {
             limit,
             workspace,

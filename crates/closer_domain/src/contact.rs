@@ -82,6 +82,17 @@ pub struct ContactPatch {
     pub stage: Option<Stage>,
     pub owner_id: Option<Option<UserId>>,
     pub consent: Option<Option<Consent>>,
+    /// A precondition: the contact as it was read then (its `updated_at`). Someone who saved
+    /// it since makes the patch a conflict instead of an overwrite of what they wrote.
+    pub if_unchanged_since: Option<Timestamp>,
+}
+
+impl ContactPatch {
+    /// Whether `stored` is still the contact this patch was made against.
+    pub fn still_applies_to(&self, stored: &Contact) -> bool {
+        self.if_unchanged_since
+            .is_none_or(|read| stored.updated_at == read)
+    }
 }
 
 /// What a merge or patch changed, so the store writes only what it must.

@@ -267,5 +267,9 @@ pub trait ContactReads {
     ) -> Result<Vec<Event>, StoreError>;
 }
 
+/// The conflict of a patch made against a contact someone changed since it was read
+/// (`ContactPatch::if_unchanged_since`).
+pub const CONTACT_CHANGED: &str = "contact_changed_since_read";
+
 /// The identity constraint name, shared so the app can recognise it.
 pub const IDENTITY_CONSTRAINT: &str = "contact_identities_value_key";

@@ -34,8 +34,8 @@ pub use bulk::{
 };
 pub use companies::{COMPANY_DOMAIN, CompanyQuery, CompanyStore};
 pub use contacts::{
-    Claim, ContactQuery, ContactReads, ContactSort, ContactStore, Cursor, IDENTITY_CONSTRAINT,
-    OwnerFilter, Page, StageMove, StageSpan, UpsertContact, Upserted,
+    CONTACT_CHANGED, Claim, ContactQuery, ContactReads, ContactSort, ContactStore, Cursor,
+    IDENTITY_CONSTRAINT, OwnerFilter, Page, StageMove, StageSpan, UpsertContact, Upserted,
 };
 pub use duplicates::DuplicateStore;
 pub use error::StoreError;

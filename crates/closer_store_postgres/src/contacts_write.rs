@@ -142,6 +142,11 @@ pub(crate) async fn patch_in(
     now: Timestamp,
 ) -> Result<Contact, StoreError> {
     let mut c = load(conn, ws, id, true).await?;
+    if !patch.still_applies_to(&c) {
+        return Err(StoreError::Conflict {
+            constraint: closer_store::CONTACT_CHANGED.into(),
+        });
+    }
     let outcome = c.apply(patch, now);
     if outcome.changed {
         update(conn, &c).await?;

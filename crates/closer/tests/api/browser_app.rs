@@ -428,6 +428,31 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
     })
     .await;
 
+    // Her phone fixed from her page: Edit details, the number typed as people write it.
+    let grace_id = grace["contact_id"].as_str().unwrap().to_owned();
+    c.goto(&format!("{}/contacts/{grace_id}", app.base))
+        .await
+        .unwrap();
+    click(&c, Locator::LinkText("Edit details")).await;
+    let phones = c.find(Locator::Css("#edit-phones")).await.unwrap();
+    phones.clear().await.unwrap();
+    phones.send_keys("+1 (202) 555-0143").await.unwrap();
+    click(&c, Locator::XPath("//button[text()='Save']")).await;
+    eventually("her page with the new phone", || async {
+        let url = c.current_url().await.ok()?;
+        (url.path() == format!("/contacts/{grace_id}")
+            && body_text(&c).await.contains("+12025550143"))
+        .then_some(())
+    })
+    .await;
+    let stored: Value = app
+        .get(&format!("/api/v1/contacts/{grace_id}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["phones"], json!(["+12025550143"]), "{stored}");
+
     // The dashboard's revenue grows by the deal: at once, or — when the kept dashboard is
     // shown while newer figures are computed — on a reload moments later.
     let after = eventually("the won deal in the dashboard's revenue", || async {

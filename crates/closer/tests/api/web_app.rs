@@ -21,6 +21,7 @@ crate::on_both_backends!(
     dashboards_are_kept_until_something_changes,
     passwords_from_the_terminal,
     two_reps_race_for_one_lead,
+    a_contact_is_edited_in_the_app_without_overwriting_anyone,
 );
 
 pub const PASSWORD: &str = "a long enough passphrase";
@@ -1563,4 +1564,190 @@ async fn https_pages_ask_for_https_only() {
             "{path}"
         );
     }
+}
+
+/// The edit page: the API's messages next to the fields, nothing saved on a mistake; a save;
+/// and a form drawn before someone else saved shows their version instead of overwriting it.
+async fn a_contact_is_edited_in_the_app_without_overwriting_anyone(app: TestApp) {
+    user(&app, "editor@acme.example", "manager").await;
+    let made: serde_json::Value = app
+        .post_json(
+            "/api/v1/contacts",
+            &app.token,
+            &serde_json::json!({"email": "lin@acme.example", "name": "Lin", "phone": "+14155550100"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = made["id"].as_str().unwrap().to_owned();
+    let mut s = Session::new(&app);
+    s.sign_in("editor@acme.example", PASSWORD).await;
+    let contact_page = s.get(&format!("/contacts/{id}")).await;
+    assert!(contact_page.body.contains(&format!("/contacts/{id}/edit")));
+    let form = s.get(&format!("/contacts/{id}/edit")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    for label in [
+        "Name",
+        "Emails",
+        "Phones",
+        "Company",
+        "Job title",
+        "Stage",
+        "Owner",
+    ] {
+        assert!(
+            form.body.contains(&format!(">{label}")),
+            "a label for {label}"
+        );
+    }
+    assert!(form.body.contains(">Save</button>"));
+    let csrf = field(&form.body, "csrf");
+    let read_at = field(&form.body, "read_at");
+    // A mistake: the API's message beside the field, nothing saved.
+    let wrong = edit(
+        &mut s,
+        (&id, &csrf, &read_at),
+        "lin@acme.example\nnot an email",
+        "+1 415 555 0100",
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("id=\"emails-error\""), "{}", wrong.body);
+    assert!(
+        wrong.body.contains("not an email"),
+        "what was typed is kept"
+    );
+    let stored: serde_json::Value = app
+        .get(&format!("/api/v1/contacts/{id}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["name"], "Lin");
+    // The phone fixed, in any formatting.
+    let saved = edit(
+        &mut s,
+        (&id, &csrf, &read_at),
+        "lin@acme.example",
+        "+1 (415) 555-0199",
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let stored: serde_json::Value = app
+        .get(&format!("/api/v1/contacts/{id}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["name"], "Lin Wu");
+    assert_eq!(stored["phones"], serde_json::json!(["+14155550199"]));
+    assert_eq!(stored["stage"], "prospect");
+    // The same form posted again was drawn before that save: a conflict, not an overwrite.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/contacts/{id}"),
+            &app.token,
+            &serde_json::json!({"job_title": "CTO"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let stale = edit(
+        &mut s,
+        (&id, &csrf, &read_at),
+        "lin@acme.example",
+        "+1 415 555 0100",
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.body.contains("Someone saved this contact"),
+        "{}",
+        stale.body
+    );
+    assert!(stale.body.contains("CTO"), "their version is shown");
+    let stored: serde_json::Value = app
+        .get(&format!("/api/v1/contacts/{id}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["job_title"], "CTO", "nothing overwritten");
+    assert_eq!(stored["phones"], serde_json::json!(["+14155550199"]));
+    // The API takes the same precondition.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/contacts/{id}"),
+            &app.token,
+            &serde_json::json!({"name": "Old", "if_unchanged_since": made["updated_at"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    let res = app
+        .patch_json(
+            &format!("/api/v1/contacts/{id}"),
+            &app.token,
+            &serde_json::json!({"name": "New", "if_unchanged_since": stored["updated_at"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // And the terminal: only what is given changes; every mistake is named.
+    let db = app.database_url();
+    let out = crate::helpers::closer(
+        &db,
+        &[
+            "contact",
+            "edit",
+            &id,
+            "--phone",
+            "+1 415 555 0111",
+            "--job-title",
+            "",
+            "--owner",
+            "editor@acme.example",
+        ],
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("phones: +14155550111") && said.contains("job title: —"),
+        "{said}"
+    );
+    assert!(said.contains("name: New"), "left alone: {said}");
+    let out = crate::helpers::closer(
+        &db,
+        &["contact", "edit", &id, "--email", "nope", "--stage", "boss"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("email") && err.contains("stage"), "{err}");
+}
+
+/// Posts the edit form of contact `id` (with its csrf and read time) with these emails and
+/// phones.
+async fn edit(
+    s: &mut Session<'_>,
+    (id, csrf, read_at): (&str, &str, &str),
+    emails: &str,
+    phones: &str,
+) -> Page {
+    s.post(
+        &format!("/contacts/{id}/edit"),
+        &[
+            ("csrf", csrf),
+            ("read_at", read_at),
+            ("name", "Lin Wu"),
+            ("emails", emails),
+            ("phones", phones),
+            ("company", "Acme"),
+            ("job_title", ""),
+            ("stage", "prospect"),
+            ("owner", ""),
+        ],
+    )
+    .await
 }

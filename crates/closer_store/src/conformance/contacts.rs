@@ -261,6 +261,31 @@ pub async fn patch_changes_fields_and_records_stage_history(store: Arc<dyn Store
     assert_eq!(after.name.as_deref(), Some("Pat"));
     assert_eq!(after.stage, Stage::Prospect);
     assert_eq!(store.contact(ws, c.id).await.unwrap(), after);
+    // A patch made against the contact as it was before that edit is refused, changing
+    // nothing; made against it as it is now, it applies.
+    let stale = ContactPatch {
+        job_title: Some(Some("Buyer".into())),
+        if_unchanged_since: Some(c.updated_at),
+        ..ContactPatch::default()
+    };
+    let err = store
+        .patch_contact(ws, c.id, &stale, "user:2", Timestamp::now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict { constraint } if constraint == crate::CONTACT_CHANGED),
+        "{err:?}"
+    );
+    assert_eq!(store.contact(ws, c.id).await.unwrap(), after);
+    let fresh = ContactPatch {
+        if_unchanged_since: Some(after.updated_at),
+        ..stale
+    };
+    let after = store
+        .patch_contact(ws, c.id, &fresh, "user:2", Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(after.job_title.as_deref(), Some("Buyer"));
     // The old email no longer finds the contact; the new one does.
     let old = store
         .upsert_contact(ws, upsert(draft("pat@example.com")))

@@ -84,6 +84,9 @@ pub struct ContactPatchInput {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<ConsentInput>)]
     pub consent: Option<Option<ConsentInput>>,
+    /// The contact's `updated_at` as you read it: when someone changed the contact since, the
+    /// patch is refused (409) instead of overwriting what they wrote.
+    pub if_unchanged_since: Option<String>,
 }
 
 /// Collects field errors while parsing, so a client sees all of them at once.
@@ -209,6 +212,17 @@ impl ContactPatchInput {
                 .and_then(|s| errs.take(Stage::parse(&s), "stage")),
             owner_id: self.owner_id.map(|o| o.map(UserId)),
             consent: self.consent.map(|c| c.and_then(|c| consent(&mut errs, &c))),
+            if_unchanged_since: self.if_unchanged_since.as_deref().and_then(|t| {
+                errs.take(
+                    closer_domain::Timestamp::parse_rfc3339(t.trim()).ok_or_else(|| {
+                        FieldError::new(
+                            "if_unchanged_since",
+                            "must be the contact's updated_at (an RFC 3339 time)",
+                        )
+                    }),
+                    "if_unchanged_since",
+                )
+            }),
         };
         errs.finish(patch)
     }

@@ -4,7 +4,7 @@
 pub(crate) mod capture;
 pub(crate) mod companies;
 pub(crate) mod contacts;
-mod contacts_dto;
+pub(crate) mod contacts_dto;
 mod contacts_merge;
 mod customer_value;
 mod deals;

@@ -200,8 +200,14 @@ async fn show(
     };
     let name = display_name(&c);
     let sells = user.0.role.sells();
+    let edits =
+        closer_domain::access::reach(user.0.role, closer_domain::access::Action::EditContacts)
+            != closer_domain::access::Reach::Nobody;
     let content = html! {
         h1 { (name) }
+        @if edits {
+            p.actions { a href=(format!("/contacts/{}/edit", c.id.0)) { "Edit details" } }
+        }
         p.lede {
             span class=(format!("temp {}", q.temperature.temperature.as_str())) { (q.temperature.temperature.as_str()) }
             " " (c.stage.as_str())

@@ -8,6 +8,7 @@ mod assets;
 mod board;
 mod companies;
 mod contact;
+mod contact_edit;
 mod contacts;
 pub(crate) mod dashboard;
 mod format;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(queue::router())
         .merge(contacts::router())
         .merge(contact::router())
+        .merge(contact_edit::router())
         .merge(merge::router())
         .merge(companies::router())
         .merge(board::router())

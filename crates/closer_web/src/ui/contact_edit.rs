@@ -1,0 +1,322 @@
+//! Editing a contact in the app (`/contacts/{id}/edit`): name, emails and phones (one a
+//! line), company, job title, stage and owner, read by the API's own parser so the messages
+//! are the API's, each shown next to its field. The form carries the contact's `updated_at`
+//! as it was read: when someone saved the contact meanwhile, the page shows what they saved
+//! beside what this user typed, and nothing is overwritten.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use closer_domain::{Contact, ContactId, FieldError, Stage, Timestamp};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::layout::page;
+use super::queue::display_name;
+use super::session::Signed;
+use super::{Failure, UiForm};
+use crate::AppState;
+use crate::routes::contacts_dto::ContactPatchInput;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/contacts/{id}/edit", get(show).post(save))
+}
+
+/// The form as posted: every field as text.
+#[derive(Deserialize, Default, Clone)]
+struct EditForm {
+    csrf: String,
+    /// The contact's `updated_at` (microseconds since the epoch) when the form was drawn.
+    read_at: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    emails: String,
+    #[serde(default)]
+    phones: String,
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    job_title: String,
+    #[serde(default)]
+    stage: String,
+    /// A user's id, or empty for nobody; absent when this user may not assign.
+    owner: Option<String>,
+}
+
+impl EditForm {
+    /// The form filled from the stored contact.
+    fn of(c: &Contact) -> Self {
+        let lines = |v: Vec<&str>| v.join("\n");
+        Self {
+            csrf: String::new(),
+            read_at: c.updated_at.unix_micros().to_string(),
+            name: c.name.clone().unwrap_or_default(),
+            emails: lines(c.emails.iter().map(closer_domain::Email::as_str).collect()),
+            phones: lines(c.phones.iter().map(closer_domain::Phone::as_str).collect()),
+            company: c.company.clone().unwrap_or_default(),
+            job_title: c.job_title.clone().unwrap_or_default(),
+            stage: c.stage.as_str().to_owned(),
+            owner: Some(c.owner_id.map(|o| o.0.to_string()).unwrap_or_default()),
+        }
+    }
+
+    /// The API's patch input: every field set (empty clears), the emails and phones a line
+    /// each, the read time as the precondition.
+    fn input(&self) -> Result<ContactPatchInput, FieldError> {
+        let text = |v: &str| Some(Some(v.trim().to_owned()).filter(|v| !v.is_empty()));
+        let list = |v: &str| {
+            Some(Some(
+                v.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ))
+        };
+        let read_at = self
+            .read_at
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(Timestamp::from_unix_micros)
+            .ok_or_else(|| FieldError::new("form", "was not drawn by closer: open it again"))?;
+        let owner = match self.owner.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(id) => Some(Some(uuid::Uuid::parse_str(id).map_err(|_| {
+                FieldError::new("owner_id", "is not one of the workspace's users")
+            })?)),
+        };
+        Ok(ContactPatchInput {
+            name: text(&self.name),
+            emails: list(&self.emails),
+            phones: list(&self.phones),
+            company: text(&self.company),
+            job_title: text(&self.job_title),
+            properties: None,
+            stage: Some(self.stage.trim().to_owned()).filter(|s| !s.is_empty()),
+            owner_id: owner,
+            consent: None,
+            if_unchanged_since: Some(read_at.to_string()),
+        })
+    }
+}
+
+/// What the page says besides the form: field errors, or the version someone else saved.
+#[derive(Default)]
+struct Said {
+    errors: Vec<FieldError>,
+    theirs: Option<Contact>,
+}
+
+impl Said {
+    /// The errors about `field`: the field's own, and its lines' (`emails[1]`: the second
+    /// line), each message with its line.
+    fn of(&self, field: &str) -> Vec<String> {
+        self.errors
+            .iter()
+            .filter_map(|e| {
+                if e.field == field {
+                    return Some(e.message.clone());
+                }
+                let line: usize = e
+                    .field
+                    .strip_prefix(field)?
+                    .strip_prefix('[')?
+                    .strip_suffix(']')?
+                    .parse()
+                    .ok()?;
+                Some(format!("line {}: {}", line + 1, e.message))
+            })
+            .collect()
+    }
+
+    fn about(&self, field: &str) -> Markup {
+        let messages = self.of(field);
+        html! {
+            @if !messages.is_empty() {
+                span.field-error id=(format!("{field}-error")) role="alert" { (messages.join("; ")) }
+            }
+        }
+    }
+}
+
+async fn show(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+) -> Result<Markup, Failure> {
+    let id = ContactId(super::id(&id)?);
+    let c = st.app.contacts().contact(&user.0.principal(), id).await?;
+    if closer_domain::access::reach(user.0.role, closer_domain::access::Action::EditContacts)
+        == closer_domain::access::Reach::Nobody
+    {
+        return Err(Failure::forbidden("Editing contacts is not for your role."));
+    }
+    form_page(&st, &user, &c, &EditForm::of(&c), &Said::default()).await
+}
+
+async fn save(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<EditForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    let id = ContactId(super::id(&id)?);
+    let principal = user.0.principal();
+    let c = st.app.contacts().contact(&principal, id).await?;
+    let (st_r, user_r, c_r, f_r) = (&st, &user, &c, &f);
+    let refused = move |said: Said| async move {
+        let page = form_page(st_r, user_r, c_r, f_r, &said).await?;
+        Ok::<_, Failure>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    };
+    let input = match f.input() {
+        Ok(input) => input,
+        Err(e) => {
+            return refused(Said {
+                errors: vec![e],
+                theirs: None,
+            })
+            .await;
+        }
+    };
+    let region = st.app.region(&principal).await?;
+    let patch = match input.parse(region) {
+        Ok(p) => p,
+        Err(errors) => {
+            return refused(Said {
+                errors,
+                theirs: None,
+            })
+            .await;
+        }
+    };
+    match st
+        .app
+        .contacts()
+        .patch_contact(&principal, id, &patch)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/contacts/{}", id.0)).into_response()),
+        Err(closer_app::AppError::Invalid(errors)) => {
+            refused(Said {
+                errors,
+                theirs: None,
+            })
+            .await
+        }
+        // Saved by someone else since this form was drawn: theirs beside this one's.
+        Err(closer_app::AppError::Conflict(why)) if why.starts_with("someone changed") => {
+            let page = form_page(
+                &st,
+                &user,
+                &c,
+                &EditForm {
+                    read_at: c.updated_at.unix_micros().to_string(),
+                    ..f.clone()
+                },
+                &Said {
+                    errors: Vec::new(),
+                    theirs: Some(c.clone()),
+                },
+            )
+            .await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(closer_app::AppError::Conflict(why)) => {
+            refused(Said {
+                errors: vec![FieldError::new("emails", why)],
+                theirs: None,
+            })
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn form_page(
+    st: &AppState,
+    user: &Signed,
+    c: &Contact,
+    f: &EditForm,
+    said: &Said,
+) -> Result<Markup, Failure> {
+    let ws = user.0.user.workspace_id;
+    let assigns = user.0.may_assign();
+    let users = if assigns {
+        st.app.access().users(ws).await?
+    } else {
+        Vec::new()
+    };
+    let name = display_name(c);
+    let described = |field: &str| (!said.of(field).is_empty()).then(|| format!("{field}-error"));
+    let content = html! {
+        h1 { "Edit " (name) }
+        @if let Some(t) = &said.theirs {
+            section.conflict role="alert" aria-labelledby="conflict-h" {
+                h2 #conflict-h { "Someone saved this contact while you were editing it" }
+                p { "Nothing of yours was saved. This is what is stored now; your changes are still in the form below. Save again to put yours over theirs." }
+                dl {
+                    dt { "Name" } dd { (t.name.as_deref().unwrap_or("—")) }
+                    dt { "Emails" } dd { @for e in &t.emails { (e.as_str()) br; } }
+                    dt { "Phones" } dd { @for p in &t.phones { (p.as_str()) br; } }
+                    dt { "Company" } dd { (t.company.as_deref().unwrap_or("—")) }
+                    dt { "Job title" } dd { (t.job_title.as_deref().unwrap_or("—")) }
+                    dt { "Stage" } dd { (t.stage.as_str()) }
+                }
+            }
+        }
+        @for e in said.errors.iter().filter(|e| e.field == "form") {
+            p.error role="alert" { (e.message) }
+        }
+        form.stacked method="post" action=(format!("/contacts/{}/edit", c.id.0)) novalidate {
+            input type="hidden" name="csrf" value=(user.csrf());
+            input type="hidden" name="read_at" value=(f.read_at);
+            label for="edit-name" { "Name" }
+            input #edit-name type="text" name="name" value=(f.name) aria-describedby=[described("name")];
+            (said.about("name"))
+            label for="edit-emails" { "Emails " span.hint { "(one a line; the first is the main one)" } }
+            textarea #edit-emails name="emails" rows="3" aria-describedby=[described("emails")] { (f.emails) }
+            (said.about("emails"))
+            label for="edit-phones" { "Phones " span.hint { "(one a line, any formatting)" } }
+            textarea #edit-phones name="phones" rows="2" aria-describedby=[described("phones")] { (f.phones) }
+            (said.about("phones"))
+            label for="edit-company" { "Company" }
+            input #edit-company type="text" name="company" value=(f.company) aria-describedby=[described("company")];
+            (said.about("company"))
+            label for="edit-job-title" { "Job title" }
+            input #edit-job-title type="text" name="job_title" value=(f.job_title) aria-describedby=[described("job_title")];
+            (said.about("job_title"))
+            label for="edit-stage" { "Stage" }
+            select #edit-stage name="stage" aria-describedby=[described("stage")] {
+                @for s in Stage::ALL {
+                    option value=(s.as_str()) selected[s.as_str() == f.stage] { (s.as_str()) }
+                }
+            }
+            (said.about("stage"))
+            @if assigns {
+                label for="edit-owner" { "Owner" }
+                select #edit-owner name="owner" aria-describedby=[described("owner_id")] {
+                    option value="" { "Nobody" }
+                    @for u in &users {
+                        option value=(u.id.0) selected[f.owner.as_deref() == Some(u.id.0.to_string().as_str())] { (u.name) }
+                    }
+                }
+                (said.about("owner_id"))
+            }
+            button type="submit" { "Save" }
+        }
+        p { a href=(format!("/contacts/{}", c.id.0)) { "Back to " (name) } }
+    };
+    Ok(page(
+        &user.0,
+        &format!("Edit {name}"),
+        "/contacts",
+        false,
+        &content,
+    ))
+}
