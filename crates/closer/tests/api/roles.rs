@@ -117,6 +117,17 @@ async fn the_role_table_over_the_web_app(app: TestApp) {
             StatusCode::NOT_FOUND,
             StatusCode::FORBIDDEN,
         );
+        // The contact as read, for the edit form's precondition.
+        let read: Value = app
+            .get(&format!("/api/v1/contacts/{}", t.contact), &app.token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let read_at = closer_domain::Timestamp::parse_rfc3339(read["updated_at"].as_str().unwrap())
+            .unwrap()
+            .unix_micros()
+            .to_string();
         // (what, path, form, admin, manager, rep, marketer)
         let cases: Vec<WebCase> = vec![
             (
@@ -124,6 +135,23 @@ async fn the_role_table_over_the_web_app(app: TestApp) {
                 format!("/contacts/{}", t.contact),
                 vec![],
                 [StatusCode::OK, StatusCode::OK, hidden, StatusCode::OK],
+            ),
+            (
+                "open their contact's edit form",
+                format!("/contacts/{}/edit", t.contact),
+                vec![],
+                [StatusCode::OK, StatusCode::OK, hidden, StatusCode::OK],
+            ),
+            (
+                "edit their contact",
+                format!("/contacts/{}/edit", t.contact),
+                vec![
+                    ("read_at", read_at.clone()),
+                    ("name", format!("Renamed by {role}")),
+                    ("emails", format!("oscar-lead-{role}@example.com")),
+                    ("stage", "lead".into()),
+                ],
+                [ok, ok, hidden, ok],
             ),
             (
                 "log a call on their contact",
