@@ -453,6 +453,21 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
         .unwrap();
     assert_eq!(stored["phones"], json!(["+12025550143"]), "{stored}");
 
+    // A contact added by hand from the contacts list.
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    click(&c, Locator::LinkText("New contact")).await;
+    fill(&c, "#edit-name", "Katherine Johnson").await;
+    fill(&c, "#edit-emails", "katherine@nasa.example").await;
+    click(&c, Locator::XPath("//button[text()='Save']")).await;
+    eventually("her new page", || async {
+        let url = c.current_url().await.ok()?;
+        (url.path().starts_with("/contacts/")
+            && body_text(&c).await.contains("Katherine Johnson")
+            && body_text(&c).await.contains("katherine@nasa.example"))
+        .then_some(())
+    })
+    .await;
+
     // The dashboard's revenue grows by the deal: at once, or — when the kept dashboard is
     // shown while newer figures are computed — on a reload moments later.
     let after = eventually("the won deal in the dashboard's revenue", || async {

@@ -1691,6 +1691,43 @@ async fn a_contact_is_edited_in_the_app_without_overwriting_anyone(app: TestApp)
         )
         .await;
     assert_eq!(res.status(), 200);
+    // A new contact: a lead needs an email or a phone; someone already there is found.
+    let list = s.get("/contacts").await;
+    assert!(list.body.contains("href=\"/contacts/new\""));
+    let form = s.get("/contacts/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains(">Save</button>"));
+    let new_contact = |name: &'static str, emails: &'static str| {
+        let csrf = csrf.clone();
+        (csrf, name, emails)
+    };
+    for ((csrf, name, emails), status) in [
+        (new_contact("Nobody", ""), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            new_contact("Mo Chen", "mo@acme.example"),
+            StatusCode::SEE_OTHER,
+        ),
+        (new_contact("Mo", "mo@acme.example"), StatusCode::OK),
+    ] {
+        let page = s
+            .post(
+                "/contacts/new",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("name", name),
+                    ("emails", emails),
+                    ("stage", "lead"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, status, "{name}: {}", page.body);
+        match status {
+            StatusCode::UNPROCESSABLE_ENTITY => assert!(page.body.contains("id=\"emails-error\"")),
+            StatusCode::OK => assert!(page.body.contains("already in closer"), "{}", page.body),
+            _ => assert!(page.location.unwrap().starts_with("/contacts/")),
+        }
+    }
+
     // And the terminal: only what is given changes; every mistake is named.
     let db = app.database_url();
     let out = crate::helpers::closer(

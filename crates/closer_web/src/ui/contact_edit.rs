@@ -1,6 +1,8 @@
-//! Editing a contact in the app (`/contacts/{id}/edit`): name, emails and phones (one a
-//! line), company, job title, stage and owner, read by the API's own parser so the messages
-//! are the API's, each shown next to its field. The form carries the contact's `updated_at`
+//! Adding a contact (`/contacts/new`) and editing one (`/contacts/{id}/edit`) in the app: name,
+//! emails and phones (one a line), company, job title, stage and owner, read by the API's own
+//! parsers so the messages are the API's, each shown next to its field. A new contact whose
+//! email or phone someone already holds is that person, as a form capture decides: the page
+//! says so and leads to them. The form carries the contact's `updated_at`
 //! as it was read: when someone saved the contact meanwhile, the page shows what they saved
 //! beside what this user typed, and nothing is overwritten.
 
@@ -21,7 +23,9 @@ use crate::AppState;
 use crate::routes::contacts_dto::ContactPatchInput;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/contacts/{id}/edit", get(show).post(save))
+    Router::new()
+        .route("/contacts/new", get(new).post(create))
+        .route("/contacts/{id}/edit", get(show).post(save))
 }
 
 /// The form as posted: every field as text.
@@ -29,6 +33,7 @@ pub fn router() -> Router<AppState> {
 struct EditForm {
     csrf: String,
     /// The contact's `updated_at` (microseconds since the epoch) when the form was drawn.
+    #[serde(default)]
     read_at: String,
     #[serde(default)]
     name: String,
@@ -253,7 +258,6 @@ async fn form_page(
         Vec::new()
     };
     let name = display_name(c);
-    let described = |field: &str| (!said.of(field).is_empty()).then(|| format!("{field}-error"));
     let content = html! {
         h1 { "Edit " (name) }
         @if let Some(t) = &said.theirs {
@@ -276,6 +280,24 @@ async fn form_page(
         form.stacked method="post" action=(format!("/contacts/{}/edit", c.id.0)) novalidate {
             input type="hidden" name="csrf" value=(user.csrf());
             input type="hidden" name="read_at" value=(f.read_at);
+            (fields(f, said, &users, assigns))
+            button type="submit" { "Save" }
+        }
+        p { a href=(format!("/contacts/{}", c.id.0)) { "Back to " (name) } }
+    };
+    Ok(page(
+        &user.0,
+        &format!("Edit {name}"),
+        "/contacts",
+        false,
+        &content,
+    ))
+}
+
+/// The form's fields, each with its label and what was said about it.
+fn fields(f: &EditForm, said: &Said, users: &[closer_store::User], assigns: bool) -> Markup {
+    let described = |field: &str| (!said.of(field).is_empty()).then(|| format!("{field}-error"));
+    html! {
             label for="edit-name" { "Name" }
             input #edit-name type="text" name="name" value=(f.name) aria-describedby=[described("name")];
             (said.about("name"))
@@ -302,21 +324,167 @@ async fn form_page(
                 label for="edit-owner" { "Owner" }
                 select #edit-owner name="owner" aria-describedby=[described("owner_id")] {
                     option value="" { "Nobody" }
-                    @for u in &users {
+                    @for u in users {
                         option value=(u.id.0) selected[f.owner.as_deref() == Some(u.id.0.to_string().as_str())] { (u.name) }
                     }
                 }
                 (said.about("owner_id"))
             }
+    }
+}
+
+impl EditForm {
+    /// The API's create input from the form: the owner the form names, or — for someone who
+    /// may not assign — themselves, so the contact they add is theirs.
+    fn create_input(
+        &self,
+        me: closer_domain::UserId,
+        assigns: bool,
+    ) -> Result<crate::routes::contacts_dto::ContactInput, FieldError> {
+        let text = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        let list = |v: &str| -> Vec<String> {
+            v.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let owner_id = if assigns {
+            match self.owner.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(id) => Some(uuid::Uuid::parse_str(id).map_err(|_| {
+                    FieldError::new("owner_id", "is not one of the workspace's users")
+                })?),
+            }
+        } else {
+            Some(me.0)
+        };
+        Ok(crate::routes::contacts_dto::ContactInput {
+            name: text(&self.name),
+            email: None,
+            emails: list(&self.emails),
+            phone: None,
+            phones: list(&self.phones),
+            company: text(&self.company),
+            job_title: text(&self.job_title),
+            properties: None,
+            stage: text(&self.stage),
+            owner_id,
+            consent: None,
+            overwrite: false,
+        })
+    }
+}
+
+async fn new(State(st): State<AppState>, user: Signed) -> Result<Markup, Failure> {
+    let f = EditForm {
+        stage: Stage::Lead.as_str().to_owned(),
+        owner: Some(user.0.user.id.0.to_string()),
+        ..EditForm::default()
+    };
+    new_page(&st, &user, &f, &Said::default(), None).await
+}
+
+async fn create(
+    State(st): State<AppState>,
+    user: Signed,
+    UiForm(f): UiForm<EditForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    let principal = user.0.principal();
+    let (st_r, user_r, f_r) = (&st, &user, &f);
+    let refused = move |said: Said| async move {
+        let page = new_page(st_r, user_r, f_r, &said, None).await?;
+        Ok::<_, Failure>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    };
+    let input = match f.create_input(user.0.user.id, user.0.may_assign()) {
+        Ok(input) => input,
+        Err(e) => {
+            return refused(Said {
+                errors: vec![e],
+                theirs: None,
+            })
+            .await;
+        }
+    };
+    if input.emails.is_empty() && input.phones.is_empty() {
+        let e = FieldError::new(
+            "emails",
+            "an email or a phone is needed: a lead is someone you can reach",
+        );
+        return refused(Said {
+            errors: vec![e],
+            theirs: None,
+        })
+        .await;
+    }
+    let region = st.app.region(&principal).await?;
+    let (draft, overwrite) = match input.parse(region) {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            return refused(Said {
+                errors,
+                theirs: None,
+            })
+            .await;
+        }
+    };
+    match st
+        .app
+        .contacts()
+        .upsert_contact(&principal, draft, overwrite)
+        .await
+    {
+        Ok(out) if out.created => {
+            Ok(Redirect::to(&format!("/contacts/{}", out.contact.id.0)).into_response())
+        }
+        // Someone already holds one of these: that is the person (what was empty there is
+        // filled in from the form, as a capture would).
+        Ok(out) => Ok(
+            new_page(&st, &user, &f, &Said::default(), Some(&out.contact))
+                .await?
+                .into_response(),
+        ),
+        Err(closer_app::AppError::Invalid(errors)) => {
+            refused(Said {
+                errors,
+                theirs: None,
+            })
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn new_page(
+    st: &AppState,
+    user: &Signed,
+    f: &EditForm,
+    said: &Said,
+    known: Option<&Contact>,
+) -> Result<Markup, Failure> {
+    let assigns = user.0.may_assign();
+    let users = if assigns {
+        st.app.access().users(user.0.user.workspace_id).await?
+    } else {
+        Vec::new()
+    };
+    let content = html! {
+        h1 { "New contact" }
+        @if let Some(c) = known {
+            p.notice role="status" {
+                "This person is already in closer: "
+                a href=(format!("/contacts/{}", c.id.0)) { (display_name(c)) }
+                ". An email or phone you gave is theirs; what was empty on their record is filled in from this form."
+            }
+        }
+        form.stacked method="post" action="/contacts/new" novalidate {
+            input type="hidden" name="csrf" value=(user.csrf());
+            input type="hidden" name="read_at" value="";
+            (fields(f, said, &users, assigns))
             button type="submit" { "Save" }
         }
-        p { a href=(format!("/contacts/{}", c.id.0)) { "Back to " (name) } }
+        p { a href="/contacts" { "Back to the contacts" } }
     };
-    Ok(page(
-        &user.0,
-        &format!("Edit {name}"),
-        "/contacts",
-        false,
-        &content,
-    ))
+    Ok(page(&user.0, "New contact", "/contacts", false, &content))
 }

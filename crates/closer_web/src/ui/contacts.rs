@@ -93,6 +93,9 @@ async fn show(
         std::collections::HashMap::new()
     };
     let bulk = user.0.may_assign();
+    let edits =
+        closer_domain::access::reach(user.0.role, closer_domain::access::Action::EditContacts)
+            != closer_domain::access::Reach::Nobody;
 
     let stages: Vec<(String, String)> = Stage::ALL
         .iter()
@@ -126,6 +129,9 @@ async fn show(
     });
     let content = html! {
         h1 { "Contacts" }
+        @if edits {
+            p.actions { a href="/contacts/new" { "New contact" } }
+        }
         form.filters method="get" action="/contacts" role="search" {
             label for="q" { "Search" }
             input #q type="search" name="q" value=(super::param(&pairs, "q").unwrap_or("")) placeholder="name, email or company";
