@@ -452,6 +452,47 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
         .await
         .unwrap();
     assert_eq!(stored["phones"], json!(["+12025550143"]), "{stored}");
+    // A follow-up added on her page, then snoozed a day from the tasks page.
+    fill(&c, "#task-title", "Send the pilot contract").await;
+    c.execute(
+        "document.querySelector('#task-date').value = '2030-05-02';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, Locator::XPath("//button[text()='Add task']")).await;
+    eventually("the follow-up on her page", || async {
+        body_text(&c)
+            .await
+            .contains("Send the pilot contract")
+            .then_some(())
+    })
+    .await;
+    c.goto(&format!("{}/tasks", app.base)).await.unwrap();
+    click(
+        &c,
+        Locator::Css("button[aria-label='Snooze a day: Send the pilot contract']"),
+    )
+    .await;
+    eventually("the follow-up a day later", || async {
+        let tasks: Value = app
+            .get(
+                &format!("/api/v1/tasks?contact_id={grace_id}&status=all"),
+                &app.token,
+            )
+            .await
+            .json()
+            .await
+            .ok()?;
+        tasks
+            .as_array()?
+            .iter()
+            .any(|t| {
+                t["title"] == "Send the pilot contract" && t["due_at"] == "2030-05-03T09:00:00Z"
+            })
+            .then_some(())
+    })
+    .await;
 
     // A contact added by hand from the contacts list.
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();

@@ -22,6 +22,7 @@ crate::on_both_backends!(
     passwords_from_the_terminal,
     two_reps_race_for_one_lead,
     a_contact_is_edited_in_the_app_without_overwriting_anyone,
+    a_follow_up_is_added_snoozed_done_and_reopened,
 );
 
 pub const PASSWORD: &str = "a long enough passphrase";
@@ -1787,4 +1788,118 @@ async fn edit(
         ],
     )
     .await
+}
+
+/// A rep's follow-up from a contact's page: added once however often the form is posted,
+/// refused with the field named when its day is wrong, snoozed a day, done, and reopened.
+async fn a_follow_up_is_added_snoozed_done_and_reopened(app: TestApp) {
+    let rep = user(&app, "rita@acme.example", "rep").await;
+    let made: serde_json::Value = app
+        .post_json(
+            "/api/v1/contacts",
+            &app.token,
+            &serde_json::json!({"email": "ken@acme.example", "owner_id": rep.id.0}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = made["id"].as_str().unwrap().to_owned();
+    let mut s = Session::new(&app);
+    s.sign_in("rita@acme.example", PASSWORD).await;
+    let contact_page = s.get(&format!("/contacts/{id}")).await;
+    assert!(contact_page.body.contains(">Add task</button>"));
+    let csrf = field(&contact_page.body, "csrf");
+    let task_form = contact_page
+        .body
+        .split(&format!("action=\"/contacts/{id}/tasks\""))
+        .nth(1)
+        .expect("the follow-up form");
+    let once = field(task_form, "once");
+    let bad = s
+        .post(
+            &format!("/contacts/{id}/tasks"),
+            &[
+                ("csrf", &csrf),
+                ("once", &once),
+                ("title", "Call back"),
+                ("due_date", "someday"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("due_date"), "{}", bad.body);
+    for _ in 0..2 {
+        let p = s
+            .post(
+                &format!("/contacts/{id}/tasks"),
+                &[
+                    ("csrf", &csrf),
+                    ("once", &once),
+                    ("title", "Call back"),
+                    ("due_date", "2030-05-02"),
+                    ("due_time", "14:30"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    }
+    let tasks: serde_json::Value = app
+        .get(
+            &format!("/api/v1/tasks?contact_id={id}&status=all"),
+            &app.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tasks = tasks.as_array().unwrap();
+    assert_eq!(
+        tasks.len(),
+        1,
+        "one task for a form posted twice: {tasks:?}"
+    );
+    assert_eq!(tasks[0]["due_at"], "2030-05-02T14:30:00Z");
+    assert_eq!(tasks[0]["assignee_id"], rep.id.0.to_string());
+    let task = tasks[0]["id"].as_str().unwrap().to_owned();
+    let mine = s.get("/tasks").await;
+    assert!(mine.body.contains("Snooze a day"));
+    let p = s
+        .post(&format!("/tasks/{task}/snooze"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let t = the_task(&app, &id).await;
+    assert_eq!(t["due_at"], "2030-05-03T14:30:00Z", "a day later");
+    let p = s
+        .post(&format!("/tasks/{task}/done"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let page = s.get(&format!("/contacts/{id}")).await;
+    assert!(
+        page.body.contains(&format!("/tasks/{task}/reopen")),
+        "a done task can be reopened"
+    );
+    let p = s
+        .post(&format!("/tasks/{task}/reopen"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(
+        p.location.as_deref(),
+        Some(format!("/contacts/{id}").as_str())
+    );
+    let t = the_task(&app, &id).await;
+    assert_eq!(t["status"], "open");
+}
+
+/// The one task on contact `id`, whatever its status.
+async fn the_task(app: &TestApp, id: &str) -> serde_json::Value {
+    let tasks: serde_json::Value = app
+        .get(
+            &format!("/api/v1/tasks?contact_id={id}&status=all"),
+            &app.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    tasks[0].clone()
 }

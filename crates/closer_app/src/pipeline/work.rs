@@ -33,6 +33,9 @@ pub struct ActivityRequest {
 
 #[derive(Debug, Clone)]
 pub struct TaskRequest {
+    /// The id a form drew with itself, so a form posted twice adds one task; a new one
+    /// otherwise.
+    pub id: Option<TaskId>,
     pub title: String,
     pub text: Option<String>,
     pub contact_id: Option<ContactId>,
@@ -150,7 +153,7 @@ impl super::Sales {
         let ws = principal.workspace_id;
         principal.check(Action::WorkTasks, req.assignee_id)?;
         let task = Task {
-            id: TaskId::new(),
+            id: req.id.unwrap_or_else(TaskId::new),
             kind: TaskKind::FollowUp,
             title: req.title,
             text: req.text,
@@ -162,11 +165,14 @@ impl super::Sales {
             done_at: None,
             created_at: Timestamp::now(),
         };
-        self.store
-            .add_task(ws, &task)
-            .await
-            .map_err(|e| refs(e, "contact_id"))?;
-        Ok(task)
+        match self.store.add_task(ws, &task).await {
+            Ok(()) => Ok(task),
+            // The same form posted again: the task it added.
+            Err(StoreError::Conflict { .. }) if req.id.is_some() => {
+                self.task_for(principal, Action::WorkTasks, task.id).await
+            }
+            Err(e) => Err(refs(e, "contact_id")),
+        }
     }
 
     /// The task, if the principal may do `action` on it (one it may not even see is not

@@ -329,6 +329,7 @@ impl Queue {
             .create_task(
                 principal,
                 crate::pipeline::TaskRequest {
+                    id: None,
                     title: format!("Call {name}"),
                     text: Some("Taken from the queue: call within the hour.".into()),
                     contact_id: Some(contact),

@@ -130,6 +130,7 @@ impl TaskInput {
         let due_at = collect(&mut e, time("due_at", &self.due_at));
         match (title, due_at) {
             (Some(title), Some(due_at)) if e.is_empty() => Ok(TaskRequest {
+                id: None,
                 title,
                 text,
                 contact_id: self.contact_id.map(ContactId),

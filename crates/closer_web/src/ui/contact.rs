@@ -200,6 +200,12 @@ async fn show(
     };
     let name = display_name(&c);
     let sells = user.0.role.sells();
+    // Whom a follow-up may be handed to: for those who assign.
+    let users = if sells && user.0.may_assign() {
+        state.app.access().users(user.0.user.workspace_id).await?
+    } else {
+        Vec::new()
+    };
     let edits =
         closer_domain::access::reach(user.0.role, closer_domain::access::Action::EditContacts)
             != closer_domain::access::Reach::Nobody;
@@ -284,9 +290,44 @@ async fn show(
                 }
                 h2 { "Tasks" }
                 @if tasks.is_empty() { p.empty { "No tasks." } }
-                ul {
+                ul.tasks {
                     @for t in &tasks {
-                        li { (t.title) " · due " (when(t.due_at)) " · " (t.status.as_str()) }
+                        li {
+                            (t.title) " · due " (when(t.due_at)) " · " (t.status.as_str()) " "
+                            @if t.status == closer_domain::pipeline::TaskStatus::Open {
+                                form.inline method="post" action=(format!("/tasks/{}/done", t.id.0)) {
+                                    input type="hidden" name="csrf" value=(user.csrf());
+                                    button type="submit" aria-label=(format!("Done: {}", t.title)) { "Done" }
+                                }
+                            } @else {
+                                form.inline method="post" action=(format!("/tasks/{}/reopen", t.id.0)) {
+                                    input type="hidden" name="csrf" value=(user.csrf());
+                                    button.secondary type="submit" aria-label=(format!("Reopen: {}", t.title)) { "Reopen" }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if sells {
+                    h3 { "Add a follow-up" }
+                    form.stacked method="post" action=(format!("/contacts/{}/tasks", id.0)) {
+                        input type="hidden" name="csrf" value=(user.csrf());
+                        input type="hidden" name="once" value=(closer_domain::pipeline::TaskId::new().0);
+                        label for="task-title" { "What to do" }
+                        input #task-title name="title" required maxlength="200";
+                        label for="task-date" { "Due day" }
+                        input #task-date type="date" name="due_date" required;
+                        label for="task-time" { "Time (UTC)" }
+                        input #task-time type="time" name="due_time" value="09:00";
+                        @if user.0.may_assign() {
+                            label for="task-assignee" { "Who does it" }
+                            select #task-assignee name="assignee" {
+                                @for u in &users {
+                                    option value=(u.id.0) selected[u.id == user.0.user.id] { (u.name) }
+                                }
+                            }
+                        }
+                        button type="submit" { "Add task" }
                     }
                 }
                 @if sells {

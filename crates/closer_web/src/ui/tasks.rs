@@ -1,14 +1,17 @@
 //! Tasks: the signed-in user's open follow-ups — overdue first, then today's, then later —
-//! each done with one press.
+//! each done or snoozed a day with one press; a follow-up added from a contact's page (title,
+//! due day and time, who does it), a done one reopened there.
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use closer_domain::Timestamp;
+use closer_app::TaskRequest;
 use closer_domain::pipeline::{Task, TaskId, TaskStatus};
+use closer_domain::{ContactId, FieldError, Timestamp, UserId};
 use closer_store::{TaskPatch, TaskQuery};
 use maud::{Markup, html};
+use serde::Deserialize;
 
 use super::format::when;
 use super::layout::page;
@@ -20,6 +23,26 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tasks", get(show))
         .route("/tasks/{id}/done", post(done))
+        .route("/tasks/{id}/snooze", post(snooze))
+        .route("/tasks/{id}/reopen", post(reopen))
+        .route("/contacts/{id}/tasks", post(add))
+}
+
+/// A follow-up as the contact page's form posts it.
+#[derive(Deserialize)]
+struct TaskForm {
+    csrf: String,
+    once: String,
+    #[serde(default)]
+    title: String,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    due_date: String,
+    /// `HH:MM` (UTC); 09:00 without one.
+    #[serde(default)]
+    due_time: String,
+    /// A user's id; absent for someone who may not assign (the task is theirs).
+    assignee: Option<String>,
 }
 
 const DAY_MICROS: i64 = 86_400_000_000;
@@ -35,6 +58,11 @@ fn list(user: &Signed, tasks: &[&Task], empty: &str) -> Markup {
                         form.inline method="post" action=(format!("/tasks/{}/done", t.id.0)) {
                             input type="hidden" name="csrf" value=(user.csrf());
                             button type="submit" aria-label=(format!("Done: {}", t.title)) { "Done" }
+                        }
+                        " "
+                        form.inline method="post" action=(format!("/tasks/{}/snooze", t.id.0)) {
+                            input type="hidden" name="csrf" value=(user.csrf());
+                            button.secondary type="submit" aria-label=(format!("Snooze a day: {}", t.title)) { "Snooze a day" }
                         }
                         " "
                         @if let Some(c) = t.contact_id {
@@ -105,4 +133,111 @@ async fn done(
         .patch_task(&user.0.principal(), id, &patch)
         .await?;
     Ok(Redirect::to("/tasks").into_response())
+}
+
+/// Due a day later than now or than it was due, whichever is later.
+async fn snooze(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<CsrfForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    let id = TaskId(super::id(&id)?);
+    let principal = user.0.principal();
+    let task = st.app.sales().task(&principal, id).await?;
+    let from = task.due_at.max(Timestamp::now());
+    let due = Timestamp::from_unix_micros(from.unix_micros() + DAY_MICROS).unwrap_or(from);
+    let patch = TaskPatch {
+        due_at: Some(due),
+        ..TaskPatch::default()
+    };
+    st.app.sales().patch_task(&principal, id, &patch).await?;
+    Ok(Redirect::to("/tasks").into_response())
+}
+
+/// Open again (a task closed by mistake); back to its contact's page.
+async fn reopen(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<CsrfForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    let id = TaskId(super::id(&id)?);
+    let patch = TaskPatch {
+        status: Some(TaskStatus::Open),
+        ..TaskPatch::default()
+    };
+    let task = st
+        .app
+        .sales()
+        .patch_task(&user.0.principal(), id, &patch)
+        .await?;
+    let back = task
+        .contact_id
+        .map_or_else(|| "/tasks".to_owned(), |c| format!("/contacts/{}", c.0));
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// A follow-up on the contact, due on the day and time given (UTC), for the user chosen or
+/// this one. The form's id makes a second post of it add nothing.
+async fn add(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<TaskForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    let contact = ContactId(super::id(&id)?);
+    let principal = user.0.principal();
+    // Only someone who may see the contact adds to it.
+    st.app.contacts().contact(&principal, contact).await?;
+    let mut errors = Vec::new();
+    let title = match closer_domain::text::clean("title", &f.title) {
+        Ok(Some(t)) => Some(t),
+        Ok(None) => {
+            errors.push(FieldError::new("title", "must not be empty"));
+            None
+        }
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let time = if f.due_time.trim().is_empty() {
+        "09:00"
+    } else {
+        f.due_time.trim()
+    };
+    let due_at = closer_domain::parse_date("due_date", &f.due_date)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .and_then(|d| {
+            closer_domain::Timestamp::parse_rfc3339(&format!("{d}T{time}:00Z")).or_else(|| {
+                errors.push(FieldError::new(
+                    "due_time",
+                    format!("{time:?} is not a time (HH:MM)"),
+                ));
+                None
+            })
+        });
+    let assignee = match f.assignee.as_deref().map(str::trim) {
+        Some(a) if !a.is_empty() && user.0.may_assign() => Some(UserId(super::id(a)?)),
+        _ => Some(user.0.user.id),
+    };
+    let (Some(title), Some(due_at)) = (title, due_at) else {
+        return Err(closer_app::AppError::Invalid(errors).into());
+    };
+    let req = TaskRequest {
+        id: Some(TaskId(super::id(&f.once)?)),
+        title,
+        text: None,
+        contact_id: Some(contact),
+        deal_id: None,
+        assignee_id: assignee,
+        due_at,
+    };
+    st.app.sales().create_task(&principal, req).await?;
+    Ok(Redirect::to(&format!("/contacts/{}", contact.0)).into_response())
 }
