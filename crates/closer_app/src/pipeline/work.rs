@@ -153,7 +153,7 @@ impl super::Sales {
         let ws = principal.workspace_id;
         principal.check(Action::WorkTasks, req.assignee_id)?;
         let task = Task {
-            id: req.id.unwrap_or_else(TaskId::new),
+            id: req.id.unwrap_or_default(),
             kind: TaskKind::FollowUp,
             title: req.title,
             text: req.text,
