@@ -254,6 +254,37 @@ pub enum TaskCommand {
         #[arg(long, default_value = "default")]
         workspace: String,
     },
+    /// Add a follow-up task, due at `--due` (a date, a date and time, or RFC 3339; UTC), on a
+    /// contact if one is named, for a user (their email) or nobody.
+    Add {
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        due: String,
+        /// The contact's id.
+        #[arg(long)]
+        contact: Option<String>,
+        #[arg(long)]
+        assignee: Option<String>,
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Change a task: `--status` done, open (again) or cancelled; `--due` another time;
+    /// `--assignee` someone else (their email) or `none`.
+    Set {
+        /// The task's id.
+        id: String,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        due: Option<String>,
+        #[arg(long)]
+        assignee: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
 }
 
 /// What every import takes: the file, the workspace, and how to treat invalid rows.

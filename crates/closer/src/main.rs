@@ -16,6 +16,7 @@ mod qualify;
 mod report;
 mod sell;
 mod store;
+mod task_edit;
 mod telemetry;
 
 use std::process::ExitCode;

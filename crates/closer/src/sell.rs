@@ -403,6 +403,7 @@ pub async fn task(app: App, cmd: TaskCommand) -> anyhow::Result<()> {
             }
             outln!("{table}");
         }
+        other => crate::task_edit::run(app, other).await?,
     }
     Ok(())
 }

@@ -1888,6 +1888,54 @@ async fn a_follow_up_is_added_snoozed_done_and_reopened(app: TestApp) {
     );
     let t = the_task(&app, &id).await;
     assert_eq!(t["status"], "open");
+    // The terminal adds and changes tasks under the same rules.
+    let db = app.database_url();
+    let out = crate::helpers::closer(
+        &db,
+        &[
+            "task",
+            "add",
+            "--title",
+            "Renew the domain",
+            "--due",
+            "2030-06-01 10:00",
+            "--assignee",
+            "rita@acme.example",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        said.contains("due 2030-06-01T10:00:00Z") && said.contains("Renew the domain"),
+        "{said}"
+    );
+    let new_task = said.split_whitespace().next().unwrap().to_owned();
+    let out = crate::helpers::closer(
+        &db,
+        &[
+            "task",
+            "set",
+            &new_task,
+            "--status",
+            "done",
+            "--assignee",
+            "none",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(" done "));
+    let out = crate::helpers::closer(&db, &["task", "add", "--title", " ", "--due", "someday"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("title") && err.contains("due"), "{err}");
 }
 
 /// The one task on contact `id`, whatever its status.
