@@ -48,10 +48,11 @@
       });
     });
     var dialog = document.getElementById('lost-dialog');
-    function send(deal, stage, reason) {
+    function send(deal, stage, reason, objection) {
       form.action = '/deals/' + deal + '/move';
       form.querySelector('[name=stage]').value = stage;
       form.querySelector('[name=loss_reason]').value = reason || '';
+      form.querySelector('[name=objection]').value = objection || '';
       form.submit();
     }
     document.querySelectorAll('.column[data-stage]').forEach(function (col) {
@@ -67,7 +68,10 @@
           dialog.showModal();
           dialog.addEventListener('close', function onClose() {
             dialog.removeEventListener('close', onClose);
-            if (dialog.returnValue === 'ok') send(deal, stage, document.getElementById('lost-reason').value);
+            if (dialog.returnValue === 'ok') {
+              send(deal, stage, document.getElementById('lost-reason').value,
+                document.getElementById('lost-objection').value);
+            }
           });
         } else {
           send(deal, stage, '');

@@ -428,6 +428,54 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
     })
     .await;
 
+    // The partner trial lost on its board: dropped on Lost, the reason chosen and the buyer's
+    // words typed in the dialog.
+    c.goto(&format!(
+        "{}/board?pipeline={}",
+        app.base,
+        partners.as_str().unwrap()
+    ))
+    .await
+    .unwrap();
+    let trial: Value = c
+        .execute(
+            "const card = [...document.querySelectorAll('li.card')].find(c => c.textContent.includes('Partner trial'));
+             return card ? card.getAttribute('data-deal') : null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let trial = trial.as_str().expect("the trial's card").to_owned();
+    c.execute(
+        "const card = document.querySelector(`li.card[data-deal='${arguments[0]}']`);
+         const lost = document.querySelector(\".column[data-kind='lost']\");
+         const dt = new DataTransfer();
+         card.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: dt}));
+         lost.dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: dt}));
+         lost.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt}));",
+        vec![json!(trial)],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css("#lost-reason"))
+        .await
+        .unwrap()
+        .select_by_value("price")
+        .await
+        .unwrap();
+    fill(&c, "#lost-objection", "Our partners pay half that").await;
+    click(&c, Locator::Css("#lost-confirm")).await;
+    eventually("the trial lost with their words", || async {
+        let d: Value = app
+            .get(&format!("/api/v1/deals/{trial}"), &app.token)
+            .await
+            .json()
+            .await
+            .ok()?;
+        (d["status"] == "lost" && d["objection"] == "Our partners pay half that").then_some(())
+    })
+    .await;
+
     // Her phone fixed from her page: Edit details, the number typed as people write it.
     let grace_id = grace["contact_id"].as_str().unwrap().to_owned();
     c.goto(&format!("{}/contacts/{grace_id}", app.base))

@@ -23,6 +23,7 @@ crate::on_both_backends!(
     two_reps_race_for_one_lead,
     a_contact_is_edited_in_the_app_without_overwriting_anyone,
     a_follow_up_is_added_snoozed_done_and_reopened,
+    a_deal_is_lost_with_a_reason_and_the_buyers_words,
 );
 
 pub const PASSWORD: &str = "a long enough passphrase";
@@ -1950,4 +1951,62 @@ async fn the_task(app: &TestApp, id: &str) -> serde_json::Value {
         .await
         .unwrap();
     tasks[0].clone()
+}
+
+/// Losing a deal from the board's move page: the reason from the catalogue and the objection
+/// as the buyer put it, both kept.
+async fn a_deal_is_lost_with_a_reason_and_the_buyers_words(app: TestApp) {
+    user(&app, "lena@acme.example", "manager").await;
+    let contact: serde_json::Value = app
+        .post_json(
+            "/api/v1/contacts",
+            &app.token,
+            &serde_json::json!({"email": "buyer@acme.example"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let deal: serde_json::Value = app
+        .post_json(
+            "/api/v1/deals",
+            &app.token,
+            &serde_json::json!({"contact_id": contact["id"], "title": "Fleet", "amount": "900"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let deal = deal["id"].as_str().unwrap().to_owned();
+    let mut s = Session::new(&app);
+    s.sign_in("lena@acme.example", PASSWORD).await;
+    let form = s.get(&format!("/deals/{deal}/move")).await;
+    assert!(form.body.contains("<label for=\"move-objection\">"));
+    let board = s.get("/board").await;
+    assert!(
+        board.body.contains("id=\"lost-objection\""),
+        "the drop's dialog asks too"
+    );
+    let csrf = field(&form.body, "csrf");
+    let p = s
+        .post(
+            &format!("/deals/{deal}/move"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("stage", "Lost"),
+                ("loss_reason", "price"),
+                ("objection", "Half the price of yours elsewhere"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let lost: serde_json::Value = app
+        .get(&format!("/api/v1/deals/{deal}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(lost["status"], "lost");
+    assert_eq!(lost["loss_reason"], "price");
+    assert_eq!(lost["objection"], "Half the price of yours elsewhere");
 }

@@ -37,6 +37,9 @@ struct MoveForm {
     stage: String,
     #[serde(default)]
     loss_reason: String,
+    /// What the buyer said, in their words, when it is lost.
+    #[serde(default)]
+    objection: String,
 }
 
 /// A column: the stage, how many deals, their totals, the cards shown.
@@ -170,6 +173,7 @@ async fn show(
             input type="hidden" name="csrf" value=(user.csrf());
             input type="hidden" name="stage" value="";
             input type="hidden" name="loss_reason" value="";
+            input type="hidden" name="objection" value="";
         }
         dialog #lost-dialog {
             form method="dialog" {
@@ -177,6 +181,8 @@ async fn show(
                 select #lost-reason {
                     @for r in &reasons { option value=(r.key) { (r.label) } }
                 }
+                label for="lost-objection" { "Their objection, in their words (optional)" }
+                textarea #lost-objection rows="2" maxlength="1000" {}
                 menu {
                     button value="cancel" formnovalidate { "Cancel" }
                     button #lost-confirm value="ok" { "Mark lost" }
@@ -208,7 +214,7 @@ async fn move_deal(
     let req = MoveRequest {
         stage: target,
         loss_reason: Some(f.loss_reason.trim().to_owned()).filter(|r| !r.is_empty()),
-        objection: None,
+        objection: Some(f.objection.trim().to_owned()).filter(|o| !o.is_empty()),
         lines: None,
         currency: None,
     };
@@ -257,6 +263,8 @@ async fn move_page(
                 option value="" { "—" }
                 @for r in &reasons { option value=(r.key) { (r.label) } }
             }
+            label for="move-objection" { "Their objection, in their words, when it is lost" }
+            textarea #move-objection name="objection" rows="2" maxlength="1000" {}
             button type="submit" { "Move" }
         }
         p { a href=(format!("/board?pipeline={}", deal.pipeline_id.0)) { "Back to the board" } }
