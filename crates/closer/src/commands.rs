@@ -113,6 +113,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    // Listened for before anything is served: a signal sent the moment the server answers
+    // stops it cleanly instead of killing it.
+    let stop = shutdown_signal()?;
     let app = open_server_app(url).await?;
     app.assign()
         .set_first_contact_minutes(args.first_contact_minutes);
@@ -153,35 +156,33 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     server.spawn_report_warming();
     // Scoring jobs live in memory: those a crash lost are found and run again.
     server.spawn_stale_rescore();
-    server
-        .run_until(shutdown_signal())
-        .await
-        .context("serving")?;
+    server.run_until(stop).await.context("serving")?;
     tracing::info!("closer stopped");
     Ok(())
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl-C or SIGTERM; both are listened for from the call on.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        let mut interrupt = signal(SignalKind::interrupt()).context("listening for Ctrl-C")?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = interrupt.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+            tracing::info!("shutting down: finishing requests in flight");
+        })
     }
-    tracing::info!("shutting down: finishing requests in flight");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down: finishing requests in flight");
+        })
+    }
 }
 
 async fn workspace(app: App, cmd: WorkspaceCommand) -> anyhow::Result<()> {
