@@ -1829,7 +1829,11 @@ async fn a_follow_up_is_added_snoozed_done_and_reopened(app: TestApp) {
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("due_date"), "{}", bad.body);
+    assert!(
+        bad.body.contains("id=\"due_date-error\"") && bad.body.contains("value=\"Call back\""),
+        "the mistake next to its field, what was typed kept: {}",
+        bad.body
+    );
     for _ in 0..2 {
         let p = s
             .post(

@@ -4,6 +4,7 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use closer_app::TaskRequest;
@@ -192,7 +193,7 @@ async fn add(
     let contact = ContactId(super::id(&id)?);
     let principal = user.0.principal();
     // Only someone who may see the contact adds to it.
-    st.app.contacts().contact(&principal, contact).await?;
+    let c = st.app.contacts().contact(&principal, contact).await?;
     let mut errors = Vec::new();
     let title = match closer_domain::text::clean("title", &f.title) {
         Ok(Some(t)) => Some(t),
@@ -227,7 +228,14 @@ async fn add(
         _ => Some(user.0.user.id),
     };
     let (Some(title), Some(due_at)) = (title, due_at) else {
-        return Err(closer_app::AppError::Invalid(errors).into());
+        // The form again on a page of its own: what was typed, each mistake by its field.
+        let users = if user.0.may_assign() {
+            st.app.access().users(user.0.user.workspace_id).await?
+        } else {
+            Vec::new()
+        };
+        let page = follow_up_page(&user, &c, &f, &errors, &users);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let req = TaskRequest {
         id: Some(TaskId(super::id(&f.once)?)),
@@ -240,4 +248,55 @@ async fn add(
     };
     st.app.sales().create_task(&principal, req).await?;
     Ok(Redirect::to(&format!("/contacts/{}", contact.0)).into_response())
+}
+
+/// The follow-up form of contact `c` as posted, with what was wrong next to each field.
+fn follow_up_page(
+    user: &Signed,
+    c: &closer_domain::Contact,
+    f: &TaskForm,
+    errors: &[FieldError],
+    users: &[closer_store::User],
+) -> Markup {
+    let about = |field: &str| {
+        html! {
+            @for e in errors.iter().filter(|e| e.field == field) {
+                span.field-error id=(format!("{field}-error")) role="alert" { (e.message) }
+            }
+        }
+    };
+    let described = |field: &str| {
+        errors
+            .iter()
+            .any(|e| e.field == field)
+            .then(|| format!("{field}-error"))
+    };
+    let name = super::queue::display_name(c);
+    let content = html! {
+        h1 { "Add a follow-up for " (name) }
+        form.stacked method="post" action=(format!("/contacts/{}/tasks", c.id.0)) {
+            input type="hidden" name="csrf" value=(user.csrf());
+            input type="hidden" name="once" value=(f.once);
+            label for="task-title" { "What to do" }
+            input #task-title name="title" value=(f.title) maxlength="200" aria-describedby=[described("title")];
+            (about("title"))
+            label for="task-date" { "Due day" }
+            input #task-date type="date" name="due_date" value=(f.due_date) aria-describedby=[described("due_date")];
+            (about("due_date"))
+            label for="task-time" { "Time (UTC)" }
+            input #task-time type="time" name="due_time" value=(f.due_time) aria-describedby=[described("due_time")];
+            (about("due_time"))
+            @if user.0.may_assign() {
+                label for="task-assignee" { "Who does it" }
+                select #task-assignee name="assignee" {
+                    @for u in users {
+                        option value=(u.id.0) selected[f.assignee.as_deref() == Some(u.id.0.to_string().as_str())] { (u.name) }
+                    }
+                }
+            }
+            button type="submit" { "Add task" }
+        }
+        p { a href=(format!("/contacts/{}", c.id.0)) { "Back to " (name) } }
+    };
+    page(&user.0, "Add a follow-up", "/tasks", false, &content)
 }
