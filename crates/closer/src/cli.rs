@@ -217,6 +217,24 @@ pub enum DealCommand {
         #[arg(long, default_value = "default")]
         workspace: String,
     },
+    /// Change a deal: only the options given change; `--expected-close` takes a date or
+    /// `none`, `--owner` a user's email or `none`. Amount and currency of a won or lost deal
+    /// are settled (move it back to an open stage first).
+    Set {
+        id: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        amount: Option<String>,
+        #[arg(long)]
+        currency: Option<String>,
+        #[arg(long)]
+        expected_close: Option<String>,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
     /// A deal with its stage history and order.
     Show {
         id: String,

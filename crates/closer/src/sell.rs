@@ -173,6 +173,71 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
             };
             move_to(&app, ws, &id, req).await?;
         }
+        DealCommand::Set {
+            id,
+            title,
+            amount,
+            currency,
+            expected_close,
+            owner,
+            workspace,
+        } => {
+            let ws = app.access().workspace_by_slug(&workspace).await?.id;
+            let id = DealId(uuid("deal", &id)?);
+            let owner_id = match owner.as_deref().map(str::trim) {
+                None => None,
+                Some("none") => Some(None),
+                Some(who) => Some(Some(
+                    app.access()
+                        .users(ws)
+                        .await?
+                        .iter()
+                        .find(|u| u.email.as_str().eq_ignore_ascii_case(who))
+                        .map(|u| u.id.0)
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("owner: {who:?} is not a user of workspace {workspace}")
+                        })?,
+                )),
+            };
+            // Read by the same rules as the API: every mistake named by its field.
+            let mut errors = Vec::new();
+            let title =
+                title.and_then(|t| keep(&mut errors, closer_domain::pipeline::deal::title(&t)));
+            let amount = amount.and_then(|a| {
+                keep(
+                    &mut errors,
+                    closer_domain::pipeline::Amount::parse("amount", &a),
+                )
+            });
+            let currency = currency.and_then(|c| {
+                keep(
+                    &mut errors,
+                    closer_domain::pipeline::Currency::parse("currency", &c.to_ascii_uppercase()),
+                )
+            });
+            let expected_close = match expected_close.as_deref().map(str::trim) {
+                None => None,
+                Some("none") => Some(None),
+                Some(d) => {
+                    keep(&mut errors, closer_domain::parse_date("expected_close", d)).map(Some)
+                }
+            };
+            if !errors.is_empty() {
+                return Err(closer_app::AppError::Invalid(errors).into());
+            }
+            let patch = closer_domain::pipeline::DealPatch {
+                title,
+                amount,
+                currency,
+                expected_close,
+                owner_id: owner_id.map(|o| o.map(UserId)),
+                ..closer_domain::pipeline::DealPatch::default()
+            };
+            app.sales()
+                .patch_deal(&closer_app::Principal::operator(ws), id, &patch)
+                .await?;
+            show(&app, ws, id, Format::Table).await?;
+        }
         DealCommand::Show {
             id,
             workspace,
@@ -406,4 +471,12 @@ pub async fn task(app: App, cmd: TaskCommand) -> anyhow::Result<()> {
         other => crate::task_edit::run(app, other).await?,
     }
     Ok(())
+}
+
+/// `r`'s value, its error kept in `errors` (every field's mistake is named at once).
+fn keep<T>(
+    errors: &mut Vec<closer_domain::FieldError>,
+    r: Result<T, closer_domain::FieldError>,
+) -> Option<T> {
+    r.map_err(|e| errors.push(e)).ok()
 }

@@ -69,6 +69,9 @@ fn conflict_message(constraint: &str) -> String {
             "one of these emails or phone numbers already belongs to another contact".into()
         }
         "contacts_owner_fk" => "the owner is not a user of this workspace".into(),
+        closer_store::DEAL_CHANGED => {
+            "someone changed this deal since you read it: read it again and make your change to what is there now".into()
+        }
         closer_store::CONTACT_CHANGED => {
             "someone changed this contact since you read it: read it again and make your change to what is there now".into()
         }

@@ -48,8 +48,8 @@ pub use journey_feed::{
 pub use merge::{ContactMerge, MERGE_LEAVES, MERGE_MOVES, MergeStore};
 pub use person::{CONTACT_TABLES, PersonReads, VisitorLink};
 pub use pipeline::{
-    BoardColumn, DEAL_CLOSED, DealMove, DealQuery, DealReads, DealSpan, PIPELINE_NAME,
-    PipelineStore, STAGE_HAS_DEALS,
+    BoardColumn, DEAL_CHANGED, DEAL_CLOSED, DealMove, DealQuery, DealReads, DealSpan,
+    PIPELINE_NAME, PipelineStore, STAGE_HAS_DEALS,
 };
 pub use qualification::{
     QualificationStore, RulesStore, SCORE_VERSION, ScoreReads, ScoreRecord, ScoringInput,

@@ -16,6 +16,9 @@ use crate::StoreError;
 pub const STAGE_HAS_DEALS: &str = "deals_stage_fk";
 /// A closed deal's amount or currency changed without a reopen (checked in the transaction).
 pub const DEAL_CLOSED: &str = "deals_closed_money";
+/// The conflict of a patch made against a deal someone changed since it was read
+/// (`DealPatch::if_unchanged_since`).
+pub const DEAL_CHANGED: &str = "deal_changed_since_read";
 /// The constraint a second pipeline of the same name reports.
 pub const PIPELINE_NAME: &str = "pipelines_name_key";
 

@@ -247,6 +247,21 @@ pub(crate) async fn patch_in(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let (_, _, status, units, code) = lock(conn, ws, id).await?;
+    if p.if_unchanged_since.is_some() {
+        // The row is locked: its time of change cannot move under this check.
+        let updated_at: time::OffsetDateTime =
+            sqlx::query_scalar("select updated_at from deals where workspace_id = $1 and id = $2")
+                .bind(ws.0)
+                .bind(id.0)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_err)?;
+        if !p.still_applies(Timestamp::new(updated_at)) {
+            return Err(StoreError::Conflict {
+                constraint: closer_store::DEAL_CHANGED.into(),
+            });
+        }
+    }
     let money = p.amount.is_some_and(|a| a.units() != units)
         || p.currency.is_some_and(|c| c.as_str() != code);
     if money && status != DealStatus::Open.as_str() {

@@ -120,13 +120,18 @@ pub(crate) fn patch(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     use rusqlite::types::Value as V;
-    let (status, units, code): (String, i64, String) = conn
+    let (status, units, code, updated_at): (String, i64, String, i64) = conn
         .query_row(
-            "select status, amount, currency from deals where workspace_id = ?1 and id = ?2",
+            "select status, amount, currency, updated_at from deals where workspace_id = ?1 and id = ?2",
             params![ws.0, id.0],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .map_err(rs_err)?;
+    if !Timestamp::from_unix_micros(updated_at).is_some_and(|t| p.still_applies(t)) {
+        return Err(StoreError::Conflict {
+            constraint: closer_store::DEAL_CHANGED.into(),
+        });
+    }
     // Checked again here, in the transaction, against the stored deal: a move to won may
     // have landed since the caller read it.
     let money = p.amount.is_some_and(|a| a.units() != units)

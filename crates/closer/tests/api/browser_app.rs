@@ -500,6 +500,23 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
         .await
         .unwrap();
     assert_eq!(stored["phones"], json!(["+12025550143"]), "{stored}");
+    // Her deal renamed from her page (a won deal's money is settled; its title is not).
+    click(&c, Locator::Css("a[aria-label='Edit Grace pilot']")).await;
+    fill(&c, "#deal-edit-title", "Grace pilot (Navy)").await;
+    click(&c, Locator::XPath("//button[text()='Save']")).await;
+    eventually("the renamed deal", || async {
+        let d: Value = app
+            .get(&format!("/api/v1/deals/{deal}"), &app.token)
+            .await
+            .json()
+            .await
+            .ok()?;
+        (d["title"] == "Grace pilot (Navy)").then_some(())
+    })
+    .await;
+    c.goto(&format!("{}/contacts/{grace_id}", app.base))
+        .await
+        .unwrap();
     // A follow-up added on her page, then snoozed a day from the tasks page.
     fill(&c, "#task-title", "Send the pilot contract").await;
     c.execute(

@@ -24,6 +24,7 @@ crate::on_both_backends!(
     a_contact_is_edited_in_the_app_without_overwriting_anyone,
     a_follow_up_is_added_snoozed_done_and_reopened,
     a_deal_is_lost_with_a_reason_and_the_buyers_words,
+    a_deal_is_edited_without_overwriting_anyone,
 );
 
 pub const PASSWORD: &str = "a long enough passphrase";
@@ -2013,4 +2014,153 @@ async fn a_deal_is_lost_with_a_reason_and_the_buyers_words(app: TestApp) {
     assert_eq!(lost["status"], "lost");
     assert_eq!(lost["loss_reason"], "price");
     assert_eq!(lost["objection"], "Half the price of yours elsewhere");
+}
+
+/// The deal's edit page: the API's messages next to the fields, a save, and a form drawn
+/// before someone else saved shows their version instead of overwriting it.
+async fn a_deal_is_edited_without_overwriting_anyone(app: TestApp) {
+    user(&app, "dana@acme.example", "manager").await;
+    let contact: serde_json::Value = app
+        .post_json(
+            "/api/v1/contacts",
+            &app.token,
+            &serde_json::json!({"email": "fleet@acme.example"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let made: serde_json::Value = app
+        .post_json(
+            "/api/v1/deals",
+            &app.token,
+            &serde_json::json!({"contact_id": contact["id"], "title": "Fleet", "amount": "900"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let deal = made["id"].as_str().unwrap().to_owned();
+    let mut s = Session::new(&app);
+    s.sign_in("dana@acme.example", PASSWORD).await;
+    let page = s
+        .get(&format!("/contacts/{}", contact["id"].as_str().unwrap()))
+        .await;
+    assert!(page.body.contains(&format!("/deals/{deal}/edit")));
+    let form = s.get(&format!("/deals/{deal}/edit")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    for label in ["Title", "Amount", "Currency", "Expected close", "Owner"] {
+        assert!(
+            form.body.contains(&format!(">{label}</label>")),
+            "a label for {label}"
+        );
+    }
+    let (csrf, read_at) = (field(&form.body, "csrf"), field(&form.body, "read_at"));
+    let post = |amount: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("read_at", read_at.clone()),
+            ("title", "Fleet renewal".to_owned()),
+            ("amount", amount.to_owned()),
+            ("currency", "eur".to_owned()),
+            ("expected_close", "2030-03-31".to_owned()),
+            ("owner", String::new()),
+        ]
+    };
+    let send = |form: Vec<(&'static str, String)>| form;
+    let wrong = send(post("-5"));
+    let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let p = s.post(&format!("/deals/{deal}/edit"), &wrong).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("id=\"amount-error\""), "{}", p.body);
+    let good = send(post("1200.50"));
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let p = s.post(&format!("/deals/{deal}/edit"), &good).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let stored: serde_json::Value = app
+        .get(&format!("/api/v1/deals/{deal}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["title"], "Fleet renewal");
+    assert_eq!(stored["amount"], "1200.50");
+    assert_eq!(stored["currency"], "EUR");
+    assert_eq!(stored["expected_close"], "2030-03-31");
+    // The same form again was drawn before that save: their version, nothing overwritten.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/deals/{deal}"),
+            &app.token,
+            &serde_json::json!({"title": "Fleet (12 vans)"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let p = s.post(&format!("/deals/{deal}/edit"), &good).await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert!(
+        p.body.contains("Someone saved this deal") && p.body.contains("Fleet (12 vans)"),
+        "{}",
+        p.body
+    );
+    let stored: serde_json::Value = app
+        .get(&format!("/api/v1/deals/{deal}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["title"], "Fleet (12 vans)");
+    let res = app
+        .patch_json(
+            &format!("/api/v1/deals/{deal}"),
+            &app.token,
+            &serde_json::json!({"title": "Old", "if_unchanged_since": made["updated_at"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    // The terminal: only what is given changes; every mistake is named.
+    let db = app.database_url();
+    let out = crate::helpers::closer(
+        &db,
+        &[
+            "deal",
+            "set",
+            &deal,
+            "--amount",
+            "1500",
+            "--expected-close",
+            "none",
+            "--owner",
+            "dana@acme.example",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored: serde_json::Value = app
+        .get(&format!("/api/v1/deals/{deal}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["amount"], "1500.00");
+    assert_eq!(stored["expected_close"], serde_json::Value::Null);
+    assert_eq!(stored["title"], "Fleet (12 vans)", "left alone");
+    let out = crate::helpers::closer(
+        &db,
+        &[
+            "deal",
+            "set",
+            &deal,
+            "--amount",
+            "lots",
+            "--currency",
+            "EURO",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("amount") && err.contains("currency"), "{err}");
 }

@@ -442,6 +442,7 @@ impl Imports {
             owner_id: p.owner.filter(|o| Some(*o) != stored.owner_id).map(Some),
             source: differs(row.source.as_ref(), stored.source.as_ref())
                 .then(|| row.source.clone()),
+            if_unchanged_since: None,
         };
         let moves = stored.pipeline_id == pipeline.id && stored.stage_id != p.stage.id;
         let changed = !patch.is_empty() || moves;

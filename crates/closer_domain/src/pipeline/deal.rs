@@ -114,11 +114,25 @@ pub struct DealPatch {
     pub expected_close: Option<Option<Date>>,
     pub owner_id: Option<Option<UserId>>,
     pub source: Option<Option<String>>,
+    /// A precondition: the deal as it was read then (its `updated_at`). Someone who saved it
+    /// since makes the patch a conflict instead of an overwrite of what they wrote.
+    pub if_unchanged_since: Option<crate::Timestamp>,
 }
 
 impl DealPatch {
+    /// Whether it changes nothing (a precondition alone changes nothing).
     pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+        Self {
+            if_unchanged_since: None,
+            ..self.clone()
+        } == Self::default()
+    }
+
+    /// Whether a deal last changed at `updated_at` is still the one this patch was made
+    /// against.
+    pub fn still_applies(&self, updated_at: crate::Timestamp) -> bool {
+        self.if_unchanged_since
+            .is_none_or(|read| read == updated_at)
     }
 
     /// A closed deal's money is settled: changing its amount or currency needs a reopen

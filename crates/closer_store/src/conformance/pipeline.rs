@@ -242,6 +242,28 @@ pub async fn a_deal_goes_from_open_to_won_with_an_order_and_history(store: Arc<d
         .await
         .unwrap();
     assert_eq!(patched.amount.to_string(), "999.00");
+    // A patch made against the deal as it was before that edit is refused, changing nothing;
+    // made against it as it is now, it applies.
+    let stale = DealPatch {
+        title: Some("Renamed".into()),
+        if_unchanged_since: Some(reopened.updated_at),
+        ..DealPatch::default()
+    };
+    let err = store
+        .patch_deal(ws, deal.id, &stale, Timestamp::now())
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict_on(crate::DEAL_CHANGED), "{err:?}");
+    assert_eq!(store.deal(ws, deal.id).await.unwrap().title, patched.title);
+    let fresh = DealPatch {
+        if_unchanged_since: Some(store.deal(ws, deal.id).await.unwrap().updated_at),
+        ..stale
+    };
+    let patched = store
+        .patch_deal(ws, deal.id, &fresh, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(patched.title, "Renamed");
     let won = move_to(&*store, ws, &p, &patched, "Won", None).await;
     assert_eq!(won.status, DealStatus::Won);
     assert_eq!(store.contact(ws, c).await.unwrap().stage, Stage::Customer);

@@ -251,6 +251,9 @@ pub struct DealPatchInput {
     #[serde(default, deserialize_with = "super::contacts_dto::present")]
     #[schema(value_type = Option<String>)]
     pub source: Option<Option<String>>,
+    /// The deal's `updated_at` as you read it: when someone changed the deal since, the
+    /// patch is refused (409) instead of overwriting what they wrote.
+    pub if_unchanged_since: Option<String>,
 }
 
 impl DealPatchInput {
@@ -275,6 +278,16 @@ impl DealPatchInput {
             source: self
                 .source
                 .map(|s| e.take(optional_text("source", s.as_deref())).flatten()),
+            if_unchanged_since: self.if_unchanged_since.as_deref().and_then(|t| {
+                e.take(
+                    closer_domain::Timestamp::parse_rfc3339(t.trim()).ok_or_else(|| {
+                        FieldError::new(
+                            "if_unchanged_since",
+                            "must be the deal's updated_at (an RFC 3339 time)",
+                        )
+                    }),
+                )
+            }),
         };
         if e.0.is_empty() { Ok(patch) } else { Err(e.0) }
     }

@@ -8,7 +8,7 @@ pub(crate) mod contacts_dto;
 mod contacts_merge;
 mod customer_value;
 mod deals;
-mod deals_dto;
+pub(crate) mod deals_dto;
 mod duplicates;
 pub(crate) mod export;
 mod forms;

@@ -57,6 +57,8 @@ fn card(d: &Deal) -> Markup {
             span.amount { (money(d.currency.as_str(), &d.amount.to_string())) }
             @if let Some(c) = &d.company { span.sub { (c) } }
             a.move href=(format!("/deals/{}/move", d.id.0)) aria-label=(format!("Move {}", d.title)) { "Move…" }
+            " "
+            a.move href=(format!("/deals/{}/edit", d.id.0)) aria-label=(format!("Edit {}", d.title)) { "Edit…" }
         }
     }
 }

@@ -272,6 +272,10 @@ async fn show(
                         li {
                             strong { (d.title) } " · " (stage_name(d.stage_id)) " · " (d.status.as_str())
                             " · " (money(d.currency.as_str(), &d.amount.to_string()))
+                            @if sells {
+                                " · " a href=(format!("/deals/{}/edit", d.id.0)) aria-label=(format!("Edit {}", d.title)) { "Edit" }
+                                " · " a href=(format!("/deals/{}/move", d.id.0)) aria-label=(format!("Move {}", d.title)) { "Move" }
+                            }
                         }
                     }
                 }

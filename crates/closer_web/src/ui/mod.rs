@@ -11,6 +11,7 @@ mod contact;
 mod contact_edit;
 mod contacts;
 pub(crate) mod dashboard;
+mod deal_edit;
 mod format;
 mod imports;
 mod layout;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(contacts::router())
         .merge(contact::router())
         .merge(contact_edit::router())
+        .merge(deal_edit::router())
         .merge(merge::router())
         .merge(companies::router())
         .merge(board::router())

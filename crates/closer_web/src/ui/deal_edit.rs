@@ -1,0 +1,219 @@
+//! Editing a deal in the app (`/deals/{id}/edit`): title, amount and currency, expected close
+//! date and owner, read by the API's own parser so the messages are the API's, each shown
+//! next to its field. The form carries the deal's `updated_at` as it was read: when someone
+//! saved the deal meanwhile, the page shows what they saved beside what this user typed, and
+//! nothing is overwritten.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use closer_domain::pipeline::{Deal, DealId};
+use closer_domain::{FieldError, Timestamp};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::format::money;
+use super::layout::page;
+use super::session::Signed;
+use super::{Failure, UiForm};
+use crate::AppState;
+use crate::routes::deals_dto::DealPatchInput;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/deals/{id}/edit", get(show).post(save))
+}
+
+/// The form as posted: every field as text.
+#[derive(Deserialize, Default, Clone)]
+struct DealForm {
+    csrf: String,
+    /// The deal's `updated_at` (microseconds since the epoch) when the form was drawn.
+    #[serde(default)]
+    read_at: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    currency: String,
+    /// `YYYY-MM-DD`, or empty for none.
+    #[serde(default)]
+    expected_close: String,
+    /// A user's id, or empty for nobody; absent when this user may not assign.
+    owner: Option<String>,
+}
+
+impl DealForm {
+    fn of(d: &Deal) -> Self {
+        Self {
+            csrf: String::new(),
+            read_at: d.updated_at.unix_micros().to_string(),
+            title: d.title.clone(),
+            amount: d.amount.to_string(),
+            currency: d.currency.as_str().to_owned(),
+            expected_close: d.expected_close.map(|c| c.to_string()).unwrap_or_default(),
+            owner: Some(d.owner_id.map(|o| o.0.to_string()).unwrap_or_default()),
+        }
+    }
+
+    /// The API's patch input, with the read time as the precondition.
+    fn input(&self) -> Result<DealPatchInput, FieldError> {
+        let read_at = self
+            .read_at
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(Timestamp::from_unix_micros)
+            .ok_or_else(|| FieldError::new("form", "was not drawn by closer: open it again"))?;
+        let owner = match self.owner.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(id) => Some(Some(uuid::Uuid::parse_str(id).map_err(|_| {
+                FieldError::new("owner_id", "is not one of the workspace's users")
+            })?)),
+        };
+        let close = self.expected_close.trim();
+        Ok(DealPatchInput {
+            title: Some(self.title.clone()),
+            amount: Some(serde_json::Value::String(self.amount.trim().to_owned())),
+            currency: Some(self.currency.trim().to_ascii_uppercase()),
+            expected_close: Some((!close.is_empty()).then(|| close.to_owned())),
+            owner_id: owner,
+            company: None,
+            source: None,
+            if_unchanged_since: Some(read_at.to_string()),
+        })
+    }
+}
+
+async fn show(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+) -> Result<Markup, Failure> {
+    let id = DealId(super::id(&id)?);
+    let d = st.app.sales().deal(&user.0.principal(), id).await?;
+    form_page(&st, &user, &d, &DealForm::of(&d), &[], None).await
+}
+
+async fn save(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<DealForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    let id = DealId(super::id(&id)?);
+    let principal = user.0.principal();
+    let d = st.app.sales().deal(&principal, id).await?;
+    let (st_r, user_r, d_r, f_r) = (&st, &user, &d, &f);
+    let refused = move |errors: Vec<FieldError>| async move {
+        let page = form_page(st_r, user_r, d_r, f_r, &errors, None).await?;
+        Ok::<_, Failure>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    };
+    let patch = match f.input().map(DealPatchInput::parse) {
+        Ok(Ok(patch)) => patch,
+        Ok(Err(errors)) => return refused(errors).await,
+        Err(e) => return refused(vec![e]).await,
+    };
+    match st.app.sales().patch_deal(&principal, id, &patch).await {
+        Ok(_) => Ok(Redirect::to(&format!("/contacts/{}", d.contact_id.0)).into_response()),
+        Err(closer_app::AppError::Invalid(errors)) => refused(errors).await,
+        // Saved by someone else since this form was drawn: theirs beside this one's.
+        Err(closer_app::AppError::Conflict(why)) if why.starts_with("someone changed") => {
+            let again = DealForm {
+                read_at: d.updated_at.unix_micros().to_string(),
+                ..f.clone()
+            };
+            let page = form_page(&st, &user, &d, &again, &[], Some(&d)).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(closer_app::AppError::Conflict(why)) => {
+            refused(vec![FieldError::new("amount", why)]).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn form_page(
+    st: &AppState,
+    user: &Signed,
+    d: &Deal,
+    f: &DealForm,
+    errors: &[FieldError],
+    theirs: Option<&Deal>,
+) -> Result<Markup, Failure> {
+    let assigns = user.0.may_assign();
+    let users = if assigns {
+        st.app.access().users(user.0.user.workspace_id).await?
+    } else {
+        Vec::new()
+    };
+    let about = |field: &str| {
+        html! {
+            @for e in errors.iter().filter(|e| e.field == field) {
+                span.field-error id=(format!("{field}-error")) role="alert" { (e.message) }
+            }
+        }
+    };
+    let described = |field: &str| {
+        errors
+            .iter()
+            .any(|e| e.field == field)
+            .then(|| format!("{field}-error"))
+    };
+    let content = html! {
+        h1 { "Edit " (d.title) }
+        @if let Some(t) = theirs {
+            section.conflict role="alert" aria-labelledby="conflict-h" {
+                h2 #conflict-h { "Someone saved this deal while you were editing it" }
+                p { "Nothing of yours was saved. This is what is stored now; your changes are still in the form below. Save again to put yours over theirs." }
+                dl {
+                    dt { "Title" } dd { (t.title) }
+                    dt { "Amount" } dd { (money(t.currency.as_str(), &t.amount.to_string())) }
+                    dt { "Expected close" } dd { (t.expected_close.map_or_else(|| "—".to_owned(), |c| c.to_string())) }
+                }
+            }
+        }
+        @for e in errors.iter().filter(|e| e.field == "form") {
+            p.error role="alert" { (e.message) }
+        }
+        form.stacked method="post" action=(format!("/deals/{}/edit", d.id.0)) novalidate {
+            input type="hidden" name="csrf" value=(user.csrf());
+            input type="hidden" name="read_at" value=(f.read_at);
+            label for="deal-edit-title" { "Title" }
+            input #deal-edit-title name="title" value=(f.title) aria-describedby=[described("title")];
+            (about("title"))
+            label for="deal-edit-amount" { "Amount" }
+            input #deal-edit-amount name="amount" inputmode="decimal" value=(f.amount) aria-describedby=[described("amount")];
+            (about("amount"))
+            label for="deal-edit-currency" { "Currency" }
+            input #deal-edit-currency name="currency" value=(f.currency) maxlength="3" size="4" aria-describedby=[described("currency")];
+            (about("currency"))
+            label for="deal-edit-close" { "Expected close" }
+            input #deal-edit-close type="date" name="expected_close" value=(f.expected_close) aria-describedby=[described("expected_close")];
+            (about("expected_close"))
+            @if assigns {
+                label for="deal-edit-owner" { "Owner" }
+                select #deal-edit-owner name="owner" aria-describedby=[described("owner_id")] {
+                    option value="" { "Nobody" }
+                    @for u in &users {
+                        option value=(u.id.0) selected[f.owner.as_deref() == Some(u.id.0.to_string().as_str())] { (u.name) }
+                    }
+                }
+                (about("owner_id"))
+            }
+            button type="submit" { "Save" }
+        }
+        p { a href=(format!("/contacts/{}", d.contact_id.0)) { "Back to the contact" } }
+    };
+    Ok(page(
+        &user.0,
+        &format!("Edit {}", d.title),
+        "/board",
+        false,
+        &content,
+    ))
+}
