@@ -128,8 +128,30 @@ async fn the_role_table_over_the_web_app(app: TestApp) {
             .unwrap()
             .unix_micros()
             .to_string();
+        let deal_read: Value = app
+            .get(&format!("/api/v1/deals/{}", t.deal), &app.token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let deal_read_at =
+            closer_domain::Timestamp::parse_rfc3339(deal_read["updated_at"].as_str().unwrap())
+                .unwrap()
+                .unix_micros()
+                .to_string();
         // (what, path, form, admin, manager, rep, marketer)
         let cases: Vec<WebCase> = vec![
+            (
+                "edit their deal",
+                format!("/deals/{}/edit", t.deal),
+                vec![
+                    ("read_at", deal_read_at),
+                    ("title", format!("Deal {role} renamed")),
+                    ("amount", "10".into()),
+                    ("currency", "USD".into()),
+                ],
+                [ok, ok, hidden, refused],
+            ),
             (
                 "open their contact",
                 format!("/contacts/{}", t.contact),
