@@ -274,35 +274,41 @@ pub enum TaskCommand {
     },
     /// Add a follow-up task, due at `--due` (a date, a date and time, or RFC 3339; UTC), on a
     /// contact if one is named, for a user (their email) or nobody.
-    Add {
-        #[arg(long)]
-        title: String,
-        #[arg(long)]
-        due: String,
-        /// The contact's id.
-        #[arg(long)]
-        contact: Option<String>,
-        #[arg(long)]
-        assignee: Option<String>,
-        #[arg(long)]
-        text: Option<String>,
-        #[arg(long, default_value = "default")]
-        workspace: String,
-    },
+    Add(TaskAdd),
     /// Change a task: `--status` done, open (again) or cancelled; `--due` another time;
     /// `--assignee` someone else (their email) or `none`.
-    Set {
-        /// The task's id.
-        id: String,
-        #[arg(long)]
-        status: Option<String>,
-        #[arg(long)]
-        due: Option<String>,
-        #[arg(long)]
-        assignee: Option<String>,
-        #[arg(long, default_value = "default")]
-        workspace: String,
-    },
+    Set(TaskSet),
+}
+
+#[derive(clap::Args)]
+pub struct TaskAdd {
+    #[arg(long)]
+    pub title: String,
+    #[arg(long)]
+    pub due: String,
+    /// The contact's id.
+    #[arg(long)]
+    pub contact: Option<String>,
+    #[arg(long)]
+    pub assignee: Option<String>,
+    #[arg(long)]
+    pub text: Option<String>,
+    #[arg(long, default_value = "default")]
+    pub workspace: String,
+}
+
+#[derive(clap::Args)]
+pub struct TaskSet {
+    /// The task's id.
+    pub id: String,
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub due: Option<String>,
+    #[arg(long)]
+    pub assignee: Option<String>,
+    #[arg(long, default_value = "default")]
+    pub workspace: String,
 }
 
 /// What every import takes: the file, the workspace, and how to treat invalid rows.

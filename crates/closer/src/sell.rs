@@ -468,7 +468,8 @@ pub async fn task(app: App, cmd: TaskCommand) -> anyhow::Result<()> {
             }
             outln!("{table}");
         }
-        other => crate::task_edit::run(app, other).await?,
+        TaskCommand::Add(add) => crate::task_edit::add(app, add).await?,
+        TaskCommand::Set(set) => crate::task_edit::set(app, set).await?,
     }
     Ok(())
 }

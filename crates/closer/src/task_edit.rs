@@ -6,99 +6,100 @@ use closer_domain::pipeline::{TaskId, TaskStatus};
 use closer_domain::{ContactId, FieldError, Timestamp, UserId, WorkspaceId};
 use closer_store::TaskPatch;
 
-use crate::cli::TaskCommand;
+use crate::cli::{TaskAdd, TaskSet};
 
-pub async fn run(app: App, cmd: TaskCommand) -> anyhow::Result<()> {
-    match cmd {
-        TaskCommand::List { .. } => unreachable!("listed by sell::task"),
-        TaskCommand::Add {
-            title,
-            due,
-            contact,
-            assignee,
-            text,
-            workspace,
-        } => {
-            let ws = app.access().workspace_by_slug(&workspace).await?.id;
-            let principal = Principal::operator(ws);
-            let mut errors = Vec::new();
-            let title = closer_domain::text::clean("title", &title)
-                .map_err(|e| errors.push(e))
-                .ok()
-                .flatten();
-            if title.is_none() && errors.is_empty() {
-                errors.push(FieldError::new("title", "must not be empty"));
-            }
-            let due_at = due_time(&due).map_err(|e| errors.push(e)).ok();
-            let contact_id = contact.and_then(|c| {
-                let id = c.trim().parse().ok().map(ContactId);
-                if id.is_none() {
-                    errors.push(FieldError::new(
-                        "contact",
-                        format!("{c:?} is not a contact id"),
-                    ));
-                }
-                id
-            });
-            let assignee_id = match assignee {
-                Some(who) => user(&app, ws, &who)
-                    .await
-                    .map_err(|e| errors.push(e))
-                    .ok()
-                    .flatten(),
-                None => None,
-            };
-            let (Some(title), Some(due_at), true) = (title, due_at, errors.is_empty()) else {
-                return Err(AppError::Invalid(errors).into());
-            };
-            let req = TaskRequest {
-                id: None,
-                title,
-                text,
-                contact_id,
-                deal_id: None,
-                assignee_id,
-                due_at,
-            };
-            let t = app.sales().create_task(&principal, req).await?;
-            outln!("{}  due {}  {}", t.id, t.due_at, t.title);
-        }
-        TaskCommand::Set {
-            id,
-            status,
-            due,
-            assignee,
-            workspace,
-        } => {
-            let ws = app.access().workspace_by_slug(&workspace).await?.id;
-            let principal = Principal::operator(ws);
-            let id = TaskId(
-                id.trim()
-                    .parse()
-                    .map_err(|_| anyhow::anyhow!("{id:?} is not a task id (a UUID)"))?,
-            );
-            let mut errors = Vec::new();
-            let patch = TaskPatch {
-                status: status.and_then(|s| TaskStatus::parse(&s).map_err(|e| errors.push(e)).ok()),
-                due_at: due.and_then(|d| due_time(&d).map_err(|e| errors.push(e)).ok()),
-                assignee_id: match assignee {
-                    Some(who) => user(&app, ws, &who).await.map_err(|e| errors.push(e)).ok(),
-                    None => None,
-                },
-            };
-            if !errors.is_empty() {
-                return Err(AppError::Invalid(errors).into());
-            }
-            let t = app.sales().patch_task(&principal, id, &patch).await?;
-            outln!(
-                "{}  {}  due {}  {}",
-                t.id,
-                t.status.as_str(),
-                t.due_at,
-                t.title
-            );
-        }
+/// `closer task add`.
+pub async fn add(app: App, cmd: TaskAdd) -> anyhow::Result<()> {
+    let TaskAdd {
+        title,
+        due,
+        contact,
+        assignee,
+        text,
+        workspace,
+    } = cmd;
+    let ws = app.access().workspace_by_slug(&workspace).await?.id;
+    let principal = Principal::operator(ws);
+    let mut errors = Vec::new();
+    let title = closer_domain::text::clean("title", &title)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    if title.is_none() && errors.is_empty() {
+        errors.push(FieldError::new("title", "must not be empty"));
     }
+    let due_at = due_time(&due).map_err(|e| errors.push(e)).ok();
+    let contact_id = contact.and_then(|c| {
+        let id = c.trim().parse().ok().map(ContactId);
+        if id.is_none() {
+            errors.push(FieldError::new(
+                "contact",
+                format!("{c:?} is not a contact id"),
+            ));
+        }
+        id
+    });
+    let assignee_id = match assignee {
+        Some(who) => user(&app, ws, &who)
+            .await
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let (Some(title), Some(due_at), true) = (title, due_at, errors.is_empty()) else {
+        return Err(AppError::Invalid(errors).into());
+    };
+    let req = TaskRequest {
+        id: None,
+        title,
+        text,
+        contact_id,
+        deal_id: None,
+        assignee_id,
+        due_at,
+    };
+    let t = app.sales().create_task(&principal, req).await?;
+    outln!("{}  due {}  {}", t.id, t.due_at, t.title);
+    Ok(())
+}
+
+/// `closer task set`.
+pub async fn set(app: App, cmd: TaskSet) -> anyhow::Result<()> {
+    let TaskSet {
+        id,
+        status,
+        due,
+        assignee,
+        workspace,
+    } = cmd;
+    let ws = app.access().workspace_by_slug(&workspace).await?.id;
+    let principal = Principal::operator(ws);
+    let id = TaskId(
+        id.trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{id:?} is not a task id (a UUID)"))?,
+    );
+    let mut errors = Vec::new();
+    let patch = TaskPatch {
+        status: status.and_then(|s| TaskStatus::parse(&s).map_err(|e| errors.push(e)).ok()),
+        due_at: due.and_then(|d| due_time(&d).map_err(|e| errors.push(e)).ok()),
+        assignee_id: match assignee {
+            Some(who) => user(&app, ws, &who).await.map_err(|e| errors.push(e)).ok(),
+            None => None,
+        },
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors).into());
+    }
+    let t = app.sales().patch_task(&principal, id, &patch).await?;
+    outln!(
+        "{}  {}  due {}  {}",
+        t.id,
+        t.status.as_str(),
+        t.due_at,
+        t.title
+    );
     Ok(())
 }
 

@@ -20,6 +20,10 @@ pub enum AppError {
     /// The request is valid but clashes with stored state; the message says how.
     #[error("{0}")]
     Conflict(String),
+    /// An edit made against a record someone saved since it was read (`if_unchanged_since`):
+    /// read it again; the message says which record.
+    #[error("{0}")]
+    Stale(String),
     #[error("missing or invalid credentials")]
     Unauthorized,
     #[error("{0}")]
@@ -50,9 +54,15 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
-            StoreError::Conflict { constraint } => {
-                AppError::Conflict(conflict_message(&constraint))
-            }
+            StoreError::Conflict { constraint } => match constraint.as_str() {
+                closer_store::CONTACT_CHANGED => AppError::Stale(
+                    "someone changed this contact since you read it: read it again and make your change to what is there now".into(),
+                ),
+                closer_store::DEAL_CHANGED => AppError::Stale(
+                    "someone changed this deal since you read it: read it again and make your change to what is there now".into(),
+                ),
+                _ => AppError::Conflict(conflict_message(&constraint)),
+            },
             StoreError::Unavailable(m) => AppError::Unavailable(m),
             StoreError::Corrupt(m) | StoreError::Internal(m) => AppError::Internal(m),
         }
@@ -69,12 +79,6 @@ fn conflict_message(constraint: &str) -> String {
             "one of these emails or phone numbers already belongs to another contact".into()
         }
         "contacts_owner_fk" => "the owner is not a user of this workspace".into(),
-        closer_store::DEAL_CHANGED => {
-            "someone changed this deal since you read it: read it again and make your change to what is there now".into()
-        }
-        closer_store::CONTACT_CHANGED => {
-            "someone changed this contact since you read it: read it again and make your change to what is there now".into()
-        }
         closer_store::SITE_DOMAIN_CONSTRAINT => {
             "this domain is already tracked (by this or another workspace)".into()
         }

@@ -13,7 +13,7 @@ pub mod plan;
 pub mod tasks;
 
 pub use mapping::Mapping;
-pub(crate) use mapping::{Fields, recognise_fields};
+pub(crate) use mapping::{Fields, lookup, recognise_fields};
 
 use serde_json::{Map, Value};
 

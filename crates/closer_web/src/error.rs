@@ -148,6 +148,7 @@ impl From<AppError> for ApiError {
                 )
             },
             AppError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            AppError::Stale(m) => ApiError::new(StatusCode::CONFLICT, "changed-since-read", m),
             AppError::Unauthorized => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",

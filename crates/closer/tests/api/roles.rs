@@ -188,8 +188,30 @@ async fn the_role_table_over_the_web_app(app: TestApp) {
                 [ok, ok, hidden, refused],
             ),
             (
+                "add a follow-up on their contact",
+                format!("/contacts/{}/tasks", t.contact),
+                vec![
+                    ("once", once()),
+                    ("title", "Call again".into()),
+                    ("due_date", "2030-02-01".into()),
+                ],
+                [ok, ok, hidden, refused],
+            ),
+            (
+                "snooze their task",
+                format!("/tasks/{}/snooze", t.task),
+                vec![],
+                [ok, ok, hidden, refused],
+            ),
+            (
                 "complete their task",
                 format!("/tasks/{}/done", t.task),
+                vec![],
+                [ok, ok, hidden, refused],
+            ),
+            (
+                "reopen their task",
+                format!("/tasks/{}/reopen", t.task),
                 vec![],
                 [ok, ok, hidden, refused],
             ),
@@ -247,7 +269,10 @@ async fn the_role_table_over_the_web_app(app: TestApp) {
             .position(|r| *r == role)
             .unwrap();
         for (what, path, mut form, expected) in cases {
-            let page = if form.is_empty() && !path.ends_with("done") && !path.ends_with("take") {
+            let posted = ["done", "take", "snooze", "reopen"]
+                .iter()
+                .any(|end| path.ends_with(end));
+            let page = if form.is_empty() && !posted {
                 s.get(&path).await
             } else {
                 form.push(("csrf", csrf.clone()));

@@ -31,15 +31,15 @@ enum Sent {
 /// A file being read: its header, then its chunks.
 pub(super) struct Chunks {
     pub headers: Vec<String>,
+    /// Dropped with the file: a reader blocked on the full channel sees it closed and stops.
     rx: mpsc::Receiver<Result<Sent, FieldError>>,
-    reader: tokio::task::JoinHandle<()>,
 }
 
 impl Chunks {
     /// Opens the file and reads its header (refusing an empty one).
     pub async fn open(source: Arc<dyn Source>) -> Result<Self, AppError> {
         let (tx, mut rx) = mpsc::channel(2);
-        let reader = tokio::task::spawn_blocking(move || match source.open() {
+        tokio::task::spawn_blocking(move || match source.open() {
             Ok(input) => {
                 if let Err(e) = read_into(input, &tx) {
                     let _ = tx.blocking_send(Err(e));
@@ -51,11 +51,7 @@ impl Chunks {
             }
         });
         match rx.recv().await {
-            Some(Ok(Sent::Header(headers))) => Ok(Self {
-                headers,
-                rx,
-                reader,
-            }),
+            Some(Ok(Sent::Header(headers))) => Ok(Self { headers, rx }),
             Some(Err(e)) => Err(e.into()),
             Some(Ok(Sent::Chunk(_))) | None => {
                 Err(AppError::Internal("the file reader stopped".into()))
@@ -76,14 +72,6 @@ impl Chunks {
     /// The header's cells as `recognise` takes them.
     pub fn header_refs(&self) -> Vec<&str> {
         self.headers.iter().map(String::as_str).collect()
-    }
-}
-
-impl Drop for Chunks {
-    fn drop(&mut self) {
-        // A reader blocked on a full channel sees it closed and stops.
-        self.rx.close();
-        self.reader.abort();
     }
 }
 

@@ -2,7 +2,7 @@
 //! is a call, email, meeting, demo or note that happened; one not done yet is a follow-up
 //! task due when the file says. Every problem of a row is named by its column.
 
-use super::{Fields, Mapping, created_at, recognise_fields};
+use super::{Fields, Mapping, created_at, lookup, recognise_fields};
 use crate::pipeline::ActivityKind;
 use crate::pipeline::work::{body, label};
 use crate::{Email, FieldError, Phone, Region, Timestamp, text};
@@ -87,7 +87,7 @@ const FIELDS: Fields<ActivityField> = Fields {
     kind: "activity",
     id: ActivityField::ExternalId,
     skip: ActivityField::Skip,
-    builtin: |key| KNOWN.iter().find(|(k, _)| *k == key).map(|(_, f)| *f),
+    builtin: |key| lookup(KNOWN, key),
     extra: |_| ActivityField::Skip,
     property: None,
     names: "kind, subject, note, outcome, done, due_date, due_time, occurred_at, created_at, owner, contact_id, email, phone, person, deal_id, deal, external_id, skip",

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Fields, Mapping, created_at, property_name, recognise_fields};
+use super::{Fields, Mapping, created_at, lookup, property_name, recognise_fields};
 use crate::company::{
     CompanyDraft, Domain, company_name, domains as parse_domains, employees, optional_text,
 };
@@ -83,12 +83,7 @@ const FIELDS: Fields<CompanyField> = Fields {
     kind: "company",
     id: CompanyField::ExternalId,
     skip: CompanyField::Skip,
-    builtin: |key| {
-        KNOWN
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, f)| f.clone())
-    },
+    builtin: |key| lookup(KNOWN, key),
     extra: |raw| match property_name(raw) {
         p if p.is_empty() => CompanyField::Skip,
         p => CompanyField::Property(p),

@@ -3,7 +3,7 @@
 //! row read into what the importer resolves against the workspace (the person, pipeline and
 //! stage are named, not known yet), every problem named by its column.
 
-use super::{Fields, Mapping, created_at, recognise_fields};
+use super::{Fields, Mapping, created_at, lookup, recognise_fields};
 use crate::pipeline::{Amount, Currency, DealStatus};
 use crate::{Email, FieldError, Phone, Region, Timestamp, text};
 
@@ -100,7 +100,7 @@ const FIELDS: Fields<DealField> = Fields {
     kind: "deal",
     id: DealField::ExternalId,
     skip: DealField::Skip,
-    builtin: |key| KNOWN.iter().find(|(k, _)| *k == key).map(|(_, f)| *f),
+    builtin: |key| lookup(KNOWN, key),
     extra: |_| DealField::Skip,
     property: None,
     names: "title, amount, currency, pipeline, stage, status, owner, expected_close, created_at, closed_at, loss_reason, objection, source, contact_id, email, phone, person, company, external_id, skip",

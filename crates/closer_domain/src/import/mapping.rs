@@ -94,6 +94,14 @@ impl Mapping {
     }
 }
 
+/// The field `table` gives a (normalised) header, for `Fields::builtin`.
+pub(crate) fn lookup<F: Clone>(table: &[(&str, F)], key: &str) -> Option<F> {
+    table
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, f)| f.clone())
+}
+
 /// The fields of one kind of file, as its headers and a mapping name them.
 pub(crate) struct Fields<F: 'static> {
     /// The kind, for messages: "contact", "company"…

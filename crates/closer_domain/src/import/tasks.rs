@@ -3,7 +3,7 @@
 //! column is which field, and one row read into a task with every problem named by its
 //! column.
 
-use super::{Fields, Mapping, created_at, recognise_fields};
+use super::{Fields, Mapping, created_at, lookup, recognise_fields};
 use crate::pipeline::work::{body, label};
 use crate::pipeline::{TaskKind, TaskStatus};
 use crate::{Email, FieldError, Phone, Region, Timestamp, text};
@@ -76,7 +76,7 @@ const FIELDS: Fields<TaskField> = Fields {
     kind: "task",
     id: TaskField::ExternalId,
     skip: TaskField::Skip,
-    builtin: |key| KNOWN.iter().find(|(k, _)| *k == key).map(|(_, f)| *f),
+    builtin: |key| lookup(KNOWN, key),
     extra: |_| TaskField::Skip,
     property: None,
     names: "title, text, due_at, status, done_at, created_at, assignee, kind, contact_id, email, phone, person, deal_id, deal, external_id, skip",

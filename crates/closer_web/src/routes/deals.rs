@@ -212,7 +212,8 @@ pub struct BoardParams {
 /// The pipeline board: each open stage with its deal count, totals per currency, the totals
 /// weighted by the stage's probability, and its most recently updated deals.
 #[utoipa::path(get, path = "/api/v1/pipelines/{id}/board", tag = "pipeline", params(("id" = Uuid, Path, description = "Pipeline id"), BoardParams),
-    responses((status = 200, body = BoardView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = BoardView), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn board(
     State(state): State<AppState>,

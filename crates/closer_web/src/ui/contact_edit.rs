@@ -11,10 +11,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use closer_domain::{Contact, ContactId, FieldError, Stage, Timestamp};
+use closer_domain::{Contact, ContactId, FieldError, Stage};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::form_notes::{Notes, owner_choice, read_time};
 use super::layout::page;
 use super::queue::display_name;
 use super::session::Signed;
@@ -81,20 +82,8 @@ impl EditForm {
                     .collect(),
             ))
         };
-        let read_at = self
-            .read_at
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .and_then(Timestamp::from_unix_micros)
-            .ok_or_else(|| FieldError::new("form", "was not drawn by closer: open it again"))?;
-        let owner = match self.owner.as_deref().map(str::trim) {
-            None => None,
-            Some("") => Some(None),
-            Some(id) => Some(Some(uuid::Uuid::parse_str(id).map_err(|_| {
-                FieldError::new("owner_id", "is not one of the workspace's users")
-            })?)),
-        };
+        let read_at = read_time(&self.read_at)?;
+        let owner = owner_choice(self.owner.as_deref())?;
         Ok(ContactPatchInput {
             name: text(&self.name),
             emails: list(&self.emails),
@@ -115,38 +104,6 @@ impl EditForm {
 struct Said {
     errors: Vec<FieldError>,
     theirs: Option<Contact>,
-}
-
-impl Said {
-    /// The errors about `field`: the field's own, and its lines' (`emails[1]`: the second
-    /// line), each message with its line.
-    fn of(&self, field: &str) -> Vec<String> {
-        self.errors
-            .iter()
-            .filter_map(|e| {
-                if e.field == field {
-                    return Some(e.message.clone());
-                }
-                let line: usize = e
-                    .field
-                    .strip_prefix(field)?
-                    .strip_prefix('[')?
-                    .strip_suffix(']')?
-                    .parse()
-                    .ok()?;
-                Some(format!("line {}: {}", line + 1, e.message))
-            })
-            .collect()
-    }
-
-    fn about(&self, field: &str) -> Markup {
-        let messages = self.of(field);
-        html! {
-            @if !messages.is_empty() {
-                span.field-error id=(format!("{field}-error")) role="alert" { (messages.join("; ")) }
-            }
-        }
-    }
 }
 
 async fn show(
@@ -215,7 +172,7 @@ async fn save(
             .await
         }
         // Saved by someone else since this form was drawn: theirs beside this one's.
-        Err(closer_app::AppError::Conflict(why)) if why.starts_with("someone changed") => {
+        Err(closer_app::AppError::Stale(_)) => {
             let page = form_page(
                 &st,
                 &user,
@@ -232,6 +189,7 @@ async fn save(
             .await?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
+        // The other clash an edit meets: an email or phone someone else holds.
         Err(closer_app::AppError::Conflict(why)) => {
             refused(Said {
                 errors: vec![FieldError::new("emails", why)],
@@ -296,39 +254,39 @@ async fn form_page(
 
 /// The form's fields, each with its label and what was said about it.
 fn fields(f: &EditForm, said: &Said, users: &[closer_store::User], assigns: bool) -> Markup {
-    let described = |field: &str| (!said.of(field).is_empty()).then(|| format!("{field}-error"));
+    let notes = Notes(&said.errors);
     html! {
             label for="edit-name" { "Name" }
-            input #edit-name type="text" name="name" value=(f.name) aria-describedby=[described("name")];
-            (said.about("name"))
+            input #edit-name type="text" name="name" value=(f.name) aria-describedby=[notes.described("name")];
+            (notes.about("name"))
             label for="edit-emails" { "Emails " span.hint { "(one a line; the first is the main one)" } }
-            textarea #edit-emails name="emails" rows="3" aria-describedby=[described("emails")] { (f.emails) }
-            (said.about("emails"))
+            textarea #edit-emails name="emails" rows="3" aria-describedby=[notes.described("emails")] { (f.emails) }
+            (notes.about("emails"))
             label for="edit-phones" { "Phones " span.hint { "(one a line, any formatting)" } }
-            textarea #edit-phones name="phones" rows="2" aria-describedby=[described("phones")] { (f.phones) }
-            (said.about("phones"))
+            textarea #edit-phones name="phones" rows="2" aria-describedby=[notes.described("phones")] { (f.phones) }
+            (notes.about("phones"))
             label for="edit-company" { "Company" }
-            input #edit-company type="text" name="company" value=(f.company) aria-describedby=[described("company")];
-            (said.about("company"))
+            input #edit-company type="text" name="company" value=(f.company) aria-describedby=[notes.described("company")];
+            (notes.about("company"))
             label for="edit-job-title" { "Job title" }
-            input #edit-job-title type="text" name="job_title" value=(f.job_title) aria-describedby=[described("job_title")];
-            (said.about("job_title"))
+            input #edit-job-title type="text" name="job_title" value=(f.job_title) aria-describedby=[notes.described("job_title")];
+            (notes.about("job_title"))
             label for="edit-stage" { "Stage" }
-            select #edit-stage name="stage" aria-describedby=[described("stage")] {
+            select #edit-stage name="stage" aria-describedby=[notes.described("stage")] {
                 @for s in Stage::ALL {
                     option value=(s.as_str()) selected[s.as_str() == f.stage] { (s.as_str()) }
                 }
             }
-            (said.about("stage"))
+            (notes.about("stage"))
             @if assigns {
                 label for="edit-owner" { "Owner" }
-                select #edit-owner name="owner" aria-describedby=[described("owner_id")] {
+                select #edit-owner name="owner" aria-describedby=[notes.described("owner_id")] {
                     option value="" { "Nobody" }
                     @for u in users {
                         option value=(u.id.0) selected[f.owner.as_deref() == Some(u.id.0.to_string().as_str())] { (u.name) }
                     }
                 }
-                (said.about("owner_id"))
+                (notes.about("owner_id"))
             }
     }
 }
@@ -350,12 +308,7 @@ impl EditForm {
                 .collect()
         };
         let owner_id = if assigns {
-            match self.owner.as_deref().map(str::trim) {
-                None | Some("") => None,
-                Some(id) => Some(uuid::Uuid::parse_str(id).map_err(|_| {
-                    FieldError::new("owner_id", "is not one of the workspace's users")
-                })?),
-            }
+            owner_choice(self.owner.as_deref())?.flatten()
         } else {
             Some(me.0)
         };

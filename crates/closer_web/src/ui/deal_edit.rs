@@ -9,11 +9,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use closer_domain::FieldError;
 use closer_domain::pipeline::{Deal, DealId};
-use closer_domain::{FieldError, Timestamp};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::form_notes::{Notes, owner_choice, read_time};
 use super::format::money;
 use super::layout::page;
 use super::session::Signed;
@@ -60,20 +61,8 @@ impl DealForm {
 
     /// The API's patch input, with the read time as the precondition.
     fn input(&self) -> Result<DealPatchInput, FieldError> {
-        let read_at = self
-            .read_at
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .and_then(Timestamp::from_unix_micros)
-            .ok_or_else(|| FieldError::new("form", "was not drawn by closer: open it again"))?;
-        let owner = match self.owner.as_deref().map(str::trim) {
-            None => None,
-            Some("") => Some(None),
-            Some(id) => Some(Some(uuid::Uuid::parse_str(id).map_err(|_| {
-                FieldError::new("owner_id", "is not one of the workspace's users")
-            })?)),
-        };
+        let read_at = read_time(&self.read_at)?;
+        let owner = owner_choice(self.owner.as_deref())?;
         let close = self.expected_close.trim();
         Ok(DealPatchInput {
             title: Some(self.title.clone()),
@@ -122,7 +111,7 @@ async fn save(
         Ok(_) => Ok(Redirect::to(&format!("/contacts/{}", d.contact_id.0)).into_response()),
         Err(closer_app::AppError::Invalid(errors)) => refused(errors).await,
         // Saved by someone else since this form was drawn: theirs beside this one's.
-        Err(closer_app::AppError::Conflict(why)) if why.starts_with("someone changed") => {
+        Err(closer_app::AppError::Stale(_)) => {
             let again = DealForm {
                 read_at: d.updated_at.unix_micros().to_string(),
                 ..f.clone()
@@ -130,6 +119,7 @@ async fn save(
             let page = form_page(&st, &user, &d, &again, &[], Some(&d)).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
+        // The other clash an edit meets: a closed deal's money is settled.
         Err(closer_app::AppError::Conflict(why)) => {
             refused(vec![FieldError::new("amount", why)]).await
         }
@@ -151,19 +141,7 @@ async fn form_page(
     } else {
         Vec::new()
     };
-    let about = |field: &str| {
-        html! {
-            @for e in errors.iter().filter(|e| e.field == field) {
-                span.field-error id=(format!("{field}-error")) role="alert" { (e.message) }
-            }
-        }
-    };
-    let described = |field: &str| {
-        errors
-            .iter()
-            .any(|e| e.field == field)
-            .then(|| format!("{field}-error"))
-    };
+    let notes = Notes(errors);
     let content = html! {
         h1 { "Edit " (d.title) }
         @if let Some(t) = theirs {
@@ -184,26 +162,26 @@ async fn form_page(
             input type="hidden" name="csrf" value=(user.csrf());
             input type="hidden" name="read_at" value=(f.read_at);
             label for="deal-edit-title" { "Title" }
-            input #deal-edit-title name="title" value=(f.title) aria-describedby=[described("title")];
-            (about("title"))
+            input #deal-edit-title name="title" value=(f.title) aria-describedby=[notes.described("title")];
+            (notes.about("title"))
             label for="deal-edit-amount" { "Amount" }
-            input #deal-edit-amount name="amount" inputmode="decimal" value=(f.amount) aria-describedby=[described("amount")];
-            (about("amount"))
+            input #deal-edit-amount name="amount" inputmode="decimal" value=(f.amount) aria-describedby=[notes.described("amount")];
+            (notes.about("amount"))
             label for="deal-edit-currency" { "Currency" }
-            input #deal-edit-currency name="currency" value=(f.currency) maxlength="3" size="4" aria-describedby=[described("currency")];
-            (about("currency"))
+            input #deal-edit-currency name="currency" value=(f.currency) maxlength="3" size="4" aria-describedby=[notes.described("currency")];
+            (notes.about("currency"))
             label for="deal-edit-close" { "Expected close" }
-            input #deal-edit-close type="date" name="expected_close" value=(f.expected_close) aria-describedby=[described("expected_close")];
-            (about("expected_close"))
+            input #deal-edit-close type="date" name="expected_close" value=(f.expected_close) aria-describedby=[notes.described("expected_close")];
+            (notes.about("expected_close"))
             @if assigns {
                 label for="deal-edit-owner" { "Owner" }
-                select #deal-edit-owner name="owner" aria-describedby=[described("owner_id")] {
+                select #deal-edit-owner name="owner" aria-describedby=[notes.described("owner_id")] {
                     option value="" { "Nobody" }
                     @for u in &users {
                         option value=(u.id.0) selected[f.owner.as_deref() == Some(u.id.0.to_string().as_str())] { (u.name) }
                     }
                 }
-                (about("owner_id"))
+                (notes.about("owner_id"))
             }
             button type="submit" { "Save" }
         }

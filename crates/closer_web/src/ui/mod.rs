@@ -12,6 +12,7 @@ mod contact_edit;
 mod contacts;
 pub(crate) mod dashboard;
 mod deal_edit;
+mod form_notes;
 mod format;
 mod imports;
 mod layout;

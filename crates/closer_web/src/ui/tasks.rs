@@ -14,6 +14,7 @@ use closer_store::{TaskPatch, TaskQuery};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::form_notes::Notes;
 use super::format::when;
 use super::layout::page;
 use super::session::Signed;
@@ -258,19 +259,7 @@ fn follow_up_page(
     errors: &[FieldError],
     users: &[closer_store::User],
 ) -> Markup {
-    let about = |field: &str| {
-        html! {
-            @for e in errors.iter().filter(|e| e.field == field) {
-                span.field-error id=(format!("{field}-error")) role="alert" { (e.message) }
-            }
-        }
-    };
-    let described = |field: &str| {
-        errors
-            .iter()
-            .any(|e| e.field == field)
-            .then(|| format!("{field}-error"))
-    };
+    let notes = Notes(errors);
     let name = super::queue::display_name(c);
     let content = html! {
         h1 { "Add a follow-up for " (name) }
@@ -278,14 +267,14 @@ fn follow_up_page(
             input type="hidden" name="csrf" value=(user.csrf());
             input type="hidden" name="once" value=(f.once);
             label for="task-title" { "What to do" }
-            input #task-title name="title" value=(f.title) maxlength="200" aria-describedby=[described("title")];
-            (about("title"))
+            input #task-title name="title" value=(f.title) maxlength="200" aria-describedby=[notes.described("title")];
+            (notes.about("title"))
             label for="task-date" { "Due day" }
-            input #task-date type="date" name="due_date" value=(f.due_date) aria-describedby=[described("due_date")];
-            (about("due_date"))
+            input #task-date type="date" name="due_date" value=(f.due_date) aria-describedby=[notes.described("due_date")];
+            (notes.about("due_date"))
             label for="task-time" { "Time (UTC)" }
-            input #task-time type="time" name="due_time" value=(f.due_time) aria-describedby=[described("due_time")];
-            (about("due_time"))
+            input #task-time type="time" name="due_time" value=(f.due_time) aria-describedby=[notes.described("due_time")];
+            (notes.about("due_time"))
             @if user.0.may_assign() {
                 label for="task-assignee" { "Who does it" }
                 select #task-assignee name="assignee" {
