@@ -91,6 +91,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Find contacts, companies and deals: words matched as the start of words of names,
+    /// emails, companies, domains and deal titles ("gra hop" finds Grace Hopper), or the start
+    /// of a phone number written any way.
+    Search {
+        /// What to look for (at most 200 characters, 8 words).
+        text: String,
+        /// Most records of each kind, 1–50.
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Work deals: create, move, win, lose, show, list.
     #[command(subcommand)]
     Deal(DealCommand),

@@ -70,6 +70,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             workspace,
             format,
         } => crate::lists::queue(open_app(&url).await?, sort, limit, &workspace, format).await,
+        Command::Search {
+            text,
+            limit,
+            workspace,
+            format,
+        } => crate::search::search(open_app(&url).await?, &text, limit, &workspace, format).await,
         Command::Deal(cmd) => sell::deal(open_app(&url).await?, cmd).await,
         Command::Pipeline(cmd) => sell::pipeline(open_app(&url).await?, cmd).await,
         Command::Task(cmd) => sell::task(open_app(&url).await?, cmd).await,

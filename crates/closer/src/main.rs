@@ -14,6 +14,7 @@ mod lists;
 mod merge;
 mod qualify;
 mod report;
+mod search;
 mod sell;
 mod store;
 mod task_edit;

@@ -39,6 +39,7 @@ mod person_export;
 mod pipeline;
 mod qualification;
 mod reports;
+pub mod search;
 mod traffic;
 
 use std::sync::Arc;

@@ -18,6 +18,7 @@ pub mod phone;
 pub mod pipeline;
 pub mod qualification;
 pub mod reports;
+pub mod search;
 pub mod stage;
 pub mod text;
 pub mod timestamp;

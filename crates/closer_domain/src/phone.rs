@@ -30,6 +30,14 @@ impl Region {
         let id: &str = self.0.as_ref();
         id.to_owned()
     }
+
+    /// The country calling code numbers of this region start with in E.164 (`1` for US).
+    pub fn calling_code(self) -> Option<u16> {
+        let id: &str = self.0.as_ref();
+        phonenumber::metadata::DATABASE
+            .by_id(id)
+            .map(phonenumber::Metadata::country_code)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

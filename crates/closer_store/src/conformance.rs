@@ -17,6 +17,7 @@ mod person;
 mod pipeline;
 mod qualification;
 mod reports;
+mod search;
 mod sessions;
 mod setup;
 mod traffic;
@@ -35,6 +36,7 @@ pub use person::*;
 pub use pipeline::*;
 pub use qualification::*;
 pub use reports::*;
+pub use search::*;
 pub use sessions::*;
 pub use setup::*;
 pub use traffic::*;
@@ -105,7 +107,8 @@ macro_rules! conformance_tests {
             every_table_of_contact_data_is_in_the_export_list,
             every_table_of_contact_data_is_merged_or_left,
             merging_moves_everything_to_the_kept_record,
-            possible_duplicates_are_recorded_found_and_dismissed);
+            possible_duplicates_are_recorded_found_and_dismissed,
+            search_finds_by_word_starts_and_phone);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

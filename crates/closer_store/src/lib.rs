@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod qualification;
 pub mod records;
 pub mod reports;
+pub mod search;
 pub mod sessions;
 pub mod traffic;
 pub mod work;
@@ -62,6 +63,7 @@ pub use reports::{
     REMOVED_STAGE_POSITION, RepeatTotal, ReportStore, StageStay, ValueStore, VisitorCount, WonDeal,
     WonTotal, parse_lead_path,
 };
+pub use search::{SearchHits, SearchReach, SearchRequest, SearchStore};
 pub use sessions::{Credentials, Invite, SessionStore, WebSession};
 pub use traffic::{
     BreakdownRow, Bucket, Link, PageRow, Recorded, SITE_DOMAIN_CONSTRAINT, SeriesRow,
@@ -141,6 +143,7 @@ pub trait Store:
     + ValueStore
     + JourneyFeedStore
     + SessionStore
+    + SearchStore
     + BulkStore
     + Send
     + Sync

@@ -25,6 +25,7 @@ pub mod ports;
 pub mod reports_store;
 mod scores;
 pub mod scores_store;
+pub mod search_store;
 pub mod sessions_store;
 mod setup;
 pub mod setup_store;

@@ -103,6 +103,7 @@ macro_rules! migrations {
                 "import_journeys",
                 include_str!("../migrations/0021_import_journeys.sql"),
             ),
+            (22, "search", include_str!("../migrations/0022_search.sql")),
         ]
     };
 }

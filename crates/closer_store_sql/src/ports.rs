@@ -85,6 +85,17 @@ macro_rules! shared_ports {
             }
 
             #[$crate::async_trait]
+            impl SearchStore for $store {
+                async fn search(
+                    &self,
+                    workspace: WorkspaceId,
+                    request: &SearchRequest,
+                ) -> Result<SearchHits, StoreError> {
+                    $crate::search_store::search(self, workspace, request).await
+                }
+            }
+
+            #[$crate::async_trait]
             impl DuplicateStore for $store {
                 async fn scan_duplicates(
                     &self,

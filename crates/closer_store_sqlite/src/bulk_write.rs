@@ -77,6 +77,30 @@ pub(crate) fn load_people(
     )
     .map_err(rs_err)?;
     steps.done("feeds marked");
+    // What the search triggers (0022) would have written: a key and the words of each
+    // contact and deal, oldest first.
+    for (table, fts, text) in [
+        ("contacts", "contacts_fts", "search"),
+        ("deals", "deals_fts", "title"),
+    ] {
+        conn.execute(
+            &format!(
+                "insert into search_keys (record_id) \
+                 select id from {table} where workspace_id = ?1 order by created_at, id"
+            ),
+            [ws.0],
+        )
+        .map_err(rs_err)?;
+        conn.execute(
+            &format!(
+                "insert into {fts} (rowid, {text}) select k.key, t.{text} from {table} t \
+                 join search_keys k on k.record_id = t.id where t.workspace_id = ?1"
+            ),
+            [ws.0],
+        )
+        .map_err(rs_err)?;
+    }
+    steps.done("search indexed");
     for (_, sql) in &triggers {
         conn.execute_batch(sql).map_err(rs_err)?;
     }

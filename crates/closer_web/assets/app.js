@@ -3,7 +3,8 @@
 // - the board: drag a card onto a column to move it (Lost asks for the reason);
 // - forms: a submit button is disabled once pressed, so a double click posts once;
 // - timers: "waiting" times in the queue keep counting;
-// - figures being computed: the page reloads until they are there.
+// - figures being computed: the page reloads until they are there;
+// - search: `/` focuses the header's box, results show as the user types.
 (function () {
   'use strict';
 
@@ -83,7 +84,8 @@
   function submitOnce() {
     document.addEventListener('submit', function (e) {
       var form = e.target;
-      if (form.method === 'dialog') return;
+      // A search (GET) may be sent again: only posts change anything.
+      if (form.method === 'dialog' || form.method === 'get') return;
       if (form.dataset.sent === '1') { e.preventDefault(); return; }
       form.dataset.sent = '1';
     });
@@ -105,6 +107,53 @@
     }, 1000);
   }
 
+  // The header's search box: `/` focuses it from anywhere but a field; as the user types,
+  // /search/suggest's grouped results show under it (the latest keystroke's answer wins);
+  // Down moves into them, Escape closes them. Without script, Enter opens /search.
+  function search() {
+    var box = document.getElementById('site-search');
+    var list = document.getElementById('search-suggest');
+    if (!box || !list) return;
+    document.addEventListener('keydown', function (e) {
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+      var t = e.target;
+      if (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)) return;
+      e.preventDefault();
+      box.focus();
+      box.select();
+    });
+    var timer = null;
+    function close() { list.hidden = true; list.innerHTML = ''; }
+    box.addEventListener('input', function () {
+      clearTimeout(timer);
+      var q = box.value.trim();
+      if (!q) { close(); return; }
+      timer = setTimeout(function () {
+        fetch('/search/suggest?q=' + encodeURIComponent(q), { credentials: 'same-origin' })
+          .then(function (r) { return r.ok ? r.text() : ''; })
+          .then(function (html) {
+            if (box.value.trim() !== q) return;
+            list.innerHTML = html;
+            list.hidden = !html.trim();
+          })
+          .catch(function () {});
+      }, 120);
+    });
+    box.addEventListener('keydown', function (e) {
+      if (e.key === 'Escape') close();
+      if (e.key === 'ArrowDown') {
+        var first = list.querySelector('a');
+        if (first) { e.preventDefault(); first.focus(); }
+      }
+    });
+    list.addEventListener('keydown', function (e) {
+      if (e.key === 'Escape') { close(); box.focus(); }
+    });
+    document.addEventListener('click', function (e) {
+      if (!list.contains(e.target) && e.target !== box) close();
+    });
+  }
+
   function reloadWhenReady() {
     var el = document.querySelector('[data-reload-in]');
     if (el) setTimeout(function () { location.reload(); }, Number(el.getAttribute('data-reload-in')));
@@ -116,5 +165,6 @@
     board();
     submitOnce();
     timers();
+    search();
   });
 })();

@@ -26,6 +26,7 @@ mod qualification;
 mod reports;
 mod roles;
 mod scale_out;
+mod search;
 mod stitching;
 mod tracking;
 mod tracking_input;

@@ -70,6 +70,7 @@ async fn openapi_covers_every_route(app: TestApp) {
         ("/api/v1/contacts/{id}/merge", &["post"]),
         ("/api/v1/duplicates", &["get"]),
         ("/api/v1/duplicates/{a}/{b}", &["delete"]),
+        ("/api/v1/search", &["get"]),
         ("/api/v1/export/{entity}", &["get"]),
         ("/api/v1/imports", &["get", "post"]),
         ("/api/v1/imports/{id}", &["get"]),

@@ -18,6 +18,7 @@ mod openapi;
 mod pipelines;
 mod qualification;
 mod reports;
+mod search;
 mod sites;
 pub(crate) mod track;
 mod traffic;
@@ -71,6 +72,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(contacts::router())
         .merge(contacts_merge::router())
         .merge(duplicates::router())
+        .merge(search::router())
         .merge(companies::router())
         .merge(export::router())
         .merge(imports::router())

@@ -1,5 +1,5 @@
 //! The page shell every signed-in page shares: the navigation (what the user's role may
-//! open), the sign-out form, and the stylesheet and script.
+//! open), the search box, the sign-out form, and the stylesheet and script.
 
 use closer_app::WebUser;
 use maud::{DOCTYPE, Markup, html};
@@ -60,6 +60,14 @@ pub fn page(user: &WebUser, title: &str, active: &str, charts: bool, content: &M
                                 }
                             }
                         }
+                    }
+                    form.site-search method="get" action="/search" role="search" {
+                        label for="site-search" { "Search" }
+                        input #site-search type="search" name="q" maxlength="200" autocomplete="off"
+                            placeholder="Name, email, phone, company…" aria-keyshortcuts="/"
+                            aria-controls="search-suggest";
+                        button type="submit" { "Find" }
+                        div #search-suggest.suggest hidden {}
                     }
                     div.who {
                         span { (user.user.name) " · " (user.role.as_str()) }

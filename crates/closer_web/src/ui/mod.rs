@@ -20,6 +20,7 @@ mod login;
 mod merge;
 mod queue;
 pub(crate) mod reports;
+mod search;
 pub mod session;
 mod settings;
 mod tasks;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(companies::router())
         .merge(board::router())
         .merge(tasks::router())
+        .merge(search::router())
         .merge(reports::router())
         .merge(settings::router())
         .merge(imports::router())
