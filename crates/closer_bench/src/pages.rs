@@ -150,8 +150,9 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
         .await?;
     let contact = list
         .split("href=\"/contacts/")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .find(|id| uuid::Uuid::parse_str(id).is_ok())
         .context("a contact on the list")?
         .to_owned();
     let engine = if args.server.engine == Engine::Postgres {
@@ -184,6 +185,36 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
         let s = summarize(&mut samples).context("no samples")?;
         println!(
             "| `{page}` | {:.0} | **{:.0}** | {:.0} | {:.0} | {} KiB |",
+            ms(first[0]),
+            ms(s.p50),
+            ms(s.p90),
+            ms(s.max),
+            crate::stats::kib(bytes)
+        );
+    }
+    // The search box as one types (`/search/suggest`, five of each kind) and its results page:
+    // a letter every demo lead's words start with, two words all of them hold, an email's
+    // start held by ten, one lead's number, a company's people, a phone, and a miss.
+    println!(
+        "\n| search | first ms | p50 ms | p90 ms | max ms | HTML |\n|---|---|---|---|---|---|"
+    );
+    for q in [
+        "/search/suggest?q=d",
+        "/search/suggest?q=demo%20lead",
+        "/search/suggest?q=lead00123",
+        "/search/suggest?q=17633",
+        "/search/suggest?q=demo%20company%2068",
+        "/search/suggest?q=%2B1%20415%20555",
+        "/search/suggest?q=zzz",
+        "/search?q=demo",
+    ] {
+        let u = format!("{}{q}", server.base);
+        let (first, _) = time_requests(&client, &u, Auth::Cookie(&cookie), 1).await?;
+        let (mut samples, bytes) =
+            time_requests(&client, &u, Auth::Cookie(&cookie), args.requests).await?;
+        let s = summarize(&mut samples).context("no samples")?;
+        println!(
+            "| `{q}` | {:.0} | **{:.0}** | {:.0} | {:.0} | {} KiB |",
             ms(first[0]),
             ms(s.p50),
             ms(s.p90),

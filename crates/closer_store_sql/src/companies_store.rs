@@ -49,7 +49,10 @@ async fn with_domains(
     let ids: Vec<uuid::Uuid> = companies.iter().map(|c| c.id.0).collect();
     let mut sql = Sql::new(
         e.dialect(),
-        "select company_id, domain from company_domains where workspace_id = ",
+        format!(
+            "select company_id, domain from company_domains where {} = ",
+            e.dialect().unindexed("workspace_id")
+        ),
     );
     sql.bind(Param::Uuid(ws.0)).push(" and company_id");
     sql.bind_ids(&ids).push(" order by company_id, position");
@@ -228,9 +231,13 @@ pub async fn companies_by_id(
         return Ok(Vec::new());
     }
     let ids: Vec<uuid::Uuid> = ids.iter().map(|c| c.0).collect();
+    // By key: SQLite, planning without statistics, would walk the workspace's companies.
     let mut sql = Sql::new(
         e.dialect(),
-        format!("select {COMPANY_COLUMNS} from companies where workspace_id = "),
+        format!(
+            "select {COMPANY_COLUMNS} from companies where {} = ",
+            e.dialect().unindexed("workspace_id")
+        ),
     );
     sql.bind(Param::Uuid(ws.0)).push(" and id");
     sql.bind_ids(&ids);

@@ -5,6 +5,10 @@
 -- PRIMARY KEY). The tables are contentless — the text stays in its own table — so a row is
 -- removed with FTS5's `delete` command given the words it was indexed with, and
 -- `secure-delete` takes those words out of the index at once (erasure erases them too).
+-- Prefix indexes for the first one to six letters of every word: a prefix query otherwise
+-- gathers every word starting so before reading the first match (0.3 s for `lead` where a
+-- million emails start with it); with them it reads matches one by one and stops at the
+-- limit. They triple the index's size (160 MB at a million contacts).
 create table search_keys (
     key integer primary key,
     record_id blob not null,
@@ -12,13 +16,16 @@ create table search_keys (
 );
 
 create virtual table contacts_fts using fts5(
-    search, content = '', tokenize = 'unicode61 remove_diacritics 2'
+    search, content = '', prefix = '1 2 3 4 5 6',
+    tokenize = 'unicode61 remove_diacritics 2'
 );
 create virtual table companies_fts using fts5(
-    search, content = '', tokenize = 'unicode61 remove_diacritics 2'
+    search, content = '', prefix = '1 2 3 4 5 6',
+    tokenize = 'unicode61 remove_diacritics 2'
 );
 create virtual table deals_fts using fts5(
-    title, content = '', tokenize = 'unicode61 remove_diacritics 2'
+    title, content = '', prefix = '1 2 3 4 5 6',
+    tokenize = 'unicode61 remove_diacritics 2'
 );
 insert into contacts_fts (contacts_fts, rank) values ('secure-delete', 1);
 insert into companies_fts (companies_fts, rank) values ('secure-delete', 1);

@@ -127,7 +127,7 @@ async fn search_everywhere(app: TestApp) {
         !page.body.contains("Grace Kelly"),
         "a colleague's contact is not a rep's to find"
     );
-    assert!(page.body.contains(r#"<h2>Contacts</h2>"#));
+    assert!(page.body.contains("<h2>Contacts</h2>"));
     let fragment = s.get("/search/suggest?q=tur").await;
     assert_eq!(fragment.status, StatusCode::OK);
     assert!(fragment.body.contains("Alan Turing"));
