@@ -91,6 +91,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// A user's notifications: list them, mark them read, choose how each kind is delivered.
+    #[command(subcommand)]
+    Notifications(NotificationCommand),
     /// Find contacts, companies and deals: words matched as the start of words of names,
     /// emails, companies, domains and deal titles ("gra hop" finds Grace Hopper), or the start
     /// of a phone number written any way.
@@ -640,6 +643,51 @@ pub enum SiteCommand {
     },
 }
 
+#[derive(Subcommand)]
+pub enum NotificationCommand {
+    /// The user's notifications, newest first.
+    List {
+        /// The user (their email).
+        #[arg(long)]
+        user: String,
+        /// Only those not read yet.
+        #[arg(long)]
+        unread: bool,
+        /// 1–200.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Marks one notification read, or all of the user's with --all.
+    Read {
+        #[arg(long)]
+        user: String,
+        /// The notification's id (from `list`).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// How the user wants a kind delivered (without --kind: every kind's choice).
+    Deliver {
+        #[arg(long)]
+        user: String,
+        /// hot_lead, mention or task_assigned.
+        #[arg(long, requires = "delivery")]
+        kind: Option<String>,
+        /// in_app, email, both or none.
+        #[arg(long, requires = "kind")]
+        delivery: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Format {
     Table,
@@ -771,6 +819,18 @@ pub struct ServeArgs {
     /// Minutes a new hot lead's first-contact task is due in (speed-to-lead).
     #[arg(long, env = "CLOSER_FIRST_CONTACT_MINUTES", default_value_t = 15)]
     pub first_contact_minutes: u32,
+    /// The mail server notifications are e-mailed through: `smtp://host:port` or
+    /// `smtp://user:password@host:port` (a plain connection: relay through a local mail
+    /// server for TLS). Without it nothing is e-mailed; e-mails wait in the outbox.
+    #[arg(long, env = "CLOSER_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Who the e-mails are from.
+    #[arg(
+        long,
+        env = "CLOSER_MAIL_FROM",
+        default_value = "closer <closer@localhost>"
+    )]
+    pub mail_from: String,
     /// Start on a `demo` workspace (filled with a year of synthetic history the first time)
     /// and print a sign-in for it: a new password at every start.
     #[arg(long)]

@@ -70,6 +70,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             workspace,
             format,
         } => crate::lists::queue(open_app(&url).await?, sort, limit, &workspace, format).await,
+        Command::Notifications(cmd) => crate::notifications::run(open_app(&url).await?, cmd).await,
         Command::Search {
             text,
             limit,
@@ -122,6 +123,15 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     // Listened for before anything is served: a signal sent the moment the server answers
     // stops it cleanly instead of killing it.
     let stop = shutdown_signal()?;
+    let public = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    let smtp = args
+        .smtp_url
+        .as_deref()
+        .map(|u| closer_app::outbox::Mailer::new(u, &args.mail_from, &public))
+        .transpose()?;
     let app = open_server_app(url).await?;
     app.assign()
         .set_first_contact_minutes(args.first_contact_minutes);
@@ -150,6 +160,13 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("serving metrics on {addr}"))?;
         tracing::info!(address = %bound, "metrics at http://{bound}/metrics");
     }
+    // E-mails written to the outbox, sent through the mail server.
+    if let Some(mailer) = smtp {
+        app.spawn_outbox(mailer);
+        tracing::info!("notifications are e-mailed");
+    } else {
+        tracing::info!("no --smtp-url: notifications are not e-mailed");
+    }
     let server = Application::build(config, app)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -162,6 +179,7 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     server.spawn_report_warming();
     // Scoring jobs live in memory: those a crash lost are found and run again.
     server.spawn_stale_rescore();
+
     server.run_until(stop).await.context("serving")?;
     tracing::info!("closer stopped");
     Ok(())

@@ -12,6 +12,7 @@ mod contact_edit;
 mod import;
 mod lists;
 mod merge;
+mod notifications;
 mod qualify;
 mod report;
 mod search;

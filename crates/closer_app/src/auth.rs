@@ -111,6 +111,8 @@ pub struct WebUser {
     pub user: User,
     pub role: UserRole,
     pub session: WebSession,
+    /// Notifications not yet read, for the header's bell.
+    pub unread: u64,
 }
 
 impl WebUser {
@@ -255,10 +257,15 @@ impl Auth {
         };
         let role = UserRole::parse(&user.role)
             .map_err(|e| AppError::Internal(format!("stored role: {}", e.message)))?;
+        let unread = self
+            .store()
+            .unread_count(user.workspace_id, user.id)
+            .await?;
         Ok(Some(WebUser {
             user,
             role,
             session,
+            unread,
         }))
     }
 
@@ -373,6 +380,7 @@ mod tests {
             user,
             role,
             session,
+            unread: 0,
         }
     }
 

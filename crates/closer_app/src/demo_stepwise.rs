@@ -117,7 +117,7 @@ impl crate::demo::Demo {
                 text: None,
                 created_at: at,
             };
-            self.store.add_activity(ws, &call).await?;
+            self.store.add_activity(ws, &call, &[]).await?;
         }
         let Some(prospect_at) = p.prospect_at else {
             return Ok(());

@@ -14,6 +14,7 @@ pub mod event;
 pub mod form;
 pub mod ids;
 pub mod import;
+pub mod notify;
 pub mod phone;
 pub mod pipeline;
 pub mod qualification;

@@ -13,6 +13,7 @@ mod duplicates;
 mod imports;
 mod journey_feed;
 mod merge;
+mod notify;
 mod person;
 mod pipeline;
 mod qualification;
@@ -32,6 +33,7 @@ pub use duplicates::*;
 pub use imports::*;
 pub use journey_feed::*;
 pub use merge::*;
+pub use notify::*;
 pub use person::*;
 pub use pipeline::*;
 pub use qualification::*;
@@ -108,7 +110,8 @@ macro_rules! conformance_tests {
             every_table_of_contact_data_is_merged_or_left,
             merging_moves_everything_to_the_kept_record,
             possible_duplicates_are_recorded_found_and_dismissed,
-            search_finds_by_word_starts_and_phone);
+            search_finds_by_word_starts_and_phone,
+            notices_ride_with_their_write_and_the_outbox_is_claimed_once);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -17,6 +17,7 @@ pub mod forms;
 pub mod imports;
 pub mod journey_feed;
 pub mod merge;
+pub mod notify;
 pub mod person;
 pub mod pipeline;
 pub mod qualification;
@@ -46,7 +47,8 @@ pub use journey_feed::{
     DealFeed, FeedDealRow, FeedJourney, FeedNumbers, FeedRow, FeedStay, GroupNames, JourneyFeed,
     JourneyFeedStore,
 };
-pub use merge::{ContactMerge, MERGE_LEAVES, MERGE_MOVES, MergeStore};
+pub use merge::{ContactMerge, MERGE_FOLLOWS, MERGE_LEAVES, MERGE_MOVES, MergeStore};
+pub use notify::{NotificationStore, OutboxItem};
 pub use person::{CONTACT_TABLES, PersonReads, VisitorLink};
 pub use pipeline::{
     BoardColumn, DEAL_CHANGED, DEAL_CLOSED, DealMove, DealQuery, DealReads, DealSpan,
@@ -144,6 +146,7 @@ pub trait Store:
     + JourneyFeedStore
     + SessionStore
     + SearchStore
+    + NotificationStore
     + BulkStore
     + Send
     + Sync

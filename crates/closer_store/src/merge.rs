@@ -48,7 +48,19 @@ pub const MERGE_LEAVES: &[(&str, &str)] = &[
         "erasures",
         "records of erased contacts, which cannot be merged",
     ),
+    (
+        "notifications",
+        "follow the person to the kept record (MERGE_FOLLOWS), not counted in the preview",
+    ),
+    (
+        "outbox",
+        "follow the person to the kept record (MERGE_FOLLOWS), not counted in the preview",
+    ),
 ];
+
+/// Tables whose rows about the person follow them to the kept record without being part of
+/// the preview: what users were told about them, and the e-mails saying it.
+pub const MERGE_FOLLOWS: &[&str] = &["notifications", "outbox"];
 
 /// A planned merge (`closer_domain::contact::merge::plan_merge`), ready to write.
 #[derive(Debug, Clone, PartialEq)]

@@ -40,6 +40,14 @@ pub const CONTACT_TABLES: &[(&str, &str)] = &[
         "erasures",
         "not exported: the record that a contact was erased, kept without personal data",
     ),
+    (
+        "notifications",
+        "not exported: what closer told its users about the person (deleted with them)",
+    ),
+    (
+        "outbox",
+        "not exported: e-mails to closer's users about the person, waiting to be sent (deleted with them)",
+    ),
 ];
 
 /// A first-party or cookieless visitor linked to the contact (identity stitching).

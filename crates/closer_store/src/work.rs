@@ -3,6 +3,7 @@
 //! directly (a won deal's order comes with its move, see `pipeline.rs`).
 
 use async_trait::async_trait;
+use closer_domain::notify::Notice;
 use closer_domain::pipeline::{Activity, Order, Task, TaskId, TaskStatus};
 use closer_domain::{ContactId, Timestamp, UserId, WorkspaceId};
 
@@ -38,17 +39,26 @@ pub struct TaskPatch {
 
 #[async_trait]
 pub trait WorkStore {
-    /// Logs an activity. A touch (not a note) sets the contact's first touch if it has none
-    /// and completes its open first-contact task. `NotFound` if the contact (or the deal,
-    /// if named: it must be the contact's) is not the workspace's.
+    /// Logs an activity, with the notifications it causes (`notices`, written in the same
+    /// transaction: see `closer_store_sql::notify_store::notice_sql`). A touch (not a note)
+    /// sets the contact's first touch if it has none and completes its open first-contact
+    /// task. `NotFound` if the contact (or the deal, if named: it must be the contact's) is
+    /// not the workspace's.
     async fn add_activity(
         &self,
         workspace: WorkspaceId,
         activity: &Activity,
+        notices: &[Notice],
     ) -> Result<(), StoreError>;
 
-    /// `NotFound` if the contact or deal named is not the workspace's.
-    async fn add_task(&self, workspace: WorkspaceId, task: &Task) -> Result<(), StoreError>;
+    /// Adds a task, with the notifications it causes, in one transaction. `NotFound` if the
+    /// contact or deal named is not the workspace's.
+    async fn add_task(
+        &self,
+        workspace: WorkspaceId,
+        task: &Task,
+        notices: &[Notice],
+    ) -> Result<(), StoreError>;
 
     async fn patch_task(
         &self,

@@ -1,5 +1,6 @@
 //! Activities, tasks and direct orders on PostgreSQL.
 
+use closer_domain::notify::Notice;
 use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId, TaskStatus};
 use closer_domain::{Advance, ContactId, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, WorkStore};
@@ -60,9 +61,30 @@ async fn check_user(
     Ok(())
 }
 
+/// A write's notifications and their e-mails, in its transaction.
+async fn write_notices(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    notices: &[Notice],
+) -> Result<(), StoreError> {
+    for sql in
+        closer_store_sql::notify_store::notice_sql(closer_store_sql::Dialect::Postgres, notices)
+    {
+        crate::rows::query(&sql)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl WorkStore for PostgresStore {
-    async fn add_activity(&self, ws: WorkspaceId, a: &Activity) -> Result<(), StoreError> {
+    async fn add_activity(
+        &self,
+        ws: WorkspaceId,
+        a: &Activity,
+        notices: &[Notice],
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         check_refs(&mut tx, ws, Some(a.contact_id), a.deal_id).await?;
         sqlx::query(
@@ -104,10 +126,16 @@ impl WorkStore for PostgresStore {
             .await
             .map_err(db_err)?;
         }
+        write_notices(&mut tx, notices).await?;
         tx.commit().await.map_err(db_err)
     }
 
-    async fn add_task(&self, ws: WorkspaceId, t: &Task) -> Result<(), StoreError> {
+    async fn add_task(
+        &self,
+        ws: WorkspaceId,
+        t: &Task,
+        notices: &[Notice],
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         check_refs(&mut tx, ws, t.contact_id, t.deal_id).await?;
         check_user(&mut tx, ws, t.assignee_id).await?;
@@ -130,6 +158,7 @@ impl WorkStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        write_notices(&mut tx, notices).await?;
         tx.commit().await.map_err(db_err)
     }
 

@@ -18,6 +18,7 @@ pub mod import_jobs_store;
 pub mod import_store;
 pub mod merge_store;
 mod migrations;
+pub mod notify_store;
 pub mod order_batch;
 pub mod person_store;
 mod pipeline;

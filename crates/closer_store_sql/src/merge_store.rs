@@ -8,7 +8,7 @@
 
 use closer_domain::contact::merge::Moves;
 use closer_domain::{ContactId, WorkspaceId};
-use closer_store::{ContactMerge, MERGE_MOVES, StoreError};
+use closer_store::{ContactMerge, MERGE_FOLLOWS, MERGE_MOVES, StoreError};
 use uuid::Uuid;
 
 use crate::import_store::{bind_json, update_contact};
@@ -133,9 +133,13 @@ pub async fn merge_contacts(e: &impl Engine, m: &ContactMerge) -> Result<(), Sto
     );
     sql.bind_ids(&all);
     steps.push(Step::any(sql));
-    for (table, _) in MERGE_MOVES {
+    for table in MERGE_MOVES
+        .iter()
+        .map(|(t, _)| *t)
+        .chain(MERGE_FOLLOWS.iter().copied())
+    {
         let mut sql = e.sql(
-            // The table's name is a constant of `MERGE_MOVES`.
+            // The table's name is a constant of `MERGE_MOVES` or `MERGE_FOLLOWS`.
             &format!("update {table} set contact_id = $1 where workspace_id = $2 and contact_id"),
             [keep.0.into(), ws.0.into()],
         );

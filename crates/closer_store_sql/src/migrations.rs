@@ -104,6 +104,11 @@ macro_rules! migrations {
                 include_str!("../migrations/0021_import_journeys.sql"),
             ),
             (22, "search", include_str!("../migrations/0022_search.sql")),
+            (
+                23,
+                "notifications",
+                include_str!("../migrations/0023_notifications.sql"),
+            ),
         ]
     };
 }

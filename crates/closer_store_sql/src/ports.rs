@@ -85,6 +85,85 @@ macro_rules! shared_ports {
             }
 
             #[$crate::async_trait]
+            impl NotificationStore for $store {
+                async fn notifications(
+                    &self,
+                    workspace: WorkspaceId,
+                    user: UserId,
+                    unread_only: bool,
+                    limit: u32,
+                ) -> Result<Vec<closer_domain::notify::Notification>, StoreError> {
+                    $crate::notify_store::notifications(self, workspace, user, unread_only, limit)
+                        .await
+                }
+                async fn unread_count(
+                    &self,
+                    workspace: WorkspaceId,
+                    user: UserId,
+                ) -> Result<u64, StoreError> {
+                    $crate::notify_store::unread_count(self, workspace, user).await
+                }
+                async fn mark_read(
+                    &self,
+                    workspace: WorkspaceId,
+                    user: UserId,
+                    id: Option<uuid::Uuid>,
+                    now: Timestamp,
+                ) -> Result<(), StoreError> {
+                    $crate::notify_store::mark_read(self, workspace, user, id, now).await
+                }
+                async fn delivery_choices(
+                    &self,
+                    workspace: WorkspaceId,
+                    user: UserId,
+                ) -> Result<
+                    Vec<(
+                        closer_domain::notify::NoticeKind,
+                        closer_domain::notify::Delivery,
+                    )>,
+                    StoreError,
+                > {
+                    $crate::notify_store::delivery_choices(self, workspace, user).await
+                }
+                async fn set_delivery(
+                    &self,
+                    workspace: WorkspaceId,
+                    user: UserId,
+                    kind: closer_domain::notify::NoticeKind,
+                    delivery: closer_domain::notify::Delivery,
+                ) -> Result<(), StoreError> {
+                    $crate::notify_store::set_delivery(self, workspace, user, kind, delivery).await
+                }
+                async fn claim_outbox(
+                    &self,
+                    now: Timestamp,
+                    lease: std::time::Duration,
+                    limit: u32,
+                ) -> Result<Vec<OutboxItem>, StoreError> {
+                    $crate::notify_store::claim_outbox(self, now, lease, limit).await
+                }
+                async fn outbox_done(
+                    &self,
+                    id: uuid::Uuid,
+                    now: Timestamp,
+                ) -> Result<(), StoreError> {
+                    $crate::notify_store::outbox_done(self, id, now).await
+                }
+                async fn outbox_failed(
+                    &self,
+                    id: uuid::Uuid,
+                    error: &str,
+                    retry_at: Option<Timestamp>,
+                    now: Timestamp,
+                ) -> Result<(), StoreError> {
+                    $crate::notify_store::outbox_failed(self, id, error, retry_at, now).await
+                }
+                async fn purge_outbox(&self, before: Timestamp) -> Result<u64, StoreError> {
+                    $crate::notify_store::purge_outbox(self, before).await
+                }
+            }
+
+            #[$crate::async_trait]
             impl SearchStore for $store {
                 async fn search(
                     &self,

@@ -1,5 +1,6 @@
 //! Activities, tasks and direct orders on SQLite.
 
+use closer_domain::notify::Notice;
 use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId, TaskStatus};
 use closer_domain::{Advance, ContactId, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, WorkStore};
@@ -177,18 +178,50 @@ fn add_order(conn: &Connection, ws: WorkspaceId, o: &Order, actor: &str) -> Resu
     crate::deals::insert_order(conn, ws, o).map(|_| ())
 }
 
+/// A write's notifications and their e-mails, in its transaction.
+fn write_notices(conn: &Connection, notices: &[Notice]) -> Result<(), StoreError> {
+    for sql in
+        closer_store_sql::notify_store::notice_sql(closer_store_sql::Dialect::Sqlite, notices)
+    {
+        conn.prepare_cached(&sql.text)
+            .and_then(|mut s| s.execute(crate::read::params(&sql)))
+            .map_err(rs_err)?;
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl WorkStore for SqliteStore {
-    async fn add_activity(&self, ws: WorkspaceId, a: &Activity) -> Result<(), StoreError> {
+    async fn add_activity(
+        &self,
+        ws: WorkspaceId,
+        a: &Activity,
+        notices: &[Notice],
+    ) -> Result<(), StoreError> {
         let a = a.clone();
+        let notices = notices.to_vec();
         self.writer
-            .write(move |conn| add_activity(conn, ws, &a))
+            .write(move |conn| {
+                add_activity(conn, ws, &a)?;
+                write_notices(conn, &notices)
+            })
             .await
     }
 
-    async fn add_task(&self, ws: WorkspaceId, t: &Task) -> Result<(), StoreError> {
+    async fn add_task(
+        &self,
+        ws: WorkspaceId,
+        t: &Task,
+        notices: &[Notice],
+    ) -> Result<(), StoreError> {
         let t = t.clone();
-        self.writer.write(move |conn| add_task(conn, ws, &t)).await
+        let notices = notices.to_vec();
+        self.writer
+            .write(move |conn| {
+                add_task(conn, ws, &t)?;
+                write_notices(conn, &notices)
+            })
+            .await
     }
 
     async fn patch_task(

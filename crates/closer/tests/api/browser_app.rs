@@ -559,6 +559,49 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
     })
     .await;
 
+    // Found again with search: `/` focuses the header's box from anywhere, her phone typed as
+    // people write it shows her under the box as one types, and her name opens her page.
+    c.execute(
+        "document.body.dispatchEvent(new KeyboardEvent('keydown', {key: '/', bubbles: true}));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let focused: Value = c
+        .execute("return document.activeElement.id;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, "site-search", "/ focuses the search box");
+    c.find(Locator::Css("#site-search"))
+        .await
+        .unwrap()
+        .send_keys("+1 (202) 555")
+        .await
+        .unwrap();
+    eventually("her name under the search box", || async {
+        let shown: Value = c
+            .execute(
+                "const s = document.getElementById('search-suggest');
+                 return !s.hidden && s.textContent.includes('Grace Hopper');",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (shown == json!(true)).then_some(())
+    })
+    .await;
+    shot(&c, backend, "27-search").await;
+    click(
+        &c,
+        Locator::XPath("//div[@id='search-suggest']//a[text()='Grace Hopper']"),
+    )
+    .await;
+    eventually("her page, found by search", || async {
+        let url = c.current_url().await.ok()?;
+        (url.path() == format!("/contacts/{grace_id}")).then_some(())
+    })
+    .await;
+
     // A contact added by hand from the contacts list.
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
     click(&c, Locator::LinkText("New contact")).await;
@@ -670,6 +713,8 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
         ("/settings", "12-settings"),
         ("/queue", "13-queue-after"),
         ("/board", "14-board-after"),
+        ("/notifications", "27-notifications"),
+        ("/search?q=grace", "27-search-page"),
     ] {
         c.goto(&format!("{}{path}", app.base)).await.unwrap();
         c.wait().for_element(Locator::Css("main h1")).await.unwrap();
@@ -733,6 +778,88 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
         json!(false),
         "the dashboard fits a phone; too wide: {wide}"
     );
+
+    // The rep Grace went to when she turned hot, on their phone: the bell says so, and the
+    // notification opens her page (and is read, in the database).
+    let grace_id = grace["contact_id"].as_str().unwrap().to_owned();
+    let stored: Value = app
+        .get(&format!("/api/v1/contacts/{grace_id}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let owner_id = stored["owner_id"]
+        .as_str()
+        .expect("Grace has an owner")
+        .to_owned();
+    let users: Value = app
+        .get("/api/v1/users", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rep = users
+        .as_array()
+        .or_else(|| users["items"].as_array())
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == owner_id.as_str())
+        .expect("her owner is a user")["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.app
+        .auth()
+        .set_password("default", &rep, crate::web_app::PASSWORD)
+        .await
+        .unwrap();
+    click(&c, Locator::XPath("//button[text()='Sign out']")).await;
+    c.goto(&format!("{}/login", app.base)).await.unwrap();
+    sign_in(&c, &rep).await;
+    let bell = c
+        .find(Locator::Css("a.bell"))
+        .await
+        .unwrap()
+        .attr("aria-label")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        bell.starts_with("Notifications, ") && !bell.contains(" 0 unread"),
+        "{bell}"
+    );
+    click(&c, Locator::Css("a.bell")).await;
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='Notifications']"))
+        .await
+        .unwrap();
+    shot(&c, backend, "28-notifications-phone").await;
+    click(
+        &c,
+        Locator::XPath("//button[starts-with(text(), 'Grace Hopper is a hot lead for you')]"),
+    )
+    .await;
+    eventually("her page, opened from the notification", || async {
+        let url = c.current_url().await.ok()?;
+        (url.path() == format!("/contacts/{grace_id}")).then_some(())
+    })
+    .await;
+    let told: Value = app
+        .get(
+            &format!("/api/v1/notifications?user={}", rep.replace('@', "%40")),
+            &app.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let hot = told["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "hot_lead" && n["link"] == format!("/contacts/{grace_id}"))
+        .expect("the hot-lead notification");
+    assert!(hot["read_at"].is_string(), "read once opened: {hot}");
     c.close().await.unwrap();
 }
 

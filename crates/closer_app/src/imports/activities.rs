@@ -214,7 +214,7 @@ impl Imports {
                         text: p.row.text(),
                         created_at: p.row.created_at.unwrap_or(p.when),
                     };
-                    match self.store.add_activity(ws, &activity).await {
+                    match self.store.add_activity(ws, &activity, &[]).await {
                         Ok(()) => true,
                         Err(StoreError::Conflict { .. }) => false,
                         Err(e) => return Err(e.into()),
@@ -254,7 +254,7 @@ impl Imports {
                     done_at: None,
                     created_at: p.row.created_at.unwrap_or(now),
                 };
-                match self.store.add_task(ws, &task).await {
+                match self.store.add_task(ws, &task, &[]).await {
                     Ok(()) => Ok(true),
                     Err(StoreError::Conflict { .. }) => Ok(false),
                     Err(e) => Err(e.into()),

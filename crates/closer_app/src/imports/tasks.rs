@@ -218,7 +218,7 @@ impl Imports {
             },
             created_at,
         };
-        match self.store.add_task(ws, &task).await {
+        match self.store.add_task(ws, &task, &[]).await {
             // Imported meanwhile (the same file twice at once): the task is there.
             Ok(()) | Err(StoreError::Conflict { .. }) => Ok(()),
             Err(e) => Err(e.into()),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use closer_domain::notify::NoticeKind;
 use closer_domain::pipeline::{Task, TaskId, TaskKind, TaskStatus};
 use closer_domain::qualification::AssignmentRules;
 use closer_domain::{Contact, ContactPatch, Stage, Timestamp, UserId, WorkspaceId};
@@ -164,7 +165,24 @@ impl Assign {
             done_at: None,
             created_at: now,
         };
-        self.store().add_task(ws, &task).await?;
+        // The owner hears of it with the task, in the same write.
+        let notices = match owner {
+            Some(owner) => {
+                let title =
+                    format!("{who} is a hot lead for you: first contact within {minutes} minutes");
+                let link = format!("/contacts/{}", contact.id.0);
+                let telling = crate::notify::Telling {
+                    kind: NoticeKind::HotLead,
+                    contact: Some(contact.id),
+                    title: &title,
+                    link: &link,
+                    at: now,
+                };
+                crate::notify::notices(self.store().as_ref(), ws, &[owner], telling).await?
+            }
+            None => Vec::new(),
+        };
+        self.store().add_task(ws, &task, &notices).await?;
         tracing::info!(contact.id = %contact.id, minutes, "hot lead assigned a first-contact task");
         Ok(())
     }

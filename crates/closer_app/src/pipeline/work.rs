@@ -2,6 +2,7 @@
 //! again. Times in the future are refused for activities (they happened) and orders.
 
 use closer_domain::access::{Action, Reach, reach};
+use closer_domain::notify::NoticeKind;
 use closer_domain::pipeline::{
     Activity, ActivityId, ActivityKind, Currency, DealId, LineInput, Order, OrderId, OrderSource,
     Task, TaskId, TaskKind, TaskStatus, parse_lines,
@@ -85,7 +86,7 @@ impl super::Sales {
         req: ActivityRequest,
     ) -> Result<Activity, AppError> {
         let ws = principal.workspace_id;
-        match crate::contacts::readable_contact(
+        let contact = match crate::contacts::readable_contact(
             self.store.as_ref(),
             principal,
             Action::WorkContacts,
@@ -118,7 +119,29 @@ impl super::Sales {
             text: req.text,
             created_at: now,
         };
-        match self.store.add_activity(ws, &activity).await {
+        // `@name` in what was written tells that user, in the same write.
+        let mut notices = Vec::new();
+        if let Some(text) = activity.text.as_deref().filter(|t| t.contains('@')) {
+            let users = self.store.list_users(ws).await?;
+            let to = crate::notify::mentions_in(text, &users, principal.user());
+            if !to.is_empty() {
+                let title = format!(
+                    "{} mentioned you on {}",
+                    crate::notify::actor_name(self.store.as_ref(), principal).await,
+                    crate::notify::contact_name(&contact)
+                );
+                let link = format!("/contacts/{}", contact.id.0);
+                let telling = crate::notify::Telling {
+                    kind: NoticeKind::Mention,
+                    contact: Some(contact.id),
+                    title: &title,
+                    link: &link,
+                    at: now,
+                };
+                notices = crate::notify::notices(self.store.as_ref(), ws, &to, telling).await?;
+            }
+        }
+        match self.store.add_activity(ws, &activity, &notices).await {
             Ok(()) => Ok(activity),
             // The same request again: what the first one logged.
             Err(StoreError::Conflict { .. }) if req.id.is_some() => self
@@ -165,7 +188,29 @@ impl super::Sales {
             done_at: None,
             created_at: Timestamp::now(),
         };
-        match self.store.add_task(ws, &task).await {
+        // A task given to someone else tells them, in the same write.
+        let notices = match task.assignee_id.filter(|a| Some(*a) != principal.user()) {
+            Some(assignee) => {
+                let title = format!(
+                    "{} gave you a task: {}",
+                    crate::notify::actor_name(self.store.as_ref(), principal).await,
+                    task.title
+                );
+                let link = task
+                    .contact_id
+                    .map_or_else(|| "/tasks".to_owned(), |c| format!("/contacts/{}", c.0));
+                let telling = crate::notify::Telling {
+                    kind: NoticeKind::TaskAssigned,
+                    contact: task.contact_id,
+                    title: &title,
+                    link: &link,
+                    at: task.created_at,
+                };
+                crate::notify::notices(self.store.as_ref(), ws, &[assignee], telling).await?
+            }
+            None => Vec::new(),
+        };
+        match self.store.add_task(ws, &task, &notices).await {
             Ok(()) => Ok(task),
             // The same form posted again: the task it added.
             Err(StoreError::Conflict { .. }) if req.id.is_some() => {

@@ -136,7 +136,7 @@ async fn row_by_row(store: &dyn Store, ws: WorkspaceId, t: &Times) -> ContactId 
     req.now = t.lead;
     let contact = store.upsert_contact(ws, req).await.unwrap().contact;
     store
-        .add_activity(ws, &call(contact.id, t.call, t.call))
+        .add_activity(ws, &call(contact.id, t.call, t.call), &[])
         .await
         .unwrap();
     let to_prospect = StageMove {

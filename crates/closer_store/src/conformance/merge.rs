@@ -114,7 +114,7 @@ pub async fn merging_moves_everything_to_the_kept_record(store: Arc<dyn Store>) 
         .unwrap();
     // The home record was called, bought and has a task.
     store
-        .add_activity(ws, &call(home.id, hours(base, 2), hours(base, 2)))
+        .add_activity(ws, &call(home.id, hours(base, 2), hours(base, 2)), &[])
         .await
         .unwrap();
     let p = pipeline(&*store, ws).await;
@@ -142,7 +142,7 @@ pub async fn merging_moves_everything_to_the_kept_record(store: Arc<dyn Store>) 
         closer_domain::pipeline::TaskKind::FollowUp,
         hours(base, 48),
     );
-    store.add_task(ws, &task).await.unwrap();
+    store.add_task(ws, &task, &[]).await.unwrap();
 
     let feed = store.journey_feed(ws, None).await.unwrap();
     let path_of = |c| {

@@ -84,7 +84,7 @@ pub async fn journeys_follow_every_write_and_reports_read_them(store: Arc<dyn St
     let contact = store.upsert_contact(ws, req).await.unwrap().contact;
     versions.push(store.data_version(ws).await.unwrap());
     let first_call = call(contact.id, hours_after(base, 2), hours_after(base, 2));
-    store.add_activity(ws, &first_call).await.unwrap();
+    store.add_activity(ws, &first_call, &[]).await.unwrap();
     let to_prospect = StageMove {
         contact: contact.id,
         from: Stage::Lead,
@@ -491,7 +491,7 @@ pub async fn deal_paths_follow_late_links_and_activities(store: Arc<dyn Store>) 
     assert_eq!(touches(&after, ConversionKind::Won), [(1, 1)], "{after:?}");
     // A call made before the win, logged afterwards.
     let late_call = call(contact.id, hours_after(base, 2), Timestamp::now());
-    store.add_activity(ws, &late_call).await.unwrap();
+    store.add_activity(ws, &late_call, &[]).await.unwrap();
     let closed = store
         .won_deals(ws, period, &Breakdown::Total)
         .await

@@ -60,9 +60,9 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
 
     // The first-contact task a new lead gets, due already.
     let first = task(Some(c), TaskKind::FirstContact, at(5));
-    store.add_task(ws, &first).await.unwrap();
+    store.add_task(ws, &first, &[]).await.unwrap();
     let follow = task(Some(c), TaskKind::FollowUp, at(0));
-    store.add_task(ws, &follow).await.unwrap();
+    store.add_task(ws, &follow, &[]).await.unwrap();
     let overdue = store
         .list_tasks(
             ws,
@@ -93,10 +93,10 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
     store.create_user(&rep).await.unwrap();
     let mut assigned = task(None, TaskKind::FirstContact, at(0));
     assigned.assignee_id = Some(rep.id);
-    store.add_task(ws, &assigned).await.unwrap();
+    store.add_task(ws, &assigned, &[]).await.unwrap();
     let mut followup = task(None, TaskKind::FollowUp, at(0));
     followup.assignee_id = Some(rep.id);
-    store.add_task(ws, &followup).await.unwrap();
+    store.add_task(ws, &followup, &[]).await.unwrap();
     assert_eq!(
         store.first_contact_load(ws).await.unwrap(),
         vec![(rep.id, 1)]
@@ -130,7 +130,7 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
 
     // A note is no touch; a call is, and completes the first-contact task.
     store
-        .add_activity(ws, &activity(c, ActivityKind::Note, at(3)))
+        .add_activity(ws, &activity(c, ActivityKind::Note, at(3)), &[])
         .await
         .unwrap();
     assert_eq!(store.first_touch(ws, c).await.unwrap(), None);
@@ -139,7 +139,7 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
         TaskStatus::Open
     );
     let call = activity(c, ActivityKind::Call, at(2));
-    store.add_activity(ws, &call).await.unwrap();
+    store.add_activity(ws, &call, &[]).await.unwrap();
     assert_eq!(
         store.first_touch(ws, c).await.unwrap(),
         Some(call.occurred_at)
@@ -153,7 +153,7 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
     );
     // An earlier touch logged late becomes the first.
     let email = activity(c, ActivityKind::Email, at(4));
-    store.add_activity(ws, &email).await.unwrap();
+    store.add_activity(ws, &email, &[]).await.unwrap();
     assert_eq!(
         store.first_touch(ws, c).await.unwrap(),
         Some(email.occurred_at)
@@ -209,7 +209,7 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
     assert!(patched.done_at.is_some());
     let mut stray = task(Some(c), TaskKind::FollowUp, at(0));
     stray.assignee_id = Some(UserId::new());
-    let err = store.add_task(ws, &stray).await.unwrap_err();
+    let err = store.add_task(ws, &stray, &[]).await.unwrap_err();
     assert!(err.is_conflict_on("tasks_assignee_fk"), "{err:?}");
     assert!(
         store
@@ -228,7 +228,7 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
 
     // Tenancy: another workspace can neither log on the contact nor see its work.
     let err = store
-        .add_activity(other, &activity(c, ActivityKind::Call, at(1)))
+        .add_activity(other, &activity(c, ActivityKind::Call, at(1)), &[])
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
@@ -239,7 +239,7 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
     ));
     assert!(matches!(
         store
-            .add_task(other, &task(Some(c), TaskKind::FollowUp, at(0)))
+            .add_task(other, &task(Some(c), TaskKind::FollowUp, at(0)), &[])
             .await
             .unwrap_err(),
         StoreError::NotFound

@@ -14,6 +14,7 @@ pub(crate) mod export;
 mod forms;
 mod health;
 pub(crate) mod imports;
+mod notifications;
 mod openapi;
 mod pipelines;
 mod qualification;
@@ -73,6 +74,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(contacts_merge::router())
         .merge(duplicates::router())
         .merge(search::router())
+        .merge(notifications::router())
         .merge(companies::router())
         .merge(export::router())
         .merge(imports::router())

@@ -6,6 +6,9 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::assets::{CSS_PATH, JS_PATH};
 
+/// The bell, drawn inline (an emoji needs a font the machine may not have).
+const BELL: &str = r#"<svg aria-hidden="true" width="18" height="18" viewBox="0 0 24 24" fill="currentColor"><path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1z"/></svg>"#;
+
 /// The navigation's entries: `(path, label, shown to the role)`.
 fn nav(user: &WebUser) -> Vec<(&'static str, &'static str)> {
     let mut items = vec![("/", "Dashboard")];
@@ -60,6 +63,11 @@ pub fn page(user: &WebUser, title: &str, active: &str, charts: bool, content: &M
                                 }
                             }
                         }
+                    }
+                    a.bell href="/notifications" aria-current=[("/notifications" == active).then_some("page")]
+                        aria-label=(format!("Notifications, {} unread", user.unread)) {
+                        (maud::PreEscaped(BELL))
+                        @if user.unread > 0 { span.count aria-hidden="true" { (user.unread) } }
                     }
                     form.site-search method="get" action="/search" role="search" {
                         label for="site-search" { "Search" }

@@ -18,6 +18,7 @@ mod imports;
 mod layout;
 mod login;
 mod merge;
+mod notifications;
 mod queue;
 pub(crate) mod reports;
 mod search;
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .merge(board::router())
         .merge(tasks::router())
         .merge(search::router())
+        .merge(notifications::router())
         .merge(reports::router())
         .merge(settings::router())
         .merge(imports::router())
