@@ -1,11 +1,12 @@
 //! Conformance: notifications and the outbox. A write's notices are written with it or not at
 //! all; a user reads, counts and marks their own only; delivery choices round-trip; outbox
 //! rows are claimed by one worker at a time, retried when due, done or given up for good, and
-//! purged; erasing the person erases what was said about them.
+//! purged; what was said about a person follows a merge and goes with an erasure.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use closer_domain::contact::merge::plan_merge;
 use closer_domain::notify::{Delivery, Notice, NoticeKind};
 use closer_domain::pipeline::{
     Activity, ActivityId, ActivityKind, Task, TaskId, TaskKind, TaskStatus,
@@ -14,7 +15,7 @@ use closer_domain::{ContactId, Timestamp, UserId, WorkspaceId};
 
 use super::contacts::{draft, email, upsert};
 use super::workspace;
-use crate::{Store, StoreError, User};
+use crate::{ContactMerge, Store, StoreError, User};
 
 fn notice(ws: WorkspaceId, user: UserId, contact: Option<ContactId>, to: Option<&str>) -> Notice {
     Notice {
@@ -280,6 +281,41 @@ pub async fn notices_ride_with_their_write_and_the_outbox_is_claimed_once(store:
             .len()
     };
     assert_eq!(count(store.clone()).await, 7);
+    // What was said about a record merged away follows the person to the kept one.
+    let ada = store
+        .upsert_contact(ws, upsert(draft("ada@navy.example")))
+        .await
+        .unwrap()
+        .contact;
+    let about_ada = Activity {
+        id: ActivityId::new(),
+        contact_id: ada.id,
+        ..note.clone()
+    };
+    store
+        .add_activity(
+            ws,
+            &about_ada,
+            &[notice(ws, carl, Some(ada.id), Some("carl@notify.example"))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(count(store.clone()).await, 8);
+    let keep = store.contact(ws, grace.id).await.unwrap();
+    let gone = store.contact(ws, ada.id).await.unwrap();
+    let plan = plan_merge(&keep, std::slice::from_ref(&gone)).unwrap();
+    let at = Timestamp::now();
+    let mut merged = plan.merged.clone();
+    merged.updated_at = at;
+    let merge = ContactMerge {
+        merged,
+        others: vec![ada.id],
+        read: vec![(keep.id, keep.updated_at), (gone.id, gone.updated_at)],
+        stage_from: plan.stage_from(),
+        event: plan.event(&[ada.id], "test", at),
+    };
+    store.merge_contacts(&merge).await.unwrap();
+    assert_eq!(count(store.clone()).await, 8, "kept through the merge");
     store
         .erase_contact(ws, grace.id, Timestamp::now())
         .await
@@ -287,7 +323,7 @@ pub async fn notices_ride_with_their_write_and_the_outbox_is_claimed_once(store:
     assert_eq!(
         count(store.clone()).await,
         6,
-        "the notification about the erased person is gone"
+        "the notifications about the erased person (and the record merged into them) are gone"
     );
     assert!(
         store
