@@ -190,6 +190,21 @@ impl App {
             .await?)
     }
 
+    /// Opens one of the signed-in user's notifications: marked read; where it leads.
+    pub async fn open_notification(
+        &self,
+        principal: &Principal,
+        id: uuid::Uuid,
+    ) -> Result<String, AppError> {
+        let user = self.recipient(principal, None).await?;
+        let ws = principal.workspace_id;
+        let found = self.store().notification(ws, user, id).await?;
+        self.store()
+            .mark_read(ws, user, Some(id), Timestamp::now())
+            .await?;
+        Ok(found.link)
+    }
+
     /// Every kind with the user's choice (the default where they made none).
     pub async fn notification_choices(
         &self,

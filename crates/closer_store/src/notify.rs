@@ -31,6 +31,14 @@ pub trait NotificationStore {
         limit: u32,
     ) -> Result<Vec<Notification>, StoreError>;
 
+    /// One of the user's notifications; `NotFound` if it is not theirs.
+    async fn notification(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        id: uuid::Uuid,
+    ) -> Result<Notification, StoreError>;
+
     async fn unread_count(&self, ws: WorkspaceId, user: UserId) -> Result<u64, StoreError>;
 
     /// Marks one notification read (`NotFound` if it is not the user's), or all of them.

@@ -66,6 +66,19 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
+const NOTIFICATION_COLUMNS: &str = "id, kind, title, link, created_at, read_at";
+
+fn notification_row(r: &dyn crate::Columns) -> Result<Notification, StoreError> {
+    Ok(Notification {
+        id: required("id", r.uuid("id")?)?,
+        kind: NoticeKind::parse(&required("kind", r.text("kind")?)?).map_err(corrupt)?,
+        title: required("title", r.text("title")?)?,
+        link: required("link", r.text("link")?)?,
+        created_at: required("created_at", r.timestamp("created_at")?)?,
+        read_at: r.timestamp("read_at")?,
+    })
+}
+
 pub async fn notifications(
     e: &impl Engine,
     ws: WorkspaceId,
@@ -80,7 +93,7 @@ pub async fn notifications(
     };
     let sql = e.sql(
         &format!(
-            "select id, kind, title, link, created_at, read_at from notifications \
+            "select {NOTIFICATION_COLUMNS} from notifications \
              where user_id = $2 and workspace_id = $1{unread} \
              order by created_at desc, id desc limit $3"
         ),
@@ -90,17 +103,23 @@ pub async fn notifications(
             Param::Int(i64::from(limit)),
         ],
     );
-    e.fetch(sql, |r| {
-        Ok(Notification {
-            id: required("id", r.uuid("id")?)?,
-            kind: NoticeKind::parse(&required("kind", r.text("kind")?)?).map_err(corrupt)?,
-            title: required("title", r.text("title")?)?,
-            link: required("link", r.text("link")?)?,
-            created_at: required("created_at", r.timestamp("created_at")?)?,
-            read_at: r.timestamp("read_at")?,
-        })
-    })
-    .await
+    e.fetch(sql, notification_row).await
+}
+
+pub async fn notification(
+    e: &impl Engine,
+    ws: WorkspaceId,
+    user: UserId,
+    id: uuid::Uuid,
+) -> Result<Notification, StoreError> {
+    let sql = e.sql(
+        &format!(
+            "select {NOTIFICATION_COLUMNS} from notifications \
+             where id = $3 and user_id = $2 and workspace_id = $1"
+        ),
+        [Param::Uuid(ws.0), Param::Uuid(user.0), Param::Uuid(id)],
+    );
+    e.fetch_one(sql, notification_row).await
 }
 
 pub async fn unread_count(

@@ -96,6 +96,14 @@ macro_rules! shared_ports {
                     $crate::notify_store::notifications(self, workspace, user, unread_only, limit)
                         .await
                 }
+                async fn notification(
+                    &self,
+                    workspace: WorkspaceId,
+                    user: UserId,
+                    id: uuid::Uuid,
+                ) -> Result<closer_domain::notify::Notification, StoreError> {
+                    $crate::notify_store::notification(self, workspace, user, id).await
+                }
                 async fn unread_count(
                     &self,
                     workspace: WorkspaceId,

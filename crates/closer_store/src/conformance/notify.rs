@@ -84,6 +84,15 @@ pub async fn notices_ride_with_their_write_and_the_outbox_is_claimed_once(store:
     assert_eq!(listed[0].title, told.title);
     assert_eq!(listed[0].read_at, None);
     assert_eq!(store.unread_count(ws, rita).await.unwrap(), 1);
+    assert_eq!(
+        store.notification(ws, rita, told.id).await.unwrap(),
+        listed[0]
+    );
+    let err = store.notification(ws, carl, told.id).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::NotFound),
+        "another user's: {err:?}"
+    );
     assert_eq!(store.unread_count(ws, carl).await.unwrap(), 0);
     assert!(
         store

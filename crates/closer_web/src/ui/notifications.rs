@@ -95,17 +95,9 @@ async fn open(
 ) -> Result<Redirect, Failure> {
     user.check_csrf(&form.csrf)?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| Failure::not_found())?;
-    let principal = user.0.principal();
-    st.app
-        .mark_notifications_read(&principal, None, Some(id))
-        .await?;
-    let link = st
-        .app
-        .notifications(&principal, None, false, closer_app::notify::MAX_LIST)
-        .await?
-        .into_iter()
-        .find(|n| n.id == id)
-        .map(|n| n.link)
+    let link = st.app.open_notification(&user.0.principal(), id).await?;
+    // Only a path of this app: a redirect elsewhere would be an open redirect.
+    let link = Some(link)
         .filter(|l| l.starts_with('/') && !l.starts_with("//"))
         .unwrap_or_else(|| "/notifications".into());
     Ok(Redirect::to(&link))
