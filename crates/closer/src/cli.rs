@@ -677,12 +677,30 @@ pub enum NotificationCommand {
     Deliver {
         #[arg(long)]
         user: String,
-        /// hot_lead, mention or task_assigned.
+        /// hot_lead, mention, task_assigned, task_due, task_overdue, deal_idle or digest.
         #[arg(long, requires = "delivery")]
         kind: Option<String>,
         /// in_app, email, both or none.
         #[arg(long, requires = "kind")]
         delivery: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Tells the reminders due now in every workspace — tasks due, tasks a day overdue, idle
+    /// deals, the morning digest — each once (`closer serve` does this every minute).
+    Remind {
+        /// The moment to tell them for (RFC 3339), instead of now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// The workspace's reminder settings, changed by the options given.
+    Reminders {
+        /// Days without activity after which an owned open deal tells its owner (0: off).
+        #[arg(long)]
+        idle_deal_days: Option<i64>,
+        /// The hour (UTC, 0–23) from which each user's digest of the day's tasks is sent.
+        #[arg(long)]
+        digest_hour: Option<i64>,
         #[arg(long, default_value = "default")]
         workspace: String,
     },
@@ -831,6 +849,11 @@ pub struct ServeArgs {
         default_value = "closer <closer@localhost>"
     )]
     pub mail_from: String,
+    /// Tell reminders (tasks due and overdue, idle deals, the morning digest) every minute.
+    /// Every process may: each reminder is told once. `false` leaves them to other processes
+    /// or to `closer notifications remind`.
+    #[arg(long, env = "CLOSER_REMINDERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub reminders: bool,
     /// Start on a `demo` workspace (filled with a year of synthetic history the first time)
     /// and print a sign-in for it: a new password at every start.
     #[arg(long)]

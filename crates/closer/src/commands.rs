@@ -160,6 +160,9 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("serving metrics on {addr}"))?;
         tracing::info!(address = %bound, "metrics at http://{bound}/metrics");
     }
+    if args.reminders {
+        app.spawn_reminders();
+    }
     // E-mails written to the outbox, sent through the mail server.
     if let Some(mailer) = smtp {
         app.spawn_outbox(mailer);

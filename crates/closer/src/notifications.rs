@@ -1,8 +1,12 @@
 //! `closer notifications list|read|deliver --user EMAIL`: a user's notifications and their
-//! delivery choices in the terminal, through the web app's use cases, as the operator.
+//! delivery choices in the terminal, through the web app's use cases, as the operator;
+//! `remind` tells the reminders due (as `closer serve` does each minute), `reminders` shows
+//! and changes a workspace's reminder settings.
 
 use closer_app::{App, Principal};
+use closer_domain::Timestamp;
 use closer_domain::notify::{Delivery, NoticeKind};
+use closer_domain::reminders::Reminders;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
 use crate::cli::{Format, NotificationCommand};
@@ -81,6 +85,46 @@ pub async fn run(app: App, cmd: NotificationCommand) -> anyhow::Result<()> {
             {
                 outln!("{}\t{}", kind.as_str(), delivery.as_str());
             }
+        }
+        NotificationCommand::Remind { at } => {
+            let now = match at {
+                Some(raw) => Timestamp::parse_rfc3339(&raw).ok_or_else(|| {
+                    anyhow::anyhow!("--at: {raw:?} is not a time like 2026-12-08T07:00:00Z")
+                })?,
+                None => Timestamp::now(),
+            };
+            let told = app.tell_reminders(now).await?;
+            outln!(
+                "told {} due, {} overdue, {} idle deals, {} digests",
+                told.task_due,
+                told.task_overdue,
+                told.deal_idle,
+                told.digest
+            );
+        }
+        NotificationCommand::Reminders {
+            idle_deal_days,
+            digest_hour,
+            workspace,
+        } => {
+            let ws = app.access().workspace_by_slug(&workspace).await?.id;
+            let mut settings = app.reminder_settings(&principal(ws)).await?;
+            if idle_deal_days.is_some() || digest_hour.is_some() {
+                settings = Reminders::new(
+                    idle_deal_days.unwrap_or(i64::from(settings.idle_deal_days)),
+                    digest_hour.unwrap_or(i64::from(settings.digest_hour)),
+                )
+                .map_err(|errors| {
+                    let said: Vec<String> = errors
+                        .iter()
+                        .map(|e| format!("--{}: {}", e.field.replace('_', "-"), e.message))
+                        .collect();
+                    anyhow::anyhow!(said.join("; "))
+                })?;
+                app.set_reminder_settings(&principal(ws), settings).await?;
+            }
+            outln!("idle_deal_days\t{}", settings.idle_deal_days);
+            outln!("digest_hour\t{}", settings.digest_hour);
         }
     }
     Ok(())

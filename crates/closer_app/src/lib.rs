@@ -40,6 +40,7 @@ pub mod outbox;
 mod person_export;
 mod pipeline;
 mod qualification;
+pub mod reminders;
 mod reports;
 pub mod search;
 mod traffic;

@@ -29,6 +29,8 @@ pub(crate) struct Telling<'a> {
     pub title: &'a str,
     pub link: &'a str,
     pub at: Timestamp,
+    /// More lines for the e-mail (the digest's tasks).
+    pub lines: &'a [String],
 }
 
 /// The notices telling `to` (each user once), as each wants them: none for a user who chose
@@ -45,6 +47,7 @@ pub(crate) async fn notices(
         title,
         link,
         at: now,
+        lines,
     } = telling;
     if to.is_empty() {
         return Ok(Vec::new());
@@ -78,6 +81,7 @@ pub(crate) async fn notices(
             created_at: now,
             in_app: delivery.in_app(),
             email_to: delivery.email().then(|| user.email.as_str().to_owned()),
+            lines: lines.to_vec(),
         });
     }
     Ok(out)

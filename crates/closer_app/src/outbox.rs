@@ -81,8 +81,22 @@ impl Mailer {
             .map_err(|e| format!("the address is not one: {e}"))?;
         let subject = field("subject")?;
         let link = format!("{}{}", self.public_url, field("link")?);
+        // Older rows have no lines.
+        let said: Vec<&str> = item
+            .payload
+            .get("lines")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        let lines = if said.is_empty() {
+            String::new()
+        } else {
+            format!("\n{}\n", said.join("\n"))
+        };
         let body = format!(
-            "{subject}\n\nOpen it: {link}\n\nChoose what closer tells you, and how: {}/notifications\n",
+            "{subject}\n{lines}\nOpen it: {link}\n\nChoose what closer tells you, and how: {}/notifications\n",
             self.public_url
         );
         Message::builder()

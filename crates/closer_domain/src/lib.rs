@@ -18,6 +18,7 @@ pub mod notify;
 pub mod phone;
 pub mod pipeline;
 pub mod qualification;
+pub mod reminders;
 pub mod reports;
 pub mod search;
 pub mod stage;

@@ -17,16 +17,36 @@ pub enum NoticeKind {
     Mention,
     /// Someone else gave the user a task.
     TaskAssigned,
+    /// A task of the user's is due now.
+    TaskDue,
+    /// A task of the user's is still open a day after it was due.
+    TaskOverdue,
+    /// A deal the user owns had no activity for the workspace's idle days.
+    DealIdle,
+    /// The morning's list of the user's tasks for the day (and those overdue).
+    Digest,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 3] = [Self::HotLead, Self::Mention, Self::TaskAssigned];
+    pub const ALL: [NoticeKind; 7] = [
+        Self::HotLead,
+        Self::Mention,
+        Self::TaskAssigned,
+        Self::TaskDue,
+        Self::TaskOverdue,
+        Self::DealIdle,
+        Self::Digest,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::HotLead => "hot_lead",
             Self::Mention => "mention",
             Self::TaskAssigned => "task_assigned",
+            Self::TaskDue => "task_due",
+            Self::TaskOverdue => "task_overdue",
+            Self::DealIdle => "deal_idle",
+            Self::Digest => "digest",
         }
     }
 
@@ -38,7 +58,8 @@ impl NoticeKind {
                 FieldError::new(
                     "kind",
                     format!(
-                        "{raw:?} is not a notification kind; use hot_lead, mention or task_assigned"
+                        "{raw:?} is not a notification kind; use hot_lead, mention, task_assigned, \
+                         task_due, task_overdue, deal_idle or digest"
                     ),
                 )
             })
@@ -50,6 +71,10 @@ impl NoticeKind {
             Self::HotLead => "A hot lead is assigned to me",
             Self::Mention => "Someone mentions me in a note",
             Self::TaskAssigned => "Someone gives me a task",
+            Self::TaskDue => "A task of mine is due",
+            Self::TaskOverdue => "A task of mine is overdue by a day",
+            Self::DealIdle => "A deal of mine has had no activity for a while",
+            Self::Digest => "Each morning, my tasks for the day",
         }
     }
 }
@@ -128,6 +153,8 @@ pub struct Notice {
     pub in_app: bool,
     /// The address to e-mail it to, when the user wants e-mail.
     pub email_to: Option<String>,
+    /// More lines for the e-mail under the title (the digest's tasks); none for most kinds.
+    pub lines: Vec<String>,
 }
 
 /// A notification as stored and listed.

@@ -17,6 +17,7 @@ mod notify;
 mod person;
 mod pipeline;
 mod qualification;
+mod reminders;
 mod reports;
 mod search;
 mod sessions;
@@ -37,6 +38,7 @@ pub use notify::*;
 pub use person::*;
 pub use pipeline::*;
 pub use qualification::*;
+pub use reminders::*;
 pub use reports::*;
 pub use search::*;
 pub use sessions::*;
@@ -111,7 +113,8 @@ macro_rules! conformance_tests {
             merging_moves_everything_to_the_kept_record,
             possible_duplicates_are_recorded_found_and_dismissed,
             search_finds_by_word_starts_and_phone,
-            notices_ride_with_their_write_and_the_outbox_is_claimed_once);
+            notices_ride_with_their_write_and_the_outbox_is_claimed_once,
+            reminders_are_told_once_per_moment);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -22,6 +22,7 @@ pub mod person;
 pub mod pipeline;
 pub mod qualification;
 pub mod records;
+pub mod reminders;
 pub mod reports;
 pub mod search;
 pub mod sessions;
@@ -59,6 +60,7 @@ pub use qualification::{
     ScoringPage,
 };
 pub use records::{Form, TokenRecord, User, Workspace};
+pub use reminders::ReminderStore;
 pub use reports::{
     ALL_CONVERSIONS, ConversionKind, ConversionPath, GroupIndex, JourneyRow, Journeys, Label,
     Labels, LeadResponse, LostDeals, OpenDeals, OrderRow, PathTally, Period,
@@ -147,6 +149,7 @@ pub trait Store:
     + SessionStore
     + SearchStore
     + NotificationStore
+    + ReminderStore
     + BulkStore
     + Send
     + Sync

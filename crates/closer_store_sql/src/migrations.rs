@@ -109,6 +109,11 @@ macro_rules! migrations {
                 "notifications",
                 include_str!("../migrations/0023_notifications.sql"),
             ),
+            (
+                24,
+                "reminders",
+                include_str!("../migrations/0024_reminders.sql"),
+            ),
         ]
     };
 }

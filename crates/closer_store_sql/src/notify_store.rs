@@ -17,6 +17,7 @@ pub fn email_payload(n: &Notice, to: &str) -> serde_json::Value {
         "to": to,
         "subject": n.title,
         "link": n.link,
+        "lines": n.lines,
         "message_id": n.id.to_string(),
     })
 }

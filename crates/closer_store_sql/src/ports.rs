@@ -85,6 +85,66 @@ macro_rules! shared_ports {
             }
 
             #[$crate::async_trait]
+            impl ReminderStore for $store {
+                async fn reminders(
+                    &self,
+                    workspace: WorkspaceId,
+                ) -> Result<closer_domain::reminders::Reminders, StoreError> {
+                    $crate::reminders_store::reminders(self, workspace).await
+                }
+                async fn set_reminders(
+                    &self,
+                    workspace: WorkspaceId,
+                    reminders: closer_domain::reminders::Reminders,
+                ) -> Result<(), StoreError> {
+                    $crate::reminders_store::set_reminders(self, workspace, reminders).await
+                }
+                async fn untold_tasks(
+                    &self,
+                    kind: closer_domain::notify::NoticeKind,
+                    after: Timestamp,
+                    until: Timestamp,
+                    limit: u32,
+                ) -> Result<Vec<closer_domain::reminders::DueTask>, StoreError> {
+                    $crate::reminders_store::untold_tasks(self, kind, after, until, limit).await
+                }
+                async fn untold_idle_deals(
+                    &self,
+                    workspace: WorkspaceId,
+                    after: Timestamp,
+                    until: Timestamp,
+                    limit: u32,
+                ) -> Result<Vec<closer_domain::reminders::IdleDeal>, StoreError> {
+                    $crate::reminders_store::untold_idle_deals(self, workspace, after, until, limit)
+                        .await
+                }
+                async fn untold_digests(
+                    &self,
+                    workspace: WorkspaceId,
+                    day: Timestamp,
+                ) -> Result<Vec<UserId>, StoreError> {
+                    $crate::reminders_store::untold_digests(self, workspace, day).await
+                }
+                async fn tasks_due_before(
+                    &self,
+                    workspace: WorkspaceId,
+                    user: UserId,
+                    before: Timestamp,
+                    limit: u32,
+                ) -> Result<Vec<closer_domain::reminders::DueTask>, StoreError> {
+                    $crate::reminders_store::tasks_due_before(self, workspace, user, before, limit)
+                        .await
+                }
+                async fn tell_once(
+                    &self,
+                    mark: &closer_domain::reminders::NoticeMark,
+                    notices: &[closer_domain::notify::Notice],
+                ) -> Result<bool, StoreError> {
+                    $crate::reminders_store::tell_once(self, mark, notices).await
+                }
+            }
+
+            #[$crate::async_trait]
             impl NotificationStore for $store {
                 async fn notifications(
                     &self,

@@ -1,6 +1,8 @@
 //! E-mail through a real SMTP server the test starts (aiosmtpd, writing what it receives to a
-//! Maildir): a mention written while no server sends mail waits in the outbox, and `closer
-//! serve --smtp-url` started later sends it — once, to the user, with a link to the person.
+//! Maildir): a mention and a task given written while no server sends mail wait in the outbox,
+//! and `closer serve --smtp-url` started later sends them, with the reminders its first pass
+//! tells (the task is due, the morning digest listing it) — each once, to the user, with a
+//! link to the person, across a restart.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -11,7 +13,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, serve_process};
 use crate::web_app::user;
 
-crate::on_both_backends!(a_mention_is_emailed_once_even_across_restarts);
+crate::on_both_backends!(mentions_and_reminders_are_emailed_once_even_across_restarts);
 
 struct Smtp {
     child: Child,
@@ -74,9 +76,9 @@ fn received(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn a_mention_is_emailed_once_even_across_restarts(app: TestApp) {
+async fn mentions_and_reminders_are_emailed_once_even_across_restarts(app: TestApp) {
     let Some(smtp) = smtp_server() else { return };
-    user(&app, "rita@acme.example", "rep").await;
+    let rita = user(&app, "rita@acme.example", "rep").await;
     let res = app
         .post_json(
             "/api/v1/contacts",
@@ -95,6 +97,27 @@ async fn a_mention_is_emailed_once_even_across_restarts(app: TestApp) {
         )
         .await;
     assert_eq!(res.status(), 201);
+    // A task given to her (e-mailed at once), due two hours ago: the reminder that it is due
+    // and, with the digest hour at 0, her digest come from the server's first reminder pass.
+    let due = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+    let res = app
+        .post_json(
+            "/api/v1/tasks",
+            &app.token,
+            &json!({"title": "Call Grace back", "contact_id": grace_id, "assignee_id": rita.id.0,
+                    "due_at": due.format(&time::format_description::well_known::Rfc3339).unwrap()}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let res = app
+        .client
+        .put(app.url("/api/v1/settings/reminders"))
+        .bearer_auth(&app.token)
+        .json(&json!({"idle_deal_days": 14, "digest_hour": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(received(smtp.dir.path()).is_empty());
 
@@ -111,18 +134,40 @@ async fn a_mention_is_emailed_once_even_across_restarts(app: TestApp) {
         ],
     );
     let deadline = Instant::now() + Duration::from_secs(20);
-    let mail = loop {
-        if let Some(m) = received(smtp.dir.path()).into_iter().next() {
-            break m;
+    let mails = loop {
+        let mails = received(smtp.dir.path());
+        if mails.len() >= 4 {
+            break mails;
         }
-        assert!(Instant::now() < deadline, "no e-mail arrived");
+        assert!(Instant::now() < deadline, "e-mails missing: {mails:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     // The body is quoted-printable: long lines are broken with a trailing `=`.
-    let mail = mail
-        .replace("=\r\n", "")
-        .replace("=\n", "")
-        .replace("=3D", "=");
+    let mails: Vec<String> = mails
+        .iter()
+        .map(|m| {
+            m.replace("=\r\n", "")
+                .replace("=\n", "")
+                .replace("=3D", "=")
+        })
+        .collect();
+    let about = |subject: &str| {
+        let found: Vec<&String> = mails
+            .iter()
+            .filter(|m| m.contains(&format!("Subject: {subject}")))
+            .collect();
+        assert_eq!(found.len(), 1, "one {subject:?} in {mails:?}");
+        found[0].clone()
+    };
+    about("Someone gave you a task: Call Grace back");
+    about("Due at ");
+    let digest = about("Your day: 1 task");
+    assert!(
+        digest.contains("Call Grace back"),
+        "the day's tasks: {digest}"
+    );
+    assert!(digest.contains("To: rita@acme.example"), "{digest}");
+    let mail = about("Someone mentioned you on Grace Hopper");
     assert!(mail.contains("To: rita@acme.example"), "{mail}");
     assert!(
         mail.contains("From: closer <closer@acme.example>"),
@@ -151,5 +196,5 @@ async fn a_mention_is_emailed_once_even_across_restarts(app: TestApp) {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let _ = again.kill();
     let _ = again.wait();
-    assert_eq!(received(smtp.dir.path()).len(), 1);
+    assert_eq!(received(smtp.dir.path()).len(), 4);
 }

@@ -25,6 +25,7 @@ mod notifications;
 mod person_export;
 mod pipeline;
 mod qualification;
+mod reminders;
 mod reports;
 mod roles;
 mod scale_out;

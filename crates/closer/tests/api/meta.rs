@@ -75,6 +75,7 @@ async fn openapi_covers_every_route(app: TestApp) {
         ("/api/v1/notifications/read", &["post"]),
         ("/api/v1/notifications/settings", &["get", "put"]),
         ("/api/v1/notifications/{id}/read", &["post"]),
+        ("/api/v1/settings/reminders", &["get", "put"]),
         ("/api/v1/export/{entity}", &["get"]),
         ("/api/v1/imports", &["get", "post"]),
         ("/api/v1/imports/{id}", &["get"]),

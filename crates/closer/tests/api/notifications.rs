@@ -127,6 +127,10 @@ async fn told_in_the_app_the_api_and_the_terminal(app: TestApp) {
             {"kind": "hot_lead", "delivery": "both"},
             {"kind": "mention", "delivery": "in_app"},
             {"kind": "task_assigned", "delivery": "email"},
+            {"kind": "task_due", "delivery": "both"},
+            {"kind": "task_overdue", "delivery": "both"},
+            {"kind": "deal_idle", "delivery": "both"},
+            {"kind": "digest", "delivery": "both"},
         ])
     );
     // A task given to her now is e-mailed, not shown; back to both, the next one shows.

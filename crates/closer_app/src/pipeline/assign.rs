@@ -172,6 +172,7 @@ impl Assign {
                     format!("{who} is a hot lead for you: first contact within {minutes} minutes");
                 let link = format!("/contacts/{}", contact.id.0);
                 let telling = crate::notify::Telling {
+                    lines: &[],
                     kind: NoticeKind::HotLead,
                     contact: Some(contact.id),
                     title: &title,

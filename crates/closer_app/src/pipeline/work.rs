@@ -132,6 +132,7 @@ impl super::Sales {
                 );
                 let link = format!("/contacts/{}", contact.id.0);
                 let telling = crate::notify::Telling {
+                    lines: &[],
                     kind: NoticeKind::Mention,
                     contact: Some(contact.id),
                     title: &title,
@@ -200,6 +201,7 @@ impl super::Sales {
                     .contact_id
                     .map_or_else(|| "/tasks".to_owned(), |c| format!("/contacts/{}", c.0));
                 let telling = crate::notify::Telling {
+                    lines: &[],
                     kind: NoticeKind::TaskAssigned,
                     contact: task.contact_id,
                     title: &title,

@@ -29,6 +29,7 @@ fn notice(ws: WorkspaceId, user: UserId, contact: Option<ContactId>, to: Option<
         created_at: Timestamp::now(),
         in_app: true,
         email_to: to.map(Into::into),
+        lines: Vec::new(),
     }
 }
 

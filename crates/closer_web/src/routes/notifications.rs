@@ -1,12 +1,15 @@
 //! `/api/v1/notifications`: a user's notifications (a hot lead given to them, a mention, a task
-//! given to them), read marks, and how they want each kind delivered. A token names the user
-//! by email (`user=`); managers' and admins' tokens may.
+//! given to them, reminders of tasks due and overdue, idle deals, the morning digest), read
+//! marks, and how they want each kind delivered. A token names the user by email (`user=`);
+//! managers' and admins' tokens may. `/api/v1/settings/reminders`: the workspace's reminder
+//! settings (admins).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use closer_app::Principal;
 use closer_domain::notify::{Delivery, NoticeKind};
+use closer_domain::reminders::Reminders;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -23,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(read_all))
         .routes(routes!(read_one))
         .routes(routes!(choices, set_choices))
+        .routes(routes!(reminders, set_reminders))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -51,8 +55,11 @@ pub struct UserParam {
 #[derive(Serialize, ToSchema)]
 pub struct NotificationView {
     id: Uuid,
-    /// `hot_lead`, `mention` or `task_assigned`.
-    #[schema(pattern = "^(hot_lead|mention|task_assigned)$")]
+    /// `hot_lead`, `mention`, `task_assigned`, `task_due`, `task_overdue`, `deal_idle` or
+    /// `digest`.
+    #[schema(
+        pattern = "^(hot_lead|mention|task_assigned|task_due|task_overdue|deal_idle|digest)$"
+    )]
     kind: String,
     title: String,
     /// Where it leads in the web app (a path).
@@ -70,7 +77,9 @@ pub struct NotificationList {
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
-    #[schema(pattern = "^(hot_lead|mention|task_assigned)$")]
+    #[schema(
+        pattern = "^(hot_lead|mention|task_assigned|task_due|task_overdue|deal_idle|digest)$"
+    )]
     kind: String,
     /// `in_app`, `email`, `both` or `none`.
     #[schema(pattern = "^(in_app|email|both|none)$")]
@@ -235,4 +244,59 @@ async fn set_choices(
     Ok(Json(
         current(&state, &principal, params.user.as_deref()).await?,
     ))
+}
+
+/// A workspace's reminder settings.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderSettings {
+    /// An owned open deal with no activity for this many days tells its owner; 0 is off.
+    #[schema(minimum = 0, maximum = 365)]
+    idle_deal_days: i64,
+    /// The hour (UTC) from which each user's digest of the day's tasks is sent.
+    #[schema(minimum = 0, maximum = 23)]
+    digest_hour: i64,
+}
+
+impl From<Reminders> for ReminderSettings {
+    fn from(r: Reminders) -> Self {
+        Self {
+            idle_deal_days: i64::from(r.idle_deal_days),
+            digest_hour: i64::from(r.digest_hour),
+        }
+    }
+}
+
+/// The workspace's reminder settings.
+#[utoipa::path(get, path = "/api/v1/settings/reminders", tag = "settings",
+    responses((status = 200, body = ReminderSettings),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn reminders(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<ReminderSettings>, ApiError> {
+    Ok(Json(state.app.reminder_settings(&principal).await?.into()))
+}
+
+/// Changes the workspace's reminder settings.
+#[utoipa::path(put, path = "/api/v1/settings/reminders", tag = "settings",
+    request_body = ReminderSettings,
+    responses((status = 200, body = ReminderSettings),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn set_reminders(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<ReminderSettings>,
+) -> Result<Json<ReminderSettings>, ApiError> {
+    let settings =
+        Reminders::new(body.idle_deal_days, body.digest_hour).map_err(ApiError::invalid)?;
+    state
+        .app
+        .set_reminder_settings(&principal, settings)
+        .await?;
+    Ok(Json(settings.into()))
 }

@@ -7,14 +7,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use closer_app::AppError;
 use closer_domain::pipeline::{PipelineId, PipelineInput, PipelineStageId, StageInput};
-use closer_domain::{Role, UserId};
+use closer_domain::reminders::Reminders;
+use closer_domain::{FieldError, Role, UserId};
 use maud::html;
 use serde::Deserialize;
 
 use super::super::layout::page;
 use super::super::session::Signed;
 use super::super::{CsrfForm, Failure, UiForm, id};
-use super::{RulesDraft, admin, render};
+use super::{Drafts, ReminderDraft, RulesDraft, admin, render};
 use crate::AppState;
 
 #[derive(Deserialize)]
@@ -51,6 +52,13 @@ pub(super) struct TokenForm {
 pub(super) struct RulesForm {
     csrf: String,
     source: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RemindersForm {
+    csrf: String,
+    idle_deal_days: String,
+    digest_hour: String,
 }
 
 fn checked(user: &Signed, csrf: &str) -> Result<(), Failure> {
@@ -199,7 +207,11 @@ pub(super) async fn put_rules(
                     .map(|e| format!("{}: {}", e.field, e.message))
                     .collect(),
             };
-            let page = render(&st, &user, Some(draft)).await?;
+            let drafts = Drafts {
+                rules: Some(draft),
+                ..Drafts::default()
+            };
+            let page = render(&st, &user, drafts).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e.into()),
@@ -284,4 +296,45 @@ pub(super) async fn put_pipeline(
         .replace_pipeline(&user.0.principal(), id, &input)
         .await?;
     Ok(back("pipelines"))
+}
+
+pub(super) async fn put_reminders(
+    State(st): State<AppState>,
+    user: Signed,
+    UiForm(f): UiForm<RemindersForm>,
+) -> Result<Response, Failure> {
+    checked(&user, &f.csrf)?;
+    let number = |field: &str, raw: &str| {
+        raw.trim()
+            .parse::<i64>()
+            .map_err(|_| FieldError::new(field, "must be a whole number"))
+    };
+    let parsed = match (
+        number("idle_deal_days", &f.idle_deal_days),
+        number("digest_hour", &f.digest_hour),
+    ) {
+        (Ok(days), Ok(hour)) => Reminders::new(days, hour),
+        (days, hour) => Err([days.err(), hour.err()].into_iter().flatten().collect()),
+    };
+    match parsed {
+        Ok(settings) => {
+            st.app
+                .set_reminder_settings(&user.0.principal(), settings)
+                .await?;
+            Ok(back("reminders"))
+        }
+        // Refused: the page again, the values kept, each mistake beside its field.
+        Err(errors) => {
+            let drafts = Drafts {
+                reminders: Some(ReminderDraft {
+                    idle_deal_days: f.idle_deal_days,
+                    digest_hour: f.digest_hour,
+                    errors,
+                }),
+                ..Drafts::default()
+            };
+            let page = render(&st, &user, drafts).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
 }

@@ -7,10 +7,11 @@ mod actions;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
-use closer_domain::UserRole;
+use closer_domain::{FieldError, UserRole};
 use maud::{Markup, html};
 
 use super::Failure;
+use super::form_notes::Notes;
 use super::format::when;
 use super::layout::page;
 use super::session::Signed;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/tokens/{id}/revoke", post(actions::revoke_token))
         .route("/settings/rules", post(actions::put_rules))
         .route("/settings/pipelines/{id}", post(actions::put_pipeline))
+        .route("/settings/reminders", post(actions::put_reminders))
 }
 
 /// Settings are for admins; anyone else is told so.
@@ -44,14 +46,29 @@ pub(super) struct RulesDraft {
     pub errors: Vec<String>,
 }
 
-async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failure> {
-    render(&st, &user, None).await
+/// The reminder settings as typed, and what was wrong with them, when a change was refused.
+pub(super) struct ReminderDraft {
+    pub idle_deal_days: String,
+    pub digest_hour: String,
+    pub errors: Vec<FieldError>,
 }
 
+/// A refused form's text, shown again in its section.
+#[derive(Default)]
+pub(super) struct Drafts {
+    pub rules: Option<RulesDraft>,
+    pub reminders: Option<ReminderDraft>,
+}
+
+async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failure> {
+    render(&st, &user, Drafts::default()).await
+}
+
+#[allow(clippy::too_many_lines)]
 pub(super) async fn render(
     st: &AppState,
     user: &Signed,
-    draft: Option<RulesDraft>,
+    drafts: Drafts,
 ) -> Result<Markup, Failure> {
     admin(user)?;
     let ws = user.0.user.workspace_id;
@@ -64,7 +81,14 @@ pub(super) async fn render(
     let tokens = app.access().list_tokens(&slug).await?;
     let pipelines = app.sales().pipelines(ws).await?;
     let rules = app.scoring().rules(&principal).await?;
-    let (source, errors) = match draft {
+    let reminders = app.reminder_settings(&principal).await?;
+    let reminder_draft = drafts.reminders.unwrap_or_else(|| ReminderDraft {
+        idle_deal_days: reminders.idle_deal_days.to_string(),
+        digest_hour: reminders.digest_hour.to_string(),
+        errors: Vec::new(),
+    });
+    let notes = Notes(&reminder_draft.errors);
+    let (source, errors) = match drafts.rules {
         Some(d) => (d.source, d.errors),
         None => (rules.source.clone(), Vec::new()),
     };
@@ -74,7 +98,8 @@ pub(super) async fn render(
         h1 { "Settings" }
         nav.tabs aria-label="Settings" {
             a href="#sites" { "Sites" } a href="#forms" { "Forms" } a href="#rules" { "Scoring rules" }
-            a href="#pipelines" { "Pipelines" } a href="#users" { "Users" } a href="#tokens" { "API tokens" }
+            a href="#pipelines" { "Pipelines" } a href="#reminders" { "Reminders" }
+            a href="#users" { "Users" } a href="#tokens" { "API tokens" }
         }
         section #export aria-labelledby="export-h" {
             h2 #export-h { "Import and export" }
@@ -168,6 +193,20 @@ pub(super) async fn render(
                     }
                     button type="submit" { "Save pipeline" }
                 }
+            }
+        }
+        section #reminders aria-labelledby="reminders-h" {
+            h2 #reminders-h { "Reminders" }
+            p { "Besides hot leads, mentions and tasks given to them, users are told when a task of theirs is due, when it is a day overdue, when a deal they own has had no activity for a while, and each morning which tasks are on their day. Each user chooses how on their " a href="/notifications" { "Notifications" } " page." }
+            form.stacked method="post" action="/settings/reminders" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="idle-deal-days" { "Days without activity before a deal is idle " span.hint { "(0 turns it off)" } }
+                input #idle-deal-days type="number" name="idle_deal_days" min="0" max="365" required value=(reminder_draft.idle_deal_days) aria-describedby=[notes.described("idle_deal_days")];
+                (notes.about("idle_deal_days"))
+                label for="digest-hour" { "Morning digest from (hour, UTC)" }
+                input #digest-hour type="number" name="digest_hour" min="0" max="23" required value=(reminder_draft.digest_hour) aria-describedby=[notes.described("digest_hour")];
+                (notes.about("digest_hour"))
+                button type="submit" { "Save" }
             }
         }
         section #users aria-labelledby="users-h" {
