@@ -9,9 +9,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use closer_domain::demo::{DemoDeal, Outcome, Person, generate};
+use closer_domain::demo::{DemoDeal, Outcome, PARTNER_STAGES, PIPELINES, Person, generate, names};
 use closer_domain::pipeline::{
-    LossReason, Pipeline, PipelineStage, StageKind, default_loss_reasons,
+    Activity, ActivityKind, LossReason, Pipeline, PipelineInput, PipelineStage, StageInput,
+    StageKind, default_loss_reasons,
 };
 use closer_domain::traffic::site::{SiteDomain, SiteId};
 use closer_domain::traffic::url::Utm;
@@ -37,6 +38,8 @@ pub(crate) const RULE_ACTOR: &str = "rule:demo";
 const HIT_BATCH: usize = 20_000;
 /// Traffic batches being written while the next is built.
 const BATCHES_IN_FLIGHT: usize = 3;
+/// Open follow-up tasks each rep has at the end of the history.
+const TASKS_PER_REP: u32 = 40;
 
 /// What `fill_demo` wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -110,15 +113,105 @@ pub(crate) fn visitor(i: usize) -> Result<VisitorKey, AppError> {
     Ok(VisitorKey::client(&format!("demo-visitor-{i:09}"))?)
 }
 
-/// Lead `i`'s details as the contact form sent them.
+/// Lead `i`'s details as the contact form sent them (`closer_domain::demo::names`).
 pub(crate) fn lead_draft(i: usize, owner: Option<UserId>) -> Result<ContactDraft, AppError> {
+    let lead = names::lead(i);
     Ok(ContactDraft {
-        name: Some(format!("Demo Lead {i}")),
-        emails: vec![Email::parse(&format!("lead{i:07}@demo.example"))?],
-        company: Some(format!("Demo Company {}", i % 997)),
+        name: Some(lead.name),
+        emails: vec![Email::parse(&lead.email)?],
+        company: Some(lead.company.name),
+        job_title: Some(lead.job_title),
         owner_id: owner,
         ..ContactDraft::default()
     })
+}
+
+/// What the buyer said when a deal was lost for `reason`, in their words.
+pub(crate) fn objection(reason: &str) -> Option<String> {
+    let said = match reason {
+        "price" => "It's more than we budgeted for this year.",
+        "timing" => "Come back to us after the reorganisation, in Q3.",
+        "competitor" => "We went with the tool our sister company already uses.",
+        "no_budget" => "The budget was frozen last week.",
+        "unresponsive" => return None,
+        _ => "We decided to keep doing it by hand for now.",
+    };
+    Some(said.to_owned())
+}
+
+/// The calls, demos, e-mails, meetings and notes a rep logged for person `p` (besides the
+/// first call): a note when they qualified, one activity on the deal at each stage it
+/// reached. Touches come after the first call only (a person never reached is noted, not
+/// touched), so speed-to-lead is the first call's.
+pub(crate) fn logged_activities(
+    p: &Person,
+    contact: closer_domain::ContactId,
+    deal: Option<(
+        &closer_domain::pipeline::Deal,
+        &closer_domain::demo::DemoDeal,
+    )>,
+    owner: Option<UserId>,
+) -> Vec<Activity> {
+    let touch = |kind: ActivityKind, t: Timestamp| match p.first_touch {
+        Some(first) if t >= first => kind,
+        _ => ActivityKind::Note,
+    };
+    let mut out = Vec::new();
+    let mut log = |kind: ActivityKind, t: Timestamp, deal_id, outcome: Option<&str>, text: &str| {
+        out.push(Activity {
+            id: closer_domain::pipeline::ActivityId::new(),
+            contact_id: contact,
+            deal_id,
+            kind,
+            occurred_at: t,
+            owner_id: owner,
+            outcome: outcome.map(str::to_owned),
+            text: Some(text.to_owned()),
+            created_at: t,
+        });
+    };
+    if let Some(t) = p.prospect_at {
+        log(
+            ActivityKind::Note,
+            t,
+            None,
+            None,
+            "Qualified: a team of their own, the budget holder is in the loop.",
+        );
+    }
+    if let Some((deal, d)) = deal {
+        let scripts: &[(ActivityKind, Option<&str>, &str)] = if d.pipeline == 0 {
+            &[
+                (ActivityKind::Demo, None, "Showed the product to the team."),
+                (ActivityKind::Email, None, "Sent the proposal."),
+                (ActivityKind::Meeting, None, "Went through the terms."),
+                (
+                    ActivityKind::Call,
+                    Some("reached"),
+                    "Agreed on a start date.",
+                ),
+            ]
+        } else {
+            &[
+                (
+                    ActivityKind::Meeting,
+                    None,
+                    "Pilot kickoff with their team.",
+                ),
+                (
+                    ActivityKind::Call,
+                    Some("reached"),
+                    "Reviewed the contract draft.",
+                ),
+            ]
+        };
+        for (k, t) in &d.moves {
+            if let Some((kind, outcome, text)) = scripts.get(k - 1) {
+                log(touch(*kind, *t), *t, Some(deal.id), *outcome, text);
+            }
+        }
+    }
+    out
 }
 
 /// The form submission that made a lead.
@@ -176,7 +269,7 @@ fn person_hits(ws: WorkspaceId, site: SiteId, i: usize, p: &Person) -> Result<Ve
                 kind: HitKind::Pageview,
                 occurred_at: at(*t, 40 * k as u64),
                 path: (*path).to_owned(),
-                attribution: attribution(p.channel),
+                attribution: attribution(p.channels.get(v).copied().unwrap_or(p.channel)),
                 props: serde_json::Map::new(),
                 revenue: None,
                 interactive: true,
@@ -192,8 +285,8 @@ pub(crate) struct Setup {
     pub ws: WorkspaceId,
     pub site: SiteId,
     pub reps: Vec<UserId>,
-    pub pipeline: Pipeline,
-    pub open: Vec<PipelineStage>,
+    /// `PIPELINES`' pipelines, each with its open stages in order.
+    pub pipelines: Vec<(Pipeline, Vec<PipelineStage>)>,
     pub reasons: Vec<LossReason>,
     pub summary: DemoSummary,
 }
@@ -222,8 +315,7 @@ fn people_rows(setup: &Setup) -> Result<(PeopleLoad, DemoSummary), AppError> {
     let cx = Context {
         ws: setup.ws,
         reps: &setup.reps,
-        pipeline: &setup.pipeline,
-        open: &setup.open,
+        pipelines: &setup.pipelines,
         reasons: &setup.reasons,
     };
     let mut load = PeopleLoad::default();
@@ -293,19 +385,7 @@ impl Demo {
         };
         self.store.create_site(&site).await?;
         let reps = self.demo_reps(ws).await?;
-        let pipeline = self
-            .sales
-            .pipelines(ws)
-            .await?
-            .into_iter()
-            .find(|p| p.is_default)
-            .ok_or_else(|| AppError::Internal("no default pipeline".into()))?;
-        let open = pipeline
-            .stages
-            .iter()
-            .filter(|s| s.kind == StageKind::Open)
-            .cloned()
-            .collect();
+        let pipelines = self.demo_pipelines(ws).await?;
         let summary = DemoSummary {
             visitors: people.len() as u64,
             page_views: people
@@ -323,8 +403,7 @@ impl Demo {
             ws,
             site: site.id,
             reps,
-            pipeline,
-            open,
+            pipelines,
             reasons: default_loss_reasons(),
             summary,
         })
@@ -347,6 +426,7 @@ impl Demo {
             "demo: history generated"
         );
         let site = setup.site;
+        let reps = setup.reps.clone();
         let summary = match self.write_history(setup, started, &mut progress).await {
             Ok(summary) => summary,
             Err(e) => {
@@ -366,6 +446,7 @@ impl Demo {
         );
         // A million new contacts and their histories: the same for them.
         self.store.refresh_statistics().await?;
+        self.demo_tasks(ws, &reps, now).await?;
         self.scoring.rescore(ws, |_| {}).await?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
@@ -425,6 +506,93 @@ impl Demo {
         summary.add(&people);
         self.store.load_people(ws, Arc::new(load)).await?;
         Ok(summary)
+    }
+
+    /// Follow-ups on each rep's newest open deals (`TASKS_PER_REP`), due every six hours
+    /// from two days before `now`: a day's worth overdue, the rest over the coming days.
+    pub(crate) async fn demo_tasks(
+        &self,
+        ws: WorkspaceId,
+        reps: &[UserId],
+        now: Timestamp,
+    ) -> Result<(), AppError> {
+        use closer_domain::pipeline::{DealStatus, Task, TaskId, TaskKind, TaskStatus};
+        for rep in reps {
+            let query = closer_store::DealQuery {
+                status: Some(DealStatus::Open),
+                owner: Some(*rep),
+                limit: TASKS_PER_REP,
+                ..closer_store::DealQuery::default()
+            };
+            let deals = self.store.list_deals(ws, &query).await?;
+            for (k, deal) in deals.iter().enumerate() {
+                let due = now.get() - Duration::from_hours(48) + Duration::from_hours(6 * k as u64);
+                let task = Task {
+                    id: TaskId::new(),
+                    kind: TaskKind::FollowUp,
+                    title: format!("Follow up: {}", deal.title),
+                    text: None,
+                    contact_id: Some(deal.contact_id),
+                    deal_id: Some(deal.id),
+                    assignee_id: Some(*rep),
+                    due_at: Timestamp::new(due),
+                    status: TaskStatus::Open,
+                    done_at: None,
+                    created_at: deal.updated_at.min(now),
+                };
+                self.store.add_task(ws, &task, &[]).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `PIPELINES`: the default pipeline and the others, added unless a failed fill added
+    /// them already.
+    async fn demo_pipelines(
+        &self,
+        ws: WorkspaceId,
+    ) -> Result<Vec<(Pipeline, Vec<PipelineStage>)>, AppError> {
+        let mut out = Vec::new();
+        for (name, _, _) in PIPELINES {
+            let have = self.sales.pipelines(ws).await?;
+            let pipeline = if out.is_empty() {
+                have.into_iter().find(|p| p.is_default)
+            } else {
+                have.into_iter().find(|p| p.name == name)
+            };
+            let pipeline = if let Some(p) = pipeline {
+                p
+            } else {
+                let stage = |name: &str, probability: Option<u8>, kind: Option<&str>| StageInput {
+                    id: None,
+                    name: name.into(),
+                    probability,
+                    forecast: None,
+                    kind: kind.map(str::to_owned),
+                };
+                let mut stages: Vec<StageInput> = PARTNER_STAGES
+                    .iter()
+                    .map(|(n, p)| stage(n, Some(*p), None))
+                    .collect();
+                stages.push(stage("Signed", None, Some("won")));
+                stages.push(stage("Dropped", None, Some("lost")));
+                let input = PipelineInput {
+                    name: name.into(),
+                    stages,
+                };
+                self.sales
+                    .create_pipeline(&crate::Principal::operator(ws), &input)
+                    .await?
+            };
+            let open = pipeline
+                .stages
+                .iter()
+                .filter(|s| s.kind == StageKind::Open)
+                .cloned()
+                .collect();
+            out.push((pipeline, open));
+        }
+        Ok(out)
     }
 
     /// Three reps to own the demo's leads and deals.

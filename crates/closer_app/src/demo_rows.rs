@@ -22,8 +22,7 @@ use crate::demo::{ACTOR, DemoSummary, FORM_ACTOR, RULE_ACTOR, form_event, lead_d
 pub(crate) struct Context<'a> {
     pub ws: WorkspaceId,
     pub reps: &'a [UserId],
-    pub pipeline: &'a Pipeline,
-    pub open: &'a [PipelineStage],
+    pub pipelines: &'a [(Pipeline, Vec<PipelineStage>)],
     pub reasons: &'a [LossReason],
 }
 
@@ -72,6 +71,8 @@ pub(crate) fn add_person(
         load.stages.extend(history);
     };
     let Some(prospect_at) = p.prospect_at else {
+        load.activities
+            .extend(crate::demo::logged_activities(p, id, None, owner));
         finish(load, contact, history);
         return Ok(());
     };
@@ -87,9 +88,12 @@ pub(crate) fn add_person(
     contact.stage = Stage::Prospect;
     contact.updated_at = contact.updated_at.max(at);
     let Some(d) = &p.deal else {
+        load.activities
+            .extend(crate::demo::logged_activities(p, id, None, owner));
         finish(load, contact, history);
         return Ok(());
     };
+    let (pipeline, open) = &cx.pipelines[d.pipeline];
     // `create_deal`: the contact becomes an opportunity, the deal opens in the first stage.
     advance(
         &mut contact,
@@ -98,8 +102,14 @@ pub(crate) fn add_person(
         Stage::Opportunity,
         d.created_at,
     );
-    let first = &cx.open[0];
-    let mut deal = demo_deal(cx.pipeline, first, &contact, i, p, d, owner);
+    let first = &open[0];
+    let mut deal = demo_deal(pipeline, first, &contact, i, p, d, owner);
+    load.activities.extend(crate::demo::logged_activities(
+        p,
+        id,
+        Some((&deal, d)),
+        owner,
+    ));
     summary.deals += 1;
     let mut spans = vec![DealStageRow {
         deal: deal.id,
@@ -110,8 +120,9 @@ pub(crate) fn add_person(
         changed_by: ACTOR.into(),
     }];
     // `move_deal`, stage by stage.
-    for (stage, t, reason) in crate::demo::deal_steps(cx.pipeline, cx.open, d) {
-        let plan = plan_move(&deal, cx.pipeline, stage, reason, None, cx.reasons, t)
+    for (stage, t, reason) in crate::demo::deal_steps(pipeline, open, d) {
+        let objection = reason.and_then(crate::demo::objection);
+        let plan = plan_move(&deal, pipeline, stage, reason, objection, cx.reasons, t)
             .map_err(|e| AppError::Internal(format!("demo move: {e}")))?;
         if plan.unchanged {
             continue;
@@ -220,7 +231,7 @@ pub(crate) fn demo_deal(
         contact_id: contact.id,
         company: contact.company.clone(),
         company_id: None,
-        title: format!("Demo deal {i}"),
+        title: deal_title(i, d),
         amount: demo_amount(d.amount),
         currency: Currency::USD,
         expected_close: None,
@@ -230,6 +241,17 @@ pub(crate) fn demo_deal(
         closed_at: None,
         created_at: d.created_at,
         updated_at: d.created_at,
+    }
+}
+
+/// `Acme Inc: 20 seats`, or a partnership with the company.
+fn deal_title(i: usize, d: &closer_domain::demo::DemoDeal) -> String {
+    let company = &closer_domain::demo::names::company(i).name;
+    if d.pipeline == 0 {
+        // Seats at 120 a year.
+        format!("{company}: {} seats", (d.amount / 120).max(1))
+    } else {
+        format!("{company} reseller agreement")
     }
 }
 

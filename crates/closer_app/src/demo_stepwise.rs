@@ -41,8 +41,7 @@ impl crate::demo::Demo {
         let Setup {
             people,
             reps,
-            pipeline,
-            open,
+            pipelines,
             reasons,
             ..
         } = &setup;
@@ -54,7 +53,7 @@ impl crate::demo::Demo {
         )
         .map(|(i, p, lead_at)| async move {
             let mut s = DemoSummary::default();
-            self.demo_person(ws, i, p, lead_at, reps, pipeline, open, reasons, &mut s)
+            self.demo_person(ws, i, p, lead_at, reps, pipelines, reasons, &mut s)
                 .await
                 .map(|()| s)
         })
@@ -67,6 +66,7 @@ impl crate::demo::Demo {
             summary.add(&s?);
         }
         drop(written);
+        self.demo_tasks(ws, reps, now).await?;
         self.scoring.rescore(ws, |_| {}).await?;
         self.store.refresh_statistics().await?;
         Ok(summary)
@@ -81,8 +81,10 @@ impl crate::demo::Demo {
         p: &Person,
         lead_at: Timestamp,
         reps: &[UserId],
-        pipeline: &closer_domain::pipeline::Pipeline,
-        open: &[closer_domain::pipeline::PipelineStage],
+        pipelines: &[(
+            closer_domain::pipeline::Pipeline,
+            Vec<closer_domain::pipeline::PipelineStage>,
+        )],
         reasons: &[closer_domain::pipeline::LossReason],
         summary: &mut DemoSummary,
     ) -> Result<(), AppError> {
@@ -120,7 +122,7 @@ impl crate::demo::Demo {
             self.store.add_activity(ws, &call, &[]).await?;
         }
         let Some(prospect_at) = p.prospect_at else {
-            return Ok(());
+            return self.demo_activities(ws, p, contact.id, None, owner).await;
         };
         let moved = StageMove {
             contact: contact.id,
@@ -129,7 +131,10 @@ impl crate::demo::Demo {
             actor: RULE_ACTOR.into(),
         };
         self.store.move_stages(ws, &[moved], prospect_at).await?;
-        let Some(d) = &p.deal else { return Ok(()) };
+        let Some(d) = &p.deal else {
+            return self.demo_activities(ws, p, contact.id, None, owner).await;
+        };
+        let (pipeline, open) = &pipelines[d.pipeline];
         let first = &open[0];
         let mut deal = demo_deal(pipeline, first, &contact, i, p, d, owner);
         self.store
@@ -140,9 +145,12 @@ impl crate::demo::Demo {
                 other => other.into(),
             })?;
         summary.deals += 1;
+        self.demo_activities(ws, p, contact.id, Some((&deal, d)), owner)
+            .await?;
         let steps = crate::demo::deal_steps(pipeline, open, d);
         for (stage, t, reason) in steps {
-            let plan = plan_move(&deal, pipeline, stage, reason, None, reasons, t)
+            let objection = reason.and_then(crate::demo::objection);
+            let plan = plan_move(&deal, pipeline, stage, reason, objection, reasons, t)
                 .map_err(|e| AppError::Internal(format!("demo move: {e}")))?;
             let order = (stage.kind == StageKind::Won).then(|| deal_order(&deal, t));
             let mv = DealMove {
@@ -160,6 +168,23 @@ impl crate::demo::Demo {
             let order = repeat_order(contact.id, *t, *value);
             self.store.add_order(ws, &order, ACTOR).await?;
             summary.orders += 1;
+        }
+        Ok(())
+    }
+
+    async fn demo_activities(
+        &self,
+        ws: WorkspaceId,
+        p: &Person,
+        contact: closer_domain::ContactId,
+        deal: Option<(
+            &closer_domain::pipeline::Deal,
+            &closer_domain::demo::DemoDeal,
+        )>,
+        owner: Option<UserId>,
+    ) -> Result<(), AppError> {
+        for a in crate::demo::logged_activities(p, contact, deal, owner) {
+            self.store.add_activity(ws, &a, &[]).await?;
         }
         Ok(())
     }

@@ -193,20 +193,35 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
         );
     }
     // The search box as one types (`/search/suggest`, five of each kind) and its results page:
-    // a letter every demo lead's words start with, two words all of them hold, an email's
-    // start held by ten, one lead's number, a company's people, a phone, and a miss.
+    // a letter many words start with, a first name many share, one lead's full name, the start
+    // of their e-mail, a company's name, a phone, and a miss — the demo's own people
+    // (`closer_domain::demo::names`).
     println!(
         "\n| search | first ms | p50 ms | p90 ms | max ms | HTML |\n|---|---|---|---|---|---|"
     );
+    let lead = closer_domain::demo::names::lead(17_633);
+    let company = closer_domain::demo::names::company(68);
+    let typed = |text: &str| {
+        text.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    let email_start = lead.email.split('.').next().unwrap_or("a").to_owned();
     for q in [
-        "/search/suggest?q=d",
-        "/search/suggest?q=demo%20lead",
-        "/search/suggest?q=lead00123",
-        "/search/suggest?q=17633",
-        "/search/suggest?q=demo%20company%2068",
-        "/search/suggest?q=%2B1%20415%20555",
-        "/search/suggest?q=zzz",
-        "/search?q=demo",
+        "/search/suggest?q=a".to_owned(),
+        format!("/search/suggest?q={}", typed(&lead.first_name)),
+        format!("/search/suggest?q={}", typed(&lead.name)),
+        format!("/search/suggest?q={}", typed(&email_start)),
+        format!("/search/suggest?q={}", typed(&company.name)),
+        "/search/suggest?q=%2B1%20415%20555".to_owned(),
+        "/search/suggest?q=zzz".to_owned(),
+        format!("/search?q={}", typed(&lead.first_name)),
     ] {
         let u = format!("{}{q}", server.base);
         let (first, _) = time_requests(&client, &u, Auth::Cookie(&cookie), 1).await?;

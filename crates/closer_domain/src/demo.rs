@@ -17,6 +17,11 @@
 //! Deal sizes are log-normal around a median of 2,400 (in the workspace's currency); a lead
 //! waits about 3 days to become a prospect, 5 more to get a deal, and the deal takes about 30
 //! days to close; repeat orders come every 1 to 3 months.
+//!
+//! A lead visits a few times before leaving details, and comes back through other channels
+//! than the first (`RETURN_CHANNELS`), so the attribution models disagree as they do on real
+//! traffic. Deals go through two pipelines (`PIPELINES`). Who the people are — names, job
+//! titles, companies — is `names`.
 
 // Sampled times and amounts are far from the numeric types' limits; casting between them is
 // the point of sampling.
@@ -25,6 +30,8 @@
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss
 )]
+
+pub mod names;
 
 use std::time::Duration;
 
@@ -43,6 +50,24 @@ pub const CHANNELS: [(Channel, f64, f64); 6] = [
     (Channel::Email, 0.10, 0.16),
     (Channel::Referral, 0.08, 0.09),
 ];
+/// Where a returning visitor comes back from: the channel of the visit before with `STAY`,
+/// else one of these (people come back by typing the address, through the newsletter, a
+/// branded search or an ad). The channels differ from visit to visit, so first-touch,
+/// last-touch, linear and position-based attribution give different answers.
+pub const RETURN_CHANNELS: [(Channel, f64); 5] = [
+    (Channel::Direct, 0.35),
+    (Channel::Email, 0.25),
+    (Channel::PaidSearch, 0.20),
+    (Channel::OrganicSearch, 0.15),
+    (Channel::Referral, 0.05),
+];
+pub const STAY: f64 = 0.4;
+/// The pipelines deals are sold through: name, open stages, share of deals. The first is the
+/// workspace's default (`pipeline::default_pipeline`); the others the demo adds
+/// (`PARTNER_STAGES`).
+pub const PIPELINES: [(&str, usize, f64); 2] = [("Sales", 5, 0.8), ("Partnerships", 3, 0.2)];
+/// The partnership pipeline's open stages, with their probabilities.
+pub const PARTNER_STAGES: [(&str, u8); 3] = [("Intro", 20), ("Pilot", 50), ("Contract", 80)];
 pub const LEAD_TO_PROSPECT: f64 = 0.40;
 pub const PROSPECT_TO_OPPORTUNITY: f64 = 0.50;
 pub const WIN_RATE: f64 = 0.20;
@@ -72,9 +97,12 @@ const DAY: f64 = 86_400.0;
 /// One person's made-up history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Person {
+    /// The first visit's channel (its visitor → lead rate is the person's).
     pub channel: Channel,
     /// Visit start times, oldest first; the first is their first touch.
     pub visits: Vec<Timestamp>,
+    /// Each visit's channel, in the order of `visits`.
+    pub channels: Vec<Channel>,
     pub lead_at: Option<Timestamp>,
     /// A rep's first call.
     pub first_touch: Option<Timestamp>,
@@ -86,10 +114,12 @@ pub struct Person {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoDeal {
+    /// Which of `PIPELINES`.
+    pub pipeline: usize,
     pub created_at: Timestamp,
     /// In whole currency units.
     pub amount: u64,
-    /// Open stages passed (0-based indexes of the default pipeline's open stages) with when.
+    /// Open stages passed (0-based indexes of its pipeline's open stages) with when.
     pub moves: Vec<(usize, Timestamp)>,
     pub outcome: Outcome,
 }
@@ -144,15 +174,21 @@ pub fn generate(seed: u64, contacts: u64, start: Timestamp, end: Timestamp) -> V
     let visitors = (contacts as f64 / overall).round() as u64;
     let span = (end.unix_micros() - start.unix_micros()).max(0) as f64 / 1e6;
     let mix: Vec<((Channel, f64), f64)> = CHANNELS.iter().map(|c| ((c.0, c.2), c.1)).collect();
-    let open_stages = 5;
+    let pipelines: Vec<(usize, f64)> = PIPELINES
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i, p.2))
+        .collect();
     (0..visitors)
         .map(|_| {
             let (channel, lead_rate) = pick(&mut rng, &mix);
             let first = after(start, rng.random::<f64>() * span);
             let mut visits = vec![first];
+            let mut channels = vec![channel];
             let mut person = Person {
                 channel,
                 visits: Vec::new(),
+                channels: Vec::new(),
                 lead_at: None,
                 first_touch: None,
                 prospect_at: None,
@@ -166,6 +202,12 @@ pub fn generate(seed: u64, contacts: u64, start: Timestamp, end: Timestamp) -> V
                 for _ in 0..extra {
                     t = after(t, wait(&mut rng, 2.0));
                     visits.push(t);
+                    let before = channels[channels.len() - 1];
+                    channels.push(if rng.random::<f64>() < STAY {
+                        before
+                    } else {
+                        pick(&mut rng, &RETURN_CHANNELS)
+                    });
                 }
                 let lead_at = after(t, rng.random_range(60.0..1_800.0));
                 person.lead_at = Some(lead_at);
@@ -178,6 +220,8 @@ pub fn generate(seed: u64, contacts: u64, start: Timestamp, end: Timestamp) -> V
                     person.prospect_at = Some(prospect_at);
                     if rng.random::<f64>() < PROSPECT_TO_OPPORTUNITY {
                         let created_at = after(prospect_at, wait(&mut rng, DAYS_TO_DEAL));
+                        let pipeline = pick(&mut rng, &pipelines);
+                        let open_stages = PIPELINES[pipeline].1;
                         let amount =
                             (DEAL_MEDIAN * (DEAL_SIGMA * normal(&mut rng)).exp()).round() as u64;
                         let close_at = after(created_at, wait(&mut rng, DAYS_TO_CLOSE));
@@ -208,6 +252,7 @@ pub fn generate(seed: u64, contacts: u64, start: Timestamp, end: Timestamp) -> V
                             }
                         }
                         person.deal = Some(DemoDeal {
+                            pipeline,
                             created_at,
                             amount: amount.max(1),
                             moves,
@@ -217,6 +262,7 @@ pub fn generate(seed: u64, contacts: u64, start: Timestamp, end: Timestamp) -> V
                 }
             }
             person.visits = visits;
+            person.channels = channels;
             cut(person, end)
         })
         .collect()
@@ -224,7 +270,9 @@ pub fn generate(seed: u64, contacts: u64, start: Timestamp, end: Timestamp) -> V
 
 /// Drops whatever happened at or after `end`: the history stops today.
 fn cut(mut p: Person, end: Timestamp) -> Person {
+    // Visits are oldest first: those kept are a prefix, and their channels with them.
     p.visits.retain(|t| *t < end);
+    p.channels.truncate(p.visits.len());
     if p.lead_at.is_some_and(|t| t >= end) {
         p.lead_at = None;
     }
@@ -293,6 +341,31 @@ mod tests {
             .filter(|p| !p.repeat_orders.is_empty())
             .count();
         assert!((share(repeat, won) - REPEAT_RATE).abs() < 0.06);
+    }
+
+    #[test]
+    fn leads_come_back_through_other_channels_and_deals_take_both_pipelines() {
+        let (start, end) = year();
+        let people = generate(5, 5_000, start, after(end, 3_650.0 * DAY));
+        let returning: Vec<_> = people.iter().filter(|p| p.visits.len() > 1).collect();
+        assert!(people.iter().all(|p| p.channels.len() == p.visits.len()));
+        assert!(people.iter().all(|p| p.channels[0] == p.channel));
+        let switched = returning
+            .iter()
+            .filter(|p| p.channels.iter().any(|c| *c != p.channel))
+            .count();
+        // Each return stays with STAY; a switch may draw the same channel again.
+        let share_switched = share(switched, returning.len());
+        assert!(
+            share_switched > 0.5 && share_switched < 0.95,
+            "{share_switched}"
+        );
+        let deals: Vec<_> = people.iter().filter_map(|p| p.deal.as_ref()).collect();
+        let partners = deals.iter().filter(|d| d.pipeline == 1).count();
+        assert!((share(partners, deals.len()) - PIPELINES[1].2).abs() < 0.04);
+        for d in &deals {
+            assert!(d.moves.iter().all(|(k, _)| *k < PIPELINES[d.pipeline].1));
+        }
     }
 
     #[test]

@@ -161,10 +161,6 @@ fn write_rows(
             .map_err(rs_err)?;
     }
     steps.done("visitor links");
-    for a in &p.activities {
-        crate::work::insert_activity(conn, ws, a)?;
-    }
-    steps.done("activities");
     let mut deal = conn
         .prepare_cached(
             "insert into deals (id, workspace_id, pipeline_id, stage_id, status, contact_id, company, title, amount, \
@@ -196,6 +192,11 @@ fn write_rows(
         .map_err(rs_err)?;
     }
     steps.done("deals");
+    // After the deals: an activity may be logged on its contact's deal.
+    for a in &p.activities {
+        crate::work::insert_activity(conn, ws, a)?;
+    }
+    steps.done("activities");
     let mut span = conn
         .prepare_cached(
             "insert into deal_stages (id, workspace_id, deal_id, stage_id, stage_name, entered_at, left_at, changed_by) \

@@ -104,6 +104,9 @@ async fn all_reports(app: &TestApp, token: &str) -> Vec<Value> {
             format!("{YEAR}&by=campaign&model=first_touch"),
         ),
         ("bottleneck", format!("{YEAR}&by=channel")),
+        ("attribution", format!("{YEAR}&model=first_touch")),
+        ("attribution", format!("{YEAR}&model=last_touch")),
+        ("attribution", format!("{YEAR}&model=linear")),
     ] {
         out.push(report(app, token, name, &query).await);
     }
@@ -222,6 +225,40 @@ fn recovers_the_generator(r: &[Value]) {
     assert!(
         campaigns.contains(&"brand-search") && campaigns.contains(&"monthly-newsletter"),
         "{campaigns:?}"
+    );
+
+    // People come back through other channels than the first: the four models credit the
+    // channels differently, each from the others.
+    let credit = |a: &Value| -> Vec<(String, String)> {
+        a["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| {
+                (
+                    row["group"].as_str().unwrap().to_owned(),
+                    format!("{:.2}", f(&row["leads"])),
+                )
+            })
+            .collect()
+    };
+    let models = [&r[9], &r[10], &r[11], &r[6]];
+    for (i, a) in models.iter().enumerate() {
+        for b in &models[i + 1..] {
+            assert_ne!(credit(a), credit(b), "two models agree: {a} {b}");
+        }
+    }
+    let direct = |a: &Value| {
+        a["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["group"] == "direct")
+            .map_or(0.0, |row| f(&row["leads"]))
+    };
+    assert!(
+        direct(&r[10]) > direct(&r[9]),
+        "people come back typing the address: more last touches than first"
     );
 
     // The bottleneck: the win rate (generated at 20%) is the one step under its 25% target.

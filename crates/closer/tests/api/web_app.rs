@@ -824,9 +824,10 @@ async fn contacts_tasks_and_bulk_assignment(app: TestApp) {
 
 async fn report_pages(app: TestApp) {
     let ws = app.default_workspace().await;
+    // Enough leads that the page's default period has won deals (the bottleneck needs them).
     app.app
         .demo()
-        .fill_demo(ws, 200, 3, closer_domain::Timestamp::now(), |_, _| {})
+        .fill_demo(ws, 500, 3, closer_domain::Timestamp::now(), |_, _| {})
         .await
         .unwrap();
     user(&app, "rita@acme.example", "rep").await;
@@ -846,7 +847,11 @@ async fn report_pages(app: TestApp) {
     ] {
         let p = s.get(path).await;
         assert_eq!(p.status, StatusCode::OK, "{path}: {}", p.body);
-        assert!(p.body.contains("<table>"), "{path} has its tables");
+        assert!(
+            p.body.contains("<table>"),
+            "{path} has its tables: {}",
+            p.body
+        );
         assert!(p.body.contains("Download CSV"));
     }
     let res = app

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use closer_domain::pipeline::{
-    Amount, Currency, Deal, DealId, DealStatus, Order, OrderId, OrderLine, OrderSource, Pipeline,
-    default_loss_reasons, plan_move,
+    Activity, ActivityKind, Amount, Currency, Deal, DealId, DealStatus, Order, OrderId, OrderLine,
+    OrderSource, Pipeline, default_loss_reasons, plan_move,
 };
 use closer_domain::reports::Breakdown;
 use closer_domain::traffic::{HitKind, Utm, VisitorKey};
@@ -101,6 +101,15 @@ fn order(contact: ContactId, deal: Option<DealId>, units: &str, at: Timestamp) -
     }
 }
 
+/// A demo logged on the deal: written after the deal it names.
+fn on_deal(contact: ContactId, deal: DealId, at: Timestamp) -> Activity {
+    Activity {
+        deal_id: Some(deal),
+        kind: ActivityKind::Demo,
+        ..call(contact, at, at)
+    }
+}
+
 fn deal(p: &Pipeline, contact: ContactId, at: Timestamp) -> Deal {
     Deal {
         id: DealId::new(),
@@ -153,6 +162,10 @@ async fn row_by_row(store: &dyn Store, ws: WorkspaceId, t: &Times) -> ContactId 
     let d = deal(&p, contact.id, t.deal);
     store
         .create_deal(ws, &d, &p.first_open().name, "test")
+        .await
+        .unwrap();
+    store
+        .add_activity(ws, &on_deal(contact.id, d.id, t.deal), &[])
         .await
         .unwrap();
     let won = p.stage_named("Won").unwrap();
@@ -223,7 +236,7 @@ async fn bulk(store: &dyn Store, ws: WorkspaceId, t: &Times) -> PeopleLoad {
             ),
         ],
         links: vec![(who, id, t.lead)],
-        activities: vec![call(id, t.call, t.call)],
+        activities: vec![call(id, t.call, t.call), on_deal(id, d.id, t.deal)],
         deal_stages: vec![
             DealStageRow {
                 deal: d.id,

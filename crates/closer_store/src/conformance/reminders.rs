@@ -142,7 +142,12 @@ pub async fn reminders_are_told_once_per_moment(store: Arc<dyn Store>) {
     // Told once: the mark and its notice together; the second time writes nothing.
     let first = mark(ws, NoticeKind::TaskDue, due.id.0, due.due_at);
     let told = notice(ws, rita, NoticeKind::TaskDue, Some(grace));
-    assert!(store.tell_once(&first, std::slice::from_ref(&told)).await.unwrap());
+    assert!(
+        store
+            .tell_once(&first, std::slice::from_ref(&told))
+            .await
+            .unwrap()
+    );
     assert!(
         !store
             .tell_once(&first, &[notice(ws, rita, NoticeKind::TaskDue, None)])
