@@ -94,6 +94,25 @@ pub enum Command {
     /// A user's notifications: list them, mark them read, choose how each kind is delivered.
     #[command(subcommand)]
     Notifications(NotificationCommand),
+    /// Put tags on and take tags off contacts, companies or deals, many at once; without
+    /// --add or --remove, the workspace's tags with how many records hold each.
+    Tag {
+        #[arg(value_enum)]
+        on: TagOn,
+        /// The records' ids.
+        ids: Vec<String>,
+        /// A tag to put on (repeat for more).
+        #[arg(long)]
+        add: Vec<String>,
+        /// A tag to take off (repeat for more).
+        #[arg(long)]
+        remove: Vec<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Saved views of the contact and deal lists: the team's, with their counts.
+    #[command(subcommand)]
+    View(ViewCommand),
     /// Find contacts, companies and deals: words matched as the start of words of names,
     /// emails, companies, domains and deal titles ("gra hop" finds Grace Hopper), or the start
     /// of a phone number written any way.
@@ -701,6 +720,41 @@ pub enum NotificationCommand {
         /// The hour (UTC, 0–23) from which each user's digest of the day's tasks is sent.
         #[arg(long)]
         digest_hour: Option<i64>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TagOn {
+    Contacts,
+    Companies,
+    Deals,
+}
+
+#[derive(Subcommand)]
+pub enum ViewCommand {
+    /// The team's views of a list, each with the contacts it matches now.
+    List {
+        /// contacts or deals.
+        #[arg(long, default_value = "contacts")]
+        list: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Saves a view for the team: a name and the list's filters as a query string
+    /// (`stage=lead&temperature=hot&tag=vip`), checked as `GET /api/v1/contacts` checks them.
+    Save {
+        name: String,
+        query: String,
+        #[arg(long, default_value = "contacts")]
+        list: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Deletes a view.
+    Delete {
+        id: String,
         #[arg(long, default_value = "default")]
         workspace: String,
     },

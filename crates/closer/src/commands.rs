@@ -71,6 +71,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             format,
         } => crate::lists::queue(open_app(&url).await?, sort, limit, &workspace, format).await,
         Command::Notifications(cmd) => crate::notifications::run(open_app(&url).await?, cmd).await,
+        Command::Tag {
+            on,
+            ids,
+            add,
+            remove,
+            workspace,
+        } => crate::tags::tag(open_app(&url).await?, on, &ids, &add, &remove, &workspace).await,
+        Command::View(cmd) => crate::tags::view(open_app(&url).await?, cmd).await,
         Command::Search {
             text,
             limit,

@@ -18,6 +18,7 @@ mod report;
 mod search;
 mod sell;
 mod store;
+mod tags;
 mod task_edit;
 mod telemetry;
 

@@ -20,6 +20,24 @@ pub const MAX_PAGE: u32 = 200;
 
 /// Most contacts one bulk assignment changes.
 pub const MAX_BULK: usize = 200;
+/// A saved view's count goes this far; past it the view says "10,000+".
+pub const COUNT_CAP: u64 = 10_000;
+
+/// A count that may have stopped at `COUNT_CAP`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    Exactly(u64),
+    AtLeast(u64),
+}
+
+impl std::fmt::Display for Counted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Exactly(n) => write!(f, "{n}"),
+            Self::AtLeast(n) => write!(f, "{n}+"),
+        }
+    }
+}
 
 /// Contacts: each change is scored afterwards (fit and temperature follow the fields); a list
 /// sorted by value asks the reports for each customer's value first.
@@ -246,24 +264,48 @@ impl Contacts {
             .collect())
     }
 
+    /// The query as far as the principal reaches: a rep's own contacts, or the unassigned.
+    fn reachable(principal: &Principal, query: &ContactQuery) -> ContactQuery {
+        let mut narrowed = query.clone();
+        if let (Reach::Own, Some(me)) = (
+            reach(principal.role, Action::ReadContacts),
+            principal.user(),
+        ) && query.owner != Some(OwnerFilter::Unassigned)
+        {
+            narrowed.owner = Some(OwnerFilter::User(me));
+        }
+        narrowed
+    }
+
+    /// How many contacts the principal would list with `query` (a saved view's count), up to
+    /// `COUNT_CAP`: `Counted::AtLeast` past it, so a view of most of a million contacts costs
+    /// what one of ten thousand does.
+    pub async fn count_contacts(
+        &self,
+        principal: &Principal,
+        query: &ContactQuery,
+    ) -> Result<Counted, AppError> {
+        principal.check(Action::ReadContacts, principal.user())?;
+        let query = Self::reachable(principal, query);
+        let n = self
+            .store
+            .count_matching(principal.workspace_id, &query, COUNT_CAP)
+            .await?;
+        Ok(if n > COUNT_CAP {
+            Counted::AtLeast(COUNT_CAP)
+        } else {
+            Counted::Exactly(n)
+        })
+    }
+
     pub async fn list_contacts(
         &self,
         principal: &Principal,
         query: &ContactQuery,
     ) -> Result<Page<Contact>, AppError> {
         principal.check(Action::ReadContacts, principal.user())?;
-        let mut narrowed;
-        let query = match (
-            reach(principal.role, Action::ReadContacts),
-            principal.user(),
-        ) {
-            (Reach::Own, Some(me)) if query.owner != Some(OwnerFilter::Unassigned) => {
-                narrowed = query.clone();
-                narrowed.owner = Some(OwnerFilter::User(me));
-                &narrowed
-            }
-            _ => query,
-        };
+        let narrowed = Self::reachable(principal, query);
+        let query = &narrowed;
         if !(1..=MAX_PAGE).contains(&query.limit) {
             return Err(AppError::invalid(
                 "limit",

@@ -43,6 +43,7 @@ mod qualification;
 pub mod reminders;
 mod reports;
 pub mod search;
+pub mod tags;
 mod traffic;
 
 use std::sync::Arc;
@@ -55,7 +56,7 @@ pub use auth::{
 };
 pub use capture::{Capture, CaptureOutcome, FormPayload, VISITOR_FIELD};
 pub use companies::{Companies, CompanyOverview};
-pub use contacts::Contacts;
+pub use contacts::{COUNT_CAP, Contacts, Counted};
 pub use demo::{Demo, DemoSummary};
 pub use error::AppError;
 pub use forms::Forms;

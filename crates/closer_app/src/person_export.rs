@@ -27,6 +27,8 @@ pub struct PersonExport {
     pub stage_history: Vec<StageSpan>,
     /// The record's ids in the tools it was imported from.
     pub external_ids: Vec<String>,
+    /// The tags the team put on the record.
+    pub tags: Vec<closer_domain::tag::Tag>,
     /// Scores and temperature as last stored, with the state they were computed from.
     pub score: Option<ScoreRecord>,
     /// Predicted value over the next 52 weeks, in 1/10,000 of the workspace's value currency
@@ -102,6 +104,12 @@ impl Contacts {
                 .map(|(_, v)| *v),
             visitors: store.contact_visitors(ws, id).await?,
             external_ids: store.contact_external_ids(ws, id).await?,
+            tags: store
+                .tags_of(ws, closer_store::Tagged::Contacts, &[id.0])
+                .await?
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect(),
             sessions: store.contact_touches(ws, id).await?,
             timeline,
             deals,

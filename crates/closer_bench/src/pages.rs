@@ -269,6 +269,7 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
         };
         println!("| `{page}` | {:.0} | {:.0} |", ms(first[0]), ms(figures));
     }
+    saves(&client, &server.base, &cookie, &contact, args.requests).await?;
     // The weight of the heaviest page: the dashboard and everything it loads.
     let html = client
         .get(format!("{}/", server.base))
@@ -299,4 +300,177 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
         crate::stats::kib(weight)
     );
     server.stop().await
+}
+
+/// The first `name="csrf" value="…"` of a page.
+fn csrf_of(html: &str) -> anyhow::Result<String> {
+    Ok(html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .context("a form's token")?
+        .to_owned())
+}
+
+/// Posts a form as the signed-in user; the time to its answer, which must be the redirect
+/// a saved form answers with.
+async fn time_post(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    form: &[(&str, String)],
+) -> anyhow::Result<std::time::Duration> {
+    let body = serde_urlencoded::to_string(form)?;
+    let started = std::time::Instant::now();
+    let res = client
+        .post(url)
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await?;
+    let status = res.status();
+    let text = res.text().await?;
+    let took = started.elapsed();
+    ensure!(
+        status == reqwest::StatusCode::SEE_OTHER,
+        "{url} answered {status}: {}",
+        text.chars().take(300).collect::<String>()
+    );
+    Ok(took)
+}
+
+/// The forms a person posts all day, each timed `n` times after one untimed: tagging a
+/// contact, logging a note, adding a follow-up, moving a deal, saving a team view — then the
+/// contact list again, with those views counted on it.
+async fn saves(
+    client: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    contact: &str,
+    n: usize,
+) -> anyhow::Result<()> {
+    let page = client
+        .get(format!("{base}/contacts/{contact}"))
+        .header("cookie", cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let csrf = csrf_of(&page)?;
+    // A deal to move, and two of its pipeline's stages to move it between.
+    let board = client
+        .get(format!("{base}/board"))
+        .header("cookie", cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let deal = board
+        .split("href=\"/deals/")
+        .skip(1)
+        .filter_map(|r| r.split('/').next())
+        .find(|id| uuid::Uuid::parse_str(id).is_ok())
+        .context("a deal on the board")?
+        .to_owned();
+    let mover = client
+        .get(format!("{base}/deals/{deal}/move"))
+        .header("cookie", cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let stages: Vec<String> = mover
+        .split("<option value=\"")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .filter(|id| uuid::Uuid::parse_str(id).is_ok())
+        .map(str::to_owned)
+        .take(2)
+        .collect();
+    ensure!(stages.len() == 2, "two stages to move the deal between");
+    println!(
+        "\n| save (a form posted, to its redirect) | first ms | p50 ms | p90 ms | max ms |\n|---|---|---|---|---|"
+    );
+    let kinds = [
+        "tag a contact",
+        "log a note",
+        "add a follow-up task",
+        "move a deal",
+        "save a team view",
+    ];
+    for (k, what) in kinds.iter().enumerate() {
+        let mut samples = Vec::with_capacity(n + 1);
+        for i in 0..=n {
+            let once = uuid::Uuid::now_v7().to_string();
+            let (url, form): (String, Vec<(&str, String)>) = match k {
+                0 => (
+                    format!("{base}/contacts/{contact}/tags"),
+                    vec![
+                        ("csrf", csrf.clone()),
+                        ("tags", format!("bench, round {}", i % 2)),
+                    ],
+                ),
+                1 => (
+                    format!("{base}/contacts/{contact}/activities"),
+                    vec![
+                        ("csrf", csrf.clone()),
+                        ("once", once),
+                        ("kind", "note".into()),
+                        ("text", format!("Bench note {i}")),
+                    ],
+                ),
+                2 => (
+                    format!("{base}/contacts/{contact}/tasks"),
+                    vec![
+                        ("csrf", csrf.clone()),
+                        ("once", once),
+                        ("title", format!("Bench follow-up {i}")),
+                        ("due_date", "2026-12-20".into()),
+                        ("due_time", "10:00".into()),
+                    ],
+                ),
+                3 => (
+                    format!("{base}/deals/{deal}/move"),
+                    vec![
+                        ("csrf", csrf.clone()),
+                        ("stage", stages[(i + 1) % 2].clone()),
+                    ],
+                ),
+                _ => (
+                    format!("{base}/contacts/views"),
+                    vec![
+                        ("csrf", csrf.clone()),
+                        ("name", format!("Bench leads {i}")),
+                        ("query", "stage=lead".into()),
+                        ("shared", "yes".into()),
+                    ],
+                ),
+            };
+            samples.push(time_post(client, &url, cookie, &form).await?);
+        }
+        let first = samples.remove(0);
+        let s = summarize(&mut samples).context("no samples")?;
+        println!(
+            "| {what} | {:.0} | **{:.0}** | {:.0} | {:.0} |",
+            ms(first),
+            ms(s.p50),
+            ms(s.p90),
+            ms(s.max)
+        );
+    }
+    let u = format!("{base}/contacts");
+    let (first, _) = time_requests(client, &u, Auth::Cookie(cookie), 1).await?;
+    let (mut samples, bytes) = time_requests(client, &u, Auth::Cookie(cookie), n).await?;
+    let s = summarize(&mut samples).context("no samples")?;
+    println!(
+        "\n| page | first ms | p50 ms | p90 ms | max ms | HTML |\n|---|---|---|---|---|---|\n| `/contacts` with {} team views of every lead counted | {:.0} | **{:.0}** | {:.0} | {:.0} | {} KiB |",
+        n + 1,
+        ms(first[0]),
+        ms(s.p50),
+        ms(s.p90),
+        ms(s.max),
+        crate::stats::kib(bytes)
+    );
+    Ok(())
 }

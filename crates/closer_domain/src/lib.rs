@@ -22,6 +22,7 @@ pub mod reminders;
 pub mod reports;
 pub mod search;
 pub mod stage;
+pub mod tag;
 pub mod text;
 pub mod timestamp;
 pub mod traffic;

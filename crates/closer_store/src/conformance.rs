@@ -22,6 +22,7 @@ mod reports;
 mod search;
 mod sessions;
 mod setup;
+mod tags;
 mod traffic;
 mod values;
 mod work;
@@ -43,6 +44,7 @@ pub use reports::*;
 pub use search::*;
 pub use sessions::*;
 pub use setup::*;
+pub use tags::*;
 pub use traffic::*;
 pub use values::*;
 pub use work::*;
@@ -114,7 +116,8 @@ macro_rules! conformance_tests {
             possible_duplicates_are_recorded_found_and_dismissed,
             search_finds_by_word_starts_and_phone,
             notices_ride_with_their_write_and_the_outbox_is_claimed_once,
-            reminders_are_told_once_per_moment);
+            reminders_are_told_once_per_moment,
+            tags_and_views_round_trip);
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -154,6 +154,8 @@ pub struct ContactQuery {
     pub temperature: Option<closer_domain::qualification::Temperature>,
     /// The channel of the contact's first tracked visit.
     pub channel: Option<closer_domain::traffic::Channel>,
+    /// Contacts holding this tag.
+    pub tag: Option<closer_domain::tag::Tag>,
     pub sort: ContactSort,
     /// 1..=200, checked by the caller.
     pub limit: u32,
@@ -246,6 +248,15 @@ pub trait ContactReads {
         workspace: WorkspaceId,
         query: &ContactQuery,
     ) -> Result<Page<Contact>, StoreError>;
+
+    /// How many contacts the list's filters match (a saved view's count), counted no further
+    /// than `cap + 1`: more than `cap` answers `cap + 1`.
+    async fn count_matching(
+        &self,
+        workspace: WorkspaceId,
+        query: &ContactQuery,
+        cap: u64,
+    ) -> Result<u64, StoreError>;
 
     /// How many contacts the workspace has (for progress bars).
     async fn count_contacts(&self, workspace: WorkspaceId) -> Result<u64, StoreError>;

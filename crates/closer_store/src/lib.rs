@@ -26,6 +26,7 @@ pub mod reminders;
 pub mod reports;
 pub mod search;
 pub mod sessions;
+pub mod tags;
 pub mod traffic;
 pub mod work;
 
@@ -69,6 +70,7 @@ pub use reports::{
 };
 pub use search::{SearchHits, SearchReach, SearchRequest, SearchStore};
 pub use sessions::{Credentials, Invite, SessionStore, WebSession};
+pub use tags::{SavedView, TagStore, Tagged};
 pub use traffic::{
     BreakdownRow, Bucket, Link, PageRow, Recorded, SITE_DOMAIN_CONSTRAINT, SeriesRow,
     SessionTotals, Site, Touch, TrafficAggregates, TrafficQuery, TrafficReads, TrafficStore,
@@ -150,6 +152,7 @@ pub trait Store:
     + SearchStore
     + NotificationStore
     + ReminderStore
+    + TagStore
     + BulkStore
     + Send
     + Sync

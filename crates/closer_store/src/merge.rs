@@ -37,6 +37,10 @@ pub const MERGE_LEAVES: &[(&str, &str)] = &[
         "the others' go; the values job computes the kept one's again",
     ),
     (
+        "contact_tags",
+        "the kept record holds every tag any of them held, each once",
+    ),
+    (
         "journeys",
         "derived again for the kept one from everything it now holds",
     ),

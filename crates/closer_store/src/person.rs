@@ -19,6 +19,7 @@ pub const CONTACT_TABLES: &[(&str, &str)] = &[
     ),
     ("contact_stages", "stage_history"),
     ("contact_external_ids", "external_ids"),
+    ("contact_tags", "tags"),
     ("contact_scores", "score"),
     ("contact_values", "value"),
     ("contact_traffic", "timeline (tracked events)"),

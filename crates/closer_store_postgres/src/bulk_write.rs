@@ -50,8 +50,8 @@ pub const LOADED: [&str; 14] = [
     "contact_stages",
     "events",
     "visitor_links",
-    "activities",
     "deals",
+    "activities",
     "deal_stages",
     "orders",
     "order_lines",
@@ -183,27 +183,6 @@ async fn copy_history(
             .ts(*at);
     }
     copy.finish().await?;
-    let mut copy = CopyIn::start(
-        conn,
-        "activities (id, workspace_id, contact_id, deal_id, kind, occurred_at, owner_id, outcome, body, created_at)",
-        10,
-    )
-    .await?;
-    for a in &p.activities {
-        copy.row()
-            .await?
-            .uuid(a.id.0)
-            .uuid(ws.0)
-            .uuid(a.contact_id.0)
-            .opt_uuid(a.deal_id.map(|d| d.0))
-            .text(a.kind.as_str())
-            .ts(a.occurred_at)
-            .opt_uuid(a.owner_id.map(|u| u.0))
-            .opt_text(a.outcome.as_deref())
-            .opt_text(a.text.as_deref())
-            .ts(a.created_at);
-    }
-    copy.finish().await?;
     Ok(())
 }
 
@@ -242,6 +221,28 @@ async fn copy_sales(
             .opt_ts(d.closed_at)
             .ts(d.created_at)
             .ts(d.updated_at);
+    }
+    copy.finish().await?;
+    // After the deals: an activity may be logged on its contact's deal.
+    let mut copy = CopyIn::start(
+        conn,
+        "activities (id, workspace_id, contact_id, deal_id, kind, occurred_at, owner_id, outcome, body, created_at)",
+        10,
+    )
+    .await?;
+    for a in &p.activities {
+        copy.row()
+            .await?
+            .uuid(a.id.0)
+            .uuid(ws.0)
+            .uuid(a.contact_id.0)
+            .opt_uuid(a.deal_id.map(|d| d.0))
+            .text(a.kind.as_str())
+            .ts(a.occurred_at)
+            .opt_uuid(a.owner_id.map(|u| u.0))
+            .opt_text(a.outcome.as_deref())
+            .opt_text(a.text.as_deref())
+            .ts(a.created_at);
     }
     copy.finish().await?;
     let mut copy = CopyIn::start(

@@ -51,6 +51,33 @@ pub fn contact_list(dialect: Dialect, ws: WorkspaceId, q: &ContactQuery) -> Sql 
         )
     };
     sql.bind(Param::Uuid(ws.0));
+    filters(&mut sql, dialect, ws, q);
+    if by_value {
+        if let Some(after) = q.after {
+            sql.push(" and (sort_value, id) < (")
+                .bind(Param::Int(after.value.unwrap_or(i64::MAX)))
+                .push(", ")
+                .bind(Param::Uuid(after.id))
+                .push(")");
+        }
+        sql.push(" order by sort_value desc, id desc limit ")
+            .bind(Param::Int(i64::from(q.limit) + 1));
+        return sql;
+    }
+    if let Some(after) = q.after {
+        sql.push(&format!(" and ({column}, id) {cmp} ("))
+            .bind(Param::Time(after.at))
+            .push(", ")
+            .bind(Param::Uuid(after.id))
+            .push(")");
+    }
+    sql.push(&format!(" order by {column} {dir}, id {dir} limit "))
+        .bind(Param::Int(i64::from(q.limit) + 1));
+    sql
+}
+
+/// The list's filters after its `workspace_id = …`: each ` and …` the query asks for.
+fn filters(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, q: &ContactQuery) {
     if let Some(stage) = q.stage {
         sql.push(" and stage = ")
             .bind(Param::Text(stage.as_str().to_owned()));
@@ -89,27 +116,29 @@ pub fn contact_list(dialect: Dialect, ws: WorkspaceId, q: &ContactQuery) -> Sql 
             .bind(Param::Text(c.as_str().to_owned()))
             .push(")");
     }
-    if by_value {
-        if let Some(after) = q.after {
-            sql.push(" and (sort_value, id) < (")
-                .bind(Param::Int(after.value.unwrap_or(i64::MAX)))
-                .push(", ")
-                .bind(Param::Uuid(after.id))
-                .push(")");
-        }
-        sql.push(" order by sort_value desc, id desc limit ")
-            .bind(Param::Int(i64::from(q.limit) + 1));
-        return sql;
-    }
-    if let Some(after) = q.after {
-        sql.push(&format!(" and ({column}, id) {cmp} ("))
-            .bind(Param::Time(after.at))
-            .push(", ")
-            .bind(Param::Uuid(after.id))
+    if let Some(tag) = &q.tag {
+        sql.push(" and id in (select contact_id from contact_tags where workspace_id = ")
+            .bind(Param::Uuid(ws.0))
+            .push(" and tag = ")
+            .bind(Param::Text(tag.as_str().to_owned()))
             .push(")");
     }
-    sql.push(&format!(" order by {column} {dir}, id {dir} limit "))
-        .bind(Param::Int(i64::from(q.limit) + 1));
+}
+
+/// How many contacts the list's filters match (its order, page and limit aside), counted up to
+/// `cap + 1`: a count's cost stays that of `cap` rows however many match.
+pub fn contact_count(dialect: Dialect, ws: WorkspaceId, q: &ContactQuery, cap: u64) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        "select count(*) as n from (select 1 from contacts where workspace_id = ",
+    );
+    sql.bind(Param::Uuid(ws.0));
+    filters(&mut sql, dialect, ws, q);
+    sql.push(" limit ")
+        .bind(Param::Int(
+            i64::try_from(cap.saturating_add(1)).unwrap_or(i64::MAX),
+        ))
+        .push(") m");
     sql
 }
 

@@ -79,6 +79,19 @@ pub async fn list_contacts(
     Ok(crate::contact_page(items, q))
 }
 
+pub async fn count_matching(
+    e: &impl Engine,
+    ws: WorkspaceId,
+    q: &ContactQuery,
+    cap: u64,
+) -> Result<u64, StoreError> {
+    let sql = crate::contacts_list::contact_count(e.dialect(), ws, q, cap);
+    let n = e
+        .fetch_one(sql, |r| crate::required("n", r.integer("n")?))
+        .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// `NotFound` unless the contact is the workspace's.
 pub async fn exists(e: &impl Engine, ws: WorkspaceId, id: ContactId) -> Result<(), StoreError> {
     let sql = e.sql(

@@ -32,6 +32,7 @@ pub mod sessions_store;
 mod setup;
 pub mod setup_store;
 mod stored;
+pub mod tags_store;
 pub mod timeline;
 pub mod traffic_store;
 pub mod work_store;

@@ -133,6 +133,23 @@ pub async fn merge_contacts(e: &impl Engine, m: &ContactMerge) -> Result<(), Sto
     );
     sql.bind_ids(&all);
     steps.push(Step::any(sql));
+    // Tags: the kept record takes every tag of the others it does not hold (a tag held twice
+    // cannot move as a row), then the others' rows go.
+    let mut sql = e.sql(
+        "insert into contact_tags (contact_id, workspace_id, tag, created_at) \
+         select $1, workspace_id, tag, min(created_at) from contact_tags \
+         where workspace_id = $2 and contact_id",
+        [keep.0.into(), ws.0.into()],
+    );
+    sql.bind_ids(&others)
+        .push(" group by workspace_id, tag on conflict (contact_id, tag) do nothing");
+    steps.push(Step::any(sql));
+    let mut sql = e.sql(
+        "delete from contact_tags where workspace_id = $1 and contact_id",
+        [ws.0.into()],
+    );
+    sql.bind_ids(&others);
+    steps.push(Step::any(sql));
     for table in MERGE_MOVES
         .iter()
         .map(|(t, _)| *t)

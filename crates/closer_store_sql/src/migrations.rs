@@ -114,6 +114,11 @@ macro_rules! migrations {
                 "reminders",
                 include_str!("../migrations/0024_reminders.sql"),
             ),
+            (
+                25,
+                "tags_and_views",
+                include_str!("../migrations/0025_tags_and_views.sql"),
+            ),
         ]
     };
 }

@@ -54,6 +54,14 @@ macro_rules! shared_ports {
                 ) -> Result<Page<Contact>, StoreError> {
                     $crate::contacts_store::list_contacts(self, workspace, query).await
                 }
+                async fn count_matching(
+                    &self,
+                    workspace: WorkspaceId,
+                    query: &ContactQuery,
+                    cap: u64,
+                ) -> Result<u64, StoreError> {
+                    $crate::contacts_store::count_matching(self, workspace, query, cap).await
+                }
                 async fn count_contacts(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {
                     $crate::contacts_store::count_contacts(self, workspace).await
                 }
@@ -81,6 +89,61 @@ macro_rules! shared_ports {
                     now: Timestamp,
                 ) -> Result<(), StoreError> {
                     $crate::scores_store::put_rules_source(self, workspace, source, now).await
+                }
+            }
+
+            #[$crate::async_trait]
+            impl TagStore for $store {
+                async fn retag(
+                    &self,
+                    workspace: WorkspaceId,
+                    kind: Tagged,
+                    ids: &[uuid::Uuid],
+                    add: &[closer_domain::tag::Tag],
+                    remove: &[closer_domain::tag::Tag],
+                    now: Timestamp,
+                ) -> Result<(), StoreError> {
+                    $crate::tags_store::retag(self, workspace, kind, ids, add, remove, now).await
+                }
+                async fn tags_of(
+                    &self,
+                    workspace: WorkspaceId,
+                    kind: Tagged,
+                    ids: &[uuid::Uuid],
+                ) -> Result<Vec<(uuid::Uuid, closer_domain::tag::Tag)>, StoreError> {
+                    $crate::tags_store::tags_of(self, workspace, kind, ids).await
+                }
+                async fn workspace_tags(
+                    &self,
+                    workspace: WorkspaceId,
+                    kind: Tagged,
+                ) -> Result<Vec<(closer_domain::tag::Tag, u64)>, StoreError> {
+                    $crate::tags_store::workspace_tags(self, workspace, kind).await
+                }
+                async fn create_view(&self, view: &SavedView) -> Result<(), StoreError> {
+                    $crate::tags_store::create_view(self, view).await
+                }
+                async fn views(
+                    &self,
+                    workspace: WorkspaceId,
+                    user: Option<UserId>,
+                    list: closer_domain::tag::ViewOf,
+                ) -> Result<Vec<SavedView>, StoreError> {
+                    $crate::tags_store::views(self, workspace, user, list).await
+                }
+                async fn view(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: uuid::Uuid,
+                ) -> Result<SavedView, StoreError> {
+                    $crate::tags_store::view(self, workspace, id).await
+                }
+                async fn delete_view(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: uuid::Uuid,
+                ) -> Result<(), StoreError> {
+                    $crate::tags_store::delete_view(self, workspace, id).await
                 }
             }
 

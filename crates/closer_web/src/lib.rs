@@ -27,6 +27,10 @@ pub mod fuzzing {
 pub use axum::http::HeaderName;
 pub use ratelimit::RateLimit;
 pub use routes::tracking_snippet;
+/// Saved views with their queries checked by the lists' own parsers (for the CLI).
+pub mod views {
+    pub use crate::routes::tags::{save, view_count};
+}
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -602,6 +602,66 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
     })
     .await;
 
+    // Tagged on her page, found by the tag in the contact list, and the filter kept as a view
+    // with its count.
+    fill(&c, "#tags", "VIP, navy").await;
+    click(
+        &c,
+        Locator::XPath("//form[contains(@action, '/tags')]//button"),
+    )
+    .await;
+    eventually("her tags on her page", || async {
+        let text = body_text(&c).await;
+        (text.contains("vip") && text.contains("navy")).then_some(())
+    })
+    .await;
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    c.find(Locator::Css("#tag"))
+        .await
+        .unwrap()
+        .select_by_value("vip")
+        .await
+        .unwrap();
+    click(&c, Locator::XPath("//button[text()='Filter']")).await;
+    fill(&c, "#view-name", "VIPs").await;
+    click(&c, Locator::XPath("//button[text()='Save view']")).await;
+    eventually("the view above the list, with its count", || async {
+        let text = body_text(&c).await;
+        (text.contains("VIPs 1") && text.contains("Grace Hopper")).then_some(())
+    })
+    .await;
+    shot(&c, backend, "27-saved-view").await;
+    {
+        let store = app.app.store_for_tests();
+        let ws = app.default_workspace().await;
+        let owner = store
+            .list_users(ws)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.email.as_str() == "owner@acme.example")
+            .unwrap();
+        let views = store
+            .views(ws, Some(owner.id), closer_domain::tag::ViewOf::Contacts)
+            .await
+            .unwrap();
+        assert_eq!(views.len(), 1);
+        assert_eq!(
+            (views[0].name.as_str(), views[0].query.as_str()),
+            ("VIPs", "tag=vip")
+        );
+        assert_eq!(views[0].owner_id, Some(owner.id), "her own, not the team's");
+        let grace = uuid::Uuid::parse_str(&grace_id).unwrap();
+        let tags: Vec<String> = store
+            .tags_of(ws, closer_store::Tagged::Contacts, &[grace])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, t)| t.to_string())
+            .collect();
+        assert_eq!(tags, ["navy", "vip"]);
+    }
+
     // A contact added by hand from the contacts list.
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
     click(&c, Locator::LinkText("New contact")).await;

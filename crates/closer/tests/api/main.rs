@@ -31,6 +31,7 @@ mod roles;
 mod scale_out;
 mod search;
 mod stitching;
+mod tags;
 mod tracking;
 mod tracking_input;
 mod web_app;

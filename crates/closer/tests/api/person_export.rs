@@ -87,6 +87,15 @@ async fn a_persons_export_holds_everything_about_them(app: TestApp) {
     );
 
     let res = app
+        .post_json(
+            "/api/v1/tags",
+            &app.token,
+            &json!({"on": "contacts", "ids": [id], "add": ["repeat buyer"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+
+    let res = app
         .get(&format!("/api/v1/contacts/{id}/export"), &app.token)
         .await;
     assert_eq!(res.status(), 200);
@@ -114,6 +123,7 @@ async fn a_persons_export_holds_everything_about_them(app: TestApp) {
     }
     assert_eq!(export["contact"]["id"], json!(id));
     assert_eq!(export["external_ids"], json!(["hs-77"]));
+    assert_eq!(export["tags"], json!(["repeat buyer"]));
     assert_eq!(export["company"]["name"], "Shop");
     assert!(!export["orders"].as_array().unwrap().is_empty());
     assert!(

@@ -270,6 +270,7 @@ async fn create_company(
 #[into_params(parameter_in = Query)]
 pub struct CompanyListParams {
     /// Case-insensitive text in the name or a domain.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// A user id, or `none` for companies without an owner.
     #[param(
@@ -300,6 +301,7 @@ async fn list_companies(
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(bad("q", "must be at most 200 characters"));
     }
+    super::contacts::no_nul("q", q.as_deref())?;
     let query = CompanyQuery {
         q,
         owner: owner_filter(params.owner.as_deref())?,

@@ -190,6 +190,7 @@ pub struct ListParams {
     #[param(format = DateTime)]
     created_to: Option<String>,
     /// Case-insensitive text in name, email or company.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// cold, warm or hot (as last scored).
     #[param(pattern = "^(cold|warm|hot)$")]
@@ -199,6 +200,10 @@ pub struct ListParams {
         pattern = "^(affiliates|ai_assistants|direct|display|email|organic_search|organic_social|organic_video|other|paid_search|paid_social|paid_video|referral)$"
     )]
     channel: Option<String>,
+    /// Contacts holding this tag (blank: any). A tag that is not one (a character tags cannot
+    /// hold) is refused with 422.
+    #[param(max_length = 40)]
+    tag: Option<String>,
     /// `created`, `-created` (default), `updated`, `-updated`, or `-value`: highest predicted
     /// customer value first (the lifetime-value fit's 52 weeks), customers with a value only.
     #[param(pattern = "^(-?(created|updated)|-value)$")]
@@ -221,6 +226,18 @@ pub(super) fn owner_filter(raw: Option<&str>) -> Result<Option<OwnerFilter>, Api
                 .map_err(|_| bad("owner", "must be a user id or none"))?,
         ))),
     })
+}
+
+/// Text searched for cannot hold a NUL character (no stored text does, and PostgreSQL
+/// refuses it in a statement): 422 naming the field.
+pub(super) fn no_nul(field: &str, text: Option<&str>) -> Result<(), ApiError> {
+    if text.is_some_and(|t| t.contains('\0')) {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            field,
+            "must not contain a NUL character",
+        )]));
+    }
+    Ok(())
 }
 
 pub(super) fn bad(field: &str, message: &str) -> ApiError {
@@ -258,6 +275,7 @@ impl ListParams {
         if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
             return Err(bad("q", "must be at most 200 characters"));
         }
+        no_nul("q", q.as_deref())?;
         Ok(ContactQuery {
             stage: self
                 .stage
@@ -280,6 +298,15 @@ impl ListParams {
                 .map(|c| {
                     closer_domain::traffic::Channel::parse(&c)
                         .ok_or_else(|| bad("channel", "is not a channel (direct, organic_search, paid_search, organic_social, paid_social, email, referral…)"))
+                })
+                .transpose()?,
+            tag: self
+                .tag
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| {
+                    closer_domain::tag::Tag::parse(&t).map_err(|e| {
+                        ApiError::invalid(vec![FieldError::new("tag", e.message)])
+                    })
                 })
                 .transpose()?,
             sort,

@@ -180,22 +180,40 @@ async fn list_deals(
     principal: Principal,
     ApiQuery(p): ApiQuery<DealParams>,
 ) -> Result<Json<Vec<DealView>>, ApiError> {
-    let query = DealQuery {
-        pipeline: uuid_param("pipeline_id", p.pipeline_id.as_deref())?.map(PipelineId),
-        stage: uuid_param("stage_id", p.stage_id.as_deref())?
-            .map(closer_domain::pipeline::PipelineStageId),
-        status: p
-            .status
-            .as_deref()
-            .map(|s| DealStatus::parse(s).map_err(|e| bad("status", &e.message)))
-            .transpose()?,
-        owner: uuid_param("owner_id", p.owner_id.as_deref())?.map(UserId),
-        contact: uuid_param("contact_id", p.contact_id.as_deref())?.map(ContactId),
-        before: uuid_param("before", p.before.as_deref())?.map(DealId),
-        limit: p.limit.unwrap_or(50),
-    };
+    let query = p.parse()?;
     let deals = state.app.sales().list_deals(&principal, query).await?;
     Ok(Json(deals.into_iter().map(DealView::from).collect()))
+}
+
+/// The deal list's filters in a saved view's query, read as `GET /api/v1/deals` reads them.
+pub(crate) fn deal_filters(query: &str) -> Result<DealQuery, ApiError> {
+    let params: DealParams = serde_urlencoded::from_str(query).map_err(|e| {
+        ApiError::invalid(vec![closer_domain::FieldError::new(
+            "query",
+            format!("is not the deal list's filters: {e}"),
+        )])
+    })?;
+    params.parse()
+}
+
+impl DealParams {
+    fn parse(self) -> Result<DealQuery, ApiError> {
+        let p = self;
+        Ok(DealQuery {
+            pipeline: uuid_param("pipeline_id", p.pipeline_id.as_deref())?.map(PipelineId),
+            stage: uuid_param("stage_id", p.stage_id.as_deref())?
+                .map(closer_domain::pipeline::PipelineStageId),
+            status: p
+                .status
+                .as_deref()
+                .map(|s| DealStatus::parse(s).map_err(|e| bad("status", &e.message)))
+                .transpose()?,
+            owner: uuid_param("owner_id", p.owner_id.as_deref())?.map(UserId),
+            contact: uuid_param("contact_id", p.contact_id.as_deref())?.map(ContactId),
+            before: uuid_param("before", p.before.as_deref())?.map(DealId),
+            limit: p.limit.unwrap_or(50),
+        })
+    }
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -21,6 +21,7 @@ mod qualification;
 mod reports;
 mod search;
 mod sites;
+pub(crate) mod tags;
 pub(crate) mod track;
 mod traffic;
 mod users;
@@ -75,6 +76,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(duplicates::router())
         .merge(search::router())
         .merge(notifications::router())
+        .merge(tags::router())
         .merge(companies::router())
         .merge(export::router())
         .merge(imports::router())

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/{id}/activities", post(log))
         .route("/contacts/{id}/deals", post(open_deal))
         .route("/contacts/{id}/export", get(export))
+        .route("/contacts/{id}/tags", post(super::tags::save_contact_tags))
 }
 
 /// Everything closer holds about the person, as a JSON download (an access or portability
@@ -209,6 +210,12 @@ async fn show(
     let edits =
         closer_domain::access::reach(user.0.role, closer_domain::access::Action::EditContacts)
             != closer_domain::access::Reach::Nobody;
+    let tags = state
+        .app
+        .tags_of(&principal, closer_store::Tagged::Contacts, &[id.0])
+        .await?
+        .remove(&id.0)
+        .unwrap_or_default();
     let content = html! {
         h1 { (name) }
         @if edits {
@@ -230,6 +237,7 @@ async fn show(
                         dt { "Company" } dd { a href=(format!("/companies/{}", co.id.0)) { (co.name) } }
                     }
                     dt { "Arrived" } dd { (when(c.created_at)) }
+                    dt { "Tags" } dd { (super::tags::chips(&tags)) }
                     @for (k, v) in &c.properties {
                         dt { (k) } dd { (v.as_str().map_or_else(|| v.to_string(), str::to_owned)) }
                     }
@@ -244,6 +252,9 @@ async fn show(
                         }
                     }
                     @if let Some(why) = &v.not_enough_data { p.reason { "No prediction: " (why) } }
+                }
+                @if edits {
+                    (super::tags::tag_form(&format!("/contacts/{}/tags", c.id.0), &tags, user.csrf()))
                 }
                 p { a href=(format!("/contacts/{}/export", c.id.0)) download { "Download everything about this person (JSON)" } }
                 p { a href=(format!("/contacts/{}/merge", c.id.0)) { "Merge another record of this person into this one" } }

@@ -1,6 +1,7 @@
-//! Contacts: a searchable, filterable list (stage, temperature, owner, channel), a page at a
-//! time, and assigning many at once. The filters are the API's (`GET /api/v1/contacts`), read
-//! by the same parser. A rep lists their own contacts or the unassigned ones.
+//! Contacts: a searchable, filterable list (stage, temperature, owner, channel, tag), a page
+//! at a time; saved views of it (the team's and one's own, with their counts); assigning,
+//! tagging and untagging many at once. The filters are the API's (`GET /api/v1/contacts`),
+//! read by the same parser. A rep lists their own contacts or the unassigned ones.
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
@@ -27,6 +28,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/contacts", get(show))
         .route("/contacts/assign", post(assign))
+        .route("/contacts/tag", post(super::tags::bulk_tag))
+        .route("/contacts/views", post(super::tags::save_contact_view))
+        .route(
+            "/contacts/views/{id}/delete",
+            post(super::tags::delete_contact_view),
+        )
 }
 
 fn select(id: &str, label: &str, options: &[(String, String)], chosen: &str) -> Markup {
@@ -57,6 +64,13 @@ async fn show(
     RawQuery(raw): RawQuery,
 ) -> Result<Markup, Failure> {
     let mut pairs = super::query_pairs(raw.as_deref());
+    // The filters as chosen, before a rep's are narrowed to theirs: what a saved view keeps.
+    let chosen: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, v)| !v.is_empty() && k != "cursor" && k != "limit")
+        .cloned()
+        .collect();
+    let chosen = serde_urlencoded::to_string(&chosen).unwrap_or_default();
     let me = user.0.user.id;
     let everyone = user.0.role.sees_everyone();
     if !everyone {
@@ -96,6 +110,36 @@ async fn show(
     let edits =
         closer_domain::access::reach(user.0.role, closer_domain::access::Action::EditContacts)
             != closer_domain::access::Reach::Nobody;
+    let ticks = bulk || edits;
+    let principal = user.0.principal();
+    let ids: Vec<uuid::Uuid> = found.items.iter().map(|c| c.id.0).collect();
+    let tags = st
+        .app
+        .tags_of(&principal, closer_store::Tagged::Contacts, &ids)
+        .await?;
+    let known_tags: Vec<(String, String)> = st
+        .app
+        .workspace_tags(&principal, closer_store::Tagged::Contacts)
+        .await?
+        .into_iter()
+        .map(|(t, n)| (t.to_string(), format!("{t} ({n})")))
+        .collect();
+    let mut views = Vec::new();
+    for v in st
+        .app
+        .views(&principal, closer_domain::tag::ViewOf::Contacts)
+        .await?
+    {
+        // A view whose filters no longer read (a user deleted since) counts nothing.
+        let count = match crate::routes::tags::contact_filters(&v.query) {
+            Ok(q) => st.app.contacts().count_contacts(&principal, &q).await.ok(),
+            Err(_) => None,
+        };
+        let deletable =
+            v.owner_id.is_some() || v.created_by == Some(me) || user.0.role.sees_everyone();
+        views.push((v, count, deletable));
+    }
+    let csrf = user.csrf();
 
     let stages: Vec<(String, String)> = Stage::ALL
         .iter()
@@ -132,6 +176,37 @@ async fn show(
         @if edits {
             p.actions { a href="/contacts/new" { "New contact" } }
         }
+        nav.views aria-label="Saved views" {
+            h2 { "Views" }
+            ul {
+                li { a href="/contacts" aria-current=[chosen.is_empty().then_some("page")] { "All contacts" } }
+                @for (v, count, deletable) in &views {
+                    li {
+                        a href=(format!("/contacts?{}", v.query)) aria-current=[(v.query == chosen).then_some("page")] {
+                            (v.name)
+                            @if let Some(n) = count { " " span.count { (n) } }
+                        }
+                        @if v.owner_id.is_none() { " " span.hint { "team" } }
+                        @if *deletable {
+                            form.inline method="post" action=(format!("/contacts/views/{}/delete", v.id)) {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button.quiet type="submit" aria-label=(format!("Delete the view {}", v.name)) { "Delete" }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !chosen.is_empty() {
+                form.inline method="post" action="/contacts/views" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="query" value=(chosen);
+                    label for="view-name" { "Save these filters as" }
+                    input #view-name name="name" required maxlength="80" placeholder="Hot leads from ads";
+                    label { input type="checkbox" name="shared" value="yes"; " for the whole team" }
+                    button type="submit" { "Save view" }
+                }
+            }
+        }
         form.filters method="get" action="/contacts" role="search" {
             label for="q" { "Search" }
             input #q type="search" name="q" value=(super::param(&pairs, "q").unwrap_or("")) placeholder="name, email or company";
@@ -139,6 +214,7 @@ async fn show(
             (select("temperature", "Temperature", &temps, super::param(&pairs, "temperature").unwrap_or("")))
             (select("owner", "Owner", &owners, super::param(&pairs, "owner").unwrap_or("")))
             (select("channel", "Channel", &channels, super::param(&pairs, "channel").unwrap_or("")))
+            (select("tag", "Tag", &known_tags, super::param(&pairs, "tag").unwrap_or("")))
             label for="sort" { "Order" }
             select #sort name="sort" {
                 option value="" selected[!by_value] { "Newest first" }
@@ -147,26 +223,27 @@ async fn show(
             button type="submit" { "Filter" }
         }
         form method="post" action="/contacts/assign" {
-            input type="hidden" name="csrf" value=(user.csrf());
+            input type="hidden" name="csrf" value=(csrf);
             @if found.items.is_empty() {
                 p.empty { "No contacts match." }
             } @else {
                 table.contacts {
                     thead { tr {
-                        @if bulk { th { span.visually-hidden { "Select" } } }
-                        th { "Name" } th { "Company" } th { "Stage" } th { "Owner" } th { "Arrived" }
+                        @if ticks { th { span.visually-hidden { "Select" } } }
+                        th { "Name" } th { "Company" } th { "Stage" } th { "Owner" } th { "Tags" } th { "Arrived" }
                         @if by_value { th.num { "Expected value (52 weeks)" } }
                     } }
                     tbody {
                         @for c in &found.items {
                             tr {
-                                @if bulk {
+                                @if ticks {
                                     td { input type="checkbox" name="id" value=(c.id.0) aria-label=(format!("Select {}", display_name(c))); }
                                 }
                                 td { a href=(format!("/contacts/{}", c.id.0)) { (display_name(c)) } }
                                 td { (c.company.as_deref().unwrap_or("")) }
                                 td { (c.stage.as_str()) }
                                 td { (owner_name(&users, c.owner_id)) }
+                                td { (super::tags::chips(tags.get(&c.id.0).map_or(&[][..], Vec::as_slice))) }
                                 td { (when(c.created_at)) }
                                 @if by_value { td.num { (values.get(&c.id).map_or("–", String::as_str)) } }
                             }
@@ -182,6 +259,15 @@ async fn show(
                         @for u in &users { option value=(u.id.0) { (u.name) } }
                     }
                     button type="submit" { "Assign" }
+                }
+            }
+            @if ticks && !found.items.is_empty() {
+                div.inline {
+                    label for="bulk-tag" { "Tag the selected" }
+                    input #bulk-tag name="tag" maxlength="40" placeholder="vip" list="known-tags";
+                    datalist #known-tags { @for (t, _) in &known_tags { option value=(t) {} } }
+                    button type="submit" formaction="/contacts/tag" name="op" value="add" { "Add tag" }
+                    button type="submit" formaction="/contacts/tag" name="op" value="remove" { "Remove tag" }
                 }
             }
         }
@@ -214,10 +300,12 @@ impl<'de> serde::Deserialize<'de> for AssignForm {
                 "csrf" => f.csrf = v,
                 "owner" => f.owner = v,
                 "id" => f.ids.push(v),
+                // The tag field of the same form is the tag buttons'.
+                "tag" => {}
                 other => {
                     return Err(serde::de::Error::unknown_field(
                         other,
-                        &["csrf", "owner", "id"],
+                        &["csrf", "owner", "id", "tag"],
                     ));
                 }
             }

@@ -24,6 +24,7 @@ pub(crate) mod reports;
 mod search;
 pub mod session;
 mod settings;
+mod tags;
 mod tasks;
 
 use std::fmt::Write;

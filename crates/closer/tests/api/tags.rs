@@ -1,0 +1,259 @@
+//! Tags and saved views through the API, the web app and the terminal: contacts tagged many at
+//! once (all or none, only one's own for a rep), the list filtered by tag, a view saved from
+//! the filters in use with its count, shared with the team or kept, deleted by whoever may;
+//! precise refusals.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, closer_on, problem};
+use crate::web_app::{PASSWORD, Session, field, user};
+
+crate::on_both_backends!(tagged_filtered_and_saved_as_views);
+
+async fn contact(app: &TestApp, name: &str, mail: &str, owner: Option<uuid::Uuid>) -> String {
+    let res = app
+        .post_json(
+            "/api/v1/contacts",
+            &app.token,
+            &json!({"name": name, "email": mail, "owner_id": owner}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[allow(clippy::too_many_lines)]
+async fn tagged_filtered_and_saved_as_views(app: TestApp) {
+    let rita = user(&app, "rita@acme.example", "rep").await;
+    let mona = user(&app, "mona@acme.example", "manager").await;
+    let ada = contact(&app, "Ada Lovelace", "ada@math.example", Some(rita.id.0)).await;
+    let bob = contact(&app, "Bob Babbage", "bob@engines.example", None).await;
+    let cy = contact(&app, "Cy Clone", "cy@engines.example", None).await;
+    let dee = contact(&app, "Dee Dijkstra", "dee@paths.example", Some(mona.id.0)).await;
+
+    // The API: many at once.
+    let retag = |body: Value| {
+        let app = &app;
+        async move { app.post_json("/api/v1/tags", &app.token, &body).await }
+    };
+    let res =
+        retag(json!({"on": "contacts", "ids": [ada, bob], "add": ["VIP", "trade show"]})).await;
+    assert_eq!(res.status(), 204);
+    let res = retag(json!({"on": "contacts", "ids": [bob], "remove": ["trade show"]})).await;
+    assert_eq!(res.status(), 204);
+    let tags: Value = app
+        .get("/api/v1/tags?on=contacts", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags["items"],
+        json!([{"tag": "trade show", "count": 1}, {"tag": "vip", "count": 2}])
+    );
+    let listed: Value = app
+        .get("/api/v1/contacts?tag=vip", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+    // All or none: an unknown id tags nobody.
+    problem(
+        retag(json!({"on": "contacts", "ids": [cy, uuid::Uuid::now_v7()], "add": ["lost"]})).await,
+        404,
+        "one record missing",
+    )
+    .await;
+    let p = problem(
+        retag(json!({"on": "contacts", "ids": [cy], "add": ["ok", "<b>"]})).await,
+        422,
+        "a tag that is not one",
+    )
+    .await;
+    assert!(p.to_string().contains("tags[1]"), "{p}");
+    problem(
+        retag(json!({"on": "orders", "ids": [cy], "add": ["x"]})).await,
+        422,
+        "not a kind of record",
+    )
+    .await;
+    problem(
+        retag(json!({"on": "contacts", "ids": [], "add": ["x"]})).await,
+        422,
+        "no records",
+    )
+    .await;
+    let p = problem(
+        app.get("/api/v1/contacts?tag=%3Cb%3E", &app.token).await,
+        422,
+        "a filter that is not a tag",
+    )
+    .await;
+    assert!(p.to_string().contains("tag"), "{p}");
+
+    // A NUL in searched text is refused, on both engines.
+    for list in ["contacts", "companies"] {
+        problem(
+            app.get(&format!("/api/v1/{list}?q=a%00b"), &app.token)
+                .await,
+            422,
+            "a NUL in q",
+        )
+        .await;
+    }
+
+    // Views over the API: saved checked, listed with their counts.
+    let res = app
+        .post_json(
+            "/api/v1/views",
+            &app.token,
+            &json!({"name": "VIPs", "query": "tag=vip", "shared": true}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let saved: Value = res.json().await.unwrap();
+    assert_eq!(saved["count"], 2);
+    assert_eq!(saved["shared"], true);
+    let p = problem(
+        app.post_json(
+            "/api/v1/views",
+            &app.token,
+            &json!({"name": "Bad", "query": "stage=sideways"}),
+        )
+        .await,
+        400,
+        "a filter the list refuses",
+    )
+    .await;
+    assert!(p.to_string().contains("stage"), "{p}");
+    problem(
+        app.post_json(
+            "/api/v1/views",
+            &app.token,
+            &json!({"name": "  ", "query": "tag=vip"}),
+        )
+        .await,
+        422,
+        "no name",
+    )
+    .await;
+
+    // A rep: tags her own, not another's; sees the team's view counted as far as she sees.
+    let mut r = Session::new(&app);
+    r.sign_in("rita@acme.example", PASSWORD).await;
+    let page = r.get("/contacts").await;
+    assert!(page.body.contains("VIPs"), "{}", page.body);
+    let csrf = field(&page.body, "csrf");
+    let tagged = r
+        .post(
+            "/contacts/tag",
+            &[
+                ("csrf", &csrf),
+                ("id", &ada),
+                ("tag", "hot lead"),
+                ("op", "add"),
+            ],
+        )
+        .await;
+    assert_eq!(tagged.status, StatusCode::SEE_OTHER, "{}", tagged.body);
+    let refused = r
+        .post(
+            "/contacts/tag",
+            &[
+                ("csrf", &csrf),
+                ("id", &dee),
+                ("tag", "hot lead"),
+                ("op", "add"),
+            ],
+        )
+        .await;
+    assert!(
+        [StatusCode::NOT_FOUND, StatusCode::FORBIDDEN].contains(&refused.status),
+        "{}: {}",
+        refused.status,
+        refused.body
+    );
+    // Her own view, from the filters in use.
+    let saved = r
+        .post(
+            "/contacts/views",
+            &[
+                ("csrf", &csrf),
+                ("name", "My hot leads"),
+                ("query", "tag=hot+lead"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let page = r.get("/contacts?tag=hot+lead").await;
+    assert!(
+        page.body.contains("My hot leads") && page.body.contains("Ada Lovelace"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Bob Babbage"));
+    // The contact page: her tags, edited as one field.
+    let edited = r
+        .post(
+            &format!("/contacts/{ada}/tags"),
+            &[("csrf", &csrf), ("tags", "vip, Follow-up")],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER);
+    let shown = r.get(&format!("/contacts/{ada}")).await;
+    assert!(
+        shown.body.contains(">follow-up<") && shown.body.contains(">vip<"),
+        "{}",
+        shown.body
+    );
+    assert!(!shown.body.contains(">hot lead<"));
+    // Another user does not see her own view; the manager deletes the team's.
+    let mut m = Session::new(&app);
+    m.sign_in("mona@acme.example", PASSWORD).await;
+    let page = m.get("/contacts").await;
+    assert!(!page.body.contains("My hot leads"));
+    let views: Value = app
+        .get("/api/v1/views", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let team_id = views["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(views["items"].as_array().unwrap().len(), 1, "{views}");
+    let csrf_m = field(&page.body, "csrf");
+    let gone = m
+        .post(
+            &format!("/contacts/views/{team_id}/delete"),
+            &[("csrf", &csrf_m)],
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    let (out, _, _) = closer_on(&app, &["view", "list"]);
+    assert!(out.trim().is_empty(), "the team has no views now: {out}");
+
+    // The terminal.
+    let (out, err, ok) = closer_on(&app, &["tag", "contacts", &cy, &bob, "--add", "newsletter"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "tagged 2 records");
+    let (out, _, _) = closer_on(&app, &["tag", "contacts"]);
+    assert!(out.contains("newsletter\t2"), "{out}");
+    let (out, err, ok) = closer_on(&app, &["view", "save", "Newsletter", "tag=newsletter"]);
+    assert!(ok, "{err}");
+    let id = out.trim().to_owned();
+    let (out, _, _) = closer_on(&app, &["view", "list"]);
+    assert!(
+        out.contains(&format!("{id}\t2\tNewsletter\ttag=newsletter")),
+        "{out}"
+    );
+    let (_, err, ok) = closer_on(&app, &["view", "save", "Bad", "temperature=tepid"]);
+    assert!(!ok && err.contains("temperature"), "{err}");
+    let (_, err, ok) = closer_on(&app, &["tag", "contacts", "not-an-id", "--add", "x"]);
+    assert!(!ok && err.contains("not a record id"), "{err}");
+    let (out, err, ok) = closer_on(&app, &["view", "delete", &id]);
+    assert!(ok && out.trim() == "deleted", "{err}");
+}
