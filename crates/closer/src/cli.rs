@@ -523,6 +523,20 @@ pub enum ContactCommand {
         #[arg(long, default_value = "default")]
         workspace: String,
     },
+    /// Change many contacts at once: their owner (a user's email, or none), their stage, or
+    /// both — all of them, or none when one is not found.
+    Bulk {
+        /// The contacts' ids (up to 200).
+        #[arg(required = true)]
+        ids: Vec<String>,
+        #[arg(long)]
+        owner: Option<String>,
+        /// lead, prospect, opportunity, customer or disqualified.
+        #[arg(long)]
+        stage: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
     /// Everything closer holds about a person, as one JSON document (access and portability
     /// requests).
     Export {

@@ -108,6 +108,33 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             let c = app.contacts().patch_contact(&principal, id, &patch).await?;
             crate::contact_edit::print(&c)?;
         }
+        ContactCommand::Bulk {
+            ids,
+            owner,
+            stage,
+            workspace,
+        } => {
+            let ws = app.access().workspace_by_slug(&workspace).await?;
+            let principal = closer_app::Principal::operator(ws.id);
+            let ids = ids
+                .iter()
+                .map(|id| contact_id(id))
+                .collect::<Result<Vec<_>, _>>()?;
+            let edit = crate::contact_edit::Edit {
+                name: None,
+                emails: Vec::new(),
+                phones: Vec::new(),
+                company: None,
+                job_title: None,
+                stage,
+                owner,
+            };
+            let patch = edit.patch(&app, &principal).await?;
+            app.contacts()
+                .update_contacts(&principal, &ids, patch.owner_id, patch.stage)
+                .await?;
+            outln!("changed {} contacts", ids.len());
+        }
         ContactCommand::Duplicates {
             limit,
             workspace,

@@ -219,6 +219,67 @@ impl Contacts {
         Ok(())
     }
 
+    /// Changes many contacts at once — their owner (`Some(None)`: unassigned), their stage, or
+    /// both — all or nothing: an unknown id, a contact the principal may not edit, or any
+    /// failure changes none; at most `MAX_BULK`. Each stage change is recorded in the
+    /// contact's history as a one-by-one edit is.
+    pub async fn update_contacts(
+        &self,
+        principal: &Principal,
+        ids: &[ContactId],
+        owner: Option<Option<closer_domain::UserId>>,
+        stage: Option<closer_domain::Stage>,
+    ) -> Result<(), AppError> {
+        if owner.is_none() && stage.is_none() {
+            return Err(AppError::invalid(
+                "owner_id",
+                "say what to change: an owner, a stage or both",
+            ));
+        }
+        if ids.is_empty() || ids.len() > MAX_BULK {
+            return Err(AppError::invalid(
+                "ids",
+                format!("change 1 to {MAX_BULK} contacts at once"),
+            ));
+        }
+        if let Some(owner) = owner {
+            principal.check(Action::AssignContacts, owner)?;
+            crate::access::workspace_user(self.store.as_ref(), principal.workspace_id, owner)
+                .await?;
+        }
+        let found = self
+            .store
+            .contacts_by_id(principal.workspace_id, ids)
+            .await?;
+        let mut wanted = ids.to_vec();
+        wanted.sort_unstable_by_key(|c| c.0);
+        wanted.dedup();
+        if found.len() != wanted.len() {
+            return Err(AppError::NotFound);
+        }
+        for c in &found {
+            principal.check_record(Action::ReadContacts, Action::EditContacts, c.owner_id)?;
+        }
+        let patch = ContactPatch {
+            owner_id: owner,
+            stage,
+            ..ContactPatch::default()
+        };
+        self.store
+            .patch_contacts(
+                principal.workspace_id,
+                &wanted,
+                &patch,
+                &principal.actor(),
+                Timestamp::now(),
+            )
+            .await?;
+        for id in &wanted {
+            self.rescore_later(principal, *id).await;
+        }
+        Ok(())
+    }
+
     /// An erasure request: the contact's personal data is deleted, not flagged.
     pub async fn erase_contact(
         &self,

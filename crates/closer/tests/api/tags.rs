@@ -1,7 +1,7 @@
-//! Tags and saved views through the API, the web app and the terminal: contacts tagged many at
-//! once (all or none, only one's own for a rep), the list filtered by tag, a view saved from
-//! the filters in use with its count, shared with the team or kept, deleted by whoever may;
-//! precise refusals.
+//! Tags, saved views and bulk changes through the API, the web app and the terminal: contacts
+//! tagged many at once (all or none, only one's own for a rep), the list filtered by tag, a
+//! view saved from the filters in use with its count, shared with the team or kept, deleted by
+//! whoever may; many contacts given an owner or moved to a stage at once; precise refusals.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, closer_on, problem};
 use crate::web_app::{PASSWORD, Session, field, user};
 
-crate::on_both_backends!(tagged_filtered_and_saved_as_views);
+crate::on_both_backends!(tagged_filtered_and_saved_as_views, contacts_changed_in_bulk);
 
 async fn contact(app: &TestApp, name: &str, mail: &str, owner: Option<uuid::Uuid>) -> String {
     let res = app
@@ -256,4 +256,112 @@ async fn tagged_filtered_and_saved_as_views(app: TestApp) {
     assert!(!ok && err.contains("not a record id"), "{err}");
     let (out, err, ok) = closer_on(&app, &["view", "delete", &id]);
     assert!(ok && out.trim() == "deleted", "{err}");
+}
+
+async fn get_contact(app: &TestApp, id: &str) -> Value {
+    app.get(&format!("/api/v1/contacts/{id}"), &app.token)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+#[allow(clippy::too_many_lines)]
+async fn contacts_changed_in_bulk(app: TestApp) {
+    let rita = user(&app, "rita@acme.example", "rep").await;
+    let mona = user(&app, "mona@acme.example", "manager").await;
+    let ada = contact(&app, "Ada Lovelace", "ada@math.example", Some(rita.id.0)).await;
+    let bob = contact(&app, "Bob Babbage", "bob@engines.example", None).await;
+    let dee = contact(&app, "Dee Dijkstra", "dee@paths.example", Some(mona.id.0)).await;
+    let bulk = |body: Value| {
+        let app = &app;
+        async move {
+            app.post_json("/api/v1/contacts/bulk", &app.token, &body)
+                .await
+        }
+    };
+
+    // The API: an owner and a stage for two at once.
+    let res = bulk(json!({"ids": [ada, bob], "owner": rita.id.0, "stage": "prospect"})).await;
+    assert_eq!(res.status(), 204);
+    for id in [&ada, &bob] {
+        let c = get_contact(&app, id).await;
+        assert_eq!(c["stage"], "prospect", "{c}");
+        assert_eq!(c["owner_id"], json!(rita.id.0), "{c}");
+    }
+    // All or none.
+    problem(
+        bulk(json!({"ids": [ada, uuid::Uuid::now_v7()], "stage": "customer"})).await,
+        404,
+        "one contact missing",
+    )
+    .await;
+    assert_eq!(get_contact(&app, &ada).await["stage"], "prospect");
+    for (body, field) in [
+        (json!({"ids": [ada]}), "owner_id"),
+        (json!({"ids": [ada], "stage": "sideways"}), "stage"),
+        (json!({"ids": [ada], "owner": "nobody"}), "owner"),
+        (json!({"ids": [], "stage": "lead"}), "ids"),
+    ] {
+        let p = problem(bulk(body.clone()).await, 422, "refused").await;
+        assert!(p.to_string().contains(field), "{body}: {p}");
+    }
+
+    // A rep in the app: her own move; one of someone else's stops them all.
+    let mut r = Session::new(&app);
+    r.sign_in("rita@acme.example", PASSWORD).await;
+    let page = r.get("/contacts").await;
+    assert!(page.body.contains("Change stage"), "{}", page.body);
+    let csrf = field(&page.body, "csrf");
+    let moved = r
+        .post(
+            "/contacts/stage",
+            &[("csrf", &csrf), ("id", &ada), ("to_stage", "opportunity")],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+    assert_eq!(get_contact(&app, &ada).await["stage"], "opportunity");
+    let refused = r
+        .post(
+            "/contacts/stage",
+            &[
+                ("csrf", &csrf),
+                ("id", &ada),
+                ("id", &dee),
+                ("to_stage", "customer"),
+            ],
+        )
+        .await;
+    assert!(
+        [StatusCode::NOT_FOUND, StatusCode::FORBIDDEN].contains(&refused.status),
+        "{}",
+        refused.status
+    );
+    assert_eq!(get_contact(&app, &ada).await["stage"], "opportunity");
+    assert_eq!(get_contact(&app, &dee).await["stage"], "lead");
+
+    // The terminal.
+    let (out, err, ok) = closer_on(
+        &app,
+        &[
+            "contact", "bulk", &ada, &bob, "--owner", "none", "--stage", "lead",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "changed 2 contacts");
+    for id in [&ada, &bob] {
+        let c = get_contact(&app, id).await;
+        assert_eq!(
+            (c["stage"].as_str(), c["owner_id"].is_null()),
+            (Some("lead"), true),
+            "{c}"
+        );
+    }
+    let (_, err, ok) = closer_on(&app, &["contact", "bulk", &ada, "--stage", "sideways"]);
+    assert!(!ok && err.contains("stage"), "{err}");
+    let (_, err, ok) = closer_on(
+        &app,
+        &["contact", "bulk", &ada, "--owner", "ghost@acme.example"],
+    );
+    assert!(!ok && err.contains("not a user"), "{err}");
 }

@@ -26,6 +26,63 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_contact, patch_contact, delete_contact))
         .routes(routes!(contact_events))
         .routes(routes!(export_contact))
+        .routes(routes!(bulk_update))
+}
+
+/// Many contacts changed at once.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkUpdate {
+    /// The contacts, 1–200.
+    #[schema(min_items = 1, max_items = 200)]
+    ids: Vec<uuid::Uuid>,
+    /// A user's id to give them to, or `none` to unassign them.
+    #[schema(
+        pattern = "^(none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
+    owner: Option<String>,
+    /// lead, prospect, opportunity, customer or disqualified.
+    #[schema(pattern = "^(lead|prospect|opportunity|customer|disqualified)$")]
+    stage: Option<String>,
+}
+
+/// Gives many contacts an owner, moves them to a stage, or both: all of them, or — when one
+/// is not found or not the caller's to change — none.
+#[utoipa::path(post, path = "/api/v1/contacts/bulk", tag = "contacts", request_body = BulkUpdate,
+    responses((status = 204),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn bulk_update(
+    State(app_state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<BulkUpdate>,
+) -> Result<StatusCode, ApiError> {
+    let owner = match body.owner.as_deref() {
+        None => None,
+        Some("none") => Some(None),
+        Some(raw) => Some(Some(closer_domain::UserId(raw.parse().map_err(|_| {
+            ApiError::invalid(vec![FieldError::new(
+                "owner",
+                "must be a user's id or none",
+            )])
+        })?))),
+    };
+    let stage = body
+        .stage
+        .as_deref()
+        .map(Stage::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid(vec![FieldError::new("stage", e.message)]))?;
+    let ids: Vec<ContactId> = body.ids.into_iter().map(ContactId).collect();
+    app_state
+        .app
+        .contacts()
+        .update_contacts(&principal, &ids, owner, stage)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub(super) fn contact_id(raw: &str) -> Result<ContactId, ApiError> {

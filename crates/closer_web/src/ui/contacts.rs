@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/contacts", get(show))
         .route("/contacts/assign", post(assign))
         .route("/contacts/tag", post(super::tags::bulk_tag))
+        .route("/contacts/stage", post(bulk_stage))
         .route("/contacts/views", post(super::tags::save_contact_view))
         .route(
             "/contacts/views/{id}/delete",
@@ -269,6 +270,13 @@ async fn show(
                     button type="submit" formaction="/contacts/tag" name="op" value="add" { "Add tag" }
                     button type="submit" formaction="/contacts/tag" name="op" value="remove" { "Remove tag" }
                 }
+                div.inline {
+                    label for="bulk-stage" { "Move the selected to" }
+                    select #bulk-stage name="to_stage" {
+                        @for s in Stage::ALL { option value=(s.as_str()) { (s.as_str()) } }
+                    }
+                    button type="submit" formaction="/contacts/stage" { "Change stage" }
+                }
             }
         }
         @if let Some(next) = next {
@@ -300,12 +308,12 @@ impl<'de> serde::Deserialize<'de> for AssignForm {
                 "csrf" => f.csrf = v,
                 "owner" => f.owner = v,
                 "id" => f.ids.push(v),
-                // The tag field of the same form is the tag buttons'.
-                "tag" => {}
+                // The same form's other fields are the tag and stage buttons'.
+                "tag" | "to_stage" => {}
                 other => {
                     return Err(serde::de::Error::unknown_field(
                         other,
-                        &["csrf", "owner", "id", "tag"],
+                        &["csrf", "owner", "id", "tag", "to_stage"],
                     ));
                 }
             }
@@ -337,6 +345,58 @@ async fn assign(
     st.app
         .contacts()
         .assign_contacts(&user.0.principal(), &ids, owner)
+        .await?;
+    Ok(Redirect::to("/contacts").into_response())
+}
+
+/// The list's bulk form, as the stage button reads it: `csrf`, `to_stage` and the ticked
+/// `id`s (the owner and tag fields are the other buttons').
+struct StageForm {
+    csrf: String,
+    stage: String,
+    ids: Vec<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for StageForm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs: Vec<(String, String)> = serde::Deserialize::deserialize(d)?;
+        let mut f = StageForm {
+            csrf: String::new(),
+            stage: String::new(),
+            ids: Vec::new(),
+        };
+        for (k, v) in pairs {
+            match k.as_str() {
+                "csrf" => f.csrf = v,
+                "to_stage" => f.stage = v,
+                "id" => f.ids.push(v),
+                _ => {}
+            }
+        }
+        Ok(f)
+    }
+}
+
+async fn bulk_stage(
+    State(st): State<AppState>,
+    user: Signed,
+    UiForm(f): UiForm<StageForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    if f.ids.is_empty() {
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Tick the contacts to move first.",
+        ));
+    }
+    let stage = Stage::parse(&f.stage).map_err(closer_app::AppError::from)?;
+    let mut ids = Vec::with_capacity(f.ids.len());
+    for raw in &f.ids {
+        ids.push(ContactId(super::id(raw)?));
+    }
+    st.app
+        .contacts()
+        .update_contacts(&user.0.principal(), &ids, None, Some(stage))
         .await?;
     Ok(Redirect::to("/contacts").into_response())
 }
