@@ -382,7 +382,27 @@ impl Exports {
         format: Format,
         out: tokio::sync::mpsc::Sender<String>,
     ) -> Result<u64, AppError> {
-        export(self.store.as_ref(), principal, entity, format, out).await
+        export(self.store.as_ref(), principal, entity, format, None, out).await
+    }
+
+    /// `write` for the contacts a list's filters (a saved view's) match, as far as the
+    /// principal reaches.
+    pub async fn write_contacts(
+        &self,
+        principal: &Principal,
+        filters: &ContactQuery,
+        format: Format,
+        out: tokio::sync::mpsc::Sender<String>,
+    ) -> Result<u64, AppError> {
+        export(
+            self.store.as_ref(),
+            principal,
+            Entity::Contacts,
+            format,
+            Some(filters),
+            out,
+        )
+        .await
     }
 }
 
@@ -391,6 +411,7 @@ async fn export(
     principal: &Principal,
     entity: Entity,
     format: Format,
+    filters: Option<&ContactQuery>,
     out: tokio::sync::mpsc::Sender<String>,
 ) -> Result<u64, AppError> {
     let sink = |chunk: String| {
@@ -409,14 +430,16 @@ async fn export(
             let mut q = ContactQuery {
                 sort: ContactSort::CreatedAsc,
                 limit: PAGE,
-                owner: match closer_domain::access::reach(principal.role, Action::ReadContacts) {
-                    closer_domain::access::Reach::Own => {
-                        principal.user().map(closer_store::OwnerFilter::User)
-                    }
-                    _ => None,
-                },
-                ..ContactQuery::default()
+                after: None,
+                ..filters.cloned().unwrap_or_default()
             };
+            // A rep exports their own contacts, or the unassigned ones when the filters ask.
+            if closer_domain::access::reach(principal.role, Action::ReadContacts)
+                == closer_domain::access::Reach::Own
+                && q.owner != Some(closer_store::OwnerFilter::Unassigned)
+            {
+                q.owner = principal.user().map(closer_store::OwnerFilter::User);
+            }
             loop {
                 let page = store.list_contacts(ws, &q).await?;
                 written += page.items.len() as u64;

@@ -119,6 +119,39 @@ async fn tagged_filtered_and_saved_as_views(app: TestApp) {
     let saved: Value = res.json().await.unwrap();
     assert_eq!(saved["count"], 2);
     assert_eq!(saved["shared"], true);
+    // Downloaded as CSV: the header and the view's two contacts.
+    let view_id = saved["id"].as_str().unwrap().to_owned();
+    let res = app
+        .get(
+            &format!("/api/v1/export/contacts?view={view_id}"),
+            &app.token,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let csv = res.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(
+        csv.contains("ada@math.example") && csv.contains("bob@engines.example"),
+        "{csv}"
+    );
+    assert!(!csv.contains("cy@engines.example"), "{csv}");
+    problem(
+        app.get(&format!("/api/v1/export/deals?view={view_id}"), &app.token)
+            .await,
+        422,
+        "a contact view exports contacts",
+    )
+    .await;
+    problem(
+        app.get(
+            &format!("/api/v1/export/contacts?view={}", uuid::Uuid::now_v7()),
+            &app.token,
+        )
+        .await,
+        404,
+        "no such view",
+    )
+    .await;
     let p = problem(
         app.post_json(
             "/api/v1/views",
@@ -195,6 +228,25 @@ async fn tagged_filtered_and_saved_as_views(app: TestApp) {
         page.body.contains("My hot leads") && page.body.contains("Ada Lovelace"),
         "{}",
         page.body
+    );
+    // Her view as a download from the page's link: her contact only.
+    let link = page
+        .body
+        .split("href=\"/export/contacts?view=")
+        .skip(1)
+        .map(|r| r.split('"').next().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    assert_eq!(link.len(), 2, "a CSV link per view");
+    let mut rows = 0;
+    for id in &link {
+        let got = r.get(&format!("/export/contacts?view={id}")).await;
+        assert_eq!(got.status, StatusCode::OK);
+        rows += got.body.lines().count() - 1;
+        assert!(!got.body.contains("dee@paths.example"), "{}", got.body);
+    }
+    assert_eq!(
+        rows, 2,
+        "Ada in each of her views, counted as far as she sees"
     );
     assert!(!page.body.contains("Bob Babbage"));
     // The contact page: her tags, edited as one field.

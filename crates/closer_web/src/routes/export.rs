@@ -28,6 +28,28 @@ pub struct ExportParams {
     /// `csv` (default) or `jsonl`.
     #[param(pattern = "^(csv|jsonl)$")]
     format: Option<String>,
+    /// A saved view of the contact list (`/api/v1/views`): only the contacts it matches.
+    #[param(format = Uuid)]
+    view: Option<String>,
+}
+
+/// The filters of the saved view `raw` names, for an export of `entity`; `None` without one.
+pub(crate) async fn view_filters(
+    state: &AppState,
+    principal: &Principal,
+    entity: Entity,
+    raw: Option<&str>,
+) -> Result<Option<closer_store::ContactQuery>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let id = uuid::Uuid::parse_str(raw.trim()).map_err(|_| ApiError::not_found("view"))?;
+    let view = state.app.view(principal, id).await?;
+    if entity != Entity::Contacts || view.list != closer_domain::tag::ViewOf::Contacts {
+        return Err(ApiError::invalid(vec![closer_domain::FieldError::new(
+            "view",
+            "exports of a view are of contact views, as contacts",
+        )]));
+    }
+    super::tags::contact_filters(&view.query).map(Some)
 }
 
 /// Export a workspace's contacts, companies or deals (CSV with a header row, or one JSON
@@ -66,7 +88,8 @@ async fn export(
             ));
         }
     };
-    download(&state, principal, entity, format, mime, ext).await
+    let filters = view_filters(&state, &principal, entity, params.view.as_deref()).await?;
+    download(&state, principal, entity, format, filters, mime, ext).await
 }
 
 /// The export as a streamed download (the API's and the web app's).
@@ -75,6 +98,7 @@ pub(crate) async fn download(
     principal: Principal,
     entity: Entity,
     format: Format,
+    filters: Option<closer_store::ContactQuery>,
     mime: &'static str,
     ext: &'static str,
 ) -> Result<Response, ApiError> {
@@ -82,7 +106,12 @@ pub(crate) async fn download(
     let exports = state.app.exports().clone();
     // The first chunk is awaited here, so a refusal (the role table) is a proper status
     // rather than a cut-off download.
-    let task = tokio::spawn(async move { exports.write(&principal, entity, format, tx).await });
+    let task = tokio::spawn(async move {
+        match filters {
+            Some(f) => exports.write_contacts(&principal, &f, format, tx).await,
+            None => exports.write(&principal, entity, format, tx).await,
+        }
+    });
     let Some(first) = rx.recv().await else {
         return match task.await {
             Ok(Err(e)) => Err(e.into()),

@@ -50,7 +50,11 @@ async fn export(
         Some("jsonl") => (Format::Jsonl, "application/x-ndjson", "jsonl"),
         _ => (Format::Csv, "text/csv; charset=utf-8", "csv"),
     };
-    Ok(crate::routes::export::download(&st, user.0.principal(), entity, format, mime, ext).await?)
+    let principal = user.0.principal();
+    let filters =
+        crate::routes::export::view_filters(&st, &principal, entity, super::param(&pairs, "view"))
+            .await?;
+    Ok(crate::routes::export::download(&st, principal, entity, format, filters, mime, ext).await?)
 }
 
 #[derive(Deserialize)]

@@ -188,6 +188,7 @@ async fn show(
                             @if let Some(n) = count { " " span.count { (n) } }
                         }
                         @if v.owner_id.is_none() { " " span.hint { "team" } }
+                        " " a href=(format!("/export/contacts?view={}", v.id)) download aria-label=(format!("Download the view {} as CSV", v.name)) { "CSV" }
                         @if *deletable {
                             form.inline method="post" action=(format!("/contacts/views/{}/delete", v.id)) {
                                 input type="hidden" name="csrf" value=(csrf);
