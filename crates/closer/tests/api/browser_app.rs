@@ -623,6 +623,13 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
         .await
         .unwrap();
     click(&c, Locator::XPath("//button[text()='Filter']")).await;
+    // The filtered list offers to keep its filters once it has loaded.
+    eventually("the list filtered by the tag", || async {
+        let url = c.current_url().await.ok()?;
+        let loaded = url.query().unwrap_or("").contains("tag=vip");
+        (loaded && c.find(Locator::Css("#view-name")).await.is_ok()).then_some(())
+    })
+    .await;
     fill(&c, "#view-name", "VIPs").await;
     click(&c, Locator::XPath("//button[text()='Save view']")).await;
     eventually("the view above the list, with its count", || async {

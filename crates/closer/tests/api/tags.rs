@@ -264,9 +264,76 @@ async fn tagged_filtered_and_saved_as_views(app: TestApp) {
         shown.body
     );
     assert!(!shown.body.contains(">hot lead<"));
-    // Another user does not see her own view; the manager deletes the team's.
+    // A deal's and a company's tags, on their pages.
+    let res = app
+        .post_json(
+            "/api/v1/deals",
+            &app.token,
+            &json!({"contact_id": ada, "title": "Engines", "amount": "900", "currency": "USD"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let deal = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .post_json(
+            "/api/v1/companies",
+            &app.token,
+            &json!({"name": "Analytical Engines", "domains": ["engines.example"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let company = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut m = Session::new(&app);
     m.sign_in("mona@acme.example", PASSWORD).await;
+    let edit = m.get(&format!("/deals/{deal}/edit")).await;
+    let csrf_m = field(&edit.body, "csrf");
+    for (path, typed) in [
+        (format!("/deals/{deal}/tags"), "renewal, Q3"),
+        (format!("/companies/{company}/tags"), "partner"),
+    ] {
+        let saved = m.post(&path, &[("csrf", &csrf_m), ("tags", typed)]).await;
+        assert_eq!(
+            saved.status,
+            StatusCode::SEE_OTHER,
+            "{path}: {}",
+            saved.body
+        );
+    }
+    assert!(
+        m.get(&format!("/deals/{deal}/edit"))
+            .await
+            .body
+            .contains(">renewal<")
+    );
+    assert!(
+        m.get(&format!("/companies/{company}"))
+            .await
+            .body
+            .contains(">partner<")
+    );
+    for (on, want) in [
+        (
+            "deals",
+            json!([{"tag": "q3", "count": 1}, {"tag": "renewal", "count": 1}]),
+        ),
+        ("companies", json!([{"tag": "partner", "count": 1}])),
+    ] {
+        let got: Value = app
+            .get(&format!("/api/v1/tags?on={on}"), &app.token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(got["items"], want, "{on}");
+    }
+
+    // Another user does not see her own view; the manager deletes the team's.
     let page = m.get("/contacts").await;
     assert!(!page.body.contains("My hot leads"));
     let views: Value = app

@@ -33,7 +33,8 @@ fn notice(ws: WorkspaceId, user: UserId, contact: Option<ContactId>, to: Option<
     }
 }
 
-async fn user(store: &dyn Store, ws: WorkspaceId, mail: &str) -> UserId {
+/// A rep of `ws` with this email.
+pub(super) async fn user(store: &dyn Store, ws: WorkspaceId, mail: &str) -> UserId {
     let u = User {
         id: UserId::new(),
         workspace_id: ws,

@@ -12,11 +12,12 @@ use closer_domain::pipeline::{Activity, ActivityId, ActivityKind, TaskKind, Task
 use closer_domain::reminders::{NoticeMark, Reminders};
 use closer_domain::{ContactId, Timestamp, UserId, WorkspaceId};
 
-use super::contacts::{draft, email, upsert};
+use super::contacts::{draft, upsert};
+use super::notify::user;
 use super::pipeline::{new_deal, pipeline};
 use super::work::task;
 use super::workspace;
-use crate::{Store, StoreError, TaskPatch, User};
+use crate::{Store, StoreError, TaskPatch};
 
 fn ago(now: Timestamp, secs: u64) -> Timestamp {
     Timestamp::new(now.get() - Duration::from_secs(secs))
@@ -24,19 +25,6 @@ fn ago(now: Timestamp, secs: u64) -> Timestamp {
 
 fn after(now: Timestamp, secs: u64) -> Timestamp {
     Timestamp::new(now.get() + Duration::from_secs(secs))
-}
-
-async fn user(store: &dyn Store, ws: WorkspaceId, mail: &str) -> UserId {
-    let u = User {
-        id: UserId::new(),
-        workspace_id: ws,
-        email: email(mail),
-        name: mail.into(),
-        role: "rep".into(),
-        created_at: Timestamp::now(),
-    };
-    store.create_user(&u).await.unwrap();
-    u.id
 }
 
 fn notice(ws: WorkspaceId, to: UserId, kind: NoticeKind, contact: Option<ContactId>) -> Notice {

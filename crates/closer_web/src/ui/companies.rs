@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/companies", get(list).post(create))
         .route("/companies/{id}", get(show).post(edit))
         .route("/companies/{id}/delete", post(delete))
+        .route("/companies/{id}/tags", post(super::tags::save_company_tags))
         .route("/companies/{id}/people", post(add_person))
         .route(
             "/companies/{id}/people/{contact}/remove",
@@ -241,9 +242,21 @@ async fn show(
         .0
         .principal()
         .may(closer_domain::access::Action::EraseContacts, None);
+    let tags = st
+        .app
+        .tags_of(
+            &user.0.principal(),
+            closer_store::Tagged::Companies,
+            &[id.0],
+        )
+        .await?
+        .remove(&id.0)
+        .unwrap_or_default();
     let content = html! {
         h1 { (c.name) }
         p.lede { (domains) @if let Some(i) = &c.industry { " · " (i) } @if let Some(k) = &c.country { " · " (k) } }
+        p { "Tags: " (super::tags::plain_chips(&tags)) }
+        (super::tags::tag_form(&format!("/companies/{}/tags", id.0), &tags, user.csrf()))
         div.two {
             section aria-labelledby="people-h" {
                 h2 #people-h { "People" }

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use closer_domain::FieldError;
 use closer_domain::pipeline::{Deal, DealId};
 use maud::{Markup, html};
@@ -23,7 +23,9 @@ use crate::AppState;
 use crate::routes::deals_dto::DealPatchInput;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/deals/{id}/edit", get(show).post(save))
+    Router::new()
+        .route("/deals/{id}/edit", get(show).post(save))
+        .route("/deals/{id}/tags", post(super::tags::save_deal_tags))
 }
 
 /// The form as posted: every field as text.
@@ -142,6 +144,12 @@ async fn form_page(
         Vec::new()
     };
     let notes = Notes(errors);
+    let tags = st
+        .app
+        .tags_of(&user.0.principal(), closer_store::Tagged::Deals, &[d.id.0])
+        .await?
+        .remove(&d.id.0)
+        .unwrap_or_default();
     let content = html! {
         h1 { "Edit " (d.title) }
         @if let Some(t) = theirs {
@@ -185,6 +193,9 @@ async fn form_page(
             }
             button type="submit" { "Save" }
         }
+        h2 { "Tags" }
+        p { (super::tags::plain_chips(&tags)) }
+        (super::tags::tag_form(&format!("/deals/{}/tags", d.id.0), &tags, user.csrf()))
         p { a href=(format!("/contacts/{}", d.contact_id.0)) { "Back to the contact" } }
     };
     Ok(page(

@@ -31,6 +31,17 @@ pub(super) fn chips(tags: &[Tag]) -> Markup {
     }
 }
 
+/// A deal's or company's tags (their lists have no tag filter yet: no links).
+pub(super) fn plain_chips(tags: &[Tag]) -> Markup {
+    html! {
+        @if tags.is_empty() {
+            span.hint { "none" }
+        } @else {
+            ul.tags { @for t in tags { li { span.tag { (t.as_str()) } } } }
+        }
+    }
+}
+
 /// Percent-encodes a query value.
 pub(super) fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
@@ -62,14 +73,50 @@ pub(super) async fn save_contact_tags(
     Path(id): Path<String>,
     UiForm(f): UiForm<TagsForm>,
 ) -> Result<Response, Failure> {
-    user.check_csrf(&f.csrf)?;
     let id = ContactId(super::id(&id)?);
+    save(&st, &user, Tagged::Contacts, id.0, &f).await?;
+    Ok(Redirect::to(&format!("/contacts/{}", id.0)).into_response())
+}
+
+/// Makes the deal's tags exactly those typed.
+pub(super) async fn save_deal_tags(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<TagsForm>,
+) -> Result<Response, Failure> {
+    let id = super::id(&id)?;
+    save(&st, &user, Tagged::Deals, id, &f).await?;
+    Ok(Redirect::to(&format!("/deals/{id}/edit")).into_response())
+}
+
+/// Makes the company's tags exactly those typed.
+pub(super) async fn save_company_tags(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<TagsForm>,
+) -> Result<Response, Failure> {
+    let id = super::id(&id)?;
+    save(&st, &user, Tagged::Companies, id, &f).await?;
+    Ok(Redirect::to(&format!("/companies/{id}")).into_response())
+}
+
+/// The record's tags made exactly those typed: the ones missing put on, the others taken off.
+async fn save(
+    st: &AppState,
+    user: &Signed,
+    kind: Tagged,
+    id: uuid::Uuid,
+    f: &TagsForm,
+) -> Result<(), Failure> {
+    user.check_csrf(&f.csrf)?;
     let principal = user.0.principal();
     let held: Vec<String> = st
         .app
-        .tags_of(&principal, Tagged::Contacts, &[id.0])
+        .tags_of(&principal, kind, &[id])
         .await?
-        .remove(&id.0)
+        .remove(&id)
         .unwrap_or_default()
         .into_iter()
         .map(String::from)
@@ -91,11 +138,9 @@ pub(super) async fn save_contact_tags(
         .cloned()
         .collect();
     if !add.is_empty() || !remove.is_empty() {
-        st.app
-            .retag(&principal, Tagged::Contacts, &[id.0], &add, &remove)
-            .await?;
+        st.app.retag(&principal, kind, &[id], &add, &remove).await?;
     }
-    Ok(Redirect::to(&format!("/contacts/{}", id.0)).into_response())
+    Ok(())
 }
 
 /// The list's bulk form, as the tag buttons read it: `csrf`, `tag`, `op` (`add` or
