@@ -7,7 +7,7 @@
 
 use closer_domain::access::Action;
 use closer_domain::pipeline::DealId;
-use closer_domain::tag::{Tag, ViewOf, parse_tags, view_name};
+use closer_domain::tag::{Tag, ViewOf, parse_tags, split_typed, view_name};
 use closer_domain::{CompanyId, ContactId, Timestamp};
 use closer_store::{SavedView, Tagged};
 
@@ -17,6 +17,14 @@ use crate::{App, AppError, Principal};
 pub const MAX_TAGGED: usize = 1_000;
 /// Most views one user keeps of one list (theirs and the team's).
 pub const MAX_VIEWS: usize = 100;
+
+/// How many different ids `ids` holds.
+fn distinct(ids: &[uuid::Uuid]) -> usize {
+    let mut u = ids.to_vec();
+    u.sort_unstable();
+    u.dedup();
+    u.len()
+}
 
 impl App {
     /// Puts `add` on and takes `remove` off each record of `ids`; nothing when one is not the
@@ -77,12 +85,7 @@ impl App {
             Tagged::Contacts => {
                 let wanted: Vec<ContactId> = ids.iter().copied().map(ContactId).collect();
                 let found = store.contacts_by_id(ws, &wanted).await?;
-                if found.len() != {
-                    let mut u = wanted.clone();
-                    u.sort_unstable_by_key(|c| c.0);
-                    u.dedup();
-                    u.len()
-                } {
+                if found.len() != distinct(ids) {
                     return Err(AppError::NotFound);
                 }
                 for c in &found {
@@ -104,13 +107,48 @@ impl App {
                 }
             }
             Tagged::Companies => {
-                for id in ids {
-                    let company = store.company(ws, CompanyId(*id)).await?;
+                let wanted: Vec<CompanyId> = ids.iter().copied().map(CompanyId).collect();
+                let found = store.companies_by_id(ws, &wanted).await?;
+                if found.len() != distinct(ids) {
+                    return Err(AppError::NotFound);
+                }
+                for company in &found {
                     principal.check(Action::EditContacts, company.owner_id)?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// Makes one record's tags exactly those typed ("vip, trade show"): the missing ones put
+    /// on, the others taken off.
+    pub async fn set_tags(
+        &self,
+        principal: &Principal,
+        kind: Tagged,
+        id: uuid::Uuid,
+        typed: &str,
+    ) -> Result<(), AppError> {
+        let wanted = parse_tags(&split_typed(typed)).map_err(AppError::Invalid)?;
+        let held = self
+            .tags_of(principal, kind, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        let add: Vec<String> = wanted
+            .iter()
+            .filter(|t| !held.contains(t))
+            .map(ToString::to_string)
+            .collect();
+        let remove: Vec<String> = held
+            .iter()
+            .filter(|t| !wanted.contains(t))
+            .map(ToString::to_string)
+            .collect();
+        if add.is_empty() && remove.is_empty() {
+            return Ok(());
+        }
+        self.retag(principal, kind, &[id], &add, &remove).await
     }
 
     /// The workspace's tags on `kind`, with how many records hold each.
@@ -149,8 +187,9 @@ impl App {
         Ok(out)
     }
 
-    /// Keeps `query` (the list's filters, checked by `check`) as a view named `name`: the
-    /// principal's own, or the team's when `shared` (a token's always are).
+    /// Keeps `query` as a view named `name`: the principal's own, or the team's when `shared`
+    /// (a token's always are). The caller has read `query` with the list's own parser (the
+    /// HTTP layer's), so a view never holds filters the list would refuse.
     pub async fn save_view(
         &self,
         principal: &Principal,
@@ -158,7 +197,6 @@ impl App {
         name: &str,
         query: &str,
         shared: bool,
-        check: impl FnOnce(&str) -> Result<(), AppError>,
     ) -> Result<SavedView, AppError> {
         let read = match list {
             ViewOf::Contacts => Action::ReadContacts,
@@ -173,7 +211,6 @@ impl App {
                 "must be at most 2000 characters",
             ));
         }
-        check(query)?;
         let ws = principal.workspace_id;
         let owner = if shared { None } else { principal.user() };
         if self.store().views(ws, principal.user(), list).await?.len() >= MAX_VIEWS {
@@ -217,11 +254,18 @@ impl App {
         Ok(view)
     }
 
-    /// Deletes a view: one's own, or a team view one made or (managers, admins) any.
+    /// Whether the principal may delete this view (one they may see): their own, a team view
+    /// they made, or — managers and admins — any team view.
+    pub fn may_delete_view(principal: &Principal, view: &SavedView) -> bool {
+        view.owner_id.is_some()
+            || view.created_by == principal.user()
+            || principal.role.sees_everyone()
+    }
+
+    /// Deletes a view the principal may delete (`may_delete_view`).
     pub async fn delete_view(&self, principal: &Principal, id: uuid::Uuid) -> Result<(), AppError> {
         let view = self.view(principal, id).await?;
-        let mine = view.owner_id.is_some() || view.created_by == principal.user();
-        if !mine && !principal.role.sees_everyone() {
+        if !Self::may_delete_view(principal, &view) {
             return Err(AppError::Forbidden(
                 "a team view is deleted by whoever made it, a manager or an admin".into(),
             ));

@@ -198,20 +198,19 @@ pub(crate) fn deal_filters(query: &str) -> Result<DealQuery, ApiError> {
 
 impl DealParams {
     fn parse(self) -> Result<DealQuery, ApiError> {
-        let p = self;
         Ok(DealQuery {
-            pipeline: uuid_param("pipeline_id", p.pipeline_id.as_deref())?.map(PipelineId),
-            stage: uuid_param("stage_id", p.stage_id.as_deref())?
+            pipeline: uuid_param("pipeline_id", self.pipeline_id.as_deref())?.map(PipelineId),
+            stage: uuid_param("stage_id", self.stage_id.as_deref())?
                 .map(closer_domain::pipeline::PipelineStageId),
-            status: p
+            status: self
                 .status
                 .as_deref()
                 .map(|s| DealStatus::parse(s).map_err(|e| bad("status", &e.message)))
                 .transpose()?,
-            owner: uuid_param("owner_id", p.owner_id.as_deref())?.map(UserId),
-            contact: uuid_param("contact_id", p.contact_id.as_deref())?.map(ContactId),
-            before: uuid_param("before", p.before.as_deref())?.map(DealId),
-            limit: p.limit.unwrap_or(50),
+            owner: uuid_param("owner_id", self.owner_id.as_deref())?.map(UserId),
+            contact: uuid_param("contact_id", self.contact_id.as_deref())?.map(ContactId),
+            before: uuid_param("before", self.before.as_deref())?.map(DealId),
+            limit: self.limit.unwrap_or(50),
         })
     }
 }

@@ -60,7 +60,8 @@ pub(crate) async fn view_filters(
     responses((status = 200, description = "The records, streamed", content((String = "text/csv"), (String = "application/x-ndjson"))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn export(
     State(state): State<AppState>,

@@ -136,8 +136,7 @@ async fn show(
             Ok(q) => st.app.contacts().count_contacts(&principal, &q).await.ok(),
             Err(_) => None,
         };
-        let deletable =
-            v.owner_id.is_some() || v.created_by == Some(me) || user.0.role.sees_everyone();
+        let deletable = closer_app::App::may_delete_view(&principal, &v);
         views.push((v, count, deletable));
     }
     let csrf = user.csrf();

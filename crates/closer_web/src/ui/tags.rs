@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use closer_domain::ContactId;
-use closer_domain::tag::{Tag, ViewOf, split_typed};
+use closer_domain::tag::{Tag, ViewOf};
 use closer_store::Tagged;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -102,7 +102,7 @@ pub(super) async fn save_company_tags(
     Ok(Redirect::to(&format!("/companies/{id}")).into_response())
 }
 
-/// The record's tags made exactly those typed: the ones missing put on, the others taken off.
+/// The record's tags made exactly those typed (`App::set_tags`).
 async fn save(
     st: &AppState,
     user: &Signed,
@@ -111,35 +111,9 @@ async fn save(
     f: &TagsForm,
 ) -> Result<(), Failure> {
     user.check_csrf(&f.csrf)?;
-    let principal = user.0.principal();
-    let held: Vec<String> = st
-        .app
-        .tags_of(&principal, kind, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default()
-        .into_iter()
-        .map(String::from)
-        .collect();
-    let typed = split_typed(&f.tags);
-    let wanted: Vec<String> = closer_domain::tag::parse_tags(&typed)
-        .map_err(|e| Failure::from(closer_app::AppError::Invalid(e)))?
-        .into_iter()
-        .map(String::from)
-        .collect();
-    let add: Vec<String> = wanted
-        .iter()
-        .filter(|t| !held.contains(t))
-        .cloned()
-        .collect();
-    let remove: Vec<String> = held
-        .iter()
-        .filter(|t| !wanted.contains(t))
-        .cloned()
-        .collect();
-    if !add.is_empty() || !remove.is_empty() {
-        st.app.retag(&principal, kind, &[id], &add, &remove).await?;
-    }
+    st.app
+        .set_tags(&user.0.principal(), kind, id, &f.tags)
+        .await?;
     Ok(())
 }
 
