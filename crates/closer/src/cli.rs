@@ -136,6 +136,10 @@ pub enum Command {
     /// Follow-up tasks: what is due, what is overdue.
     #[command(subcommand)]
     Task(TaskCommand),
+    /// Calls, emails, meetings, demos and notes logged on a contact: log, list, correct,
+    /// delete.
+    #[command(subcommand)]
+    Activity(ActivityCommand),
     /// Fill a new workspace with a year of realistic synthetic history (traffic, leads,
     /// deals won and lost, repeat orders) to explore closer with.
     Demo {
@@ -271,6 +275,15 @@ pub enum DealCommand {
         #[arg(long, default_value = "default")]
         workspace: String,
     },
+    /// Delete a deal with its stage history, tags and tasks (its activities stay on the
+    /// contact, its order stays the customer's). `--yes` confirms it.
+    Delete {
+        id: String,
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
     /// A deal with its stage history and order.
     Show {
         id: String,
@@ -312,8 +325,74 @@ pub enum TaskCommand {
     /// contact if one is named, for a user (their email) or nobody.
     Add(TaskAdd),
     /// Change a task: `--status` done, open (again) or cancelled; `--due` another time;
-    /// `--assignee` someone else (their email) or `none`.
+    /// `--assignee` someone else (their email) or `none`; `--title`; `--text` ("" clears it).
     Set(TaskSet),
+    /// Delete a task. `--yes` confirms it.
+    Delete {
+        id: String,
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ActivityCommand {
+    /// Log a call, email, meeting, demo or note on a contact. The first call, email, meeting
+    /// or demo is the contact's first touch (speed-to-lead).
+    Log {
+        /// The contact's id.
+        contact: String,
+        /// call, email, meeting, demo or note.
+        #[arg(long)]
+        kind: String,
+        /// "reached", "voicemail", "interested"… (up to 200 characters).
+        #[arg(long)]
+        outcome: Option<String>,
+        /// What was said or done (up to 10,000 characters).
+        #[arg(long)]
+        text: Option<String>,
+        /// When it happened (a date, a date and time, or RFC 3339; UTC); now when omitted.
+        #[arg(long)]
+        at: Option<String>,
+        /// One of the contact's deals, by id.
+        #[arg(long)]
+        deal: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// A contact's activities, newest first.
+    List {
+        /// The contact's id.
+        contact: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Correct an activity: only the options given change; "" clears the outcome or text.
+    Edit {
+        id: String,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        outcome: Option<String>,
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Delete an activity. `--yes` confirms it.
+    Delete {
+        id: String,
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -343,6 +422,10 @@ pub struct TaskSet {
     pub due: Option<String>,
     #[arg(long)]
     pub assignee: Option<String>,
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long)]
+    pub text: Option<String>,
     #[arg(long, default_value = "default")]
     pub workspace: String,
 }
@@ -518,8 +601,14 @@ pub enum ContactCommand {
         /// lead, prospect, opportunity, customer or disqualified.
         #[arg(long)]
         stage: Option<String>,
+        /// Why the stage changes, kept in its history (with `--stage`).
+        #[arg(long)]
+        stage_reason: Option<String>,
         #[arg(long)]
         owner: Option<String>,
+        /// E-mail consent: `granted` or `withdrawn` (recorded now, from the command line).
+        #[arg(long)]
+        consent: Option<String>,
         #[arg(long, default_value = "default")]
         workspace: String,
     },
@@ -542,6 +631,18 @@ pub enum ContactCommand {
     Export {
         /// The contact's id.
         id: String,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Erase a person (an erasure request): their contact record, identities, timeline,
+    /// tracked visits, deals, activities, tasks and orders are deleted, not flagged. There is
+    /// no undo: `--yes` confirms it.
+    Erase {
+        /// The contact's id.
+        id: String,
+        /// Confirms the erasure.
+        #[arg(long)]
+        yes: bool,
         #[arg(long, default_value = "default")]
         workspace: String,
     },

@@ -88,6 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Deal(cmd) => sell::deal(open_app(&url).await?, cmd).await,
         Command::Pipeline(cmd) => sell::pipeline(open_app(&url).await?, cmd).await,
         Command::Task(cmd) => sell::task(open_app(&url).await?, cmd).await,
+        Command::Activity(cmd) => crate::activities::run(open_app(&url).await?, cmd).await,
         Command::Demo {
             contacts,
             workspace,

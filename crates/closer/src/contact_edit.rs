@@ -13,7 +13,10 @@ pub struct Edit {
     pub company: Option<String>,
     pub job_title: Option<String>,
     pub stage: Option<String>,
+    pub stage_reason: Option<String>,
     pub owner: Option<String>,
+    /// `granted` or `withdrawn`.
+    pub consent: Option<String>,
 }
 
 impl Edit {
@@ -44,6 +47,35 @@ impl Edit {
         let stage = self
             .stage
             .and_then(|s| Stage::parse(&s).map_err(|e| errors.push(e)).ok());
+        let stage_reason = match (&self.stage_reason, &stage) {
+            (None, _) => None,
+            (Some(_), None) if errors.iter().all(|e| e.field != "stage") => {
+                errors.push(FieldError::new(
+                    "stage_reason",
+                    "goes with --stage: say which stage it moves to",
+                ));
+                None
+            }
+            (Some(r), _) => closer_domain::pipeline::work::label("stage_reason", r, 200)
+                .map_err(|e| errors.push(e))
+                .ok()
+                .flatten(),
+        };
+        let consent = match self.consent.as_deref().map(str::trim) {
+            None => None,
+            Some(choice @ ("granted" | "withdrawn")) => Some(Some(closer_domain::Consent {
+                granted: choice == "granted",
+                at: closer_domain::Timestamp::now(),
+                source: Some("command line".into()),
+            })),
+            Some(other) => {
+                errors.push(FieldError::new(
+                    "consent",
+                    format!("{other:?} is not a consent; use granted or withdrawn"),
+                ));
+                None
+            }
+        };
         let owner_id = match self.owner.as_deref().map(str::trim) {
             None => None,
             Some("none") => Some(None),
@@ -71,7 +103,9 @@ impl Edit {
             company,
             job_title,
             stage,
+            stage_reason,
             owner_id,
+            consent,
             ..ContactPatch::default()
         })
     }

@@ -4,6 +4,7 @@
 #[macro_use]
 mod out;
 
+mod activities;
 mod business;
 mod cli;
 mod commands;

@@ -51,6 +51,20 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             };
             crate::lists::contacts(&app, &workspace, filters, format).await?;
         }
+        ContactCommand::Erase { id, yes, workspace } => {
+            let ws = app.access().workspace_by_slug(&workspace).await?;
+            let contact = contact_id(&id)?;
+            if !yes {
+                anyhow::bail!(
+                    "erasing a person deletes everything closer holds about them and cannot be \
+                     undone: add --yes to confirm"
+                );
+            }
+            app.contacts()
+                .erase_contact(&closer_app::Principal::operator(ws.id), contact)
+                .await?;
+            outln!("contact {} erased", contact.0);
+        }
         ContactCommand::Export { id, workspace } => {
             let ws = app.access().workspace_by_slug(&workspace).await?;
             let export = app
@@ -89,7 +103,9 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             company,
             job_title,
             stage,
+            stage_reason,
             owner,
+            consent,
             workspace,
         } => {
             let ws = app.access().workspace_by_slug(&workspace).await?;
@@ -102,7 +118,9 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
                 company,
                 job_title,
                 stage,
+                stage_reason,
                 owner,
+                consent,
             };
             let patch = edit.patch(&app, &principal).await?;
             let c = app.contacts().patch_contact(&principal, id, &patch).await?;
@@ -127,7 +145,9 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
                 company: None,
                 job_title: None,
                 stage,
+                stage_reason: None,
                 owner,
+                consent: None,
             };
             let patch = edit.patch(&app, &principal).await?;
             app.contacts()

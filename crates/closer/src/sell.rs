@@ -113,6 +113,15 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
                 .await?;
             outln!("{}", summary(&app, ws, &created).await?);
         }
+        DealCommand::Delete { id, yes, workspace } => {
+            let ws = app.access().workspace_by_slug(&workspace).await?.id;
+            let deal = DealId(uuid("deal", &id)?);
+            crate::activities::confirmed(yes, "a deal")?;
+            app.sales()
+                .delete_deal(&closer_app::Principal::operator(ws), deal)
+                .await?;
+            outln!("deal {} deleted", deal.0);
+        }
         DealCommand::Move {
             id,
             stage,
@@ -470,6 +479,15 @@ pub async fn task(app: App, cmd: TaskCommand) -> anyhow::Result<()> {
         }
         TaskCommand::Add(add) => crate::task_edit::add(app, add).await?,
         TaskCommand::Set(set) => crate::task_edit::set(app, set).await?,
+        TaskCommand::Delete { id, yes, workspace } => {
+            let ws = app.access().workspace_by_slug(&workspace).await?.id;
+            let task = closer_domain::pipeline::TaskId(uuid("task", &id)?);
+            crate::activities::confirmed(yes, "a task")?;
+            app.sales()
+                .delete_task(&closer_app::Principal::operator(ws), task)
+                .await?;
+            outln!("task {} deleted", task.0);
+        }
     }
     Ok(())
 }

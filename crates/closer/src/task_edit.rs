@@ -71,6 +71,8 @@ pub async fn set(app: App, cmd: TaskSet) -> anyhow::Result<()> {
         status,
         due,
         assignee,
+        title,
+        text,
         workspace,
     } = cmd;
     let ws = app.access().workspace_by_slug(&workspace).await?.id;
@@ -88,6 +90,25 @@ pub async fn set(app: App, cmd: TaskSet) -> anyhow::Result<()> {
             Some(who) => user(&app, ws, &who).await.map_err(|e| errors.push(e)).ok(),
             None => None,
         },
+        title: title.and_then(|t| {
+            match closer_domain::pipeline::work::label("title", &t, 200) {
+                Ok(Some(t)) => Some(t),
+                Ok(None) => {
+                    errors.push(FieldError::new("title", "must not be empty"));
+                    None
+                }
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            }
+        }),
+        text: text.map(|t| {
+            closer_domain::pipeline::work::body("text", &t)
+                .map_err(|e| errors.push(e))
+                .ok()
+                .flatten()
+        }),
     };
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors).into());
@@ -104,7 +125,7 @@ pub async fn set(app: App, cmd: TaskSet) -> anyhow::Result<()> {
 }
 
 /// A due time as people write it: a date (midnight UTC), a date and time, or RFC 3339.
-fn due_time(raw: &str) -> Result<Timestamp, FieldError> {
+pub(crate) fn due_time(raw: &str) -> Result<Timestamp, FieldError> {
     closer_domain::import::created_at(raw).map_err(|e| FieldError::new("due", e.message))
 }
 

@@ -82,6 +82,9 @@ pub struct ContactPatch {
     pub stage: Option<Stage>,
     pub owner_id: Option<Option<UserId>>,
     pub consent: Option<Option<Consent>>,
+    /// Why the stage changes, in the mover's words (kept in the stage history); only with a
+    /// stage that changes.
+    pub stage_reason: Option<String>,
     /// A precondition: the contact as it was read then (its `updated_at`). Someone who saved
     /// it since makes the patch a conflict instead of an overwrite of what they wrote.
     pub if_unchanged_since: Option<Timestamp>,

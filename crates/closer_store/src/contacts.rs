@@ -47,6 +47,8 @@ pub struct StageSpan {
     pub entered_at: Timestamp,
     pub left_at: Option<Timestamp>,
     pub changed_by: String,
+    /// Why, as the person who moved it said ("bought elsewhere").
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

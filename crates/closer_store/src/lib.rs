@@ -75,7 +75,7 @@ pub use traffic::{
     BreakdownRow, Bucket, Link, PageRow, Recorded, SITE_DOMAIN_CONSTRAINT, SeriesRow,
     SessionTotals, Site, Touch, TrafficAggregates, TrafficQuery, TrafficReads, TrafficStore,
 };
-pub use work::{TaskPatch, TaskQuery, Touches, WorkReads, WorkStore};
+pub use work::{TaskPatch, TaskQuery, Touches, WorkEdits, WorkReads, WorkStore};
 
 use async_trait::async_trait;
 use closer_domain::{Slug, TokenId, UserId, WorkspaceId};
@@ -145,6 +145,7 @@ pub trait Store:
     + DealReads
     + WorkStore
     + WorkReads
+    + WorkEdits
     + ReportStore
     + ValueStore
     + JourneyFeedStore

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use closer_domain::notify::Notice;
-use closer_domain::pipeline::{Activity, Order, Task, TaskId, TaskStatus};
+use closer_domain::pipeline::{Activity, ActivityId, DealId, Order, Task, TaskId, TaskStatus};
 use closer_domain::{ContactId, Timestamp, UserId, WorkspaceId};
 
 use crate::StoreError;
@@ -29,12 +29,14 @@ pub struct Touches {
     pub last_human_move_at: Option<Timestamp>,
 }
 
-/// A task's changes: status (done sets `done_at`), due time, assignee.
+/// A task's changes: status (done sets `done_at`), due time, assignee, title and text.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskPatch {
     pub status: Option<TaskStatus>,
     pub due_at: Option<Timestamp>,
     pub assignee_id: Option<Option<UserId>>,
+    pub title: Option<String>,
+    pub text: Option<Option<String>>,
 }
 
 #[async_trait]
@@ -159,4 +161,33 @@ pub trait WorkReads {
         after: Option<crate::Cursor>,
         limit: u32,
     ) -> Result<Vec<Task>, StoreError>;
+}
+
+/// Corrections and removals of what was logged, scheduled or opened, the same on every SQL
+/// engine (written once in `closer_store_sql::work_edits`). Each is one transaction;
+/// `NotFound`, with nothing written, when the record is not the workspace's.
+#[async_trait]
+pub trait WorkEdits {
+    async fn activity(&self, workspace: WorkspaceId, id: ActivityId)
+    -> Result<Activity, StoreError>;
+
+    /// Stores the activity's kind, time, outcome and text as given (its contact, deal and
+    /// owner stay). The contact's first touch is the earliest touch left afterwards, and a
+    /// won deal's count of touches before the win follows the new time (a trigger).
+    async fn edit_activity(
+        &self,
+        workspace: WorkspaceId,
+        activity: &Activity,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes the activity; the contact's first touch is the earliest touch left.
+    async fn delete_activity(&self, workspace: WorkspaceId, id: ActivityId)
+    -> Result<(), StoreError>;
+
+    async fn delete_task(&self, workspace: WorkspaceId, id: TaskId) -> Result<(), StoreError>;
+
+    /// Deletes the deal with its stage history, tags and tasks. Its activities stay on the
+    /// contact and its order stays the customer's (both lose the link); the reports' deal
+    /// feed hears of the removal.
+    async fn delete_deal(&self, workspace: WorkspaceId, id: DealId) -> Result<(), StoreError>;
 }

@@ -120,7 +120,7 @@ impl ContactStore for PostgresStore {
                 update(&mut tx, &c).await?;
             }
             if let Some((from, _)) = outcome.stage_change {
-                move_stage(&mut tx, &c, Some(from), &m.actor, now).await?;
+                move_stage(&mut tx, &c, Some(from), (&m.actor, None), now).await?;
                 applied.push(c.id);
             }
         }

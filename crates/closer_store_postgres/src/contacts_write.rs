@@ -1,7 +1,7 @@
 //! Contact writes on PostgreSQL within a transaction: load (optionally locked), update,
 //! identities, events, patch and stage moves. The upsert itself is `capture.rs`.
 
-use closer_domain::contact::upsert::{IdentityKind, search_text, stage_event};
+use closer_domain::contact::upsert::{IdentityKind, search_text, stage_event_why};
 use closer_domain::{Contact, ContactId, ContactPatch, NewEvent, Stage, Timestamp, WorkspaceId};
 use closer_store::{IDENTITY_CONSTRAINT, StoreError};
 use sqlx::PgConnection;
@@ -155,17 +155,25 @@ pub(crate) async fn patch_in(
         }
     }
     if let Some((from, _)) = outcome.stage_change {
-        move_stage(conn, &c, Some(from), actor, now).await?;
+        move_stage(
+            conn,
+            &c,
+            Some(from),
+            (actor, patch.stage_reason.as_deref()),
+            now,
+        )
+        .await?;
     }
     Ok(c)
 }
 
-/// Closes the open stage row (never before it opened) and opens the contact's current stage.
+/// Closes the open stage row (never before it opened) and opens the contact's current stage,
+/// with the mover's reason if they gave one.
 pub(crate) async fn move_stage(
     conn: &mut PgConnection,
     c: &Contact,
     from: Option<Stage>,
-    actor: &str,
+    (actor, reason): (&str, Option<&str>),
     now: Timestamp,
 ) -> Result<(), StoreError> {
     // A new contact (`from` is None) has no open row to close.
@@ -191,8 +199,8 @@ pub(crate) async fn move_stage(
         now
     };
     sqlx::query(
-        "insert into contact_stages (id, workspace_id, contact_id, stage, entered_at, left_at, changed_by) \
-         values ($1, $2, $3, $4, $5, null, $6)",
+        "insert into contact_stages (id, workspace_id, contact_id, stage, entered_at, left_at, changed_by, reason) \
+         values ($1, $2, $3, $4, $5, null, $6, $7)",
     )
     .bind(Uuid::now_v7())
     .bind(c.workspace_id.0)
@@ -200,6 +208,7 @@ pub(crate) async fn move_stage(
     .bind(c.stage.as_str())
     .bind(at.get())
     .bind(actor)
+    .bind(reason)
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -207,7 +216,7 @@ pub(crate) async fn move_stage(
         conn,
         c.workspace_id,
         c.id,
-        &stage_event(from, c.stage, actor, at),
+        &stage_event_why(from, c.stage, actor, at, reason),
     )
     .await
 }

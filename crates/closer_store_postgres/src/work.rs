@@ -1,10 +1,10 @@
 //! Activities, tasks and direct orders on PostgreSQL.
 
 use closer_domain::notify::Notice;
-use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId, TaskStatus};
+use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId};
 use closer_domain::{Advance, ContactId, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, WorkStore};
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::PostgresStore;
@@ -169,39 +169,7 @@ impl WorkStore for PostgresStore {
         p: &TaskPatch,
         now: Timestamp,
     ) -> Result<Task, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        sqlx::query("select 1 from tasks where workspace_id = $1 and id = $2 for update")
-            .bind(ws.0)
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound)?;
-        if let Some(assignee) = p.assignee_id {
-            check_user(&mut tx, ws, assignee).await?;
-        }
-        let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("update tasks set id = id");
-        if let Some(status) = p.status {
-            let done = (status == TaskStatus::Done).then_some(now.get());
-            sql.push(", status = ")
-                .push_bind(status.as_str())
-                .push(", done_at = ")
-                .push_bind(done);
-        }
-        if let Some(due) = p.due_at {
-            sql.push(", due_at = ").push_bind(due.get());
-        }
-        if let Some(assignee) = p.assignee_id {
-            sql.push(", assignee_id = ")
-                .push_bind(assignee.map(|u| u.0));
-        }
-        sql.push(" where workspace_id = ")
-            .push_bind(ws.0)
-            .push(" and id = ")
-            .push_bind(id.0);
-        sql.build().execute(&mut *tx).await.map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        closer_store_sql::work_store::task(self, ws, id).await
+        closer_store_sql::work_edits::patch_task(self, ws, id, p, now).await
     }
 
     async fn add_order(&self, ws: WorkspaceId, o: &Order, actor: &str) -> Result<(), StoreError> {

@@ -108,7 +108,7 @@ pub async fn stage_history(
 ) -> Result<Vec<StageSpan>, StoreError> {
     exists(e, ws, id).await?;
     let sql = e.sql(
-        "select stage, entered_at, left_at, changed_by from contact_stages \
+        "select stage, entered_at, left_at, changed_by, reason from contact_stages \
          where workspace_id = $1 and contact_id = $2 order by entered_at, id",
         [ws.0.into(), id.0.into()],
     );
@@ -120,6 +120,7 @@ pub async fn stage_history(
             entered_at: required("entered_at", r.timestamp("entered_at")?)?,
             left_at: r.timestamp("left_at")?,
             changed_by: required("changed_by", r.text("changed_by")?)?,
+            reason: r.text("reason")?,
         })
     })
     .await

@@ -35,6 +35,7 @@ mod stored;
 pub mod tags_store;
 pub mod timeline;
 pub mod traffic_store;
+pub mod work_edits;
 pub mod work_store;
 
 /// For the port implementations the kit's macros write.

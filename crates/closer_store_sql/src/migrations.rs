@@ -119,6 +119,7 @@ macro_rules! migrations {
                 "tags_and_views",
                 include_str!("../migrations/0025_tags_and_views.sql"),
             ),
+            (26, "edits", include_str!("../migrations/0026_edits.sql")),
         ]
     };
 }

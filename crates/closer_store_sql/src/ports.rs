@@ -6,7 +6,7 @@
 #[doc(hidden)]
 pub mod names {
     pub use closer_domain::pipeline::{
-        Activity, Deal, DealId, LossReason, Order, PipelineId, Task, TaskId,
+        Activity, ActivityId, Deal, DealId, LossReason, Order, PipelineId, Task, TaskId,
     };
     pub use closer_domain::{
         Company, CompanyId, Contact, ContactId, Domain, Email, Event, FormId, FormKey, Slug,
@@ -656,6 +656,45 @@ macro_rules! shared_ports {
                     deal: DealId,
                 ) -> Result<Option<Order>, StoreError> {
                     $crate::deals_store::deal_order(self, workspace, deal).await
+                }
+            }
+
+            #[$crate::async_trait]
+            impl WorkEdits for $store {
+                async fn activity(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: ActivityId,
+                ) -> Result<Activity, StoreError> {
+                    $crate::work_edits::activity(self, workspace, id).await
+                }
+                async fn edit_activity(
+                    &self,
+                    workspace: WorkspaceId,
+                    activity: &Activity,
+                ) -> Result<(), StoreError> {
+                    $crate::work_edits::edit_activity(self, workspace, activity).await
+                }
+                async fn delete_activity(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: ActivityId,
+                ) -> Result<(), StoreError> {
+                    $crate::work_edits::delete_activity(self, workspace, id).await
+                }
+                async fn delete_task(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: TaskId,
+                ) -> Result<(), StoreError> {
+                    $crate::work_edits::delete_task(self, workspace, id).await
+                }
+                async fn delete_deal(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: DealId,
+                ) -> Result<(), StoreError> {
+                    $crate::work_edits::delete_deal(self, workspace, id).await
                 }
             }
 

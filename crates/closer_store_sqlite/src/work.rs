@@ -1,7 +1,7 @@
 //! Activities, tasks and direct orders on SQLite.
 
 use closer_domain::notify::Notice;
-use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId, TaskStatus};
+use closer_domain::pipeline::{Activity, DealId, Order, Task, TaskId};
 use closer_domain::{Advance, ContactId, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, WorkStore};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -131,47 +131,6 @@ fn add_task(conn: &Connection, ws: WorkspaceId, t: &Task) -> Result<(), StoreErr
     Ok(())
 }
 
-fn patch_task(
-    conn: &Connection,
-    ws: WorkspaceId,
-    id: TaskId,
-    p: &TaskPatch,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    conn.query_row(
-        "select 1 from tasks where workspace_id = ?1 and id = ?2",
-        params![ws.0, id.0],
-        |_| Ok(()),
-    )
-    .map_err(rs_err)?;
-    if let Some(assignee) = p.assignee_id {
-        check_user(conn, ws, assignee)?;
-    }
-    if let Some(status) = p.status {
-        let done = (status == TaskStatus::Done).then_some(now.unix_micros());
-        conn.execute(
-            "update tasks set status = ?3, done_at = ?4 where workspace_id = ?1 and id = ?2",
-            params![ws.0, id.0, status.as_str(), done],
-        )
-        .map_err(rs_err)?;
-    }
-    if let Some(due) = p.due_at {
-        conn.execute(
-            "update tasks set due_at = ?3 where workspace_id = ?1 and id = ?2",
-            params![ws.0, id.0, due.unix_micros()],
-        )
-        .map_err(rs_err)?;
-    }
-    if let Some(assignee) = p.assignee_id {
-        conn.execute(
-            "update tasks set assignee_id = ?3 where workspace_id = ?1 and id = ?2",
-            params![ws.0, id.0, assignee.map(|u| u.0)],
-        )
-        .map_err(rs_err)?;
-    }
-    Ok(())
-}
-
 fn add_order(conn: &Connection, ws: WorkspaceId, o: &Order, actor: &str) -> Result<(), StoreError> {
     check_refs(conn, ws, Some(o.contact_id), None)?;
     crate::deals::advance_contact(conn, ws, o.contact_id, Advance::BOUGHT, actor, o.created_at)?;
@@ -231,11 +190,7 @@ impl WorkStore for SqliteStore {
         patch: &TaskPatch,
         now: Timestamp,
     ) -> Result<Task, StoreError> {
-        let patch = patch.clone();
-        self.writer
-            .write(move |conn| patch_task(conn, ws, id, &patch, now))
-            .await?;
-        closer_store_sql::work_store::task(self, ws, id).await
+        closer_store_sql::work_edits::patch_task(self, ws, id, patch, now).await
     }
 
     async fn add_order(&self, ws: WorkspaceId, o: &Order, actor: &str) -> Result<(), StoreError> {

@@ -4,7 +4,7 @@
 
 use closer_domain::contact::duplicates::{DuplicateReason, pairs_with};
 use closer_domain::contact::upsert::{
-    IdentityKind, draft_identities, plan_upsert, search_text, stage_event,
+    IdentityKind, draft_identities, plan_upsert, search_text, stage_event_why,
 };
 use closer_domain::{Contact, ContactId, ContactPatch, NewEvent, Stage, Timestamp, WorkspaceId};
 use closer_store::{IDENTITY_CONSTRAINT, StoreError, UpsertContact, Upserted};
@@ -147,12 +147,13 @@ pub(crate) fn insert_event(
     Ok(())
 }
 
-/// Closes the open stage row (never before it opened) and opens the contact's current stage.
+/// Closes the open stage row (never before it opened) and opens the contact's current stage,
+/// with the mover's reason if they gave one.
 fn move_stage(
     conn: &Connection,
     c: &Contact,
     from: Option<Stage>,
-    actor: &str,
+    (actor, reason): (&str, Option<&str>),
     now: Timestamp,
 ) -> Result<(), StoreError> {
     // A new contact (`from` is None) has no open row to close.
@@ -174,16 +175,16 @@ fn move_stage(
         now.unix_micros()
     };
     conn.prepare_cached(
-        "insert into contact_stages (id, workspace_id, contact_id, stage, entered_at, left_at, changed_by) \
-         values (?1, ?2, ?3, ?4, ?5, null, ?6)",
+        "insert into contact_stages (id, workspace_id, contact_id, stage, entered_at, left_at, changed_by, reason) \
+         values (?1, ?2, ?3, ?4, ?5, null, ?6, ?7)",
     )
-    .and_then(|mut s| s.execute(params![Uuid::now_v7(), c.workspace_id.0, c.id.0, c.stage.as_str(), at, actor]))
+    .and_then(|mut s| s.execute(params![Uuid::now_v7(), c.workspace_id.0, c.id.0, c.stage.as_str(), at, actor, reason]))
     .map_err(rs_err)?;
     insert_event(
         conn,
         c.workspace_id,
         c.id,
-        &stage_event(from, c.stage, actor, rows::ts(at)?),
+        &stage_event_why(from, c.stage, actor, rows::ts(at)?, reason),
     )
 }
 
@@ -219,14 +220,14 @@ pub(crate) fn upsert(
             write_identities(conn, &c, false)?;
         }
         if let Some((from, _)) = outcome.stage_change {
-            move_stage(conn, &c, Some(from), &req.actor, req.now)?;
+            move_stage(conn, &c, Some(from), (&req.actor, None), req.now)?;
         }
         (c, false)
     } else {
         let c = Contact::from_draft(ContactId::new(), ws, draft, req.now);
         insert(conn, &c, None)?;
         write_identities(conn, &c, false)?;
-        move_stage(conn, &c, None, &req.actor, req.now)?;
+        move_stage(conn, &c, None, (&req.actor, None), req.now)?;
         (c, true)
     };
     if let Some(event) = &req.event {
@@ -273,7 +274,13 @@ pub(crate) fn patch(
         }
     }
     if let Some((from, _)) = outcome.stage_change {
-        move_stage(conn, &c, Some(from), actor, now)?;
+        move_stage(
+            conn,
+            &c,
+            Some(from),
+            (actor, patch.stage_reason.as_deref()),
+            now,
+        )?;
     }
     Ok(c)
 }

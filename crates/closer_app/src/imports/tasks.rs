@@ -26,10 +26,12 @@ struct Planned {
     assignee: Option<UserId>,
 }
 
-/// What a row changes on its stored task: status, due time, and the assignee when the file
-/// names one.
+/// What a row changes on its stored task: title, text, status, due time, and the assignee
+/// when the file names one.
 fn patch_for(stored: &Task, p: &Planned) -> TaskPatch {
     TaskPatch {
+        title: (stored.title != p.row.title).then(|| p.row.title.clone()),
+        text: (stored.text != p.row.text).then(|| p.row.text.clone()),
         status: (stored.status != p.row.status).then_some(p.row.status),
         due_at: (stored.due_at != p.row.due_at).then_some(p.row.due_at),
         assignee_id: p

@@ -115,7 +115,7 @@ impl super::Sales {
         self.rescore_contact(ws, contact).await;
     }
 
-    async fn rescore_contact(&self, ws: WorkspaceId, contact: ContactId) {
+    pub(super) async fn rescore_contact(&self, ws: WorkspaceId, contact: ContactId) {
         self.scoring
             .queue_scoring(ScoreJob {
                 workspace: ws,
@@ -281,6 +281,16 @@ impl super::Sales {
             .patch_deal(ws, id, patch, Timestamp::now())
             .await
             .map_err(store_refusal)
+    }
+
+    /// Deletes a deal the principal may work, with its stage history, tags and tasks; its
+    /// activities stay on the contact and its order stays the customer's.
+    pub async fn delete_deal(&self, principal: &Principal, id: DealId) -> Result<(), AppError> {
+        let ws = principal.workspace_id;
+        let deal = self.deal_for(principal, Action::WorkDeals, id).await?;
+        self.store.delete_deal(ws, id).await?;
+        self.rescore_contact(ws, deal.contact_id).await;
+        Ok(())
     }
 
     /// Moves a deal. Winning stores an order (the given lines, or the deal as one line) and

@@ -4,7 +4,7 @@
 use closer_domain::access::{Action, Reach, reach};
 use closer_domain::notify::NoticeKind;
 use closer_domain::pipeline::{
-    Activity, ActivityId, ActivityKind, Currency, DealId, LineInput, Order, OrderId, OrderSource,
+    Activity, ActivityId, ActivityKind, ActivityPatch, Currency, DealId, LineInput, Order, OrderId, OrderSource,
     Task, TaskId, TaskKind, TaskStatus, parse_lines,
 };
 use closer_domain::{ContactId, FieldError, Timestamp, UserId, WorkspaceId};
@@ -155,6 +155,81 @@ impl super::Sales {
         }
     }
 
+    /// The activity, if the principal may see its contact and do `action` on it: a rep
+    /// works the activities they logged (or nobody did) on contacts they may open.
+    async fn activity_for(
+        &self,
+        principal: &Principal,
+        action: Action,
+        id: ActivityId,
+    ) -> Result<Activity, AppError> {
+        let activity = self.store.activity(principal.workspace_id, id).await?;
+        crate::contacts::readable_contact(
+            self.store.as_ref(),
+            principal,
+            Action::ReadContacts,
+            activity.contact_id,
+        )
+        .await?;
+        principal.check(action, activity.owner_id)?;
+        Ok(activity)
+    }
+
+    pub async fn activity(
+        &self,
+        principal: &Principal,
+        id: ActivityId,
+    ) -> Result<Activity, AppError> {
+        self.activity_for(principal, Action::ReadContacts, id).await
+    }
+
+    /// Corrects an activity's kind, time, outcome or text (a time in the future is refused,
+    /// as when it was logged). The contact's first touch follows (speed-to-lead).
+    pub async fn edit_activity(
+        &self,
+        principal: &Principal,
+        id: ActivityId,
+        patch: &ActivityPatch,
+    ) -> Result<Activity, AppError> {
+        let stored = self.activity_for(principal, Action::WorkContacts, id).await?;
+        if patch.is_empty() {
+            return Ok(stored);
+        }
+        if let Some(at) = patch.occurred_at {
+            not_future("occurred_at", at, Timestamp::now())?;
+        }
+        let edited = patch.apply(&stored);
+        self.store
+            .edit_activity(principal.workspace_id, &edited)
+            .await?;
+        self.rescore_contact(principal.workspace_id, edited.contact_id)
+            .await;
+        Ok(edited)
+    }
+
+    pub async fn delete_activity(
+        &self,
+        principal: &Principal,
+        id: ActivityId,
+    ) -> Result<(), AppError> {
+        let stored = self.activity_for(principal, Action::WorkContacts, id).await?;
+        self.store
+            .delete_activity(principal.workspace_id, id)
+            .await?;
+        self.rescore_contact(principal.workspace_id, stored.contact_id)
+            .await;
+        Ok(())
+    }
+
+    /// Deletes a task the principal may work.
+    pub async fn delete_task(&self, principal: &Principal, id: TaskId) -> Result<(), AppError> {
+        self.task_for(principal, Action::WorkTasks, id).await?;
+        Ok(self
+            .store
+            .delete_task(principal.workspace_id, id)
+            .await?)
+    }
+
     pub async fn activities(
         &self,
         ws: WorkspaceId,
@@ -251,6 +326,17 @@ impl super::Sales {
         self.task_for(principal, Action::WorkTasks, id).await?;
         if let Some(assignee) = patch.assignee_id {
             principal.check(Action::WorkTasks, assignee)?;
+            crate::access::workspace_user(self.store.as_ref(), ws, assignee)
+                .await
+                .map_err(|e| match e {
+                    AppError::Invalid(_) => {
+                        AppError::invalid("assignee_id", "is not a user of this workspace")
+                    }
+                    other => other,
+                })?;
+        }
+        if patch.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(AppError::invalid("title", "must not be empty"));
         }
         self.store
             .patch_task(ws, id, patch, Timestamp::now())

@@ -84,6 +84,21 @@ pub fn stage_event(from: Option<Stage>, to: Stage, actor: &str, now: Timestamp) 
     }
 }
 
+/// `stage_event` with the mover's reason, when they gave one.
+pub fn stage_event_why(
+    from: Option<Stage>,
+    to: Stage,
+    actor: &str,
+    now: Timestamp,
+    reason: Option<&str>,
+) -> NewEvent {
+    let mut e = stage_event(from, to, actor, now);
+    if let (Some(r), Some(props)) = (reason, e.properties.as_object_mut()) {
+        props.insert("reason".into(), r.into());
+    }
+    e
+}
+
 /// The lower-cased text `q` searches: name, emails and company.
 pub fn search_text(contact: &Contact) -> String {
     let mut text = String::new();

@@ -18,7 +18,7 @@ pub use stages::{
     Forecast, Pipeline, PipelineDraft, PipelineInput, PipelineStage, StageInput, StageKind,
     default_pipeline,
 };
-pub use work::{Activity, ActivityKind, Task, TaskKind, TaskStatus};
+pub use work::{Activity, ActivityKind, ActivityPatch, Task, TaskKind, TaskStatus};
 
 #[cfg(test)]
 mod tests;

@@ -187,3 +187,30 @@ impl Task {
         self.status == TaskStatus::Open && self.due_at < now
     }
 }
+
+/// A correction to a logged activity: what kind it was, when, how it went, what was said. Its
+/// contact, deal and owner stay as they were logged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActivityPatch {
+    pub kind: Option<ActivityKind>,
+    pub occurred_at: Option<Timestamp>,
+    pub outcome: Option<Option<String>>,
+    pub text: Option<Option<String>>,
+}
+
+impl ActivityPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The activity as the patch leaves it.
+    pub fn apply(&self, a: &Activity) -> Activity {
+        Activity {
+            kind: self.kind.unwrap_or(a.kind),
+            occurred_at: self.occurred_at.unwrap_or(a.occurred_at),
+            outcome: self.outcome.clone().unwrap_or_else(|| a.outcome.clone()),
+            text: self.text.clone().unwrap_or_else(|| a.text.clone()),
+            ..a.clone()
+        }
+    }
+}

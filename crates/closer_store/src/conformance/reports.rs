@@ -497,4 +497,22 @@ pub async fn deal_paths_follow_late_links_and_activities(store: Arc<dyn Store>) 
         .await
         .unwrap();
     assert_eq!(closed[0].touches, 2, "the late visit and the late call");
+
+    // The call corrected to after the win no longer counts; back before it, it does again;
+    // deleted, it is gone from the count.
+    let won_touches = || async {
+        store
+            .won_deals(ws, period, &Breakdown::Total)
+            .await
+            .unwrap()[0]
+            .touches
+    };
+    let mut moved = late_call.clone();
+    moved.occurred_at = Timestamp::now();
+    store.edit_activity(ws, &moved).await.unwrap();
+    assert_eq!(won_touches().await, 1, "the call moved after the win");
+    store.edit_activity(ws, &late_call).await.unwrap();
+    assert_eq!(won_touches().await, 2, "the call moved back");
+    store.delete_activity(ws, late_call.id).await.unwrap();
+    assert_eq!(won_touches().await, 1, "the call deleted");
 }

@@ -341,3 +341,157 @@ pub async fn activities_tasks_and_orders_round_trip(store: Arc<dyn Store>) {
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }
+
+/// Corrections: an activity's kind and time change the contact's first touch; activities,
+/// tasks and deals are deleted whole, only in their own workspace, with what hangs on them
+/// (a deal's tasks go, its activities and order stay); a stage moved with a reason keeps it.
+pub async fn corrections_and_deletions_keep_what_follows(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "edits").await;
+    let other = workspace(&*store, "edits-other").await;
+    let c = store
+        .upsert_contact(ws, upsert(draft("corrected@example.com")))
+        .await
+        .unwrap()
+        .contact
+        .id;
+    let call = activity(c, ActivityKind::Call, at(10));
+    let email = activity(c, ActivityKind::Email, at(5));
+    store.add_activity(ws, &call, &[]).await.unwrap();
+    store.add_activity(ws, &email, &[]).await.unwrap();
+    assert_eq!(store.first_touch(ws, c).await.unwrap(), Some(call.occurred_at));
+    assert_eq!(store.activity(ws, call.id).await.unwrap(), call);
+
+    // The call was really later: the email is the first touch now.
+    let later = Activity {
+        occurred_at: at(2),
+        outcome: None,
+        text: Some("Left a voicemail".into()),
+        ..call.clone()
+    };
+    store.edit_activity(ws, &later).await.unwrap();
+    assert_eq!(store.activity(ws, call.id).await.unwrap(), later);
+    assert_eq!(store.first_touch(ws, c).await.unwrap(), Some(email.occurred_at));
+    // The email was a note to self: no touch, so the call is the first.
+    let note = Activity {
+        kind: ActivityKind::Note,
+        ..email.clone()
+    };
+    store.edit_activity(ws, &note).await.unwrap();
+    assert_eq!(store.first_touch(ws, c).await.unwrap(), Some(later.occurred_at));
+    // Another workspace can neither read, correct nor delete it.
+    assert!(matches!(
+        store.activity(other, call.id).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+    assert!(matches!(
+        store.edit_activity(other, &call).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+    assert!(matches!(
+        store.delete_activity(other, call.id).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+    assert_eq!(store.activity(ws, call.id).await.unwrap(), later);
+    // Deleted, the call leaves no touch (the note is none).
+    store.delete_activity(ws, call.id).await.unwrap();
+    assert_eq!(store.first_touch(ws, c).await.unwrap(), None);
+    assert!(matches!(
+        store.activity(ws, call.id).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+    assert!(matches!(
+        store.delete_activity(ws, call.id).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+    assert_eq!(store.activities(ws, c, 10).await.unwrap(), vec![note]);
+
+    // A task's title and text are corrected; its text cleared; deleted, it is gone.
+    let mut t = task(Some(c), TaskKind::FollowUp, at(0));
+    t.text = Some("Ask about budget".into());
+    store.add_task(ws, &t, &[]).await.unwrap();
+    let renamed = store
+        .patch_task(
+            ws,
+            t.id,
+            &TaskPatch {
+                title: Some("Send the quote".into()),
+                text: Some(None),
+                ..TaskPatch::default()
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((renamed.title.as_str(), renamed.text), ("Send the quote", None));
+    assert_eq!(renamed.due_at, t.due_at, "what the patch does not name stays");
+    assert!(matches!(
+        store
+            .patch_task(other, t.id, &TaskPatch::default(), Timestamp::now())
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    ));
+    assert!(matches!(
+        store.delete_task(other, t.id).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+    store.delete_task(ws, t.id).await.unwrap();
+    assert!(matches!(
+        store.task(ws, t.id).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+
+    // A won deal deleted: its tasks go; its activity and its order stay, unlinked.
+    let p = super::pipeline::pipeline(&*store, ws).await;
+    let deal = super::pipeline::new_deal(&p, c, "900");
+    store
+        .create_deal(ws, &deal, &p.first_open().name, "test")
+        .await
+        .unwrap();
+    let on_deal = Activity {
+        deal_id: Some(deal.id),
+        ..activity(c, ActivityKind::Demo, at(1))
+    };
+    store.add_activity(ws, &on_deal, &[]).await.unwrap();
+    let mut deal_task = task(Some(c), TaskKind::FollowUp, at(0));
+    deal_task.deal_id = Some(deal.id);
+    store.add_task(ws, &deal_task, &[]).await.unwrap();
+    super::pipeline::move_to(&*store, ws, &p, &deal, "Won", None).await;
+    assert!(matches!(
+        store.delete_deal(other, deal.id).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+    store.delete_deal(ws, deal.id).await.unwrap();
+    assert!(matches!(
+        store.deal(ws, deal.id).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+    assert!(matches!(
+        store.task(ws, deal_task.id).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+    assert_eq!(store.activity(ws, on_deal.id).await.unwrap().deal_id, None);
+    let orders = store.orders(ws, Some(c), 10).await.unwrap();
+    assert_eq!(orders.len(), 1, "the money came in: the order stays");
+    assert_eq!(orders[0].deal_id, None);
+    assert!(matches!(
+        store.delete_deal(ws, deal.id).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+
+    // A stage moved with a reason keeps it in the history.
+    let patch = closer_domain::ContactPatch {
+        stage: Some(Stage::Disqualified),
+        stage_reason: Some("Bought elsewhere".into()),
+        ..closer_domain::ContactPatch::default()
+    };
+    store
+        .patch_contact(ws, c, &patch, "user:test", Timestamp::now())
+        .await
+        .unwrap();
+    let history = store.stage_history(ws, c).await.unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(last.stage, Stage::Disqualified);
+    assert_eq!(last.reason.as_deref(), Some("Bought elsewhere"));
+    assert!(history[..history.len() - 1].iter().all(|s| s.reason.is_none()));
+}

@@ -84,6 +84,9 @@ pub struct ContactPatchInput {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<ConsentInput>)]
     pub consent: Option<Option<ConsentInput>>,
+    /// Why the stage changes ("bought elsewhere", "no budget this year"; up to 200
+    /// characters), kept in the stage history; only with `stage`.
+    pub stage_reason: Option<String>,
     /// The contact's `updated_at` as you read it: when someone changed the contact since, the
     /// patch is refused (409) instead of overwriting what they wrote.
     pub if_unchanged_since: Option<String>,
@@ -194,6 +197,7 @@ impl ContactPatchInput {
         let name = text_field("name", self.name);
         let company = text_field("company", self.company);
         let job_title = text_field("job_title", self.job_title);
+        let has_stage = self.stage.is_some();
         let patch = ContactPatch {
             name,
             company,
@@ -212,6 +216,22 @@ impl ContactPatchInput {
                 .and_then(|s| errs.take(Stage::parse(&s), "stage")),
             owner_id: self.owner_id.map(|o| o.map(UserId)),
             consent: self.consent.map(|c| c.and_then(|c| consent(&mut errs, &c))),
+            stage_reason: match (self.stage_reason.as_deref(), has_stage) {
+                (None, _) => None,
+                (Some(_), false) => {
+                    errs.0.push(FieldError::new(
+                        "stage_reason",
+                        "goes with a stage: say which stage it moves to",
+                    ));
+                    None
+                }
+                (Some(r), true) => errs
+                    .take(
+                        closer_domain::pipeline::work::label("stage_reason", r, 200),
+                        "stage_reason",
+                    )
+                    .flatten(),
+            },
             if_unchanged_since: self.if_unchanged_since.as_deref().and_then(|t| {
                 errs.take(
                     closer_domain::Timestamp::parse_rfc3339(t.trim()).ok_or_else(|| {

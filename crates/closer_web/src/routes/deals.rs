@@ -27,7 +27,7 @@ use crate::extract::{ApiJson, ApiQuery};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_deal, list_deals))
-        .routes(routes!(get_deal, patch_deal))
+        .routes(routes!(get_deal, patch_deal, delete_deal))
         .routes(routes!(move_deal))
         .routes(routes!(board))
 }
@@ -119,6 +119,25 @@ async fn patch_deal(
     let patch = input.parse().map_err(ApiError::invalid)?;
     let deal = state.app.sales().patch_deal(&principal, id, &patch).await?;
     Ok(Json(deal.into()))
+}
+
+/// Delete a deal, with its stage history, tags and tasks. Its activities stay on the contact
+/// and its order (a won deal's) stays the customer's.
+#[utoipa::path(delete, path = "/api/v1/deals/{id}", tag = "pipeline",
+    params(("id" = Uuid, Path, description = "Deal id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn delete_deal(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .sales()
+        .delete_deal(&principal, deal_id(&id)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Move a deal to another stage of its pipeline: won makes an order and a customer, lost

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use closer_app::Principal;
-use closer_domain::pipeline::{TaskId, TaskStatus};
+use closer_domain::pipeline::{ActivityId, TaskId, TaskStatus};
 use closer_domain::{ContactId, Timestamp, UserId};
 use closer_store::TaskQuery;
 use serde::Deserialize;
@@ -18,7 +18,8 @@ use super::contacts::{bad, contact_id};
 use super::deals::uuid_param;
 use super::deals_dto::OrderView;
 use super::work_dto::{
-    ActivityInput, ActivityView, OrderInput, TaskInput, TaskPatchInput, TaskView,
+    ActivityInput, ActivityPatchInput, ActivityView, OrderInput, TaskInput, TaskPatchInput,
+    TaskView,
 };
 use crate::AppState;
 use crate::error::{ApiError, Problem};
@@ -28,7 +29,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(log_activity, list_activities))
         .routes(routes!(create_task, list_tasks))
-        .routes(routes!(patch_task))
+        .routes(routes!(get_activity, patch_activity, delete_activity))
+        .routes(routes!(patch_task, delete_task))
         .routes(routes!(place_order, list_orders))
 }
 
@@ -182,17 +184,107 @@ async fn patch_task(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<TaskPatchInput>,
 ) -> Result<Json<TaskView>, ApiError> {
-    let id = TaskId(id.parse().map_err(|_| {
+    let id = task_id(&id)?;
+    let patch = input.parse().map_err(ApiError::invalid)?;
+    let t = state.app.sales().patch_task(&principal, id, &patch).await?;
+    Ok(Json(TaskView::new(t, Timestamp::now())))
+}
+
+/// Delete a task.
+#[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "pipeline",
+    params(("id" = Uuid, Path, description = "Task id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn delete_task(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .sales()
+        .delete_task(&principal, task_id(&id)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A path's id: a 400 naming what it is not.
+fn path_id(raw: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
+    raw.parse().map_err(|_| {
         ApiError::field(
             StatusCode::BAD_REQUEST,
             "bad-id",
             "id",
-            "is not a task id (a UUID)",
+            format!("is not {what} id (a UUID)"),
         )
-    })?);
+    })
+}
+
+fn task_id(raw: &str) -> Result<TaskId, ApiError> {
+    path_id(raw, "a task").map(TaskId)
+}
+
+fn activity_id(raw: &str) -> Result<ActivityId, ApiError> {
+    path_id(raw, "an activity").map(ActivityId)
+}
+
+/// An activity.
+#[utoipa::path(get, path = "/api/v1/activities/{id}", tag = "pipeline",
+    params(("id" = Uuid, Path, description = "Activity id")),
+    responses((status = 200, body = ActivityView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn get_activity(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<ActivityView>, ApiError> {
+    let a = state
+        .app
+        .sales()
+        .activity(&principal, activity_id(&id)?)
+        .await?;
+    Ok(Json(ActivityView::from(a)))
+}
+
+/// Correct a logged activity: its kind, time, outcome or text. The contact's first touch
+/// (speed-to-lead) follows.
+#[utoipa::path(patch, path = "/api/v1/activities/{id}", tag = "pipeline", request_body = ActivityPatchInput,
+    params(("id" = Uuid, Path, description = "Activity id")),
+    responses((status = 200, body = ActivityView), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn patch_activity(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ActivityPatchInput>,
+) -> Result<Json<ActivityView>, ApiError> {
+    let id = activity_id(&id)?;
     let patch = input.parse().map_err(ApiError::invalid)?;
-    let t = state.app.sales().patch_task(&principal, id, &patch).await?;
-    Ok(Json(TaskView::new(t, Timestamp::now())))
+    let a = state
+        .app
+        .sales()
+        .edit_activity(&principal, id, &patch)
+        .await?;
+    Ok(Json(ActivityView::from(a)))
+}
+
+/// Delete a logged activity. The contact's first touch is the earliest one left.
+#[utoipa::path(delete, path = "/api/v1/activities/{id}", tag = "pipeline",
+    params(("id" = Uuid, Path, description = "Activity id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn delete_activity(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .sales()
+        .delete_activity(&principal, activity_id(&id)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Record an order a customer placed directly (a repeat purchase); the contact becomes a

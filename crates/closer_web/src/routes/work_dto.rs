@@ -2,7 +2,7 @@
 
 use closer_app::{ActivityRequest, OrderRequest, TaskRequest};
 use closer_domain::pipeline::{
-    Activity, ActivityKind, Currency, DealId, LineInput, OrderSource, Task, work,
+    Activity, ActivityKind, ActivityPatch, Currency, DealId, LineInput, OrderSource, Task, work,
 };
 use closer_domain::{ContactId, FieldError, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
@@ -68,6 +68,52 @@ impl ActivityInput {
             }),
             _ => Err(e),
         }
+    }
+}
+
+/// Correct a logged activity: only the fields given change (its contact, deal and owner
+/// stay).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityPatchInput {
+    /// call, email, meeting, demo or note.
+    pub kind: Option<String>,
+    /// RFC 3339; not in the future.
+    pub occurred_at: Option<String>,
+    /// Up to 200 characters; `null` or "" clears it.
+    #[serde(default, deserialize_with = "super::contacts_dto::present")]
+    #[schema(value_type = Option<String>)]
+    pub outcome: Option<Option<String>>,
+    /// Several lines allowed (up to 10,000 characters); `null` or "" clears it.
+    #[serde(default, deserialize_with = "super::contacts_dto::present")]
+    #[schema(value_type = Option<String>)]
+    pub text: Option<Option<String>>,
+}
+
+impl ActivityPatchInput {
+    pub fn parse(self) -> Result<ActivityPatch, Vec<FieldError>> {
+        let mut e = Vec::new();
+        let patch = ActivityPatch {
+            kind: self
+                .kind
+                .as_deref()
+                .and_then(|k| collect(&mut e, ActivityKind::parse(k))),
+            occurred_at: self
+                .occurred_at
+                .as_deref()
+                .and_then(|t| collect(&mut e, time("occurred_at", t))),
+            outcome: self.outcome.map(|o| {
+                o.as_deref()
+                    .and_then(|o| collect(&mut e, work::label("outcome", o, 200)))
+                    .flatten()
+            }),
+            text: self.text.map(|t| {
+                t.as_deref()
+                    .and_then(|t| collect(&mut e, work::body("text", t)))
+                    .flatten()
+            }),
+        };
+        if e.is_empty() { Ok(patch) } else { Err(e) }
     }
 }
 
@@ -153,6 +199,12 @@ pub struct TaskPatchInput {
     #[serde(default, deserialize_with = "super::contacts_dto::present")]
     #[schema(value_type = Option<Uuid>)]
     pub assignee_id: Option<Option<Uuid>>,
+    /// Up to 200 characters; not empty.
+    pub title: Option<String>,
+    /// Several lines allowed (up to 10,000 characters); `null` or "" clears it.
+    #[serde(default, deserialize_with = "super::contacts_dto::present")]
+    #[schema(value_type = Option<String>)]
+    pub text: Option<Option<String>>,
 }
 
 impl TaskPatchInput {
@@ -168,6 +220,18 @@ impl TaskPatchInput {
                 .as_deref()
                 .and_then(|t| collect(&mut e, time("due_at", t))),
             assignee_id: self.assignee_id.map(|a| a.map(UserId)),
+            title: self.title.as_deref().and_then(|t| {
+                let title = collect(&mut e, work::label("title", t, 200)).flatten();
+                if title.is_none() && !e.iter().any(|f| f.field == "title") {
+                    e.push(FieldError::new("title", "must not be empty"));
+                }
+                title
+            }),
+            text: self.text.map(|t| {
+                t.as_deref()
+                    .and_then(|t| collect(&mut e, work::body("text", t)))
+                    .flatten()
+            }),
         };
         if e.is_empty() { Ok(patch) } else { Err(e) }
     }

@@ -80,13 +80,6 @@ struct CompanyForm {
     country: String,
 }
 
-#[derive(Deserialize)]
-struct DeleteForm {
-    csrf: String,
-    #[serde(default)]
-    confirm: String,
-}
-
 impl CompanyForm {
     fn domains(&self) -> Vec<String> {
         self.domains
@@ -327,11 +320,7 @@ async fn show(
                 }
                 @if erases {
                     h2 { "Delete" }
-                    form.stack method="post" action=(format!("/companies/{}/delete", c.id.0)) {
-                        input type="hidden" name="csrf" value=(user.csrf());
-                        label { input type="checkbox" name="confirm" value="yes" required; " Delete " (c.name) " (its people and deals stay)" }
-                        button type="submit" { "Delete" }
-                    }
+                    (super::confirm::form(&format!("/companies/{}/delete", c.id.0), user.csrf(), &format!("Delete {} (its people and deals stay)", c.name), "Delete"))
                 }
             }
         }
@@ -367,15 +356,10 @@ async fn delete(
     State(st): State<AppState>,
     user: Signed,
     Path(id): Path<String>,
-    UiForm(f): UiForm<DeleteForm>,
+    UiForm(f): UiForm<super::confirm::ConfirmForm>,
 ) -> Result<Response, Failure> {
     user.check_csrf(&f.csrf)?;
-    if f.confirm != "yes" {
-        return Err(Failure::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "Tick the box to confirm the deletion.",
-        ));
-    }
+    f.check()?;
     let id = CompanyId(super::id(&id)?);
     st.app.companies().delete(&user.0.principal(), id).await?;
     Ok(Redirect::to("/companies").into_response())

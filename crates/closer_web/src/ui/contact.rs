@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/{id}/activities", post(log))
         .route("/contacts/{id}/deals", post(open_deal))
         .route("/contacts/{id}/export", get(export))
+        .route("/contacts/{id}/erase", post(erase))
         .route("/contacts/{id}/tags", post(super::tags::save_contact_tags))
 }
 
@@ -97,10 +98,13 @@ fn summary(e: &Event) -> String {
         "custom_event" => vec![s("name").unwrap_or_default()],
         "form_submitted" => vec![s("form_name").unwrap_or_else(|| "a form".into())],
         // A first stage has nothing before it: "entered as lead", not a stage that never was.
-        "stage_changed" => vec![match s("from") {
-            Some(from) => format!("{from} → {}", s("to").unwrap_or_default()),
-            None => format!("entered as {}", s("to").unwrap_or_default()),
-        }],
+        "stage_changed" => vec![
+            match s("from") {
+                Some(from) => format!("{from} → {}", s("to").unwrap_or_default()),
+                None => format!("entered as {}", s("to").unwrap_or_default()),
+            },
+            s("reason").map(|r| format!("“{r}”")).unwrap_or_default(),
+        ],
         "activity" => [s("kind"), s("outcome"), s("text")]
             .into_iter()
             .flatten()
@@ -210,6 +214,9 @@ async fn show(
     let edits =
         closer_domain::access::reach(user.0.role, closer_domain::access::Action::EditContacts)
             != closer_domain::access::Reach::Nobody;
+    let erases =
+        closer_domain::access::reach(user.0.role, closer_domain::access::Action::EraseContacts)
+            != closer_domain::access::Reach::Nobody;
     let tags = state
         .app
         .tags_of(&principal, closer_store::Tagged::Contacts, &[id.0])
@@ -258,6 +265,10 @@ async fn show(
                 }
                 p { a href=(format!("/contacts/{}/export", c.id.0)) download { "Download everything about this person (JSON)" } }
                 p { a href=(format!("/contacts/{}/merge", c.id.0)) { "Merge another record of this person into this one" } }
+                @if erases {
+                    h2 { "Erase" }
+                    (super::confirm::form(&format!("/contacts/{}/erase", c.id.0), user.csrf(), &format!("Erase {name}: everything closer holds about this person is deleted, with no undo"), "Erase person"))
+                }
                 h2 { "Scores" }
                 p { "Fit " strong { (format!("{:.0}", q.fit.score)) } " · engagement " strong { (format!("{:.0}", q.engagement)) } }
                 p.reason { (q.temperature.reason) }
@@ -309,6 +320,7 @@ async fn show(
                     @for t in &tasks {
                         li {
                             (t.title) " · due " (when(t.due_at)) " · " (t.status.as_str()) " "
+                            a href=(format!("/tasks/{}/edit", t.id.0)) aria-label=(format!("Edit: {}", t.title)) { "Edit" } " "
                             @if t.status == closer_domain::pipeline::TaskStatus::Open {
                                 form.inline method="post" action=(format!("/tasks/{}/done", t.id.0)) {
                                     input type="hidden" name="csrf" value=(user.csrf());
@@ -372,6 +384,9 @@ async fn show(
                         " "
                         span class=(format!("kind {}", e.kind.as_str())) { (e.kind.as_str().replace('_', " ")) }
                         " " (summary(e))
+                        @if sells && e.kind.as_str() == "activity" {
+                            " · " a href=(format!("/activities/{}/edit", e.id.0)) aria-label=(format!("Edit this {}", e.kind.as_str())) { "Edit" }
+                        }
                     }
                 }
             }
@@ -447,4 +462,22 @@ async fn open_deal(
         .create_deal(&user.0.principal(), req)
         .await?;
     Ok(Redirect::to(&format!("/contacts/{}", id.0)).into_response())
+}
+
+/// An erasure request, carried out: the person is gone, and so is their page.
+async fn erase(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<super::confirm::ConfirmForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    f.check()?;
+    let id = ContactId(super::id(&id)?);
+    state
+        .app
+        .contacts()
+        .erase_contact(&user.0.principal(), id)
+        .await?;
+    Ok(Redirect::to("/contacts").into_response())
 }

@@ -50,6 +50,44 @@ struct EditForm {
     stage: String,
     /// A user's id, or empty for nobody; absent when this user may not assign.
     owner: Option<String>,
+    /// Why the stage changes (kept in its history), when it does.
+    #[serde(default)]
+    stage_reason: String,
+    /// E-mail consent: `granted`, `withdrawn`, or empty (none recorded).
+    #[serde(default)]
+    consent: String,
+    /// What the form showed for consent when drawn: a new statement is recorded only when
+    /// the choice changed.
+    #[serde(default)]
+    consent_was: String,
+}
+
+/// A contact's consent as the form's choice.
+fn consent_choice(c: &Contact) -> String {
+    match &c.consent {
+        None => String::new(),
+        Some(x) if x.granted => "granted".into(),
+        Some(_) => "withdrawn".into(),
+    }
+}
+
+impl EditForm {
+    /// The consent statement the form makes, if its choice changed: given or withdrawn now,
+    /// in the web app.
+    fn consent_statement(&self) -> Option<crate::routes::contacts_dto::ConsentInput> {
+        let granted = match self.consent.trim() {
+            "granted" => true,
+            "withdrawn" => false,
+            _ => return None,
+        };
+        (self.consent.trim() != self.consent_was.trim()).then(|| {
+            crate::routes::contacts_dto::ConsentInput {
+                granted,
+                at: None,
+                source: Some("web app".into()),
+            }
+        })
+    }
 }
 
 impl EditForm {
@@ -66,6 +104,9 @@ impl EditForm {
             job_title: c.job_title.clone().unwrap_or_default(),
             stage: c.stage.as_str().to_owned(),
             owner: Some(c.owner_id.map(|o| o.0.to_string()).unwrap_or_default()),
+            stage_reason: String::new(),
+            consent: consent_choice(c),
+            consent_was: consent_choice(c),
         }
     }
 
@@ -93,7 +134,8 @@ impl EditForm {
             properties: None,
             stage: Some(self.stage.trim().to_owned()).filter(|s| !s.is_empty()),
             owner_id: owner,
-            consent: None,
+            consent: self.consent_statement().map(Some),
+            stage_reason: Some(self.stage_reason.trim().to_owned()).filter(|r| !r.is_empty()),
             if_unchanged_since: Some(read_at.to_string()),
         })
     }
@@ -278,6 +320,17 @@ fn fields(f: &EditForm, said: &Said, users: &[closer_store::User], assigns: bool
                 }
             }
             (notes.about("stage"))
+            label for="edit-stage-reason" { "Why " span.hint { "(when the stage changes: “bought elsewhere”, “no budget this year”)" } }
+            input #edit-stage-reason type="text" name="stage_reason" value=(f.stage_reason) maxlength="200" aria-describedby=[notes.described("stage_reason")];
+            (notes.about("stage_reason"))
+            label for="edit-consent" { "E-mail consent" }
+            select #edit-consent name="consent" aria-describedby=[notes.described("consent")] {
+                @if f.consent_was.is_empty() { option value="" selected[f.consent.is_empty()] { "None recorded" } }
+                option value="granted" selected[f.consent == "granted"] { "Given" }
+                option value="withdrawn" selected[f.consent == "withdrawn"] { "Withdrawn" }
+            }
+            input type="hidden" name="consent_was" value=(f.consent_was);
+            (notes.about("consent"))
             @if assigns {
                 label for="edit-owner" { "Owner" }
                 select #edit-owner name="owner" aria-describedby=[notes.described("owner_id")] {
@@ -323,7 +376,7 @@ impl EditForm {
             properties: None,
             stage: text(&self.stage),
             owner_id,
-            consent: None,
+            consent: self.consent_statement(),
             overwrite: false,
         })
     }

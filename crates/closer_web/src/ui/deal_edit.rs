@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/deals/{id}/edit", get(show).post(save))
         .route("/deals/{id}/tags", post(super::tags::save_deal_tags))
+        .route("/deals/{id}/delete", post(delete))
 }
 
 /// The form as posted: every field as text.
@@ -129,6 +130,21 @@ async fn save(
     }
 }
 
+async fn delete(
+    State(st): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<super::confirm::ConfirmForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    f.check()?;
+    let id = DealId(super::id(&id)?);
+    let principal = user.0.principal();
+    let d = st.app.sales().deal(&principal, id).await?;
+    st.app.sales().delete_deal(&principal, id).await?;
+    Ok(Redirect::to(&format!("/contacts/{}", d.contact_id.0)).into_response())
+}
+
 async fn form_page(
     st: &AppState,
     user: &Signed,
@@ -196,6 +212,8 @@ async fn form_page(
         h2 { "Tags" }
         p { (super::tags::plain_chips(&tags)) }
         (super::tags::tag_form(&format!("/deals/{}/tags", d.id.0), &tags, user.csrf()))
+        h2 { "Delete" }
+        (super::confirm::form(&format!("/deals/{}/delete", d.id.0), user.csrf(), &format!("Delete {} with its history and tasks (its activities and order stay)", d.title), "Delete deal"))
         p { a href=(format!("/contacts/{}", d.contact_id.0)) { "Back to the contact" } }
     };
     Ok(page(

@@ -65,3 +65,14 @@ pub(super) fn owner_choice(raw: Option<&str>) -> Result<Option<Option<uuid::Uuid
             .map_err(|_| FieldError::new("owner_id", "is not one of the workspace's users")),
     }
 }
+
+/// What a record was when its form was drawn, for records without an `updated_at` (tasks,
+/// activities): a digest of every field. Saving compares it with the record as stored now,
+/// so a change someone made meanwhile is shown instead of overwritten.
+pub(super) fn fingerprint(record: &impl std::fmt::Debug) -> String {
+    use std::hash::{Hash, Hasher};
+    // SipHash with fixed keys: the same record gives the same digest in every process.
+    let mut h = std::hash::DefaultHasher::new();
+    format!("{record:?}").hash(&mut h);
+    format!("{:016x}", h.finish())
+}

@@ -6,7 +6,9 @@
 
 mod assets;
 mod board;
+mod activity_edit;
 mod companies;
+mod confirm;
 mod contact;
 mod contact_edit;
 mod contacts;
@@ -25,6 +27,7 @@ mod search;
 pub mod session;
 mod settings;
 mod tags;
+mod task_edit;
 mod tasks;
 
 use std::fmt::Write;
@@ -51,6 +54,8 @@ pub fn router() -> Router<AppState> {
         .merge(contact::router())
         .merge(contact_edit::router())
         .merge(deal_edit::router())
+        .merge(activity_edit::router())
+        .merge(task_edit::router())
         .merge(merge::router())
         .merge(companies::router())
         .merge(board::router())

@@ -49,6 +49,46 @@ struct TaskForm {
 
 const DAY_MICROS: i64 = 86_400_000_000;
 
+/// A day (`YYYY-MM-DD`) and a time of day (`HH:MM`, UTC; 09:00 when empty) from two form
+/// fields, each mistake named by its field.
+pub(super) fn day_and_time(
+    (day_field, day): (&str, &str),
+    (time_field, time): (&str, &str),
+    errors: &mut Vec<FieldError>,
+) -> Option<Timestamp> {
+    let time = if time.trim().is_empty() {
+        "09:00"
+    } else {
+        time.trim()
+    };
+    closer_domain::parse_date(day_field, day)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .and_then(|d| {
+            Timestamp::parse_rfc3339(&format!("{d}T{time}:00Z")).or_else(|| {
+                errors.push(FieldError::new(
+                    time_field,
+                    format!("{time:?} is not a time (HH:MM)"),
+                ));
+                None
+            })
+        })
+}
+
+/// A time as a form's day and time of day (UTC), to draw a form with.
+pub(super) fn day_time_fields(t: Timestamp) -> (String, String) {
+    let dt = t.get();
+    (
+        format!(
+            "{}-{:02}-{:02}",
+            dt.year(),
+            u8::from(dt.month()),
+            dt.day()
+        ),
+        format!("{:02}:{:02}", dt.hour(), dt.minute()),
+    )
+}
+
 fn list(user: &Signed, tasks: &[&Task], empty: &str) -> Markup {
     html! {
         @if tasks.is_empty() {
@@ -73,6 +113,7 @@ fn list(user: &Signed, tasks: &[&Task], empty: &str) -> Markup {
                             (t.title)
                         }
                         span.sub { "due " (when(t.due_at)) @if let Some(x) = &t.text { " · " (x) } }
+                        " " a href=(format!("/tasks/{}/edit", t.id.0)) aria-label=(format!("Edit: {}", t.title)) { "Edit" }
                     }
                 }
             }
@@ -207,23 +248,7 @@ async fn add(
             None
         }
     };
-    let time = if f.due_time.trim().is_empty() {
-        "09:00"
-    } else {
-        f.due_time.trim()
-    };
-    let due_at = closer_domain::parse_date("due_date", &f.due_date)
-        .map_err(|e| errors.push(e))
-        .ok()
-        .and_then(|d| {
-            closer_domain::Timestamp::parse_rfc3339(&format!("{d}T{time}:00Z")).or_else(|| {
-                errors.push(FieldError::new(
-                    "due_time",
-                    format!("{time:?} is not a time (HH:MM)"),
-                ));
-                None
-            })
-        });
+    let due_at = day_and_time(("due_date", &f.due_date), ("due_time", &f.due_time), &mut errors);
     let assignee = match f.assignee.as_deref().map(str::trim) {
         Some(a) if !a.is_empty() && user.0.may_assign() => Some(UserId(super::id(a)?)),
         _ => Some(user.0.user.id),
