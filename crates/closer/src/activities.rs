@@ -14,10 +14,7 @@ fn id(what: &str, raw: &str) -> anyhow::Result<uuid::Uuid> {
 }
 
 /// "" clears: `Some(None)`.
-fn cleared(
-    errors: &mut Vec<FieldError>,
-    r: Result<Option<String>, FieldError>,
-) -> Option<String> {
+fn cleared(errors: &mut Vec<FieldError>, r: Result<Option<String>, FieldError>) -> Option<String> {
     r.map_err(|e| errors.push(e)).ok().flatten()
 }
 
@@ -30,9 +27,10 @@ fn print(a: &Activity) -> anyhow::Result<()> {
         a.outcome
             .as_deref()
             .map_or_else(String::new, |o| format!(" ({o})")),
-        a.text
-            .as_deref()
-            .map_or_else(String::new, |t| format!(": {}", t.lines().next().unwrap_or(""))),
+        a.text.as_deref().map_or_else(String::new, |t| format!(
+            ": {}",
+            t.lines().next().unwrap_or("")
+        )),
     );
     Ok(())
 }
@@ -61,12 +59,11 @@ pub async fn run(app: App, cmd: ActivityCommand) -> anyhow::Result<()> {
         } => {
             let ws = app.access().workspace_by_slug(&workspace).await?.id;
             let contact_id = ContactId(id("a contact", &contact)?);
-            let deal_id = deal
-                .map(|d| id("a deal", &d).map(DealId))
-                .transpose()?;
+            let deal_id = deal.map(|d| id("a deal", &d).map(DealId)).transpose()?;
             let mut errors = Vec::new();
             let kind = ActivityKind::parse(&kind).map_err(|e| errors.push(e)).ok();
-            let outcome = outcome.and_then(|o| cleared(&mut errors, work::label("outcome", &o, 200)));
+            let outcome =
+                outcome.and_then(|o| cleared(&mut errors, work::label("outcome", &o, 200)));
             let text = text.and_then(|t| cleared(&mut errors, work::body("text", &t)));
             let occurred_at = at.and_then(|t| {
                 crate::task_edit::due_time(&t)

@@ -90,8 +90,8 @@ pub async fn set(app: App, cmd: TaskSet) -> anyhow::Result<()> {
             Some(who) => user(&app, ws, &who).await.map_err(|e| errors.push(e)).ok(),
             None => None,
         },
-        title: title.and_then(|t| {
-            match closer_domain::pipeline::work::label("title", &t, 200) {
+        title: title.and_then(
+            |t| match closer_domain::pipeline::work::label("title", &t, 200) {
                 Ok(Some(t)) => Some(t),
                 Ok(None) => {
                     errors.push(FieldError::new("title", "must not be empty"));
@@ -101,8 +101,8 @@ pub async fn set(app: App, cmd: TaskSet) -> anyhow::Result<()> {
                     errors.push(e);
                     None
                 }
-            }
-        }),
+            },
+        ),
         text: text.map(|t| {
             closer_domain::pipeline::work::body("text", &t)
                 .map_err(|e| errors.push(e))

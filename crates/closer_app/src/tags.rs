@@ -211,6 +211,13 @@ impl App {
                 "must be at most 2000 characters",
             ));
         }
+        // A query string's text is URL-encoded: a raw control character is none.
+        if query.chars().any(char::is_control) {
+            return Err(AppError::invalid(
+                "query",
+                "must not contain control characters (URL-encode them)",
+            ));
+        }
         let ws = principal.workspace_id;
         let owner = if shared { None } else { principal.user() };
         if self.store().views(ws, principal.user(), list).await?.len() >= MAX_VIEWS {

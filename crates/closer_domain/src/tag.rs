@@ -134,6 +134,12 @@ pub fn view_name(raw: &str) -> Result<String, FieldError> {
     if name.is_empty() || name.chars().count() > 80 {
         return Err(FieldError::new("name", "must be 1 to 80 characters"));
     }
+    if name.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "name",
+            "must not contain control characters",
+        ));
+    }
     Ok(name)
 }
 
@@ -150,6 +156,8 @@ mod tests {
         assert_eq!(Tag::parse("VIP").unwrap(), Tag::parse("vip").unwrap());
         assert_eq!(Tag::parse("Über-Kunde").unwrap().as_str(), "über-kunde");
         assert!(Tag::parse("   ").is_err());
+        assert!(view_name("VIPs\u{0}").is_err(), "a NUL is no name");
+        assert_eq!(view_name("  My   VIPs ").unwrap(), "My VIPs");
         assert!(Tag::parse(&"x".repeat(41)).is_err());
         assert!(Tag::parse(&"é".repeat(40)).is_ok());
         let e = Tag::parse("a<b").unwrap_err();

@@ -168,8 +168,11 @@ pub trait WorkReads {
 /// `NotFound`, with nothing written, when the record is not the workspace's.
 #[async_trait]
 pub trait WorkEdits {
-    async fn activity(&self, workspace: WorkspaceId, id: ActivityId)
-    -> Result<Activity, StoreError>;
+    async fn activity(
+        &self,
+        workspace: WorkspaceId,
+        id: ActivityId,
+    ) -> Result<Activity, StoreError>;
 
     /// Stores the activity's kind, time, outcome and text as given (its contact, deal and
     /// owner stay). The contact's first touch is the earliest touch left afterwards, and a
@@ -181,8 +184,11 @@ pub trait WorkEdits {
     ) -> Result<(), StoreError>;
 
     /// Deletes the activity; the contact's first touch is the earliest touch left.
-    async fn delete_activity(&self, workspace: WorkspaceId, id: ActivityId)
-    -> Result<(), StoreError>;
+    async fn delete_activity(
+        &self,
+        workspace: WorkspaceId,
+        id: ActivityId,
+    ) -> Result<(), StoreError>;
 
     async fn delete_task(&self, workspace: WorkspaceId, id: TaskId) -> Result<(), StoreError>;
 

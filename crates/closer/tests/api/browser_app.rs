@@ -558,6 +558,80 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
             .then_some(())
     })
     .await;
+    // The follow-up renamed from the tasks page, the call's outcome corrected on her page,
+    // and the follow-up deleted once its box is ticked.
+    click(
+        &c,
+        Locator::Css("a[aria-label='Edit: Send the pilot contract']"),
+    )
+    .await;
+    fill(&c, "#task-edit-title", "Send the signed pilot contract").await;
+    click(&c, Locator::XPath("//button[text()='Save']")).await;
+    let renamed = eventually("the follow-up renamed", || async {
+        let tasks: Value = app
+            .get(
+                &format!("/api/v1/tasks?contact_id={grace_id}&status=all"),
+                &app.token,
+            )
+            .await
+            .json()
+            .await
+            .ok()?;
+        tasks.as_array()?.iter().find_map(|t| {
+            (t["title"] == "Send the signed pilot contract"
+                && t["due_at"] == "2030-05-03T09:00:00Z")
+                .then(|| t["id"].as_str().unwrap().to_owned())
+        })
+    })
+    .await;
+    c.goto(&format!("{}/contacts/{grace_id}", app.base))
+        .await
+        .unwrap();
+    click(&c, Locator::Css("a[aria-label='Edit this activity']")).await;
+    fill(&c, "#act-edit-outcome", "reached, wants a quote").await;
+    click(&c, Locator::XPath("//button[text()='Save']")).await;
+    eventually("the corrected call", || async {
+        let acts: Value = app
+            .get(
+                &format!("/api/v1/contacts/{grace_id}/activities"),
+                &app.token,
+            )
+            .await
+            .json()
+            .await
+            .ok()?;
+        acts.as_array()?
+            .iter()
+            .any(|a| {
+                a["outcome"] == "reached, wants a quote"
+                    && a["text"] == "Wants a pilot for two teams"
+            })
+            .then_some(())
+    })
+    .await;
+    c.goto(&format!("{}/tasks/{renamed}/edit", app.base))
+        .await
+        .unwrap();
+    click(&c, Locator::Css("input[name='confirm']")).await;
+    shot(&c, backend, "26-task-delete").await;
+    click(&c, Locator::XPath("//button[text()='Delete task']")).await;
+    eventually("the follow-up gone", || async {
+        let url = c.current_url().await.ok()?;
+        let gone = app
+            .get(
+                &format!("/api/v1/tasks?contact_id={grace_id}&status=all"),
+                &app.token,
+            )
+            .await
+            .json::<Value>()
+            .await
+            .ok()?
+            .as_array()?
+            .iter()
+            .all(|t| t["id"] != renamed.as_str());
+        (gone && url.path() == format!("/contacts/{grace_id}")).then_some(())
+    })
+    .await;
 
     // Found again with search: `/` focuses the header's box from anywhere, her phone typed as
     // people write it shows her under the box as one types, and her name opens her page.

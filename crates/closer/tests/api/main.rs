@@ -12,6 +12,7 @@ mod companies;
 mod contacts;
 mod contacts_list;
 mod contract;
+mod corrections;
 mod errors;
 mod export;
 mod forms;

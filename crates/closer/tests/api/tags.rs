@@ -175,6 +175,18 @@ async fn tagged_filtered_and_saved_as_views(app: TestApp) {
         "no name",
     )
     .await;
+    // Found by Schemathesis: a NUL in a name was a 500 on PostgreSQL.
+    problem(
+        app.post_json(
+            "/api/v1/views",
+            &app.token,
+            &json!({"name": "VIPs\u{0}", "query": ""}),
+        )
+        .await,
+        422,
+        "a NUL in a view's name",
+    )
+    .await;
 
     // A rep: tags her own, not another's; sees the team's view counted as far as she sees.
     let mut r = Session::new(&app);

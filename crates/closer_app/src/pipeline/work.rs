@@ -4,8 +4,8 @@
 use closer_domain::access::{Action, Reach, reach};
 use closer_domain::notify::NoticeKind;
 use closer_domain::pipeline::{
-    Activity, ActivityId, ActivityKind, ActivityPatch, Currency, DealId, LineInput, Order, OrderId, OrderSource,
-    Task, TaskId, TaskKind, TaskStatus, parse_lines,
+    Activity, ActivityId, ActivityKind, ActivityPatch, Currency, DealId, LineInput, Order, OrderId,
+    OrderSource, Task, TaskId, TaskKind, TaskStatus, parse_lines,
 };
 use closer_domain::{ContactId, FieldError, Timestamp, UserId, WorkspaceId};
 use closer_store::{StoreError, TaskPatch, TaskQuery};
@@ -191,7 +191,9 @@ impl super::Sales {
         id: ActivityId,
         patch: &ActivityPatch,
     ) -> Result<Activity, AppError> {
-        let stored = self.activity_for(principal, Action::WorkContacts, id).await?;
+        let stored = self
+            .activity_for(principal, Action::WorkContacts, id)
+            .await?;
         if patch.is_empty() {
             return Ok(stored);
         }
@@ -212,7 +214,9 @@ impl super::Sales {
         principal: &Principal,
         id: ActivityId,
     ) -> Result<(), AppError> {
-        let stored = self.activity_for(principal, Action::WorkContacts, id).await?;
+        let stored = self
+            .activity_for(principal, Action::WorkContacts, id)
+            .await?;
         self.store
             .delete_activity(principal.workspace_id, id)
             .await?;
@@ -224,10 +228,7 @@ impl super::Sales {
     /// Deletes a task the principal may work.
     pub async fn delete_task(&self, principal: &Principal, id: TaskId) -> Result<(), AppError> {
         self.task_for(principal, Action::WorkTasks, id).await?;
-        Ok(self
-            .store
-            .delete_task(principal.workspace_id, id)
-            .await?)
+        Ok(self.store.delete_task(principal.workspace_id, id).await?)
     }
 
     pub async fn activities(

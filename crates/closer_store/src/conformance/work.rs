@@ -358,7 +358,10 @@ pub async fn corrections_and_deletions_keep_what_follows(store: Arc<dyn Store>) 
     let email = activity(c, ActivityKind::Email, at(5));
     store.add_activity(ws, &call, &[]).await.unwrap();
     store.add_activity(ws, &email, &[]).await.unwrap();
-    assert_eq!(store.first_touch(ws, c).await.unwrap(), Some(call.occurred_at));
+    assert_eq!(
+        store.first_touch(ws, c).await.unwrap(),
+        Some(call.occurred_at)
+    );
     assert_eq!(store.activity(ws, call.id).await.unwrap(), call);
 
     // The call was really later: the email is the first touch now.
@@ -370,14 +373,20 @@ pub async fn corrections_and_deletions_keep_what_follows(store: Arc<dyn Store>) 
     };
     store.edit_activity(ws, &later).await.unwrap();
     assert_eq!(store.activity(ws, call.id).await.unwrap(), later);
-    assert_eq!(store.first_touch(ws, c).await.unwrap(), Some(email.occurred_at));
+    assert_eq!(
+        store.first_touch(ws, c).await.unwrap(),
+        Some(email.occurred_at)
+    );
     // The email was a note to self: no touch, so the call is the first.
     let note = Activity {
         kind: ActivityKind::Note,
         ..email.clone()
     };
     store.edit_activity(ws, &note).await.unwrap();
-    assert_eq!(store.first_touch(ws, c).await.unwrap(), Some(later.occurred_at));
+    assert_eq!(
+        store.first_touch(ws, c).await.unwrap(),
+        Some(later.occurred_at)
+    );
     // Another workspace can neither read, correct nor delete it.
     assert!(matches!(
         store.activity(other, call.id).await.unwrap_err(),
@@ -422,8 +431,14 @@ pub async fn corrections_and_deletions_keep_what_follows(store: Arc<dyn Store>) 
         )
         .await
         .unwrap();
-    assert_eq!((renamed.title.as_str(), renamed.text), ("Send the quote", None));
-    assert_eq!(renamed.due_at, t.due_at, "what the patch does not name stays");
+    assert_eq!(
+        (renamed.title.as_str(), renamed.text),
+        ("Send the quote", None)
+    );
+    assert_eq!(
+        renamed.due_at, t.due_at,
+        "what the patch does not name stays"
+    );
     assert!(matches!(
         store
             .patch_task(other, t.id, &TaskPatch::default(), Timestamp::now())
@@ -493,5 +508,9 @@ pub async fn corrections_and_deletions_keep_what_follows(store: Arc<dyn Store>) 
     let last = history.last().unwrap();
     assert_eq!(last.stage, Stage::Disqualified);
     assert_eq!(last.reason.as_deref(), Some("Bought elsewhere"));
-    assert!(history[..history.len() - 1].iter().all(|s| s.reason.is_none()));
+    assert!(
+        history[..history.len() - 1]
+            .iter()
+            .all(|s| s.reason.is_none())
+    );
 }

@@ -76,9 +76,8 @@ impl ActivityForm {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let same_minute = at.is_some_and(|t| {
-            day_time_fields(t) == day_time_fields(stored.occurred_at)
-        });
+        let same_minute =
+            at.is_some_and(|t| day_time_fields(t) == day_time_fields(stored.occurred_at));
         Ok(ActivityPatch {
             kind,
             occurred_at: if same_minute { None } else { at },

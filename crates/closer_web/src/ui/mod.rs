@@ -4,9 +4,9 @@
 //!
 //! Pages answer HTML, errors included (`Failure`); nothing here reaches the store directly.
 
+mod activity_edit;
 mod assets;
 mod board;
-mod activity_edit;
 mod companies;
 mod confirm;
 mod contact;

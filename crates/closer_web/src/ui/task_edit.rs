@@ -241,5 +241,11 @@ async fn form_page(
         (super::confirm::form(&format!("/tasks/{}/delete", t.id.0), user.csrf(), &format!("Delete the task \u{201c}{}\u{201d}", t.title), "Delete task"))
         p { a href=(back(t)) { "Back" } }
     };
-    Ok(page(&user.0, &format!("Edit {}", t.title), "/tasks", false, &content))
+    Ok(page(
+        &user.0,
+        &format!("Edit {}", t.title),
+        "/tasks",
+        false,
+        &content,
+    ))
 }

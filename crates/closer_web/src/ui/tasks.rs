@@ -79,12 +79,7 @@ pub(super) fn day_and_time(
 pub(super) fn day_time_fields(t: Timestamp) -> (String, String) {
     let dt = t.get();
     (
-        format!(
-            "{}-{:02}-{:02}",
-            dt.year(),
-            u8::from(dt.month()),
-            dt.day()
-        ),
+        format!("{}-{:02}-{:02}", dt.year(), u8::from(dt.month()), dt.day()),
         format!("{:02}:{:02}", dt.hour(), dt.minute()),
     )
 }
@@ -248,7 +243,11 @@ async fn add(
             None
         }
     };
-    let due_at = day_and_time(("due_date", &f.due_date), ("due_time", &f.due_time), &mut errors);
+    let due_at = day_and_time(
+        ("due_date", &f.due_date),
+        ("due_time", &f.due_time),
+        &mut errors,
+    );
     let assignee = match f.assignee.as_deref().map(str::trim) {
         Some(a) if !a.is_empty() && user.0.may_assign() => Some(UserId(super::id(a)?)),
         _ => Some(user.0.user.id),
