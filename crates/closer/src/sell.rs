@@ -106,6 +106,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
                 owner_id: owner.map(|o| uuid("user", &o).map(UserId)).transpose()?,
                 company: None,
                 source: None,
+                properties: serde_json::Map::new(),
             };
             let created = app
                 .sales()

@@ -118,8 +118,17 @@ impl Capture {
             .find(|(name, _)| name == VISITOR_FIELD)
             .and_then(|(_, v)| v.as_str())
             .map(str::to_owned);
-        let submission = parse_submission(payload.fields, cached.region, &cached.form.name, now)
-            .map_err(AppError::Invalid)?;
+        let mut submission =
+            parse_submission(payload.fields, cached.region, &cached.form.name, now)
+                .map_err(AppError::Invalid)?;
+        // A field named after a defined property is checked as the property says.
+        crate::properties::typed_new(
+            self.store.as_ref(),
+            cached.form.workspace_id,
+            closer_domain::property::PropertyOf::Contacts,
+            &mut submission.draft.properties,
+        )
+        .await?;
         if submission.is_bot {
             tracing::info!(form.id = %cached.form.id, "honeypot submission dropped");
             return Ok(CaptureOutcome {

@@ -233,10 +233,17 @@ impl Companies {
         &self,
         principal: &Principal,
         id: CompanyId,
-        draft: CompanyDraft,
+        mut draft: CompanyDraft,
         created_at: Timestamp,
     ) -> Result<(Company, bool), AppError> {
         principal.check(Action::EditContacts, draft.owner_id)?;
+        crate::properties::typed_new(
+            self.store.as_ref(),
+            principal.workspace_id,
+            closer_domain::property::PropertyOf::Companies,
+            &mut draft.properties,
+        )
+        .await?;
         Self::refuse_free_mail(&draft.domains)?;
         crate::access::workspace_user(self.store.as_ref(), principal.workspace_id, draft.owner_id)
             .await?;
@@ -297,6 +304,22 @@ impl Companies {
     ) -> Result<Company, AppError> {
         let mut company = self.get(principal, id).await?;
         principal.check(Action::EditContacts, company.owner_id)?;
+        let mut typed = None;
+        if let Some(props) = &patch.properties {
+            let mut props = props.clone();
+            crate::properties::typed_properties(
+                self.store.as_ref(),
+                principal.workspace_id,
+                closer_domain::property::PropertyOf::Companies,
+                &mut props,
+            )
+            .await?;
+            typed = Some(CompanyPatch {
+                properties: Some(props),
+                ..patch.clone()
+            });
+        }
+        let patch = typed.as_ref().unwrap_or(patch);
         if let Some(domains) = &patch.domains {
             Self::refuse_free_mail(domains)?;
         }

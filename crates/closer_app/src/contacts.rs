@@ -2,6 +2,7 @@
 //! principal's workspace, and as far as the role table lets the principal reach.
 
 use closer_domain::access::{Action, Reach, reach};
+use closer_domain::property::PropertyOf;
 use closer_domain::{Contact, ContactDraft, ContactId, ContactPatch, Event, Timestamp};
 use closer_store::{
     ContactQuery, ContactSort, OwnerFilter, Page, StageSpan, UpsertContact, Upserted,
@@ -101,10 +102,17 @@ impl Contacts {
     pub async fn upsert_contact(
         &self,
         principal: &Principal,
-        draft: ContactDraft,
+        mut draft: ContactDraft,
         overwrite: bool,
     ) -> Result<Upserted, AppError> {
         principal.check(Action::EditContacts, draft.owner_id)?;
+        crate::properties::typed_new(
+            self.store.as_ref(),
+            principal.workspace_id,
+            PropertyOf::Contacts,
+            &mut draft.properties,
+        )
+        .await?;
         crate::access::workspace_user(self.store.as_ref(), principal.workspace_id, draft.owner_id)
             .await?;
         let request = UpsertContact {
@@ -165,6 +173,22 @@ impl Contacts {
             patch.owner_id.flatten(),
         )
         .await?;
+        let mut typed = None;
+        if let Some(props) = &patch.properties {
+            let mut props = props.clone();
+            crate::properties::typed_properties(
+                self.store.as_ref(),
+                principal.workspace_id,
+                PropertyOf::Contacts,
+                &mut props,
+            )
+            .await?;
+            typed = Some(ContactPatch {
+                properties: Some(props),
+                ..patch.clone()
+            });
+        }
+        let patch = typed.as_ref().unwrap_or(patch);
         let mut contact = self
             .store
             .patch_contact(

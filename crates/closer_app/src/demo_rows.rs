@@ -241,6 +241,7 @@ pub(crate) fn demo_deal(
         closed_at: None,
         created_at: d.created_at,
         updated_at: d.created_at,
+        properties: serde_json::Map::new(),
     }
 }
 

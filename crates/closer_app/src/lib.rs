@@ -39,6 +39,7 @@ pub mod orders_csv;
 pub mod outbox;
 mod person_export;
 mod pipeline;
+pub mod properties;
 mod qualification;
 pub mod reminders;
 mod reports;

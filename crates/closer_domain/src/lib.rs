@@ -17,6 +17,7 @@ pub mod import;
 pub mod notify;
 pub mod phone;
 pub mod pipeline;
+pub mod property;
 pub mod qualification;
 pub mod reminders;
 pub mod reports;

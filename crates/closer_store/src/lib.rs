@@ -20,8 +20,9 @@ pub mod merge;
 pub mod notify;
 pub mod person;
 pub mod pipeline;
+pub mod properties;
 pub mod qualification;
-pub mod records;
+mod records;
 pub mod reminders;
 pub mod reports;
 pub mod search;
@@ -56,6 +57,7 @@ pub use pipeline::{
     BoardColumn, DEAL_CHANGED, DEAL_CLOSED, DealMove, DealQuery, DealReads, DealSpan,
     PIPELINE_NAME, PipelineStore, STAGE_HAS_DEALS,
 };
+pub use properties::{PROPERTY_NAME_TAKEN, PropertyStore};
 pub use qualification::{
     QualificationStore, RulesStore, SCORE_VERSION, ScoreReads, ScoreRecord, ScoringInput,
     ScoringPage,
@@ -154,6 +156,7 @@ pub trait Store:
     + NotificationStore
     + ReminderStore
     + TagStore
+    + PropertyStore
     + BulkStore
     + Send
     + Sync

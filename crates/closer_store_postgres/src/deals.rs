@@ -292,6 +292,12 @@ pub(crate) async fn patch_in(
     if let Some(s) = &p.source {
         sql.push(", source = ").push_bind(s.clone());
     }
+    if let Some(props) = &p.properties {
+        // Merged key by key, a null removing its key.
+        sql.push(", properties = jsonb_strip_nulls(properties || ")
+            .push_bind(sqlx::types::Json(props.clone()))
+            .push("::jsonb)");
+    }
     sql.push(" where workspace_id = ")
         .push_bind(ws.0)
         .push(" and id = ")

@@ -85,9 +85,9 @@ impl PipelineStore for PostgresStore {
             // The deal belongs to its contact's company, as the contact does when it opens.
             "insert into deals (id, workspace_id, pipeline_id, stage_id, status, contact_id, company, title, amount, \
                currency, expected_close, owner_id, source, loss_reason, objection, closed_at, created_at, updated_at, \
-               company_id) \
+               company_id, properties) \
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, null, null, null, $14, $14, \
-               (select company_id from contacts where id = $6))",
+               (select company_id from contacts where id = $6), $15)",
         )
         .bind(d.id.0)
         .bind(ws.0)
@@ -103,6 +103,7 @@ impl PipelineStore for PostgresStore {
         .bind(d.owner_id.map(|u| u.0))
         .bind(&d.source)
         .bind(d.created_at.get())
+        .bind(sqlx::types::Json(&d.properties))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;

@@ -23,6 +23,7 @@ pub mod order_batch;
 pub mod person_store;
 mod pipeline;
 pub mod ports;
+pub mod properties_store;
 pub mod reminders_store;
 pub mod reports_store;
 mod scores;

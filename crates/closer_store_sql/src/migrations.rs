@@ -120,6 +120,11 @@ macro_rules! migrations {
                 include_str!("../migrations/0025_tags_and_views.sql"),
             ),
             (26, "edits", include_str!("../migrations/0026_edits.sql")),
+            (
+                27,
+                "properties",
+                include_str!("../migrations/0027_properties.sql"),
+            ),
         ]
     };
 }

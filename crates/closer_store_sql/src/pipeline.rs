@@ -13,7 +13,7 @@ use crate::{stored_amount, stored_currency};
 use crate::{Columns, required};
 
 pub const DEAL_COLUMNS: &str = "id, pipeline_id, stage_id, status, contact_id, company, company_id, title, amount, currency, \
-     expected_close, owner_id, source, loss_reason, objection, closed_at, created_at, updated_at";
+     expected_close, owner_id, source, loss_reason, objection, closed_at, created_at, updated_at, properties";
 
 pub const TASK_COLUMNS: &str =
     "id, kind, title, body, contact_id, deal_id, assignee_id, due_at, status, done_at, created_at";
@@ -56,6 +56,7 @@ pub fn deal(row: &(impl Columns + ?Sized)) -> Result<Deal, StoreError> {
         closed_at: row.timestamp("closed_at")?,
         created_at: required("created_at", row.timestamp("created_at")?)?,
         updated_at: required("updated_at", row.timestamp("updated_at")?)?,
+        properties: crate::json_as(row, "properties")?,
     })
 }
 

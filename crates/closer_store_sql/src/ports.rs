@@ -660,6 +660,38 @@ macro_rules! shared_ports {
             }
 
             #[$crate::async_trait]
+            impl PropertyStore for $store {
+                async fn property_defs(
+                    &self,
+                    workspace: WorkspaceId,
+                    of: Option<closer_domain::property::PropertyOf>,
+                ) -> Result<Vec<closer_domain::property::PropertyDef>, StoreError> {
+                    $crate::properties_store::property_defs(self, workspace, of).await
+                }
+                async fn define_property(
+                    &self,
+                    workspace: WorkspaceId,
+                    def: &closer_domain::property::PropertyDef,
+                ) -> Result<(), StoreError> {
+                    $crate::properties_store::define_property(self, workspace, def).await
+                }
+                async fn update_property(
+                    &self,
+                    workspace: WorkspaceId,
+                    def: &closer_domain::property::PropertyDef,
+                ) -> Result<(), StoreError> {
+                    $crate::properties_store::update_property(self, workspace, def).await
+                }
+                async fn delete_property(
+                    &self,
+                    workspace: WorkspaceId,
+                    id: uuid::Uuid,
+                ) -> Result<(), StoreError> {
+                    $crate::properties_store::delete_property(self, workspace, id).await
+                }
+            }
+
+            #[$crate::async_trait]
             impl WorkEdits for $store {
                 async fn activity(
                     &self,

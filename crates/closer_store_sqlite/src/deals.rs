@@ -78,9 +78,9 @@ pub(crate) fn create(
         // The deal belongs to its contact's company, as the contact does when it opens.
         "insert into deals (id, workspace_id, pipeline_id, stage_id, status, contact_id, company, title, amount, \
            currency, expected_close, owner_id, source, loss_reason, objection, closed_at, created_at, updated_at, \
-           company_id) \
+           company_id, properties) \
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, null, null, null, ?14, ?14, \
-           (select company_id from contacts where id = ?6))",
+           (select company_id from contacts where id = ?6), ?15)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -97,7 +97,8 @@ pub(crate) fn create(
             d.expected_close.map(date_text),
             d.owner_id.map(|u| u.0),
             d.source,
-            d.created_at.unix_micros()
+            d.created_at.unix_micros(),
+            serde_json::Value::Object(d.properties.clone()).to_string()
         ])
     })
     .map_err(crate::error::rs_err_fk("deals_owner_fk"))?;
@@ -178,6 +179,16 @@ pub(crate) fn patch(
     }
     if let Some(s) = &p.source {
         set("source", text(s));
+    }
+    if let Some(props) = &p.properties {
+        // Merged key by key, a null removing its key (RFC 7396, as json_patch does).
+        values.push(V::Text(
+            serde_json::Value::Object(props.clone()).to_string(),
+        ));
+        sets.push(format!(
+            "properties = json_patch(properties, ?{})",
+            values.len()
+        ));
     }
     let sql = format!(
         "update deals set {} where workspace_id = ?1 and id = ?2",

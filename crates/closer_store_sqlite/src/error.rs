@@ -28,6 +28,10 @@ const UNIQUE: &[(&str, &str)] = &[
         "contact_external_ids.workspace_id, contact_external_ids.external_id",
         "contact_external_ids_key",
     ),
+    (
+        "property_defs.workspace_id, property_defs.of, property_defs.name",
+        "property_defs_name_key",
+    ),
 ];
 
 /// Maps an error where no foreign key can fail.

@@ -99,11 +99,26 @@ impl Imports {
             report.header(&file.headers);
         }
         let columns = CompanyColumns::recognise(&file.header_refs(), mapping)?;
+        // Defined company properties are checked per row: a wrong value sets its row aside.
+        let defs = self
+            .store
+            .property_defs(ws, Some(closer_domain::property::PropertyOf::Companies))
+            .await?;
+        let read = |cells: &[&str]| {
+            columns.read(cells).and_then(|mut row| {
+                if !defs.is_empty() && !row.draft.properties.is_empty() {
+                    let mut props = closer_domain::property::typed(&defs, &row.draft.properties)?;
+                    props.retain(|_, v| !v.is_null());
+                    row.draft.properties = props;
+                }
+                Ok(row)
+            })
+        };
         let mut summary = ImportSummary::default();
         let now = Timestamp::now();
         let mut seen: HashSet<String> = HashSet::new();
         while let Some(chunk) = file.next().await? {
-            let rows = chunk.read_rows(&mut summary, report, |cells| columns.read(cells));
+            let rows = chunk.read_rows(&mut summary, report, read);
             for (_, _, mut row) in rows {
                 if let Some(owner) = row.owner.take() {
                     row.draft.owner_id = owners.find(owner, &mut summary);

@@ -93,8 +93,13 @@ impl Run<'_> {
         let region = self.imports.region(self.ws).await?;
         let (tx, mut rx) = mpsc::channel::<Sent>(2);
         let mapping = self.options.mapping.clone();
+        let defs = self
+            .imports
+            .store
+            .property_defs(self.ws, Some(closer_domain::property::PropertyOf::Contacts))
+            .await?;
         let reader = tokio::task::spawn_blocking(move || match source.open() {
-            Ok(input) => read_contacts(input, &mapping, region, &tx),
+            Ok(input) => read_contacts(input, &mapping, region, &defs, &tx),
             Err(e) => {
                 let _ = tx.blocking_send(Sent::Failed(FieldError::new(
                     "file",

@@ -344,6 +344,7 @@ impl Imports {
             closed_at: None,
             created_at,
             updated_at: now.max(created_at),
+            properties: serde_json::Map::new(),
         };
         match self.store.create_deal(ws, &deal, &start.name, actor).await {
             Ok(()) => {}
@@ -442,6 +443,7 @@ impl Imports {
             owner_id: p.owner.filter(|o| Some(*o) != stored.owner_id).map(Some),
             source: differs(row.source.as_ref(), stored.source.as_ref())
                 .then(|| row.source.clone()),
+            properties: None,
             if_unchanged_since: None,
         };
         let moves = stored.pipeline_id == pipeline.id && stored.stage_id != p.stage.id;

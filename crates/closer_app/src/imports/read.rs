@@ -7,6 +7,7 @@ use std::io::Read;
 
 use closer_domain::import::job::Rejected;
 use closer_domain::import::{ContactColumns, ContactRow, Mapping};
+use closer_domain::property::{PropertyDef, typed};
 use closer_domain::{FieldError, Region, csv_cell};
 use tokio::sync::mpsc;
 
@@ -30,14 +31,16 @@ pub(super) enum Sent {
     Failed(FieldError),
 }
 
-/// Reads the file onto `tx`. Runs on a blocking thread.
+/// Reads the file onto `tx`, the values of the workspace's defined contact properties
+/// (`defs`) checked as the API checks them. Runs on a blocking thread.
 pub(super) fn read_contacts(
     input: impl Read,
     mapping: &Mapping,
     region: Option<Region>,
+    defs: &[PropertyDef],
     tx: &mpsc::Sender<Sent>,
 ) {
-    if let Err(e) = read_into(input, mapping, region, tx) {
+    if let Err(e) = read_into(input, mapping, region, defs, tx) {
         let _ = tx.blocking_send(Sent::Failed(e));
     }
 }
@@ -46,6 +49,7 @@ fn read_into(
     input: impl Read,
     mapping: &Mapping,
     region: Option<Region>,
+    defs: &[PropertyDef],
     tx: &mpsc::Sender<Sent>,
 ) -> Result<(), FieldError> {
     let mut reader = csv::ReaderBuilder::new()
@@ -79,7 +83,15 @@ fn read_into(
         }
         let line = record.position().map_or(0, csv::Position::line);
         let cells: Vec<&str> = record.iter().map(csv_cell::restore).collect();
-        match columns.read(&cells, region) {
+        let typed = columns.read(&cells, region).and_then(|mut row| {
+            if !defs.is_empty() && !row.draft.properties.is_empty() {
+                let mut props = typed(defs, &row.draft.properties)?;
+                props.retain(|_, v| !v.is_null());
+                row.draft.properties = props;
+            }
+            Ok(row)
+        });
+        match typed {
             Ok(row) => batch.rows.push((line, row)),
             Err(problems) => {
                 let raw: Vec<String> = record.iter().map(str::to_owned).collect();

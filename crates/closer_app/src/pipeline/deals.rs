@@ -72,6 +72,8 @@ pub struct DealRequest {
     pub owner_id: Option<UserId>,
     pub company: Option<String>,
     pub source: Option<String>,
+    /// Custom properties; the defined ones are checked by their type.
+    pub properties: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A stage move: lost takes a reason (and the objection heard); won may carry order lines.
@@ -210,7 +212,16 @@ impl super::Sales {
             closed_at: None,
             created_at: now,
             updated_at: now,
+            properties: req.properties,
         };
+        let mut deal = deal;
+        crate::properties::typed_new(
+            self.store.as_ref(),
+            ws,
+            closer_domain::property::PropertyOf::Deals,
+            &mut deal.properties,
+        )
+        .await?;
         match self.store.create_deal(ws, &deal, &stage.name, actor).await {
             Ok(()) => {}
             // The same request again: the deal the first one made, if it is this contact's.
@@ -269,6 +280,22 @@ impl super::Sales {
         let ws = principal.workspace_id;
         let deal = self.deal_for(principal, Action::WorkDeals, id).await?;
         patch.check(&deal).map_err(refusal)?;
+        let mut typed = None;
+        if let Some(props) = &patch.properties {
+            let mut props = props.clone();
+            crate::properties::typed_properties(
+                self.store.as_ref(),
+                ws,
+                closer_domain::property::PropertyOf::Deals,
+                &mut props,
+            )
+            .await?;
+            typed = Some(DealPatch {
+                properties: Some(props),
+                ..patch.clone()
+            });
+        }
+        let patch = typed.as_ref().unwrap_or(patch);
         if let Some(owner) = patch.owner_id {
             // Handing a deal to someone else is work on theirs too.
             principal.check(Action::WorkDeals, owner)?;

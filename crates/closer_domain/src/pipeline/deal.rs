@@ -80,6 +80,8 @@ pub struct Deal {
     pub closed_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Custom properties (those a workspace defines are typed: `crate::property`).
+    pub properties: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `YYYY-MM-DD`, as people and the API write dates. (serde hands `&Option`.)
@@ -114,6 +116,8 @@ pub struct DealPatch {
     pub expected_close: Option<Option<Date>>,
     pub owner_id: Option<Option<UserId>>,
     pub source: Option<Option<String>>,
+    /// Merged key by key; a `null` value removes the key.
+    pub properties: Option<serde_json::Map<String, serde_json::Value>>,
     /// A precondition: the deal as it was read then (its `updated_at`). Someone who saved it
     /// since makes the patch a conflict instead of an overwrite of what they wrote.
     pub if_unchanged_since: Option<crate::Timestamp>,

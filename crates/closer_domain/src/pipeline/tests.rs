@@ -33,6 +33,7 @@ fn deal(p: &Pipeline) -> Deal {
         closed_at: None,
         created_at: now,
         updated_at: now,
+        properties: serde_json::Map::new(),
     }
 }
 

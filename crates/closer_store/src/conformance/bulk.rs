@@ -129,6 +129,7 @@ fn deal(p: &Pipeline, contact: ContactId, at: Timestamp) -> Deal {
         closed_at: None,
         created_at: at,
         updated_at: at,
+        properties: serde_json::Map::new(),
     }
 }
 

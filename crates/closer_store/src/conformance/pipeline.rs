@@ -11,7 +11,7 @@ use closer_domain::{ContactId, Stage, Timestamp, WorkspaceId};
 
 use super::contacts::{draft, upsert};
 use super::workspace;
-use crate::{DEAL_CLOSED, DealMove, DealQuery, PIPELINE_NAME, STAGE_HAS_DEALS, Store};
+use crate::{DEAL_CLOSED, DealMove, DealQuery, PIPELINE_NAME, STAGE_HAS_DEALS, Store, StoreError};
 
 pub(super) async fn pipeline(store: &dyn Store, ws: WorkspaceId) -> Pipeline {
     let all = store
@@ -46,6 +46,7 @@ pub(super) fn new_deal(p: &Pipeline, contact: ContactId, amount: &str) -> Deal {
         closed_at: None,
         created_at: now,
         updated_at: now,
+        properties: serde_json::Map::new(),
     }
 }
 
@@ -381,4 +382,102 @@ pub async fn concurrent_moves_of_a_deal_keep_every_history_row(store: Arc<dyn St
     }
     let last = store.deal(ws, deal.id).await.unwrap();
     assert_eq!(last.stage_id, history.last().unwrap().stage_id);
+}
+
+/// Property definitions: one name per kind of record in a workspace, invisible to others;
+/// label and options change, the definition goes. Deals keep custom properties, merged key by
+/// key on a patch (a null removes its key).
+pub async fn properties_are_defined_once_and_deals_keep_theirs(store: Arc<dyn Store>) {
+    use closer_domain::property::{PropertyDef, PropertyOf, PropertyType};
+    let ws = workspace(&*store, "props").await;
+    let other = workspace(&*store, "props-other").await;
+    let def = |of, name: &str, kind| PropertyDef {
+        id: uuid::Uuid::now_v7(),
+        of,
+        name: name.into(),
+        label: name.to_uppercase(),
+        kind,
+        options: if kind == PropertyType::Select {
+            vec!["Gold".into(), "Silver".into()]
+        } else {
+            Vec::new()
+        },
+    };
+    let plan = def(PropertyOf::Contacts, "plan", PropertyType::Select);
+    store.define_property(ws, &plan).await.unwrap();
+    let again = def(PropertyOf::Contacts, "plan", PropertyType::Text);
+    let err = store.define_property(ws, &again).await.unwrap_err();
+    assert!(err.is_conflict_on(crate::PROPERTY_NAME_TAKEN), "{err:?}");
+    let on_deals = def(PropertyOf::Deals, "plan", PropertyType::Number);
+    store.define_property(ws, &on_deals).await.unwrap();
+    store.define_property(other, &again).await.unwrap();
+    assert_eq!(
+        store
+            .property_defs(ws, Some(PropertyOf::Contacts))
+            .await
+            .unwrap(),
+        vec![plan.clone()]
+    );
+    assert_eq!(store.property_defs(ws, None).await.unwrap().len(), 2);
+    let renamed = PropertyDef {
+        label: "Plan bought".into(),
+        options: vec!["Gold".into(), "Silver".into(), "Bronze".into()],
+        ..plan.clone()
+    };
+    store.update_property(ws, &renamed).await.unwrap();
+    assert!(matches!(
+        store.update_property(other, &renamed).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+    assert_eq!(
+        store
+            .property_defs(ws, Some(PropertyOf::Contacts))
+            .await
+            .unwrap(),
+        vec![renamed]
+    );
+    assert!(matches!(
+        store.delete_property(other, plan.id).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+    store.delete_property(ws, plan.id).await.unwrap();
+    assert!(
+        store
+            .property_defs(ws, Some(PropertyOf::Contacts))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.property_defs(other, None).await.unwrap(), vec![again]);
+
+    // A deal's own properties, merged by a patch.
+    let p = pipeline(&*store, ws).await;
+    let c = contact(&*store, ws, "props@example.com").await;
+    let mut deal = new_deal(&p, c, "100");
+    deal.properties = serde_json::json!({"plan": 3, "region": "north"})
+        .as_object()
+        .cloned()
+        .unwrap();
+    store
+        .create_deal(ws, &deal, &p.first_open().name, "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.deal(ws, deal.id).await.unwrap().properties,
+        deal.properties
+    );
+    let patch = closer_domain::pipeline::DealPatch {
+        properties: serde_json::json!({"region": null, "seats": 40})
+            .as_object()
+            .cloned(),
+        ..closer_domain::pipeline::DealPatch::default()
+    };
+    let patched = store
+        .patch_deal(ws, deal.id, &patch, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::Value::Object(patched.properties),
+        serde_json::json!({"plan": 3, "seats": 40})
+    );
 }

@@ -183,6 +183,10 @@ pub struct DealInput {
     pub owner_id: Option<Uuid>,
     pub company: Option<String>,
     pub source: Option<String>,
+    /// Custom properties: the workspace's defined ones (`GET /api/v1/properties?of=deals`)
+    /// are checked by their type.
+    #[schema(value_type = Option<Object>)]
+    pub properties: Option<Value>,
 }
 
 fn optional_text(field: &str, raw: Option<&str>) -> Result<Option<String>, FieldError> {
@@ -211,6 +215,10 @@ impl DealInput {
         let source = e
             .take(optional_text("source", self.source.as_deref()))
             .flatten();
+        let properties = self
+            .properties
+            .and_then(|p| e.take(closer_domain::contact::parse_properties(p, false)))
+            .unwrap_or_default();
         match title {
             Some(title) if e.0.is_empty() => Ok(DealRequest {
                 id: None,
@@ -224,6 +232,7 @@ impl DealInput {
                 owner_id: self.owner_id.map(UserId),
                 company,
                 source,
+                properties,
             }),
             _ => Err(e.0),
         }
@@ -251,6 +260,9 @@ pub struct DealPatchInput {
     #[serde(default, deserialize_with = "super::contacts_dto::present")]
     #[schema(value_type = Option<String>)]
     pub source: Option<Option<String>>,
+    /// Merged key by key; `null` removes a key.
+    #[schema(value_type = Option<Object>)]
+    pub properties: Option<Value>,
     /// The deal's `updated_at` as you read it: when someone changed the deal since, the
     /// patch is refused (409) instead of overwriting what they wrote.
     pub if_unchanged_since: Option<String>,
@@ -278,6 +290,9 @@ impl DealPatchInput {
             source: self
                 .source
                 .map(|s| e.take(optional_text("source", s.as_deref())).flatten()),
+            properties: self
+                .properties
+                .and_then(|p| e.take(closer_domain::contact::parse_properties(p, true))),
             if_unchanged_since: self.if_unchanged_since.as_deref().and_then(|t| {
                 e.take(
                     closer_domain::Timestamp::parse_rfc3339(t.trim()).ok_or_else(|| {
@@ -383,6 +398,8 @@ pub struct DealView {
     pub closed_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    #[schema(value_type = Object)]
+    pub properties: Value,
 }
 
 impl From<Deal> for DealView {
@@ -410,6 +427,7 @@ impl From<Deal> for DealView {
             closed_at: d.closed_at.map(|t| t.to_string()),
             created_at: d.created_at.to_string(),
             updated_at: d.updated_at.to_string(),
+            properties: Value::Object(d.properties),
         }
     }
 }

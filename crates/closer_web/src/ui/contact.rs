@@ -455,6 +455,7 @@ async fn open_deal(
         owner_id: Some(user.0.user.id),
         company: None,
         source: None,
+        properties: serde_json::Map::new(),
     };
     state
         .app

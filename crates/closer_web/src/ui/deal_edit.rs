@@ -76,6 +76,7 @@ impl DealForm {
             company: None,
             source: None,
             if_unchanged_since: Some(read_at.to_string()),
+            properties: None,
         })
     }
 }
