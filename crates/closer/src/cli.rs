@@ -140,6 +140,9 @@ pub enum Command {
     /// delete.
     #[command(subcommand)]
     Activity(ActivityCommand),
+    /// Custom properties of contacts, companies and deals: list, define, change, remove.
+    #[command(subcommand)]
+    Property(PropertyCommand),
     /// Fill a new workspace with a year of realistic synthetic history (traffic, leads,
     /// deals won and lost, repeat orders) to explore closer with.
     Demo {
@@ -272,6 +275,9 @@ pub enum DealCommand {
         expected_close: Option<String>,
         #[arg(long)]
         owner: Option<String>,
+        /// A custom property, `NAME=VALUE` (repeat for more; an empty value clears it).
+        #[arg(long = "property")]
+        properties: Vec<String>,
         #[arg(long, default_value = "default")]
         workspace: String,
     },
@@ -328,6 +334,56 @@ pub enum TaskCommand {
     /// `--assignee` someone else (their email) or `none`; `--title`; `--text` ("" clears it).
     Set(TaskSet),
     /// Delete a task. `--yes` confirms it.
+    Delete {
+        id: String,
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PropertyCommand {
+    /// The defined properties, by kind of record then name.
+    List {
+        /// contacts, companies or deals (all when omitted).
+        #[arg(long)]
+        of: Option<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Define a property: values under its name are checked by its type from then on.
+    Add {
+        /// 1 to 40 lower-case letters, digits or _ (like annual_revenue).
+        name: String,
+        /// contacts, companies or deals.
+        #[arg(long)]
+        of: String,
+        /// text, number, money, date, select, multi_select, checkbox or url.
+        #[arg(long = "type")]
+        kind: String,
+        /// What forms call it (the name when omitted).
+        #[arg(long)]
+        label: Option<String>,
+        /// A select's option (repeat for each, in order).
+        #[arg(long = "option")]
+        options: Vec<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Change a property's label and options (its name and type stay).
+    Set {
+        /// The property's id.
+        id: String,
+        #[arg(long)]
+        label: String,
+        #[arg(long = "option")]
+        options: Vec<String>,
+        #[arg(long, default_value = "default")]
+        workspace: String,
+    },
+    /// Remove a property's definition (stored values stay, unchecked). `--yes` confirms it.
     Delete {
         id: String,
         #[arg(long)]
@@ -609,6 +665,9 @@ pub enum ContactCommand {
         /// E-mail consent: `granted` or `withdrawn` (recorded now, from the command line).
         #[arg(long)]
         consent: Option<String>,
+        /// A custom property, `NAME=VALUE` (repeat for more; an empty value clears it).
+        #[arg(long = "property")]
+        properties: Vec<String>,
         #[arg(long, default_value = "default")]
         workspace: String,
     },

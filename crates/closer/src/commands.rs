@@ -89,6 +89,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pipeline(cmd) => sell::pipeline(open_app(&url).await?, cmd).await,
         Command::Task(cmd) => sell::task(open_app(&url).await?, cmd).await,
         Command::Activity(cmd) => crate::activities::run(open_app(&url).await?, cmd).await,
+        Command::Property(cmd) => crate::properties::run(open_app(&url).await?, cmd).await,
         Command::Demo {
             contacts,
             workspace,

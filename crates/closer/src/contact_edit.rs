@@ -17,6 +17,8 @@ pub struct Edit {
     pub owner: Option<String>,
     /// `granted` or `withdrawn`.
     pub consent: Option<String>,
+    /// `NAME=VALUE` each (an empty value clears).
+    pub properties: Vec<String>,
 }
 
 impl Edit {
@@ -76,6 +78,10 @@ impl Edit {
                 None
             }
         };
+        let properties = crate::properties::assignments(&self.properties)
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten();
         let owner_id = match self.owner.as_deref().map(str::trim) {
             None => None,
             Some("none") => Some(None),
@@ -106,6 +112,7 @@ impl Edit {
             stage_reason,
             owner_id,
             consent,
+            properties,
             ..ContactPatch::default()
         })
     }

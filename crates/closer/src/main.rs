@@ -14,6 +14,7 @@ mod import;
 mod lists;
 mod merge;
 mod notifications;
+mod properties;
 mod qualify;
 mod report;
 mod search;

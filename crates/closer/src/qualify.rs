@@ -106,6 +106,7 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             stage_reason,
             owner,
             consent,
+            properties,
             workspace,
         } => {
             let ws = app.access().workspace_by_slug(&workspace).await?;
@@ -121,6 +122,7 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
                 stage_reason,
                 owner,
                 consent,
+                properties,
             };
             let patch = edit.patch(&app, &principal).await?;
             let c = app.contacts().patch_contact(&principal, id, &patch).await?;
@@ -148,6 +150,7 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
                 stage_reason: None,
                 owner,
                 consent: None,
+                properties: Vec::new(),
             };
             let patch = edit.patch(&app, &principal).await?;
             app.contacts()

@@ -190,6 +190,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
             currency,
             expected_close,
             owner,
+            properties,
             workspace,
         } => {
             let ws = app.access().workspace_by_slug(&workspace).await?.id;
@@ -232,6 +233,8 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
                     keep(&mut errors, closer_domain::parse_date("expected_close", d)).map(Some)
                 }
             };
+            let properties =
+                keep(&mut errors, crate::properties::assignments(&properties)).flatten();
             if !errors.is_empty() {
                 return Err(closer_app::AppError::Invalid(errors).into());
             }
@@ -241,6 +244,7 @@ pub async fn deal(app: App, cmd: DealCommand) -> anyhow::Result<()> {
                 currency,
                 expected_close,
                 owner_id: owner_id.map(|o| o.map(UserId)),
+                properties,
                 ..closer_domain::pipeline::DealPatch::default()
             };
             app.sales()

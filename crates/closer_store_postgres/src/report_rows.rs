@@ -33,8 +33,15 @@ pub(crate) fn group(
     owner: Option<&str>,
     journey: Option<&str>,
 ) -> (String, String) {
+    // By the value's stored type (a defined property is stored in one form): a checkbox
+    // reads yes or no, a multi-select its options joined, as on SQLite.
     closer_store_sql::group_sql(by, contact, owner, journey, |c| {
-        format!("({c}.properties ->> $4::text)")
+        format!(
+            "(case jsonb_typeof({c}.properties -> $4::text) \
+             when 'boolean' then (case when ({c}.properties ->> $4::text)::boolean then 'yes' else 'no' end) \
+             when 'array' then (select string_agg(e, ', ') from jsonb_array_elements_text({c}.properties -> $4::text) e) \
+             else {c}.properties ->> $4::text end)"
+        )
     })
 }
 

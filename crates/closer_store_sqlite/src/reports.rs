@@ -96,8 +96,14 @@ pub(crate) fn group(
             ),
         };
     }
+    // By the value's stored type (a defined property is stored in one form): a checkbox
+    // reads yes or no, a multi-select its options joined, as on PostgreSQL.
     closer_store_sql::group_sql(by, contact, owner, journey, |c| {
-        format!("cast(json_extract({c}.properties, :prop) as text)")
+        format!(
+            "(case json_type({c}.properties, :prop) when 'true' then 'yes' when 'false' then 'no' \
+             when 'array' then (select group_concat(e.value, ', ') from json_each({c}.properties, :prop) e) \
+             else cast(json_extract({c}.properties, :prop) as text) end)"
+        )
     })
 }
 

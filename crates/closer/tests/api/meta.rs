@@ -62,6 +62,8 @@ async fn openapi_covers_every_route(app: TestApp) {
         ("/api/v1/tasks", &["get", "post"]),
         ("/api/v1/tasks/{id}", &["patch", "delete"]),
         ("/api/v1/activities/{id}", &["get", "patch", "delete"]),
+        ("/api/v1/properties", &["get", "post"]),
+        ("/api/v1/properties/{id}", &["patch", "delete"]),
         ("/api/v1/orders", &["get", "post"]),
         ("/api/v1/contacts/{id}/value", &["get"]),
         ("/api/v1/companies", &["get", "post"]),

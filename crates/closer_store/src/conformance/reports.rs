@@ -516,3 +516,48 @@ pub async fn deal_paths_follow_late_links_and_activities(store: Arc<dyn Store>) 
     store.delete_activity(ws, late_call.id).await.unwrap();
     assert_eq!(won_touches().await, 1, "the call deleted");
 }
+
+/// A breakdown by a property reads its stored type the same on every engine: a checkbox as
+/// yes or no, a multi-select as its options joined, text and numbers as written.
+pub async fn property_breakdowns_read_each_type_alike(store: Arc<dyn Store>) {
+    let ws = workspace(&*store, "typed-groups").await;
+    for (mail, props) in [
+        (
+            "a@example.com",
+            json!({"vip": true, "tools": ["Excel", "Slack"], "seats": 40}),
+        ),
+        (
+            "b@example.com",
+            json!({"vip": false, "tools": ["Slack"], "seats": 2.5}),
+        ),
+        ("c@example.com", json!({"vip": true})),
+    ] {
+        let mut d = draft(mail);
+        d.properties = props.as_object().cloned().unwrap();
+        store.upsert_contact(ws, upsert(d)).await.unwrap();
+    }
+    let period = Period {
+        from: Timestamp::new(Timestamp::now().get() - Duration::from_hours(1)),
+        to: Timestamp::new(Timestamp::now().get() + Duration::from_hours(1)),
+    };
+    let groups = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            let j = store
+                .journeys(ws, period, &Breakdown::Property(name.into()))
+                .await
+                .unwrap();
+            let mut g: Vec<Option<String>> = j
+                .rows
+                .iter()
+                .map(|r| j.group(r).map(str::to_owned))
+                .collect();
+            g.sort();
+            g
+        }
+    };
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(groups("vip").await, [s("no"), s("yes"), s("yes")]);
+    assert_eq!(groups("tools").await, [None, s("Excel, Slack"), s("Slack")]);
+    assert_eq!(groups("seats").await, [None, s("2.5"), s("40")]);
+}

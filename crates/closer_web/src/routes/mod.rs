@@ -17,6 +17,7 @@ pub(crate) mod imports;
 mod notifications;
 mod openapi;
 mod pipelines;
+mod properties;
 mod qualification;
 mod reports;
 mod search;
@@ -77,6 +78,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(search::router())
         .merge(notifications::router())
         .merge(tags::router())
+        .merge(properties::router())
         .merge(companies::router())
         .merge(export::router())
         .merge(imports::router())

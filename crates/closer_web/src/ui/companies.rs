@@ -78,6 +78,9 @@ struct CompanyForm {
     industry: String,
     #[serde(default)]
     country: String,
+    /// The defined custom properties' fields (`property_fields`).
+    #[serde(flatten)]
+    props: std::collections::BTreeMap<String, String>,
 }
 
 impl CompanyForm {
@@ -224,6 +227,14 @@ async fn show(
     let id = CompanyId(super::id(&id)?);
     let o = st.app.companies().overview(&user.0.principal(), id).await?;
     let c = &o.company;
+    let defs = st
+        .app
+        .property_defs(
+            &user.0.principal(),
+            Some(closer_domain::property::PropertyOf::Companies),
+        )
+        .await?;
+    let prop_values = super::property_fields::fields_of(&defs, &c.properties);
     let domains = c
         .domains
         .iter()
@@ -316,6 +327,7 @@ async fn show(
                 form.stack method="post" action=(format!("/companies/{}", c.id.0)) {
                     input type="hidden" name="csrf" value=(user.csrf());
                     (fields([&c.name, &domains, &employees, c.industry.as_deref().unwrap_or(""), c.country.as_deref().unwrap_or("")]))
+                    (super::property_fields::inputs(&defs, &prop_values, &super::form_notes::Notes(&[])))
                     button type="submit" { "Save" }
                 }
                 @if erases {
@@ -336,7 +348,16 @@ async fn edit(
 ) -> Result<Response, Failure> {
     user.check_csrf(&f.csrf)?;
     let id = CompanyId(super::id(&id)?);
+    let defs = st
+        .app
+        .property_defs(
+            &user.0.principal(),
+            Some(closer_domain::property::PropertyOf::Companies),
+        )
+        .await?;
+    let props = super::property_fields::posted(&defs, &f.props);
     let input = CompanyPatchInput {
+        properties: (!props.is_empty()).then_some(serde_json::Value::Object(props)),
         name: Some(f.name.clone()),
         domains: Some(f.domains()),
         employees: Some(f.employees()?),

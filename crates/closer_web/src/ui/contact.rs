@@ -217,6 +217,13 @@ async fn show(
     let erases =
         closer_domain::access::reach(user.0.role, closer_domain::access::Action::EraseContacts)
             != closer_domain::access::Reach::Nobody;
+    let defs = state
+        .app
+        .property_defs(
+            &principal,
+            Some(closer_domain::property::PropertyOf::Contacts),
+        )
+        .await?;
     let tags = state
         .app
         .tags_of(&principal, closer_store::Tagged::Contacts, &[id.0])
@@ -246,7 +253,7 @@ async fn show(
                     dt { "Arrived" } dd { (when(c.created_at)) }
                     dt { "Tags" } dd { (super::tags::chips(&tags)) }
                     @for (k, v) in &c.properties {
-                        dt { (k) } dd { (v.as_str().map_or_else(|| v.to_string(), str::to_owned)) }
+                        dt { (super::property_fields::label_of(&defs, k)) } dd { (super::property_fields::display(v)) }
                     }
                 }
                 @if let Some(v) = &value {

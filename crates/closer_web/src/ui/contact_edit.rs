@@ -6,11 +6,14 @@
 //! as it was read: when someone saved the contact meanwhile, the page shows what they saved
 //! beside what this user typed, and nothing is overwritten.
 
+use std::collections::BTreeMap;
+
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use closer_domain::property::{PropertyDef, PropertyOf};
 use closer_domain::{Contact, ContactId, FieldError, Stage};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -60,6 +63,23 @@ struct EditForm {
     /// the choice changed.
     #[serde(default)]
     consent_was: String,
+    /// The defined custom properties' fields (`property_fields`).
+    #[serde(flatten)]
+    props: BTreeMap<String, String>,
+}
+
+/// The workspace's defined contact properties, for the form.
+async fn contact_defs(st: &AppState, user: &Signed) -> Result<Vec<PropertyDef>, Failure> {
+    Ok(st
+        .app
+        .property_defs(&user.0.principal(), Some(PropertyOf::Contacts))
+        .await?)
+}
+
+/// The posted values of the defined properties, for the API's input (none drawn: none).
+fn posted_properties(defs: &[PropertyDef], f: &EditForm) -> Option<serde_json::Value> {
+    let props = super::property_fields::posted(defs, &f.props);
+    (!props.is_empty()).then_some(serde_json::Value::Object(props))
 }
 
 /// A contact's consent as the form's choice.
@@ -107,12 +127,13 @@ impl EditForm {
             stage_reason: String::new(),
             consent: consent_choice(c),
             consent_was: consent_choice(c),
+            props: BTreeMap::new(),
         }
     }
 
     /// The API's patch input: every field set (empty clears), the emails and phones a line
     /// each, the read time as the precondition.
-    fn input(&self) -> Result<ContactPatchInput, FieldError> {
+    fn input(&self, defs: &[PropertyDef]) -> Result<ContactPatchInput, FieldError> {
         let text = |v: &str| Some(Some(v.trim().to_owned()).filter(|v| !v.is_empty()));
         let list = |v: &str| {
             Some(Some(
@@ -131,7 +152,7 @@ impl EditForm {
             phones: list(&self.phones),
             company: text(&self.company),
             job_title: text(&self.job_title),
-            properties: None,
+            properties: posted_properties(defs, self),
             stage: Some(self.stage.trim().to_owned()).filter(|s| !s.is_empty()),
             owner_id: owner,
             consent: self.consent_statement().map(Some),
@@ -160,7 +181,12 @@ async fn show(
     {
         return Err(Failure::forbidden("Editing contacts is not for your role."));
     }
-    form_page(&st, &user, &c, &EditForm::of(&c), &Said::default()).await
+    let defs = contact_defs(&st, &user).await?;
+    let f = EditForm {
+        props: super::property_fields::fields_of(&defs, &c.properties),
+        ..EditForm::of(&c)
+    };
+    form_page(&st, &user, &c, &f, &Said::default()).await
 }
 
 async fn save(
@@ -178,7 +204,8 @@ async fn save(
         let page = form_page(st_r, user_r, c_r, f_r, &said).await?;
         Ok::<_, Failure>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
-    let input = match f.input() {
+    let defs = contact_defs(&st, &user).await?;
+    let input = match f.input(&defs) {
         Ok(input) => input,
         Err(e) => {
             return refused(Said {
@@ -258,6 +285,7 @@ async fn form_page(
         Vec::new()
     };
     let name = display_name(c);
+    let defs = contact_defs(st, user).await?;
     let content = html! {
         h1 { "Edit " (name) }
         @if let Some(t) = &said.theirs {
@@ -280,7 +308,7 @@ async fn form_page(
         form.stacked method="post" action=(format!("/contacts/{}/edit", c.id.0)) novalidate {
             input type="hidden" name="csrf" value=(user.csrf());
             input type="hidden" name="read_at" value=(f.read_at);
-            (fields(f, said, &users, assigns))
+            (fields(f, said, &users, assigns, &defs))
             button type="submit" { "Save" }
         }
         p { a href=(format!("/contacts/{}", c.id.0)) { "Back to " (name) } }
@@ -295,7 +323,13 @@ async fn form_page(
 }
 
 /// The form's fields, each with its label and what was said about it.
-fn fields(f: &EditForm, said: &Said, users: &[closer_store::User], assigns: bool) -> Markup {
+fn fields(
+    f: &EditForm,
+    said: &Said,
+    users: &[closer_store::User],
+    assigns: bool,
+    defs: &[PropertyDef],
+) -> Markup {
     let notes = Notes(&said.errors);
     html! {
             label for="edit-name" { "Name" }
@@ -341,6 +375,7 @@ fn fields(f: &EditForm, said: &Said, users: &[closer_store::User], assigns: bool
                 }
                 (notes.about("owner_id"))
             }
+            (super::property_fields::inputs(defs, &f.props, &notes))
     }
 }
 
@@ -351,6 +386,7 @@ impl EditForm {
         &self,
         me: closer_domain::UserId,
         assigns: bool,
+        defs: &[PropertyDef],
     ) -> Result<crate::routes::contacts_dto::ContactInput, FieldError> {
         let text = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
         let list = |v: &str| -> Vec<String> {
@@ -373,7 +409,7 @@ impl EditForm {
             phones: list(&self.phones),
             company: text(&self.company),
             job_title: text(&self.job_title),
-            properties: None,
+            properties: posted_properties(defs, self),
             stage: text(&self.stage),
             owner_id,
             consent: self.consent_statement(),
@@ -403,7 +439,8 @@ async fn create(
         let page = new_page(st_r, user_r, f_r, &said, None).await?;
         Ok::<_, Failure>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
-    let input = match f.create_input(user.0.user.id, user.0.may_assign()) {
+    let defs = contact_defs(&st, &user).await?;
+    let input = match f.create_input(user.0.user.id, user.0.may_assign(), &defs) {
         Ok(input) => input,
         Err(e) => {
             return refused(Said {
@@ -475,6 +512,7 @@ async fn new_page(
     } else {
         Vec::new()
     };
+    let defs = contact_defs(st, user).await?;
     let content = html! {
         h1 { "New contact" }
         @if let Some(c) = known {
@@ -487,7 +525,7 @@ async fn new_page(
         form.stacked method="post" action="/contacts/new" novalidate {
             input type="hidden" name="csrf" value=(user.csrf());
             input type="hidden" name="read_at" value="";
-            (fields(f, said, &users, assigns))
+            (fields(f, said, &users, assigns, &defs))
             button type="submit" { "Save" }
         }
         p { a href="/contacts" { "Back to the contacts" } }

@@ -4,6 +4,8 @@
 //! saved the deal meanwhile, the page shows what they saved beside what this user typed, and
 //! nothing is overwritten.
 
+use std::collections::BTreeMap;
+
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use closer_domain::FieldError;
 use closer_domain::pipeline::{Deal, DealId};
+use closer_domain::property::{PropertyDef, PropertyOf};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -47,6 +50,16 @@ struct DealForm {
     expected_close: String,
     /// A user's id, or empty for nobody; absent when this user may not assign.
     owner: Option<String>,
+    /// The defined custom properties' fields (`property_fields`).
+    #[serde(flatten)]
+    props: BTreeMap<String, String>,
+}
+
+async fn deal_defs(st: &AppState, user: &Signed) -> Result<Vec<PropertyDef>, Failure> {
+    Ok(st
+        .app
+        .property_defs(&user.0.principal(), Some(PropertyOf::Deals))
+        .await?)
 }
 
 impl DealForm {
@@ -59,11 +72,12 @@ impl DealForm {
             currency: d.currency.as_str().to_owned(),
             expected_close: d.expected_close.map(|c| c.to_string()).unwrap_or_default(),
             owner: Some(d.owner_id.map(|o| o.0.to_string()).unwrap_or_default()),
+            props: BTreeMap::new(),
         }
     }
 
     /// The API's patch input, with the read time as the precondition.
-    fn input(&self) -> Result<DealPatchInput, FieldError> {
+    fn input(&self, defs: &[PropertyDef]) -> Result<DealPatchInput, FieldError> {
         let read_at = read_time(&self.read_at)?;
         let owner = owner_choice(self.owner.as_deref())?;
         let close = self.expected_close.trim();
@@ -76,7 +90,10 @@ impl DealForm {
             company: None,
             source: None,
             if_unchanged_since: Some(read_at.to_string()),
-            properties: None,
+            properties: {
+                let props = super::property_fields::posted(defs, &self.props);
+                (!props.is_empty()).then_some(serde_json::Value::Object(props))
+            },
         })
     }
 }
@@ -88,7 +105,12 @@ async fn show(
 ) -> Result<Markup, Failure> {
     let id = DealId(super::id(&id)?);
     let d = st.app.sales().deal(&user.0.principal(), id).await?;
-    form_page(&st, &user, &d, &DealForm::of(&d), &[], None).await
+    let defs = deal_defs(&st, &user).await?;
+    let f = DealForm {
+        props: super::property_fields::fields_of(&defs, &d.properties),
+        ..DealForm::of(&d)
+    };
+    form_page(&st, &user, &d, &f, &[], None).await
 }
 
 async fn save(
@@ -106,7 +128,8 @@ async fn save(
         let page = form_page(st_r, user_r, d_r, f_r, &errors, None).await?;
         Ok::<_, Failure>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
-    let patch = match f.input().map(DealPatchInput::parse) {
+    let defs = deal_defs(&st, &user).await?;
+    let patch = match f.input(&defs).map(DealPatchInput::parse) {
         Ok(Ok(patch)) => patch,
         Ok(Err(errors)) => return refused(errors).await,
         Err(e) => return refused(vec![e]).await,
@@ -161,6 +184,7 @@ async fn form_page(
         Vec::new()
     };
     let notes = Notes(errors);
+    let defs = deal_defs(st, user).await?;
     let tags = st
         .app
         .tags_of(&user.0.principal(), closer_store::Tagged::Deals, &[d.id.0])
@@ -208,6 +232,7 @@ async fn form_page(
                 }
                 (notes.about("owner_id"))
             }
+            (super::property_fields::inputs(&defs, &f.props, &notes))
             button type="submit" { "Save" }
         }
         h2 { "Tags" }

@@ -21,6 +21,7 @@ mod layout;
 mod login;
 mod merge;
 mod notifications;
+mod property_fields;
 mod queue;
 pub(crate) mod reports;
 mod search;

@@ -61,12 +61,12 @@ pub(super) struct RemindersForm {
     digest_hour: String,
 }
 
-fn checked(user: &Signed, csrf: &str) -> Result<(), Failure> {
+pub(super) fn checked(user: &Signed, csrf: &str) -> Result<(), Failure> {
     user.check_csrf(csrf)?;
     admin(user)
 }
 
-fn back(section: &str) -> Response {
+pub(super) fn back(section: &str) -> Response {
     Redirect::to(&format!("/settings#{section}")).into_response()
 }
 

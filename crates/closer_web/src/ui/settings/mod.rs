@@ -3,6 +3,7 @@
 //! invite links, and API tokens. The page shows everything; `actions` takes its forms.
 
 mod actions;
+mod properties;
 
 use axum::Router;
 use axum::extract::State;
@@ -29,6 +30,11 @@ pub fn router() -> Router<AppState> {
         .route("/settings/rules", post(actions::put_rules))
         .route("/settings/pipelines/{id}", post(actions::put_pipeline))
         .route("/settings/reminders", post(actions::put_reminders))
+        .route("/settings/properties", post(properties::add_property))
+        .route(
+            "/settings/properties/{id}/delete",
+            post(properties::delete_property),
+        )
 }
 
 /// Settings are for admins; anyone else is told so.
@@ -58,6 +64,7 @@ pub(super) struct ReminderDraft {
 pub(super) struct Drafts {
     pub rules: Option<RulesDraft>,
     pub reminders: Option<ReminderDraft>,
+    pub properties: Option<properties::PropertyDraft>,
 }
 
 async fn show(State(st): State<AppState>, user: Signed) -> Result<Markup, Failure> {
@@ -82,6 +89,7 @@ pub(super) async fn render(
     let pipelines = app.sales().pipelines(ws).await?;
     let rules = app.scoring().rules(&principal).await?;
     let reminders = app.reminder_settings(&principal).await?;
+    let defs = app.property_defs(&principal, None).await?;
     let reminder_draft = drafts.reminders.unwrap_or_else(|| ReminderDraft {
         idle_deal_days: reminders.idle_deal_days.to_string(),
         digest_hour: reminders.digest_hour.to_string(),
@@ -98,7 +106,7 @@ pub(super) async fn render(
         h1 { "Settings" }
         nav.tabs aria-label="Settings" {
             a href="#sites" { "Sites" } a href="#forms" { "Forms" } a href="#rules" { "Scoring rules" }
-            a href="#pipelines" { "Pipelines" } a href="#reminders" { "Reminders" }
+            a href="#pipelines" { "Pipelines" } a href="#properties" { "Properties" } a href="#reminders" { "Reminders" }
             a href="#users" { "Users" } a href="#tokens" { "API tokens" }
         }
         section #export aria-labelledby="export-h" {
@@ -195,6 +203,7 @@ pub(super) async fn render(
                 }
             }
         }
+        (properties::section(&defs, drafts.properties.as_ref(), csrf))
         section #reminders aria-labelledby="reminders-h" {
             h2 #reminders-h { "Reminders" }
             p { "Besides hot leads, mentions and tasks given to them, users are told when a task of theirs is due, when it is a day overdue, when a deal they own has had no activity for a while, and each morning which tasks are on their day. Each user chooses how on their " a href="/notifications" { "Notifications" } " page." }
