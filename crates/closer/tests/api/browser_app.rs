@@ -743,6 +743,40 @@ async fn whole_flow(app: TestApp, backend: Backend, driver: u16) {
         assert_eq!(tags, ["navy", "vip"]);
     }
 
+    // A property of their own: the admin defines a Plan select in Settings, and Grace's
+    // edit form offers it.
+    c.goto(&format!("{}/settings", app.base)).await.unwrap();
+    fill(&c, "#prop-label", "Plan").await;
+    c.find(Locator::Css("#prop-type"))
+        .await
+        .unwrap()
+        .select_by_value("select")
+        .await
+        .unwrap();
+    fill(&c, "#prop-options", "Gold\nSilver").await;
+    click(&c, Locator::XPath("//button[text()='Add property']")).await;
+    c.goto(&format!("{}/contacts/{grace_id}/edit", app.base))
+        .await
+        .unwrap();
+    c.find(Locator::Css("#prop-plan"))
+        .await
+        .unwrap()
+        .select_by_value("Gold")
+        .await
+        .unwrap();
+    shot(&c, backend, "28-property").await;
+    click(&c, Locator::XPath("//button[text()='Save']")).await;
+    eventually("her plan stored", || async {
+        let stored: Value = app
+            .get(&format!("/api/v1/contacts/{grace_id}"), &app.token)
+            .await
+            .json()
+            .await
+            .ok()?;
+        (stored["properties"]["plan"] == "Gold").then_some(())
+    })
+    .await;
+
     // A contact added by hand from the contacts list.
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
     click(&c, Locator::LinkText("New contact")).await;

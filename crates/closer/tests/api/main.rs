@@ -25,6 +25,7 @@ mod meta;
 mod notifications;
 mod person_export;
 mod pipeline;
+mod properties;
 mod qualification;
 mod reminders;
 mod reports;
