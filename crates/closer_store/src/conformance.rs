@@ -103,6 +103,7 @@ macro_rules! conformance_tests {
             corrections_and_deletions_keep_what_follows,
             properties_are_defined_once_and_deals_keep_theirs,
             property_breakdowns_read_each_type_alike,
+            lists_filter_by_scores_sources_properties_and_activity,
             a_hit_racing_its_visitor_link_still_reaches_the_contact,
             journeys_follow_every_write_and_reports_read_them, deal_paths_follow_late_links_and_activities,
             the_journey_feed_brings_every_change_since_its_mark,

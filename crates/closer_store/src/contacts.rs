@@ -144,6 +144,13 @@ impl Cursor {
     }
 }
 
+/// A score range, each end optional and inclusive.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ScoreRange {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ContactQuery {
     pub stage: Option<Stage>,
@@ -158,6 +165,20 @@ pub struct ContactQuery {
     pub channel: Option<closer_domain::traffic::Channel>,
     /// Contacts holding this tag.
     pub tag: Option<closer_domain::tag::Tag>,
+    /// The source and campaign of the contact's first tracked visit (as the journeys keep
+    /// them: `google`, `spring_sale`).
+    pub source: Option<String>,
+    pub campaign: Option<String>,
+    /// Score ranges, inclusive (as last scored).
+    pub fit: ScoreRange,
+    pub engagement: ScoreRange,
+    /// A custom property's value, compared without regard to case: a checkbox matches `yes`
+    /// or `no`, a multi-select any of its options.
+    pub property: Option<(String, String)>,
+    /// Some activity logged at or after this time.
+    pub active_from: Option<Timestamp>,
+    /// No activity logged at or after this time (idle since).
+    pub active_to: Option<Timestamp>,
     pub sort: ContactSort,
     /// 1..=200, checked by the caller.
     pub limit: u32,

@@ -40,7 +40,8 @@ pub use bulk::{
 pub use companies::{COMPANY_DOMAIN, CompanyQuery, CompanyStore};
 pub use contacts::{
     CONTACT_CHANGED, Claim, ContactQuery, ContactReads, ContactSort, ContactStore, Cursor,
-    IDENTITY_CONSTRAINT, OwnerFilter, Page, StageMove, StageSpan, UpsertContact, Upserted,
+    IDENTITY_CONSTRAINT, OwnerFilter, Page, ScoreRange, StageMove, StageSpan, UpsertContact,
+    Upserted,
 };
 pub use duplicates::DuplicateStore;
 pub use error::StoreError;

@@ -123,6 +123,88 @@ fn filters(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, q: &ContactQuery) {
             .bind(Param::Text(tag.as_str().to_owned()))
             .push(")");
     }
+    for (column, value) in [("source", &q.source), ("campaign", &q.campaign)] {
+        if let Some(v) = value {
+            sql.push(" and id in (select contact_id from journeys where workspace_id = ")
+                .bind(Param::Uuid(ws.0))
+                .push(&format!(" and {column} = "))
+                .bind(Param::Text(v.clone()))
+                .push(")");
+        }
+    }
+    for (column, range) in [("fit", q.fit), ("engagement", q.engagement)] {
+        if range == closer_store::ScoreRange::default() {
+            continue;
+        }
+        sql.push(" and id in (select contact_id from contact_scores where workspace_id = ")
+            .bind(Param::Uuid(ws.0));
+        if let Some(min) = range.min {
+            sql.push(&format!(" and {column} >= {min}"));
+        }
+        if let Some(max) = range.max {
+            sql.push(&format!(" and {column} <= {max}"));
+        }
+        sql.push(")");
+    }
+    if let Some((name, value)) = &q.property {
+        property_matches(sql, dialect, name, value);
+    }
+    if let Some(from) = q.active_from {
+        sql.push(" and id in (select contact_id from activities where workspace_id = ")
+            .bind(Param::Uuid(ws.0))
+            .push(" and occurred_at >= ")
+            .bind(Param::Time(from))
+            .push(")");
+    }
+    if let Some(to) = q.active_to {
+        sql.push(" and id not in (select contact_id from activities where workspace_id = ")
+            .bind(Param::Uuid(ws.0))
+            .push(" and occurred_at >= ")
+            .bind(Param::Time(to))
+            .push(")");
+    }
+}
+
+/// ` and` the contact's property `name` reads `value` (case aside): a checkbox as yes or
+/// no, a multi-select holding it among its options, anything else as its text — alike on
+/// both engines, as the reports' breakdown reads them. `name` is a property name (letters,
+/// digits and `_`: checked by the caller), so the JSON path it makes is well formed.
+fn property_matches(sql: &mut Sql, dialect: Dialect, name: &str, value: &str) {
+    let v = || Param::Text(value.to_lowercase());
+    match dialect {
+        Dialect::Sqlite => {
+            let path = || Param::Text(format!("$.\"{name}\""));
+            sql.push(" and (lower(case json_type(properties, ")
+                .bind(path())
+                .push(") when 'true' then 'yes' when 'false' then 'no' else cast(json_extract(properties, ")
+                .bind(path())
+                .push(") as text) end) = ")
+                .bind(v())
+                .push(" or exists (select 1 from json_each(properties, ")
+                .bind(path())
+                .push(") e where e.type = 'text' and lower(e.value) = ")
+                .bind(v())
+                .push("))");
+        }
+        Dialect::Postgres => {
+            let key = || Param::Text(name.to_owned());
+            sql.push(" and (lower(case jsonb_typeof(properties -> ")
+                .bind(key())
+                .push("::text) when 'boolean' then (case when (properties ->> ")
+                .bind(key())
+                .push("::text)::boolean then 'yes' else 'no' end) else properties ->> ")
+                .bind(key())
+                .push("::text end) = ")
+                .bind(v())
+                .push(" or (jsonb_typeof(properties -> ")
+                .bind(key())
+                .push("::text) = 'array' and exists (select 1 from jsonb_array_elements_text(properties -> ")
+                .bind(key())
+                .push("::text) e where lower(e) = ")
+                .bind(v())
+                .push(")))");
+        }
+    }
 }
 
 /// How many contacts the list's filters match (its order, page and limit aside), counted up to

@@ -270,6 +270,51 @@ async fn properties_are_defined_typed_and_reported(app: TestApp) {
         "labels on the page"
     );
 
+    // The lists filter by a property's value (and by scores and activity), refusing what
+    // is not one precisely; the web app's list reads the same filters.
+    let found: Value = app
+        .get(
+            "/api/v1/contacts?property=plan:silver&active_from=2026-01-01",
+            &app.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        found["items"].as_array().unwrap().len(),
+        0,
+        "active since 2026"
+    );
+    let found: Value = app
+        .get("/api/v1/contacts?property=tools_used:slack", &app.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"][0]["id"], ada_id.as_str());
+    for (query, status, field) in [
+        ("fit_min=50&fit_max=10", 422, "fit_min"),
+        ("property=Plan:gold", 422, "property"),
+        ("property=plan", 400, "property"),
+        ("active_from=soon", 400, "active_from"),
+    ] {
+        let p = problem(
+            app.get(&format!("/api/v1/contacts?{query}"), &app.token)
+                .await,
+            status,
+            query,
+        )
+        .await;
+        assert!(p.to_string().contains(field), "{query}: {p}");
+    }
+    let listed = o.get("/contacts?property=plan%3Asilver").await;
+    assert!(
+        listed.body.contains("Ada") && listed.body.contains("<details class=\"more-filters\" open"),
+        "{}",
+        listed.body
+    );
+
     // A report by a property.
     let res = app
         .get("/api/v1/reports/funnel?by=property:plan", &app.token)

@@ -428,6 +428,13 @@ fn by_host(host: &str) -> Option<&'static Source> {
     })
 }
 
+/// A source as sessions store it: a known source's name for any of its aliases or hosts
+/// (`google`, `google.com` → "Google"), anything else as given — what a filter by source
+/// compares.
+pub fn source_name(raw: &str) -> String {
+    by_alias(raw.trim()).map_or_else(|| raw.trim().to_owned(), |s| s.name.to_owned())
+}
+
 fn by_alias(utm_source: &str) -> Option<&'static Source> {
     let lower = utm_source.to_ascii_lowercase();
     SOURCES

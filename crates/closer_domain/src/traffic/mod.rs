@@ -14,7 +14,7 @@ pub mod url;
 pub mod visitor;
 pub mod visitor_days;
 
-pub use channel::{Attribution, Channel};
+pub use channel::{Attribution, Channel, source_name};
 pub use hit::{Hit, HitInput, HitKind, Props, Revenue};
 pub use session::{SessionId, SessionKey, SessionState, SessionWrite, Sessionized, sessionize};
 pub use site::{SiteDomain, SiteId};

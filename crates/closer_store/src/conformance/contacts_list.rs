@@ -246,3 +246,199 @@ pub async fn list_sorts_by_updated(store: Arc<dyn Store>) {
         "newest created first by default"
     );
 }
+
+/// The further filters: score ranges, the first touch's source and campaign, a custom
+/// property's value (a checkbox as yes/no, a multi-select by any option), and activity since
+/// or idle since — each alone and together, and counted as listed.
+pub async fn lists_filter_by_scores_sources_properties_and_activity(store: Arc<dyn Store>) {
+    use closer_domain::pipeline::{Activity, ActivityId, ActivityKind};
+    use closer_domain::traffic::{HitKind, Utm};
+    use serde_json::json;
+    let ws = workspace(&*store, "more-filters").await;
+    let s = super::traffic::site(&*store, ws).await;
+    let ad = super::traffic::visitor("ad");
+    let utm = Utm {
+        source: Some("google".into()),
+        medium: Some("cpc".into()),
+        campaign: Some("spring".into()),
+        ..Utm::default()
+    };
+    let mut h = super::traffic::hit(&s, &ad, HitKind::Pageview, 0, "/", None, &utm);
+    h.occurred_at = Timestamp::new(Timestamp::now().get() - std::time::Duration::from_secs(600));
+    store.record_hits(vec![h].into()).await.unwrap();
+    let mut made = Vec::new();
+    for (mail, props, engagement) in [
+        (
+            "a@example.com",
+            json!({"vip": true, "tools": ["Excel", "Slack"], "plan": "Gold"}),
+            70.0,
+        ),
+        (
+            "b@example.com",
+            json!({"vip": false, "tools": ["Slack"], "plan": "silver"}),
+            20.0,
+        ),
+        ("c@example.com", json!({"plan": "Gold"}), 5.0),
+    ] {
+        let mut d = draft(mail);
+        d.properties = props.as_object().cloned().unwrap();
+        let mut req = upsert(d);
+        if mail.starts_with('a') {
+            req.visitor = Some(ad.clone());
+        }
+        let c = store.upsert_contact(ws, req).await.unwrap().contact;
+        let rec = crate::ScoreRecord {
+            fit: engagement / 2.0,
+            ..super::qualification::record(c.id, 1, engagement)
+        };
+        store.save_score(ws, &rec, None).await.unwrap();
+        made.push(c.id);
+    }
+    // B was called an hour ago; A was called two days ago.
+    for (who, hours) in [(made[1], 1u64), (made[0], 48)] {
+        let call = Activity {
+            id: ActivityId::new(),
+            contact_id: who,
+            deal_id: None,
+            kind: ActivityKind::Call,
+            occurred_at: Timestamp::new(
+                Timestamp::now().get() - std::time::Duration::from_secs(hours * 3600),
+            ),
+            owner_id: None,
+            outcome: None,
+            text: None,
+            created_at: Timestamp::now(),
+        };
+        store.add_activity(ws, &call, &[]).await.unwrap();
+    }
+    let day_ago = Timestamp::new(Timestamp::now().get() - std::time::Duration::from_secs(86_400));
+    let prop = |n: &str, v: &str| Some((n.to_owned(), v.to_owned()));
+    let range = |min: Option<f64>, max: Option<f64>| crate::ScoreRange { min, max };
+    let cases: Vec<(&str, ContactQuery, Vec<usize>)> = vec![
+        (
+            "engagement ≥ 20",
+            ContactQuery {
+                engagement: range(Some(20.0), None),
+                ..ContactQuery::default()
+            },
+            vec![0, 1],
+        ),
+        (
+            "engagement 10–50",
+            ContactQuery {
+                engagement: range(Some(10.0), Some(50.0)),
+                ..ContactQuery::default()
+            },
+            vec![1],
+        ),
+        (
+            "fit ≤ 10",
+            ContactQuery {
+                fit: range(None, Some(10.0)),
+                ..ContactQuery::default()
+            },
+            vec![1, 2],
+        ),
+        (
+            "source",
+            ContactQuery {
+                source: Some(closer_domain::traffic::source_name("google")),
+                ..ContactQuery::default()
+            },
+            vec![0],
+        ),
+        (
+            "campaign",
+            ContactQuery {
+                campaign: Some("spring".into()),
+                ..ContactQuery::default()
+            },
+            vec![0],
+        ),
+        (
+            "campaign none",
+            ContactQuery {
+                campaign: Some("autumn".into()),
+                ..ContactQuery::default()
+            },
+            vec![],
+        ),
+        (
+            "checkbox yes",
+            ContactQuery {
+                property: prop("vip", "yes"),
+                ..ContactQuery::default()
+            },
+            vec![0],
+        ),
+        (
+            "checkbox no",
+            ContactQuery {
+                property: prop("vip", "No"),
+                ..ContactQuery::default()
+            },
+            vec![1],
+        ),
+        (
+            "an option",
+            ContactQuery {
+                property: prop("tools", "slack"),
+                ..ContactQuery::default()
+            },
+            vec![0, 1],
+        ),
+        (
+            "text, any case",
+            ContactQuery {
+                property: prop("plan", "gold"),
+                ..ContactQuery::default()
+            },
+            vec![0, 2],
+        ),
+        (
+            "active since",
+            ContactQuery {
+                active_from: Some(day_ago),
+                ..ContactQuery::default()
+            },
+            vec![1],
+        ),
+        (
+            "idle since",
+            ContactQuery {
+                active_to: Some(day_ago),
+                ..ContactQuery::default()
+            },
+            vec![0, 2],
+        ),
+        (
+            "together",
+            ContactQuery {
+                property: prop("plan", "GOLD"),
+                engagement: range(Some(50.0), None),
+                ..ContactQuery::default()
+            },
+            vec![0],
+        ),
+    ];
+    for (what, mut q, want) in cases {
+        q.limit = 10;
+        let mut got: Vec<_> = store
+            .list_contacts(ws, &q)
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        got.sort();
+        let mut want: Vec<_> = want.into_iter().map(|i| made[i]).collect();
+        want.sort();
+        assert_eq!(got, want, "{what}");
+        assert_eq!(
+            store.count_matching(ws, &q, 100).await.unwrap(),
+            want.len() as u64,
+            "{what}: counted"
+        );
+    }
+}

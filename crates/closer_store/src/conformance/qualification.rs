@@ -12,7 +12,7 @@ use super::traffic::{hit, site, visitor};
 use super::workspace;
 use crate::{SCORE_VERSION, ScoreRecord, StageMove, Store, StoreError};
 
-fn record(contact: ContactId, version: i64, engagement: f64) -> ScoreRecord {
+pub(super) fn record(contact: ContactId, version: i64, engagement: f64) -> ScoreRecord {
     let state = ScoreState {
         signals: u64::try_from(version).unwrap(),
         activity: Activity {

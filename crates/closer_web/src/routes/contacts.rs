@@ -261,6 +261,34 @@ pub struct ListParams {
     /// hold) is refused with 422.
     #[param(max_length = 40)]
     tag: Option<String>,
+    /// The source of the first tracked visit, as the traffic report names it (`google`).
+    #[param(max_length = 200)]
+    source: Option<String>,
+    /// The campaign of the first tracked visit (`utm_campaign`).
+    #[param(max_length = 200)]
+    campaign: Option<String>,
+    /// Fit score at least (0–100).
+    #[param(minimum = 0, maximum = 100)]
+    fit_min: Option<f64>,
+    /// Fit score at most.
+    #[param(minimum = 0, maximum = 100)]
+    fit_max: Option<f64>,
+    /// Engagement score at least.
+    #[param(minimum = 0)]
+    engagement_min: Option<f64>,
+    /// Engagement score at most.
+    #[param(minimum = 0)]
+    engagement_max: Option<f64>,
+    /// `NAME:VALUE`: a custom property's value (case aside; a checkbox is `yes` or `no`, a
+    /// multi-select matches any of its options).
+    #[param(max_length = 300, pattern = "^[a-z][a-z0-9_]{0,39}:.*$")]
+    property: Option<String>,
+    /// RFC 3339: some activity logged at or after this time.
+    #[param(format = DateTime)]
+    active_from: Option<String>,
+    /// RFC 3339: no activity logged at or after this time (idle since).
+    #[param(format = DateTime)]
+    active_to: Option<String>,
     /// `created`, `-created` (default), `updated`, `-updated`, or `-value`: highest predicted
     /// customer value first (the lifetime-value fit's 52 weeks), customers with a value only.
     #[param(pattern = "^(-?(created|updated)|-value)$")]
@@ -301,10 +329,71 @@ pub(super) fn bad(field: &str, message: &str) -> ApiError {
     ApiError::field(StatusCode::BAD_REQUEST, "bad-query", field, message)
 }
 
+/// A filter's text: trimmed, blank meaning none, at most 200 characters, no NUL.
+fn text_filter(field: &str, raw: Option<String>) -> Result<Option<String>, ApiError> {
+    let t = raw.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    if t.as_ref().is_some_and(|t| t.chars().count() > 200) {
+        return Err(bad(field, "must be at most 200 characters"));
+    }
+    no_nul(field, t.as_deref())?;
+    Ok(t)
+}
+
+/// `NAME:VALUE`, the name a property's (letters, digits, `_`).
+fn property_filter(raw: &str) -> Result<(String, String), ApiError> {
+    let (name, value) = raw
+        .split_once(':')
+        .ok_or_else(|| bad("property", "must be NAME:VALUE, like plan:gold"))?;
+    let name = closer_domain::property::property_name(name)
+        .map_err(|e| ApiError::invalid(vec![FieldError::new("property", e.message)]))?;
+    let value = text_filter("property", Some(value.to_owned()))?
+        .ok_or_else(|| bad("property", "must be NAME:VALUE, like plan:gold"))?;
+    Ok((name, value))
+}
+
+/// A score range from its two ends, each optional, the low one not above the high one.
+fn score_range(
+    field: &str,
+    min: Option<f64>,
+    max: Option<f64>,
+) -> Result<closer_store::ScoreRange, ApiError> {
+    let finite = |v: Option<f64>, end: &str| match v {
+        Some(x) if !x.is_finite() || x < 0.0 => Err(ApiError::invalid(vec![FieldError::new(
+            &format!("{field}_{end}"),
+            "must be a score of 0 or more",
+        )])),
+        other => Ok(other),
+    };
+    let (min, max) = (finite(min, "min")?, finite(max, "max")?);
+    if let (Some(lo), Some(hi)) = (min, max)
+        && lo > hi
+    {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            &format!("{field}_min"),
+            "must not be above the maximum",
+        )]));
+    }
+    Ok(closer_store::ScoreRange { min, max })
+}
+
+/// A time filter: RFC 3339, or a day (`YYYY-MM-DD`, its midnight UTC) as a date picker
+/// sends it.
 fn time_param(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
     raw.map(|r| {
         Timestamp::parse_rfc3339(r)
-            .ok_or_else(|| bad(field, "must be an RFC 3339 time, like 2026-11-23T00:00:00Z"))
+            .or_else(|| {
+                closer_domain::parse_date(field, r).ok().and_then(|d| {
+                    Timestamp::from_unix_micros(
+                        d.midnight().assume_utc().unix_timestamp() * 1_000_000,
+                    )
+                })
+            })
+            .ok_or_else(|| {
+                bad(
+                    field,
+                    "must be an RFC 3339 time, like 2026-11-23T00:00:00Z, or a day, like 2026-11-23",
+                )
+            })
     })
     .transpose()
 }
@@ -366,6 +455,18 @@ impl ListParams {
                     })
                 })
                 .transpose()?,
+            source: text_filter("source", self.source)?
+                .map(|s| closer_domain::traffic::source_name(&s)),
+            campaign: text_filter("campaign", self.campaign)?,
+            fit: score_range("fit", self.fit_min, self.fit_max)?,
+            engagement: score_range("engagement", self.engagement_min, self.engagement_max)?,
+            property: self
+                .property
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| property_filter(&p))
+                .transpose()?,
+            active_from: time_param("active_from", self.active_from.as_deref())?,
+            active_to: time_param("active_to", self.active_to.as_deref())?,
             sort,
             limit: self.limit.unwrap_or(50),
             after: self

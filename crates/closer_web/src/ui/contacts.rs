@@ -59,6 +59,40 @@ fn owner_name(users: &[User], id: Option<UserId>) -> String {
     }
 }
 
+/// The list's further filters: (parameter, label, input type, hint).
+const MORE_FILTERS: [(&str, &str, &str, &str); 10] = [
+    (
+        "source",
+        "First-touch source",
+        "text",
+        "(google, newsletter…)",
+    ),
+    ("campaign", "First-touch campaign", "text", ""),
+    ("fit_min", "Fit at least", "number", ""),
+    ("fit_max", "Fit at most", "number", ""),
+    ("engagement_min", "Engagement at least", "number", ""),
+    ("engagement_max", "Engagement at most", "number", ""),
+    (
+        "property",
+        "Property",
+        "text",
+        "(name:value, like plan:gold)",
+    ),
+    ("created_from", "Arrived from", "date", ""),
+    (
+        "active_from",
+        "Active since",
+        "date",
+        "(an activity logged on or after)",
+    ),
+    (
+        "active_to",
+        "Idle since",
+        "date",
+        "(nothing logged on or after)",
+    ),
+];
+
 async fn show(
     State(st): State<AppState>,
     user: Signed,
@@ -91,6 +125,9 @@ async fn show(
             format!("These filters cannot be read: {e}."),
         )
     })?;
+    let more_open = MORE_FILTERS
+        .iter()
+        .any(|(name, ..)| super::param(&pairs, name).is_some());
     let mut query = params.parse().map_err(Failure::from)?;
     query.limit = PAGE;
     let ws = user.0.user.workspace_id;
@@ -216,6 +253,13 @@ async fn show(
             (select("owner", "Owner", &owners, super::param(&pairs, "owner").unwrap_or("")))
             (select("channel", "Channel", &channels, super::param(&pairs, "channel").unwrap_or("")))
             (select("tag", "Tag", &known_tags, super::param(&pairs, "tag").unwrap_or("")))
+            details.more-filters open[more_open] {
+                summary { "More filters" }
+                @for (name, label, kind, hint) in MORE_FILTERS {
+                    label for=(name) { (label) @if !hint.is_empty() { " " span.hint { (hint) } } }
+                    input #(name) type=(kind) name=(name) value=(super::param(&pairs, name).unwrap_or("")) step=[(kind == "number").then_some("any")] min=[(kind == "number").then_some("0")];
+                }
+            }
             label for="sort" { "Order" }
             select #sort name="sort" {
                 option value="" selected[!by_value] { "Newest first" }
