@@ -284,7 +284,7 @@ async fn properties_are_defined_typed_and_reported(app: TestApp) {
     assert_eq!(
         found["items"].as_array().unwrap().len(),
         0,
-        "active since 2026"
+        "nothing logged on her"
     );
     let found: Value = app
         .get("/api/v1/contacts?property=tools_used:slack", &app.token)
