@@ -264,7 +264,7 @@ pub async fn lists_filter_by_scores_sources_properties_and_activity(store: Arc<d
         ..Utm::default()
     };
     let mut h = super::traffic::hit(&s, &ad, HitKind::Pageview, 0, "/", None, &utm);
-    h.occurred_at = Timestamp::new(Timestamp::now().get() - std::time::Duration::from_secs(600));
+    h.occurred_at = Timestamp::new(Timestamp::now().get() - std::time::Duration::from_mins(10));
     store.record_hits(vec![h].into()).await.unwrap();
     let mut made = Vec::new();
     for (mail, props, engagement) in [
@@ -302,7 +302,7 @@ pub async fn lists_filter_by_scores_sources_properties_and_activity(store: Arc<d
             deal_id: None,
             kind: ActivityKind::Call,
             occurred_at: Timestamp::new(
-                Timestamp::now().get() - std::time::Duration::from_secs(hours * 3600),
+                Timestamp::now().get() - std::time::Duration::from_hours(hours),
             ),
             owner_id: None,
             outcome: None,
@@ -311,7 +311,7 @@ pub async fn lists_filter_by_scores_sources_properties_and_activity(store: Arc<d
         };
         store.add_activity(ws, &call, &[]).await.unwrap();
     }
-    let day_ago = Timestamp::new(Timestamp::now().get() - std::time::Duration::from_secs(86_400));
+    let day_ago = Timestamp::new(Timestamp::now().get() - std::time::Duration::from_hours(24));
     let prop = |n: &str, v: &str| Some((n.to_owned(), v.to_owned()));
     let range = |min: Option<f64>, max: Option<f64>| crate::ScoreRange { min, max };
     let cases: Vec<(&str, ContactQuery, Vec<usize>)> = vec![

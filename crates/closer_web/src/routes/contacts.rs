@@ -359,7 +359,7 @@ fn score_range(
 ) -> Result<closer_store::ScoreRange, ApiError> {
     let finite = |v: Option<f64>, end: &str| match v {
         Some(x) if !x.is_finite() || x < 0.0 => Err(ApiError::invalid(vec![FieldError::new(
-            &format!("{field}_{end}"),
+            format!("{field}_{end}"),
             "must be a score of 0 or more",
         )])),
         other => Ok(other),
@@ -369,7 +369,7 @@ fn score_range(
         && lo > hi
     {
         return Err(ApiError::invalid(vec![FieldError::new(
-            &format!("{field}_min"),
+            format!("{field}_min"),
             "must not be above the maximum",
         )]));
     }

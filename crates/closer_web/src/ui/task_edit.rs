@@ -86,16 +86,16 @@ impl TaskEditForm {
         let assignee_id = match self.assignee.as_deref().map(str::trim) {
             Some(a) if may_assign => match a {
                 "" => Some(None),
-                id => match uuid::Uuid::parse_str(id) {
-                    Ok(u) => Some(Some(UserId(u))),
-                    Err(_) => {
+                id => {
+                    let user = uuid::Uuid::parse_str(id).ok().map(UserId);
+                    if user.is_none() {
                         errors.push(FieldError::new(
                             "assignee_id",
                             "is not one of the workspace's users",
                         ));
-                        None
                     }
-                },
+                    user.map(Some)
+                }
             },
             _ => None,
         };
