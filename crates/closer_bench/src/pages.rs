@@ -170,7 +170,13 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
         "/queue".to_owned(),
         "/contacts".to_owned(),
         "/contacts?temperature=hot".to_owned(),
+        // The further filters: scores, the first touch's source, idle since, a property.
+        "/contacts?fit_min=60&engagement_min=20".to_owned(),
+        "/contacts?source=google".to_owned(),
+        "/contacts?active_to=2026-09-01&stage=prospect".to_owned(),
+        "/contacts?property=plan:gold".to_owned(),
         format!("/contacts/{contact}"),
+        format!("/contacts/{contact}/edit"),
         "/board".to_owned(),
         "/tasks".to_owned(),
         "/reports/funnel".to_owned(),
@@ -302,6 +308,17 @@ pub async fn run(args: &PagesArgs) -> anyhow::Result<()> {
     server.stop().await
 }
 
+/// A page's HTML as the signed-in user.
+async fn fetch(client: &reqwest::Client, url: &str, cookie: &str) -> anyhow::Result<String> {
+    Ok(client
+        .get(url)
+        .header("cookie", cookie)
+        .send()
+        .await?
+        .text()
+        .await?)
+}
+
 /// The first `name="csrf" value="…"` of a page.
 fn csrf_of(html: &str) -> anyhow::Result<String> {
     Ok(html
@@ -341,7 +358,8 @@ async fn time_post(
 }
 
 /// The forms a person posts all day, each timed `n` times after one untimed: tagging a
-/// contact, logging a note, adding a follow-up, moving a deal, saving a team view — then the
+/// contact, logging a note, adding a follow-up, moving a deal, saving a team view, editing a
+/// contact, losing a deal, changing fifty contacts' stage, correcting an activity — then the
 /// contact list again, with those views counted on it.
 async fn saves(
     client: &reqwest::Client,
@@ -392,17 +410,78 @@ async fn saves(
     println!(
         "\n| save (a form posted, to its redirect) | first ms | p50 ms | p90 ms | max ms |\n|---|---|---|---|---|"
     );
+    // Fifty contacts of the list, to change in bulk.
+    let list = client
+        .get(format!("{base}/contacts"))
+        .header("cookie", cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let mut ticked: Vec<String> = list
+        .split("name=\"id\" value=\"")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .map(str::to_owned)
+        .collect();
+    ticked.truncate(50);
+    ensure!(!ticked.is_empty(), "contacts to tick on the list");
+    let lost_stage = mover
+        .split("<option value=\"")
+        .skip(1)
+        .filter_map(|r| {
+            let (id, rest) = r.split_once('"')?;
+            let label = rest.split('>').nth(1)?.split('<').next()?;
+            (label.trim() == "Lost").then(|| id.to_owned())
+        })
+        .next()
+        .context("the pipeline's lost stage")?;
     let kinds = [
         "tag a contact",
         "log a note",
         "add a follow-up task",
         "move a deal",
         "save a team view",
+        "edit a contact (every field)",
+        "lose a deal (reason, objection)",
+        "change the stage of 50 ticked contacts",
+        "correct an activity",
     ];
     for (k, what) in kinds.iter().enumerate() {
         let mut samples = Vec::with_capacity(n + 1);
         for i in 0..=n {
             let once = uuid::Uuid::now_v7().to_string();
+            // What a form carries from its page (read untimed, as a person's browser has it).
+            let drawn = match k {
+                5 => fetch(client, &format!("{base}/contacts/{contact}/edit"), cookie).await?,
+                6 => {
+                    // Back to an open stage first, so each loss is a move.
+                    let form = vec![("csrf", csrf.clone()), ("stage", stages[0].clone())];
+                    time_post(client, &format!("{base}/deals/{deal}/move"), cookie, &form).await?;
+                    String::new()
+                }
+                8 => {
+                    let page = fetch(client, &format!("{base}/contacts/{contact}"), cookie).await?;
+                    let act = page
+                        .split("href=\"/activities/")
+                        .nth(1)
+                        .and_then(|r| r.split('/').next())
+                        .context("an activity on the contact's page")?
+                        .to_owned();
+                    let form =
+                        fetch(client, &format!("{base}/activities/{act}/edit"), cookie).await?;
+                    format!("{act}\n{form}")
+                }
+                _ => String::new(),
+            };
+            let field = |page: &str, name: &str| -> String {
+                let marker = format!("name=\"{name}\" value=\"");
+                page.split(&marker)
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                    .unwrap_or("")
+                    .to_owned()
+            };
             let (url, form): (String, Vec<(&str, String)>) = match k {
                 0 => (
                     format!("{base}/contacts/{contact}/tags"),
@@ -437,7 +516,7 @@ async fn saves(
                         ("stage", stages[(i + 1) % 2].clone()),
                     ],
                 ),
-                _ => (
+                4 => (
                     format!("{base}/contacts/views"),
                     vec![
                         ("csrf", csrf.clone()),
@@ -446,6 +525,69 @@ async fn saves(
                         ("shared", "yes".into()),
                     ],
                 ),
+                5 => {
+                    let mut form: Vec<(&str, String)> = [
+                        "read_at",
+                        "name",
+                        "company",
+                        "job_title",
+                        "stage",
+                        "consent_was",
+                    ]
+                    .into_iter()
+                    .map(|f| (f, field(&drawn, f)))
+                    .collect();
+                    let text = |id: &str| {
+                        drawn
+                            .split(&format!("id=\"{id}\""))
+                            .nth(1)
+                            .and_then(|r| r.split_once('>'))
+                            .and_then(|(_, r)| r.split('<').next())
+                            .unwrap_or("")
+                            .to_owned()
+                    };
+                    form.push(("csrf", csrf.clone()));
+                    form.push(("emails", text("edit-emails")));
+                    form.push(("phones", format!("+44 20 7946 0{:03}", i % 1000)));
+                    form.push(("stage_reason", String::new()));
+                    form.push(("consent", field(&drawn, "consent_was")));
+                    (format!("{base}/contacts/{contact}/edit"), form)
+                }
+                6 => (
+                    format!("{base}/deals/{deal}/move"),
+                    vec![
+                        ("csrf", csrf.clone()),
+                        ("stage", lost_stage.clone()),
+                        ("loss_reason", "price".into()),
+                        ("objection", format!("Too expensive this year ({i})")),
+                    ],
+                ),
+                7 => {
+                    let mut form = vec![
+                        ("csrf", csrf.clone()),
+                        (
+                            "stage",
+                            if i % 2 == 0 { "prospect" } else { "lead" }.to_owned(),
+                        ),
+                    ];
+                    form.extend(ticked.iter().map(|id| ("id", id.clone())));
+                    (format!("{base}/contacts/stage"), form)
+                }
+                _ => {
+                    let (act, page) = drawn.split_once('\n').unwrap_or_default();
+                    (
+                        format!("{base}/activities/{act}/edit"),
+                        vec![
+                            ("csrf", csrf.clone()),
+                            ("read", field(page, "read")),
+                            ("kind", "note".into()),
+                            ("day", field(page, "day")),
+                            ("time", field(page, "time")),
+                            ("outcome", format!("corrected {i}")),
+                            ("text", format!("Bench note, corrected {i}")),
+                        ],
+                    )
+                }
             };
             samples.push(time_post(client, &url, cookie, &form).await?);
         }

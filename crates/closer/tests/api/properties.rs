@@ -297,6 +297,7 @@ async fn properties_are_defined_typed_and_reported(app: TestApp) {
         ("fit_min=50&fit_max=10", 422, "fit_min"),
         ("property=Plan:gold", 422, "property"),
         ("property=plan", 400, "property"),
+        ("property=plan:%20", 422, "property"),
         ("active_from=soon", 400, "active_from"),
     ] {
         let p = problem(

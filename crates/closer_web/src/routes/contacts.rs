@@ -280,8 +280,8 @@ pub struct ListParams {
     #[param(minimum = 0)]
     engagement_max: Option<f64>,
     /// `NAME:VALUE`: a custom property's value (case aside; a checkbox is `yes` or `no`, a
-    /// multi-select matches any of its options).
-    #[param(max_length = 300, pattern = "^[a-z][a-z0-9_]{0,39}:.*$")]
+    /// multi-select matches any of its options). Blank: none.
+    #[param(max_length = 300, pattern = "^([a-z][a-z0-9_]{0,39}:.*)?$")]
     property: Option<String>,
     /// RFC 3339: some activity logged at or after this time.
     #[param(format = DateTime)]
@@ -346,8 +346,15 @@ fn property_filter(raw: &str) -> Result<(String, String), ApiError> {
         .ok_or_else(|| bad("property", "must be NAME:VALUE, like plan:gold"))?;
     let name = closer_domain::property::property_name(name)
         .map_err(|e| ApiError::invalid(vec![FieldError::new("property", e.message)]))?;
-    let value = text_filter("property", Some(value.to_owned()))?
-        .ok_or_else(|| bad("property", "must be NAME:VALUE, like plan:gold"))?;
+    let value = value.trim();
+    let refused = |why: &str| ApiError::invalid(vec![FieldError::new("property", why)]);
+    if value.is_empty() {
+        return Err(refused("needs a value after the name, like plan:gold"));
+    }
+    if value.chars().count() > 200 || value.contains('\0') {
+        return Err(refused("a value is at most 200 characters, without a NUL"));
+    }
+    let value = value.to_owned();
     Ok((name, value))
 }
 
@@ -356,12 +363,19 @@ fn score_range(
     field: &str,
     min: Option<f64>,
     max: Option<f64>,
+    top: f64,
 ) -> Result<closer_store::ScoreRange, ApiError> {
     let finite = |v: Option<f64>, end: &str| match v {
-        Some(x) if !x.is_finite() || x < 0.0 => Err(ApiError::invalid(vec![FieldError::new(
-            format!("{field}_{end}"),
-            "must be a score of 0 or more",
-        )])),
+        Some(x) if !x.is_finite() || x < 0.0 || x > top => {
+            Err(ApiError::invalid(vec![FieldError::new(
+                format!("{field}_{end}"),
+                if top.is_finite() {
+                    format!("must be a score from 0 to {top}")
+                } else {
+                    "must be a score of 0 or more".to_owned()
+                },
+            )]))
+        }
         other => Ok(other),
     };
     let (min, max) = (finite(min, "min")?, finite(max, "max")?);
@@ -458,8 +472,13 @@ impl ListParams {
             source: text_filter("source", self.source)?
                 .map(|s| closer_domain::traffic::source_name(&s)),
             campaign: text_filter("campaign", self.campaign)?,
-            fit: score_range("fit", self.fit_min, self.fit_max)?,
-            engagement: score_range("engagement", self.engagement_min, self.engagement_max)?,
+            fit: score_range("fit", self.fit_min, self.fit_max, 100.0)?,
+            engagement: score_range(
+                "engagement",
+                self.engagement_min,
+                self.engagement_max,
+                f64::INFINITY,
+            )?,
             property: self
                 .property
                 .filter(|p| !p.trim().is_empty())
