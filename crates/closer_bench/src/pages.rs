@@ -429,12 +429,11 @@ async fn saves(
     let lost_stage = mover
         .split("<option value=\"")
         .skip(1)
-        .filter_map(|r| {
+        .find_map(|r| {
             let (id, rest) = r.split_once('"')?;
             let label = rest.split('>').nth(1)?.split('<').next()?;
             (label.trim() == "Lost").then(|| id.to_owned())
         })
-        .next()
         .context("the pipeline's lost stage")?;
     let kinds = [
         "tag a contact",
