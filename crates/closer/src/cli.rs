@@ -693,12 +693,13 @@ pub enum ContactCommand {
         #[arg(long, default_value = "default")]
         workspace: String,
     },
-    /// Erase a person (an erasure request): their contact record, identities, timeline,
+    /// Erase people (erasure requests): their contact records, identities, timelines,
     /// tracked visits, deals, activities, tasks and orders are deleted, not flagged. There is
     /// no undo: `--yes` confirms it.
     Erase {
-        /// The contact's id.
-        id: String,
+        /// The contacts' ids (up to 200): all are checked before any is erased.
+        #[arg(required = true)]
+        ids: Vec<String>,
         /// Confirms the erasure.
         #[arg(long)]
         yes: bool,

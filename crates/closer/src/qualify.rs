@@ -51,19 +51,27 @@ pub async fn contact(app: App, cmd: ContactCommand) -> anyhow::Result<()> {
             };
             crate::lists::contacts(&app, &workspace, filters, format).await?;
         }
-        ContactCommand::Erase { id, yes, workspace } => {
+        ContactCommand::Erase {
+            ids,
+            yes,
+            workspace,
+        } => {
             let ws = app.access().workspace_by_slug(&workspace).await?;
-            let contact = contact_id(&id)?;
+            let contacts = ids
+                .iter()
+                .map(|id| contact_id(id))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             if !yes {
                 anyhow::bail!(
                     "erasing a person deletes everything closer holds about them and cannot be \
                      undone: add --yes to confirm"
                 );
             }
-            app.contacts()
-                .erase_contact(&closer_app::Principal::operator(ws.id), contact)
+            let n = app
+                .contacts()
+                .erase_contacts(&closer_app::Principal::operator(ws.id), &contacts)
                 .await?;
-            outln!("contact {} erased", contact.0);
+            outln!("{n} contact{} erased", if n == 1 { "" } else { "s" });
         }
         ContactCommand::Export { id, workspace } => {
             let ws = app.access().workspace_by_slug(&workspace).await?;

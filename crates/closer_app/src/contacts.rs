@@ -304,6 +304,37 @@ impl Contacts {
         Ok(())
     }
 
+    /// Many erasures at once (a list's ticked people): every id is checked to be the
+    /// workspace's before any is erased, then each is erased in its own transaction, as one
+    /// request would be. At most `MAX_BULK`.
+    pub async fn erase_contacts(
+        &self,
+        principal: &Principal,
+        ids: &[ContactId],
+    ) -> Result<usize, AppError> {
+        principal.check(Action::EraseContacts, None)?;
+        let mut ids = ids.to_vec();
+        ids.sort_unstable_by_key(|c| c.0);
+        ids.dedup();
+        if ids.is_empty() || ids.len() > MAX_BULK {
+            return Err(AppError::invalid(
+                "ids",
+                format!("name 1 to {MAX_BULK} contacts"),
+            ));
+        }
+        let found = self
+            .store
+            .contacts_by_id(principal.workspace_id, &ids)
+            .await?;
+        if found.len() != ids.len() {
+            return Err(AppError::NotFound);
+        }
+        for id in &ids {
+            self.erase_contact(principal, *id).await?;
+        }
+        Ok(ids.len())
+    }
+
     /// An erasure request: the contact's personal data is deleted, not flagged.
     pub async fn erase_contact(
         &self,

@@ -565,7 +565,7 @@ async fn saves(
                     let mut form = vec![
                         ("csrf", csrf.clone()),
                         (
-                            "stage",
+                            "to_stage",
                             if i % 2 == 0 { "prospect" } else { "lead" }.to_owned(),
                         ),
                     ];

@@ -604,6 +604,87 @@ async fn people_erased_moved_with_a_reason_and_asked_for_consent(app: TestApp) {
     )
     .await;
 
+    // Many at once: over the API (an unknown id erases nobody), and ticked in the list.
+    let mut made = Vec::new();
+    for mail in [
+        "e1@engines.example",
+        "e2@engines.example",
+        "e3@engines.example",
+    ] {
+        made.push(
+            created(
+                app.post_json("/api/v1/contacts", &app.token, &json!({"email": mail}))
+                    .await,
+            )
+            .await,
+        );
+    }
+    problem(
+        app.post_json(
+            "/api/v1/contacts/erase",
+            &app.token,
+            &json!({"ids": [made[0], uuid::Uuid::now_v7()]}),
+        )
+        .await,
+        404,
+        "one unknown id",
+    )
+    .await;
+    assert_eq!(
+        app.get(&format!("/api/v1/contacts/{}", made[0]), &app.token)
+            .await
+            .status(),
+        200,
+        "nobody erased"
+    );
+    let res = app
+        .post_json(
+            "/api/v1/contacts/erase",
+            &app.token,
+            &json!({"ids": [made[0]]}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    let list = o.get("/contacts").await;
+    assert!(
+        list.body.contains("formaction=\"/contacts/erase\""),
+        "admins erase from the list"
+    );
+    let unticked = o
+        .post(
+            "/contacts/erase",
+            &[("csrf", &csrf), ("id", &made[1]), ("id", &made[2])],
+        )
+        .await;
+    assert_eq!(unticked.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let gone = o
+        .post(
+            "/contacts/erase",
+            &[
+                ("csrf", &csrf),
+                ("confirm", "yes"),
+                ("id", &made[1]),
+                ("id", &made[2]),
+            ],
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER, "{}", gone.body);
+    for id in &made {
+        problem(
+            app.get(&format!("/api/v1/contacts/{id}"), &app.token).await,
+            404,
+            "erased in bulk",
+        )
+        .await;
+    }
+    let mut m2 = Session::new(&app);
+    m2.sign_in("mona@acme.example", PASSWORD).await;
+    let list = m2.get("/contacts").await;
+    assert!(
+        !list.body.contains("formaction=\"/contacts/erase\""),
+        "a manager does not erase"
+    );
+
     // The terminal: erasure needs --yes; the stage reason and consent are options.
     let cy = created(
         app.post_json(

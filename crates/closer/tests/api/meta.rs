@@ -81,6 +81,7 @@ async fn openapi_covers_every_route(app: TestApp) {
         ("/api/v1/settings/reminders", &["get", "put"]),
         ("/api/v1/tags", &["get", "post"]),
         ("/api/v1/contacts/bulk", &["post"]),
+        ("/api/v1/contacts/erase", &["post"]),
         ("/api/v1/views", &["get", "post"]),
         ("/api/v1/views/{id}", &["delete"]),
         ("/api/v1/export/{entity}", &["get"]),

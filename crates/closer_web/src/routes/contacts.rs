@@ -27,6 +27,39 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(contact_events))
         .routes(routes!(export_contact))
         .routes(routes!(bulk_update))
+        .routes(routes!(bulk_erase))
+}
+
+/// Many people to erase.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkErase {
+    /// The contacts, 1–200.
+    #[schema(min_items = 1, max_items = 200)]
+    ids: Vec<uuid::Uuid>,
+}
+
+/// Erases many people at once (admins): every id is checked first — one that is not found
+/// erases nobody (404) — then each is erased as `DELETE /api/v1/contacts/{id}` would.
+#[utoipa::path(post, path = "/api/v1/contacts/erase", tag = "contacts", request_body = BulkErase,
+    responses((status = 204),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn bulk_erase(
+    State(app_state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<BulkErase>,
+) -> Result<StatusCode, ApiError> {
+    let ids: Vec<ContactId> = body.ids.into_iter().map(ContactId).collect();
+    app_state
+        .app
+        .contacts()
+        .erase_contacts(&principal, &ids)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Many contacts changed at once.

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/assign", post(assign))
         .route("/contacts/tag", post(super::tags::bulk_tag))
         .route("/contacts/stage", post(bulk_stage))
+        .route("/contacts/erase", post(bulk_erase))
         .route("/contacts/views", post(super::tags::save_contact_view))
         .route(
             "/contacts/views/{id}/delete",
@@ -147,6 +148,9 @@ async fn show(
     let bulk = user.0.may_assign();
     let edits =
         closer_domain::access::reach(user.0.role, closer_domain::access::Action::EditContacts)
+            != closer_domain::access::Reach::Nobody;
+    let erases =
+        closer_domain::access::reach(user.0.role, closer_domain::access::Action::EraseContacts)
             != closer_domain::access::Reach::Nobody;
     let ticks = bulk || edits;
     let principal = user.0.principal();
@@ -322,6 +326,12 @@ async fn show(
                     button type="submit" formaction="/contacts/stage" { "Change stage" }
                 }
             }
+            @if erases && !found.items.is_empty() {
+                div.inline.danger {
+                    label { input type="checkbox" name="confirm" value="yes"; " Erase the selected people: everything closer holds about them, with no undo" }
+                    button.danger type="submit" formaction="/contacts/erase" { "Erase" }
+                }
+            }
         }
         @if let Some(next) = next {
             p { a href=(next) rel="next" { "Next page" } }
@@ -419,6 +429,63 @@ impl<'de> serde::Deserialize<'de> for StageForm {
         }
         Ok(f)
     }
+}
+
+/// The ticked `id`s, the CSRF token and the confirming box.
+struct EraseForm {
+    csrf: String,
+    confirm: bool,
+    ids: Vec<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for EraseForm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs: Vec<(String, String)> = serde::Deserialize::deserialize(d)?;
+        let mut f = EraseForm {
+            csrf: String::new(),
+            confirm: false,
+            ids: Vec::new(),
+        };
+        for (k, v) in pairs {
+            match k.as_str() {
+                "csrf" => f.csrf = v,
+                "confirm" => f.confirm = v == "yes",
+                "id" => f.ids.push(v),
+                _ => {}
+            }
+        }
+        Ok(f)
+    }
+}
+
+/// Erases the ticked people (admins), once the box says so.
+async fn bulk_erase(
+    State(st): State<AppState>,
+    user: Signed,
+    UiForm(f): UiForm<EraseForm>,
+) -> Result<Response, Failure> {
+    user.check_csrf(&f.csrf)?;
+    if !f.confirm {
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Tick the box to confirm the erasure.",
+        ));
+    }
+    if f.ids.is_empty() {
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Tick the people to erase first.",
+        ));
+    }
+    let mut ids = Vec::with_capacity(f.ids.len());
+    for raw in &f.ids {
+        ids.push(ContactId(super::id(raw)?));
+    }
+    st.app
+        .contacts()
+        .erase_contacts(&user.0.principal(), &ids)
+        .await?;
+    Ok(Redirect::to("/contacts").into_response())
 }
 
 async fn bulk_stage(
