@@ -105,3 +105,15 @@ pub use sites::snippet as tracking_snippet;
 pub fn meta() -> OpenApiRouter<AppState> {
     health::router().merge(openapi::router())
 }
+
+/// A path's id: a 400 naming what it is not.
+pub(super) fn path_id(raw: &str, what: &str) -> Result<uuid::Uuid, crate::error::ApiError> {
+    raw.parse().map_err(|_| {
+        crate::error::ApiError::field(
+            axum::http::StatusCode::BAD_REQUEST,
+            "bad-id",
+            "id",
+            format!("is not {what} id (a UUID)"),
+        )
+    })
+}

@@ -159,14 +159,7 @@ pub struct PropertyUpdate {
 }
 
 fn property_id(raw: &str) -> Result<Uuid, ApiError> {
-    raw.parse().map_err(|_| {
-        ApiError::field(
-            StatusCode::BAD_REQUEST,
-            "bad-id",
-            "id",
-            "is not a property id (a UUID)",
-        )
-    })
+    super::path_id(raw, "a property")
 }
 
 /// Change a property's label and options. Values already stored keep what they hold.

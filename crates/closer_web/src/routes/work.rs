@@ -208,24 +208,12 @@ async fn delete_task(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A path's id: a 400 naming what it is not.
-fn path_id(raw: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
-    raw.parse().map_err(|_| {
-        ApiError::field(
-            StatusCode::BAD_REQUEST,
-            "bad-id",
-            "id",
-            format!("is not {what} id (a UUID)"),
-        )
-    })
-}
-
 fn task_id(raw: &str) -> Result<TaskId, ApiError> {
-    path_id(raw, "a task").map(TaskId)
+    super::path_id(raw, "a task").map(TaskId)
 }
 
 fn activity_id(raw: &str) -> Result<ActivityId, ApiError> {
-    path_id(raw, "an activity").map(ActivityId)
+    super::path_id(raw, "an activity").map(ActivityId)
 }
 
 /// An activity.
