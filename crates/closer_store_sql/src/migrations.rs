@@ -125,11 +125,6 @@ macro_rules! migrations {
                 "properties",
                 include_str!("../migrations/0027_properties.sql"),
             ),
-            (
-                28,
-                "activity_time_index",
-                include_str!("../migrations/0028_activity_time_index.sql"),
-            ),
         ]
     };
 }
