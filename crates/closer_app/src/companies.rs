@@ -304,21 +304,17 @@ impl Companies {
     ) -> Result<Company, AppError> {
         let mut company = self.get(principal, id).await?;
         principal.check(Action::EditContacts, company.owner_id)?;
-        let mut typed = None;
-        if let Some(props) = &patch.properties {
-            let mut props = props.clone();
-            crate::properties::typed_properties(
-                self.store.as_ref(),
-                principal.workspace_id,
-                closer_domain::property::PropertyOf::Companies,
-                &mut props,
-            )
-            .await?;
-            typed = Some(CompanyPatch {
-                properties: Some(props),
-                ..patch.clone()
-            });
-        }
+        let typed = crate::properties::typed_change(
+            self.store.as_ref(),
+            principal.workspace_id,
+            closer_domain::property::PropertyOf::Companies,
+            patch.properties.as_ref(),
+        )
+        .await?
+        .map(|props| CompanyPatch {
+            properties: Some(props),
+            ..patch.clone()
+        });
         let patch = typed.as_ref().unwrap_or(patch);
         if let Some(domains) = &patch.domains {
             Self::refuse_free_mail(domains)?;

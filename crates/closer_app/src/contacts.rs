@@ -173,21 +173,17 @@ impl Contacts {
             patch.owner_id.flatten(),
         )
         .await?;
-        let mut typed = None;
-        if let Some(props) = &patch.properties {
-            let mut props = props.clone();
-            crate::properties::typed_properties(
-                self.store.as_ref(),
-                principal.workspace_id,
-                PropertyOf::Contacts,
-                &mut props,
-            )
-            .await?;
-            typed = Some(ContactPatch {
-                properties: Some(props),
-                ..patch.clone()
-            });
-        }
+        let typed = crate::properties::typed_change(
+            self.store.as_ref(),
+            principal.workspace_id,
+            PropertyOf::Contacts,
+            patch.properties.as_ref(),
+        )
+        .await?
+        .map(|props| ContactPatch {
+            properties: Some(props),
+            ..patch.clone()
+        });
         let patch = typed.as_ref().unwrap_or(patch);
         let mut contact = self
             .store

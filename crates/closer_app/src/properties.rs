@@ -58,6 +58,20 @@ pub(crate) async fn typed_properties(
     Ok(())
 }
 
+/// A patch's properties (`None`: the patch leaves them alone) typed as `typed_properties`
+/// does; `Some` only when there were properties to type.
+pub(crate) async fn typed_change(
+    store: &dyn Store,
+    ws: WorkspaceId,
+    of: PropertyOf,
+    props: Option<&Map<String, Value>>,
+) -> Result<Option<Map<String, Value>>, AppError> {
+    let Some(props) = props else { return Ok(None) };
+    let mut props = props.clone();
+    typed_properties(store, ws, of, &mut props).await?;
+    Ok(Some(props))
+}
+
 /// `typed_properties` for a new record: a cleared value is simply not written.
 pub(crate) async fn typed_new(
     store: &dyn Store,

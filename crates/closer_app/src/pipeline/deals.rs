@@ -280,21 +280,17 @@ impl super::Sales {
         let ws = principal.workspace_id;
         let deal = self.deal_for(principal, Action::WorkDeals, id).await?;
         patch.check(&deal).map_err(refusal)?;
-        let mut typed = None;
-        if let Some(props) = &patch.properties {
-            let mut props = props.clone();
-            crate::properties::typed_properties(
-                self.store.as_ref(),
-                ws,
-                closer_domain::property::PropertyOf::Deals,
-                &mut props,
-            )
-            .await?;
-            typed = Some(DealPatch {
-                properties: Some(props),
-                ..patch.clone()
-            });
-        }
+        let typed = crate::properties::typed_change(
+            self.store.as_ref(),
+            ws,
+            closer_domain::property::PropertyOf::Deals,
+            patch.properties.as_ref(),
+        )
+        .await?
+        .map(|props| DealPatch {
+            properties: Some(props),
+            ..patch.clone()
+        });
         let patch = typed.as_ref().unwrap_or(patch);
         if let Some(owner) = patch.owner_id {
             // Handing a deal to someone else is work on theirs too.

@@ -119,14 +119,7 @@ async fn bulk_update(
 }
 
 pub(super) fn contact_id(raw: &str) -> Result<ContactId, ApiError> {
-    raw.parse().map_err(|_| {
-        ApiError::field(
-            StatusCode::BAD_REQUEST,
-            "bad-id",
-            "id",
-            "is not a contact id (a UUID)",
-        )
-    })
+    super::path_id(raw, "a contact").map(ContactId)
 }
 
 /// Create a contact, or update the one with the same email or phone.

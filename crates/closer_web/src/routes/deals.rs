@@ -33,14 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn deal_id(raw: &str) -> Result<DealId, ApiError> {
-    raw.parse().map_err(|_| {
-        ApiError::field(
-            StatusCode::BAD_REQUEST,
-            "bad-id",
-            "id",
-            "is not a deal id (a UUID)",
-        )
-    })
+    super::path_id(raw, "a deal").map(DealId)
 }
 
 async fn detail(
